@@ -1,0 +1,15 @@
+// Composition root: the kernel plus every system's migrations, data classes and duties.  The CLI and the
+// web server start Mamori through here; systems never import each other.
+import { resolveConfig, type ConfigFlags, type MamoriConfig } from '../kernel/config/index.js';
+import { openKernel, type Kernel } from '../kernel/runtime/index.js';
+import { allMigrations } from './migrations.js';
+
+export type App = Kernel;
+
+export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } = {}): Promise<App> {
+  return openKernel(config, { migrations: allMigrations(), ...opts });
+}
+
+export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {
+  return openApp(resolveConfig(flags));
+}

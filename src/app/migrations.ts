@@ -1,0 +1,6 @@
+// Every system's migration folders, kernel first.  Later systems append theirs here.
+import { kernelMigrations, type MigrationSource } from '../kernel/db/index.js';
+
+export function allMigrations(): MigrationSource[] {
+  return [kernelMigrations];
+}

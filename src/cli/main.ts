@@ -1,0 +1,159 @@
+// `mamori` command line.  Definitions live here; each action loads its implementation lazily so that
+// quick commands (mynumber validate, schedule evaluate) start fast.
+import { Command, CommanderError, Option } from 'commander';
+import { CliExit, reportError } from './io.js';
+
+type Opts = Record<string, unknown> & { data?: string };
+type Action = (opts: Opts, args: string[]) => Promise<number | void>;
+
+function run(load: () => Promise<Action>): (...a: unknown[]) => Promise<void> {
+  return async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const opts = cmd.optsWithGlobals<Opts>();
+    const args = a.slice(0, -2).filter((x): x is string => typeof x === 'string');
+    const action = await load();
+    const code = await action(opts, args);
+    if (typeof code === 'number' && code !== 0) throw new CliExit(code);
+  };
+}
+
+const dataOption = (): Option => new Option('--data <dir>', '組込みデータベースと鍵の置き場所（既定 ./data、DATABASE_URL があればサーバー）');
+
+function leaf(parent: Command, name: string, description: string): Command {
+  return parent.command(name).description(description).addOption(dataOption());
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mamori')
+    .description('守り Mamori — 予防接種事務・予防接種プラットフォーム・国家資格の特定個人情報を守るシステム')
+    .addOption(dataOption())
+    .showHelpAfterError()
+    .exitOverride();
+
+  // ---------------------------------------------------------------- organisations
+  const org = program.command('org').description('団体（地方公共団体・国の機関・医療機関）');
+  leaf(org, 'add', '団体を登録する（地方公共団体コード・法人番号・医療機関コードは検査数字を検証）')
+    .requiredOption('--code <code>', '地方公共団体コード（6桁）/ 法人番号（13桁）/ 医療機関コード（10桁）')
+    .requiredOption('--name <name>', '名称')
+    .addOption(new Option('--kind <kind>', '種別').choices(['municipality', 'national', 'clinic']).default('municipality'))
+    .option('--kana <kana>', '名称カナ')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/org.js')).add));
+  leaf(org, 'list', '団体の一覧').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/org.js')).list));
+
+  // ---------------------------------------------------------------- database
+  const db = program.command('db').description('データベース');
+  leaf(db, 'migrate', '未適用のマイグレーションを適用する').action(run(async () => (await import('./commands/db.js')).migrateCmd));
+  leaf(db, 'status', '適用済みのマイグレーションを表示する').action(run(async () => (await import('./commands/db.js')).status));
+
+  // ---------------------------------------------------------------- My Number
+  const mn = program.command('mynumber').description('個人番号（マイナンバー）');
+  leaf(mn, 'validate', '個人番号を検証する（有効なら終了コード0、無効なら1で理由を標準エラーに出力）')
+    .argument('<digits>', '12桁の個人番号（全角数字は半角に変換して検証）')
+    .action(run(async () => (await import('./commands/mynumber.js')).validate));
+  leaf(mn, 'generate', 'テスト範囲（先頭999）の合成個人番号を出力する')
+    .requiredOption('--count <n>', '件数')
+    .option('--seed <seed>', 'シード（同じシードなら同じ番号列）', 'mamori')
+    .action(run(async () => (await import('./commands/mynumber.js')).generate));
+
+  // ---------------------------------------------------------------- keys
+  const keys = program.command('keys').description('鍵管理');
+  leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')
+    .option('--data-keys', 'データ鍵（個人番号暗号化鍵）も新しい版にして全件を再暗号化する')
+    .option('--tenant <code>', '--data-keys の対象団体（省略時は全団体）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/keys.js')).rotate));
+  leaf(keys, 'status', '鍵の状態').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/keys.js')).status));
+
+  // ---------------------------------------------------------------- accounts
+  const acc = program.command('account').description('職員アカウント');
+  leaf(acc, 'bootstrap-admin', '団体の初期アカウント管理者を作成する（初期パスワードを表示）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .requiredOption('--login <id>', 'ログインID')
+    .requiredOption('--name <name>', '氏名')
+    .option('--expires <date>', '有効期限 YYYY-MM-DD（既定 1年後）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/account.js')).bootstrapAdmin));
+  leaf(acc, 'list', 'アカウントの一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/account.js')).list));
+  leaf(acc, 'export', 'アクセス権限の管理表（CSV）を出力する')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--out <file>', '出力ファイル（省略時は標準出力）')
+    .action(run(async () => (await import('./commands/account.js')).exportTable));
+  leaf(acc, 'review', 'アカウント棚卸し（未使用・期限間近・特権・個人番号閲覧可）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--inactive-days <n>', '未使用とみなす日数')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/account.js')).review));
+  leaf(acc, 'expire', '有効期限を過ぎたアカウントを期限切れにしてセッションを終了する')
+    .option('--tenant <code>', '団体コード（省略時は全団体）')
+    .action(run(async () => (await import('./commands/account.js')).expire));
+
+  // ---------------------------------------------------------------- audit
+  const audit = program.command('audit').description('操作ログ');
+  leaf(audit, 'verify', '操作ログのハッシュ連鎖を検証する（改ざん・削除・並べ替えがあれば最初の不正エントリを示して終了コード1）')
+    .option('--tenant <code>', '団体コード（省略時は全団体）')
+    .option('--no-seal', '未封印のエントリを封印せずに検証する')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/audit.js')).verify));
+  leaf(audit, 'seal', '未封印のエントリを連鎖に封印する').action(run(async () => (await import('./commands/audit.js')).seal));
+  leaf(audit, 'export', '操作ログをCSVで出力する')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--from <date>', '開始日 YYYY-MM-DD')
+    .option('--to <date>', '終了日 YYYY-MM-DD（この日を含む）')
+    .option('--out <file>', '出力ファイル（省略時は標準出力）')
+    .action(run(async () => (await import('./commands/audit.js')).exportCsv));
+
+  // ---------------------------------------------------------------- retention
+  const ret = program.command('retention').description('保存期間と削除');
+  leaf(ret, 'run', '保存期間を過ぎたデータを削除する（承認が必要な区分は削除申請を作成）')
+    .option('--tenant <code>', '団体コード（省略時は全団体）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/retention.js')).runCmd));
+  leaf(ret, 'policies', '保存期間の設定を表示する').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/retention.js')).policies));
+
+  // ---------------------------------------------------------------- backup
+  leaf(program, 'backup', '暗号化バックアップを作成する')
+    .requiredOption('--out <file>', '出力ファイル')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/backup.js')).backupCmd));
+  leaf(program, 'restore', 'バックアップから復元する')
+    .argument('<file>', 'バックアップファイル')
+    .option('--force', '既存のデータを消去して上書きする')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/backup.js')).restoreCmd));
+
+  // ---------------------------------------------------------------- server
+  leaf(program, 'serve', 'Webサーバーを起動する')
+    .option('--port <n>', 'ポート番号', '8080')
+    .option('--host <host>', '待受アドレス', '127.0.0.1')
+    .action(run(async () => (await import('./commands/serve.js')).serve));
+  leaf(program, 'demo', 'デモ用の団体2つと管理者を作成して起動する（URLと初期パスワードを表示）')
+    .option('--port <n>', 'ポート番号', '8080')
+    .option('--host <host>', '待受アドレス', '127.0.0.1')
+    .option('--no-serve', '作成だけしてサーバーは起動しない')
+    .action(run(async () => (await import('./commands/demo.js')).demo));
+
+  // ---------------------------------------------------------------- bench
+  leaf(program, 'bench', 'ベンチマークを実行する（各ケースはこの機械の基準値と同じ実行内で比較）')
+    .option('--quick', '短時間版')
+    .option('--json <file>', '結果をJSONで保存する')
+    .option('--case <names...>', '実行するケース名（省略時は全ケース）')
+    .action(run(async () => (await import('./commands/bench.js')).bench));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  let code = 0;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = e.exitCode === 0 ? 0 : 2;
+    } else {
+      code = reportError(e);
+    }
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,50 @@
+// Public face of kernel/access: staff accounts, authorisation, login and sessions.
+export * from './policy.js';
+export {
+  applyForAccount,
+  approveAccount,
+  rejectApplication,
+  changeGrants,
+  suspendAccount,
+  reinstateAccount,
+  revokeAccount,
+  unlockAccount,
+  resetPassword,
+  listAccounts,
+  getAccount,
+  accountEvents,
+  expireAccounts,
+  accessTableCsv,
+  reviewReport,
+  bootstrapAdministrator,
+  toView,
+  ApplicationInput,
+  GrantInput,
+  RevokeInput,
+  REVOKE_CAUSE_LABELS,
+  ACCOUNT_STATUS_LABELS,
+  type AccountView,
+  type ApprovalResult,
+  type AccountFilter,
+  type AccountEventView,
+  type ReviewReport,
+} from './accounts.js';
+export {
+  login,
+  authenticate,
+  logout,
+  changePassword,
+  beginTotpEnrollment,
+  confirmTotpEnrollment,
+  ownAccount,
+  requireTenant,
+  loginProblem,
+  actorOf,
+  SESSION_COOKIE,
+  type SessionInfo,
+  type LoginOutcome,
+  type LoginFailureCode,
+} from './auth.js';
+export { loadSettings, updateSettings, policyOf, SettingsInput, type TenantSettings } from './settings.js';
+export { passwordProblems, generateInitialPassword, hashPassword, type PasswordPolicy } from './passwords.js';
+export * as fields from './fields.js';

@@ -1,0 +1,102 @@
+// Operation-log entries (操作ログ): what an entry holds and how it is written.
+// KRN-30 login/logout, KRN-31 every register/update/delete/view of SPI with the operator, KRN-33 review.
+import type { Transaction } from 'kysely';
+import { jsonb, type Database } from '../db/index.js';
+import type { Principal } from '../context/index.js';
+import { redactMyNumbers } from '../log/index.js';
+
+/** Japanese labels for the viewer; the action vocabulary is open so that later systems can add theirs. */
+export const ACTION_LABELS: Record<string, string> = {
+  create: '登録',
+  read: '参照',
+  update: '更新',
+  delete: '削除',
+  export: '出力',
+  import: '取込',
+  print: '印刷',
+  search: '検索',
+  login: 'ログイン',
+  logout: 'ログアウト',
+  login_failed: 'ログイン失敗',
+  session_end: 'セッション終了',
+  permission_change: '権限変更',
+  account_apply: 'アカウント申請',
+  account_approve: 'アカウント承認',
+  account_reject: 'アカウント却下',
+  account_suspend: 'アカウント停止',
+  account_reinstate: 'アカウント再開',
+  account_revoke: 'アカウント失効',
+  account_expire: 'アカウント期限切れ',
+  account_unlock: 'ロック解除',
+  password_change: 'パスワード変更',
+  mfa_enroll: '多要素認証登録',
+  mynumber_store: '個人番号登録',
+  mynumber_lookup: '個人番号による検索',
+  mynumber_reveal: '個人番号表示',
+  mynumber_suppress: '個人番号抹消',
+  key_rotate: '鍵更新',
+  backup: 'バックアップ',
+  restore: 'リストア',
+  purge: '保存期間経過による削除',
+  deletion_request: '削除申請',
+  deletion_decide: '削除承認・却下',
+  org_add: '団体登録',
+  settings_change: '設定変更',
+  access_denied: 'アクセス拒否',
+  account_lock: 'アカウントロック',
+  account_update: 'アカウント情報変更',
+  retention_change: '保存期間設定変更',
+};
+
+export interface AuditEntry {
+  readonly action: string;
+  readonly targetType?: string | undefined;
+  readonly targetId?: string | undefined;
+  /** The person whose data was touched (e.g. 'resident:<宛名番号>'), for "who looked at my data". */
+  readonly subjectRef?: string | undefined;
+  readonly purpose?: string | undefined;
+  readonly outcome?: 'success' | 'failure' | 'denied';
+  /** Extra facts (counts, file names).  Never personal values; My Number-shaped text is masked anyway. */
+  readonly detail?: Record<string, unknown> | undefined;
+}
+
+function safeDetail(detail: Record<string, unknown> | undefined) {
+  if (!detail) return null;
+  return jsonb(JSON.parse(redactMyNumbers(JSON.stringify(detail))) as Record<string, unknown>);
+}
+
+function row(p: Principal, e: AuditEntry) {
+  const clip = (s: string | undefined, n = 500): string | null => (s === undefined ? null : redactMyNumbers(s).slice(0, n));
+  return {
+    tenant_code: p.tenant,
+    actor_kind: p.actor.kind,
+    actor_id: p.actor.id,
+    actor_login: p.actor.login,
+    action: e.action,
+    target_type: clip(e.targetType, 100),
+    target_id: clip(e.targetId, 200),
+    subject_ref: clip(e.subjectRef, 200),
+    purpose: clip(e.purpose),
+    request_id: p.meta.requestId,
+    client_address: p.meta.clientAddress,
+    terminal_id: p.meta.terminalId,
+    program: p.meta.program,
+    outcome: e.outcome ?? 'success',
+    detail: safeDetail(e.detail),
+  } as const;
+}
+
+/** Appends one entry inside the caller's transaction (so it commits or rolls back with the operation). */
+export async function appendEntry(tx: Transaction<Database>, p: Principal, e: AuditEntry): Promise<void> {
+  await tx.insertInto('kernel.audit_log').values(row(p, e)).execute();
+}
+
+/** Appends several entries in one statement (imports and batch jobs). */
+export async function appendEntries(tx: Transaction<Database>, p: Principal, entries: readonly AuditEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 1000) {
+    await tx
+      .insertInto('kernel.audit_log')
+      .values(entries.slice(i, i + 1000).map((e) => row(p, e)))
+      .execute();
+  }
+}

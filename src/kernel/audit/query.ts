@@ -1,0 +1,105 @@
+// Reading the operation log: ad hoc search and export for the audit-review duty (KRN-33), and
+// "who accessed this person's data, when and why" for the resident portal (Data Tracker style).
+import type { Work } from '../context/index.js';
+import type { Selectable } from 'kysely';
+import type { AuditLogTable } from '../db/index.js';
+import { appendEntry, ACTION_LABELS } from './entry.js';
+
+export interface AuditSearch {
+  actorLogin?: string | undefined;
+  action?: string | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  subjectRef?: string | undefined;
+  outcome?: 'success' | 'failure' | 'denied' | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit?: number | undefined;
+  /** Keyset pagination: entries with id < beforeId. */
+  beforeId?: number | undefined;
+}
+
+export type AuditRow = Selectable<AuditLogTable>;
+
+function filtered(w: Work, q: AuditSearch) {
+  let sel = w.tx.selectFrom('kernel.audit_log').where('tenant_code', '=', w.tenant);
+  if (q.actorLogin) sel = sel.where('actor_login', '=', q.actorLogin);
+  if (q.action) sel = sel.where('action', '=', q.action);
+  if (q.targetType) sel = sel.where('target_type', '=', q.targetType);
+  if (q.targetId) sel = sel.where('target_id', '=', q.targetId);
+  if (q.subjectRef) sel = sel.where('subject_ref', '=', q.subjectRef);
+  if (q.outcome) sel = sel.where('outcome', '=', q.outcome);
+  if (q.from) sel = sel.where('occurred_at', '>=', q.from);
+  if (q.to) sel = sel.where('occurred_at', '<', q.to);
+  if (q.beforeId) sel = sel.where('id', '<', q.beforeId);
+  return sel;
+}
+
+/** Search; the search itself is logged (reading the log is an access to personal data too). */
+export async function searchAudit(w: Work, q: AuditSearch): Promise<AuditRow[]> {
+  const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
+  const rows = await filtered(w, q).selectAll().orderBy('id', 'desc').limit(limit).execute();
+  await appendEntry(w.tx, w, { action: 'search', targetType: 'audit_log', detail: { filters: describe(q), results: rows.length } });
+  return rows;
+}
+
+const CSV_HEADER = ['id', 'seq', '日時', '操作者種別', '操作者ID', '操作', '操作名', '対象種別', '対象ID', '本人参照', '目的', '結果', 'リクエストID', '端末', '接続元', 'プログラム'];
+
+function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
+  // Formula injection guard for spreadsheet users, then RFC 4180 quoting.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function auditCsvLine(r: AuditRow): string {
+  return [
+    r.id, r.seq, r.occurred_at, r.actor_kind, r.actor_login, r.action, ACTION_LABELS[r.action] ?? r.action, r.target_type,
+    r.target_id, r.subject_ref, r.purpose, r.outcome, r.request_id, r.terminal_id, r.client_address, r.program,
+  ].map(csvCell).join(',');
+}
+
+/** CSV export (UTF-8 with BOM for Excel); logged as an export. */
+export async function exportAuditCsv(w: Work, q: AuditSearch): Promise<string> {
+  const rows = await filtered(w, q).selectAll().orderBy('id', 'asc').limit(Math.min(q.limit ?? 100_000, 1_000_000)).execute();
+  await appendEntry(w.tx, w, { action: 'export', targetType: 'audit_log', detail: { filters: describe(q), rows: rows.length, format: 'csv' } });
+  return '\uFEFF' + [CSV_HEADER.join(','), ...rows.map(auditCsvLine)].join('\r\n') + '\r\n';
+}
+
+export interface AccessRecord {
+  readonly at: Date;
+  readonly actorKind: string;
+  readonly actorLogin: string;
+  readonly action: string;
+  readonly actionLabel: string;
+  readonly purpose: string | null;
+  readonly program: string | null;
+  readonly outcome: string;
+}
+
+/** Who accessed `subjectRef`'s data, when and why — newest first. */
+export async function accessHistory(w: Work, subjectRef: string, opts: { from?: Date; limit?: number } = {}): Promise<AccessRecord[]> {
+  let sel = w.tx
+    .selectFrom('kernel.audit_log')
+    .select(['occurred_at', 'actor_kind', 'actor_login', 'action', 'purpose', 'program', 'outcome'])
+    .where('tenant_code', '=', w.tenant)
+    .where('subject_ref', '=', subjectRef);
+  if (opts.from) sel = sel.where('occurred_at', '>=', opts.from);
+  const rows = await sel.orderBy('occurred_at', 'desc').limit(Math.min(opts.limit ?? 500, 5000)).execute();
+  return rows.map((r) => ({
+    at: r.occurred_at,
+    actorKind: r.actor_kind,
+    actorLogin: r.actor_login,
+    action: r.action,
+    actionLabel: ACTION_LABELS[r.action] ?? r.action,
+    purpose: r.purpose,
+    program: r.program,
+    outcome: r.outcome,
+  }));
+}
+
+function describe(q: AuditSearch): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') out[k] = v instanceof Date ? v.toISOString() : v;
+  return out;
+}

@@ -1,0 +1,251 @@
+// `mamori backup --out FILE` and `mamori restore FILE` (KRN-42), identical for embedded and server mode.
+//
+// A backup is one consistent snapshot (REPEATABLE READ) of every table in Mamori's schemas, written as
+// JSON lines, gzip-compressed and sealed in AES-256-GCM frames (format.ts).  Restore rebuilds the schema
+// at the backup's migration level, loads the rows in foreign-key order in one transaction, resets identity
+// sequences, applies any newer migrations, and verifies the operation-log chains.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open as openFile, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createGunzip, createGzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { appliedMigrations, migrate, type Database, type MamoriDb, type MigrationSource } from '../db/index.js';
+import type { AuditKeys, KeyEncryptionKeys } from '../crypto/index.js';
+import { Problem } from '../problems/index.js';
+import { appendEntry } from '../audit/entry.js';
+import { sealPending } from '../audit/chain.js';
+import { verifyChains, type VerifyResult } from '../audit/verify.js';
+import { systemActor, newMeta } from '../context/index.js';
+import { MAGIC, OpenFrames, SealFrames } from './format.js';
+
+export interface BackupServices {
+  readonly db: MamoriDb;
+  readonly keyring: KeyEncryptionKeys;
+  readonly auditKeys: AuditKeys;
+}
+
+interface Header {
+  format: 'mamori-backup';
+  version: 1;
+  fileId: string;
+  createdAt: string;
+  mode: 'embedded' | 'server';
+  kekId: string;
+  wrappingKeys: string[];
+  migrations: string[];
+  tables: string[];
+}
+
+export interface BackupSummary {
+  readonly file: string;
+  readonly bytes: number;
+  readonly tables: number;
+  readonly rows: number;
+  readonly counts: Record<string, number>;
+}
+
+/** Mamori's tables in foreign-key order (parents first); partitions are reached through their parent. */
+export async function tablesInOrder(db: Kysely<Database> | Transaction<Database>, schemas: readonly string[]): Promise<string[]> {
+  const t = await sql<{ name: string }>`
+    SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY(${[...schemas]}::text[])
+    ORDER BY 1`.execute(db);
+  const fk = await sql<{ child: string; parent: string }>`
+    SELECT cn.nspname || '.' || cc.relname AS child, pn.nspname || '.' || pc.relname AS parent
+    FROM pg_constraint k
+    JOIN pg_class cc ON cc.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+    JOIN pg_class pc ON pc.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+    WHERE k.contype = 'f' AND cn.nspname = ANY(${[...schemas]}::text[])`.execute(db);
+  const names = t.rows.map((r) => r.name);
+  const deps = new Map(names.map((n) => [n, new Set<string>()]));
+  for (const e of fk.rows) if (e.child !== e.parent) deps.get(e.child)?.add(e.parent);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (n: string, stack: Set<string>): void => {
+    if (seen.has(n)) return;
+    if (stack.has(n)) throw new Error(`foreign-key cycle at ${n}`);
+    stack.add(n);
+    for (const p of deps.get(n) ?? []) if (deps.has(p)) visit(p, stack);
+    stack.delete(n);
+    seen.add(n);
+    out.push(n);
+  };
+  for (const n of names) visit(n, new Set());
+  return out;
+}
+
+async function mamoriSchemas(db: Kysely<Database>): Promise<string[]> {
+  const r = await sql<{ s: string }>`SELECT DISTINCT schema_name AS s FROM mamori_meta.migrations ORDER BY 1`.execute(db);
+  return r.rows.map((x) => x.s);
+}
+
+function quoteTable(name: string): string {
+  const [s, t] = name.split('.') as [string, string];
+  return `"${s.replace(/"/g, '""')}"."${t.replace(/"/g, '""')}"`;
+}
+
+export async function backup(k: BackupServices, outFile: string): Promise<BackupSummary> {
+  const db = k.db.system;
+  await sealPending(db, k.auditKeys); // the snapshot carries a complete, sealed log
+  const counts: Record<string, number> = {};
+  const fileId = randomUUID();
+  const kekId = k.keyring.currentId();
+  const key = k.keyring.derive(kekId, 'backup-v1');
+  let headerLen = 0;
+  await db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
+    const schemas = await mamoriSchemas(tx as unknown as Kysely<Database>);
+    const tables = await tablesInOrder(tx, schemas);
+    const wrapping = await sql<{ k: string }>`SELECT DISTINCT kek_id AS k FROM kernel.tenant_keys ORDER BY 1`.execute(tx);
+    const header: Header = {
+      format: 'mamori-backup',
+      version: 1,
+      fileId,
+      createdAt: new Date().toISOString(),
+      mode: k.db.kind,
+      kekId,
+      wrappingKeys: wrapping.rows.map((r) => r.k),
+      migrations: await appliedMigrations(tx as unknown as Kysely<Database>),
+      tables,
+    };
+    const headText = `${MAGIC}\n${JSON.stringify(header)}\n`;
+    headerLen = Buffer.byteLength(headText);
+    async function* lines(): AsyncGenerator<string> {
+      for (const table of tables) {
+        yield JSON.stringify({ t: table }) + '\n';
+        let n = 0;
+        await sql.raw(`DECLARE mamori_backup NO SCROLL CURSOR FOR SELECT row_to_json(x)::text AS j FROM ${quoteTable(table)} x`).execute(tx);
+        for (;;) {
+          const r = await sql<{ j: string }>`FETCH 2000 FROM mamori_backup`.execute(tx);
+          if (r.rows.length === 0) break;
+          n += r.rows.length;
+          yield r.rows.map((x) => x.j).join('\n') + '\n';
+        }
+        await sql`CLOSE mamori_backup`.execute(tx);
+        counts[table] = n;
+      }
+      yield JSON.stringify({ end: true, counts }) + '\n';
+    }
+    const out = createWriteStream(outFile, { mode: 0o600 });
+    out.write(headText);
+    await pipeline(Readable.from(lines()), createGzip({ level: 6 }), new SealFrames(key, fileId), out);
+  });
+  // Copying out personal data is an export: log it in every tenant's chain.
+  const tenants = await db.selectFrom('kernel.organisations').select('code').where('kind', '!=', 'clinic').execute();
+  const who = { actor: systemActor('backup'), meta: newMeta('cli:backup') };
+  await db.transaction().execute(async (tx) => {
+    for (const t of tenants) await appendEntry(tx, { tenant: t.code, ...who }, { action: 'backup', targetType: 'database', detail: { fileId, tables: Object.keys(counts).length } });
+  });
+  const size = (await stat(outFile)).size;
+  return { file: outFile, bytes: size, tables: Object.keys(counts).length, rows: Object.values(counts).reduce((a, b) => a + b, 0), counts };
+}
+
+async function readHeader(file: string): Promise<{ header: Header; offset: number }> {
+  const fh = await openFile(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead);
+    const nl1 = text.indexOf(10);
+    const nl2 = nl1 >= 0 ? text.indexOf(10, nl1 + 1) : -1;
+    if (nl1 < 0 || nl2 < 0 || text.subarray(0, nl1).toString('utf8') !== MAGIC) {
+      throw new Problem(400, 'BACKUP_FORMAT', 'バックアップファイルではありません', `${file} は Mamori のバックアップ形式ではありません。`);
+    }
+    const header = JSON.parse(text.subarray(nl1 + 1, nl2).toString('utf8')) as Header;
+    return { header, offset: nl2 + 1 };
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface RestoreSummary {
+  readonly tables: number;
+  readonly rows: number;
+  readonly createdAt: string;
+  readonly verify: VerifyResult[];
+}
+
+export async function restore(k: BackupServices, file: string, sources: readonly MigrationSource[], opts: { force?: boolean } = {}): Promise<RestoreSummary> {
+  const { header, offset } = await readHeader(file);
+  for (const id of [header.kekId, ...header.wrappingKeys]) {
+    if (!k.keyring.has(id)) {
+      throw new Problem(400, 'BACKUP_KEY_MISSING', 'マスター鍵がありません', `このバックアップの復元にはマスター鍵 ${id} が必要です（鍵ディレクトリまたは MAMORI_MASTER_KEY_PREVIOUS に置いてください）。`);
+    }
+  }
+  const db = k.db.system;
+  const present = await appliedMigrations(db);
+  const wanted = new Set(header.migrations);
+  const extra = present.filter((m) => !wanted.has(m));
+  if (extra.length) {
+    throw new Problem(409, 'RESTORE_SCHEMA_NEWER', 'リストア先のスキーマが新しすぎます', `リストア先には、バックアップ作成時になかったマイグレーション（${extra.join(', ')}）が適用済みです。空のデータベースにリストアしてください。`);
+  }
+  await migrate(db, sources, { only: wanted });
+  const schemas = await mamoriSchemas(db);
+  const tables = await tablesInOrder(db, schemas);
+  if (!opts.force) {
+    for (const t of tables) {
+      const r = await sql<{ x: number }>`SELECT 1 AS x FROM ${sql.raw(quoteTable(t))} LIMIT 1`.execute(db);
+      if (r.rows.length) throw new Problem(409, 'RESTORE_TARGET_NOT_EMPTY', 'リストア先が空ではありません', `${t} にデータがあります。上書きする場合は --force を指定してください。`);
+    }
+  }
+  const key = k.keyring.derive(header.kekId, 'backup-v1');
+  const loaded: Record<string, number> = {};
+  let trailer: Record<string, number> | null = null;
+  await db.transaction().execute(async (tx) => {
+    await sql`SELECT set_config('mamori.restoring', 'on', true)`.execute(tx);
+    await sql.raw(`TRUNCATE ${tables.map(quoteTable).join(', ')} CASCADE`).execute(tx);
+    const input = createReadStream(file, { start: offset }).pipe(new OpenFrames(key, header.fileId)).pipe(createGunzip());
+    const rl = createInterface({ input, crlfDelay: Infinity });
+    let table: string | null = null;
+    let batch: string[] = [];
+    const flush = async (): Promise<void> => {
+      if (!table || batch.length === 0) return;
+      if (!tables.includes(table)) throw new Problem(400, 'BACKUP_TABLE_UNKNOWN', 'バックアップの内容が不正です', `未知のテーブル ${table} が含まれています。`);
+      const q = quoteTable(table);
+      await sql`INSERT INTO ${sql.raw(q)} SELECT * FROM json_populate_recordset(null::${sql.raw(q)}, ${'[' + batch.join(',') + ']'}::json)`.execute(tx);
+      loaded[table] = (loaded[table] ?? 0) + batch.length;
+      batch = [];
+    };
+    for await (const line of rl) {
+      if (!line) continue;
+      if (line.startsWith('{"t":')) {
+        await flush();
+        table = (JSON.parse(line) as { t: string }).t;
+        loaded[table] ??= 0;
+        continue;
+      }
+      if (line.startsWith('{"end":true')) {
+        await flush();
+        trailer = (JSON.parse(line) as { counts: Record<string, number> }).counts;
+        continue;
+      }
+      batch.push(line);
+      if (batch.length >= 1000) await flush();
+    }
+    await flush();
+    if (!trailer) throw new Problem(400, 'BACKUP_TRUNCATED', 'バックアップファイルが不完全です', '終端レコードがありません。');
+    for (const [t, n] of Object.entries(trailer as Record<string, number>)) {
+      if ((loaded[t] ?? 0) !== n) throw new Problem(400, 'BACKUP_COUNT_MISMATCH', 'バックアップの内容が不正です', `${t}: 期待 ${n} 行に対して ${loaded[t] ?? 0} 行でした。`);
+    }
+    // Identity sequences continue after the restored ids.
+    const idents = await sql<{ t: string; c: string }>`
+      SELECT n.nspname || '.' || c.relname AS t, a.attname AS c FROM pg_attribute a
+      JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE a.attidentity <> '' AND n.nspname = ANY(${schemas}::text[]) AND NOT c.relispartition`.execute(tx);
+    for (const { t, c } of idents.rows) {
+      await sql.raw(`SELECT setval(pg_get_serial_sequence('${quoteTable(t).replace(/'/g, "''")}', '${c.replace(/'/g, "''")}'), coalesce((SELECT max("${c}") FROM ${quoteTable(t)}), 0) + 1, false)`).execute(tx);
+    }
+  });
+  await migrate(db, sources);
+  const verify = await verifyChains(db, k.auditKeys);
+  const tenants = await db.selectFrom('kernel.organisations').select('code').where('kind', '!=', 'clinic').execute();
+  await db.transaction().execute(async (tx) => {
+    for (const t of tenants) {
+      await appendEntry(tx, { tenant: t.code, actor: systemActor('restore'), meta: newMeta('cli:restore') }, { action: 'restore', targetType: 'database', detail: { fileId: header.fileId, createdAt: header.createdAt } });
+    }
+  });
+  const rows = Object.values(loaded).reduce((a, b) => a + b, 0);
+  return { tables: Object.keys(loaded).length, rows, createdAt: header.createdAt, verify };
+}

@@ -1,0 +1,43 @@
+// Where Mamori keeps its data and keys, resolved once from CLI flags and the environment.
+//
+// Embedded mode (no DATABASE_URL): PGlite under <data>/pg.  Server mode: DATABASE_URL.
+// Keys live in <data>/keys unless MAMORI_KEY_DIR says otherwise; the master key may also
+// come from MAMORI_MASTER_KEY (base64, 32 bytes) so that a server deployment keeps no key file.
+import { resolve, join } from 'node:path';
+
+export interface MamoriConfig {
+  /** Embedded store and default key directory. */
+  readonly dataDir: string;
+  /** PostgreSQL server URL (owner/migration connection). Undefined → embedded PGlite. */
+  readonly databaseUrl: string | undefined;
+  /** Optional separate login for the application role; otherwise the app pool uses SET ROLE. */
+  readonly appDatabaseUrl: string | undefined;
+  readonly keyDir: string;
+  /** Base64 master key from the environment (takes precedence over the key file). */
+  readonly masterKeyB64: string | undefined;
+  /** Optional file the structured log is appended to (besides stderr). */
+  readonly logFile: string | undefined;
+  readonly logLevel: string;
+}
+
+export interface ConfigFlags {
+  data?: string | undefined;
+}
+
+export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): MamoriConfig {
+  const dataDir = resolve(flags.data ?? env['MAMORI_DATA'] ?? './data');
+  const databaseUrl = nonEmpty(env['DATABASE_URL']);
+  return {
+    dataDir,
+    databaseUrl,
+    appDatabaseUrl: nonEmpty(env['MAMORI_APP_DATABASE_URL']),
+    keyDir: resolve(nonEmpty(env['MAMORI_KEY_DIR']) ?? join(dataDir, 'keys')),
+    masterKeyB64: nonEmpty(env['MAMORI_MASTER_KEY']),
+    logFile: nonEmpty(env['MAMORI_LOG_FILE']),
+    logLevel: nonEmpty(env['MAMORI_LOG_LEVEL']) ?? 'info',
+  };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v;
+}

@@ -1,0 +1,93 @@
+// Who is doing what, in which tenant, inside one database transaction.
+//
+// Every domain function takes a `Work`: the transaction (running as the non-owner role with the
+// tenant set, so RLS confines it), the tenant, the acting person and the request metadata that the
+// operation log needs (KRN-31: the operator must be individually identifiable).
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import type { Database, MamoriDb } from '../db/index.js';
+import { Problem, isProblem } from '../problems/index.js';
+import { appendEntry } from '../audit/entry.js';
+
+export type ActorKind = 'staff' | 'contractor' | 'system' | 'anonymous' | 'resident' | 'clinic';
+
+export interface Actor {
+  readonly kind: ActorKind;
+  /** Account id for staff and contractors; null for system and anonymous actors. */
+  readonly id: string | null;
+  /** Login id, or a descriptive label such as 'system:cli:alice'. */
+  readonly login: string;
+  readonly role: string | null;
+  readonly duties: readonly string[];
+  /** KRN-29: the separate My Number view flag. */
+  readonly mynumberView: boolean;
+}
+
+export interface Meta {
+  readonly requestId: string;
+  readonly clientAddress: string | null;
+  readonly terminalId: string | null;
+  /** Program that performed the operation (KRN-32), e.g. 'web', 'cli:org add', 'api'. */
+  readonly program: string;
+}
+
+export interface Work {
+  readonly tx: Transaction<Database>;
+  readonly tenant: string;
+  readonly actor: Actor;
+  readonly meta: Meta;
+}
+
+export interface Principal {
+  readonly tenant: string;
+  readonly actor: Actor;
+  readonly meta: Meta;
+}
+
+/**
+ * Runs `fn` in one transaction as the application role, confined to `tenant` by RLS.
+ * If `fn` throws a Problem carrying an audit entry (a denied or failed access), the transaction is
+ * rolled back and that entry is then written in a transaction of its own, so refusals are logged too.
+ */
+export async function runAs<T>(db: MamoriDb, who: Principal, fn: (w: Work) => Promise<T>): Promise<T> {
+  if (!who.tenant) throw new Problem(500, 'TENANT_MISSING', 'テナントが指定されていません');
+  try {
+    return await inTransaction(db, who, fn);
+  } catch (e) {
+    if (isProblem(e) && e.audit) {
+      const entry = e.audit;
+      await inTransaction(db, who, (w) => appendEntry(w.tx, w, entry));
+    }
+    throw e;
+  }
+}
+
+async function inTransaction<T>(db: MamoriDb, who: Principal, fn: (w: Work) => Promise<T>): Promise<T> {
+  return db.app.transaction().execute(async (tx) => {
+    await sql`SELECT set_config('mamori.tenant', ${who.tenant}, true),
+                     set_config('mamori.actor', ${who.actor.login}, true),
+                     set_config('mamori.terminal', ${who.meta.terminalId ?? ''}, true),
+                     set_config('mamori.program', ${who.meta.program}, true)`.execute(tx);
+    return fn({ tx, tenant: who.tenant, actor: who.actor, meta: who.meta });
+  });
+}
+
+/** The operator of a command-line or scheduled job: identified by the OS account that ran it. */
+export function systemActor(label: string): Actor {
+  return { kind: 'system', id: null, login: `system:${label}`, role: 'system', duties: [], mynumberView: false };
+}
+
+export const anonymousActor: Actor = { kind: 'anonymous', id: null, login: 'anonymous', role: null, duties: [], mynumberView: false };
+
+export function newMeta(program: string, extra: Partial<Omit<Meta, 'program'>> = {}): Meta {
+  return {
+    requestId: extra.requestId ?? randomUUID(),
+    clientAddress: extra.clientAddress ?? null,
+    terminalId: extra.terminalId ?? null,
+    program,
+  };
+}
+
+export function cliOperator(): string {
+  return process.env['SUDO_USER'] ?? process.env['USER'] ?? process.env['LOGNAME'] ?? 'unknown';
+}

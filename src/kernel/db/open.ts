@@ -1,0 +1,183 @@
+// Opening the one database: embedded PGlite under <data>/pg, or a PostgreSQL server from DATABASE_URL.
+//
+// Two Kysely instances share the store:
+//   app    — runs as the non-owner role `mamori_app`; Row-Level Security applies; tenant set per transaction.
+//   system — runs as the owner; used only for migrations, audit sealing, retention purges and backups.
+// Value parsing is identical in both modes: int8 → number, date → 'YYYY-MM-DD' string, numeric → string,
+// bytea → Buffer, timestamptz → Date.
+import { mkdirSync, openSync, writeSync, closeSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { MamoriConfig } from '../config/index.js';
+import { Problem } from '../problems/index.js';
+import { Mutex, PGliteDialect, type PGliteShared } from './pglite-dialect.js';
+import type { Database } from './types.js';
+
+export const APP_ROLE = 'mamori_app';
+
+export interface MamoriDb {
+  readonly kind: 'embedded' | 'server';
+  /** Non-owner application role: RLS applies. */
+  readonly app: Kysely<Database>;
+  /** Owner role: migrations, sealing, purge, backup. */
+  readonly system: Kysely<Database>;
+  readonly config: MamoriConfig;
+  close(): Promise<void>;
+}
+
+const OID = { int8: 20, date: 1082, bytea: 17, numeric: 1700 } as const;
+
+function parseByteaText(v: string): Buffer {
+  return v.startsWith('\\x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v, 'binary');
+}
+
+export async function openDatabase(config: MamoriConfig): Promise<MamoriDb> {
+  return config.databaseUrl ? openServer(config, config.databaseUrl) : openEmbedded(config);
+}
+
+// ---------------------------------------------------------------- embedded
+
+async function openEmbedded(config: MamoriConfig): Promise<MamoriDb> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const unlock = lockDataDir(config.dataDir);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pglite = new PGlite(join(config.dataDir, 'pg'), {
+      parsers: {
+        [OID.int8]: (v: string) => Number(v),
+        [OID.date]: (v: string) => v,
+        [OID.bytea]: parseByteaText,
+        [OID.numeric]: (v: string) => v,
+      },
+    });
+    await pglite.waitReady;
+    const shared: PGliteShared = { pg: pglite, mutex: new Mutex(), currentRole: null };
+    await ensureAppRole(new Kysely<Database>({ dialect: new PGliteDialect(shared, null) }));
+    const app = new Kysely<Database>({ dialect: new PGliteDialect(shared, APP_ROLE) });
+    const system = new Kysely<Database>({ dialect: new PGliteDialect(shared, null) });
+    let closed = false;
+    return {
+      kind: 'embedded',
+      app,
+      system,
+      config,
+      async close() {
+        if (closed) return;
+        closed = true;
+        const release = await shared.mutex.lock();
+        try {
+          await pglite.close();
+        } finally {
+          release();
+          unlock();
+        }
+      },
+    };
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+/** One process at a time may open an embedded store (PGlite is single-process). */
+function lockDataDir(dir: string): () => void {
+  const path = join(dir, 'mamori.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new Problem(
+          409,
+          'DATA_DIR_IN_USE',
+          'データディレクトリは使用中です',
+          `${dir} は別のプロセス（PID ${pid}）が使用しています。そのプロセスを終了するか、DATABASE_URL でサーバーを指定してください。`,
+        );
+      }
+      rmSync(path, { force: true }); // stale lock of a process that died (e.g. kill -9)
+    }
+  }
+  throw new Problem(409, 'DATA_DIR_IN_USE', 'データディレクトリは使用中です', `${dir} をロックできません。`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ---------------------------------------------------------------- server
+
+function serverTypes(): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+      if (oid === OID.int8) return (v: string) => Number(v);
+      if (oid === OID.date) return (v: string) => v;
+      if (oid === OID.numeric) return (v: string) => v;
+      return pg.types.getTypeParser(oid, format ?? 'text');
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> {
+  const systemPool = new pg.Pool({ connectionString: url, types: serverTypes(), max: 4, application_name: 'mamori-system' });
+  const system = new Kysely<Database>({ dialect: new PostgresDialect({ pool: systemPool, cursor: Cursor }) });
+  try {
+    const v = await sql<{ v: number }>`select current_setting('server_version_num')::int as v`.execute(system);
+    if ((v.rows[0]?.v ?? 0) < 150000) {
+      throw new Problem(500, 'DB_VERSION', 'PostgreSQL のバージョンが古すぎます', 'PostgreSQL 15 以上が必要です。');
+    }
+    await ensureAppRole(system);
+  } catch (e) {
+    await systemPool.end();
+    if (e instanceof Problem) throw e;
+    throw new Problem(503, 'DB_UNAVAILABLE', 'データベースに接続できません', `DATABASE_URL のサーバーに接続できません（${(e as Error).message}）。`);
+  }
+  const appPool = new pg.Pool({
+    connectionString: config.appDatabaseUrl ?? url,
+    types: serverTypes(),
+    max: Number(process.env['MAMORI_DB_POOL'] ?? 16),
+    application_name: 'mamori-app',
+  });
+  if (!config.appDatabaseUrl) {
+    // Same login, but every app connection drops to the non-owner role before its first query.
+    appPool.on('connect', (client) => {
+      client.query(`SET ROLE ${APP_ROLE}`).catch(() => undefined);
+    });
+  }
+  const app = new Kysely<Database>({ dialect: new PostgresDialect({ pool: appPool, cursor: Cursor }) });
+  return {
+    kind: 'server',
+    app,
+    system,
+    config,
+    async close() {
+      await app.destroy();
+      await system.destroy();
+    },
+  };
+}
+
+/** The application role exists before any migration grants to it. */
+async function ensureAppRole(db: Kysely<Database>): Promise<void> {
+  await sql`
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mamori_app') THEN
+        CREATE ROLE mamori_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+      END IF;
+    END $$`.execute(db);
+}
+
+export function embeddedStoreExists(config: MamoriConfig): boolean {
+  return existsSync(join(config.dataDir, 'pg', 'PG_VERSION'));
+}

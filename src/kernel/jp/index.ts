@@ -1,0 +1,4 @@
+// Public face of kernel/jp: Japanese codes, widths, dates and legal arithmetic.
+export * from './codes.js';
+export * from './width.js';
+export * from './clock.js';

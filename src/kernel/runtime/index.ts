@@ -1,0 +1,55 @@
+// The kernel's services, opened together: database (migrated), keys, vault, audit signing, retention.
+import type { MamoriConfig } from '../config/index.js';
+import { openDatabase, migrate, kernelMigrations, type MamoriDb, type MigrationSource, type AppliedMigration } from '../db/index.js';
+import { AuditKeys, LocalKeyring, TenantKeyService } from '../crypto/index.js';
+import { Vault } from '../vault/index.js';
+import { Retention } from '../retention/index.js';
+import { logger } from '../log/index.js';
+
+export interface Kernel {
+  readonly config: MamoriConfig;
+  readonly db: MamoriDb;
+  readonly keyring: LocalKeyring;
+  readonly tenantKeys: TenantKeyService;
+  readonly vault: Vault;
+  readonly auditKeys: AuditKeys;
+  readonly retention: Retention;
+  readonly migrations: readonly MigrationSource[];
+  readonly applied: readonly AppliedMigration[];
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Every migration folder, the kernel's first (default: the kernel's alone). */
+  readonly migrations?: readonly MigrationSource[];
+  /** Apply pending migrations on open (default true). */
+  readonly migrate?: boolean;
+}
+
+export async function openKernel(config: MamoriConfig, opts: OpenOptions = {}): Promise<Kernel> {
+  const keyring = LocalKeyring.open(config.keyDir);
+  const auditKeys = AuditKeys.open(config.keyDir);
+  const db = await openDatabase(config);
+  const sources = opts.migrations ?? [kernelMigrations];
+  let applied: AppliedMigration[] = [];
+  try {
+    if (opts.migrate !== false) applied = await migrate(db.system, sources);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  if (applied.length) logger().info({ applied: applied.map((m) => `${m.schema}/${m.version}_${m.name}`) }, 'migrations applied');
+  const tenantKeys = new TenantKeyService(keyring);
+  return {
+    config,
+    db,
+    keyring,
+    tenantKeys,
+    vault: new Vault(tenantKeys),
+    auditKeys,
+    retention: new Retention(),
+    migrations: sources,
+    applied,
+    close: () => db.close(),
+  };
+}
