@@ -2,3 +2,4 @@
 export * from './codes.js';
 export * from './width.js';
 export * from './clock.js';
+export * from './dates.js';
