@@ -1,0 +1,63 @@
+// Runs every system's bench cases with a shared context (a durable throwaway PostgreSQL server).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditAppendCase, vaultSealCase, type BenchCase, type BenchResult, type ServerBenchContext } from '../kernel/bench/index.js';
+import { startEphemeralPostgres, type EphemeralPostgres } from '../kernel/db/index.js';
+import { resolveConfig } from '../kernel/config/index.js';
+import { newMeta, type Principal } from '../kernel/context/index.js';
+import { addOrganisation } from '../kernel/tenancy/index.js';
+import { openApp, type App } from './index.js';
+
+export function allBenchCases(): BenchCase<ServerBenchContext>[] {
+  return [auditAppendCase, vaultSealCase];
+}
+
+export interface BenchRun {
+  readonly results: BenchResult[];
+  readonly machine: { cpus: number; node: string; platform: string };
+}
+
+export async function runBench(opts: { quick: boolean; only?: readonly string[]; log: (s: string) => void }): Promise<BenchRun> {
+  let pg: EphemeralPostgres | undefined;
+  let app: App | undefined;
+  const tmp = mkdtempSync(join(tmpdir(), 'mamori-bench-'));
+  const tenant = '312011';
+  let serverState: { db: App['db']; auditKeys: App['auditKeys']; tenant: string; principal: Principal } | undefined;
+  const ctx: ServerBenchContext = {
+    quick: opts.quick,
+    log: opts.log,
+    async server() {
+      if (serverState) return serverState;
+      opts.log('ベンチマーク用の PostgreSQL サーバーを起動しています（fsync 有効）…');
+      pg = await startEphemeralPostgres({ durable: true });
+      app = await openApp(resolveConfig({ data: tmp }, { DATABASE_URL: pg.url, MAMORI_DB_POOL: '32' }));
+      await addOrganisation(app.db.system, app.tenantKeys, { code: tenant, name: '鳥取市' });
+      serverState = {
+        db: app.db,
+        auditKeys: app.auditKeys,
+        tenant,
+        principal: { tenant, actor: { kind: 'staff', id: null, login: 'bench', role: 'clerk', duties: ['vaccination'], mynumberView: false }, meta: newMeta('bench') },
+      };
+      return serverState;
+    },
+  };
+  const prevPool = process.env['MAMORI_DB_POOL'];
+  process.env['MAMORI_DB_POOL'] = '32';
+  const results: BenchResult[] = [];
+  try {
+    for (const c of allBenchCases()) {
+      if (opts.only?.length && !opts.only.includes(c.name)) continue;
+      opts.log(`実行中: ${c.name}（${c.description}）`);
+      results.push(await c.run(ctx));
+    }
+  } finally {
+    if (prevPool === undefined) delete process.env['MAMORI_DB_POOL'];
+    else process.env['MAMORI_DB_POOL'] = prevPool;
+    await app?.close();
+    await pg?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const os = await import('node:os');
+  return { results, machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` } };
+}

@@ -1,0 +1,37 @@
+// Background work of a running server: sealing the operation log into its hash chains (every second),
+// and the hourly maintenance — expiring accounts past their date (KRN-19) and the retention run (KRN-37).
+import type { App } from './index.js';
+import { sealPending } from '../kernel/audit/index.js';
+import { expireAccounts } from '../kernel/access/index.js';
+import { newMeta, runAs, systemActor } from '../kernel/context/index.js';
+import { listOrganisations } from '../kernel/tenancy/index.js';
+import { logger } from '../kernel/log/index.js';
+
+export async function runMaintenance(app: App, now = new Date()): Promise<void> {
+  const tenants = (await listOrganisations(app.db.system)).filter((o) => o.kind !== 'clinic').map((o) => o.code);
+  for (const t of tenants) {
+    const expired = await runAs(app.db, { tenant: t, actor: systemActor('maintenance'), meta: newMeta('job:maintenance') }, (w) => expireAccounts(w));
+    const purged = await app.retention.runTenant(app.db, { system: app.db.system, auditKeys: app.auditKeys }, t, now);
+    if (expired || purged.length) logger().info({ tenant: t, expired, retention: purged }, 'maintenance');
+  }
+  await sealPending(app.db.system, app.auditKeys);
+}
+
+export function startJobs(app: App, opts: { sealEveryMs?: number; maintenanceEveryMs?: number } = {}): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const guard = (what: string, fn: () => Promise<unknown>) => () => {
+    if (stopped) return;
+    running = running.then(fn).catch((e: unknown) => logger().error({ err: e }, `${what} failed`));
+  };
+  const seal = setInterval(guard('audit seal', () => sealPending(app.db.system, app.auditKeys)), opts.sealEveryMs ?? 1000);
+  const maint = setInterval(guard('maintenance', () => runMaintenance(app)), opts.maintenanceEveryMs ?? 3600_000);
+  guard('maintenance', () => runMaintenance(app))();
+  return async () => {
+    stopped = true;
+    clearInterval(seal);
+    clearInterval(maint);
+    await running;
+    await sealPending(app.db.system, app.auditKeys).catch(() => undefined);
+  };
+}

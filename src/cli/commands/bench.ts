@@ -1,0 +1,20 @@
+// `mamori bench [--quick] [--json FILE] [--case NAME…]`
+import { writeFileSync } from 'node:fs';
+import { runBench } from '../../app/bench.js';
+import { formatTable } from '../../kernel/bench/index.js';
+import { configureLogging } from '../../kernel/log/index.js';
+import { print, warn } from '../io.js';
+
+type O = Record<string, unknown> & { data?: string };
+
+export async function bench(o: O): Promise<number> {
+  configureLogging({ level: 'warn' });
+  const run = await runBench({ quick: !!o['quick'], only: (o['case'] as string[] | undefined) ?? [], log: (s) => warn(s) });
+  print(formatTable(run.results));
+  for (const r of run.results) if (r.notes) print(`  ${r.name}: ${r.notes}`);
+  if (o['json']) {
+    writeFileSync(String(o['json']), JSON.stringify({ machine: run.machine, date: new Date().toISOString(), quick: !!o['quick'], cases: run.results }, null, 2) + '\n');
+    print(`結果を ${String(o['json'])} に保存しました。`);
+  }
+  return 0;
+}

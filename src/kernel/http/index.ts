@@ -1,0 +1,188 @@
+// HTTP plumbing shared by every Mamori web surface (Fastify): request ids, security headers, cookies,
+// CSRF for forms, rate limits, problem+json errors, the staff session and the request's Principal.
+//
+// - Every response carries x-request-id; the same id is the operation log's request id.
+// - Helmet sets CSP (no inline script, no framing), HSTS, nosniff, Referrer-Policy: no-referrer;
+//   personal-data responses are never cached (Cache-Control: no-store).
+// - Forms use a synchronizer CSRF token (@fastify/csrf-protection); the JSON API accepts only
+//   application/json bodies and SameSite=Strict cookies (or a Bearer session token).
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import helmet from '@fastify/helmet';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import csrf from '@fastify/csrf-protection';
+import rateLimit from '@fastify/rate-limit';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { MamoriDb } from '../db/index.js';
+import { newMeta, runAs, type Meta, type Principal, type Work } from '../context/index.js';
+import { authenticate, SESSION_COOKIE, type SessionInfo } from '../access/index.js';
+import { Problem, isProblem, unauthenticated, type FieldError } from '../problems/index.js';
+import { logger as rootLogger } from '../log/index.js';
+
+export const TERMINAL_COOKIE = 'mamori_terminal';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session: SessionInfo | null;
+    /** Set when a session cookie was presented but the session had ended (idle, expired, revoked…). */
+    sessionEnded: boolean;
+    terminalId: string | null;
+    /** How the request authenticated: a cookie (needs CSRF protection on forms) or a bearer token. */
+    authVia: 'cookie' | 'bearer' | null;
+  }
+}
+
+export interface HttpOptions {
+  readonly db: MamoriDb;
+  readonly logger?: Logger;
+  /** Send cookies with Secure (default true unless MAMORI_INSECURE_COOKIES=1 for plain-http localhost). */
+  readonly secureCookies?: boolean;
+  readonly trustProxy?: boolean;
+  /** Renders an HTML error page for non-API requests. */
+  readonly renderError?: (p: Problem, req: FastifyRequest) => string;
+}
+
+export function isApi(req: FastifyRequest): boolean {
+  return req.url.startsWith('/api/');
+}
+
+function fieldErrorsFromValidation(err: { validation?: unknown; validationContext?: string }): FieldError[] {
+  const list = (err.validation as { instancePath?: string; message?: string; params?: Record<string, unknown> }[]) ?? [];
+  return list.map((v) => ({
+    field: [err.validationContext, ...(v.instancePath ?? '').split('/').filter(Boolean)].filter(Boolean).join('.') || '(入力全体)',
+    code: 'INVALID_INPUT',
+    message: v.message ?? '入力が正しくありません',
+  }));
+}
+
+function toProblem(error: unknown): Problem {
+  if (isProblem(error)) return error;
+  const e = error as { statusCode?: number; code?: string; message?: string; validation?: unknown };
+  if (hasZodFastifySchemaValidationErrors(error) || e.validation) {
+    const fields = fieldErrorsFromValidation(e as { validation?: unknown; validationContext?: string });
+    const first = fields[0];
+    return new Problem(400, 'VALIDATION_FAILED', '入力内容に誤りがあります', first ? `${first.field}: ${first.message}` : undefined, fields);
+  }
+  if (e.code === 'FST_CSRF_INVALID_TOKEN' || e.code === 'FST_CSRF_MISSING_SECRET') {
+    return new Problem(403, 'CSRF_INVALID', '画面の有効期限が切れました', 'もう一度画面を開き直してから操作してください。');
+  }
+  if (e.statusCode === 429) return new Problem(429, 'RATE_LIMITED', 'しばらくお待ちください', '短時間に多くの要求がありました。1分ほど待ってから再度お試しください。');
+  if (e.statusCode === 415) return new Problem(415, 'UNSUPPORTED_MEDIA_TYPE', '形式が違います', 'この API は application/json のみ受け付けます。');
+  if (e.statusCode === 413) return new Problem(413, 'PAYLOAD_TOO_LARGE', 'データが大きすぎます', '送信できる大きさを超えています。');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+    return new Problem(e.statusCode, 'BAD_REQUEST', '要求が正しくありません', '送信内容を確認してください。');
+  }
+  return new Problem(500, 'INTERNAL_ERROR', 'システムエラーが発生しました', '時間をおいて再度お試しください。解決しない場合はシステム管理者に問い合わせ番号（リクエストID）をお伝えください。');
+}
+
+export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
+  const log = opts.logger ?? rootLogger();
+  const secure = opts.secureCookies ?? process.env['MAMORI_INSECURE_COOKIES'] !== '1';
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(h) ? h : randomUUID();
+    },
+    trustProxy: opts.trustProxy ?? false,
+    bodyLimit: 10 * 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(csrf, { cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure, signed: false } });
+  await app.register(rateLimit, { global: false });
+
+  app.decorateRequest('session', null);
+  app.decorateRequest('sessionEnded', false);
+  app.decorateRequest('terminalId', null);
+  app.decorateRequest('authVia', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    reply.header('cache-control', 'no-store');
+    if (req.url.startsWith('/assets/') || req.url === '/healthz') return;
+    // KRN-26: the device is recorded on every connection — a registered terminal sends x-terminal-id;
+    // browsers get a persistent random terminal cookie.
+    const th = req.headers['x-terminal-id'];
+    let terminal = typeof th === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(th) ? th : null;
+    if (!terminal) {
+      const c = req.cookies[TERMINAL_COOKIE];
+      terminal = c && /^t-[A-Za-z0-9_-]{16,32}$/.test(c) ? c : `t-${randomBytes(12).toString('base64url')}`;
+      if (c !== terminal) reply.setCookie(TERMINAL_COOKIE, terminal, { path: '/', httpOnly: true, sameSite: 'strict', secure, maxAge: 3600 * 24 * 365 });
+    }
+    req.terminalId = terminal;
+    const auth = req.headers.authorization;
+    const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+    const cookieValue = req.cookies[SESSION_COOKIE];
+    const presented = bearer ?? cookieValue;
+    if (!presented) return;
+    req.session = await authenticate(opts.db, presented, metaOf(req));
+    req.authVia = req.session ? (bearer ? 'bearer' : 'cookie') : null;
+    if (!req.session) {
+      req.sessionEnded = true;
+      if (cookieValue) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    }
+  });
+
+  app.setErrorHandler(async (error, req, reply) => {
+    const p = toProblem(error);
+    if (p.status >= 500) req.log.error({ err: error, reqId: req.id }, 'request failed');
+    else req.log.info({ code: p.code, status: p.status, reqId: req.id }, 'request refused');
+    reply.status(p.status);
+    if (isApi(req) || !opts.renderError) return reply.type('application/problem+json; charset=utf-8').send(p.toJSON(req.url.split('?')[0]));
+    return reply.type('text/html; charset=utf-8').send(opts.renderError(p, req));
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const p = new Problem(404, 'NOT_FOUND', '見つかりません', 'お探しのページは見つかりませんでした。');
+    reply.status(404);
+    if (isApi(req) || !opts.renderError) return reply.type('application/problem+json; charset=utf-8').send(p.toJSON(req.url.split('?')[0]));
+    return reply.type('text/html; charset=utf-8').send(opts.renderError(p, req));
+  });
+
+  return app;
+}
+
+export function metaOf(req: FastifyRequest): Meta {
+  return newMeta(isApi(req) ? 'api' : 'web', { requestId: req.id, clientAddress: req.ip, terminalId: req.terminalId });
+}
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.session) throw unauthenticated();
+  return { tenant: req.session.tenant, actor: req.session.actor, meta: metaOf(req) };
+}
+
+/** Runs a domain function as the request's authenticated staff member. */
+export function work<T>(db: MamoriDb, req: FastifyRequest, fn: (w: Work) => Promise<T>): Promise<T> {
+  return runAs(db, principalOf(req), fn);
+}
+
+export function sessionCookieOptions(secure: boolean) {
+  return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure };
+}
+
+export type { FastifyInstance, FastifyReply, FastifyRequest };

@@ -1,0 +1,2 @@
+// Public face of the web layer.
+export { buildWebServer, type WebOptions } from './server.js';

@@ -1,0 +1,72 @@
+// Assembles the Mamori web server: kernel HTTP plumbing, staff pages, JSON API, assets, health, OpenAPI.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import swagger from '@fastify/swagger';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { sql } from 'kysely';
+import type { App } from '../app/index.js';
+import { createHttpServer, type FastifyInstance } from '../kernel/http/index.js';
+import { html, page } from './ui/index.js';
+import { registerAuthPages } from './staff/auth.js';
+import { registerHomePages } from './staff/home.js';
+import { registerAccountPages } from './staff/accounts.js';
+import { registerAdminPages } from './staff/admin.js';
+import { registerAuditPages } from './staff/audit.js';
+import { registerApiV1 } from './api/v1.js';
+
+export interface WebOptions {
+  /** Secure cookies (HTTPS).  Default: on, unless MAMORI_INSECURE_COOKIES=1 (plain-http localhost demo). */
+  readonly secureCookies?: boolean;
+  /** Login and application attempts per client address per minute (default 10). */
+  readonly loginRateLimitPerMinute?: number;
+}
+
+const require = createRequire(import.meta.url);
+const TOKENS_CSS = readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8');
+const MAMORI_CSS = readFileSync(new URL('./assets/mamori.css', import.meta.url), 'utf8');
+
+export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<FastifyInstance> {
+  const secureCookies = opts.secureCookies ?? process.env['MAMORI_INSECURE_COOKIES'] !== '1';
+  const loginRateLimit = { max: opts.loginRateLimitPerMinute ?? Number(process.env['MAMORI_LOGIN_RATE_LIMIT'] ?? 10), timeWindow: '1 minute' };
+  const fastify = await createHttpServer({
+    db: app.db,
+    secureCookies,
+    renderError: (p, req) =>
+      page(
+        { session: req.session, csrf: '', path: req.url, orgName: undefined },
+        p.title,
+        html`<p>${p.detail ?? ''}</p><p class="hint">問い合わせ番号（リクエストID）: ${req.id}</p><p><a href="/">ホームへ戻る</a></p>`,
+      ),
+  });
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Mamori API',
+        version: '1',
+        description: '守り Mamori の職員向け API。エラーは RFC 9457 problem+json（安定した code と日本語の title/detail）。個人番号は一覧・URL・エラーに含めません。',
+      },
+      components: { securitySchemes: { session: { type: 'http', scheme: 'bearer', description: 'POST /api/v1/session が返す token' } } },
+      security: [{ session: [] }],
+    },
+    transform: jsonSchemaTransform,
+    hideUntagged: true,
+  });
+
+  fastify.get('/assets/tokens.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(TOKENS_CSS));
+  fastify.get('/assets/mamori.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAMORI_CSS));
+  fastify.get('/healthz', { schema: { hide: true } }, async () => {
+    await sql`SELECT 1`.execute(app.db.system);
+    return { status: 'ok', database: app.db.kind };
+  });
+
+  registerAuthPages(fastify, app, { secureCookies, loginRateLimit });
+  registerHomePages(fastify, app);
+  registerAccountPages(fastify, app);
+  registerAdminPages(fastify, app);
+  registerAuditPages(fastify, app);
+  await registerApiV1(fastify, app, { secureCookies, loginRateLimit });
+  fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+  await fastify.ready();
+  return fastify;
+}

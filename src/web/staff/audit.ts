@@ -1,0 +1,115 @@
+// Operation-log viewer (KRN-33): search and export for the audit-review duty; everyone else sees
+// their own operations only.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../../app/index.js';
+import { can, fields } from '../../kernel/access/index.js';
+import { ACTION_LABELS, exportAuditCsv, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
+import { appendEntry } from '../../kernel/audit/index.js';
+import { work } from '../../kernel/http/index.js';
+import { addDaysIso } from '../../kernel/jp/index.js';
+import { badge, button, csrfField, field, html, notice, page, section, select, table, when } from '../ui/index.js';
+import { needLogin, needPermission, pageContext, sendPage } from './support.js';
+
+function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
+  const q = req.query as Record<string, string | undefined>;
+  const raw: Record<string, string> = {};
+  for (const k of ['actor', 'action', 'targetType', 'subject', 'outcome', 'from', 'to', 'before']) if (q[k]) raw[k] = String(q[k]).slice(0, 100);
+  const date = (s: string | undefined) => (s && fields.plainDate.safeParse(s).success ? fields.plainDate.parse(s) : undefined);
+  const from = date(raw['from']);
+  const to = date(raw['to']);
+  const outcome = raw['outcome'] === 'success' || raw['outcome'] === 'failure' || raw['outcome'] === 'denied' ? raw['outcome'] : undefined;
+  return {
+    raw,
+    search: {
+      actorLogin: raw['actor'],
+      action: raw['action'],
+      targetType: raw['targetType'],
+      subjectRef: raw['subject'],
+      outcome,
+      from: from ? new Date(`${from}T00:00:00+09:00`) : undefined,
+      to: to ? new Date(`${addDaysIso(to, 1)}T00:00:00+09:00`) : undefined,
+      beforeId: raw['before'] && /^\d+$/.test(raw['before']) ? Number(raw['before']) : undefined,
+      limit: 100,
+    },
+  };
+}
+
+const OUTCOME = { success: ['成功', 'ok'], failure: ['失敗', 'warn'], denied: ['拒否', 'bad'] } as const;
+
+export function registerAuditPages(fastify: FastifyInstance, app: App): void {
+  fastify.get('/audit', { preHandler: needLogin }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const s = req.session!;
+    const auditor = can(s.actor, 'audit.review', 'audit-review');
+    const { search, raw } = filtersFrom(req);
+    if (!auditor) search.actorLogin = s.actor.login; // everyone may review their own operations
+    const rows = await work(app.db, req, (w) => searchAudit(w, search));
+    const qs = new URLSearchParams(raw);
+    qs.delete('before');
+    const next = rows.length === 100 ? `/audit?${new URLSearchParams({ ...raw, before: String(rows.at(-1)!.id) }).toString()}` : null;
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        auditor ? '操作ログ' : '自分の操作履歴',
+        html`
+${auditor ? '' : notice('あなた自身の操作の記録です。団体全体の操作ログは監査担当（ログ監査の所掌事務）が確認します。')}
+<form method="get" action="/audit" class="card filters">
+  ${auditor ? field({ label: '操作者（ログインID）', name: 'actor', value: raw['actor'] ?? '' }) : ''}
+  ${select({ label: '操作', name: 'action', options: [['', 'すべて'], ...Object.entries(ACTION_LABELS)], value: raw['action'] ?? '' })}
+  ${field({ label: '対象の種類', name: 'targetType', value: raw['targetType'] ?? '', hint: '例：account、mynumber、resident' })}
+  ${auditor ? field({ label: '本人（参照キー）', name: 'subject', value: raw['subject'] ?? '', hint: '例：account:…、resident:宛名番号' }) : ''}
+  ${select({ label: '結果', name: 'outcome', options: [['', 'すべて'], ['success', '成功'], ['failure', '失敗'], ['denied', '拒否']], value: raw['outcome'] ?? '' })}
+  ${field({ label: '期間（開始日）', name: 'from', type: 'date', value: raw['from'] ?? '' })}
+  ${field({ label: '期間（終了日）', name: 'to', type: 'date', value: raw['to'] ?? '' })}
+  ${button('検索', 'secondary')}
+</form>
+${auditor ? html`<div class="actions"><a class="btn btn--secondary" href="/audit.csv?${qs.toString()}">この条件でCSV出力</a><form method="post" action="/audit/verify" class="inline-form">${csrfField(ctx.csrf)}${button('改ざん検証を実行', 'secondary')}</form></div>` : ''}
+${table(
+  ['日時', '操作者', '操作', '対象', '目的', '結果', '端末・接続元', 'リクエストID'],
+  rows.map((r) => [
+    when(r.occurred_at),
+    html`${r.actor_login}<br><small>${r.actor_kind}</small>`,
+    ACTION_LABELS[r.action] ?? r.action,
+    html`${r.target_type ?? ''}${r.target_id ? html`<br><small>${r.target_id}</small>` : ''}`,
+    r.purpose,
+    badge(OUTCOME[r.outcome][0], OUTCOME[r.outcome][1]),
+    html`${r.terminal_id ?? ''}<br><small>${r.client_address ?? ''}</small>`,
+    html`<small>${r.request_id ?? ''}</small>`,
+  ]),
+  { caption: `${rows.length}件${rows.length === 100 ? '（新しい順に100件まで）' : ''}` },
+)}
+${next ? html`<p><a href="${next}">さらに古い記録</a></p>` : ''}`,
+      ),
+    );
+  });
+
+  const auditor = [needLogin, needPermission(app, 'audit.review', 'audit-review')];
+
+  fastify.get('/audit.csv', { preHandler: auditor }, async (req, reply) => {
+    const { search } = filtersFrom(req);
+    const csv = await work(app.db, req, (w) => exportAuditCsv(w, { ...search, limit: 1_000_000, beforeId: undefined }));
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="audit-${req.session!.tenant}.csv"`).send(csv);
+  });
+
+  fastify.post('/audit/verify', { preHandler: [needLogin, fastify.csrfProtection, needPermission(app, 'audit.review', 'audit-review')] }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const tenant = req.session!.tenant;
+    await sealPending(app.db.system, app.auditKeys, tenant);
+    const r = await verifyTenantChain(app.db.system, app.auditKeys, tenant);
+    await work(app.db, req, (w) => appendEntry(w.tx, w, { action: 'read', targetType: 'audit-chain', detail: { ok: r.ok, verified: r.verified } }));
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '操作ログの改ざん検証',
+        section(
+          '結果',
+          r.ok
+            ? notice(`正常です。${r.verified}件のエントリ（seq ${r.firstSeq ?? '-'}〜${r.lastSeq ?? '-'}）のハッシュ連鎖と署名付きチェックポイント${r.checkpoints}件を検証しました。`, 'success')
+            : notice(`不正を検出しました: ${r.failure!.message}`, 'error'),
+        ),
+      ),
+    );
+  });
+}

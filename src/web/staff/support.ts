@@ -1,0 +1,93 @@
+// Shared plumbing for staff page handlers: the page context, login/permission guards, form values,
+// flash messages and Problem → form errors.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../../app/index.js';
+import { authorize, type Permission } from '../../kernel/access/index.js';
+import { work } from '../../kernel/http/index.js';
+import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
+import { getOrganisation } from '../../kernel/tenancy/index.js';
+import type { PageContext, FormState } from '../ui/index.js';
+
+const FLASH = 'mamori_flash';
+const orgNames = new Map<string, string>();
+
+export type Form = Record<string, string | string[] | undefined>;
+
+export async function pageContext(app: App, req: FastifyRequest, reply: FastifyReply): Promise<PageContext> {
+  const flash = req.cookies[FLASH];
+  if (flash) reply.clearCookie(FLASH, { path: '/' });
+  let orgName: string | undefined;
+  if (req.session) {
+    orgName = orgNames.get(req.session.tenant);
+    if (!orgName) {
+      orgName = (await getOrganisation(app.db.app, req.session.tenant))?.name;
+      if (orgName) orgNames.set(req.session.tenant, orgName);
+    }
+  }
+  return { session: req.session, csrf: reply.generateCsrf(), orgName, flash: flash ? safeFlash(flash) : undefined, path: req.url.split('?')[0]! };
+}
+
+function safeFlash(v: string): string | undefined {
+  try {
+    return decodeURIComponent(v).slice(0, 200);
+  } catch {
+    return undefined;
+  }
+}
+
+export function setFlash(reply: FastifyReply, message: string): void {
+  reply.setCookie(FLASH, encodeURIComponent(message), { path: '/', httpOnly: true, sameSite: 'strict', secure: process.env['MAMORI_INSECURE_COOKIES'] !== '1', maxAge: 60 });
+}
+
+export function sendPage(reply: FastifyReply, body: string, status = 200): FastifyReply {
+  return reply.status(status).type('text/html; charset=utf-8').send(body);
+}
+
+const OPEN_WHILE_RESTRICTED = ['/password', '/logout', '/mfa'];
+
+/** preHandler: a logged-in staff member, sent to forced password change / MFA enrolment when due. */
+export async function needLogin(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (!req.session) {
+    if (req.sessionEnded) setFlash(reply, 'セッションが終了しました（一定時間操作がなかった等）。再度ログインしてください。');
+    return reply.redirect(`/login?next=${encodeURIComponent(req.url.startsWith('/') && !req.url.startsWith('//') ? req.url : '/')}`);
+  }
+  const path = req.url.split('?')[0]!;
+  if (req.session.mustChangePassword && !OPEN_WHILE_RESTRICTED.includes(path)) return reply.redirect('/password');
+  if (req.session.mustEnrollMfa && !req.session.mustChangePassword && !OPEN_WHILE_RESTRICTED.includes(path)) return reply.redirect('/mfa');
+}
+
+/** preHandler factory: the permission within the duty, checked (and a refusal logged) in the tenant's transaction. */
+export function needPermission(app: App, permission: Permission, duty: string) {
+  return async (req: FastifyRequest): Promise<void> => {
+    await work(app.db, req, async (w) => authorize(w.actor, permission, duty, { type: 'page', id: req.url.split('?')[0] }));
+  };
+}
+
+export function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function many(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+export function formState(values: Form, p: Problem): FormState {
+  const errors: FieldError[] = p.errors.length ? [...p.errors] : [{ field: '_form', code: p.code, message: p.detail ?? p.title }];
+  const { password: _p, newPassword: _n, currentPassword: _c, passwordConfirm: _pc, _csrf, ...safe } = values;
+  return { values: safe, errors };
+}
+
+/** Runs `fn`; a 4xx Problem becomes form errors for re-rendering, anything else propagates. */
+export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; problem: Problem }> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    if (isProblem(e) && e.status < 500 && e.status !== 403) return { ok: false, problem: e };
+    throw e;
+  }
+}
+
+export function safeNext(next: unknown): string {
+  const n = typeof next === 'string' ? next : '/';
+  return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/\\') ? n : '/';
+}

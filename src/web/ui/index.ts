@@ -1,0 +1,4 @@
+// Public face of the staff UI kit.
+export * from './html.js';
+export * from './components.js';
+export * from './layout.js';

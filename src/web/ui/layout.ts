@@ -1,0 +1,66 @@
+// Page frame for staff screens: header (organisation, user, logout), navigation by duty, content.
+import type { SessionInfo } from '../../kernel/access/index.js';
+import { can, role } from '../../kernel/access/index.js';
+import { html, type SafeHtml } from './html.js';
+import { csrfField, notice } from './components.js';
+
+export interface PageContext {
+  readonly session: SessionInfo | null;
+  readonly csrf: string;
+  readonly orgName?: string | undefined;
+  readonly flash?: string | undefined;
+  readonly path: string;
+}
+
+interface NavItem {
+  href: string;
+  label: string;
+  show: (s: SessionInfo) => boolean;
+}
+
+const NAV: readonly NavItem[] = [
+  { href: '/', label: 'ホーム', show: () => true },
+  { href: '/admin/accounts', label: 'アカウント管理', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
+  { href: '/admin/review', label: '棚卸し', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
+  { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
+  { href: '/admin/retention', label: '保存期間・削除', show: (s) => can(s.actor, 'settings.manage', 'account-admin') || s.actor.role === 'supervisor' },
+  { href: '/audit', label: '操作ログ', show: () => true },
+  { href: '/account', label: '自分のアカウント', show: () => true },
+];
+
+export function page(ctx: PageContext, title: string, body: SafeHtml): string {
+  const s = ctx.session;
+  const restricted = s && (s.mustChangePassword || s.mustEnrollMfa);
+  return html`<!doctype html>
+<html lang="ja">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} | 守り Mamori</title>
+<link rel="stylesheet" href="/assets/tokens.css">
+<link rel="stylesheet" href="/assets/mamori.css">
+</head>
+<body>
+<a class="skip" href="#main">本文へ移動</a>
+<header class="header"><div class="header__inner">
+  <a class="brand" href="/">守り Mamori<small>${ctx.orgName ?? '特定個人情報を扱う業務システム'}</small></a>
+  ${s
+    ? html`<div class="who"><span>${s.fullName}（${s.actor.login}・${role(s.actor.role)?.label ?? ''}）</span>
+      <form method="post" action="/logout" class="inline-form">${csrfField(ctx.csrf)}<button type="submit" class="btn btn--secondary">ログアウト</button></form></div>`
+    : ''}
+</div></header>
+${s && !restricted
+  ? html`<nav class="nav" aria-label="メインメニュー"><ul>${NAV.filter((n) => n.show(s)).map(
+      (n) => html`<li><a href="${n.href}"${ctx.path === n.href || (n.href !== '/' && ctx.path.startsWith(n.href)) ? html` aria-current="page"` : ''}>${n.label}</a></li>`,
+    )}</ul></nav>`
+  : ''}
+<main id="main">
+${ctx.flash ? notice(ctx.flash, 'success') : ''}
+<h1>${title}</h1>
+${body}
+</main>
+<footer class="footer">守り Mamori — 操作はすべて操作ログに記録されます。画面に表示された個人情報は業務以外に利用しないでください。</footer>
+</body>
+</html>`.value;
+}
