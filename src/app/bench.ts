@@ -23,7 +23,7 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[];
   let app: App | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'mamori-bench-'));
   const tenant = '312011';
-  let serverState: { db: App['db']; auditKeys: App['auditKeys']; tenant: string; principal: Principal } | undefined;
+  let serverState: { db: App['db']; auditKeys: App['auditKeys']; tenant: string; principal: Principal; url: string } | undefined;
   const ctx: ServerBenchContext = {
     quick: opts.quick,
     log: opts.log,
@@ -37,6 +37,7 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[];
         db: app.db,
         auditKeys: app.auditKeys,
         tenant,
+        url: pg.url,
         principal: { tenant, actor: { kind: 'staff', id: null, login: 'bench', role: 'clerk', duties: ['vaccination'], mynumberView: false }, meta: newMeta('bench') },
       };
       return serverState;

@@ -13,3 +13,7 @@ export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } 
 export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {
   return openApp(resolveConfig(flags));
 }
+
+export { allMigrations } from './migrations.js';
+export { startJobs, runMaintenance } from './jobs.js';
+export { runBench, allBenchCases, type BenchRun } from './bench.js';

@@ -7,12 +7,8 @@ import { sql } from 'kysely';
 import type { App } from '../app/index.js';
 import { createHttpServer, type FastifyInstance } from '../kernel/http/index.js';
 import { html, page } from './ui/index.js';
-import { registerAuthPages } from './staff/auth.js';
-import { registerHomePages } from './staff/home.js';
-import { registerAccountPages } from './staff/accounts.js';
-import { registerAdminPages } from './staff/admin.js';
-import { registerAuditPages } from './staff/audit.js';
-import { registerApiV1 } from './api/v1.js';
+import { registerStaffPages } from './staff/index.js';
+import { registerApiV1 } from './api/index.js';
 
 export interface WebOptions {
   /** Secure cookies (HTTPS).  Default: on, unless MAMORI_INSECURE_COOKIES=1 (plain-http localhost demo). */
@@ -60,11 +56,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
     return { status: 'ok', database: app.db.kind };
   });
 
-  registerAuthPages(fastify, app, { secureCookies, loginRateLimit });
-  registerHomePages(fastify, app);
-  registerAccountPages(fastify, app);
-  registerAdminPages(fastify, app);
-  registerAuditPages(fastify, app);
+  registerStaffPages(fastify, app, { secureCookies, loginRateLimit });
   await registerApiV1(fastify, app, { secureCookies, loginRateLimit });
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
   await fastify.ready();

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startEphemeralPostgres, openDatabase, migrate } from '../../src/kernel/db/index.js';
 import { resolveConfig } from '../../src/kernel/config/index.js';
-import { allMigrations } from '../../src/app/migrations.js';
+import { allMigrations } from '../../src/app/index.js';
 import { LOG_DIR, LOG_FILE, OUT, PGLITE_TEMPLATE } from './paths.js';
 
 declare module 'vitest' {

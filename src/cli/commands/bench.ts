@@ -1,6 +1,6 @@
 // `mamori bench [--quick] [--json FILE] [--case NAME…]`
 import { writeFileSync } from 'node:fs';
-import { runBench } from '../../app/bench.js';
+import { runBench } from '../../app/index.js';
 import { formatTable } from '../../kernel/bench/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
 import { print, warn } from '../io.js';

@@ -2,7 +2,7 @@
 import { resolveConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
 import { openApp, type App } from '../../app/index.js';
-import { startJobs } from '../../app/jobs.js';
+import { startJobs } from '../../app/index.js';
 import { buildWebServer } from '../../web/index.js';
 import { print } from '../io.js';
 

@@ -6,11 +6,11 @@ import { z } from 'zod';
 import type { Selectable } from 'kysely';
 import { jsonb, type AccountTable } from '../db/index.js';
 import type { Work } from '../context/index.js';
-import { appendEntry } from '../audit/entry.js';
+import { appendEntry } from '../audit/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../problems/index.js';
 import { jstToday, addDaysIso } from '../jp/index.js';
-import { authorize, isDuty, role as roleDef, roleDutyConflict, ROLES, dutyLabel } from './policy.js';
-import { email, kana, loginId, optionalText, plainDate, text } from './fields.js';
+import { authorize, isDuty, role as roleDef, roleDutyConflict, ROLES, dutyLabel } from '../policy/index.js';
+import { email, kana, loginId, optionalText, plainDate, text } from '../fields/index.js';
 import { generateInitialPassword, hashPassword, passwordProblems, type PasswordPolicy } from './passwords.js';
 import { loadSettings, policyOf } from './settings.js';
 
@@ -161,9 +161,9 @@ function checkGrant(kind: 'staff' | 'contractor', contractEnd: string | null, g:
   }
 }
 
-function checkPassword(pw: string, policy: PasswordPolicy, login: string): void {
+function checkPassword(pw: string, policy: PasswordPolicy, login: string, field = 'password'): void {
   const problems = passwordProblems(pw, policy, login);
-  if (problems.length) throw invalidField('password', 'PASSWORD_POLICY', `パスワードは${problems.join('、')}`);
+  if (problems.length) throw invalidField(field, 'PASSWORD_POLICY', `パスワードは${problems.join('、')}`);
 }
 
 // ------------------------------------------------------------------ operations
@@ -460,7 +460,7 @@ export async function setOwnPassword(w: Work, accountId: string, next: string): 
   const acc = await byId(w, accountId, true);
   const settings = await loadSettings(w);
   const policy = policyOf(settings);
-  checkPassword(next, policy, acc.login_id);
+  checkPassword(next, policy, acc.login_id, 'newPassword');
   const { verifyPassword } = await import('./passwords.js');
   const history = await w.tx
     .selectFrom('kernel.password_history')

@@ -1,5 +1,5 @@
 // Public face of kernel/access: staff accounts, authorisation, login and sessions.
-export * from './policy.js';
+export * from '../policy/index.js';
 export {
   applyForAccount,
   approveAccount,
@@ -47,4 +47,4 @@ export {
 } from './auth.js';
 export { loadSettings, updateSettings, policyOf, SettingsInput, type TenantSettings } from './settings.js';
 export { passwordProblems, generateInitialPassword, hashPassword, type PasswordPolicy } from './passwords.js';
-export * as fields from './fields.js';
+export * as fields from '../fields/index.js';

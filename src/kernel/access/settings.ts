@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { Selectable } from 'kysely';
 import type { TenantSettingsTable } from '../db/index.js';
 import type { Work } from '../context/index.js';
-import { appendEntry } from '../audit/entry.js';
+import { appendEntry } from '../audit/index.js';
 import { parseInput } from '../problems/index.js';
 import type { PasswordPolicy } from './passwords.js';
-import { authorize } from './policy.js';
+import { authorize } from '../policy/index.js';
 
 export type TenantSettings = Selectable<TenantSettingsTable>;
 

@@ -1,6 +1,6 @@
 // Operation-log entries (操作ログ): what an entry holds and how it is written.
 // KRN-30 login/logout, KRN-31 every register/update/delete/view of SPI with the operator, KRN-33 review.
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { jsonb, type Database } from '../db/index.js';
 import type { Principal } from '../context/index.js';
 import { redactMyNumbers } from '../log/index.js';
@@ -87,12 +87,12 @@ function row(p: Principal, e: AuditEntry) {
 }
 
 /** Appends one entry inside the caller's transaction (so it commits or rolls back with the operation). */
-export async function appendEntry(tx: Transaction<Database>, p: Principal, e: AuditEntry): Promise<void> {
+export async function appendEntry(tx: Kysely<Database>, p: Principal, e: AuditEntry): Promise<void> {
   await tx.insertInto('kernel.audit_log').values(row(p, e)).execute();
 }
 
 /** Appends several entries in one statement (imports and batch jobs). */
-export async function appendEntries(tx: Transaction<Database>, p: Principal, entries: readonly AuditEntry[]): Promise<void> {
+export async function appendEntries(tx: Kysely<Database>, p: Principal, entries: readonly AuditEntry[]): Promise<void> {
   for (let i = 0; i < entries.length; i += 1000) {
     await tx
       .insertInto('kernel.audit_log')

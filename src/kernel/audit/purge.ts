@@ -1,6 +1,6 @@
 // Retention purge of the operation log (KRN-35: default 3 years).  Entries are removed only up to a
 // position where a signed checkpoint is written first, so the remaining chain still verifies.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 import type { AuditKeys } from '../crypto/index.js';
 import { sealPending, writeCheckpoint } from './chain.js';
@@ -22,7 +22,7 @@ export async function purgeAuditBefore(
   tenant: string,
   cutoff: Date,
   /** Runs inside the purge transaction, e.g. to write the deletion record atomically with the delete. */
-  onPurged?: (tx: Transaction<Database>, r: AuditPurgeResult) => Promise<void>,
+  onPurged?: (tx: Kysely<Database>, r: AuditPurgeResult) => Promise<void>,
 ): Promise<AuditPurgeResult> {
   await sealPending(db, keys, tenant);
   return db.transaction().execute(async (tx) => {

@@ -15,9 +15,9 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { appliedMigrations, migrate, type Database, type MamoriDb, type MigrationSource } from '../db/index.js';
 import type { AuditKeys, KeyEncryptionKeys } from '../crypto/index.js';
 import { Problem } from '../problems/index.js';
-import { appendEntry } from '../audit/entry.js';
-import { sealPending } from '../audit/chain.js';
-import { verifyChains, type VerifyResult } from '../audit/verify.js';
+import { appendEntry } from '../audit/index.js';
+import { sealPending } from '../audit/index.js';
+import { verifyChains, type VerifyResult } from '../audit/index.js';
 import { systemActor, newMeta } from '../context/index.js';
 import { MAGIC, OpenFrames, SealFrames } from './format.js';
 

@@ -1,6 +1,7 @@
 // Kernel bench cases: operation-log appends on the server database and vault encrypt+index.
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
+import pg from 'pg';
 import type { MamoriDb } from '../db/index.js';
 import { runAs, newMeta, type Principal } from '../context/index.js';
 import { appendEntry, sealPending } from '../audit/index.js';
@@ -11,7 +12,7 @@ import { syncThroughput, throughput, type BenchCase, type BenchContext, type Ben
 
 export interface ServerBenchContext extends BenchContext {
   /** A migrated app on a durable throwaway PostgreSQL server with one tenant. */
-  server(): Promise<{ db: MamoriDb; auditKeys: AuditKeys; tenant: string; principal: Principal }>;
+  server(): Promise<{ db: MamoriDb; auditKeys: AuditKeys; tenant: string; principal: Principal; url: string }>;
 }
 
 /**
@@ -24,17 +25,19 @@ export const auditAppendCase: BenchCase<ServerBenchContext> = {
   name: 'audit.append',
   description: '操作ログの追記（サーバーDB、封印込み）',
   async run(ctx): Promise<BenchResult> {
-    const { db, auditKeys, tenant, principal } = await ctx.server();
+    const { db, auditKeys, tenant, principal, url } = await ctx.server();
     const seconds = ctx.quick ? 3 : 10;
     const concurrency = 32;
-    await sql`CREATE TABLE IF NOT EXISTS public.bench_plain_log (id bigserial PRIMARY KEY, tenant_code text, actor_login text, action text, target_type text, target_id text, request_id text, detail jsonb, occurred_at timestamptz DEFAULT clock_timestamp())`.execute(db.system);
+    // Baseline: a plain pool of the same size as the application's, one autocommit INSERT per transaction.
+    const plain = new pg.Pool({ connectionString: url, max: concurrency });
+    await plain.query(`CREATE TABLE IF NOT EXISTS public.bench_plain_log (id bigserial PRIMARY KEY, tenant_code text, actor_login text, action text, target_type text, target_id text, request_id text, detail jsonb, occurred_at timestamptz DEFAULT clock_timestamp())`);
     const baseline = await throughput(
       async () => {
-        await sql`INSERT INTO public.bench_plain_log (tenant_code, actor_login, action, target_type, target_id, request_id, detail)
-                  VALUES (${tenant}, 'bench', 'read', 'resident', '000123', ${randomBytes(8).toString('hex')}, ${'{"n":1}'}::jsonb)`.execute(db.system);
+        await plain.query(`INSERT INTO public.bench_plain_log (tenant_code, actor_login, action, target_type, target_id, request_id, detail) VALUES ($1, 'bench', 'read', 'resident', '000123', $2, $3::jsonb)`, [tenant, randomBytes(8).toString('hex'), '{"n":1}']);
       },
       { seconds, concurrency },
     );
+    await plain.end();
     const before = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE tenant_code = ${tenant}`.execute(db.system)).rows[0]!.n);
     let sealing = true;
     const sealer = (async () => {

@@ -4,10 +4,10 @@
 // tenant set, so RLS confines it), the tenant, the acting person and the request metadata that the
 // operation log needs (KRN-31: the operator must be individually identifiable).
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, MamoriDb } from '../db/index.js';
 import { Problem, isProblem } from '../problems/index.js';
-import { appendEntry } from '../audit/entry.js';
+import { appendEntry } from '../audit/index.js';
 
 export type ActorKind = 'staff' | 'contractor' | 'system' | 'anonymous' | 'resident' | 'clinic';
 
@@ -32,7 +32,8 @@ export interface Meta {
 }
 
 export interface Work {
-  readonly tx: Transaction<Database>;
+  /** The open transaction (one pinned connection, BEGIN … COMMIT), confined to `tenant` by RLS. */
+  readonly tx: Kysely<Database>;
   readonly tenant: string;
   readonly actor: Actor;
   readonly meta: Meta;
@@ -62,13 +63,33 @@ export async function runAs<T>(db: MamoriDb, who: Principal, fn: (w: Work) => Pr
   }
 }
 
+/** A SQL string literal (standard_conforming_strings is on in every supported PostgreSQL). */
+function literal(v: string): string {
+  if (v.includes('\0')) throw new Problem(400, 'INVALID_CHARACTER', '入力内容に誤りがあります', '使用できない文字が含まれています。');
+  return `'${v.replace(/'/g, "''")}'`;
+}
+
+/**
+ * One transaction on one pinned connection.  BEGIN and the session settings travel in a single
+ * round trip (simple protocol, literals escaped), which matters for small requests such as one
+ * operation-log append.
+ */
 async function inTransaction<T>(db: MamoriDb, who: Principal, fn: (w: Work) => Promise<T>): Promise<T> {
-  return db.app.transaction().execute(async (tx) => {
-    await sql`SELECT set_config('mamori.tenant', ${who.tenant}, true),
-                     set_config('mamori.actor', ${who.actor.login}, true),
-                     set_config('mamori.terminal', ${who.meta.terminalId ?? ''}, true),
-                     set_config('mamori.program', ${who.meta.program}, true)`.execute(tx);
-    return fn({ tx, tenant: who.tenant, actor: who.actor, meta: who.meta });
+  return db.app.connection().execute(async (conn) => {
+    await sql
+      .raw(
+        `BEGIN; SELECT set_config('mamori.tenant', ${literal(who.tenant)}, true), set_config('mamori.actor', ${literal(who.actor.login)}, true), ` +
+          `set_config('mamori.terminal', ${literal(who.meta.terminalId ?? '')}, true), set_config('mamori.program', ${literal(who.meta.program)}, true)`,
+      )
+      .execute(conn);
+    try {
+      const result = await fn({ tx: conn, tenant: who.tenant, actor: who.actor, meta: who.meta });
+      await sql.raw('COMMIT').execute(conn);
+      return result;
+    } catch (e) {
+      await sql.raw('ROLLBACK').execute(conn).catch(() => undefined);
+      throw e;
+    }
   });
 }
 

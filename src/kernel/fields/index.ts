@@ -1,3 +1,4 @@
+// Public face of kernel/fields: input field schemas shared by every form, API and CLI command.
 // Field schemas shared by the account API, forms and CLI.  Free text is kept exactly as entered
 // (no NFKC: it would rewrite 異体字 in names) apart from trimming; control characters are refused.
 import { z } from 'zod';

@@ -6,15 +6,15 @@
 // Tenant data is purged inside the tenant's own RLS-confined transaction, so one tenant's run can never
 // delete another's rows; every deletion writes a deletion record and an operation-log entry.
 import { z } from 'zod';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, MamoriDb, RetentionPolicyTable } from '../db/index.js';
 import { runAs, systemActor, newMeta, type Principal, type Work } from '../context/index.js';
 import type { AuditKeys } from '../crypto/index.js';
-import { appendEntry } from '../audit/entry.js';
-import { countPurgeableAudit, purgeAuditBefore } from '../audit/purge.js';
-import { authorize } from '../access/policy.js';
+import { appendEntry } from '../audit/index.js';
+import { countPurgeableAudit, purgeAuditBefore } from '../audit/index.js';
+import { authorize } from '../policy/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../problems/index.js';
-import { text } from '../access/fields.js';
+import { text } from '../fields/index.js';
 
 export type RetentionMode = RetentionPolicyTable['mode'];
 export type DeletionMethod = 'logical' | 'physical';
@@ -58,7 +58,7 @@ export interface SystemDataClass extends DataClassBase {
   readonly scope: 'system';
   count(ctx: SystemContext, tenant: string, cutoff: Date): Promise<number>;
   /** Runs its own transaction and calls `record` inside it so that the deletion record commits with the purge. */
-  purge(ctx: SystemContext, tenant: string, cutoff: Date, record: (tx: Transaction<Database>, o: PurgeOutcome) => Promise<void>): Promise<PurgeOutcome>;
+  purge(ctx: SystemContext, tenant: string, cutoff: Date, record: (tx: Kysely<Database>, o: PurgeOutcome) => Promise<void>): Promise<PurgeOutcome>;
 }
 
 export type DataClass = TenantDataClass | SystemDataClass;
@@ -195,7 +195,7 @@ export class Retention {
 
   private async execute(db: MamoriDb, sys: SystemContext, tenant: string, c: DataClass, cutoff: Date, method: DeletionMethod, reason: string, requestId: string | null): Promise<PurgeOutcome> {
     const who: Principal = { tenant, actor: systemActor('retention'), meta: newMeta('job:retention') };
-    const record = async (tx: Transaction<Database>, o: PurgeOutcome): Promise<void> => {
+    const record = async (tx: Kysely<Database>, o: PurgeOutcome): Promise<void> => {
       await tx.insertInto('kernel.deletion_records').values({ tenant_code: tenant, data_class: c.name, method, deleted_count: o.count, target_ids: o.targetIds.slice(0, 10_000), reason, request_id: requestId, executed_by: who.actor.login }).execute();
       await appendEntry(tx, who, { action: 'purge', targetType: c.name, purpose: reason, detail: { count: o.count, method, cutoff: cutoff.toISOString(), requestId } });
     };

@@ -7,7 +7,7 @@ import type { Selectable } from 'kysely';
 import type { TenantKeyService } from '../crypto/index.js';
 import { checkCorporateNumber, checkLocalGovernmentCode, checkMedicalInstitutionCode, type CodeCheck } from '../jp/index.js';
 import { Problem, invalidField, parseInput } from '../problems/index.js';
-import { text } from '../access/fields.js';
+import { text } from '../fields/index.js';
 
 export type Organisation = Selectable<OrganisationTable>;
 export type OrganisationKind = Organisation['kind'];

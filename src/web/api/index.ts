@@ -1,0 +1,2 @@
+// Public face of the JSON API.
+export { registerApiV1 } from './v1.js';

@@ -1,0 +1,16 @@
+// Public face of the staff pages.
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../app/index.js';
+import { registerAuthPages, type AuthOptions } from './auth.js';
+import { registerHomePages } from './home.js';
+import { registerAccountPages } from './accounts.js';
+import { registerAdminPages } from './admin.js';
+import { registerAuditPages } from './audit.js';
+
+export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
+  registerAuthPages(fastify, app, opts);
+  registerHomePages(fastify, app);
+  registerAccountPages(fastify, app);
+  registerAdminPages(fastify, app);
+  registerAuditPages(fastify, app);
+}
