@@ -223,6 +223,7 @@ function personSpans(ctx: Ctx, p: Program): Spans {
       if (cFrom) from = maxDate(from, cFrom);
       if (cUntil) until = minDate(until, cUntil);
       if (from <= until) spans.push({ from, until, id: win.id, label: win.label, products: win.products, source: win.source });
+      else if (!win.requiresCondition) drop('NOT_ELIGIBLE_PERIOD', `「${win.label}」は事業の実施期間（${w(maxDate(progFrom, win.period?.from ?? progFrom))}から）と重なりません`, win.id, win.source);
     };
     if (win.requiresCondition) {
       const rc = win.requiresCondition;
@@ -831,12 +832,14 @@ function checkProgram(ctx: Ctx, p: Program, proposed: Dose): ProgramCheck & { sc
   const uniq = dedupe(problems);
   const codes = new Set(uniq.map((r) => r.code));
   const windowCodes = ['TOO_YOUNG', 'TOO_OLD', 'OUTSIDE_PERIOD', 'OUTSIDE_SEASON', 'PROGRAM_NOT_IN_FORCE'];
+  // How well the dose belongs to this program: 0 allowed; 1 within the person's window but another rule
+  // fails; 2 outside the window; 4 never eligible.  A completed series ranks a little lower.
   let score = 0;
   if (!allowed) {
-    if (codes.has('NOT_ELIGIBLE') || codes.has('NOT_ELIGIBLE_EXCLUDED') || codes.has('DATE_BEFORE_BIRTH')) score = 4;
-    else if (codes.has('SERIES_COMPLETE')) score = 3;
+    if (codes.has('NOT_ELIGIBLE') || codes.has('DATE_BEFORE_BIRTH')) score = 4;
     else if (windowCodes.some((c) => codes.has(c))) score = 2;
     else score = 1;
+    if (codes.has('SERIES_COMPLETE')) score += 0.5;
   }
   if (allowed && dose !== null) {
     // Remark when outside the standard period (標準的な接種期間).
@@ -873,7 +876,13 @@ export function checkWith(catalog: Catalog, person: Person, history: readonly Hi
       : { code: 'NOT_ELIGIBLE', message: `${name}を使用する定期接種・市区町村の事業はありません（任意接種）` };
     return { allowed: false, program: proposed.program ?? null, dose: null, problems: [problem], notes: [], others: [] };
   }
-  const best = [...checks].sort((a, b) => a.score - b.score)[0]!;
+  // Best fit first; among equals, the program covering more of the product's antigens (5種混合 → 第1期).
+  const cover = (code: string): number => {
+    const p = catalog.programsByCode.get(code)?.[0];
+    const prod = catalog.productByCode.get(proposed.product);
+    return p && prod ? p.antigens.filter((a) => prod.antigens.includes(a)).length : 0;
+  };
+  const best = [...checks].sort((a, b) => a.score - b.score || cover(b.program) - cover(a.program))[0]!;
   const others = checks.filter((c) => c !== best && c.score <= 1).map(({ program, dose, allowed, problems }) => ({ program, dose, allowed, problems }));
   return { allowed: best.allowed, program: best.program, dose: best.dose, problems: best.problems, notes: best.notes, others };
 }
