@@ -56,6 +56,21 @@ export function buildProgram(): Command {
     .option('--seed <seed>', 'シード（同じシードなら同じ番号列）', 'mamori')
     .action(run(async () => (await import('./commands/mynumber.js')).generate));
 
+  // ---------------------------------------------------------------- schedule (pure engine, no database)
+  const sched = program.command('schedule').description('予防接種スケジュールの判定（データベース不要。JSONを標準入力から読み、標準出力に書く）');
+  const schedLeaf = (name: string, description: string): Command =>
+    sched
+      .command(name)
+      .description(description)
+      .option('--config <files...>', '市区町村の予防接種設定（臨時・特措法・任意の事業、接種期間の変更）のJSONファイル')
+      .option('--compact', 'JSONを1行で出力する');
+  schedLeaf('evaluate', '事業ごとの状態・接種済み回数・次の接種と理由を判定する（入力: {asOf, person, history, programs?}）')
+    .action(run(async () => (await import('./commands/schedule.js')).evaluateCmd));
+  schedLeaf('check', '予定の接種が定期接種として認められるか確認する（入力: {person, history, proposed}）')
+    .action(run(async () => (await import('./commands/schedule.js')).checkCmd));
+  schedLeaf('catalog', '使用中のカタログ（事業・ワクチン・条件と出典）をJSONで出力する')
+    .action(run(async () => (await import('./commands/schedule.js')).catalogCmd));
+
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('鍵管理');
   leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')
