@@ -10,8 +10,6 @@
 //   N months later (no such day → the 1st of the following month); 「●月半」 adds 14/15/15/16 days by the
 //   length of the month reached; 「出生●週●日後」 counts the birth day as 0週0日.
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
-
 export interface CivilDate {
   readonly y: number;
   readonly m: number;
@@ -28,13 +26,18 @@ export function daysInMonth(y: number, m: number): number {
   return m === 2 && isLeapYear(y) ? 29 : MONTH_DAYS[m - 1]!;
 }
 
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+}
+
 /** Parses a real calendar date 'YYYY-MM-DD' (years 1000–9999) or returns null. */
 export function parseIsoDate(s: string): CivilDate | null {
-  const r = ISO.exec(s);
-  if (!r) return null;
-  const y = Number(r[1]);
-  const m = Number(r[2]);
-  const d = Number(r[3]);
+  if (typeof s !== 'string' || s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return null;
+  const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const m = digit(s, 5) * 10 + digit(s, 6);
+  const d = digit(s, 8) * 10 + digit(s, 9);
+  if (Number.isNaN(y + m + d)) return null;
   if (y < 1000 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
   return { y, m, d };
 }
@@ -49,7 +52,9 @@ function must(s: string): CivilDate {
   return c;
 }
 
-const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+function pad2(n: number): string {
+  return (n < 10 ? '0' : '') + n;
+}
 
 export function formatIsoDate(c: CivilDate): string {
   return `${c.y}-${pad2(c.m)}-${pad2(c.d)}`;
@@ -94,8 +99,13 @@ export function compareDates(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export const minDate = (a: string, b: string): string => (a <= b ? a : b);
-export const maxDate = (a: string, b: string): string => (a >= b ? a : b);
+export function minDate(a: string, b: string): string {
+  return a <= b ? a : b;
+}
+
+export function maxDate(a: string, b: string): string {
+  return a >= b ? a : b;
+}
 
 /** Last day of the month of `date`. */
 export function endOfMonth(date: string): string {

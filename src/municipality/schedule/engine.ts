@@ -551,8 +551,15 @@ function instances(p: Program, spans: readonly Span[], around: string): Instance
   }
   const out: Instance[] = [];
   if (!spans.length) return out;
+  // Only the fiscal years that matter: around the date, and where each span begins or ends.
   const fy0 = fiscalYearOf(around);
-  for (let fy = fy0 - 1; fy <= fy0 + 110; fy++) {
+  const years = new Set<number>([fy0 - 1, fy0, fy0 + 1]);
+  for (const s of spans) {
+    const a = fiscalYearOf(s.from);
+    const b = s.until === FAR ? a + 1 : fiscalYearOf(s.until);
+    for (const y of [a - 1, a, a + 1, b - 1, b]) if (y >= fy0 - 1) years.add(y);
+  }
+  for (const fy of [...years].sort((x, y) => x - y)) {
     const season = p.season ? seasonInFiscalYear(fy, p.season.from, p.season.until) : { from: fiscalYearStart(fy), until: fiscalYearEnd(fy) };
     const cut = spans
       .map((s) => ({ ...s, from: maxDate(s.from, season.from), until: minDate(s.until, season.until) }))
