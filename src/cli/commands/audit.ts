@@ -12,7 +12,8 @@ type O = Record<string, unknown> & { data?: string };
 
 export async function verify(o: O): Promise<number> {
   return withApp(o, async (app) => {
-    const tenant = o['tenant'] ? String(o['tenant']) : undefined;
+    // An unknown code is an input error naming the field, not an empty (and so "intact") chain.
+    const tenant = o['tenant'] !== undefined ? await tenantArg(app, o['tenant']) : undefined;
     if (o['seal'] !== false) await sealPending(app.db.system, app.auditKeys, tenant);
     const results = await verifyChains(app.db.system, app.auditKeys, tenant);
     const bad = results.filter((r) => !r.ok);

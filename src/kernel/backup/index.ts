@@ -6,10 +6,10 @@
 // sequences, applies any newer migrations, and verifies the operation-log chains.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open as openFile, stat } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createGunzip, createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, pipeline as pipeStreams } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { appliedMigrations, migrate, type Database, type MamoriDb, type MigrationSource } from '../db/index.js';
@@ -20,6 +20,15 @@ import { sealPending } from '../audit/index.js';
 import { verifyChains, type VerifyResult } from '../audit/index.js';
 import { systemActor, newMeta } from '../context/index.js';
 import { MAGIC, OpenFrames, SealFrames } from './format.js';
+
+/**
+ * The backup's plaintext as a stream.  pipeline() (not .pipe()) so that an error in any stage — a frame
+ * that does not open, a truncated file, bad gzip — destroys the last stage with that error instead of
+ * leaving the reader waiting for data that never comes.
+ */
+function plaintext(file: string, offset: number, key: Buffer, fileId: string): NodeJS.ReadableStream {
+  return pipeStreams(createReadStream(file, { start: offset }), new OpenFrames(key, fileId), createGunzip(), () => undefined);
+}
 
 export interface BackupServices {
   readonly db: MamoriDb;
@@ -94,7 +103,6 @@ export async function backup(k: BackupServices, outFile: string): Promise<Backup
   const fileId = randomUUID();
   const kekId = k.keyring.currentId();
   const key = k.keyring.derive(kekId, 'backup-v1');
-  let headerLen = 0;
   await db.transaction().setIsolationLevel('repeatable read').execute(async (tx) => {
     const schemas = await mamoriSchemas(tx as unknown as Kysely<Database>);
     const tables = await tablesInOrder(tx, schemas);
@@ -111,7 +119,9 @@ export async function backup(k: BackupServices, outFile: string): Promise<Backup
       tables,
     };
     const headText = `${MAGIC}\n${JSON.stringify(header)}\n`;
-    headerLen = Buffer.byteLength(headText);
+    // The header is plaintext; its digest travels in the encrypted trailer so that restore can tell
+    // when it was changed.
+    const headerDigest = createHash('sha256').update(headText).digest('hex');
     async function* lines(): AsyncGenerator<string> {
       for (const table of tables) {
         yield JSON.stringify({ t: table }) + '\n';
@@ -126,7 +136,7 @@ export async function backup(k: BackupServices, outFile: string): Promise<Backup
         await sql`CLOSE mamori_backup`.execute(tx);
         counts[table] = n;
       }
-      yield JSON.stringify({ end: true, counts }) + '\n';
+      yield JSON.stringify({ end: true, counts, header: headerDigest }) + '\n';
     }
     const out = createWriteStream(outFile, { mode: 0o600 });
     out.write(headText);
@@ -142,7 +152,8 @@ export async function backup(k: BackupServices, outFile: string): Promise<Backup
   return { file: outFile, bytes: size, tables: Object.keys(counts).length, rows: Object.values(counts).reduce((a, b) => a + b, 0), counts };
 }
 
-async function readHeader(file: string): Promise<{ header: Header; offset: number }> {
+async function readHeader(file: string): Promise<{ header: Header; offset: number; digest: string }> {
+  const notBackup = (why: string) => new Problem(400, 'BACKUP_FORMAT', 'バックアップファイルではありません', `${file} は Mamori のバックアップ形式ではありません（${why}）。`);
   const fh = await openFile(file, 'r');
   try {
     const buf = Buffer.alloc(1 << 20);
@@ -150,13 +161,59 @@ async function readHeader(file: string): Promise<{ header: Header; offset: numbe
     const text = buf.subarray(0, bytesRead);
     const nl1 = text.indexOf(10);
     const nl2 = nl1 >= 0 ? text.indexOf(10, nl1 + 1) : -1;
-    if (nl1 < 0 || nl2 < 0 || text.subarray(0, nl1).toString('utf8') !== MAGIC) {
-      throw new Problem(400, 'BACKUP_FORMAT', 'バックアップファイルではありません', `${file} は Mamori のバックアップ形式ではありません。`);
+    if (nl1 < 0 || nl2 < 0 || text.subarray(0, nl1).toString('utf8') !== MAGIC) throw notBackup('先頭行');
+    let header: Header;
+    try {
+      header = JSON.parse(text.subarray(nl1 + 1, nl2).toString('utf8')) as Header;
+    } catch {
+      throw notBackup('ヘッダー');
     }
-    const header = JSON.parse(text.subarray(nl1 + 1, nl2).toString('utf8')) as Header;
-    return { header, offset: nl2 + 1 };
+    if (typeof header?.fileId !== 'string' || typeof header.kekId !== 'string' || !Array.isArray(header.wrappingKeys) || !Array.isArray(header.migrations)) {
+      throw notBackup('ヘッダー');
+    }
+    return { header, offset: nl2 + 1, digest: createHash('sha256').update(text.subarray(0, nl2 + 1)).digest('hex') };
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Reads the whole file once — decrypting every frame, decompressing, and checking the row counts and the
+ * header digest in the trailer — before restore touches the database, so that a damaged or altered file is
+ * refused with nothing written.
+ */
+async function checkBackupFile(file: string, offset: number, key: Buffer, header: Header, headerDigest: string): Promise<void> {
+  const corrupt = (why: string) => new Problem(400, 'BACKUP_CORRUPT', 'バックアップファイルが破損しているか改ざんされています', `${file}: ${why}。何も復元していません。`);
+  const seen: Record<string, number> = {};
+  let trailer: { counts?: Record<string, number>; header?: string } | null = null;
+  try {
+    const rl = createInterface({ input: plaintext(file, offset, key, header.fileId), crlfDelay: Infinity });
+    let table: string | null = null;
+    for await (const line of rl) {
+      if (!line) continue;
+      if (trailer) throw new Error('終端レコードの後にデータがあります');
+      if (line.startsWith('{"t":')) {
+        table = (JSON.parse(line) as { t: string }).t;
+        seen[table] ??= 0;
+      } else if (line.startsWith('{"end":true')) {
+        trailer = JSON.parse(line) as { counts?: Record<string, number>; header?: string };
+      } else if (table) {
+        seen[table] = (seen[table] ?? 0) + 1;
+      } else {
+        throw new Error('テーブル見出しの前に行があります');
+      }
+    }
+  } catch (e) {
+    if (e instanceof Problem) throw e;
+    const m = (e as Error).message;
+    throw corrupt(/[\u3040-\u9fff]/.test(m) ? m : `復号・展開できません（${m}）`);
+  }
+  if (!trailer) throw corrupt('終端レコードがありません（ファイルが途中で切れています）');
+  const t = trailer as { counts?: Record<string, number>; header?: string };
+  // Backups written before the digest was added carry none; their frames are still authenticated.
+  if (t.header !== undefined && t.header !== headerDigest) throw corrupt('ヘッダーが作成時と一致しません');
+  for (const [name, n] of Object.entries(t.counts ?? {})) {
+    if ((seen[name] ?? 0) !== n) throw corrupt(`${name}: 期待 ${n} 行に対して ${seen[name] ?? 0} 行でした`);
   }
 }
 
@@ -168,12 +225,14 @@ export interface RestoreSummary {
 }
 
 export async function restore(k: BackupServices, file: string, sources: readonly MigrationSource[], opts: { force?: boolean } = {}): Promise<RestoreSummary> {
-  const { header, offset } = await readHeader(file);
+  const { header, offset, digest } = await readHeader(file);
   for (const id of [header.kekId, ...header.wrappingKeys]) {
     if (!k.keyring.has(id)) {
       throw new Problem(400, 'BACKUP_KEY_MISSING', 'マスター鍵がありません', `このバックアップの復元にはマスター鍵 ${id} が必要です（鍵ディレクトリまたは MAMORI_MASTER_KEY_PREVIOUS に置いてください）。`);
     }
   }
+  const key = k.keyring.derive(header.kekId, 'backup-v1');
+  await checkBackupFile(file, offset, key, header, digest);
   const db = k.db.system;
   const present = await appliedMigrations(db);
   const wanted = new Set(header.migrations);
@@ -190,14 +249,12 @@ export async function restore(k: BackupServices, file: string, sources: readonly
       if (r.rows.length) throw new Problem(409, 'RESTORE_TARGET_NOT_EMPTY', 'リストア先が空ではありません', `${t} にデータがあります。上書きする場合は --force を指定してください。`);
     }
   }
-  const key = k.keyring.derive(header.kekId, 'backup-v1');
   const loaded: Record<string, number> = {};
   let trailer: Record<string, number> | null = null;
   await db.transaction().execute(async (tx) => {
     await sql`SELECT set_config('mamori.restoring', 'on', true)`.execute(tx);
     await sql.raw(`TRUNCATE ${tables.map(quoteTable).join(', ')} CASCADE`).execute(tx);
-    const input = createReadStream(file, { start: offset }).pipe(new OpenFrames(key, header.fileId)).pipe(createGunzip());
-    const rl = createInterface({ input, crlfDelay: Infinity });
+    const rl = createInterface({ input: plaintext(file, offset, key, header.fileId), crlfDelay: Infinity });
     let table: string | null = null;
     let batch: string[] = [];
     const flush = async (): Promise<void> => {

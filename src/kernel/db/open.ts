@@ -12,6 +12,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { MamoriConfig } from '../config/index.js';
 import { Problem } from '../problems/index.js';
+import { logger } from '../log/index.js';
 import { Mutex, PGliteDialect, type PGliteShared } from './pglite-dialect.js';
 import type { Database } from './types.js';
 
@@ -131,6 +132,7 @@ function serverTypes(): pg.CustomTypesConfig {
 
 async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> {
   const systemPool = new pg.Pool({ connectionString: url, types: serverTypes(), max: 4, application_name: 'mamori-system' });
+  systemPool.on('error', poolError('system'));
   const system = new Kysely<Database>({ dialect: new PostgresDialect({ pool: systemPool, cursor: Cursor }) });
   try {
     const v = await sql<{ v: number }>`select current_setting('server_version_num')::int as v`.execute(system);
@@ -149,6 +151,7 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
     max: Number(process.env['MAMORI_DB_POOL'] ?? 16),
     application_name: 'mamori-app',
   });
+  appPool.on('error', poolError('app'));
   if (!config.appDatabaseUrl) {
     // Same login, but every app connection drops to the non-owner role before its first query.
     appPool.on('connect', (client) => {
@@ -166,6 +169,15 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
       await system.destroy();
     },
   };
+}
+
+/**
+ * An idle pooled connection that the server ends (restart, pg_terminate_backend, DROP DATABASE … FORCE,
+ * or one still closing after `close()`) is reported as a pool 'error' event.  Without a listener Node
+ * treats it as unhandled and the whole process dies; the pool has already discarded the connection.
+ */
+function poolError(pool: string): (e: Error) => void {
+  return (e) => logger().warn({ pool, code: (e as { code?: string }).code }, `database connection lost: ${e.message}`);
 }
 
 /** The application role exists before any migration grants to it. */

@@ -9,12 +9,22 @@ import { dirname } from 'node:path';
 // A run of exactly 12 digits (ASCII or full-width), optionally grouped 4-4-4 by hyphen or space,
 // not touching further digits.  Every such run is masked, whether or not its check digit is valid:
 // a mistyped My Number is still a My Number.
-const MYNUMBER_LIKE = /(?<![0-9０-９])(?:[0-9０-９]{12}|[0-9０-９]{4}[-‐－ 　][0-9０-９]{4}[-‐－ 　][0-9０-９]{4})(?![0-9０-９])/g;
+const MYNUMBER_LIKE = /(?<![0-9０-９])(?:[0-9０-９]{12}|[0-9０-９]{4}[-‐－ \u3000][0-9０-９]{4}[-‐－ \u3000][0-9０-９]{4})(?![0-9０-９])/g;
 
 export const REDACTED = '[個人番号]';
 
+// Record ids are UUIDs (8-4-4-4-12 hex digits).  Their digit runs can look like a 4-4-4 grouped or a
+// 12-digit number ("…7863-5558-4200…"), so UUIDs are left intact and only the text around them is scanned.
+const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9a-fA-F])/g;
+
 export function redactMyNumbers(text: string): string {
-  return text.replace(MYNUMBER_LIKE, REDACTED);
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(UUID)) {
+    out += text.slice(last, m.index).replace(MYNUMBER_LIKE, REDACTED) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + text.slice(last).replace(MYNUMBER_LIKE, REDACTED);
 }
 
 class RedactingStream extends Writable {

@@ -75,7 +75,8 @@ function roundFn(key: number, x: number, round: number): number {
   let h = (x * 0x9e3779b1 + key + round * 0x85ebca6b) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) % HALF;
+  // `^` yields a signed 32-bit integer: back to unsigned before the modulo, or the half goes negative.
+  return ((h ^ (h >>> 16)) >>> 0) % HALF;
 }
 
 /**

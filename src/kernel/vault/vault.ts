@@ -63,8 +63,8 @@ export class Vault {
     };
   }
 
-  /** Stores (or replaces) the My Number of a subject.  Logged unless the caller logs the batch. */
-  async store(w: Work, subject: SubjectRef, myNumber: string, opts: { audit?: boolean } = {}): Promise<void> {
+  /** Stores (or replaces) the My Number of a subject.  Logged (with the purpose, when given) unless the caller logs the batch. */
+  async store(w: Work, subject: SubjectRef, myNumber: string, opts: { audit?: boolean; purpose?: string } = {}): Promise<void> {
     const keys = await this.keysFor(w);
     const s = Vault.sealWith(keys, subject, myNumber);
     await w.tx
@@ -95,6 +95,7 @@ export class Vault {
         targetType: 'mynumber',
         targetId: `${subject.subjectType}:${subject.subjectId}`,
         subjectRef: `${subject.subjectType}:${subject.subjectId}`,
+        purpose: opts.purpose,
       });
     }
   }
