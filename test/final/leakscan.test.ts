@@ -10,7 +10,7 @@ import { isValidMyNumber } from '../../src/kernel/mynumber/index.js';
 import { toHalfWidthDigits } from '../../src/kernel/jp/index.js';
 import { LOG_DIR, LOG_FILE } from '../harness/paths.js';
 
-const SHAPES = /(?<![0-9０-９])(?:[0-9０-９]{12}|[0-9０-９]{4}[-‐－ 　][0-9０-９]{4}[-‐－ 　][0-9０-９]{4})(?![0-9０-９])/g;
+const SHAPES = /(?<![0-9０-９])(?:[0-9０-９]{12}|[0-9０-９]{4}[-‐－ \u3000][0-9０-９]{4}[-‐－ \u3000][0-9０-９]{4})(?![0-9０-９])/g;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
