@@ -5,10 +5,11 @@ import { cliOperator, newMeta, systemActor, type Principal } from '../kernel/con
 import { requireTenant } from '../kernel/access/index.js';
 import { configureLogging } from '../kernel/log/index.js';
 
-export async function withApp<T>(opts: { data?: string | undefined }, fn: (app: App) => Promise<T>): Promise<T> {
+export async function withApp<T>(opts: { data?: string | undefined }, ...rest: [fn: (app: App) => Promise<T>] | [open: { migrate: boolean }, fn: (app: App) => Promise<T>]): Promise<T> {
+  const [openOpts, fn] = rest.length === 1 ? [{ migrate: true }, rest[0]] : rest;
   const config = resolveConfig({ data: opts.data });
   configureLogging({ level: config.logLevel, file: config.logFile });
-  const app = await openApp(config);
+  const app = await openApp(config, openOpts);
   try {
     return await fn(app);
   } finally {

@@ -140,7 +140,7 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
     const [row] = (await auditRows(app, TOTTORI, { action: 'read', actor_login: 'tt-clerk' })).slice(-1);
     expect(row).toMatchObject({ target_id: a, subject_ref: `account:${b}`, purpose: `${b} [個人番号]` });
     expect(row!.detail).toEqual({ a, b, n: '[個人番号]' });
-    const h = await runAs(app.db, clerk, (w) => accessHistory(w, `account:${b}`));
+    const h = await runAs(app.db, operatorOf(TOTTORI), (w) => accessHistory(w, `account:${b}`));
     expect(h).toHaveLength(1);
   });
 
@@ -517,5 +517,59 @@ describe('CLI: mamori audit verify on an embedded data dir', () => {
     const unknown = await runCli(['audit', 'verify', '--tenant', '041009', '--data', data]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('tenant');
+  });
+});
+
+describe('operation log reads are authorised in the kernel (KRN-33)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+  });
+  afterAll(async () => app.cleanup());
+
+  it('staff without the audit-review duty read only their own operations, and a refusal is logged', async () => {
+    const clerk = (await staff(app, TOTTORI, { login: 'own-clerk' })).principal;
+    const auditor = (await staff(app, TOTTORI, { login: 'own-auditor', role: 'auditor' })).principal;
+    await runAs(app.db, clerk, (w) => appendEntry(w.tx, w, { action: 'read', targetType: 'account', subjectRef: 'person:x' }));
+    const own = await runAs(app.db, clerk, (w) => searchAudit(w, { actorLogin: 'own-clerk' }));
+    expect(own.every((r) => r.actor_login === 'own-clerk')).toBe(true);
+    await expect(runAs(app.db, clerk, (w) => searchAudit(w, {}))).rejects.toMatchObject({ status: 403 });
+    await expect(runAs(app.db, clerk, (w) => exportAuditCsv(w, { actorLogin: 'own-auditor' }))).rejects.toMatchObject({ status: 403 });
+    await expect(runAs(app.db, clerk, (w) => accessHistory(w, 'person:x'))).rejects.toMatchObject({ status: 403 });
+    const all = await runAs(app.db, auditor, (w) => searchAudit(w, { outcome: 'denied' }));
+    expect(all.filter((r) => r.actor_login === 'own-clerk' && r.action === 'access_denied').length).toBe(3);
+  });
+});
+
+describe('audit writer (group commit for standalone entries)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+    await addTenant(app, SENDAI, '仙台市');
+  });
+  afterAll(async () => app.cleanup());
+
+  it('every append resolves only after its entry is committed; batches mix tenants and still seal into per-tenant chains', async () => {
+    const { auditWriterFor, sealPending: seal, verifyChains: verify } = await import('../../src/kernel/audit/index.js');
+    const writer = auditWriterFor(app.db);
+    const a = operatorOf(TOTTORI);
+    const b = operatorOf(SENDAI);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => writer.append(i % 2 ? a : b, { action: 'read', targetType: 'resident', targetId: `w-${i}` })));
+    const n = await sql<{ t: string; n: number }>`SELECT tenant_code AS t, count(*)::int AS n FROM kernel.audit_log WHERE target_id LIKE 'w-%' GROUP BY 1 ORDER BY 1`.execute(app.db.system);
+    expect(n.rows).toEqual([{ t: SENDAI, n: 150 }, { t: TOTTORI, n: 150 }]);
+    await seal(app.db.system, app.auditKeys);
+    expect((await verify(app.db.system, app.auditKeys)).every((r) => r.ok)).toBe(true);
+  });
+
+  it('a failing batch rejects its callers instead of losing entries silently', async () => {
+    const { AuditWriter } = await import('../../src/kernel/audit/index.js');
+    const writer = new AuditWriter(app.db.system);
+    const bad = { tenant: TOTTORI, actor: { kind: 'staff' as const, id: null, login: 'x', role: null, duties: [], mynumberView: false }, meta: { requestId: 'r', clientAddress: null, terminalId: null, program: 'test' } };
+    // An outcome outside the CHECK constraint makes the whole INSERT fail.
+    await expect(writer.append(bad, { action: 'read', outcome: 'bogus' as never })).rejects.toThrow();
+    await writer.close();
+    await expect(writer.append(bad, { action: 'read' })).rejects.toThrow(/closed/);
   });
 });

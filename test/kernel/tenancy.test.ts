@@ -54,3 +54,27 @@ describe.each<Mode>(['server', 'embedded'])('tenancy (%s)', (mode) => {
     expect(r.rows[0]).toEqual({ u: 'mamori_app', super: false, bypass: false });
   });
 });
+
+describe('audit columns on every personal-data row (KRN-32)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+  });
+  afterAll(async () => app.cleanup());
+
+  it('creator and last updater, with time, terminal and program, are stamped by the database', async () => {
+    const admin = (await staff(app, TOTTORI, { login: 'stamp-admin', role: 'admin' })).principal;
+    const clerk = await staff(app, TOTTORI, { login: 'stamp-clerk' });
+    const { changeGrants } = await import('../../src/kernel/access/index.js');
+    const { addDaysIso, jstToday } = await import('../../src/kernel/jp/index.js');
+    await runAs(app.db, admin, (w) => changeGrants(w, clerk.account.id, { role: 'viewer', duties: ['vaccination'], expiresOn: addDaysIso(jstToday(), 30), reason: '異動に伴う変更' }));
+    const row = await app.db.system.selectFrom('kernel.accounts').selectAll().where('tenant_code', '=', TOTTORI).where('id', '=', clerk.account.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ created_by: 'system:test-operator', created_program: 'test', updated_by: 'stamp-admin', updated_terminal: 'test-terminal', updated_program: 'test' });
+    expect(row.updated_at.getTime()).toBeGreaterThanOrEqual(row.created_at.getTime());
+    // An attempt to forge the creator on update is overridden.
+    await runAs(app.db, admin, (w) => w.tx.updateTable('kernel.accounts').set({ created_by: 'someone-else', department: '保健予防課' }).where('id', '=', clerk.account.id).execute());
+    const again = await app.db.system.selectFrom('kernel.accounts').select(['created_by', 'updated_by']).where('id', '=', clerk.account.id).executeTakeFirstOrThrow();
+    expect(again).toEqual({ created_by: 'system:test-operator', updated_by: 'stamp-admin' });
+  });
+});

@@ -129,8 +129,11 @@ describe.each<Mode>(['server', 'embedded'])('vault (%s)', (mode) => {
     // A rogue copy inside the tenant, and into the same subject id of another tenant.
     await app.db.system.updateTable('kernel.mynumber_vault').set({ ciphertext: x.ciphertext }).where('tenant_code', '=', TOTTORI).where('subject_id', '=', 'p-y').execute();
     await app.db.system.updateTable('kernel.mynumber_vault').set({ ciphertext: x.ciphertext }).where('tenant_code', '=', SENDAI).where('subject_id', '=', 'p-x').execute();
-    await expect(runAs(app.db, viewer, (w) => app.vault.reveal(w, person('p-y'), '確認'))).rejects.toThrow();
-    await expect(runAs(app.db, sendaiViewer, (w) => app.vault.reveal(w, person('p-x'), '確認'))).rejects.toThrow();
+    await expect(runAs(app.db, viewer, (w) => app.vault.reveal(w, person('p-y'), '確認'))).rejects.toMatchObject({ status: 500, code: 'MYNUMBER_DECRYPT_FAILED' });
+    await expect(runAs(app.db, sendaiViewer, (w) => app.vault.reveal(w, person('p-x'), '確認'))).rejects.toMatchObject({ status: 500, code: 'MYNUMBER_DECRYPT_FAILED' });
+    // The failed reveal is in the operation log (written after the rollback).
+    const failed = (await auditRows(app, TOTTORI, { actor_login: 'tt-viewer' })).filter((r) => r.action === 'mynumber_reveal' && r.outcome === 'failure');
+    expect(failed.map((r) => r.subject_ref)).toContain('person:p-y');
     // The original still opens.
     expect(await runAs(app.db, viewer, (w) => app.vault.reveal(w, person('p-x'), '確認'))).toBe(nx);
     // Put the rows back, so that the key rotation below works on intact data.

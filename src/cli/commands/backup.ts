@@ -16,7 +16,8 @@ export async function backupCmd(o: O): Promise<number> {
 }
 
 export async function restoreCmd(o: O, args: string[]): Promise<number> {
-  return withApp(o, async (app) => {
+  // The schema is rebuilt at the backup's migration level first, so the database is opened unmigrated.
+  return withApp(o, { migrate: false }, async (app) => {
     const s = await restore(app, resolve(args[0]!), app.migrations, { force: !!o['force'] });
     const bad = s.verify.filter((v) => !v.ok);
     if (o['json']) printJson(s);

@@ -65,7 +65,7 @@ function safeDetail(detail: Record<string, unknown> | undefined) {
   return jsonb(JSON.parse(redactMyNumbers(JSON.stringify(detail))) as Record<string, unknown>);
 }
 
-function row(p: Principal, e: AuditEntry) {
+export function auditRow(p: Principal, e: AuditEntry) {
   const clip = (s: string | undefined, n = 500): string | null => (s === undefined ? null : redactMyNumbers(s).slice(0, n));
   return {
     tenant_code: p.tenant,
@@ -88,7 +88,7 @@ function row(p: Principal, e: AuditEntry) {
 
 /** Appends one entry inside the caller's transaction (so it commits or rolls back with the operation). */
 export async function appendEntry(tx: Kysely<Database>, p: Principal, e: AuditEntry): Promise<void> {
-  await tx.insertInto('kernel.audit_log').values(row(p, e)).execute();
+  await tx.insertInto('kernel.audit_log').values(auditRow(p, e)).execute();
 }
 
 /** Appends several entries in one statement (imports and batch jobs). */
@@ -96,7 +96,7 @@ export async function appendEntries(tx: Kysely<Database>, p: Principal, entries:
   for (let i = 0; i < entries.length; i += 1000) {
     await tx
       .insertInto('kernel.audit_log')
-      .values(entries.slice(i, i + 1000).map((e) => row(p, e)))
+      .values(entries.slice(i, i + 1000).map((e) => auditRow(p, e)))
       .execute();
   }
 }

@@ -1,6 +1,7 @@
 // Public face of kernel/audit: the operation log (操作ログ).
-export { appendEntry, appendEntries, ACTION_LABELS, type AuditEntry } from './entry.js';
+export { appendEntry, appendEntries, auditRow, ACTION_LABELS, type AuditEntry } from './entry.js';
 export { sealPending, writeCheckpoint, genesis, type SealResult } from './chain.js';
 export { verifyChains, verifyTenantChain, type VerifyResult, type VerifyFailure } from './verify.js';
 export { searchAudit, exportAuditCsv, accessHistory, auditCsvLine, type AuditSearch, type AuditRow, type AccessRecord } from './query.js';
 export { purgeAuditBefore, countPurgeableAudit, type AuditPurgeResult } from './purge.js';
+export { AuditWriter, auditWriterFor, closeAuditWriter, type AuditWriterOptions } from './writer.js';

@@ -4,6 +4,20 @@ import type { Work } from '../context/index.js';
 import type { Selectable } from 'kysely';
 import type { AuditLogTable } from '../db/index.js';
 import { appendEntry, ACTION_LABELS } from './entry.js';
+import { can } from '../policy/index.js';
+import { forbidden } from '../problems/index.js';
+
+/**
+ * KRN-33: the audit-review duty searches and exports the whole tenant's log; anyone else may read only
+ * their own operations.  Checked here as well as in every screen and route.
+ */
+function authorizeRead(w: Work, q: AuditSearch): void {
+  if (can(w.actor, 'audit.review', 'audit-review')) return;
+  if (w.actor.kind !== 'anonymous' && q.actorLogin === w.actor.login) return;
+  throw forbidden('操作ログの検索・出力には「ログ監査」の所掌事務と監査の権限が必要です（自分の操作のみは閲覧できます）。').withAudit({
+    action: 'access_denied', targetType: 'audit_log', outcome: 'denied', detail: { permission: 'audit.review' },
+  });
+}
 
 export interface AuditSearch {
   actorLogin?: string | undefined;
@@ -37,6 +51,7 @@ function filtered(w: Work, q: AuditSearch) {
 
 /** Search; the search itself is logged (reading the log is an access to personal data too). */
 export async function searchAudit(w: Work, q: AuditSearch): Promise<AuditRow[]> {
+  authorizeRead(w, q);
   const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
   const rows = await filtered(w, q).selectAll().orderBy('id', 'desc').limit(limit).execute();
   await appendEntry(w.tx, w, { action: 'search', targetType: 'audit_log', detail: { filters: describe(q), results: rows.length } });
@@ -61,6 +76,7 @@ export function auditCsvLine(r: AuditRow): string {
 
 /** CSV export (UTF-8 with BOM for Excel); logged as an export. */
 export async function exportAuditCsv(w: Work, q: AuditSearch): Promise<string> {
+  authorizeRead(w, q);
   const rows = await filtered(w, q).selectAll().orderBy('id', 'asc').limit(Math.min(q.limit ?? 100_000, 1_000_000)).execute();
   await appendEntry(w.tx, w, { action: 'export', targetType: 'audit_log', detail: { filters: describe(q), rows: rows.length, format: 'csv' } });
   return '\uFEFF' + [CSV_HEADER.join(','), ...rows.map(auditCsvLine)].join('\r\n') + '\r\n';
@@ -77,8 +93,12 @@ export interface AccessRecord {
   readonly outcome: string;
 }
 
-/** Who accessed `subjectRef`'s data, when and why — newest first. */
+/** Who accessed `subjectRef`'s data, when and why — newest first.  For the audit-review duty or the person themself. */
 export async function accessHistory(w: Work, subjectRef: string, opts: { from?: Date; limit?: number } = {}): Promise<AccessRecord[]> {
+  const self = w.actor.id !== null && subjectRef === `account:${w.actor.id}`;
+  if (!self && !can(w.actor, 'audit.review', 'audit-review')) {
+    throw forbidden('本人以外のアクセス記録の参照には「ログ監査」の所掌事務が必要です。').withAudit({ action: 'access_denied', targetType: 'audit_log', targetId: subjectRef, outcome: 'denied' });
+  }
   let sel = w.tx
     .selectFrom('kernel.audit_log')
     .select(['occurred_at', 'actor_kind', 'actor_login', 'action', 'purpose', 'program', 'outcome'])

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, MamoriDb } from '../db/index.js';
 import { Problem, isProblem } from '../problems/index.js';
-import { appendEntry } from '../audit/index.js';
+import { auditWriterFor } from '../audit/index.js';
 
 export type ActorKind = 'staff' | 'contractor' | 'system' | 'anonymous' | 'resident' | 'clinic';
 
@@ -55,10 +55,7 @@ export async function runAs<T>(db: MamoriDb, who: Principal, fn: (w: Work) => Pr
   try {
     return await inTransaction(db, who, fn);
   } catch (e) {
-    if (isProblem(e) && e.audit) {
-      const entry = e.audit;
-      await inTransaction(db, who, (w) => appendEntry(w.tx, w, entry));
-    }
+    if (isProblem(e) && e.audit) await auditWriterFor(db).append(who, e.audit);
     throw e;
   }
 }

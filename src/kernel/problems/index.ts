@@ -101,7 +101,9 @@ export function fieldErrorsFromZod(error: z.ZodError, prefix = ''): FieldError[]
   return error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.') || '(入力全体)';
     const custom = (issue as { params?: { code?: string } }).params?.code;
-    return { field: path, code: custom ?? `INVALID_${issue.code.toUpperCase()}`, message: issue.message };
+    // Zod's own issue codes (invalid_type, too_small, too_big, invalid_format, …) upper-cased; custom checks carry theirs.
+    const code = custom ?? (issue.code === 'custom' ? 'INVALID' : issue.code.toUpperCase());
+    return { field: path, code, message: issue.message };
   });
 }
 

@@ -5,6 +5,7 @@ import { AuditKeys, LocalKeyring, TenantKeyService } from '../crypto/index.js';
 import { Vault } from '../vault/index.js';
 import { Retention } from '../retention/index.js';
 import { logger } from '../log/index.js';
+import { closeAuditWriter } from '../audit/index.js';
 
 export interface Kernel {
   readonly config: MamoriConfig;
@@ -50,6 +51,9 @@ export async function openKernel(config: MamoriConfig, opts: OpenOptions = {}): 
     retention: new Retention(),
     migrations: sources,
     applied,
-    close: () => db.close(),
+    async close() {
+      await closeAuditWriter(db);
+      await db.close();
+    },
   };
 }

@@ -10,7 +10,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
 import type { Work } from '../context/index.js';
-import { appendEntry } from '../audit/entry.js';
+import { appendEntry } from '../audit/index.js';
 import { open, seal, wrapContext, type KeyEncryptionKeys, type TenantKeyService } from '../crypto/index.js';
 import { Problem, forbidden, invalidField, notFound } from '../problems/index.js';
 import { checkMyNumber } from '../mynumber/index.js';
@@ -153,7 +153,15 @@ export class Vault {
     const keys = await this.keysFor(w, row.key_version);
     const key = keys.enc.get(row.key_version);
     if (!key) throw new Problem(500, 'KEY_VERSION_MISSING', 'データ鍵がありません', `鍵バージョン ${row.key_version} がありません。`);
-    const plain = open(key, row.ciphertext, aad(w.tenant, subject.subjectType, subject.subjectId, row.key_version)).toString('ascii');
+    let plain: string;
+    try {
+      plain = open(key, row.ciphertext, aad(w.tenant, subject.subjectType, subject.subjectId, row.key_version)).toString('ascii');
+    } catch {
+      // The ciphertext does not open with its own row binding: altered, or copied from another row.
+      throw new Problem(500, 'MYNUMBER_DECRYPT_FAILED', '個人番号を復号できません', '保管されている暗号文が改ざんまたは破損しています。システム管理者に連絡してください。').withAudit({
+        action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef: target, purpose, outcome: 'failure', detail: { reason: 'decrypt-failed' },
+      });
+    }
     await appendEntry(w.tx, w, { action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef: target, purpose });
     return plain;
   }
