@@ -40,6 +40,12 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/org.js')).add));
   leaf(org, 'list', '団体の一覧').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/org.js')).list));
+  leaf(org, 'attach', '医療機関（または委託先）を団体に所属させる')
+    .requiredOption('--tenant <code>', '団体コード')
+    .requiredOption('--member <code>', '医療機関コード（10桁）等')
+    .addOption(new Option('--relation <relation>', '関係').choices(['clinic', 'contractor']).default('clinic'))
+    .action(run(async () => (await import('./commands/org.js')).attach));
+  leaf(org, 'members', '団体に所属する医療機関等の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/org.js')).members));
 
   // ---------------------------------------------------------------- database
   const db = program.command('db').description('データベース');

@@ -68,6 +68,14 @@ describe('mamori org add / db migrate / db status', () => {
     const list = await runCli(['org', 'list', '--json', '--data', data]);
     const orgs = JSON.parse(list.stdout) as { code: string }[];
     expect(orgs.map((o) => o.code)).toEqual(['312011']);
+    // A clinic is a member organisation, attached to the municipality.
+    expect((await runCli(['org', 'add', '--kind', 'clinic', '--code', '0110113719', '--name', 'テスト小児科クリニック', '--data', data])).code).toBe(0);
+    expect((await runCli(['org', 'attach', '--tenant', '312011', '--member', '0110113719', '--data', data])).code).toBe(0);
+    const members = JSON.parse((await runCli(['org', 'members', '--tenant', '312011', '--json', '--data', data])).stdout) as { code: string; relation: string }[];
+    expect(members).toEqual([expect.objectContaining({ code: '0110113719', relation: 'clinic' })]);
+    const notClinic = await runCli(['org', 'attach', '--tenant', '0110113719', '--member', '312011', '--data', data]);
+    expect(notClinic.code).toBe(2);
+    expect(notClinic.stderr).toContain('tenant');
     // Unknown organisation code for a tenant-scoped command.
     const unknown = await runCli(['account', 'review', '--tenant', '131016', '--data', data]);
     expect(unknown.code).toBe(2);

@@ -41,6 +41,7 @@ export const ACTION_LABELS: Record<string, string> = {
   deletion_request: '削除申請',
   deletion_decide: '削除承認・却下',
   org_add: '団体登録',
+  org_attach: '所属医療機関等の登録',
   settings_change: '設定変更',
   access_denied: 'アクセス拒否',
   account_lock: 'アカウントロック',

@@ -69,3 +69,40 @@ export async function listOrganisations(db: Kysely<Database>): Promise<Organisat
 export async function getOrganisation(db: Kysely<Database>, code: string): Promise<Organisation | undefined> {
   return db.selectFrom('kernel.organisations').selectAll().where('code', '=', code).executeTakeFirst();
 }
+
+/**
+ * Attaches a member organisation (a clinic under contract, or a contractor company) to a tenant.  Clinics are
+ * not tenants: they act for the municipalities they are attached to (KRN-01).  Operator task (owner role).
+ */
+export async function attachMember(system: Kysely<Database>, raw: unknown): Promise<void> {
+  const input = parseInput(
+    z.object({
+      tenant: z.string().trim().min(1, '団体コードを入力してください'),
+      member: z.string().trim().min(1, '医療機関コードを入力してください'),
+      relation: z.enum(['clinic', 'contractor']).default('clinic'),
+      validFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD 形式で入力してください').optional(),
+    }),
+    raw,
+  );
+  const tenant = await getOrganisation(system, input.tenant);
+  if (!tenant || tenant.kind === 'clinic') throw invalidField('tenant', 'ORG_UNKNOWN', '登録されていない団体コードです');
+  const member = await getOrganisation(system, input.member);
+  if (!member) throw invalidField('member', 'ORG_UNKNOWN', '登録されていない団体コードです（先に org add --kind clinic で登録してください）');
+  if (input.relation === 'clinic' && member.kind !== 'clinic') throw invalidField('member', 'NOT_A_CLINIC', '医療機関として登録された団体ではありません');
+  await system
+    .insertInto('kernel.memberships')
+    .values({ tenant_code: tenant.code, member_code: member.code, relation: input.relation, ...(input.validFrom ? { valid_from: input.validFrom } : {}) })
+    .onConflict((oc) => oc.columns(['tenant_code', 'member_code', 'relation']).doUpdateSet({ valid_until: null }))
+    .execute();
+}
+
+export async function listMembers(db: Kysely<Database>, tenant: string): Promise<(Organisation & { relation: string; valid_from: string; valid_until: string | null })[]> {
+  return db
+    .selectFrom('kernel.memberships as m')
+    .innerJoin('kernel.organisations as o', 'o.code', 'm.member_code')
+    .selectAll('o')
+    .select(['m.relation', 'm.valid_from', 'm.valid_until'])
+    .where('m.tenant_code', '=', tenant)
+    .orderBy('o.code')
+    .execute();
+}
