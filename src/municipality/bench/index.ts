@@ -1,0 +1,3 @@
+// Public face of municipality/bench: the municipality system's bench cases and the synthetic population
+// they (and the schedule engine's golden tests) use.  Kept outside municipality/schedule, which is pure.
+export { syntheticPopulation, type SyntheticPerson } from './population.js';
