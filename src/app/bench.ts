@@ -7,10 +7,11 @@ import { startEphemeralPostgres, type EphemeralPostgres } from '../kernel/db/ind
 import { resolveConfig } from '../kernel/config/index.js';
 import { newMeta, type Principal } from '../kernel/context/index.js';
 import { addOrganisation } from '../kernel/tenancy/index.js';
+import { scheduleEvaluateCase } from '../municipality/bench/index.js';
 import { openApp, type App } from './index.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
-  return [auditAppendCase, vaultSealCase];
+  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase];
 }
 
 export interface BenchRun {
