@@ -77,6 +77,19 @@ export function buildProgram(): Command {
   schedLeaf('catalog', '使用中のカタログ（事業・ワクチン・条件と出典）をJSONで出力する')
     .action(run(async () => (await import('./commands/schedule.js')).catalogCmd));
 
+  // ---------------------------------------------------------------- import
+  const imp = program.command('import').description('ファイルの取込');
+  leaf(imp, 'residents', '住民基本台帳の全件ファイル・異動ファイルを取り込む（UTF-8／Shift_JIS、再実行・中断後の再開に対応）')
+    .argument('<file>', 'CSV ファイル（docs/formats/residents-csv.md）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .addOption(new Option('--encoding <enc>', '文字コード').choices(['auto', 'utf8', 'sjis']).default('auto'))
+    .addOption(new Option('--kind <kind>', '様式（既定: ヘッダーから判定）').choices(['auto', 'full', 'diff']).default('auto'))
+    .option('--base-date <date>', '全件ファイルの基準日 YYYY-MM-DD（最新異動日のない行の適用日。既定: 今日）')
+    .option('--batch <n>', '1トランザクションの行数（既定 1000）')
+    .option('--report <file>', '不備の一覧を CSV で出力する')
+    .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, …}')
+    .action(run(async () => (await import('./commands/import.js')).residents));
+
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('鍵管理');
   leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')

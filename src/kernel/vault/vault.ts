@@ -100,6 +100,84 @@ export class Vault {
     }
   }
 
+  /**
+   * Bulk form for imports: which subjects already hold each of these (valid) numbers, in one query.  The
+   * caller logs the batch.  Returns number → subject ids.
+   */
+  async holders(w: Work, subjectType: string, numbers: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (numbers.length === 0) return out;
+    const keys = await this.keysFor(w);
+    const byIndex = new Map(numbers.map((n) => [blindIndex(keys, n).toString('hex'), n]));
+    const rows = await w.tx
+      .selectFrom('kernel.mynumber_vault')
+      .select(['subject_id', 'blind_index'])
+      .where('tenant_code', '=', w.tenant)
+      .where('subject_type', '=', subjectType)
+      .where('blind_index', 'in', [...byIndex.keys()].map((h) => Buffer.from(h, 'hex')))
+      .execute();
+    for (const r of rows) {
+      const n = byIndex.get(r.blind_index!.toString('hex'))!;
+      out.set(n, [...(out.get(n) ?? []), r.subject_id]);
+    }
+    return out;
+  }
+
+  /** Bulk store for imports (one multi-row upsert); numbers must be valid.  The caller logs each subject. */
+  async storeMany(w: Work, items: readonly { subject: SubjectRef; myNumber: string }[]): Promise<void> {
+    if (items.length === 0) return;
+    const keys = await this.keysFor(w);
+    const rows = items.map(({ subject, myNumber }) => {
+      const s = Vault.sealWith(keys, subject, myNumber);
+      return {
+        tenant_code: w.tenant,
+        subject_type: subject.subjectType,
+        subject_id: subject.subjectId,
+        ciphertext: s.ciphertext,
+        key_version: s.keyVersion,
+        blind_index: s.blindIndex,
+        index_version: s.indexVersion,
+      };
+    });
+    for (let i = 0; i < rows.length; i += 1000) {
+      await w.tx
+        .insertInto('kernel.mynumber_vault')
+        .values(rows.slice(i, i + 1000))
+        .onConflict((oc) =>
+          oc.columns(['tenant_code', 'subject_type', 'subject_id']).doUpdateSet((eb) => ({
+            ciphertext: eb.ref('excluded.ciphertext'),
+            key_version: eb.ref('excluded.key_version'),
+            blind_index: eb.ref('excluded.blind_index'),
+            index_version: eb.ref('excluded.index_version'),
+            suppressed_at: null,
+            suppressed_reason: null,
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** The blind index of a valid number for this tenant (e.g. to notice that a stored number changed). */
+  async indexOf(w: Work, myNumber: string): Promise<Buffer> {
+    return blindIndex(await this.keysFor(w), myNumber);
+  }
+
+  /** Stored blind indexes of these subjects (no decryption), subject id → index. */
+  async storedIndexes(w: Work, subjectType: string, subjectIds: readonly string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    if (subjectIds.length === 0) return out;
+    const rows = await w.tx
+      .selectFrom('kernel.mynumber_vault')
+      .select(['subject_id', 'blind_index'])
+      .where('tenant_code', '=', w.tenant)
+      .where('subject_type', '=', subjectType)
+      .where('subject_id', 'in', [...subjectIds])
+      .where('blind_index', 'is not', null)
+      .execute();
+    for (const r of rows) out.set(r.subject_id, r.blind_index!);
+    return out;
+  }
+
   /** Subjects of `subjectType` holding exactly this number (blind index); logged with its purpose. */
   async lookup(w: Work, subjectType: string, myNumber: string, purpose: string): Promise<string[]> {
     requirePurpose(purpose);
@@ -164,6 +242,26 @@ export class Vault {
     }
     await appendEntry(w.tx, w, { action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef: target, purpose });
     return plain;
+  }
+
+  /**
+   * Moves a stored number from one subject to another without handing it to anyone (e.g. a number held with
+   * a review-queue item becomes the person's once staff decide who it is).  The source is erased; logged.
+   */
+  async move(w: Work, from: SubjectRef, to: SubjectRef, purpose: string): Promise<boolean> {
+    const row = await w.tx
+      .selectFrom('kernel.mynumber_vault')
+      .select(['ciphertext', 'key_version'])
+      .where('tenant_code', '=', w.tenant)
+      .where('subject_type', '=', from.subjectType)
+      .where('subject_id', '=', from.subjectId)
+      .executeTakeFirst();
+    if (!row?.ciphertext || row.key_version === null) return false;
+    const keys = await this.keysFor(w, row.key_version);
+    const plain = open(keys.enc.get(row.key_version)!, row.ciphertext, aad(w.tenant, from.subjectType, from.subjectId, row.key_version)).toString('ascii');
+    await this.store(w, to, plain, { purpose });
+    await this.suppress(w, from, purpose);
+    return true;
   }
 
   /** KRN-12: a deleted or retired record's number is erased; the row remains as a tombstone. */

@@ -250,6 +250,8 @@ export function parseMovementCode(v: string): MovementCode | null {
   return MOVEMENT_BY_NAME.get(s) ?? null;
 }
 
+const nameOrNull = (v: string | null): string | null => (v === null ? null : normalizeKanjiName(v));
+
 export function validatePerson(r: Raw, today: string): RowResult<ResidentRow> {
   const c = new Collector();
   const atenaNo = digits(r, '宛名番号', c, 10, false);
@@ -299,10 +301,10 @@ export function validatePerson(r: Raw, today: string): RowResult<ResidentRow> {
     districtCode: optional(r, '地区コード', c, 20),
     householdNo: optional(r, '世帯番号', c, 20),
     relationship: optional(r, '続柄', c, 20),
-    householderName: optional(r, '世帯主氏名', c, 50),
+    householderName: nameOrNull(optional(r, '世帯主氏名', c, 50)),
     residentKind,
     realName: optional(r, '外国人本名', c, 100),
-    aliasName: optional(r, '通称', c, 50),
+    aliasName: nameOrNull(optional(r, '通称', c, 50)),
     alphabetName: optional(r, 'アルファベット氏名', c, 100),
     nameUsage,
     nationality: optional(r, '国籍', c, 50),
@@ -318,7 +320,7 @@ export function validatePerson(r: Raw, today: string): RowResult<ResidentRow> {
     nextAddress: optional(r, '転出先住所', c, 200),
     dvSupport: flag(r, '支援措置', c),
     viewingRestricted: flag(r, '閲覧制限', c),
-    mailingName: optional(r, '送付先氏名', c, 50),
+    mailingName: nameOrNull(optional(r, '送付先氏名', c, 50)),
     mailingPostalCode: digits(r, '送付先郵便番号', c, 7, false),
     mailingAddress: optional(r, '送付先住所', c, 200),
     mailingKatagaki: optional(r, '送付先方書', c, 100),

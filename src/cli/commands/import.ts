@@ -1,0 +1,45 @@
+// `mamori import residents FILE --tenant CODE [--json]`
+import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { withApp, operator, tenantArg } from '../context.js';
+import { importResidents, listRejects, requireImport } from '../../municipality/residents/index.js';
+import { print, printJson, warn } from '../io.js';
+import { invalidField } from '../../kernel/problems/index.js';
+
+type O = Record<string, unknown> & { data?: string };
+
+export async function residents(o: O, args: string[]): Promise<number> {
+  return withApp(o, async (app) => {
+    const tenant = await tenantArg(app, o['tenant']);
+    const who = operator(tenant, 'import residents');
+    requireImport(who.actor);
+    const encoding = o['encoding'] === 'sjis' || o['encoding'] === 'utf8' ? o['encoding'] : 'auto';
+    const kind = o['kind'] === 'full' || o['kind'] === 'diff' ? o['kind'] : 'auto';
+    const baseDate = o['baseDate'] ? String(o['baseDate']) : undefined;
+    if (baseDate && !/^\d{4}-\d{2}-\d{2}$/.test(baseDate)) throw invalidField('base-date', 'DATE_INVALID', '基準日は YYYY-MM-DD で指定してください');
+    const r = await importResidents(app, who, {
+      file: resolve(args[0]!),
+      encoding,
+      kind,
+      ...(baseDate ? { baseDate } : {}),
+      ...(o['batch'] ? { batchSize: Number(o['batch']) } : {}),
+      onProgress: o['json'] ? undefined : (n) => process.stderr.write(`\r${n} 行を処理しました`),
+    });
+    if (!o['json']) process.stderr.write('\n');
+    if (o['report']) {
+      const rejects = await listRejects(app, who, r.runId);
+      const csv = '\uFEFF行番号,列,コード,理由\r\n' + rejects.map((x) => [x.rowNo, x.field, x.code, x.message].map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n') + '\r\n';
+      writeFileSync(String(o['report']), csv, { mode: 0o600 });
+    }
+    if (o['json']) {
+      printJson({ accepted: r.accepted, rejected: r.rejected, created: r.created, updated: r.updated, unchanged: r.unchanged, queued: r.queued, alreadyImported: r.alreadyImported, runId: r.runId, kind: r.kind, encoding: r.encoding, rows: r.rows, resumedFromRow: r.resumedFromRow, rejects: r.rejects });
+    } else {
+      if (r.alreadyImported) print(`このファイルは取込済みです（変更はありません）。取込ID ${r.runId}`);
+      else if (r.resumedFromRow) print(`中断していた取込を ${r.resumedFromRow} 行目の後から再開しました。`);
+      print(`${r.fileName}（${r.kind === 'full' ? '全件' : '異動'}・${r.encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}）${r.rows} 行: 受付 ${r.accepted}（新規 ${r.created}、更新 ${r.updated}、変更なし ${r.unchanged}${r.queued ? `、確認待ち ${r.queued}` : ''}）、不備 ${r.rejected}`);
+      for (const x of r.rejects.slice(0, 20)) warn(`  ${x.rowNo}行目 ${x.field}: ${x.message} [${x.code}]`);
+      if (r.rejected > 20) warn(`  …ほか ${r.rejected - 20} 件（--report FILE で一覧を出力できます）`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,29 @@
+// Public face of municipality/residents: 住基 intake, addressee numbers, lookup, "as of" states, cohorts,
+// 4情報 matching and the review queue.  Later issues (records, extraction, notices) use only this.
+import './tables.js';
+
+export * from './format.js';
+export { type PersonState, type PersonStatus, type PersonCategory, STATUS_LABELS, CATEGORY_LABELS } from './state.js';
+export { importResidents, listRejects, type ImportOptions, type ImportReport, type RejectReport, type Encoding, type ResidentsImportDeps } from './import.js';
+export {
+  getPerson,
+  personAsOf,
+  searchPersons,
+  personHistory,
+  cohortAsOf,
+  maskState,
+  mailingTarget,
+  PROTECTED,
+  type PersonRecord,
+  type PersonSummary,
+  type SearchQuery,
+  type VersionView,
+  type CohortFilter,
+  type CohortMember,
+} from './queries.js';
+export { matchPerson, registerNonResident, setMyNumber, revealMyNumber, listQueue, resolveQueueItem, type FourInfo, type RegistrationResult, type QueueItem } from './manage.js';
+export { matchFourInfo, searchKana, normalizeAddress, foldKanjiVariants, type MatchCandidate, type MatchResult } from './matching.js';
+export { canReadResidents, requireImport, requireResidentAccess, maySeeProtectedAddress, RESIDENT_DUTIES } from './access.js';
+export { isValidAtenaNo } from './numbers.js';
+export { SUBJECT as PERSON_SUBJECT } from './apply.js';
+export type * from './tables.js';

@@ -1,0 +1,122 @@
+// Kysely types of the residents tables (municipality/migrations/0001_residents.sql).
+import type { ColumnType, Generated, RawBuilder } from 'kysely';
+import type { StampColumns } from '../../kernel/db/index.js';
+import type { PersonState } from './state.js';
+
+type DateStr = string;
+type Json<T> = ColumnType<T, T | RawBuilder<T>, T | RawBuilder<T>>;
+
+export interface PersonTable extends StampColumns {
+  tenant_code: string;
+  atena_no: string;
+  juminhyo_code: string | null;
+  integrated_no: string | null;
+  category: PersonState['category'];
+  status: PersonState['status'];
+  name_kanji: string;
+  name_kana: string;
+  search_kana: string;
+  birth_date: DateStr;
+  sex: 'male' | 'female';
+  state: Json<PersonState>;
+  state_hash: Buffer;
+  version: number;
+  /** Effective date of the current version. */
+  effective_date: DateStr;
+  dv_support: Generated<boolean>;
+  district_code: string | null;
+  household_no: string | null;
+  last_run_id: string | null;
+}
+
+export interface PersonVersionTable {
+  tenant_code: string;
+  atena_no: string;
+  version: number;
+  effective_date: DateStr;
+  status: PersonState['status'];
+  movement: string | null;
+  movement_id: string | null;
+  notified_on: DateStr | null;
+  source: 'import-full' | 'import-diff' | 'staff' | 'api';
+  import_run_id: string | null;
+  row_no: number | null;
+  state: Json<PersonState>;
+  changed: string[];
+  actor: string;
+  recorded_at: Generated<Date>;
+}
+
+export interface ImportRunTable {
+  tenant_code: string;
+  id: Generated<string>;
+  kind: string;
+  file_name: string;
+  file_sha256: string;
+  file_bytes: number;
+  encoding: string;
+  base_date: DateStr;
+  status: 'running' | 'completed';
+  rows_done: Generated<number>;
+  accepted: Generated<number>;
+  rejected: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  queued: Generated<number>;
+  started_by: string;
+  started_at: Generated<Date>;
+  resumed: Generated<number>;
+  finished_at: Date | null;
+}
+
+export interface ImportRejectTable {
+  tenant_code: string;
+  run_id: string;
+  row_no: number;
+  seq: number;
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface ImportSeenTable {
+  tenant_code: string;
+  run_id: string;
+  key: string;
+}
+
+export interface MatchQueueTable extends StampColumns {
+  tenant_code: string;
+  id: Generated<string>;
+  source: string;
+  source_run_id: string | null;
+  source_row: number | null;
+  source_ref: string | null;
+  query: Json<Record<string, unknown>>;
+  payload: Json<Record<string, unknown>> | null;
+  candidates: Json<unknown[]>;
+  status: 'open' | 'linked' | 'created' | 'dismissed';
+  resolved_atena_no: string | null;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  note: string | null;
+}
+
+export interface SequenceTable {
+  tenant_code: string;
+  name: string;
+  next_value: number;
+}
+
+declare module '../../kernel/db/types.js' {
+  interface Database {
+    'municipality.persons': PersonTable;
+    'municipality.person_versions': PersonVersionTable;
+    'municipality.import_runs': ImportRunTable;
+    'municipality.import_rejects': ImportRejectTable;
+    'municipality.import_seen': ImportSeenTable;
+    'municipality.match_queue': MatchQueueTable;
+    'municipality.sequences': SequenceTable;
+  }
+}
