@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import swagger from '@fastify/swagger';
+import multipart from '@fastify/multipart';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import type { App } from '../app/index.js';
@@ -49,6 +50,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
     hideUntagged: true,
   });
 
+  await fastify.register(multipart, { limits: { fileSize: 2 * 1024 ** 3, files: 1, fields: 20 } });
   fastify.get('/assets/tokens.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(TOKENS_CSS));
   fastify.get('/assets/mamori.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAMORI_CSS));
   fastify.get('/healthz', { schema: { hide: true } }, async () => {

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { withApp, operator, tenantArg } from '../context.js';
-import { importResidents, listRejects, requireImport } from '../../municipality/residents/index.js';
+import { importResidents, rejectsCsv, requireImport } from '../../municipality/residents/index.js';
 import { print, printJson, warn } from '../io.js';
 import { invalidField } from '../../kernel/problems/index.js';
 
@@ -26,11 +26,7 @@ export async function residents(o: O, args: string[]): Promise<number> {
       onProgress: o['json'] ? undefined : (n) => process.stderr.write(`\r${n} 行を処理しました`),
     });
     if (!o['json']) process.stderr.write('\n');
-    if (o['report']) {
-      const rejects = await listRejects(app, who, r.runId);
-      const csv = '\uFEFF行番号,列,コード,理由\r\n' + rejects.map((x) => [x.rowNo, x.field, x.code, x.message].map((c) => `"${String(c).replace(/"/g, '""')}"`).join(',')).join('\r\n') + '\r\n';
-      writeFileSync(String(o['report']), csv, { mode: 0o600 });
-    }
+    if (o['report']) writeFileSync(String(o['report']), await rejectsCsv(app, who, r.runId), { mode: 0o600 });
     if (o['json']) {
       printJson({ accepted: r.accepted, rejected: r.rejected, created: r.created, updated: r.updated, unchanged: r.unchanged, queued: r.queued, alreadyImported: r.alreadyImported, runId: r.runId, kind: r.kind, encoding: r.encoding, rows: r.rows, resumedFromRow: r.resumedFromRow, rejects: r.rejects });
     } else {

@@ -32,3 +32,9 @@ export function requireImport(actor: Actor): void {
 export function maySeeProtectedAddress(actor: Actor): boolean {
   return can(actor, 'personal.read', 'addressee');
 }
+
+/** Import runs and their reports: 宛名管理 staff, or the operator. */
+export function requireImportView(actor: Actor): void {
+  if (actor.kind === 'system') return;
+  requireResidentAccess(actor, 'personal.read', ['addressee']);
+}

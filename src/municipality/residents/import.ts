@@ -23,6 +23,7 @@ import { Problem, type FieldError } from '../../kernel/problems/index.js';
 import { jstToday } from '../../kernel/jp/index.js';
 import { checkHeader, detectKind, validateMovement, validatePerson, type FileKind } from './format.js';
 import { applyBatch, type BatchItem } from './apply.js';
+import { requireImport, requireImportView } from './access.js';
 
 export type Encoding = 'utf8' | 'sjis';
 
@@ -136,6 +137,7 @@ async function scan(file: string, encoding: Encoding): Promise<Scan> {
 }
 
 export async function importResidents(deps: ResidentsImportDeps, who: Principal, opts: ImportOptions): Promise<ImportReport> {
+  await runAs(deps.db, who, async (w) => requireImport(w.actor)); // a refusal is logged
   const fileName = opts.fileName ?? basename(opts.file);
   await stat(opts.file).catch(() => {
     throw new Problem(400, 'FILE_NOT_FOUND', 'ファイルが見つかりません', `${fileName} を開けません。`);
@@ -273,7 +275,47 @@ export async function importResidents(deps: ResidentsImportDeps, who: Principal,
 
 export async function listRejects(deps: ResidentsImportDeps, who: Principal, runId: string, limit = 100_000): Promise<RejectReport[]> {
   return runAs(deps.db, who, async (w) => {
+    requireImportView(w.actor);
     const rows = await w.tx.selectFrom('municipality.import_rejects').select(['row_no', 'field', 'code', 'message']).where('tenant_code', '=', w.tenant).where('run_id', '=', runId).orderBy('row_no').orderBy('seq').limit(limit).execute();
     return rows.map((r) => ({ rowNo: r.row_no, field: r.field, code: r.code, message: r.message }));
   });
+}
+
+export interface ImportRunView {
+  readonly id: string;
+  readonly kind: string;
+  readonly fileName: string;
+  readonly encoding: string;
+  readonly status: 'running' | 'completed';
+  readonly rowsDone: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly queued: number;
+  readonly startedBy: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly resumed: number;
+}
+
+/** Import runs of the tenant, newest first (the import screen). */
+export async function listImportRuns(deps: ResidentsImportDeps, who: Principal, limit = 50): Promise<ImportRunView[]> {
+  return runAs(deps.db, who, async (w) => {
+    requireImportView(w.actor);
+    const rows = await w.tx.selectFrom('municipality.import_runs').selectAll().where('tenant_code', '=', w.tenant).orderBy('started_at', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: r.id, kind: r.kind, fileName: r.file_name, encoding: r.encoding, status: r.status, rowsDone: r.rows_done, accepted: r.accepted, rejected: r.rejected,
+      created: r.created, updated: r.updated, unchanged: r.unchanged, queued: r.queued, startedBy: r.started_by, startedAt: r.started_at, finishedAt: r.finished_at, resumed: r.resumed,
+    }));
+  });
+}
+
+/** The rejects of a run as CSV (UTF-8 with BOM): row number, column, code, reason — no values from the file. */
+export async function rejectsCsv(deps: ResidentsImportDeps, who: Principal, runId: string): Promise<string> {
+  const rejects = await listRejects(deps, who, runId);
+  await runAs(deps.db, who, (w) => appendEntry(w.tx, w, { action: 'export', targetType: 'import-rejects', targetId: runId, detail: { rows: rejects.length } }));
+  const q = (v: unknown) => `"${String(v).replace(/"/g, '""')}"`;
+  return '\uFEFF' + ['行番号,列,コード,理由', ...rejects.map((x) => [x.rowNo, x.field, x.code, x.message].map(q).join(','))].join('\r\n') + '\r\n';
 }

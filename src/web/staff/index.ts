@@ -6,6 +6,7 @@ import { registerHomePages } from './home.js';
 import { registerAccountPages } from './accounts.js';
 import { registerAdminPages } from './admin.js';
 import { registerAuditPages } from './audit.js';
+import { registerResidentPages } from './residents.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
   registerAuthPages(fastify, app, opts);
@@ -13,4 +14,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerAccountPages(fastify, app);
   registerAdminPages(fastify, app);
   registerAuditPages(fastify, app);
+  registerResidentPages(fastify, app);
 }

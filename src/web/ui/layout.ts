@@ -1,6 +1,7 @@
 // Page frame for staff screens: header (organisation, user, logout), navigation by duty, content.
 import type { SessionInfo } from '../../kernel/access/index.js';
 import { can, role } from '../../kernel/access/index.js';
+import { canReadResidents } from '../../municipality/residents/index.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, notice } from './components.js';
 
@@ -20,6 +21,7 @@ interface NavItem {
 
 const NAV: readonly NavItem[] = [
   { href: '/', label: 'ホーム', show: () => true },
+  { href: '/residents', label: '住民・宛名', show: (s) => canReadResidents(s.actor) },
   { href: '/admin/accounts', label: 'アカウント管理', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/review', label: '棚卸し', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },

@@ -1,0 +1,433 @@
+// Resident screens (issue 3 point 7): search, detail with the history timeline, My Number inquiry (view flag,
+// purpose, logged), 住基 file import with a downloadable report, 住登外者 registration and the review queue.
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../../app/index.js';
+import {
+  CATEGORY_LABELS,
+  MOVEMENTS,
+  STATUS_LABELS,
+  canReadResidents,
+  getPerson,
+  importResidents,
+  listImportRuns,
+  listQueue,
+  personHistory,
+  registerNonResident,
+  rejectsCsv,
+  resolveQueueItem,
+  revealMyNumber,
+  searchPersons,
+  type ImportReport,
+  type PersonState,
+} from '../../municipality/residents/index.js';
+import { can } from '../../kernel/access/index.js';
+import { maskMyNumber } from '../../kernel/mynumber/index.js';
+import { principalOf, work } from '../../kernel/http/index.js';
+import { isProblem, type Problem } from '../../kernel/problems/index.js';
+import { formatJst, jstToday } from '../../kernel/jp/index.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+
+const SEX = { male: '男', female: '女' } as const;
+
+const FIELD_LABELS: Partial<Record<keyof PersonState | '個人番号', string>> = {
+  nameKanji: '氏名', nameKana: '氏名カナ', birthDate: '生年月日', sex: '性別', postalCode: '郵便番号', address: '住所', katagaki: '方書',
+  districtCode: '地区', householdNo: '世帯番号', relationship: '続柄', householderName: '世帯主', status: '状態', category: '区分',
+  becameResidentOn: '住民となった日', ceasedOn: '住民でなくなった日', ceasedReason: '消除事由', latestMovement: '最新異動区分',
+  latestMovementOn: '最新異動日', latestNotifiedOn: '最新届出日', previousAddress: '転入前住所', nextAddress: '転出先住所',
+  plannedMoveOutOn: '転出予定日', dvSupport: '支援措置', viewingRestricted: '閲覧制限', mailingName: '送付先氏名', mailingAddress: '送付先住所',
+  mailingPostalCode: '送付先郵便番号', mailingKatagaki: '送付先方書', realName: '外国人本名', aliasName: '通称', alphabetName: 'アルファベット氏名',
+  nameUsage: '氏名利用区分', nationality: '国籍', residenceStatus: '在留資格', stayUntil: '在留期間満了日', residentKind: '住民種別', juminhyoCode: '住民票コード', note: '備考',
+  個人番号: '個人番号',
+};
+
+function statusBadge(status: keyof typeof STATUS_LABELS): SafeHtml {
+  return badge(STATUS_LABELS[status], status === 'resident' ? 'ok' : status === 'non-resident' ? 'info' : 'muted');
+}
+
+function protectionBanner(s: PersonState, hidden: boolean): SafeHtml {
+  if (!s.dvSupport && !s.viewingRestricted) return html``;
+  return notice(
+    html`<strong>注意：</strong>${s.dvSupport ? html`この方は<strong>DV等支援措置</strong>の対象です${hidden ? '（住所は表示しません）' : ''}。住所を第三者に伝えず、通知等を登録住所へ送付しないでください。` : ''}${s.viewingRestricted ? html` 住基閲覧注意（閲覧制限）の対象です。` : ''}`,
+    'warning',
+  );
+}
+
+interface ImportJob {
+  readonly tenant: string;
+  readonly by: string;
+  status: 'running' | 'done' | 'failed';
+  rowsDone: number;
+  report?: ImportReport;
+  problem?: Problem;
+  fileName: string;
+}
+const jobs = new Map<string, ImportJob>();
+
+export function registerResidentPages(fastify: FastifyInstance, app: App): void {
+  const readGuard = [needLogin, async (req: FastifyRequest) => {
+    if (!canReadResidents(req.session!.actor)) await work(app.db, req, async (w) => searchPersons(w, {})); // raises a logged 403
+  }];
+
+  // -------------------------------------------------------------- search
+  fastify.get('/residents', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const q = req.query as Record<string, string | undefined>;
+    const asked = !!(q['atenaNo'] || q['kana'] || q['birthDate']);
+    const results = asked
+      ? await work(app.db, req, (w) =>
+          searchPersons(w, {
+            atenaNo: q['atenaNo']?.normalize('NFKC').trim() || undefined,
+            kana: q['kana']?.trim() || undefined,
+            birthDate: q['birthDate'] && /^\d{4}-\d{2}-\d{2}$/.test(q['birthDate']) ? q['birthDate'] : undefined,
+            includeFormer: q['former'] === 'on',
+          }),
+        )
+      : [];
+    const atena = can(req.session!.actor, 'personal.write', 'addressee');
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '住民・宛名の検索',
+        html`
+<form method="get" action="/residents" class="card filters">
+  ${field({ label: '宛名番号', name: 'atenaNo', value: q['atenaNo'] ?? '', inputmode: 'numeric', maxlength: 10 })}
+  ${field({ label: '氏名カナ（前方一致）', name: 'kana', value: q['kana'] ?? '', hint: 'ひらがな・半角カナでも検索できます' })}
+  ${field({ label: '生年月日', name: 'birthDate', type: 'date', value: q['birthDate'] ?? '' })}
+  ${checkbox({ label: '転出・死亡・消除した人も含める', name: 'former', checked: q['former'] === 'on' })}
+  ${button('検索', 'secondary')}
+</form>
+${atena ? html`<div class="actions"><a class="btn btn--secondary" href="/residents/imports">住基ファイルの取込</a><a class="btn btn--secondary" href="/residents/register">住登外者の登録</a><a class="btn btn--secondary" href="/residents/queue">照合の確認待ち</a></div>` : ''}
+${asked
+  ? table(
+      ['宛名番号', '氏名', '氏名カナ', '生年月日', '性別', '状態', '住所', ''],
+      results.map((p) => [
+        html`<a href="/residents/${p.atenaNo}">${p.atenaNo}</a>`,
+        p.nameKanji,
+        p.nameKana,
+        p.birthDate,
+        SEX[p.sex],
+        statusBadge(p.status),
+        p.address,
+        p.dvSupport ? badge('支援措置', 'bad') : '',
+      ]),
+      { caption: `${results.length}件（個人番号は一覧に表示しません）`, empty: '該当する住民は見つかりませんでした。' },
+    )
+  : html`<p>宛名番号、氏名カナ、生年月日のいずれかで検索してください。</p>`}`,
+      ),
+    );
+  });
+
+  // -------------------------------------------------------------- detail + history
+  const detail = async (req: FastifyRequest, csrf: string, extra: SafeHtml = html``, revealState?: FormState): Promise<SafeHtml> => {
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const p = await work(app.db, req, (w) => getPerson(w, app.vault, atenaNo, '住民詳細の表示'));
+    const h = await work(app.db, req, (w) => personHistory(w, atenaNo));
+    const s = p.state;
+    const mayReveal = req.session!.actor.mynumberView;
+    return html`
+${protectionBanner(s, p.addressHidden)}
+${extra}
+<div class="grid">
+${section(
+  '基本情報',
+  dl([
+    ['宛名番号', p.atenaNo],
+    ['団体内統合宛名番号', p.integratedNo],
+    ['区分', CATEGORY_LABELS[s.category]],
+    ['状態', statusBadge(s.status)],
+    ['氏名', html`${s.nameKanji}${s.nameUsage === 'alias' && s.realName ? html`<br><small>本名 ${s.realName}</small>` : ''}`],
+    ['氏名カナ', s.nameKana],
+    ['生年月日', s.birthDate],
+    ['性別', SEX[s.sex]],
+    ['住所', html`${s.postalCode ? `〒${s.postalCode.slice(0, 3)}-${s.postalCode.slice(3)} ` : ''}${s.address}${s.katagaki ? ` ${s.katagaki}` : ''}`],
+    ['世帯', s.householdNo ? `${s.householdNo}（${s.relationship ?? ''}、世帯主 ${s.householderName ?? ''}）` : null],
+    ['送付先', s.mailingAddress ? `${s.mailingName ?? ''} ${s.mailingAddress}` : '（登録住所）'],
+    ['住民となった日', s.becameResidentOn],
+    ['住民でなくなった日', s.ceasedOn ? `${s.ceasedOn}（${s.ceasedReason ?? ''}）` : null],
+    ['転出予定', s.plannedMoveOutOn ? `${s.plannedMoveOutOn} → ${s.nextAddress ?? ''}` : null],
+    ...(s.residentKind === 'foreign' ? ([['国籍・在留資格', `${s.nationality ?? ''} ${s.residenceStatus ?? ''}（〜${s.stayUntil ?? ''}）`], ['アルファベット氏名', s.alphabetName]] as [string, string | null][]) : []),
+    ['備考', s.note],
+  ]),
+)}
+${section(
+  '個人番号',
+  html`<p>${p.hasMyNumber ? `登録あり（${maskMyNumber('')}）` : '登録なし'}</p>
+${p.hasMyNumber && mayReveal
+  ? html`${errorSummary(revealState)}<form method="post" action="/residents/${p.atenaNo}/reveal" novalidate>${csrfField(csrf)}
+      ${field({ label: '表示する目的', name: 'purpose', required: true, hint: '例：転出に伴う情報連携データの修正。表示は操作ログに記録されます。' }, revealState)}
+      ${button('個人番号を表示する', 'secondary')}</form>`
+  : p.hasMyNumber
+    ? html`<p class="hint">個人番号の表示には個人番号閲覧可能フラグが必要です。</p>`
+    : ''}`,
+)}
+</div>
+${section(
+  '異動・変更の履歴',
+  table(
+    ['適用日', '異動', '変更された項目', '出所', '記録', '実施者'],
+    [...h].reverse().map((v) => [
+      v.effectiveDate,
+      v.movement ? (MOVEMENTS as Record<string, string>)[v.movement] ?? v.movement : v.source === 'import-full' ? '全件取込' : '—',
+      v.version === 1 ? '（新規登録）' : v.changed.map((c) => FIELD_LABELS[c as keyof typeof FIELD_LABELS] ?? c).join('、'),
+      v.fileName ? `${v.fileName} ${v.rowNo ?? ''}行目` : v.source,
+      formatJst(v.recordedAt),
+      v.actor,
+    ]),
+  ),
+)}`;
+  };
+
+  fastify.get('/residents/:atenaNo', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '住民の詳細', await detail(req, ctx.csrf)));
+  });
+
+  fastify.post('/residents/:atenaNo/reveal', { preHandler: [...readGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const ctx = await pageContext(app, req, reply);
+    try {
+      const n = await work(app.db, req, (w) => revealMyNumber(w, app.vault, atenaNo, one(body['purpose']) ?? ''));
+      const shown = notice(html`<p>個人番号（この画面でのみ表示。表示は操作ログに記録されました）</p><p class="secret">${n.slice(0, 4)} ${n.slice(4, 8)} ${n.slice(8)}</p>`, 'warning');
+      return sendPage(reply, page(ctx, '住民の詳細', await detail(req, ctx.csrf, shown)));
+    } catch (e) {
+      if (isProblem(e) && e.status < 500) return sendPage(reply, page(ctx, '住民の詳細', await detail(req, ctx.csrf, html``, formState(body, e))), e.status);
+      throw e;
+    }
+  });
+
+  // -------------------------------------------------------------- import
+  const atenaWrite = [needLogin, async (req: FastifyRequest) => {
+    const { requireImport } = await import('../../municipality/residents/index.js');
+    await work(app.db, req, async (w) => requireImport(w.actor));
+  }];
+
+  fastify.get('/residents/imports', { preHandler: atenaWrite }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const runs = await listImportRuns(app, principalOf(req));
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '住基ファイルの取込',
+        html`
+${section(
+  'ファイルを選んで取り込む',
+  html`<form method="post" action="/residents/imports" enctype="multipart/form-data" novalidate>
+  <input type="hidden" name="_csrf" value="${ctx.csrf}">
+  <div class="field"><label for="f-file">住民全件ファイル・住民異動ファイル（CSV）<span class="req">必須</span></label>
+  <p class="hint">様式は docs/formats/residents-csv.md。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。</p>
+  <input id="f-file" type="file" name="file" accept=".csv,text/csv" required></div>
+  ${select({ label: '文字コード', name: 'encoding', options: [['auto', '自動判定'], ['utf8', 'UTF-8'], ['sjis', 'Shift_JIS']] })}
+  ${field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: jstToday(), hint: '最新異動日のない行を適用する日' })}
+  ${button('取り込む')}
+</form>`,
+)}
+${section(
+  '取込の記録',
+  table(
+    ['開始', 'ファイル', '様式', '状態', '受付', '新規', '更新', '変更なし', '確認待ち', '不備', '実施者', ''],
+    runs.map((r) => [
+      when(r.startedAt),
+      r.fileName,
+      r.kind === 'residents-full' ? '全件' : '異動',
+      r.status === 'completed' ? badge('完了', 'ok') : badge(`中断（${r.rowsDone}行まで）`, 'warn'),
+      r.accepted, r.created, r.updated, r.unchanged, r.queued, r.rejected,
+      r.startedBy,
+      r.rejected ? html`<a href="/residents/imports/${r.id}/rejects.csv">不備一覧CSV</a>` : '',
+    ]),
+  ),
+)}`,
+      ),
+    );
+  });
+
+  fastify.post('/residents/imports', { preHandler: atenaWrite }, async (req, reply) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'mamori-upload-'));
+    const path = join(tmp, 'upload.csv');
+    const fieldsIn: Record<string, string> = {};
+    let fileName = 'upload.csv';
+    let gotFile = false;
+    try {
+      for await (const part of req.parts({ limits: { fileSize: 2 * 1024 ** 3, files: 1 } })) {
+        if (part.type === 'file') {
+          fileName = part.filename.replace(/[^\p{L}\p{N}._ -]/gu, '_').slice(0, 100) || 'upload.csv';
+          await pipeline(part.file, createWriteStream(path, { mode: 0o600 }));
+          gotFile = true;
+        } else fieldsIn[part.fieldname] = String(part.value);
+      }
+      // The CSRF token travels as a field of the multipart body: check it with the plugin's own verifier.
+      req.body = { _csrf: fieldsIn['_csrf'] ?? '' };
+      await new Promise<void>((resolve, reject) => fastify.csrfProtection.call(fastify, req, reply, (err?: Error) => (err ? reject(err) : resolve())));
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    if (!gotFile) {
+      rmSync(tmp, { recursive: true, force: true });
+      setFlash(reply, 'ファイルを選んでください。');
+      return reply.redirect('/residents/imports');
+    }
+    const id = randomUUID();
+    const who = principalOf(req);
+    const job: ImportJob = { tenant: who.tenant, by: who.actor.login, status: 'running', rowsDone: 0, fileName };
+    jobs.set(id, job);
+    const encoding = fieldsIn['encoding'] === 'utf8' || fieldsIn['encoding'] === 'sjis' ? fieldsIn['encoding'] : 'auto';
+    const baseDate = /^\d{4}-\d{2}-\d{2}$/.test(fieldsIn['baseDate'] ?? '') ? fieldsIn['baseDate'] : undefined;
+    void importResidents(app, who, { file: path, fileName, encoding, ...(baseDate ? { baseDate } : {}), onProgress: (n) => (job.rowsDone = n) })
+      .then((r) => {
+        job.report = r;
+        job.status = 'done';
+      })
+      .catch((e: unknown) => {
+        job.status = 'failed';
+        if (isProblem(e)) job.problem = e;
+        else req.log.error({ err: e }, 'residents import failed');
+      })
+      .finally(() => rmSync(tmp, { recursive: true, force: true }));
+    return reply.redirect(`/residents/imports/jobs/${id}`);
+  });
+
+  fastify.get('/residents/imports/jobs/:id', { preHandler: atenaWrite }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const job = jobs.get((req.params as { id: string }).id);
+    if (!job || job.tenant !== req.session!.tenant) return sendPage(reply, page(ctx, '見つかりません', html`<p>この取込は見つかりません（サーバーの再起動後は <a href="/residents/imports">取込の記録</a> をご覧ください）。</p>`), 404);
+    if (job.status === 'running') {
+      reply.header('refresh', '2');
+      return sendPage(reply, page(ctx, '取込中', html`<p>${job.fileName} を取り込んでいます… ${job.rowsDone} 行を処理しました。この画面は自動で更新されます。</p>`));
+    }
+    if (job.status === 'failed') {
+      return sendPage(reply, page(ctx, '取り込めませんでした', html`${notice(job.problem ? `${job.problem.title}: ${job.problem.detail ?? ''}` : 'システムエラーが発生しました。', 'error')}
+${job.problem?.errors.length ? table(['列', '内容'], job.problem.errors.map((e) => [e.field, e.message])) : ''}
+<p>ファイルは取り込んでいません（一部だけ書き込まれることはありません）。<a href="/residents/imports">取込画面へ</a></p>`));
+    }
+    const r = job.report!;
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '取込の結果',
+        html`${notice(r.alreadyImported ? 'このファイルは取込済みです。変更はありません。' : r.resumedFromRow ? `中断していた取込を ${r.resumedFromRow} 行目の後から再開して完了しました。` : '取り込みました。', 'success')}
+${dl([
+  ['ファイル', `${r.fileName}（${r.kind === 'full' ? '全件' : '異動'}、${r.encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}、${r.rows}行）`],
+  ['受付', r.accepted],
+  ['新規', r.created],
+  ['更新', r.updated],
+  ['変更なし', r.unchanged],
+  ['確認待ち（照合）', r.queued],
+  ['不備', r.rejected],
+])}
+${r.rejected ? html`<p><a class="btn btn--secondary" href="/residents/imports/${r.runId}/rejects.csv">不備の一覧をダウンロード（CSV）</a></p>${table(['行', '列', '理由', 'コード'], r.rejects.map((x) => [x.rowNo, x.field, x.message, x.code]), { caption: r.rejected > r.rejects.length ? `先頭 ${r.rejects.length} 件` : undefined })}` : ''}
+<p><a href="/residents/imports">取込画面へ戻る</a></p>`,
+      ),
+    );
+  });
+
+  fastify.get('/residents/imports/:runId/rejects.csv', { preHandler: atenaWrite }, async (req, reply) => {
+    const csv = await rejectsCsv(app, principalOf(req), (req.params as { runId: string }).runId);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejects.csv"').send(csv);
+  });
+
+  // -------------------------------------------------------------- 住登外者 registration
+  const registerForm = (csrf: string, state?: FormState, possible?: SafeHtml) => html`
+${errorSummary(state)}
+${possible ?? ''}
+<form method="post" action="/residents/register" novalidate>${csrfField(csrf)}
+  ${select({ label: '区分', name: 'category', options: [['non-registered', '住登外者（記録のある転出者等）'], ['unregistered-child', '戸籍・住民票に記載のない児童（本人・親権者の申出）'], ['out-of-area', '区外者（他団体からの依頼等）']] }, state)}
+  ${field({ label: '氏名', name: 'nameKanji', required: true }, state)}
+  ${field({ label: '氏名カナ', name: 'nameKana', required: true }, state)}
+  ${field({ label: '生年月日', name: 'birthDate', type: 'date', required: true }, state)}
+  ${select({ label: '性別', name: 'sex', options: [['female', '女'], ['male', '男']] }, state)}
+  ${field({ label: '郵便番号', name: 'postalCode', inputmode: 'numeric' }, state)}
+  ${field({ label: '住所', name: 'address', required: true }, state)}
+  ${field({ label: '方書', name: 'katagaki' }, state)}
+  ${field({ label: '保護者氏名（児童の場合）', name: 'guardianName' }, state)}
+  ${textarea({ label: '登録の根拠・申出者', name: 'note', required: true }, state)}
+  ${possible ? checkbox({ label: '上の候補とは別人であることを確認した', name: 'confirmNew' }, state) : ''}
+  ${button('登録する')}
+</form>`;
+
+  fastify.get('/residents/register', { preHandler: atenaWrite }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '住登外者の登録', registerForm(ctx.csrf)));
+  });
+
+  fastify.post('/residents/register', { preHandler: [...atenaWrite, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const r = await attempt(() =>
+      work(app.db, req, (w) =>
+        registerNonResident(w, app.vault, {
+          category: one(body['category']), nameKanji: one(body['nameKanji']) ?? '', nameKana: one(body['nameKana']) ?? '', birthDate: one(body['birthDate']) ?? '', sex: one(body['sex']),
+          postalCode: one(body['postalCode']), address: one(body['address']) ?? '', katagaki: one(body['katagaki']), guardianName: one(body['guardianName']), note: one(body['note']) ?? '',
+          confirmNew: one(body['confirmNew']) === 'on',
+        }),
+      ),
+    );
+    const ctx = await pageContext(app, req, reply);
+    if (!r.ok) return sendPage(reply, page(ctx, '住登外者の登録', registerForm(ctx.csrf, formState(body, r.problem))), r.problem.status);
+    if (!r.value.atenaNo) {
+      const possible = notice(
+        html`<p>同じ生年月日で似ている方が登録されています。別人であることを確認してから登録してください。</p>${table(['宛名番号', '一致度', '理由'], r.value.possibleMatches.map((c) => [html`<a href="/residents/${c.atenaNo}">${c.atenaNo}</a>`, c.score, c.reasons.map((x) => x.message).join('、')]))}`,
+        'warning',
+      );
+      return sendPage(reply, page(ctx, '住登外者の登録', registerForm(ctx.csrf, { values: body }, possible)), 409);
+    }
+    setFlash(reply, `宛名番号 ${r.value.atenaNo} で登録しました。`);
+    return reply.redirect(`/residents/${r.value.atenaNo}`);
+  });
+
+  // -------------------------------------------------------------- review queue
+  fastify.get('/residents/queue', { preHandler: atenaWrite }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const items = await work(app.db, req, (w) => listQueue(w));
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '照合の確認待ち',
+        html`<p>4情報の照合で一人に決められなかった記録です。自動では結び付けません。候補を確認して、結び付けるか、新しい人として登録するか、対象外にしてください。</p>
+${items.length === 0 ? html`<p class="empty">確認待ちはありません。</p>` : ''}
+${items.map((it) =>
+  section(
+    `${String(it.query['nameKanji'] ?? '')}（${String(it.query['nameKana'] ?? '')}）${String(it.query['birthDate'] ?? '')} 生`,
+    html`${dl([
+      ['由来', `${it.source}${it.sourceRow ? ` ${it.sourceRow}行目` : ''}${it.sourceRef ? `（${it.sourceRef}）` : ''}`],
+      ['住所', String(it.query['address'] ?? '')],
+      ['登録日時', when(it.createdAt)],
+    ])}
+${table(
+  ['候補（宛名番号）', '一致度', '理由'],
+  it.candidates.map((c) => [html`<a href="/residents/${c.atenaNo}">${c.atenaNo}</a>`, c.score, c.reasons.map((x) => x.message).join('、')]),
+)}
+<form method="post" action="/residents/queue/${it.id}" novalidate>${csrfField(ctx.csrf)}
+  ${select({ label: '処理', name: 'action', options: [...it.candidates.map((c) => [`link:${c.atenaNo}`, `宛名番号 ${c.atenaNo} の人と結び付ける`] as [string, string]), ['create', '新しい人として登録する'], ['dismiss', '対象外とする']] })}
+  ${field({ label: '確認した内容（理由）', name: 'note', required: true })}
+  ${button('確定する')}
+</form>`,
+  ),
+)}`,
+      ),
+    );
+  });
+
+  fastify.post('/residents/queue/:id', { preHandler: [...atenaWrite, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const a = one(body['action']) ?? '';
+    const input = a.startsWith('link:') ? { action: 'link', atenaNo: a.slice(5), note: one(body['note']) ?? '' } : { action: a, note: one(body['note']) ?? '' };
+    const r = await attempt(() => work(app.db, req, (w) => resolveQueueItem(w, app.vault, (req.params as { id: string }).id, input)));
+    if (!r.ok) {
+      setFlash(reply, `確定できませんでした: ${r.problem.detail ?? r.problem.title}`);
+      return reply.redirect('/residents/queue');
+    }
+    setFlash(reply, r.value.resolvedAtenaNo ? `宛名番号 ${r.value.resolvedAtenaNo} として確定しました。` : '対象外として確定しました。');
+    return reply.redirect('/residents/queue');
+  });
+}
+
