@@ -14,24 +14,13 @@ import type { FieldError } from '../../kernel/problems/index.js';
 import { MOVEMENTS, type MovementRow, type ResidentRow } from './format.js';
 import { changedFields, stateFromMovement, stateFromRow, stateHash, type PersonState } from './state.js';
 import { allocate } from './numbers.js';
+import { firstSightings, type BatchOutcome, type RunRef } from '../intake/index.js';
 import { matchFourInfo, searchKana, type MatchCandidate } from './matching.js';
 
 export const SUBJECT = 'person';
 
 export type BatchItem = { rowNo: number; kind: 'full'; row: ResidentRow } | { rowNo: number; kind: 'diff'; row: MovementRow };
 
-export interface RunRef {
-  readonly id: string;
-  readonly baseDate: string;
-}
-
-export interface BatchOutcome {
-  created: number;
-  updated: number;
-  unchanged: number;
-  queued: number;
-  rejects: { rowNo: number; errors: FieldError[] }[];
-}
 
 interface Current {
   atenaNo: string;
@@ -79,17 +68,7 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
 
   // Keys read twice in one file are duplicates (across batches through import_seen, within the batch here).
   const keyOf = (it: BatchItem): string | null => (it.kind === 'full' ? it.row.juminhyoCode : it.row.movementId);
-  const keys = opts.fromQueue ? [] : [...new Set(items.map(keyOf).filter((k): k is string => !!k))];
-  const fresh = new Set<string>();
-  for (let i = 0; i < keys.length; i += 1000) {
-    const r = await w.tx
-      .insertInto('municipality.import_seen')
-      .values(keys.slice(i, i + 1000).map((key) => ({ tenant_code: w.tenant, run_id: run.id, key })))
-      .onConflict((oc) => oc.doNothing())
-      .returning('key')
-      .execute();
-    for (const x of r) fresh.add(x.key);
-  }
+  const fresh = opts.fromQueue ? new Set<string>() : await firstSightings(w, run.id, items.map(keyOf).filter((k): k is string => !!k));
   const seenInBatch = new Set<string>();
 
   const movementIds = items.filter((i) => i.kind === 'diff').map((i) => (i.row as MovementRow).movementId);

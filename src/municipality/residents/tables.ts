@@ -47,45 +47,6 @@ export interface PersonVersionTable {
   recorded_at: Generated<Date>;
 }
 
-export interface ImportRunTable {
-  tenant_code: string;
-  id: Generated<string>;
-  kind: string;
-  file_name: string;
-  file_sha256: string;
-  file_bytes: number;
-  encoding: string;
-  base_date: DateStr;
-  status: 'running' | 'completed';
-  rows_done: Generated<number>;
-  accepted: Generated<number>;
-  rejected: Generated<number>;
-  created: Generated<number>;
-  updated: Generated<number>;
-  unchanged: Generated<number>;
-  queued: Generated<number>;
-  started_by: string;
-  started_at: Generated<Date>;
-  resumed: Generated<number>;
-  finished_at: Date | null;
-}
-
-export interface ImportRejectTable {
-  tenant_code: string;
-  run_id: string;
-  row_no: number;
-  seq: number;
-  field: string;
-  code: string;
-  message: string;
-}
-
-export interface ImportSeenTable {
-  tenant_code: string;
-  run_id: string;
-  key: string;
-}
-
 export interface MatchQueueTable extends StampColumns {
   tenant_code: string;
   id: Generated<string>;
@@ -113,9 +74,6 @@ declare module '../../kernel/db/types.js' {
   interface Database {
     'municipality.persons': PersonTable;
     'municipality.person_versions': PersonVersionTable;
-    'municipality.import_runs': ImportRunTable;
-    'municipality.import_rejects': ImportRejectTable;
-    'municipality.import_seen': ImportSeenTable;
     'municipality.match_queue': MatchQueueTable;
     'municipality.sequences': SequenceTable;
   }
