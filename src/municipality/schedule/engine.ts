@@ -1,37 +1,56 @@
 // The schedule engine: catalog + person + history + a date in, decisions out.  PURE — no I/O, no clock,
 // no database.  Every decision carries a stable code, a Japanese message, the rule and its source.
+//
+// Speed (decision 0028): the catalog is compiled once into a plan (plan.ts: day numbers, citations, rule
+// ids and person-independent reasons ready); inside, a date is its day number (days.ts), parsed once per
+// person; a dose's cross-vaccine problems are computed once per person, not once per program; components
+// with the same doses (第1期's four, MR's two) are walked once.  Answers are byte-for-byte those of the
+// string-based engine this replaced (test/municipality/schedule/golden.test.ts).
+import { formatWareki } from '../../kernel/jp/index.js';
 import {
-  addDays,
-  afterDaysInterval,
-  afterMonthsAndHalfInterval,
-  afterMonthsInterval,
-  afterBirthWeeks,
+  afterMonths,
+  afterMonthsAndHalf,
+  dayOf,
+  FAR,
   fiscalYearEnd,
   fiscalYearOf,
   fiscalYearReachingAge,
   fiscalYearStart,
-  formatWareki,
-  gestationDay,
-  maxDate,
-  minDate,
+  iso,
+  nextDay,
   periodEnd,
-  seasonInFiscalYear,
-} from '../../kernel/jp/index.js';
+  seasonIn,
+  wareki as w,
+  ZERO,
+} from './days.js';
 import type { Catalog } from './loader.js';
-import type { Bound, DoseRule, HistoryItem, Interval, Person, Program, SeriesDef, Source } from './schema.js';
+import {
+  AFTER_BIRTH,
+  AGE,
+  catalogPlan,
+  cite,
+  fixed,
+  FY_END_OF_AGE,
+  FY_START_OF_AGE,
+  GESTATION,
+  notInForceTail,
+  type BoundPlan,
+  type CatalogPlan,
+  type DosePlan,
+  type IntervalPlan,
+  type ProductPlan,
+  type ProgramPlan,
+  type Reason,
+  type SeriesPlan,
+  type WindowPlan,
+} from './plan.js';
+import type { HistoryItem, Person, Program } from './schema.js';
 
 // ------------------------------------------------------------------------------------------ public types
 
 export type Status = 'upcoming' | 'due' | 'complete' | 'missed' | 'not-eligible';
 
-export interface Reason {
-  readonly code: string;
-  readonly message: string;
-  /** Which rule decided: program/series/dose or program/window. */
-  readonly rule: string;
-  /** The citation of that rule. */
-  readonly source: string;
-}
+export type { Reason } from './plan.js';
 
 export interface NextDose {
   readonly dose: number;
@@ -92,74 +111,90 @@ export interface ProposedDose {
 
 // ------------------------------------------------------------------------------------------ internals
 
-const FAR = '9999-12-31';
-const cite = (s: Source | undefined): string => (s ? `${s.title}${s.url ? `（${s.url}）` : s.notice ? `（${s.notice}）` : ''}` : '');
-const w = (d: string): string => formatWareki(d);
+const reason = (code: string, message: string, rule: string, source: string): Reason => ({ code, message, rule, source });
 
 interface Cond {
   readonly code: string;
-  readonly from?: string | undefined;
-  readonly until?: string | undefined;
-  readonly resolvedOn?: string | undefined;
-  readonly expectedDeliveryDate?: string | undefined;
-  readonly programs?: readonly string[] | undefined;
+  readonly from: number | undefined;
+  readonly until: number | undefined;
+  readonly resolvedOn: number | undefined;
+  readonly edd: number | undefined;
+  readonly programs: readonly string[] | undefined;
 }
 
 interface Dose {
   readonly idx: number;
   readonly product: string;
-  readonly date: string;
+  readonly date: number;
   readonly doctorJudgement: boolean;
   readonly proposed: boolean;
+  readonly prod: ProductPlan | undefined;
 }
 
 interface Span {
-  readonly from: string;
-  readonly until: string;
-  readonly id: string;
-  readonly label: string;
-  readonly products: readonly string[] | undefined;
-  readonly source: Source;
+  readonly from: number;
+  readonly until: number;
+  readonly w: WindowPlan;
 }
 
 interface Ctx {
-  readonly catalog: Catalog;
-  readonly person: Person;
+  readonly cp: CatalogPlan;
+  readonly birth: number;
+  readonly sex: string;
   readonly conds: readonly Cond[];
+  /** Every dose of the person (and the proposed one in a check), by date. */
   readonly all: readonly Dose[];
+  /** Cross-vaccine problems of each dose against `all`, computed on first need. */
+  readonly cross: Map<Dose, Reason[]>;
 }
+
+const opt = (s: string | undefined): number | undefined => (s === undefined ? undefined : dayOf(s));
 
 function normConds(person: Person): Cond[] {
-  return person.conditions.map((c) => (typeof c === 'string' ? { code: c } : c));
+  return person.conditions.map((c) =>
+    typeof c === 'string'
+      ? { code: c, from: undefined, until: undefined, resolvedOn: undefined, edd: undefined, programs: undefined }
+      : { code: c.code, from: opt(c.from), until: opt(c.until), resolvedOn: opt(c.resolvedOn), edd: opt(c.expectedDeliveryDate), programs: c.programs },
+  );
 }
 
-function resolveBound(b: Bound, birth: string, edd?: string): string | null {
+function toDoses(cp: CatalogPlan, history: readonly HistoryItem[]): Dose[] {
+  const out: Dose[] = [];
+  for (let idx = 0; idx < history.length; idx++) {
+    const h = history[idx]!;
+    out.push({ idx, product: h.product, date: dayOf(h.date), doctorJudgement: h.doctorJudgement ?? false, proposed: false, prod: cp.products.get(h.product) });
+  }
+  if (out.length > 1) out.sort((a, b) => a.date - b.date || a.idx - b.idx);
+  return out;
+}
+
+function makeCtx(cp: CatalogPlan, person: Person, all: readonly Dose[]): Ctx {
+  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: new Map() };
+}
+
+function resolveBound(b: BoundPlan, birth: number, edd?: number): number | null {
   switch (b.kind) {
-    case 'age':
-      return periodEnd(birth, b.years * 12 + b.months);
-    case 'afterBirth':
-      return afterBirthWeeks(birth, b.weeks, b.days);
-    case 'fiscalYearStartOfAge':
-      return fiscalYearStart(fiscalYearReachingAge(birth, b.age));
-    case 'fiscalYearEndOfAge':
-      return fiscalYearEnd(fiscalYearReachingAge(birth, b.age));
-    case 'gestation':
-      return edd ? gestationDay(edd, b.weeks, b.days) : null;
-    case 'date':
-      return b.date;
+    case AGE:
+      return periodEnd(birth, b.n);
+    case AFTER_BIRTH:
+      return birth + b.n;
+    case FY_START_OF_AGE:
+      return fiscalYearStart(fiscalYearReachingAge(birth, b.n));
+    case FY_END_OF_AGE:
+      return fiscalYearEnd(fiscalYearReachingAge(birth, b.n));
+    case GESTATION:
+      return edd !== undefined ? edd + b.n : null;
+    default:
+      return b.n;
   }
 }
 
-function intervalEarliest(ref: string, i: Interval, doctor: boolean): string {
-  if (i.days !== undefined) return afterDaysInterval(ref, doctor && i.doctorDays !== undefined ? i.doctorDays : i.days);
-  const m = i.months ?? 0;
-  return i.half ? afterMonthsAndHalfInterval(ref, m) : afterMonthsInterval(ref, m);
-}
+/** A bound that the catalog guarantees resolvable (not a gestation bound); NaN compares false like the old null did. */
+const rb = (b: BoundPlan, birth: number): number => resolveBound(b, birth) ?? NaN;
 
-function describeInterval(i: Interval): string {
-  const n = i.days !== undefined ? `${i.days}日` : `${i.months}月${i.half ? '半' : ''}`;
-  const from = i.fromDose === 'previous' ? '前回' : `${i.fromDose}回目`;
-  return `${from}から${n}以上${i.doctorDays !== undefined ? `（医師が必要と認めた場合は${i.doctorDays}日）` : ''}`;
+function intervalEarliest(ref: number, i: IntervalPlan, doctor: boolean): number {
+  if (i.days !== undefined) return ref + (doctor && i.doctorDays !== undefined ? i.doctorDays : i.days) + 1;
+  return i.half ? afterMonthsAndHalf(ref, i.months) : afterMonths(ref, i.months);
 }
 
 /** The entry (rule version) of a program in force on `date`; falls back to the latest one started before it. */
@@ -173,12 +208,33 @@ function latestVersionBefore(catalog: Catalog, code: string, date: string): Prog
   return [...list].reverse().find((p) => p.effectiveFrom <= date);
 }
 
-function productAccepted(p: Program, product: string, date: string): boolean {
-  return p.products.some((x) => x.code === product && (!x.from || x.from <= date) && (!x.until || date <= x.until));
+function productAccepted(pp: ProgramPlan, product: string, date: number): boolean {
+  for (const x of pp.products) if (x.code === product && (x.from === null || x.from <= date) && (x.until === null || date <= x.until)) return true;
+  return false;
 }
 
-function productListed(p: Program, product: string): boolean {
-  return p.products.some((x) => x.code === product);
+// ------------------------------------------------------------------------------------------ windows
+
+function dropSex(win: WindowPlan): Reason {
+  return (win.drops.sex ??= fixed('NOT_ELIGIBLE_SEX', `「${win.label}」は${win.sex === 'female' ? '女性' : '男性'}が対象です`, win.rule, win.cite));
+}
+
+function dropBirth(win: WindowPlan): Reason {
+  const b = win.def.birth!;
+  return (win.drops.birth ??= fixed('NOT_ELIGIBLE_BIRTH', `「${win.label}」は生年月日${b.from ? `${formatWareki(b.from)}から` : ''}${b.until ? `${formatWareki(b.until)}まで` : ''}の者が対象です`, win.rule, win.cite));
+}
+
+function dropPrior(win: WindowPlan): Reason {
+  const r = win.requiresPriorDose!;
+  return (win.drops.prior ??= fixed('NOT_ELIGIBLE_PRIOR_DOSE', `「${win.label}」は${w(r.from)}から${w(r.until)}までに1回以上接種した者が対象です`, win.rule, win.cite));
+}
+
+function dropPeriod(pp: ProgramPlan, win: WindowPlan): Reason {
+  return (win.drops.period ??= fixed('NOT_ELIGIBLE_PERIOD', `「${win.label}」は事業の実施期間（${w(Math.max(pp.effFrom, win.periodFrom ?? pp.effFrom))}から）と重なりません`, win.rule, win.cite));
+}
+
+function dropCondition(win: WindowPlan): Reason {
+  return (win.drops.condition ??= fixed('NOT_ELIGIBLE_CONDITION', `「${win.label}」は条件（${win.requiresCondition!.anyOf.join('、')}）に該当する者が対象です`, win.rule, win.cite));
 }
 
 interface Spans {
@@ -186,105 +242,127 @@ interface Spans {
   readonly dropped: Reason[];
 }
 
-/** The person's eligibility windows for a program as concrete date spans. */
-function personSpans(ctx: Ctx, p: Program): Spans {
-  const { person, conds } = ctx;
-  const birth = person.birthDate;
-  const spans: Span[] = [];
-  const dropped: Reason[] = [];
-  const drop = (code: string, message: string, wid: string, src: Source): void => {
-    dropped.push({ code, message, rule: `${p.code}/window/${wid}`, source: cite(src) });
-  };
-  const progFrom = p.effectiveFrom;
-  const progUntil = p.effectiveUntil ?? FAR;
-  for (const win of p.windows) {
-    if (win.sex && win.sex !== person.sex) {
-      drop('NOT_ELIGIBLE_SEX', `「${win.label}」は${win.sex === 'female' ? '女性' : '男性'}が対象です`, win.id, win.source);
+function makeSpan(ctx: Ctx, pp: ProgramPlan, win: WindowPlan, out: Spans, edd: number | undefined, cFrom: number | undefined, cUntil: number | undefined): void {
+  let from = win.from ? resolveBound(win.from, ctx.birth, edd) : ctx.birth;
+  let until = win.until ? resolveBound(win.until, ctx.birth, edd) : FAR;
+  if (from === null || until === null) return;
+  from = Math.max(from, pp.effFrom, win.periodFrom ?? ZERO);
+  until = Math.min(until, pp.effUntil, win.periodUntil ?? FAR);
+  if (cFrom !== undefined) from = Math.max(from, cFrom);
+  if (cUntil !== undefined) until = Math.min(until, cUntil);
+  if (from <= until) out.spans.push({ from, until, w: win });
+  else if (!win.requiresCondition) out.dropped.push(dropPeriod(pp, win));
+}
+
+/** The person's eligibility windows for a program as concrete day spans. */
+function personSpans(ctx: Ctx, pp: ProgramPlan): Spans {
+  const birth = ctx.birth;
+  const out: Spans = { spans: [], dropped: [] };
+  for (const win of pp.windows) {
+    if (win.sex && win.sex !== ctx.sex) {
+      out.dropped.push(dropSex(win));
       continue;
     }
-    if (win.birth && ((win.birth.from && birth < win.birth.from) || (win.birth.until && birth > win.birth.until))) {
-      drop('NOT_ELIGIBLE_BIRTH', `「${win.label}」は生年月日${win.birth.from ? `${w(win.birth.from)}から` : ''}${win.birth.until ? `${w(win.birth.until)}まで` : ''}の者が対象です`, win.id, win.source);
+    if ((win.birthFrom !== null && birth < win.birthFrom) || (win.birthUntil !== null && birth > win.birthUntil)) {
+      out.dropped.push(dropBirth(win));
       continue;
     }
     if (win.requiresPriorDose) {
-      const { from = '0000-01-01', until = FAR } = win.requiresPriorDose;
-      const has = ctx.all.some((d) => !d.proposed && productListed(p, d.product) && d.date >= from && d.date <= until);
+      const { from, until } = win.requiresPriorDose;
+      let has = false;
+      for (const d of ctx.all) {
+        if (!d.proposed && pp.listed.has(d.product) && d.date >= from && d.date <= until) {
+          has = true;
+          break;
+        }
+      }
       if (!has) {
-        drop('NOT_ELIGIBLE_PRIOR_DOSE', `「${win.label}」は${w(from)}から${w(until)}までに1回以上接種した者が対象です`, win.id, win.source);
+        out.dropped.push(dropPrior(win));
         continue;
       }
     }
-    const make = (edd?: string, cFrom?: string, cUntil?: string): void => {
-      let from = win.from ? resolveBound(win.from, birth, edd) : birth;
-      let until = win.until ? resolveBound(win.until, birth, edd) : FAR;
-      if (from === null || until === null) return;
-      from = maxDate(from, maxDate(progFrom, win.period?.from ?? '0000-01-01'));
-      until = minDate(until, minDate(progUntil, win.period?.until ?? FAR));
-      if (cFrom) from = maxDate(from, cFrom);
-      if (cUntil) until = minDate(until, cUntil);
-      if (from <= until) spans.push({ from, until, id: win.id, label: win.label, products: win.products, source: win.source });
-      else if (!win.requiresCondition) drop('NOT_ELIGIBLE_PERIOD', `「${win.label}」は事業の実施期間（${w(maxDate(progFrom, win.period?.from ?? progFrom))}から）と重なりません`, win.id, win.source);
-    };
-    if (win.requiresCondition) {
-      const rc = win.requiresCondition;
-      const held = conds.filter((c) => rc.anyOf.includes(c.code) && (!rc.recordedOnOrBefore || (c.from !== undefined && c.from <= rc.recordedOnOrBefore)));
-      if (!held.length) {
-        drop('NOT_ELIGIBLE_CONDITION', `「${win.label}」は条件（${rc.anyOf.join('、')}）に該当する者が対象です`, win.id, win.source);
-        continue;
-      }
+    const rc = win.requiresCondition;
+    if (rc) {
       // A dated condition limits the window (e.g. 障害の認定日から); an antibody test date only qualifies.
-      for (const c of held) make(c.expectedDeliveryDate, rc.recordedOnOrBefore ? undefined : c.from, c.until);
-    } else make();
+      let held = false;
+      for (const c of ctx.conds) {
+        if (!rc.anyOf.includes(c.code)) continue;
+        if (rc.recordedOnOrBefore !== null && !(c.from !== undefined && c.from <= rc.recordedOnOrBefore)) continue;
+        held = true;
+        makeSpan(ctx, pp, win, out, c.edd, rc.recordedOnOrBefore !== null ? undefined : c.from, c.until);
+      }
+      if (!held) out.dropped.push(dropCondition(win));
+    } else makeSpan(ctx, pp, win, out, undefined, undefined, undefined);
   }
   // 長期療養特例: from the day the special circumstance ended, for `years` (capped by age).
-  if (p.longTermIllness) {
-    const lti = p.longTermIllness;
-    const normal = [...spans];
-    for (const c of conds) {
-      if (c.code !== 'long-term-illness' || !c.resolvedOn) continue;
-      if (c.programs && !c.programs.includes(p.code)) continue;
+  const lti = pp.lti;
+  if (lti) {
+    const normal = out.spans.length;
+    for (const c of ctx.conds) {
+      if (c.code !== 'long-term-illness' || c.resolvedOn === undefined) continue;
+      if (c.programs && !c.programs.includes(pp.code)) continue;
+      const resolved = c.resolvedOn;
       const illFrom = c.from ?? birth;
-      if (!normal.some((s) => s.from <= c.resolvedOn! && illFrom <= s.until)) continue;
-      let until = periodEnd(c.resolvedOn, lti.years * 12);
-      if (lti.capAge) until = minDate(until, periodEnd(birth, lti.capAge.years * 12 + lti.capAge.months));
-      until = minDate(until, progUntil);
-      const from = maxDate(c.resolvedOn, progFrom);
-      if (from <= until) {
-        spans.push({ from, until, id: 'long-term-illness', label: `長期療養特例（特別の事情がなくなった日から${lti.years}年${lti.capAge ? `、${lti.capAge.years}歳に至るまで` : ''}）`, products: undefined, source: lti.source });
+      let overlaps = false;
+      for (let i = 0; i < normal; i++) {
+        const s = out.spans[i]!;
+        if (s.from <= resolved && illFrom <= s.until) overlaps = true;
       }
+      if (!overlaps) continue;
+      let until = periodEnd(resolved, lti.years * 12);
+      if (lti.capMonths !== null) until = Math.min(until, periodEnd(birth, lti.capMonths));
+      until = Math.min(until, pp.effUntil);
+      const from = Math.max(resolved, pp.effFrom);
+      if (from <= until) out.spans.push({ from, until, w: lti.window });
     }
   }
-  spans.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
-  return { spans, dropped };
+  if (out.spans.length > 1) out.spans.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  return out;
 }
 
 /** Spans usable with a product (product-specific windows such as ロタ 1価/5価). */
-function spansFor(spans: readonly Span[], product: string | null): Span[] {
-  return spans.filter((s) => !s.products || product === null || s.products.includes(product));
+function spansFor(spans: readonly Span[], product: string | null): readonly Span[] {
+  if (product === null || spans.every((s) => !s.w.products || s.w.products.has(product))) return spans;
+  return spans.filter((s) => !s.w.products || s.w.products.has(product));
+}
+
+interface Merged {
+  from: number;
+  until: number;
+  span: Span;
+}
+
+/** The day after `until` as the old engine compared it: past 9999-12-31 its string sorted below most dates. */
+function adjacent(from: number, until: number): boolean {
+  const next = nextDay(until);
+  return next > FAR ? iso(from) <= iso(next) : from <= next;
 }
 
 /** Union of overlapping/adjacent spans. */
-function merge(spans: readonly Span[]): Array<{ from: string; until: string; span: Span }> {
-  const out: Array<{ from: string; until: string; span: Span }> = [];
-  for (const s of [...spans].sort((a, b) => (a.from < b.from ? -1 : 1))) {
+function merge(spans: readonly Span[]): Merged[] {
+  const out: Merged[] = [];
+  const sorted = spans.length > 1 ? [...spans].sort((a, b) => (a.from < b.from ? -1 : 1)) : spans;
+  for (const s of sorted) {
     const last = out[out.length - 1];
-    if (last && s.from <= addDays(last.until, 1)) last.until = maxDate(last.until, s.until);
+    if (last && adjacent(s.from, last.until)) last.until = Math.max(last.until, s.until);
     else out.push({ from: s.from, until: s.until, span: s });
   }
   return out;
 }
 
-function exclusionReasons(ctx: Ctx, p: Program, spans: readonly Span[]): Reason[] {
+function exclusionReasons(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[]): Reason[] {
   const out: Reason[] = [];
+  if (!pp.exclusions.length) return out;
   const firstOpen = spans[0]?.from ?? FAR;
-  for (const x of p.exclusions) {
+  for (const x of pp.exclusions) {
     let hit = false;
-    if (x.condition && ctx.conds.some((c) => c.code === x.condition)) hit = true;
+    if (x.condition) for (const c of ctx.conds) if (c.code === x.condition) hit = true;
     if (x.priorProducts) {
-      const n = ctx.all.filter((d) => !d.proposed && x.priorProducts!.includes(d.product) && d.date < firstOpen).length;
+      let n = 0;
+      for (const d of ctx.all) if (!d.proposed && x.priorProducts.includes(d.product) && d.date < firstOpen) n++;
       if (n >= x.minCount) hit = true;
     }
-    if (hit) out.push({ code: 'NOT_ELIGIBLE_EXCLUDED', message: `対象外：${x.label}`, rule: `${p.code}/exclusion`, source: cite(x.source) });
+    if (hit) out.push(x.reason);
   }
   return out;
 }
@@ -292,8 +370,13 @@ function exclusionReasons(ctx: Ctx, p: Program, spans: readonly Span[]): Reason[
 // ------------------------------------------------------------------------------------------ the walk
 
 interface Slot {
-  readonly rule: DoseRule;
+  readonly rule: DosePlan;
   readonly dose: Dose | null; // null = skipped
+}
+
+interface Skip {
+  readonly rule: DosePlan;
+  readonly why: string;
 }
 
 interface Verdict {
@@ -302,15 +385,17 @@ interface Verdict {
   readonly position: number | null; // 1-based, null when the series was already complete
   readonly label: string | null;
   readonly problems: Reason[];
-  readonly skipped: Array<{ rule: DoseRule; why: string }>;
+  readonly skipped: readonly Skip[];
   readonly seriesId: string | null;
 }
 
 interface WalkState {
-  series: SeriesDef | null;
+  series: SeriesPlan | null;
   product: string | null;
   slots: Slot[];
 }
+
+const NO_SKIPS: readonly Skip[] = Object.freeze([]);
 
 function complete(st: WalkState): boolean {
   return st.series !== null && st.slots.length >= st.series.doses.length;
@@ -321,194 +406,215 @@ function lastCounted(slots: readonly Slot[], before = slots.length): Dose | null
   return null;
 }
 
-function refDose(slots: readonly Slot[], i: Interval): Dose | null {
+function refDose(slots: readonly Slot[], i: IntervalPlan): Dose | null {
   if (i.fromDose === 'previous') return lastCounted(slots);
   const s = slots[i.fromDose - 1];
   if (!s) return null;
   return s.dose ?? lastCounted(slots, i.fromDose - 1);
 }
 
-function selectSeries(p: Program, product: string, date: string, birth: string): SeriesDef | null {
-  for (const s of p.series) {
+function selectSeries(pp: ProgramPlan, product: string, date: number, birth: number): SeriesPlan | null {
+  for (const s of pp.series) {
     if (s.switchOnly) continue;
-    const c = s.when;
-    if (c.products && !c.products.includes(product)) continue;
-    if (c.firstDoseFrom && date < resolveBound(c.firstDoseFrom, birth)!) continue;
-    if (c.firstDoseAfter && date <= resolveBound(c.firstDoseAfter, birth)!) continue;
-    if (c.firstDoseUntil && date > resolveBound(c.firstDoseUntil, birth)!) continue;
+    if (s.whenProducts && !s.whenProducts.includes(product)) continue;
+    if (s.firstDoseFrom && date < rb(s.firstDoseFrom, birth)) continue;
+    if (s.firstDoseAfter && date <= rb(s.firstDoseAfter, birth)) continue;
+    if (s.firstDoseUntil && date > rb(s.firstDoseUntil, birth)) continue;
     return s;
   }
   return null;
 }
 
-/** Earliest day allowed by a dose rule's intervals given the slots so far. */
-function intervalsEarliest(rule: DoseRule, slots: readonly Slot[], doctor: boolean): { date: string | null; limiting: Interval | null } {
-  const skippedBefore = slots.some((s) => s.dose === null);
+/** The interval that decided the last intervalsEarliest() (read right after the call). */
+let limiting: IntervalPlan | null = null;
+
+/** Earliest day allowed by a dose rule's intervals given the slots so far (null: no interval applies). */
+function intervalsEarliest(rule: DosePlan, slots: readonly Slot[], doctor: boolean): number | null {
+  let skippedBefore = false;
+  for (const s of slots) if (s.dose === null) skippedBefore = true;
   const list = skippedBefore && rule.minIntervalsIfSkipped ? rule.minIntervalsIfSkipped : rule.minIntervals;
-  let best: string | null = null;
-  let limiting: Interval | null = null;
+  let best: number | null = null;
+  let lim: IntervalPlan | null = null;
   for (const i of list) {
     const ref = refDose(slots, i);
     if (!ref) continue;
     const e = intervalEarliest(ref.date, i, doctor);
     if (best === null || e > best) {
       best = e;
-      limiting = i;
+      lim = i;
     }
   }
-  return { date: best, limiting };
+  limiting = lim;
+  return best;
 }
 
 /** Positions to skip before giving the next dose on `date`. */
-function skipsBefore(st: WalkState, date: string, birth: string): Array<{ rule: DoseRule; why: string }> {
-  const out: Array<{ rule: DoseRule; why: string }> = [];
-  if (!st.series) return out;
-  const prev = lastCounted(st.slots);
-  for (let idx = st.slots.length; idx < st.series.doses.length; idx++) {
-    const rule = st.series.doses[idx]!;
+function skipsBefore(series: SeriesPlan, slots: readonly Slot[], date: number, birth: number): readonly Skip[] {
+  let out: Skip[] | null = null;
+  const prev = lastCounted(slots);
+  for (let idx = slots.length; idx < series.doses.length; idx++) {
+    const rule = series.doses[idx]!;
     if (!rule.skippable) break;
     const notAfter = rule.notAfter ? resolveBound(rule.notAfter, birth) : null;
     const prevLimit = rule.skipIfPreviousAfter ? resolveBound(rule.skipIfPreviousAfter, birth) : null;
-    if (notAfter && date > notAfter) out.push({ rule, why: `${rule.label}は${w(notAfter)}までに行うこととされ、それを過ぎたため行いません` });
-    else if (prevLimit && prev && prev.date > prevLimit) out.push({ rule, why: `前回の接種が${w(prevLimit)}より後のため${rule.label}は行いません` });
+    if (notAfter !== null && date > notAfter) (out ??= []).push({ rule, why: `${rule.label}は${w(notAfter)}までに行うこととされ、それを過ぎたため行いません` });
+    else if (prevLimit !== null && prev && prev.date > prevLimit) (out ??= []).push({ rule, why: `前回の接種が${w(prevLimit)}より後のため${rule.label}は行いません` });
     else break;
   }
-  return out;
+  return out ?? NO_SKIPS;
 }
 
+/** The cross-vaccine problems of dose `d` against every other dose of the person (once per dose). */
 function crossProblems(ctx: Ctx, d: Dose): Reason[] {
-  const out: Reason[] = [];
-  const later = ctx.catalog.productByCode.get(d.product);
-  if (!later) return out;
-  for (const rule of ctx.catalog.crossIntervals) {
-    if (rule.effectiveFrom && d.date < rule.effectiveFrom) continue;
-    if (rule.effectiveUntil && d.date > rule.effectiveUntil) continue;
-    if (rule.later.live !== undefined && rule.later.live !== later.live) continue;
-    if (rule.later.routes && !rule.later.routes.includes(later.route)) continue;
-    for (const h of ctx.all) {
-      if (h === d || h.date >= d.date || h.product === d.product) continue;
-      const earlier = ctx.catalog.productByCode.get(h.product);
-      if (!earlier) continue;
-      if (rule.earlier.live !== undefined && rule.earlier.live !== earlier.live) continue;
-      if (rule.earlier.routes && !rule.earlier.routes.includes(earlier.route)) continue;
-      const allowed = afterDaysInterval(h.date, rule.minDays);
-      if (d.date < allowed) {
-        out.push({
-          code: rule.code,
-          message: `${w(h.date)}に${earlier.name}を接種しているため、${w(allowed)}以降でなければ接種できません（${rule.label}）`,
-          rule: `crossInterval/${rule.id}`,
-          source: cite(rule.source),
-        });
+  let out = ctx.cross.get(d);
+  if (out) return out;
+  out = [];
+  const later = d.prod;
+  if (later) {
+    for (const rule of ctx.cp.cross) {
+      if (rule.from !== null && d.date < rule.from) continue;
+      if (rule.until !== null && d.date > rule.until) continue;
+      if (!rule.later(later)) continue;
+      for (const h of ctx.all) {
+        if (h === d || h.date >= d.date || h.product === d.product) continue;
+        const earlier = h.prod;
+        if (!earlier || !rule.earlier(earlier)) continue;
+        const allowed = h.date + rule.minDays + 1;
+        if (d.date < allowed) out.push(reason(rule.code, `${w(h.date)}に${earlier.name}を接種しているため、${w(allowed)}以降でなければ接種できません（${rule.label}）`, rule.rule, rule.cite));
       }
     }
   }
+  ctx.cross.set(d, out);
   return out;
 }
 
+function notEligibleDropped(r: Reason): Reason {
+  let x = droppedAsProblem.get(r);
+  if (!x) {
+    x = fixed('NOT_ELIGIBLE', `対象外：${r.message}`, r.rule, r.source);
+    droppedAsProblem.set(r, x);
+  }
+  return x;
+}
+const droppedAsProblem = new WeakMap<Reason, Reason>();
+
 /** Walks one antigen's doses through the program's series, deciding which count. */
-function walk(ctx: Ctx, p: Program, spans: readonly Span[], doses: readonly Dose[], excluded: readonly Reason[], dropped: readonly Reason[]): { verdicts: Verdict[]; state: WalkState } {
-  const birth = ctx.person.birthDate;
+function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly Dose[], excluded: readonly Reason[], dropped: readonly Reason[]): { verdicts: Verdict[]; state: WalkState } {
+  const birth = ctx.birth;
   const st: WalkState = { series: null, product: null, slots: [] };
   const verdicts: Verdict[] = [];
-  const prog = (suffix: string): string => `${p.code}/${suffix}`;
   for (const d of doses) {
     const problems: Reason[] = [];
-    const add = (code: string, message: string, rule: string, src: Source | undefined): void => {
-      problems.push({ code, message, rule, source: cite(src) });
-    };
-    const prodName = ctx.catalog.productByCode.get(d.product)?.name ?? d.product;
-    if (d.date < birth) add('DATE_BEFORE_BIRTH', '接種日が生年月日より前です', prog('person'), p.sources[0]);
-    if (d.date < p.effectiveFrom || (p.effectiveUntil && d.date > p.effectiveUntil)) {
-      add('PROGRAM_NOT_IN_FORCE', `${w(d.date)}は定期接種「${p.name}」の実施期間外です（${w(p.effectiveFrom)}から${p.effectiveUntil ? `${w(p.effectiveUntil)}まで` : ''}）`, prog('effective'), p.sources[0]);
-    }
-    if (!productAccepted(p, d.product, d.date)) {
-      const pp = p.products.find((x) => x.code === d.product);
-      add('PRODUCT_MISMATCH', pp ? `${prodName}は${w(d.date)}には「${p.name}」に使用できません（${pp.from ? `${w(pp.from)}から` : ''}${pp.until ? `${w(pp.until)}まで` : ''}）` : `${prodName}は「${p.name}」に使用するワクチンではありません`, prog('products'), p.sources[0]);
+    const date = d.date;
+    const prodName = d.prod?.name ?? d.product;
+    if (date < birth) problems.push(pp.dateBeforeBirth);
+    if (date < pp.effFrom || (pp.effUntilSet && date > pp.effUntil)) problems.push(reason('PROGRAM_NOT_IN_FORCE', `${w(date)}${notInForceTail(pp)}`, pp.r.effective, pp.cite0));
+    if (!productAccepted(pp, d.product, date)) {
+      const x = pp.products.find((y) => y.code === d.product);
+      problems.push(
+        reason(
+          'PRODUCT_MISMATCH',
+          x ? `${prodName}は${w(date)}には「${pp.name}」に使用できません（${x.from !== null ? `${w(x.from)}から` : ''}${x.until !== null ? `${w(x.until)}まで` : ''}）` : `${prodName}は「${pp.name}」に使用するワクチンではありません`,
+          pp.r.products,
+          pp.cite0,
+        ),
+      );
     }
     for (const x of excluded) problems.push(x);
     // Eligibility window
     const usable = spansFor(spans, st.product ?? d.product);
-    const inSpan = usable.find((s) => s.from <= d.date && d.date <= s.until);
+    let inSpan = false;
+    for (const s of usable) if (s.from <= date && date <= s.until) inSpan = true;
     if (!inSpan) {
       if (!usable.length) {
-        if (dropped.length) for (const r of dropped) problems.push({ ...r, code: 'NOT_ELIGIBLE', message: `対象外：${r.message}` });
-        else add('NOT_ELIGIBLE', `「${p.name}」の対象者ではありません`, prog('window'), p.sources[0]);
+        if (dropped.length) for (const r of dropped) problems.push(notEligibleDropped(r));
+        else problems.push(pp.notEligible);
       } else {
         const first = usable[0]!;
-        const lastUntil = usable.reduce((m, s) => maxDate(m, s.until), '0000-01-01');
+        let lastUntil = ZERO;
+        for (const s of usable) lastUntil = Math.max(lastUntil, s.until);
         const last = usable.find((s) => s.until === lastUntil)!;
-        if (d.date < first.from) add('TOO_YOUNG', `${w(d.date)}はまだ対象期間前です（「${first.label}」は${w(first.from)}から）`, prog(`window/${first.id}`), first.source);
-        else if (d.date > lastUntil) add('TOO_OLD', `${w(d.date)}は対象期間を過ぎています（「${last.label}」は${w(last.until)}まで）`, prog(`window/${last.id}`), last.source);
+        if (date < first.from) problems.push(reason('TOO_YOUNG', `${w(date)}はまだ対象期間前です（「${first.w.label}」は${w(first.from)}から）`, first.w.rule, first.w.cite));
+        else if (date > lastUntil) problems.push(reason('TOO_OLD', `${w(date)}は対象期間を過ぎています（「${last.w.label}」は${w(last.until)}まで）`, last.w.rule, last.w.cite));
         else {
-          const next = usable.find((s) => s.from > d.date)!;
-          add('OUTSIDE_PERIOD', `${w(d.date)}は対象期間外です（次の対象期間「${next.label}」は${w(next.from)}から）`, prog(`window/${next.id}`), next.source);
+          const next = usable.find((s) => s.from > date)!;
+          problems.push(reason('OUTSIDE_PERIOD', `${w(date)}は対象期間外です（次の対象期間「${next.w.label}」は${w(next.from)}から）`, next.w.rule, next.w.cite));
         }
       }
     }
-    if (p.season) {
-      const s = seasonInFiscalYear(fiscalYearOf(d.date), p.season.from, p.season.until);
-      if (d.date < s.from || d.date > s.until) add('OUTSIDE_SEASON', `${w(d.date)}は接種期間（${w(s.from)}から${w(s.until)}まで）の外です`, prog('season'), p.season.source);
+    if (pp.season) {
+      const s = seasonIn(fiscalYearOf(date), pp.season.from, pp.season.until);
+      if (date < s.from || date > s.until) problems.push(reason('OUTSIDE_SEASON', `${w(date)}は接種期間（${w(s.from)}から${w(s.until)}まで）の外です`, pp.r.season, pp.season.cite));
     }
     // Series position
     let series = st.series;
     let position: number | null = null;
     let label: string | null = null;
-    let skips: Array<{ rule: DoseRule; why: string }> = [];
+    let skips: readonly Skip[] = NO_SKIPS;
     if (complete(st)) {
-      add('SERIES_COMPLETE', p.resetPer === 'fiscalYear' ? `今年度の「${p.name}」は接種済みです` : `「${p.name}」は接種を完了しています（${st.series!.label}）`, prog(`series/${st.series!.id}`), st.series!.source);
+      problems.push(st.series!.completeReason);
     } else {
-      if (lastCounted(st.slots)?.date === d.date) add('SAME_DAY_DUPLICATE', `同じ日に「${p.name}」を2回数えることはできません`, prog('series'), p.sources[0]);
-      let switchTo: SeriesDef | null = null;
+      if (lastCounted(st.slots)?.date === date) problems.push(pp.sameDay);
+      let switchTo: SeriesPlan | null = null;
       if (!series) {
-        series = selectSeries(p, d.product, d.date, birth);
-        if (!series) add('NOT_ELIGIBLE', `${prodName}で開始できる接種方法がありません`, prog('series'), p.sources[0]);
-      } else if (st.product && d.product !== st.product && p.productSwitch.policy === 'same') {
-        const allowed = p.productSwitch.allowed.find((a) => a.from === st.product && a.to === d.product);
-        const startedName = ctx.catalog.productByCode.get(st.product)?.name ?? st.product;
-        if (!allowed) add('PRODUCT_MISMATCH', `${startedName}で開始した接種は同じワクチンで完了します（${prodName}は使用できません）`, prog('productSwitch'), p.productSwitch.source ?? p.sources[0]);
-        else if (allowed.series) switchTo = p.series.find((s) => s.id === allowed.series) ?? null;
+        series = selectSeries(pp, d.product, date, birth);
+        if (!series) problems.push(reason('NOT_ELIGIBLE', `${prodName}で開始できる接種方法がありません`, pp.r.series, pp.cite0));
+      } else if (st.product && d.product !== st.product && pp.switchPolicy === 'same') {
+        const allowed = pp.switches.find((a) => a.from === st.product && a.to === d.product);
+        const startedName = ctx.cp.products.get(st.product)?.name ?? st.product;
+        if (!allowed) problems.push(reason('PRODUCT_MISMATCH', `${startedName}で開始した接種は同じワクチンで完了します（${prodName}は使用できません）`, pp.r.productSwitch, pp.switchCite));
+        else if (allowed.series) switchTo = allowed.series;
       }
       if (series) {
-        const trial: WalkState = { series: switchTo ?? series, product: st.product, slots: st.slots };
-        skips = skipsBefore(trial, d.date, birth);
+        const cur = switchTo ?? series;
+        skips = skipsBefore(cur, st.slots, date, birth);
         const idx = st.slots.length + skips.length;
-        const cur = trial.series!;
         if (idx >= cur.doses.length) {
-          add('SERIES_COMPLETE', `「${p.name}」はこれ以上接種しません（${skips.map((s) => s.why).join('。')}）`, prog(`series/${cur.id}`), cur.source);
+          problems.push(reason('SERIES_COMPLETE', `「${pp.name}」はこれ以上接種しません（${skips.map((s) => s.why).join('。')}）`, cur.rule, cur.cite));
         } else {
           const rule = cur.doses[idx]!;
           position = idx + 1;
           label = rule.label;
-          const src = rule.source ?? cur.source;
-          const rid = prog(`series/${cur.id}/dose-${position}`);
           if (rule.notBefore) {
-            const nb = resolveBound(rule.notBefore, birth)!;
-            if (d.date < nb) add('TOO_YOUNG', `${rule.label}は${w(nb)}以降に行います`, rid, src);
+            const nb = rb(rule.notBefore, birth);
+            if (date < nb) problems.push(reason('TOO_YOUNG', `${rule.label}は${w(nb)}以降に行います`, rule.rule, rule.cite));
           }
           if (rule.notAfter) {
-            const na = resolveBound(rule.notAfter, birth)!;
-            if (d.date > na) add('TOO_OLD', `${rule.label}は${w(na)}までに行います`, rid, src);
+            const na = rb(rule.notAfter, birth);
+            if (date > na) problems.push(reason('TOO_OLD', `${rule.label}は${w(na)}までに行います`, rule.rule, rule.cite));
           }
-          const slotsWithSkips: Slot[] = [...st.slots, ...skips.map((s) => ({ rule: s.rule, dose: null }))];
+          const slotsWithSkips: readonly Slot[] = skips.length ? [...st.slots, ...skips.map((s) => ({ rule: s.rule, dose: null }))] : st.slots;
           const e = intervalsEarliest(rule, slotsWithSkips, d.doctorJudgement);
-          if (e.date && d.date < e.date) {
+          const lim = limiting;
+          if (e !== null && date < e) {
             // A fallback series may accept the doses so far (9価HPV: 5月未満 → 3回接種).
-            const alt = cur.alternatives.map((id) => p.series.find((s) => s.id === id)!).find((a) => fits(a, [...st.slots.map((s) => s.dose).filter((x): x is Dose => x !== null), d]));
+            let alt: SeriesPlan | undefined;
+            if (cur.alternatives.length) {
+              const sofar = [...st.slots.map((s) => s.dose).filter((x): x is Dose => x !== null), d];
+              alt = cur.alternatives.find((a) => fits(a, sofar));
+            }
             if (alt) {
               series = alt;
               switchTo = alt;
               label = alt.doses[idx]?.label ?? label;
-              add('SERIES_CHANGED', `${rule.label}が${describeInterval(e.limiting!)}を満たさないため「${alt.label}」に切り替えます`, prog(`series/${alt.id}`), alt.source);
+              problems.push(reason('SERIES_CHANGED', `${rule.label}が${lim!.text}を満たさないため「${alt.label}」に切り替えます`, alt.rule, alt.cite));
             } else {
-              add('INTERVAL_TOO_SHORT', `${rule.label}は${describeInterval(e.limiting!)}の間隔が必要です（${w(e.date)}以降）`, rid, src);
+              problems.push(reason('INTERVAL_TOO_SHORT', `${rule.label}は${lim!.text}の間隔が必要です（${w(e)}以降）`, rule.rule, rule.cite));
             }
           }
         }
         if (switchTo) series = switchTo;
       }
     }
-    problems.push(...crossProblems(ctx, d));
-    const blocking = problems.filter((r) => r.code !== 'SERIES_CHANGED');
+    const cross = crossProblems(ctx, d);
+    for (const r of cross) problems.push(r);
+    let blocking = problems;
+    for (const r of problems) {
+      if (r.code === 'SERIES_CHANGED') {
+        blocking = problems.filter((x) => x.code !== 'SERIES_CHANGED');
+        break;
+      }
+    }
     const counted = blocking.length === 0 && series !== null && position !== null;
     if (counted) {
       st.series = series;
@@ -516,19 +622,19 @@ function walk(ctx: Ctx, p: Program, spans: readonly Span[], doses: readonly Dose
       for (const s of skips) st.slots.push({ rule: s.rule, dose: null });
       st.slots.push({ rule: series!.doses[position! - 1]!, dose: d });
     }
-    verdicts.push({ dose: d, counted, position, label, problems: counted ? problems : blocking, skipped: counted ? skips : [], seriesId: series?.id ?? null });
+    verdicts.push({ dose: d, counted, position, label, problems: counted ? problems : blocking, skipped: counted ? skips : NO_SKIPS, seriesId: series?.id ?? null });
   }
   return { verdicts, state: st };
 }
 
 /** Whether a series accepts these doses in order, by its intervals alone. */
-function fits(s: SeriesDef, doses: readonly Dose[]): boolean {
+function fits(s: SeriesPlan, doses: readonly Dose[]): boolean {
   if (doses.length > s.doses.length) return false;
   const slots: Slot[] = [];
   for (let i = 0; i < doses.length; i++) {
     const rule = s.doses[i]!;
     const e = intervalsEarliest(rule, slots, doses[i]!.doctorJudgement);
-    if (e.date && doses[i]!.date < e.date) return false;
+    if (e !== null && doses[i]!.date < e) return false;
     slots.push({ rule, dose: doses[i]! });
   }
   return true;
@@ -537,33 +643,37 @@ function fits(s: SeriesDef, doses: readonly Dose[]): boolean {
 // ------------------------------------------------------------------------------------------ instances
 
 interface Instance {
-  readonly from: string;
-  readonly until: string;
-  readonly spans: Span[];
+  readonly from: number;
+  readonly until: number;
+  readonly spans: readonly Span[];
   readonly label: string;
 }
 
 /** The span sets the series runs within: everything, or one per fiscal-year season, or one per window. */
-function instances(p: Program, spans: readonly Span[], around: string): Instance[] {
-  if (!p.resetPer) return [{ from: '0000-01-01', until: FAR, spans: [...spans], label: '' }];
-  if (p.resetPer === 'window') {
-    return merge(spans).map((m) => ({ from: m.from, until: m.until, spans: spans.filter((s) => s.from <= m.until && s.until >= m.from), label: m.span.label }));
+function instances(pp: ProgramPlan, spans: readonly Span[], around: number): Instance[] {
+  if (!pp.resetPer) return [{ from: ZERO, until: FAR, spans, label: '' }];
+  if (pp.resetPer === 'window') {
+    return merge(spans).map((m) => ({ from: m.from, until: m.until, spans: spans.filter((s) => s.from <= m.until && s.until >= m.from), label: m.span.w.label }));
   }
   const out: Instance[] = [];
   if (!spans.length) return out;
   // Only the fiscal years that matter: around the date, and where each span begins or ends.
   const fy0 = fiscalYearOf(around);
-  const years = new Set<number>([fy0 - 1, fy0, fy0 + 1]);
+  const years: number[] = [fy0 - 1, fy0, fy0 + 1];
   for (const s of spans) {
     const a = fiscalYearOf(s.from);
     const b = s.until === FAR ? a + 1 : fiscalYearOf(s.until);
-    for (const y of [a - 1, a, a + 1, b - 1, b]) if (y >= fy0 - 1) years.add(y);
+    for (const y of [a - 1, a, a + 1, b - 1, b]) if (y >= fy0 - 1 && !years.includes(y)) years.push(y);
   }
-  for (const fy of [...years].sort((x, y) => x - y)) {
-    const season = p.season ? seasonInFiscalYear(fy, p.season.from, p.season.until) : { from: fiscalYearStart(fy), until: fiscalYearEnd(fy) };
-    const cut = spans
-      .map((s) => ({ ...s, from: maxDate(s.from, season.from), until: minDate(s.until, season.until) }))
-      .filter((s) => s.from <= s.until);
+  years.sort((x, y) => x - y);
+  for (const fy of years) {
+    const season = pp.season ? seasonIn(fy, pp.season.from, pp.season.until) : { from: fiscalYearStart(fy), until: fiscalYearEnd(fy) };
+    const cut: Span[] = [];
+    for (const s of spans) {
+      const from = Math.max(s.from, season.from);
+      const until = Math.min(s.until, season.until);
+      if (from <= until) cut.push({ from, until, w: s.w });
+    }
     if (cut.length) out.push({ from: fiscalYearStart(fy), until: fiscalYearEnd(fy), spans: cut, label: `${fy}年度` });
   }
   return out;
@@ -571,30 +681,16 @@ function instances(p: Program, spans: readonly Span[], around: string): Instance
 
 // ------------------------------------------------------------------------------------------ evaluate
 
-interface ProgramCtx {
-  readonly p: Program;
-  readonly spans: Span[];
-  readonly dropped: Reason[];
-  readonly excluded: Reason[];
+function dosesFor(ctx: Ctx, pp: ProgramPlan, antigen: string, within?: { from: number; until: number }): Dose[] {
+  const out: Dose[] = [];
+  for (const d of ctx.all) {
+    if (!pp.listed.has(d.product) || !d.prod || !d.prod.antigens.includes(antigen)) continue;
+    if (!within || (d.date >= within.from && d.date <= within.until)) out.push(d);
+  }
+  return out;
 }
 
-function programCtx(ctx: Ctx, p: Program): ProgramCtx {
-  const { spans, dropped } = personSpans(ctx, p);
-  return { p, spans, dropped, excluded: exclusionReasons(ctx, p, spans) };
-}
-
-function dosesFor(ctx: Ctx, p: Program, antigen: string, within?: { from: string; until: string }): Dose[] {
-  return ctx.all.filter((d) => {
-    if (!productListed(p, d.product)) return false;
-    const prod = ctx.catalog.productByCode.get(d.product);
-    if (!prod || !prod.antigens.includes(antigen)) return false;
-    return !within || (d.date >= within.from && d.date <= within.until);
-  });
-}
-
-function resolveStandard(b: Bound | undefined, birth: string): string | null {
-  return b ? resolveBound(b, birth) : null;
-}
+const resolveStandard = (b: BoundPlan | null, birth: number): number | null => (b ? resolveBound(b, birth) : null);
 
 interface Next {
   readonly status: Status;
@@ -602,126 +698,157 @@ interface Next {
   readonly reasons: Reason[];
 }
 
-function nextDose(ctx: Ctx, p: Program, inst: Instance, st: WalkState, asOf: string): Next {
-  const birth = ctx.person.birthDate;
+/** The program's products accepted on `asOf` (memoised per program for the last day asked). */
+function acceptedOn(pp: ProgramPlan, asOf: number): readonly string[] {
+  const m = pp.crossMemo;
+  if (m && m.asOf === asOf) return m.prods;
+  const prods = pp.products.filter((x) => (x.from === null || x.from <= asOf) && (x.until === null || asOf <= x.until)).map((x) => x.code);
+  pp.crossMemo = { asOf, prods };
+  return prods;
+}
+
+function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf: number): Next {
+  const birth = ctx.birth;
   const reasons: Reason[] = [];
-  const rid = (s: string): string => `${p.code}/${s}`;
-  if (complete(st)) return { status: 'complete', next: null, reasons: [{ code: 'COMPLETE', message: p.resetPer === 'fiscalYear' ? `${inst.label}の接種は済んでいます` : `「${p.name}」の接種は完了しています（${st.series!.label}）`, rule: rid(`series/${st.series!.id}`), source: cite(st.series!.source) }] };
+  if (complete(st)) {
+    const s = st.series!;
+    return { status: 'complete', next: null, reasons: [pp.resetPer === 'fiscalYear' ? reason('COMPLETE', `${inst.label}の接種は済んでいます`, s.rule, s.cite) : s.doneReason] };
+  }
   const usable = spansFor(inst.spans, st.product);
   const merged = merge(usable);
   if (!merged.length) return { status: 'not-eligible', next: null, reasons };
   let idx = st.slots.length;
-  const slots: Slot[] = [...st.slots];
+  let slots: Slot[] = st.slots;
   const series = st.series;
-  let earliest: string | null;
-  let latest: string | null;
-  let stdFrom: string | null = null;
-  let stdUntil: string | null = null;
-  let rule: DoseRule | null;
+  let earliest: number | null;
+  let latest: number | null;
+  let stdFrom: number | null = null;
+  let stdUntil: number | null = null;
+  let rule: DosePlan | null;
   for (;;) {
     rule = series ? (series.doses[idx] ?? null) : null;
-    if (series && !rule) {
-      return { status: 'complete', next: null, reasons: [{ code: 'COMPLETE', message: `「${p.name}」はこれ以上接種しません`, rule: rid(`series/${series.id}`), source: cite(series.source) }] };
-    }
-    let e0 = '0000-01-01';
+    if (series && !rule) return { status: 'complete', next: null, reasons: [series.noMoreReason] };
+    let e0 = ZERO;
     let cap = FAR;
     if (rule) {
       const e = intervalsEarliest(rule, slots, false);
-      if (e.date) e0 = maxDate(e0, e.date);
-      if (rule.notBefore) e0 = maxDate(e0, resolveBound(rule.notBefore, birth)!);
-      if (rule.notAfter) cap = resolveBound(rule.notAfter, birth)!;
+      if (e !== null) e0 = Math.max(e0, e);
+      if (rule.notBefore) e0 = Math.max(e0, rb(rule.notBefore, birth));
+      if (rule.notAfter) cap = rb(rule.notAfter, birth);
     }
     // 注射生ワクチン: the program's next dose waits for the cross-vaccine interval too.
-    const prods = p.products.filter((x) => (!x.from || x.from <= asOf) && (!x.until || asOf <= x.until)).map((x) => x.code);
-    const candidates = st.product ? [st.product] : prods;
-    const lives = candidates.map((c) => ctx.catalog.productByCode.get(c)).filter((x) => x !== undefined);
-    for (const r of ctx.catalog.crossIntervals) {
-      if ((r.effectiveFrom && asOf < r.effectiveFrom) || (r.effectiveUntil && asOf > r.effectiveUntil)) continue;
-      if (!lives.length || !lives.every((x) => (r.later.live === undefined || r.later.live === x.live) && (!r.later.routes || r.later.routes.includes(x.route)))) continue;
+    const candidates = st.product ? [st.product] : acceptedOn(pp, asOf);
+    let lives: ProductPlan[] | null = null;
+    for (const r of ctx.cp.cross) {
+      if ((r.from !== null && asOf < r.from) || (r.until !== null && asOf > r.until)) continue;
+      if (!lives) {
+        lives = [];
+        for (const c of candidates) {
+          const x = ctx.cp.products.get(c);
+          if (x !== undefined) lives.push(x);
+        }
+      }
+      if (!lives.length || !lives.every(r.later)) continue;
       for (const h of ctx.all) {
-        const hp = ctx.catalog.productByCode.get(h.product);
+        const hp = h.prod;
         if (!hp || candidates.includes(h.product)) continue;
-        if ((r.earlier.live !== undefined && r.earlier.live !== hp.live) || (r.earlier.routes && !r.earlier.routes.includes(hp.route))) continue;
-        const after = afterDaysInterval(h.date, r.minDays);
+        if (!r.earlier(hp)) continue;
+        const after = h.date + r.minDays + 1;
         if (after > e0 && h.date <= asOf) {
           e0 = after;
-          reasons.push({ code: r.code, message: `${w(h.date)}の${hp.name}から${r.minDays}日以上の間隔が必要なため${w(after)}以降です`, rule: `crossInterval/${r.id}`, source: cite(r.source) });
+          reasons.push(reason(r.code, `${w(h.date)}の${hp.name}から${r.minDays}日以上の間隔が必要なため${w(after)}以降です`, r.rule, r.cite));
         }
       }
     }
-    const target = maxDate(e0, asOf);
+    const target = Math.max(e0, asOf);
     const m = merged.find((x) => x.until >= target && x.until >= e0);
     if (m) {
-      earliest = maxDate(e0, m.from);
-      latest = minDate(m.until, cap);
+      earliest = Math.max(e0, m.from);
+      latest = Math.min(m.until, cap);
     } else {
       earliest = null;
       latest = null;
     }
     const infeasible = earliest === null || latest === null || latest < earliest || latest < asOf;
-    if (rule && rule.skippable && (infeasible || (rule.skipIfPreviousAfter && (lastCounted(slots)?.date ?? '') > resolveBound(rule.skipIfPreviousAfter, birth)!))) {
-      reasons.push({ code: 'DOSE_SKIPPED', message: `${rule.label}は行いません（期限${rule.notAfter ? `：${w(resolveBound(rule.notAfter, birth)!)}` : ''}を過ぎたか、前回の接種時期による）`, rule: rid(`series/${series!.id}/dose-${idx + 1}`), source: cite(rule.source ?? series!.source) });
+    if (rule && rule.skippable && (infeasible || (rule.skipIfPreviousAfter && (lastCounted(slots)?.date ?? -Infinity) > rb(rule.skipIfPreviousAfter, birth)))) {
+      reasons.push(reason('DOSE_SKIPPED', `${rule.label}は行いません（期限${rule.notAfter ? `：${w(rb(rule.notAfter, birth))}` : ''}を過ぎたか、前回の接種時期による）`, rule.rule, rule.cite));
+      if (slots === st.slots) slots = [...st.slots];
       slots.push({ rule, dose: null });
       idx++;
       continue;
     }
     if (infeasible) {
-      const lastEnd = merged[merged.length - 1]!.until;
+      const lastSpan = merged[merged.length - 1]!;
+      const lastEnd = lastSpan.until;
       const msg = asOf > lastEnd ? `対象期間（${w(lastEnd)}まで）を過ぎました` : `次の接種（${rule?.label ?? '1回目'}）を対象期間内に行うことができません`;
-      return { status: 'missed', next: null, reasons: [...reasons, { code: 'MISSED', message: msg, rule: rid('window'), source: cite(merged[merged.length - 1]!.span.source) }] };
+      reasons.push(reason('MISSED', msg, pp.r.window, lastSpan.span.w.cite));
+      return { status: 'missed', next: null, reasons };
     }
     // Standard period (標準的な接種期間)
     if (rule) {
       const sd = rule.standard;
-      const ref = (i: Interval | undefined): string | null => {
+      const ref = (i: IntervalPlan | null | undefined): number | null => {
         if (!i) return null;
         const r = refDose(slots, i);
         return r ? intervalEarliest(r.date, i, false) : null;
       };
-      stdFrom = ref(sd?.fromInterval) ?? resolveStandard(sd?.from, birth);
-      stdUntil = ref(sd?.untilInterval) ?? resolveStandard(sd?.until, birth);
+      stdFrom = ref(sd?.fromInterval) ?? resolveStandard(sd?.from ?? null, birth);
+      stdUntil = ref(sd?.untilInterval) ?? resolveStandard(sd?.until ?? null, birth);
     }
-    if (idx === 0 && p.standard) {
-      stdFrom = stdFrom ?? resolveStandard(p.standard.from, birth);
-      stdUntil = stdUntil ?? resolveStandard(p.standard.until, birth);
+    if (idx === 0 && pp.hasStandard) {
+      stdFrom = stdFrom ?? resolveStandard(pp.standardFrom, birth);
+      stdUntil = stdUntil ?? resolveStandard(pp.standardUntil, birth);
     }
     break;
   }
   const e = earliest!;
   const l = latest!;
-  let sFrom = stdFrom ? maxDate(stdFrom, e) : e;
-  let sUntil = stdUntil ? minDate(stdUntil, l) : l;
+  let sFrom = stdFrom !== null ? Math.max(stdFrom, e) : e;
+  let sUntil = stdUntil !== null ? Math.min(stdUntil, l) : l;
   if (sFrom > sUntil) {
-    reasons.push({ code: 'STANDARD_PERIOD_PASSED', message: `標準的な接種期間（${stdFrom ? w(stdFrom) : ''}〜${stdUntil ? w(stdUntil) : ''}）には間に合いませんが、対象期間内は接種できます`, rule: rid('standard'), source: cite(series?.source ?? p.sources[0]) });
+    reasons.push(reason('STANDARD_PERIOD_PASSED', `標準的な接種期間（${stdFrom !== null ? w(stdFrom) : ''}〜${stdUntil !== null ? w(stdUntil) : ''}）には間に合いませんが、対象期間内は接種できます`, pp.r.standard, series ? series.cite : pp.cite0));
     sFrom = e;
     sUntil = l;
   }
   const doseNo = idx + 1;
   const label = rule?.label ?? '1回目';
   const status: Status = asOf < e ? 'upcoming' : 'due';
-  reasons.push(
-    status === 'due'
-      ? { code: 'DUE', message: `${label}を${w(e)}から${w(l)}までに接種できます`, rule: rid(series ? `series/${series.id}/dose-${doseNo}` : 'window'), source: cite(series?.source ?? merged[0]!.span.source) }
-      : { code: 'UPCOMING', message: `${label}は${w(e)}から接種できます（${w(l)}まで）`, rule: rid(series ? `series/${series.id}/dose-${doseNo}` : 'window'), source: cite(series?.source ?? merged[0]!.span.source) },
-  );
-  return { status, next: { dose: doseNo, earliest: e, latest: l, standardFrom: sFrom, standardUntil: sUntil }, reasons };
+  const ruleId = series ? rule!.rule : pp.r.window;
+  const src = series ? series.cite : merged[0]!.span.w.cite;
+  reasons.push(status === 'due' ? reason('DUE', `${label}を${w(e)}から${w(l)}までに接種できます`, ruleId, src) : reason('UPCOMING', `${label}は${w(e)}から接種できます（${w(l)}まで）`, ruleId, src));
+  return { status, next: { dose: doseNo, earliest: iso(e), latest: iso(l), standardFrom: iso(sFrom), standardUntil: iso(sUntil) }, reasons };
 }
 
-function verdictReasons(ctx: Ctx, p: Program, v: Verdict): Reason[] {
-  const prodName = ctx.catalog.productByCode.get(v.dose.product)?.name ?? v.dose.product;
-  const out: Reason[] = [];
-  for (const s of v.skipped) out.push({ code: 'DOSE_SKIPPED', message: s.why, rule: `${p.code}/series/${v.seriesId}`, source: cite(s.rule.source ?? p.sources[0]) });
+function verdictReasons(pp: ProgramPlan, v: Verdict, out: Reason[]): void {
+  const prodName = v.dose.prod?.name ?? v.dose.product;
+  for (const s of v.skipped) out.push(reason('DOSE_SKIPPED', s.why, `${pp.code}/series/${v.seriesId}`, s.rule.skipCite));
   if (v.counted) {
-    const series = p.series.find((s) => s.id === v.seriesId);
-    out.push({ code: 'DOSE_COUNTED', message: `${w(v.dose.date)}の${prodName}を${v.label}として数えました`, rule: `${p.code}/series/${v.seriesId}/dose-${v.position}`, source: cite(series?.source) });
+    const series = v.seriesId === null ? undefined : pp.seriesById.get(v.seriesId);
+    out.push(reason('DOSE_COUNTED', `${w(v.dose.date)}の${prodName}を${v.label}として数えました`, `${pp.code}/series/${v.seriesId}/dose-${v.position}`, series ? series.cite : ''));
     for (const r of v.problems) out.push(r); // SERIES_CHANGED
-  } else {
-    for (const r of v.problems) out.push({ ...r, message: `${w(v.dose.date)}の${prodName}は定期接種として数えません：${r.message}` });
+  } else if (v.problems.length) {
+    const head = `${w(v.dose.date)}の${prodName}は定期接種として数えません：`;
+    for (const r of v.problems) out.push(reason(r.code, head + r.message, r.rule, r.source));
   }
-  return out;
 }
 
-function dedupe(rs: readonly Reason[]): Reason[] {
+/** Keeps the first reason of each code and message. */
+function dedupe(rs: Reason[]): Reason[] {
+  if (rs.length < 2) return rs;
+  if (rs.length <= 16) {
+    const out: Reason[] = [];
+    for (const r of rs) {
+      let seen = false;
+      for (const o of out) {
+        if (o.code === r.code && o.message === r.message) {
+          seen = true;
+          break;
+        }
+      }
+      if (!seen) out.push(r);
+    }
+    return out;
+  }
   const seen = new Set<string>();
   return rs.filter((r) => {
     const k = `${r.code}\u0000${r.message}`;
@@ -731,48 +858,70 @@ function dedupe(rs: readonly Reason[]): Reason[] {
   });
 }
 
-function evaluateProgram(ctx: Ctx, p: Program, asOf: string): ProgramResult {
-  const base = { program: p.code, name: p.name, category: p.category };
-  const pc = programCtx(ctx, p);
-  if (pc.excluded.length) return { ...base, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: pc.excluded };
-  if (!pc.spans.length) {
-    const reasons = pc.dropped.length ? pc.dropped : [{ code: 'NOT_ELIGIBLE', message: `「${p.name}」の対象者ではありません`, rule: `${p.code}/window`, source: cite(p.sources[0]) }];
-    return { ...base, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons };
-  }
-  const insts = instances(p, pc.spans, asOf);
-  if (!insts.length) return { ...base, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: [{ code: 'NOT_ELIGIBLE', message: `「${p.name}」の対象期間がありません`, rule: `${p.code}/window`, source: cite(p.sources[0]) }] };
+interface Track {
+  readonly doses: readonly Dose[];
+  readonly verdicts: Verdict[];
+  readonly next: Next;
+  readonly counted: number;
+  /** Same doses as an earlier component: same verdicts and reasons (reported once). */
+  readonly repeat: boolean;
+}
+
+function sameDoses(a: readonly Dose[], b: readonly Dose[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult {
+  const { spans, dropped } = personSpans(ctx, pp);
+  const excluded = exclusionReasons(ctx, pp, spans);
+  if (excluded.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: excluded };
+  if (!spans.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: dropped.length ? dropped : [pp.notEligible] };
+  const insts = instances(pp, spans, asOf);
+  if (!insts.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: [pp.noWindow] };
   const current = insts.find((i) => i.spans.some((s) => s.until >= asOf)) ?? insts[insts.length - 1]!;
-  const pre: Reason[] = [];
-  if (p.resetPer === 'fiscalYear' && fiscalYearOf(asOf) < fiscalYearOf(current.from)) {
+  const reasons: Reason[] = [];
+  if (pp.resetPer === 'fiscalYear' && fiscalYearOf(asOf) < fiscalYearOf(current.from)) {
     const prev = insts.find((i) => fiscalYearOf(i.from) === fiscalYearOf(asOf));
-    if (prev) pre.push({ code: 'SEASON_ENDED', message: `${prev.label}の接種期間は終わりました。次は${current.label}です`, rule: `${p.code}/season`, source: cite(p.season?.source ?? p.sources[0]) });
+    if (prev) reasons.push(reason('SEASON_ENDED', `${prev.label}の接種期間は終わりました。次は${current.label}です`, pp.r.season, pp.season ? pp.season.cite : pp.cite0));
   }
-  const tracks: Array<{ verdicts: Verdict[]; state: WalkState; next: Next; counted: number }> = [];
-  for (const antigen of p.antigens) {
-    const doses = dosesFor(ctx, p, antigen, p.resetPer ? current : undefined);
-    const { verdicts, state } = walk(ctx, p, current.spans, doses, pc.excluded, pc.dropped);
-    const next = nextDose(ctx, p, current, state, asOf);
-    tracks.push({ verdicts, state, next, counted: state.slots.filter((s) => s.dose).length });
+  const tracks: Track[] = [];
+  for (const antigen of pp.antigens) {
+    const doses = dosesFor(ctx, pp, antigen, pp.resetPer ? current : undefined);
+    const same = tracks.find((t) => sameDoses(t.doses, doses));
+    if (same) {
+      tracks.push({ ...same, repeat: true });
+      continue;
+    }
+    const { verdicts, state } = walk(ctx, pp, current.spans, doses, excluded, dropped);
+    const next = nextDose(ctx, pp, current, state, asOf);
+    let counted = 0;
+    for (const s of state.slots) if (s.dose) counted++;
+    tracks.push({ doses, verdicts, next, counted, repeat: false });
   }
   // The program stands where its least-advanced component stands (成分ごとに数える).
-  const lead = tracks.reduce((a, b) => (b.counted < a.counted ? b : a));
-  const reasons = dedupe([...pre, ...tracks.flatMap((t) => t.verdicts.flatMap((v) => verdictReasons(ctx, p, v))), ...lead.next.reasons]);
-  if (p.antigens.length > 1 && tracks.some((t) => t.counted !== lead.counted)) {
-    const detail = p.antigens.map((a, i) => `${a} ${tracks[i]!.counted}回`).join('、');
-    reasons.push({ code: 'COMPONENTS_UNEVEN', message: `成分ごとの接種回数が異なります（${detail}）。最も少ない成分で判断します`, rule: `${p.code}/antigens`, source: cite(p.sources[0]) });
+  let lead = tracks[0]!;
+  for (const t of tracks) if (t.counted < lead.counted) lead = t;
+  for (const t of tracks) if (!t.repeat) for (const v of t.verdicts) verdictReasons(pp, v, reasons);
+  for (const r of lead.next.reasons) reasons.push(r);
+  const out = dedupe(reasons);
+  if (tracks.length > 1 && tracks.some((t) => t.counted !== lead.counted)) {
+    const detail = pp.antigens.map((a, i) => `${a} ${tracks[i]!.counted}回`).join('、');
+    out.push(reason('COMPONENTS_UNEVEN', `成分ごとの接種回数が異なります（${detail}）。最も少ない成分で判断します`, pp.r.antigens, pp.cite0));
   }
-  return { ...base, status: lead.next.status, dosesCounted: lead.counted, nextDose: lead.next.next, reasons };
+  return { program: pp.code, name: pp.name, category: pp.category, status: lead.next.status, dosesCounted: lead.counted, nextDose: lead.next.next, reasons: out };
 }
 
-function toDoses(history: readonly HistoryItem[]): Dose[] {
-  return history
-    .map((h, idx) => ({ idx, product: h.product, date: h.date, doctorJudgement: h.doctorJudgement ?? false, proposed: false }))
-    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.idx - b.idx));
-}
-
-/** Programs to evaluate by default: every program in force on `asOf`, in catalog order. */
-function defaultPrograms(catalog: Catalog, asOf: string): string[] {
-  return catalog.programCodes.filter((c) => programVersionAt(catalog, c, asOf) !== undefined);
+/** Programs to evaluate by default: every program in force on `asOf`, in catalog order (memoised per day). */
+function defaultPrograms(cp: CatalogPlan, asOf: string): string[] {
+  let codes = cp.defaults.get(asOf);
+  if (!codes) {
+    codes = cp.catalog.programCodes.filter((c) => programVersionAt(cp.catalog, c, asOf) !== undefined);
+    if (cp.defaults.size > 1000) cp.defaults.clear();
+    cp.defaults.set(asOf, codes);
+  }
+  return codes;
 }
 
 /**
@@ -780,9 +929,11 @@ function defaultPrograms(catalog: Catalog, asOf: string): string[] {
  * reasons.  Pure: the same inputs always give the same answer.
  */
 export function evaluateWith(catalog: Catalog, person: Person, history: readonly HistoryItem[], asOf: string, programs?: readonly string[]): EvaluateResult {
-  const ctx: Ctx = { catalog, person, conds: normConds(person), all: toDoses(history) };
-  const codes = programs && programs.length ? programs : defaultPrograms(catalog, asOf);
-  const results = codes.map((code) => {
+  const cp = catalogPlan(catalog);
+  const ctx = makeCtx(cp, person, toDoses(cp, history));
+  const day = dayOf(asOf);
+  const codes = programs && programs.length ? programs : defaultPrograms(cp, asOf);
+  const results = codes.map((code): ProgramResult => {
     const p = programVersionAt(catalog, code, asOf) ?? latestVersionBefore(catalog, code, asOf);
     if (!p) {
       const first = catalog.programsByCode.get(code)?.[0];
@@ -794,39 +945,41 @@ export function evaluateWith(catalog: Catalog, person: Person, history: readonly
         status: 'not-eligible' as const,
         dosesCounted: 0,
         nextDose: null,
-        reasons: [{ code: 'PROGRAM_NOT_IN_FORCE', message: `「${first.name}」は${w(first.effectiveFrom)}から実施されます`, rule: `${code}/effective`, source: cite(first.sources[0]) }],
+        reasons: [reason('PROGRAM_NOT_IN_FORCE', `「${first.name}」は${formatWareki(first.effectiveFrom)}から実施されます`, `${code}/effective`, cite(first.sources[0]))],
       };
     }
-    return evaluateProgram(ctx, p, asOf);
+    return evaluateProgram(ctx, cp.plan(p), day);
   });
-  return { asOf, catalogVersion: [catalog.version, ...catalog.municipalVersions].join(' + '), results };
+  return { asOf, catalogVersion: cp.version, results };
 }
 
 // ------------------------------------------------------------------------------------------ check
 
 const strip = (r: Reason): CheckProblem => ({ code: r.code, message: r.message, rule: r.rule, source: r.source });
 
-function checkProgram(ctx: Ctx, p: Program, proposed: Dose): ProgramCheck & { score: number; notes: CheckProblem[] } {
-  const pc = programCtx(ctx, p);
-  const prod = ctx.catalog.productByCode.get(proposed.product)!;
-  const antigens = p.antigens.filter((a) => prod.antigens.includes(a));
-  let insts = instances(p, pc.spans, proposed.date);
-  let inst = insts.find((i) => i.from <= proposed.date && proposed.date <= i.until);
-  if (p.resetPer === 'fiscalYear' && !inst) {
+function checkProgram(ctx: Ctx, pp: ProgramPlan, proposed: Dose, proposedDate: string): ProgramCheck & { score: number; notes: CheckProblem[] } {
+  const { spans, dropped } = personSpans(ctx, pp);
+  const excluded = exclusionReasons(ctx, pp, spans);
+  const prod = ctx.cp.products.get(proposed.product)!;
+  const antigens = pp.antigens.filter((a) => prod.antigens.includes(a));
+  const date = proposed.date;
+  let insts = instances(pp, spans, date);
+  let inst = insts.find((i) => i.from <= date && date <= i.until);
+  if (pp.resetPer === 'fiscalYear' && !inst) {
     // Outside every eligible season: still judge against the season of that fiscal year.
-    const fy = fiscalYearOf(proposed.date);
-    insts = [{ from: fiscalYearStart(fy), until: fiscalYearEnd(fy), spans: pc.spans, label: `${fy}年度` }];
+    const fy = fiscalYearOf(date);
+    insts = [{ from: fiscalYearStart(fy), until: fiscalYearEnd(fy), spans, label: `${fy}年度` }];
     inst = insts[0];
   }
-  const within = p.resetPer === 'window' ? (inst ?? { from: proposed.date, until: proposed.date, spans: pc.spans, label: '' }) : inst;
-  const spans = within ? within.spans : pc.spans;
+  const within = pp.resetPer === 'window' ? (inst ?? { from: date, until: date, spans, label: '' }) : inst;
+  const useSpans = within ? within.spans : spans;
   let dose: number | null = null;
   let allowed = antigens.length > 0;
   const problems: Reason[] = [];
   const notes: CheckProblem[] = [];
   for (const antigen of antigens) {
-    const doses = [...dosesFor(ctx, p, antigen, p.resetPer ? within : undefined).filter((d) => !d.proposed), proposed].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.proposed ? 1 : b.proposed ? -1 : a.idx - b.idx));
-    const { verdicts } = walk(ctx, p, spans, doses, pc.excluded, pc.dropped);
+    const doses = [...dosesFor(ctx, pp, antigen, pp.resetPer ? within : undefined).filter((d) => !d.proposed), proposed].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.proposed ? 1 : b.proposed ? -1 : a.idx - b.idx));
+    const { verdicts } = walk(ctx, pp, useSpans, doses, excluded, dropped);
     const v = verdicts.find((x) => x.dose === proposed)!;
     if (!v.counted) allowed = false;
     problems.push(...v.problems.filter((r) => r.code !== 'SERIES_CHANGED'));
@@ -850,13 +1003,13 @@ function checkProgram(ctx: Ctx, p: Program, proposed: Dose): ProgramCheck & { sc
   }
   if (allowed && dose !== null) {
     // Remark when outside the standard period (標準的な接種期間).
-    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed) }, p, proposed.date);
+    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: new Map() }, pp, date);
     const nd = r.nextDose;
-    if (nd && nd.dose === dose && (proposed.date < nd.standardFrom || proposed.date > nd.standardUntil)) {
-      notes.push({ code: 'OUTSIDE_STANDARD_PERIOD', message: `標準的な接種期間（${w(nd.standardFrom)}〜${w(nd.standardUntil)}）の外ですが、対象期間内のため接種できます` });
+    if (nd && nd.dose === dose && (proposedDate < nd.standardFrom || proposedDate > nd.standardUntil)) {
+      notes.push({ code: 'OUTSIDE_STANDARD_PERIOD', message: `標準的な接種期間（${formatWareki(nd.standardFrom)}〜${formatWareki(nd.standardUntil)}）の外ですが、対象期間内のため接種できます` });
     }
   }
-  return { program: p.code, dose: uniq.some((r) => r.code === 'SERIES_COMPLETE') && dose === null ? null : dose, allowed, problems: uniq.map(strip), score, notes };
+  return { program: pp.code, dose: uniq.some((r) => r.code === 'SERIES_COMPLETE') && dose === null ? null : dose, allowed, problems: uniq.map(strip), score, notes };
 }
 
 /**
@@ -864,17 +1017,18 @@ function checkProgram(ctx: Ctx, p: Program, proposed: Dose): ProgramCheck & { sc
  * breaks a rule may still be given and recorded; the problems say why it would not count as routine.
  */
 export function checkWith(catalog: Catalog, person: Person, history: readonly HistoryItem[], proposed: ProposedDose): CheckResult {
-  const base = toDoses(history);
-  const pd: Dose = { idx: base.length, product: proposed.product, date: proposed.date, doctorJudgement: proposed.doctorJudgement ?? false, proposed: true };
-  const ctx: Ctx = { catalog, person, conds: normConds(person), all: [...base, pd].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.idx - b.idx)) };
+  const cp = catalogPlan(catalog);
+  const base = toDoses(cp, history);
+  const pd: Dose = { idx: base.length, product: proposed.product, date: dayOf(proposed.date), doctorJudgement: proposed.doctorJudgement ?? false, proposed: true, prod: cp.products.get(proposed.product) };
+  const ctx = makeCtx(cp, person, [...base, pd].sort((a, b) => a.date - b.date || a.idx - b.idx));
   const codes = proposed.program ? [proposed.program] : catalog.programCodes;
   const checks: Array<ReturnType<typeof checkProgram>> = [];
-  const listedAnywhere: string[] = [];
   for (const code of codes) {
     const p = programVersionAt(catalog, code, proposed.date) ?? latestVersionBefore(catalog, code, proposed.date) ?? catalog.programsByCode.get(code)?.[0];
-    if (!p || !productListed(p, proposed.product)) continue;
-    listedAnywhere.push(code);
-    checks.push(checkProgram(ctx, p, pd));
+    if (!p) continue;
+    const pp = cp.plan(p);
+    if (!pp.listed.has(proposed.product)) continue;
+    checks.push(checkProgram(ctx, pp, pd, proposed.date));
   }
   if (!checks.length) {
     const name = catalog.productByCode.get(proposed.product)?.name ?? proposed.product;
@@ -893,4 +1047,3 @@ export function checkWith(catalog: Catalog, person: Person, history: readonly Hi
   const others = checks.filter((c) => c !== best && c.score <= 1).map(({ program, dose, allowed, problems }) => ({ program, dose, allowed, problems }));
   return { allowed: best.allowed, program: best.program, dose: best.dose, problems: best.problems, notes: best.notes, others };
 }
-
