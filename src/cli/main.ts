@@ -77,6 +77,27 @@ export function buildProgram(): Command {
   schedLeaf('catalog', '使用中のカタログ（事業・ワクチン・条件と出典）をJSONで出力する')
     .action(run(async () => (await import('./commands/schedule.js')).catalogCmd));
 
+  // ---------------------------------------------------------------- certificates (SMART Health Card, no database)
+  const cert = program.command('certificate').description('接種証明書（SMART Health Card）。データベース不要（--data は鍵の置き場所のみ）');
+  leaf(cert, 'verify', 'SMART Health Card を検証して内容を表示する（有効なら0、無効なら1で理由を標準エラーに、使い方の誤りは2）')
+    .argument('<input>', 'ファイル（.smart-health-card・QRの文字列・JWS）またはQRの文字列（shc:/…）。分割QRは1行に1枚')
+    .option('--jwks <file>', '信頼する発行者の公開鍵集合（jwks.json）。自団体の鍵は鍵ディレクトリから読む')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/certificate.js')).verify));
+  leaf(cert, 'sample', '合成データの見本証明書を書き出す（sample.smart-health-card, sample-qr.txt, sample-qr.png, issuer-jwks.json）')
+    .requiredOption('--out <dir>', '出力先ディレクトリ')
+    .option('--tenant <code>', '発行する団体コード（既定 312011）')
+    .addOption(new Option('--kind <kind>', '国内用・海外用').choices(['domestic', 'overseas']).default('domestic'))
+    .option('--issuer <url>', '発行者URL（既定 $MAMORI_PUBLIC_URL/issuers/<団体コード>）')
+    .option('--name <name>', '発行者（市区町村）名')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/certificate.js')).sample));
+  leaf(cert, 'jwks', '団体の発行者公開鍵集合（JWKS）を出力する').requiredOption('--tenant <code>', '団体コード').action(run(async () => (await import('./commands/certificate.js')).jwks));
+  leaf(cert, 'rotate-key', '団体の発行者鍵を更新する（旧鍵の公開鍵は JWKS に残す）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/certificate.js')).rotateKey));
+
   // ---------------------------------------------------------------- import
   const imp = program.command('import').description('ファイルの取込');
   leaf(imp, 'residents', '住民基本台帳の全件ファイル・異動ファイルを取り込む（UTF-8／Shift_JIS、再実行・中断後の再開に対応）')
