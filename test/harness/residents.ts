@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import { DIFF_COLUMNS, FULL_COLUMNS } from '../../src/municipality/residents/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
+import { RECORD_COLUMNS } from '../../src/municipality/records/index.js';
 
 export type Cells = Partial<Record<string, string>>;
 
@@ -60,4 +61,17 @@ export function person(i: number, over: Cells = {}): Cells {
 
 export function movement(id: string, code: string, date: string, p: Cells): Cells {
   return { 異動ID: id, 異動区分: code, 異動日: date, 届出日: date, ...p };
+}
+
+
+/** A clinic record batch file (docs/formats/clinic-records-csv.md). */
+export function writeRecordsCsv(path: string, rows: readonly Cells[], opts: { encoding?: 'utf8' | 'sjis' } = {}): string {
+  const text = csv('full', rows, RECORD_COLUMNS);
+  if (opts.encoding === 'sjis') writeFileSync(path, iconv.encode(text, 'cp932'));
+  else writeFileSync(path, '\uFEFF' + text);
+  return path;
+}
+
+export function dose(seq: string, over: Cells = {}): Cells {
+  return { 通番: seq, 生年月日: '20250910', 性別: '2', 接種日: '20251110', ワクチン: 'dpt-ipv-hib', 医療機関コード: '0110113719', ロット番号: 'AB1234', 医師名: '小児　太郎', ...over };
 }

@@ -39,3 +39,27 @@ export async function residents(o: O, args: string[]): Promise<number> {
     return 0;
   });
 }
+
+export async function records(o: O, args: string[]): Promise<number> {
+  return withApp(o, async (app) => {
+    const tenant = await tenantArg(app, o['tenant']);
+    const who = operator(tenant, 'import records');
+    const { importRecords, recordRejectsCsv } = await import('../../municipality/records/index.js');
+    const encoding = o['encoding'] === 'sjis' || o['encoding'] === 'utf8' ? o['encoding'] : 'auto';
+    const r = await importRecords(app.db, who, {
+      file: resolve(args[0]!),
+      encoding,
+      ...(o['batch'] ? { batchSize: Number(o['batch']) } : {}),
+      onProgress: o['json'] ? undefined : (n) => process.stderr.write(`\r${n} 行を処理しました`),
+    });
+    if (!o['json']) process.stderr.write('\n');
+    if (o['report']) writeFileSync(String(o['report']), await recordRejectsCsv(app.db, who, r.runId), { mode: 0o600 });
+    if (o['json']) printJson({ accepted: r.accepted, rejected: r.rejected, created: r.created, updated: r.updated, unchanged: r.unchanged, queued: r.queued, alreadyImported: r.alreadyImported, runId: r.runId, encoding: r.encoding, rows: r.rows, resumedFromRow: r.resumedFromRow, rejects: r.rejects });
+    else {
+      if (r.alreadyImported) print(`このファイルは取込済みです（変更はありません）。取込ID ${r.runId}`);
+      print(`${r.fileName}（${r.encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}）${r.rows} 行: 受付 ${r.accepted}（登録 ${r.created}、登録済み ${r.unchanged}、照合の確認待ち ${r.queued}）、不備 ${r.rejected}`);
+      for (const x of r.rejects.slice(0, 20)) warn(`  ${x.rowNo}行目 ${x.field}: ${x.message} [${x.code}]`);
+    }
+    return 0;
+  });
+}

@@ -328,8 +328,12 @@ export async function rejectsCsv(db: MamoriDb, who: Principal, runId: string): P
   return '\uFEFF' + ['行番号,列,コード,理由', ...rejects.map((x) => [x.rowNo, x.field, x.code, x.message].map(q).join(','))].join('\r\n') + '\r\n';
 }
 
-/** Keys read twice in one run (e.g. the same 住民票コード in a full file): returns the keys seen for the first time. */
-export async function firstSightings(w: Work, runId: string, keys: readonly string[]): Promise<Set<string>> {
+/**
+ * Duplicate rows of one run (e.g. the same 住民票コード twice in a full file, the same 通番 twice in a clinic
+ * batch), across batches through municipality.import_seen and within the batch in memory.  Returns `claim(key)`:
+ * true the first time the run meets the key, false afterwards.
+ */
+export async function firstSightings(w: Work, runId: string, keys: readonly string[]): Promise<(key: string) => boolean> {
   const fresh = new Set<string>();
   const unique = [...new Set(keys)];
   for (let i = 0; i < unique.length; i += 1000) {
@@ -341,5 +345,5 @@ export async function firstSightings(w: Work, runId: string, keys: readonly stri
       .execute();
     for (const x of r) fresh.add(x.key);
   }
-  return fresh;
+  return (key: string) => fresh.delete(key);
 }

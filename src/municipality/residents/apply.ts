@@ -68,8 +68,7 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
 
   // Keys read twice in one file are duplicates (across batches through import_seen, within the batch here).
   const keyOf = (it: BatchItem): string | null => (it.kind === 'full' ? it.row.juminhyoCode : it.row.movementId);
-  const fresh = opts.fromQueue ? new Set<string>() : await firstSightings(w, run.id, items.map(keyOf).filter((k): k is string => !!k));
-  const seenInBatch = new Set<string>();
+  const claim = opts.fromQueue ? () => true : await firstSightings(w, run.id, items.map(keyOf).filter((k): k is string => !!k));
 
   const movementIds = items.filter((i) => i.kind === 'diff').map((i) => (i.row as MovementRow).movementId);
   const knownMovements = new Map<string, string | null>();
@@ -150,12 +149,9 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
 
     // Duplicates within one file, and movements already applied.
     const key = opts.fromQueue ? null : keyOf(it);
-    if (key) {
-      if (!fresh.has(key) || seenInBatch.has(key)) {
-        fail(it.kind === 'full' ? reject('住民票コード', 'DUPLICATE_IN_FILE', '同じ住民票コードの行がファイル内で重複しています') : reject('異動ID', 'DUPLICATE_IN_FILE', '同じ異動IDの行がファイル内で重複しています'));
-        continue;
-      }
-      seenInBatch.add(key);
+    if (key && !claim(key)) {
+      fail(it.kind === 'full' ? reject('住民票コード', 'DUPLICATE_IN_FILE', '同じ住民票コードの行がファイル内で重複しています') : reject('異動ID', 'DUPLICATE_IN_FILE', '同じ異動IDの行がファイル内で重複しています'));
+      continue;
     }
     if (it.kind === 'diff' && knownMovements.has(it.row.movementId)) {
       out.unchanged += 1; // applied by an earlier file or run

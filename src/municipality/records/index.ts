@@ -1,0 +1,54 @@
+// Public face of municipality/records: the vaccination record ledger.
+import './tables.js';
+import type { MamoriDb } from '../../kernel/db/index.js';
+import { runAs, type Principal } from '../../kernel/context/index.js';
+import { jstToday } from '../../kernel/jp/index.js';
+import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type Encoding, type ImportRunView, type IntakeReport } from '../intake/index.js';
+import { requireResidentAccess } from '../residents/index.js';
+import { recordBatchSpec } from './batch.js';
+import { catalogFor } from './catalog.js';
+
+export * from './model.js';
+export { parseGs1, isValidGtin14, gtinCheckDigit, type Gs1Fields, type Gs1Result } from './gs1.js';
+export { createRecord, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions } from './ledger.js';
+export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose } from './batch.js';
+export { resolveRecordQueueItem } from './queue.js';
+export { catalogFor } from './catalog.js';
+export type * from './tables.js';
+
+export const RECORD_RUN_KINDS = ['records-clinic'] as const;
+
+export interface RecordImportOptions {
+  readonly file: string;
+  readonly fileName?: string;
+  readonly encoding?: Encoding | 'auto';
+  readonly batchSize?: number;
+  readonly onProgress?: (rowsDone: number) => void;
+}
+
+/** `mamori import records FILE`: a clinic batch through the intake engine. */
+export async function importRecords(db: MamoriDb, who: Principal, opts: RecordImportOptions): Promise<IntakeReport> {
+  const s = await scanFile(opts.file, opts.encoding ?? 'auto', opts.fileName);
+  const { catalog } = await runAs(db, who, (w) => catalogFor(w));
+  return runIntake(db, who, recordBatchSpec(catalog), s, {
+    file: opts.file,
+    today: jstToday(),
+    ...(opts.fileName ? { fileName: opts.fileName } : {}),
+    ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+}
+
+export async function listRecordImports(db: MamoriDb, who: Principal): Promise<ImportRunView[]> {
+  await runAs(db, who, async (w) => {
+    if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
+  });
+  return listRuns(db, who, RECORD_RUN_KINDS);
+}
+
+export async function recordRejectsCsv(db: MamoriDb, who: Principal, runId: string): Promise<string> {
+  await runAs(db, who, async (w) => {
+    if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
+  });
+  return runRejectsCsv(db, who, runId);
+}

@@ -1,0 +1,263 @@
+// The vaccination record ledger (issue 4 point 4; VAX-19..24): registering doses with the schedule engine's
+// check on every entry (a dose the rules forbid needs an explicit override reason from staff; imported
+// facts are kept with their 警告内容), corrections as versions with a reason, logical deletion, and the
+// per-person history with the engine's status for each program.
+import { z } from 'zod';
+import type { Work } from '../../kernel/context/index.js';
+import { jsonb } from '../../kernel/db/index.js';
+import { appendEntry } from '../../kernel/audit/index.js';
+import { Problem, conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
+import { fields } from '../../kernel/access/index.js';
+import { jstToday } from '../../kernel/jp/index.js';
+import { requireResidentAccess, RESIDENT_DUTIES } from '../residents/index.js';
+import { checkWith, evaluateWith, type CheckResult, type EvaluateResult, type HistoryItem, type Catalog } from '../schedule/index.js';
+import { RecordInput, REASON_KINDS, type Category, type RecordData, type RecordSource, type Warning } from './model.js';
+import { catalogFor } from './catalog.js';
+
+export interface VaccinationRecord {
+  readonly id: string;
+  readonly atenaNo: string;
+  readonly version: number;
+  readonly status: 'active' | 'deleted';
+  readonly data: RecordData;
+  readonly warnings: readonly Warning[];
+  readonly overrideReason: string | null;
+  readonly source: RecordSource;
+  readonly deletedReason: string | null;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly createdTerminal: string | null;
+  readonly updatedBy: string;
+  readonly updatedAt: Date;
+}
+
+type Row = {
+  id: string;
+  atena_no: string;
+  version: number;
+  status: 'active' | 'deleted';
+  data: RecordData;
+  warnings: Warning[];
+  override_reason: string | null;
+  source: RecordSource;
+  deleted_reason: string | null;
+  created_by: string;
+  created_at: Date;
+  created_terminal: string | null;
+  updated_by: string;
+  updated_at: Date;
+};
+
+function view(r: Row): VaccinationRecord {
+  return {
+    id: r.id, atenaNo: r.atena_no, version: r.version, status: r.status, data: r.data, warnings: r.warnings, overrideReason: r.override_reason, source: r.source,
+    deletedReason: r.deleted_reason, createdBy: r.created_by, createdAt: r.created_at, createdTerminal: r.created_terminal, updatedBy: r.updated_by, updatedAt: r.updated_at,
+  };
+}
+
+const COLS = ['id', 'atena_no', 'version', 'status', 'data', 'warnings', 'override_reason', 'source', 'deleted_reason', 'created_by', 'created_at', 'created_terminal', 'updated_by', 'updated_at'] as const;
+
+// ------------------------------------------------------------------ engine inputs
+
+export interface EngineSubject {
+  readonly person: { birthDate: string; sex: 'male' | 'female'; conditions: unknown[] };
+  readonly history: HistoryItem[];
+}
+
+/** The person and dated, active doses as the engine sees them (excluding one record when it is being corrected). */
+export async function engineSubject(w: Work, atenaNo: string, excludeRecord?: string): Promise<EngineSubject> {
+  const p = await w.tx.selectFrom('municipality.persons').select(['birth_date', 'sex']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).executeTakeFirst();
+  if (!p) throw notFound('住民');
+  const conds = await w.tx.selectFrom('municipality.person_conditions').select(['code', 'detail']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).execute();
+  let q = w.tx
+    .selectFrom('municipality.vaccination_records')
+    .select(['id', 'product', 'vaccinated_on', 'data'])
+    .where('tenant_code', '=', w.tenant)
+    .where('atena_no', '=', atenaNo)
+    .where('status', '=', 'active')
+    .where('vaccinated_on', 'is not', null)
+    .where('product', 'is not', null);
+  if (excludeRecord) q = q.where('id', '!=', excludeRecord);
+  const rows = await q.orderBy('vaccinated_on').execute();
+  return {
+    person: { birthDate: p.birth_date, sex: p.sex, conditions: conds.map((c) => (Object.keys(c.detail).length ? { code: c.code, ...c.detail } : c.code)) },
+    history: rows.map((r) => ({ product: r.product!, date: r.vaccinated_on!, ref: r.id })),
+  };
+}
+
+/** Runs the engine's check for a dose and turns its problems and notes into the record's 警告内容 (VAX-23). */
+export function assess(catalog: Catalog, subject: EngineSubject, data: RecordData): { check: CheckResult | null; warnings: Warning[] } {
+  if (!data.product || !data.vaccinatedOn) {
+    return { check: null, warnings: [{ code: 'NOT_CHECKED', level: 'note', message: data.product ? '接種日不明のため接種間隔等を確認できません' : 'ワクチンが不明のため接種間隔等を確認できません' }] };
+  }
+  if (!catalog.productByCode.has(data.product)) return { check: null, warnings: [{ code: 'UNKNOWN_PRODUCT', level: 'problem', message: `カタログにないワクチンです（${data.product}）` }] };
+  const check = checkWith(catalog, subject.person as Parameters<typeof checkWith>[1], subject.history, { product: data.product, date: data.vaccinatedOn, ...(data.program && catalog.programsByCode.has(data.program) ? { program: data.program } : {}) });
+  const warnings: Warning[] = [...check.problems.map((p) => ({ code: p.code, message: p.message, level: 'problem' as const })), ...check.notes.map((n) => ({ code: n.code, message: n.message, level: 'note' as const }))];
+  return { check, warnings };
+}
+
+function categoryOf(catalog: Catalog, program: string | null, fallback: Category | undefined): Category {
+  const entries = program ? catalog.programsByCode.get(program) : undefined;
+  return (entries?.[entries.length - 1]?.category as Category | undefined) ?? fallback ?? '任意';
+}
+
+// ------------------------------------------------------------------ operations
+
+const Override = fields.text(500);
+
+export interface SaveOptions {
+  readonly source: RecordSource;
+  /** Staff's reason to keep a dose the rules forbid (required when there are problems and `acceptProblems` is false). */
+  readonly overrideReason?: string | undefined;
+  /** Imported facts: keep the problems as 警告内容 without an override (VAX-23). */
+  readonly acceptProblems?: boolean;
+  readonly sourceRunId?: string | null;
+  readonly sourceRow?: number | null;
+}
+
+export class ScheduleProblems extends Problem {
+  constructor(readonly warnings: readonly Warning[]) {
+    super(409, 'SCHEDULE_PROBLEMS', '接種の規則に合いません', `${warnings.filter((w) => w.level === 'problem').map((w) => w.message).join('／')}。登録するには理由を入力してください。`, [{ field: 'overrideReason', code: 'OVERRIDE_REQUIRED', message: '規則に合わない接種を登録する理由を入力してください' }]);
+  }
+}
+
+/** Registers a dose for a resident.  Returns the record with its warnings. */
+export async function createRecord(w: Work, atenaNo: string, raw: unknown, opts: SaveOptions): Promise<VaccinationRecord> {
+  requireResidentAccess(w.actor, 'personal.write', ['vaccination'], atenaNo);
+  const input = parseInput(RecordInput, raw);
+  if (input.vaccinatedOn && input.vaccinatedOn > jstToday()) throw invalidField('vaccinatedOn', 'DATE_FUTURE', '接種日が未来の日付です');
+  const { catalog } = await catalogFor(w);
+  const subject = await engineSubject(w, atenaNo);
+  const pre: RecordData = { ...input, category: input.category ?? '任意' };
+  const { check, warnings } = assess(catalog, subject, pre);
+  const problems = warnings.filter((x) => x.level === 'problem');
+  let overrideReason: string | null = null;
+  if (problems.length && !opts.acceptProblems) {
+    if (!opts.overrideReason?.trim()) throw new ScheduleProblems(warnings);
+    overrideReason = parseInput(Override, opts.overrideReason, 'overrideReason');
+  }
+  const program = input.program ?? check?.program ?? null;
+  const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined) };
+  const row = await w.tx
+    .insertInto('municipality.vaccination_records')
+    .values({
+      tenant_code: w.tenant, atena_no: atenaNo, program: data.program, dose: data.dose, dose_label: data.doseLabel, category: data.category, vaccinated_on: data.vaccinatedOn,
+      date_unknown: data.dateUnknown, product: data.product, data: jsonb(data), warnings: jsonb(warnings), override_reason: overrideReason, source: opts.source,
+      source_run_id: opts.sourceRunId ?? null, source_row: opts.sourceRow ?? null, institution_code: data.institutionCode, claim_month: data.claimMonth, status: 'active', deleted_reason: null, version: 1,
+    })
+    .returning(COLS)
+    .executeTakeFirstOrThrow();
+  await w.tx.insertInto('municipality.vaccination_record_versions').values({ tenant_code: w.tenant, record_id: row.id, version: 1, change: 'create', reason_kind: opts.source === 'clinic-batch' ? '取込' : '登録', reason: overrideReason, snapshot: jsonb({ data, warnings, overrideReason }), actor: w.actor.login, terminal: w.meta.terminalId }).execute();
+  await appendEntry(w.tx, w, { action: 'create', targetType: 'vaccination-record', targetId: row.id, subjectRef: `resident:${atenaNo}`, purpose: overrideReason ?? undefined, detail: { program: data.program, dose: data.dose, source: opts.source, warnings: warnings.map((x) => x.code) } });
+  return view(row as Row);
+}
+
+const Correction = z.object({
+  reasonKind: z.enum(REASON_KINDS),
+  reason: fields.text(500),
+  overrideReason: fields.optionalText(500),
+});
+
+/** VAX-22: a correction is a new version with its reason; the previous content stays in the history. */
+export async function correctRecord(w: Work, id: string, raw: unknown, correctionRaw: unknown): Promise<VaccinationRecord> {
+  const c = parseInput(Correction, correctionRaw);
+  const cur = await w.tx.selectFrom('municipality.vaccination_records').select([...COLS, 'atena_no']).where('tenant_code', '=', w.tenant).where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!cur) throw notFound('接種記録');
+  requireResidentAccess(w.actor, 'personal.write', ['vaccination'], cur.atena_no);
+  if (cur.status !== 'active') throw conflict('RECORD_DELETED', '削除された記録は修正できません。');
+  const input = parseInput(RecordInput, { ...cur.data, ...(raw as Record<string, unknown>) });
+  const { catalog } = await catalogFor(w);
+  const subject = await engineSubject(w, cur.atena_no, id);
+  const { check, warnings } = assess(catalog, subject, { ...input, category: input.category ?? cur.data.category });
+  const problems = warnings.filter((x) => x.level === 'problem');
+  if (problems.length && !c.overrideReason) throw new ScheduleProblems(warnings);
+  const program = input.program ?? check?.program ?? null;
+  const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, cur.data.category) };
+  const version = cur.version + 1;
+  const row = await w.tx
+    .updateTable('municipality.vaccination_records')
+    .set({ program: data.program, dose: data.dose, dose_label: data.doseLabel, category: data.category, vaccinated_on: data.vaccinatedOn, date_unknown: data.dateUnknown, product: data.product, data: jsonb(data), warnings: jsonb(warnings), override_reason: problems.length ? (c.overrideReason ?? null) : null, institution_code: data.institutionCode, claim_month: data.claimMonth, version })
+    .where('tenant_code', '=', w.tenant)
+    .where('id', '=', id)
+    .returning(COLS)
+    .executeTakeFirstOrThrow();
+  await w.tx.insertInto('municipality.vaccination_record_versions').values({ tenant_code: w.tenant, record_id: id, version, change: 'correct', reason_kind: c.reasonKind, reason: c.reason, snapshot: jsonb({ data, warnings, overrideReason: c.overrideReason ?? null, before: cur.data }), actor: w.actor.login, terminal: w.meta.terminalId }).execute();
+  await appendEntry(w.tx, w, { action: 'update', targetType: 'vaccination-record', targetId: id, subjectRef: `resident:${cur.atena_no}`, purpose: `${c.reasonKind}: ${c.reason}`, detail: { version, changed: Object.keys(data).filter((k) => JSON.stringify((data as Record<string, unknown>)[k]) !== JSON.stringify((cur.data as Record<string, unknown>)[k])) } });
+  return view(row as Row);
+}
+
+/** Logical deletion with a reason (the record and its versions remain). */
+export async function deleteRecord(w: Work, id: string, correctionRaw: unknown): Promise<VaccinationRecord> {
+  const c = parseInput(Correction.omit({ overrideReason: true }), correctionRaw);
+  const cur = await w.tx.selectFrom('municipality.vaccination_records').select(COLS).where('tenant_code', '=', w.tenant).where('id', '=', id).forUpdate().executeTakeFirst();
+  if (!cur) throw notFound('接種記録');
+  requireResidentAccess(w.actor, 'personal.write', ['vaccination'], cur.atena_no);
+  if (cur.status !== 'active') throw conflict('RECORD_DELETED', 'この記録は既に削除されています。');
+  const version = cur.version + 1;
+  const row = await w.tx.updateTable('municipality.vaccination_records').set({ status: 'deleted', deleted_reason: `${c.reasonKind}: ${c.reason}`, version }).where('tenant_code', '=', w.tenant).where('id', '=', id).returning(COLS).executeTakeFirstOrThrow();
+  await w.tx.insertInto('municipality.vaccination_record_versions').values({ tenant_code: w.tenant, record_id: id, version, change: 'delete', reason_kind: c.reasonKind, reason: c.reason, snapshot: jsonb({ data: cur.data }), actor: w.actor.login, terminal: w.meta.terminalId }).execute();
+  await appendEntry(w.tx, w, { action: 'delete', targetType: 'vaccination-record', targetId: id, subjectRef: `resident:${cur.atena_no}`, purpose: `${c.reasonKind}: ${c.reason}` });
+  return view(row as Row);
+}
+
+export async function getRecord(w: Work, id: string): Promise<VaccinationRecord> {
+  const r = /^[0-9a-f-]{36}$/i.test(id) ? await w.tx.selectFrom('municipality.vaccination_records').select(COLS).where('tenant_code', '=', w.tenant).where('id', '=', id).executeTakeFirst() : undefined;
+  if (!r) throw notFound('接種記録');
+  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES, r.atena_no);
+  await appendEntry(w.tx, w, { action: 'read', targetType: 'vaccination-record', targetId: id, subjectRef: `resident:${r.atena_no}` });
+  return view(r as Row);
+}
+
+export interface RecordVersion {
+  readonly version: number;
+  readonly change: 'create' | 'correct' | 'delete';
+  readonly reasonKind: string;
+  readonly reason: string | null;
+  readonly snapshot: Record<string, unknown>;
+  readonly actor: string;
+  readonly terminal: string | null;
+  readonly recordedAt: Date;
+}
+
+export async function recordVersions(w: Work, id: string): Promise<RecordVersion[]> {
+  const rec = await getRecord(w, id);
+  const rows = await w.tx.selectFrom('municipality.vaccination_record_versions').selectAll().where('tenant_code', '=', w.tenant).where('record_id', '=', rec.id).orderBy('version').execute();
+  return rows.map((r) => ({ version: r.version, change: r.change, reasonKind: r.reason_kind, reason: r.reason, snapshot: r.snapshot, actor: r.actor, terminal: r.terminal, recordedAt: r.recorded_at }));
+}
+
+export interface Timeline {
+  readonly atenaNo: string;
+  readonly asOf: string;
+  readonly catalogVersion: string;
+  readonly records: readonly VaccinationRecord[];
+  readonly evaluation: EvaluateResult;
+}
+
+/** issue 4 point 6: the person's records with the engine's status, next dose and reasons for each program. */
+export async function personTimeline(w: Work, atenaNo: string, asOf = jstToday()): Promise<Timeline> {
+  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES, atenaNo);
+  const rows = await w.tx.selectFrom('municipality.vaccination_records').select(COLS).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).orderBy('vaccinated_on').orderBy('created_at').execute();
+  const { catalog, version } = await catalogFor(w);
+  const subject = await engineSubject(w, atenaNo);
+  const evaluation = evaluateWith(catalog, subject.person as Parameters<typeof evaluateWith>[1], subject.history, asOf);
+  await appendEntry(w.tx, w, { action: 'read', targetType: 'vaccination-history', targetId: atenaNo, subjectRef: `resident:${atenaNo}` });
+  return { atenaNo, asOf, catalogVersion: version, records: rows.map((r) => view(r as Row)), evaluation };
+}
+
+/** Sets (or clears) a condition the engine uses (e.g. 'b-disability-60-64', 'ppsv23-previous', a 長期療養特例). */
+export async function setCondition(w: Work, atenaNo: string, raw: unknown): Promise<void> {
+  requireResidentAccess(w.actor, 'personal.write', ['vaccination'], atenaNo);
+  const input = parseInput(z.object({ code: z.string().trim().min(1).max(60), detail: z.record(z.string(), z.string()).default({}), note: fields.optionalText(200), remove: z.boolean().default(false) }), raw);
+  const { catalog } = await catalogFor(w);
+  if (!catalog.conditionCodes.has(input.code)) throw invalidField('code', 'CONDITION_UNKNOWN', 'カタログにない条件のコードです');
+  if (input.remove) {
+    await w.tx.deleteFrom('municipality.person_conditions').where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).where('code', '=', input.code).execute();
+  } else {
+    await w.tx
+      .insertInto('municipality.person_conditions')
+      .values({ tenant_code: w.tenant, atena_no: atenaNo, code: input.code, detail: jsonb(input.detail), note: input.note ?? null })
+      .onConflict((oc) => oc.columns(['tenant_code', 'atena_no', 'code']).doUpdateSet({ detail: jsonb(input.detail), note: input.note ?? null }))
+      .execute();
+  }
+  await appendEntry(w.tx, w, { action: input.remove ? 'delete' : 'update', targetType: 'person-condition', targetId: input.code, subjectRef: `resident:${atenaNo}` });
+}
