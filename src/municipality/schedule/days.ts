@@ -48,9 +48,9 @@ export function ymd(n: number): number {
   return y * 512 + m * 32 + d;
 }
 
-const yOf = (p: number): number => Math.floor(p / 512);
-const mOf = (p: number): number => (p >> 5) & 15;
-const dOf = (p: number): number => p & 31;
+export const yOf = (p: number): number => Math.floor(p / 512);
+export const mOf = (p: number): number => (p >> 5) & 15;
+export const dOf = (p: number): number => p & 31;
 
 function digit(s: string, i: number): number {
   const c = s.charCodeAt(i) - 48;
@@ -71,12 +71,31 @@ export function dayOf(s: string): number {
 /** 民法143条2項: the last day of a period of `months` months counted from `n` (kernel/jp periodEnd). */
 export function periodEnd(n: number, months: number): number {
   const p = ymd(n);
-  const idx = yOf(p) * 12 + mOf(p) - 1 + months;
+  return periodEndFrom(yOf(p), mOf(p), dOf(p), months);
+}
+
+/** periodEnd from the civil date y-m-d. */
+export function periodEndFrom(y: number, m: number, d: number, months: number): number {
+  const idx = y * 12 + m - 1 + months;
   const ny = Math.floor(idx / 12);
   const nm = (idx % 12) + 1;
   const last = daysIn(ny, nm);
-  const d = dOf(p);
   return d <= last ? civil(ny, nm, d) - 1 : civil(ny, nm, last);
+}
+
+/** fiscalYearReachingAge from the birth date y-m-d, without building the day (same answer). */
+export function fiscalYearReachingAgeFrom(y: number, m: number, d: number, years: number): number {
+  const ny = y + years;
+  let rm = m; // the month of the day before the birthday (民法143条: the day the age is reached)
+  let ry = ny;
+  if (d === 1) {
+    rm = m - 1;
+    if (rm === 0) {
+      rm = 12;
+      ry = ny - 1;
+    }
+  }
+  return rm >= 4 ? ry : ry - 1;
 }
 
 /** 「N月の間隔をおいて」: the first day allowed (kernel/jp afterMonthsInterval). */
@@ -136,11 +155,17 @@ export function seasonIn(fy: number, from: MonthDay, until: MonthDay): { from: n
 
 // ------------------------------------------------------------------------------------------ formatting
 
+// Memo of printed days: an array for 1873–2199 (every date a person or a window here can have), a Map else.
+const CACHE_FROM = WAREKI_MIN;
+const CACHE_SIZE = civil(2200, 1, 1) - WAREKI_MIN;
+const isoArray: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
+const warekiArray: (string | undefined)[] = new Array<string | undefined>(CACHE_SIZE).fill(undefined);
 const isoCache = new Map<number, string>();
-const warekiCache = new Map<number, string>();
 
 /** 'YYYY-MM-DD' of a day number (memoised). */
 export function iso(n: number): string {
+  const k = n - CACHE_FROM;
+  if (k >= 0 && k < CACHE_SIZE && Number.isInteger(n)) return (isoArray[k] ??= fromDayNumber(n));
   let s = isoCache.get(n);
   if (s === undefined) {
     if (n === ZERO) s = '0000-01-01';
@@ -154,14 +179,9 @@ export function iso(n: number): string {
 
 /** 令和8年11月21日 of a day number (memoised; throws kernel/jp's error outside 1873–9999 or for a phantom day). */
 export function wareki(n: number): string {
-  let s = warekiCache.get(n);
-  if (s === undefined) {
-    s = formatWareki(iso(n));
-    if (n < WAREKI_MIN || n > FAR || !Number.isInteger(n)) return s;
-    if (warekiCache.size > 100_000) warekiCache.clear();
-    warekiCache.set(n, s);
-  }
-  return s;
+  const k = n - CACHE_FROM;
+  if (k >= 0 && k < CACHE_SIZE && Number.isInteger(n)) return (warekiArray[k] ??= formatWareki(iso(n)));
+  return formatWareki(iso(n));
 }
 
 /** `n` + 1 day where the old engine added a day to a date string: a phantom day throws as it did. */

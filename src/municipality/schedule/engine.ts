@@ -14,19 +14,25 @@ import {
   FAR,
   fiscalYearEnd,
   fiscalYearOf,
-  fiscalYearReachingAge,
+  fiscalYearReachingAgeFrom,
   fiscalYearStart,
   iso,
   nextDay,
+  dOf,
+  mOf,
   periodEnd,
+  periodEndFrom,
   seasonIn,
   wareki as w,
+  yOf,
+  ymd,
   ZERO,
 } from './days.js';
 import type { Catalog } from './loader.js';
 import {
   AFTER_BIRTH,
   AGE,
+  boundCount,
   catalogPlan,
   cite,
   fixed,
@@ -146,6 +152,8 @@ interface Ctx {
   readonly all: readonly Dose[];
   /** Cross-vaccine problems of each dose against `all`, computed on first need. */
   readonly cross: Map<Dose, Reason[]>;
+  /** The doses of `all` by antigen of their product, built on first need. */
+  byAntigen: Map<string, Dose[]> | null;
 }
 
 const opt = (s: string | undefined): number | undefined => (s === undefined ? undefined : dayOf(s));
@@ -169,24 +177,58 @@ function toDoses(cp: CatalogPlan, history: readonly HistoryItem[]): Dose[] {
 }
 
 function makeCtx(cp: CatalogPlan, person: Person, all: readonly Dose[]): Ctx {
-  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: new Map() };
+  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: new Map(), byAntigen: null };
 }
 
-function resolveBound(b: BoundPlan, birth: number, edd?: number): number | null {
+// The birth date last asked about, as y-m-d, and its bounds by bound id (a person's programs share most).
+let memoBirth = NaN;
+let memoY = 0;
+let memoM = 0;
+let memoD = 0;
+let memoStamp = 0;
+let memoValue = new Float64Array(64);
+let memoAt = new Int32Array(64);
+
+function computeBound(b: BoundPlan, birth: number): number {
   switch (b.kind) {
     case AGE:
-      return periodEnd(birth, b.n);
+      return periodEndFrom(memoY, memoM, memoD, b.n);
     case AFTER_BIRTH:
       return birth + b.n;
     case FY_START_OF_AGE:
-      return fiscalYearStart(fiscalYearReachingAge(birth, b.n));
+      return fiscalYearStart(fiscalYearReachingAgeFrom(memoY, memoM, memoD, b.n));
     case FY_END_OF_AGE:
-      return fiscalYearEnd(fiscalYearReachingAge(birth, b.n));
-    case GESTATION:
-      return edd !== undefined ? edd + b.n : null;
+      return fiscalYearEnd(fiscalYearReachingAgeFrom(memoY, memoM, memoD, b.n));
     default:
       return b.n;
   }
+}
+
+/** The day a bound falls on for a person born on `birth` (null: a gestation bound without a due date). */
+function resolveBound(b: BoundPlan, birth: number, edd?: number): number | null {
+  if (b.kind === GESTATION) return edd !== undefined ? edd + b.n : null;
+  if (birth !== memoBirth) {
+    const p = ymd(birth);
+    memoBirth = birth;
+    memoY = yOf(p);
+    memoM = mOf(p);
+    memoD = dOf(p);
+    memoStamp++;
+  }
+  if (b.id >= memoAt.length) {
+    const n = Math.max(boundCount(), b.id + 1) * 2;
+    const v = new Float64Array(n);
+    const a = new Int32Array(n);
+    v.set(memoValue);
+    a.set(memoAt);
+    memoValue = v;
+    memoAt = a;
+  }
+  if (memoAt[b.id] === memoStamp) return memoValue[b.id]!;
+  const x = computeBound(b, birth);
+  memoValue[b.id] = x;
+  memoAt[b.id] = memoStamp;
+  return x;
 }
 
 /** A bound that the catalog guarantees resolvable (not a gestation bound); NaN compares false like the old null did. */
@@ -649,8 +691,12 @@ interface Instance {
   readonly label: string;
 }
 
-/** The span sets the series runs within: everything, or one per fiscal-year season, or one per window. */
-function instances(pp: ProgramPlan, spans: readonly Span[], around: number): Instance[] {
+/**
+ * The span sets the series runs within: everything, or one per fiscal-year season, or one per window.
+ * With `stopAt`, fiscal-year instances stop after the first one with a span reaching that day (the
+ * evaluation's current instance: what comes after it is never used).
+ */
+function instances(pp: ProgramPlan, spans: readonly Span[], around: number, stopAt?: number): Instance[] {
   if (!pp.resetPer) return [{ from: ZERO, until: FAR, spans, label: '' }];
   if (pp.resetPer === 'window') {
     return merge(spans).map((m) => ({ from: m.from, until: m.until, spans: spans.filter((s) => s.from <= m.until && s.until >= m.from), label: m.span.w.label }));
@@ -674,17 +720,34 @@ function instances(pp: ProgramPlan, spans: readonly Span[], around: number): Ins
       const until = Math.min(s.until, season.until);
       if (from <= until) cut.push({ from, until, w: s.w });
     }
-    if (cut.length) out.push({ from: fiscalYearStart(fy), until: fiscalYearEnd(fy), spans: cut, label: `${fy}年度` });
+    if (!cut.length) continue;
+    out.push({ from: fiscalYearStart(fy), until: fiscalYearEnd(fy), spans: cut, label: `${fy}年度` });
+    if (stopAt !== undefined && cut.some((c) => c.until >= stopAt)) break;
   }
   return out;
 }
 
 // ------------------------------------------------------------------------------------------ evaluate
 
+const NO_DOSES: readonly Dose[] = Object.freeze([]);
+
 function dosesFor(ctx: Ctx, pp: ProgramPlan, antigen: string, within?: { from: number; until: number }): Dose[] {
+  let index = ctx.byAntigen;
+  if (!index) {
+    index = new Map();
+    for (const d of ctx.all) {
+      if (!d.prod) continue;
+      for (const a of d.prod.antigens) {
+        const list = index.get(a);
+        if (list) list.push(d);
+        else index.set(a, [d]);
+      }
+    }
+    ctx.byAntigen = index;
+  }
   const out: Dose[] = [];
-  for (const d of ctx.all) {
-    if (!pp.listed.has(d.product) || !d.prod || !d.prod.antigens.includes(antigen)) continue;
+  for (const d of index.get(antigen) ?? NO_DOSES) {
+    if (!pp.listed.has(d.product)) continue;
     if (!within || (d.date >= within.from && d.date <= within.until)) out.push(d);
   }
   return out;
@@ -878,7 +941,7 @@ function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult
   const excluded = exclusionReasons(ctx, pp, spans);
   if (excluded.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: excluded };
   if (!spans.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: dropped.length ? dropped : [pp.notEligible] };
-  const insts = instances(pp, spans, asOf);
+  const insts = instances(pp, spans, asOf, asOf);
   if (!insts.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: [pp.noWindow] };
   const current = insts.find((i) => i.spans.some((s) => s.until >= asOf)) ?? insts[insts.length - 1]!;
   const reasons: Reason[] = [];
@@ -914,14 +977,18 @@ function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult
 }
 
 /** Programs to evaluate by default: every program in force on `asOf`, in catalog order (memoised per day). */
-function defaultPrograms(cp: CatalogPlan, asOf: string): string[] {
-  let codes = cp.defaults.get(asOf);
-  if (!codes) {
-    codes = cp.catalog.programCodes.filter((c) => programVersionAt(cp.catalog, c, asOf) !== undefined);
+function defaultPrograms(cp: CatalogPlan, asOf: string): readonly ProgramPlan[] {
+  let plans = cp.defaults.get(asOf);
+  if (!plans) {
+    plans = [];
+    for (const c of cp.catalog.programCodes) {
+      const p = programVersionAt(cp.catalog, c, asOf);
+      if (p) plans.push(cp.plan(p));
+    }
     if (cp.defaults.size > 1000) cp.defaults.clear();
-    cp.defaults.set(asOf, codes);
+    cp.defaults.set(asOf, plans);
   }
-  return codes;
+  return plans;
 }
 
 /**
@@ -932,8 +999,8 @@ export function evaluateWith(catalog: Catalog, person: Person, history: readonly
   const cp = catalogPlan(catalog);
   const ctx = makeCtx(cp, person, toDoses(cp, history));
   const day = dayOf(asOf);
-  const codes = programs && programs.length ? programs : defaultPrograms(cp, asOf);
-  const results = codes.map((code): ProgramResult => {
+  if (!programs || !programs.length) return { asOf, catalogVersion: cp.version, results: defaultPrograms(cp, asOf).map((pp) => evaluateProgram(ctx, pp, day)) };
+  const results = programs.map((code): ProgramResult => {
     const p = programVersionAt(catalog, code, asOf) ?? latestVersionBefore(catalog, code, asOf);
     if (!p) {
       const first = catalog.programsByCode.get(code)?.[0];
@@ -1003,7 +1070,7 @@ function checkProgram(ctx: Ctx, pp: ProgramPlan, proposed: Dose, proposedDate: s
   }
   if (allowed && dose !== null) {
     // Remark when outside the standard period (標準的な接種期間).
-    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: new Map() }, pp, date);
+    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: new Map(), byAntigen: null }, pp, date);
     const nd = r.nextDose;
     if (nd && nd.dose === dose && (proposedDate < nd.standardFrom || proposedDate > nd.standardUntil)) {
       notes.push({ code: 'OUTSIDE_STANDARD_PERIOD', message: `標準的な接種期間（${formatWareki(nd.standardFrom)}〜${formatWareki(nd.standardUntil)}）の外ですが、対象期間内のため接種できます` });

@@ -32,6 +32,23 @@ export const DATE = 5; // n = day number
 export interface BoundPlan {
   readonly kind: number;
   readonly n: number;
+  /** Interned: one id per distinct (kind, n), across catalogs (the engine memoises bounds by it). */
+  readonly id: number;
+}
+
+const interned = new Map<string, BoundPlan>();
+
+/** The number of distinct bounds compiled so far (ids are 0 … boundCount() − 1). */
+export const boundCount = (): number => interned.size;
+
+function intern(kind: number, n: number): BoundPlan {
+  const key = `${kind}:${n}`;
+  let b = interned.get(key);
+  if (!b) {
+    b = { kind, n, id: interned.size };
+    interned.set(key, b);
+  }
+  return b;
 }
 
 function bound(b: Bound): BoundPlan;
@@ -40,17 +57,17 @@ function bound(b: Bound | undefined): BoundPlan | null {
   if (!b) return null;
   switch (b.kind) {
     case 'age':
-      return { kind: AGE, n: b.years * 12 + b.months };
+      return intern(AGE, b.years * 12 + b.months);
     case 'afterBirth':
-      return { kind: AFTER_BIRTH, n: b.weeks * 7 + b.days };
+      return intern(AFTER_BIRTH, b.weeks * 7 + b.days);
     case 'fiscalYearStartOfAge':
-      return { kind: FY_START_OF_AGE, n: b.age };
+      return intern(FY_START_OF_AGE, b.age);
     case 'fiscalYearEndOfAge':
-      return { kind: FY_END_OF_AGE, n: b.age };
+      return intern(FY_END_OF_AGE, b.age);
     case 'gestation':
-      return { kind: GESTATION, n: b.weeks * 7 + b.days - 280 };
+      return intern(GESTATION, b.weeks * 7 + b.days - 280);
     case 'date':
-      return { kind: DATE, n: dayOf(b.date) };
+      return intern(DATE, dayOf(b.date));
   }
 }
 
@@ -374,8 +391,8 @@ export interface CatalogPlan {
   readonly version: string;
   /** Program plans by program entry (rule version). */
   plan(p: Program): ProgramPlan;
-  /** The programs evaluated by default on a day, with their versions in force (memoised by day). */
-  readonly defaults: Map<string, string[]>;
+  /** The programs evaluated by default on a day: the versions in force, in catalog order (memoised by day). */
+  readonly defaults: Map<string, ProgramPlan[]>;
 }
 
 const plans = new WeakMap<Catalog, CatalogPlan>();
