@@ -1,10 +1,5 @@
 // Resident screens (issue 3 point 7): search, detail with the history timeline, My Number inquiry (view flag,
 // purpose, logged), 住基 file import with a downloadable report, 住登外者 registration and the review queue.
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import {
@@ -22,16 +17,16 @@ import {
   resolveQueueItem,
   revealMyNumber,
   searchPersons,
-  type ImportReport,
   type PersonState,
 } from '../../municipality/residents/index.js';
 import { can } from '../../kernel/access/index.js';
 import { maskMyNumber } from '../../kernel/mynumber/index.js';
-import { principalOf, work } from '../../kernel/http/index.js';
-import { isProblem, type Problem } from '../../kernel/problems/index.js';
+import { work } from '../../kernel/http/index.js';
+import { isProblem } from '../../kernel/problems/index.js';
 import { formatJst, jstToday } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { registerUploadScreen } from './uploads.js';
 
 const SEX = { male: '男', female: '女' } as const;
 
@@ -57,17 +52,6 @@ function protectionBanner(s: PersonState, hidden: boolean): SafeHtml {
     'warning',
   );
 }
-
-interface ImportJob {
-  readonly tenant: string;
-  readonly by: string;
-  status: 'running' | 'done' | 'failed';
-  rowsDone: number;
-  report?: ImportReport;
-  problem?: Problem;
-  fileName: string;
-}
-const jobs = new Map<string, ImportJob>();
 
 export function registerResidentPages(fastify: FastifyInstance, app: App): void {
   const readGuard = [needLogin, async (req: FastifyRequest) => {
@@ -209,130 +193,23 @@ ${section(
     await work(app.db, req, async (w) => requireImport(w.actor));
   }];
 
-  fastify.get('/residents/imports', { preHandler: atenaWrite }, async (req, reply) => {
-    const ctx = await pageContext(app, req, reply);
-    const runs = await listImportRuns(app, principalOf(req));
-    return sendPage(
-      reply,
-      page(
-        ctx,
-        '住基ファイルの取込',
-        html`
-${section(
-  'ファイルを選んで取り込む',
-  html`<form method="post" action="/residents/imports" enctype="multipart/form-data" novalidate>
-  <input type="hidden" name="_csrf" value="${ctx.csrf}">
-  <div class="field"><label for="f-file">住民全件ファイル・住民異動ファイル（CSV）<span class="req">必須</span></label>
-  <p class="hint">様式は docs/formats/residents-csv.md。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。</p>
-  <input id="f-file" type="file" name="file" accept=".csv,text/csv" required></div>
-  ${select({ label: '文字コード', name: 'encoding', options: [['auto', '自動判定'], ['utf8', 'UTF-8'], ['sjis', 'Shift_JIS']] })}
-  ${field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: jstToday(), hint: '最新異動日のない行を適用する日' })}
-  ${button('取り込む')}
-</form>`,
-)}
-${section(
-  '取込の記録',
-  table(
-    ['開始', 'ファイル', '様式', '状態', '受付', '新規', '更新', '変更なし', '確認待ち', '不備', '実施者', ''],
-    runs.map((r) => [
-      when(r.startedAt),
-      r.fileName,
-      r.kind === 'residents-full' ? '全件' : '異動',
-      r.status === 'completed' ? badge('完了', 'ok') : badge(`中断（${r.rowsDone}行まで）`, 'warn'),
-      r.accepted, r.created, r.updated, r.unchanged, r.queued, r.rejected,
-      r.startedBy,
-      r.rejected ? html`<a href="/residents/imports/${r.id}/rejects.csv">不備一覧CSV</a>` : '',
-    ]),
-  ),
-)}`,
-      ),
-    );
-  });
-
-  fastify.post('/residents/imports', { preHandler: atenaWrite }, async (req, reply) => {
-    const tmp = mkdtempSync(join(tmpdir(), 'mamori-upload-'));
-    const path = join(tmp, 'upload.csv');
-    const fieldsIn: Record<string, string> = {};
-    let fileName = 'upload.csv';
-    let gotFile = false;
-    try {
-      for await (const part of req.parts({ limits: { fileSize: 2 * 1024 ** 3, files: 1 } })) {
-        if (part.type === 'file') {
-          fileName = part.filename.replace(/[^\p{L}\p{N}._ -]/gu, '_').slice(0, 100) || 'upload.csv';
-          await pipeline(part.file, createWriteStream(path, { mode: 0o600 }));
-          gotFile = true;
-        } else fieldsIn[part.fieldname] = String(part.value);
-      }
-      // The CSRF token travels as a field of the multipart body: check it with the plugin's own verifier.
-      req.body = { _csrf: fieldsIn['_csrf'] ?? '' };
-      await new Promise<void>((resolve, reject) => fastify.csrfProtection.call(fastify, req, reply, (err?: Error) => (err ? reject(err) : resolve())));
-    } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
-      throw e;
-    }
-    if (!gotFile) {
-      rmSync(tmp, { recursive: true, force: true });
-      setFlash(reply, 'ファイルを選んでください。');
-      return reply.redirect('/residents/imports');
-    }
-    const id = randomUUID();
-    const who = principalOf(req);
-    const job: ImportJob = { tenant: who.tenant, by: who.actor.login, status: 'running', rowsDone: 0, fileName };
-    jobs.set(id, job);
-    const encoding = fieldsIn['encoding'] === 'utf8' || fieldsIn['encoding'] === 'sjis' ? fieldsIn['encoding'] : 'auto';
-    const baseDate = /^\d{4}-\d{2}-\d{2}$/.test(fieldsIn['baseDate'] ?? '') ? fieldsIn['baseDate'] : undefined;
-    void importResidents(app, who, { file: path, fileName, encoding, ...(baseDate ? { baseDate } : {}), onProgress: (n) => (job.rowsDone = n) })
-      .then((r) => {
-        job.report = r;
-        job.status = 'done';
-      })
-      .catch((e: unknown) => {
-        job.status = 'failed';
-        if (isProblem(e)) job.problem = e;
-        else req.log.error({ err: e }, 'residents import failed');
-      })
-      .finally(() => rmSync(tmp, { recursive: true, force: true }));
-    return reply.redirect(`/residents/imports/jobs/${id}`);
-  });
-
-  fastify.get('/residents/imports/jobs/:id', { preHandler: atenaWrite }, async (req, reply) => {
-    const ctx = await pageContext(app, req, reply);
-    const job = jobs.get((req.params as { id: string }).id);
-    if (!job || job.tenant !== req.session!.tenant) return sendPage(reply, page(ctx, '見つかりません', html`<p>この取込は見つかりません（サーバーの再起動後は <a href="/residents/imports">取込の記録</a> をご覧ください）。</p>`), 404);
-    if (job.status === 'running') {
-      reply.header('refresh', '2');
-      return sendPage(reply, page(ctx, '取込中', html`<p>${job.fileName} を取り込んでいます… ${job.rowsDone} 行を処理しました。この画面は自動で更新されます。</p>`));
-    }
-    if (job.status === 'failed') {
-      return sendPage(reply, page(ctx, '取り込めませんでした', html`${notice(job.problem ? `${job.problem.title}: ${job.problem.detail ?? ''}` : 'システムエラーが発生しました。', 'error')}
-${job.problem?.errors.length ? table(['列', '内容'], job.problem.errors.map((e) => [e.field, e.message])) : ''}
-<p>ファイルは取り込んでいません（一部だけ書き込まれることはありません）。<a href="/residents/imports">取込画面へ</a></p>`));
-    }
-    const r = job.report!;
-    return sendPage(
-      reply,
-      page(
-        ctx,
-        '取込の結果',
-        html`${notice(r.alreadyImported ? 'このファイルは取込済みです。変更はありません。' : r.resumedFromRow ? `中断していた取込を ${r.resumedFromRow} 行目の後から再開して完了しました。` : '取り込みました。', 'success')}
-${dl([
-  ['ファイル', `${r.fileName}（${r.kind === 'full' ? '全件' : '異動'}、${r.encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}、${r.rows}行）`],
-  ['受付', r.accepted],
-  ['新規', r.created],
-  ['更新', r.updated],
-  ['変更なし', r.unchanged],
-  ['確認待ち（照合）', r.queued],
-  ['不備', r.rejected],
-])}
-${r.rejected ? html`<p><a class="btn btn--secondary" href="/residents/imports/${r.runId}/rejects.csv">不備の一覧をダウンロード（CSV）</a></p>${table(['行', '列', '理由', 'コード'], r.rejects.map((x) => [x.rowNo, x.field, x.message, x.code]), { caption: r.rejected > r.rejects.length ? `先頭 ${r.rejects.length} 件` : undefined })}` : ''}
-<p><a href="/residents/imports">取込画面へ戻る</a></p>`,
-      ),
-    );
-  });
-
-  fastify.get('/residents/imports/:runId/rejects.csv', { preHandler: atenaWrite }, async (req, reply) => {
-    const csv = await rejectsCsv(app, principalOf(req), (req.params as { runId: string }).runId);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="rejects.csv"').send(csv);
+  registerUploadScreen(fastify, app, {
+    base: '/residents/imports',
+    title: '住基ファイルの取込',
+    fileLabel: '住民全件ファイル・住民異動ファイル（CSV）',
+    hint: '様式は docs/formats/residents-csv.md。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。',
+    extraFields: field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: jstToday(), hint: '最新異動日のない行を適用する日' }),
+    guard: atenaWrite,
+    kindLabel: (k) => (k === 'residents-full' ? '全件' : '異動'),
+    queueHref: '/residents/queue',
+    listRuns: (who) => listImportRuns(app, who),
+    rejectsCsv: (who, runId) => rejectsCsv(app, who, runId),
+    async run(who, file, fileName, f, onProgress) {
+      const encoding = f['encoding'] === 'utf8' || f['encoding'] === 'sjis' ? f['encoding'] : 'auto';
+      const baseDate = /^\d{4}-\d{2}-\d{2}$/.test(f['baseDate'] ?? '') ? f['baseDate'] : undefined;
+      const r = await importResidents(app, who, { file, fileName, encoding, ...(baseDate ? { baseDate } : {}), onProgress });
+      return { ...r, kindLabel: r.kind === 'full' ? '全件' : '異動' };
+    },
   });
 
   // -------------------------------------------------------------- 住登外者 registration
