@@ -9,7 +9,7 @@ import type { App } from '../app/index.js';
 import { createHttpServer, type FastifyInstance } from '../kernel/http/index.js';
 import { html, page } from './ui/index.js';
 import { registerStaffPages } from './staff/index.js';
-import { registerApiV1 } from './api/index.js';
+import { registerApiV1, registerMunicipalityApi } from './api/index.js';
 
 export interface WebOptions {
   /** Secure cookies (HTTPS).  Default: on, unless MAMORI_INSECURE_COOKIES=1 (plain-http localhost demo). */
@@ -21,6 +21,7 @@ export interface WebOptions {
 const require = createRequire(import.meta.url);
 const TOKENS_CSS = readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8');
 const MAMORI_CSS = readFileSync(new URL('./assets/mamori.css', import.meta.url), 'utf8');
+const VACCINATION_JS = readFileSync(new URL('./assets/vaccination-form.js', import.meta.url), 'utf8');
 
 export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<FastifyInstance> {
   const secureCookies = opts.secureCookies ?? process.env['MAMORI_INSECURE_COOKIES'] !== '1';
@@ -53,6 +54,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   await fastify.register(multipart, { limits: { fileSize: 2 * 1024 ** 3, files: 1, fields: 20 } });
   fastify.get('/assets/tokens.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(TOKENS_CSS));
   fastify.get('/assets/mamori.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAMORI_CSS));
+  fastify.get('/assets/vaccination-form.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(VACCINATION_JS));
   fastify.get('/healthz', { schema: { hide: true } }, async () => {
     await sql`SELECT 1`.execute(app.db.system);
     return { status: 'ok', database: app.db.kind };
@@ -60,6 +62,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
 
   registerStaffPages(fastify, app, { secureCookies, loginRateLimit });
   await registerApiV1(fastify, app, { secureCookies, loginRateLimit });
+  await registerMunicipalityApi(fastify, app);
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
   await fastify.ready();
   return fastify;

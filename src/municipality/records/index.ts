@@ -10,7 +10,7 @@ import { catalogFor } from './catalog.js';
 
 export * from './model.js';
 export { parseGs1, isValidGtin14, gtinCheckDigit, type Gs1Fields, type Gs1Result } from './gs1.js';
-export { createRecord, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions } from './ledger.js';
+export { checkDose, createRecord, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions, type DoseCheck } from './ledger.js';
 export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose } from './batch.js';
 export { resolveRecordQueueItem } from './queue.js';
 export { catalogFor } from './catalog.js';
@@ -52,3 +52,5 @@ export async function recordRejectsCsv(db: MamoriDb, who: Principal, runId: stri
   });
   return runRejectsCsv(db, who, runId);
 }
+
+export { fhirBundle, fhirExport, atenaSystem, FHIR_SYSTEMS, ATC_BY_PRODUCT, type FhirBundle, type FhirBundleOptions, type FhirResource } from './fhir.js';

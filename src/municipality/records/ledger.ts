@@ -103,6 +103,23 @@ function categoryOf(catalog: Catalog, program: string | null, fallback: Category
 
 // ------------------------------------------------------------------ operations
 
+export interface DoseCheck {
+  readonly program: string | null;
+  readonly dose: number | null;
+  readonly category: Category;
+  readonly warnings: readonly Warning[];
+}
+
+/** The live check behind the entry screen: what the engine says of a dose before it is saved (nothing is written). */
+export async function checkDose(w: Work, atenaNo: string, raw: unknown): Promise<DoseCheck> {
+  requireResidentAccess(w.actor, 'personal.read', ['vaccination'], atenaNo);
+  const input = parseInput(RecordInput, raw);
+  const { catalog } = await catalogFor(w);
+  const { check, warnings } = assess(catalog, await engineSubject(w, atenaNo), { ...input, category: input.category ?? '任意' });
+  const program = input.program ?? check?.program ?? null;
+  return { program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined), warnings };
+}
+
 const Override = fields.text(500);
 
 export interface SaveOptions {

@@ -58,7 +58,7 @@ const Application = z.object({
   password: z.string().optional(),
 });
 
-function needSession(req: FastifyRequest): void {
+export function needSession(req: FastifyRequest): void {
   if (!req.session) throw unauthenticated(req.sessionEnded ? 'セッションが終了しました。再度ログインしてください。' : 'ログインしてください。');
   const path = req.url.split('?')[0]!;
   if (req.session.mustChangePassword && !['/api/v1/me/password', '/api/v1/session', '/api/v1/me'].includes(path)) {
@@ -66,17 +66,20 @@ function needSession(req: FastifyRequest): void {
   }
 }
 
+/** onRequest hook: unsafe API requests carry JSON bodies only (no cross-site form posts reach the API). */
+export async function jsonOnly(req: FastifyRequest): Promise<void> {
+  if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    const ct = req.headers['content-type'] ?? '';
+    if (hasBody && !ct.startsWith('application/json')) throw new Problem(415, 'UNSUPPORTED_MEDIA_TYPE', '形式が違います', 'この API は application/json のみ受け付けます。');
+  }
+}
+
 export async function registerApiV1(fastify: FastifyInstance, app: App, opts: { secureCookies: boolean; loginRateLimit: { max: number; timeWindow: string } }): Promise<void> {
   await fastify.register(
     async (api) => {
       const r = api.withTypeProvider<ZodTypeProvider>();
-      api.addHook('onRequest', async (req) => {
-        if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method)) {
-          const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-          const ct = req.headers['content-type'] ?? '';
-          if (hasBody && !ct.startsWith('application/json')) throw new Problem(415, 'UNSUPPORTED_MEDIA_TYPE', '形式が違います', 'この API は application/json のみ受け付けます。');
-        }
-      });
+      api.addHook('onRequest', jsonOnly);
       const auth = { preHandler: async (req: FastifyRequest) => needSession(req) };
 
       // ------------------------------------------------------------ session

@@ -7,6 +7,7 @@ import { registerAccountPages } from './accounts.js';
 import { registerAdminPages } from './admin.js';
 import { registerAuditPages } from './audit.js';
 import { registerResidentPages } from './residents.js';
+import { registerVaccinationPages } from './vaccinations.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
   registerAuthPages(fastify, app, opts);
@@ -15,4 +16,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerAdminPages(fastify, app);
   registerAuditPages(fastify, app);
   registerResidentPages(fastify, app);
+  registerVaccinationPages(fastify, app);
 }

@@ -1,0 +1,53 @@
+// JSON API for residents and vaccination records (issue 4 point 5c).  Same rules as the rest of /api/v1:
+// session cookie or Bearer token, JSON bodies only, problem+json errors; no My Number in any response.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { App } from '../../app/index.js';
+import { work } from '../../kernel/http/index.js';
+import { getPerson, searchPersons } from '../../municipality/residents/index.js';
+import { checkDose, correctRecord, createRecord, deleteRecord, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
+import { jsonOnly, needSession } from './v1.js';
+
+const Atena = z.object({ atenaNo: z.string().regex(/^\d{10}$/).describe('宛名番号') });
+const Id = z.object({ id: z.string().describe('接種記録ID') });
+const Dose = z.record(z.string(), z.unknown()).describe('接種記録の項目（docs/formats/clinic-records-csv.md と同じ意味。product, vaccinatedOn, lot, …）');
+
+export async function registerMunicipalityApi(fastify: FastifyInstance, app: App): Promise<void> {
+  await fastify.register(
+    async (api) => {
+      const r = api.withTypeProvider<ZodTypeProvider>();
+      api.addHook('onRequest', jsonOnly);
+      const auth = { preHandler: async (req: FastifyRequest) => needSession(req) };
+
+      r.get('/residents', { ...auth, schema: { tags: ['residents'], summary: '住民・宛名の検索（個人番号は含まない）', querystring: z.object({ atenaNo: z.string().optional(), kana: z.string().max(50).optional(), birthDate: z.string().optional(), former: z.coerce.boolean().optional() }) } }, async (req) =>
+        work(app.db, req, (w) => searchPersons(w, { atenaNo: req.query.atenaNo, kana: req.query.kana, birthDate: req.query.birthDate, includeFormer: req.query.former })),
+      );
+      r.get('/residents/:atenaNo', { ...auth, schema: { tags: ['residents'], summary: '住民の詳細（個人番号は含まない）', params: Atena } }, async (req) => work(app.db, req, (w) => getPerson(w, app.vault, req.params.atenaNo)));
+      r.get('/residents/:atenaNo/vaccinations', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録と予防接種ごとの状況', params: Atena, querystring: z.object({ asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }) } }, async (req) =>
+        work(app.db, req, (w) => personTimeline(w, req.params.atenaNo, req.query.asOf)),
+      );
+      r.post('/residents/:atenaNo/vaccinations/check', { ...auth, schema: { tags: ['vaccinations'], summary: '接種予定の確認（登録しない）', params: Atena, body: Dose } }, async (req) => work(app.db, req, (w) => checkDose(w, req.params.atenaNo, req.body)));
+      r.post(
+        '/residents/:atenaNo/vaccinations',
+        { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録の登録（規則に合わない接種は overrideReason が必要）', params: Atena, body: z.object({ overrideReason: z.string().optional() }).catchall(z.unknown()) } },
+        async (req, reply) => {
+          const { overrideReason, ...dose } = req.body;
+          const rec = await work(app.db, req, (w) => createRecord(w, req.params.atenaNo, dose, { source: 'api', overrideReason }));
+          return reply.status(201).send(rec);
+        },
+      );
+      r.get('/vaccinations/:id', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録', params: Id } }, async (req) => work(app.db, req, (w) => getRecord(w, req.params.id)));
+      r.get('/vaccinations/:id/versions', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録の版の履歴', params: Id } }, async (req) => work(app.db, req, (w) => recordVersions(w, req.params.id)));
+      r.patch(
+        '/vaccinations/:id',
+        { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録の修正（新しい版）', params: Id, body: z.object({ changes: Dose, reasonKind: z.string(), reason: z.string(), overrideReason: z.string().optional() }) } },
+        async (req) => work(app.db, req, (w) => correctRecord(w, req.params.id, req.body.changes, { reasonKind: req.body.reasonKind, reason: req.body.reason, overrideReason: req.body.overrideReason })),
+      );
+      r.post('/vaccinations/:id/deletion', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録の削除（論理削除）', params: Id, body: z.object({ reasonKind: z.string(), reason: z.string() }) } }, async (req) =>
+        work(app.db, req, (w) => deleteRecord(w, req.params.id, req.body)),
+      );
+    },
+    { prefix: '/api/v1' },
+  );
+}

@@ -1,0 +1,320 @@
+// Vaccination screens (issue 4 points 5a and 6): a resident's history by program with the engine's status and
+// next dose, dose entry with the live engine check and GS1 vial scanning (a dose the rules forbid needs an
+// override reason), record detail with its versions, corrections and deletion, the clinic batch upload and
+// its review queue.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../../app/index.js';
+import {
+  CATEGORIES,
+  FIELD_LABELS,
+  REASON_KINDS,
+  SOURCE_LABELS,
+  catalogFor,
+  correctRecord,
+  createRecord,
+  deleteRecord,
+  getRecord,
+  importRecords,
+  listRecordImports,
+  parseGs1,
+  personTimeline,
+  recordRejectsCsv,
+  recordVersions,
+  resolveRecordQueueItem,
+  ScheduleProblems,
+  type VaccinationRecord,
+  type Warning,
+} from '../../municipality/records/index.js';
+import { getPerson, listQueue, requireResidentAccess } from '../../municipality/residents/index.js';
+import { work } from '../../kernel/http/index.js';
+import { isProblem, invalidField } from '../../kernel/problems/index.js';
+import { formatJst, formatWareki } from '../../kernel/jp/index.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { registerUploadScreen } from './uploads.js';
+
+const STATUS = {
+  due: ['接種時期', 'warn'],
+  upcoming: ['これから', 'info'],
+  complete: ['完了', 'ok'],
+  missed: ['期間終了（未完了）', 'bad'],
+  'not-eligible': ['対象外', 'muted'],
+} as const;
+
+const ROUTES = ['皮下注射', '筋肉内注射', '経口', '経皮', '皮内注射', '鼻腔内'] as const;
+
+function warningBadges(ws: readonly Warning[]): SafeHtml {
+  return html`${ws.map((x) => html`${badge(x.level === 'problem' ? '警告' : '注意', x.level === 'problem' ? 'bad' : 'warn')} ${x.message}<br>`)}`;
+}
+
+const DOSE_FIELDS = ['product', 'vaccinatedOn', 'program', 'category', 'lot', 'expiry', 'gtin', 'institutionCode', 'doctorName', 'site', 'route', 'amount', 'remarks', 'dateUnknown'] as const;
+
+/** Form values → record input (empty strings dropped); a scanned GS1 string fills GTIN, lot and expiry. */
+function doseInput(b: Form): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of DOSE_FIELDS) {
+    const v = one(b[k]);
+    if (k === 'dateUnknown') out[k] = v === 'on';
+    else if (v !== undefined && v !== '') out[k] = v;
+  }
+  const gs1 = one(b['gs1'])?.trim();
+  if (gs1) {
+    const g = parseGs1(gs1);
+    if (!g.ok) throw invalidField('gs1', 'GS1_INVALID', g.message);
+    if (g.value.gtin) out['gtin'] = g.value.gtin;
+    if (g.value.lot) out['lot'] = g.value.lot;
+    if (g.value.expiry) out['expiry'] = g.value.expiry;
+  }
+  return out;
+}
+
+export function registerVaccinationPages(fastify: FastifyInstance, app: App): void {
+  const readGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.read', ['vaccination']))];
+  const writeGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.write', ['vaccination']))];
+
+  // -------------------------------------------------------------- timeline + entry
+  const timelinePage = async (req: FastifyRequest, csrf: string, state?: FormState, warnings?: readonly Warning[]): Promise<SafeHtml> => {
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const person = await work(app.db, req, (w) => getPerson(w, app.vault, atenaNo, '予防接種履歴の表示'));
+    const t = await work(app.db, req, (w) => personTimeline(w, atenaNo));
+    const { catalog } = await work(app.db, req, (w) => catalogFor(w));
+    const productName = (c: string | null) => (c ? (catalog.productByCode.get(c)?.name ?? c) : '不明');
+    const programName = (c: string | null) => (c ? (catalog.programsByCode.get(c)?.at(-1)?.name ?? c) : '—');
+    const s = person.state;
+    const relevant = t.evaluation.results.filter((r) => r.status !== 'not-eligible' || r.dosesCounted > 0);
+    const mayWrite = (() => {
+      try {
+        requireResidentAccess(req.session!.actor, 'personal.write', ['vaccination']);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    return html`
+<p><a href="/residents/${atenaNo}">← ${s.nameKanji}（${s.nameKana}）${formatWareki(s.birthDate)}生（宛名番号 ${atenaNo}）</a></p>
+${section(
+  `予防接種の状況（${formatWareki(t.asOf)}現在・カタログ ${t.catalogVersion}）`,
+  table(
+    ['予防接種', '区分', '状況', '接種済', '次回', '次回の期間', '標準的な期間', '理由'],
+    relevant.map((r) => [
+      r.name,
+      r.category,
+      badge(STATUS[r.status][0], STATUS[r.status][1]),
+      `${r.dosesCounted}回`,
+      r.nextDose ? `${r.nextDose.dose}回目` : '—',
+      r.nextDose ? `${r.nextDose.earliest} 〜 ${r.nextDose.latest}` : '—',
+      r.nextDose ? `${r.nextDose.standardFrom} 〜 ${r.nextDose.standardUntil}` : '—',
+      html`<small>${r.reasons.slice(-2).map((x) => html`${x.message}<br>`)}</small>`,
+    ]),
+    { empty: '対象となる予防接種はありません。' },
+  ),
+)}
+${section(
+  '接種記録',
+  table(
+    ['接種日', '予防接種・回', 'ワクチン', 'ロット', '医療機関', '警告内容', '登録元', '版', ''],
+    t.records.map((r: VaccinationRecord) => [
+      r.data.dateUnknown ? '不明' : r.data.vaccinatedOn,
+      `${programName(r.data.program)} ${r.data.dose ? `${r.data.dose}回目` : ''}`,
+      productName(r.data.product),
+      r.data.lot,
+      r.data.institutionCode ?? r.data.institutionOther,
+      r.status === 'deleted' ? badge('削除済み', 'muted') : warningBadges(r.warnings),
+      SOURCE_LABELS[r.source],
+      r.version,
+      html`<a href="/vaccinations/${r.id}">詳細・修正</a>`,
+    ]),
+    { empty: '接種記録はありません。' },
+  ),
+)}
+${mayWrite
+  ? section(
+      '接種記録の登録',
+      html`${errorSummary(state)}
+${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。</strong>内容を確認し、登録する場合は理由を入力してください。</p>${warningBadges(warnings)}`, 'warning') : ''}
+<form method="post" action="/residents/${atenaNo}/vaccinations" novalidate data-check="/api/v1/residents/${atenaNo}/vaccinations/check">
+  ${csrfField(csrf)}
+  ${select({ label: 'ワクチン', name: 'product', required: true, options: [['', '選んでください'], ...catalog.products.map((p) => [p.code, p.name] as [string, string])] }, state)}
+  ${field({ label: '接種日', name: 'vaccinatedOn', type: 'date', required: true }, state)}
+  ${checkbox({ label: '接種日不明（母子健康手帳等に日付がない）', name: 'dateUnknown' }, state)}
+  ${field({ label: 'バーコード（GS1）', name: 'gs1', hint: 'ワクチンのバーコードを読み取ると GTIN・ロット番号・有効期限を入力します。例: (01)04987123456784(17)271231(10)AB1234' }, state)}
+  ${field({ label: 'ロット番号', name: 'lot' }, state)}
+  ${field({ label: '有効期限', name: 'expiry', type: 'date' }, state)}
+  ${field({ label: '医療機関コード', name: 'institutionCode', inputmode: 'numeric', maxlength: 10 }, state)}
+  ${field({ label: '医師名', name: 'doctorName' }, state)}
+  ${field({ label: '接種部位', name: 'site' }, state)}
+  ${select({ label: '接種方法', name: 'route', options: [['', '—'], ...ROUTES.map((r) => [r, r] as [string, string])] }, state)}
+  ${field({ label: '接種量', name: 'amount', hint: '例：0.5mL' }, state)}
+  ${select({ label: '予防接種の種類', name: 'program', options: [['', '自動判定（ワクチンと接種歴から）'], ...catalog.programCodes.map((c) => [c, programName(c)] as [string, string])] }, state)}
+  ${select({ label: '実施区分', name: 'category', options: [['', '自動（予防接種の種類から）'], ...CATEGORIES.map((c) => [c, c] as [string, string])] }, state)}
+  ${textarea({ label: '備考', name: 'remarks', rows: 2 }, state)}
+  <div id="live-check" class="notice" hidden aria-live="polite"></div>
+  ${warnings?.length ? textarea({ label: '規則に合わない接種を登録する理由', name: 'overrideReason', required: true, rows: 2, hint: '例：医療機関の誤接種（保護者に説明済み）。理由は記録と操作ログに残ります。' }, state) : ''}
+  ${button(warnings?.length ? '理由を付けて登録する' : '登録する')}
+</form>
+<script src="/assets/vaccination-form.js" defer></script>`,
+    )
+  : ''}`;
+  };
+
+  fastify.get('/residents/:atenaNo/vaccinations', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '予防接種の履歴', await timelinePage(req, ctx.csrf)));
+  });
+
+  fastify.post('/residents/:atenaNo/vaccinations', { preHandler: [...writeGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    try {
+      const rec = await work(app.db, req, (w) => createRecord(w, atenaNo, doseInput(body), { source: 'staff', overrideReason: one(body['overrideReason']) }));
+      setFlash(reply, rec.warnings.some((x) => x.level === 'problem') ? '理由を付けて接種記録を登録しました（警告内容を記録しました）。' : '接種記録を登録しました。');
+      return reply.redirect(`/residents/${atenaNo}/vaccinations`);
+    } catch (e) {
+      const ctx = await pageContext(app, req, reply);
+      if (e instanceof ScheduleProblems) return sendPage(reply, page(ctx, '予防接種の履歴', await timelinePage(req, ctx.csrf, { values: body }, e.warnings)), 409);
+      if (isProblem(e) && e.status < 500 && e.status !== 403) return sendPage(reply, page(ctx, '予防接種の履歴', await timelinePage(req, ctx.csrf, formState(body, e))), e.status);
+      throw e;
+    }
+  });
+
+  // -------------------------------------------------------------- record detail, versions, corrections
+  const recordPage = async (req: FastifyRequest, csrf: string, state?: FormState, action?: string, warnings?: readonly Warning[]): Promise<SafeHtml> => {
+    const id = (req.params as { id: string }).id;
+    const r = await work(app.db, req, (w) => getRecord(w, id));
+    const versions = await work(app.db, req, (w) => recordVersions(w, id));
+    const st = (a: string) => (action === a ? state : undefined);
+    const d = r.data;
+    const fieldsShown = Object.entries(FIELD_LABELS).filter(([k]) => {
+      const v = (d as Record<string, unknown>)[k];
+      return v !== null && v !== undefined && v !== false && v !== '';
+    });
+    return html`
+<p><a href="/residents/${r.atenaNo}/vaccinations">← 予防接種の履歴へ</a></p>
+${r.status === 'deleted' ? notice(`この記録は削除されています（${r.deletedReason ?? ''}）。`, 'warning') : ''}
+${section(
+  '接種記録',
+  html`${dl([...fieldsShown.map(([k, label]) => [label, String((d as Record<string, unknown>)[k] === true ? 'あり' : (d as Record<string, unknown>)[k])] as [string, string]), ['警告内容', r.warnings.length ? warningBadges(r.warnings) : 'なし'], ['規則外登録の理由', r.overrideReason], ['登録元', SOURCE_LABELS[r.source]], ['登録', `${r.createdBy}（${formatJst(r.createdAt)}、端末 ${r.createdTerminal ?? '—'}）`], ['最終更新', `${r.updatedBy}（${formatJst(r.updatedAt)}）`]])}`,
+)}
+${section(
+  '版の履歴',
+  table(
+    ['版', '変更', '理由区分', '理由', '実施者', '端末', '日時'],
+    versions.map((v) => [v.version, { create: '登録', correct: '修正', delete: '削除' }[v.change], v.reasonKind, v.reason ?? (v.snapshot['overrideReason'] as string | null) ?? '', v.actor, v.terminal, when(v.recordedAt)]),
+  ),
+)}
+${r.status === 'active'
+  ? html`${section(
+      '修正（新しい版を作成）',
+      html`${errorSummary(st('correct'))}
+${warnings?.length ? notice(html`<p><strong>修正後の内容が接種の規則に合いません。</strong></p>${warningBadges(warnings)}`, 'warning') : ''}
+<form method="post" action="/vaccinations/${r.id}/correct" novalidate>${csrfField(csrf)}
+  ${field({ label: '接種日', name: 'vaccinatedOn', type: 'date', value: d.vaccinatedOn ?? '' }, st('correct'))}
+  ${field({ label: 'ロット番号', name: 'lot', value: d.lot ?? '' }, st('correct'))}
+  ${field({ label: '医療機関コード', name: 'institutionCode', value: d.institutionCode ?? '' }, st('correct'))}
+  ${field({ label: '回数', name: 'dose', type: 'number', value: d.dose ? String(d.dose) : '' }, st('correct'))}
+  ${select({ label: '理由区分', name: 'reasonKind', required: true, options: REASON_KINDS.map((k) => [k, k] as [string, string]) }, st('correct'))}
+  ${field({ label: '修正の理由', name: 'reason', required: true }, st('correct'))}
+  ${warnings?.length ? field({ label: '規則に合わない内容にする理由', name: 'overrideReason', required: true }, st('correct')) : ''}
+  ${button('修正する')}
+</form>`,
+    )}
+${section(
+  '削除（記録は残り、削除済みになります）',
+  html`${errorSummary(st('delete'))}<form method="post" action="/vaccinations/${r.id}/delete" novalidate>${csrfField(csrf)}
+  ${select({ label: '理由区分', name: 'reasonKind', options: REASON_KINDS.map((k) => [k, k] as [string, string]) }, st('delete'))}
+  ${field({ label: '削除の理由', name: 'reason', required: true }, st('delete'))}
+  ${button('削除する', 'danger')}
+</form>`,
+)}`
+  : ''}`;
+  };
+
+  fastify.get('/vaccinations/:id', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '接種記録', await recordPage(req, ctx.csrf)));
+  });
+
+  fastify.post('/vaccinations/:id/correct', { preHandler: [...writeGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const id = (req.params as { id: string }).id;
+    const changes: Record<string, unknown> = {};
+    for (const k of ['vaccinatedOn', 'lot', 'institutionCode', 'dose']) {
+      const v = one(body[k]);
+      if (v !== undefined) changes[k] = v === '' ? null : v;
+    }
+    try {
+      await work(app.db, req, (w) => correctRecord(w, id, changes, { reasonKind: one(body['reasonKind']), reason: one(body['reason']) ?? '', overrideReason: one(body['overrideReason']) }));
+      setFlash(reply, '接種記録を修正しました（新しい版を作成しました）。');
+      return reply.redirect(`/vaccinations/${id}`);
+    } catch (e) {
+      const ctx = await pageContext(app, req, reply);
+      if (e instanceof ScheduleProblems) return sendPage(reply, page(ctx, '接種記録', await recordPage(req, ctx.csrf, { values: body }, 'correct', e.warnings)), 409);
+      if (isProblem(e) && e.status < 500 && e.status !== 403) return sendPage(reply, page(ctx, '接種記録', await recordPage(req, ctx.csrf, formState(body, e), 'correct')), e.status);
+      throw e;
+    }
+  });
+
+  fastify.post('/vaccinations/:id/delete', { preHandler: [...writeGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const id = (req.params as { id: string }).id;
+    const r = await attempt(() => work(app.db, req, (w) => deleteRecord(w, id, { reasonKind: one(body['reasonKind']), reason: one(body['reason']) ?? '' })));
+    if (!r.ok) {
+      const ctx = await pageContext(app, req, reply);
+      return sendPage(reply, page(ctx, '接種記録', await recordPage(req, ctx.csrf, formState(body, r.problem), 'delete')), r.problem.status);
+    }
+    setFlash(reply, '接種記録を削除しました。');
+    return reply.redirect(`/vaccinations/${id}`);
+  });
+
+  // -------------------------------------------------------------- clinic batches
+  registerUploadScreen(fastify, app, {
+    base: '/vaccinations/imports',
+    title: '医療機関の接種記録ファイルの取込',
+    fileLabel: '接種記録ファイル（CSV、1行1接種）',
+    hint: '様式は docs/formats/clinic-records-csv.md。宛名番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
+    guard: writeGuard,
+    kindLabel: () => '接種記録',
+    queueHref: '/vaccinations/queue',
+    listRuns: (who) => listRecordImports(app.db, who),
+    rejectsCsv: (who, runId) => recordRejectsCsv(app.db, who, runId),
+    async run(who, file, fileName, f, onProgress) {
+      const encoding = f['encoding'] === 'utf8' || f['encoding'] === 'sjis' ? f['encoding'] : 'auto';
+      const r = await importRecords(app.db, who, { file, fileName, encoding, onProgress });
+      return { ...r, kindLabel: '接種記録' };
+    },
+  });
+
+  fastify.get('/vaccinations/queue', { preHandler: writeGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const items = (await work(app.db, req, (w) => listQueue(w))).filter((i) => i.source === 'records-import');
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '接種記録の照合の確認待ち',
+        html`<p>医療機関のファイルで、本人を一人に決められなかった接種記録です。候補の接種歴を確認して、結び付けるか差し戻してください（VAX-20、自動では登録しません）。</p>
+${items.length === 0 ? html`<p class="empty">確認待ちはありません。</p>` : ''}
+${items.map((it) =>
+  section(
+    `${String(it.query['nameKanji'] ?? '（氏名なし）')} ${String(it.query['birthDate'] ?? '')}生 — ${String(it.query['reason'] ?? '')}`,
+    html`${table(['候補（宛名番号）', '一致度', '理由', ''], it.candidates.map((c) => [c.atenaNo, c.score, c.reasons.map((x) => x.message).join('、'), html`<a href="/residents/${c.atenaNo}/vaccinations">接種歴を見る</a>`]))}
+<form method="post" action="/vaccinations/queue/${it.id}" novalidate>${csrfField(ctx.csrf)}
+  ${select({ label: '処理', name: 'action', options: [...it.candidates.map((c) => [`link:${c.atenaNo}`, `宛名番号 ${c.atenaNo} の人の記録として登録`] as [string, string]), ['dismiss', '差し戻す（登録しない）']] })}
+  ${field({ label: '確認した内容（理由）', name: 'note', required: true })}
+  ${button('確定する')}
+</form>`,
+  ),
+)}`,
+      ),
+    );
+  });
+
+  fastify.post('/vaccinations/queue/:id', { preHandler: [...writeGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const body = (req.body ?? {}) as Form;
+    const a = one(body['action']) ?? '';
+    const input = a.startsWith('link:') ? { action: 'link', atenaNo: a.slice(5), note: one(body['note']) ?? '' } : { action: a, note: one(body['note']) ?? '' };
+    const r = await attempt(() => work(app.db, req, (w) => resolveRecordQueueItem(w, (req.params as { id: string }).id, input)));
+    setFlash(reply, r.ok ? (r.value.record ? '接種記録を登録しました。' : '差し戻しました。') : `確定できませんでした: ${r.problem.detail ?? r.problem.title}`);
+    return reply.redirect('/vaccinations/queue');
+  });
+}
