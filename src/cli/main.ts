@@ -111,15 +111,6 @@ export function buildProgram(): Command {
     .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, …}')
     .action(run(async () => (await import('./commands/import.js')).residents));
 
-  leaf(imp, 'records', '医療機関の接種記録ファイル（月次）を取り込む（照合できない行は確認待ちへ、再実行・再開に対応）')
-    .argument('<file>', 'CSV ファイル（docs/formats/clinic-records-csv.md）')
-    .requiredOption('--tenant <code>', '団体コード')
-    .addOption(new Option('--encoding <enc>', '文字コード').choices(['auto', 'utf8', 'sjis']).default('auto'))
-    .option('--batch <n>', '1トランザクションの行数（既定 1000）')
-    .option('--report <file>', '不備の一覧を CSV で出力する')
-    .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, queued, …}')
-    .action(run(async () => (await import('./commands/import.js')).records));
-
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('鍵管理');
   leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')
@@ -196,6 +187,22 @@ export function buildProgram(): Command {
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--no-serve', '作成だけしてサーバーは起動しない')
     .action(run(async () => (await import('./commands/demo.js')).demo));
+
+  // ---------------------------------------------------------------- synthetic data (no database)
+  const synth = program.command('synth').description('合成データ（テスト・デモ・ベンチマーク用。データベース不要）');
+  synth
+    .command('residents')
+    .description('合成住民の住基ファイル（全件と週ごとの異動）を書き出す。同じ引数なら同じバイト列（docs/decisions/0030-synthetic-residents.md）')
+    .requiredOption('--count <n>', '人数')
+    .requiredOption('--out <file>', '全件ファイルの出力先（異動ファイルは <名前>.diff-01.csv …）')
+    .option('--seed <seed>', 'シード（同じシードなら同じ内容）', 'mamori')
+    .addOption(new Option('--encoding <enc>', '文字コード（utf8 は BOM 付き）').choices(['utf8', 'sjis']).default('utf8'))
+    .option('--diffs <weeks>', '基準日の後の週ごとの異動ファイルの数', '0')
+    .option('--tenant <code>', '団体コード（住所の市区町村。312011 鳥取市・131237 江戸川区・041009 仙台市）', '312011')
+    .option('--start <date>', '基準日 YYYY-MM-DD（全件ファイルの日付）', '2026-04-01')
+    .option('--atena', '宛名番号を付番済みで出力する（既定は空欄: Mamori が付番）')
+    .option('--json', '書き出したファイルと件数を JSON で出力')
+    .action(run(async () => (await import('./commands/synth.js')).residents));
 
   // ---------------------------------------------------------------- bench
   leaf(program, 'bench', 'ベンチマークを実行する（各ケースはこの機械の基準値と同じ実行内で比較）')
