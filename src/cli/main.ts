@@ -111,6 +111,15 @@ export function buildProgram(): Command {
     .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, …}')
     .action(run(async () => (await import('./commands/import.js')).residents));
 
+  leaf(imp, 'records', '医療機関の接種記録ファイル（月次）を取り込む（照合できない行は確認待ちへ、再実行・再開に対応）')
+    .argument('<file>', 'CSV ファイル（docs/formats/clinic-records-csv.md）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .addOption(new Option('--encoding <enc>', '文字コード').choices(['auto', 'utf8', 'sjis']).default('auto'))
+    .option('--batch <n>', '1トランザクションの行数（既定 1000）')
+    .option('--report <file>', '不備の一覧を CSV で出力する')
+    .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, queued, …}')
+    .action(run(async () => (await import('./commands/import.js')).records));
+
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('鍵管理');
   leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')
