@@ -33,4 +33,10 @@ export default tseslint.config(
     files: ['bin/*', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Progressive-enhancement scripts served to browsers (no build step).
+    files: ['src/web/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+  },
 );

@@ -143,7 +143,7 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
       out.rejects.push({ rowNo, errors: [{ field: '通番', code: 'DUPLICATE_IN_FILE', message: '同じ通番の行がファイル内で重複しています' }] });
       continue;
     }
-    let atenaNo: string | null = null;
+    let atenaNo: string;
     if (row.atenaNo) {
       const p = byAtena.get(row.atenaNo);
       if (!p) {
