@@ -37,6 +37,9 @@ export default tseslint.config(
     // Progressive-enhancement scripts served to browsers (no build step).
     files: ['src/web/assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
   },
 );
