@@ -151,7 +151,7 @@ interface Ctx {
   /** Every dose of the person (and the proposed one in a check), by date. */
   readonly all: readonly Dose[];
   /** Cross-vaccine problems of each dose against `all`, computed on first need. */
-  readonly cross: Map<Dose, Reason[]>;
+  cross: Map<Dose, Reason[]> | null;
   /** The doses of `all` by antigen of their product, built on first need. */
   byAntigen: Map<string, Dose[]> | null;
 }
@@ -177,7 +177,7 @@ function toDoses(cp: CatalogPlan, history: readonly HistoryItem[]): Dose[] {
 }
 
 function makeCtx(cp: CatalogPlan, person: Person, all: readonly Dose[]): Ctx {
-  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: new Map(), byAntigen: null };
+  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: null, byAntigen: null };
 }
 
 // The birth date last asked about, as y-m-d, and its bounds by bound id (a person's programs share most).
@@ -392,9 +392,11 @@ function merge(spans: readonly Span[]): Merged[] {
   return out;
 }
 
-function exclusionReasons(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[]): Reason[] {
+const NO_REASONS: readonly Reason[] = Object.freeze([]);
+
+function exclusionReasons(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[]): readonly Reason[] {
+  if (!pp.exclusions.length) return NO_REASONS;
   const out: Reason[] = [];
-  if (!pp.exclusions.length) return out;
   const firstOpen = spans[0]?.from ?? FAR;
   for (const x of pp.exclusions) {
     let hit = false;
@@ -506,9 +508,22 @@ function skipsBefore(series: SeriesPlan, slots: readonly Slot[], date: number, b
   return out ?? NO_SKIPS;
 }
 
+/** The index of the first dose on or after `day` in date-ordered doses. */
+function firstOnOrAfter(all: readonly Dose[], day: number): number {
+  let lo = 0;
+  let hi = all.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (all[mid]!.date < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The cross-vaccine problems of dose `d` against every other dose of the person (once per dose). */
 function crossProblems(ctx: Ctx, d: Dose): Reason[] {
-  let out = ctx.cross.get(d);
+  const memo = (ctx.cross ??= new Map());
+  let out = memo.get(d);
   if (out) return out;
   out = [];
   const later = d.prod;
@@ -517,8 +532,12 @@ function crossProblems(ctx: Ctx, d: Dose): Reason[] {
       if (rule.from !== null && d.date < rule.from) continue;
       if (rule.until !== null && d.date > rule.until) continue;
       if (!rule.later(later)) continue;
-      for (const h of ctx.all) {
-        if (h === d || h.date >= d.date || h.product === d.product) continue;
+      // Only doses before d's date and within the rule's days can conflict; `all` is in date order.
+      const all = ctx.all;
+      for (let i = firstOnOrAfter(all, d.date - rule.minDays); i < all.length; i++) {
+        const h = all[i]!;
+        if (h.date >= d.date) break;
+        if (h === d || h.product === d.product) continue;
         const earlier = h.prod;
         if (!earlier || !rule.earlier(earlier)) continue;
         const allowed = h.date + rule.minDays + 1;
@@ -526,7 +545,7 @@ function crossProblems(ctx: Ctx, d: Dose): Reason[] {
       }
     }
   }
-  ctx.cross.set(d, out);
+  memo.set(d, out);
   return out;
 }
 
@@ -712,7 +731,15 @@ function instances(pp: ProgramPlan, spans: readonly Span[], around: number, stop
     for (const y of [a - 1, a, a + 1, b - 1, b]) if (y >= fy0 - 1 && !years.includes(y)) years.push(y);
   }
   years.sort((x, y) => x - y);
+  let minFrom = FAR;
+  let maxUntil = ZERO;
+  for (const s of spans) {
+    if (s.from < minFrom) minFrom = s.from;
+    if (s.until > maxUntil) maxUntil = s.until;
+  }
   for (const fy of years) {
+    // A season lies within its fiscal year: a year outside every span cuts nothing.
+    if (fiscalYearEnd(fy) < minFrom || fiscalYearStart(fy) > maxUntil) continue;
     const season = pp.season ? seasonIn(fy, pp.season.from, pp.season.until) : { from: fiscalYearStart(fy), until: fiscalYearEnd(fy) };
     const cut: Span[] = [];
     for (const s of spans) {
@@ -1070,7 +1097,7 @@ function checkProgram(ctx: Ctx, pp: ProgramPlan, proposed: Dose, proposedDate: s
   }
   if (allowed && dose !== null) {
     // Remark when outside the standard period (標準的な接種期間).
-    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: new Map(), byAntigen: null }, pp, date);
+    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: null, byAntigen: null }, pp, date);
     const nd = r.nextDose;
     if (nd && nd.dose === dose && (proposedDate < nd.standardFrom || proposedDate > nd.standardUntil)) {
       notes.push({ code: 'OUTSIDE_STANDARD_PERIOD', message: `標準的な接種期間（${formatWareki(nd.standardFrom)}〜${formatWareki(nd.standardUntil)}）の外ですが、対象期間内のため接種できます` });
