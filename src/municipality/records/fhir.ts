@@ -223,7 +223,9 @@ function origin(source: RecordSource): Record<string, unknown> {
 /** For each dated dose of the engine's history: the programs it counted toward and as which dose (engine delta). */
 function countedPrograms(catalog: Catalog, subject: EngineSubject): Map<string, { program: string; dose: number }[]> {
   const person = subject.person as Parameters<typeof evaluateWith>[1];
-  const history = [...subject.history].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : String(a.ref ?? '') < String(b.ref ?? '') ? -1 : 1));
+  const key = (h: HistoryItem): string => `${h.date}|${h.ref ?? ''}`;
+  // Date, then record id: the same order whatever order the database returned same-day doses in.
+  const history = [...subject.history].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const out = new Map<string, { program: string; dose: number }[]>();
   history.forEach((h, i) => {
     if (!h.ref || !catalog.productByCode.has(h.product)) return;
