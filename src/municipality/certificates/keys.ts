@@ -9,7 +9,7 @@
 // Reading (JWKS, verification) never creates files.  A production deployment can keep the private key in
 // an HSM behind the same `ShcSigner` shape.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
 import { checkLocalGovernmentCode } from '../../kernel/jp/index.js';
@@ -152,7 +152,7 @@ export class ShcKeyStore {
       this.publish(t, oldJwk);
       previousKid = oldJwk.kid;
     }
-    const next = await publicJwkOf(this.createKey(t));
+    const next = await publicJwkOf(this.createKey(t, true));
     this.publish(t, next);
     return { kid: next.kid, previousKid };
   }
@@ -187,12 +187,30 @@ export class ShcKeyStore {
     }
   }
 
-  private createKey(tenant: string): KeyObject {
+  /**
+   * A new private key.  On first use (`replace` false) the file is created exclusively, so two processes
+   * signing their first card at once end up with the same key; rotation replaces the file atomically.
+   */
+  private createKey(tenant: string, replace = false): KeyObject {
     ensurePrivateDir(this.dir);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = privateKey.export({ format: 'jwk' });
-    writeAtomic(this.privatePath(tenant), JSON.stringify({ ...jwk, alg: 'ES256', use: 'sig' }) + '\n', 0o600);
-    return privateKey;
+    const content = JSON.stringify({ ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig' }) + '\n';
+    const path = this.privatePath(tenant);
+    if (replace) {
+      writeAtomic(path, content, 0o600);
+      return privateKey;
+    }
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, content, { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+      return privateKey;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      return this.loadPrivate(tenant)!;
+    } finally {
+      unlinkSync(tmp);
+    }
   }
 
   private publish(tenant: string, jwk: ShcPublicJwk): void {
