@@ -8,10 +8,11 @@ import { resolveConfig } from '../kernel/config/index.js';
 import { newMeta, type Principal } from '../kernel/context/index.js';
 import { addOrganisation } from '../kernel/tenancy/index.js';
 import { scheduleEvaluateCase } from '../municipality/bench/index.js';
+import { noticesPdfCase } from '../municipality/documents/index.js';
 import { openApp, type App } from './index.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
-  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase];
+  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase];
 }
 
 export interface BenchRun {

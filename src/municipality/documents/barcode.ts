@@ -1,6 +1,6 @@
 // The voucher number as a CODE128 barcode, drawn as vector bars (sharp at any printer resolution, no
 // image to decode or embed per page).  bwip-js (Barcode Writer in Pure PostScript) computes the symbol.
-import bwipjs from 'bwip-js';
+import { bwipjs } from './lazy.js';
 
 export interface Bars {
   /** Bar [start, width] pairs in modules, from the left edge of the symbol (quiet zones excluded). */
@@ -11,7 +11,7 @@ export interface Bars {
 
 /** CODE128 bars for `data` (bwip-js picks the code sets; 18 digits go in set C: 9 symbol characters). */
 export function code128(data: string): Bars {
-  const raw = bwipjs.raw('code128', data, {}) as { sbs?: number[] }[];
+  const raw = bwipjs().raw('code128', data, {}) as { sbs?: number[] }[];
   const sbs = raw[0]?.sbs;
   if (!sbs) throw new Error('CODE128 の生成に失敗しました');
   const bars: [number, number][] = [];

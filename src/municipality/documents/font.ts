@@ -8,11 +8,10 @@
 // ToUnicode map lists the code point actually drawn, so the text layer extracts exactly what was printed.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
-import fontkit from '@pdf-lib/fontkit';
 import type { Font, Subset } from '@pdf-lib/fontkit';
-import { PDFString, type PDFContext, type PDFRawStream, type PDFRef } from 'pdf-lib';
+import type { PDFContext, PDFRawStream, PDFRef } from 'pdf-lib';
+import { fontkit, pdfLib, resolvePackageFile } from './lazy.js';
 
 export type FontWeight = 'regular' | 'bold';
 
@@ -89,8 +88,8 @@ const faces = new Map<FontWeight, FontFace>();
 export function fontFace(weight: FontWeight): FontFace {
   let f = faces.get(weight);
   if (!f) {
-    const bytes = readFileSync(createRequire(import.meta.url).resolve(FILES[weight]));
-    f = new FontFace(fontkit.create(bytes), weight);
+    const bytes = readFileSync(resolvePackageFile(FILES[weight]));
+    f = new FontFace(fontkit().create(bytes), weight);
     faces.set(weight, f);
   }
   return f;
@@ -200,7 +199,7 @@ export class SubsetFont {
       Type: 'Font',
       Subtype: 'CIDFontType2',
       BaseFont: baseFont,
-      CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
+      CIDSystemInfo: { Registry: pdfLib().PDFString.of('Adobe'), Ordering: pdfLib().PDFString.of('Identity'), Supplement: 0 },
       FontDescriptor: context.register(descriptor),
       CIDToGIDMap: 'Identity',
       DW: 1000,

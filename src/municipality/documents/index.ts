@@ -29,3 +29,4 @@ export { DEFAULT_TEMPLATES, validateTemplate, parseTemplate, type TemplateValida
 export { renderDocuments, renderDocument, pagesPerPerson } from './render.js';
 export { GETA } from './font.js';
 export { syntheticDocumentItems, SAMPLE_MUNICIPALITY, type SyntheticItemsOptions } from './synthetic.js';
+export { noticesPdfCase } from './bench.js';

@@ -5,8 +5,9 @@
 // - per page only the person's values, as a hand-written content stream compressed with Node's zlib;
 // - every page shares one resource dictionary.
 // Output is deterministic: the same inputs give the same bytes (no random font tag, no clock).
-import { PDFDocument, PDFName, type PDFContext, type PDFDict, type PDFRef } from 'pdf-lib';
+import type { PDFContext, PDFDict, PDFDocument, PDFRef } from 'pdf-lib';
 import { flateStream, fontFace, SubsetFont } from './font.js';
+import { pdfLib } from './lazy.js';
 
 /** A4 portrait in points. */
 export const PAGE_W = 595.28;
@@ -108,11 +109,11 @@ export class PdfBuilder {
     this.xobjects = this.context.obj({});
     this.resources = this.context.register(this.context.obj({ Font: fontDict, XObject: this.xobjects, ProcSet: ['PDF', 'Text'] }));
     this.formResources = this.context.register(this.context.obj({ Font: fontDict, ProcSet: ['PDF', 'Text'] }));
-    this.pagesRef = doc.catalog.get(PDFName.of('Pages')) as PDFRef;
+    this.pagesRef = doc.catalog.get(pdfLib().PDFName.of('Pages')) as PDFRef;
   }
 
   static async create(meta: PdfMeta): Promise<PdfBuilder> {
-    const doc = await PDFDocument.create({ updateMetadata: false });
+    const doc = await pdfLib().PDFDocument.create({ updateMetadata: false });
     const when = new Date(`${meta.date}T00:00:00+09:00`);
     doc.setTitle(meta.title);
     doc.setSubject(meta.subject);
@@ -133,6 +134,7 @@ export class PdfBuilder {
     const name = `T${this.forms++}`;
     const content = ops.toString();
     this.capture?.forms.push(content);
+    const { PDFName } = pdfLib();
     const stream = flateStream(this.context, content, {});
     stream.dict.set(PDFName.of('Type'), PDFName.of('XObject'));
     stream.dict.set(PDFName.of('Subtype'), PDFName.of('Form'));

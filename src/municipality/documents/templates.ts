@@ -87,6 +87,10 @@ export function validateTemplate(input: unknown): TemplateValidation {
   if (isQ) {
     if (!t.questions || t.questions.length === 0) errors.push({ field: 'questions', code: 'REQUIRED', message: '予診票には予診項目（質問）が1問以上必要です' });
     if (t.consent === undefined) errors.push({ field: 'consent', code: 'REQUIRED', message: '予診票には同意欄の文言が必要です（予診票が市区町村に提出されることの明示を含めてください）' });
+    else if (!t.consent.includes('提出')) {
+      // VAX-11 / 001, 002: the form states that it is submitted to the municipality, and the person signs.
+      errors.push({ field: 'consent', code: 'CONSENT_SUBMISSION_STATEMENT', message: '同意欄には、予診票が市区町村に提出されることの明示（「…に提出されることに同意します」など）が必要です' });
+    }
   } else {
     if (t.questions !== undefined) errors.push({ field: 'questions', code: 'NOT_ALLOWED', message: `予診項目は予診票だけのものです（${DOCUMENT_TYPE_LABELS[t.docType]}には使えません）` });
     if (t.consent !== undefined) errors.push({ field: 'consent', code: 'NOT_ALLOWED', message: `同意欄は予診票だけのものです（${DOCUMENT_TYPE_LABELS[t.docType]}には使えません）` });

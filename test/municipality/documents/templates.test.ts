@@ -1,5 +1,6 @@
 // Wording templates: the defaults are valid; a municipality's edit is checked for its placeholders, its
 // parts and whether it still fits the page, with Japanese messages that name the field.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isProblem } from '../../../src/kernel/problems/index.js';
 import { DEFAULT_TEMPLATES, DOCUMENT_TYPES, parseTemplate, placeholdersFor, validateTemplate, type DocumentTemplate } from '../../../src/municipality/documents/index.js';
@@ -65,6 +66,18 @@ describe('document templates', () => {
     expect(errors[0]!.message).toContain('個人ごとに変わる {{氏名}} は使用できません');
     // Run-level placeholders are fine there.
     expect(validateTemplate({ ...q, questions: ['{{自治体名}}の説明書を読みましたか。'] }).ok).toBe(true);
+  });
+
+  it('the consent must state that the form is submitted to the municipality (VAX-11)', () => {
+    expect(errorsOf({ ...DEFAULT_TEMPLATES.questionnaire, consent: '接種を希望しますか。' })).toEqual([
+      expect.objectContaining({ field: 'consent', code: 'CONSENT_SUBMISSION_STATEMENT', message: expect.stringContaining('提出されることの明示') }),
+    ]);
+  });
+
+  it('the example in docs/formats/document-templates.md is valid', () => {
+    const md = readFileSync(new URL('../../../docs/formats/document-templates.md', import.meta.url), 'utf8');
+    const json = /```json\n([\s\S]*?)```/.exec(md)![1]!;
+    expect(validateTemplate(JSON.parse(json))).toMatchObject({ ok: true, template: { docType: 'guidance', version: 2 } });
   });
 
   it('questions and consent belong to the 予診票 only; the 予診票 needs both', () => {
