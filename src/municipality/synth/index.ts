@@ -1,7 +1,7 @@
 // Public face of municipality/synth: synthetic residents (住基 snapshot and weekly movement files) for
 // tests, demos and the benchmark city.  Deterministic from the seed; synthetic data only (test-range My
 // Numbers).  See docs/decisions/0030-synthetic-residents.md.
-export { SyntheticResidents, DEFAULT_START, MAX_COUNT, resolveOptions, supportedTenants, type SynthResidentsOptions, type PopulationStats } from './residents.js';
+export { SyntheticResidents, DEFAULT_START, MAX_COUNT, resolveOptions, supportedTenants, type SynthResidentsOptions, type PopulationStats, type SyntheticPerson } from './residents.js';
 export type { WeekFile } from './simulate.js';
 export { writeSyntheticResidents, diffFileName, MAX_DIFF_WEEKS, type WriteResidentsOptions, type WriteResidentsSummary, type WrittenFile, type SynthEncoding } from './write.js';
 export { PERSON_HEADER, MOVEMENT_HEADER, MOVEMENT_NAMES } from './columns.js';

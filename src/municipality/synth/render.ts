@@ -58,6 +58,14 @@ export class Renderer {
     this.myNumberSeed = `synth-residents/${opts.seed}`;
   }
 
+  juminhyoCode(p: number): string {
+    return juminhyoCode(this.key, p);
+  }
+
+  myNumber(p: number): string {
+    return syntheticMyNumber(this.myNumberSeed, p);
+  }
+
   // ---------------------------------------------------------------- names
 
   /** 氏名 as the person's record writes it. */

@@ -1,6 +1,6 @@
 // A synthetic municipality's residents: the snapshot (住民全件) and then one week of movements (住民異動) at
 // a time.  Everything comes from the seed: the same options give the same rows, byte for byte.
-import { checkLocalGovernmentCode, dayNumber, isIsoDate } from '../../kernel/jp/index.js';
+import { checkLocalGovernmentCode, dayNumber, fromDayNumber, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField } from '../../kernel/problems/index.js';
 import { seededRng, type Rng } from '../../kernel/random/index.js';
 import { Assembler } from './assemble.js';
@@ -8,7 +8,7 @@ import { MOVEMENT_HEADER, PERSON_HEADER } from './columns.js';
 import { DEFAULT_TENANT, TENANTS, type Tenant } from './data/places.js';
 import { Factory, YEAR } from './factory.js';
 import { movementTag } from './ids.js';
-import { S_LEAVING, World } from './model.js';
+import { F_DV, F_MAILING, F_MYNUMBER, S_LEAVING, S_NON_RESIDENT, World, X_NO_CODE } from './model.js';
 import { Renderer } from './render.js';
 import { Simulation, type WeekFile } from './simulate.js';
 
@@ -39,6 +39,18 @@ export interface PopulationStats {
   readonly withMyNumber: number;
   readonly dvSupport: number;
   readonly mailing: number;
+}
+
+export interface SyntheticPerson {
+  readonly index: number;
+  readonly juminhyoCode: string | null;
+  readonly myNumber: string | null;
+  readonly birthDate: string;
+  readonly sex: 'male' | 'female';
+  readonly status: 'resident' | 'gone' | 'non-resident';
+  readonly foreign: boolean;
+  /** Internal household index (−1 when not in a household); members of one household share it. */
+  readonly household: number;
 }
 
 export function supportedTenants(): readonly { code: string; name: string }[] {
@@ -99,6 +111,31 @@ export class SyntheticResidents {
     this.simulation = new Simulation(this.world, factory, this.renderer, root.fork('movements'), startDay, movementTag(o.seed));
   }
 
+  /** Number of people generated so far (snapshot and movements; indexes 0 … size − 1). */
+  get size(): number {
+    return this.world.people.n;
+  }
+
+  /**
+   * Person `index`'s identifying facts as of the weeks simulated so far, for generators built on this one
+   * (vaccination histories, clinic batch files).  The My Number is the synthetic test-range number.
+   */
+  person(index: number): SyntheticPerson {
+    const P = this.world.people;
+    if (!Number.isInteger(index) || index < 0 || index >= P.n) throw new RangeError('no such person');
+    const h = P.hh[index]!;
+    return {
+      index,
+      juminhyoCode: (P.misc[index]! & X_NO_CODE) !== 0 ? null : this.renderer.juminhyoCode(index),
+      myNumber: (P.flags[index]! & F_MYNUMBER) !== 0 ? this.renderer.myNumber(index) : null,
+      birthDate: fromDayNumber(P.birth[index]!),
+      sex: P.sex[index] === 1 ? 'male' : 'female',
+      status: P.state[index]! <= S_LEAVING ? 'resident' : P.state[index] === S_NON_RESIDENT ? 'non-resident' : 'gone',
+      foreign: P.foreign[index] === 1,
+      household: h,
+    };
+  }
+
   static header(kind: 'full' | 'diff'): string {
     return (kind === 'full' ? PERSON_HEADER : MOVEMENT_HEADER).join(',');
   }
@@ -141,9 +178,9 @@ export class SyntheticResidents {
       if (age >= 65) aged65++;
       if (age < 15) under15++;
       if (P.foreign[p] === 1) foreign++;
-      if ((P.flags[p]! & 1) !== 0) withMyNumber++;
-      if ((P.flags[p]! & 2) !== 0) dvSupport++;
-      if ((P.flags[p]! & 128) !== 0) mailing++;
+      if ((P.flags[p]! & F_MYNUMBER) !== 0) withMyNumber++;
+      if ((P.flags[p]! & F_DV) !== 0) dvSupport++;
+      if ((P.flags[p]! & F_MAILING) !== 0) mailing++;
     }
     return { residents, households: households.size, foreign, aged65, under15, withMyNumber, dvSupport, mailing };
   }

@@ -21,6 +21,7 @@ import {
   TENANTS,
   diffFileName,
   resolveOptions,
+  SyntheticResidents,
   writeSyntheticResidents,
   type WriteResidentsSummary,
 } from '../../../src/municipality/synth/index.js';
@@ -248,6 +249,25 @@ describe('determinism and encodings', () => {
     // Apart from the 宛名番号, the files are those of the plain run.
     const digest = (rows: unknown[]): string => createHash('sha256').update(JSON.stringify(rows)).digest('hex');
     expect(digest(c.snapshot.map((p) => ({ ...p, atenaNo: null })))).toBe(digest(plain.snapshot));
+  });
+
+  it('exposes the identifiers of each person to later generators, matching the files', () => {
+    const s = run('person-a', 'person');
+    const c = checkRun(s, 'utf8');
+    const gen = new SyntheticResidents({ count: 3000, seed: 'person' });
+    for (const _ of gen.snapshot()) void _;
+    for (let k = 0; k < 3; k++) gen.nextWeek();
+    const people = Array.from({ length: gen.size }, (_, i) => gen.person(i));
+    const fromFiles = new Map([...c.snapshot, ...c.movements.flat().map((m) => m.person)].filter((p) => p.juminhyoCode).map((p) => [p.juminhyoCode!, p]));
+    const byCode = new Map(people.filter((p) => p.juminhyoCode).map((p) => [p.juminhyoCode!, p]));
+    expect(byCode.size).toBe(fromFiles.size);
+    for (const [code, row] of fromFiles) {
+      const p = byCode.get(code)!;
+      expect(p.birthDate).toBe(row.birthDate);
+      expect(p.myNumber === row.myNumber).toBe(true);
+    }
+    expect(people.filter((p) => p.status === 'resident').length).toBe(s.final.residents);
+    expect(() => gen.person(gen.size)).toThrow(RangeError);
   });
 
   it('writes addresses of the other supported municipalities (江戸川区, 仙台市)', () => {
