@@ -76,7 +76,7 @@ async function resultHtml(r: VerifyResult, deps: CertificateRouteDeps): Promise<
   const c = r.card;
   const issuer = c.key.kind === 'local' ? ((await deps.issuerName?.(c.key.tenant)) ?? `団体コード ${c.key.tenant}`) : `${c.key.label}（指定された公開鍵）`;
   const rows = c.doses
-    .map((d, i) => `<tr><td>${i + 1}回目</td><td>${esc(d.date)}</td><td>${esc(d.vaccine)}</td><td>${esc(d.lotNumber ?? '')}</td><td>${esc(d.performer ?? '')}</td></tr>`)
+    .map((d, i) => `<tr><th scope="row">${i + 1}回目</th><td>${esc(d.date)}</td><td>${esc(d.vaccine)}</td><td>${esc(d.lotNumber ?? '')}</td><td>${esc(d.performer ?? '')}</td></tr>`)
     .join('\n');
   return `<div class="card" role="status"><h2>この証明書は有効です</h2>
 <p>発行者の電子署名を確認しました。本人であることは、旅券・マイナンバーカード等の本人確認書類と照合して確かめてください。</p>
