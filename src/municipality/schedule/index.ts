@@ -13,8 +13,19 @@ export { nationalCatalog } from './catalog-data.js';
 export type { Bound, CatalogData, CatalogInput, ConditionInput, HistoryItem, MunicipalConfig, MunicipalConfigInput, Person, PersonInput, Product, Program, Source } from './schema.js';
 export { catalogSchema, municipalConfigSchema, personSchema, historyItemSchema } from './schema.js';
 
-/** Schemas of the CLI/API inputs, with product, program and condition codes checked against a catalog. */
-export function inputSchemas(catalog: Catalog) {
+const schemasByCatalog = new WeakMap<Catalog, ReturnType<typeof buildInputSchemas>>();
+
+/** Schemas of the CLI/API inputs, with product, program and condition codes checked against a catalog (built once per catalog). */
+export function inputSchemas(catalog: Catalog): ReturnType<typeof buildInputSchemas> {
+  let s = schemasByCatalog.get(catalog);
+  if (!s) {
+    s = buildInputSchemas(catalog);
+    schemasByCatalog.set(catalog, s);
+  }
+  return s;
+}
+
+function buildInputSchemas(catalog: Catalog) {
   const product = z.string().refine((c) => catalog.productByCode.has(c), { message: 'カタログにないワクチンのコードです' });
   const program = z.string().refine((c) => catalog.programsByCode.has(c), { message: 'カタログにない事業のコードです' });
   const needs = new Map(catalog.conditions.map((c) => [c.code, c.needs]));
