@@ -199,15 +199,20 @@ export async function resolveQueueItem(w: Work, vault: Vault, id: string, raw: u
   if (!item) throw notFound('確認待ちの項目');
   if (item.status !== 'open') throw conflict('NOT_OPEN', 'この項目は処理済みです。');
   let atenaNo: string | null = null;
+  let alreadyResident = false;
   if (input.action === 'link') {
-    const p = await w.tx.selectFrom('municipality.persons').select(['atena_no', 'juminhyo_code', 'state']).where('tenant_code', '=', w.tenant).where('atena_no', '=', input.atenaNo).executeTakeFirst();
+    const p = await w.tx.selectFrom('municipality.persons').select(['atena_no', 'juminhyo_code', 'state', 'status']).where('tenant_code', '=', w.tenant).where('atena_no', '=', input.atenaNo).executeTakeFirst();
     if (!p) throw invalidField('atenaNo', 'UNKNOWN_PERSON', '登録されていない宛名番号です');
     atenaNo = p.atena_no;
+    // The held 住登外 registration turns out to be a current resident: nothing to register, only the
+    // identification (and a held My Number) is kept.
+    alreadyResident = p.status === 'resident';
   }
-  if (item.source === 'residents-import' && item.payload && input.action !== 'dismiss') {
+  if (item.source !== 'residents-import') throw conflict('WRONG_QUEUE', 'この項目は住民の取込によるものではありません。');
+  if (item.payload && input.action !== 'dismiss') {
     const movement = item.payload as unknown as MovementRow;
     const person: ResidentRow = { ...movement.person, myNumber: null, atenaNo };
-    const o = await applyBatch(w, vault, { id: item.source_run_id ?? id, baseDate: movement.movementOn }, [{ rowNo: item.source_row ?? 0, kind: 'diff', row: { ...movement, person } }], { fromQueue: true });
+    const o = alreadyResident ? { rejects: [] } : await applyBatch(w, vault, { id: item.source_run_id ?? id, baseDate: movement.movementOn }, [{ rowNo: item.source_row ?? 0, kind: 'diff', row: { ...movement, person } }], { fromQueue: true });
     const first = o.rejects[0]?.errors[0];
     if (first) throw invalidField(first.field, first.code, first.message);
     if (!atenaNo) {
