@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { App } from '../../app/index.js';
 import { work } from '../../kernel/http/index.js';
 import { getPerson, searchPersons } from '../../municipality/residents/index.js';
-import { checkDose, correctRecord, createRecord, deleteRecord, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
+import { checkDose, correctRecord, createRecord, deleteRecord, fhirExport, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
 import { jsonOnly, needSession } from './v1.js';
 
 const Atena = z.object({ atenaNo: z.string().regex(/^\d{10}$/).describe('宛名番号') });
@@ -36,6 +36,9 @@ export async function registerMunicipalityApi(fastify: FastifyInstance, app: App
           const rec = await work(app.db, req, (w) => createRecord(w, req.params.atenaNo, dose, { source: 'api', overrideReason }));
           return reply.status(201).send(rec);
         },
+      );
+      r.get('/residents/:atenaNo/fhir', { ...auth, schema: { tags: ['vaccinations'], summary: '予防接種歴の FHIR R4 Bundle（Patient, Immunization, ImmunizationRecommendation）', params: Atena, querystring: z.object({ asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }) } }, async (req, reply) =>
+        reply.type('application/fhir+json; charset=utf-8').send(await work(app.db, req, (w) => fhirExport(w, app.vault, req.params.atenaNo, req.query.asOf))),
       );
       r.get('/vaccinations/:id', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録', params: Id } }, async (req) => work(app.db, req, (w) => getRecord(w, req.params.id)));
       r.get('/vaccinations/:id/versions', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録の版の履歴', params: Id } }, async (req) => work(app.db, req, (w) => recordVersions(w, req.params.id)));

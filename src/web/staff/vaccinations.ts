@@ -109,6 +109,7 @@ ${section(
     { empty: '対象となる予防接種はありません。' },
   ),
 )}
+<div class="actions"><a class="btn btn--secondary" href="/api/v1/residents/${atenaNo}/fhir" download="immunizations-${atenaNo}.json">FHIR 形式で出力（JSON）</a></div>
 ${section(
   '接種記録',
   table(
