@@ -691,7 +691,7 @@ export class Simulation {
   }
 
   /** One arriving unit; returns the number of people who arrived. */
-  arrival(kind: ArrivalKind): number {
+  private arrival(kind: ArrivalKind): number {
     const W = this.world;
     const P = W.people;
     const rng = this.rng;
@@ -870,7 +870,7 @@ export class Simulation {
         if (h >= 0) {
           const head = W.households.head[h]!;
           const mother = P.sex[head] === 2 ? head : this.spouseOf(head);
-          if (mother >= 0 && P.sex[mother] === 2 && this.free(mother)) {
+          if (mother >= 0 && P.sex[mother] === 2 && this.free(mother) && this.age(mother, on) >= 20) {
             const c = this.f.person(rng, rng.chance(0.5) ? 1 : 2, Math.max(P.birth[mother]! + Math.round(18 * YEAR), on - rng.int(30, 6 * 365)));
             this.f.nameJapanese(rng, c, P.foreign[mother] === 0 ? P.sur[mother]! : this.f.pickSurname(rng));
             P.flags[c]! &= ~F_MYNUMBER;
@@ -902,7 +902,6 @@ export class Simulation {
     const P = W.people;
     const H = W.households;
     const rng = this.rng;
-    const residents = 1;
     const pick = (ok: (p: number) => boolean): number => {
       if (P.n === 0) return -1;
       const startAt = rng.int(0, P.n - 1);
@@ -945,8 +944,8 @@ export class Simulation {
       }
     }
     if (!seen(M_IN)) this.arrival('young-single');
-    if (!seen(M_OFFICE_RECORD)) this.officeRecords(residents, true);
-    if (!seen(M_NON_RESIDENT)) this.nonResidents(residents, true);
+    if (!seen(M_OFFICE_RECORD)) this.officeRecords(0, true);
+    if (!seen(M_NON_RESIDENT)) this.nonResidents(0, true);
   }
 }
 
