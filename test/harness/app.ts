@@ -13,7 +13,6 @@ import { addOrganisation } from '../../src/kernel/tenancy/index.js';
 import { applyForAccount, approveAccount, actorOf, type AccountView } from '../../src/kernel/access/index.js';
 import { configureLogging } from '../../src/kernel/log/index.js';
 import { addDaysIso, jstToday } from '../../src/kernel/jp/index.js';
-import { PGLITE_TEMPLATE } from './paths.js';
 
 export type Mode = 'server' | 'embedded';
 
@@ -45,7 +44,7 @@ export function serverUrl(db: string): string {
 export async function freshConfig(mode: Mode): Promise<{ config: MamoriConfig; tmp: string; dbName?: string; drop: () => Promise<void> }> {
   const tmp = mkdtempSync(join(tmpdir(), 'mamori-test-'));
   if (mode === 'embedded') {
-    cpSync(PGLITE_TEMPLATE, join(tmp, 'data'), { recursive: true });
+    cpSync(inject('pgliteTemplate'), join(tmp, 'data'), { recursive: true });
     rmSync(join(tmp, 'data', 'mamori.lock'), { force: true });
     const config = resolveConfig({ data: join(tmp, 'data') }, { MAMORI_LOG_LEVEL: 'info' });
     return { config, tmp, drop: async () => rmSync(tmp, { recursive: true, force: true }) };

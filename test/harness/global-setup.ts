@@ -12,6 +12,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
     pgTemplateDb: string;
+    pgliteTemplate: string;
   }
 }
 
@@ -32,14 +33,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await migrate(tdb.system, allMigrations());
   await tdb.close();
 
-  rmSync(PGLITE_TEMPLATE, { recursive: true, force: true });
-  const lite = await openDatabase(resolveConfig({ data: PGLITE_TEMPLATE }, {}));
+  // A template per run, so that two test runs on one checkout do not rebuild each other's template.
+  const liteTemplate = `${PGLITE_TEMPLATE}-${process.pid}`;
+  rmSync(liteTemplate, { recursive: true, force: true });
+  const lite = await openDatabase(resolveConfig({ data: liteTemplate }, {}));
   await migrate(lite.system, allMigrations());
   await lite.close();
 
   project.provide('pgAdminUrl', pg.url);
   project.provide('pgTemplateDb', template);
+  project.provide('pgliteTemplate', liteTemplate);
   return async () => {
     await pg.stop();
+    rmSync(liteTemplate, { recursive: true, force: true });
   };
 }
