@@ -42,6 +42,7 @@ import {
   notInForceTail,
   type BoundPlan,
   type CatalogPlan,
+  type CrossPlan,
   type DosePlan,
   type IntervalPlan,
   type ProductPlan,
@@ -756,8 +757,6 @@ function instances(pp: ProgramPlan, spans: readonly Span[], around: number, stop
 
 // ------------------------------------------------------------------------------------------ evaluate
 
-const NO_DOSES: readonly Dose[] = Object.freeze([]);
-
 function dosesFor(ctx: Ctx, pp: ProgramPlan, antigen: string, within?: { from: number; until: number }): Dose[] {
   let index = ctx.byAntigen;
   if (!index) {
@@ -772,8 +771,10 @@ function dosesFor(ctx: Ctx, pp: ProgramPlan, antigen: string, within?: { from: n
     }
     ctx.byAntigen = index;
   }
+  const list = index.get(antigen);
+  if (!list) return [];
   const out: Dose[] = [];
-  for (const d of index.get(antigen) ?? NO_DOSES) {
+  for (const d of list) {
     if (!pp.listed.has(d.product)) continue;
     if (!within || (d.date >= within.from && d.date <= within.until)) out.push(d);
   }
@@ -788,13 +789,34 @@ interface Next {
   readonly reasons: Reason[];
 }
 
-/** The program's products accepted on `asOf` (memoised per program for the last day asked). */
-function acceptedOn(pp: ProgramPlan, asOf: number): readonly string[] {
+const NO_RULES: readonly CrossPlan[] = Object.freeze([]);
+
+/** The cross-vaccine rules in force on `asOf` that every candidate product of the next dose falls under. */
+function crossRulesFor(cp: CatalogPlan, rules: readonly CrossPlan[], candidates: readonly string[], asOf: number): readonly CrossPlan[] {
+  let out: CrossPlan[] | null = null;
+  let lives: ProductPlan[] | null = null;
+  for (const r of rules) {
+    if ((r.from !== null && asOf < r.from) || (r.until !== null && asOf > r.until)) continue;
+    if (!lives) {
+      lives = [];
+      for (const c of candidates) {
+        const x = cp.products.get(c);
+        if (x !== undefined) lives.push(x);
+      }
+    }
+    if (lives.length && lives.every(r.later)) (out ??= []).push(r);
+  }
+  return out ?? NO_RULES;
+}
+
+/** The candidates of a program's next dose when no product is set yet: its products accepted on `asOf`, and their rules (memoised per program for the last day asked). */
+function openCandidates(cp: CatalogPlan, pp: ProgramPlan, asOf: number): { prods: readonly string[]; rules: readonly CrossPlan[] } {
   const m = pp.crossMemo;
-  if (m && m.asOf === asOf) return m.prods;
+  if (m && m.asOf === asOf) return m;
   const prods = pp.products.filter((x) => (x.from === null || x.from <= asOf) && (x.until === null || asOf <= x.until)).map((x) => x.code);
-  pp.crossMemo = { asOf, prods };
-  return prods;
+  const memo = { asOf, prods, rules: crossRulesFor(cp, cp.cross, prods, asOf) };
+  pp.crossMemo = memo;
+  return memo;
 }
 
 function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf: number): Next {
@@ -815,6 +837,16 @@ function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf
   let stdFrom: number | null = null;
   let stdUntil: number | null = null;
   let rule: DosePlan | null;
+  let candidates: readonly string[];
+  let crossRules: readonly CrossPlan[];
+  if (st.product) {
+    candidates = [st.product];
+    crossRules = crossRulesFor(ctx.cp, ctx.cp.cross, candidates, asOf);
+  } else {
+    const open = openCandidates(ctx.cp, pp, asOf);
+    candidates = open.prods;
+    crossRules = open.rules;
+  }
   for (;;) {
     rule = series ? (series.doses[idx] ?? null) : null;
     if (series && !rule) return { status: 'complete', next: null, reasons: [series.noMoreReason] };
@@ -827,18 +859,7 @@ function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf
       if (rule.notAfter) cap = rb(rule.notAfter, birth);
     }
     // 注射生ワクチン: the program's next dose waits for the cross-vaccine interval too.
-    const candidates = st.product ? [st.product] : acceptedOn(pp, asOf);
-    let lives: ProductPlan[] | null = null;
-    for (const r of ctx.cp.cross) {
-      if ((r.from !== null && asOf < r.from) || (r.until !== null && asOf > r.until)) continue;
-      if (!lives) {
-        lives = [];
-        for (const c of candidates) {
-          const x = ctx.cp.products.get(c);
-          if (x !== undefined) lives.push(x);
-        }
-      }
-      if (!lives.length || !lives.every(r.later)) continue;
+    for (const r of crossRules) {
       for (const h of ctx.all) {
         const hp = h.prod;
         if (!hp || candidates.includes(h.product)) continue;

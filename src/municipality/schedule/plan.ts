@@ -247,7 +247,7 @@ export interface ProgramPlan {
   /** 「…は定期接種「name」の実施期間外です（…から…まで）」 after the dose's date (see notInForceTail). */
   notInForceTail: string;
   /** Memo of the cross-interval candidates on a day (see engine nextDose). */
-  crossMemo: { asOf: number; prods: readonly string[] } | null;
+  crossMemo: { readonly asOf: number; readonly prods: readonly string[]; readonly rules: readonly CrossPlan[] } | null;
 }
 
 function windowPlan(p: Program, w: WindowDef): WindowPlan {
