@@ -71,7 +71,6 @@ export const F_MAILING = 128;
 
 // Misc bits.
 export const X_NO_CODE = 1; // no 住民票コード (a 住登外者 never registered as a resident)
-export const X_TWIN = 2;
 
 // Place codes for 転入前住所 / 転出先住所: -1 none, 0… OTHER_PLACES, ABROAD + nationality index.
 export const PLACE_NONE = -1;
