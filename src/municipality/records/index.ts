@@ -14,6 +14,7 @@ export { checkDose, createRecord, correctRecord, deleteRecord, getRecord, record
 export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose } from './batch.js';
 export { resolveRecordQueueItem } from './queue.js';
 export { catalogFor } from './catalog.js';
+export { subjectsInRange, type SubjectInputs, type RangeQuery } from './histories.js';
 export type * from './tables.js';
 
 export const RECORD_RUN_KINDS = ['records-clinic'] as const;

@@ -11,6 +11,8 @@ export {
   searchPersons,
   personHistory,
   cohortAsOf,
+  cohortChunk,
+  countCohort,
   maskState,
   mailingTarget,
   PROTECTED,
@@ -20,6 +22,8 @@ export {
   type VersionView,
   type CohortFilter,
   type CohortMember,
+  type CohortRow,
+  type CohortChunkQuery,
 } from './queries.js';
 export { matchPerson, registerNonResident, setMyNumber, revealMyNumber, listQueue, resolveQueueItem, type FourInfo, type RegistrationResult, type QueueItem } from './manage.js';
 export { matchFourInfo, searchKana, normalizeAddress, foldKanjiVariants, type MatchCandidate, type MatchResult } from './matching.js';

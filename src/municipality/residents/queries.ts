@@ -194,3 +194,67 @@ export async function* cohortAsOf(w: Work, asOf: string, f: CohortFilter = {}, b
   }
   await appendEntry(w.tx, w, { action: 'read', targetType: 'resident-cohort', detail: { asOf, statuses, birthFrom: f.birthFrom ?? null, birthTo: f.birthTo ?? null, districts: f.districts ?? null, members: total } });
 }
+
+/** One person of a cohort chunk: the version as of the date, reduced to what an extraction needs. */
+export interface CohortRow {
+  readonly atenaNo: string;
+  /** Null when the person had no version on or before the date (not yet known then: born or moved in later). */
+  readonly status: PersonStatus | null;
+  readonly birthDate: string | null;
+  readonly sex: 'male' | 'female' | null;
+  readonly districtCode: string | null;
+  /** 支援措置 on the date or now (either is enough to withhold mail: decision 0043). */
+  readonly dvSupport: boolean;
+}
+
+export interface CohortChunkQuery {
+  readonly asOf: string;
+  /** Keyset cursor: persons with a 宛名番号 greater than this ('' = from the start). */
+  readonly after: string;
+  readonly limit: number;
+  readonly birthFrom?: string | null | undefined;
+  readonly birthTo?: string | null | undefined;
+  /** Ignore versions recorded after this instant (a resumed run reads what the first attempt read). */
+  readonly recordedBy?: Date | undefined;
+}
+
+/**
+ * One keyset chunk of the population as it stood on `asOf` (for resumable extraction runs, which commit
+ * each chunk in its own transaction; `cohortAsOf` streams inside one).  Returns up to `limit` persons after
+ * the cursor in 宛名番号 order — every status, so the caller can count exclusions — and `last`, the cursor for
+ * the next chunk (null when there are no more persons).  One query: the persons window joined to each
+ * person's latest version ≤ asOf; only the fields an extraction needs leave the database.  Not logged here:
+ * the extraction logs one entry per run (its parameters and counts).  The command-line operator may run it
+ * as a batch job, as it may run the 住基 intake.
+ */
+export async function cohortChunk(w: Work, q: CohortChunkQuery): Promise<{ rows: CohortRow[]; last: string | null }> {
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
+  const birthFrom = q.birthFrom ?? null;
+  const birthTo = q.birthTo ?? null;
+  const cutoff = q.recordedBy ?? null;
+  const r = await sql<{ atena_no: string; status: PersonStatus | null; birth_date: string | null; sex: 'male' | 'female' | null; district: string | null; dv: boolean | null; dv_now: boolean }>`
+    SELECT p.atena_no, v.status, v.state->>'birthDate' AS birth_date, v.state->>'sex' AS sex, v.state->>'districtCode' AS district,
+           (v.state->>'dvSupport')::boolean AS dv, p.dv_support AS dv_now
+    FROM (SELECT atena_no, dv_support FROM municipality.persons
+          WHERE tenant_code = ${w.tenant} AND atena_no > ${q.after}
+            AND (${birthFrom}::date IS NULL OR birth_date >= ${birthFrom}::date)
+            AND (${birthTo}::date IS NULL OR birth_date <= ${birthTo}::date)
+          ORDER BY atena_no LIMIT ${q.limit}) p
+    LEFT JOIN LATERAL (
+      SELECT v.status, v.state FROM municipality.person_versions v
+      WHERE v.tenant_code = ${w.tenant} AND v.atena_no = p.atena_no AND v.effective_date <= ${q.asOf}::date
+        AND (${cutoff}::timestamptz IS NULL OR v.recorded_at <= ${cutoff}::timestamptz)
+      ORDER BY v.effective_date DESC, v.version DESC LIMIT 1) v ON true
+    ORDER BY p.atena_no`.execute(w.tx);
+  const rows = r.rows.map((x) => ({ atenaNo: x.atena_no, status: x.status, birthDate: x.birth_date, sex: x.sex, districtCode: x.district, dvSupport: x.dv === true || x.dv_now }));
+  return { rows, last: rows.length ? rows[rows.length - 1]!.atenaNo : null };
+}
+
+/** How many persons a cohort chunk walk will visit (birth-date range only; for progress displays). */
+export async function countCohort(w: Work, f: { birthFrom?: string | null | undefined; birthTo?: string | null | undefined }): Promise<number> {
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
+  let q = w.tx.selectFrom('municipality.persons').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_code', '=', w.tenant);
+  if (f.birthFrom) q = q.where('birth_date', '>=', f.birthFrom);
+  if (f.birthTo) q = q.where('birth_date', '<=', f.birthTo);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
