@@ -5,6 +5,25 @@ import { syncThroughput, type BenchCase, type BenchResult } from '../../kernel/b
 import { defaultCatalog, evaluate, evaluateWith, personSchema, programVersionAt, type Bound, type Catalog, type HistoryItem, type Person, type Program } from '../schedule/index.js';
 import { syntheticPopulation, type SyntheticPerson } from './population.js';
 
+interface Rate {
+  /** Operations per second of wall-clock time. */
+  readonly wall: number;
+  /** Operations per CPU-second of this process. */
+  readonly cpu: number;
+}
+
+/** syncThroughput of `op`, and the same operations per CPU-second of the process. */
+function rate(seconds: number, op: (i: number) => void): Rate {
+  let ops = 0;
+  const c0 = process.cpuUsage();
+  const wall = syncThroughput((i) => {
+    ops++;
+    op(i);
+  }, seconds);
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: ops / ((c.user + c.system) / 1e6) };
+}
+
 /** The fixed day every evaluation is for (the catalog's version date), so runs compare across days. */
 export const BENCH_AS_OF = '2026-11-21';
 
@@ -51,21 +70,33 @@ export const scheduleEvaluateCase: BenchCase = {
     const { persons, histories } = prep;
     let sink = 0;
     const load = loadavg()[0]!;
-    const perPerson = syncThroughput((j) => {
-      sink += evaluateWith(catalog, persons[j % n]!, histories[j % n]!, BENCH_AS_OF).results.length;
-    }, seconds);
     const floor = new Floor(catalog, prep.programs, BENCH_AS_OF);
-    const floorPerPerson = syncThroughput((j) => {
-      sink += floor.evaluate(persons[j % n]!, histories[j % n]!);
-    }, seconds);
-    // The validated public path (CLI, API): zod input validation, then the same engine.
     const raw = prep.raw;
-    const validated = syncThroughput((j) => {
-      sink += evaluate({ asOf: BENCH_AS_OF, person: raw[j % n]!.person, history: raw[j % n]!.history }, catalog).results.length;
-    }, ctx.quick ? 0.5 : 1);
+    // Interleaved rounds; each measures operations per second of wall-clock time (the harness's
+    // syncThroughput) and per CPU-second consumed by this process (user + system, all its threads, so
+    // garbage-collector helpers count against it).  On a quiet machine the two agree; on a shared one other
+    // processes take time slices and only the wall-clock rate drops.  The value is the CPU-time rate.
+    const rounds = ctx.quick ? 3 : 8;
+    const engine: Rate[] = [];
+    const base: Rate[] = [];
+    const validated: Rate[] = [];
+    for (let r = 0; r < rounds; r++) {
+      engine.push(rate(seconds / rounds, (j) => {
+        sink += evaluateWith(catalog, persons[j % n]!, histories[j % n]!, BENCH_AS_OF).results.length;
+      }));
+      base.push(rate(seconds / rounds, (j) => {
+        sink += floor.evaluate(persons[j % n]!, histories[j % n]!);
+      }));
+      // The validated public path (CLI, API): zod input validation, then the same engine.
+      validated.push(rate(seconds / rounds / 4, (j) => {
+        sink += evaluate({ asOf: BENCH_AS_OF, person: raw[j % n]!.person, history: raw[j % n]!.history }, catalog).results.length;
+      }));
+    }
     if (sink < 0) ctx.log(String(sink));
-    const value = perPerson * k;
-    const baseline = floorPerPerson * k;
+    const median = (xs: readonly Rate[], key: keyof Rate): number => xs.map((x) => x[key]).sort((a, b) => a - b)[Math.floor(xs.length / 2)]! * k;
+    const f = (x: number): string => Math.round(x).toLocaleString('en-US');
+    const value = median(engine, 'cpu');
+    const baseline = median(base, 'cpu');
     return {
       name: this.name,
       value,
@@ -76,8 +107,9 @@ export const scheduleEvaluateCase: BenchCase = {
       goal: '≥ 1,000,000/s',
       pass: value >= 1_000_000,
       notes:
-        `${n.toLocaleString('en-US')} people × ${k} programs in force on ${BENCH_AS_OF}, ${(prep.doses / n).toFixed(1)} doses per person, ${seconds}s each, full reasons; ` +
-        `validated evaluate() (zod input check + engine, as the CLI and API call it) ${Math.round(validated * k).toLocaleString('en-US')}/s; load average ${load.toFixed(1)} at start (other work on the machine lowers both figures)`,
+        `${n.toLocaleString('en-US')} people × ${k} programs in force on ${BENCH_AS_OF}, ${(prep.doses / n).toFixed(1)} doses per person, full reasons; ` +
+        `per CPU-second, median of ${rounds} interleaved rounds of ${seconds / rounds}s; wall-clock ${f(median(engine, 'wall'))}/s (floor ${f(median(base, 'wall'))}/s); ` +
+        `validated evaluate() (zod input check + engine, as the CLI and API call it) ${f(median(validated, 'cpu'))}/s per CPU-second; load average ${load.toFixed(1)} at start`,
     };
   },
 };
