@@ -120,6 +120,34 @@ export function buildProgram(): Command {
     .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, queued, …}')
     .action(run(async () => (await import('./commands/import.js')).records));
 
+  // ---------------------------------------------------------------- extraction (docs/formats/extraction-cli.md)
+  const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+  const extract = program
+    .command('extract')
+    .description('予防接種の対象者・未接種者を抽出する（基準日時点の住民、中断後は --resume で再開）')
+    .addOption(dataOption())
+    .option('--tenant <code>', '団体コード（--resume と show では省略可）')
+    .option('--program <code>', '予防接種の種類（繰り返し指定可）', collect)
+    .option('--all', '基準日に実施中のすべての予防接種')
+    .option('--as-of <date>', '基準日 YYYY-MM-DD')
+    .addOption(new Option('--kind <kind>', '抽出の種類（targets: 対象者抽出、unvaccinated: 未接種者抽出）').choices(['targets', 'unvaccinated']).default('targets'))
+    .option('--birth-from <date>', '生年月日の範囲（から）')
+    .option('--birth-to <date>', '生年月日の範囲（まで）')
+    .option('--district <code>', '地区コード（繰り返し指定可）', collect)
+    .option('--fiscal-year <yyyy>', '次の接種の期間がかかる年度（既定: 基準日の年度）')
+    .option('--chunk <n>', '1トランザクションで処理する人数（既定 5000）')
+    .option('--resume <run>', '中断・失敗した抽出を再開する')
+    .option('--json', '抽出ID・件数・ハッシュ・前回との差を JSON で出力')
+    .action(run(async () => (await import('./commands/extract.js')).run));
+  leaf(extract, 'list', '抽出の一覧').option('--tenant <code>', '団体コード').option('--limit <n>', '件数（既定 50）').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/extract.js')).listRuns));
+  leaf(extract, 'show', '抽出の内容（件数・ハッシュ・前回との差、--members で宛名番号ごとの一覧）')
+    .argument('<run>', '抽出ID')
+    .option('--tenant <code>', '団体コード（省略時は抽出IDから）')
+    .option('--members', '対象者の一覧（宛名番号・予防接種・回・期間・郵送可否。氏名・住所は出力しない）')
+    .option('--program <code>', '一覧を1つの予防接種に絞る')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/extract.js')).show));
+
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('鍵管理');
   leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')
