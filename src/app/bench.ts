@@ -15,18 +15,23 @@ export function allBenchCases(): BenchCase<ServerBenchContext>[] {
   return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase];
 }
 
+/** The context every case gets: the durable server database, and the migrated app on it (for cases that serve HTTP). */
+export interface AppBenchContext extends ServerBenchContext {
+  app(): Promise<App>;
+}
+
 export interface BenchRun {
   readonly results: BenchResult[];
   readonly machine: { cpus: number; node: string; platform: string };
 }
 
-export async function runBench(opts: { quick: boolean; only?: readonly string[]; log: (s: string) => void }): Promise<BenchRun> {
+export async function runBench(opts: { quick: boolean; only?: readonly string[]; log: (s: string) => void; extraCases?: readonly BenchCase<AppBenchContext>[] }): Promise<BenchRun> {
   let pg: EphemeralPostgres | undefined;
   let app: App | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'mamori-bench-'));
   const tenant = '312011';
   let serverState: { db: App['db']; auditKeys: App['auditKeys']; tenant: string; principal: Principal; url: string } | undefined;
-  const ctx: ServerBenchContext = {
+  const ctx: AppBenchContext = {
     quick: opts.quick,
     log: opts.log,
     async server() {
@@ -44,12 +49,16 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[];
       };
       return serverState;
     },
+    async app() {
+      await ctx.server();
+      return app!;
+    },
   };
   const prevPool = process.env['MAMORI_DB_POOL'];
   process.env['MAMORI_DB_POOL'] = '32';
   const results: BenchResult[] = [];
   try {
-    for (const c of allBenchCases()) {
+    for (const c of [...allBenchCases(), ...(opts.extraCases ?? [])]) {
       if (opts.only?.length && !opts.only.includes(c.name)) continue;
       opts.log(`実行中: ${c.name}（${c.description}）`);
       results.push(await c.run(ctx));

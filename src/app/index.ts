@@ -16,4 +16,4 @@ export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {
 
 export { allMigrations } from './migrations.js';
 export { startJobs, runMaintenance } from './jobs.js';
-export { runBench, allBenchCases, type BenchRun } from './bench.js';
+export { runBench, allBenchCases, type BenchRun, type AppBenchContext } from './bench.js';

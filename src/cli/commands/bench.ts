@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { runBench } from '../../app/index.js';
 import { formatTable } from '../../kernel/bench/index.js';
+import { webBenchCases } from '../../web/bench/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
 import { print, warn } from '../io.js';
 
@@ -9,7 +10,7 @@ type O = Record<string, unknown> & { data?: string };
 
 export async function bench(o: O): Promise<number> {
   configureLogging({ level: 'warn' });
-  const run = await runBench({ quick: !!o['quick'], only: (o['case'] as string[] | undefined) ?? [], log: (s) => warn(s) });
+  const run = await runBench({ quick: !!o['quick'], only: (o['case'] as string[] | undefined) ?? [], log: (s) => warn(s), extraCases: webBenchCases() });
   print(formatTable(run.results));
   for (const r of run.results) if (r.notes) print(`  ${r.name}: ${r.notes}`);
   if (o['json']) {

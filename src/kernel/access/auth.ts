@@ -204,14 +204,16 @@ export async function authenticate(db: MamoriDb, cookie: string | undefined, met
     const s = await w.tx
       .selectFrom('kernel.sessions')
       .innerJoin('kernel.accounts', (j) => j.onRef('kernel.accounts.tenant_code', '=', 'kernel.sessions.tenant_code').onRef('kernel.accounts.id', '=', 'kernel.sessions.account_id'))
-      .select(['kernel.sessions.id as sid', 'kernel.sessions.last_seen_at', 'kernel.sessions.expires_at'])
+      // The tenant's session settings come with the session (one round trip per authenticated request).
+      .leftJoin('kernel.tenant_settings', 'kernel.tenant_settings.tenant_code', 'kernel.sessions.tenant_code')
+      .select(['kernel.sessions.id as sid', 'kernel.sessions.last_seen_at', 'kernel.sessions.expires_at', 'kernel.tenant_settings.idle_timeout_minutes as s_idle', 'kernel.tenant_settings.mfa_required as s_mfa'])
       .selectAll('kernel.accounts')
       .where('kernel.sessions.tenant_code', '=', c.tenant)
       .where('kernel.sessions.token_hash', '=', tokenHash(c.token))
       .where('kernel.sessions.ended_at', 'is', null)
       .executeTakeFirst();
     if (!s) return null;
-    const settings = await loadSettings(w);
+    const settings = s.s_idle !== null && s.s_mfa !== null ? { idle_timeout_minutes: s.s_idle, mfa_required: s.s_mfa } : await loadSettings(w);
     const today = jstToday(now);
     let why: string | null = null;
     if (now.getTime() - new Date(s.last_seen_at as Date).getTime() > settings.idle_timeout_minutes * 60_000) why = 'idle-timeout';

@@ -16,3 +16,13 @@ export async function catalogFor(w: Work): Promise<{ catalog: Catalog; version: 
   }
   return { catalog: cat, version: `${defaultCatalog().version}+${w.tenant}.${row.version}` };
 }
+
+/**
+ * The same catalog when the caller already knows the tenant's latest configuration version (null: none):
+ * no query unless that version is not cached yet.
+ */
+export async function catalogAtVersion(w: Work, configVersion: number | null): Promise<Catalog> {
+  if (configVersion === null) return defaultCatalog();
+  const cached = cache.get(`${w.tenant}|${configVersion}`);
+  return cached ?? (await catalogFor(w)).catalog;
+}

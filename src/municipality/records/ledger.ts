@@ -2,17 +2,19 @@
 // check on every entry (a dose the rules forbid needs an explicit override reason from staff; imported
 // facts are kept with their 警告内容), corrections as versions with a reason, logical deletion, and the
 // per-person history with the engine's status for each program.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
 import { jsonb } from '../../kernel/db/index.js';
-import { appendEntry } from '../../kernel/audit/index.js';
+import { appendEntry, auditRow } from '../../kernel/audit/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
 import { fields } from '../../kernel/access/index.js';
 import { jstToday } from '../../kernel/jp/index.js';
 import { requireResidentAccess, RESIDENT_DUTIES } from '../residents/index.js';
 import { checkWith, evaluateWith, type CheckResult, type EvaluateResult, type HistoryItem, type Catalog } from '../schedule/index.js';
 import { RecordInput, REASON_KINDS, type Category, type RecordData, type RecordSource, type Warning } from './model.js';
-import { catalogFor } from './catalog.js';
+import { catalogAtVersion, catalogFor } from './catalog.js';
 
 export interface VaccinationRecord {
   readonly id: string;
@@ -66,22 +68,33 @@ export interface EngineSubject {
 
 /** The person and dated, active doses as the engine sees them (excluding one record when it is being corrected). */
 export async function engineSubject(w: Work, atenaNo: string, excludeRecord?: string): Promise<EngineSubject> {
-  const p = await w.tx.selectFrom('municipality.persons').select(['birth_date', 'sex']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).executeTakeFirst();
+  return (await subjectAndConfig(w, atenaNo, excludeRecord)).subject;
+}
+
+/**
+ * The engine's inputs and the tenant's current schedule-configuration version in ONE round trip (person,
+ * conditions and dated active doses), because every dose registration needs them before it can be checked.
+ */
+async function subjectAndConfig(w: Work, atenaNo: string, excludeRecord?: string): Promise<{ subject: EngineSubject; configVersion: number | null }> {
+  const r = await sql<{ birth_date: string; sex: 'male' | 'female'; conditions: { code: string; detail: Record<string, unknown> }[]; history: { id: string; product: string; date: string }[]; config_version: number | null }>`
+    SELECT p.birth_date, p.sex,
+      (SELECT coalesce(json_agg(json_build_object('code', c.code, 'detail', c.detail) ORDER BY c.code), '[]')
+         FROM municipality.person_conditions c WHERE c.tenant_code = p.tenant_code AND c.atena_no = p.atena_no) AS conditions,
+      (SELECT coalesce(json_agg(json_build_object('id', v.id, 'product', v.product, 'date', v.vaccinated_on) ORDER BY v.vaccinated_on, v.created_at, v.id), '[]')
+         FROM municipality.vaccination_records v
+        WHERE v.tenant_code = p.tenant_code AND v.atena_no = p.atena_no AND v.status = 'active' AND v.vaccinated_on IS NOT NULL AND v.product IS NOT NULL
+          AND (${excludeRecord ?? null}::uuid IS NULL OR v.id <> ${excludeRecord ?? null}::uuid)) AS history,
+      (SELECT max(s.version) FROM municipality.schedule_configs s WHERE s.tenant_code = p.tenant_code) AS config_version
+    FROM municipality.persons p
+    WHERE p.tenant_code = ${w.tenant} AND p.atena_no = ${atenaNo}`.execute(w.tx);
+  const p = r.rows[0];
   if (!p) throw notFound('住民');
-  const conds = await w.tx.selectFrom('municipality.person_conditions').select(['code', 'detail']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).execute();
-  let q = w.tx
-    .selectFrom('municipality.vaccination_records')
-    .select(['id', 'product', 'vaccinated_on', 'data'])
-    .where('tenant_code', '=', w.tenant)
-    .where('atena_no', '=', atenaNo)
-    .where('status', '=', 'active')
-    .where('vaccinated_on', 'is not', null)
-    .where('product', 'is not', null);
-  if (excludeRecord) q = q.where('id', '!=', excludeRecord);
-  const rows = await q.orderBy('vaccinated_on').execute();
   return {
-    person: { birthDate: p.birth_date, sex: p.sex, conditions: conds.map((c) => (Object.keys(c.detail).length ? { code: c.code, ...c.detail } : c.code)) },
-    history: rows.map((r) => ({ product: r.product!, date: r.vaccinated_on!, ref: r.id })),
+    subject: {
+      person: { birthDate: p.birth_date, sex: p.sex, conditions: p.conditions.map((c) => (Object.keys(c.detail).length ? { code: c.code, ...c.detail } : c.code)) },
+      history: p.history.map((h) => ({ product: h.product, date: h.date, ref: h.id })),
+    },
+    configVersion: p.config_version,
   };
 }
 
@@ -143,8 +156,8 @@ export async function createRecord(w: Work, atenaNo: string, raw: unknown, opts:
   requireResidentAccess(w.actor, 'personal.write', ['vaccination'], atenaNo);
   const input = parseInput(RecordInput, raw);
   if (input.vaccinatedOn && input.vaccinatedOn > jstToday()) throw invalidField('vaccinatedOn', 'DATE_FUTURE', '接種日が未来の日付です');
-  const { catalog } = await catalogFor(w);
-  const subject = await engineSubject(w, atenaNo);
+  const { subject, configVersion } = await subjectAndConfig(w, atenaNo);
+  const catalog = await catalogAtVersion(w, configVersion);
   const pre: RecordData = { ...input, category: input.category ?? '任意' };
   const { check, warnings } = assess(catalog, subject, pre);
   const problems = warnings.filter((x) => x.level === 'problem');
@@ -155,17 +168,32 @@ export async function createRecord(w: Work, atenaNo: string, raw: unknown, opts:
   }
   const program = input.program ?? check?.program ?? null;
   const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined) };
+  // The record, its first version and the operation-log entry in one statement (one round trip).
+  const id = randomUUID();
   const row = await w.tx
-    .insertInto('municipality.vaccination_records')
-    .values({
-      tenant_code: w.tenant, atena_no: atenaNo, program: data.program, dose: data.dose, dose_label: data.doseLabel, category: data.category, vaccinated_on: data.vaccinatedOn,
-      date_unknown: data.dateUnknown, product: data.product, data: jsonb(data), warnings: jsonb(warnings), override_reason: overrideReason, source: opts.source,
-      source_run_id: opts.sourceRunId ?? null, source_row: opts.sourceRow ?? null, institution_code: data.institutionCode, claim_month: data.claimMonth, status: 'active', deleted_reason: null, version: 1,
-    })
-    .returning(COLS)
+    .with('r', (db) =>
+      db
+        .insertInto('municipality.vaccination_records')
+        .values({
+          tenant_code: w.tenant, id, atena_no: atenaNo, program: data.program, dose: data.dose, dose_label: data.doseLabel, category: data.category, vaccinated_on: data.vaccinatedOn,
+          date_unknown: data.dateUnknown, product: data.product, data: jsonb(data), warnings: jsonb(warnings), override_reason: overrideReason, source: opts.source,
+          source_run_id: opts.sourceRunId ?? null, source_row: opts.sourceRow ?? null, institution_code: data.institutionCode, claim_month: data.claimMonth, status: 'active', deleted_reason: null, version: 1,
+        })
+        .returning(COLS),
+    )
+    .with('v', (db) =>
+      db
+        .insertInto('municipality.vaccination_record_versions')
+        .values({ tenant_code: w.tenant, record_id: id, version: 1, change: 'create', reason_kind: opts.source === 'clinic-batch' ? '取込' : '登録', reason: overrideReason, snapshot: jsonb({ data, warnings, overrideReason }), actor: w.actor.login, terminal: w.meta.terminalId }),
+    )
+    .with('a', (db) =>
+      db
+        .insertInto('kernel.audit_log')
+        .values(auditRow(w, { action: 'create', targetType: 'vaccination-record', targetId: id, subjectRef: `resident:${atenaNo}`, purpose: overrideReason ?? undefined, detail: { program: data.program, dose: data.dose, source: opts.source, warnings: warnings.map((x) => x.code) } })),
+    )
+    .selectFrom('r')
+    .selectAll()
     .executeTakeFirstOrThrow();
-  await w.tx.insertInto('municipality.vaccination_record_versions').values({ tenant_code: w.tenant, record_id: row.id, version: 1, change: 'create', reason_kind: opts.source === 'clinic-batch' ? '取込' : '登録', reason: overrideReason, snapshot: jsonb({ data, warnings, overrideReason }), actor: w.actor.login, terminal: w.meta.terminalId }).execute();
-  await appendEntry(w.tx, w, { action: 'create', targetType: 'vaccination-record', targetId: row.id, subjectRef: `resident:${atenaNo}`, purpose: overrideReason ?? undefined, detail: { program: data.program, dose: data.dose, source: opts.source, warnings: warnings.map((x) => x.code) } });
   return view(row as Row);
 }
 

@@ -1,0 +1,9 @@
+// Public face of web/bench: bench cases that drive the HTTP server (they need the web layer, so they live
+// here and the CLI hands them to the app's bench runner).
+import type { BenchCase } from '../../kernel/bench/index.js';
+import type { AppBenchContext } from '../../app/index.js';
+import { recordsRegisterHttpCase } from './records-http.js';
+
+export function webBenchCases(): BenchCase<AppBenchContext>[] {
+  return [recordsRegisterHttpCase];
+}
