@@ -8,6 +8,7 @@ import { registerAdminPages } from './admin.js';
 import { registerAuditPages } from './audit.js';
 import { registerResidentPages } from './residents.js';
 import { registerVaccinationPages } from './vaccinations.js';
+import { registerExtractionPages } from './extractions.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
   registerAuthPages(fastify, app, opts);
@@ -17,4 +18,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerAuditPages(fastify, app);
   registerResidentPages(fastify, app);
   registerVaccinationPages(fastify, app);
+  registerExtractionPages(fastify, app);
 }
