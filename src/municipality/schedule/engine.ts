@@ -932,10 +932,11 @@ function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf
 
 function verdictReasons(pp: ProgramPlan, v: Verdict, out: Reason[]): void {
   const prodName = v.dose.prod?.name ?? v.dose.product;
-  for (const s of v.skipped) out.push(reason('DOSE_SKIPPED', s.why, `${pp.code}/series/${v.seriesId}`, s.rule.skipCite));
+  const series = v.seriesId === null ? undefined : pp.seriesById.get(v.seriesId);
+  for (const s of v.skipped) out.push(reason('DOSE_SKIPPED', s.why, series ? series.rule : `${pp.code}/series/${v.seriesId}`, s.rule.skipCite));
   if (v.counted) {
-    const series = v.seriesId === null ? undefined : pp.seriesById.get(v.seriesId);
-    out.push(reason('DOSE_COUNTED', `${w(v.dose.date)}の${prodName}を${v.label}として数えました`, `${pp.code}/series/${v.seriesId}/dose-${v.position}`, series ? series.cite : ''));
+    const rule = series && v.position !== null ? series.doses[v.position - 1]?.rule : undefined;
+    out.push(reason('DOSE_COUNTED', `${w(v.dose.date)}の${prodName}を${v.label}として数えました`, rule ?? `${pp.code}/series/${v.seriesId}/dose-${v.position}`, series ? series.cite : ''));
     for (const r of v.problems) out.push(r); // SERIES_CHANGED
   } else if (v.problems.length) {
     const head = `${w(v.dose.date)}の${prodName}は定期接種として数えません：`;
@@ -989,7 +990,7 @@ function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult
   const excluded = exclusionReasons(ctx, pp, spans);
   if (excluded.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: excluded };
   if (!spans.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: dropped.length ? dropped : [pp.notEligible] };
-  const insts = instances(pp, spans, asOf, asOf);
+  const insts = pp.resetPer ? instances(pp, spans, asOf, asOf) : [{ from: ZERO, until: FAR, spans, label: '' }];
   if (!insts.length) return { program: pp.code, name: pp.name, category: pp.category, status: 'not-eligible', dosesCounted: 0, nextDose: null, reasons: [pp.noWindow] };
   const current = insts.find((i) => i.spans.some((s) => s.until >= asOf)) ?? insts[insts.length - 1]!;
   const reasons: Reason[] = [];
@@ -1039,6 +1040,10 @@ function defaultPrograms(cp: CatalogPlan, asOf: string): readonly ProgramPlan[] 
   return plans;
 }
 
+// The last `asOf` parsed (bulk callers evaluate many people on one day).
+let lastAsOf = '';
+let lastAsOfDay = 0;
+
 /**
  * Evaluates every requested program for a person on `asOf`: status, doses counted, the next dose and the
  * reasons.  Pure: the same inputs always give the same answer.
@@ -1046,7 +1051,7 @@ function defaultPrograms(cp: CatalogPlan, asOf: string): readonly ProgramPlan[] 
 export function evaluateWith(catalog: Catalog, person: Person, history: readonly HistoryItem[], asOf: string, programs?: readonly string[]): EvaluateResult {
   const cp = catalogPlan(catalog);
   const ctx = makeCtx(cp, person, toDoses(cp, history));
-  const day = dayOf(asOf);
+  const day = asOf === lastAsOf ? lastAsOfDay : ((lastAsOfDay = dayOf(asOf)), (lastAsOf = asOf), lastAsOfDay);
   if (!programs || !programs.length) return { asOf, catalogVersion: cp.version, results: defaultPrograms(cp, asOf).map((pp) => evaluateProgram(ctx, pp, day)) };
   const results = programs.map((code): ProgramResult => {
     const p = programVersionAt(catalog, code, asOf) ?? latestVersionBefore(catalog, code, asOf);
