@@ -3,11 +3,15 @@
 import { resolveConfig, type ConfigFlags, type MamoriConfig } from '../kernel/config/index.js';
 import { openKernel, type Kernel } from '../kernel/runtime/index.js';
 import { allMigrations } from './migrations.js';
+import { CERTIFICATE_CONTENT_CLASS } from '../municipality/certification/index.js';
 
 export type App = Kernel;
 
 export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } = {}): Promise<App> {
-  return openKernel(config, { migrations: allMigrations(), ...opts });
+  const app = await openKernel(config, { migrations: allMigrations(), ...opts });
+  // Systems' data classes (KRN-37): what the retention run may erase, and after how long by default.
+  app.retention.register(CERTIFICATE_CONTENT_CLASS);
+  return app;
 }
 
 export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {

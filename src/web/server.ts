@@ -10,6 +10,8 @@ import { createHttpServer, type FastifyInstance } from '../kernel/http/index.js'
 import { html, page } from './ui/index.js';
 import { registerStaffPages } from './staff/index.js';
 import { registerApiV1, registerMunicipalityApi } from './api/index.js';
+import { registerCertificateRoutes, ShcKeyStore } from '../municipality/certificates/index.js';
+import { getOrganisation } from '../kernel/tenancy/index.js';
 
 export interface WebOptions {
   /** Secure cookies (HTTPS).  Default: on, unless MAMORI_INSECURE_COOKIES=1 (plain-http localhost demo). */
@@ -63,6 +65,11 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   registerStaffPages(fastify, app, { secureCookies, loginRateLimit });
   await registerApiV1(fastify, app, { secureCookies, loginRateLimit });
   await registerMunicipalityApi(fastify, app);
+  // Public (no login): the issuers' SMART Health Card keys and the verify page (decisions 0054, 0074).
+  await registerCertificateRoutes(fastify, {
+    keys: new ShcKeyStore(app.config.keyDir),
+    issuerName: async (code) => (await getOrganisation(app.db.system, code))?.name,
+  });
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
   await fastify.ready();
   return fastify;

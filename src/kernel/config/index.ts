@@ -18,6 +18,11 @@ export interface MamoriConfig {
   /** Optional file the structured log is appended to (besides stderr). */
   readonly logFile: string | undefined;
   readonly logLevel: string;
+  /**
+   * The public base URL of this deployment (MAMORI_PUBLIC_URL, e.g. https://mamori.city.example), without a
+   * trailing slash.  SMART Health Card issuer URLs are <publicUrl>/issuers/<団体コード> (decision 0074).
+   */
+  readonly publicUrl: string | undefined;
 }
 
 export interface ConfigFlags {
@@ -35,6 +40,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     masterKeyB64: nonEmpty(env['MAMORI_MASTER_KEY']),
     logFile: nonEmpty(env['MAMORI_LOG_FILE']),
     logLevel: nonEmpty(env['MAMORI_LOG_LEVEL']) ?? 'info',
+    publicUrl: nonEmpty(env['MAMORI_PUBLIC_URL'])?.trim().replace(/\/+$/, ''),
   };
 }
 

@@ -63,6 +63,7 @@ export {
   qrVersion,
   qrPng,
   qrSvg,
+  qrMatrix,
   SHC_SINGLE_QR_MAX,
   SHC_CHUNK_MAX,
   SHC_QR_MAX_VERSION,

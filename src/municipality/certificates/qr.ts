@@ -114,6 +114,18 @@ function checkVersion(chunk: QrChunk): void {
   if (v > SHC_QR_MAX_VERSION) throw new ShcError('SHC_QR_TOO_LARGE', `QRがバージョン ${v} になり、上限の ${SHC_QR_MAX_VERSION} を超えます。`);
 }
 
+/**
+ * The modules of one QR chunk (same segments, level and version limit as the images): `size` × `size`,
+ * `dark(row, col)` true for a dark module, without the quiet zone — for drawing the code as vector
+ * rectangles (e.g. on a PDF page).
+ */
+export function qrMatrix(chunk: QrChunk): { readonly size: number; readonly version: number; dark(row: number, col: number): boolean } {
+  checkVersion(chunk);
+  const qr = QRCode.create(segments(chunk), { errorCorrectionLevel: SHC_QR_ERROR_CORRECTION });
+  const { size, data } = qr.modules;
+  return { size, version: qr.version, dark: (row, col) => data[row * size + col] === 1 };
+}
+
 /** PNG image of one QR chunk (level L, two segments as the spec requires). */
 export async function qrPng(chunk: QrChunk, opts: { scale?: number; margin?: number } = {}): Promise<Buffer> {
   checkVersion(chunk);

@@ -28,5 +28,8 @@ export { PLACEHOLDERS, placeholdersFor, type PlaceholderDef } from './placeholde
 export { DEFAULT_TEMPLATES, validateTemplate, parseTemplate, type TemplateValidation } from './templates.js';
 export { renderDocuments, renderDocument, pagesPerPerson } from './render.js';
 export { GETA } from './font.js';
+// PDF primitives for other rooms' one-off documents (certificates): the A4 writer and the mm painter.
+export { PdfBuilder, MM, PAGE_W, PAGE_H } from './pdf.js';
+export { Painter, type TextStyle } from './layout.js';
 export { syntheticDocumentItems, SAMPLE_MUNICIPALITY, type SyntheticItemsOptions } from './synthetic.js';
 export { noticesPdfCase } from './bench.js';

@@ -9,6 +9,7 @@ import { registerAuditPages } from './audit.js';
 import { registerResidentPages } from './residents.js';
 import { registerVaccinationPages } from './vaccinations.js';
 import { registerExtractionPages } from './extractions.js';
+import { registerCertificatePages } from './certificates.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
   registerAuthPages(fastify, app, opts);
@@ -19,4 +20,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerResidentPages(fastify, app);
   registerVaccinationPages(fastify, app);
   registerExtractionPages(fastify, app);
+  registerCertificatePages(fastify, app);
 }

@@ -25,6 +25,7 @@ const NAV: readonly NavItem[] = [
   { href: '/vaccinations/imports', label: '接種記録の取込', show: (s) => can(s.actor, 'personal.write', 'vaccination') },
   { href: '/vaccinations/queue', label: '照合の確認待ち', show: (s) => can(s.actor, 'personal.write', 'vaccination') },
   { href: '/extractions', label: '対象者の抽出', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
+  { href: '/certificates', label: '証明書交付簿', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/admin/accounts', label: 'アカウント管理', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/review', label: '棚卸し', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
