@@ -27,6 +27,7 @@ export {
 export { PLACEHOLDERS, placeholdersFor, type PlaceholderDef } from './placeholders.js';
 export { DEFAULT_TEMPLATES, validateTemplate, parseTemplate, type TemplateValidation } from './templates.js';
 export { renderDocuments, renderDocument, pagesPerPerson } from './render.js';
+export { renderDocumentsStream, type PdfSink, type StreamedRun } from './stream.js';
 export { GETA } from './font.js';
 // PDF primitives for other rooms' one-off documents (certificates): the A4 writer and the mm painter.
 export { PdfBuilder, MM, PAGE_W, PAGE_H } from './pdf.js';

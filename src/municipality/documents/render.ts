@@ -18,7 +18,7 @@ export function pagesPerPerson(docType: DocumentType): number {
 /** Validated templates, by identity: a run of single-person renders validates its template once. */
 const validated = new WeakMap<DocumentTemplate, CompiledTemplate>();
 
-function compiled(docType: DocumentType, template: DocumentTemplate): CompiledTemplate {
+export function compiled(docType: DocumentType, template: DocumentTemplate): CompiledTemplate {
   let c = validated.get(template);
   if (!c) {
     const r = validateTemplate(template);
@@ -50,13 +50,16 @@ function scanStrings(v: unknown, path: string, out: string[]): void {
   }
 }
 
-/** Checks the items for the document type; returns them parsed (trimmed) or throws one 400 naming every bad field. */
-function checkItems(docType: DocumentType, items: readonly DocumentItem[], o: RenderOptions): DocumentItem[] {
+/**
+ * Checks the items for the document type; returns them parsed (trimmed) or throws one 400 naming every bad
+ * field.  `offset`: the index of the first item in the whole run (a streamed run checks chunk by chunk).
+ */
+export function checkItems(docType: DocumentType, items: readonly DocumentItem[], o: RenderOptions, offset = 0): DocumentItem[] {
   if (items.length === 0) throw invalidField('items', 'REQUIRED', '印刷する対象者がいません');
   const errors: FieldError[] = [];
   const out: DocumentItem[] = [];
   items.forEach((raw, i) => {
-    const at = `items.${i}`;
+    const at = `items.${offset + i}`;
     // Never print a My Number: refuse the run, naming the field but never the value.
     const hits: string[] = [];
     scanStrings(raw, '', hits);
@@ -86,7 +89,7 @@ function checkItems(docType: DocumentType, items: readonly DocumentItem[], o: Re
   return out;
 }
 
-function checkOptions(o: RenderOptions): void {
+export function checkOptions(o: RenderOptions): void {
   const r = municipalitySchema.safeParse(o.municipality);
   if (!r.success) throw validationFailed(fieldErrorsFromZod(r.error, 'options.municipality'));
   if (!isIsoDate(o.issueDate)) throw invalidField('options.issueDate', 'INVALID_DATE', '発行日は YYYY-MM-DD の形式で指定してください');

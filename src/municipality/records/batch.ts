@@ -101,13 +101,21 @@ export function validateRecordRow(raw: Readonly<Record<string, string>>, today: 
   };
 }
 
+/**
+ * 接種券番号 → the person (and program, dose) it was issued to.  The notices ledger owns the numbers; the
+ * composition (web, CLI) hands its resolver in, so this room never reads the notices tables (decision 0068).
+ */
+export type VoucherResolver = (w: Work, voucherNos: readonly string[]) => Promise<ReadonlyMap<string, { atenaNo: string; program: string | null; dose: number | null; valid: boolean }>>;
+
 /** Applies one batch of clinic rows (inside the intake engine's transaction). */
-export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { rowNo: number; row: BatchRow }[]): Promise<BatchOutcome> {
+export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { rowNo: number; row: BatchRow }[], resolveVoucher?: VoucherResolver): Promise<BatchOutcome> {
   const out: BatchOutcome = { created: 0, updated: 0, unchanged: 0, queued: 0, rejects: [] };
   const { catalog } = await catalogFor(w);
   const claim = await firstSightings(w, run.id, items.map((i) => `seq:${i.row.seq}`));
-  // Candidates: persons named by 宛名番号, and persons sharing a birth date with rows that need 4情報.
-  const atenas = [...new Set(items.map((i) => i.row.atenaNo).filter((a): a is string => !!a))];
+  // Rows without 宛名番号 but with a 接種券番号: the person the voucher was issued to (VAX-19).
+  const byVoucher = resolveVoucher ? await resolveVoucher(w, [...new Set(items.filter((i) => !i.row.atenaNo && i.row.data.voucherNo).map((i) => i.row.data.voucherNo!))]) : new Map<string, { atenaNo: string; program: string | null; dose: number | null; valid: boolean }>();
+  // Candidates: persons named by 宛名番号 or 接種券番号, and persons sharing a birth date with rows that need 4情報.
+  const atenas = [...new Set([...items.map((i) => i.row.atenaNo), ...[...byVoucher.values()].map((v) => v.atenaNo)].filter((a): a is string => !!a))];
   const births = [...new Set(items.filter((i) => !i.row.atenaNo).map((i) => i.row.who.birthDate))];
   const persons = await w.tx
     .selectFrom('municipality.persons')
@@ -144,14 +152,21 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
       continue;
     }
     let atenaNo: string;
-    if (row.atenaNo) {
-      const p = byAtena.get(row.atenaNo);
+    const voucher = !row.atenaNo && row.data.voucherNo ? byVoucher.get(row.data.voucherNo) : undefined;
+    if (voucher && !voucher.valid) {
+      out.rejects.push({ rowNo, errors: [{ field: '接種券番号', code: 'VOUCHER_VOID', message: '再発行により無効になった接種券番号です（新しい接種券番号を確認してください）' }] });
+      continue;
+    }
+    const namedAtena = row.atenaNo ?? voucher?.atenaNo ?? null;
+    if (namedAtena) {
+      const p = byAtena.get(namedAtena);
       if (!p) {
         out.rejects.push({ rowNo, errors: [{ field: '宛名番号', code: 'ATENA_UNKNOWN', message: '登録されていない宛名番号です' }] });
         continue;
       }
       if (p.birth_date !== row.who.birthDate || p.sex !== row.who.sex) {
-        queue.push({ rowNo, row, reason: '宛名番号の人と生年月日または性別が一致しません', candidates: [{ atenaNo: p.atena_no, score: 0, reasons: [{ code: 'ATENA_4INFO_MISMATCH', message: '宛名番号の登録内容と生年月日・性別が一致しません' }] }] });
+        const by = row.atenaNo ? '宛名番号' : '接種券番号';
+        queue.push({ rowNo, row, reason: `${by}の人と生年月日または性別が一致しません`, candidates: [{ atenaNo: p.atena_no, score: 0, reasons: [{ code: 'ATENA_4INFO_MISMATCH', message: `${by}の登録内容と生年月日・性別が一致しません` }] }] });
         continue;
       }
       atenaNo = p.atena_no;
@@ -223,13 +238,13 @@ async function insertRecords(w: Work, rows: { rowNo: number; atenaNo: string; da
   await appendEntries(w.tx, w, audit);
 }
 
-export function recordBatchSpec(catalog: Catalog): IntakeSpec<BatchRow> {
+export function recordBatchSpec(catalog: Catalog, resolveVoucher?: VoucherResolver): IntakeSpec<BatchRow> {
   return {
     kind: 'records-clinic',
     label: '医療機関の接種記録ファイル',
     checkHeader: checkRecordHeader,
     validate: (raw, _rowNo, today) => validateRecordRow(raw, today, catalog),
-    apply: (w, run, items) => applyRecordBatch(w, run, items),
+    apply: (w, run, items) => applyRecordBatch(w, run, items, resolveVoucher),
     authorize: (w) => {
       if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
     },

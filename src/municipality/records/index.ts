@@ -5,13 +5,13 @@ import { runAs, type Principal } from '../../kernel/context/index.js';
 import { jstToday } from '../../kernel/jp/index.js';
 import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type Encoding, type ImportRunView, type IntakeReport } from '../intake/index.js';
 import { requireResidentAccess } from '../residents/index.js';
-import { recordBatchSpec } from './batch.js';
+import { recordBatchSpec, type VoucherResolver } from './batch.js';
 import { catalogFor } from './catalog.js';
 
 export * from './model.js';
 export { parseGs1, isValidGtin14, gtinCheckDigit, type Gs1Fields, type Gs1Result } from './gs1.js';
 export { checkDose, createRecord, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions, type DoseCheck } from './ledger.js';
-export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose } from './batch.js';
+export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose, type VoucherResolver } from './batch.js';
 export { resolveRecordQueueItem } from './queue.js';
 export { catalogFor } from './catalog.js';
 export { subjectsInRange, type SubjectInputs, type RangeQuery } from './histories.js';
@@ -25,13 +25,15 @@ export interface RecordImportOptions {
   readonly encoding?: Encoding | 'auto';
   readonly batchSize?: number;
   readonly onProgress?: (rowsDone: number) => void;
+  /** Identifies a person by 接種券番号 when a row has no 宛名番号 (the notices ledger's resolver; decision 0068). */
+  readonly resolveVoucher?: VoucherResolver;
 }
 
 /** `mamori import records FILE`: a clinic batch through the intake engine. */
 export async function importRecords(db: MamoriDb, who: Principal, opts: RecordImportOptions): Promise<IntakeReport> {
   const s = await scanFile(opts.file, opts.encoding ?? 'auto', opts.fileName);
   const { catalog } = await runAs(db, who, (w) => catalogFor(w));
-  return runIntake(db, who, recordBatchSpec(catalog), s, {
+  return runIntake(db, who, recordBatchSpec(catalog, opts.resolveVoucher), s, {
     file: opts.file,
     today: jstToday(),
     ...(opts.fileName ? { fileName: opts.fileName } : {}),
