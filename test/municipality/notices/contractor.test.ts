@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { TextWriter, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.js';
+import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader, configure } from '@zip.js/zip.js';
 import { runAs, type Principal } from '../../../src/kernel/context/index.js';
 import { isValidMyNumber } from '../../../src/kernel/mynumber/index.js';
 import { startExtraction } from '../../../src/municipality/extraction/index.js';
