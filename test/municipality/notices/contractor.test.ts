@@ -2,8 +2,9 @@
 // exactly the documented CSV, the PDF of the mailed documents and a README; no My Number, no person under
 // 支援措置; the hand-over ledger line (who, when, what, how many, recipient, checksum) and the export entries;
 // receipt and erasure confirmed; refused to viewers and contractor accounts.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +140,18 @@ describe('printing contractor package', () => {
     // Nothing in the log holds the password.
     const log = await app.db.system.selectFrom('kernel.audit_log').select('detail').execute();
     expect(JSON.stringify(log)).not.toContain(PASSWORD);
+  });
+
+  // The contractor opens the package with a common tool: 7-Zip (Debian p7zip-full), when installed here.
+  it.skipIf(!['/usr/bin/7z', '/usr/bin/7zz'].some((p) => existsSync(p)))('7-Zip opens it with the password to the same files', async () => {
+    const { bytes, fileName } = await packageOf(app, clerk, batchId, input());
+    const out = mkdtempSync(join(dir, '7z-'));
+    writeFileSync(join(out, fileName), bytes);
+    const exe = existsSync('/usr/bin/7z') ? '/usr/bin/7z' : '/usr/bin/7zz';
+    expect(() => execFileSync(exe, ['t', `-pwrong-password`, join(out, fileName)], { stdio: 'pipe' })).toThrow();
+    execFileSync(exe, ['x', `-p${PASSWORD}`, `-o${join(out, 'x')}`, join(out, fileName)], { stdio: 'pipe' });
+    const files = await open(bytes, PASSWORD);
+    for (const [name, data] of files) expect(readFileSync(join(out, 'x', name)).equals(Buffer.from(data))).toBe(true);
   });
 
   it('Shift_JIS on request: a character CP932 cannot hold becomes 〓 and is counted', async () => {
