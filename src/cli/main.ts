@@ -148,6 +148,21 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/extract.js')).show));
 
+  // ---------------------------------------------------------------- statistics (decisions 0075, 0076)
+  program
+    .command('statistics')
+    .description('予防接種の統計（予防接種・回数・年齢区分ごとの対象者数・接種者数・接種率、少数は秘匿）')
+    .addOption(dataOption())
+    .option('--tenant <code>', '団体コード')
+    .requiredOption('--fiscal-year <yyyy>', '年度（例 2025 = 令和7年度）')
+    .option('--as-of <date>', '基準日 YYYY-MM-DD（既定: 年度末、年度の途中なら今日）')
+    .option('--program <code>', '予防接種の種類（繰り返し指定可、既定: すべて）', collect)
+    .option('--district <code>', '地区コード（繰り返し指定可）', collect)
+    .option('--threshold <n>', '秘匿の基準（この数未満を秘匿、既定 10、3以上）')
+    .option('--csv <file>', '報告用の CSV を書き出す（UTF-8 BOM 付き）')
+    .option('--json', 'JSONで出力（秘匿した値は "＊"）')
+    .action(run(async () => (await import('./commands/statistics.js')).run));
+
   // ---------------------------------------------------------------- keys
   const keys = program.command('keys').description('鍵管理');
   leaf(keys, 'rotate', 'マスター鍵を更新し、全団体のデータ鍵を再ラップする（--data-keys でデータ鍵も更新し再暗号化）')

@@ -43,12 +43,15 @@ import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { formatWareki, jstToday } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const STATUS_APP = { received: ['受付済み（未交付）', 'warn'], issued: ['交付済み', 'ok'], cancelled: ['取下げ', 'muted'] } as const;
 const STATUS_CERT = { issued: ['交付', 'ok'], revoked: ['取消し', 'bad'] } as const;
 const SEX = { male: '男', female: '女' } as const;
+
+/** Long hex or base64url values with break opportunities every 16 characters (no inline styles under the CSP). */
+const breakable = (s: string): SafeHtml => join((s.match(/.{1,16}/g) ?? []).map((p) => html`${p}`), '<wbr>');
 
 const opts = <T extends string>(codes: readonly T[], labels: Readonly<Record<T, string>>): [string, string][] => codes.map((c) => [c, labels[c]]);
 
@@ -316,8 +319,8 @@ ${section(
     ['再交付元', c.previousNo ? formatCertificateNumber(c.previousNo) : null],
     ['記載した接種', `${c.doseCount}件（記録の版を含めて交付簿に記録）`],
     ['記載しなかった記録', c.excluded.length ? c.excluded.map((e) => `${e.label}（${EXCLUSION_LABELS[e.reason]}）`).join('、') : 'なし'],
-    ['証明内容のハッシュ（SHA-256）', html`<code>${c.contentSha256}</code>`],
-    ...(c.shc ? ([['SMART Health Card', html`鍵ID（kid） <code>${c.shc.kid}</code><br>JWS のハッシュ <code>${c.shc.jwsSha256}</code><br>二次元コード ${c.shc.qrCount}枚`]] as [string, SafeHtml][]) : []),
+    ['証明内容のハッシュ（SHA-256）', html`<code>${breakable(c.contentSha256)}</code>`],
+    ...(c.shc ? ([['SMART Health Card', html`鍵ID（kid） <code>${breakable(c.shc.kid)}</code><br>JWS のハッシュ <code>${breakable(c.shc.jwsSha256)}</code><br>二次元コード ${c.shc.qrCount}枚`]] as [string, SafeHtml][]) : []),
   ]),
 )}
 ${content

@@ -8,6 +8,8 @@ import { registerAdminPages } from './admin.js';
 import { registerAuditPages } from './audit.js';
 import { registerResidentPages } from './residents.js';
 import { registerVaccinationPages } from './vaccinations.js';
+import { registerStatisticsPages } from './statistics.js';
+import { registerNoticePages } from './notices.js';
 import { registerExtractionPages } from './extractions.js';
 import { registerCertificatePages } from './certificates.js';
 
@@ -19,6 +21,8 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerAuditPages(fastify, app);
   registerResidentPages(fastify, app);
   registerVaccinationPages(fastify, app);
+  registerStatisticsPages(fastify, app);
+  registerNoticePages(fastify, app);
   registerExtractionPages(fastify, app);
   registerCertificatePages(fastify, app);
 }

@@ -118,7 +118,7 @@ ${asked
     return html`
 ${protectionBanner(s, p.addressHidden)}
 ${extra}
-<div class="actions"><a class="btn btn--secondary" href="/residents/${p.atenaNo}/vaccinations">予防接種の履歴・登録</a><a class="btn btn--secondary" href="/residents/${p.atenaNo}/certificates">証明書の交付</a></div>
+<div class="actions"><a class="btn btn--secondary" href="/residents/${p.atenaNo}/vaccinations">予防接種の履歴・登録</a><a class="btn btn--secondary" href="/residents/${p.atenaNo}/notices">通知書・接種券の履歴</a><a class="btn btn--secondary" href="/residents/${p.atenaNo}/certificates">証明書の交付</a></div>
 <div class="grid">
 ${section(
   '基本情報',
