@@ -45,10 +45,12 @@ export async function records(o: O, args: string[]): Promise<number> {
     const tenant = await tenantArg(app, o['tenant']);
     const who = operator(tenant, 'import records');
     const { importRecords, recordRejectsCsv } = await import('../../municipality/records/index.js');
+    const { resolveVouchers } = await import('../../municipality/notices/index.js');
     const encoding = o['encoding'] === 'sjis' || o['encoding'] === 'utf8' ? o['encoding'] : 'auto';
     const r = await importRecords(app.db, who, {
       file: resolve(args[0]!),
       encoding,
+      resolveVoucher: resolveVouchers,
       ...(o['batch'] ? { batchSize: Number(o['batch']) } : {}),
       onProgress: o['json'] ? undefined : (n) => process.stderr.write(`\r${n} 行を処理しました`),
     });

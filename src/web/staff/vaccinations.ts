@@ -26,6 +26,7 @@ import {
   type Warning,
 } from '../../municipality/records/index.js';
 import { getPerson, listQueue, requireResidentAccess } from '../../municipality/residents/index.js';
+import { resolveVouchers } from '../../municipality/notices/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, invalidField } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
@@ -272,7 +273,7 @@ ${section(
     base: '/vaccinations/imports',
     title: '医療機関の接種記録ファイルの取込',
     fileLabel: '接種記録ファイル（CSV、1行1接種）',
-    hint: '様式は docs/formats/clinic-records-csv.md。宛名番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
+    hint: '様式は docs/formats/clinic-records-csv.md。宛名番号、接種券番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
     guard: writeGuard,
     kindLabel: () => '接種記録',
     queueHref: '/vaccinations/queue',
@@ -280,7 +281,7 @@ ${section(
     rejectsCsv: (who, runId) => recordRejectsCsv(app.db, who, runId),
     async run(who, file, fileName, f, onProgress) {
       const encoding = f['encoding'] === 'utf8' || f['encoding'] === 'sjis' ? f['encoding'] : 'auto';
-      const r = await importRecords(app.db, who, { file, fileName, encoding, onProgress });
+      const r = await importRecords(app.db, who, { file, fileName, encoding, onProgress, resolveVoucher: resolveVouchers });
       return { ...r, kindLabel: '接種記録' };
     },
   });
