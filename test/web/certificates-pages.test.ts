@@ -121,6 +121,11 @@ describe('certificate screens and the public verify page', () => {
     expect(badFilter.text).toContain('証明書番号は17桁です');
 
     for (const t of [form.text, preview.text, certPage.text, reg.text, csv.text, page]) expect(t).not.toContain(mn(7));
+
+    // The verify form is rate-limited per address (30 a minute) by the kernel's limiter.
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await fetch(`${web.url}/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'qr=shc%3A%2F00' })).status);
+    expect(statuses).toContain(429);
   });
 
   it('a viewer sees the application but gets no issue button, and a direct issue is refused', async () => {

@@ -1,6 +1,6 @@
 // 証明書番号 (certificate ID, decision 0071): 17 digits
 //
-//   312011 26 3 0000123 4      printed  312011-26-3-0000123-4
+//   312011 26 3 0000123 2      printed  312011-26-3-0000123-2
 //   └─┬──┘ └┬┘ │ └──┬──┘ └ 検査数字: Luhn over the first 16 digits
 //     │     │  │    └──── 連番: 7 digits, per municipality and fiscal year (all kinds together)
 //     │     │  └───────── 種別: 1 予防接種済証, 2 接種記録の証明, 3 COVID-19 国内用, 4 COVID-19 海外用
@@ -56,7 +56,7 @@ export function isValidCertificateNumber(input: string): boolean {
   return checkCertificateNumber(input).ok;
 }
 
-/** 312011263000012344 → 312011-26-3-0000123-4 (as printed). */
+/** 31201126300001232 → 312011-26-3-0000123-2 (as printed). */
 export function formatCertificateNumber(n: string): string {
   return `${n.slice(0, 6)}-${n.slice(6, 8)}-${n.slice(8, 9)}-${n.slice(9, 16)}-${n.slice(16)}`;
 }
