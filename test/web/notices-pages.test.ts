@@ -96,7 +96,9 @@ describe('notices screens', () => {
     const zr = new ZipReader(new Uint8ArrayReader(zip.bytes), { password: 'Tottori-Print-2026!' });
     const entries = await zr.getEntries();
     expect(entries.map((e) => e.filename.replace(/^.*\./, ''))).toEqual(['csv', 'pdf', 'txt']);
-    expect(Buffer.from(await entries[0]!.getData!(new Uint8ArrayWriter())).toString('utf8').split('\r\n')).toHaveLength(5); // header, 3 rows, ''
+    const csv = entries[0]!;
+    if (csv.directory) throw new Error('expected a file');
+    expect(Buffer.from(await csv.getData(new Uint8ArrayWriter())).toString('utf8').split('\r\n')).toHaveLength(5); // header, 3 rows, ''
     const ledger = await nurse.get('/notices/handovers');
     expect(ledger.text).toContain('株式会社サンプル印刷');
     expect(ledger.text).toContain('受け渡し済み');

@@ -48,7 +48,8 @@ async function open(bytes: Buffer, password: string): Promise<Map<string, Uint8A
   const out = new Map<string, Uint8Array>();
   for (const e of await zr.getEntries()) {
     expect(e.encrypted).toBe(true);
-    out.set(e.filename, await e.getData!(new Uint8ArrayWriter()));
+    if (e.directory) continue;
+    out.set(e.filename, await e.getData(new Uint8ArrayWriter()));
   }
   await zr.close();
   return out;
