@@ -76,6 +76,19 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/schedule.js')).checkCmd));
   schedLeaf('catalog', '使用中のカタログ（事業・ワクチン・条件と出典）をJSONで出力する')
     .action(run(async () => (await import('./commands/schedule.js')).catalogCmd));
+  // The municipality's stored configuration (uses the database, unlike the commands above; decision 0029).
+  const schedConfig = sched.command('config').description('団体の予防接種設定（臨時・特措法・任意の事業）をデータベースに登録・表示する');
+  leaf(schedConfig, 'set', '設定ファイル（JSON）を検証して新しい版として登録する')
+    .argument('<file>', '設定ファイル（docs/formats/schedule-cli.md の形式）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--note <text>', '改訂内容のメモ')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/schedule-config.js')).set));
+  leaf(schedConfig, 'list', '登録済みの版の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/schedule-config.js')).list));
+  leaf(schedConfig, 'show', '登録済みの設定（JSON）を出力する')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--version <n>', '版（既定: 最新）')
+    .action(run(async () => (await import('./commands/schedule-config.js')).show));
 
   // ---------------------------------------------------------------- certificates (SMART Health Card, no database)
   const cert = program.command('certificate').description('接種証明書（SMART Health Card）。データベース不要（--data は鍵の置き場所のみ）');

@@ -13,7 +13,7 @@ export { parseGs1, isValidGtin14, gtinCheckDigit, type Gs1Fields, type Gs1Result
 export { checkDose, createRecord, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions, type DoseCheck } from './ledger.js';
 export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose, type VoucherResolver } from './batch.js';
 export { resolveRecordQueueItem } from './queue.js';
-export { catalogFor } from './catalog.js';
+export { catalogFor, saveScheduleConfig, listScheduleConfigs, getScheduleConfig, type ScheduleConfigVersion } from './catalog.js';
 export { subjectsInRange, type SubjectInputs, type RangeQuery } from './histories.js';
 export type * from './tables.js';
 

@@ -221,7 +221,7 @@ export const municipalConfigSchema = z.object({
   programs: z.array(programSchema).default([]),
   conditions: z.array(conditionDefSchema).default([]),
   seasonOverrides: z.record(code, z.object({ from: monthDay, until: monthDay, source: sourceSchema })).default({}),
-});
+}).strict(); // an unknown top-level key is a mistake (a misspelt "programs" would otherwise add nothing, silently)
 
 export type Source = z.output<typeof sourceSchema>;
 export type Bound = z.output<typeof boundSchema>;

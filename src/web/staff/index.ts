@@ -9,6 +9,7 @@ import { registerAuditPages } from './audit.js';
 import { registerResidentPages } from './residents.js';
 import { registerVaccinationPages } from './vaccinations.js';
 import { registerStatisticsPages } from './statistics.js';
+import { registerScheduleConfigPages } from './schedule-config.js';
 import { registerNoticePages } from './notices.js';
 import { registerExtractionPages } from './extractions.js';
 import { registerCertificatePages } from './certificates.js';
@@ -22,6 +23,7 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerResidentPages(fastify, app);
   registerVaccinationPages(fastify, app);
   registerStatisticsPages(fastify, app);
+  registerScheduleConfigPages(fastify, app);
   registerNoticePages(fastify, app);
   registerExtractionPages(fastify, app);
   registerCertificatePages(fastify, app);

@@ -28,6 +28,7 @@ const NAV: readonly NavItem[] = [
   { href: '/certificates', label: '証明書交付簿', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/notices', label: '通知書・接種券', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/statistics', label: '統計', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
+  { href: '/vaccinations/schedule-config', label: '予防接種の設定', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/admin/accounts', label: 'アカウント管理', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/review', label: '棚卸し', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
