@@ -60,6 +60,7 @@ import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, ty
 import { addRunDetailSection } from './extractions.js';
 
 const STATUS_TONE = { active: 'ok', void: 'muted' } as const;
+const SHORT_LABELS: Readonly<Record<DocumentType, string>> = { questionnaire: '予診票（接種券）', guidance: '案内通知', reminder: '勧奨通知', request: '予防接種依頼書' };
 
 function numberText(it: ItemView): string {
   return it.voucherNo ? formatVoucherNumber(it.voucherNo) : '—';
@@ -391,18 +392,14 @@ ${s.dvSupport ? notice('この方は支援措置の対象です。通知書は�
 ${section(
   '印刷履歴（印刷日・印刷区分・発送日・返送・再発行）',
   table(
-    ['印刷日', '文書', '予防接種・回', '接種券番号', '整理番号', '印刷区分', '再発行', '発送日', '状態', '経過', ''],
+    ['印刷日', '文書・予防接種', '接種券番号・整理番号', '印刷区分', '発送', '状態・経過', ''],
     h.items.map((it) => [
-      it.printedOn,
-      it.docLabel,
-      `${it.programName} ${it.doseLabel ?? ''}`,
-      numberText(it),
-      html`<small>${it.referenceNo}</small>`,
-      it.printClassLabel,
-      it.reissueCount ? `${it.reissueCount}回目（${it.reissueReason ?? ''}・${it.identityCheck ?? ''}）` : '—',
+      html`${it.printedOn}<br><small>${formatWareki(it.printedOn)}</small>`,
+      html`${SHORT_LABELS[it.docType]}<br><small>${it.programName} ${it.doseLabel ?? ''}</small>`,
+      html`${numberText(it)}<br><small>${it.referenceNo}</small>`,
+      html`${it.printClassLabel}${it.reissueCount ? html`<br><small>${it.reissueCount}回目（${it.reissueReason ?? ''}・${it.identityCheck ?? ''}）</small>` : ''}`,
       it.dispatchedOn ?? (it.mail ? '未発送' : '窓口交付'),
-      itemStatus(it),
-      html`<small>${(evBy.get(it.id) ?? []).map((x) => html`${x}<br>`)}</small>`,
+      html`${itemStatus(it)}<br><small>${(evBy.get(it.id) ?? []).map((x) => html`${x}<br>`)}</small>`,
       it.status === 'active'
         ? html`${may(req, 'personal.export') ? html`<a href="/notices/items/${it.id}/pdf" download>PDF</a> ` : ''}${may(req, 'personal.write') ? html`<a href="/notices/items/${it.id}/reissue">再発行</a>` : ''}`
         : '',
