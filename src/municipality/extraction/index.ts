@@ -25,4 +25,5 @@ export { startExtraction, resumeExtraction, isRunActiveHere, DEFAULT_CHUNK, type
 export { getExtractionRun, listExtractionRuns, iterateRunMembers, listRunMembers, listRunDiff, type ListRunsOptions, type MemberPage, type DiffPage } from './queries.js';
 export { requireExtraction, canExtract } from './access.js';
 export { HASH_FORMAT } from './hash.js';
+export { extractAllCase, loadBenchPopulation, plainScan } from './bench.js';
 export type * from './tables.js';

@@ -58,6 +58,8 @@ export interface ProgramCounts {
   complete: number;
   missed: number;
   notEligible: number;
+  /** Not evaluated for this program: the person's age is outside every window it has (decision 0063). */
+  outOfRange: number;
 }
 
 export interface ExtractionCounts {
@@ -87,7 +89,7 @@ export function emptyCounts(programs: readonly string[]): ExtractionCounts {
   };
 }
 
-export const emptyProgramCounts = (): ProgramCounts => ({ members: 0, late: 0, due: 0, upcoming: 0, complete: 0, missed: 0, notEligible: 0 });
+export const emptyProgramCounts = (): ProgramCounts => ({ members: 0, late: 0, due: 0, upcoming: 0, complete: 0, missed: 0, notEligible: 0, outOfRange: 0 });
 
 export interface DiffSummary {
   readonly previousRunId: string;

@@ -14,7 +14,7 @@ import { conflict, isProblem } from '../../kernel/problems/index.js';
 import { fiscalYearEnd, fiscalYearOf, fiscalYearStart } from '../../kernel/jp/index.js';
 import { cohortChunk, countCohort, type CohortRow } from '../residents/index.js';
 import { catalogFor, subjectsInRange, type SubjectInputs } from '../records/index.js';
-import { evaluateWith, type Catalog, type EvaluateResult, type HistoryItem, type Person } from '../schedule/index.js';
+import { evaluateWith, programVersionAt, type Bound, type Catalog, type EvaluateResult, type HistoryItem, type Person, type Program } from '../schedule/index.js';
 import { requireExtraction } from './access.js';
 import { memberLine, newContentHash, paramsKey, type MemberRow } from './hash.js';
 import { KIND_LABELS, byCode, canonicalParameters, emptyCounts, emptyProgramCounts, type DiffSummary, type ExtractionCounts, type ExtractionParameters, type ExtractionRunView } from './model.js';
@@ -29,6 +29,8 @@ export interface ExtractionOptions {
   readonly background?: boolean;
   /** Test hook: stop (as if the process died) after this many chunks of this call. */
   readonly stopAfterChunks?: number;
+  /** Evaluate every program for every person (no age pre-filter; for verification — same members, slower). */
+  readonly fullEvaluation?: boolean;
 }
 
 export interface ExtractionResult {
@@ -36,6 +38,8 @@ export interface ExtractionResult {
   /** The cursor the run resumed after (null for a fresh start). */
   readonly resumedAfter: string | null;
   readonly diff: DiffSummary | null;
+  /** Where this call's time went (milliseconds): waiting for reads, evaluating, waiting for writes, completing. */
+  readonly timing?: { readWait: number; evaluate: number; writeWait: number; finish: number; total: number };
 }
 
 /** Creates a run and processes it (or, with `background`, starts processing and returns the running run). */
@@ -164,7 +168,7 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
   try {
     const hash = newContentHash(params, run.asOf, run.catalogVersion);
     if (run.cursor) await rehash(db, who, runId, run.cursor, hash);
-    const ev = new Evaluator(catalog, params, run.asOf);
+    const ev = new Evaluator(catalog, params, run.asOf, !opts.fullEvaluation);
     const counts: ExtractionCounts = structuredClone(run.counts);
     for (const p of params.programs) counts.byProgram[p] ??= emptyProgramCounts();
     let cursor = run.cursor;
@@ -176,17 +180,25 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
         const subjects = last ? await subjectsInRange(w, { after, last, asOf: run.asOf, recordedBy: cutoff }) : new Map<string, SubjectInputs>();
         return { rows, last, subjects };
       });
+    const timing = { readWait: 0, evaluate: 0, writeWait: 0, finish: 0, total: 0 };
+    const t0 = performance.now();
     let next: Promise<Chunk> = read(cursor);
     let pending: Promise<void> = Promise.resolve();
     for (;;) {
+      let t = performance.now();
       const chunk = await next;
+      timing.readWait += performance.now() - t;
       if (!chunk.last) break;
       next = read(chunk.last);
       next.catch(() => undefined); // awaited in the next turn (or dropped when stopping)
+      t = performance.now();
       const out = ev.evaluate(chunk, counts);
       const snapshot = structuredClone(counts);
       const prev = cursor;
+      timing.evaluate += performance.now() - t;
+      t = performance.now();
       await pending;
+      timing.writeWait += performance.now() - t;
       if (opts.stopAfterChunks !== undefined && thisCall >= opts.stopAfterChunks) throw new Stopped();
       pending = writeChunk(db, who, runId, prev, out, snapshot).then(() => {
         chunksDone++;
@@ -197,7 +209,10 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
       cursor = out.last;
       thisCall++;
     }
+    let t = performance.now();
     await pending;
+    timing.writeWait += performance.now() - t;
+    t = performance.now();
     const contentHash = hash.digest('hex');
     const done = await runAs(db, who, async (w) => {
       const prevRun = await w.tx
@@ -221,7 +236,9 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
       await logRun(w, runId, params, run.asOf, counts, { outcome: 'success', contentHash, resumed: finished.resumed });
       return { run: finished, diff };
     });
-    return { run: done.run, resumedAfter, diff: done.diff };
+    timing.finish = performance.now() - t;
+    timing.total = performance.now() - t0;
+    return { run: done.run, resumedAfter, diff: done.diff, timing };
   } catch (e) {
     if (e instanceof Stopped) {
       // Test hook: leave the run as a crash would (running, cursor at the last committed chunk).
@@ -330,22 +347,25 @@ const STATUS_KEY = { due: 'due', upcoming: 'upcoming', complete: 'complete', mis
  * no routine doses, and the engine is a pure function of its input.
  */
 class Evaluator {
-  private readonly memo = new Map<string, EvaluateResult>();
+  private readonly memo = new Map<string, { result: EvaluateResult; skipped: readonly string[] }>();
   private readonly programs: readonly string[] | undefined;
   private readonly horizonStart: string;
   private readonly horizonEnd: string;
   private readonly districts: ReadonlySet<string> | null;
+  private readonly ranges: ReadonlyMap<string, readonly WindowRange[] | null> | null;
 
   constructor(
     private readonly catalog: Catalog,
     private readonly params: ExtractionParameters,
     private readonly asOf: string,
+    prefilter: boolean,
   ) {
     this.programs = params.all ? undefined : params.programs;
     const fy = params.filters.fiscalYear ?? fiscalYearOf(asOf);
     this.horizonStart = fiscalYearStart(fy);
     this.horizonEnd = fiscalYearEnd(fy);
     this.districts = params.filters.districts.length ? new Set(params.filters.districts) : null;
+    this.ranges = prefilter ? new Map(params.programs.map((p) => [p, windowRanges(programVersionAt(catalog, p, asOf))])) : null;
   }
 
   evaluate(chunk: Chunk, counts: ExtractionCounts): Evaluated {
@@ -373,7 +393,8 @@ class Evaluator {
       }
       counts.evaluated++;
       const s = chunk.subjects.get(p.atenaNo);
-      const result = this.run(p.birthDate, p.sex, s?.conditions ?? [], s?.history ?? []);
+      const { result, skipped } = this.run(p.birthDate, p.sex, s?.conditions ?? [], s?.history ?? []);
+      for (const code of skipped) (counts.byProgram[code] ??= emptyProgramCounts()).outOfRange++;
       const mine: MemberRow[] = [];
       for (const r of result.results) {
         const pc = (counts.byProgram[r.program] ??= emptyProgramCounts());
@@ -399,14 +420,29 @@ class Evaluator {
     return { members, last: chunk.last! };
   }
 
-  private run(birthDate: string, sex: 'male' | 'female', conditions: unknown[], history: HistoryItem[]): EvaluateResult {
+  private run(birthDate: string, sex: 'male' | 'female', conditions: unknown[], history: HistoryItem[]): { result: EvaluateResult; skipped: readonly string[] } {
     let key = birthDate + sex;
     if (conditions.length) key += JSON.stringify(conditions);
     for (const h of history) key += `|${h.product}${h.date}`;
     let r = this.memo.get(key);
     if (!r) {
       const person = { birthDate, sex, conditions } as Person;
-      r = evaluateWith(this.catalog, person, history, this.asOf, this.programs);
+      let programs = this.programs;
+      const skipped: string[] = [];
+      // A person with conditions may hold a window that needs one (B類 60–64, 長期療養特例): evaluate everything.
+      if (this.ranges && !conditions.length) {
+        const ageNow = monthsBetween(birthDate, this.asOf);
+        const ageAtEnd = monthsBetween(birthDate, this.horizonEnd);
+        const keep: string[] = [];
+        for (const code of this.params.programs) {
+          const ws = this.ranges.get(code);
+          if (!ws || ws.some((x) => possible(x, birthDate, sex, ageNow, ageAtEnd, this.asOf, this.horizonEnd))) keep.push(code);
+          else skipped.push(code);
+        }
+        if (skipped.length) programs = keep;
+      }
+      const result: EvaluateResult = programs && !programs.length ? { asOf: this.asOf, catalogVersion: this.catalog.version, results: [] } : evaluateWith(this.catalog, person, history, this.asOf, programs);
+      r = { result, skipped };
       if (this.memo.size >= 200_000) this.memo.clear();
       this.memo.set(key, r);
     }
@@ -414,3 +450,107 @@ class Evaluator {
   }
 }
 
+// ------------------------------------------------------------------------------------------ age pre-filter
+
+/**
+ * What the pre-filter knows of one eligibility window: its age bounds in months after birth (a fiscal-year
+ * bound counts as a whole year wider), fixed dates, the period, sex and birth range.  Decision 0063: a
+ * program is skipped for a person without conditions only when every window is certainly closed on the
+ * as-of date or certainly not open by the end of the fiscal-year horizon, with twelve months of slack on
+ * age bounds; such a person can be neither due nor upcoming within the horizon, so never a member.
+ */
+interface WindowRange {
+  /** A bound the pre-filter does not reason about (gestation): always possible. */
+  readonly open: boolean;
+  readonly needsCondition: boolean;
+  readonly sex: string | undefined;
+  readonly birthFrom: string | undefined;
+  readonly birthUntil: string | undefined;
+  readonly periodFrom: string | undefined;
+  readonly periodUntil: string | undefined;
+  readonly fromMonths: number | null;
+  readonly fromDate: string | null;
+  readonly untilMonths: number | null;
+  readonly untilDate: string | null;
+}
+
+const SLACK_MONTHS = 12;
+
+type Edge = { m: number | null; d: string | null; open: boolean };
+
+function lowerEdge(b: Bound | undefined): Edge {
+  if (!b) return { m: 0, d: null, open: false };
+  switch (b.kind) {
+    case 'age':
+      return { m: b.years * 12 + b.months, d: null, open: false };
+    case 'afterBirth':
+      return { m: Math.floor((b.weeks * 7 + b.days) / 31), d: null, open: false };
+    case 'fiscalYearStartOfAge':
+    case 'fiscalYearEndOfAge':
+      return { m: Math.max(0, (b.age - 1) * 12), d: null, open: false };
+    case 'date':
+      return { m: null, d: b.date, open: false };
+    default:
+      return { m: null, d: null, open: true };
+  }
+}
+
+function upperEdge(b: Bound | undefined): Edge {
+  if (!b) return { m: null, d: null, open: false };
+  switch (b.kind) {
+    case 'age':
+      return { m: b.years * 12 + b.months, d: null, open: false };
+    case 'afterBirth':
+      return { m: Math.ceil((b.weeks * 7 + b.days) / 28), d: null, open: false };
+    case 'fiscalYearStartOfAge':
+    case 'fiscalYearEndOfAge':
+      return { m: (b.age + 1) * 12, d: null, open: false };
+    case 'date':
+      return { m: null, d: b.date, open: false };
+    default:
+      return { m: null, d: null, open: true };
+  }
+}
+
+function windowRanges(p: Program | undefined): WindowRange[] | null {
+  if (!p) return null;
+  return p.windows.map((w) => {
+    const lo = lowerEdge(w.from);
+    const up = upperEdge(w.until);
+    return {
+      open: lo.open || up.open,
+      needsCondition: !!w.requiresCondition,
+      sex: w.sex,
+      birthFrom: w.birth?.from,
+      birthUntil: w.birth?.until,
+      periodFrom: w.period?.from,
+      periodUntil: w.period?.until,
+      fromMonths: lo.m,
+      fromDate: lo.d,
+      untilMonths: up.m,
+      untilDate: up.d,
+    };
+  });
+}
+
+function possible(x: WindowRange, birth: string, sex: string, ageNow: number, ageAtEnd: number, asOf: string, horizonEnd: string): boolean {
+  if (x.needsCondition) return false;
+  if (x.open) return true;
+  if (x.sex && x.sex !== sex) return false;
+  if ((x.birthFrom && birth < x.birthFrom) || (x.birthUntil && birth > x.birthUntil)) return false;
+  if ((x.periodUntil && asOf > x.periodUntil) || (x.periodFrom && horizonEnd < x.periodFrom)) return false;
+  if ((x.untilMonths !== null && ageNow > x.untilMonths + SLACK_MONTHS) || (x.untilDate !== null && asOf > x.untilDate)) return false;
+  if ((x.fromMonths !== null && ageAtEnd < x.fromMonths - SLACK_MONTHS) || (x.fromDate !== null && horizonEnd < x.fromDate)) return false;
+  return true;
+}
+
+/** Whole months from `a` to `b` ('YYYY-MM-DD'; negative when b is before a). */
+function monthsBetween(a: string, b: string): number {
+  const ya = +a.slice(0, 4);
+  const ma = +a.slice(5, 7);
+  const da = +a.slice(8, 10);
+  const yb = +b.slice(0, 4);
+  const mb = +b.slice(5, 7);
+  const db = +b.slice(8, 10);
+  return (yb - ya) * 12 + (mb - ma) - (db < da ? 1 : 0);
+}
