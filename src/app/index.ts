@@ -21,3 +21,5 @@ export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {
 export { allMigrations } from './migrations.js';
 export { startJobs, runMaintenance } from './jobs.js';
 export { runBench, allBenchCases, type BenchRun, type AppBenchContext } from './bench.js';
+export { databaseDigest, DIGEST_TABLES, type DatabaseDigest, type DigestOptions, type TableDigest } from './digest.js';
+export { runDrill, DRILL_OPERATIONS, type DrillOptions, type DrillReport, type DrillResult, type DrillChain, type DrillKill, type DrillOperation } from './drill.js';

@@ -133,6 +133,14 @@ export function buildProgram(): Command {
     .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, queued, …}')
     .action(run(async () => (await import('./commands/import.js')).records));
 
+  leaf(imp, 'city', '合成都市のファイル一式（住基の全件・異動、医療機関の月次ファイル）を目録の順に取り込む（取込済みは飛ばし、中断したファイルは再開）')
+    .argument('<dir>', 'mamori synth city --out で作成したディレクトリ（docs/formats/synth-city.md）')
+    .option('--tenant <code>', '団体コード（既定: 目録の団体）')
+    .addOption(new Option('--only <part>', '住基ファイルだけ、または接種記録ファイルだけ').choices(['residents', 'records']))
+    .option('--batch <n>', '1トランザクションの行数（既定 1000）')
+    .option('--json', '件数とデータベースの内容ハッシュを JSON で出力')
+    .action(run(async () => (await import('./commands/city.js')).importCity));
+
   // ---------------------------------------------------------------- extraction (docs/formats/extraction-cli.md)
   const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
   const extract = program
@@ -268,6 +276,22 @@ export function buildProgram(): Command {
     .option('--atena', '宛名番号を付番済みで出力する（既定は空欄: Mamori が付番）')
     .option('--json', '書き出したファイルと件数を JSON で出力')
     .action(run(async () => (await import('./commands/synth.js')).residents));
+  synth
+    .command('city')
+    .description('合成都市（住基の全件・週ごとの異動、接種歴を医療機関の月次ファイルで）を書き出す、またはデータベースに取り込む。同じ引数なら同じ内容ハッシュ（docs/formats/synth-city.md）')
+    .addOption(dataOption())
+    .requiredOption('--residents <n>', '人数')
+    .option('--seed <seed>', 'シード（同じシードなら同じ内容）', 'mamori')
+    .option('--tenant <code>', '団体コード（041009 仙台市・312011 鳥取市・131237 江戸川区）', '041009')
+    .option('--start <date>', '基準日 YYYY-MM-DD（住基全件ファイルの日付）', '2026-04-01')
+    .option('--weeks <n>', '基準日の後の週ごとの異動ファイルの数', '12')
+    .option('--history-from <date>', '接種記録の開始日 YYYY-MM-DD', '2011-04-01')
+    .addOption(new Option('--encoding <enc>', '住基ファイルの文字コード（sjis: CP932、utf8: BOM 付き）').choices(['sjis', 'utf8']).default('sjis'))
+    .option('--out <dir>', '出力先ディレクトリ（目録 manifest.json と各ファイル）')
+    .option('--into-db', '実際の取込処理でデータベースに取り込む（--out がなければ一時ディレクトリを使う）')
+    .option('--batch <n>', '取込の1トランザクションの行数（既定 1000）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/city.js')).synthCity));
 
   // ---------------------------------------------------------------- bench
   leaf(program, 'bench', 'ベンチマークを実行する（各ケースはこの機械の基準値と同じ実行内で比較）')
@@ -275,6 +299,22 @@ export function buildProgram(): Command {
     .option('--json <file>', '結果をJSONで保存する')
     .option('--case <names...>', '実行するケース名（省略時は全ケース）')
     .action(run(async () => (await import('./commands/bench.js')).bench));
+
+  // ---------------------------------------------------------------- crash drills (decision 0083)
+  program
+    .command('drill')
+    .description('障害訓練: 住基の取込・接種記録の取込・対象者抽出を無作為な時点で強制終了（SIGKILL）し、再実行で完了させて中断なしの実行と行数・内容ハッシュを比べる（専用の PostgreSQL を起動）')
+    .option('--points <n>', '処理ごとの強制終了の回数（既定 20）')
+    .option('--chains <n>', '処理ごとの連鎖の数（それぞれ複製したデータベースから始める。既定 2）')
+    .option('--residents <n>', '合成都市の人数（既定 100000）')
+    .option('--seed <seed>', 'シード（都市と強制終了の時点）', 'drill')
+    .option('--history-from <date>', '接種記録の開始日 YYYY-MM-DD（既定 2011-04-01）')
+    .option('--weeks <n>', '住基の異動の週数（既定 12）')
+    .option('--only <operations...>', '一部の処理だけ（residents records extraction）')
+    .option('--batch <n>', '取込の1トランザクションの行数')
+    .option('--chunk <n>', '抽出の1区切りの人数')
+    .option('--json [file]', '結果を JSON で出力（ファイル名を付けるとそこへ保存）')
+    .action(run(async () => (await import('./commands/drill.js')).drill));
 
   return program;
 }

@@ -9,3 +9,19 @@ export { AGE_BANDS, FOREIGN_SHARE } from './data/population.js';
 export { SURNAME_TABLE, GIVEN_TABLE } from './data/names-jp.js';
 export { NATIONALITIES } from './data/names-foreign.js';
 export { TENANTS, OTHER_PLACES, DEFAULT_TENANT } from './data/places.js';
+export {
+  writeSyntheticCity,
+  resolveCityOptions,
+  CITY_DEFAULTS,
+  MAX_CITY_WEEKS,
+  MANIFEST_NAME,
+  BAD_ROW_KINDS,
+  type SynthCityOptions,
+  type WriteCityOptions,
+  type CityManifest,
+  type CityFile,
+  type CityFileKind,
+  type CityCounts,
+} from './city.js';
+export { loadCity, readCityManifest, verifyCityFiles, type CityLoadDeps, type CityLoadOptions, type CityLoadSummary, type CityLoadTotals, type CityFileReport, type CityPart } from './city-load.js';
+export { CITY_PRODUCTS } from './city-doses.js';

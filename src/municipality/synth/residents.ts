@@ -136,6 +136,25 @@ export class SyntheticResidents {
     };
   }
 
+  /** Person `index`'s 宛名番号 as written (10 digits), or null before their first row (needs `atena`). */
+  atenaNo(index: number): string | null {
+    const a = this.world.people.atena[index]!;
+    return a === 0 ? null : String(a).padStart(10, '0');
+  }
+
+  /** 氏名 and 氏名カナ as person `index`'s current record writes them. */
+  names(index: number): { kanji: string; kana: string } {
+    return { kanji: this.renderer.name(index), kana: this.renderer.kana(index) };
+  }
+
+  /** 住所 and 方書 of person `index`'s current household, or null when they have none. */
+  addressOf(index: number): { address: string; katagaki: string } | null {
+    const h = this.world.people.hh[index]!;
+    if (h < 0) return null;
+    const [, address, katagaki] = this.renderer.address(h);
+    return { address, katagaki };
+  }
+
   static header(kind: 'full' | 'diff'): string {
     return (kind === 'full' ? PERSON_HEADER : MOVEMENT_HEADER).join(',');
   }

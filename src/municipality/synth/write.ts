@@ -122,7 +122,8 @@ class FileWriter {
   }
 }
 
-function writeFile(path: string, encoding: SynthEncoding, header: string, lines: Iterable<string>): { rows: number; bytes: number; sha256: string } {
+/** Writes one CSV file (header and lines) through a temporary name; returns its row count, size and SHA-256. */
+export function writeFile(path: string, encoding: SynthEncoding, header: string, lines: Iterable<string>): { rows: number; bytes: number; sha256: string } {
   const w = new FileWriter(path, encoding);
   try {
     w.line(header);
