@@ -390,3 +390,28 @@ describe('certificates from the ledger', () => {
     expect(await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.count(w, cutoff))).toBe(0);
   });
 });
+
+describe('certificates on embedded PGlite (same SQL)', () => {
+  let app: TestApp;
+  afterAll(async () => app?.cleanup());
+
+  it('receive, issue, register, CSV and the retention erasure work on PGlite too', async () => {
+    app = await testApp('embedded');
+    await addTenant(app, TOTTORI, '鳥取市');
+    const deps: CertificationDeps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(join(app.tmp, 'keys')), publicUrl: PUBLIC, now: () => NOW };
+    const clerk = (await staff(app, TOTTORI, { login: 'pg-clerk', role: 'clerk', duties: ['vaccination'] })).principal;
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-cert-pg-'));
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'r.csv'), 'full', [person(3, { 生年月日: '20250910' })]) });
+    const atena = (await app.db.system.selectFrom('municipality.persons').select('atena_no').executeTakeFirstOrThrow()).atena_no;
+    await runAs(app.db, clerk, (w) => createRecord(w, atena, { product: 'bcg', vaccinatedOn: '2026-03-10', lot: 'BCG9' }, { source: 'counter', acceptProblems: true }));
+    const a = await runAs(app.db, clerk, (w) => receiveApplication(w, deps, atena, { kind: 'completion', programs: ['bcg'], identityDocument: 'mynumber-card', reason: '入学・就学' }));
+    const r = await runAs(app.db, clerk, (w) => issueCertificate(w, deps, a.id, { issueDate: '2026-11-21' }));
+    expect(checkCertificateNumber(r.certificate.certificateNo).ok).toBe(true);
+    expect((await readText(r.pdf))[0]).toContain('BCG9');
+    expect(await runAs(app.db, clerk, (w) => certificateRegister(w, { kind: 'completion' }))).toHaveLength(1);
+    expect(await runAs(app.db, clerk, (w) => certificateRegisterCsv(w, {}))).toContain(formatCertificateNumber(r.certificate.certificateNo));
+    const cutoff = new Date(Date.now() + 60_000);
+    expect((await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.purge(w, cutoff, 'logical'))).count).toBe(2);
+    expect(await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.count(w, cutoff))).toBe(0);
+  });
+});
