@@ -9,11 +9,12 @@ import { newMeta, type Principal } from '../kernel/context/index.js';
 import { addOrganisation } from '../kernel/tenancy/index.js';
 import { scheduleEvaluateCase } from '../municipality/bench/index.js';
 import { noticesPdfCase } from '../municipality/documents/index.js';
+import { noticesStreamCase } from '../municipality/notices/index.js';
 import { extractAllCase } from '../municipality/extraction/index.js';
 import { openApp, type App } from './index.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
-  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, extractAllCase];
+  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase];
 }
 
 /** The context every case gets: the durable server database, and the migrated app on it (for cases that serve HTTP). */

@@ -71,4 +71,5 @@ export {
   type CsvEncoding,
 } from './contractor.js';
 export { resolveVouchers, type VoucherIdentity } from './resolve.js';
+export { noticesStreamCase } from './bench.js';
 export type * from './tables.js';
