@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { runAs, type Principal } from '../../../src/kernel/context/index.js';
 import { importResidents } from '../../../src/municipality/residents/index.js';
-import { createRecord } from '../../../src/municipality/records/index.js';
+import { createRecord, personTimeline, setCondition } from '../../../src/municipality/records/index.js';
 import { getExtractionRun, iterateRunMembers, listExtractionRuns, listRunDiff, listRunMembers, resumeExtraction, startExtraction, type RunMember } from '../../../src/municipality/extraction/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../../harness/app.js';
 import { movement, person, writeCsv } from '../../harness/residents.js';
@@ -149,6 +149,22 @@ describe('extraction runs', () => {
     // A run with other parameters is not "the previous run".
     const other = await startExtraction(app.db, nurse, { ...params, districts: ['01'] });
     expect(other.run.previousRunId).toBeNull();
+  });
+
+  it('agrees with the person\'s timeline: the same engine inputs (doses, conditions) as one person at a time', async () => {
+    await runAs(app.db, nurse, (w) => createRecord(w, id.A, { product: 'hib', vaccinatedOn: '2026-10-20' }, { source: 'staff' }));
+    await runAs(app.db, nurse, (w) => setCondition(w, id.A, { code: 'had-varicella' }));
+    const r = await startExtraction(app.db, nurse, { all: true, asOf: AS_OF });
+    const t = await runAs(app.db, nurse, (w) => personTimeline(w, id.A, AS_OF));
+    const mine = (await members(r.run.id)).filter((m) => m.atenaNo === id.A);
+    expect(mine.map((m) => m.program)).toContain('hib');
+    expect(mine.find((m) => m.program === 'hib')).toMatchObject({ dose: 2 });
+    for (const m of mine) {
+      const e = t.evaluation.results.find((x) => x.program === m.program)!;
+      expect([m.status, m.dose, m.earliest, m.latest, m.standardFrom, m.standardUntil], m.program).toEqual([e.status, e.nextDose!.dose, e.nextDose!.earliest, e.nextDose!.latest, e.nextDose!.standardFrom, e.nextDose!.standardUntil]);
+    }
+    const dueOrUpcoming = t.evaluation.results.filter((x) => (x.status === 'due' || x.status === 'upcoming') && x.nextDose!.earliest <= '2027-03-31').map((x) => x.program);
+    expect(mine.map((m) => m.program).sort()).toEqual(dueOrUpcoming.sort());
   });
 
   it('lists runs and pages members; each page and each run is one operation-log entry', async () => {
