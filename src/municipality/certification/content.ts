@@ -9,7 +9,8 @@ import { conflict } from '../../kernel/problems/index.js';
 import { getPerson, type PersonRecord } from '../residents/index.js';
 import { catalogFor, personTimeline, type RecordData, type VaccinationRecord } from '../records/index.js';
 import type { Catalog } from '../schedule/index.js';
-import { COVID19_VACCINES, VACCINE_CODE_SYSTEMS, type CovidVaccine } from '../certificates/index.js';
+import type { CovidVaccine } from '../certificates/index.js';
+import { shcModule } from './lazy.js';
 import { isCovidKind, type CertificateContent, type CertificateKindCode, type CertifiedDose, type ExcludedRecord } from './model.js';
 
 export const COVID_ANTIGEN = 'covid19';
@@ -51,7 +52,8 @@ const MAKER_CVX: readonly (readonly [RegExp, string])[] = [
  * exactly in the record → its CVX; else the maker named in the record → the maker's CVX; else the vial's
  * GTIN; else CVX 213 (SARS-CoV-2 vaccine, formulation unspecified).
  */
-export function covidVaccineOf(d: RecordData): { system: string; code: string; kind: string; productName: string; manufacturer: string | null } {
+export async function covidVaccineOf(d: RecordData): Promise<{ system: string; code: string; kind: string; productName: string; manufacturer: string | null }> {
+  const { COVID19_VACCINES, VACCINE_CODE_SYSTEMS } = await shcModule();
   const name = norm(d.vaccineName);
   const exact: CovidVaccine | undefined = name ? COVID19_VACCINES.find((v) => norm(v.product) === name) : undefined;
   const text = `${name} ${norm(d.manufacturer)}`;
@@ -90,9 +92,10 @@ export async function gatherDoses(w: Work, vault: Vault, atenaNo: string, kind: 
   const codes = [...new Set(dated.map((r) => r.data.institutionCode).filter((c): c is string => !!c))];
   const clinics = codes.length ? await w.tx.selectFrom('kernel.organisations').select(['code', 'name']).where('code', 'in', codes).execute() : [];
   const clinicName = new Map(clinics.map((c) => [c.code, c.name]));
+  const covids = isCovidKind(kind) ? await Promise.all(dated.map((r) => covidVaccineOf(r.data))) : [];
   const doses = dated.map((r, i): CertifiedDose => {
     const d = r.data;
-    const covid = isCovidKind(kind) ? covidVaccineOf(d) : undefined;
+    const covid = covids[i];
     return {
       id: r.id,
       version: r.version,

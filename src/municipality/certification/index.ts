@@ -48,7 +48,6 @@ export {
 export { covidVaccineOf, splitName, headOf, canonicalJson, COVID_ANTIGEN } from './content.js';
 export { renderCertificatePdf, paginate, CERTIFICATE_TITLES, type RenderInput } from './pdf.js';
 export {
-  certificationDeps,
   receiveApplication,
   getApplication,
   cancelApplication,

@@ -16,17 +16,8 @@ import { jstToday } from '../../kernel/jp/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
 import { getPerson, requireResidentAccess } from '../residents/index.js';
 import { catalogFor } from '../records/index.js';
-import {
-  healthCardFile,
-  issueHealthCard,
-  issuerUrlFor,
-  issuerUrlProblem,
-  qrChunks,
-  qrPng,
-  SHC_FILE_MEDIA_TYPE,
-  ShcKeyStore,
-  type CertificateInput,
-} from '../certificates/index.js';
+import type { CertificateInput, ShcKeyStore } from '../certificates/index.js';
+import { shcModule } from './lazy.js';
 import { contentHash, gatherDoses, headOf, requireDoses, splitName, type Gathered } from './content.js';
 import { allocateCertificateNumber, checkCertificateNumber, formatCertificateNumber } from './number.js';
 import { openPassportNumber, sealPassportNumber } from './passport.js';
@@ -58,11 +49,6 @@ export interface CertificationDeps {
   readonly publicUrl: string | undefined;
   /** The issuance instant (the card's nbf); tests fix it. */
   readonly now?: () => Date;
-}
-
-/** Deps from the kernel's services (the app passes itself). */
-export function certificationDeps(k: { vault: Vault; tenantKeys: TenantKeyService; config: { keyDir: string; publicUrl?: string | undefined } }): CertificationDeps {
-  return { vault: k.vault, tenantKeys: k.tenantKeys, shcKeys: new ShcKeyStore(k.config.keyDir), publicUrl: k.config.publicUrl };
 }
 
 const DUTY = ['vaccination'] as const;
@@ -277,8 +263,9 @@ export interface Preview {
   readonly blockers: readonly string[];
 }
 
-function issuerUrl(deps: CertificationDeps, tenant: string): string | { problem: string } {
+async function issuerUrl(deps: CertificationDeps, tenant: string): Promise<string | { problem: string }> {
   if (!deps.publicUrl) return { problem: '公開URL（MAMORI_PUBLIC_URL）が設定されていないため、SMART Health Card の発行者URLを決められません。' };
+  const { issuerUrlFor, issuerUrlProblem } = await shcModule();
   const url = issuerUrlFor(deps.publicUrl, tenant);
   const why = issuerUrlProblem(url);
   return why ? { problem: `公開URL（MAMORI_PUBLIC_URL）から作る発行者URLが使えません: ${why}` } : url;
@@ -292,7 +279,7 @@ export async function previewApplication(w: Work, deps: CertificationDeps, id: s
   if (application.status !== 'received') blockers.push(application.status === 'issued' ? 'この申請は交付済みです。' : 'この申請は取り下げ済みです。');
   if (g.doses.length === 0) blockers.push('証明できる接種記録がありません。');
   if (isCovidKind(application.kind)) {
-    const u = issuerUrl(deps, w.tenant);
+    const u = await issuerUrl(deps, w.tenant);
     if (typeof u !== 'string') blockers.push(u.problem);
   }
   const s = g.person.state;
@@ -371,7 +358,7 @@ export async function issueCertificate(w: Work, deps: CertificationDeps, applica
   if (issueDate < app.received_on) throw invalidField('issueDate', 'ISSUE_BEFORE_RECEIPT', '発行日が受付日より前です');
   if (issueDate > jstToday()) throw invalidField('issueDate', 'DATE_FUTURE', '発行日が未来の日付です');
   const covid = isCovidKind(app.kind);
-  const url = covid ? issuerUrl(deps, w.tenant) : '';
+  const url = covid ? await issuerUrl(deps, w.tenant) : '';
   if (typeof url !== 'string') throw new Problem(409, 'PUBLIC_URL_NOT_CONFIGURED', '接種証明書を発行できません', url.problem);
 
   const g = await gatherDoses(w, deps.vault, app.atena_no, app.kind, app.programs, issueDate);
@@ -383,7 +370,8 @@ export async function issueCertificate(w: Work, deps: CertificationDeps, applica
 
   const certificateNo = await allocateCertificateNumber(w, app.kind, issueDate);
   const content = buildContent(w, app.kind, certificateNo, issueDate, g, org.name, app.programs, app, previous?.certificate_no ?? null);
-  const card = covid ? await issueHealthCard(healthCardInput(content, passportNumber, url), deps.shcKeys, { now: deps.now?.() ?? new Date() }) : undefined;
+  const shc = await shcModule();
+  const card = covid ? await shc.issueHealthCard(healthCardInput(content, passportNumber, url), deps.shcKeys, { now: deps.now?.() ?? new Date() }) : undefined;
   const missing = new Set<number>();
   const pdf = await renderCertificatePdf({ content, passportNumber, qr: card?.qr, verifyUrl: deps.publicUrl ? `${deps.publicUrl}/verify` : undefined, onMissing: (cp) => missing.add(cp) });
 
@@ -406,7 +394,7 @@ export async function issueCertificate(w: Work, deps: CertificationDeps, applica
   return {
     certificate: certificateView(row, previous?.certificate_no ?? null),
     pdf,
-    card: card ? { jws: card.jws, file: JSON.stringify(healthCardFile(card.jws)), qr: card.qr.map((q) => q.text) } : null,
+    card: card ? { jws: card.jws, file: JSON.stringify(shc.healthCardFile(card.jws)), qr: card.qr.map((q) => q.text) } : null,
     warnings,
   };
 }
@@ -462,6 +450,7 @@ export async function certificateOutput(w: Work, deps: CertificationDeps, id: st
   if (r.status === 'revoked') throw conflict('CERTIFICATE_REVOKED', 'この証明書は取り消されています。');
   if (r.erased_at || !r.content) throw conflict('CERTIFICATE_ERASED', '保存期間の経過により証明内容は消去されています。');
   const base = `certificate-${r.certificate_no}`;
+  const { healthCardFile, qrChunks, qrPng, SHC_FILE_MEDIA_TYPE } = await shcModule();
   let out: CertificateOutput;
   if (format === 'pdf') {
     const content = r.content as unknown as CertificateContent;

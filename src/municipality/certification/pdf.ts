@@ -8,7 +8,8 @@
 //   SMART Health Card printed as vector QR code(s), as Japan's paper certificate carried it.
 import { formatWareki } from '../../kernel/jp/index.js';
 import { MM, PAGE_H, Painter, PdfBuilder, type TextStyle } from '../documents/index.js';
-import { qrMatrix, type QrChunk } from '../certificates/index.js';
+import type { QrChunk } from '../certificates/index.js';
+import { shcModule } from './lazy.js';
 import { formatCertificateNumber } from './number.js';
 import { EXCLUSION_LABELS, isCovidKind, type CertificateContent, type CertifiedDose } from './model.js';
 
@@ -141,7 +142,9 @@ function issuerBlock(p: Painter, c: CertificateContent, top: number, seal: boole
 }
 
 /** The QR code(s) as vector modules with the 4-module quiet zone; returns the bottom. */
-function drawQrs(p: Painter, chunks: readonly QrChunk[], x: number, top: number, size: number): number {
+type QrMatrix = (chunk: QrChunk) => { readonly size: number; dark(row: number, col: number): boolean };
+
+function drawQrs(p: Painter, qrMatrix: QrMatrix, chunks: readonly QrChunk[], x: number, top: number, size: number): number {
   let left = x;
   for (const chunk of chunks) {
     const m = qrMatrix(chunk);
@@ -235,7 +238,7 @@ function ledgerPages(pdf: PdfBuilder, c: CertificateContent, onMissing?: (cp: nu
 
 const isoOrWareki = (overseas: boolean, d: string): string => (overseas ? d : `${formatWareki(d)}（${d}）`);
 
-function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput): void {
+function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput, qrMatrix: QrMatrix): void {
   const overseas = c.kind === 'covid19-overseas';
   const qr = input.qr ?? [];
   const cols: readonly Column[] = overseas
@@ -301,7 +304,7 @@ function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput):
     if (i < pages.length - 1) p.textRight(R, end + 3, overseas ? '（次ページへ続く / continued）' : '（次ページへ続く）', { size: 8.5 });
     else {
       const qrTop = end + 8;
-      if (qr.length) drawQrs(p, qr, L, qrTop, qrSize);
+      if (qr.length) drawQrs(p, qrMatrix, qr, L, qrTop, qrSize);
       const noteX = qr.length ? L + qr.length * (qrSize + 4) : L;
       const notes: string[] = [
         qr.length > 1
@@ -331,7 +334,7 @@ export async function renderCertificatePdf(input: RenderInput): Promise<Uint8Arr
     subject: `${c.issuer.name} ${CERTIFICATE_TITLES[c.kind]}`,
     date: c.issueDate,
   });
-  if (isCovidKind(c.kind)) covidPages(pdf, c, input);
+  if (isCovidKind(c.kind)) covidPages(pdf, c, input, (await shcModule()).qrMatrix);
   else ledgerPages(pdf, c, input.onMissing);
   return pdf.save();
 }

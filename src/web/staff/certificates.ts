@@ -24,7 +24,6 @@ import {
   certificateOutput,
   certificateRegister,
   certificateRegisterCsv,
-  certificationDeps,
   formatCertificateNumber,
   getCertificate,
   isCovidKind,
@@ -34,10 +33,12 @@ import {
   receiveApplication,
   revealPassportNumber,
   revokeCertificate,
+  type CertificationDeps,
   type CertifiedDose,
   type OutputFormat,
 } from '../../municipality/certification/index.js';
 import { catalogFor, personTimeline } from '../../municipality/records/index.js';
+import { ShcKeyStore } from '../../municipality/certificates/index.js';
 import { getPerson, requireResidentAccess } from '../../municipality/residents/index.js';
 import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
@@ -88,7 +89,7 @@ const DOSE_HEADERS = ['予防接種の種類', '回数', '接種年月日', 'ワ
 const COVID_HEADERS = ['接種回', '接種年月日', 'ワクチンの種類', '製品名', 'ロット番号', '証明書のコード'];
 
 export function registerCertificatePages(fastify: FastifyInstance, app: App): void {
-  const deps = certificationDeps(app);
+  const deps: CertificationDeps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(app.config.keyDir), publicUrl: app.config.publicUrl };
   const guard = (permission: 'personal.read' | 'personal.write' | 'personal.export') => [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, permission, ['vaccination']))];
   const readGuard = guard('personal.read');
   const writeGuard = guard('personal.write');

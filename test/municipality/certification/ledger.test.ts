@@ -94,12 +94,12 @@ describe('証明書番号 (decision 0071)', () => {
 
 describe('COVID-19 vaccine codes from record items (decision 0073)', () => {
   const base = { program: null, dose: null, doseLabel: null, category: '特措法', vaccinatedOn: '2021-06-01', dateUnknown: false, product: 'covid19', gtin: null } as const;
-  it('exact product name → its CVX; a maker → the maker’s CVX; a GTIN; else CVX 213', () => {
-    expect(covidVaccineOf({ ...base, vaccineName: 'コミナティ筋注5～11歳用', manufacturer: null } as never)).toMatchObject({ code: '218', kind: 'ファイザー' });
-    expect(covidVaccineOf({ ...base, vaccineName: 'スパイクバックス筋注', manufacturer: null } as never)).toMatchObject({ code: '207', kind: 'モデルナ', productName: 'スパイクバックス筋注' });
-    expect(covidVaccineOf({ ...base, vaccineName: null, manufacturer: 'ファイザー株式会社' } as never)).toMatchObject({ system: 'http://hl7.org/fhir/sid/cvx', code: '208' });
-    expect(covidVaccineOf({ ...base, vaccineName: 'ダイチロナ筋注', manufacturer: '第一三共', gtin: '04987123456784' } as never)).toMatchObject({ system: 'https://www.gs1.org/gtin', code: '04987123456784', productName: 'ダイチロナ筋注' });
-    expect(covidVaccineOf({ ...base, vaccineName: null, manufacturer: null } as never)).toMatchObject({ code: '213' });
+  it('exact product name → its CVX; a maker → the maker’s CVX; a GTIN; else CVX 213', async () => {
+    await expect(covidVaccineOf({ ...base, vaccineName: 'コミナティ筋注5～11歳用', manufacturer: null } as never)).resolves.toMatchObject({ code: '218', kind: 'ファイザー' });
+    await expect(covidVaccineOf({ ...base, vaccineName: 'スパイクバックス筋注', manufacturer: null } as never)).resolves.toMatchObject({ code: '207', kind: 'モデルナ', productName: 'スパイクバックス筋注' });
+    await expect(covidVaccineOf({ ...base, vaccineName: null, manufacturer: 'ファイザー株式会社' } as never)).resolves.toMatchObject({ system: 'http://hl7.org/fhir/sid/cvx', code: '208' });
+    await expect(covidVaccineOf({ ...base, vaccineName: 'ダイチロナ筋注', manufacturer: '第一三共', gtin: '04987123456784' } as never)).resolves.toMatchObject({ system: 'https://www.gs1.org/gtin', code: '04987123456784', productName: 'ダイチロナ筋注' });
+    await expect(covidVaccineOf({ ...base, vaccineName: null, manufacturer: null } as never)).resolves.toMatchObject({ code: '213' });
   });
 });
 
