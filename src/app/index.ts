@@ -4,6 +4,7 @@ import { resolveConfig, type ConfigFlags, type MamoriConfig } from '../kernel/co
 import { openKernel, type Kernel } from '../kernel/runtime/index.js';
 import { allMigrations } from './migrations.js';
 import { CERTIFICATE_CONTENT_CLASS } from '../municipality/certification/index.js';
+import { NOTICE_CONTENT_CLASS } from '../municipality/notices/index.js';
 
 export type App = Kernel;
 
@@ -11,6 +12,7 @@ export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } 
   const app = await openKernel(config, { migrations: allMigrations(), ...opts });
   // Systems' data classes (KRN-37): what the retention run may erase, and after how long by default.
   app.retention.register(CERTIFICATE_CONTENT_CLASS);
+  app.retention.register(NOTICE_CONTENT_CLASS);
   return app;
 }
 

@@ -104,8 +104,10 @@ class StreamingPdf {
   /** Writes one A4 page painted by `ops`: its content stream and its page dictionary. */
   async page(ops: Ops): Promise<void> {
     const content = deflateSync(Buffer.from(ops.toString(), 'latin1'));
-    const c = this.context.nextRef().objectNumber;
-    const p = this.context.nextRef().objectNumber;
+    // Object numbers taken straight from the context's counter: pdf-lib's `nextRef()` would intern a PDFRef
+    // per object in its process-wide pool, which never shrinks.
+    const c = ++this.context.largestObjectNumber;
+    const p = ++this.context.largestObjectNumber;
     await this.object(c, Buffer.concat([latin1(`<<\n/Filter /FlateDecode\n/Length ${content.length}\n>>\nstream\n`), content, latin1('\nendstream')]));
     await this.object(p, latin1(`<<\n/Type /Page\n/Parent ${this.pagesRef.objectNumber} 0 R\n/MediaBox [ 0 0 ${PAGE_W} ${PAGE_H} ]\n/Resources ${this.resources.objectNumber} 0 R\n/Contents ${c} 0 R\n>>`));
     if (this.pageCount === this.kids.length) {

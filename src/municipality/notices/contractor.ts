@@ -232,6 +232,7 @@ async function prepare(w: Work, batchId: string, v: z.output<typeof handoverInpu
     .where('tenant_code', '=', w.tenant)
     .where('batch_id', '=', batchId)
     .where('status', '=', 'active')
+    .where('erased_at', 'is', null)
     .where('mail', '=', true)
     .orderBy('seq')
     .execute();
@@ -272,6 +273,7 @@ async function* csvChunks(db: MamoriDb, who: Principal, batch: BatchView, encodi
         .where('tenant_code', '=', w.tenant)
         .where('batch_id', '=', batch.id)
         .where('status', '=', 'active')
+        .where('erased_at', 'is', null)
         .where('mail', '=', true)
         .where('seq', '>', after)
         .orderBy('seq')

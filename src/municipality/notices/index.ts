@@ -41,6 +41,7 @@ export {
   RETURN_REASONS,
   IDENTITY_CHECKS,
   EVENT_LABELS,
+  ERASED,
   type BatchView,
   type ItemView,
   type EventView,
@@ -72,4 +73,5 @@ export {
 } from './contractor.js';
 export { resolveVouchers, type VoucherIdentity } from './resolve.js';
 export { noticesStreamCase } from './bench.js';
+export { NOTICE_CONTENT_CLASS } from './retention.js';
 export type * from './tables.js';

@@ -120,27 +120,37 @@ export interface ItemView {
   readonly followUpNote: string | null;
   /** What was printed: name, address block, program (never a My Number). */
   readonly document: DocumentItem;
+  /** Set when the retention run erased the printed content (name, addresses…): `document` then holds placeholders. */
+  readonly erasedAt: Date | null;
   readonly createdBy: string;
 }
 
 const ITEM_COLS = [
   'id', 'batch_id', 'seq', 'atena_no', 'doc_type', 'program', 'program_name', 'dose', 'dose_label', 'voucher_no', 'reference_no', 'template_version', 'print_class', 'mail', 'printed_on', 'status', 'voided_on', 'void_reason',
-  'replaced_by', 'reissue_of', 'reissue_count', 'reissued_on', 'reissue_reason', 'identity_check', 'dispatched_on', 'returned_on', 'return_reason', 'follow_up', 'follow_up_note', 'document', 'created_by',
+  'replaced_by', 'reissue_of', 'reissue_count', 'reissued_on', 'reissue_reason', 'identity_check', 'dispatched_on', 'returned_on', 'return_reason', 'follow_up', 'follow_up_note', 'document', 'erased_at', 'created_by',
 ] as const;
 
 type ItemRow = {
   id: string; batch_id: string; seq: number; atena_no: string; doc_type: DocumentType; program: string | null; program_name: string; dose: number | null; dose_label: string | null; voucher_no: string | null; reference_no: string;
   template_version: number; print_class: PrintClass; mail: boolean; printed_on: string; status: 'active' | 'void'; voided_on: string | null; void_reason: string | null; replaced_by: string | null; reissue_of: string | null;
   reissue_count: number; reissued_on: string | null; reissue_reason: string | null; identity_check: string | null; dispatched_on: string | null; returned_on: string | null; return_reason: string | null;
-  follow_up: 'open' | 'resolved' | null; follow_up_note: string | null; document: DocumentItem; created_by: string;
+  follow_up: 'open' | 'resolved' | null; follow_up_note: string | null; document: DocumentItem; erased_at: Date | null; created_by: string;
 };
+
+export const ERASED = '（保存期間経過により消去）';
+
+/** The printed snapshot, or placeholders for what the retention run erased. */
+function documentOf(r: ItemRow): DocumentItem {
+  if (!r.erased_at) return r.document;
+  return { ...r.document, person: { name: ERASED, birthDate: '', address: ERASED } };
+}
 
 export function itemView(r: ItemRow): ItemView {
   return {
     id: r.id, batchId: r.batch_id, seq: r.seq, atenaNo: r.atena_no, docType: r.doc_type, docLabel: DOCUMENT_TYPE_LABELS[r.doc_type], program: r.program, programName: r.program_name, dose: r.dose, doseLabel: r.dose_label,
     voucherNo: r.voucher_no, referenceNo: r.reference_no, templateVersion: r.template_version, printClass: r.print_class, printClassLabel: PRINT_CLASS_LABELS[r.print_class], mail: r.mail, printedOn: r.printed_on, status: r.status,
     voidedOn: r.voided_on, voidReason: r.void_reason, replacedBy: r.replaced_by, reissueOf: r.reissue_of, reissueCount: r.reissue_count, reissuedOn: r.reissued_on, reissueReason: r.reissue_reason, identityCheck: r.identity_check,
-    dispatchedOn: r.dispatched_on, returnedOn: r.returned_on, returnReason: r.return_reason, followUp: r.follow_up, followUpNote: r.follow_up_note, document: r.document, createdBy: r.created_by,
+    dispatchedOn: r.dispatched_on, returnedOn: r.returned_on, returnReason: r.return_reason, followUp: r.follow_up, followUpNote: r.follow_up_note, document: documentOf(r), erasedAt: r.erased_at, createdBy: r.created_by,
   };
 }
 

@@ -22,7 +22,7 @@ export async function* batchDocuments(db: MamoriDb, who: Principal, batchId: str
   let after = 0;
   for (;;) {
     const rows = await runAs(db, who, async (w) => {
-      let q = w.tx.selectFrom('municipality.notice_items').select(['seq', 'document']).where('tenant_code', '=', w.tenant).where('batch_id', '=', batchId).where('status', '=', 'active').where('seq', '>', after);
+      let q = w.tx.selectFrom('municipality.notice_items').select(['seq', 'document']).where('tenant_code', '=', w.tenant).where('batch_id', '=', batchId).where('status', '=', 'active').where('erased_at', 'is', null).where('seq', '>', after);
       if (part !== 'all') q = q.where('mail', '=', part === 'mail');
       return q.orderBy('seq').limit(CHUNK).execute();
     });
@@ -33,7 +33,7 @@ export async function* batchDocuments(db: MamoriDb, who: Principal, batchId: str
 }
 
 export async function countPart(w: Work, batchId: string, part: BatchPart): Promise<number> {
-  let q = w.tx.selectFrom('municipality.notice_items').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_code', '=', w.tenant).where('batch_id', '=', batchId).where('status', '=', 'active');
+  let q = w.tx.selectFrom('municipality.notice_items').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_code', '=', w.tenant).where('batch_id', '=', batchId).where('status', '=', 'active').where('erased_at', 'is', null);
   if (part !== 'all') q = q.where('mail', '=', part === 'mail');
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
@@ -72,6 +72,7 @@ export async function renderItemPdf(w: Work, itemId: string): Promise<{ pdf: Uin
   requireNotices(w, 'personal.export');
   const it = await itemRow(w, itemId);
   if (it.status === 'void') throw conflict('ITEM_VOID', 'この通知書は再発行により無効になっています。新しい番号の通知書を印刷してください。');
+  if (it.erasedAt) throw conflict('ITEM_ERASED', 'この通知書の印刷内容は保存期間を過ぎたため消去されています。必要なら再発行してください。');
   const batch = await batchRow(w, it.batchId);
   const template = await getTemplateVersion(w, it.docType, it.templateVersion);
   const pdf = await renderDocument(it.docType, template, it.document, { municipality: batch.municipality, issueDate: it.printedOn, title: batch.title });

@@ -94,6 +94,7 @@ export interface NoticeItemTable extends StampColumns {
   return_reason: string | null;
   follow_up: 'open' | 'resolved' | null;
   follow_up_note: string | null;
+  erased_at: Generated<Date | null>;
 }
 
 export interface NoticeItemEventTable {

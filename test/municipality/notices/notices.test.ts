@@ -15,6 +15,8 @@ import {
   batchItems,
   createBatchFromRun,
   decodeReference,
+  ERASED,
+  NOTICE_CONTENT_CLASS,
   findItem,
   getBatch,
   issueForPerson,
@@ -285,6 +287,24 @@ describe('notices ledger', () => {
       expect(page).toContain(norm('髙橋　一郎'));
       expect(page).not.toContain('西町二丁目');
       await expectProblem(runAs(app.db, nurse, (w) => issueForPerson(w, deps, { atenaNo: town.B, docType: 'request', program: 'hib' })), { status: 400, field: 'request.destination' });
+    });
+  });
+
+  describe('retention', () => {
+    it('after the period the printed content is erased; numbers, dates and history stay; reprints are refused', async () => {
+      const cutoff = new Date('2032-01-01T00:00:00+09:00');
+      const n = await runAs(app.db, operatorOf(TOTTORI), (w) => NOTICE_CONTENT_CLASS.count(w, cutoff));
+      expect(n).toBeGreaterThanOrEqual(7);
+      expect(await runAs(app.db, operatorOf(TOTTORI), (w) => NOTICE_CONTENT_CLASS.count(w, new Date('2026-11-01T00:00:00+09:00')))).toBe(0);
+      const out = await runAs(app.db, operatorOf(TOTTORI), (w) => NOTICE_CONTENT_CLASS.purge(w, cutoff, 'logical'));
+      expect(out.count).toBe(n);
+      const h = await runAs(app.db, nurse, (w) => personNoticeHistory(w, town.C));
+      expect(h.items[0]).toMatchObject({ voucherNo: items[0]!.voucherNo, dispatchedOn: AS_OF, returnedOn: AS_OF, document: { person: { name: ERASED } } });
+      expect(JSON.stringify(h.items[0]!.document)).not.toContain('栄町');
+      await expectProblem(runAs(app.db, nurse, (w) => renderItemPdf(w, items[0]!.id)), { status: 409, code: 'ITEM_ERASED' });
+      await expectProblem(pdfOf((sink) => writeBatchPdf(app.db, nurse, batchId, 'all', sink)), { status: 409, code: 'NOTHING_TO_PRINT' });
+      expect((await runAs(app.db, nurse, (w) => resolveVouchers(w, [items[0]!.voucherNo!]))).get(items[0]!.voucherNo!)).toMatchObject({ atenaNo: town.C, valid: true });
+      expect(await runAs(app.db, operatorOf(TOTTORI), (w) => NOTICE_CONTENT_CLASS.count(w, cutoff))).toBe(0);
     });
   });
 
