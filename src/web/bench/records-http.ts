@@ -20,7 +20,7 @@ import { catalogFor } from '../../municipality/records/index.js';
 import { check, type Catalog } from '../../municipality/schedule/index.js';
 import { writeSyntheticResidents } from '../../municipality/synth/index.js';
 import type { AppBenchContext } from '../../app/index.js';
-import { buildWebServer } from '../server.js';
+import { buildWebServer } from '../index.js';
 import type { LoadOutput } from './load.js';
 
 const run = promisify(execFile);
