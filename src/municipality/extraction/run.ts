@@ -11,13 +11,12 @@ import { jsonb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { conflict, isProblem } from '../../kernel/problems/index.js';
-import { fiscalYearEnd, fiscalYearOf, fiscalYearStart } from '../../kernel/jp/index.js';
-import { cohortChunk, countCohort, type CohortRow } from '../residents/index.js';
+import { cohortChunk, countCohort } from '../residents/index.js';
 import { catalogFor, subjectsInRange, type SubjectInputs } from '../records/index.js';
-import { evaluateWith, programVersionAt, type Bound, type Catalog, type EvaluateResult, type HistoryItem, type Person, type Program } from '../schedule/index.js';
 import { requireExtraction } from './access.js';
-import { memberLine, newContentHash, paramsKey, type MemberRow } from './hash.js';
-import { KIND_LABELS, byCode, canonicalParameters, emptyCounts, emptyProgramCounts, type DiffSummary, type ExtractionCounts, type ExtractionParameters, type ExtractionRunView } from './model.js';
+import { memberLine, newContentHash, paramsKey } from './hash.js';
+import { Evaluator, EvaluatorPool, type Chunk, type Evaluated } from './evaluate.js';
+import { KIND_LABELS, canonicalParameters, emptyCounts, emptyProgramCounts, type DiffSummary, type ExtractionCounts, type ExtractionParameters, type ExtractionRunView } from './model.js';
 import { computeDiff, loadRun } from './queries.js';
 
 export const DEFAULT_CHUNK = 5000;
@@ -31,6 +30,12 @@ export interface ExtractionOptions {
   readonly stopAfterChunks?: number;
   /** Evaluate every program for every person (no age pre-filter; for verification — same members, slower). */
   readonly fullEvaluation?: boolean;
+  /**
+   * Evaluate in a worker thread (1) or in this thread (0, the default).  A worker overlaps evaluation with the
+   * main thread's reads and writes on an idle multi-core machine; on a loaded one it costs more CPU than it
+   * saves (decision 0063), so it is opt-in.
+   */
+  readonly workers?: 0 | 1;
 }
 
 export interface ExtractionResult {
@@ -135,17 +140,6 @@ async function withRunLock<T>(db: MamoriDb, tenant: string, runId: string, fn: (
 
 // ------------------------------------------------------------------------------------------ processing
 
-interface Chunk {
-  readonly rows: CohortRow[];
-  readonly last: string | null;
-  readonly subjects: Map<string, SubjectInputs>;
-}
-
-interface Evaluated {
-  readonly members: MemberRow[];
-  readonly last: string;
-}
-
 class Stopped extends Error {}
 
 async function processRun(db: MamoriDb, who: Principal, runId: string, opts: ExtractionOptions): Promise<ExtractionResult> {
@@ -165,10 +159,14 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
   });
   const { run, catalog, cutoff, params } = start;
   const resumedAfter = run.cursor || null;
+  let pool: EvaluatorPool | null = null;
   try {
     const hash = newContentHash(params, run.asOf, run.catalogVersion);
     if (run.cursor) await rehash(db, who, runId, run.cursor, hash);
-    const ev = new Evaluator(catalog, params, run.asOf, !opts.fullEvaluation);
+    const useWorker = opts.workers === 1;
+    pool = useWorker ? new EvaluatorPool({ catalog, params, asOf: run.asOf, prefilter: !opts.fullEvaluation }) : null;
+    const local = pool ? null : new Evaluator(catalog, params, run.asOf, !opts.fullEvaluation);
+    const evaluate = (c: Chunk, into: ExtractionCounts): Promise<Evaluated> => (pool ? pool.evaluate(c, into) : Promise.resolve(local!.evaluate(c, into)));
     const counts: ExtractionCounts = structuredClone(run.counts);
     for (const p of params.programs) counts.byProgram[p] ??= emptyProgramCounts();
     let cursor = run.cursor;
@@ -192,7 +190,7 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
       next = read(chunk.last);
       next.catch(() => undefined); // awaited in the next turn (or dropped when stopping)
       t = performance.now();
-      const out = ev.evaluate(chunk, counts);
+      const out = await evaluate(chunk, counts);
       const snapshot = structuredClone(counts);
       const prev = cursor;
       timing.evaluate += performance.now() - t;
@@ -212,6 +210,8 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
     let t = performance.now();
     await pending;
     timing.writeWait += performance.now() - t;
+    await pool?.close();
+    pool = null;
     t = performance.now();
     const contentHash = hash.digest('hex');
     const done = await runAs(db, who, async (w) => {
@@ -241,10 +241,13 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
     return { run: done.run, resumedAfter, diff: done.diff, timing };
   } catch (e) {
     if (e instanceof Stopped) {
+      await pool?.close();
       // Test hook: leave the run as a crash would (running, cursor at the last committed chunk).
       const r = await runAs(db, who, (w) => loadRun(w, runId));
       return { run: r, resumedAfter, diff: null };
     }
+    void pool?.close();
+    pool = null;
     await runAs(db, who, async (w) => {
       const message = isProblem(e) ? `${e.code}: ${e.title}` : 'システムエラー';
       await w.tx.updateTable('municipality.extraction_runs').set({ status: 'failed', error: message }).where('tenant_code', '=', w.tenant).where('id', '=', runId).where('status', '=', 'running').execute();
@@ -337,220 +340,3 @@ async function rehash(db: MamoriDb, who: Principal, runId: string, cursor: strin
   }
 }
 
-// ------------------------------------------------------------------------------------------ evaluation
-
-const STATUS_KEY = { due: 'due', upcoming: 'upcoming', complete: 'complete', missed: 'missed', 'not-eligible': 'notEligible' } as const;
-
-/**
- * Evaluates a chunk with the pure engine and decides membership (decision 0060).  Results are memoised by
- * the engine's whole input (birth date, sex, conditions, history): many adults share a birth date and have
- * no routine doses, and the engine is a pure function of its input.
- */
-class Evaluator {
-  private readonly memo = new Map<string, { result: EvaluateResult; skipped: readonly string[] }>();
-  private readonly programs: readonly string[] | undefined;
-  private readonly horizonStart: string;
-  private readonly horizonEnd: string;
-  private readonly districts: ReadonlySet<string> | null;
-  private readonly ranges: ReadonlyMap<string, readonly WindowRange[] | null> | null;
-
-  constructor(
-    private readonly catalog: Catalog,
-    private readonly params: ExtractionParameters,
-    private readonly asOf: string,
-    prefilter: boolean,
-  ) {
-    this.programs = params.all ? undefined : params.programs;
-    const fy = params.filters.fiscalYear ?? fiscalYearOf(asOf);
-    this.horizonStart = fiscalYearStart(fy);
-    this.horizonEnd = fiscalYearEnd(fy);
-    this.districts = params.filters.districts.length ? new Set(params.filters.districts) : null;
-    this.ranges = prefilter ? new Map(params.programs.map((p) => [p, windowRanges(programVersionAt(catalog, p, asOf))])) : null;
-  }
-
-  evaluate(chunk: Chunk, counts: ExtractionCounts): Evaluated {
-    const members: MemberRow[] = [];
-    const { birthFrom, birthTo } = this.params.filters;
-    const unvaccinated = this.params.kind === 'unvaccinated';
-    for (const p of chunk.rows) {
-      counts.persons++;
-      if (p.status === null || !p.birthDate || !p.sex) {
-        counts.excluded['not-registered']++;
-        continue;
-      }
-      if (p.status !== 'resident') {
-        counts.excluded[p.status]++;
-        continue;
-      }
-      // The database filtered on today's birth date; a correction after the as-of date is checked here.
-      if ((birthFrom && p.birthDate < birthFrom) || (birthTo && p.birthDate > birthTo)) {
-        counts.excluded['birth-range']++;
-        continue;
-      }
-      if (this.districts && (p.districtCode === null || !this.districts.has(p.districtCode))) {
-        counts.excluded.district++;
-        continue;
-      }
-      counts.evaluated++;
-      const s = chunk.subjects.get(p.atenaNo);
-      const { result, skipped } = this.run(p.birthDate, p.sex, s?.conditions ?? [], s?.history ?? []);
-      for (const code of skipped) (counts.byProgram[code] ??= emptyProgramCounts()).outOfRange++;
-      const mine: MemberRow[] = [];
-      for (const r of result.results) {
-        const pc = (counts.byProgram[r.program] ??= emptyProgramCounts());
-        pc[STATUS_KEY[r.status]]++;
-        if ((r.status !== 'due' && r.status !== 'upcoming') || !r.nextDose) continue;
-        const nd = r.nextDose;
-        if (nd.latest < this.horizonStart) continue;
-        const late = this.asOf > nd.standardUntil;
-        const member = unvaccinated ? r.status === 'due' && (late || nd.latest <= this.horizonEnd) : nd.earliest <= this.horizonEnd;
-        if (!member) continue;
-        pc.members++;
-        if (late) pc.late++;
-        mine.push({ atenaNo: p.atenaNo, program: r.program, dose: nd.dose, status: r.status, late, earliest: nd.earliest, latest: nd.latest, standardFrom: nd.standardFrom, standardUntil: nd.standardUntil, protected: p.dvSupport });
-      }
-      if (mine.length) {
-        if (mine.length > 1) mine.sort((a, b) => byCode(a.program, b.program));
-        counts.members += mine.length;
-        counts.memberPersons++;
-        if (p.dvSupport) counts.protectedPersons++;
-        for (const m of mine) members.push(m);
-      }
-    }
-    return { members, last: chunk.last! };
-  }
-
-  private run(birthDate: string, sex: 'male' | 'female', conditions: unknown[], history: HistoryItem[]): { result: EvaluateResult; skipped: readonly string[] } {
-    let key = birthDate + sex;
-    if (conditions.length) key += JSON.stringify(conditions);
-    for (const h of history) key += `|${h.product}${h.date}`;
-    let r = this.memo.get(key);
-    if (!r) {
-      const person = { birthDate, sex, conditions } as Person;
-      let programs = this.programs;
-      const skipped: string[] = [];
-      // A person with conditions may hold a window that needs one (B類 60–64, 長期療養特例): evaluate everything.
-      if (this.ranges && !conditions.length) {
-        const ageNow = monthsBetween(birthDate, this.asOf);
-        const ageAtEnd = monthsBetween(birthDate, this.horizonEnd);
-        const keep: string[] = [];
-        for (const code of this.params.programs) {
-          const ws = this.ranges.get(code);
-          if (!ws || ws.some((x) => possible(x, birthDate, sex, ageNow, ageAtEnd, this.asOf, this.horizonEnd))) keep.push(code);
-          else skipped.push(code);
-        }
-        if (skipped.length) programs = keep;
-      }
-      const result: EvaluateResult = programs && !programs.length ? { asOf: this.asOf, catalogVersion: this.catalog.version, results: [] } : evaluateWith(this.catalog, person, history, this.asOf, programs);
-      r = { result, skipped };
-      if (this.memo.size >= 200_000) this.memo.clear();
-      this.memo.set(key, r);
-    }
-    return r;
-  }
-}
-
-// ------------------------------------------------------------------------------------------ age pre-filter
-
-/**
- * What the pre-filter knows of one eligibility window: its age bounds in months after birth (a fiscal-year
- * bound counts as a whole year wider), fixed dates, the period, sex and birth range.  Decision 0063: a
- * program is skipped for a person without conditions only when every window is certainly closed on the
- * as-of date or certainly not open by the end of the fiscal-year horizon, with twelve months of slack on
- * age bounds; such a person can be neither due nor upcoming within the horizon, so never a member.
- */
-interface WindowRange {
-  /** A bound the pre-filter does not reason about (gestation): always possible. */
-  readonly open: boolean;
-  readonly needsCondition: boolean;
-  readonly sex: string | undefined;
-  readonly birthFrom: string | undefined;
-  readonly birthUntil: string | undefined;
-  readonly periodFrom: string | undefined;
-  readonly periodUntil: string | undefined;
-  readonly fromMonths: number | null;
-  readonly fromDate: string | null;
-  readonly untilMonths: number | null;
-  readonly untilDate: string | null;
-}
-
-const SLACK_MONTHS = 12;
-
-type Edge = { m: number | null; d: string | null; open: boolean };
-
-function lowerEdge(b: Bound | undefined): Edge {
-  if (!b) return { m: 0, d: null, open: false };
-  switch (b.kind) {
-    case 'age':
-      return { m: b.years * 12 + b.months, d: null, open: false };
-    case 'afterBirth':
-      return { m: Math.floor((b.weeks * 7 + b.days) / 31), d: null, open: false };
-    case 'fiscalYearStartOfAge':
-    case 'fiscalYearEndOfAge':
-      return { m: Math.max(0, (b.age - 1) * 12), d: null, open: false };
-    case 'date':
-      return { m: null, d: b.date, open: false };
-    default:
-      return { m: null, d: null, open: true };
-  }
-}
-
-function upperEdge(b: Bound | undefined): Edge {
-  if (!b) return { m: null, d: null, open: false };
-  switch (b.kind) {
-    case 'age':
-      return { m: b.years * 12 + b.months, d: null, open: false };
-    case 'afterBirth':
-      return { m: Math.ceil((b.weeks * 7 + b.days) / 28), d: null, open: false };
-    case 'fiscalYearStartOfAge':
-    case 'fiscalYearEndOfAge':
-      return { m: (b.age + 1) * 12, d: null, open: false };
-    case 'date':
-      return { m: null, d: b.date, open: false };
-    default:
-      return { m: null, d: null, open: true };
-  }
-}
-
-function windowRanges(p: Program | undefined): WindowRange[] | null {
-  if (!p) return null;
-  return p.windows.map((w) => {
-    const lo = lowerEdge(w.from);
-    const up = upperEdge(w.until);
-    return {
-      open: lo.open || up.open,
-      needsCondition: !!w.requiresCondition,
-      sex: w.sex,
-      birthFrom: w.birth?.from,
-      birthUntil: w.birth?.until,
-      periodFrom: w.period?.from,
-      periodUntil: w.period?.until,
-      fromMonths: lo.m,
-      fromDate: lo.d,
-      untilMonths: up.m,
-      untilDate: up.d,
-    };
-  });
-}
-
-function possible(x: WindowRange, birth: string, sex: string, ageNow: number, ageAtEnd: number, asOf: string, horizonEnd: string): boolean {
-  if (x.needsCondition) return false;
-  if (x.open) return true;
-  if (x.sex && x.sex !== sex) return false;
-  if ((x.birthFrom && birth < x.birthFrom) || (x.birthUntil && birth > x.birthUntil)) return false;
-  if ((x.periodUntil && asOf > x.periodUntil) || (x.periodFrom && horizonEnd < x.periodFrom)) return false;
-  if ((x.untilMonths !== null && ageNow > x.untilMonths + SLACK_MONTHS) || (x.untilDate !== null && asOf > x.untilDate)) return false;
-  if ((x.fromMonths !== null && ageAtEnd < x.fromMonths - SLACK_MONTHS) || (x.fromDate !== null && horizonEnd < x.fromDate)) return false;
-  return true;
-}
-
-/** Whole months from `a` to `b` ('YYYY-MM-DD'; negative when b is before a). */
-function monthsBetween(a: string, b: string): number {
-  const ya = +a.slice(0, 4);
-  const ma = +a.slice(5, 7);
-  const da = +a.slice(8, 10);
-  const yb = +b.slice(0, 4);
-  const mb = +b.slice(5, 7);
-  const db = +b.slice(8, 10);
-  return (yb - ya) * 12 + (mb - ma) - (db < da ? 1 : 0);
-}

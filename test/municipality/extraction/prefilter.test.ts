@@ -35,4 +35,12 @@ describe('age pre-filter', () => {
     expect(Object.values(full.run.counts.byProgram).every((p) => p.outOfRange === 0)).toBe(true);
     for (const [code, p] of Object.entries(fast.run.counts.byProgram)) expect(p.members, code).toBe(full.run.counts.byProgram[code]!.members);
   }, 120_000);
+
+  it('evaluating in a worker thread gives the same members, counts and hash as in the run\'s thread', async () => {
+    const input = { kind: 'targets', all: true, asOf: '2026-11-21', chunkSize: 700 };
+    const here = await startExtraction(app.db, nurse, input, { workers: 0 });
+    const worker = await startExtraction(app.db, nurse, input, { workers: 1 });
+    expect(worker.run.contentHash).toBe(here.run.contentHash);
+    expect(worker.run.counts).toEqual(here.run.counts);
+  }, 120_000);
 });
