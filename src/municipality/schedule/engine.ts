@@ -812,9 +812,9 @@ function crossRulesFor(cp: CatalogPlan, rules: readonly CrossPlan[], candidates:
 /** The candidates of a program's next dose when no product is set yet: its products accepted on `asOf`, and their rules (memoised per program for the last day asked). */
 function openCandidates(cp: CatalogPlan, pp: ProgramPlan, asOf: number): { prods: readonly string[]; rules: readonly CrossPlan[] } {
   const m = pp.crossMemo;
-  if (m && m.asOf === asOf) return m;
+  if (m && m.asOf === asOf && m.cp === cp) return m;
   const prods = pp.products.filter((x) => (x.from === null || x.from <= asOf) && (x.until === null || asOf <= x.until)).map((x) => x.code);
-  const memo = { asOf, prods, rules: crossRulesFor(cp, cp.cross, prods, asOf) };
+  const memo = { cp, asOf, prods, rules: crossRulesFor(cp, cp.cross, prods, asOf) };
   pp.crossMemo = memo;
   return memo;
 }

@@ -246,8 +246,8 @@ export interface ProgramPlan {
   readonly sameDay: Reason;
   /** 「…は定期接種「name」の実施期間外です（…から…まで）」 after the dose's date (see notInForceTail). */
   notInForceTail: string;
-  /** Memo of the cross-interval candidates on a day (see engine nextDose). */
-  crossMemo: { readonly asOf: number; readonly prods: readonly string[]; readonly rules: readonly CrossPlan[] } | null;
+  /** Memo of the next dose's candidate products and cross-vaccine rules on a day, for one catalog (engine nextDose). */
+  crossMemo: { readonly cp: CatalogPlan; readonly asOf: number; readonly prods: readonly string[]; readonly rules: readonly CrossPlan[] } | null;
 }
 
 function windowPlan(p: Program, w: WindowDef): WindowPlan {
@@ -396,22 +396,24 @@ export interface CatalogPlan {
 }
 
 const plans = new WeakMap<Catalog, CatalogPlan>();
+// A program plan depends on the program entry alone, and a catalog with a municipal configuration shares the
+// national catalog's entries: each entry is compiled once for every catalog that holds it.
+const programPlans = new WeakMap<Program, ProgramPlan>();
 
 /** The compiled plan of a catalog (compiled on first use, then cached for the catalog object). */
 export function catalogPlan(catalog: Catalog): CatalogPlan {
   let cp = plans.get(catalog);
   if (!cp) {
-    const programs = new Map<Program, ProgramPlan>();
     cp = {
       catalog,
       products: new Map(catalog.products.map((x: Product) => [x.code, { code: x.code, name: x.name, live: x.live, route: x.route, antigens: x.antigens }])),
       cross: catalog.crossIntervals.map(crossPlan),
       version: [catalog.version, ...catalog.municipalVersions].join(' + '),
       plan(p: Program): ProgramPlan {
-        let pp = programs.get(p);
+        let pp = programPlans.get(p);
         if (!pp) {
           pp = programPlan(p);
-          programs.set(p, pp);
+          programPlans.set(p, pp);
         }
         return pp;
       },
