@@ -139,7 +139,9 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
         continue;
       }
       if (!cur) {
-        const holder = byAtena.get(r.atenaNo) ?? (await w.tx.selectFrom('municipality.persons').select(['atena_no']).where('tenant_code', '=', w.tenant).where('atena_no', '=', r.atenaNo).executeTakeFirst());
+        // `existing` read every person named by a 宛名番号 of the batch: no query per row (files with
+        // pre-assigned 宛名番号, e.g. the synthetic city, would otherwise pay one round trip per new person).
+        const holder = byAtena.get(r.atenaNo);
         if (holder) {
           fail(reject('宛名番号', 'ATENA_MISMATCH', '宛名番号が別の人に登録されています'));
           continue;
