@@ -69,6 +69,8 @@ describe('notices screens', () => {
     expect(b.text).toContain('4人（郵送 3人・窓口交付 1人）');
     expect(b.text).toContain('312011-26-000000001-');
     expect((await nurse.get(`/extractions/${runId}`)).text).toContain(`href="${batchPath}"`);
+    // A long creation continues in the background behind /notices/jobs/:id; an unknown job is a 404.
+    expect((await nurse.get('/notices/jobs/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
   it('the batch PDF downloads as one PDF with one page per person; 発送 is recorded', async () => {

@@ -2,10 +2,12 @@
 // (counts, PDF, 発送, the contractor's encrypted package), a person's print history with one-off documents,
 // 再発行 (search by 接種券番号・整理番号 or 宛名番号 → identity check and reason → new PDF), 返送 by scanner with
 // the follow-up list, wording templates with versions and preview, and the hand-over ledger (受渡管理簿).
+import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { principalOf, work } from '../../kernel/http/index.js';
+import { runAs } from '../../kernel/context/index.js';
 import { isProblem, type Problem } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki, jstToday, addDaysIso } from '../../kernel/jp/index.js';
 import { DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES, formatVoucherNumber, placeholdersFor, type DocumentType } from '../../municipality/documents/index.js';
@@ -107,6 +109,16 @@ function streamSink(): { stream: PassThrough; sink: { write(c: Uint8Array): Prom
   };
 }
 
+interface BatchJob {
+  readonly tenant: string;
+  status: 'running' | 'done' | 'failed';
+  batchId?: string;
+  created?: boolean;
+  problem?: Problem | undefined;
+}
+
+const batchJobs = new Map<string, BatchJob>();
+
 let runSectionAdded = false;
 
 /** 「通知書を作成」 on a complete extraction run's page, with the batches already made from it. */
@@ -193,19 +205,45 @@ ${section(
     return sendPage(reply, page(ctx, '通知書・接種券', await hub(req, ctx.csrf)));
   });
 
+  // Creating a large batch takes a while (≈ 1 minute for 100,000 persons): the request waits a few seconds,
+  // then the work goes on in the background and a page that refreshes itself shows when it is done.  The
+  // creation is one transaction and idempotent, so asking again after a restart is safe.
   fastify.post('/notices/batches', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
-    const r = await attempt(() =>
-      work(app.db, req, (w) =>
-        createBatchFromRun(w, deps, { runId: one(b['runId']) ?? '', docType: (one(b['docType']) ?? '') as 'questionnaire', ...(one(b['program']) ? { program: one(b['program'])! } : {}), ...(one(b['issueDate']) ? { issueDate: one(b['issueDate'])! } : {}) }),
-      ),
+    const who = principalOf(req);
+    const job: BatchJob = { tenant: who.tenant, status: 'running' };
+    const running = runAs(app.db, who, (w) =>
+      createBatchFromRun(w, deps, { runId: one(b['runId']) ?? '', docType: (one(b['docType']) ?? '') as 'questionnaire', ...(one(b['program']) ? { program: one(b['program'])! } : {}), ...(one(b['issueDate']) ? { issueDate: one(b['issueDate'])! } : {}) }),
+    ).then(
+      (r) => Object.assign(job, { status: 'done', batchId: r.batchId, created: r.created }),
+      (e: unknown) => {
+        if (!isProblem(e)) req.log.error({ err: e }, 'notice batch failed');
+        return Object.assign(job, { status: 'failed', problem: isProblem(e) ? e : undefined });
+      },
     );
-    if (!r.ok) {
-      const ctx = await pageContext(app, req, reply);
-      return sendPage(reply, page(ctx, '通知書・接種券', await hub(req, ctx.csrf, formState(b, r.problem))), r.problem.status);
+    await Promise.race([running, new Promise((r) => setTimeout(r, 3000))]);
+    if (job.status === 'done') {
+      setFlash(reply, job.created ? '通知書を作成しました。' : 'この抽出・文書の通知書は作成済みです（同じ番号のまま開きました）。');
+      return reply.redirect(`/notices/batches/${job.batchId}`);
     }
-    setFlash(reply, r.value.created ? '通知書を作成しました。' : 'この抽出・文書の通知書は作成済みです（同じ番号のまま開きました）。');
-    return reply.redirect(`/notices/batches/${r.value.batchId}`);
+    if (job.status === 'failed' && job.problem && job.problem.status < 500 && job.problem.status !== 403) {
+      const ctx = await pageContext(app, req, reply);
+      return sendPage(reply, page(ctx, '通知書・接種券', await hub(req, ctx.csrf, formState(b, job.problem))), job.problem.status);
+    }
+    if (job.status === 'failed') throw job.problem ?? new Error('notice batch failed');
+    const id = randomUUID();
+    batchJobs.set(id, job);
+    return reply.redirect(`/notices/jobs/${id}`);
+  });
+
+  fastify.get('/notices/jobs/:id', { preHandler: read }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const job = batchJobs.get((req.params as { id: string }).id);
+    if (!job || job.tenant !== req.session!.tenant) return sendPage(reply, page(ctx, '見つかりません', html`<p>この作成処理は見つかりません（サーバーの再起動後は、もう一度「通知書を作成」してください。作成済みなら同じ記録を開きます）。</p>`), 404);
+    if (job.status === 'done') return reply.redirect(`/notices/batches/${job.batchId}`);
+    if (job.status === 'failed') return sendPage(reply, page(ctx, '作成できませんでした', html`${notice(job.problem ? `${job.problem.title}: ${job.problem.detail ?? ''}` : 'システムエラーが発生しました。', 'error')}<p>番号は採番していません（途中まで作成されることはありません）。<a href="/notices">通知書・接種券へ</a></p>`));
+    reply.header('refresh', '2');
+    return sendPage(reply, page(ctx, '作成中', html`<p>通知書を作成しています（10万人で1分ほどかかります）。この画面は自動で更新されます。</p>`));
   });
 
   // -------------------------------------------------------------- batch page
