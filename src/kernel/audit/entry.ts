@@ -1,7 +1,7 @@
 // Operation-log entries (操作ログ): what an entry holds and how it is written.
 // KRN-30 login/logout, KRN-31 every register/update/delete/view of SPI with the operator, KRN-33 review.
-import type { Kysely } from 'kysely';
-import { jsonb, type Database } from '../db/index.js';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { arrayLiteral, jsonArrayText, jsonb, type Database } from '../db/index.js';
 import type { Principal } from '../context/index.js';
 import { redactMyNumbers } from '../log/index.js';
 
@@ -92,12 +92,40 @@ export async function appendEntry(tx: Kysely<Database>, p: Principal, e: AuditEn
   await tx.insertInto('kernel.audit_log').values(auditRow(p, e)).execute();
 }
 
-/** Appends several entries in one statement (imports and batch jobs). */
+/**
+ * Appends several entries in one statement (imports and batch jobs): the principal's columns are sent once
+ * and each entry's own columns as one array each, so a batch of thousands of entries costs one round trip
+ * and no per-value parameters.  Same redaction and clipping as auditRow.
+ */
 export async function appendEntries(tx: Kysely<Database>, p: Principal, entries: readonly AuditEntry[]): Promise<void> {
-  for (let i = 0; i < entries.length; i += 1000) {
-    await tx
-      .insertInto('kernel.audit_log')
-      .values(entries.slice(i, i + 1000).map((e) => auditRow(p, e)))
-      .execute();
+  for (const q of appendEntriesStatements(p, entries)) await q.execute(tx);
+}
+
+/**
+ * appendEntries as statements built now and run later (bulk writers build the next statement while the
+ * database runs the previous one).  One statement per 5,000 entries.
+ */
+export function appendEntriesStatements(p: Principal, entries: readonly AuditEntry[]): RawBuilder<unknown>[] {
+  const clip = (s: string | undefined, n: number): string | null => (s === undefined ? null : redactMyNumbers(s).slice(0, n));
+  const out: RawBuilder<unknown>[] = [];
+  for (let i = 0; i < entries.length; i += 5000) {
+    const chunk = entries.slice(i, i + 5000);
+    const col = <T>(f: (e: AuditEntry) => T): string => arrayLiteral(chunk.map(f));
+    out.push(sql`INSERT INTO kernel.audit_log (tenant_code, actor_kind, actor_id, actor_login, request_id, client_address, terminal_id, program,
+                                            action, target_type, target_id, subject_ref, purpose, outcome, detail)
+      SELECT ${p.tenant}, ${p.actor.kind}, ${p.actor.id}, ${p.actor.login}, ${p.meta.requestId}, ${p.meta.clientAddress}, ${p.meta.terminalId}, ${p.meta.program},
+             u.action, u.target_type, u.target_id, u.subject_ref, u.purpose, u.outcome, nullif(u.detail, 'null'::jsonb)
+      FROM ROWS FROM (unnest(${col((e) => e.action)}::text[]), unnest(${col((e) => clip(e.targetType, 100))}::text[]), unnest(${col((e) => clip(e.targetId, 200))}::text[]),
+                      unnest(${col((e) => clip(e.subjectRef, 200))}::text[]), unnest(${col((e) => clip(e.purpose, 500))}::text[]), unnest(${col((e) => e.outcome ?? 'success')}::text[]),
+                      jsonb_array_elements(${jsonArrayText(chunk.map((e) => detailText(e.detail)))}::jsonb)) AS u(action, target_type, target_id, subject_ref, purpose, outcome, detail)`);
   }
+  return out;
+}
+
+/** The detail as JSON text with My Number-shaped runs masked (checked to still be JSON when masking changed it). */
+function detailText(detail: Record<string, unknown> | undefined): string | null {
+  if (!detail) return null;
+  const text = JSON.stringify(detail);
+  const safe = redactMyNumbers(text);
+  return safe === text ? text : JSON.stringify(JSON.parse(safe));
 }

@@ -22,3 +22,5 @@ export function jsonb<T>(value: T): RawBuilder<T> {
   return _sql<T>`cast(${JSON.stringify(value)} as jsonb)`;
 }
 export { startEphemeralPostgres, findPgBin, type EphemeralPostgres, type EphemeralOptions } from './ephemeral.js';
+export { arrayLiteral, nameArrayLiteral, jsonArrayText } from './arrays.js';
+export { analyzeIfNeverAnalyzed } from './analyze.js';

@@ -7,8 +7,8 @@
 // - Reveal requires the My Number view flag and a stated purpose; every reveal, lookup and store is an
 //   operation-log entry.  Denied reveals are logged too.
 import { createHmac, randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/index.js';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { arrayLiteral, type Database } from '../db/index.js';
 import type { Work } from '../context/index.js';
 import { appendEntry } from '../audit/index.js';
 import { open, seal, wrapContext, type KeyEncryptionKeys, type TenantKeyService } from '../crypto/index.js';
@@ -51,14 +51,15 @@ export class Vault {
 
 
   /** Pure: validates, encrypts and indexes one number with already-loaded keys (bulk imports, bench). */
-  static sealWith(keys: TenantKeySet, subject: SubjectRef, myNumber: string): SealedMyNumber {
+  static sealWith(keys: TenantKeySet, subject: SubjectRef, myNumber: string, knownIndex?: Buffer): SealedMyNumber {
     const c = checkMyNumber(myNumber);
     if (!c.ok) throw invalidField('myNumber', c.code, c.message);
     const key = keys.enc.get(keys.encVersion)!;
     return {
       ciphertext: seal(key, Buffer.from(c.value, 'ascii'), aad(keys.tenant, subject.subjectType, subject.subjectId, keys.encVersion)),
       keyVersion: keys.encVersion,
-      blindIndex: blindIndex(keys, c.value),
+      // A caller that computed the index with these keys (blindIndex) passes it in: an HMAC less per number.
+      blindIndex: knownIndex ?? blindIndex(keys, c.value),
       indexVersion: keys.indexVersion,
     };
   }
@@ -102,18 +103,22 @@ export class Vault {
 
   /**
    * Bulk form for imports: which subjects already hold each of these (valid) numbers, in one query.  The
-   * caller logs the batch.  Returns number → subject ids.
+   * caller logs the batch.  Returns number → subject ids.  `knownIndexes` (number → blindIndex with the
+   * current keys) spares recomputing them.
    */
-  async holders(w: Work, subjectType: string, numbers: readonly string[]): Promise<Map<string, string[]>> {
+  async holders(w: Work, subjectType: string, numbers: readonly string[], knownIndexes?: ReadonlyMap<string, Buffer>): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     if (numbers.length === 0) return out;
     const keys = await this.keysFor(w);
-    const byIndex = new Map(numbers.map((n) => [blindIndex(keys, n).toString('hex'), n]));
+    const byIndex = new Map(numbers.map((n) => [(knownIndexes?.get(n) ?? blindIndex(keys, n)).toString('hex'), n]));
     const rows = await w.tx
       .selectFrom('kernel.mynumber_vault')
       .select(['subject_id', 'blind_index'])
       .where('tenant_code', '=', w.tenant)
       .where('subject_type', '=', subjectType)
+      // Spelled out so that the partial index mynumber_vault_index is used for long lists too (the planner
+      // proves "IS NOT NULL" from an IN list of at most 100 values only).
+      .where('blind_index', 'is not', null)
       .where('blind_index', 'in', [...byIndex.keys()].map((h) => Buffer.from(h, 'hex')))
       .execute();
     for (const r of rows) {
@@ -123,38 +128,35 @@ export class Vault {
     return out;
   }
 
-  /** Bulk store for imports (one multi-row upsert); numbers must be valid.  The caller logs each subject. */
-  async storeMany(w: Work, items: readonly { subject: SubjectRef; myNumber: string }[]): Promise<void> {
+  /**
+   * Bulk store for imports (one multi-row upsert per 5,000 subjects, each column sent as one array); numbers
+   * must be valid.  The caller logs each subject.
+   */
+  async storeMany(w: Work, items: readonly { subject: SubjectRef; myNumber: string; blindIndex?: Buffer }[]): Promise<void> {
     if (items.length === 0) return;
     const keys = await this.keysFor(w);
-    const rows = items.map(({ subject, myNumber }) => {
-      const s = Vault.sealWith(keys, subject, myNumber);
-      return {
-        tenant_code: w.tenant,
-        subject_type: subject.subjectType,
-        subject_id: subject.subjectId,
-        ciphertext: s.ciphertext,
-        key_version: s.keyVersion,
-        blind_index: s.blindIndex,
-        index_version: s.indexVersion,
-      };
-    });
-    for (let i = 0; i < rows.length; i += 1000) {
-      await w.tx
-        .insertInto('kernel.mynumber_vault')
-        .values(rows.slice(i, i + 1000))
-        .onConflict((oc) =>
-          oc.columns(['tenant_code', 'subject_type', 'subject_id']).doUpdateSet((eb) => ({
-            ciphertext: eb.ref('excluded.ciphertext'),
-            key_version: eb.ref('excluded.key_version'),
-            blind_index: eb.ref('excluded.blind_index'),
-            index_version: eb.ref('excluded.index_version'),
-            suppressed_at: null,
-            suppressed_reason: null,
-          })),
-        )
-        .execute();
+    for (const q of Vault.storeManyStatements(keys, items)) await q.execute(w.tx);
+  }
+
+  /**
+   * storeMany as statements sealed now and run later in the tenant's transaction (bulk writers seal the
+   * next batch while the database stores the previous one).  `keys` from keysFor.
+   */
+  static storeManyStatements(keys: TenantKeySet, items: readonly { subject: SubjectRef; myNumber: string; blindIndex?: Buffer }[]): RawBuilder<unknown>[] {
+    const out: RawBuilder<unknown>[] = [];
+    for (let i = 0; i < items.length; i += 5000) {
+      const chunk = items.slice(i, i + 5000);
+      const sealed = chunk.map(({ subject, myNumber, blindIndex: idx }) => Vault.sealWith(keys, subject, myNumber, idx));
+      out.push(sql`INSERT INTO kernel.mynumber_vault (tenant_code, subject_type, subject_id, ciphertext, key_version, blind_index, index_version)
+        SELECT ${keys.tenant}, u.subject_type, u.subject_id, u.ciphertext, u.key_version, u.blind_index, u.index_version
+        FROM unnest(${arrayLiteral(chunk.map((x) => x.subject.subjectType))}::text[], ${arrayLiteral(chunk.map((x) => x.subject.subjectId))}::text[],
+                    ${arrayLiteral(sealed.map((x) => x.ciphertext))}::bytea[], ${arrayLiteral(sealed.map((x) => x.keyVersion))}::int[],
+                    ${arrayLiteral(sealed.map((x) => x.blindIndex))}::bytea[], ${arrayLiteral(sealed.map((x) => x.indexVersion))}::int[])
+             AS u(subject_type, subject_id, ciphertext, key_version, blind_index, index_version)
+        ON CONFLICT (tenant_code, subject_type, subject_id) DO UPDATE SET ciphertext = excluded.ciphertext, key_version = excluded.key_version,
+          blind_index = excluded.blind_index, index_version = excluded.index_version, suppressed_at = NULL, suppressed_reason = NULL`);
     }
+    return out;
   }
 
   /** The blind index of a valid number for this tenant (e.g. to notice that a stored number changed). */

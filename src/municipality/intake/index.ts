@@ -13,14 +13,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Transform } from 'node:stream';
-import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
-import type { MamoriDb } from '../../kernel/db/index.js';
+import { analyzeIfNeverAnalyzed, type MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { Problem, type FieldError } from '../../kernel/problems/index.js';
+import { CsvError, CsvReader } from './csv.js';
 import './tables.js';
+
+export { CsvReader, CsvError, parseCsv, CSV_REASONS } from './csv.js';
+export { insertColumns, updateColumns, insertStatement, updateStatement, StatementChain, textArrayLiteral, type BulkColumn, type ColumnValues, type Same } from './bulk.js';
 
 export type Encoding = 'utf8' | 'sjis';
 
@@ -50,6 +52,11 @@ export interface IntakeSpec<Row> {
   apply(w: Work, run: RunRef, items: readonly { rowNo: number; row: Row }[]): Promise<BatchOutcome>;
   /** Throws a (logged) Problem unless the actor may run this intake. */
   authorize(w: Work): void;
+  /**
+   * Tables the batches look rows up in: analysed after the first batch if they never were (kernel/db
+   * analyzeIfNeverAnalyzed), so that lookups use their indexes on a fresh database.
+   */
+  readonly lookupTables?: readonly string[];
 }
 
 export interface IntakeOptions {
@@ -107,18 +114,21 @@ async function detectEncoding(file: string): Promise<Encoding> {
   }
 }
 
-function records(file: string, encoding: Encoding, onBytes?: (b: Buffer) => void): AsyncIterable<string[]> {
-  const source = createReadStream(file, { highWaterMark: 1 << 20 });
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      onBytes?.(chunk);
-      cb(null, chunk);
-    },
-  });
-  const decoded = encoding === 'sjis' ? source.pipe(tap).pipe(iconv.decodeStream('cp932')) : source.pipe(tap);
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, ...(encoding === 'utf8' ? { encoding: 'utf8' } : {}) });
-  decoded.on('error', (e) => parser.destroy(e));
-  return decoded.pipe(parser) as AsyncIterable<string[]>;
+/**
+ * The file's records, a chunk (≈1 MiB of the file) at a time: read, decoded (UTF-8 or CP932) and split by
+ * CsvReader.  `onBytes` sees the raw bytes (hashing).  Memory: one chunk and the records in it.
+ */
+export async function* recordChunks(file: string, encoding: Encoding, onBytes?: (b: Buffer) => void): AsyncGenerator<string[][]> {
+  const sjis = encoding === 'sjis' ? iconv.getDecoder('cp932') : null;
+  const utf8 = encoding === 'utf8' ? new TextDecoder('utf-8', { ignoreBOM: true }) : null;
+  const reader = new CsvReader();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    onBytes?.(chunk);
+    const recs = reader.push(sjis ? sjis.write(chunk) : utf8!.decode(chunk, { stream: true }));
+    if (recs.length) yield recs;
+  }
+  const recs = [...reader.push((sjis ? sjis.end() : utf8!.decode()) ?? ''), ...reader.end()];
+  if (recs.length) yield recs;
 }
 
 export interface FileScan {
@@ -140,22 +150,26 @@ export async function scanFile(file: string, encodingOpt: Encoding | 'auto' = 'a
   let header: string[] | null = null;
   let rows = 0;
   try {
-    for await (const rec of records(file, encoding, (b) => {
+    for await (const recs of recordChunks(file, encoding, (b) => {
       hash.update(b);
       bytes += b.length;
     })) {
-      if (!header) {
-        header = rec.map((h) => h.replace(/^\uFEFF/, '').trim());
-        continue;
-      }
-      rows += 1;
-      if (rec.length !== header.length) {
-        throw new Problem(400, 'CSV_COLUMN_COUNT', 'ファイルの形式が正しくありません', `${rows}行目（ヘッダーを除く）の列数が ${rec.length} で、ヘッダーの ${header.length} と違います。ファイルは取り込んでいません。`);
+      for (const rec of recs) {
+        if (!header) {
+          header = rec.map((h) => h.replace(/^\uFEFF/, '').trim());
+          continue;
+        }
+        rows += 1;
+        if (rec.length !== header.length) {
+          throw new Problem(400, 'CSV_COLUMN_COUNT', 'ファイルの形式が正しくありません', `${rows}行目（ヘッダーを除く）の列数が ${rec.length} で、ヘッダーの ${header.length} と違います。ファイルは取り込んでいません。`);
+        }
       }
     }
   } catch (e) {
     if (e instanceof Problem) throw e;
-    throw new Problem(400, 'CSV_MALFORMED', 'ファイルの形式が正しくありません', `CSV として読めません（${(e as Error).message.split('\n')[0]?.slice(0, 200)}）。ファイルは取り込んでいません。`);
+    // CsvError names the line and the problem, never the values.
+    const why = e instanceof CsvError ? e.message : 'ファイルを読めません';
+    throw new Problem(400, 'CSV_MALFORMED', 'ファイルの形式が正しくありません', `CSV として読めません（${why}）。ファイルは取り込んでいません。`);
   }
   if (!header) throw new Problem(400, 'CSV_EMPTY', 'ファイルが空です', 'ヘッダー行がありません。');
   return { sha256: hash.digest('hex'), bytes, rows, header, encoding };
@@ -201,13 +215,9 @@ export async function runIntake<Row>(db: MamoriDb, who: Principal, spec: IntakeS
   let batch: { rowNo: number; row: Row }[] = [];
   let invalid: { rowNo: number; errors: FieldError[] }[] = [];
 
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0 && invalid.length === 0) return;
-    const items = batch;
-    const bad = invalid;
-    const upTo = rowNo;
-    batch = [];
-    invalid = [];
+  // One batch commits (with the run's progress and its rejects) while the next one is read and validated:
+  // the database and this process work at the same time, and batches still commit strictly in file order.
+  const commit = async (items: { rowNo: number; row: Row }[], bad: { rowNo: number; errors: FieldError[] }[], upTo: number): Promise<void> => {
     await runAs(db, who, async (w) => {
       const o = items.length ? await spec.apply(w, ref, items) : { created: 0, updated: 0, unchanged: 0, queued: 0, rejects: [] };
       const rejects = [...bad, ...o.rejects];
@@ -230,22 +240,44 @@ export async function runIntake<Row>(db: MamoriDb, who: Principal, spec: IntakeS
     });
     opts.onProgress?.(upTo);
   };
-
-  for await (const rec of records(opts.file, s.encoding)) {
-    if (!header) {
-      header = rec.map((h) => h.replace(/^\uFEFF/, '').trim());
-      continue;
+  let inFlight: Promise<void> | null = null;
+  let analysed = false;
+  const flush = async (): Promise<void> => {
+    if (inFlight) {
+      await inFlight; // the previous batch first (a failure stops the run here)
+      inFlight = null;
     }
-    rowNo += 1;
-    if (rowNo <= resumeAfter) continue;
-    const raw: Record<string, string> = {};
-    for (let i = 0; i < header.length; i++) raw[header[i]!] = rec[i] ?? '';
-    const v = spec.validate(raw, rowNo, opts.today);
-    if (v.ok) batch.push({ rowNo, row: v.value });
-    else invalid.push({ rowNo, errors: v.errors });
-    if (batch.length + invalid.length >= batchSize) await flush();
+    if (batch.length === 0 && invalid.length === 0) return;
+    if (rowNo > batchSize && !analysed) {
+      // A batch has been committed and more follow: give the planner statistics if the tables never had any.
+      analysed = true;
+      await analyzeIfNeverAnalyzed(db, spec.lookupTables ?? []);
+    }
+    const p = commit(batch, invalid, rowNo);
+    p.catch(() => undefined); // awaited by the next flush or at the end
+    inFlight = p;
+    batch = [];
+    invalid = [];
+  };
+
+  for await (const recs of recordChunks(opts.file, s.encoding)) {
+    for (const rec of recs) {
+      if (!header) {
+        header = rec.map((h) => h.replace(/^\uFEFF/, '').trim());
+        continue;
+      }
+      rowNo += 1;
+      if (rowNo <= resumeAfter) continue;
+      const raw: Record<string, string> = {};
+      for (let i = 0; i < header.length; i++) raw[header[i]!] = rec[i] ?? '';
+      const v = spec.validate(raw, rowNo, opts.today);
+      if (v.ok) batch.push({ rowNo, row: v.value });
+      else invalid.push({ rowNo, errors: v.errors });
+      if (batch.length + invalid.length >= batchSize) await flush();
+    }
   }
-  await flush();
+  await flush(); // the last batch
+  await flush(); // waits for it
 
   const final = await runAs(db, who, async (w) => {
     const r = await w.tx
@@ -346,4 +378,29 @@ export async function firstSightings(w: Work, runId: string, keys: readonly stri
     for (const x of r) fresh.add(x.key);
   }
   return (key: string) => fresh.delete(key);
+}
+
+/**
+ * Keys of `keys` staged for this run by earlier batches (`markSeen`): for intakes that find most of their
+ * earlier keys on the rows they wrote and stage only the others.
+ */
+export async function seenKeys(w: Work, runId: string, keys: readonly string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  const unique = [...new Set(keys)];
+  for (let i = 0; i < unique.length; i += 1000) {
+    const rows = await w.tx.selectFrom('municipality.import_seen').select('key').where('tenant_code', '=', w.tenant).where('run_id', '=', runId).where('key', 'in', unique.slice(i, i + 1000)).execute();
+    for (const r of rows) out.add(r.key);
+  }
+  return out;
+}
+
+/** Stages keys for the rest of the run (committed with the batch; removed when the run completes). */
+export async function markSeen(w: Work, runId: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    await w.tx
+      .insertInto('municipality.import_seen')
+      .values(keys.slice(i, i + 1000).map((key) => ({ tenant_code: w.tenant, run_id: runId, key })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
 }

@@ -6,15 +6,21 @@
 // caller commits the batch together with the run's progress, which makes a crash resumable without loss or
 // duplication; the decisions themselves are idempotent (an unchanged state or an applied movement id is a
 // no-op), which makes a re-import change nothing.
+//
+// Speed (decision 0044): each table is written with one statement per batch (one array parameter per column,
+// intake/bulk.ts), each built while the database runs the one before; a state's canonical JSON is built once
+// and serves as its comparison and hash input and as the stored jsonb of both the person and the version;
+// the duplicate-key staging (import_seen) holds only keys whose row wrote nothing — a key the run wrote is
+// found on the written row itself (persons.last_run_id, person_versions.import_run_id).
 import type { Work } from '../../kernel/context/index.js';
 import { jsonb } from '../../kernel/db/index.js';
-import { appendEntries, type AuditEntry } from '../../kernel/audit/index.js';
-import type { Vault } from '../../kernel/vault/index.js';
+import { appendEntriesStatements, type AuditEntry } from '../../kernel/audit/index.js';
+import { blindIndex, Vault } from '../../kernel/vault/index.js';
 import type { FieldError } from '../../kernel/problems/index.js';
 import { MOVEMENTS, type MovementRow, type ResidentRow } from './format.js';
-import { changedFields, stateFromMovement, stateFromRow, stateHash, type PersonState } from './state.js';
+import { canonicalState, changedFields, stateFromMovement, stateFromRow, stateHashOf, type PersonState } from './state.js';
 import { allocate } from './numbers.js';
-import { firstSightings, type BatchOutcome, type RunRef } from '../intake/index.js';
+import { insertStatement, markSeen, seenKeys, StatementChain, textArrayLiteral, updateStatement, type BatchOutcome, type BulkColumn, type ColumnValues, type RunRef } from '../intake/index.js';
 import { matchFourInfo, searchKana, type MatchCandidate } from './matching.js';
 
 export const SUBJECT = 'person';
@@ -27,12 +33,16 @@ interface Current {
   juminhyoCode: string | null;
   integratedNo: string | null;
   state: PersonState;
+  /** canonicalState(state), once computed. */
+  json: string | null;
   version: number;
   effectiveDate: string;
   index: Buffer | null;
   isNew: boolean;
   /** Written by this batch. */
   touched: boolean;
+  /** The import run that last wrote the person (before this batch). */
+  lastRunId: string | null;
 }
 
 const reject = (field: string, code: string, message: string): FieldError[] => [{ field, code, message }];
@@ -52,35 +62,51 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
   const existing = codes.length || atenas.length
     ? await w.tx
         .selectFrom('municipality.persons')
-        .select(['atena_no', 'juminhyo_code', 'integrated_no', 'state', 'version', 'effective_date'])
+        .select(['atena_no', 'juminhyo_code', 'integrated_no', 'state', 'version', 'effective_date', 'last_run_id'])
         .where('tenant_code', '=', w.tenant)
-        .where((eb) => eb.or([...(codes.length ? [eb('juminhyo_code', 'in', codes)] : []), ...(atenas.length ? [eb('atena_no', 'in', atenas)] : [])]))
+        // "IS NOT NULL" lets the planner use the partial index persons_juminhyo: it cannot prove it from an IN
+        // list of more than 100 values, and without it scans every person of the tenant (batch after batch).
+        .where((eb) => eb.or([...(codes.length ? [eb.and([eb('juminhyo_code', 'is not', null), eb('juminhyo_code', 'in', codes)])] : []), ...(atenas.length ? [eb('atena_no', 'in', atenas)] : [])]))
         .execute()
     : [];
   const byAtena = new Map<string, Current>();
   const byCode = new Map<string, string>();
   for (const r of existing) {
-    byAtena.set(r.atena_no, { atenaNo: r.atena_no, juminhyoCode: r.juminhyo_code, integratedNo: r.integrated_no, state: r.state, version: r.version, effectiveDate: r.effective_date, index: null, isNew: false, touched: false });
+    byAtena.set(r.atena_no, { atenaNo: r.atena_no, juminhyoCode: r.juminhyo_code, integratedNo: r.integrated_no, state: r.state, json: null, version: r.version, effectiveDate: r.effective_date, index: null, isNew: false, touched: false, lastRunId: r.last_run_id });
     if (r.juminhyo_code) byCode.set(r.juminhyo_code, r.atena_no);
   }
   const stored = await vault.storedIndexes(w, SUBJECT, [...byAtena.keys()]);
   for (const [a, idx] of stored) byAtena.get(a)!.index = idx;
 
-  // Keys read twice in one file are duplicates (across batches through import_seen, within the batch here).
-  const keyOf = (it: BatchItem): string | null => (it.kind === 'full' ? it.row.juminhyoCode : it.row.movementId);
-  const claim = opts.fromQueue ? () => true : await firstSightings(w, run.id, items.map(keyOf).filter((k): k is string => !!k));
-
   const movementIds = items.filter((i) => i.kind === 'diff').map((i) => (i.row as MovementRow).movementId);
   const knownMovements = new Map<string, string | null>();
   if (movementIds.length) {
-    const rows = await w.tx.selectFrom('municipality.person_versions').select(['movement_id', 'import_run_id']).where('tenant_code', '=', w.tenant).where('movement_id', 'in', movementIds).execute();
+    const rows = await w.tx.selectFrom('municipality.person_versions').select(['movement_id', 'import_run_id']).where('tenant_code', '=', w.tenant).where('movement_id', 'is not', null).where('movement_id', 'in', movementIds).execute();
     for (const r of rows) knownMovements.set(r.movement_id!, r.import_run_id);
   }
 
+  // Keys read twice in one file are duplicates: the 住民票コード of a full file, the 異動ID of a movement file.
+  // A key met before in this run is on a row the run wrote (the person's last_run_id, the version's
+  // import_run_id), or, when its row wrote nothing (unchanged, rejected, queued), in import_seen; within the
+  // batch, in `met`.  Only the second kind is staged, so a first import stages nothing.
+  const keyOf = (it: BatchItem): string | null => (it.kind === 'full' ? it.row.juminhyoCode : it.row.movementId);
+  const staged = opts.fromQueue ? new Set<string>() : await seenKeys(w, run.id, items.map(keyOf).filter((k): k is string => !!k));
+  const met = new Set<string>();
+  const wroteKey = new Set<string>();
+  const claim = (it: BatchItem, key: string): boolean => {
+    if (met.has(key) || staged.has(key)) return false;
+    if (it.kind === 'diff' ? knownMovements.get(key) === run.id : byCode.has(key) && byAtena.get(byCode.get(key)!)!.lastRunId === run.id) return false;
+    met.add(key);
+    return true;
+  };
+
   const numbers = [...new Set(items.map((i) => person(i).myNumber).filter((n): n is string => !!n))];
-  const holders = await vault.holders(w, SUBJECT, numbers);
   const indexes = new Map<string, Buffer>();
-  for (const n of numbers) indexes.set(n, await vault.indexOf(w, n));
+  if (numbers.length) {
+    const keys = await vault.keysFor(w);
+    for (const n of numbers) indexes.set(n, blindIndex(keys, n));
+  }
+  const holders = await vault.holders(w, SUBJECT, numbers, indexes);
 
   // 住登外登録 rows without 住民票コード are matched on 4情報 against persons with the same birth date.
   const needMatch = opts.fromQueue ? [] : items.filter((i) => i.kind === 'diff' && i.row.movement === '30' && !i.row.person.juminhyoCode);
@@ -89,7 +115,7 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     const births = [...new Set(needMatch.map((i) => person(i).birthDate))];
     const rows = await w.tx
       .selectFrom('municipality.persons')
-      .select(['atena_no', 'juminhyo_code', 'integrated_no', 'state', 'status', 'version', 'effective_date'])
+      .select(['atena_no', 'juminhyo_code', 'integrated_no', 'state', 'status', 'version', 'effective_date', 'last_run_id'])
       .where('tenant_code', '=', w.tenant)
       .where('birth_date', 'in', births)
       .execute();
@@ -99,7 +125,7 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
       list.push({ atenaNo: r.atena_no, nameKanji: r.state.nameKanji, nameKana: r.state.nameKana, birthDate: r.state.birthDate, sex: r.state.sex, address: r.state.address, status: r.status, householdNo: r.state.householdNo });
       candidatesByBirth.set(r.state.birthDate, list);
       if (!byAtena.has(r.atena_no)) {
-        byAtena.set(r.atena_no, { atenaNo: r.atena_no, juminhyoCode: r.juminhyo_code, integratedNo: r.integrated_no, state: r.state, version: r.version, effectiveDate: r.effective_date, index: idx.get(r.atena_no) ?? null, isNew: false, touched: false });
+        byAtena.set(r.atena_no, { atenaNo: r.atena_no, juminhyoCode: r.juminhyo_code, integratedNo: r.integrated_no, state: r.state, json: null, version: r.version, effectiveDate: r.effective_date, index: idx.get(r.atena_no) ?? null, isNew: false, touched: false, lastRunId: r.last_run_id });
       }
     }
   }
@@ -109,15 +135,19 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
   const freshIntegrated = await allocate(w.tx, w.tenant, 'integrated', items.filter((i) => !!person(i).myNumber).length);
 
   // ------------------------------------------------------------ decide each row
-  const versions: Parameters<typeof insertVersions>[2] = [];
-  const vaultWrites: { subject: { subjectType: string; subjectId: string }; myNumber: string }[] = [];
+  const versions: VersionRow[] = [];
+  const vaultWrites: { subject: { subjectType: string; subjectId: string }; myNumber: string; blindIndex: Buffer }[] = [];
   const audit: AuditEntry[] = [];
   const queue: { rowNo: number; movement: MovementRow; candidates: readonly unknown[] }[] = [];
   const numberOwner = new Map<string, string>(); // numbers assigned within this batch
+  const jsonOf = (c: Current): string => (c.json ??= canonicalState(c.state));
+  const duplicate = (it: BatchItem): FieldError[] =>
+    it.kind === 'full' ? reject('住民票コード', 'DUPLICATE_IN_FILE', '同じ住民票コードの行がファイル内で重複しています') : reject('異動ID', 'DUPLICATE_IN_FILE', '同じ異動IDの行がファイル内で重複しています');
 
   for (const it of items) {
     const r = person(it);
     const fail = (errors: FieldError[]) => out.rejects.push({ rowNo: it.rowNo, errors });
+    const key = opts.fromQueue ? null : keyOf(it);
 
     // Which person does the row speak of?
     let cur: Current | undefined;
@@ -127,6 +157,10 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     if (!cur && !opts.fromQueue && it.kind === 'diff' && it.row.movement === '30' && !r.juminhyoCode) {
       const m = matchFourInfo({ nameKanji: r.nameKanji, nameKana: r.nameKana, birthDate: r.birthDate, sex: r.sex, address: r.address }, candidatesByBirth.get(r.birthDate) ?? []);
       if (m.decision === 'ambiguous') {
+        if (key && !claim(it, key)) {
+          fail(duplicate(it));
+          continue;
+        }
         queue.push({ rowNo: it.rowNo, movement: it.row, candidates: m.candidates });
         out.queued += 1;
         continue;
@@ -150,9 +184,8 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     }
 
     // Duplicates within one file, and movements already applied.
-    const key = opts.fromQueue ? null : keyOf(it);
-    if (key && !claim(key)) {
-      fail(it.kind === 'full' ? reject('住民票コード', 'DUPLICATE_IN_FILE', '同じ住民票コードの行がファイル内で重複しています') : reject('異動ID', 'DUPLICATE_IN_FILE', '同じ異動IDの行がファイル内で重複しています'));
+    if (key && !claim(it, key)) {
+      fail(duplicate(it));
       continue;
     }
     if (it.kind === 'diff' && knownMovements.has(it.row.movementId)) {
@@ -199,9 +232,10 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     // The new state, and whether anything changed.
     const prev = cur?.state ?? null;
     const next = it.kind === 'full' ? stateFromRow(r, prev) : stateFromMovement(it.row, prev);
-    const hash = stateHash(next, index);
+    const nextJson = canonicalState(next);
     const effective = it.kind === 'full' ? (r.latestMovementOn ?? run.baseDate) : it.row.movementOn;
-    if (cur && !storeNumber && it.kind === 'full' && hash.equals(stateHash(cur.state, cur.index))) {
+    // Unchanged: the same canonical state and the same number (what equal state hashes mean).
+    if (cur && !storeNumber && it.kind === 'full' && nextJson === jsonOf(cur) && (index === cur.index || (!!index && !!cur.index && index.equals(cur.index)))) {
       out.unchanged += 1;
       continue;
     }
@@ -209,12 +243,12 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     const isNew = !cur;
     if (!cur) {
       const atenaNo = r.atenaNo ?? freshAtenas.shift()!;
-      cur = { atenaNo, juminhyoCode: r.juminhyoCode, integratedNo: null, state: next, version: 0, effectiveDate: effective, index: null, isNew: true, touched: false };
+      cur = { atenaNo, juminhyoCode: r.juminhyoCode, integratedNo: null, state: next, json: nextJson, version: 0, effectiveDate: effective, index: null, isNew: true, touched: false, lastRunId: null };
       byAtena.set(atenaNo, cur);
     }
     if (r.juminhyoCode) byCode.set(r.juminhyoCode, cur.atenaNo);
     if (storeNumber) {
-      vaultWrites.push({ subject: { subjectType: SUBJECT, subjectId: cur.atenaNo }, myNumber: r.myNumber! });
+      vaultWrites.push({ subject: { subjectType: SUBJECT, subjectId: cur.atenaNo }, myNumber: r.myNumber!, blindIndex: index! });
       numberOwner.set(r.myNumber!, cur.atenaNo);
       if (!cur.integratedNo) cur.integratedNo = freshIntegrated.shift()!; // RES-07: assigned when the number first appears
       audit.push({ action: 'mynumber_store', targetType: 'mynumber', targetId: `${SUBJECT}:${cur.atenaNo}`, subjectRef: `resident:${cur.atenaNo}`, purpose: '住民基本台帳の取込', detail: { runId: run.id, rowNo: it.rowNo } });
@@ -225,16 +259,19 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     cur.version += 1;
     if (!olderThanCurrent) {
       cur.state = next;
+      cur.json = nextJson;
       cur.effectiveDate = effective;
       cur.index = index;
     }
     cur.juminhyoCode = r.juminhyoCode ?? cur.juminhyoCode;
     cur.touched = true;
+    if (key) wroteKey.add(key);
     versions.push({
       atenaNo: cur.atenaNo,
       version: cur.version,
       effectiveDate: effective,
-      state: next,
+      status: next.status,
+      json: nextJson,
       movement: it.kind === 'diff' ? it.row.movement : null,
       movementId: it.kind === 'diff' ? it.row.movementId : null,
       notifiedOn: it.kind === 'diff' ? it.row.notifiedOn : null,
@@ -250,86 +287,107 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
       targetId: cur.atenaNo,
       subjectRef: `resident:${cur.atenaNo}`,
       purpose: '住民基本台帳の取込',
-      detail: { runId: run.id, rowNo: it.rowNo, ...(it.kind === 'diff' ? { movement: it.row.movement } : {}), changed: changed.slice(0, 20) },
+      detail: { runId: run.id, rowNo: it.rowNo, ...(it.kind === 'diff' ? { movement: it.row.movement } : {}), ...(changed.length ? { changed: changed.slice(0, 20) } : {}) },
     });
   }
 
   // ------------------------------------------------------------ write
+  // One statement per table, in foreign-key order; each is built while the database runs the one before.
+  const chain = new StatementChain(w);
   const touched = [...byAtena.values()].filter((c) => c.touched);
-  const added = touched.filter((c) => c.isNew);
-  const old = touched.filter((c) => !c.isNew);
-  for (let i = 0; i < added.length; i += 500) {
-    await w.tx.insertInto('municipality.persons').values(added.slice(i, i + 500).map((c) => personRow(w.tenant, c, run.id))).execute();
-  }
-  for (const c of old) {
-    const row = personRow(w.tenant, c, run.id);
-    await w.tx
-      .updateTable('municipality.persons')
-      .set({ juminhyo_code: row.juminhyo_code, integrated_no: row.integrated_no, category: row.category, status: row.status, name_kanji: row.name_kanji, name_kana: row.name_kana, search_kana: row.search_kana, birth_date: row.birth_date, sex: row.sex, state: row.state, state_hash: row.state_hash, version: row.version, effective_date: row.effective_date, dv_support: row.dv_support, district_code: row.district_code, household_no: row.household_no, last_run_id: run.id })
-      .where('tenant_code', '=', w.tenant)
-      .where('atena_no', '=', c.atenaNo)
-      .execute();
-  }
-  await insertVersions(w, run.id, versions);
-  await vault.storeMany(w, vaultWrites);
-  await appendEntries(w.tx, w, audit);
+  await chain.add(personsStatement(w, run.id, touched.filter((c) => c.isNew), 'insert', jsonOf));
+  await chain.add(personsStatement(w, run.id, touched.filter((c) => !c.isNew), 'update', jsonOf));
+  await chain.add(versionsStatement(w, run.id, versions));
+  if (vaultWrites.length) await chain.add(...Vault.storeManyStatements(await vault.keysFor(w), vaultWrites));
+  await chain.add(...appendEntriesStatements(w, audit));
+  await chain.done();
+  // Keys this batch met but whose rows wrote nothing: staged so that a later batch knows them.
+  if (!opts.fromQueue) await markSeen(w, run.id, [...met].filter((k) => !wroteKey.has(k)));
   if (queue.length) await enqueue(w, vault, run.id, queue);
   return out;
 }
 
-function personRow(tenant: string, c: Current, runId: string) {
-  const s = c.state;
-  return {
-    tenant_code: tenant,
-    atena_no: c.atenaNo,
-    juminhyo_code: c.juminhyoCode,
-    integrated_no: c.integratedNo,
-    category: s.category,
-    status: s.status,
-    name_kanji: s.nameKanji,
-    name_kana: s.nameKana,
-    search_kana: searchKana(s.nameKana),
-    birth_date: s.birthDate,
-    sex: s.sex,
-    state: jsonb(s),
-    state_hash: stateHash(s, c.index),
-    version: c.version,
-    effective_date: c.effectiveDate,
-    dv_support: s.dvSupport,
-    district_code: s.districtCode,
-    household_no: s.householdNo,
-    last_run_id: runId,
-  };
+const PERSON_COLUMNS: readonly BulkColumn[] = [
+  { name: 'atena_no', type: 'text' },
+  { name: 'tenant_code', type: 'text' },
+  { name: 'juminhyo_code', type: 'text' },
+  { name: 'integrated_no', type: 'text' },
+  { name: 'category', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'name_kanji', type: 'text' },
+  { name: 'name_kana', type: 'text' },
+  { name: 'search_kana', type: 'text' },
+  { name: 'birth_date', type: 'date' },
+  { name: 'sex', type: 'text' },
+  { name: 'state', type: 'jsonb' },
+  { name: 'state_hash', type: 'text', expr: "decode($, 'hex')" },
+  { name: 'version', type: 'int' },
+  { name: 'effective_date', type: 'date' },
+  { name: 'dv_support', type: 'bool' },
+  { name: 'district_code', type: 'text' },
+  { name: 'household_no', type: 'text' },
+  { name: 'last_run_id', type: 'uuid' },
+];
+
+/** The persons the batch touched, as one INSERT (new) or one UPDATE (known) with a column array each. */
+function personsStatement(w: Work, runId: string, list: readonly Current[], how: 'insert' | 'update', jsonOf: (c: Current) => string) {
+  if (list.length === 0) return null;
+  const cols: ColumnValues[] = PERSON_COLUMNS.map(() => new Array<unknown>(list.length));
+  list.forEach((c, i) => {
+    const s = c.state;
+    const json = jsonOf(c);
+    const v = [c.atenaNo, null, c.juminhyoCode, c.integratedNo, s.category, s.status, s.nameKanji, s.nameKana, searchKana(s.nameKana), s.birthDate, s.sex, json, stateHashOf(json, c.index).toString('hex'), c.version, c.effectiveDate, s.dvSupport, s.districtCode, s.householdNo, null];
+    for (let k = 0; k < v.length; k++) (cols[k] as unknown[])[i] = v[k];
+  });
+  cols[1] = { same: w.tenant };
+  cols[PERSON_COLUMNS.length - 1] = { same: runId };
+  if (how === 'insert') return insertStatement('municipality.persons', PERSON_COLUMNS, cols);
+  return updateStatement(w.tenant, 'municipality.persons', PERSON_COLUMNS.filter((c) => c.name !== 'tenant_code'), cols.filter((_, k) => PERSON_COLUMNS[k]!.name !== 'tenant_code'));
 }
 
-async function insertVersions(
-  w: Work,
-  runId: string,
-  versions: { atenaNo: string; version: number; effectiveDate: string; state: PersonState; movement: string | null; movementId: string | null; notifiedOn: string | null; source: 'import-full' | 'import-diff'; rowNo: number; changed: string[] }[],
-): Promise<void> {
-  for (let i = 0; i < versions.length; i += 500) {
-    await w.tx
-      .insertInto('municipality.person_versions')
-      .values(
-        versions.slice(i, i + 500).map((v) => ({
-          tenant_code: w.tenant,
-          atena_no: v.atenaNo,
-          version: v.version,
-          effective_date: v.effectiveDate,
-          status: v.state.status,
-          movement: v.movement,
-          movement_id: v.movementId,
-          notified_on: v.notifiedOn,
-          source: v.source,
-          import_run_id: runId,
-          row_no: v.rowNo,
-          state: jsonb(v.state),
-          changed: v.changed,
-          actor: w.actor.login,
-        })),
-      )
-      .execute();
-  }
+interface VersionRow {
+  atenaNo: string;
+  version: number;
+  effectiveDate: string;
+  status: PersonState['status'];
+  /** The state's canonical JSON. */
+  json: string;
+  movement: string | null;
+  movementId: string | null;
+  notifiedOn: string | null;
+  source: 'import-full' | 'import-diff';
+  rowNo: number;
+  changed: string[];
+}
+
+const VERSION_COLUMNS: readonly BulkColumn[] = [
+  { name: 'tenant_code', type: 'text' },
+  { name: 'atena_no', type: 'text' },
+  { name: 'version', type: 'int' },
+  { name: 'effective_date', type: 'date' },
+  { name: 'status', type: 'text' },
+  { name: 'movement', type: 'text' },
+  { name: 'movement_id', type: 'text' },
+  { name: 'notified_on', type: 'date' },
+  { name: 'source', type: 'text' },
+  { name: 'import_run_id', type: 'uuid' },
+  { name: 'row_no', type: 'int' },
+  { name: 'state', type: 'jsonb' },
+  { name: 'changed', type: 'text', expr: '$::text[]' },
+  { name: 'actor', type: 'text' },
+];
+
+function versionsStatement(w: Work, runId: string, versions: readonly VersionRow[]) {
+  if (versions.length === 0) return null;
+  const cols: ColumnValues[] = VERSION_COLUMNS.map(() => new Array<unknown>(versions.length));
+  versions.forEach((x, i) => {
+    const v = [null, x.atenaNo, x.version, x.effectiveDate, x.status, x.movement, x.movementId, x.notifiedOn, x.source, null, x.rowNo, x.json, textArrayLiteral(x.changed), null];
+    for (let k = 0; k < v.length; k++) (cols[k] as unknown[])[i] = v[k];
+  });
+  cols[0] = { same: w.tenant };
+  cols[9] = { same: runId };
+  cols[13] = { same: w.actor.login };
+  return insertStatement('municipality.person_versions', VERSION_COLUMNS, cols);
 }
 
 /** Doubtful 住登外 registrations go to the review queue; a My Number on such a row waits in the vault. */

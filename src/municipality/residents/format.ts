@@ -138,6 +138,13 @@ export function foldSpaces(s: string): string {
   return s.replace(/[ \u3000\t]+/g, ' ').trim();
 }
 
+// Printable ASCII is its own NFKC form: most codes, digits and dates skip the Unicode normaliser.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const nfkc = (s: string): string => (PRINTABLE_ASCII.test(s) ? s : s.normalize('NFKC'));
+
+/** Length in characters (code points), counting only when the UTF-16 length could exceed `max`. */
+const longerThan = (s: string, max: number): boolean => s.length > max && [...s].length > max;
+
 /** カナ: NFKC, hiragana → katakana, spaces → one 全角 space. */
 export function normalizeKana(s: string): string {
   return s
@@ -166,7 +173,7 @@ function realDate(y: number, m: number, d: number): string | null {
 
 /** YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD, or the 7-digit 和暦 code form (元号コード + YYMMDD: 5080401 = 令和8年4月1日). */
 export function parseDate(raw: string): string | null {
-  const s = raw.normalize('NFKC').trim();
+  const s = nfkc(raw).trim();
   let m = /^(\d{4})[-/]?(\d{2})[-/]?(\d{2})$/.exec(s);
   if (m) {
     const y = Number(m[1]);
@@ -194,7 +201,8 @@ class Collector {
 }
 
 function cell(r: Raw, col: string, c: Collector): string {
-  const v = (r[col] ?? '').replace(/^\uFEFF/, '');
+  let v = r[col] ?? '';
+  if (v.charCodeAt(0) === 0xfeff) v = v.slice(1);
   if (CONTROL.test(v)) c.add(col, 'CONTROL_CHARACTER', `${col}に制御文字が含まれています`);
   return v.trim();
 }
@@ -202,7 +210,7 @@ function cell(r: Raw, col: string, c: Collector): string {
 function optional(r: Raw, col: string, c: Collector, max = 200): string | null {
   const v = foldSpaces(cell(r, col, c));
   if (v === '') return null;
-  if ([...v].length > max) c.add(col, 'TOO_LONG', `${col}が長すぎます（${max}文字以内）`);
+  if (longerThan(v, max)) c.add(col, 'TOO_LONG', `${col}が長すぎます（${max}文字以内）`);
   return v;
 }
 
@@ -216,7 +224,7 @@ function required(r: Raw, col: string, c: Collector, max = 200): string {
 }
 
 function digits(r: Raw, col: string, c: Collector, len: number, req: boolean): string | null {
-  const v = cell(r, col, c).normalize('NFKC').replace(/-/g, '');
+  const v = nfkc(cell(r, col, c)).replace(/-/g, '');
   if (v === '') {
     if (req) c.add(col, 'REQUIRED', `${col}は必須です`);
     return null;
@@ -237,7 +245,7 @@ function date(r: Raw, col: string, c: Collector, req: boolean): string | null {
 }
 
 function flag(r: Raw, col: string, c: Collector): boolean {
-  const v = cell(r, col, c).normalize('NFKC');
+  const v = nfkc(cell(r, col, c));
   if (v === '' || v === '0') return false;
   if (v === '1') return true;
   c.add(col, 'CODE_UNKNOWN', `${col}は0または1です`);
@@ -245,7 +253,7 @@ function flag(r: Raw, col: string, c: Collector): boolean {
 }
 
 export function parseMovementCode(v: string): MovementCode | null {
-  const s = v.normalize('NFKC').trim();
+  const s = nfkc(v).trim();
   if (s in MOVEMENTS) return s as MovementCode;
   return MOVEMENT_BY_NAME.get(s) ?? null;
 }
@@ -268,15 +276,15 @@ export function validatePerson(r: Raw, today: string): RowResult<ResidentRow> {
   if (nameKana && !isKatakanaName(nameKana)) c.add('氏名カナ', 'KANA_ONLY', '氏名カナはカタカナで入力してください');
   const birthDate = date(r, '生年月日', c, true) ?? '';
   if (birthDate && birthDate > today) c.add('生年月日', 'DATE_FUTURE', '生年月日が未来の日付です');
-  const sexRaw = cell(r, '性別', c).normalize('NFKC');
+  const sexRaw = nfkc(cell(r, '性別', c));
   const sex: Sex | null = sexRaw === '1' || sexRaw === '男' ? 'male' : sexRaw === '2' || sexRaw === '女' ? 'female' : null;
   if (!sexRaw) c.add('性別', 'REQUIRED', '性別は必須です');
   else if (!sex) c.add('性別', 'CODE_UNKNOWN', '性別は1（男）または2（女）です');
   const postalCode = digits(r, '郵便番号', c, 7, false);
   const address = required(r, '住所', c, 200);
-  const kindRaw = cell(r, '住民種別', c).normalize('NFKC');
+  const kindRaw = nfkc(cell(r, '住民種別', c));
   const residentKind = kindRaw === '' || kindRaw === '1' ? 'japanese' : kindRaw === '2' ? 'foreign' : (c.add('住民種別', 'CODE_UNKNOWN', '住民種別は1（日本人）または2（外国人）です'), 'japanese');
-  const usageRaw = cell(r, '氏名利用区分', c).normalize('NFKC');
+  const usageRaw = nfkc(cell(r, '氏名利用区分', c));
   const nameUsage = usageRaw === '' ? null : usageRaw === '1' ? 'real' : usageRaw === '2' ? 'alias' : (c.add('氏名利用区分', 'CODE_UNKNOWN', '氏名利用区分は1（本名）または2（通称）です'), null);
   const ceasedReasonRaw = optional(r, '消除事由', c, 20);
   const ceasedReason = ceasedReasonRaw === null ? null : (CEASE_REASONS as readonly string[]).includes(ceasedReasonRaw) ? (ceasedReasonRaw as CeaseReason) : (c.add('消除事由', 'CODE_UNKNOWN', `消除事由は${CEASE_REASONS.join('・')}のいずれかです`), null);

@@ -34,6 +34,9 @@ export interface ResidentsImportDeps {
 
 export const RESIDENT_RUN_KINDS = ['residents-full', 'residents-diff'] as const;
 
+/** What applyBatch looks up by key in every batch (decision 0044: planner statistics on a fresh database). */
+const LOOKUP_TABLES = ['municipality.persons', 'municipality.person_versions', 'kernel.mynumber_vault', 'municipality.import_seen'];
+
 function fullSpec(vault: Vault): IntakeSpec<ResidentRow> {
   return {
     kind: 'residents-full',
@@ -46,6 +49,7 @@ function fullSpec(vault: Vault): IntakeSpec<ResidentRow> {
     },
     apply: (w: Work, run, items) => applyBatch(w, vault, run, items.map((i) => ({ rowNo: i.rowNo, kind: 'full', row: i.row }))),
     authorize: (w) => requireImport(w.actor),
+    lookupTables: LOOKUP_TABLES,
   };
 }
 
@@ -57,6 +61,7 @@ function diffSpec(vault: Vault): IntakeSpec<MovementRow> {
     validate: (raw, _rowNo, today) => validateMovement(raw, today),
     apply: (w: Work, run, items) => applyBatch(w, vault, run, items.map((i) => ({ rowNo: i.rowNo, kind: 'diff', row: i.row }))),
     authorize: (w) => requireImport(w.actor),
+    lookupTables: LOOKUP_TABLES,
   };
 }
 

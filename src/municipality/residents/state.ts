@@ -183,12 +183,49 @@ function canonical(v: unknown): string {
     .join(',')}}`;
 }
 
-/** Hash of a state plus the My Number's blind index (so a changed number alone is a change). */
-export function stateHash(s: PersonState, myNumberIndex: Buffer | null): Buffer {
-  return createHash('sha256').update(canonical(s)).update('|').update(myNumberIndex ? myNumberIndex.toString('hex') : '-').digest();
+// Sorted key orders by the order the keys came in: states built by stateFromRow and states read back from
+// jsonb each have one order, so the sort is done once per order (a 住基 import hashes every row).
+const ORDERS = new Map<string, { sorted: string[]; quoted: string[] }>();
+
+/**
+ * The canonical JSON of a state: keys sorted at every level, no spaces — the same text as `canonical` gives,
+ * built without sorting when the object is flat (every value a string, number, boolean or null).
+ */
+export function canonicalState(s: PersonState): string {
+  const keys = Object.keys(s);
+  const id = keys.join('\u0000');
+  let order = ORDERS.get(id);
+  if (!order) {
+    const sorted = [...keys].sort();
+    order = { sorted, quoted: sorted.map((k) => `${JSON.stringify(k)}:`) };
+    if (ORDERS.size < 64) ORDERS.set(id, order);
+  }
+  let out = '{';
+  const rec = s as unknown as Record<string, unknown>;
+  for (let i = 0; i < order.sorted.length; i++) {
+    const v = rec[order.sorted[i]!];
+    if (v !== null && typeof v === 'object') return canonical(s);
+    out += (i ? ',' : '') + order.quoted[i] + JSON.stringify(v);
+  }
+  return out + '}';
 }
 
+/** Hash of a state's canonical JSON plus the My Number's blind index (so a changed number alone is a change). */
+export function stateHashOf(canonicalJson: string, myNumberIndex: Buffer | null): Buffer {
+  return createHash('sha256').update(canonicalJson).update('|').update(myNumberIndex ? myNumberIndex.toString('hex') : '-').digest();
+}
+
+/** Hash of a state plus the My Number's blind index (so a changed number alone is a change). */
+export function stateHash(s: PersonState, myNumberIndex: Buffer | null): Buffer {
+  return stateHashOf(canonicalState(s), myNumberIndex);
+}
+
+/**
+ * The fields whose value differs from the previous state.  A first version has no previous state and lists
+ * nothing (it is the registration: screens show 新規登録); listing every field for it made each new person's
+ * version and operation-log entry ≈40 % longer for no information (decision 0044).
+ */
 export function changedFields(prev: PersonState | null, next: PersonState): string[] {
-  if (!prev) return Object.keys(next).sort();
+  if (!prev) return [];
   return (Object.keys(next) as (keyof PersonState)[]).filter((k) => canonical(prev[k]) !== canonical(next[k])).sort();
 }
