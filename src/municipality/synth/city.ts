@@ -382,12 +382,13 @@ export function writeSyntheticCity(opts: WriteCityOptions): CityManifest {
       const ageYears = (day - P.birth[p]!) / 365.2425;
       const badDraw = mix(r, 67) % 2000 === 0;
       let bad: BadKind | null = badDraw ? BAD_ROW_KINDS[mix(r, 69) % BAD_ROW_KINDS.length]! : null;
+      const unknownDate = (doses.flags[i]! & D_DATE_UNKNOWN) !== 0;
+      // Every bad row is rejected by the import with exactly one code (the counts in the manifest are exact).
       if (bad === 'gtin-check-digit' && !direct) bad = 'product-unknown';
-      if (bad === 'duplicate-seq' && seq === 1) bad = 'sex-missing';
+      if ((bad === 'duplicate-seq' && seq === 1) || (bad === 'date-invalid' && unknownDate)) bad = 'sex-missing';
       if (bad) tally.bad[bad]++;
       const fourInfo = !bad && u % 1000 < (direct ? 10 : 30);
       if (fourInfo) tally.fourInfo++;
-      const unknownDate = (doses.flags[i]! & D_DATE_UNKNOWN) !== 0;
       if (unknownDate) tally.dateUnknown++;
       if (rowTwin[r]) tally.resubmitted++;
       const v = VACCINES[product];
