@@ -16,7 +16,7 @@ import { catalogFor, subjectsInRange, type SubjectInputs } from '../records/inde
 import { requireExtraction } from './access.js';
 import { memberLine, newContentHash, paramsKey } from './hash.js';
 import { Evaluator, EvaluatorPool, type Chunk, type Evaluated } from './evaluate.js';
-import { KIND_LABELS, canonicalParameters, emptyCounts, emptyProgramCounts, type DiffSummary, type ExtractionCounts, type ExtractionParameters, type ExtractionRunView } from './model.js';
+import { KIND_LABELS, byCode, canonicalParameters, emptyCounts, emptyProgramCounts, type DiffSummary, type ExtractionCounts, type ExtractionParameters, type ExtractionRunView } from './model.js';
 import { computeDiff, loadRun } from './queries.js';
 
 export const DEFAULT_CHUNK = 5000;
@@ -28,6 +28,8 @@ export interface ExtractionOptions {
   readonly background?: boolean;
   /** Test hook: stop (as if the process died) after this many chunks of this call. */
   readonly stopAfterChunks?: number;
+  /** Test hook: rows per page when a resumed run re-reads its committed members (default 20,000). */
+  readonly rehashPage?: number;
   /** Evaluate every program for every person (no age pre-filter; for verification — same members, slower). */
   readonly fullEvaluation?: boolean;
   /**
@@ -162,7 +164,7 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
   let pool: EvaluatorPool | null = null;
   try {
     const hash = newContentHash(params, run.asOf, run.catalogVersion);
-    if (run.cursor) await rehash(db, who, runId, run.cursor, hash);
+    if (run.cursor) await rehash(db, who, runId, run.cursor, hash, opts.rehashPage ?? 20_000);
     const useWorker = opts.workers === 1;
     pool = useWorker ? new EvaluatorPool({ catalog, params, asOf: run.asOf, prefilter: !opts.fullEvaluation }) : null;
     const local = pool ? null : new Evaluator(catalog, params, run.asOf, !opts.fullEvaluation);
@@ -311,32 +313,35 @@ async function writeChunk(db: MamoriDb, who: Principal, runId: string, prev: str
 }
 
 /** After a crash: feeds the committed members (up to the cursor) into a fresh hash, in hash order. */
-async function rehash(db: MamoriDb, who: Principal, runId: string, cursor: string, hash: Hash): Promise<void> {
-  let after = '';
-  const page = 20_000;
+async function rehash(db: MamoriDb, who: Principal, runId: string, cursor: string, hash: Hash, page: number): Promise<void> {
+  type Row = { atena_no: string; program: string; dose: number | null; status: 'due' | 'upcoming'; late: boolean; earliest: string | null; latest: string | null; standard_from: string | null; standard_until: string | null; protected: boolean };
+  // 宛名番号 are ten digits, so the index order is the code-unit order; a person's programs are re-sorted in
+  // code-unit order (the database collation may order '-' differently), so a person is fed whole.
+  let person: Row[] = [];
+  const flush = () => {
+    person.sort((a, b) => byCode(a.program, b.program));
+    for (const r of person) hash.update(memberLine({ atenaNo: r.atena_no, program: r.program, dose: r.dose, status: r.status, late: r.late, earliest: r.earliest, latest: r.latest, standardFrom: r.standard_from, standardUntil: r.standard_until, protected: r.protected }));
+    person = [];
+  };
+  let after: [string, string] = ['', ''];
   for (;;) {
     const rows = await runAs(db, who, async (w) => {
-      const r = await sql<{ atena_no: string; program: string; dose: number | null; status: 'due' | 'upcoming'; late: boolean; earliest: string | null; latest: string | null; standard_from: string | null; standard_until: string | null; protected: boolean }>`
+      const r = await sql<Row>`
         SELECT atena_no, program, dose, status, late, earliest, latest, standard_from, standard_until, protected
         FROM municipality.extraction_members
-        WHERE tenant_code = ${w.tenant} AND run_id = ${runId}::uuid AND atena_no > ${after} AND atena_no <= ${cursor}
-        ORDER BY atena_no COLLATE "C", program COLLATE "C" LIMIT ${page}`.execute(w.tx);
+        WHERE tenant_code = ${w.tenant} AND run_id = ${runId}::uuid AND (atena_no, program) > (${after[0]}, ${after[1]}) AND atena_no <= ${cursor}
+        ORDER BY atena_no, program LIMIT ${page}`.execute(w.tx);
       return r.rows;
     });
-    if (!rows.length) return;
-    // A page may end inside a person's programs: keep only whole persons unless this is the last page.
-    let end = rows.length;
-    if (rows.length === page) {
-      const lastAtena = rows[rows.length - 1]!.atena_no;
-      while (end > 0 && rows[end - 1]!.atena_no === lastAtena) end--;
-      if (end === 0) end = rows.length;
+    for (const r of rows) {
+      if (person.length && person[0]!.atena_no !== r.atena_no) flush();
+      person.push(r);
     }
-    for (let i = 0; i < end; i++) {
-      const r = rows[i]!;
-      hash.update(memberLine({ atenaNo: r.atena_no, program: r.program, dose: r.dose, status: r.status, late: r.late, earliest: r.earliest, latest: r.latest, standardFrom: r.standard_from, standardUntil: r.standard_until, protected: r.protected }));
+    if (rows.length < page) {
+      flush();
+      return;
     }
-    if (rows.length < page) return;
-    after = rows[end - 1]!.atena_no;
+    const last = rows[rows.length - 1]!;
+    after = [last.atena_no, last.program];
   }
 }
-

@@ -86,10 +86,10 @@ describe('extraction runs', () => {
 
   it('resumes an interrupted run after its cursor and ends with the same members and hash', async () => {
     const clean = await startExtraction(app.db, nurse, { kind: 'targets', all: true, asOf: AS_OF, chunkSize: 3 });
-    const cut = await startExtraction(app.db, nurse, { kind: 'targets', all: true, asOf: AS_OF, chunkSize: 3 }, { stopAfterChunks: 1 });
-    expect(cut.run).toMatchObject({ status: 'running', chunksDone: 1, contentHash: null });
+    const cut = await startExtraction(app.db, nurse, { kind: 'targets', all: true, asOf: AS_OF, chunkSize: 3 }, { stopAfterChunks: 2 });
+    expect(cut.run).toMatchObject({ status: 'running', chunksDone: 2, contentHash: null });
     expect(cut.run.cursor).not.toBe('');
-    const done = await resumeExtraction(app.db, nurse, cut.run.id);
+    const done = await resumeExtraction(app.db, nurse, cut.run.id, { rehashPage: 4 });
     expect(done.resumedAfter).toBe(cut.run.cursor);
     expect(done.run).toMatchObject({ status: 'complete', chunksDone: 3, resumed: 1, contentHash: clean.run.contentHash });
     expect(done.run.counts).toEqual(clean.run.counts);
