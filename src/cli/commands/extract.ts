@@ -68,8 +68,8 @@ function printRun(r: ExtractionRunView): void {
   if (ex.length) print(`除外: ${ex.map(([k, n]) => `${EXCLUSION_LABELS[k as keyof typeof EXCLUSION_LABELS]} ${n}`).join('、')}`);
   print(
     table([
-      ['予防接種', '対象', '標準期間超過', '接種時期', 'これから', '完了', '期間終了', '対象外'],
-      ...Object.entries(c.byProgram).map(([p, x]) => [p, x.members, x.late, x.due, x.upcoming, x.complete, x.missed, x.notEligible]),
+      ['予防接種', '対象', '標準期間超過', '接種時期', 'これから', '完了', '期間終了', '対象外', '年齢が期間外'],
+      ...Object.entries(c.byProgram).map(([p, x]) => [p, x.members, x.late, x.due, x.upcoming, x.complete, x.missed, x.notEligible, x.outOfRange ?? 0]),
     ]),
   );
   if (r.contentHash) print(`内容ハッシュ（SHA-256） ${r.contentHash}`);

@@ -219,8 +219,8 @@ ${section(
         ])}
 ${table(['除外の理由', '人数'], EXCLUSION_REASONS.map((k) => [EXCLUSION_LABELS[k], c.excluded[k]]), { caption: '除外した人' })}
 ${table(
-  ['予防接種', '対象', '標準期間超過', '接種時期', 'これから', '完了', '期間終了（未完了）', '対象外'],
-  Object.entries(c.byProgram).map(([p, x]) => [programName(catalog, p), x.members, x.late, x.due, x.upcoming, x.complete, x.missed, x.notEligible]),
+  ['予防接種', '対象', '標準期間超過', '接種時期', 'これから', '完了', '期間終了（未完了）', '対象外', '年齢が期間外（判定省略）'],
+  Object.entries(c.byProgram).map(([p, x]) => [programName(catalog, p), x.members, x.late, x.due, x.upcoming, x.complete, x.missed, x.notEligible, x.outOfRange ?? 0]),
   { caption: '予防接種ごと（判定した人の状況）' },
 )}`,
       ),
