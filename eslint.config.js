@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.test-output/**', 'bench-results/**', 'docs/**'] },
+  { ignores: ['node_modules/**', 'data/**', '.test-output/**', 'bench-results/**', 'docs/**', 'scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
