@@ -81,7 +81,7 @@ describe('resident screens', () => {
     expect(shown.status).toBe(200);
     expect(shown.text).toContain(`${mn(1).slice(0, 4)} ${mn(1).slice(4, 8)} ${mn(1).slice(8)}`);
     const log = await app.db.system.selectFrom('kernel.audit_log').select(['purpose', 'subject_ref']).where('action', '=', 'mynumber_reveal').where('actor_login', '=', 'atena-view').where('outcome', '=', 'success').execute();
-    expect(log).toEqual([{ purpose: '情報連携データの修正のため', subject_ref: 'person:' + atenaNo }]);
+    expect(log).toEqual([{ purpose: '情報連携データの修正のため', subject_ref: 'resident:' + atenaNo }]); // in the resident's access history with every other access
   });
 
   it('a vaccination clerk sees no protected address, no reveal form, and cannot open the import screen', async () => {

@@ -65,7 +65,7 @@ export class Vault {
   }
 
   /** Stores (or replaces) the My Number of a subject.  Logged (with the purpose, when given) unless the caller logs the batch. */
-  async store(w: Work, subject: SubjectRef, myNumber: string, opts: { audit?: boolean; purpose?: string } = {}): Promise<void> {
+  async store(w: Work, subject: SubjectRef, myNumber: string, opts: { audit?: boolean; purpose?: string; subjectRef?: string } = {}): Promise<void> {
     const keys = await this.keysFor(w);
     const s = Vault.sealWith(keys, subject, myNumber);
     await w.tx
@@ -95,7 +95,7 @@ export class Vault {
         action: 'mynumber_store',
         targetType: 'mynumber',
         targetId: `${subject.subjectType}:${subject.subjectId}`,
-        subjectRef: `${subject.subjectType}:${subject.subjectId}`,
+        subjectRef: opts.subjectRef ?? `${subject.subjectType}:${subject.subjectId}`,
         purpose: opts.purpose,
       });
     }
@@ -213,12 +213,17 @@ export class Vault {
     return !!r?.ciphertext;
   }
 
-  /** Decrypts one number for a person holding the view flag, for a stated purpose (KRN-29). */
-  async reveal(w: Work, subject: SubjectRef, purpose: string): Promise<string> {
+  /**
+   * Decrypts one number for a person holding the view flag, for a stated purpose (KRN-29).  `subjectRef` is
+   * how the caller's system names the person in the operation log (e.g. 'resident:<宛名番号>'), so that the
+   * reveal appears in that person's access history; by default the vault subject.
+   */
+  async reveal(w: Work, subject: SubjectRef, purpose: string, opts: { subjectRef?: string } = {}): Promise<string> {
     const target = `${subject.subjectType}:${subject.subjectId}`;
+    const subjectRef = opts.subjectRef ?? target;
     if (!w.actor.mynumberView) {
       throw forbidden('個人番号を表示する権限（個人番号閲覧可能フラグ）がありません。').withAudit({
-        action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef: target, purpose, outcome: 'denied',
+        action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef, purpose, outcome: 'denied',
       });
     }
     requirePurpose(purpose);
@@ -239,10 +244,10 @@ export class Vault {
     } catch {
       // The ciphertext does not open with its own row binding: altered, or copied from another row.
       throw new Problem(500, 'MYNUMBER_DECRYPT_FAILED', '個人番号を復号できません', '保管されている暗号文が改ざんまたは破損しています。システム管理者に連絡してください。').withAudit({
-        action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef: target, purpose, outcome: 'failure', detail: { reason: 'decrypt-failed' },
+        action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef, purpose, outcome: 'failure', detail: { reason: 'decrypt-failed' },
       });
     }
-    await appendEntry(w.tx, w, { action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef: target, purpose });
+    await appendEntry(w.tx, w, { action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef, purpose });
     return plain;
   }
 

@@ -126,7 +126,7 @@ export async function registerNonResident(w: Work, vault: Vault, raw: unknown): 
     .values({ tenant_code: w.tenant, atena_no: atenaNo!, juminhyo_code: null, integrated_no: integratedNo, category: state.category, status: state.status, name_kanji: state.nameKanji, name_kana: state.nameKana, search_kana: searchKana(state.nameKana), birth_date: state.birthDate, sex: state.sex, state: jsonb(state), state_hash: stateHash(state, index), version: 1, effective_date: jstToday(), dv_support: false, district_code: null, household_no: null, last_run_id: null })
     .execute();
   await w.tx.insertInto('municipality.person_versions').values({ tenant_code: w.tenant, atena_no: atenaNo!, version: 1, effective_date: jstToday(), status: state.status, movement: '30', movement_id: null, notified_on: jstToday(), source: 'staff', import_run_id: null, row_no: null, state: jsonb(state), changed: changedFields(null, state), actor: w.actor.login }).execute();
-  if (myNumber) await vault.store(w, { subjectType: SUBJECT, subjectId: atenaNo! }, myNumber, { purpose: '住登外者の登録' });
+  if (myNumber) await vault.store(w, { subjectType: SUBJECT, subjectId: atenaNo! }, myNumber, { purpose: '住登外者の登録', subjectRef: `resident:${atenaNo!}` });
   await appendEntry(w.tx, w, { action: 'create', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose: input.note, detail: { category: state.category, possibleMatchesConfirmed: match.candidates.length } });
   return { atenaNo: atenaNo!, possibleMatches: match.candidates };
 }
@@ -141,7 +141,7 @@ export async function setMyNumber(w: Work, vault: Vault, atenaNo: string, number
   const holders = (await vault.holders(w, SUBJECT, [c.value])).get(c.value) ?? [];
   if (holders.some((h) => h !== atenaNo)) throw invalidField('myNumber', 'DUPLICATE_PERSON', 'この個人番号は既に別の人に登録されています');
   const integratedNo = p.integrated_no ?? (await allocate(w.tx, w.tenant, 'integrated', 1))[0]!;
-  await vault.store(w, { subjectType: SUBJECT, subjectId: atenaNo }, c.value, { purpose });
+  await vault.store(w, { subjectType: SUBJECT, subjectId: atenaNo }, c.value, { purpose, subjectRef: `resident:${atenaNo}` });
   await w.tx
     .updateTable('municipality.persons')
     .set({ integrated_no: integratedNo, state_hash: stateHash(p.state, await vault.indexOf(w, c.value)) })
@@ -154,7 +154,8 @@ export async function setMyNumber(w: Work, vault: Vault, atenaNo: string, number
 /** KRN-29: the 個人番号照会 — view flag, purpose, and a log entry (the vault enforces and records). */
 export async function revealMyNumber(w: Work, vault: Vault, atenaNo: string, purpose: string): Promise<string> {
   requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES, atenaNo);
-  return vault.reveal(w, { subjectType: SUBJECT, subjectId: atenaNo }, purpose);
+  // Logged under the resident, like every other access to the person's data (their access history shows it).
+  return vault.reveal(w, { subjectType: SUBJECT, subjectId: atenaNo }, purpose, { subjectRef: `resident:${atenaNo}` });
 }
 
 // ------------------------------------------------------------------ review queue

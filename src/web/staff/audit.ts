@@ -7,7 +7,7 @@ import { ACTION_LABELS, exportAuditCsv, sealPending, searchAudit, verifyTenantCh
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, csrfField, field, html, notice, page, section, select, table, when } from '../ui/index.js';
+import { badge, button, csrfField, field, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, pageContext, sendPage } from './support.js';
 
 function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
@@ -35,6 +35,13 @@ function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<st
 }
 
 const OUTCOME = { success: ['成功', 'ok'], failure: ['失敗', 'warn'], denied: ['拒否', 'bad'] } as const;
+
+/** Whose data the entry touched (KRN-31): a resident as a link to the person, anything else as its key. */
+function subjectCell(ref: string | null): SafeHtml | string {
+  if (!ref) return '';
+  const m = /^resident:(\d{10})$/.exec(ref);
+  return m ? html`<a href="/residents/${m[1]!}">宛名番号 ${m[1]!}</a>` : ref;
+}
 
 export function registerAuditPages(fastify: FastifyInstance, app: App): void {
   fastify.get('/audit', { preHandler: needLogin }, async (req, reply) => {
@@ -66,12 +73,13 @@ ${auditor ? '' : notice('あなた自身の操作の記録です。団体全体�
 </form>
 ${auditor ? html`<div class="actions"><a class="btn btn--secondary" href="/audit.csv?${qs.toString()}">この条件でCSV出力</a><form method="post" action="/audit/verify" class="inline-form">${csrfField(ctx.csrf)}${button('改ざん検証を実行', 'secondary')}</form></div>` : ''}
 ${table(
-  ['日時', '操作者', '操作', '対象', '目的', '結果', '端末・接続元', 'リクエストID'],
+  ['日時', '操作者', '操作', '対象', '本人', '目的', '結果', '端末・接続元', 'リクエストID'],
   rows.map((r) => [
     when(r.occurred_at),
     html`${r.actor_login}<br><small>${r.actor_kind}</small>`,
     ACTION_LABELS[r.action] ?? r.action,
     html`${r.target_type ?? ''}${r.target_id ? html`<br><small>${r.target_id}</small>` : ''}`,
+    subjectCell(r.subject_ref),
     r.purpose,
     badge(OUTCOME[r.outcome][0], OUTCOME[r.outcome][1]),
     html`${r.terminal_id ?? ''}<br><small>${r.client_address ?? ''}</small>`,

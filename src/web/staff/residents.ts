@@ -23,12 +23,22 @@ import { can } from '../../kernel/access/index.js';
 import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
-import { formatJst, jstToday } from '../../kernel/jp/index.js';
+import { formatJst, formatWareki, jstToday } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
 const SEX = { male: '男', female: '女' } as const;
+
+/** A date as officials read it: 和暦 with the ISO date beside it (just the ISO date before 明治6年). */
+function jpDate(iso: string | null): string | null {
+  if (!iso) return null;
+  try {
+    return `${formatWareki(iso)}（${iso}）`;
+  } catch {
+    return iso;
+  }
+}
 
 const FIELD_LABELS: Partial<Record<keyof PersonState | '個人番号', string>> = {
   nameKanji: '氏名', nameKana: '氏名カナ', birthDate: '生年月日', sex: '性別', postalCode: '郵便番号', address: '住所', katagaki: '方書',
@@ -40,6 +50,12 @@ const FIELD_LABELS: Partial<Record<keyof PersonState | '個人番号', string>> 
   nameUsage: '氏名利用区分', nationality: '国籍', residenceStatus: '在留資格', stayUntil: '在留期間満了日', residentKind: '住民種別', juminhyoCode: '住民票コード', note: '備考',
   個人番号: '個人番号',
 };
+
+/** （続柄、世帯主 氏名） with only the parts the file gave. */
+function householdNote(s: PersonState): string {
+  const parts = [s.relationship, s.householderName ? `世帯主 ${s.householderName}` : null].filter((x): x is string => !!x);
+  return parts.length ? `（${parts.join('、')}）` : '';
+}
 
 function statusBadge(status: keyof typeof STATUS_LABELS): SafeHtml {
   return badge(STATUS_LABELS[status], status === 'resident' ? 'ok' : status === 'non-resident' ? 'info' : 'muted');
@@ -95,7 +111,7 @@ ${asked
         html`<a href="/residents/${p.atenaNo}">${p.atenaNo}</a>`,
         p.nameKanji,
         p.nameKana,
-        p.birthDate,
+        jpDate(p.birthDate),
         SEX[p.sex],
         statusBadge(p.status),
         p.address,
@@ -129,14 +145,16 @@ ${section(
     ['状態', statusBadge(s.status)],
     ['氏名', html`${s.nameKanji}${s.nameUsage === 'alias' && s.realName ? html`<br><small>本名 ${s.realName}</small>` : ''}`],
     ['氏名カナ', s.nameKana],
-    ['生年月日', s.birthDate],
+    ['生年月日', jpDate(s.birthDate)],
     ['性別', SEX[s.sex]],
     ['住所', html`${s.postalCode ? `〒${s.postalCode.slice(0, 3)}-${s.postalCode.slice(3)} ` : ''}${s.address}${s.katagaki ? ` ${s.katagaki}` : ''}`],
-    ['世帯', s.householdNo ? `${s.householdNo}（${s.relationship ?? ''}、世帯主 ${s.householderName ?? ''}）` : null],
+    ['世帯', s.householdNo ? `${s.householdNo}${householdNote(s)}` : null],
     ['送付先', s.mailingAddress ? `${s.mailingName ?? ''} ${s.mailingAddress}` : '（登録住所）'],
-    ['住民となった日', s.becameResidentOn],
-    ['住民でなくなった日', s.ceasedOn ? `${s.ceasedOn}（${s.ceasedReason ?? ''}）` : null],
-    ['転出予定', s.plannedMoveOutOn ? `${s.plannedMoveOutOn} → ${s.nextAddress ?? ''}` : null],
+    ['住民となった日', jpDate(s.becameResidentOn)],
+    ['転入前住所', s.previousAddress],
+    ['住民でなくなった日', s.ceasedOn ? `${jpDate(s.ceasedOn)} ${s.ceasedReason ?? ''}` : null],
+    ['転出予定', s.plannedMoveOutOn ? `${jpDate(s.plannedMoveOutOn)} → ${s.nextAddress ?? ''}` : null],
+    ['転出先住所', !s.plannedMoveOutOn && s.status === 'moved-out' ? s.nextAddress : null],
     ...(s.residentKind === 'foreign' ? ([['国籍・在留資格', `${s.nationality ?? ''} ${s.residenceStatus ?? ''}（〜${s.stayUntil ?? ''}）`], ['アルファベット氏名', s.alphabetName]] as [string, string | null][]) : []),
     ['備考', s.note],
   ]),
@@ -158,7 +176,7 @@ ${section(
   table(
     ['適用日', '異動', '変更された項目', '出所', '記録', '実施者'],
     [...h].reverse().map((v) => [
-      v.effectiveDate,
+      jpDate(v.effectiveDate),
       v.movement ? (MOVEMENTS as Record<string, string>)[v.movement] ?? v.movement : v.source === 'import-full' ? '全件取込' : '—',
       v.version === 1 ? '（新規登録）' : v.changed.map((c) => FIELD_LABELS[c as keyof typeof FIELD_LABELS] ?? c).join('、'),
       v.fileName ? `${v.fileName} ${v.rowNo ?? ''}行目` : v.source,
