@@ -12,9 +12,10 @@ import { noticesPdfCase } from '../municipality/documents/index.js';
 import { noticesStreamCase } from '../municipality/notices/index.js';
 import { extractAllCase } from '../municipality/extraction/index.js';
 import { openApp, type App } from './index.js';
+import { backupRestoreCase } from './city-bench.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
-  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase];
+  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase, backupRestoreCase];
 }
 
 /** The context every case gets: the durable server database, and the migrated app on it (for cases that serve HTTP). */

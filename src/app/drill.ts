@@ -9,7 +9,7 @@
 // Databases: a throwaway PostgreSQL server of the drill's own; each chain of kills starts from a copy
 // (CREATE DATABASE … TEMPLATE) of the state before the operation.  Only the client is killed — the server
 // keeps running, as it does when an application host dies — so the server runs without fsync for speed.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ export interface DrillOptions {
 export interface DrillKill {
   /** Milliseconds after the child started. */
   readonly at: number;
-  /** Share of the reference's work committed when the child was killed (0–1). */
+  /** Share of the reference's work committed once the child was killed (0–1). */
   readonly progress: number;
 }
 
@@ -101,11 +101,15 @@ interface ChildRun {
   readonly stderr: string;
 }
 
+/** Children running now (killed when the drill itself is interrupted). */
+const running = new Set<ChildProcess>();
+
 /** Runs `bin/mamori args` against `url`; kills it with SIGKILL after `killAfterMs` if it is still running. */
 function runChild(args: readonly string[], url: string, dataDir: string, killAfterMs?: number): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [MAMORI_BIN, ...args, '--data', dataDir], { env: { ...process.env, DATABASE_URL: url, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -119,6 +123,7 @@ function runChild(args: readonly string[], url: string, dataDir: string, killAft
           }, killAfterMs);
     child.on('error', reject);
     child.on('close', (code) => {
+      running.delete(child);
       if (timer) clearTimeout(timer);
       resolvePromise({ code, killed: killed && code === null, ms: performance.now() - started, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
@@ -219,6 +224,16 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
   const cityDir = join(work, 'city');
   const dataDir = join(work, 'data');
   let pgServer: EphemeralPostgres | undefined;
+  // Interrupted (Ctrl-C, SIGTERM): kill the children, stop the server, remove the work directory.
+  const interrupted = (): void => {
+    for (const c of running) c.kill('SIGKILL');
+    void (pgServer?.stop() ?? Promise.resolve()).finally(() => {
+      rmSync(work, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     log(`合成都市 ${residents}人を生成しています…`);
     const city: CityManifest = writeSyntheticCity({ residents, seed, out: cityDir, ...(opts.historyFrom ? { historyFrom: opts.historyFrom } : {}), ...(opts.weeks !== undefined ? { weeks: opts.weeks } : {}) });
@@ -288,6 +303,9 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
 
       const started = performance.now();
       const outcome: DrillChain[] = [];
+      // The expected duration of an uninterrupted attempt: the reference's, lowered when an attempt shows the
+      // machine is faster now (a shared machine's load changes; kill moments must fall inside the work).
+      let estimateMs = refRun.ms;
       let killsLeft = points;
       for (let c = 0; c < chains || killsLeft > 0; c++) {
         if (c > chains + points) break; // operations that always finish before the kill: stop trying
@@ -313,14 +331,18 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
           const done = await committed(a, op);
           await a.close();
           const share = Math.min(1, done / Math.max(1, reference.work));
-          const remaining = startupMs + (1 - share) * Math.max(0, refRun.ms - startupMs);
+          const remaining = startupMs + (1 - share) * Math.max(0, estimateMs - startupMs);
           const at = Math.floor(rng.next() * remaining);
           const r = await runChild(args(), urlOf(db), dataDir, at);
           if (!r.killed) {
             finished = r.code === 0;
+            if (finished && share < 0.9) estimateMs = Math.min(estimateMs, startupMs + Math.max(0, r.ms - startupMs) / (1 - share));
             break; // finished before the moment: this chain is done
           }
-          kills.push({ at, progress: Math.round(share * 1000) / 1000 });
+          const b = await open(db);
+          const after = await committed(b, op);
+          await b.close();
+          kills.push({ at, progress: Math.round(Math.min(1, after / Math.max(1, reference.work)) * 1000) / 1000 });
           await findRun();
         }
         killsLeft -= kills.length;
@@ -374,6 +396,8 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
     const pass = results.every((r) => r.allComplete && r.rowsEqual && r.hashesEqual && r.duplicates === 0 && r.auditOk && r.points >= points);
     return { residents, seed, contentHash: city.contentHash, records: recordsRows, results, pass };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await pgServer?.stop();
     rmSync(work, { recursive: true, force: true });
   }
