@@ -21,7 +21,8 @@ import { MOVEMENTS, type MovementRow, type ResidentRow } from './format.js';
 import { canonicalState, changedFields, stateFromMovement, stateFromRow, stateHashOf, type PersonState } from './state.js';
 import { allocate } from './numbers.js';
 import { insertStatement, markSeen, seenKeys, StatementChain, textArrayLiteral, updateStatement, type BatchOutcome, type BulkColumn, type ColumnValues, type RunRef } from '../intake/index.js';
-import { matchFourInfo, searchKana, type MatchCandidate } from './matching.js';
+import { matchFourInfo, searchKana } from './matching.js';
+import { fetchMatchCandidates } from './candidates.js';
 
 export const SUBJECT = 'person';
 
@@ -108,25 +109,14 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
   }
   const holders = await vault.holders(w, SUBJECT, numbers, indexes);
 
-  // 住登外登録 rows without 住民票コード are matched on 4情報 against persons with the same birth date.
+  // 住登外登録 rows without 住民票コード are matched on 4情報 (candidates: same birth date or same 検索カナ).
   const needMatch = opts.fromQueue ? [] : items.filter((i) => i.kind === 'diff' && i.row.movement === '30' && !i.row.person.juminhyoCode);
-  const candidatesByBirth = new Map<string, MatchCandidate[]>();
-  if (needMatch.length) {
-    const births = [...new Set(needMatch.map((i) => person(i).birthDate))];
-    const rows = await w.tx
-      .selectFrom('municipality.persons')
-      .select(['atena_no', 'juminhyo_code', 'integrated_no', 'state', 'status', 'version', 'effective_date', 'last_run_id'])
-      .where('tenant_code', '=', w.tenant)
-      .where('birth_date', 'in', births)
-      .execute();
-    const idx = await vault.storedIndexes(w, SUBJECT, rows.map((r) => r.atena_no).filter((a) => !byAtena.has(a)));
-    for (const r of rows) {
-      const list = candidatesByBirth.get(r.state.birthDate) ?? [];
-      list.push({ atenaNo: r.atena_no, nameKanji: r.state.nameKanji, nameKana: r.state.nameKana, birthDate: r.state.birthDate, sex: r.state.sex, address: r.state.address, status: r.status, householdNo: r.state.householdNo });
-      candidatesByBirth.set(r.state.birthDate, list);
-      if (!byAtena.has(r.atena_no)) {
-        byAtena.set(r.atena_no, { atenaNo: r.atena_no, juminhyoCode: r.juminhyo_code, integratedNo: r.integrated_no, state: r.state, json: null, version: r.version, effectiveDate: r.effective_date, index: idx.get(r.atena_no) ?? null, isNew: false, touched: false, lastRunId: r.last_run_id });
-      }
+  const candidates = needMatch.length ? await fetchMatchCandidates(w, needMatch.map((i) => person(i))) : null;
+  if (candidates) {
+    const fresh = candidates.rows.filter((r) => !byAtena.has(r.atena_no));
+    const idx = await vault.storedIndexes(w, SUBJECT, fresh.map((r) => r.atena_no));
+    for (const r of fresh) {
+      byAtena.set(r.atena_no, { atenaNo: r.atena_no, juminhyoCode: r.juminhyo_code, integratedNo: r.integrated_no, state: r.state, json: null, version: r.version, effectiveDate: r.effective_date, index: idx.get(r.atena_no) ?? null, isNew: false, touched: false, lastRunId: r.last_run_id });
     }
   }
 
@@ -155,7 +145,7 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     // A 住登外 row naming its 宛名番号 (decided in the review queue) speaks of that person.
     if (!cur && !r.juminhyoCode && r.atenaNo && byAtena.has(r.atenaNo)) cur = byAtena.get(r.atenaNo);
     if (!cur && !opts.fromQueue && it.kind === 'diff' && it.row.movement === '30' && !r.juminhyoCode) {
-      const m = matchFourInfo({ nameKanji: r.nameKanji, nameKana: r.nameKana, birthDate: r.birthDate, sex: r.sex, address: r.address }, candidatesByBirth.get(r.birthDate) ?? []);
+      const m = matchFourInfo({ nameKanji: r.nameKanji, nameKana: r.nameKana, birthDate: r.birthDate, sex: r.sex, address: r.address }, candidates?.forQuery(r) ?? []);
       if (m.decision === 'ambiguous') {
         if (key && !claim(it, key)) {
           fail(duplicate(it));

@@ -13,7 +13,8 @@ import { jstToday } from '../../kernel/jp/index.js';
 import { requireResidentAccess, RESIDENT_DUTIES } from './access.js';
 import { applyBatch, SUBJECT } from './apply.js';
 import { allocate } from './numbers.js';
-import { matchFourInfo, searchKana, type MatchCandidate, type MatchResult } from './matching.js';
+import { DEFAULT_MATCH_OPTIONS, matchFourInfo, searchKana, type MatchResult } from './matching.js';
+import { fetchMatchCandidates } from './candidates.js';
 import { isKatakanaName, normalizeKana, normalizeKanjiName, type MovementRow, type ResidentRow } from './format.js';
 import { changedFields, stateHash, type PersonCategory, type PersonState } from './state.js';
 
@@ -28,9 +29,9 @@ export interface FourInfo {
 /** RES-12: the 4情報 matching service — candidates of the same birth date, scored; 'matched' only when unambiguous. */
 export async function matchPerson(w: Work, q: FourInfo, purpose: string): Promise<MatchResult> {
   requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
-  const rows = await w.tx.selectFrom('municipality.persons').select(['atena_no', 'state', 'status']).where('tenant_code', '=', w.tenant).where('birth_date', '=', q.birthDate).execute();
-  const candidates: MatchCandidate[] = rows.map((r) => ({ atenaNo: r.atena_no, nameKanji: r.state.nameKanji, nameKana: r.state.nameKana, birthDate: r.state.birthDate, sex: r.state.sex, address: r.state.address, status: r.status, householdNo: r.state.householdNo }));
-  const result = matchFourInfo(q, candidates);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(q.birthDate)) return matchFourInfo(q, []); // the matcher names the field
+  const candidates = await fetchMatchCandidates(w, [q]);
+  const result = matchFourInfo(q, candidates.forQuery(q));
   await appendEntry(w.tx, w, { action: 'search', targetType: 'resident-match', purpose, detail: { decision: result.decision, candidates: result.candidates.length } });
   return result;
 }
@@ -73,7 +74,9 @@ export async function registerNonResident(w: Work, vault: Vault, raw: unknown): 
     myNumber = c.value;
   }
   const match = await matchPerson(w, { nameKanji: input.nameKanji, nameKana: input.nameKana, birthDate: input.birthDate, sex: input.sex, address: input.address }, '住登外者の登録前の重複確認');
-  if (match.candidates.length && !input.confirmNew) return { atenaNo: null, possibleMatches: match.candidates };
+  // Similar persons: those worth reviewing (a same-day stranger scores under reviewMinScore and is not shown).
+  const similar = match.candidates.filter((c) => c.score >= DEFAULT_MATCH_OPTIONS.reviewMinScore);
+  if (similar.length && !input.confirmNew) return { atenaNo: null, possibleMatches: similar };
   if (myNumber) {
     const holders = await vault.holders(w, SUBJECT, [myNumber]);
     if (holders.get(myNumber)?.length) throw invalidField('myNumber', 'DUPLICATE_PERSON', 'この個人番号は既に別の人に登録されています');
@@ -127,8 +130,8 @@ export async function registerNonResident(w: Work, vault: Vault, raw: unknown): 
     .execute();
   await w.tx.insertInto('municipality.person_versions').values({ tenant_code: w.tenant, atena_no: atenaNo!, version: 1, effective_date: jstToday(), status: state.status, movement: '30', movement_id: null, notified_on: jstToday(), source: 'staff', import_run_id: null, row_no: null, state: jsonb(state), changed: changedFields(null, state), actor: w.actor.login }).execute();
   if (myNumber) await vault.store(w, { subjectType: SUBJECT, subjectId: atenaNo! }, myNumber, { purpose: '住登外者の登録', subjectRef: `resident:${atenaNo!}` });
-  await appendEntry(w.tx, w, { action: 'create', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose: input.note, detail: { category: state.category, possibleMatchesConfirmed: match.candidates.length } });
-  return { atenaNo: atenaNo!, possibleMatches: match.candidates };
+  await appendEntry(w.tx, w, { action: 'create', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose: input.note, detail: { category: state.category, possibleMatchesConfirmed: similar.length } });
+  return { atenaNo: atenaNo!, possibleMatches: similar };
 }
 
 /** Staff entry of a person's My Number (e.g. from a counter application); assigns the 統合宛名番号 the first time. */
