@@ -7,7 +7,7 @@ import { startEphemeralPostgres, type EphemeralPostgres } from '../kernel/db/ind
 import { resolveConfig } from '../kernel/config/index.js';
 import { newMeta, type Principal } from '../kernel/context/index.js';
 import { addOrganisation } from '../kernel/tenancy/index.js';
-import { scheduleEvaluateCase } from '../municipality/bench/index.js';
+import { residentsImportCase, scheduleEvaluateCase } from '../municipality/bench/index.js';
 import { noticesPdfCase } from '../municipality/documents/index.js';
 import { noticesStreamCase } from '../municipality/notices/index.js';
 import { extractAllCase } from '../municipality/extraction/index.js';
@@ -21,6 +21,11 @@ export function allBenchCases(): BenchCase<ServerBenchContext>[] {
 /** The context every case gets: the durable server database, and the migrated app on it (for cases that serve HTTP). */
 export interface AppBenchContext extends ServerBenchContext {
   app(): Promise<App>;
+}
+
+/** Cases that need the app itself (its vault, its tenant keys). */
+export function appBenchCases(): BenchCase<AppBenchContext>[] {
+  return [residentsImportCase];
 }
 
 export interface BenchRun {
@@ -61,7 +66,7 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[];
   process.env['MAMORI_DB_POOL'] = '32';
   const results: BenchResult[] = [];
   try {
-    for (const c of [...allBenchCases(), ...(opts.extraCases ?? [])]) {
+    for (const c of [...allBenchCases(), ...appBenchCases(), ...(opts.extraCases ?? [])]) {
       if (opts.only?.length && !opts.only.includes(c.name)) continue;
       opts.log(`実行中: ${c.name}（${c.description}）`);
       results.push(await c.run(ctx));

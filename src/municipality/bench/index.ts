@@ -2,3 +2,4 @@
 // they (and the schedule engine's golden tests) use.  Kept outside municipality/schedule, which is pure.
 export { syntheticPopulation, type SyntheticPerson } from './population.js';
 export { BENCH_AS_OF, scheduleEvaluateCase } from './schedule.js';
+export { residentsImportCase, RESIDENTS_BENCH_TENANT, type ResidentsBenchContext } from './residents-import.js';
