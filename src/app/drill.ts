@@ -10,6 +10,7 @@
 // (CREATE DATABASE … TEMPLATE) of the state before the operation.  Only the client is killed — the server
 // keeps running, as it does when an application host dies — so the server runs without fsync for speed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,7 +202,6 @@ async function extractionDigest(app: App): Promise<DatabaseDigest> {
            sum(('x' || substr(h, 17, 16))::bit(64)::bigint::numeric)::text AS b
     FROM (SELECT md5(ROW(atena_no, program, dose, status, late, earliest, latest, standard_from, standard_until, protected)::text) AS h
           FROM municipality.extraction_members WHERE run_id = ${r.id}) s`.execute(app.db.system);
-  const { createHash } = await import('node:crypto');
   const members = createHash('sha256').update(`${m.rows[0]!.n} ${m.rows[0]!.a} ${m.rows[0]!.b}`).digest('hex');
   const run_ = createHash('sha256').update(`${r.status} ${r.content_hash} ${JSON.stringify(r.counts)}`).digest('hex');
   const tables = [

@@ -10,7 +10,7 @@
 // Same options → the same bytes in every file → the same content hash (SHA-256 over the files' paths and
 // hashes in manifest order).  Nothing depends on the clock or on Math.random.
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dayNumber, fromDayNumber, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField } from '../../kernel/problems/index.js';
@@ -482,9 +482,4 @@ export function writeSyntheticCity(opts: WriteCityOptions): CityManifest {
   writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
   renameSync(tmp, join(opts.out, MANIFEST_NAME));
   return manifest;
-}
-
-/** Removes a city directory written by writeSyntheticCity (the files it lists and the manifest). */
-export function removeCityDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }

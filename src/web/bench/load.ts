@@ -27,6 +27,8 @@ export interface LoadOutput {
   readonly p99: number;
   readonly max: number;
   readonly exhausted: boolean;
+  /** Responses by HTTP status ("201": n, "429": n …), to say why requests failed. */
+  readonly statuses: Record<string, number>;
 }
 
 const input = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadInput;
@@ -71,6 +73,7 @@ const instance = autocannon(
       p99: result.latency.p99,
       max: result.latency.max,
       exhausted,
+      statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, (v as { count: number }).count])),
     };
     process.stdout.write(JSON.stringify(out) + '\n');
   },

@@ -86,7 +86,7 @@ export const recordsRegisterHttpCase: BenchCase<AppBenchContext> = {
         for (const connections of [32, 16, 8, 4, 2]) {
           const probe = await load(connections, 3);
           ctx.log(`  接続数 ${connections}: ${Math.round(probe.perSecond)} 件/秒, p99 ${probe.p99} ms`);
-          if (probe.non2xx || probe.errors) throw new Error(`失敗した要求があります（非2xx ${probe.non2xx}、エラー ${probe.errors}）`);
+          if (probe.non2xx || probe.errors) throw new Error(`失敗した要求があります（非2xx ${probe.non2xx}、エラー ${probe.errors}、状態 ${JSON.stringify(probe.statuses)}）`);
           if (probe.p99 <= P99_LIMIT_MS) {
             chosen = { connections, out: probe };
             break;
