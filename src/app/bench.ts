@@ -33,7 +33,22 @@ export interface BenchRun {
   readonly machine: { cpus: number; node: string; platform: string };
 }
 
-export async function runBench(opts: { quick: boolean; only?: readonly string[]; log: (s: string) => void; extraCases?: readonly BenchCase<AppBenchContext>[] }): Promise<BenchRun> {
+/** A case that threw: recorded as failed with the reason, and the run goes on to the next case. */
+export function failedResult(name: string, e: unknown): BenchResult {
+  const reason = e instanceof Error ? e.message : String(e);
+  return { name, value: 0, unit: '', baseline: 0, baselineUnit: '', ratio: 0, goal: '', pass: false, error: reason, notes: `失敗（ケースが完了しませんでした）: ${reason}` };
+}
+
+export async function runBench(opts: {
+  quick: boolean;
+  only?: readonly string[];
+  log: (s: string) => void;
+  extraCases?: readonly BenchCase<AppBenchContext>[];
+  /** Called after every case with the results so far (a long run keeps what it measured if it is cut short). */
+  onResult?: (run: BenchRun) => void;
+}): Promise<BenchRun> {
+  const os = await import('node:os');
+  const machine = { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` };
   let pg: EphemeralPostgres | undefined;
   let app: App | undefined;
   const tmp = mkdtempSync(join(tmpdir(), 'mamori-bench-'));
@@ -69,7 +84,13 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[];
     for (const c of [...allBenchCases(), ...appBenchCases(), ...(opts.extraCases ?? [])]) {
       if (opts.only?.length && !opts.only.includes(c.name)) continue;
       opts.log(`実行中: ${c.name}（${c.description}）`);
-      results.push(await c.run(ctx));
+      try {
+        results.push(await c.run(ctx));
+      } catch (e) {
+        opts.log(`  ${c.name} は失敗しました: ${e instanceof Error ? e.message : String(e)}`);
+        results.push(failedResult(c.name, e));
+      }
+      opts.onResult?.({ results, machine });
     }
   } finally {
     if (prevPool === undefined) delete process.env['MAMORI_DB_POOL'];
@@ -78,6 +99,5 @@ export async function runBench(opts: { quick: boolean; only?: readonly string[];
     await pg?.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
-  const os = await import('node:os');
-  return { results, machine: { cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.release()}` } };
+  return { results, machine };
 }

@@ -1,6 +1,6 @@
 // `mamori bench [--quick] [--json FILE] [--case NAME…]`
 import { writeFileSync } from 'node:fs';
-import { runBench } from '../../app/index.js';
+import { runBench, type BenchRun } from '../../app/index.js';
 import { formatTable } from '../../kernel/bench/index.js';
 import { webBenchCases } from '../../web/bench/index.js';
 import { configureLogging } from '../../kernel/log/index.js';

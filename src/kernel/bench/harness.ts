@@ -14,6 +14,8 @@ export interface BenchResult {
   readonly goal: string;
   readonly pass: boolean;
   readonly notes?: string;
+  /** Set when the case could not run to the end (it threw); value and baseline are then 0. */
+  readonly error?: string;
 }
 
 export interface BenchContext {
