@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { appendEntriesStatements, type AuditEntry } from '../../kernel/audit/index.js';
 import type { FieldError } from '../../kernel/problems/index.js';
 import { firstSightings, insertStatement, StatementChain, type BatchOutcome, type BulkColumn, type IntakeSpec, type RowResult, type RunRef } from '../intake/index.js';
-import { matchFourInfo, normalizeKana, normalizeKanjiName, parseDate, requireResidentAccess, type MatchCandidate } from '../residents/index.js';
+import { fetchMatchCandidates, matchFourInfo, normalizeKana, normalizeKanjiName, parseDate, requireResidentAccess } from '../residents/index.js';
 import type { Catalog, HistoryItem } from '../schedule/index.js';
 import { CATEGORIES, RecordInput, type Category, type RecordData } from './model.js';
 import { assess, type EngineSubject } from './ledger.js';
@@ -115,21 +115,18 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
   const claim = await firstSightings(w, run.id, items.map((i) => `seq:${i.row.seq}`));
   // Rows without 宛名番号 but with a 接種券番号: the person the voucher was issued to (VAX-19).
   const byVoucher = resolveVoucher ? await resolveVoucher(w, [...new Set(items.filter((i) => !i.row.atenaNo && i.row.data.voucherNo).map((i) => i.row.data.voucherNo!))]) : new Map<string, { atenaNo: string; program: string | null; dose: number | null; valid: boolean }>();
-  // Candidates: persons named by 宛名番号 or 接種券番号, and persons sharing a birth date with rows that need 4情報.
+  // Persons named by 宛名番号 or 接種券番号; for rows that need 4情報, the candidates decision 0035 asks for:
+  // everyone of the row's birth date plus everyone of its 検索カナ (a namesake whose birth date is one digit
+  // away must be seen, so that it blocks the automatic link — VAX-19, decision 0045).
   const atenas = [...new Set([...items.map((i) => i.row.atenaNo), ...[...byVoucher.values()].map((v) => v.atenaNo)].filter((a): a is string => !!a))];
-  const births = [...new Set(items.filter((i) => !i.row.atenaNo).map((i) => i.row.who.birthDate))];
-  const persons = await w.tx
-    .selectFrom('municipality.persons')
-    .select(['atena_no', 'birth_date', 'sex', 'state', 'status'])
-    .where('tenant_code', '=', w.tenant)
-    .where((eb) => eb.or([...(atenas.length ? [eb('atena_no', 'in', atenas)] : []), ...(births.length ? [eb('birth_date', 'in', births)] : []), eb.val(false)]))
-    .execute();
-  const byAtena = new Map(persons.map((p) => [p.atena_no, p]));
-  const byBirth = new Map<string, MatchCandidate[]>();
-  for (const p of persons) {
-    const list = byBirth.get(p.birth_date) ?? [];
-    list.push({ atenaNo: p.atena_no, nameKanji: p.state.nameKanji, nameKana: p.state.nameKana, birthDate: p.birth_date, sex: p.sex, address: p.state.address, status: p.status, householdNo: p.state.householdNo });
-    byBirth.set(p.birth_date, list);
+  const fourInfo = items.filter((i) => !i.row.atenaNo && !(i.row.data.voucherNo && byVoucher.has(i.row.data.voucherNo))).map((i) => i.row.who);
+  const named = atenas.length
+    ? await w.tx.selectFrom('municipality.persons').select(['atena_no', 'birth_date', 'sex', 'state', 'status']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', atenas).execute()
+    : [];
+  const candidates = fourInfo.length ? await fetchMatchCandidates(w, fourInfo) : null;
+  const byAtena = new Map(named.map((p) => [p.atena_no, p]));
+  for (const c of candidates?.rows ?? []) {
+    if (!byAtena.has(c.atena_no)) byAtena.set(c.atena_no, { atena_no: c.atena_no, birth_date: c.state.birthDate, sex: c.state.sex, state: c.state, status: c.status });
   }
   // Histories of everyone the batch may touch, for the engine and for duplicate doses.
   const ids = [...byAtena.keys()];
@@ -172,7 +169,7 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
       }
       atenaNo = p.atena_no;
     } else {
-      const m = matchFourInfo({ ...(row.who.nameKanji ? { nameKanji: row.who.nameKanji } : {}), ...(row.who.nameKana ? { nameKana: row.who.nameKana } : {}), birthDate: row.who.birthDate, sex: row.who.sex, ...(row.who.address ? { address: row.who.address } : {}) }, byBirth.get(row.who.birthDate) ?? []);
+      const m = matchFourInfo({ ...(row.who.nameKanji ? { nameKanji: row.who.nameKanji } : {}), ...(row.who.nameKana ? { nameKana: row.who.nameKana } : {}), birthDate: row.who.birthDate, sex: row.who.sex, ...(row.who.address ? { address: row.who.address } : {}) }, candidates?.forQuery(row.who) ?? []);
       if (m.decision !== 'matched') {
         queue.push({ rowNo, row, reason: m.decision === 'none' ? '該当する住民が見つかりません' : '候補が複数あるか一致が不十分です', candidates: m.candidates });
         continue;

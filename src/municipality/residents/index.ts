@@ -29,5 +29,6 @@ export { matchPerson, registerNonResident, setMyNumber, revealMyNumber, listQueu
 export { matchFourInfo, searchKana, normalizeAddress, foldKanjiVariants, type MatchCandidate, type MatchResult } from './matching.js';
 export { canReadResidents, requireImport, requireResidentAccess, maySeeProtectedAddress, RESIDENT_DUTIES } from './access.js';
 export { isValidAtenaNo } from './numbers.js';
+export { fetchMatchCandidates, type MatchCandidates, type CandidateQuery } from './candidates.js';
 export { SUBJECT as PERSON_SUBJECT } from './apply.js';
 export type * from './tables.js';

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs, type Principal } from '../../../src/kernel/context/index.js';
 import { importResidents, listQueue, matchPerson, registerNonResident } from '../../../src/municipality/residents/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../../harness/app.js';
-import { movement, person, writeCsv } from '../../harness/residents.js';
+import { dose, movement, person, writeCsv, writeRecordsCsv } from '../../harness/residents.js';
+import { importRecords } from '../../../src/municipality/records/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-mf-'));
 
@@ -54,6 +55,20 @@ describe('4情報 candidates: same birth date or same 検索カナ', () => {
     expect(r).toMatchObject({ queued: 1, created: 0, updated: 0 });
     const queue = await runAs(app.db, atena, (w) => listQueue(w));
     expect(queue.find((q) => q.sourceRef === 'MF-1')?.candidates).toHaveLength(2);
+  });
+
+  it('a clinic batch row (VAX-19) with such a namesake waits in the records queue; a clear 4情報 row is registered', async () => {
+    const file = writeRecordsCsv(join(dir, 'clinic.csv'), [
+      dose('C1', { 氏名: '森　一郎', 氏名カナ: 'モリ　イチロウ', 生年月日: '19800115', 性別: '1', 住所: '鳥取県鳥取市幸町71番地', ワクチン: 'influenza', 接種日: '20251110' }),
+      dose('C2', { 氏名: '石田　実', 氏名カナ: 'イシダ　ミノル', 生年月日: '19700707', 性別: '1', 住所: '鳥取県鳥取市尚徳町116番地', ワクチン: 'influenza', 接種日: '20251110' }),
+    ]);
+    const r = await importRecords(app.db, operatorOf(TOTTORI), { file });
+    expect(r).toMatchObject({ rows: 2, created: 1, queued: 1, rejected: 0 });
+    const queued = await app.db.system.selectFrom('municipality.match_queue').select(['source_row', 'candidates']).where('status', '=', 'open').where('source_run_id', '=', r.runId).execute();
+    expect(queued.map((q) => q.source_row)).toEqual([1]);
+    expect((queued[0]!.candidates as { atenaNo: string }[]).map((c) => c.atenaNo).sort()).toEqual([await atenaOf(person(1)['住民票コード']!), await atenaOf(person(2)['住民票コード']!)].sort());
+    const linked = await app.db.system.selectFrom('municipality.vaccination_records').select('atena_no').where('source_row', '=', 2).executeTakeFirstOrThrow();
+    expect(linked.atena_no).toBe(await atenaOf(person(4)['住民票コード']!));
   });
 
   it('registration asks for confirmation about similar persons only: not about a stranger born the same day, but about a namesake with another birth date', async () => {
