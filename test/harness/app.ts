@@ -36,8 +36,11 @@ async function adminQuery(text: string): Promise<void> {
   }
 }
 
+/** The URL of database `db` on the throwaway server (same host, port and socket directory as the admin URL). */
 export function serverUrl(db: string): string {
-  return inject('pgAdminUrl').replace(/\/postgres$/, `/${db}`);
+  const u = new URL(inject('pgAdminUrl'));
+  u.pathname = `/${db}`;
+  return u.toString();
 }
 
 /** A fresh migrated database: returns the config to open it (and a cleanup). */

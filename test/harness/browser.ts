@@ -4,11 +4,12 @@ import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-export function haveChromium(): boolean {
-  return existsSync(CHROMIUM);
-}
-
+/**
+ * The browser tests are part of the suite, never skipped: without Chromium they fail with this message
+ * (README: the tests need Debian `chromium`; `.ci/run` installs it).
+ */
 export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium がありません（${CHROMIUM}）。apt-get install -y chromium で入れるか、CHROMIUM_PATH で場所を指定してください。`);
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],

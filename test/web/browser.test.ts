@@ -7,9 +7,9 @@ import { runAs } from '../../src/kernel/context/index.js';
 import { bootstrapAdministrator } from '../../src/kernel/access/index.js';
 import { addTenant, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { startWeb, type TestWeb } from '../harness/web.js';
-import { haveChromium, launch } from '../harness/browser.js';
+import { launch } from '../harness/browser.js';
 
-describe.skipIf(!haveChromium())('staff web shell in a browser', () => {
+describe('staff web shell in a browser', () => {
   let app: TestApp;
   let web: TestWeb;
   let browser: Browser;

@@ -10,11 +10,11 @@ import { runAs } from '../../src/kernel/context/index.js';
 import { saveNoticeSettings } from '../../src/municipality/notices/index.js';
 import { addTenant, GOOD_PASSWORD, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { startWeb, type TestWeb } from '../harness/web.js';
-import { haveChromium, launch } from '../harness/browser.js';
+import { launch } from '../harness/browser.js';
 import { norm, readText } from '../municipality/documents/read-pdf.js';
 import { buildTown, SETTINGS, TOWN, type Town } from '../municipality/notices/fixtures.js';
 
-describe.skipIf(!haveChromium())('notices in a browser', () => {
+describe('notices in a browser', () => {
   let app: TestApp;
   let web: TestWeb;
   let browser: Browser;

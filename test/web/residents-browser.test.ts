@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { addTenant, staff, testApp, TOTTORI, GOOD_PASSWORD, type TestApp } from '../harness/app.js';
 import { startWeb, type TestWeb } from '../harness/web.js';
-import { haveChromium, launch } from '../harness/browser.js';
+import { launch } from '../harness/browser.js';
 import { mn, movement, person, writeCsv } from '../harness/residents.js';
 
 // MAMORI_SCREENSHOTS=DIR keeps a full-page screenshot of each step (for reviewing the screens by eye).
@@ -19,7 +19,7 @@ const shot = async (page: Page, name: string): Promise<void> => {
 };
 const cells = (page: Page, selector: string): Promise<string[]> => page.$$eval(selector, (els: unknown[]) => els.map((e) => (e as { innerText: string }).innerText));
 
-describe.skipIf(!haveChromium())('resident intake, search and My Number reveal in a browser', () => {
+describe('resident intake, search and My Number reveal in a browser', () => {
   let app: TestApp;
   let web: TestWeb;
   let browser: Browser;

@@ -10,10 +10,10 @@ import { importResidents } from '../../src/municipality/residents/index.js';
 import { createRecord } from '../../src/municipality/records/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, GOOD_PASSWORD, type TestApp } from '../harness/app.js';
 import { startWeb, type TestWeb } from '../harness/web.js';
-import { haveChromium, launch } from '../harness/browser.js';
+import { launch } from '../harness/browser.js';
 import { person, writeCsv } from '../harness/residents.js';
 
-describe.skipIf(!haveChromium())('vaccination entry in a browser', () => {
+describe('vaccination entry in a browser', () => {
   let app: TestApp;
   let web: TestWeb;
   let browser: Browser;

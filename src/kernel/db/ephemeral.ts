@@ -1,4 +1,5 @@
-// A throwaway PostgreSQL server (initdb + pg_ctl on a free loopback port) for tests and `mamori bench`.
+// A throwaway PostgreSQL server (initdb + pg_ctl on a free loopback port and a Unix socket) for tests,
+// `mamori bench` and `mamori drill`.
 // PostgreSQL refuses to run as root, so under root the server runs as the `postgres` OS user.
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -83,7 +84,10 @@ export async function startEphemeralPostgres(opts: EphemeralOptions = {}): Promi
   ];
   const [c2, a2] = asPgUser(pgctl, ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', conf.map((c) => `-c ${c}`).join(' '), 'start']);
   await run(c2, a2);
-  const urlFor = (db: string): string => `postgres://postgres@127.0.0.1:${port}/${db}`;
+  // Clients connect through the Unix socket in `dir` (the port names the socket file): on this kind of
+  // machine a query round trip costs about a third less wall time and 40 % less client CPU than over
+  // loopback TCP (decision 0085).  The server also listens on 127.0.0.1 for tools that need TCP.
+  const urlFor = (db: string): string => `postgres://postgres@localhost:${port}/${db}?host=${encodeURIComponent(dir)}`;
   let stopped = false;
   return {
     url: urlFor('postgres'),
