@@ -21,8 +21,8 @@ const yes = (b: boolean): string => (b ? 'yes' : 'NO');
 
 export function drillTable(r: DrillReport): string {
   return table([
-    ['operation', 'points', 'chains', 'all complete', 'rows equal', 'hashes equal', 'duplicates', 'audit chain', 'reference', 'drill'],
-    ...r.results.map((x) => [x.operation, x.points, x.chains.length, yes(x.allComplete), yes(x.rowsEqual), yes(x.hashesEqual), x.duplicates, x.auditOk ? 'ok' : 'NG', `${x.referenceSeconds}s (${x.referenceRows} rows)`, `${x.seconds}s`]),
+    ['operation', 'points', 'mid-data', 'chains', 'all complete', 'rows equal', 'hashes equal', 'duplicates', 'audit chain', 'reference', 'drill'],
+    ...r.results.map((x) => [x.operation, x.points, x.pointsMidData, x.chains.length, yes(x.allComplete), yes(x.rowsEqual), yes(x.hashesEqual), x.duplicates, x.auditOk ? 'ok' : 'NG', `${x.referenceSeconds}s (${x.referenceRows} rows)`, `${x.seconds}s`]),
   ]);
 }
 
