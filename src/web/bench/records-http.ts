@@ -101,8 +101,15 @@ export const recordsRegisterHttpCase: BenchCase<AppBenchContext> = {
             break;
           }
         }
-        const connections = chosen?.connections ?? 1;
-        const measured = await load(connections, seconds);
+        // The sustained run must itself keep p99 within the limit (a 3-second probe can be luckier): when it
+        // does not, it is repeated with half the connections, down to one.
+        let connections = chosen?.connections ?? 1;
+        let measured = await load(connections, seconds);
+        while (measured.p99 > P99_LIMIT_MS && connections > 1 && !measured.exhausted) {
+          ctx.log(`  接続数 ${connections} の計測で p99 ${measured.p99} ms（上限 ${P99_LIMIT_MS} ms）: 接続数を半分にして計測し直します`);
+          connections = Math.max(1, Math.floor(connections / 2));
+          measured = await load(connections, seconds);
+        }
         if (measured.exhausted) ctx.log('  注意: 用意した接種を使い切りました（計測時間が短くなっています）');
         const after = await countRecords(app.db, staffPrincipal);
         const failed = measured.non2xx + measured.errors + measured.timeouts;
