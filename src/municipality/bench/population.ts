@@ -5,6 +5,7 @@
 // every machine.  No personal data: birth dates and doses only.
 import { addDays, dayNumber, fiscalYearOf, fromDayNumber, periodEnd } from '../../kernel/jp/index.js';
 import { seededRng, type Rng } from '../../kernel/random/index.js';
+import { doseSeries } from '../synth/index.js';
 import type { ConditionInput, HistoryItem, PersonInput } from '../schedule/index.js';
 
 export interface SyntheticPerson {
@@ -100,29 +101,17 @@ class Gen {
   }
 
   /**
-   * A series given at the standard ages (each from the previous dose), with the ledger's errors:
-   * late doses, a stop part-way, a dose given too soon, a dose recorded twice, the wrong product.
-   * The first dose at `firstAtMonths` months of age, each next one `gaps[i]` days (plus a delay) later.
+   * A series given at the standard ages (synth/series.ts), each dose now and then recorded twice and, with
+   * `doctor`, now and then given on the doctor's judgement.
    */
   series(products: (date: string, i: number) => string, firstAtMonths: number, gaps: readonly number[], opts: { wrong?: string; doctor?: boolean } = {}): void {
     const r = this.rng;
-    if (r.chance(0.06)) return; // never started
-    const stopAfter = r.chance(0.08) ? r.int(1, gaps.length) : gaps.length + 1;
-    const together = r.chance(0.7);
-    const delay = (i: number): number => (together ? this.visits[i % this.visits.length]! : this.delay());
-    let date = this.atMonths(firstAtMonths, r.chance(0.02) ? -r.int(1, 25) : delay(0));
-    for (let i = 0; i <= gaps.length && i < stopAfter; i++) {
-      if (i > 0) {
-        const gap = gaps[i - 1]!;
-        const tooSoon = r.chance(0.03);
-        date = addDays(date, tooSoon ? Math.max(1, Math.floor(gap * r.next())) : gap + delay(i));
-      }
-      let product = products(date, i);
-      if (opts.wrong && r.chance(0.015)) product = opts.wrong;
-      const given = this.dose(product, date, opts.doctor === true && r.chance(0.05));
-      if (!given) return;
+    const give = (product: string, date: string): boolean => {
+      if (!this.dose(product, date, opts.doctor === true && r.chance(0.05))) return false;
       if (r.chance(0.005)) this.dose(product, date); // recorded twice
-    }
+      return true;
+    };
+    doseSeries({ rng: r, visits: this.visits, delay: () => this.delay(), atMonths: (m, d) => this.atMonths(m, d), give }, products, firstAtMonths, gaps, opts.wrong);
   }
 }
 

@@ -16,6 +16,7 @@
 // product, day number, flags), about ten bytes a dose.
 import { addDays, dayNumber, fiscalYearOf, fromDayNumber, periodEnd } from '../../kernel/jp/index.js';
 import type { Rng } from '../../kernel/random/index.js';
+import { doseSeries } from './series.js';
 
 /** Products the city's histories use (catalog codes); a dose stores the index. */
 export const CITY_PRODUCTS = [
@@ -140,28 +141,9 @@ class Gen {
     ]);
   }
 
-  /**
-   * A series given at the standard ages, with the ledger's errors: late doses, a stop part-way, a dose given
-   * too soon, the wrong product.  The first dose at `firstAtMonths` months of age, each next one `gaps[i]`
-   * days (plus a delay) later.
-   */
+  /** A series given at the standard ages, with the ledger's errors (synth/series.ts). */
   series(products: (date: string, i: number) => CityProduct, firstAtMonths: number, gaps: readonly number[], opts: { wrong?: CityProduct } = {}): void {
-    const r = this.rng;
-    if (r.chance(0.06)) return; // never started
-    const stopAfter = r.chance(0.08) ? r.int(1, gaps.length) : gaps.length + 1;
-    const together = r.chance(0.7);
-    const delay = (i: number): number => (together ? this.visits[i % this.visits.length]! : this.delay());
-    let date = this.atMonths(firstAtMonths, r.chance(0.02) ? -r.int(1, 25) : delay(0));
-    for (let i = 0; i <= gaps.length && i < stopAfter; i++) {
-      if (i > 0) {
-        const gap = gaps[i - 1]!;
-        const tooSoon = r.chance(0.03);
-        date = addDays(date, tooSoon ? Math.max(1, Math.floor(gap * r.next())) : gap + delay(i));
-      }
-      let product = products(date, i);
-      if (opts.wrong && r.chance(0.015)) product = opts.wrong;
-      if (!this.dose(product, date)) return;
-    }
+    doseSeries({ rng: this.rng, visits: this.visits, delay: () => this.delay(), atMonths: (m, d) => this.atMonths(m, d), give: (product, date) => this.dose(product, date) }, products, firstAtMonths, gaps, opts.wrong);
   }
 }
 

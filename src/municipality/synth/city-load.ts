@@ -10,6 +10,7 @@ import type { Principal } from '../../kernel/context/index.js';
 import type { MamoriDb } from '../../kernel/db/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
+import type { IntakeReport } from '../intake/index.js';
 import { importRecords } from '../records/index.js';
 import { importResidents } from '../residents/index.js';
 import { MANIFEST_NAME, type CityFile, type CityFileKind, type CityManifest } from './city.js';
@@ -34,19 +35,11 @@ export interface CityLoadOptions {
   readonly onProgress?: (file: CityFile, rowsDone: number) => void;
 }
 
-export interface CityFileReport {
+/** One file's outcome: the intake's counts (IntakeReport) and where the file stands in the manifest. */
+export type CityFileReport = Pick<IntakeReport, 'rows' | 'accepted' | 'rejected' | 'created' | 'updated' | 'unchanged' | 'queued' | 'alreadyImported' | 'resumedFromRow'> & {
   readonly path: string;
   readonly kind: CityFileKind;
-  readonly rows: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly created: number;
-  readonly updated: number;
-  readonly unchanged: number;
-  readonly queued: number;
-  readonly alreadyImported: boolean;
-  readonly resumedFromRow: number;
-}
+};
 
 export interface CityLoadTotals {
   files: number;

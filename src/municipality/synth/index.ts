@@ -25,3 +25,4 @@ export {
 } from './city.js';
 export { loadCity, readCityManifest, verifyCityFiles, type CityLoadDeps, type CityLoadOptions, type CityLoadSummary, type CityLoadTotals, type CityFileReport, type CityPart } from './city-load.js';
 export { CITY_PRODUCTS } from './city-doses.js';
+export { doseSeries, type SeriesHost } from './series.js';

@@ -8,28 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { App } from '../../app/index.js';
 import type { Principal } from '../../kernel/context/index.js';
+import type { IntakeReport } from '../../municipality/intake/index.js';
 import { principalOf } from '../../kernel/http/index.js';
 import { isProblem, type Problem } from '../../kernel/problems/index.js';
 import { badge, button, dl, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
 import { pageContext, sendPage, setFlash } from './support.js';
 
-/** What a finished intake reports (residents and records share it). */
-export interface UploadReport {
-  readonly runId: string;
-  readonly fileName: string;
-  readonly encoding: 'utf8' | 'sjis';
-  readonly rows: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly created: number;
-  readonly updated: number;
-  readonly unchanged: number;
-  readonly queued: number;
-  readonly alreadyImported: boolean;
-  readonly resumedFromRow: number;
-  readonly rejects: readonly { rowNo: number; field: string; code: string; message: string }[];
-  readonly kindLabel: string;
-}
+/** What a finished intake reports (residents and records share it), with the label of its file kind. */
+export type UploadReport = Omit<IntakeReport, 'kind'> & { readonly kindLabel: string };
 
 export interface RunRow {
   readonly id: string;
