@@ -88,6 +88,20 @@ export interface PdfMeta {
   readonly date: string;
 }
 
+/** A new pdf-lib document with Mamori's metadata (title, subject, dates at midnight JST, ja-JP); the in-memory and the streamed writer share it. */
+export async function newPdfDocument(meta: PdfMeta): Promise<PDFDocument> {
+  const doc = await pdfLib().PDFDocument.create({ updateMetadata: false });
+  const when = new Date(`${meta.date}T00:00:00+09:00`);
+  doc.setTitle(meta.title);
+  doc.setSubject(meta.subject);
+  doc.setCreator('Mamori');
+  doc.setProducer('Mamori (pdf-lib)');
+  doc.setCreationDate(when);
+  doc.setModificationDate(when);
+  doc.setLanguage('ja-JP');
+  return doc;
+}
+
 export class PdfBuilder {
   readonly fonts: Readonly<Record<FontKey, SubsetFont>>;
   private readonly fontRefs: Readonly<Record<FontKey, PDFRef>>;
@@ -113,16 +127,7 @@ export class PdfBuilder {
   }
 
   static async create(meta: PdfMeta): Promise<PdfBuilder> {
-    const doc = await pdfLib().PDFDocument.create({ updateMetadata: false });
-    const when = new Date(`${meta.date}T00:00:00+09:00`);
-    doc.setTitle(meta.title);
-    doc.setSubject(meta.subject);
-    doc.setCreator('Mamori');
-    doc.setProducer('Mamori (pdf-lib)');
-    doc.setCreationDate(when);
-    doc.setModificationDate(when);
-    doc.setLanguage('ja-JP');
-    return new PdfBuilder(doc);
+    return new PdfBuilder(await newPdfDocument(meta));
   }
 
   ops(): Ops {

@@ -2,9 +2,9 @@
 import { isIsoDate } from '../../kernel/jp/index.js';
 import { isValidMyNumber } from '../../kernel/mynumber/index.js';
 import { fieldErrorsFromZod, invalidField, Problem, validationFailed, type FieldError } from '../../kernel/problems/index.js';
-import { compileTemplate, Overflow, PART_LABELS, type CompiledTemplate } from './common.js';
+import { compileTemplate, Overflow, PART_LABELS, type CompiledTemplate, type DocumentLayout } from './common.js';
 import { Painter } from './layout.js';
-import { PdfBuilder } from './pdf.js';
+import { PdfBuilder, type Ops } from './pdf.js';
 import { MissingValue } from './placeholders.js';
 import { LAYOUTS, validateTemplate } from './templates.js';
 import { DOCUMENT_TYPE_LABELS, documentItemSchema, municipalitySchema, type DocumentItem, type DocumentTemplate, type DocumentType, type RenderOptions } from './types.js';
@@ -95,6 +95,23 @@ export function checkOptions(o: RenderOptions): void {
   if (!isIsoDate(o.issueDate)) throw invalidField('options.issueDate', 'INVALID_DATE', '発行日は YYYY-MM-DD の形式で指定してください');
 }
 
+/**
+ * What every run (in one piece or streamed) starts with: the content drawn once per run (`drawStatic`) into
+ * `staticOps`, for a shared form; returns the missing-glyph warning, which names the item being drawn
+ * (`item()`).  A template whose fixed text does not fit is a 400 naming the template part.
+ */
+export function runStart(layout: DocumentLayout, t: CompiledTemplate, options: RenderOptions, staticOps: Ops, item: () => number): (codePoint: number) => void {
+  const warn = options.onWarning;
+  const onMissing = (cp: number): void => warn?.({ kind: 'missing-glyph', item: item(), codePoint: `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` });
+  try {
+    layout.drawStatic(new Painter(staticOps, onMissing), t, options);
+  } catch (e) {
+    if (e instanceof Overflow) throw validationFailed([{ field: `template.${e.part}`, code: 'TEMPLATE_TOO_LONG', message: e.message }]);
+    throw e;
+  }
+  return onMissing;
+}
+
 /** Internal: the run, with an optional capture of the content streams (for the bench's floor). */
 export async function renderRun(
   docType: DocumentType,
@@ -114,17 +131,9 @@ export async function renderRun(
   });
   if (capture) pdf.capture = capture;
   let current = -1;
-  const warn = options.onWarning;
-  const onMissing = (cp: number) => warn?.({ kind: 'missing-glyph', item: current, codePoint: `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` });
-
-  const errors: FieldError[] = [];
   const staticOps = pdf.ops();
-  try {
-    layout.drawStatic(new Painter(staticOps, onMissing), t, options);
-  } catch (e) {
-    if (e instanceof Overflow) throw validationFailed([{ field: `template.${e.part}`, code: 'TEMPLATE_TOO_LONG', message: e.message }]);
-    throw e;
-  }
+  const onMissing = runStart(layout, t, options, staticOps, () => current);
+  const errors: FieldError[] = [];
   const form = pdf.form(staticOps);
 
   for (let i = 0; i < list.length; i++) {

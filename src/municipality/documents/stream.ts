@@ -13,9 +13,9 @@ import { Overflow, PART_LABELS } from './common.js';
 import { flateStream, SubsetFont, fontFace } from './font.js';
 import { Painter } from './layout.js';
 import { pdfLib } from './lazy.js';
-import { Ops, PAGE_H, PAGE_W, type FontKey } from './pdf.js';
+import { newPdfDocument, Ops, PAGE_H, PAGE_W, type FontKey, type PdfMeta } from './pdf.js';
 import { MissingValue } from './placeholders.js';
-import { checkItems, checkOptions, compiled } from './render.js';
+import { checkItems, checkOptions, compiled, runStart } from './render.js';
 import { LAYOUTS } from './templates.js';
 import { DOCUMENT_TYPE_LABELS, type DocumentItem, type DocumentTemplate, type DocumentType, type RenderOptions } from './types.js';
 
@@ -68,17 +68,8 @@ class StreamingPdf {
     this.pagesRef = doc.catalog.get(pdfLib().PDFName.of('Pages')) as PDFRef;
   }
 
-  static async open(meta: { title: string; subject: string; date: string }, sink: PdfSink): Promise<StreamingPdf> {
-    const doc = await pdfLib().PDFDocument.create({ updateMetadata: false });
-    const when = new Date(`${meta.date}T00:00:00+09:00`);
-    doc.setTitle(meta.title);
-    doc.setSubject(meta.subject);
-    doc.setCreator('Mamori');
-    doc.setProducer('Mamori (pdf-lib)');
-    doc.setCreationDate(when);
-    doc.setModificationDate(when);
-    doc.setLanguage('ja-JP');
-    const w = new StreamingPdf(doc, sink);
+  static async open(meta: PdfMeta, sink: PdfSink): Promise<StreamingPdf> {
+    const w = new StreamingPdf(await newPdfDocument(meta), sink);
     // Header, with a comment of high bytes so that transfer tools treat the file as binary.
     await w.emit(Buffer.concat([latin1('%PDF-1.7\n%'), Buffer.from([0xe2, 0xe3, 0xcf, 0xd3]), latin1('\n')]));
     return w;
@@ -219,15 +210,8 @@ export async function renderDocumentsStream(
     sink,
   );
   let current = -1;
-  const warn = options.onWarning;
-  const onMissing = (cp: number) => warn?.({ kind: 'missing-glyph', item: current, codePoint: `U+${cp.toString(16).toUpperCase().padStart(4, '0')}` });
   const staticOps = pdf.ops();
-  try {
-    layout.drawStatic(new Painter(staticOps, onMissing), t, options);
-  } catch (e) {
-    if (e instanceof Overflow) throw validationFailed([{ field: `template.${e.part}`, code: 'TEMPLATE_TOO_LONG', message: e.message }]);
-    throw e;
-  }
+  const onMissing = runStart(layout, t, options, staticOps, () => current);
   const form = pdf.form(staticOps);
   let persons = 0;
   for await (const chunk of chunks) {
