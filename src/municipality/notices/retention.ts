@@ -3,10 +3,10 @@
 // addresses, guardian, 依頼書 details.  The ledger row stays: numbers, program, dose, dates, 印刷区分, 発送,
 // 返送, 再発行 and events, so the print history and the voucher resolver keep working.  Logical deletion with
 // approval, like the certificates' content.
+import { jstToday } from '../../kernel/jp/index.js';
 import type { TenantDataClass } from '../../kernel/retention/index.js';
 import { sql } from 'kysely';
 
-const cutoffDate = (cutoff: Date): string => new Date(cutoff.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 
 export const NOTICE_CONTENT_CLASS: TenantDataClass = {
   name: 'notice-content',
@@ -21,7 +21,7 @@ export const NOTICE_CONTENT_CLASS: TenantDataClass = {
       .select(({ fn }) => fn.countAll<number>().as('n'))
       .where('tenant_code', '=', w.tenant)
       .where('erased_at', 'is', null)
-      .where('printed_on', '<', cutoffDate(cutoff))
+      .where('printed_on', '<', jstToday(cutoff))
       .executeTakeFirst();
     return Number(r?.n ?? 0);
   },
@@ -30,7 +30,7 @@ export const NOTICE_CONTENT_CLASS: TenantDataClass = {
       UPDATE municipality.notice_items
       SET document = jsonb_strip_nulls(jsonb_build_object('program', document->'program', 'voucherNumber', document->'voucherNumber', 'referenceNumber', document->'referenceNumber')),
           erased_at = now()
-      WHERE tenant_code = ${w.tenant} AND erased_at IS NULL AND printed_on < ${cutoffDate(cutoff)}::date
+      WHERE tenant_code = ${w.tenant} AND erased_at IS NULL AND printed_on < ${jstToday(cutoff)}::date
       RETURNING id`.execute(w.tx);
     return { count: rows.rows.length, targetIds: rows.rows.map((r) => `notice-item:${r.id}`) };
   },
