@@ -7,7 +7,7 @@ import { newMeta, runAs, systemActor } from '../kernel/context/index.js';
 import { listOrganisations } from '../kernel/tenancy/index.js';
 import { logger } from '../kernel/log/index.js';
 
-export async function runMaintenance(app: App, now = new Date()): Promise<void> {
+export async function runMaintenance(app: App, now = app.config.clock.now()): Promise<void> {
   const tenants = (await listOrganisations(app.db.system)).filter((o) => o.kind !== 'clinic').map((o) => o.code);
   for (const t of tenants) {
     const expired = await runAs(app.db, { tenant: t, actor: systemActor('maintenance'), meta: newMeta('job:maintenance') }, (w) => expireAccounts(w));

@@ -68,6 +68,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   // Public (no login): the issuers' SMART Health Card keys and the verify page (decisions 0054, 0074).
   await registerCertificateRoutes(fastify, {
     keys: new ShcKeyStore(app.config.keyDir),
+    now: () => app.config.clock.now(),
     issuerName: async (code) => (await getOrganisation(app.db.system, code))?.name,
   });
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());

@@ -12,7 +12,9 @@ import { runAs, newMeta, systemActor, type Principal } from '../../src/kernel/co
 import { addOrganisation } from '../../src/kernel/tenancy/index.js';
 import { applyForAccount, approveAccount, actorOf, type AccountView } from '../../src/kernel/access/index.js';
 import { configureLogging } from '../../src/kernel/log/index.js';
-import { addDaysIso, jstToday } from '../../src/kernel/jp/index.js';
+import { addDaysIso } from '../../src/kernel/jp/index.js';
+import type { Clock } from '../../src/kernel/clock/index.js';
+import { testClock } from './clock.js';
 
 export type Mode = 'server' | 'embedded';
 
@@ -44,17 +46,17 @@ export function serverUrl(db: string): string {
 }
 
 /** A fresh migrated database: returns the config to open it (and a cleanup). */
-export async function freshConfig(mode: Mode): Promise<{ config: MamoriConfig; tmp: string; dbName?: string; drop: () => Promise<void> }> {
+export async function freshConfig(mode: Mode, clock: Clock = testClock()): Promise<{ config: MamoriConfig; tmp: string; dbName?: string; drop: () => Promise<void> }> {
   const tmp = mkdtempSync(join(tmpdir(), 'mamori-test-'));
   if (mode === 'embedded') {
     cpSync(inject('pgliteTemplate'), join(tmp, 'data'), { recursive: true });
     rmSync(join(tmp, 'data', 'mamori.lock'), { force: true });
-    const config = resolveConfig({ data: join(tmp, 'data') }, { MAMORI_LOG_LEVEL: 'info' });
+    const config = { ...resolveConfig({ data: join(tmp, 'data') }, { MAMORI_LOG_LEVEL: 'info' }), clock };
     return { config, tmp, drop: async () => rmSync(tmp, { recursive: true, force: true }) };
   }
   const dbName = `t_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${dbName} TEMPLATE ${inject('pgTemplateDb')}`);
-  const config = resolveConfig({ data: join(tmp, 'data') }, { DATABASE_URL: serverUrl(dbName), MAMORI_LOG_LEVEL: 'info' });
+  const config = { ...resolveConfig({ data: join(tmp, 'data') }, { DATABASE_URL: serverUrl(dbName), MAMORI_LOG_LEVEL: 'info' }), clock };
   return {
     config,
     tmp,
@@ -66,8 +68,9 @@ export async function freshConfig(mode: Mode): Promise<{ config: MamoriConfig; t
   };
 }
 
-export async function testApp(mode: Mode = 'server'): Promise<TestApp> {
-  const f = await freshConfig(mode);
+/** A fresh app; its clock is the suite's (TEST_NOW, running on) unless the test passes one. */
+export async function testApp(mode: Mode = 'server', opts: { clock?: Clock } = {}): Promise<TestApp> {
+  const f = await freshConfig(mode, opts.clock);
   const app = await openApp(f.config);
   return Object.assign(app, {
     mode,
@@ -120,9 +123,9 @@ export async function staff(app: App, tenant: string, o: StaffOptions): Promise<
       requestedDuties: duties,
       reason: 'テスト用',
       password,
-      ...(o.kind === 'contractor' ? { contractorCompany: '株式会社テスト', contractEnd: addDaysIso(jstToday(), 400) } : {}),
+      ...(o.kind === 'contractor' ? { contractorCompany: '株式会社テスト', contractEnd: addDaysIso(w.clock.today(), 400) } : {}),
     });
-    const r = await approveAccount(w, a.id, { role, duties, mynumberView: o.mynumberView ?? false, expiresOn: o.expiresOn ?? addDaysIso(jstToday(), 365) });
+    const r = await approveAccount(w, a.id, { role, duties, mynumberView: o.mynumberView ?? false, expiresOn: o.expiresOn ?? addDaysIso(w.clock.today(), 365) });
     return r.account;
   });
   const actor = actorOf({

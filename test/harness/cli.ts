@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { redactMyNumbers } from '../../src/kernel/log/index.js';
 import { CLI_LOG, MAMORI_BIN, ROOT } from './paths.js';
+import { TEST_NOW } from './clock.js';
 
 export interface CliResult {
   readonly code: number;
@@ -28,7 +29,8 @@ export interface CliOptions {
 }
 
 export async function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...opts.env };
+  // The child runs on the suite's clock unless the test gives it another (MAMORI_CLOCK).
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', MAMORI_CLOCK: TEST_NOW, ...opts.env };
   for (const k of opts.unsetEnv ?? []) delete env[k];
   // Embedded mode unless the caller asks for a server explicitly.
   if (!opts.env?.['DATABASE_URL']) delete env['DATABASE_URL'];

@@ -38,12 +38,13 @@ import { addDaysIso, jstToday } from '../../src/kernel/jp/index.js';
 import { addTenant, operatorOf, staff, testApp, GOOD_PASSWORD, TOTTORI, SENDAI, EDOGAWA, type Mode, type TestApp } from '../harness/app.js';
 import { auditRows } from '../harness/sql.js';
 import { expectProblem, problemOf } from '../harness/expect.js';
+import { TEST_TODAY } from '../harness/clock.js';
 
 const KOBE = '281000'; // expiry sweep
 const SAPPORO = '011002'; // injection-shaped input
 const CLINIC = '3110112343'; // a clinic code is an organisation but not a tenant
 
-const today = (): string => jstToday();
+const today = (): string => TEST_TODAY;
 const meta = () => newMeta('test', { clientAddress: '192.0.2.10', terminalId: 'lgwan-01' });
 const minutes = (n: number) => n * 60_000;
 const days = (n: number) => n * 86_400_000;

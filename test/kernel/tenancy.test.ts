@@ -67,8 +67,8 @@ describe('audit columns on every personal-data row (KRN-32)', () => {
     const admin = (await staff(app, TOTTORI, { login: 'stamp-admin', role: 'admin' })).principal;
     const clerk = await staff(app, TOTTORI, { login: 'stamp-clerk' });
     const { changeGrants } = await import('../../src/kernel/access/index.js');
-    const { addDaysIso, jstToday } = await import('../../src/kernel/jp/index.js');
-    await runAs(app.db, admin, (w) => changeGrants(w, clerk.account.id, { role: 'viewer', duties: ['vaccination'], expiresOn: addDaysIso(jstToday(), 30), reason: '異動に伴う変更' }));
+    const { addDaysIso } = await import('../../src/kernel/jp/index.js');
+    await runAs(app.db, admin, (w) => changeGrants(w, clerk.account.id, { role: 'viewer', duties: ['vaccination'], expiresOn: addDaysIso(app.config.clock.today(), 30), reason: '異動に伴う変更' }));
     const row = await app.db.system.selectFrom('kernel.accounts').selectAll().where('tenant_code', '=', TOTTORI).where('id', '=', clerk.account.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ created_by: 'system:test-operator', created_program: 'test', updated_by: 'stamp-admin', updated_terminal: 'test-terminal', updated_program: 'test' });
     expect(row.updated_at.getTime()).toBeGreaterThanOrEqual(row.created_at.getTime());

@@ -87,7 +87,7 @@ describe('certificate screens and the public verify page', () => {
     expect(jwksRes.status).toBe(200);
     expect(jwksRes.headers.get('access-control-allow-origin')).toBe('*');
     const jwks = (await jwksRes.json()) as { keys: { kid: string }[] };
-    const v = await verifyHealthCard(file.text, { resolver: jwksResolver(jwks, { iss: `${PUBLIC}/issuers/${TOTTORI}`, label: 'served' }) });
+    const v = await verifyHealthCard(file.text, { resolver: jwksResolver(jwks, { iss: `${PUBLIC}/issuers/${TOTTORI}`, label: 'served' }), now: app.config.clock.now() });
     expect(v.valid).toBe(true);
     if (!v.valid) return;
     expect(v.card).toMatchObject({ iss: `${PUBLIC}/issuers/${TOTTORI}`, key: { kind: 'jwks', label: 'served' }, person: { name: '見本 太郎', birthDate: '1985-04-01' } });

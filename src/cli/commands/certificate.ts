@@ -79,7 +79,7 @@ export async function verify(opts: Opts, args: string[]): Promise<number> {
   const jwksPath = opts['jwks'] as string | undefined;
   const trusted = jwksPath ? jwksResolver(readJwks(jwksPath), { label: basename(jwksPath) }) : undefined;
   const resolver = combineResolvers(keyStore(opts).resolver(), trusted);
-  const results = await verifyHealthCards(input, { resolver });
+  const results = await verifyHealthCards(input, { resolver, now: resolveConfig({ data: opts.data }).clock.now() });
   const valid = results.every((r) => r.valid);
   if (opts['json']) {
     printJson({

@@ -46,7 +46,7 @@ export interface AccountView {
   mustChangePassword: boolean;
 }
 
-export function toView(r: AccountRow, now = new Date()): AccountView {
+export function toView(r: AccountRow, now: Date): AccountView {
   return {
     id: r.id,
     tenant: r.tenant_code,
@@ -197,13 +197,13 @@ export async function applyForAccount(w: Work, raw: unknown): Promise<AccountVie
       application_reason: input.reason,
       applied_by: w.actor.kind === 'anonymous' ? 'self' : w.actor.login,
       password_hash: passwordHash,
-      password_changed_at: passwordHash ? new Date() : null,
+      password_changed_at: passwordHash ? w.clock.now() : null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
   await event(w, row.id, 'applied', input.reason, { requestedRole: input.requestedRole, requestedDuties: input.requestedDuties, kind: input.kind });
   await appendEntry(w.tx, w, { action: 'account_apply', targetType: 'account', targetId: row.id, subjectRef: `account:${row.id}`, detail: { loginId: row.login_id } });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
 export interface ApprovalResult {
@@ -212,7 +212,7 @@ export interface ApprovalResult {
   initialPassword?: string;
 }
 
-export async function approveAccount(w: Work, id: string, raw: unknown, today = jstToday()): Promise<ApprovalResult> {
+export async function approveAccount(w: Work, id: string, raw: unknown, today = w.clock.today()): Promise<ApprovalResult> {
   authorize(w.actor, 'accounts.manage', 'account-admin', { type: 'account', id });
   const g = parseInput(GrantInput, raw);
   const acc = await byId(w, id, true);
@@ -229,15 +229,15 @@ export async function approveAccount(w: Work, id: string, raw: unknown, today = 
     .set({
       status: 'active',
       status_reason: g.reason ?? null,
-      status_changed_at: new Date(),
+      status_changed_at: w.clock.now(),
       role: g.role,
       duties: g.duties,
       mynumber_view: g.mynumberView,
       expires_on: g.expiresOn,
       approved_by: w.actor.login,
-      approved_at: new Date(),
+      approved_at: w.clock.now(),
       password_hash: passwordHash,
-      password_changed_at: acc.password_changed_at ?? new Date(),
+      password_changed_at: acc.password_changed_at ?? w.clock.now(),
       must_change_password: initialPassword !== undefined,
     })
     .where('tenant_code', '=', w.tenant)
@@ -250,7 +250,7 @@ export async function approveAccount(w: Work, id: string, raw: unknown, today = 
   await event(w, id, 'approved', g.reason ?? null, grant);
   await appendEntry(w.tx, w, { action: 'account_approve', targetType: 'account', targetId: id, subjectRef: `account:${id}`, detail: grant });
   await appendEntry(w.tx, w, { action: 'permission_change', targetType: 'account', targetId: id, subjectRef: `account:${id}`, detail: { before: null, after: grant } });
-  return initialPassword ? { account: toView(row), initialPassword } : { account: toView(row) };
+  return initialPassword ? { account: toView(row, w.clock.now()), initialPassword } : { account: toView(row, w.clock.now()) };
 }
 
 export async function rejectApplication(w: Work, id: string, reasonRaw: unknown): Promise<AccountView> {
@@ -261,13 +261,13 @@ export async function rejectApplication(w: Work, id: string, reasonRaw: unknown)
   const row = await setStatus(w, id, 'rejected', reason);
   await event(w, id, 'rejected', reason);
   await appendEntry(w.tx, w, { action: 'account_reject', targetType: 'account', targetId: id, subjectRef: `account:${id}`, purpose: reason });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
 async function setStatus(w: Work, id: string, status: AccountRow['status'], reason: string | null): Promise<AccountRow> {
   return w.tx
     .updateTable('kernel.accounts')
-    .set({ status, status_reason: reason, status_changed_at: new Date() })
+    .set({ status, status_reason: reason, status_changed_at: w.clock.now() })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', id)
     .returningAll()
@@ -277,7 +277,7 @@ async function setStatus(w: Work, id: string, status: AccountRow['status'], reas
 async function endSessions(w: Work, accountId: string, why: string): Promise<number> {
   const r = await w.tx
     .updateTable('kernel.sessions')
-    .set({ ended_at: new Date(), end_reason: why })
+    .set({ ended_at: w.clock.now(), end_reason: why })
     .where('tenant_code', '=', w.tenant)
     .where('account_id', '=', accountId)
     .where('ended_at', 'is', null)
@@ -286,7 +286,7 @@ async function endSessions(w: Work, accountId: string, why: string): Promise<num
 }
 
 /** Changes role, duties, the My Number flag or the expiry date (a permission change, KRN-24). */
-export async function changeGrants(w: Work, id: string, raw: unknown, today = jstToday()): Promise<AccountView> {
+export async function changeGrants(w: Work, id: string, raw: unknown, today = w.clock.today()): Promise<AccountView> {
   authorize(w.actor, 'accounts.manage', 'account-admin', { type: 'account', id });
   const g = parseInput(GrantInput, raw);
   const acc = await byId(w, id, true);
@@ -304,7 +304,7 @@ export async function changeGrants(w: Work, id: string, raw: unknown, today = js
     .executeTakeFirstOrThrow();
   await event(w, id, 'grants_changed', g.reason ?? null, { before, after });
   await appendEntry(w.tx, w, { action: 'permission_change', targetType: 'account', targetId: id, subjectRef: `account:${id}`, purpose: g.reason, detail: { before, after } });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
 export async function suspendAccount(w: Work, id: string, reasonRaw: unknown): Promise<AccountView> {
@@ -317,10 +317,10 @@ export async function suspendAccount(w: Work, id: string, reasonRaw: unknown): P
   const ended = await endSessions(w, id, 'suspended');
   await event(w, id, 'suspended', reason, { sessionsEnded: ended });
   await appendEntry(w.tx, w, { action: 'account_suspend', targetType: 'account', targetId: id, subjectRef: `account:${id}`, purpose: reason });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
-export async function reinstateAccount(w: Work, id: string, reasonRaw: unknown, today = jstToday()): Promise<AccountView> {
+export async function reinstateAccount(w: Work, id: string, reasonRaw: unknown, today = w.clock.today()): Promise<AccountView> {
   authorize(w.actor, 'accounts.manage', 'account-admin', { type: 'account', id });
   const reason = parseInput(text(500), reasonRaw, 'reason');
   const acc = await byId(w, id, true);
@@ -329,7 +329,7 @@ export async function reinstateAccount(w: Work, id: string, reasonRaw: unknown, 
   const row = await setStatus(w, id, 'active', reason);
   await event(w, id, 'reinstated', reason);
   await appendEntry(w.tx, w, { action: 'account_reinstate', targetType: 'account', targetId: id, subjectRef: `account:${id}`, purpose: reason });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
 /** Revocation on transfer, retirement or contract end (KRN-20): final; sessions end at once. */
@@ -342,7 +342,7 @@ export async function revokeAccount(w: Work, id: string, raw: unknown): Promise<
   const reason = `${REVOKE_CAUSE_LABELS[input.cause]}: ${input.reason}`;
   const row = await w.tx
     .updateTable('kernel.accounts')
-    .set({ status: 'revoked', status_reason: reason, status_changed_at: new Date(), mynumber_view: false })
+    .set({ status: 'revoked', status_reason: reason, status_changed_at: w.clock.now(), mynumber_view: false })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', id)
     .returningAll()
@@ -350,7 +350,7 @@ export async function revokeAccount(w: Work, id: string, raw: unknown): Promise<
   const ended = await endSessions(w, id, 'revoked');
   await event(w, id, 'revoked', reason, { cause: input.cause, sessionsEnded: ended });
   await appendEntry(w.tx, w, { action: 'account_revoke', targetType: 'account', targetId: id, subjectRef: `account:${id}`, purpose: reason, detail: { cause: input.cause } });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
 export async function unlockAccount(w: Work, id: string): Promise<AccountView> {
@@ -365,7 +365,7 @@ export async function unlockAccount(w: Work, id: string): Promise<AccountView> {
     .executeTakeFirstOrThrow();
   await event(w, id, 'unlocked', null);
   await appendEntry(w.tx, w, { action: 'account_unlock', targetType: 'account', targetId: id, subjectRef: `account:${id}` });
-  return toView(row);
+  return toView(row, w.clock.now());
 }
 
 /** Issues a new initial password (e.g. the user forgot theirs); it must be changed at the next login. */
@@ -377,7 +377,7 @@ export async function resetPassword(w: Work, id: string): Promise<{ account: Acc
   const h = await hashPassword(initialPassword);
   const row = await w.tx
     .updateTable('kernel.accounts')
-    .set({ password_hash: h, password_changed_at: new Date(), must_change_password: true, failed_logins: 0, locked_until: null })
+    .set({ password_hash: h, password_changed_at: w.clock.now(), must_change_password: true, failed_logins: 0, locked_until: null })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', id)
     .returningAll()
@@ -385,7 +385,7 @@ export async function resetPassword(w: Work, id: string): Promise<{ account: Acc
   await endSessions(w, id, 'password-reset');
   await event(w, id, 'password_reset', null);
   await appendEntry(w.tx, w, { action: 'password_change', targetType: 'account', targetId: id, subjectRef: `account:${id}`, detail: { by: 'administrator' } });
-  return { account: toView(row), initialPassword };
+  return { account: toView(row, w.clock.now()), initialPassword };
 }
 
 export interface AccountFilter {
@@ -405,14 +405,14 @@ export async function listAccounts(w: Work, f: AccountFilter = {}): Promise<Acco
   }
   const rows = await q.orderBy('status').orderBy('login_id').limit(1000).execute();
   await appendEntry(w.tx, w, { action: 'search', targetType: 'account', detail: { status: f.status ?? null, kind: f.kind ?? null, results: rows.length } });
-  return rows.map((r) => toView(r));
+  return rows.map((r) => toView(r, w.clock.now()));
 }
 
 export async function getAccount(w: Work, id: string): Promise<AccountView> {
   if (w.actor.id !== id) authorize(w.actor, 'accounts.manage', 'account-admin', { type: 'account', id });
   const r = await byId(w, id);
   await appendEntry(w.tx, w, { action: 'read', targetType: 'account', targetId: id, subjectRef: `account:${id}` });
-  return toView(r);
+  return toView(r, w.clock.now());
 }
 
 export interface AccountEventView {
@@ -438,7 +438,7 @@ export async function accountEvents(w: Work, id: string): Promise<AccountEventVi
 }
 
 /** Sweep: active or suspended accounts past their expiry date become 'expired' and lose their sessions (KRN-19). */
-export async function expireAccounts(w: Work, today = jstToday()): Promise<number> {
+export async function expireAccounts(w: Work, today = w.clock.today()): Promise<number> {
   const due = await w.tx
     .selectFrom('kernel.accounts')
     .select(['id'])
@@ -478,7 +478,7 @@ export async function setOwnPassword(w: Work, accountId: string, next: string): 
   const hash = await hashPassword(next);
   await w.tx
     .updateTable('kernel.accounts')
-    .set({ password_hash: hash, password_changed_at: new Date(), must_change_password: false })
+    .set({ password_hash: hash, password_changed_at: w.clock.now(), must_change_password: false })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', accountId)
     .execute();
@@ -551,8 +551,8 @@ export interface ReviewReport {
 export async function reviewReport(w: Work, opts: { inactiveDays?: number; expiringDays?: number; today?: string; now?: Date } = {}): Promise<ReviewReport> {
   authorize(w.actor, 'accounts.manage', 'account-admin', { type: 'account' });
   const settings = await loadSettings(w);
-  const today = opts.today ?? jstToday(opts.now);
-  const now = opts.now ?? new Date();
+  const now = opts.now ?? w.clock.now();
+  const today = opts.today ?? jstToday(now);
   const inactiveDays = opts.inactiveDays ?? settings.review_inactive_days;
   const expiringDays = opts.expiringDays ?? settings.review_expiring_days;
   const rows = await w.tx.selectFrom('kernel.accounts').selectAll().where('tenant_code', '=', w.tenant).orderBy('login_id').execute();
@@ -583,7 +583,7 @@ export async function reviewReport(w: Work, opts: { inactiveDays?: number; expir
 export async function bootstrapAdministrator(
   w: Work,
   input: { loginId: string; fullName: string; expiresOn?: string; password?: string },
-  today = jstToday(),
+  today = w.clock.today(),
 ): Promise<ApprovalResult> {
   if (w.actor.kind !== 'system') throw new Problem(403, 'FORBIDDEN', '権限がありません', '初期管理者はサーバーの運用者のみが作成できます。');
   const applied = await applyForAccount(w, {

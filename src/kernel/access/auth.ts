@@ -87,7 +87,7 @@ export async function requireTenant(db: MamoriDb, code: string): Promise<void> {
   if (!org || org.kind === 'clinic') throw invalidField('tenant', 'ORG_UNKNOWN', '登録されていない団体コードです');
 }
 
-export async function login(db: MamoriDb, keys: TenantKeyService, raw: unknown, meta: Meta, now = new Date()): Promise<LoginOutcome> {
+export async function login(db: MamoriDb, keys: TenantKeyService, raw: unknown, meta: Meta, now = db.config.clock.now()): Promise<LoginOutcome> {
   const input = parseInput(LoginInput, raw);
   await requireTenant(db, input.tenant);
   const attempted = input.loginId.normalize('NFKC').toLowerCase();
@@ -196,7 +196,7 @@ function parseCookie(cookie: string | undefined): { tenant: string; token: strin
  * Resolves a session cookie to the acting account, ending the session (and logging why) when it has
  * idled out, reached its maximum age, or its account is no longer active or has expired.
  */
-export async function authenticate(db: MamoriDb, cookie: string | undefined, meta: Meta, now = new Date()): Promise<SessionInfo | null> {
+export async function authenticate(db: MamoriDb, cookie: string | undefined, meta: Meta, now = db.config.clock.now()): Promise<SessionInfo | null> {
   const c = parseCookie(cookie);
   if (!c) return null;
   const sys: Actor = { kind: 'system', id: null, login: 'system:session', role: null, duties: [], mynumberView: false };
@@ -242,7 +242,7 @@ export async function authenticate(db: MamoriDb, cookie: string | undefined, met
 
 export async function logout(db: MamoriDb, session: SessionInfo, meta: Meta): Promise<void> {
   await runAs(db, { tenant: session.tenant, actor: session.actor, meta }, async (w) => {
-    await w.tx.updateTable('kernel.sessions').set({ ended_at: new Date(), end_reason: 'logout' }).where('tenant_code', '=', w.tenant).where('id', '=', session.sessionId).where('ended_at', 'is', null).execute();
+    await w.tx.updateTable('kernel.sessions').set({ ended_at: w.clock.now(), end_reason: 'logout' }).where('tenant_code', '=', w.tenant).where('id', '=', session.sessionId).where('ended_at', 'is', null).execute();
     await appendEntry(w.tx, w, { action: 'logout', targetType: 'session', targetId: session.sessionId, subjectRef: `account:${session.actor.id}` });
   });
 }
@@ -295,7 +295,7 @@ export async function beginTotpEnrollment(keys: TenantKeyService, w: Work, issue
   return { secret, uri: generateURI({ issuer, label: `${w.actor.login}@${w.tenant}`, secret }) };
 }
 
-export async function confirmTotpEnrollment(keys: TenantKeyService, w: Work, code: string, now = new Date()): Promise<void> {
+export async function confirmTotpEnrollment(keys: TenantKeyService, w: Work, code: string, now = w.clock.now()): Promise<void> {
   const id = w.actor.id;
   if (!id) throw new Problem(403, 'FORBIDDEN', '権限がありません');
   if (!/^\d{6}$/.test(code.trim())) throw invalidField('totp', 'TOTP_FORMAT', '確認コードは6桁の数字です');
@@ -312,5 +312,5 @@ export async function ownAccount(w: Work): Promise<AccountView> {
   const id = w.actor.id;
   if (!id) throw new Problem(403, 'FORBIDDEN', '権限がありません');
   const r = await w.tx.selectFrom('kernel.accounts').selectAll().where('tenant_code', '=', w.tenant).where('id', '=', id).executeTakeFirstOrThrow();
-  return toView(r);
+  return toView(r, w.clock.now());
 }

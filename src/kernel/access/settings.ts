@@ -57,7 +57,7 @@ export async function updateSettings(w: Work, raw: unknown): Promise<TenantSetti
   authorize(w.actor, 'settings.manage', 'account-admin', { type: 'tenant-settings', id: w.tenant });
   const input = parseInput(SettingsInput, raw);
   const before = await loadSettings(w);
-  await w.tx.updateTable('kernel.tenant_settings').set({ ...input, updated_at: new Date() }).where('tenant_code', '=', w.tenant).execute();
+  await w.tx.updateTable('kernel.tenant_settings').set({ ...input, updated_at: w.clock.now() }).where('tenant_code', '=', w.tenant).execute();
   const after = await loadSettings(w);
   const changed = Object.fromEntries(Object.keys(input).map((k) => [k, { before: before[k as keyof TenantSettings], after: after[k as keyof TenantSettings] }]));
   await appendEntry(w.tx, w, { action: 'settings_change', targetType: 'tenant-settings', targetId: w.tenant, detail: changed });

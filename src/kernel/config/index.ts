@@ -4,6 +4,7 @@
 // Keys live in <data>/keys unless MAMORI_KEY_DIR says otherwise; the master key may also
 // come from MAMORI_MASTER_KEY (base64, 32 bytes) so that a server deployment keeps no key file.
 import { resolve, join } from 'node:path';
+import { clockFromSetting, type Clock } from '../clock/index.js';
 
 export interface MamoriConfig {
   /** Embedded store and default key directory. */
@@ -23,6 +24,8 @@ export interface MamoriConfig {
    * trailing slash.  SMART Health Card issuer URLs are <publicUrl>/issuers/<団体コード> (decision 0074).
    */
   readonly publicUrl: string | undefined;
+  /** The one clock (kernel/clock): the system's, or the one MAMORI_CLOCK sets for a rehearsal or a demo. */
+  readonly clock: Clock;
 }
 
 export interface ConfigFlags {
@@ -41,6 +44,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     logFile: nonEmpty(env['MAMORI_LOG_FILE']),
     logLevel: nonEmpty(env['MAMORI_LOG_LEVEL']) ?? 'info',
     publicUrl: nonEmpty(env['MAMORI_PUBLIC_URL'])?.trim().replace(/\/+$/, ''),
+    clock: clockFromSetting(env['MAMORI_CLOCK']),
   };
 }
 

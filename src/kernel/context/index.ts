@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, MamoriDb } from '../db/index.js';
+import type { Clock } from '../clock/index.js';
 import { Problem, isProblem } from '../problems/index.js';
 import { auditWriterFor } from '../audit/index.js';
 
@@ -37,6 +38,8 @@ export interface Work {
   readonly tenant: string;
   readonly actor: Actor;
   readonly meta: Meta;
+  /** The kernel clock: "now" and "today" (JST) for everything done in this transaction. */
+  readonly clock: Clock;
 }
 
 export interface Principal {
@@ -80,7 +83,7 @@ async function inTransaction<T>(db: MamoriDb, who: Principal, fn: (w: Work) => P
       )
       .execute(conn);
     try {
-      const result = await fn({ tx: conn, tenant: who.tenant, actor: who.actor, meta: who.meta });
+      const result = await fn({ tx: conn, tenant: who.tenant, actor: who.actor, meta: who.meta, clock: db.config.clock });
       await sql.raw('COMMIT').execute(conn);
       return result;
     } catch (e) {

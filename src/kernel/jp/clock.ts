@@ -1,7 +1,9 @@
-// Japan has one time zone (JST, UTC+9, no daylight saving): a business "today" is the JST date.
+// Japan has one time zone (JST, UTC+9, no daylight saving): a business date is the JST date of an instant.
+// These are pure functions of their arguments; "now" and "today" come from the kernel clock (kernel/clock).
 
-export function jstToday(now: Date = new Date()): string {
-  return new Date(now.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+/** The JST calendar date of an instant: 'YYYY-MM-DD'. */
+export function jstToday(instant: Date): string {
+  return new Date(instant.getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 }
 
 /** 'YYYY-MM-DD' plus `days` (may be negative), by plain calendar arithmetic. */

@@ -147,14 +147,14 @@ export class Retention {
     await w.tx
       .insertInto('kernel.retention_policies')
       .values({ tenant_code: w.tenant, data_class: dataClass, mode: p.mode, period: p.period, deletion: p.deletion, requires_approval: p.requiresApproval, updated_by: w.actor.login })
-      .onConflict((oc) => oc.columns(['tenant_code', 'data_class']).doUpdateSet({ mode: p.mode, period: p.period, deletion: p.deletion, requires_approval: p.requiresApproval, updated_by: w.actor.login, updated_at: new Date() }))
+      .onConflict((oc) => oc.columns(['tenant_code', 'data_class']).doUpdateSet({ mode: p.mode, period: p.period, deletion: p.deletion, requires_approval: p.requiresApproval, updated_by: w.actor.login, updated_at: w.clock.now() }))
       .execute();
     await appendEntry(w.tx, w, { action: 'retention_change', targetType: 'retention-policy', targetId: dataClass, detail: { before, after: p } });
     return p;
   }
 
   /** Files or executes the purges that are due for one tenant.  Returns what happened per class. */
-  async runTenant(db: MamoriDb, sys: SystemContext, tenant: string, now = new Date()): Promise<RetentionRunItem[]> {
+  async runTenant(db: MamoriDb, sys: SystemContext, tenant: string, now = db.config.clock.now()): Promise<RetentionRunItem[]> {
     const who: Principal = { tenant, actor: systemActor('retention'), meta: newMeta('job:retention') };
     const pols = await runAs(db, who, (w) => this.policies(w));
     const out: RetentionRunItem[] = [];
@@ -187,7 +187,7 @@ export class Retention {
       if (!c) continue;
       const p = pols.find((x) => x.dataClass.name === r.data_class)!.policy;
       const done = await this.execute(db, sys, tenant, c, new Date(r.cutoff as Date), p.deletion, r.reason, r.id);
-      await runAs(db, who, (w) => w.tx.updateTable('kernel.deletion_requests').set({ status: 'executed', executed_at: new Date(), deleted_count: done.count }).where('tenant_code', '=', tenant).where('id', '=', r.id).execute());
+      await runAs(db, who, (w) => w.tx.updateTable('kernel.deletion_requests').set({ status: 'executed', executed_at: w.clock.now(), deleted_count: done.count }).where('tenant_code', '=', tenant).where('id', '=', r.id).execute());
       out.push({ dataClass: c.name, action: 'deleted', count: done.count, requestId: r.id });
     }
     return out;
@@ -220,7 +220,7 @@ export class Retention {
     authorize(w.actor, 'deletion.approve', c?.duty ?? 'account-admin', { type: 'deletion-request', id: requestId });
     const reason = parseInput(text(500), note, 'reason');
     if (r.status !== 'pending') throw conflict('NOT_PENDING', 'この削除申請は処理済みです。');
-    await w.tx.updateTable('kernel.deletion_requests').set({ status: approve ? 'approved' : 'rejected', decided_by: w.actor.login, decided_at: new Date() }).where('tenant_code', '=', w.tenant).where('id', '=', requestId).execute();
+    await w.tx.updateTable('kernel.deletion_requests').set({ status: approve ? 'approved' : 'rejected', decided_by: w.actor.login, decided_at: w.clock.now() }).where('tenant_code', '=', w.tenant).where('id', '=', requestId).execute();
     await appendEntry(w.tx, w, { action: 'deletion_decide', targetType: 'deletion-request', targetId: requestId, purpose: reason, detail: { approve, dataClass: r.data_class } });
   }
 

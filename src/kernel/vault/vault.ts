@@ -275,7 +275,7 @@ export class Vault {
   async suppress(w: Work, subject: SubjectRef, reason: string): Promise<boolean> {
     const r = await w.tx
       .updateTable('kernel.mynumber_vault')
-      .set({ ciphertext: null, blind_index: null, key_version: null, index_version: null, suppressed_at: new Date(), suppressed_reason: reason })
+      .set({ ciphertext: null, blind_index: null, key_version: null, index_version: null, suppressed_at: w.clock.now(), suppressed_reason: reason })
       .where('tenant_code', '=', w.tenant)
       .where('subject_type', '=', subject.subjectType)
       .where('subject_id', '=', subject.subjectId)

@@ -56,10 +56,10 @@ export async function signHealthCard(payload: ShcPayload, signer: ShcSigner): Pr
  * Issues a card for a certificate, signed with the municipality's current key (created on first use when
  * `keys` is a key store).  `now` is the issuance instant that becomes `nbf`.
  */
-export async function issueHealthCard(input: CertificateInput | Certificate, keys: ShcKeyStore | ShcSigner, opts: { now?: Date } = {}): Promise<IssuedHealthCard> {
+export async function issueHealthCard(input: CertificateInput | Certificate, keys: ShcKeyStore | ShcSigner, opts: { now: Date }): Promise<IssuedHealthCard> {
   const certificate = parseCertificate(input);
   const signer = keys instanceof ShcKeyStore ? await keys.signer(certificate.issuer.municipalityCode) : keys;
-  const nbf = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  const nbf = Math.floor(opts.now.getTime() / 1000);
   const payload = healthCardPayload(certificate, nbf);
   const jws = await signHealthCard(payload, signer);
   return { jws, kid: signer.kid, payload, certificate, qr: qrChunks(jws) };

@@ -21,7 +21,8 @@ export interface CertificateRouteDeps {
   /** Display name of a municipality on the verify page (e.g. from the organisations table). */
   readonly issuerName?: (tenant: string) => string | undefined | Promise<string | undefined>;
   /** Clock for nbf checks (tests). */
-  readonly now?: () => Date;
+  /** The kernel clock's now (a verification's "now" is an input, like every other). */
+  readonly now: () => Date;
   /** Verify attempts per client address (used when @fastify/rate-limit is registered; default 30/min). */
   readonly verifyRateLimit?: { readonly max: number; readonly timeWindow: string };
   /** JWKS Cache-Control max-age in seconds (default 3600). */
@@ -141,7 +142,7 @@ const plugin: FastifyPluginAsync<CertificateRouteDeps> = async (instance, deps) 
         const msg = '<div class="error-summary" role="alert"><h2>入力してください</h2><p>二次元コードの内容を貼り付けてから「検証する」を押してください。</p></div>';
         return reply.status(400).send(pageHtml(msg + form()));
       }
-      const result = await verifyHealthCard(text, { resolver, now: deps.now?.() ?? new Date() });
+      const result = await verifyHealthCard(text, { resolver, now: deps.now() });
       // Only the outcome code is logged — never the card or its contents.
       req.log.info({ shcVerify: result.valid ? 'valid' : result.error.code }, 'certificate verify');
       return reply.send(pageHtml((await resultHtml(result, deps)) + form()));

@@ -19,7 +19,7 @@ export interface VerifyOptions {
   /** Where issuer keys come from: our key store, a caller-supplied JWKS, or both (combineResolvers). */
   readonly resolver: IssuerKeyResolver;
   /** The verification instant (default: now). */
-  readonly now?: Date;
+  readonly now: Date;
   /** Allowed clock skew for nbf/exp in seconds (default 60). */
   readonly clockToleranceSec?: number;
 }
@@ -211,7 +211,7 @@ async function verifyJwsOrThrow(jws: string, opts: VerifyOptions): Promise<Verif
   }
 
   // Signature holds: the claims are the issuer's.  Now the time window, the type and the content.
-  const now = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  const now = Math.floor(opts.now.getTime() / 1000);
   const skew = opts.clockToleranceSec ?? 60;
   const nbf = claims['nbf'];
   if (typeof nbf !== 'number' || !Number.isFinite(nbf)) throw new ShcError('SHC_PAYLOAD_INVALID', '発行日時（nbf）がありません。');

@@ -12,7 +12,7 @@ import type { TenantKeyService } from '../../kernel/crypto/index.js';
 import { ACTION_LABELS, appendEntry } from '../../kernel/audit/index.js';
 import { jsonb, type Selectable } from '../../kernel/db/index.js';
 import { fields } from '../../kernel/access/index.js';
-import { jstToday } from '../../kernel/jp/index.js';
+
 import { Problem, conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
 import { getPerson, requireResidentAccess } from '../residents/index.js';
 import { catalogFor } from '../records/index.js';
@@ -47,8 +47,6 @@ export interface CertificationDeps {
   readonly shcKeys: ShcKeyStore;
   /** MAMORI_PUBLIC_URL: issuer URLs are <publicUrl>/issuers/<団体コード> (decision 0074). */
   readonly publicUrl: string | undefined;
-  /** The issuance instant (the card's nbf); tests fix it. */
-  readonly now?: () => Date;
 }
 
 const DUTY = ['vaccination'] as const;
@@ -149,7 +147,7 @@ async function loadCertificate(w: Work, id: string): Promise<CertRow> {
 export async function receiveApplication(w: Work, deps: CertificationDeps, atenaNo: string, raw: unknown): Promise<ApplicationView> {
   requireResidentAccess(w.actor, 'personal.write', DUTY, atenaNo);
   const input = parseInput(ApplicationInput, raw);
-  const today = jstToday();
+  const today = w.clock.today();
   const receivedOn = input.receivedOn ?? today;
   if (receivedOn > today) throw invalidField('receivedOn', 'DATE_FUTURE', '受付日が未来の日付です');
   await getPerson(w, deps.vault, atenaNo, '証明書の申請受付'); // the person must exist here (the read is logged)
@@ -272,7 +270,7 @@ async function issuerUrl(deps: CertificationDeps, tenant: string): Promise<strin
 }
 
 /** What issuing the application today (or on `issueDate`) would certify; nothing is written but the log of reads. */
-export async function previewApplication(w: Work, deps: CertificationDeps, id: string, issueDate = jstToday()): Promise<Preview> {
+export async function previewApplication(w: Work, deps: CertificationDeps, id: string, issueDate = w.clock.today()): Promise<Preview> {
   const application = await getApplication(w, id);
   const g = await gatherDoses(w, deps.vault, application.atenaNo, application.kind, application.programs, issueDate);
   const blockers: string[] = [];
@@ -354,9 +352,9 @@ export async function issueCertificate(w: Work, deps: CertificationDeps, applica
   const app = await loadApplication(w, applicationId, true);
   requireResidentAccess(w.actor, 'personal.export', DUTY, app.atena_no);
   if (app.status !== 'received') throw conflict('APPLICATION_NOT_OPEN', app.status === 'issued' ? 'この申請は交付済みです（再交付は新しい申請で受け付けてください）。' : 'この申請は取り下げ済みです。');
-  const issueDate = opts.issueDate ?? jstToday();
+  const issueDate = opts.issueDate ?? w.clock.today();
   if (issueDate < app.received_on) throw invalidField('issueDate', 'ISSUE_BEFORE_RECEIPT', '発行日が受付日より前です');
-  if (issueDate > jstToday()) throw invalidField('issueDate', 'DATE_FUTURE', '発行日が未来の日付です');
+  if (issueDate > w.clock.today()) throw invalidField('issueDate', 'DATE_FUTURE', '発行日が未来の日付です');
   const covid = isCovidKind(app.kind);
   const url = covid ? await issuerUrl(deps, w.tenant) : '';
   if (typeof url !== 'string') throw new Problem(409, 'PUBLIC_URL_NOT_CONFIGURED', '接種証明書を発行できません', url.problem);
@@ -371,7 +369,7 @@ export async function issueCertificate(w: Work, deps: CertificationDeps, applica
   const certificateNo = await allocateCertificateNumber(w, app.kind, issueDate);
   const content = buildContent(w, app.kind, certificateNo, issueDate, g, org.name, app.programs, app, previous?.certificate_no ?? null);
   const shc = await shcModule();
-  const card = covid ? await shc.issueHealthCard(healthCardInput(content, passportNumber, url), deps.shcKeys, { now: deps.now?.() ?? new Date() }) : undefined;
+  const card = covid ? await shc.issueHealthCard(healthCardInput(content, passportNumber, url), deps.shcKeys, { now: w.clock.now() }) : undefined;
   const missing = new Set<number>();
   const pdf = await renderCertificatePdf({ content, passportNumber, qr: card?.qr, verifyUrl: deps.publicUrl ? `${deps.publicUrl}/verify` : undefined, onMissing: (cp) => missing.add(cp) });
 
@@ -485,7 +483,7 @@ export async function revokeCertificate(w: Work, id: string, raw: unknown): Prom
   const r = await loadCertificate(w, id);
   requireResidentAccess(w.actor, 'personal.write', DUTY, r.atena_no);
   if (r.status === 'revoked') throw conflict('CERTIFICATE_REVOKED', 'この証明書は既に取り消されています。');
-  const row = await w.tx.updateTable('municipality.certificates').set({ status: 'revoked', revoked_at: new Date(), revoked_reason: reason }).where('tenant_code', '=', w.tenant).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const row = await w.tx.updateTable('municipality.certificates').set({ status: 'revoked', revoked_at: w.clock.now(), revoked_reason: reason }).where('tenant_code', '=', w.tenant).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   await appendEntry(w.tx, w, { action: 'update', targetType: 'certificate', targetId: r.certificate_no, subjectRef: `resident:${r.atena_no}`, purpose: `取消し: ${reason}` });
   return summaryOfCert(row);
 }

@@ -144,7 +144,7 @@ export const CERTIFICATE_CONTENT_CLASS: TenantDataClass = {
   async purge(w, cutoff) {
     const certs = await w.tx
       .updateTable('municipality.certificates')
-      .set({ content: null, shc_jws: null, erased_at: new Date() })
+      .set({ content: null, shc_jws: null, erased_at: w.clock.now() })
       .where('tenant_code', '=', w.tenant)
       .where('erased_at', 'is', null)
       .where('created_at', '<', cutoff)
@@ -154,7 +154,7 @@ export const CERTIFICATE_CONTENT_CLASS: TenantDataClass = {
     if (due.length) {
       await w.tx
         .updateTable('municipality.certificate_applications')
-        .set({ agent_name: null, romaji_family: null, romaji_given: null, nationality: null, other_name: null, passport_no: null, note: null, erased_at: new Date() })
+        .set({ agent_name: null, romaji_family: null, romaji_given: null, nationality: null, other_name: null, passport_no: null, note: null, erased_at: w.clock.now() })
         .where('tenant_code', '=', w.tenant)
         .where('id', 'in', due.map((d) => d.id))
         .execute();

@@ -230,7 +230,7 @@ async function processRun(db: MamoriDb, who: Principal, runId: string, opts: Ext
       const diff = prevRun ? await computeDiff(w, runId, prevRun.id, prevRun.as_of) : null;
       await w.tx
         .updateTable('municipality.extraction_runs')
-        .set({ status: 'complete', content_hash: contentHash, completed_at: new Date(), previous_run_id: prevRun?.id ?? null, diff: diff ? jsonb(diff) : null, counts: jsonb(counts) })
+        .set({ status: 'complete', content_hash: contentHash, completed_at: w.clock.now(), previous_run_id: prevRun?.id ?? null, diff: diff ? jsonb(diff) : null, counts: jsonb(counts) })
         .where('tenant_code', '=', w.tenant)
         .where('id', '=', runId)
         .execute();

@@ -282,7 +282,7 @@ export async function runIntake<Row>(db: MamoriDb, who: Principal, spec: IntakeS
   const final = await runAs(db, who, async (w) => {
     const r = await w.tx
       .updateTable('municipality.import_runs')
-      .set({ status: 'completed', finished_at: new Date(), rows_done: rowNo })
+      .set({ status: 'completed', finished_at: w.clock.now(), rows_done: rowNo })
       .where('tenant_code', '=', w.tenant)
       .where('id', '=', run.id)
       .returningAll()

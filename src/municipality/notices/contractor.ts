@@ -13,7 +13,7 @@ import { runAs, type Principal, type Work } from '../../kernel/context/index.js'
 import { appendEntries, appendEntry } from '../../kernel/audit/index.js';
 import { jsonb } from '../../kernel/db/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
-import { formatJst, isIsoDate, jstToday } from '../../kernel/jp/index.js';
+import { formatJst, isIsoDate } from '../../kernel/jp/index.js';
 import { DOCUMENT_TYPE_LABELS, pagesPerPerson, renderDocumentsStream, type DocumentItem } from '../documents/index.js';
 import { batchRow, recordHandoverEvents, type BatchView } from './ledger.js';
 import { batchDocuments } from './print.js';
@@ -186,7 +186,7 @@ export async function confirmReceipt(w: Work, id: string, raw: { date: string; b
   const v = parseInput(z.object({ date: z.string().refine(isIsoDate, { message: '受領日は YYYY-MM-DD の形式で入力してください' }), by: z.string().trim().min(1, { message: '受領者を入力してください' }).max(40), note: z.string().trim().max(200).optional() }), raw);
   const h = await getHandover(w, id);
   if (h.status !== 'delivered') throw conflict('HANDOVER_STATE', `この受け渡しは「${HANDOVER_STATUS_LABELS[h.status]}」のため受領確認できません。`);
-  if (v.date > jstToday()) throw invalidField('date', 'DATE_FUTURE', '受領日が未来の日付です');
+  if (v.date > w.clock.today()) throw invalidField('date', 'DATE_FUTURE', '受領日が未来の日付です');
   await w.tx.updateTable('municipality.notice_handovers').set({ status: 'received', received_on: v.date, received_by: v.by, received_note: v.note ?? null }).where('tenant_code', '=', w.tenant).where('id', '=', id).execute();
   await appendEntry(w.tx, w, { action: 'update', targetType: 'notice-handover', targetId: id, detail: { status: 'received' } });
 }
@@ -225,7 +225,7 @@ async function prepare(w: Work, batchId: string, v: z.output<typeof handoverInpu
   requireNotices(w, 'personal.export');
   requireOwnStaff(w);
   const batch = await batchRow(w, batchId);
-  if (v.useUntil < jstToday()) throw invalidField('useUntil', 'DATE_PAST', '利用期限が過去の日付です');
+  if (v.useUntil < w.clock.today()) throw invalidField('useUntil', 'DATE_PAST', '利用期限が過去の日付です');
   const items = await w.tx
     .selectFrom('municipality.notice_items')
     .select(['id', 'atena_no'])
@@ -252,7 +252,7 @@ async function prepare(w: Work, batchId: string, v: z.output<typeof handoverInpu
     { action: 'export', targetType: 'notice-handover', targetId: h.id, purpose: `${DOCUMENT_TYPE_LABELS[batch.docType]}の印刷・封入封緘の委託`, detail: { batchId, persons: items.length, pages, recipient: v.recipient, medium: v.medium } },
     ...items.map((i) => ({ action: 'export', targetType: 'notice-item', targetId: i.id, subjectRef: `resident:${i.atena_no}`, purpose: '印刷・封入封緘の委託', detail: { handoverId: h.id } })),
   ]);
-  await recordHandoverEvents(w, items.map((i) => i.id), h.id, jstToday());
+  await recordHandoverEvents(w, items.map((i) => i.id), h.id, w.clock.today());
   return { id: h.id, batch, persons: items.length, base };
 }
 
@@ -317,11 +317,11 @@ export interface PackageResult {
 }
 
 /** The README inside the package: what is in it, how many, checksums, the layout reference.  No personal data. */
-function readme(p: Prepared, v: z.output<typeof handoverInput>, csv: { rows: number; sha256: string; replaced: number }, pdf: { pages: number; sha256: string; bytes: number }, issuer: string): string {
+function readme(p: Prepared, v: z.output<typeof handoverInput>, csv: { rows: number; sha256: string; replaced: number }, pdf: { pages: number; sha256: string; bytes: number }, issuer: string, madeAt: Date): string {
   return [
     `予防接種 通知書類の印刷・封入封緘用データ（${issuer}）`,
     '',
-    `作成日時: ${formatJst(new Date())}`,
+    `作成日時: ${formatJst(madeAt)}`,
     `文書: ${DOCUMENT_TYPE_LABELS[p.batch.docType]}（発行日 ${p.batch.issueDate}、文面 第${p.batch.templateVersion}版）`,
     `受け渡し番号: ${p.id}`,
     '',
@@ -380,7 +380,7 @@ export async function writeContractorPackage(db: MamoriDb, who: Principal, batch
     const [, pdf] = await Promise.all([writer.add(`${p.base}.pdf`, pdfPipe.readable, { level: 0 }), rendering]);
     if (csvCounter.rows !== p.persons || pdf.persons !== p.persons) throw conflict('BATCH_CHANGED', '作成中に通知書が再発行されました。もう一度作成してください。');
     const csv = { rows: csvCounter.rows, sha256: csvCounter.hash.digest('hex'), replaced: csvCounter.replaced };
-    const text = readme(p, v, csv, pdf, issuer);
+    const text = readme(p, v, csv, pdf, issuer, db.config.clock.now());
     await writer.add('README.txt', new zip.Uint8ArrayReader(encodeCsv(v.encoding === 'utf8' ? `\uFEFF${text}` : text, v.encoding)));
     await writer.close();
     const sha = pkgHash.digest('hex');

@@ -7,7 +7,7 @@ import type { TenantKeyService } from '../../kernel/crypto/index.js';
 import { appendEntries, appendEntry, type AuditEntry } from '../../kernel/audit/index.js';
 import { jsonb } from '../../kernel/db/index.js';
 import { conflict, invalidField, notFound, parseInput, Problem } from '../../kernel/problems/index.js';
-import { fiscalYearOf, isIsoDate, jstToday, legalAge } from '../../kernel/jp/index.js';
+import { fiscalYearOf, isIsoDate, legalAge } from '../../kernel/jp/index.js';
 import { z } from 'zod';
 import { DOCUMENT_TYPE_LABELS, documentItemSchema, makeVoucherNumber, VOUCHER_SERIAL_MAX, type DocumentItem, type DocumentTemplate, type DocumentType, type MunicipalityInfo } from '../documents/index.js';
 import { mailingTarget, type PersonState } from '../residents/index.js';
@@ -399,7 +399,7 @@ export async function createBatchFromRun(w: Work, deps: NoticeDeps, raw: CreateB
   const municipality = await requireNoticeSettings(w);
   const template = await templateForIssue(w, input.docType);
   const keys = await referenceKeys(w, deps.keys);
-  const issueDate = input.issueDate ?? jstToday();
+  const issueDate = input.issueDate ?? w.clock.today();
   const title = `${DOCUMENT_TYPE_LABELS[input.docType]}（抽出 ${run.asOf}${input.program ? `・${programLabel(catalog, input.program, null).name}` : ''}）`;
   const batchId = await insertBatch(w, { kind: 'run', runId: input.runId, runKey, docType: input.docType, program: input.program ?? null, template, issueDate, title, municipality });
   const ctx: ItemContext = { batchId, docType: input.docType, template, issueDate, municipality, keys };
@@ -493,7 +493,7 @@ export async function issueForPerson(w: Work, deps: NoticeDeps, raw: AdHocInput)
   if (!p) throw notFound('住民');
   const why = notIssuable(p);
   if (why) throw conflict('PERSON_NOT_ISSUABLE', why === 'deceased' ? '死亡した方には発行できません。' : '転出・消除された方には発行できません。');
-  const issueDate = input.issueDate ?? jstToday();
+  const issueDate = input.issueDate ?? w.clock.today();
   let dose = input.dose ?? null;
   let period = input.period ?? null;
   if (!period || !dose) {

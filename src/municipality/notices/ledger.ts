@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
 import { appendEntries, appendEntry } from '../../kernel/audit/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
-import { isIsoDate, jstToday } from '../../kernel/jp/index.js';
+import { isIsoDate } from '../../kernel/jp/index.js';
 import { checkVoucherNumber, DOCUMENT_TYPE_LABELS, type DocumentItem, type DocumentType, type MunicipalityInfo } from '../documents/index.js';
 import { addressFor, finishBatch, insertBatch, insertItems, loadPersons, type Draft, type NoticeDeps } from './issue.js';
 import { decodeReference, normalizeReference, referenceKeys } from './reference.js';
@@ -270,7 +270,7 @@ export async function markDispatched(w: Work, raw: { batchId?: string; itemIds?:
   requireNotices(w, 'personal.write');
   const v = parseInput(z.object({ batchId: z.string().uuid().optional(), itemIds: z.array(z.string().uuid()).max(10_000).optional(), date: dateField('発送日') }), raw);
   if (!v.batchId && !v.itemIds?.length) throw invalidField('itemIds', 'REQUIRED', '発送した通知書を指定してください');
-  if (v.date > jstToday()) throw invalidField('date', 'DATE_FUTURE', '発送日が未来の日付です');
+  if (v.date > w.clock.today()) throw invalidField('date', 'DATE_FUTURE', '発送日が未来の日付です');
   let q = w.tx
     .updateTable('municipality.notice_items')
     .set({ dispatched_on: v.date })
@@ -325,7 +325,7 @@ export async function markReturned(w: Work, deps: Pick<NoticeDeps, 'keys'>, raw:
     }),
     raw,
   );
-  if (v.date > jstToday()) throw invalidField('date', 'DATE_FUTURE', '返送日が未来の日付です');
+  if (v.date > w.clock.today()) throw invalidField('date', 'DATE_FUTURE', '返送日が未来の日付です');
   const marked: { itemId: string; atenaNo: string; name: string; programName: string }[] = [];
   const unknown: number[] = [];
   const already: number[] = [];
@@ -367,7 +367,7 @@ export async function resolveFollowUp(w: Work, itemId: string, raw: { note: stri
   const it = await itemRow(w, itemId);
   if (it.followUp !== 'open') throw conflict('FOLLOW_UP_NOT_OPEN', 'この通知書は対応待ちではありません。');
   await w.tx.updateTable('municipality.notice_items').set({ follow_up: 'resolved', follow_up_note: v.note }).where('tenant_code', '=', w.tenant).where('id', '=', itemId).execute();
-  await addEvents(w, [{ itemId, event: 'follow-up', onDate: jstToday(), detail: { note: v.note } }]);
+  await addEvents(w, [{ itemId, event: 'follow-up', onDate: w.clock.today(), detail: { note: v.note } }]);
   await appendEntry(w.tx, w, { action: 'update', targetType: 'notice-item', targetId: itemId, subjectRef: `resident:${it.atenaNo}`, detail: { followUp: 'resolved' } });
 }
 
@@ -406,7 +406,7 @@ export async function reissue(w: Work, deps: NoticeDeps, itemId: string, raw: Re
   const p = persons.get(old.atenaNo);
   if (!p) throw notFound('住民');
   if (p.status === 'deceased') throw conflict('PERSON_NOT_ISSUABLE', '死亡した方には再発行できません。');
-  const issueDate = jstToday();
+  const issueDate = w.clock.today();
   const municipality = await requireNoticeSettings(w);
   const template = await templateForIssue(w, old.docType);
   const keys = await referenceKeys(w, deps.keys);

@@ -7,7 +7,7 @@ import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { jsonb } from '../../kernel/db/index.js';
 import { conflict, invalidField, notFound, validationFailed } from '../../kernel/problems/index.js';
-import { fiscalYearOf, jstToday } from '../../kernel/jp/index.js';
+import { fiscalYearOf } from '../../kernel/jp/index.js';
 import {
   DEFAULT_TEMPLATES,
   DOCUMENT_TYPES,
@@ -138,7 +138,7 @@ export async function saveTemplateVersion(w: Work, docTypeIn: string, edit: Temp
     .executeTakeFirst();
   if (!inserted) throw conflict('TEMPLATE_CHANGED', '同時に別の版が保存されました。最新の版を開き直してから編集してください。');
   await appendEntry(w.tx, w, { action: 'create', targetType: 'notice-template', targetId: `${docType}:${version}`, detail: { docType, version } });
-  return { docType, version, note, createdBy: w.actor.login, createdAt: new Date(), used: 0, builtIn: false, template: r.template };
+  return { docType, version, note, createdBy: w.actor.login, createdAt: w.clock.now(), used: 0, builtIn: false, template: r.template };
 }
 
 /** A sample item for previews: synthetic data only (never a real person). */
@@ -167,6 +167,6 @@ export async function previewTemplate(w: Work, docTypeIn: string, source: { vers
     template = r.template;
   }
   const municipality = (await getNoticeSettings(w)) ?? { ...SAMPLE_MUNICIPALITY, code: w.tenant };
-  const issueDate = jstToday();
+  const issueDate = w.clock.today();
   return renderDocument(docType, template, previewItem(docType, municipality.code, issueDate), { municipality, issueDate, title: '見本（合成データ）' });
 }

@@ -15,7 +15,7 @@ import type { Work } from '../../kernel/context/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { getOrganisation } from '../../kernel/tenancy/index.js';
-import { jstToday } from '../../kernel/jp/index.js';
+
 import { getPerson, requireResidentAccess, type PersonRecord } from '../residents/index.js';
 import { evaluateWith, programVersionAt, type Catalog, type HistoryItem, type ProgramResult } from '../schedule/index.js';
 import { catalogFor } from './catalog.js';
@@ -427,7 +427,7 @@ export function fhirBundle(timeline: Timeline, person: PersonRecord, catalog: Ca
  * Bundle; logs an 'export' entry for the resident.  Needs 個人情報のファイル出力 (`personal.export`) in 予防接種:
  * the operator (system actor) never reads personal data, so there is no command-line export (decision 0057).
  */
-export async function fhirExport(w: Work, vault: Vault, atenaNo: string, asOf: string = jstToday()): Promise<FhirBundle> {
+export async function fhirExport(w: Work, vault: Vault, atenaNo: string, asOf: string = w.clock.today()): Promise<FhirBundle> {
   requireResidentAccess(w.actor, 'personal.export', ['vaccination'], atenaNo);
   const person = await getPerson(w, vault, atenaNo, 'FHIR出力');
   const timeline = await personTimeline(w, atenaNo, asOf);

@@ -2,7 +2,7 @@
 import './tables.js';
 import type { MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal } from '../../kernel/context/index.js';
-import { jstToday } from '../../kernel/jp/index.js';
+
 import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type Encoding, type ImportRunView, type IntakeReport } from '../intake/index.js';
 import { requireResidentAccess } from '../residents/index.js';
 import { recordBatchSpec, type VoucherResolver } from './batch.js';
@@ -35,7 +35,7 @@ export async function importRecords(db: MamoriDb, who: Principal, opts: RecordIm
   const { catalog } = await runAs(db, who, (w) => catalogFor(w));
   return runIntake(db, who, recordBatchSpec(catalog, opts.resolveVoucher), s, {
     file: opts.file,
-    today: jstToday(),
+    today: db.config.clock.today(),
     ...(opts.fileName ? { fileName: opts.fileName } : {}),
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

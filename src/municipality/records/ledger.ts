@@ -10,7 +10,7 @@ import { jsonb } from '../../kernel/db/index.js';
 import { appendEntry, auditRow } from '../../kernel/audit/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
 import { fields } from '../../kernel/access/index.js';
-import { jstToday } from '../../kernel/jp/index.js';
+
 import { requireResidentAccess, RESIDENT_DUTIES } from '../residents/index.js';
 import { checkWith, evaluateWith, type CheckResult, type EvaluateResult, type HistoryItem, type Catalog } from '../schedule/index.js';
 import { RecordInput, REASON_KINDS, type Category, type RecordData, type RecordSource, type Warning } from './model.js';
@@ -155,7 +155,7 @@ export class ScheduleProblems extends Problem {
 export async function createRecord(w: Work, atenaNo: string, raw: unknown, opts: SaveOptions): Promise<VaccinationRecord> {
   requireResidentAccess(w.actor, 'personal.write', ['vaccination'], atenaNo);
   const input = parseInput(RecordInput, raw);
-  if (input.vaccinatedOn && input.vaccinatedOn > jstToday()) throw invalidField('vaccinatedOn', 'DATE_FUTURE', '接種日が未来の日付です');
+  if (input.vaccinatedOn && input.vaccinatedOn > w.clock.today()) throw invalidField('vaccinatedOn', 'DATE_FUTURE', '接種日が未来の日付です');
   const { subject, configVersion } = await subjectAndConfig(w, atenaNo);
   const catalog = await catalogAtVersion(w, configVersion);
   const pre: RecordData = { ...input, category: input.category ?? '任意' };
@@ -279,7 +279,7 @@ export interface Timeline {
 }
 
 /** issue 4 point 6: the person's records with the engine's status, next dose and reasons for each program. */
-export async function personTimeline(w: Work, atenaNo: string, asOf = jstToday()): Promise<Timeline> {
+export async function personTimeline(w: Work, atenaNo: string, asOf = w.clock.today()): Promise<Timeline> {
   requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES, atenaNo);
   const rows = await w.tx.selectFrom('municipality.vaccination_records').select(COLS).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).orderBy('vaccinated_on').orderBy('created_at').execute();
   const { catalog, version } = await catalogFor(w);

@@ -29,7 +29,7 @@ export async function resolveRecordQueueItem(w: Work, id: string, raw: unknown):
   }
   await w.tx
     .updateTable('municipality.match_queue')
-    .set({ status: input.action === 'link' ? 'linked' : 'dismissed', resolved_atena_no: input.action === 'link' ? input.atenaNo : null, resolved_by: w.actor.login, resolved_at: new Date(), note: input.note })
+    .set({ status: input.action === 'link' ? 'linked' : 'dismissed', resolved_atena_no: input.action === 'link' ? input.atenaNo : null, resolved_by: w.actor.login, resolved_at: w.clock.now(), note: input.note })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', id)
     .execute();

@@ -4,7 +4,7 @@
 import type { MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
-import { jstToday } from '../../kernel/jp/index.js';
+
 import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, listRejects as runRejects, type Encoding, type ImportRunView, type IntakeReport, type IntakeSpec, type RejectReport } from '../intake/index.js';
 import { checkHeader, detectKind, validateMovement, validatePerson, type FileKind, type MovementRow, type ResidentRow } from './format.js';
 import { applyBatch } from './apply.js';
@@ -68,7 +68,7 @@ function diffSpec(vault: Vault): IntakeSpec<MovementRow> {
 export async function importResidents(deps: ResidentsImportDeps, who: Principal, opts: ImportOptions): Promise<ImportReport> {
   const s = await scanFile(opts.file, opts.encoding ?? 'auto', opts.fileName);
   const kind = !opts.kind || opts.kind === 'auto' ? detectKind(s.header) : opts.kind;
-  const common = { file: opts.file, today: jstToday(), ...(opts.fileName ? { fileName: opts.fileName } : {}), ...(opts.baseDate ? { baseDate: opts.baseDate } : {}), ...(opts.batchSize ? { batchSize: opts.batchSize } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
+  const common = { file: opts.file, today: deps.db.config.clock.today(), ...(opts.fileName ? { fileName: opts.fileName } : {}), ...(opts.baseDate ? { baseDate: opts.baseDate } : {}), ...(opts.batchSize ? { batchSize: opts.batchSize } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
   const r = kind === 'full' ? await runIntake(deps.db, who, fullSpec(deps.vault), s, common) : await runIntake(deps.db, who, diffSpec(deps.vault), s, common);
   return { ...r, kind };
 }

@@ -9,7 +9,7 @@ import { fields } from '../../kernel/access/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import { checkMyNumber } from '../../kernel/mynumber/index.js';
-import { jstToday } from '../../kernel/jp/index.js';
+
 import { requireResidentAccess, RESIDENT_DUTIES } from './access.js';
 import { applyBatch, SUBJECT } from './apply.js';
 import { allocate } from './numbers.js';
@@ -109,8 +109,8 @@ export async function registerNonResident(w: Work, vault: Vault, raw: unknown): 
     ceasedOn: null,
     ceasedReason: null,
     latestMovement: '30',
-    latestMovementOn: jstToday(),
-    latestNotifiedOn: jstToday(),
+    latestMovementOn: w.clock.today(),
+    latestNotifiedOn: w.clock.today(),
     previousAddress: null,
     nextAddress: null,
     plannedMoveOutOn: null,
@@ -126,9 +126,9 @@ export async function registerNonResident(w: Work, vault: Vault, raw: unknown): 
   const integratedNo = myNumber ? (await allocate(w.tx, w.tenant, 'integrated', 1))[0]! : null;
   await w.tx
     .insertInto('municipality.persons')
-    .values({ tenant_code: w.tenant, atena_no: atenaNo!, juminhyo_code: null, integrated_no: integratedNo, category: state.category, status: state.status, name_kanji: state.nameKanji, name_kana: state.nameKana, search_kana: searchKana(state.nameKana), birth_date: state.birthDate, sex: state.sex, state: jsonb(state), state_hash: stateHash(state, index), version: 1, effective_date: jstToday(), dv_support: false, district_code: null, household_no: null, last_run_id: null })
+    .values({ tenant_code: w.tenant, atena_no: atenaNo!, juminhyo_code: null, integrated_no: integratedNo, category: state.category, status: state.status, name_kanji: state.nameKanji, name_kana: state.nameKana, search_kana: searchKana(state.nameKana), birth_date: state.birthDate, sex: state.sex, state: jsonb(state), state_hash: stateHash(state, index), version: 1, effective_date: w.clock.today(), dv_support: false, district_code: null, household_no: null, last_run_id: null })
     .execute();
-  await w.tx.insertInto('municipality.person_versions').values({ tenant_code: w.tenant, atena_no: atenaNo!, version: 1, effective_date: jstToday(), status: state.status, movement: '30', movement_id: null, notified_on: jstToday(), source: 'staff', import_run_id: null, row_no: null, state: jsonb(state), changed: changedFields(null, state), actor: w.actor.login }).execute();
+  await w.tx.insertInto('municipality.person_versions').values({ tenant_code: w.tenant, atena_no: atenaNo!, version: 1, effective_date: w.clock.today(), status: state.status, movement: '30', movement_id: null, notified_on: w.clock.today(), source: 'staff', import_run_id: null, row_no: null, state: jsonb(state), changed: changedFields(null, state), actor: w.actor.login }).execute();
   if (myNumber) await vault.store(w, { subjectType: SUBJECT, subjectId: atenaNo! }, myNumber, { purpose: '住登外者の登録', subjectRef: `resident:${atenaNo!}` });
   await appendEntry(w.tx, w, { action: 'create', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose: input.note, detail: { category: state.category, possibleMatchesConfirmed: similar.length } });
   return { atenaNo: atenaNo!, possibleMatches: similar };
@@ -237,7 +237,7 @@ export async function resolveQueueItem(w: Work, vault: Vault, id: string, raw: u
   const status = input.action === 'link' ? 'linked' : input.action === 'create' ? 'created' : 'dismissed';
   const row = await w.tx
     .updateTable('municipality.match_queue')
-    .set({ status, resolved_atena_no: atenaNo, resolved_by: w.actor.login, resolved_at: new Date(), note: input.note })
+    .set({ status, resolved_atena_no: atenaNo, resolved_by: w.actor.login, resolved_at: w.clock.now(), note: input.note })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', id)
     .returningAll()

@@ -5,7 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { invalidField, parseInput } from '../../kernel/problems/index.js';
-import { formatFiscalYearWareki, jstToday } from '../../kernel/jp/index.js';
+import { formatFiscalYearWareki } from '../../kernel/jp/index.js';
 import { cohortChunk, requireResidentAccess } from '../residents/index.js';
 import { catalogFor, subjectsInRange } from '../records/index.js';
 import type { Catalog, Person } from '../schedule/index.js';
@@ -37,7 +37,7 @@ export async function computeStatistics(w: Work, raw: unknown, opts: { today?: s
   const p = parseInput(statisticsParamsSchema, raw);
   const { catalog, version } = await catalogFor(w);
   const programs = programsOf(catalog, p.programs);
-  const period = reportPeriod(p.fiscalYear, p.asOf, opts.today ?? jstToday());
+  const period = reportPeriod(p.fiscalYear, p.asOf, opts.today ?? w.clock.today());
   const districts = p.districts?.length ? new Set(p.districts) : null;
 
   const sums = new Map<string, Counts>();

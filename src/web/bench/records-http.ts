@@ -15,7 +15,7 @@ import { applyForAccount, approveAccount } from '../../kernel/access/index.js';
 import { throughput, type BenchCase, type BenchResult } from '../../kernel/bench/index.js';
 import { newMeta, runAs, systemActor, type Principal } from '../../kernel/context/index.js';
 import { addOrganisation } from '../../kernel/tenancy/index.js';
-import { addDaysIso, jstToday } from '../../kernel/jp/index.js';
+import { addDaysIso } from '../../kernel/jp/index.js';
 import { cohortAsOf, importResidents } from '../../municipality/residents/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
 import { check, type Catalog } from '../../municipality/schedule/index.js';
@@ -53,7 +53,7 @@ export const recordsRegisterHttpCase: BenchCase<AppBenchContext> = {
       const staffPrincipal: Principal = { tenant, actor: { ...s.principal.actor }, meta: newMeta('bench') };
       const residents = ctx.quick ? 40_000 : 150_000;
       const seconds = ctx.quick ? 8 : 20;
-      const today = jstToday();
+      const today = app.config.clock.today();
 
       // The population: a synthetic 住基 snapshot through the real import path.
       ctx.log(`  住民 ${residents.toLocaleString()} 人を取り込んでいます…`);

@@ -27,7 +27,7 @@ import {
   type AccountView,
 } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
-import { addDaysIso, jstToday } from '../../kernel/jp/index.js';
+import { addDaysIso } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, many, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { dutyOptions, EVENT_LABELS, roleOptions, STATUS_TONE } from './labels.js';
@@ -126,7 +126,7 @@ ${errorSummary(state)}
     const a = await work(app.db, req, (w) => getAccount(w, idOf(req)));
     const events = await work(app.db, req, (w) => accountEvents(w, a.id));
     const st = (name: string) => (action === name ? state : undefined);
-    const grantDefaults = { role: a.role ?? a.requestedRole ?? 'clerk', duties: a.duties.length ? a.duties : a.requestedDuties, expiresOn: a.expiresOn ?? addDaysIso(jstToday(), 365), contractEnd: a.contractEnd };
+    const grantDefaults = { role: a.role ?? a.requestedRole ?? 'clerk', duties: a.duties.length ? a.duties : a.requestedDuties, expiresOn: a.expiresOn ?? addDaysIso(app.config.clock.today(), 365), contractEnd: a.contractEnd };
     const grantFields = (s?: FormState) => html`
   ${select({ label: '役割', name: 'role', options: roleOptions(a.kind === 'staff'), value: grantDefaults.role, required: true }, s)}
   ${checkboxes({ legend: '所掌事務', name: 'duties', options: dutyOptions(), checked: grantDefaults.duties, hint: '特権の役割（システム管理者・監査担当）には対応する特権の所掌事務だけを付与できます' }, s)}
@@ -247,7 +247,7 @@ ${section(
     const csv = await work(app.db, req, (w) => accessTableCsv(w));
     return reply
       .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="access-table-${req.session!.tenant}-${jstToday()}.csv"`)
+      .header('content-disposition', `attachment; filename="access-table-${req.session!.tenant}-${app.config.clock.today()}.csv"`)
       .send(csv);
   });
 

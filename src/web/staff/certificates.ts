@@ -43,7 +43,7 @@ import { getPerson, requireResidentAccess } from '../../municipality/residents/i
 import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
-import { formatWareki, jstToday } from '../../kernel/jp/index.js';
+import { formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
@@ -120,7 +120,7 @@ ${may(req, 'personal.write')
 <form method="post" action="/residents/${atenaNo}/certificates" novalidate>${csrfField(csrf)}
   ${select({ label: '証明書の種類', name: 'kind', required: true, options: [['', '選んでください'], ...opts(CERTIFICATE_KINDS, KIND_LABELS)] }, state)}
   ${select({ label: '受付方法', name: 'channel', options: opts(ACCEPTED_CHANNELS, CHANNEL_LABELS) }, state)}
-  ${field({ label: '受付日', name: 'receivedOn', type: 'date', value: v('receivedOn', jstToday()) }, state)}
+  ${field({ label: '受付日', name: 'receivedOn', type: 'date', value: v('receivedOn', app.config.clock.today()) }, state)}
   ${select({ label: '申請者', name: 'applicant', options: [['self', '本人'], ['agent', '代理人']] }, state)}
   <fieldset class="field"><legend>代理人の場合</legend>
     ${field({ label: '代理人の氏名', name: 'agentName', maxlength: 50 }, state)}
@@ -435,6 +435,6 @@ ${table(
 
   fastify.get('/certificates/register.csv', { preHandler: exportGuard }, async (req, reply) => {
     const csv = await work(app.db, req, (w) => certificateRegisterCsv(w, filterOf(req.query as Record<string, string | undefined>)));
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="certificate-register-${req.session!.tenant}-${jstToday()}.csv"`).send(csv);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="certificate-register-${req.session!.tenant}-${app.config.clock.today()}.csv"`).send(csv);
   });
 }

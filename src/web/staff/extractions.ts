@@ -27,7 +27,7 @@ import { catalogFor } from '../../municipality/records/index.js';
 import { programVersionAt, type Catalog } from '../../municipality/schedule/index.js';
 import { principalOf, work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
-import { formatWareki, jstToday } from '../../kernel/jp/index.js';
+import { formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
@@ -97,7 +97,7 @@ export function registerExtractionPages(fastify: FastifyInstance, app: App): voi
   const listPage = async (req: FastifyRequest, csrf: string, state?: FormState): Promise<SafeHtml> => {
     const { catalog } = await work(app.db, req, (w) => catalogFor(w));
     const runs = await work(app.db, req, (w) => listExtractionRuns(w, { limit: 50 }));
-    const today = jstToday();
+    const today = app.config.clock.today();
     const inForce = catalog.programCodes.filter((c) => programVersionAt(catalog, c, today) !== undefined);
     return html`
 ${section(

@@ -13,7 +13,7 @@ export function registerHomePages(fastify: FastifyInstance, app: App): void {
     const me = await work(app.db, req, (w) => ownAccount(w));
     const isAdmin = can(s.actor, 'accounts.manage', 'account-admin');
     const pending = isAdmin ? (await work(app.db, req, (w) => listAccounts(w, { status: 'applied' }))).length : 0;
-    const daysLeft = me.expiresOn ? Math.ceil((Date.parse(`${me.expiresOn}T00:00:00+09:00`) - Date.now()) / 86400_000) : null;
+    const daysLeft = me.expiresOn ? Math.ceil((Date.parse(`${me.expiresOn}T00:00:00+09:00`) - app.config.clock.now().getTime()) / 86400_000) : null;
     return sendPage(
       reply,
       page(

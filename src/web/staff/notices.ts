@@ -9,7 +9,7 @@ import type { App } from '../../app/index.js';
 import { principalOf, work } from '../../kernel/http/index.js';
 import { runAs } from '../../kernel/context/index.js';
 import { isProblem, type Problem } from '../../kernel/problems/index.js';
-import { formatJst, formatWareki, jstToday, addDaysIso } from '../../kernel/jp/index.js';
+import { formatJst, formatWareki, addDaysIso } from '../../kernel/jp/index.js';
 import { DOCUMENT_TYPE_LABELS, DOCUMENT_TYPES, formatVoucherNumber, placeholdersFor, type DocumentType } from '../../municipality/documents/index.js';
 import { KIND_LABELS, listExtractionRuns } from '../../municipality/extraction/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
@@ -138,7 +138,7 @@ ${mayWrite
   ? html`<form method="post" action="/notices/batches" novalidate>${csrfField(csrf)}<input type="hidden" name="runId" value="${run.id}">
   ${select({ label: '文書', name: 'docType', options: RUN_DOC_TYPES.map((d) => [d, DOCUMENT_TYPE_LABELS[d]] as [string, string]), value: run.kind === 'unvaccinated' ? 'reminder' : 'questionnaire' })}
   ${select({ label: '予防接種', name: 'program', options: [['', 'すべて（抽出のとおり）'], ...run.programs.map((p) => [p, name(p)] as [string, string])] })}
-  ${field({ label: '発行日', name: 'issueDate', type: 'date', value: jstToday() })}
+  ${field({ label: '発行日', name: 'issueDate', type: 'date', value: app.config.clock.today() })}
   ${button('通知書を作成')}
 </form>`
   : ''}`,
@@ -183,7 +183,7 @@ ${may(req, 'personal.write')
   ${select({ label: '抽出', name: 'runId', required: true, value: q['runId'] ?? '', options: runs.map((r) => [r.id, `${formatWareki(r.asOf)}現在 ${KIND_LABELS[r.kind]}（${r.programs.map(programName).join('・')}、${r.counts.memberPersons}人）`] as [string, string]) }, state)}
   ${select({ label: '文書', name: 'docType', required: true, options: RUN_DOC_TYPES.map((d) => [d, DOCUMENT_TYPE_LABELS[d]] as [string, string]) }, state)}
   ${select({ label: '予防接種', name: 'program', hint: '抽出の一部の予防接種だけを作成する場合に選びます。', options: [['', 'すべて（抽出のとおり）'], ...catalog.programCodes.map((c) => [c, programName(c)] as [string, string])] }, state)}
-  ${field({ label: '発行日', name: 'issueDate', type: 'date', value: jstToday() }, state)}
+  ${field({ label: '発行日', name: 'issueDate', type: 'date', value: app.config.clock.today() }, state)}
   <p class="hint">接種券番号は年度ごとの連番で採番します。支援措置の対象者は郵送せず窓口交付になります。同じ抽出・文書・予防接種で作成済みの場合は、その記録を開きます。</p>
   ${button('通知書を作成する')}
 </form>`
@@ -281,7 +281,7 @@ ${may(req, 'personal.write') && b.mailed > 0
   ? section(
       '発送の登録',
       html`${errorSummary(st('dispatch'))}<form method="post" action="/notices/batches/${b.id}/dispatch" novalidate>${csrfField(csrf)}
-  ${field({ label: '発送日', name: 'date', type: 'date', required: true, value: jstToday() }, st('dispatch'))}
+  ${field({ label: '発送日', name: 'date', type: 'date', required: true, value: app.config.clock.today() }, st('dispatch'))}
   ${button('郵送分を発送済みにする', 'secondary')}</form>`,
     )
   : ''}
@@ -296,7 +296,7 @@ ${errorSummary(st('package'))}
   ${select({ label: '受け渡しの媒体', name: 'medium', required: true, options: MEDIA.map((m) => [m, m] as [string, string]) }, st('package'))}
   ${field({ label: 'パスワード（自動生成・変更可）', name: 'password', required: true, value: generatePackagePassword(), hint: '12文字以上、英大文字・英小文字・数字・記号のうち3種類以上。' }, st('package'))}
   ${field({ label: 'パスワードの伝え方', name: 'passwordDelivery', required: true, value: '別途電話で伝達', hint: '例：別途電話で伝達、別の日に書面で通知' }, st('package'))}
-  ${field({ label: '利用期限', name: 'useUntil', type: 'date', required: true, value: addDaysIso(jstToday(), 30) }, st('package'))}
+  ${field({ label: '利用期限', name: 'useUntil', type: 'date', required: true, value: addDaysIso(app.config.clock.today(), 30) }, st('package'))}
   ${select({ label: '返却・消去の方法', name: 'returnMethod', required: true, options: RETURN_METHODS.map((m) => [m, m] as [string, string]) }, st('package'))}
   ${select({ label: 'CSV の文字コード', name: 'encoding', options: [['utf8', 'UTF-8（BOM付き）'], ['sjis', 'Shift_JIS']] }, st('package'))}
   ${button('暗号化ZIPを作成してダウンロード')}
@@ -586,7 +586,7 @@ ${result ?? ''}
 ${errorSummary(state)}
 <form method="post" action="/notices/returns" novalidate>${csrfField(csrf)}
   ${textarea({ label: '接種券番号・整理番号', name: 'numbers', required: true, rows: 8 }, state)}
-  ${field({ label: '返送日', name: 'date', type: 'date', required: true, value: jstToday() }, state)}
+  ${field({ label: '返送日', name: 'date', type: 'date', required: true, value: app.config.clock.today() }, state)}
   ${select({ label: '返送の理由', name: 'reason', required: true, options: RETURN_REASONS.map((x) => [x, x] as [string, string]) }, state)}
   ${field({ label: '備考', name: 'note' }, state)}
   ${button('返送を登録する')}
@@ -827,7 +827,7 @@ ${may(req, 'personal.write') && h.status === 'delivered'
   ? section(
       '受領確認',
       html`${errorSummary(st('receipt'))}<form method="post" action="/notices/handovers/${h.id}/receipt" novalidate>${csrfField(csrf)}
-  ${field({ label: '受領日', name: 'date', type: 'date', required: true, value: jstToday() }, st('receipt'))}
+  ${field({ label: '受領日', name: 'date', type: 'date', required: true, value: app.config.clock.today() }, st('receipt'))}
   ${field({ label: '受領者（委託先）', name: 'by', required: true }, st('receipt'))}
   ${field({ label: '備考', name: 'note' }, st('receipt'))}
   ${button('受領を確認した', 'secondary')}</form>`,
@@ -837,7 +837,7 @@ ${may(req, 'personal.write') && (h.status === 'received' || h.status === 'delive
   ? section(
       '返却・消去の確認',
       html`${errorSummary(st('close'))}<form method="post" action="/notices/handovers/${h.id}/close" novalidate>${csrfField(csrf)}
-  ${field({ label: '確認日', name: 'date', type: 'date', required: true, value: jstToday() }, st('close'))}
+  ${field({ label: '確認日', name: 'date', type: 'date', required: true, value: app.config.clock.today() }, st('close'))}
   ${select({ label: '確認した内容', name: 'how', options: [['erased', 'データの消去（消去証明書）'], ['returned', '媒体の返却']] }, st('close'))}
   ${field({ label: '確認の記録（消去証明書の番号など）', name: 'note', required: true }, st('close'))}
   ${button('返却・消去を確認した', 'secondary')}</form>`,

@@ -23,7 +23,7 @@ import { can } from '../../kernel/access/index.js';
 import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
-import { formatJst, formatWareki, jstToday } from '../../kernel/jp/index.js';
+import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
@@ -217,7 +217,7 @@ ${section(
     title: '住基ファイルの取込',
     fileLabel: '住民全件ファイル・住民異動ファイル（CSV）',
     hint: '様式は docs/formats/residents-csv.md。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。',
-    extraFields: field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: jstToday(), hint: '最新異動日のない行を適用する日' }),
+    extraFields: field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: app.config.clock.today(), hint: '最新異動日のない行を適用する日' }),
     guard: atenaWrite,
     kindLabel: (k) => (k === 'residents-full' ? '全件' : '異動'),
     queueHref: '/residents/queue',

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
-import { fiscalYearOf, formatFiscalYearWareki, formatWareki, jstToday } from '../../kernel/jp/index.js';
+import { fiscalYearOf, formatFiscalYearWareki, formatWareki } from '../../kernel/jp/index.js';
 import { requireResidentAccess } from '../../municipality/residents/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
 import { computeStatistics, statisticsCsv, DEFAULT_THRESHOLD, SUPPRESSED_MARK, type StatisticsReport, type Cell } from '../../municipality/statistics/index.js';
@@ -61,7 +61,7 @@ export function registerStatisticsPages(fastify: FastifyInstance, app: App): voi
         status = e.status;
       }
     }
-    const fy = fiscalYearOf(jstToday());
+    const fy = fiscalYearOf(app.config.clock.today());
     const programs = catalog.programCodes.map((c) => [c, catalog.programsByCode.get(c)!.at(-1)!.name] as [string, string]);
     const body = html`
 ${section(

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixedClock } from '../../../src/kernel/clock/index.js';
 import { inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { sql } from 'kysely';
@@ -118,9 +119,9 @@ describe('certificates from the ledger', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mamori-cert-'));
 
   beforeAll(async () => {
-    app = await testApp('server');
+    app = await testApp('server', { clock: fixedClock(NOW) });
     await addTenant(app, TOTTORI, '鳥取市');
-    deps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(join(app.tmp, 'keys')), publicUrl: PUBLIC, now: () => NOW };
+    deps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(join(app.tmp, 'keys')), publicUrl: PUBLIC };
     clerk = (await staff(app, TOTTORI, { login: 'cert-clerk', role: 'clerk', duties: ['vaccination'] })).principal;
     viewer = (await staff(app, TOTTORI, { login: 'cert-viewer', role: 'viewer', duties: ['vaccination'] })).principal;
     addressee = (await staff(app, TOTTORI, { login: 'cert-atena', role: 'clerk', duties: ['addressee'] })).principal;
@@ -396,9 +397,9 @@ describe('certificates on embedded PGlite (same SQL)', () => {
   afterAll(async () => app?.cleanup());
 
   it('receive, issue, register, CSV and the retention erasure work on PGlite too', async () => {
-    app = await testApp('embedded');
+    app = await testApp('embedded', { clock: fixedClock(NOW) });
     await addTenant(app, TOTTORI, '鳥取市');
-    const deps: CertificationDeps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(join(app.tmp, 'keys')), publicUrl: PUBLIC, now: () => NOW };
+    const deps: CertificationDeps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(join(app.tmp, 'keys')), publicUrl: PUBLIC };
     const clerk = (await staff(app, TOTTORI, { login: 'pg-clerk', role: 'clerk', duties: ['vaccination'] })).principal;
     const dir = mkdtempSync(join(tmpdir(), 'mamori-cert-pg-'));
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'r.csv'), 'full', [person(3, { 生年月日: '20250910' })]) });
