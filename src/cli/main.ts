@@ -252,12 +252,14 @@ export function buildProgram(): Command {
 
   // ---------------------------------------------------------------- server
   leaf(program, 'serve', 'Webサーバーを起動する')
-    .option('--port <n>', 'ポート番号', '8080')
+    .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .action(run(async () => (await import('./commands/serve.js')).serve));
-  leaf(program, 'demo', 'デモ用の団体2つと管理者を作成して起動する（URLと初期パスワードを表示）')
-    .option('--port <n>', 'ポート番号', '8080')
+  leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
+    .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
+    .option('--reset-passwords', 'デモ職員の初期パスワードを発行し直す')
+    .option('--no-data-load', 'デモデータ（合成の住民と接種記録）を読み込まない')
     .option('--no-serve', '作成だけしてサーバーは起動しない')
     .action(run(async () => (await import('./commands/demo.js')).demo));
 

@@ -69,6 +69,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   await registerCertificateRoutes(fastify, {
     keys: new ShcKeyStore(app.config.keyDir),
     now: () => app.config.clock.now(),
+    demo: app.config.demo,
     issuerName: async (code) => (await getOrganisation(app.db.system, code))?.name,
   });
   fastify.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());

@@ -1,62 +1,161 @@
-// `mamori demo`: two real-format municipalities with an administrator each, printed credentials, then serve.
-import { resolveConfig } from '../../kernel/config/index.js';
+// `mamori demo`: two real-format municipalities, each with a small synthetic city loaded through the real
+// imports (residents with vaccination histories, the clinics' monthly batches, an extraction run), demo
+// staff accounts and printed credentials, then serve (issue 9 point 3; decision 0087).
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig, type MamoriConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
 import { openApp, type App } from '../../app/index.js';
 import { addOrganisation, getOrganisation } from '../../kernel/tenancy/index.js';
-import { bootstrapAdministrator, resetPassword } from '../../kernel/access/index.js';
+import { applyForAccount, approveAccount, bootstrapAdministrator, resetPassword } from '../../kernel/access/index.js';
 import { runAs } from '../../kernel/context/index.js';
+import { addDaysIso } from '../../kernel/jp/index.js';
+import { loadCity, writeSyntheticCity } from '../../municipality/synth/index.js';
+import { startExtraction } from '../../municipality/extraction/index.js';
 import { operator } from '../context.js';
-import { print } from '../io.js';
-import { serveApp } from './serve.js';
+import { print, warn } from '../io.js';
+import { portOption, serveApp } from './serve.js';
 
 type O = Record<string, unknown> & { data?: string };
 
 export const DEMO_ORGS = [
-  { code: '312011', name: '鳥取市', kana: 'トットリシ', admin: 'admin' },
-  { code: '131237', name: '江戸川区', kana: 'エドガワク', admin: 'admin' },
+  { code: '312011', name: '鳥取市', kana: 'トットリシ', admin: 'admin', residents: 300 },
+  { code: '131237', name: '江戸川区', kana: 'エドガワク', admin: 'admin', residents: 300 },
 ] as const;
 
-interface Credential {
+/** The demo's staff besides the administrator: a 保健師 for the daily work and an auditor. */
+export const DEMO_STAFF = [
+  { loginId: 'hokenshi', fullName: '保健 花子', role: 'nurse', duties: ['vaccination', 'addressee', 'statistics'], mynumberView: true },
+  { loginId: 'kansa', fullName: '監査 一郎', role: 'auditor', duties: ['audit-review'], mynumberView: false },
+] as const;
+
+/** Weeks of 住基 movements in the demo city; its snapshot is taken so that the last week ends before today. */
+const DEMO_WEEKS = 8;
+const DEMO_HISTORY_YEARS = 8;
+
+export interface Credential {
   org: string;
   code: string;
   loginId: string;
+  label: string;
+  /** The initial password while it has not been changed; null once the user has set their own. */
   password: string | null;
 }
 
-/** Creates (or finds) the demo organisations and administrators; returns what to print. */
-export async function prepareDemo(app: App): Promise<Credential[]> {
+/**
+ * Initial passwords are kept in <data>/demo-credentials.json (owner-only) so that a restart prints the same
+ * ones instead of resetting them; `--reset-passwords` issues new ones.  Demo only: a real deployment hands
+ * initial passwords over once (decision 0087).
+ */
+class CredentialFile {
+  private readonly path: string;
+  private readonly data: Record<string, string>;
+  constructor(dataDir: string) {
+    this.path = join(dataDir, 'demo-credentials.json');
+    this.data = existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, string>) : {};
+  }
+  get(code: string, login: string): string | undefined {
+    return this.data[`${code}/${login}`];
+  }
+  set(code: string, login: string, password: string): void {
+    this.data[`${code}/${login}`] = password;
+    mkdirSync(join(this.path, '..'), { recursive: true });
+    writeFileSync(this.path, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+    chmodSync(this.path, 0o600);
+  }
+}
+
+async function accountState(app: App, code: string, login: string): Promise<{ id: string; mustChange: boolean; status: string } | undefined> {
+  const r = await app.db.system.selectFrom('kernel.accounts').select(['id', 'must_change_password', 'status']).where('tenant_code', '=', code).where('login_id', '=', login).executeTakeFirst();
+  return r ? { id: r.id, mustChange: r.must_change_password, status: r.status } : undefined;
+}
+
+/** Creates (or finds) the demo organisations and accounts; returns what to print. */
+export async function prepareDemo(app: App, opts: { resetPasswords?: boolean } = {}): Promise<Credential[]> {
   const out: Credential[] = [];
+  const file = new CredentialFile(app.config.dataDir);
   for (const d of DEMO_ORGS) {
     if (!(await getOrganisation(app.db.system, d.code))) await addOrganisation(app.db.system, app.tenantKeys, { code: d.code, name: d.name, nameKana: d.kana });
-    const existing = await app.db.system.selectFrom('kernel.accounts').select(['id', 'must_change_password', 'status']).where('tenant_code', '=', d.code).where('login_id', '=', d.admin).executeTakeFirst();
-    let password: string | null = null;
-    await runAs(app.db, operator(d.code, 'demo'), async (w) => {
-      if (!existing) password = (await bootstrapAdministrator(w, { loginId: d.admin, fullName: `${d.name} アカウント管理者` })).initialPassword ?? null;
-      else if (existing.must_change_password && existing.status === 'active') password = (await resetPassword(w, existing.id)).initialPassword;
-    });
-    out.push({ org: d.name, code: d.code, loginId: d.admin, password });
+    const people = [{ loginId: d.admin, fullName: `${d.name} アカウント管理者`, label: 'アカウント管理者', staff: null }, ...DEMO_STAFF.map((s) => ({ loginId: s.loginId, fullName: s.fullName, label: s.role === 'nurse' ? '保健師（予防接種・宛名・統計）' : '監査担当（操作ログ）', staff: s }))];
+    for (const p of people) {
+      const existing = await accountState(app, d.code, p.loginId);
+      let password: string | undefined;
+      await runAs(app.db, operator(d.code, 'demo'), async (w) => {
+        if (!existing) {
+          if (!p.staff) password = (await bootstrapAdministrator(w, { loginId: p.loginId, fullName: p.fullName })).initialPassword;
+          else {
+            const a = await applyForAccount(w, { loginId: p.loginId, fullName: p.fullName, requestedRole: p.staff.role, requestedDuties: [...p.staff.duties], reason: 'デモ用アカウント' });
+            password = (await approveAccount(w, a.id, { role: p.staff.role, duties: [...p.staff.duties], mynumberView: p.staff.mynumberView, expiresOn: addDaysIso(w.clock.today(), 365), reason: 'デモ用アカウント' })).initialPassword;
+          }
+        } else if (existing.status === 'active' && (opts.resetPasswords || (existing.mustChange && !file.get(d.code, p.loginId)))) {
+          password = (await resetPassword(w, existing.id)).initialPassword;
+        }
+      });
+      if (password) file.set(d.code, p.loginId, password);
+      const now = await accountState(app, d.code, p.loginId);
+      out.push({ org: d.name, code: d.code, loginId: p.loginId, label: p.label, password: now?.mustChange ? (file.get(d.code, p.loginId) ?? null) : null });
+    }
   }
   return out;
 }
 
+/**
+ * Loads a small synthetic city into each demo municipality that has no residents yet, through the real
+ * imports (the same path as `mamori import city`), then runs one 対象者抽出 as of today.  Idempotent: a
+ * municipality that already has residents is left as it is.
+ */
+export async function loadDemoData(app: App, say: (m: string) => void = warn): Promise<void> {
+  const today = app.config.clock.today();
+  const start = addDaysIso(today, -(DEMO_WEEKS * 7 + 7));
+  const historyFrom = `${Number(today.slice(0, 4)) - DEMO_HISTORY_YEARS}-04-01`;
+  for (const d of DEMO_ORGS) {
+    const has = await app.db.system.selectFrom('municipality.persons').select('atena_no').where('tenant_code', '=', d.code).limit(1).executeTakeFirst();
+    if (has) continue;
+    say(`${d.name}: デモデータ（住民 ${d.residents} 人と ${historyFrom} 以降の接種記録）を作成しています。初回のみ 1〜2 分かかります…`);
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-demo-city-'));
+    try {
+      writeSyntheticCity({ residents: d.residents, seed: `demo-${d.code}`, tenant: d.code, start, weeks: DEMO_WEEKS, historyFrom, encoding: 'sjis', out: dir });
+      await loadCity(app, operator(d.code, 'demo'), dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await startExtraction(app.db, operator(d.code, 'demo'), { kind: 'targets', all: true, asOf: today });
+  }
+}
+
+/** The demo's configuration: a local https issuer address for COVID-19 certificates when none is set. */
+export function demoConfig(base: MamoriConfig, port: number): MamoriConfig {
+  return { ...base, demo: true, publicUrl: base.publicUrl ?? `https://localhost:${port}` };
+}
+
 export async function demo(o: O): Promise<number> {
-  const config = resolveConfig({ data: o.data });
-  configureLogging({ level: config.logLevel, file: config.logFile });
+  const port = portOption(o);
+  const config = demoConfig(resolveConfig({ data: o.data }), port);
+  // The log goes to a file so that its lines do not mix into the banner (MAMORI_LOG_FILE overrides).
+  const logFile = config.logFile ?? join(config.dataDir, 'logs', 'mamori.log');
+  mkdirSync(join(logFile, '..'), { recursive: true });
+  configureLogging({ level: config.logLevel, file: logFile, stderr: false });
   const app = await openApp(config);
   try {
-    const creds = await prepareDemo(app);
+    const creds = await prepareDemo(app, { resetPasswords: o['resetPasswords'] === true });
+    if (o['dataLoad'] !== false) await loadDemoData(app);
     const show = (url: string) => {
       print('');
       print('守り Mamori デモ（合成データのみ。本物の個人情報を入力しないでください）');
       print(`URL: ${url}`);
-      for (const c of creds) {
-        print(`  ${c.org}（団体コード ${c.code}）  ログインID: ${c.loginId}  ${c.password ? `初期パスワード: ${c.password}（初回ログイン時に変更）` : 'パスワード: 変更済み'}`);
+      for (const d of DEMO_ORGS) {
+        print(`${d.name}（団体コード ${d.code}）`);
+        for (const c of creds.filter((x) => x.code === d.code)) {
+          print(`  ${c.label.padEnd(16, '　')} ログインID: ${c.loginId.padEnd(9)} ${c.password ? `初期パスワード: ${c.password}（初回ログイン時に変更）` : 'パスワード: 変更済み（忘れたときは --reset-passwords）'}`);
+        }
       }
-      print(`新しい職員アカウントは ${url}apply から申請し、管理者が承認します。`);
+      print(`接種証明書の検証ページ: ${url}verify（デモの発行者URL ${config.publicUrl}/issuers/<団体コード>）`);
+      print(`ログ: ${logFile}`);
       print('停止するには Ctrl+C を押してください。');
     };
     if (o['serve'] === false) show('(サーバーは起動していません) ');
-    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), Number(o['port'] ?? 8080), show);
+    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show);
   } finally {
     await app.close();
   }

@@ -5,8 +5,17 @@ import { openApp, type App } from '../../app/index.js';
 import { startJobs } from '../../app/index.js';
 import { buildWebServer } from '../../web/index.js';
 import { print } from '../io.js';
+import { invalidField } from '../../kernel/problems/index.js';
 
 type O = Record<string, unknown> & { data?: string };
+
+/** --port, else the PORT environment variable, else 8080. */
+export function portOption(o: O): number {
+  const raw = String(o['port'] ?? process.env['PORT'] ?? '8080').trim();
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw invalidField('port', 'PORT_RANGE', `ポート番号が正しくありません: ${raw}（--port または環境変数 PORT に 0〜65535 を指定してください）`);
+  return n;
+}
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -36,7 +45,7 @@ export async function serve(o: O): Promise<number> {
   configureLogging({ level: config.logLevel, file: config.logFile });
   const app = await openApp(config);
   try {
-    await serveApp(app, String(o['host'] ?? '127.0.0.1'), Number(o['port'] ?? 8080), (url) => {
+    await serveApp(app, String(o['host'] ?? '127.0.0.1'), portOption(o), (url) => {
       print(`守り Mamori を起動しました: ${url}`);
       print(`データベース: ${app.db.kind === 'embedded' ? `組込み（PGlite） ${config.dataDir}` : 'PostgreSQL サーバー（DATABASE_URL）'}`);
       print('停止するには Ctrl+C を押してください。');

@@ -5,7 +5,7 @@
 // (`MamoriConfig.clock`), so every `Work` carries it (`w.clock`) and every route, job and command gets
 // the same one.  Production uses the system clock; a rehearsal or a demo may start the clock at another
 // instant (MAMORI_CLOCK); tests fix it.  Measuring durations (performance.now) is not reading the clock.
-import { jstToday } from '../jp/clock.js';
+import { jstToday } from '../jp/index.js';
 
 export interface Clock {
   /** The current instant. */

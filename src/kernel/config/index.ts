@@ -26,6 +26,8 @@ export interface MamoriConfig {
   readonly publicUrl: string | undefined;
   /** The one clock (kernel/clock): the system's, or the one MAMORI_CLOCK sets for a rehearsal or a demo. */
   readonly clock: Clock;
+  /** A demonstration (`mamori demo`, or MAMORI_DEMO=1): synthetic data only; screens and the verify page say so. */
+  readonly demo: boolean;
 }
 
 export interface ConfigFlags {
@@ -45,6 +47,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     logLevel: nonEmpty(env['MAMORI_LOG_LEVEL']) ?? 'info',
     publicUrl: nonEmpty(env['MAMORI_PUBLIC_URL'])?.trim().replace(/\/+$/, ''),
     clock: clockFromSetting(env['MAMORI_CLOCK']),
+    demo: env['MAMORI_DEMO'] === '1',
   };
 }
 

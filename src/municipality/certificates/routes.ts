@@ -20,9 +20,10 @@ export interface CertificateRouteDeps {
   readonly tenantOfIssuer?: (iss: string) => string | undefined;
   /** Display name of a municipality on the verify page (e.g. from the organisations table). */
   readonly issuerName?: (tenant: string) => string | undefined | Promise<string | undefined>;
-  /** Clock for nbf checks (tests). */
   /** The kernel clock's now (a verification's "now" is an input, like every other). */
   readonly now: () => Date;
+  /** A demonstration deployment: the page says that its issuers are demo issuers. */
+  readonly demo?: boolean;
   /** Verify attempts per client address (used when @fastify/rate-limit is registered; default 30/min). */
   readonly verifyRateLimit?: { readonly max: number; readonly timeWindow: string };
   /** JWKS Cache-Control max-age in seconds (default 3600). */
@@ -35,7 +36,7 @@ const MAX_FORM_BYTES = 64 * 1024;
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ESC[c]!);
 
-function pageHtml(body: string): string {
+function pageHtml(body: string, demo = false): string {
   return `<!doctype html>
 <html lang="ja">
 <head>
@@ -49,6 +50,7 @@ function pageHtml(body: string): string {
 </head>
 <body>
 <header class="header"><div class="header__inner"><span class="brand">守り Mamori<small>新型コロナワクチン接種証明書（SMART Health Card）の検証</small></span></div></header>
+${demo ? '<div class="demo-banner" role="note"><strong>デモ環境</strong>　この検証ページと発行者はデモ用です。ここで有効と表示された証明書も、合成データによる見本であり公的な証明書ではありません。</div>' : ''}
 <main id="main">
 <h1>接種証明書の検証</h1>
 ${body}
@@ -125,7 +127,7 @@ const plugin: FastifyPluginAsync<CertificateRouteDeps> = async (instance, deps) 
   });
 
   r.get('/verify', { schema: { hide: true } }, async (_req, reply) => {
-    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(pageHtml(form()));
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(pageHtml(form(), deps.demo));
   });
 
   r.post(
@@ -140,12 +142,12 @@ const plugin: FastifyPluginAsync<CertificateRouteDeps> = async (instance, deps) 
       const text = (req.body.qr ?? '').trim();
       if (!text) {
         const msg = '<div class="error-summary" role="alert"><h2>入力してください</h2><p>二次元コードの内容を貼り付けてから「検証する」を押してください。</p></div>';
-        return reply.status(400).send(pageHtml(msg + form()));
+        return reply.status(400).send(pageHtml(msg + form(), deps.demo));
       }
       const result = await verifyHealthCard(text, { resolver, now: deps.now() });
       // Only the outcome code is logged — never the card or its contents.
       req.log.info({ shcVerify: result.valid ? 'valid' : result.error.code }, 'certificate verify');
-      return reply.send(pageHtml((await resultHtml(result, deps)) + form()));
+      return reply.send(pageHtml((await resultHtml(result, deps)) + form(), deps.demo));
     },
   );
 };

@@ -24,7 +24,7 @@ export async function pageContext(app: App, req: FastifyRequest, reply: FastifyR
       if (orgName) orgNames.set(req.session.tenant, orgName);
     }
   }
-  return { session: req.session, csrf: reply.generateCsrf(), orgName, flash: flash ? safeFlash(flash) : undefined, path: req.url.split('?')[0]! };
+  return { session: req.session, csrf: reply.generateCsrf(), orgName, flash: flash ? safeFlash(flash) : undefined, path: req.url.split('?')[0]!, demo: app.config.demo };
 }
 
 function safeFlash(v: string): string | undefined {

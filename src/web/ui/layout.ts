@@ -11,6 +11,8 @@ export interface PageContext {
   readonly orgName?: string | undefined;
   readonly flash?: string | undefined;
   readonly path: string;
+  /** A demonstration deployment (config.demo): every page says so. */
+  readonly demo?: boolean | undefined;
 }
 
 interface NavItem {
@@ -59,6 +61,7 @@ export function page(ctx: PageContext, title: string, body: SafeHtml): string {
       <form method="post" action="/logout" class="inline-form">${csrfField(ctx.csrf)}<button type="submit" class="btn btn--secondary">ログアウト</button></form></div>`
     : ''}
 </div></header>
+${ctx.demo ? html`<div class="demo-banner" role="note"><strong>デモ環境</strong>　表示されている住民・接種記録はすべて合成データです。本物の個人情報を入力しないでください。</div>` : ''}
 ${s && !restricted
   ? html`<nav class="nav" aria-label="メインメニュー"><ul>${NAV.filter((n) => n.show(s)).map(
       (n) => html`<li><a href="${n.href}"${ctx.path === n.href || (n.href !== '/' && ctx.path.startsWith(n.href)) ? html` aria-current="page"` : ''}>${n.label}</a></li>`,
