@@ -50,6 +50,23 @@ const S = {
   rsv: { title: '函館市「RSウイルスワクチン（母子免疫ワクチン）の定期接種」（令和8年4月1日開始、妊娠28週0日〜36週6日）', url: 'https://www.city.hakodate.hokkaido.jp/docs/2026020500021' },
   longTerm: { title: '長岡市「長期療養により定期予防接種を受けられなかった方」（2年以内、上限年齢）', url: 'https://www.city.nagaoka.niigata.jp/kosodate/cate02/yobou/sessyu-ng.html' },
   longTermB: { title: '成田市「長期療養を必要とする疾病にかかったことにより定期予防接種を受けられなかった方へ」（高齢者肺炎球菌・帯状疱疹は1年以内）', url: 'https://www.city.narita.chiba.jp/kenko_fukushi/page0136_00205.html' },
+  // 経過措置・特例 (issue 9, point 5): the deemed earlier doses, 日本脳炎 特例, 5種/4種 追加, B型肝炎 birth, 高齢者肺炎球菌 2014–2023.
+  rotaDeemed: { title: '日本医師会・感染症の話「ロタウイルス（1価、5価）」（令和2年10月1日より前の接種は定期接種を受けたものとみなす。参考：定期接種実施要領）', url: 'https://kansensho.jp/sp/article.html?id=VC00000019' },
+  rotaQa: { title: '厚生労働省「ロタウイルスワクチンQ&A（2020年8月出生の方についての注意事項）」（対象は2020年8月1日以降に生まれた者）', url: 'https://h-crisis.niph.go.jp/?p=154539' },
+  varicellaDeemed: { title: '「水痘の接種対象者とスケジュール」（定期接種実施要領：任意接種として既に接種した回数分の接種を受けたものとみなす。生後12月以降の接種。経過措置：平成26年度限り生後36月〜60月に1回）', url: 'https://expydoc.com/doc/7931185/%E6%B0%B4%E7%97%98%E3%81%AE%E6%8E%A5%E7%A8%AE%E5%AF%BE%E8%B1%A1%E8%80%85%E3%81%A8%E3%82%B9%E3%82%B1%E3%82%B8%E3%83%A5%E3%83%BC%E3%83%AB' },
+  varicellaTransition: { title: '関西学院幼稚園「水痘ワクチン定期接種化のお知らせ」（平成26年度に限り生後36月に至った日の翌日から生後60月に至るまで1回、既接種者の扱い）', url: 'https://www.kwansei.ac.jp/kindergarten/kindergarten_008155.html' },
+  hepbBirth: { title: '袖ケ浦市「B型肝炎の予防接種が定期接種になります」（平成28年4月1日以降生まれ、10月1日より前の任意接種は回数に含む、母子感染予防で健康保険により接種した者は対象外）', url: 'https://www.city.sodegaura.lg.jp/soshiki/kenko/bgatakanenyobousessyu.html' },
+  hepbBirth2: { title: '鎌ケ谷市「B型肝炎ワクチンの定期接種が始まりました」（平成28年4月1日以降に生まれた方、すでに接種済みのものは接種回数に含む）', url: 'http://www.city.kamagaya.chiba.jp/news/kenkouzoushin/h280722HB-vaccine_start.html' },
+  deemed2013: { title: '飯田市「ヒブ、小児用肺炎球菌、子宮頸がん予防ワクチンが定期接種化されました」（平成25年4月1日、既に接種を開始している人は対象年齢の間引き続き接種）', url: 'http://www.city.iida.lg.jp/soshiki/15/hoken7.html' },
+  jeSpecialYouryou: { title: '定期接種実施要領「日本脳炎の特例」（平成7年4月2日〜平成19年4月1日生まれ：残りの第1期は6日以上、第2期は9歳以上で第1期終了後6日以上）', url: 'https://paperzz.com/doc/6119923/1-%E5%B9%B3%E6%88%90-19-%E5%B9%B4-4-%E6%9C%88-2-%E6%97%A5%E3%81%8B%E3%82%89%E5%B9%B3%E6%88%90-21-%E5%B9%B4-10-%E6%9C%88-1-%E6%97%A5%E3%81%AB%E7%94%9F%E3%81%BE%E3%82%8C%E3%81%9F%E6%96%B9%E3%81%A7' },
+  jeSpecialOita: { title: '大分市「日本脳炎予防接種（特例措置）について」（平成23年5月19日までの接種回数ごとの残りの接種と間隔）', url: 'https://www.city.oita.oita.jp/o096/nihonnouen.html' },
+  jeSpecialHigashiosaka: { title: '東大阪市「日本脳炎の予防接種の接種回数が足りない方へ」（4回目（第2期相当）は9歳以上、3回目から6日以上）', url: 'https://www.city.higashiosaka.lg.jp/0000001975.html' },
+  pentaBooster: { title: '弥富市「5種混合ワクチン」（1期追加：初回終了後6月以上、標準的には6月〜18月）', url: 'https://www.city.yatomi.lg.jp/kurashi/1000209/1000220/1005967/1005970.html' },
+  tetraBooster: { title: '宇都宮市「「四種混合とヒブ」または「五種混合」の接種方法」（四種混合の第1期追加：標準的には初回終了後12月以上18月未満）', url: 'https://www.city.utsunomiya.lg.jp/kenko/kenshin/chusha/1004385.html' },
+  pneumoTransition: { title: '飯綱町「高齢者肺炎球菌」（平成31年度〜令和5年度：年度末年齢65・70…100歳、平成31年度は平成30年度末に100歳以上の者）', url: 'https://www.town.iizuna.nagano.jp/docs/2316.html' },
+  pneumoTransition2014: { title: 'ももたろうクリニック「高齢者肺炎球菌ワクチンの定期接種について」（平成26年度：その年度に65・70…95歳になる方、100歳以上）', url: 'https://momotaro-c.jp/archives/5561.html' },
+  pneumoTransitionEnd: { title: '北九州市「高齢者用肺炎球菌」（経過措置は令和5年度まで、令和6年度以降は65歳の方のみ）', url: 'https://ssl.city.kitakyushu.lg.jp/ho-huku/18301326.html' },
+  pneumoBefore2019: { title: '穂高ハートクリニック「高齢者の肺炎球菌感染症の定期接種について」（平成30年度までは65・70…歳となる年度の者、平成31年度からは接種日に65歳の者）', url: 'http://matsuaz.biz/hotaka-heart-clinic/2017/04/13/1492046088240.html?printable=true' },
   liveInterval: { title: '塩竈市「異なるワクチンの接種間隔」（令和2年10月1日から注射生ワクチン間のみ27日以上）', url: 'https://www.city.shiogama.miyagi.jp/soshiki/11/16911.html' },
 } as const;
 
@@ -72,6 +89,7 @@ export const nationalCatalog: CatalogInput = {
     { code: 'previous-ppsv23', label: '23価肺炎球菌莢膜ポリサッカライドワクチンの接種歴あり（記録外）', needs: [] },
     { code: 'previous-zoster-complete', label: '帯状疱疹ワクチンの接種完了歴あり（記録外、任意接種を含む）', needs: [] },
     { code: 'had-varicella', label: '水痘にかかったことがある', needs: [] },
+    { code: 'hepb-perinatal-prophylaxis', label: 'B型肝炎ウイルス母子感染予防のため健康保険でB型肝炎ワクチンの接種を受けた', needs: [] },
     { code: 'long-term-illness', label: '長期にわたり療養を必要とする疾病等の特別の事情（長期療養特例）', needs: ['from', 'resolvedOn'] },
     { code: 'pregnancy', label: '妊娠中（出産予定日）', needs: ['expectedDeliveryDate'] },
     { code: 'rubella-antibody-insufficient', label: '風しんの抗体検査の結果、抗体が不十分（from = 検査日）', needs: ['from'] },
@@ -205,8 +223,9 @@ export const nationalCatalog: CatalogInput = {
           source: S.hib,
         },
       ],
+      deemedDoses: [{ label: '平成25年4月1日より前に生後2月から生後60月に至るまでに受けたHibワクチン', before: '2013-04-01', from: months(2), until: months(60), products: ['hib'], source: S.deemed2013 }],
       longTermIllness: { years: 2, capAge: { years: 10, months: 0 }, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.youryou, S.hib],
+      sources: [S.seirei, S.kisoku, S.youryou, S.hib, S.deemed2013],
       notes: ['5種混合の1回はHib感染症と第1期（ジフテリア・百日せき・破傷風・ポリオ）の両方に数える。'],
     },
     // ------------------------------------------------------------------ 小児肺炎球菌
@@ -281,8 +300,10 @@ export const nationalCatalog: CatalogInput = {
       effectiveFrom: '2016-10-01',
       antigens: ['hepb'],
       products: [{ code: 'hepb' }],
-      windows: [{ id: 'routine', label: '1歳に至るまで', until: age(1), source: S.seirei }],
+      windows: [{ id: 'routine', label: '平成28年4月1日以降に生まれた者で1歳に至るまで', until: age(1), birth: { from: '2016-04-01' }, source: S.hepbBirth }],
       standard: { from: months(2), until: months(9) },
+      exclusions: [{ label: 'B型肝炎ウイルス母子感染予防のため健康保険でB型肝炎ワクチンの接種を受けた者', condition: 'hepb-perinatal-prophylaxis', source: S.hepbBirth }],
+      deemedDoses: [{ label: '平成28年10月1日より前に1歳に至るまでに受けたB型肝炎ワクチン（平成28年4月1日以降に生まれた者）', before: '2016-10-01', birth: { from: '2016-04-01' }, until: age(1), source: S.hepbBirth }],
       series: [
         {
           id: 'three-doses',
@@ -296,7 +317,7 @@ export const nationalCatalog: CatalogInput = {
         },
       ],
       longTermIllness: { years: 2, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.hepb],
+      sources: [S.seirei, S.kisoku, S.hepb, S.hepbBirth, S.hepbBirth2],
       notes: [],
     },
     // ------------------------------------------------------------------ ロタウイルス
@@ -313,6 +334,10 @@ export const nationalCatalog: CatalogInput = {
         { id: 'rota5', label: '5価：出生6週0日後から出生32週0日後まで', from: { kind: 'afterBirth', weeks: 6, days: 0 }, until: { kind: 'afterBirth', weeks: 32, days: 0 }, birth: { from: '2020-08-01' }, products: ['rota5'], source: S.rota },
       ],
       standard: { from: months(2), until: { kind: 'afterBirth', weeks: 14, days: 6 } },
+      deemedDoses: [
+        { label: '令和2年10月1日より前に受けた1価ロタウイルスワクチン（令和2年8月1日以降に生まれた者、出生6週0日後から24週0日後まで）', before: '2020-10-01', birth: { from: '2020-08-01' }, from: { kind: 'afterBirth', weeks: 6, days: 0 }, until: { kind: 'afterBirth', weeks: 24, days: 0 }, products: ['rota1'], source: S.rotaDeemed },
+        { label: '令和2年10月1日より前に受けた5価ロタウイルスワクチン（令和2年8月1日以降に生まれた者、出生6週0日後から32週0日後まで）', before: '2020-10-01', birth: { from: '2020-08-01' }, from: { kind: 'afterBirth', weeks: 6, days: 0 }, until: { kind: 'afterBirth', weeks: 32, days: 0 }, products: ['rota5'], source: S.rotaDeemed },
+      ],
       series: [
         {
           id: 'rota1',
@@ -336,7 +361,7 @@ export const nationalCatalog: CatalogInput = {
           source: S.rota,
         },
       ],
-      sources: [S.seirei, S.kisoku, S.rota, S.rotaProducts],
+      sources: [S.seirei, S.kisoku, S.rota, S.rotaProducts, S.rotaDeemed, S.rotaQa],
       notes: ['初回接種を出生15週0日後以降に受けることは安全性の観点から勧められていない（標準的接種期間は出生14週6日後まで）。', '長期療養特例の対象外。'],
     },
     // ------------------------------------------------------------------ 第1期（ジフテリア・百日せき・破傷風・ポリオ）
@@ -351,19 +376,33 @@ export const nationalCatalog: CatalogInput = {
       standard: { from: months(2), until: months(7) },
       series: [
         {
-          id: 'phase1',
-          label: '初回3回（20日以上）＋追加1回（初回終了後6月以上）',
+          // 5種混合: 追加の標準的な接種期間は初回接種終了後6月から18月まで (実施要領, 令和6年4月1日から).
+          id: 'pentavalent',
+          label: '5種混合で開始：初回3回（20日以上）＋追加1回（初回終了後6月以上、標準的には6月から18月まで）',
+          when: { products: ['dpt-ipv-hib'] },
           doses: [
             { dose: 1, label: '第1期初回1回目' },
             { dose: 2, label: '第1期初回2回目', minIntervals: [days(20)], standard: { fromInterval: days(20), untilInterval: days(56) } },
             { dose: 3, label: '第1期初回3回目', minIntervals: [days(20)], standard: { fromInterval: days(20), untilInterval: days(56) } },
-            { dose: 4, label: '第1期追加', minIntervals: [monthsAfter(6, 3)], standard: { fromInterval: monthsAfter(6, 3), untilInterval: monthsAfter(18, 3) } },
+            { dose: 4, label: '第1期追加', minIntervals: [monthsAfter(6, 3)], standard: { fromInterval: monthsAfter(6, 3), untilInterval: monthsAfter(18, 3) }, source: S.pentaBooster },
           ],
           source: S.penta,
         },
+        {
+          // 4種混合（3種混合・不活化ポリオ）: 追加の標準的な接種期間は初回接種終了後12月から18月まで.
+          id: 'phase1',
+          label: '初回3回（20日以上）＋追加1回（初回終了後6月以上、標準的には12月から18月まで）',
+          doses: [
+            { dose: 1, label: '第1期初回1回目' },
+            { dose: 2, label: '第1期初回2回目', minIntervals: [days(20)], standard: { fromInterval: days(20), untilInterval: days(56) } },
+            { dose: 3, label: '第1期初回3回目', minIntervals: [days(20)], standard: { fromInterval: days(20), untilInterval: days(56) } },
+            { dose: 4, label: '第1期追加', minIntervals: [monthsAfter(6, 3)], standard: { fromInterval: monthsAfter(12, 3), untilInterval: monthsAfter(18, 3) }, source: S.tetraBooster },
+          ],
+          source: S.tetraBooster,
+        },
       ],
       longTermIllness: { years: 2, capAge: { years: 15, months: 0 }, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.youryou, S.penta],
+      sources: [S.seirei, S.kisoku, S.youryou, S.penta, S.pentaBooster, S.tetraBooster],
       notes: ['成分ごと（ジフテリア・百日せき・破傷風・ポリオ）に数え、最も少ない成分の回数を事業の回数とする。'],
     },
     // ------------------------------------------------------------------ 第2期（DT）
@@ -487,10 +526,21 @@ export const nationalCatalog: CatalogInput = {
       effectiveFrom: '2014-10-01',
       antigens: ['varicella'],
       products: [{ code: 'varicella' }],
-      windows: [{ id: 'routine', label: '生後12月から生後36月に至るまで', from: months(12), until: months(36), source: S.seirei }],
+      windows: [
+        { id: 'routine', label: '生後12月から生後36月に至るまで', from: months(12), until: months(36), source: S.seirei },
+        { id: 'transition-fy2014', label: '経過措置：平成26年度に限り生後36月から生後60月に至るまで（1回）', from: months(36), until: months(60), period: { from: '2014-10-01', until: '2015-03-31' }, source: S.varicellaTransition },
+      ],
       standard: { from: months(12), until: months(15) },
       exclusions: [{ label: '水痘にかかったことがある者', condition: 'had-varicella', source: S.seirei }],
+      deemedDoses: [{ label: '平成26年10月1日より前に生後12月以降に受けた水痘ワクチン（任意接種）', before: '2014-10-01', from: months(12), source: S.varicellaDeemed }],
       series: [
+        {
+          id: 'transition-one-dose',
+          label: '経過措置（平成26年度、生後36月に至った日の翌日以降に開始）：1回',
+          when: { firstDoseAfter: months(36) },
+          doses: [{ dose: 1, label: '1回（経過措置）' }],
+          source: S.varicellaTransition,
+        },
         {
           id: 'two-doses',
           label: '3月以上の間隔で2回',
@@ -502,8 +552,8 @@ export const nationalCatalog: CatalogInput = {
         },
       ],
       longTermIllness: { years: 2, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.youryou],
-      notes: [],
+      sources: [S.seirei, S.kisoku, S.youryou, S.varicellaDeemed, S.varicellaTransition],
+      notes: ['平成26年10月1日より前に生後12月以降に受けた接種は、受けた回数分の定期接種とみなす（3月未満の間隔の2回目は数えない）。'],
     },
     // ------------------------------------------------------------------ 日本脳炎
     {
@@ -521,6 +571,18 @@ export const nationalCatalog: CatalogInput = {
       standard: { from: age(3), until: age(4) },
       series: [
         {
+          // 特例: 平成23年5月20日の特例施行前に第1期を始めていた者は、残りの第1期を6日以上の間隔で受ける.
+          id: 'special-remaining',
+          label: '特例：平成23年5月19日までに第1期を開始した者（平成7年4月2日〜平成21年10月1日生まれ）は残りの第1期を6日以上の間隔で',
+          when: { firstDoseUntil: { kind: 'date', date: '2011-05-19' }, birth: { from: '1995-04-02', until: '2009-10-01' } },
+          doses: [
+            { dose: 1, label: '第1期初回1回目' },
+            { dose: 2, label: '第1期初回2回目', minIntervals: [days(6)] },
+            { dose: 3, label: '第1期追加', minIntervals: [days(6)] },
+          ],
+          source: S.jeSpecialYouryou,
+        },
+        {
           id: 'phase1',
           label: '初回2回（6日以上）＋追加1回（初回終了後6月以上）',
           doses: [
@@ -532,8 +594,8 @@ export const nationalCatalog: CatalogInput = {
         },
       ],
       longTermIllness: { years: 2, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.je, S.jeSpecial],
-      notes: [],
+      sources: [S.seirei, S.kisoku, S.je, S.jeSpecial, S.jeSpecialYouryou, S.jeSpecialOita, S.jeSpecialHigashiosaka],
+      notes: ['特例対象者で平成23年5月19日までに第1期を開始していた者は、残りの第1期を6日以上の間隔で受ける。全く受けていない者は通常の間隔（初回6日以上、追加は初回終了後6月以上）。'],
     },
     {
       code: 'je-2',
@@ -548,9 +610,10 @@ export const nationalCatalog: CatalogInput = {
       ],
       standard: { from: age(9), until: age(10) },
       series: [{ id: 'single', label: '1回', doses: [{ dose: 1, label: '第2期' }], source: S.kisoku }],
+      afterProgram: { program: 'je-1', minDays: 6, requireCompleteForBirth: { from: '1995-04-02', until: '2009-10-01' }, source: S.jeSpecialYouryou },
       longTermIllness: { years: 2, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.je],
-      notes: ['第1期と第2期は別の事業として数える（日本脳炎ワクチンの接種は、その日に対象となる期の接種として扱う）。'],
+      sources: [S.seirei, S.kisoku, S.je, S.jeSpecialYouryou, S.jeSpecialHigashiosaka],
+      notes: ['一つの接種歴を第1期と第2期に分けて数える：第1期として数えた接種は第2期に数えず、第2期は第1期の最後の接種から6日以上の間隔をおく（特例の規定。通常の対象者では第1期の終了から数年後）。'],
     },
     // ------------------------------------------------------------------ HPV
     {
@@ -589,6 +652,9 @@ export const nationalCatalog: CatalogInput = {
         },
       ],
       standard: { from: { kind: 'fiscalYearStartOfAge', age: 13 }, until: { kind: 'fiscalYearEndOfAge', age: 13 } },
+      deemedDoses: [
+        { label: '平成25年4月1日より前に12歳となる日の属する年度の初日から16歳となる日の属する年度の末日までに受けたHPVワクチン（子宮頸がん等ワクチン接種緊急促進事業等）', before: '2013-04-01', from: { kind: 'fiscalYearStartOfAge', age: 12 }, until: { kind: 'fiscalYearEndOfAge', age: 16 }, products: ['hpv2', 'hpv4'], source: S.deemed2013 },
+      ],
       series: [
         {
           id: 'hpv9-two-doses',
@@ -647,7 +713,7 @@ export const nationalCatalog: CatalogInput = {
         },
       ],
       longTermIllness: { years: 2, source: S.longTerm },
-      sources: [S.seirei, S.kisoku, S.hpv, S.hpvIntervals, S.hpvInterval, S.hpvCatchup, S.hpvTransition],
+      sources: [S.seirei, S.kisoku, S.hpv, S.hpvIntervals, S.hpvInterval, S.hpvCatchup, S.hpvTransition, S.deemed2013],
       notes: ['9価の2回接種で1回目と2回目の間隔が5月未満の場合は3回目が必要（3回接種の方法に切り替わる）。'],
     },
     // ------------------------------------------------------------------ RSウイルス（母子免疫）
@@ -720,7 +786,19 @@ export const nationalCatalog: CatalogInput = {
       antigens: ['pneumococcus'],
       products: [{ code: 'ppsv23', until: '2026-03-31' }, { code: 'pcv20', from: '2026-04-01' }],
       windows: [
-        { id: 'age-65', label: '65歳の者（65歳に達した日から66歳に達する日まで）', from: age(65), until: age(66), source: S.pneumo },
+        // 平成26年度〜平成30年度は附則の年度単位の対象（下記 transition-*）に置き換えられ、「65歳の者」は平成31年度から.
+        { id: 'age-65', label: '65歳の者（65歳に達した日から66歳に達する日まで）（平成31年4月1日から）', from: age(65), until: age(66), period: { from: '2019-04-01' }, source: S.pneumo },
+        // 経過措置（施行令附則）: 平成26年度〜令和5年度、その年度に65・70・75・80・85・90・95・100歳となる者.
+        ...[65, 70, 75, 80, 85, 90, 95, 100].map((a) => ({
+          id: `transition-${a}`,
+          label: `経過措置：${a}歳となる日の属する年度（平成26年度〜令和5年度）`,
+          from: { kind: 'fiscalYearStartOfAge' as const, age: a },
+          until: { kind: 'fiscalYearEndOfAge' as const, age: a },
+          period: { from: '2014-10-01', until: '2024-03-31' },
+          source: a === 65 ? S.pneumoBefore2019 : S.pneumoTransition,
+        })),
+        { id: 'transition-100-plus-fy2014', label: '経過措置：平成26年度に限り100歳以上の者', birth: { until: '1915-04-01' }, period: { from: '2014-10-01', until: '2015-03-31' }, source: S.pneumoTransition2014 },
+        { id: 'transition-100-plus-fy2019', label: '経過措置：平成31年度に限り平成30年度末に100歳以上の者', birth: { until: '1919-04-01' }, period: { from: '2019-04-01', until: '2020-03-31' }, source: S.pneumoTransition },
         { id: 'disability-60-64', label: '60歳以上65歳未満で心臓・腎臓・呼吸器又はHIVによる免疫の機能に障害を有する者', from: age(60), until: age(65), requiresCondition: { anyOf: B_DISABILITY }, source: S.pneumo },
       ],
       exclusions: [
@@ -729,8 +807,8 @@ export const nationalCatalog: CatalogInput = {
       ],
       series: [{ id: 'single', label: '1回', doses: [{ dose: 1, label: '1回' }], source: S.kisoku }],
       longTermIllness: { years: 1, source: S.longTermB },
-      sources: [S.seirei, S.kisoku, S.pneumo, S.pneumo2026],
-      notes: ['令和8年3月31日までは23価、令和8年4月1日からは20価で接種する（接種日で判断）。'],
+      sources: [S.seirei, S.kisoku, S.pneumo, S.pneumo2026, S.pneumoTransition, S.pneumoTransition2014, S.pneumoBefore2019, S.pneumoTransitionEnd],
+      notes: ['令和8年3月31日までは23価、令和8年4月1日からは20価で接種する（接種日で判断）。', '平成26年度〜令和5年度の経過措置（65・70…100歳となる年度の者、平成26年度・平成31年度は100歳以上の者）は令和5年度で終了し、令和6年度からは65歳の者のみ。'],
     },
     // ------------------------------------------------------------------ B類：帯状疱疹
     {

@@ -43,6 +43,7 @@ import {
   type BoundPlan,
   type CatalogPlan,
   type CrossPlan,
+  type DeemedPlan,
   type DosePlan,
   type IntervalPlan,
   type ProductPlan,
@@ -155,6 +156,18 @@ interface Ctx {
   cross: Map<Dose, Reason[]> | null;
   /** The doses of `all` by antigen of their product, built on first need. */
   byAntigen: Map<string, Dose[]> | null;
+  /** The doses counted by a program another program follows (afterProgram), by program code, on first need. */
+  phases: Map<string, Phase> | null;
+}
+
+/** What an earlier phase (日本脳炎 第1期 for 第2期) counted in the person's history. */
+interface Phase {
+  readonly name: string;
+  readonly counted: ReadonlySet<Dose>;
+  /** The day of its last counted dose (null: none). */
+  readonly last: number | null;
+  /** Every component's series is complete. */
+  readonly complete: boolean;
 }
 
 const opt = (s: string | undefined): number | undefined => (s === undefined ? undefined : dayOf(s));
@@ -178,7 +191,7 @@ function toDoses(cp: CatalogPlan, history: readonly HistoryItem[]): Dose[] {
 }
 
 function makeCtx(cp: CatalogPlan, person: Person, all: readonly Dose[]): Ctx {
-  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: null, byAntigen: null };
+  return { cp, birth: dayOf(person.birthDate), sex: person.sex, conds: normConds(person), all, cross: null, byAntigen: null, phases: null };
 }
 
 // The birth date last asked about, as y-m-d, and its bounds by bound id (a person's programs share most).
@@ -465,6 +478,7 @@ function selectSeries(pp: ProgramPlan, product: string, date: number, birth: num
     if (s.firstDoseFrom && date < rb(s.firstDoseFrom, birth)) continue;
     if (s.firstDoseAfter && date <= rb(s.firstDoseAfter, birth)) continue;
     if (s.firstDoseUntil && date > rb(s.firstDoseUntil, birth)) continue;
+    if ((s.birthFrom !== null && birth < s.birthFrom) || (s.birthUntil !== null && birth > s.birthUntil)) continue;
     return s;
   }
   return null;
@@ -560,8 +574,84 @@ function notEligibleDropped(r: Reason): Reason {
 }
 const droppedAsProblem = new WeakMap<Reason, Reason>();
 
-/** Walks one antigen's doses through the program's series, deciding which count. */
-function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly Dose[], excluded: readonly Reason[], dropped: readonly Reason[]): { verdicts: Verdict[]; state: WalkState } {
+/** The rule by which an earlier dose is deemed a routine dose (経過措置), if any. */
+function deemedBy(pp: ProgramPlan, d: Dose, birth: number): DeemedPlan | null {
+  for (const x of pp.deemed) {
+    if (d.date >= x.before) continue;
+    if ((x.birthFrom !== null && birth < x.birthFrom) || (x.birthUntil !== null && birth > x.birthUntil)) continue;
+    if (x.products ? !x.products.includes(d.product) : !pp.listed.has(d.product)) continue;
+    if (x.from && d.date < rb(x.from, birth)) continue;
+    if (x.until && d.date > rb(x.until, birth)) continue;
+    return x;
+  }
+  return null;
+}
+
+/** The earliest day of a program's first dose after an earlier phase (afterProgram), and why. */
+interface Floor {
+  readonly day: number;
+  readonly reason: Reason;
+  /** The earlier phase is incomplete: no dose counts yet (whatever its date). */
+  readonly blocksAll: boolean;
+}
+
+/** What the program `code` (the earlier phase) counts in the person's history; memoised per person. */
+function phaseOf(ctx: Ctx, code: string, date: string): Phase | null {
+  const memo = (ctx.phases ??= new Map());
+  const hit = memo.get(code);
+  if (hit) return hit;
+  const catalog = ctx.cp.catalog;
+  const p = programVersionAt(catalog, code, date) ?? latestVersionBefore(catalog, code, date) ?? catalog.programsByCode.get(code)?.[0];
+  if (!p) return null;
+  const op = ctx.cp.plan(p);
+  const counted = new Set<Dose>();
+  let last: number | null = null;
+  let any = false;
+  let done = true;
+  for (const d of ctx.all) if (op.listed.has(d.product)) any = true;
+  if (!any) done = false;
+  else {
+    const { spans, dropped } = personSpans(ctx, op);
+    const excluded = exclusionReasons(ctx, op, spans);
+    for (const antigen of op.antigens) {
+      const { verdicts, state } = walk(ctx, op, spans, dosesFor(ctx, op, antigen), excluded, dropped);
+      if (!complete(state)) done = false;
+      for (const v of verdicts) {
+        if (!v.counted) continue;
+        counted.add(v.dose);
+        if (last === null || v.dose.date > last) last = v.dose.date;
+      }
+    }
+  }
+  const out: Phase = { name: op.name, counted, last, complete: done };
+  memo.set(code, out);
+  return out;
+}
+
+/** The doses of an afterProgram program (without those the earlier phase counts) and its first dose's floor. */
+function afterPhase(ctx: Ctx, pp: ProgramPlan, date: string): { phase: Phase | null; floor: Floor | null } {
+  const a = pp.after;
+  if (!a) return { phase: null, floor: null };
+  const phase = phaseOf(ctx, a.program, date);
+  if (!phase) return { phase, floor: null };
+  const rule = `${pp.code}/afterProgram`;
+  // 特例: 第1期を終えてから第2期 — while the earlier phase is incomplete, no dose of this program counts.
+  if (a.completeFrom !== null && !phase.complete && ctx.birth >= a.completeFrom && ctx.birth <= a.completeUntil!) {
+    return { phase, floor: { day: phase.last === null ? ZERO : phase.last + a.minDays + 1, reason: reason('PRIOR_PHASE_INCOMPLETE', `「${phase.name}」を終えてから接種します`, rule, a.cite), blocksAll: true } };
+  }
+  if (phase.last === null) return { phase, floor: null };
+  const day = phase.last + a.minDays + 1;
+  return { phase, floor: { day, reason: reason('INTERVAL_TOO_SHORT', `「${phase.name}」の最後の接種（${w(phase.last)}）から${a.minDays}日以上の間隔が必要です（${w(day)}以降）`, rule, a.cite), blocksAll: false } };
+}
+
+/** Remarks that do not stop a dose from counting. */
+const nonBlocking = (r: Reason): boolean => r.code === 'SERIES_CHANGED' || r.code === 'DEEMED_ROUTINE';
+
+/**
+ * Walks one antigen's doses through the program's series, deciding which count.  `floor`: the first dose may
+ * not come before this day (the earlier phase's last dose + its interval, afterProgram).
+ */
+function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly Dose[], excluded: readonly Reason[], dropped: readonly Reason[], floor: Floor | null = null): { verdicts: Verdict[]; state: WalkState } {
   const birth = ctx.birth;
   const st: WalkState = { series: null, product: null, slots: [] };
   const verdicts: Verdict[] = [];
@@ -569,9 +659,12 @@ function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly
     const problems: Reason[] = [];
     const date = d.date;
     const prodName = d.prod?.name ?? d.product;
+    // 経過措置: an earlier dose deemed a routine dose is judged by the deeming rule, not the windows.
+    const deemed = pp.deemed.length && !d.proposed && date >= birth ? deemedBy(pp, d, birth) : null;
     if (date < birth) problems.push(pp.dateBeforeBirth);
-    if (date < pp.effFrom || (pp.effUntilSet && date > pp.effUntil)) problems.push(reason('PROGRAM_NOT_IN_FORCE', `${w(date)}${notInForceTail(pp)}`, pp.r.effective, pp.cite0));
-    if (!productAccepted(pp, d.product, date)) {
+    if (deemed) problems.push(deemed.reason);
+    else if (date < pp.effFrom || (pp.effUntilSet && date > pp.effUntil)) problems.push(reason('PROGRAM_NOT_IN_FORCE', `${w(date)}${notInForceTail(pp)}`, pp.r.effective, pp.cite0));
+    if (!deemed && !productAccepted(pp, d.product, date)) {
       const x = pp.products.find((y) => y.code === d.product);
       problems.push(
         reason(
@@ -585,7 +678,7 @@ function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly
     for (const x of excluded) problems.push(x);
     // Eligibility window
     const usable = spansFor(spans, st.product ?? d.product);
-    let inSpan = false;
+    let inSpan = deemed !== null;
     for (const s of usable) if (s.from <= date && date <= s.until) inSpan = true;
     if (!inSpan) {
       if (!usable.length) {
@@ -604,7 +697,7 @@ function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly
         }
       }
     }
-    if (pp.season) {
+    if (pp.season && !deemed) {
       const s = seasonIn(fiscalYearOf(date), pp.season.from, pp.season.until);
       if (date < s.from || date > s.until) problems.push(reason('OUTSIDE_SEASON', `${w(date)}は接種期間（${w(s.from)}から${w(s.until)}まで）の外です`, pp.r.season, pp.season.cite));
     }
@@ -648,6 +741,7 @@ function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly
           const slotsWithSkips: readonly Slot[] = skips.length ? [...st.slots, ...skips.map((s) => ({ rule: s.rule, dose: null }))] : st.slots;
           const e = intervalsEarliest(rule, slotsWithSkips, d.doctorJudgement);
           const lim = limiting;
+          if (floor && idx === 0 && (floor.blocksAll || date < floor.day)) problems.push(floor.reason);
           if (e !== null && date < e) {
             // A fallback series may accept the doses so far (9価HPV: 5月未満 → 3回接種).
             let alt: SeriesPlan | undefined;
@@ -672,8 +766,8 @@ function walk(ctx: Ctx, pp: ProgramPlan, spans: readonly Span[], doses: readonly
     for (const r of cross) problems.push(r);
     let blocking = problems;
     for (const r of problems) {
-      if (r.code === 'SERIES_CHANGED') {
-        blocking = problems.filter((x) => x.code !== 'SERIES_CHANGED');
+      if (nonBlocking(r)) {
+        blocking = problems.filter((x) => !nonBlocking(x));
         break;
       }
     }
@@ -819,7 +913,7 @@ function openCandidates(cp: CatalogPlan, pp: ProgramPlan, asOf: number): { prods
   return memo;
 }
 
-function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf: number): Next {
+function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf: number, floor: Floor | null = null): Next {
   const birth = ctx.birth;
   const reasons: Reason[] = [];
   if (complete(st)) {
@@ -850,7 +944,7 @@ function nextDose(ctx: Ctx, pp: ProgramPlan, inst: Instance, st: WalkState, asOf
   for (;;) {
     rule = series ? (series.doses[idx] ?? null) : null;
     if (series && !rule) return { status: 'complete', next: null, reasons: [series.noMoreReason] };
-    let e0 = ZERO;
+    let e0 = floor && idx === 0 ? floor.day : ZERO;
     let cap = FAR;
     if (rule) {
       const e = intervalsEarliest(rule, slots, false);
@@ -937,7 +1031,7 @@ function verdictReasons(pp: ProgramPlan, v: Verdict, out: Reason[]): void {
   if (v.counted) {
     const rule = series && v.position !== null ? series.doses[v.position - 1]?.rule : undefined;
     out.push(reason('DOSE_COUNTED', `${w(v.dose.date)}の${prodName}を${v.label}として数えました`, rule ?? `${pp.code}/series/${v.seriesId}/dose-${v.position}`, series ? series.cite : ''));
-    for (const r of v.problems) out.push(r); // SERIES_CHANGED
+    for (const r of v.problems) out.push(r); // SERIES_CHANGED, DEEMED_ROUTINE
   } else if (v.problems.length) {
     const head = `${w(v.dose.date)}の${prodName}は定期接種として数えません：`;
     for (const r of v.problems) out.push(reason(r.code, head + r.message, r.rule, r.source));
@@ -985,6 +1079,8 @@ function sameDoses(a: readonly Dose[], b: readonly Dose[]): boolean {
   return true;
 }
 
+const NO_PHASE: { phase: Phase | null; floor: Floor | null } = Object.freeze({ phase: null, floor: null });
+
 function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult {
   const { spans, dropped } = personSpans(ctx, pp);
   const excluded = exclusionReasons(ctx, pp, spans);
@@ -999,15 +1095,17 @@ function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult
     if (prev) reasons.push(reason('SEASON_ENDED', `${prev.label}の接種期間は終わりました。次は${current.label}です`, pp.r.season, pp.season ? pp.season.cite : pp.cite0));
   }
   const tracks: Track[] = [];
+  const { phase, floor } = pp.after ? afterPhase(ctx, pp, iso(asOf)) : NO_PHASE;
   for (const antigen of pp.antigens) {
-    const doses = dosesFor(ctx, pp, antigen, pp.resetPer ? current : undefined);
+    let doses = dosesFor(ctx, pp, antigen, pp.resetPer ? current : undefined);
+    if (phase && phase.counted.size) doses = doses.filter((d) => !phase.counted.has(d));
     const same = tracks.find((t) => sameDoses(t.doses, doses));
     if (same) {
       tracks.push({ ...same, repeat: true });
       continue;
     }
-    const { verdicts, state } = walk(ctx, pp, current.spans, doses, excluded, dropped);
-    const next = nextDose(ctx, pp, current, state, asOf);
+    const { verdicts, state } = walk(ctx, pp, current.spans, doses, excluded, dropped, floor);
+    const next = nextDose(ctx, pp, current, state, asOf, floor);
     let counted = 0;
     for (const s of state.slots) if (s.dose) counted++;
     tracks.push({ doses, verdicts, next, counted, repeat: false });
@@ -1017,12 +1115,17 @@ function evaluateProgram(ctx: Ctx, pp: ProgramPlan, asOf: number): ProgramResult
   for (const t of tracks) if (t.counted < lead.counted) lead = t;
   for (const t of tracks) if (!t.repeat) for (const v of t.verdicts) verdictReasons(pp, v, reasons);
   for (const r of lead.next.reasons) reasons.push(r);
+  let status = lead.next.status;
+  if (floor && floor.blocksAll && lead.counted === 0 && (status === 'due' || status === 'upcoming')) {
+    reasons.push(floor.reason);
+    status = 'upcoming';
+  }
   const out = dedupe(reasons);
   if (tracks.length > 1 && tracks.some((t) => t.counted !== lead.counted)) {
     const detail = pp.antigens.map((a, i) => `${a} ${tracks[i]!.counted}回`).join('、');
     out.push(reason('COMPONENTS_UNEVEN', `成分ごとの接種回数が異なります（${detail}）。最も少ない成分で判断します`, pp.r.antigens, pp.cite0));
   }
-  return { program: pp.code, name: pp.name, category: pp.category, status: lead.next.status, dosesCounted: lead.counted, nextDose: lead.next.next, reasons: out };
+  return { program: pp.code, name: pp.name, category: pp.category, status, dosesCounted: lead.counted, nextDose: lead.next.next, reasons: out };
 }
 
 /** Programs to evaluate by default: every program in force on `asOf`, in catalog order (memoised per day). */
@@ -1097,12 +1200,18 @@ function checkProgram(ctx: Ctx, pp: ProgramPlan, proposed: Dose, proposedDate: s
   let allowed = antigens.length > 0;
   const problems: Reason[] = [];
   const notes: CheckProblem[] = [];
+  const { phase, floor } = pp.after ? afterPhase(ctx, pp, proposedDate) : NO_PHASE;
+  if (phase && phase.counted.has(proposed)) {
+    // The earlier phase counts this dose (日本脳炎: a 第1期 dose given at 9歳以上 is not 第2期).
+    return { program: pp.code, dose: null, allowed: false, problems: [{ code: 'COUNTED_IN_OTHER_PROGRAM', message: `この接種は「${phase.name}」として数えます`, rule: `${pp.code}/afterProgram`, source: pp.after!.cite }], score: 3, notes };
+  }
   for (const antigen of antigens) {
-    const doses = [...dosesFor(ctx, pp, antigen, pp.resetPer ? within : undefined).filter((d) => !d.proposed), proposed].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.proposed ? 1 : b.proposed ? -1 : a.idx - b.idx));
-    const { verdicts } = walk(ctx, pp, useSpans, doses, excluded, dropped);
+    const own = phase && phase.counted.size ? dosesFor(ctx, pp, antigen, pp.resetPer ? within : undefined).filter((d) => !d.proposed && !phase.counted.has(d)) : dosesFor(ctx, pp, antigen, pp.resetPer ? within : undefined).filter((d) => !d.proposed);
+    const doses = [...own, proposed].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.proposed ? 1 : b.proposed ? -1 : a.idx - b.idx));
+    const { verdicts } = walk(ctx, pp, useSpans, doses, excluded, dropped, floor);
     const v = verdicts.find((x) => x.dose === proposed)!;
     if (!v.counted) allowed = false;
-    problems.push(...v.problems.filter((r) => r.code !== 'SERIES_CHANGED'));
+    problems.push(...v.problems.filter((r) => !nonBlocking(r)));
     if (v.counted) {
       for (const r of v.problems) notes.push(strip(r));
       for (const s of v.skipped) notes.push({ code: 'DOSE_SKIPPED', message: s.why });
@@ -1123,7 +1232,7 @@ function checkProgram(ctx: Ctx, pp: ProgramPlan, proposed: Dose, proposedDate: s
   }
   if (allowed && dose !== null) {
     // Remark when outside the standard period (標準的な接種期間).
-    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: null, byAntigen: null }, pp, date);
+    const r = evaluateProgram({ ...ctx, all: ctx.all.filter((d) => !d.proposed), cross: null, byAntigen: null, phases: null }, pp, date);
     const nd = r.nextDose;
     if (nd && nd.dose === dose && (proposedDate < nd.standardFrom || proposedDate > nd.standardUntil)) {
       notes.push({ code: 'OUTSIDE_STANDARD_PERIOD', message: `標準的な接種期間（${formatWareki(nd.standardFrom)}〜${formatWareki(nd.standardUntil)}）の外ですが、対象期間内のため接種できます` });

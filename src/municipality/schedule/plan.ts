@@ -168,6 +168,8 @@ export interface SeriesPlan {
   readonly firstDoseFrom: BoundPlan | null;
   readonly firstDoseAfter: BoundPlan | null;
   readonly firstDoseUntil: BoundPlan | null;
+  readonly birthFrom: number | null;
+  readonly birthUntil: number | null;
   alternatives: readonly SeriesPlan[];
   readonly doses: readonly DosePlan[];
   readonly cite: string;
@@ -202,6 +204,18 @@ export interface WindowPlan {
   readonly def: WindowDef;
 }
 
+/** Earlier doses deemed routine doses (経過措置). */
+export interface DeemedPlan {
+  readonly before: number;
+  readonly birthFrom: number | null;
+  readonly birthUntil: number | null;
+  readonly from: BoundPlan | null;
+  readonly until: BoundPlan | null;
+  readonly products: readonly string[] | null;
+  /** DEEMED_ROUTINE: a remark on the counted dose, not a problem. */
+  readonly reason: Reason;
+}
+
 export interface ProgramPlan {
   readonly p: Program;
   readonly code: string;
@@ -225,6 +239,8 @@ export interface ProgramPlan {
   readonly resetPer: 'fiscalYear' | 'window' | undefined;
   readonly season: { readonly from: MonthDay; readonly until: MonthDay; readonly cite: string } | null;
   readonly exclusions: readonly { readonly condition: string | undefined; readonly priorProducts: readonly string[] | null; readonly minCount: number; readonly reason: Reason }[];
+  readonly deemed: readonly DeemedPlan[];
+  readonly after: { readonly program: string; readonly minDays: number; readonly completeFrom: number | null; readonly completeUntil: number | null; readonly cite: string } | null;
   readonly lti: { readonly years: number; readonly capMonths: number | null; readonly window: WindowPlan } | null;
   readonly cite0: string;
   /** The program's own rule ids and person-independent reasons. */
@@ -282,6 +298,8 @@ function seriesPlan(p: Program, s: SeriesDef): SeriesPlan {
     firstDoseFrom: bound(s.when.firstDoseFrom),
     firstDoseAfter: bound(s.when.firstDoseAfter),
     firstDoseUntil: bound(s.when.firstDoseUntil),
+    birthFrom: s.when.birth?.from ? dayOf(s.when.birth.from) : null,
+    birthUntil: s.when.birth?.until ? dayOf(s.when.birth.until) : null,
     alternatives: [],
     doses: s.doses.map((d: DoseRule, i) => ({
       index: i,
@@ -355,6 +373,24 @@ function programPlan(p: Program): ProgramPlan {
     resetPer: p.resetPer,
     season: p.season ? { from: monthDay(p.season.from), until: monthDay(p.season.until), cite: cite(p.season.source) } : null,
     exclusions: p.exclusions.map((x) => ({ condition: x.condition, priorProducts: x.priorProducts ?? null, minCount: x.minCount, reason: fixed('NOT_ELIGIBLE_EXCLUDED', `対象外：${x.label}`, r.exclusion, cite(x.source)) })),
+    deemed: p.deemedDoses.map((x) => ({
+      before: dayOf(x.before),
+      birthFrom: x.birth?.from ? dayOf(x.birth.from) : null,
+      birthUntil: x.birth?.until ? dayOf(x.birth.until) : null,
+      from: bound(x.from),
+      until: bound(x.until),
+      products: x.products ?? null,
+      reason: fixed('DEEMED_ROUTINE', `定期接種を受けたものとみなします（${x.label}）`, `${p.code}/deemedDoses`, cite(x.source)),
+    })),
+    after: p.afterProgram
+      ? {
+          program: p.afterProgram.program,
+          minDays: p.afterProgram.minDays,
+          completeFrom: p.afterProgram.requireCompleteForBirth ? (p.afterProgram.requireCompleteForBirth.from ? dayOf(p.afterProgram.requireCompleteForBirth.from) : ZERO) : null,
+          completeUntil: p.afterProgram.requireCompleteForBirth ? (p.afterProgram.requireCompleteForBirth.until ? dayOf(p.afterProgram.requireCompleteForBirth.until) : FAR) : null,
+          cite: cite(p.afterProgram.source),
+        }
+      : null,
     lti: lti
       ? {
           years: lti.years,

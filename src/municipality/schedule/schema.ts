@@ -105,6 +105,8 @@ export const seriesSchema = z.object({
       firstDoseFrom: boundSchema.optional(),
       firstDoseAfter: boundSchema.optional(),
       firstDoseUntil: boundSchema.optional(),
+      /** Birth dates of the people this series applies to (日本脳炎 特例). */
+      birth: dateRange.optional(),
     })
     .default({}),
   /** Used only when a product switch names it (productSwitch.allowed[].series), never chosen by the first dose. */
@@ -122,6 +124,35 @@ export const exclusionSchema = z.object({
   /** …or had at least `minCount` doses of these products before their first window opened. */
   priorProducts: z.array(code).optional(),
   minCount: z.number().int().min(1).default(1),
+  source: sourceSchema,
+});
+
+/**
+ * Doses given before the program became routine (or before a person's window opened) that the 実施要領 deems
+ * routine doses (「定期接種を受けたものとみなす」): a dose dated before `before`, of a listed product (or one of
+ * `products`), given to a person born within `birth`, on or after the `from` bound and on or before the `until`
+ * bound, counts as a dose of the series although it lies outside the person's windows.  Intervals still apply.
+ */
+export const deemedDosesSchema = z.object({
+  label: z.string().min(1),
+  before: isoDate,
+  birth: dateRange.optional(),
+  from: boundSchema.optional(),
+  until: boundSchema.optional(),
+  products: z.array(code).optional(),
+  source: sourceSchema,
+});
+
+/**
+ * A program whose doses come after another program's series in one history (日本脳炎 第2期 after 第1期): a dose
+ * the other program counts is not this program's, and this program's first dose needs `minDays` after the other
+ * program's last counted dose.
+ */
+export const afterProgramSchema = z.object({
+  program: code,
+  minDays: count.default(0),
+  /** People born in this range receive this program only once the other program's series is complete (特例). */
+  requireCompleteForBirth: dateRange.optional(),
   source: sourceSchema,
 });
 
@@ -152,6 +183,10 @@ export const programSchema = z
     /** Implementation season within each fiscal year (MM-DD, inclusive). */
     season: z.object({ from: monthDay, until: monthDay, source: sourceSchema }).optional(),
     exclusions: z.array(exclusionSchema).default([]),
+    /** Earlier doses deemed routine doses (経過措置「定期接種を受けたものとみなす」). */
+    deemedDoses: z.array(deemedDosesSchema).default([]),
+    /** This program's doses follow another program's series (第1期 → 第2期). */
+    afterProgram: afterProgramSchema.optional(),
     /** 長期療養特例: eligible for `years` from the day the special circumstance ended, up to `capAge`. */
     longTermIllness: z
       .object({ years: z.number().int().min(1), capAge: z.object({ years: count, months: count.default(0) }).optional(), source: sourceSchema })
@@ -227,6 +262,7 @@ export type Source = z.output<typeof sourceSchema>;
 export type Bound = z.output<typeof boundSchema>;
 export type WindowDef = z.output<typeof windowSchema>;
 export type Interval = z.output<typeof intervalSchema>;
+export type DeemedDoses = z.output<typeof deemedDosesSchema>;
 export type DoseRule = z.output<typeof doseRuleSchema>;
 export type SeriesDef = z.output<typeof seriesSchema>;
 export type Program = z.output<typeof programSchema>;
