@@ -259,6 +259,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--reset-passwords', 'デモ職員の初期パスワードを発行し直す')
+    .option('--residents <n>', 'デモデータの住民数（団体ごと、既定 300）')
     .option('--no-data-load', 'デモデータ（合成の住民と接種記録）を読み込まない')
     .option('--no-serve', '作成だけしてサーバーは起動しない')
     .action(run(async () => (await import('./commands/demo.js')).demo));

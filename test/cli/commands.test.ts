@@ -113,13 +113,17 @@ describe('mamori org add / db migrate / db status', () => {
 describe('mamori demo and serve', () => {
   it('the README run command serves on embedded data with no PostgreSQL server (demo organisations and credentials printed)', async () => {
     const data = join(tmp, 'demo');
-    const prep = await runCli(['demo', '--no-serve', '--data', data]);
+    const prep = await runCli(['demo', '--no-serve', '--no-data-load', '--data', data]);
     expect(prep.code).toBe(0);
+    // A restart prints the same initial passwords (decision 0087) until they are changed.
+    const again = await runCli(['demo', '--no-serve', '--no-data-load', '--data', data]);
+    expect(again.stdout.match(/初期パスワード: \S{16}/g)).toEqual(prep.stdout.match(/初期パスワード: \S{16}/g));
+    expect(prep.stdout.match(/初期パスワード: \S{16}/g)).toHaveLength(6);
     expect(prep.stdout).toContain('鳥取市（団体コード 312011）');
     expect(prep.stdout).toContain('江戸川区（団体コード 131237）');
     expect(prep.stdout).toMatch(/初期パスワード: \S{16}/);
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const { child, output } = serveChild(['demo', '--port', String(port), '--data', data], { DATABASE_URL: '' });
+    const { child, output } = serveChild(['demo', '--no-data-load', '--port', String(port), '--data', data], { DATABASE_URL: '' });
     try {
       const res = await waitFor(`http://127.0.0.1:${port}/healthz`);
       expect(await res.json()).toEqual({ status: 'ok', database: 'embedded' });

@@ -14,6 +14,7 @@ import { addDaysIso } from '../../kernel/jp/index.js';
 import { loadCity, writeSyntheticCity } from '../../municipality/synth/index.js';
 import { startExtraction } from '../../municipality/extraction/index.js';
 import { operator } from '../context.js';
+import { invalidField } from '../../kernel/problems/index.js';
 import { print, warn } from '../io.js';
 import { portOption, serveApp } from './serve.js';
 
@@ -105,17 +106,19 @@ export async function prepareDemo(app: App, opts: { resetPasswords?: boolean } =
  * imports (the same path as `mamori import city`), then runs one 対象者抽出 as of today.  Idempotent: a
  * municipality that already has residents is left as it is.
  */
-export async function loadDemoData(app: App, say: (m: string) => void = warn): Promise<void> {
+export async function loadDemoData(app: App, opts: { residents?: number; say?: (m: string) => void } = {}): Promise<void> {
+  const say = opts.say ?? warn;
   const today = app.config.clock.today();
   const start = addDaysIso(today, -(DEMO_WEEKS * 7 + 7));
   const historyFrom = `${Number(today.slice(0, 4)) - DEMO_HISTORY_YEARS}-04-01`;
   for (const d of DEMO_ORGS) {
     const has = await app.db.system.selectFrom('municipality.persons').select('atena_no').where('tenant_code', '=', d.code).limit(1).executeTakeFirst();
     if (has) continue;
-    say(`${d.name}: デモデータ（住民 ${d.residents} 人と ${historyFrom} 以降の接種記録）を作成しています。初回のみ 1〜2 分かかります…`);
+    const residents = opts.residents ?? d.residents;
+    say(`${d.name}: デモデータ（住民 ${residents} 人と ${historyFrom} 以降の接種記録）を作成しています。初回のみ 1〜2 分かかります…`);
     const dir = mkdtempSync(join(tmpdir(), 'mamori-demo-city-'));
     try {
-      writeSyntheticCity({ residents: d.residents, seed: `demo-${d.code}`, tenant: d.code, start, weeks: DEMO_WEEKS, historyFrom, encoding: 'sjis', out: dir });
+      writeSyntheticCity({ residents, seed: `demo-${d.code}`, tenant: d.code, start, weeks: DEMO_WEEKS, historyFrom, encoding: 'sjis', out: dir });
       await loadCity(app, operator(d.code, 'demo'), dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -129,6 +132,13 @@ export function demoConfig(base: MamoriConfig, port: number): MamoriConfig {
   return { ...base, demo: true, publicUrl: base.publicUrl ?? `https://localhost:${port}` };
 }
 
+function residentsOption(v: unknown): number {
+  const s = String(v).trim();
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n < 10 || n > 100_000) throw invalidField('residents', 'RESIDENTS_RANGE', 'デモデータの住民数（--residents）は10〜100000の整数で指定してください');
+  return n;
+}
+
 export async function demo(o: O): Promise<number> {
   const port = portOption(o);
   const config = demoConfig(resolveConfig({ data: o.data }), port);
@@ -139,7 +149,7 @@ export async function demo(o: O): Promise<number> {
   const app = await openApp(config);
   try {
     const creds = await prepareDemo(app, { resetPasswords: o['resetPasswords'] === true });
-    if (o['dataLoad'] !== false) await loadDemoData(app);
+    if (o['dataLoad'] !== false) await loadDemoData(app, o['residents'] === undefined ? {} : { residents: residentsOption(o['residents']) });
     const show = (url: string) => {
       print('');
       print('守り Mamori デモ（合成データのみ。本物の個人情報を入力しないでください）');
