@@ -53,3 +53,9 @@ export async function asRogueDba<T>(app: App, fn: (tx: Transaction<Database>) =>
     return fn(tx);
   });
 }
+
+/** The database server's own time: what it stamps on rows (created_at, the operation log's occurred_at). */
+export async function dbNow(app: App): Promise<Date> {
+  const r = await sql<{ now: Date }>`SELECT now() AS now`.execute(app.db.system);
+  return new Date(r.rows[0]!.now);
+}

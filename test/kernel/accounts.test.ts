@@ -278,7 +278,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
 
   it('wrong passwords count up and lock the account at the threshold (default 5); locked means locked (KRN-22)', async () => {
     const u = await staff(app, TOTTORI, { login: 'tt-lock' });
-    const t0 = new Date();
+    const t0 = app.config.clock.now();
     for (let i = 1; i <= 4; i++) {
       expect(failed(await tryLogin(TOTTORI, 'tt-lock', 'Wrong-Password-1', { now: t0 }))).toBe('AUTH_FAILED');
       const row = await app.db.system.selectFrom('kernel.accounts').select(['failed_logins', 'locked_until']).where('id', '=', u.account.id).executeTakeFirstOrThrow();
@@ -371,7 +371,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
 
   it('an idle session ends after idle_timeout_minutes and the end is logged (KRN-27)', async () => {
     await staff(app, TOTTORI, { login: 'tt-idle' });
-    const t0 = new Date();
+    const t0 = app.config.clock.now();
     const s = ok(await tryLogin(TOTTORI, 'tt-idle', GOOD_PASSWORD, { now: t0 }));
     const at = (m: number) => new Date(t0.getTime() + minutes(m));
     expect(await authenticate(app.db, s.cookie, meta(), at(10))).not.toBeNull(); // within 15 minutes; activity counts
@@ -395,7 +395,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
     const edAdmin = (await staff(app, EDOGAWA, { login: 'ed-admin-2', role: 'admin' })).principal;
     await runAs(app.db, edAdmin, (w) => updateSettings(w, { session_max_hours: 1 }));
     await staff(app, EDOGAWA, { login: 'ed-maxage' });
-    const t0 = new Date();
+    const t0 = app.config.clock.now();
     const s = ok(await tryLogin(EDOGAWA, 'ed-maxage', GOOD_PASSWORD, { now: t0 }));
     for (const m of [10, 20, 30, 40, 50]) expect(await authenticate(app.db, s.cookie, meta(), new Date(t0.getTime() + minutes(m)))).not.toBeNull();
     expect(await authenticate(app.db, s.cookie, meta(), new Date(t0.getTime() + minutes(61)))).toBeNull();
@@ -442,7 +442,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
 
   it('password change: current password checked, history reuse refused, expiry forces a change (KRN-22)', async () => {
     const u = await staff(app, TOTTORI, { login: 'tt-pw' });
-    const t0 = new Date();
+    const t0 = app.config.clock.now();
     const s = ok(await tryLogin(TOTTORI, 'tt-pw', GOOD_PASSWORD, { now: t0 }));
     const p = principalOf(s);
     await expectProblem(runAs(app.db, p, (w) => changePassword(w, { currentPassword: 'Not-The-Password-1', newPassword: 'Second-Password-22' })), { status: 400, field: 'currentPassword' });
@@ -468,7 +468,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
 
   it('optional TOTP: required once enrolled, wrong and replayed codes refused (KRN-23)', async () => {
     const u = await staff(app, TOTTORI, { login: 'tt-totp' });
-    const t0 = Math.floor(Date.now() / 1000 / 30) * 30; // start of a 30-second step
+    const t0 = Math.floor(app.config.clock.now().getTime() / 1000 / 30) * 30; // start of a 30-second step
     const { secret, uri } = await runAs(app.db, u.principal, (w) => beginTotpEnrollment(app.tenantKeys, w, 'Mamori'));
     expect(uri).toMatch(/^otpauth:\/\/totp\//);
     const stored = await app.db.system.selectFrom('kernel.accounts').select(['totp_secret', 'totp_enabled']).where('id', '=', u.account.id).executeTakeFirstOrThrow();
@@ -521,8 +521,8 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
     await staff(app, TOTTORI, { login: 'tt-mn-holder', mynumberView: true });
     await staff(app, TOTTORI, { login: 'tt-soon', expiresOn: addDaysIso(today(), 10) });
     await staff(app, TOTTORI, { login: 'tt-active' });
-    const inForty = new Date(Date.now() + days(40));
-    ok(await tryLogin(TOTTORI, 'tt-active', GOOD_PASSWORD, { now: new Date(Date.now() + days(35)) }));
+    const inForty = new Date(app.config.clock.now().getTime() + days(40));
+    ok(await tryLogin(TOTTORI, 'tt-active', GOOD_PASSWORD, { now: new Date(app.config.clock.now().getTime() + days(35)) }));
     const r = await runAs(app.db, admin, (w) => reviewReport(w, { now: inForty, today: jstToday(inForty), expiringDays: 50 }));
     const logins = (l: { loginId: string }[]) => l.map((a) => a.loginId);
     expect(r.inactiveDays).toBe(30);

@@ -23,7 +23,7 @@ import {
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { openApp } from '../../src/app/index.js';
 import { addTenant, freshConfig, operatorOf, staff, testApp, TOTTORI, SENDAI, type Mode, type TestApp } from '../harness/app.js';
-import { asRogueDba, auditRows, countRows } from '../harness/sql.js';
+import { asRogueDba, auditRows, countRows, dbNow } from '../harness/sql.js';
 import { runCli } from '../harness/cli.js';
 
 // Real-format municipality codes (valid check digits), one tenant chain per tampering scenario.
@@ -349,7 +349,7 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
 
   it('a retention purge removes old entries behind a signed checkpoint; the chain still verifies; the deletion is recorded (KRN-35, KRN-39)', async () => {
     // Ten entries from four years ago, written before sealing (as if the log had been running), then recent ones.
-    const old = new Date(Date.now() - 4 * 366 * 86400_000);
+    const old = new Date(app.config.clock.now().getTime() - 4 * 366 * 86400_000);
     await sql`INSERT INTO kernel.audit_log (tenant_code, occurred_at, actor_kind, actor_login, action, target_type, outcome, program)
               SELECT ${T_PURGE}, ${old}::timestamptz + (g || ' seconds')::interval, 'staff', 'former-clerk', 'read', 'person', 'success', 'web'
               FROM generate_series(1, 10) g`.execute(app.db.system);
@@ -443,7 +443,8 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
       expect(page1).toHaveLength(2);
       expect(page2).toHaveLength(2);
       expect(page2[0]!.id).toBeLessThan(page1[1]!.id);
-      const future = await runAs(app.db, auditor, (w) => searchAudit(w, { from: new Date(Date.now() + 3600_000) }));
+      const inAnHour = new Date((await dbNow(app)).getTime() + 3600_000);
+      const future = await runAs(app.db, auditor, (w) => searchAudit(w, { from: inAnHour }));
       expect(future).toEqual([]);
       const logged = await auditRows(app, SENDAI, { action: 'search', actor_login: 'sd-auditor' });
       expect(logged).toHaveLength(5);

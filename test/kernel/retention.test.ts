@@ -26,7 +26,7 @@ describe.each<Mode>(['server', 'embedded'])('retention (%s)', (mode) => {
 
   /** Ended sessions of `tenant`, `ageDays` after their end; returns their ids. */
   async function endedSessions(tenant: string, n: number, ageDays: number): Promise<string[]> {
-    const ended = new Date(Date.now() - ageDays * DAY);
+    const ended = new Date(app.config.clock.now().getTime() - ageDays * DAY);
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const r = await app.db.system
@@ -222,7 +222,7 @@ describe.each<Mode>(['server', 'embedded'])('retention (%s)', (mode) => {
 
     // The kernel's own operation-log class: one tenant's run purges its own old entries, never another's.
     // (Two fresh tenants, so that the old entries are the start of their chains, as in a running log.)
-    const old = new Date(Date.now() - 4 * 366 * DAY);
+    const old = new Date(app.config.clock.now().getTime() - 4 * 366 * DAY);
     for (const [t, name] of [[EDOGAWA, '江戸川区'], [SAPPORO, '札幌市']] as const) {
       await addTenant(app, t, name);
       await sql`INSERT INTO kernel.audit_log (tenant_code, occurred_at, actor_kind, actor_login, action, outcome)

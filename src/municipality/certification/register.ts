@@ -1,5 +1,6 @@
 // 証明書交付簿 (the certificate register, VAX-27): issued certificates per municipality with filters, and its
 // CSV; and the retention of what the register holds beyond the facts of issue (decision 0072).
+import { jstToday } from '../../kernel/jp/index.js';
 import { z } from 'zod';
 import { sql } from 'kysely';
 import type { Work } from '../../kernel/context/index.js';
@@ -137,7 +138,7 @@ export const CERTIFICATE_CONTENT_CLASS: TenantDataClass = {
   defaultPolicy: { mode: 'years', period: 5, deletion: 'logical', requiresApproval: true },
   methods: ['logical'],
   async count(w, cutoff) {
-    const c = await w.tx.selectFrom('municipality.certificates').select(({ fn }) => fn.countAll<number>().as('n')).where('tenant_code', '=', w.tenant).where('erased_at', 'is', null).where('created_at', '<', cutoff).executeTakeFirst();
+    const c = await w.tx.selectFrom('municipality.certificates').select(({ fn }) => fn.countAll<number>().as('n')).where('tenant_code', '=', w.tenant).where('erased_at', 'is', null).where('issue_date', '<', jstToday(cutoff)).executeTakeFirst();
     const a = await dueApplications(w, cutoff).select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirst();
     return Number(c?.n ?? 0) + Number(a?.n ?? 0);
   },
@@ -147,7 +148,7 @@ export const CERTIFICATE_CONTENT_CLASS: TenantDataClass = {
       .set({ content: null, shc_jws: null, erased_at: w.clock.now() })
       .where('tenant_code', '=', w.tenant)
       .where('erased_at', 'is', null)
-      .where('created_at', '<', cutoff)
+      .where('issue_date', '<', jstToday(cutoff))
       .returning('certificate_no')
       .execute();
     const due = await dueApplications(w, cutoff).select('a.id').execute();
@@ -164,13 +165,15 @@ export const CERTIFICATE_CONTENT_CLASS: TenantDataClass = {
 };
 
 /** Applications not yet erased whose receipt, and whose certificate if any, is older than the cutoff. */
+// Periods run on business dates (issue_date, received_on), which come from the kernel clock, not on the
+// database's own row stamps (decision 0086).
 function dueApplications(w: Work, cutoff: Date) {
   return w.tx
     .selectFrom('municipality.certificate_applications as a')
     .where('a.tenant_code', '=', w.tenant)
     .where('a.erased_at', 'is', null)
-    .where('a.created_at', '<', cutoff)
+    .where('a.received_on', '<', jstToday(cutoff))
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('municipality.certificates as c').select(sql<number>`1`.as('one')).whereRef('c.tenant_code', '=', 'a.tenant_code').whereRef('c.application_id', '=', 'a.id').where('c.created_at', '>=', cutoff))),
+      not(exists(selectFrom('municipality.certificates as c').select(sql<number>`1`.as('one')).whereRef('c.tenant_code', '=', 'a.tenant_code').whereRef('c.application_id', '=', 'a.id').where('c.issue_date', '>=', jstToday(cutoff)))),
     );
 }

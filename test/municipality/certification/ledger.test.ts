@@ -372,7 +372,7 @@ describe('certificates from the ledger', () => {
 
   it('retention: after the period the content, the card and the passport items are erased; the register row remains', async () => {
     const before = await runAs(app.db, clerk, (w) => certificateRegister(w, {}));
-    const cutoff = new Date(Date.now() + 60_000);
+    const cutoff = new Date(app.config.clock.now().getTime() + 86_400_000); // a day on: today's certificates are due too
     const n = await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.count(w, cutoff));
     expect(n).toBeGreaterThan(before.length);
     const out = await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.purge(w, cutoff, 'logical'));
@@ -411,7 +411,7 @@ describe('certificates on embedded PGlite (same SQL)', () => {
     expect((await readText(r.pdf))[0]).toContain('BCG9');
     expect(await runAs(app.db, clerk, (w) => certificateRegister(w, { kind: 'completion' }))).toHaveLength(1);
     expect(await runAs(app.db, clerk, (w) => certificateRegisterCsv(w, {}))).toContain(formatCertificateNumber(r.certificate.certificateNo));
-    const cutoff = new Date(Date.now() + 60_000);
+    const cutoff = new Date(app.config.clock.now().getTime() + 86_400_000); // a day on: today's certificates are due too
     expect((await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.purge(w, cutoff, 'logical'))).count).toBe(2);
     expect(await runAs(app.db, operatorOf(TOTTORI), (w) => CERTIFICATE_CONTENT_CLASS.count(w, cutoff))).toBe(0);
   });
