@@ -170,9 +170,12 @@ function drawQrs(p: Painter, qrMatrix: QrMatrix, chunks: readonly QrChunk[], x: 
 
 // ------------------------------------------------------------------ 予防接種済証明書 / 予防接種記録証明書
 
+/** 回数 as the staff screens print it (decision 0097); certificates issued before doseText existed rebuild it. */
+export const printedDose = (d: CertifiedDose): string => (d.doseText ?? [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ')) || '—';
+
 const LEDGER_COLS: readonly Column[] = [
   { label: '予防接種の種類', width: 46, value: (d) => d.programName },
-  { label: '回数', width: 22, value: (d) => [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ') || '—', align: 'center' },
+  { label: '回数', width: 22, value: printedDose, align: 'center' },
   { label: '接種年月日', width: 32, value: (d) => formatWareki(d.date), align: 'center' },
   { label: 'ワクチン', width: 30, value: (d) => d.productName },
   { label: 'ロット番号', width: 20, value: (d) => d.lot ?? '', align: 'center' },
@@ -243,19 +246,19 @@ function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput, 
   const qr = input.qr ?? [];
   const cols: readonly Column[] = overseas
     ? [
-        { label: '接種回\nDose', width: 16, value: (d) => String(d.seq), align: 'center' },
-        { label: '接種年月日\nDate', width: 28, value: (d) => d.date, align: 'center' },
-        { label: 'ワクチンの種類\nVaccine', width: 34, value: (d) => d.covid?.kind ?? '' },
-        { label: '製品名\nProduct', width: 48, value: (d) => d.productName },
+        { label: '接種回\nDose', width: 24, value: printedDose, align: 'center' },
+        { label: '接種年月日\nDate', width: 22, value: (d) => d.date, align: 'center' },
+        { label: 'ワクチン名\nVaccine', width: 42, value: (d) => d.productName },
+        { label: '製造販売業者\nManufacturer', width: 40, value: (d) => d.manufacturer ?? d.covid?.kind ?? '' },
         { label: 'ロット番号\nLot No.', width: 26, value: (d) => d.lot ?? '', align: 'center' },
-        { label: '接種国\nCountry', width: 18, value: () => 'JPN', align: 'center' },
+        { label: '接種国\nCountry', width: 16, value: () => 'JPN', align: 'center' },
       ]
     : [
-        { label: '接種回', width: 18, value: (d) => `${d.seq}回目`, align: 'center' },
-        { label: '接種年月日', width: 40, value: (d) => isoOrWareki(false, d.date), align: 'center' },
-        { label: 'ワクチンの種類', width: 32, value: (d) => d.covid?.kind ?? '' },
-        { label: '製品名', width: 50, value: (d) => d.productName },
-        { label: 'ロット番号', width: 30, value: (d) => d.lot ?? '', align: 'center' },
+        { label: '接種回', width: 26, value: printedDose, align: 'center' },
+        { label: '接種年月日', width: 38, value: (d) => isoOrWareki(false, d.date), align: 'center' },
+        { label: 'ワクチン名', width: 42, value: (d) => d.productName },
+        { label: '製造販売業者', width: 38, value: (d) => d.manufacturer ?? d.covid?.kind ?? '' },
+        { label: 'ロット番号', width: 26, value: (d) => d.lot ?? '', align: 'center' },
       ];
   const rowH = 8;
   const headH = overseas ? 10 : 8;
