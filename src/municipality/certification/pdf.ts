@@ -174,8 +174,8 @@ function drawQrs(p: Painter, qrMatrix: QrMatrix, chunks: readonly QrChunk[], x: 
 export const printedDose = (d: CertifiedDose): string => (d.doseText ?? [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ')) || '—';
 
 const LEDGER_COLS: readonly Column[] = [
-  { label: '予防接種の種類', width: 46, value: (d) => d.programName },
-  { label: '回数', width: 22, value: printedDose, align: 'center' },
+  { label: '予防接種の種類', width: 40, value: (d) => d.programName },
+  { label: '回数', width: 28, value: printedDose, align: 'center' },
   { label: '接種年月日', width: 32, value: (d) => formatWareki(d.date), align: 'center' },
   { label: 'ワクチン', width: 30, value: (d) => d.productName },
   { label: 'ロット番号', width: 20, value: (d) => d.lot ?? '', align: 'center' },
