@@ -11,7 +11,7 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { importResidents } from '../../src/municipality/residents/index.js';
-import { createRecord, doseNumberOf, personTimeline } from '../../src/municipality/records/index.js';
+import { correctRecord, createRecord, doseNumberOf, personTimeline } from '../../src/municipality/records/index.js';
 import { defaultCatalog } from '../../src/municipality/schedule/index.js';
 import { ShcKeyStore, verifyHealthCard } from '../../src/municipality/certificates/index.js';
 import { issueCertificate, receiveApplication, type CertificationDeps } from '../../src/municipality/certification/index.js';
@@ -112,5 +112,35 @@ describe('COVID-19 doses: filing, 回数 and product on the screen and the certi
     expect(text).toContain(`予防接種の種類${column(DOSES.map((d) => (d[3] === 'covid19-special' ? SPECIAL : B)))}`);
     expect(text).toContain(`回数${column(DOSES.map((d) => d[5]))}`);
     expect(text).toContain(`ワクチン${column(DOSES.map((d) => d[6]))}`);
+  });
+});
+
+describe('a corrected date files the dose again', () => {
+  let app: TestApp;
+  let clerk: Principal;
+  let atena: string;
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-covid-fix-'));
+  beforeAll(async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+    clerk = (await staff(app, TOTTORI, { login: 'covid-fix', role: 'clerk', duties: ['vaccination'] })).principal;
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'r.csv'), 'full', [person(4, { 氏名: '訂正　二郎', 氏名カナ: 'テイセイ　ジロウ', 生年月日: '19480301', 性別: '1' })]) });
+    atena = (await app.db.system.selectFrom('municipality.persons').select('atena_no').executeTakeFirstOrThrow()).atena_no;
+  });
+  afterAll(async () => app.cleanup());
+
+  it('moving a dose from FY2024 to 2022 moves it to the 特例臨時接種 with its number there; the form\'s unchanged 回数 does not hold it back', async () => {
+    await runAs(app.db, clerk, async (w) => {
+      for (const date of ['2021-06-01', '2021-06-22']) await createRecord(w, atena, { product: 'covid19-comirnaty', vaccinatedOn: date }, { source: 'counter' });
+      const r = await createRecord(w, atena, { product: 'covid19-comirnaty', vaccinatedOn: '2024-10-20' }, { source: 'counter' });
+      expect(r.data).toMatchObject({ program: 'covid19-elderly', dose: 1, category: 'B類定期' });
+      // As the correction form sends it: every field, the 回数 as it was.
+      const fixed = await correctRecord(w, r.id, { vaccinatedOn: '2022-10-20', lot: null, institutionCode: null, dose: '1' }, { reasonKind: '母子手帳を元に修正', reason: '接種日の誤り' });
+      expect(fixed.data).toMatchObject({ program: 'covid19-special', dose: 3, category: '臨時' });
+      expect(doseNumberOf(defaultCatalog(), fixed.data).text).toBe('3回目');
+      // A correction that does not touch date or product keeps the filing.
+      const again = await correctRecord(w, r.id, { lot: 'LOT9' }, { reasonKind: 'その他', reason: 'ロット追記' });
+      expect(again.data).toMatchObject({ program: 'covid19-special', dose: 3, lot: 'LOT9' });
+    });
   });
 });
