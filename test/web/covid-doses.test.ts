@@ -14,7 +14,7 @@ import { importResidents } from '../../src/municipality/residents/index.js';
 import { correctRecord, createRecord, doseNumberOf, personTimeline } from '../../src/municipality/records/index.js';
 import { defaultCatalog } from '../../src/municipality/schedule/index.js';
 import { ShcKeyStore, verifyHealthCard } from '../../src/municipality/certificates/index.js';
-import { issueCertificate, receiveApplication, type CertificationDeps } from '../../src/municipality/certification/index.js';
+import { issueCertificate, receiveApplication, renderCertificatePdf, type CertificationDeps } from '../../src/municipality/certification/index.js';
 import { addTenant, GOOD_PASSWORD, staff, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { startWeb, PageClient, type TestWeb } from '../harness/web.js';
 import { person, writeCsv } from '../harness/residents.js';
@@ -142,5 +142,18 @@ describe('a corrected date files the dose again', () => {
       const again = await correctRecord(w, r.id, { lot: 'LOT9' }, { reasonKind: 'その他', reason: 'ロット追記' });
       expect(again.data).toMatchObject({ program: 'covid19-special', dose: 3, lot: 'LOT9' });
     });
+  });
+});
+
+describe('certificates issued before the shared dose number', () => {
+  it('re-print with the columns they were issued with (no doseText in the stored content)', async () => {
+    const dose = { id: 'r1', version: 1, seq: 1, date: '2021-06-01', program: 'covid19-elderly', programName: '新型コロナウイルス感染症（高齢者等）', dose: null, doseLabel: null, category: '特措法', productCode: 'covid19', productName: 'コミナティ筋注', manufacturer: 'ファイザー株式会社', lot: 'FF0001', institution: null, covid: { system: 'http://hl7.org/fhir/sid/cvx', code: '208', kind: 'ファイザー' } };
+    const content = { v: 1, kind: 'covid19-domestic', certificateNo: '31201126300000010', issueDate: '2026-11-21', issuer: { code: '312011', name: '鳥取市', head: '鳥取市長' }, person: { name: '見本　太郎', family: '見本', given: '太郎', kana: 'ミホン　タロウ', birthDate: '1985-04-01', sex: 'male', address: null }, passport: null, programs: [], doses: [dose], excluded: [], reissueOf: null } as const;
+    const old = (await readText(await renderCertificatePdf({ content: content as never }))).join('');
+    expect(old).toContain('接種回1回目');
+    expect(old).toContain('ワクチンの種類ファイザー');
+    const now = (await readText(await renderCertificatePdf({ content: { ...content, doses: [{ ...dose, dose: 1, doseText: '1回目' }] } as never }))).join('');
+    expect(now).toContain('製造販売業者ファイザー株式会社');
+    expect(now).not.toContain('ワクチンの種類');
   });
 });
