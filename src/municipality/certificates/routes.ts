@@ -79,7 +79,7 @@ async function resultHtml(r: VerifyResult, deps: CertificateRouteDeps): Promise<
   const c = r.card;
   const issuer = c.key.kind === 'local' ? ((await deps.issuerName?.(c.key.tenant)) ?? `団体コード ${c.key.tenant}`) : `${c.key.label}（指定された公開鍵）`;
   const rows = c.doses
-    .map((d, i) => `<tr><th scope="row">${i + 1}回目</th><td>${esc(d.date)}</td><td>${esc(d.vaccine)}</td><td>${esc(d.lotNumber ?? '')}</td><td>${esc(d.performer ?? '')}</td></tr>`)
+    .map((d, i) => `<tr><th scope="row">${i + 1}</th><td>${esc(d.date)}</td><td>${esc(d.vaccine)}</td><td>${esc(d.lotNumber ?? '')}</td><td>${esc(d.performer ?? '')}</td></tr>`)
     .join('\n');
   return `<div class="card" role="status"><h2>この証明書は有効です</h2>
 <p>発行者の電子署名を確認しました。本人であることは、旅券・マイナンバーカード等の本人確認書類と照合して確かめてください。</p>
@@ -92,7 +92,7 @@ ${c.person.romajiName ? `<dt>ローマ字氏名</dt><dd>${esc(c.person.romajiNam
 <dt>生年月日</dt><dd>${esc(c.person.birthDate)}</dd>
 </dl>
 <div class="table-wrap"><table><caption>接種記録</caption>
-<thead><tr><th scope="col">回数</th><th scope="col">接種年月日</th><th scope="col">ワクチン</th><th scope="col">ロット番号</th><th scope="col">接種制度の所管者・実施者</th></tr></thead>
+<thead><tr><th scope="col">記載順<br><small>（二次元コードは接種回を持ちません）</small></th><th scope="col">接種年月日</th><th scope="col">ワクチン</th><th scope="col">ロット番号</th><th scope="col">接種制度の所管者・実施者</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>

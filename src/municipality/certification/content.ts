@@ -7,7 +7,7 @@ import type { Work } from '../../kernel/context/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import { conflict } from '../../kernel/problems/index.js';
 import { getPerson, type PersonRecord } from '../residents/index.js';
-import { catalogFor, personTimeline, type RecordData, type VaccinationRecord } from '../records/index.js';
+import { catalogFor, doseNumberOf, personTimeline, type RecordData, type VaccinationRecord } from '../records/index.js';
 import type { Catalog } from '../schedule/index.js';
 import type { CovidVaccine } from '../certificates/index.js';
 import { shcModule } from './lazy.js';
@@ -32,10 +32,6 @@ function programName(catalog: Catalog, d: RecordData): string {
   return prod ?? d.vaccineName ?? d.program ?? d.product ?? '（種類不明）';
 }
 
-function doseText(d: RecordData): string {
-  return [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ');
-}
-
 const norm = (s: string | null | undefined): string => (s ?? '').normalize('NFKC').replace(/\s+/g, '').toLowerCase();
 
 /** Maker keywords → the maker's base CVX code (the code Japan's card used for that maker's vaccine). */
@@ -47,21 +43,34 @@ const MAKER_CVX: readonly (readonly [RegExp, string])[] = [
   [/ヤンセン|janssen|ジェコビデン|jcovden/, '212'],
 ];
 
+/** 「ファイザー株式会社」 → 「ファイザー」: the short maker name Japan's certificate printed as ワクチンの種類. */
+const shortMaker = (m: string): string => m.replace(/^株式会社\s*|\s*株式会社$/g, '');
+
 /**
- * The SMART Health Card coding and printed names of a COVID-19 dose (decision 0073): the product named
- * exactly in the record → its CVX; else the maker named in the record → the maker's CVX; else the vial's
- * GTIN; else CVX 213 (SARS-CoV-2 vaccine, formulation unspecified).
+ * The SMART Health Card coding and printed names of a COVID-19 dose (decisions 0073, 0095): the product named
+ * exactly in the record → its CVX (the most specific, e.g. 218 for 5～11歳用); else the catalog product of the
+ * record (コミナティ筋注 → 208, with its 販売名 and 製造販売業者); else the maker named in the record → the
+ * maker's CVX; else the vial's GTIN; else CVX 213 (SARS-CoV-2 vaccine, formulation unspecified) — which is
+ * also the code of a catalog product that has no CVX (ダイチロナ, コスタイベ) unless the vial's GTIN is known.
  */
-export async function covidVaccineOf(d: RecordData): Promise<{ system: string; code: string; kind: string; productName: string; manufacturer: string | null }> {
+export async function covidVaccineOf(d: RecordData, catalog?: Catalog): Promise<{ system: string; code: string; kind: string; productName: string; manufacturer: string | null }> {
   const { COVID19_VACCINES, VACCINE_CODE_SYSTEMS } = await shcModule();
   const name = norm(d.vaccineName);
   const exact: CovidVaccine | undefined = name ? COVID19_VACCINES.find((v) => norm(v.product) === name) : undefined;
-  const text = `${name} ${norm(d.manufacturer)}`;
-  const byMaker = exact ?? COVID19_VACCINES.find((v) => v.cvx === MAKER_CVX.find(([re]) => re.test(text))?.[1]);
-  if (byMaker) return { system: VACCINE_CODE_SYSTEMS.cvx, code: byMaker.cvx, kind: byMaker.kind, productName: d.vaccineName ?? byMaker.product, manufacturer: d.manufacturer ?? byMaker.manufacturer };
-  if (d.gtin) return { system: VACCINE_CODE_SYSTEMS.gtin, code: d.gtin, kind: d.manufacturer ?? '（メーカー不明）', productName: d.vaccineName ?? '新型コロナワクチン', manufacturer: d.manufacturer };
+  const prod = d.product ? catalog?.productByCode.get(d.product) : undefined;
+  const maker = d.manufacturer ?? prod?.manufacturer ?? null;
+  const named = prod?.manufacturer ? { productName: d.vaccineName ?? prod.name, manufacturer: maker } : null;
+  if (!exact && prod?.cvx && named) {
+    const known = COVID19_VACCINES.find((v) => v.cvx === prod.cvx);
+    return { system: VACCINE_CODE_SYSTEMS.cvx, code: prod.cvx, kind: known?.kind ?? shortMaker(prod.manufacturer!), ...named };
+  }
+  const text = `${name} ${norm(maker)}`;
+  const byMaker = exact ?? (named ? undefined : COVID19_VACCINES.find((v) => v.cvx === MAKER_CVX.find(([re]) => re.test(text))?.[1]));
+  if (byMaker) return { system: VACCINE_CODE_SYSTEMS.cvx, code: byMaker.cvx, kind: byMaker.kind, productName: d.vaccineName ?? byMaker.product, manufacturer: maker ?? byMaker.manufacturer };
+  const kind = maker ? shortMaker(maker) : null;
+  if (d.gtin) return { system: VACCINE_CODE_SYSTEMS.gtin, code: d.gtin, kind: kind ?? '（メーカー不明）', productName: named?.productName ?? d.vaccineName ?? '新型コロナワクチン', manufacturer: maker };
   const unknown = COVID19_VACCINES.find((v) => v.cvx === '213')!;
-  return { system: VACCINE_CODE_SYSTEMS.cvx, code: unknown.cvx, kind: d.manufacturer ?? unknown.kind, productName: d.vaccineName ?? unknown.product, manufacturer: d.manufacturer };
+  return { system: VACCINE_CODE_SYSTEMS.cvx, code: unknown.cvx, kind: kind ?? unknown.kind, productName: named?.productName ?? d.vaccineName ?? unknown.product, manufacturer: maker };
 }
 
 export interface Gathered {
@@ -83,7 +92,7 @@ export async function gatherDoses(w: Work, vault: Vault, atenaNo: string, kind: 
   const excluded: ExcludedRecord[] = [];
   const dated: VaccinationRecord[] = [];
   for (const r of scoped) {
-    const label = [programName(catalog, r.data), doseText(r.data)].filter(Boolean).join(' ');
+    const label = [programName(catalog, r.data), doseNumberOf(catalog, r.data).text].filter(Boolean).join(' ');
     if (r.data.dateUnknown || !r.data.vaccinatedOn) excluded.push({ id: r.id, version: r.version, reason: 'date-unknown', label });
     else if (r.data.vaccinatedOn > issueDate) excluded.push({ id: r.id, version: r.version, reason: 'after-issue-date', label });
     else dated.push(r);
@@ -92,7 +101,7 @@ export async function gatherDoses(w: Work, vault: Vault, atenaNo: string, kind: 
   const codes = [...new Set(dated.map((r) => r.data.institutionCode).filter((c): c is string => !!c))];
   const clinics = codes.length ? await w.tx.selectFrom('kernel.organisations').select(['code', 'name']).where('code', 'in', codes).execute() : [];
   const clinicName = new Map(clinics.map((c) => [c.code, c.name]));
-  const covids = isCovidKind(kind) ? await Promise.all(dated.map((r) => covidVaccineOf(r.data))) : [];
+  const covids = isCovidKind(kind) ? await Promise.all(dated.map((r) => covidVaccineOf(r.data, catalog))) : [];
   const doses = dated.map((r, i): CertifiedDose => {
     const d = r.data;
     const covid = covids[i];
@@ -105,10 +114,11 @@ export async function gatherDoses(w: Work, vault: Vault, atenaNo: string, kind: 
       programName: programName(catalog, d),
       dose: d.dose,
       doseLabel: d.doseLabel,
+      doseText: doseNumberOf(catalog, d).text,
       category: d.category,
       productCode: d.product,
       productName: covid?.productName ?? d.vaccineName ?? (d.product ? (catalog.productByCode.get(d.product)?.name ?? d.product) : '（不明）'),
-      manufacturer: covid?.manufacturer ?? d.manufacturer,
+      manufacturer: covid ? covid.manufacturer : (d.manufacturer ?? (d.product ? (catalog.productByCode.get(d.product)?.manufacturer ?? null) : null)),
       lot: d.lot,
       institution: d.institutionCode ? (clinicName.get(d.institutionCode) ?? d.institutionCode) : (d.institutionOther ?? (d.overseas ? '海外' : null)),
       ...(covid ? { covid: { system: covid.system, code: covid.code, kind: covid.kind } } : {}),

@@ -152,6 +152,12 @@ export interface CertifiedDose extends RecordRef {
   /** 回数 as recorded (e.g. 2), and the 期 label when there is one (第1期). */
   readonly dose: number | null;
   readonly doseLabel: string | null;
+  /**
+   * 回数 as printed — the same text as the staff screens (records' doseNumberOf, decision 0097): 「3回目」,
+   * 「令和6年度 1回目」.  Absent in certificates issued before 2026-12 (the printer then rebuilds it from
+   * dose and doseLabel as it used to).
+   */
+  readonly doseText?: string | undefined;
   readonly category: string;
   readonly productCode: string | null;
   readonly productName: string;

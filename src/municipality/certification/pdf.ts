@@ -170,9 +170,27 @@ function drawQrs(p: Painter, qrMatrix: QrMatrix, chunks: readonly QrChunk[], x: 
 
 // ------------------------------------------------------------------ 予防接種済証明書 / 予防接種記録証明書
 
-const LEDGER_COLS: readonly Column[] = [
+/** 回数 as the staff screens print it (decision 0097); certificates issued before doseText existed rebuild it. */
+export const printedDose = (d: CertifiedDose): string => (d.doseText ?? [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ')) || '—';
+
+/**
+ * A content stored before decision 0097 (no doseText) is re-printed with the columns it was issued with, so
+ * 「the certificate again, exactly as issued」 still gives the same bytes.
+ */
+const issuedBefore0097 = (c: CertificateContent): boolean => c.doses.some((d) => d.doseText === undefined);
+
+const LEDGER_COLS_V1: readonly Column[] = [
   { label: '予防接種の種類', width: 46, value: (d) => d.programName },
-  { label: '回数', width: 22, value: (d) => [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ') || '—', align: 'center' },
+  { label: '回数', width: 22, value: printedDose, align: 'center' },
+  { label: '接種年月日', width: 32, value: (d) => formatWareki(d.date), align: 'center' },
+  { label: 'ワクチン', width: 30, value: (d) => d.productName },
+  { label: 'ロット番号', width: 20, value: (d) => d.lot ?? '', align: 'center' },
+  { label: '接種医療機関', width: 20, value: (d) => d.institution ?? '' },
+];
+
+const LEDGER_COLS: readonly Column[] = [
+  { label: '予防接種の種類', width: 40, value: (d) => d.programName },
+  { label: '回数', width: 28, value: printedDose, align: 'center' },
   { label: '接種年月日', width: 32, value: (d) => formatWareki(d.date), align: 'center' },
   { label: 'ワクチン', width: 30, value: (d) => d.productName },
   { label: 'ロット番号', width: 20, value: (d) => d.lot ?? '', align: 'center' },
@@ -215,7 +233,7 @@ function ledgerPages(pdf: PdfBuilder, c: CertificateContent, onMissing?: (cp: nu
       p.text(L, 32, `氏名 ${c.person.name}　生年月日 ${formatWareki(c.person.birthDate)}`, { size: 9.5 });
       top = contTop;
     }
-    const end = table(p, top, LEDGER_COLS, rows.map((r) => c.doses[r]!), { rowH, headH, headSize: 9, size: 9 });
+    const end = table(p, top, issuedBefore0097(c) ? LEDGER_COLS_V1 : LEDGER_COLS, rows.map((r) => c.doses[r]!), { rowH, headH, headSize: 9, size: 9 });
     if (i < pages.length - 1) p.textRight(R, end + 3, '（次ページへ続く）', { size: 8.5 });
     else {
       const notes: string[] = [];
@@ -241,21 +259,38 @@ const isoOrWareki = (overseas: boolean, d: string): string => (overseas ? d : `$
 function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput, qrMatrix: QrMatrix): void {
   const overseas = c.kind === 'covid19-overseas';
   const qr = input.qr ?? [];
-  const cols: readonly Column[] = overseas
+  const cols: readonly Column[] = issuedBefore0097(c)
+    ? overseas
+      ? [
+          { label: '接種回\nDose', width: 16, value: (d) => String(d.seq), align: 'center' },
+          { label: '接種年月日\nDate', width: 28, value: (d) => d.date, align: 'center' },
+          { label: 'ワクチンの種類\nVaccine', width: 34, value: (d) => d.covid?.kind ?? '' },
+          { label: '製品名\nProduct', width: 48, value: (d) => d.productName },
+          { label: 'ロット番号\nLot No.', width: 26, value: (d) => d.lot ?? '', align: 'center' },
+          { label: '接種国\nCountry', width: 18, value: () => 'JPN', align: 'center' },
+        ]
+      : [
+          { label: '接種回', width: 18, value: (d) => `${d.seq}回目`, align: 'center' },
+          { label: '接種年月日', width: 40, value: (d) => isoOrWareki(false, d.date), align: 'center' },
+          { label: 'ワクチンの種類', width: 32, value: (d) => d.covid?.kind ?? '' },
+          { label: '製品名', width: 50, value: (d) => d.productName },
+          { label: 'ロット番号', width: 30, value: (d) => d.lot ?? '', align: 'center' },
+        ]
+    : overseas
     ? [
-        { label: '接種回\nDose', width: 16, value: (d) => String(d.seq), align: 'center' },
-        { label: '接種年月日\nDate', width: 28, value: (d) => d.date, align: 'center' },
-        { label: 'ワクチンの種類\nVaccine', width: 34, value: (d) => d.covid?.kind ?? '' },
-        { label: '製品名\nProduct', width: 48, value: (d) => d.productName },
+        { label: '接種回\nDose', width: 24, value: printedDose, align: 'center' },
+        { label: '接種年月日\nDate', width: 22, value: (d) => d.date, align: 'center' },
+        { label: 'ワクチン名\nVaccine', width: 42, value: (d) => d.productName },
+        { label: '製造販売業者\nManufacturer', width: 40, value: (d) => d.manufacturer ?? d.covid?.kind ?? '' },
         { label: 'ロット番号\nLot No.', width: 26, value: (d) => d.lot ?? '', align: 'center' },
-        { label: '接種国\nCountry', width: 18, value: () => 'JPN', align: 'center' },
+        { label: '接種国\nCountry', width: 16, value: () => 'JPN', align: 'center' },
       ]
     : [
-        { label: '接種回', width: 18, value: (d) => `${d.seq}回目`, align: 'center' },
-        { label: '接種年月日', width: 40, value: (d) => isoOrWareki(false, d.date), align: 'center' },
-        { label: 'ワクチンの種類', width: 32, value: (d) => d.covid?.kind ?? '' },
-        { label: '製品名', width: 50, value: (d) => d.productName },
-        { label: 'ロット番号', width: 30, value: (d) => d.lot ?? '', align: 'center' },
+        { label: '接種回', width: 26, value: printedDose, align: 'center' },
+        { label: '接種年月日', width: 38, value: (d) => isoOrWareki(false, d.date), align: 'center' },
+        { label: 'ワクチン名', width: 42, value: (d) => d.productName },
+        { label: '製造販売業者', width: 38, value: (d) => d.manufacturer ?? d.covid?.kind ?? '' },
+        { label: 'ロット番号', width: 26, value: (d) => d.lot ?? '', align: 'center' },
       ];
   const rowH = 8;
   const headH = overseas ? 10 : 8;

@@ -86,6 +86,8 @@ export const ATC_BY_PRODUCT: Readonly<Record<string, readonly [code: string, dis
   influenza: ['J07BB02', 'influenza, inactivated, split virus or surface antigen'],
   ppsv23: ['J07AL01', 'pneumococcus, purified polysaccharides antigen'],
   covid19: ['J07BN', 'Covid-19 vaccines'],
+  // The branded COVID-19 products (decision 0095) keep the group code: the product itself is in the Mamori coding.
+  ...Object.fromEntries(['comirnaty', 'spikevax', 'vaxzevria', 'nuvaxovid', 'daichirona', 'kostaive'].map((p) => [`covid19-${p}`, ['J07BN', 'Covid-19 vaccines'] as const])),
   // The live zoster product used in Japan is the Oka/Biken varicella vaccine itself (J07BK02 is another product).
   'zoster-live': ['J07BK01', 'varicella, live attenuated'],
   'zoster-recombinant': ['J07BK03', 'zoster, purified antigen'],
@@ -289,6 +291,7 @@ function immunizationResource(
   const d = r.data;
   const product = d.product ? catalog.productByCode.get(d.product) : undefined;
   const atc = d.product ? ATC_BY_PRODUCT[d.product] : undefined;
+  const maker = d.manufacturer ?? product?.manufacturer; // the catalog's 製造販売業者 when the record names none
   const coding = [
     ...(d.product ? [{ system: FHIR_SYSTEMS.vaccine, code: d.product, ...(product ? { display: product.name } : {}) }] : []),
     ...(atc ? [{ system: FHIR_SYSTEMS.atc, code: atc[0], display: atc[1] }] : []),
@@ -329,7 +332,7 @@ function immunizationResource(
     recorded: iso(r.createdAt),
     ...origin(r.source),
     ...(d.place ? { location: { display: d.place } } : {}),
-    ...(d.manufacturer ? { manufacturer: { display: d.manufacturer } } : {}),
+    ...(maker ? { manufacturer: { display: maker } } : {}),
     ...(d.lot ? { lotNumber: d.lot } : {}),
     ...(d.expiry ? { expirationDate: d.expiry } : {}),
     ...(d.site ? { site: { text: d.site } } : {}),

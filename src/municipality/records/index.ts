@@ -14,6 +14,7 @@ export { checkDose, createRecord, correctRecord, deleteRecord, getRecord, record
 export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose, type VoucherResolver } from './batch.js';
 export { resolveRecordQueueItem } from './queue.js';
 export { catalogFor, saveScheduleConfig, listScheduleConfigs, getScheduleConfig, type ScheduleConfigVersion } from './catalog.js';
+export { doseNumberOf, type DoseNumber, type DoseFields } from './dose-number.js';
 export { subjectsInRange, type SubjectInputs, type RangeQuery } from './histories.js';
 export type * from './tables.js';
 

@@ -203,6 +203,19 @@ const Correction = z.object({
   overrideReason: fields.optionalText(500),
 });
 
+/**
+ * A correction of the date or the product files the dose again (decision 0096): the program, its category and
+ * the dose number follow from them (a COVID-19 dose moved from 2024-10 to 2023-10 belongs to the 特例臨時接種),
+ * unless the correction itself names the program or a new dose number.
+ */
+function refiled(cur: RecordData, changes: Record<string, unknown>): Record<string, unknown> {
+  const moved = ('vaccinatedOn' in changes && (changes['vaccinatedOn'] ?? null) !== cur.vaccinatedOn) || ('product' in changes && (changes['product'] ?? null) !== cur.product);
+  if (!moved || 'program' in changes) return {};
+  const dose = changes['dose'];
+  const newDose = dose !== undefined && dose !== null && dose !== '' && Number(dose) !== cur.dose;
+  return { program: null, ...('category' in changes ? {} : { category: undefined }), ...(newDose ? {} : { dose: null, doseLabel: null }) };
+}
+
 /** VAX-22: a correction is a new version with its reason; the previous content stays in the history. */
 export async function correctRecord(w: Work, id: string, raw: unknown, correctionRaw: unknown): Promise<VaccinationRecord> {
   const c = parseInput(Correction, correctionRaw);
@@ -210,7 +223,8 @@ export async function correctRecord(w: Work, id: string, raw: unknown, correctio
   if (!cur) throw notFound('接種記録');
   requireResidentAccess(w.actor, 'personal.write', ['vaccination'], cur.atena_no);
   if (cur.status !== 'active') throw conflict('RECORD_DELETED', '削除された記録は修正できません。');
-  const input = parseInput(RecordInput, { ...cur.data, ...(raw as Record<string, unknown>) });
+  const changes = raw as Record<string, unknown>;
+  const input = parseInput(RecordInput, { ...cur.data, ...changes, ...refiled(cur.data, changes) });
   const { catalog } = await catalogFor(w);
   const subject = await engineSubject(w, cur.atena_no, id);
   const { check, warnings } = assess(catalog, subject, { ...input, category: input.category ?? cur.data.category });

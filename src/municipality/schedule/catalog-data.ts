@@ -42,6 +42,11 @@ const S = {
   fluSeason: { title: '安城市「高齢者インフルエンザ予防接種」（接種期間 10月1日〜1月31日）', url: 'https://www.city.anjo.aichi.jp/kurasu/kenko/yobosessyu/influenza.html' },
   covid: { title: '時事メディカル「新型コロナ定期接種 10月1日開始、来年3月31日まで」（B類）', url: 'https://medical.jiji.com/news/59180' },
   covidB: { title: '竜王町「新型コロナワクチン接種について」（令和6年4月以降B類定期接種）', url: 'http://www.town.ryuoh.shiga.jp/admin_news/2020_01corona_virus/corona_vaccine/colona_vaccine.html' },
+  covidSpecial: { title: '堺市「特例臨時接種の実施期間が令和6年3月31日までに延長されました」（予防接種法附則第7条、厚生労働大臣の指示）', url: 'https://www.city.sakai.lg.jp/kenko/kenko/kansensho/kansensho/corona/wakuchin/oshirase/oshirase20220309.html' },
+  covidStart: { title: '令和3年政令第31号・厚生労働省令第34号（令和3年2月16日公布・施行。臨時接種として市町村が実施、コミナティ筋注）', url: 'https://kanpou.npb.go.jp/20210216/20210216t00014/20210216t000140001f.html' },
+  covidProducts: { title: 'デジタル庁「よくある質問：接種証明書の記載内容について」Q6-3（ファイザー・モデルナ・武田（ノババックス）・アストラゼネカ）', url: 'https://www.digital.go.jp/policies/vaccinecert/faq_06/' },
+  covidProducts2024: { title: '広島県「新型コロナウイルスワクチン接種の概要」（令和6年度定期接種で使用するワクチン：ファイザー・モデルナ・第一三共・Meiji Seika ファルマ・武田）', url: 'https://www.pref.hiroshima.lg.jp/site/hcdc/corona-vaccine-gaiyou.html' },
+  spikevax: { title: 'ミクスOnline「武田薬品 スパイクバックス筋注の製造販売承認をモデルナ・ジャパンに承継」（2022年8月1日付）', url: 'https://mixonline.jp/tabid55.html?artid=73136' },
   pneumo: { title: '渋川市「高齢者の肺炎球菌ワクチンの定期予防接種について」（65歳の者、23価既接種者は対象外）', url: 'https://www.city.shibukawa.lg.jp/kenkou/000081/000086/p008138.html' },
   pneumo2026: { title: '松阪市「予防接種:高齢者肺炎球菌」（令和8年4月1日から20価へ変更）', url: 'https://www.city.matsusaka.mie.jp/site/health-haruru/koureihaienkyu.html' },
   zoster: { title: '延岡市「帯状疱疹の定期予防接種について」（65歳となる年度、経過措置70〜100歳、HIV）', url: 'https://www.city.nobeoka.miyazaki.jp/soshiki/35/1814.html' },
@@ -150,7 +155,14 @@ export const nationalCatalog: CatalogInput = {
     { code: 'hpv9', name: '組換え沈降9価ヒトパピローマウイルス様粒子ワクチン', antigens: ['hpv'], live: false, route: 'injection' },
     { code: 'influenza', name: 'インフルエンザHAワクチン', antigens: ['influenza'], live: false, route: 'injection' },
     { code: 'ppsv23', name: '23価肺炎球菌莢膜ポリサッカライドワクチン', antigens: ['pneumococcus'], live: false, route: 'injection' },
-    { code: 'covid19', name: '新型コロナウイルスワクチン', antigens: ['covid19'], live: false, route: 'injection' },
+    // 新型コロナ: one product per 販売名 (decision 0095); 'covid19' stays for records that do not name the product.
+    { code: 'covid19', name: '新型コロナウイルスワクチン（製品不明）', antigens: ['covid19'], live: false, route: 'injection' },
+    { code: 'covid19-comirnaty', name: 'コミナティ筋注', genericName: 'コロナウイルス修飾ウリジンRNAワクチン（SARS-CoV-2）', manufacturer: 'ファイザー株式会社', cvx: '208', antigens: ['covid19'], live: false, route: 'injection', source: S.covidProducts },
+    { code: 'covid19-spikevax', name: 'スパイクバックス筋注', genericName: 'コロナウイルス修飾ウリジンRNAワクチン（SARS-CoV-2）', manufacturer: 'モデルナ・ジャパン株式会社', cvx: '207', antigens: ['covid19'], live: false, route: 'injection', source: S.spikevax },
+    { code: 'covid19-vaxzevria', name: 'バキスゼブリア筋注', genericName: 'コロナウイルス（SARS-CoV-2）ワクチン（遺伝子組換えサルアデノウイルスベクター）', manufacturer: 'アストラゼネカ株式会社', cvx: '210', antigens: ['covid19'], live: false, route: 'injection', source: S.covidProducts },
+    { code: 'covid19-nuvaxovid', name: 'ヌバキソビッド筋注', genericName: '組換えコロナウイルス（SARS-CoV-2）ワクチン', manufacturer: '武田薬品工業株式会社', cvx: '211', antigens: ['covid19'], live: false, route: 'injection', source: S.covidProducts },
+    { code: 'covid19-daichirona', name: 'ダイチロナ筋注', genericName: 'コロナウイルス（SARS-CoV-2）RNAワクチン', manufacturer: '第一三共株式会社', antigens: ['covid19'], live: false, route: 'injection', source: S.covidProducts2024 },
+    { code: 'covid19-kostaive', name: 'コスタイベ筋注用', genericName: 'コロナウイルス（SARS-CoV-2）RNAワクチン', manufacturer: 'Meiji Seika ファルマ株式会社', antigens: ['covid19'], live: false, route: 'injection', source: S.covidProducts2024 },
     { code: 'zoster-live', name: '乾燥弱毒生水痘ワクチン（帯状疱疹予防）', antigens: ['zoster'], live: true, route: 'injection' },
     { code: 'zoster-recombinant', name: '乾燥組換え帯状疱疹ワクチン', antigens: ['zoster'], live: false, route: 'injection' },
     { code: 'rsv', name: '組換えRSウイルスワクチン（母子免疫）', antigens: ['rsv'], live: false, route: 'injection' },
@@ -759,6 +771,34 @@ export const nationalCatalog: CatalogInput = {
       sources: [S.seirei, S.kisoku, S.flu, S.fluSeason],
       notes: ['接種期間（10月1日〜1月31日）は多くの市町村の例であり、市町村の設定（seasonOverrides）で変更できる。'],
     },
+    // ------------------------------------------------------------------ 臨時（特例）：新型コロナ 令和3年2月〜令和6年3月 (decision 0096)
+    {
+      code: 'covid19-special',
+      name: '新型コロナウイルス感染症（特例臨時接種）',
+      category: '臨時',
+      effectiveFrom: '2021-02-17',
+      effectiveUntil: '2024-03-31',
+      antigens: ['covid19'],
+      // from = 特例承認の日 (a dose cannot precede it); コスタイベ was first supplied for the FY2024 B類 program.
+      products: [
+        { code: 'covid19' }, { code: 'covid19-comirnaty' }, { code: 'covid19-spikevax', from: '2021-05-21' }, { code: 'covid19-vaxzevria', from: '2021-05-21' },
+        { code: 'covid19-nuvaxovid', from: '2022-04-19' }, { code: 'covid19-daichirona', from: '2023-11-28' },
+      ],
+      windows: [{ id: 'all-ages', label: '接種日に対象年齢（製品ごと：16歳以上→12歳以上→5歳以上→生後6月以上）に達している者', from: months(6), source: S.covidSpecial }],
+      series: [
+        {
+          id: 'sequence',
+          label: '初回接種（1・2回目）と追加接種（3回目以降）を通して数える',
+          doses: Array.from({ length: 10 }, (_, i) => ({ dose: i + 1, label: `${i + 1}回目`, ...(i === 1 ? { minIntervals: [days(18)] } : i === 2 ? { minIntervals: [days(56)] } : i > 2 ? { minIntervals: [monthsAfter(3)] } : {}) })),
+          source: S.covidSpecial,
+        },
+      ],
+      sources: [S.covidStart, S.covidSpecial, S.covidProducts],
+      notes: [
+        '予防接種法附則第7条（特例臨時接種）。厚生労働大臣の指示により令和3年2月17日から令和6年3月31日まで実施された。',
+        '接種間隔は当時の最も短いもの（2回目は18日以上、3回目は8週以上＝生後6月〜4歳の初回3回目、4回目以降は3月以上）だけを確かめる。製品・年齢ごとの対象と間隔の変遷は記録しない。',
+      ],
+    },
     // ------------------------------------------------------------------ B類：新型コロナ
     {
       code: 'covid19-elderly',
@@ -766,7 +806,7 @@ export const nationalCatalog: CatalogInput = {
       category: 'B類定期',
       effectiveFrom: '2024-04-01',
       antigens: ['covid19'],
-      products: [{ code: 'covid19' }],
+      products: ['covid19', 'covid19-comirnaty', 'covid19-spikevax', 'covid19-nuvaxovid', 'covid19-daichirona', 'covid19-kostaive'].map((code) => ({ code })),
       resetPer: 'fiscalYear',
       season: { from: '10-01', until: '03-31', source: S.covid },
       windows: [

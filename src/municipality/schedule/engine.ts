@@ -1226,6 +1226,9 @@ function checkProgram(ctx: Ctx, pp: ProgramPlan, proposed: Dose, proposedDate: s
   let score = 0;
   if (!allowed) {
     if (codes.has('NOT_ELIGIBLE') || codes.has('DATE_BEFORE_BIRTH')) score = 4;
+    // A program not in force on the day fits worse than one in force whose window or season the dose misses
+    // (a 2024-05 COVID dose is the B類 program's out-of-season dose, not the ended 特例臨時接種's; decision 0096).
+    else if (codes.has('PROGRAM_NOT_IN_FORCE')) score = 3;
     else if (windowCodes.some((c) => codes.has(c))) score = 2;
     else score = 1;
     if (codes.has('SERIES_COMPLETE')) score += 0.5;

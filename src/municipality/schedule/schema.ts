@@ -216,6 +216,12 @@ export const productSchema = z.object({
   antigens: z.array(code).min(1),
   live: z.boolean(),
   route: z.enum(['injection', 'oral', 'percutaneous', 'intranasal']),
+  /** 一般的名称 when `name` is a 販売名 (brand). */
+  genericName: z.string().min(1).optional(),
+  /** 製造販売業者 (marketing authorisation holder in Japan), printed on records and certificates. */
+  manufacturer: z.string().min(1).optional(),
+  /** CDC CVX code used for the product in a SMART Health Card (docs/formats/certificates.md). */
+  cvx: z.string().regex(/^\d{1,3}$/, 'CVX コードは数字3桁以内です').optional(),
   source: sourceSchema.optional(),
 });
 

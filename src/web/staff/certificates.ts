@@ -30,6 +30,7 @@ import {
   issueCertificate,
   personCertificates,
   previewApplication,
+  printedDose,
   receiveApplication,
   revealPassportNumber,
   revokeCertificate,
@@ -81,12 +82,12 @@ function appFormState(values: Form, p: Problem): FormState {
 function doseRows(doses: readonly CertifiedDose[], covid: boolean): (string | SafeHtml)[][] {
   return doses.map((d) =>
     covid
-      ? [`${d.seq}回目`, `${formatWareki(d.date)}（${d.date}）`, d.covid?.kind ?? '', d.productName, d.lot ?? '', d.covid ? `${d.covid.system.endsWith('cvx') ? 'CVX' : 'GTIN'} ${d.covid.code}` : '']
-      : [d.programName, [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ') || '—', formatWareki(d.date), d.productName, d.lot ?? '', d.institution ?? ''],
+      ? [printedDose(d), `${formatWareki(d.date)}（${d.date}）`, d.productName, d.manufacturer ?? d.covid?.kind ?? '', d.lot ?? '', d.covid ? `${d.covid.system.endsWith('cvx') ? 'CVX' : 'GTIN'} ${d.covid.code}` : '']
+      : [d.programName, printedDose(d), formatWareki(d.date), d.productName, d.lot ?? '', d.institution ?? ''],
   );
 }
 const DOSE_HEADERS = ['予防接種の種類', '回数', '接種年月日', 'ワクチン', 'ロット番号', '接種医療機関'];
-const COVID_HEADERS = ['接種回', '接種年月日', 'ワクチンの種類', '製品名', 'ロット番号', '証明書のコード'];
+const COVID_HEADERS = ['接種回', '接種年月日', 'ワクチン名', '製造販売業者', 'ロット番号', '証明書のコード'];
 
 export function registerCertificatePages(fastify: FastifyInstance, app: App): void {
   const deps: CertificationDeps = { vault: app.vault, tenantKeys: app.tenantKeys, shcKeys: new ShcKeyStore(app.config.keyDir), publicUrl: app.config.publicUrl };

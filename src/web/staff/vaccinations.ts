@@ -11,6 +11,7 @@ import {
   SOURCE_LABELS,
   catalogFor,
   correctRecord,
+  doseNumberOf,
   createRecord,
   deleteRecord,
   getRecord,
@@ -81,6 +82,11 @@ export function registerVaccinationPages(fastify: FastifyInstance, app: App): vo
     const { catalog } = await work(app.db, req, (w) => catalogFor(w));
     const productName = (c: string | null) => (c ? (catalog.productByCode.get(c)?.name ?? c) : '不明');
     const programName = (c: string | null) => (c ? (catalog.programsByCode.get(c)?.at(-1)?.name ?? c) : '—');
+    // The product with its 製造販売業者: the record's own, else the catalog's (decision 0095).
+    const productLabel = (d: VaccinationRecord['data']) => {
+      const maker = d.manufacturer ?? (d.product ? catalog.productByCode.get(d.product)?.manufacturer : undefined);
+      return `${productName(d.product)}${maker ? `（${maker}）` : ''}`;
+    };
     const s = person.state;
     const relevant = t.evaluation.results.filter((r) => r.status !== 'not-eligible' || r.dosesCounted > 0);
     const mayWrite = (() => {
@@ -117,8 +123,8 @@ ${section(
     ['接種日', '予防接種・回', 'ワクチン', 'ロット', '医療機関', '警告内容', '登録元', '版', ''],
     t.records.map((r: VaccinationRecord) => [
       r.data.dateUnknown ? '不明' : r.data.vaccinatedOn,
-      `${programName(r.data.program)} ${r.data.dose ? `${r.data.dose}回目` : ''}`,
-      productName(r.data.product),
+      `${programName(r.data.program)} ${doseNumberOf(catalog, r.data).text}`,
+      productLabel(r.data),
       r.data.lot,
       r.data.institutionCode ?? r.data.institutionOther,
       r.status === 'deleted' ? badge('削除済み', 'muted') : warningBadges(r.warnings),
