@@ -87,7 +87,8 @@ describe('the demo as a newcomer sees it', () => {
     // The home shows the day's work (the demo city brings queue items, rejects and an extraction run).
     const home = await page.locator('main').innerText();
     expect(home).toContain('保健 花子');
-    expect(await page.locator('main .work-item').count()).toBeGreaterThan(0);
+    expect(home).toContain('対応が必要な作業');
+    expect(await page.locator('main .worklist__item').count()).toBeGreaterThan(0);
 
     // The resident: search by 宛名番号, open, a history with COVID-19 doses.
     await page.goto(`${url}residents`);
