@@ -22,7 +22,10 @@ export function wrap(face: FontFace, text: string, size: number, width: number):
   for (const para of text.split('\n')) {
     let line = '';
     let w = 0;
-    for (const u of units(para)) {
+    // A unit wider than the whole line (a long lot number, a URL) is broken between its characters rather
+    // than run past the margin.
+    const us = units(para).flatMap((u) => (u.length > 1 && face.width(u, size) > width + 0.01 ? [...u] : [u]));
+    for (const u of us) {
       const uw = face.width(u, size);
       if (line !== '' && w + uw > width + 0.01) {
         if (NO_START.has(u)) {
