@@ -115,7 +115,7 @@ export class Painter {
    * One line of text in a box `width` mm wide: shrinks the size (down to `minSize`) until it fits, then
    * clips nothing — a longer value was already refused by the item schema's length limits.
    */
-  fitText(x: number, top: number, width: number, s: string, st: TextStyle, minSize = st.size * 0.6, align: 'left' | 'center' = 'left'): void {
+  fitText(x: number, top: number, width: number, s: string, st: TextStyle, minSize = st.size * 0.6, align: 'left' | 'center' | 'right' = 'left'): void {
     const c = this.clean(s, st.bold);
     let size = st.size;
     const w = this.width(c, st);
@@ -124,6 +124,7 @@ export class Painter {
     // Keep the vertical centre where the nominal size would have put it.
     const dy = ((st.size - size) * 0.5) / MM;
     if (align === 'center') this.text(x + (width - this.width(c, style)) / 2, top + dy, c, style);
+    else if (align === 'right') this.text(x + width - this.width(c, style), top + dy, c, style);
     else this.text(x, top + dy, c, style);
   }
 
