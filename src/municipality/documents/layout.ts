@@ -128,6 +128,26 @@ export class Painter {
     else this.text(x, top + dy, c, style);
   }
 
+  /**
+   * A value in a table row `height` mm tall: one line at `st.size` when it fits; else two wrapped lines at
+   * the first of `twoLineSizes` at which they fit the width and the row; else one line shrunk (down to
+   * `minSize`).  Centred vertically in the row.
+   */
+  fitRow(x: number, top: number, width: number, height: number, s: string, st: TextStyle, twoLineSizes: readonly number[], minSize: number): void {
+    const c = this.clean(s, st.bold);
+    if (this.width(c, st) <= width) return this.text(x, top + (height - st.size / MM) / 2, c, st);
+    for (const size of twoLineSizes) {
+      const lines = wrap(this.face(st.bold), c, size, width * MM);
+      const step = (size * 1.15) / MM;
+      if (lines.length <= 2 && lines.length * step <= height - 1) {
+        const y0 = top + (height - lines.length * step) / 2 + (step - size / MM) / 2;
+        lines.forEach((l, i) => this.text(x, y0 + i * step, l, { ...st, size }));
+        return;
+      }
+    }
+    this.fitText(x, top + (height - st.size / MM) / 2, width, c, st, minSize);
+  }
+
   /** Wrapped lines for a box, at the first size from `sizes` that fits `maxLines`; null when none does. */
   fitParagraphs(paragraphs: readonly string[], width: number, height: number, sizes: readonly number[], lineHeight = 1.6, gap = 0.4, bold?: boolean): { size: number; lines: (string | null)[] } | null {
     const face = this.face(bold);
