@@ -62,7 +62,7 @@ interface CellText {
 function layoutCell(p: Painter, text: string, width: number): CellText {
   if (text === '') return { lines: [], size: CELL_TEXT.size };
   const t = p.clean(text);
-  const at = (size: number): string[] => wrap(p.regular, t, size, width * MM);
+  const at = (size: number): string[] => wrap(p.regular, t, size, width * MM, { hang: false });
   const lines = at(CELL_TEXT.size);
   if (lines.length <= 2) return { lines, size: CELL_TEXT.size };
   const small = at(CELL_TEXT.minSize);

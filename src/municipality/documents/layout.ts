@@ -16,8 +16,14 @@ function units(text: string): string[] {
   return out;
 }
 
-/** Breaks `text` into lines no wider than `width` points at `size`; "\n" forces a break. */
-export function wrap(face: FontFace, text: string, size: number, width: number): string[] {
+/**
+ * Breaks `text` into lines no wider than `width` points at `size`; "\n" forces a break.  By default a
+ * character that may not start a line hangs past the margin (ぶら下げ, for running text); with `hang: false`
+ * (table cells, whose edge is a ruled line) the character before it moves down with it instead (追い出し),
+ * so no line is wider than `width`.
+ */
+export function wrap(face: FontFace, text: string, size: number, width: number, opts: { readonly hang?: boolean } = {}): string[] {
+  const hang = opts.hang ?? true;
   const lines: string[] = [];
   for (const para of text.split('\n')) {
     let line = '';
@@ -28,14 +34,24 @@ export function wrap(face: FontFace, text: string, size: number, width: number):
     for (const u of us) {
       const uw = face.width(u, size);
       if (line !== '' && w + uw > width + 0.01) {
-        if (NO_START.has(u)) {
+        if (NO_START.has(u) && hang) {
           // ぶら下げ: the punctuation stays on this line, past the margin.
           line += u;
           w += uw;
           continue;
         }
-        // 行末禁則: an opening bracket moves down with what follows it.
         let carry = '';
+        if (NO_START.has(u)) {
+          // 追い出し: the characters before it (up to one that may start a line) move down with it.
+          const chars = [...line];
+          let k = chars.length - 1;
+          while (k > 0 && NO_START.has(chars[k]!)) k--;
+          if (k > 0) {
+            carry = chars.slice(k).join('');
+            line = chars.slice(0, k).join('');
+          }
+        }
+        // 行末禁則: an opening bracket moves down with what follows it.
         while (line.length > 1 && NO_END.has(line[line.length - 1]!)) {
           carry = line[line.length - 1]! + carry;
           line = line.slice(0, -1);
@@ -137,7 +153,7 @@ export class Painter {
     const c = this.clean(s, st.bold);
     if (this.width(c, st) <= width) return this.text(x, top + (height - st.size / MM) / 2, c, st);
     for (const size of twoLineSizes) {
-      const lines = wrap(this.face(st.bold), c, size, width * MM);
+      const lines = wrap(this.face(st.bold), c, size, width * MM, { hang: false });
       const step = (size * 1.15) / MM;
       if (lines.length <= 2 && lines.length * step <= height - 1) {
         const y0 = top + (height - lines.length * step) / 2 + (step - size / MM) / 2;

@@ -50,7 +50,7 @@ function dose(i: number, over: Partial<CertifiedDose> = {}): CertifiedDose {
   };
 }
 
-function content(kind: CertificateContent['kind'], doses: readonly CertifiedDose[]): CertificateContent {
+function content(kind: CertificateContent['kind'], doses: readonly CertifiedDose[], covidKind = LONG.covidKind): CertificateContent {
   const covid = kind === 'covid19-domestic' || kind === 'covid19-overseas';
   return {
     v: 1,
@@ -61,7 +61,7 @@ function content(kind: CertificateContent['kind'], doses: readonly CertifiedDose
     person: { name: '鳥取　花子', family: '鳥取', given: '花子', kana: 'とっとり　はなこ', birthDate: '2020-07-04', sex: 'female', address: covid ? null : '鳥取県鳥取市東町一丁目220番地' },
     passport: kind === 'covid19-overseas' ? { romajiFamily: 'TOTTORI', romajiGiven: 'HANAKO', nationality: 'JPN', otherName: null } : null,
     programs: [],
-    doses: covid ? doses.map((d) => ({ ...d, covid: { system: 'http://hl7.org/fhir/sid/cvx', code: '208', kind: LONG.covidKind } })) : doses,
+    doses: covid ? doses.map((d) => ({ ...d, covid: { system: 'http://hl7.org/fhir/sid/cvx', code: '208', kind: covidKind } })) : doses,
     excluded: [],
     reissueOf: null,
   };
@@ -150,6 +150,29 @@ describe('certificates: long names wrap inside their cells (decision 0100)', () 
       // The last page carries the closing notes and the certifier below the table.
       const last = pages.at(-1)!;
       expect(last.texts.some((t) => t.str.startsWith('鳥取市長'))).toBe(true);
+    }
+  });
+
+  it('COVID-19 with the SMART Health Card QR: the tall rows leave room for the code, its notes and the issuer', async () => {
+    const digits = '56'.repeat(600);
+    const qr = [{ prefix: 'shc:/', digits, text: `shc:/${digits}` }];
+    for (const kind of ['covid19-domestic', 'covid19-overseas'] as const) {
+      const doses = Array.from({ length: 7 }, (_, i) => dose(i, { productName: AT_LIMIT.product, lot: AT_LIMIT.lot }));
+      // A ワクチンの種類 whose last character (small ィ) may not start a line lands exactly on the column edge
+      // at 34 mm: it must move down with the character before it, not hang over the ruled line.
+      const pdf = await renderCertificatePdf({ content: content(kind, doses, 'ファイザー社 コミナティ'), passportNumber: 'TK1234567', qr, verifyUrl: 'https://mamori.example.jp/verify' });
+      const pages = await readLayout(pdf);
+      pages.forEach((p, i) => checkPage(p, columnsFor(kind), `${kind} (QR) page ${i + 1}`));
+      const last = pages.at(-1)!;
+      // The QR's modules (one filled path: its bounding box is the code) sit below the table and above the issuer.
+      const code = last.paths.find((b) => b.right - b.left > 30 && b.right - b.left < 60 && Math.abs(b.right - b.left - (b.bottom - b.top)) < 1);
+      expect(code, 'the QR code on the last page').toBeDefined();
+      const [qrTop, qrBottom] = [code!.top, code!.bottom];
+      const cells = tableTexts(last, '接種回');
+      expect(Math.max(...cells.map((t) => t.bottom))).toBeLessThan(qrTop);
+      const head = last.texts.find((t) => t.str.startsWith('鳥取市長'))!;
+      expect(head.top).toBeGreaterThan(qrBottom);
+      for (const t of last.texts) expect(overlaps(t, code!), `「${t.str}」 on the QR`).toBe(false);
     }
   });
 

@@ -1,8 +1,9 @@
 // The 記 tables of the 案内通知 / 勧奨通知 and the 依頼書: a long value (an address at the 80-character limit)
 // wraps to two lines at a readable size instead of shrinking to one tiny line; nothing overlaps, no ruled
-// line crosses a text (read back with pdf.js).
+// line crosses a text (read back with pdf.js); a table cell's line never runs past the cell.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TEMPLATES, renderDocument, SAMPLE_MUNICIPALITY, type DocumentItem } from '../../../src/municipality/documents/index.js';
+import { DEFAULT_TEMPLATES, MM, Painter, renderDocument, SAMPLE_MUNICIPALITY, wrap, type DocumentItem } from '../../../src/municipality/documents/index.js';
+import { defaultCatalog } from '../../../src/municipality/schedule/index.js';
 import { overlaps, readLayout, type PageLayout } from './read-pdf.js';
 
 const ADDRESS = '鳥取県鳥取市河原町渡一木字大字長尾鼻百二十三番地の四十五　市営団地第三十四号棟五階五百六十七号室';
@@ -35,4 +36,25 @@ describe('notice and request tables: long values wrap', () => {
       clean(page!);
     });
   }
+});
+
+describe('wrap for table cells (hang: false)', () => {
+  it('no line is wider than the cell, whatever falls at the edge; nothing is lost', () => {
+    const face = Painter.measuring().regular;
+    const names = [
+      ...defaultCatalog().products.map((p) => p.name),
+      ...defaultCatalog().programs.map((p) => p.name),
+      'ファイザー社 コミナティ',
+      'コミナティ筋注シリンジ12歳以上用（ファイザー株式会社）',
+      '医療法人社団ひまわり会　鳥取ひまわりこどもクリニック附属第二診療所、ほか。',
+    ];
+    for (const name of names) {
+      for (let mm = 8; mm <= 60; mm += 0.5) {
+        const width = mm * MM;
+        const lines = wrap(face, name, 9, width, { hang: false });
+        for (const l of lines) expect(face.width(l, 9), `${name} at ${mm} mm: 「${l}」`).toBeLessThanOrEqual(width + 0.01);
+        expect(lines.join('').replace(/[\s　]/g, '')).toBe(name.replace(/[\s　]/g, ''));
+      }
+    }
+  });
 });
