@@ -5,6 +5,8 @@ import { MM, Ops, PAGE_H, type FontKey } from './pdf.js';
 
 /** Characters that may not start a line (行頭禁則): they hang at the end of the previous line. */
 const NO_START = new Set([...'、。，．,.・：；？！゛゜ー―‐…‥）〕］｝〉》」』】〙〗’”ゝゞヽヾ々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]}%％']);
+/** Of those, the ones whose ink sits at the left of the em box, which may hang past the margin (ぶら下げ). */
+const HANGING = new Set([...'、。，．,.']);
 /** Characters that may not end a line (行末禁則). */
 const NO_END = new Set([...'（〔［｛〈《「『【〘〖‘“([{〒#＃']);
 
@@ -17,10 +19,11 @@ function units(text: string): string[] {
 }
 
 /**
- * Breaks `text` into lines no wider than `width` points at `size`; "\n" forces a break.  By default a
- * character that may not start a line hangs past the margin (ぶら下げ, for running text); with `hang: false`
- * (table cells, whose edge is a ruled line) the character before it moves down with it instead (追い出し),
- * so no line is wider than `width`.
+ * Breaks `text` into lines no wider than `width` points at `size`; "\n" forces a break.  A character that
+ * may not start a line and falls past the margin takes the character before it down (追い出し); by default
+ * 句読点 (、。) hang past the margin instead (ぶら下げ, for running text — their ink stays near the margin);
+ * with `hang: false` (table cells, whose edge is a ruled line) nothing hangs and no line is wider than
+ * `width`.
  */
 export function wrap(face: FontFace, text: string, size: number, width: number, opts: { readonly hang?: boolean } = {}): string[] {
   const hang = opts.hang ?? true;
@@ -34,7 +37,7 @@ export function wrap(face: FontFace, text: string, size: number, width: number, 
     for (const u of us) {
       const uw = face.width(u, size);
       if (line !== '' && w + uw > width + 0.01) {
-        if (NO_START.has(u) && hang) {
+        if (hang && HANGING.has(u)) {
           // ぶら下げ: the punctuation stays on this line, past the margin.
           line += u;
           w += uw;

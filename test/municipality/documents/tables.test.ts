@@ -58,3 +58,16 @@ describe('wrap for table cells (hang: false)', () => {
     }
   });
 });
+
+describe('wrap for running text (ぶら下げ only for 句読点)', () => {
+  const face = Painter.measuring().regular;
+  const at = (s: string, chars: number): string[] => wrap(face, s, 10, face.width('あ', 10) * chars);
+
+  it('、 and 。 at the margin hang; ー and small kana take the character before them down', () => {
+    expect(at('あいうえお、かきくけこ', 5)).toEqual(['あいうえお、', 'かきくけこ']);
+    expect(at('あいうえお。', 5)).toEqual(['あいうえお。']);
+    expect(at('あいうえコーヒー', 5)).toEqual(['あいうえ', 'コーヒー']);
+    expect(at('あいうえティ', 5)).toEqual(['あいうえ', 'ティ']);
+    for (const lines of [at('あいうえコーヒー', 5), at('あいうえティ', 5)]) for (const l of lines) expect(face.width(l, 10)).toBeLessThanOrEqual(face.width('あ', 10) * 5 + 0.01);
+  });
+});
