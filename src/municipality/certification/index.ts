@@ -46,7 +46,7 @@ export {
   type CertificateNumberCheck,
 } from './number.js';
 export { covidVaccineOf, splitName, headOf, canonicalJson, COVID_ANTIGEN } from './content.js';
-export { renderCertificatePdf, paginate, printedDose, CERTIFICATE_TITLES, type RenderInput } from './pdf.js';
+export { renderCertificatePdf, paginateRows, columnEdges, printedDose, LEDGER_COLS, CELL_TEXT, CERTIFICATE_TITLES, type RenderInput } from './pdf.js';
 export {
   receiveApplication,
   getApplication,

@@ -7,7 +7,7 @@
 // - 新型コロナウイルス感染症予防接種証明書 (国内用 in Japanese, 海外用 bilingual with the passport items), with the
 //   SMART Health Card printed as vector QR code(s), as Japan's paper certificate carried it.
 import { formatWareki } from '../../kernel/jp/index.js';
-import { MM, PAGE_H, Painter, PdfBuilder, type TextStyle } from '../documents/index.js';
+import { MM, PAGE_H, Painter, PdfBuilder, wrap, type TextStyle } from '../documents/index.js';
 import type { QrChunk } from '../certificates/index.js';
 import { shcModule } from './lazy.js';
 import { formatCertificateNumber } from './number.js';
@@ -46,56 +46,108 @@ interface Column {
   readonly align?: 'left' | 'center';
 }
 
-/** Splits `count` rows over pages: every page but the last holds up to `normal`, the last up to `last` (≥ 1 row). */
-export function paginate(count: number, capacity: (page: number, last: boolean) => number): number[][] {
-  const pages: number[][] = [];
-  let next = 0;
-  for (let page = 0; next < count || pages.length === 0; page++) {
-    const remaining = count - next;
-    const lastCap = Math.max(0, capacity(page, true));
-    const take = remaining <= lastCap ? remaining : Math.max(1, Math.min(remaining - 1, capacity(page, false)));
-    pages.push(Array.from({ length: take }, (_, i) => next + i));
-    next += take;
-    if (page > 1000) throw new Error('pagination does not progress');
-  }
-  return pages;
+/**
+ * Table text (decision 0100): 9 pt, wrapped by measured width inside the cell; a cell that would take more
+ * than two lines at 9 pt is set at 8 pt — the smallest size a certificate's table prints, never smaller —
+ * and a row grows to hold the tallest cell.  Nothing is shrunk to fit a fixed row or clipped.
+ */
+export const CELL_TEXT = { size: 9, minSize: 8, lineHeight: 1.22, padX: 1.2, padY: 1.2, minRowHeight: 8 } as const;
+
+interface CellText {
+  readonly lines: readonly string[];
+  readonly size: number;
+}
+
+/** The lines of one cell `width` mm wide (inside its padding). */
+function layoutCell(p: Painter, text: string, width: number): CellText {
+  if (text === '') return { lines: [], size: CELL_TEXT.size };
+  const t = p.clean(text);
+  const at = (size: number): string[] => wrap(p.regular, t, size, width * MM, { hang: false });
+  const lines = at(CELL_TEXT.size);
+  if (lines.length <= 2) return { lines, size: CELL_TEXT.size };
+  const small = at(CELL_TEXT.minSize);
+  return small.length < lines.length ? { lines: small, size: CELL_TEXT.minSize } : { lines, size: CELL_TEXT.size };
+}
+
+const lineStep = (size: number): number => (size * CELL_TEXT.lineHeight) / MM;
+
+/** Every row's cells laid out, and the row heights in mm. */
+function layoutRows(p: Painter, cols: readonly Column[], rows: readonly CertifiedDose[]): { cells: CellText[][]; heights: number[] } {
+  const cells = rows.map((d) => cols.map((c) => layoutCell(p, c.value(d), c.width - 2 * CELL_TEXT.padX)));
+  const heights = cells.map((row) => Math.max(CELL_TEXT.minRowHeight, ...row.map((c) => c.lines.length * lineStep(c.size) + 2 * CELL_TEXT.padY)));
+  return { cells, heights };
 }
 
 /**
- * One table cell: one line at `size` when it fits; else up to two wrapped lines at a slightly smaller size;
- * else one line shrunk to fit.
+ * Splits rows of the given heights over pages: a page takes rows while they fit its table room
+ * (`room(page, last)` in mm, `last` = the page that also carries the closing notes); the remaining rows go
+ * on the last page when they fit its smaller room.  Every page takes at least one row, and the last page
+ * keeps at least one (a row too tall for the last page's room leaves the notes a page of their own).
  */
-function cell(p: Painter, x: number, top: number, width: number, height: number, text: string, size: number, align: 'left' | 'center'): void {
-  if (text === '') return;
-  const t = p.clean(text);
-  const line = (s: string, y: number, sz: number): void => {
-    if (align === 'center') p.textCenter(x + width / 2, y, s, { size: sz });
-    else p.text(x, y, s, { size: sz });
-  };
-  if (p.width(t, { size }) <= width) return line(t, top + (height - size * 0.36) / 2, size);
-  const fit = p.fitParagraphs([t], width, height - 0.8, [size * 0.9, size * 0.82, size * 0.75], 1.15, 0);
-  if (fit && fit.lines.length <= 2) {
-    const step = (fit.size * 1.15) / MM;
-    const y0 = top + (height - step * fit.lines.length) / 2 + (step - fit.size * 0.36) / 2;
-    fit.lines.forEach((l, i) => line(l ?? '', y0 + i * step, fit.size));
-    return;
+export function paginateRows(heights: readonly number[], room: (page: number, last: boolean) => number): number[][] {
+  const pages: number[][] = [];
+  let next = 0;
+  for (let page = 0; ; page++) {
+    if (page > 10_000) throw new Error('pagination does not progress');
+    const rest = heights.slice(next).reduce((a, b) => a + b, 0);
+    if (rest <= room(page, true) + 0.01) {
+      pages.push(Array.from({ length: heights.length - next }, (_, i) => next + i));
+      return pages;
+    }
+    const cap = room(page, false);
+    let used = 0;
+    let take = 0;
+    while (next + take < heights.length && used + heights[next + take]! <= cap + 0.01) used += heights[next + take++]!;
+    // Leave at least one row to go with the closing notes; a single row too tall for that goes alone.
+    take = Math.max(1, Math.min(take, heights.length - next - 1));
+    pages.push(Array.from({ length: take }, (_, i) => next + i));
+    next += take;
+    if (next >= heights.length) {
+      pages.push([]);
+      return pages;
+    }
   }
-  p.fitText(x, top + (height - size * 0.36) / 2, width, t, { size }, size * 0.5, align);
 }
 
-function table(p: Painter, top: number, cols: readonly Column[], rows: readonly CertifiedDose[], o: { rowH: number; headH: number; headSize: number; size: number; headLines?: boolean }): number {
+/** The table's columns as drawn: left and right edges in mm from the page's left edge (for tests and checks). */
+export function columnEdges(cols: readonly Column[]): { label: string; left: number; right: number }[] {
+  let x = L;
+  return cols.map((c) => {
+    const e = { label: c.label, left: x, right: x + c.width };
+    x += c.width;
+    return e;
+  });
+}
+
+function table(p: Painter, top: number, cols: readonly Column[], cells: readonly (readonly CellText[])[], heights: readonly number[], o: { headH: number; headSize: number }): number {
   p.lineWidth(0.3);
   const total = cols.reduce((a, c) => a + c.width, 0);
-  const height = o.headH + rows.length * o.rowH;
+  const height = o.headH + heights.reduce((a, b) => a + b, 0);
   p.box(L, top, total, height);
   p.hline(L, L + total, top + o.headH);
-  for (let i = 1; i < rows.length; i++) p.hline(L, L + total, top + o.headH + i * o.rowH);
+  const rowTops: number[] = [];
+  let y = top + o.headH;
+  for (const h of heights) {
+    if (rowTops.length > 0) p.hline(L, L + total, y);
+    rowTops.push(y);
+    y += h;
+  }
   let x = L;
   for (const [i, c] of cols.entries()) {
     if (i > 0) p.vline(x, top, top + height);
     const lines = c.label.split('\n');
     lines.forEach((l, j) => p.fitText(x + 1, top + (o.headH - lines.length * o.headSize * 0.42) / 2 + j * o.headSize * 0.42, c.width - 2, l, { size: o.headSize, bold: true }, o.headSize * 0.6, 'center'));
-    rows.forEach((d, r) => cell(p, x + 1.2, top + o.headH + r * o.rowH, c.width - 2.4, o.rowH, c.value(d), o.size, c.align ?? 'left'));
+    const inner = c.width - 2 * CELL_TEXT.padX;
+    cells.forEach((row, r) => {
+      const cell = row[i]!;
+      const step = lineStep(cell.size);
+      const blockTop = rowTops[r]! + (heights[r]! - cell.lines.length * step) / 2;
+      cell.lines.forEach((l, k) => {
+        const lineTop = blockTop + k * step + (step - cell.size / MM) / 2;
+        if ((c.align ?? 'left') === 'center') p.text(x + CELL_TEXT.padX + (inner - p.width(l, { size: cell.size })) / 2, lineTop, l, { size: cell.size });
+        else p.text(x + CELL_TEXT.padX, lineTop, l, { size: cell.size });
+      });
+    });
     x += c.width;
   }
   return top + height;
@@ -174,8 +226,8 @@ function drawQrs(p: Painter, qrMatrix: QrMatrix, chunks: readonly QrChunk[], x: 
 export const printedDose = (d: CertifiedDose): string => (d.doseText ?? [d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ')) || '—';
 
 /**
- * A content stored before decision 0097 (no doseText) is re-printed with the columns it was issued with, so
- * 「the certificate again, exactly as issued」 still gives the same bytes.
+ * A content stored before decision 0097 (no doseText) is re-printed with the columns it was issued with
+ * (the rows now wrap, decision 0100, so the layout is not byte-identical to the first print).
  */
 const issuedBefore0097 = (c: CertificateContent): boolean => c.doses.some((d) => d.doseText === undefined);
 
@@ -188,25 +240,27 @@ const LEDGER_COLS_V1: readonly Column[] = [
   { label: '接種医療機関', width: 20, value: (d) => d.institution ?? '' },
 ];
 
-const LEDGER_COLS: readonly Column[] = [
-  { label: '予防接種の種類', width: 40, value: (d) => d.programName },
-  { label: '回数', width: 28, value: printedDose, align: 'center' },
+export const LEDGER_COLS: readonly Column[] = [
+  { label: '予防接種の種類', width: 36, value: (d) => d.programName },
+  { label: '回数', width: 21, value: printedDose, align: 'center' },
+  // 令和10年12月28日 at 9 pt is 29.5 mm: a date always keeps one line.
   { label: '接種年月日', width: 32, value: (d) => formatWareki(d.date), align: 'center' },
-  { label: 'ワクチン', width: 30, value: (d) => d.productName },
-  { label: 'ロット番号', width: 20, value: (d) => d.lot ?? '', align: 'center' },
-  { label: '接種医療機関', width: 20, value: (d) => d.institution ?? '' },
+  { label: 'ワクチン', width: 41, value: (d) => d.productName },
+  { label: 'ロット番号', width: 18, value: (d) => d.lot ?? '', align: 'center' },
+  { label: '接種医療機関', width: 22, value: (d) => d.institution ?? '' },
 ];
 
 function ledgerPages(pdf: PdfBuilder, c: CertificateContent, onMissing?: (cp: number) => void): void {
   const title = `${CERTIFICATE_TITLES[c.kind as 'completion' | 'history']}${c.reissueOf ? '（再交付）' : ''}`;
-  const rowH = 8;
   const headH = 8;
   const tableBottomLast = 226;
   const tableBottom = 276;
   const boxHeight = (c.person.address ? 10 : 0) + 6.5 + 11 + 9 + 9;
   const firstTop = 42 + boxHeight + 6 + 13 + 10;
   const contTop = 44;
-  const pages = paginate(c.doses.length, (page, last) => Math.floor(((last ? tableBottomLast : tableBottom) - (page === 0 ? firstTop : contTop) - headH) / rowH));
+  const cols = issuedBefore0097(c) ? LEDGER_COLS_V1 : LEDGER_COLS;
+  const { cells, heights } = layoutRows(new Painter(pdf.ops(), onMissing), cols, c.doses); // lines come back cleaned (〓)
+  const pages = paginateRows(heights, (page, last) => (last ? tableBottomLast : tableBottom) - (page === 0 ? firstTop : contTop) - headH);
   pages.forEach((rows, i) => {
     const ops = pdf.ops();
     const p = new Painter(ops, onMissing);
@@ -233,7 +287,7 @@ function ledgerPages(pdf: PdfBuilder, c: CertificateContent, onMissing?: (cp: nu
       p.text(L, 32, `氏名 ${c.person.name}　生年月日 ${formatWareki(c.person.birthDate)}`, { size: 9.5 });
       top = contTop;
     }
-    const end = table(p, top, issuedBefore0097(c) ? LEDGER_COLS_V1 : LEDGER_COLS, rows.map((r) => c.doses[r]!), { rowH, headH, headSize: 9, size: 9 });
+    const end = table(p, top, cols, rows.map((r) => cells[r]!), rows.map((r) => heights[r]!), { headH, headSize: 9 });
     if (i < pages.length - 1) p.textRight(R, end + 3, '（次ページへ続く）', { size: 8.5 });
     else {
       const notes: string[] = [];
@@ -292,13 +346,13 @@ function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput, 
         { label: '製造販売業者', width: 38, value: (d) => d.manufacturer ?? d.covid?.kind ?? '' },
         { label: 'ロット番号', width: 26, value: (d) => d.lot ?? '', align: 'center' },
       ];
-  const rowH = 8;
   const headH = overseas ? 10 : 8;
   const qrSize = qr.length > 1 ? 52 : 50;
   const firstTop = overseas ? 130 : 110;
   const contTop = 44;
   const tailHeight = qrSize + 40;
-  const pages = paginate(c.doses.length, (page, last) => Math.floor(((last ? FOOTER_TOP - 6 - tailHeight : 276) - (page === 0 ? firstTop : contTop) - headH) / rowH));
+  const { cells, heights } = layoutRows(new Painter(pdf.ops(), input.onMissing), cols, c.doses);
+  const pages = paginateRows(heights, (page, last) => (last ? FOOTER_TOP - 6 - tailHeight : 276) - (page === 0 ? firstTop : contTop) - headH);
   const number = formatCertificateNumber(c.certificateNo);
   pages.forEach((rows, i) => {
     const ops = pdf.ops();
@@ -335,7 +389,7 @@ function covidPages(pdf: PdfBuilder, c: CertificateContent, input: RenderInput, 
       p.text(L, 32, `${c.person.name}　${c.person.birthDate}`, { size: 9.5 });
       top = contTop;
     }
-    const end = table(p, top, cols, rows.map((r) => c.doses[r]!), { rowH, headH, headSize: overseas ? 7.5 : 9, size: 9 });
+    const end = table(p, top, cols, rows.map((r) => cells[r]!), rows.map((r) => heights[r]!), { headH, headSize: overseas ? 7.5 : 9 });
     if (i < pages.length - 1) p.textRight(R, end + 3, overseas ? '（次ページへ続く / continued）' : '（次ページへ続く）', { size: 8.5 });
     else {
       const qrTop = end + 8;

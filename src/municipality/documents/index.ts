@@ -31,6 +31,6 @@ export { renderDocumentsStream, type PdfSink, type StreamedRun } from './stream.
 export { GETA } from './font.js';
 // PDF primitives for other rooms' one-off documents (certificates): the A4 writer and the mm painter.
 export { PdfBuilder, MM, PAGE_W, PAGE_H } from './pdf.js';
-export { Painter, type TextStyle } from './layout.js';
+export { Painter, wrap, type TextStyle } from './layout.js';
 export { syntheticDocumentItems, SAMPLE_MUNICIPALITY, type SyntheticItemsOptions } from './synthetic.js';
 export { noticesPdfCase } from './bench.js';

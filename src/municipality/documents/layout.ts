@@ -5,6 +5,8 @@ import { MM, Ops, PAGE_H, type FontKey } from './pdf.js';
 
 /** Characters that may not start a line (行頭禁則): they hang at the end of the previous line. */
 const NO_START = new Set([...'、。，．,.・：；？！゛゜ー―‐…‥）〕］｝〉》」』】〙〗’”ゝゞヽヾ々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]}%％']);
+/** Of those, the ones whose ink sits at the left of the em box, which may hang past the margin (ぶら下げ). */
+const HANGING = new Set([...'、。，．,.']);
 /** Characters that may not end a line (行末禁則). */
 const NO_END = new Set([...'（〔［｛〈《「『【〘〖‘“([{〒#＃']);
 
@@ -16,23 +18,43 @@ function units(text: string): string[] {
   return out;
 }
 
-/** Breaks `text` into lines no wider than `width` points at `size`; "\n" forces a break. */
-export function wrap(face: FontFace, text: string, size: number, width: number): string[] {
+/**
+ * Breaks `text` into lines no wider than `width` points at `size`; "\n" forces a break.  A character that
+ * may not start a line and falls past the margin takes the character before it down (追い出し); by default
+ * 句読点 (、。) hang past the margin instead (ぶら下げ, for running text — their ink stays near the margin);
+ * with `hang: false` (table cells, whose edge is a ruled line) nothing hangs and no line is wider than
+ * `width`.
+ */
+export function wrap(face: FontFace, text: string, size: number, width: number, opts: { readonly hang?: boolean } = {}): string[] {
+  const hang = opts.hang ?? true;
   const lines: string[] = [];
   for (const para of text.split('\n')) {
     let line = '';
     let w = 0;
-    for (const u of units(para)) {
+    // A unit wider than the whole line (a long lot number, a URL) is broken between its characters rather
+    // than run past the margin.
+    const us = units(para).flatMap((u) => (u.length > 1 && face.width(u, size) > width + 0.01 ? [...u] : [u]));
+    for (const u of us) {
       const uw = face.width(u, size);
       if (line !== '' && w + uw > width + 0.01) {
-        if (NO_START.has(u)) {
+        if (hang && HANGING.has(u)) {
           // ぶら下げ: the punctuation stays on this line, past the margin.
           line += u;
           w += uw;
           continue;
         }
-        // 行末禁則: an opening bracket moves down with what follows it.
         let carry = '';
+        if (NO_START.has(u)) {
+          // 追い出し: the characters before it (up to one that may start a line) move down with it.
+          const chars = [...line];
+          let k = chars.length - 1;
+          while (k > 0 && NO_START.has(chars[k]!)) k--;
+          if (k > 0) {
+            carry = chars.slice(k).join('');
+            line = chars.slice(0, k).join('');
+          }
+        }
+        // 行末禁則: an opening bracket moves down with what follows it.
         while (line.length > 1 && NO_END.has(line[line.length - 1]!)) {
           carry = line[line.length - 1]! + carry;
           line = line.slice(0, -1);
@@ -112,7 +134,7 @@ export class Painter {
    * One line of text in a box `width` mm wide: shrinks the size (down to `minSize`) until it fits, then
    * clips nothing — a longer value was already refused by the item schema's length limits.
    */
-  fitText(x: number, top: number, width: number, s: string, st: TextStyle, minSize = st.size * 0.6, align: 'left' | 'center' = 'left'): void {
+  fitText(x: number, top: number, width: number, s: string, st: TextStyle, minSize = st.size * 0.6, align: 'left' | 'center' | 'right' = 'left'): void {
     const c = this.clean(s, st.bold);
     let size = st.size;
     const w = this.width(c, st);
@@ -121,7 +143,28 @@ export class Painter {
     // Keep the vertical centre where the nominal size would have put it.
     const dy = ((st.size - size) * 0.5) / MM;
     if (align === 'center') this.text(x + (width - this.width(c, style)) / 2, top + dy, c, style);
+    else if (align === 'right') this.text(x + width - this.width(c, style), top + dy, c, style);
     else this.text(x, top + dy, c, style);
+  }
+
+  /**
+   * A value in a table row `height` mm tall: one line at `st.size` when it fits; else two wrapped lines at
+   * the first of `twoLineSizes` at which they fit the width and the row; else one line shrunk (down to
+   * `minSize`).  Centred vertically in the row.
+   */
+  fitRow(x: number, top: number, width: number, height: number, s: string, st: TextStyle, twoLineSizes: readonly number[], minSize: number): void {
+    const c = this.clean(s, st.bold);
+    if (this.width(c, st) <= width) return this.text(x, top + (height - st.size / MM) / 2, c, st);
+    for (const size of twoLineSizes) {
+      const lines = wrap(this.face(st.bold), c, size, width * MM, { hang: false });
+      const step = (size * 1.15) / MM;
+      if (lines.length <= 2 && lines.length * step <= height - 1) {
+        const y0 = top + (height - lines.length * step) / 2 + (step - size / MM) / 2;
+        lines.forEach((l, i) => this.text(x, y0 + i * step, l, { ...st, size }));
+        return;
+      }
+    }
+    this.fitText(x, top + (height - st.size / MM) / 2, width, c, st, minSize);
   }
 
   /** Wrapped lines for a box, at the first size from `sizes` that fits `maxLines`; null when none does. */

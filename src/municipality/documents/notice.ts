@@ -84,8 +84,9 @@ function drawPerson(painters: readonly Painter[], t: CompiledTemplate, item: Doc
   const w = W - TABLE.label - 4;
   const v = { size: 10.5 };
   let top = TABLE.top;
+  // A long value (an 80-character address) wraps to two lines at 9 pt rather than shrinking to one tiny line.
   const row = (s: string) => {
-    p.fitText(x, top + 2.3, w, s, v, 7);
+    p.fitRow(x, top, w, 9, s, v, [9, 8.5, 8], 7);
     top += 9;
   };
   const pr = item.person;

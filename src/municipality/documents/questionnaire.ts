@@ -22,10 +22,27 @@ const Q_SIZES = [8.5, 8, 7.5, 7] as const;
 const Q_LINE = 1.3;
 const Q_PAD = 2.2;
 
-const VOUCHER = { x: 122, top: 18, w: 70, h: 28, barTop: 24.5, barH: 9.5 } as const;
+/**
+ * The 接種券 part (decision 0101): a box with the title and the municipality, the CODE128 bars, the number box
+ * (a label cell and the number at `numberSize`, with at least `minMargin` mm clear on each side for the
+ * widest number) and the 整理番号.
+ */
+export const VOUCHER = {
+  x: 120,
+  top: 16,
+  w: 72,
+  h: 30,
+  barTop: 22,
+  barH: 10,
+  number: { x: 121, top: 33.2, w: 70, h: 6.8, labelW: 14.3, numberSize: 9.5, minMargin: 2 },
+  referenceTop: 41.3,
+} as const;
+
+/** 接種できる期間 (decision 0101): under the instructions, the window in which the dose can be given. */
+export const PERIOD = { x: L, top: 39.6, w: 98, h: 6.4, labelW: 21, size: 9, minSize: 7.5 } as const;
 
 const REGIONS = {
-  body: { x: L, top: 18, width: 100, height: 28, sizes: [9, 8.5, 8, 7.5], lineHeight: 1.45, gap: 0.2 },
+  body: { x: L, top: 16, width: 98, height: 22.8, sizes: [9, 8.5, 8, 7.5], lineHeight: 1.45, gap: 0.2 },
   // Questions: measured row by row (see layoutQuestions); this region is the table's text column.
   questions: { x: Q.textX, top: Q.top + Q.header, width: Q.textW, height: Q.bottom - Q.top - Q.header, sizes: Q_SIZES, lineHeight: Q_LINE },
   consent: { x: 20, top: 225.5, width: 170, height: 10, sizes: [8.5, 8, 7.5, 7], lineHeight: 1.35, gap: 0.1 },
@@ -56,11 +73,23 @@ function drawStatic(p: Painter, t: CompiledTemplate, o: RenderOptions): void {
   drawTitle(p, TITLE, t.title, undefined, o);
   drawRegion(p, 'body', REGIONS.body, t.body, undefined, o);
 
+  // 接種できる期間
+  p.lineWidth(0.35);
+  p.box(PERIOD.x, PERIOD.top, PERIOD.w, PERIOD.h);
+  p.lineWidth(0.25);
+  p.vline(PERIOD.x + PERIOD.labelW, PERIOD.top, PERIOD.top + PERIOD.h);
+  p.fitText(PERIOD.x + 1, PERIOD.top + (PERIOD.h - 7.5 / MM) / 2, PERIOD.labelW - 2, '接種できる期間', { size: 7.5, bold: true }, 6, 'center');
+
   // 接種券
   p.lineWidth(0.35);
   p.box(VOUCHER.x, VOUCHER.top, VOUCHER.w, VOUCHER.h);
   p.text(VOUCHER.x + 2, VOUCHER.top + 1.3, '接種券', { size: 9, bold: true });
-  p.textRight(VOUCHER.x + VOUCHER.w - 2, VOUCHER.top + 1.6, `${m.name}（団体コード ${m.code}）`, { size: 7 });
+  p.fitText(VOUCHER.x + 20, VOUCHER.top + 1.6, VOUCHER.w - 22, `${m.name}（団体コード ${m.code}）`, { size: 7 }, 5.5, 'right');
+  const n = VOUCHER.number;
+  p.lineWidth(0.25);
+  p.box(n.x, n.top, n.w, n.h);
+  p.vline(n.x + n.labelW, n.top, n.top + n.h);
+  p.textCenter(n.x + n.labelW / 2, n.top + (n.h - 7 / MM) / 2, '接種券番号', { size: 7 });
 
   // Person (太枠)
   p.lineWidth(0.6);
@@ -162,8 +191,16 @@ function drawPerson(painters: readonly Painter[], t: CompiledTemplate, item: Doc
   const x0 = VOUCHER.x + 3 + QUIET_ZONE_MODULES * mod;
   const yBottom = PAGE_H - (VOUCHER.barTop + VOUCHER.barH) * MM;
   p.ops.fillRects(bars.map(([s, w]) => [(x0 + s * mod) * MM, yBottom, w * mod * MM, VOUCHER.barH * MM] as const));
-  p.textCenter(VOUCHER.x + VOUCHER.w / 2, 35, `接種券番号　${formatVoucherNumber(check.number)}`, { size: 9.5 });
-  if (item.referenceNumber) p.text(VOUCHER.x + 2, 41.3, `整理番号　${item.referenceNumber}`, { size: 7 });
+  const n = VOUCHER.number;
+  p.textCenter(n.x + n.labelW + (n.w - n.labelW) / 2, n.top + (n.h - n.numberSize / MM) / 2, formatVoucherNumber(check.number), { size: n.numberSize });
+  if (item.referenceNumber) p.fitText(VOUCHER.x + 2, VOUCHER.referenceTop, VOUCHER.w - 4, `整理番号　${item.referenceNumber}`, { size: 7 }, 5.5);
+
+  // 接種できる期間 (the schedule's window for this person and dose; required on a 予診票)
+  const period = PLACEHOLDER_BY_NAME.get('対象期間')!.value(item, o);
+  if (period) {
+    const x = PERIOD.x + PERIOD.labelW + 2;
+    p.fitText(x, PERIOD.top + (PERIOD.h - PERIOD.size / MM) / 2, PERIOD.w - PERIOD.labelW - 4, period, { size: PERIOD.size, bold: true }, PERIOD.minSize);
+  }
 
   const v = { size: 10 };
   p.fitText(41.5, 52, 149, item.person.address, v, 6.5);

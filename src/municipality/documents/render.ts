@@ -71,6 +71,8 @@ export function checkItems(docType: DocumentType, items: readonly DocumentItem[]
     }
     const it = r.data;
     if (docType === 'questionnaire') {
+      // The 予診票 states when the dose can be given (decision 0101): the schedule's window is required.
+      if (!it.program.period) errors.push({ field: `${at}.program.period`, code: 'REQUIRED', message: '予診票には接種できる期間（対象期間）が必要です' });
       if (!it.voucherNumber) errors.push({ field: `${at}.voucherNumber`, code: 'REQUIRED', message: '予診票には接種券番号が必要です' });
       else {
         const v = checkVoucherNumber(it.voucherNumber);

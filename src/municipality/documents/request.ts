@@ -72,7 +72,7 @@ function drawPerson(painters: readonly Painter[], t: CompiledTemplate, item: Doc
     until,
   ];
   values.forEach((s, i) => {
-    if (s) p.fitText(x, TABLE.top + i * TABLE.row + 1.8, w, s, { size: i === 1 ? 8.5 : 10.5 }, 6.5);
+    if (s) p.fitRow(x, TABLE.top + i * TABLE.row, w, TABLE.row, s, { size: i === 1 ? 8.5 : 10.5 }, [9, 8.5, 8], 6.5);
   });
 
   drawRegion(p, 'notes', REGIONS.notes, t.notes, item, o);

@@ -158,8 +158,7 @@ export const DEFAULT_TEMPLATES: Readonly<Record<DocumentType, DocumentTemplate>>
     title: '予防接種予診票（{{接種名}}）',
     body: [
       '太枠内は、接種を受ける方（お子さんの場合は保護者）が記入してください。',
-      '接種の前に説明書をよくお読みください。この予診票は接種券を兼ねています。接種を受ける医療機関へお持ちください。',
-      '有効期限　{{接種期限}}まで',
+      '接種の前に説明書をよくお読みください。この予診票は接種券を兼ねています。接種できる期間内に、接種を受ける医療機関へお持ちください。',
     ],
     questions: QUESTIONS,
     consent:

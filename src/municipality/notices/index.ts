@@ -5,7 +5,7 @@
 // contractor's encrypted package with the hand-over ledger (受渡管理簿).  Decisions 0065–0069.
 import './tables.js';
 
-export { requireNotices, mayNotices, getNoticeSettings, saveNoticeSettings, type NoticeSettingsInput } from './settings.js';
+export { requireNotices, mayNotices, getNoticeSettings, saveNoticeSettings, getMailingLeadDays, DEFAULT_MAILING_LEAD_DAYS, type NoticeSettingsInput } from './settings.js';
 export { listTemplateVersions, getTemplateVersion, saveTemplateVersion, previewTemplate, checkDocType, type TemplateVersionView, type TemplateEdit } from './templates.js';
 export { encodeReference, decodeReference, normalizeReference, referenceKeys, type ReferenceContent, type ReferenceKeys } from './reference.js';
 export {
@@ -13,6 +13,7 @@ export {
   issueForPerson,
   addressFor,
   programLabel,
+  windowSkip,
   RUN_DOC_TYPES,
   type NoticeDeps,
   type RunSource,

@@ -7,7 +7,7 @@ import type { TenantKeyService } from '../../kernel/crypto/index.js';
 import { appendEntries, appendEntry, type AuditEntry } from '../../kernel/audit/index.js';
 import { jsonb } from '../../kernel/db/index.js';
 import { conflict, invalidField, notFound, parseInput, Problem } from '../../kernel/problems/index.js';
-import { fiscalYearOf, isIsoDate, legalAge } from '../../kernel/jp/index.js';
+import { addDays, fiscalYearOf, isIsoDate, legalAge } from '../../kernel/jp/index.js';
 import { z } from 'zod';
 import { DOCUMENT_TYPE_LABELS, documentItemSchema, makeVoucherNumber, VOUCHER_SERIAL_MAX, type DocumentItem, type DocumentTemplate, type DocumentType, type MunicipalityInfo } from '../documents/index.js';
 import { mailingTarget, type PersonState } from '../residents/index.js';
@@ -15,7 +15,7 @@ import { catalogFor, personTimeline } from '../records/index.js';
 import { getExtractionRun, iterateRunMembers } from '../extraction/index.js';
 import type { Catalog } from '../schedule/index.js';
 import { encodeReference, referenceKeys, type ReferenceKeys } from './reference.js';
-import { requireNoticeSettings, requireNotices } from './settings.js';
+import { getMailingLeadDays, requireNoticeSettings, requireNotices } from './settings.js';
 import type { BatchKind, PrintClass, Series } from './tables.js';
 import { checkDocType, templateForIssue } from './templates.js';
 
@@ -288,6 +288,8 @@ interface BatchRowInput {
   readonly issueDate: string;
   readonly title: string;
   readonly municipality: MunicipalityInfo;
+  /** Batches from a run: the 郵送日数 the window check used (decision 0102). */
+  readonly mailingLeadDays?: number;
 }
 
 export async function insertBatch(w: Work, b: BatchRowInput): Promise<string> {
@@ -304,6 +306,7 @@ export async function insertBatch(w: Work, b: BatchRowInput): Promise<string> {
       issue_date: b.issueDate,
       title: b.title,
       municipality: jsonb(b.municipality),
+      mailing_lead_days: b.mailingLeadDays ?? null,
       dispatched_on: null,
     })
     .returning('id')
@@ -361,6 +364,21 @@ function notIssuable(p: PersonRow | undefined): string | null {
   return null;
 }
 
+// ------------------------------------------------------------------------------------------ arrival in time
+
+/**
+ * Why a run member's document is not sent, by its window (decision 0102), or null to send it:
+ * - `no-window`: a 予診票 must state 接種できる期間 (decision 0101) and the member has none;
+ * - `window-ends-before-arrival`: the window ends before the document can be counted on to arrive — its
+ *   last day is before the issue date + the municipality's 郵送日数 (`leadDays`) for a mailed document, or
+ *   before the issue date itself for one handed over at the counter (窓口交付, no post).
+ * With a window ending on issue + lead − 1 the member is skipped; ending on issue + lead, it is sent.
+ */
+export function windowSkip(docType: DocumentType, period: { from: string; until: string } | null, issueDate: string, leadDays: number, mailed: boolean): 'no-window' | 'window-ends-before-arrival' | null {
+  if (!period) return docType === 'questionnaire' ? 'no-window' : null;
+  return period.until < addDays(issueDate, mailed ? leadDays : 0) ? 'window-ends-before-arrival' : null;
+}
+
 // ------------------------------------------------------------------------------------------ batch from a run
 
 export const RUN_DOC_TYPES = ['questionnaire', 'guidance', 'reminder'] as const;
@@ -400,8 +418,9 @@ export async function createBatchFromRun(w: Work, deps: NoticeDeps, raw: CreateB
   const template = await templateForIssue(w, input.docType);
   const keys = await referenceKeys(w, deps.keys);
   const issueDate = input.issueDate ?? w.clock.today();
+  const leadDays = await getMailingLeadDays(w);
   const title = `${DOCUMENT_TYPE_LABELS[input.docType]}（抽出 ${run.asOf}${input.program ? `・${programLabel(catalog, input.program, null).name}` : ''}）`;
-  const batchId = await insertBatch(w, { kind: 'run', runId: input.runId, runKey, docType: input.docType, program: input.program ?? null, template, issueDate, title, municipality });
+  const batchId = await insertBatch(w, { kind: 'run', runId: input.runId, runKey, docType: input.docType, program: input.program ?? null, template, issueDate, title, municipality, mailingLeadDays: leadDays });
   const ctx: ItemContext = { batchId, docType: input.docType, template, issueDate, municipality, keys };
   const skipped: Record<string, number> = {};
   const skip = (why: string) => (skipped[why] = (skipped[why] ?? 0) + 1);
@@ -420,13 +439,19 @@ export async function createBatchFromRun(w: Work, deps: NoticeDeps, raw: CreateB
       }
       const label = programLabel(catalog, m.program, m.dose);
       const addressing = addressFor(p!.state, m.protected || p!.dvNow, issueDate, municipality);
+      const period = m.earliest && m.latest && m.earliest <= m.latest ? { from: m.earliest, until: m.latest } : null;
+      const late = windowSkip(input.docType, period, issueDate, leadDays, addressing.mail);
+      if (late) {
+        skip(late);
+        continue;
+      }
       drafts.push({
         atenaNo: m.atenaNo,
         program: m.program,
         programName: label.name,
         dose: m.dose,
         doseLabel: label.doseLabel,
-        period: m.earliest && m.latest && m.earliest <= m.latest ? { from: m.earliest, until: m.latest } : null,
+        period,
         addressing,
       });
     }
@@ -443,7 +468,7 @@ export async function createBatchFromRun(w: Work, deps: NoticeDeps, raw: CreateB
     WHERE i.tenant_code = ${w.tenant} AND i.id = o.id`.execute(w.tx);
   await finishBatch(w, batchId, skipped);
   const b = await w.tx.selectFrom('municipality.notice_batches').select(['persons', 'mailed', 'counter']).where('tenant_code', '=', w.tenant).where('id', '=', batchId).executeTakeFirstOrThrow();
-  await appendEntry(w.tx, w, { action: 'create', targetType: 'notice-batch', targetId: batchId, detail: { runId: input.runId, docType: input.docType, program: input.program ?? null, persons: b.persons, mailed: b.mailed, counter: b.counter, skipped } });
+  await appendEntry(w.tx, w, { action: 'create', targetType: 'notice-batch', targetId: batchId, detail: { runId: input.runId, docType: input.docType, program: input.program ?? null, persons: b.persons, mailed: b.mailed, counter: b.counter, skipped, mailingLeadDays: leadDays } });
   return { batchId, created: true };
 }
 
@@ -502,6 +527,7 @@ export async function issueForPerson(w: Work, deps: NoticeDeps, raw: AdHocInput)
     dose ??= next?.dose ?? null;
     period ??= next ? { from: next.earliest, until: next.latest } : null;
   }
+  if (docType === 'questionnaire' && !period) throw invalidField('period', 'NO_WINDOW', 'この方にはこの予防接種の接種できる期間がないため、予診票を発行できません（接種済み、または対象外です。期間を指定して発行することもできます）');
   const municipality = await requireNoticeSettings(w);
   const template = await templateForIssue(w, docType);
   const keys = await referenceKeys(w, deps.keys);

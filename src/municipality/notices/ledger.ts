@@ -18,7 +18,7 @@ export const PRINT_CLASS_LABELS: Readonly<Record<PrintClass, string>> = { normal
 export const RETURN_REASONS = ['宛所不明', '転居先不明', '受取拒否', '保管期間経過', 'あて所に尋ねあたりません', 'その他'] as const;
 export const IDENTITY_CHECKS = ['マイナンバーカード', '運転免許証', '旅券', '健康保険の資格確認書等', '母子健康手帳と保護者の本人確認書類', 'その他'] as const;
 export const EVENT_LABELS: Readonly<Record<ItemEvent, string>> = { issue: '発行', dispatch: '発送', return: '返送', 'follow-up': '返送の対応', void: '無効', reissue: '再発行', handover: '委託先へ受け渡し' };
-const SKIP_LABELS: Readonly<Record<string, string>> = { deceased: '死亡', 'moved-out': '転出', removed: '消除', unknown: '宛名なし', invalid: '様式に収まらない項目' };
+const SKIP_LABELS: Readonly<Record<string, string>> = { deceased: '死亡', 'moved-out': '転出', removed: '消除', unknown: '宛名なし', invalid: '様式に収まらない項目', 'no-window': '接種できる期間なし', 'window-ends-before-arrival': '接種できる期間が届く前に終わる' };
 
 export function skipLabel(k: string): string {
   return SKIP_LABELS[k] ?? k;
@@ -41,6 +41,8 @@ export interface BatchView {
   readonly counter: number;
   readonly skipped: number;
   readonly skippedDetail: Readonly<Record<string, number>>;
+  /** The 郵送日数 a batch from a run was made with (decision 0102); null for ad-hoc and reissue batches. */
+  readonly mailingLeadDays: number | null;
   readonly dispatchedOn: string | null;
   readonly createdBy: string;
   readonly createdAt: Date;
@@ -49,15 +51,15 @@ export interface BatchView {
 
 type BatchRow = {
   id: string; kind: BatchKind; run_id: string | null; doc_type: DocumentType; program: string | null; title: string; template_version: number; issue_date: string; persons: number; mailed: number;
-  counter: number; skipped: number; skipped_detail: Record<string, number>; dispatched_on: string | null; created_by: string; created_at: Date; municipality: MunicipalityInfo;
+  counter: number; skipped: number; skipped_detail: Record<string, number>; mailing_lead_days: number | null; dispatched_on: string | null; created_by: string; created_at: Date; municipality: MunicipalityInfo;
 };
 
-const BATCH_COLS = ['id', 'kind', 'run_id', 'doc_type', 'program', 'title', 'template_version', 'issue_date', 'persons', 'mailed', 'counter', 'skipped', 'skipped_detail', 'dispatched_on', 'created_by', 'created_at', 'municipality'] as const;
+const BATCH_COLS = ['id', 'kind', 'run_id', 'doc_type', 'program', 'title', 'template_version', 'issue_date', 'persons', 'mailed', 'counter', 'skipped', 'skipped_detail', 'mailing_lead_days', 'dispatched_on', 'created_by', 'created_at', 'municipality'] as const;
 
 function batchView(r: BatchRow): BatchView {
   return {
     id: r.id, kind: r.kind, runId: r.run_id, docType: r.doc_type, docLabel: DOCUMENT_TYPE_LABELS[r.doc_type], program: r.program, title: r.title, templateVersion: r.template_version, issueDate: r.issue_date,
-    persons: r.persons, mailed: r.mailed, counter: r.counter, skipped: r.skipped, skippedDetail: r.skipped_detail, dispatchedOn: r.dispatched_on, createdBy: r.created_by, createdAt: r.created_at, municipality: r.municipality,
+    persons: r.persons, mailed: r.mailed, counter: r.counter, skipped: r.skipped, skippedDetail: r.skipped_detail, mailingLeadDays: r.mailing_lead_days, dispatchedOn: r.dispatched_on, createdBy: r.created_by, createdAt: r.created_at, municipality: r.municipality,
   };
 }
 

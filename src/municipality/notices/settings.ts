@@ -32,6 +32,13 @@ const settingsInput = z.object({
   address: z.string().trim().max(60).optional(),
   phone: z.string().trim().regex(/^[0-9-]{6,15}$/, { message: '電話番号は数字とハイフンで入力してください' }),
   contact: z.string().trim().max(80).optional(),
+  /** 郵送日数 (decision 0102); unchanged when not given. */
+  mailingLeadDays: z.coerce
+    .number({ message: '郵送日数は数字で入力してください' })
+    .int({ message: '郵送日数は整数で入力してください' })
+    .min(0, { message: '郵送日数は0〜90日です' })
+    .max(90, { message: '郵送日数は0〜90日です' })
+    .optional(),
 });
 
 export type NoticeSettingsInput = z.input<typeof settingsInput>;
@@ -51,6 +58,15 @@ export async function getNoticeSettings(w: Work): Promise<MunicipalityInfo | nul
     ...(s.address ? { address: s.address } : {}),
     ...(s.contact ? { contact: s.contact } : {}),
   };
+}
+
+/** Days a mailed document is taken to need to reach the resident when a municipality has not set it (decision 0102). */
+export const DEFAULT_MAILING_LEAD_DAYS = 14;
+
+/** The municipality's 郵送日数 (decision 0102): the default until the sender block is saved with one. */
+export async function getMailingLeadDays(w: Work): Promise<number> {
+  const s = await w.tx.selectFrom('municipality.notice_settings').select('mailing_lead_days').where('tenant_code', '=', w.tenant).executeTakeFirst();
+  return s?.mailing_lead_days ?? DEFAULT_MAILING_LEAD_DAYS;
 }
 
 /** The sender block for printing; a 409 with a clear message when it has not been set. */
@@ -74,11 +90,12 @@ export async function saveNoticeSettings(w: Work, raw: unknown): Promise<Municip
   };
   // The whole block must be printable (the renderer's own rules).
   parseInput(municipalitySchema, { code: org.code, name: org.name, head: row.head, department: row.department, phone: row.phone, ...(row.postal_code ? { postalCode: row.postal_code } : {}), ...(row.address ? { address: row.address } : {}), ...(row.contact ? { contact: row.contact } : {}) });
+  const lead = v.mailingLeadDays === undefined ? {} : { mailing_lead_days: v.mailingLeadDays };
   await w.tx
     .insertInto('municipality.notice_settings')
-    .values({ tenant_code: w.tenant, ...row })
-    .onConflict((oc) => oc.column('tenant_code').doUpdateSet(row))
+    .values({ tenant_code: w.tenant, ...row, ...lead })
+    .onConflict((oc) => oc.column('tenant_code').doUpdateSet({ ...row, ...lead }))
     .execute();
-  await appendEntry(w.tx, w, { action: 'settings_change', targetType: 'notice-settings', targetId: w.tenant });
+  await appendEntry(w.tx, w, { action: 'settings_change', targetType: 'notice-settings', targetId: w.tenant, ...(v.mailingLeadDays === undefined ? {} : { detail: { mailingLeadDays: v.mailingLeadDays } }) });
   return (await getNoticeSettings(w))!;
 }

@@ -29,6 +29,8 @@ export interface NoticeSettingsTable extends StampColumns {
   address: string | null;
   phone: string;
   contact: string | null;
+  /** 郵送日数 (decision 0102), 0–90, default 14. */
+  mailing_lead_days: Generated<number>;
 }
 
 export interface NoticeSerialTable {
@@ -55,6 +57,8 @@ export interface NoticeBatchTable extends StampColumns {
   counter: Generated<number>;
   skipped: Generated<number>;
   skipped_detail: ColumnType<Record<string, number>, RawBuilder<Record<string, number>> | undefined, RawBuilder<Record<string, number>>>;
+  /** The 郵送日数 a batch from a run was made with (null: ad-hoc and reissue batches, not checked). */
+  mailing_lead_days: ColumnType<number | null, number | null | undefined, number | null>;
   dispatched_on: string | null;
 }
 

@@ -25,6 +25,8 @@ import {
   getHandover,
   getItem,
   getNoticeSettings,
+  getMailingLeadDays,
+  DEFAULT_MAILING_LEAD_DAYS,
   HANDOVER_STATUS_LABELS,
   IDENTITY_CHECKS,
   issueForPerson,
@@ -265,6 +267,7 @@ ${section(
     ['発行日', `${formatWareki(b.issueDate)}（${b.issueDate}）`],
     ['人数', `${b.persons}人（郵送 ${b.mailed}人・窓口交付 ${b.counter}人）`],
     ['作成しなかった人', skipped.length ? skipped.map(([k, n]) => `${skipLabel(k)} ${n}人`).join('、') : 'なし'],
+    ...(b.mailingLeadDays !== null ? ([['郵送日数', `${b.mailingLeadDays}日（接種できる期間が発行日から${b.mailingLeadDays}日以内に終わる方には郵送しません）`]] as [string, string][]) : []),
     ['発送日', b.dispatchedOn ? `${formatWareki(b.dispatchedOn)}` : '未登録'],
     ['作成', `${b.createdBy}（${formatJst(b.createdAt)}）`],
     ...(b.runId ? ([['抽出', html`<a href="/extractions/${b.runId}">抽出の詳細</a>`]] as [string, SafeHtml][]) : []),
@@ -651,10 +654,11 @@ ${table(
     const ctx = await pageContext(app, req, reply);
     const versions = await Promise.all(DOCUMENT_TYPES.map((d) => work(app.db, req, (w) => listTemplateVersions(w, d))));
     const settings = await work(app.db, req, (w) => getNoticeSettings(w));
-    return sendPage(reply, page(ctx, '文面と差出人の管理', templatesIndex(req, ctx.csrf, versions, settings)));
+    const lead = await work(app.db, req, (w) => getMailingLeadDays(w));
+    return sendPage(reply, page(ctx, '文面と差出人の管理', templatesIndex(req, ctx.csrf, versions, settings, lead)));
   });
 
-  const templatesIndex = (req: FastifyRequest, csrf: string, versions: Awaited<ReturnType<typeof listTemplateVersions>>[], settings: Awaited<ReturnType<typeof getNoticeSettings>>, state?: FormState): SafeHtml => html`
+  const templatesIndex = (req: FastifyRequest, csrf: string, versions: Awaited<ReturnType<typeof listTemplateVersions>>[], settings: Awaited<ReturnType<typeof getNoticeSettings>>, lead: number, state?: FormState): SafeHtml => html`
 ${section(
   '文面（文書の種類ごと・版管理）',
   table(
@@ -675,21 +679,22 @@ ${section(
   ${field({ label: '所在地', name: 'address', value: settings?.address ?? '' }, state)}
   ${field({ label: '電話番号', name: 'phone', required: true, value: settings?.phone ?? '' }, state)}
   ${field({ label: '問合せ先（省略時は担当課と電話番号）', name: 'contact', value: settings?.contact ?? '' }, state)}
+  ${field({ label: '郵送日数（発行日から届くまでの日数。接種できる期間がそれより前に終わる方には郵送しません）', name: 'mailingLeadDays', type: 'number', required: true, value: String(lead) }, state)}
   ${button('保存する', 'secondary')}
 </form>`
     : settings
-      ? dl([['差出人', settings.head], ['担当課', settings.department], ['電話番号', settings.phone]])
+      ? dl([['差出人', settings.head], ['担当課', settings.department], ['電話番号', settings.phone], ['郵送日数', `${lead}日`]])
       : html`<p>未設定です。</p>`,
 )}`;
 
   fastify.post('/notices/settings', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
-    const input = { head: one(b['head']) ?? '', department: one(b['department']) ?? '', postalCode: one(b['postalCode']) ?? '', address: one(b['address']) || undefined, phone: one(b['phone']) ?? '', contact: one(b['contact']) || undefined };
+    const input = { head: one(b['head']) ?? '', department: one(b['department']) ?? '', postalCode: one(b['postalCode']) ?? '', address: one(b['address']) || undefined, phone: one(b['phone']) ?? '', contact: one(b['contact']) || undefined, mailingLeadDays: one(b['mailingLeadDays']) || undefined };
     const r = await attempt(() => work(app.db, req, (w) => saveNoticeSettings(w, input)));
     if (!r.ok) {
       const ctx = await pageContext(app, req, reply);
       const versions = await Promise.all(DOCUMENT_TYPES.map((d) => work(app.db, req, (w) => listTemplateVersions(w, d))));
-      return sendPage(reply, page(ctx, '文面と差出人の管理', templatesIndex(req, ctx.csrf, versions, null, formState(b, r.problem))), r.problem.status);
+      return sendPage(reply, page(ctx, '文面と差出人の管理', templatesIndex(req, ctx.csrf, versions, null, Number(one(b['mailingLeadDays'])) || DEFAULT_MAILING_LEAD_DAYS, formState(b, r.problem))), r.problem.status);
     }
     setFlash(reply, '差出人を保存しました。');
     return reply.redirect('/notices/templates');

@@ -29,7 +29,7 @@ import {
   getCertificate,
   issueCertificate,
   makeCertificateNumber,
-  paginate,
+  paginateRows,
   personCertificates,
   previewApplication,
   receiveApplication,
@@ -87,9 +87,16 @@ describe('証明書番号 (decision 0071)', () => {
   });
 
   it('pagination keeps at least one row on the last page (which also holds the notes and the issuer)', () => {
-    expect(paginate(3, (_p, last) => (last ? 10 : 20))).toEqual([[0, 1, 2]]);
-    expect(paginate(15, (p, last) => (last ? 10 : p === 0 ? 14 : 20)).map((x) => x.length)).toEqual([14, 1]);
-    expect(paginate(40, (p, last) => (last ? 10 : p === 0 ? 14 : 20)).map((x) => x.length)).toEqual([14, 20, 6]);
+    const rows = (n: number, h = 1): number[] => Array.from({ length: n }, () => h);
+    expect(paginateRows(rows(3), (_p, last) => (last ? 10 : 20))).toEqual([[0, 1, 2]]);
+    expect(paginateRows(rows(15), (p, last) => (last ? 10 : p === 0 ? 14 : 20)).map((x) => x.length)).toEqual([14, 1]);
+    expect(paginateRows(rows(40), (p, last) => (last ? 10 : p === 0 ? 14 : 20)).map((x) => x.length)).toEqual([14, 20, 6]);
+    expect(paginateRows(rows(34), (p, last) => (last ? 10 : p === 0 ? 14 : 20)).map((x) => x.length)).toEqual([14, 19, 1]);
+  });
+
+  it('pagination by row height: tall rows take more room; a row taller than the last page room leaves the notes a page', () => {
+    expect(paginateRows([8, 8, 30, 8, 8], (_p, last) => (last ? 20 : 50)).map((x) => x.length)).toEqual([3, 2]);
+    expect(paginateRows([8, 40], (_p, last) => (last ? 20 : 50)).map((x) => x.length)).toEqual([1, 1, 0]);
   });
 });
 

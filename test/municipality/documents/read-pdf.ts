@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatReader, RGBLuminanceSource } from '@zxing/library';
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { getDocument, OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 
 /**
  * Text as the extractors give it back: pdf.js (and poppler) report the ideographic space U+3000 as an
@@ -97,4 +97,65 @@ export function decodeBarcode(img: { data: Uint8ClampedArray; width: number; hei
   } catch {
     return null;
   }
+}
+
+/** A box on the page in millimetres from the top-left corner (the way the layout code measures). */
+export interface Box {
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+export interface TextBox extends Box {
+  readonly str: string;
+  /** Font size in points. */
+  readonly size: number;
+}
+
+export interface PageLayout {
+  /** Every non-blank text item: its em box (ascent 0.88, descent 0.12 of the size — BIZ UDPGothic's). */
+  readonly texts: TextBox[];
+  /** Every drawn path's bounding box (lines, rectangles, barcode bars), form XObjects included. */
+  readonly paths: Box[];
+}
+
+const PT = 72 / 25.4;
+
+/**
+ * Where pdf.js finds the text and the drawn paths on each page (text positions from getTextContent: transform
+ * and width; paths from the operator list's constructPath bounding boxes).  Assumes upright text and
+ * untransformed forms, which is how our PDFs are written.
+ */
+export async function readLayout(pdf: Uint8Array): Promise<PageLayout[]> {
+  const doc = await getDocument({ data: new Uint8Array(pdf), verbosity: 0, isEvalSupported: false }).promise;
+  const out: PageLayout[] = [];
+  for (let i = 1; i <= doc.numPages; i++) {
+    const page = await doc.getPage(i);
+    const [, , , pageH] = page.view as [number, number, number, number];
+    const tc = await page.getTextContent();
+    const texts: TextBox[] = [];
+    for (const it of tc.items) {
+      if (!('str' in it) || it.str.trim() === '') continue;
+      const [, , , d, e, f] = it.transform as number[];
+      const size = Math.abs(d!);
+      texts.push({ str: it.str, size, left: e! / PT, right: (e! + it.width) / PT, top: (pageH - (f! + 0.88 * size)) / PT, bottom: (pageH - (f! - 0.12 * size)) / PT });
+    }
+    const ops = await page.getOperatorList();
+    const paths: Box[] = [];
+    ops.fnArray.forEach((fn, k) => {
+      if (fn !== OPS.constructPath) return;
+      const mm = (ops.argsArray[k] as unknown[])[2] as ArrayLike<number> | null;
+      if (!mm) return;
+      paths.push({ left: mm[0]! / PT, right: mm[2]! / PT, top: (pageH - mm[3]!) / PT, bottom: (pageH - mm[1]!) / PT });
+    });
+    out.push({ texts, paths });
+  }
+  await doc.destroy();
+  return out;
+}
+
+/** Whether two boxes share any area (touching edges do not count). */
+export function overlaps(a: Box, b: Box, tolerance = 0.05): boolean {
+  return a.left < b.right - tolerance && b.left < a.right - tolerance && a.top < b.bottom - tolerance && b.top < a.bottom - tolerance;
 }
