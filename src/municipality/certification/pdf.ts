@@ -165,7 +165,9 @@ function itemBox(p: Painter, top: number, labelW: number, items: readonly (reado
     const ls = Math.min(9.5, st.size);
     const lines = label.split('\n');
     lines.forEach((l, j) => p.fitText(L + 1.5, y + (st.h - lines.length * ls * 0.42) / 2 + j * ls * 0.42, labelW - 3, l, { size: ls }, ls * 0.6));
-    p.fitText(L + labelW + 2, y + (st.h - st.size * 0.36) / 2, W - labelW - 4, value, st, st.size * 0.5);
+    // A value too long for one line (a long address, the 海外用 issuer) wraps to two lines of 8–9 pt before
+    // anything shrinks.
+    p.fitRow(L + labelW + 2, y, W - labelW - 4, st.h, value, st, [9, 8.5, 8].filter((z) => z < st.size), st.size * 0.5);
     y += st.h;
   });
   return y;
