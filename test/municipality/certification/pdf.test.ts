@@ -31,7 +31,7 @@ const AT_LIMIT = {
 
 function dose(i: number, over: Partial<CertifiedDose> = {}): CertifiedDose {
   const month = String(1 + (i % 12)).padStart(2, '0');
-  return {
+  const d: CertifiedDose = {
     id: `r${i}`,
     version: 1,
     seq: i + 1,
@@ -48,6 +48,8 @@ function dose(i: number, over: Partial<CertifiedDose> = {}): CertifiedDose {
     institution: i % 2 ? CLINIC : '鳥取市立病院',
     ...over,
   };
+  // The 回数 as doseNumberOf files it (decision 0097); a content without it prints the pre-0097 columns.
+  return { ...d, doseText: over.doseText ?? ([d.doseLabel, d.dose ? `${d.dose}回目` : null].filter(Boolean).join(' ') || '—') };
 }
 
 function content(kind: CertificateContent['kind'], doses: readonly CertifiedDose[], covidKind = LONG.covidKind): CertificateContent {
@@ -100,10 +102,11 @@ function checkPage(page: PageLayout, cols: readonly { label: string; left: numbe
 }
 
 const COVID_COLS = {
-  'covid19-domestic': ['接種回', '接種年月日', 'ワクチンの種類', '製品名', 'ロット番号'],
-  'covid19-overseas': ['接種回', '接種年月日', 'ワクチンの種類', '製品名', 'ロット番号', '接種国'],
+  'covid19-domestic': ['接種回', '接種年月日', 'ワクチン名', '製造販売業者', 'ロット番号'],
+  'covid19-overseas': ['接種回', '接種年月日', 'ワクチン名', '製造販売業者', 'ロット番号', '接種国'],
 } as const;
-const COVID_WIDTHS = { 'covid19-domestic': [18, 40, 32, 50, 30], 'covid19-overseas': [16, 28, 34, 48, 26, 18] } as const;
+// decision 0097's columns (接種回 is doseNumberOf's text, the manufacturer has its own column)
+const COVID_WIDTHS = { 'covid19-domestic': [26, 38, 42, 38, 26], 'covid19-overseas': [24, 22, 42, 40, 26, 16] } as const;
 
 function columnsFor(kind: CertificateContent['kind']): { label: string; left: number; right: number }[] {
   if (kind === 'completion' || kind === 'history') return columnEdges(LEDGER_COLS);
