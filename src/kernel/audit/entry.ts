@@ -47,6 +47,8 @@ export const ACTION_LABELS: Record<string, string> = {
   account_lock: 'アカウントロック',
   account_update: 'アカウント情報変更',
   retention_change: '保存期間設定変更',
+  audit_alert: '操作ログ改ざん検知',
+  audit_alert_ack: '改ざん検知の確認',
 };
 
 export interface AuditEntry {

@@ -4,6 +4,7 @@ import { can, role } from '../../kernel/access/index.js';
 import { canReadResidents } from '../../municipality/residents/index.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, notice } from './components.js';
+import { formatJst } from '../../kernel/jp/index.js';
 
 export interface PageContext {
   readonly session: SessionInfo | null;
@@ -11,6 +12,8 @@ export interface PageContext {
   readonly orgName?: string | undefined;
   readonly flash?: string | undefined;
   readonly path: string;
+  /** Open operation-log tampering alerts (KRN-34), given only to administrators and auditors. */
+  readonly auditAlerts?: readonly { readonly id: string; readonly message: string; readonly raisedAt: Date }[] | undefined;
 }
 
 interface NavItem {
@@ -65,6 +68,11 @@ ${s && !restricted
     )}</ul></nav>`
   : ''}
 <main id="main">
+${s && ctx.auditAlerts?.length
+  ? html`<div class="notice notice--error audit-alert" role="alert"><strong>操作ログの改ざんを検知しました（${ctx.auditAlerts.length}件未確認）。</strong>
+  <ul>${ctx.auditAlerts.map((a) => html`<li>${formatJst(a.raisedAt)} ${a.message}</li>`)}</ul>
+  <a href="/audit#alerts">操作ログ画面で確認する</a></div>`
+  : ''}
 ${ctx.flash ? notice(ctx.flash, 'success') : ''}
 <h1>${title}</h1>
 ${body}
