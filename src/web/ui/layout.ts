@@ -34,6 +34,7 @@ const NAV: readonly NavItem[] = [
   { href: '/vaccinations/schedule-config', label: '予防接種の設定', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/admin/accounts', label: 'アカウント管理', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/review', label: '棚卸し', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
+  { href: '/admin/handlers', label: '取扱者名簿・委託先', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
   { href: '/admin/retention', label: '保存期間・削除', show: (s) => can(s.actor, 'settings.manage', 'account-admin') || s.actor.role === 'supervisor' },
   { href: '/audit', label: '操作ログ', show: () => true },
