@@ -299,6 +299,19 @@ export class Vault {
     return new Set(rows.map((r) => r.subject_id));
   }
 
+  /** When and why a subject's number was erased (KRN-12), or null when it was not. */
+  async erasure(w: Work, subject: SubjectRef): Promise<{ at: Date; reason: string | null } | null> {
+    const r = await w.tx
+      .selectFrom('kernel.mynumber_vault')
+      .select(['suppressed_at', 'suppressed_reason'])
+      .where('tenant_code', '=', w.tenant)
+      .where('subject_type', '=', subject.subjectType)
+      .where('subject_id', '=', subject.subjectId)
+      .where('ciphertext', 'is', null)
+      .executeTakeFirst();
+    return r?.suppressed_at ? { at: r.suppressed_at, reason: r.suppressed_reason } : null;
+  }
+
   /** KRN-12: a deleted or retired record's number is erased; the row remains as a tombstone. */
   async suppress(w: Work, subject: SubjectRef, reason: string, opts: { subjectRef?: string } = {}): Promise<boolean> {
     const r = await w.tx

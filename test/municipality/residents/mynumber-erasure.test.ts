@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs, type Principal } from '../../../src/kernel/context/index.js';
-import { importResidents, revealMyNumber } from '../../../src/municipality/residents/index.js';
+import { getPerson, importResidents, revealMyNumber } from '../../../src/municipality/residents/index.js';
 import { createRecord } from '../../../src/municipality/records/index.js';
 import { addTenant, GOOD_PASSWORD, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../../harness/app.js';
 import { auditRows } from '../../harness/sql.js';
@@ -115,6 +115,20 @@ describe('erasure of former residents\' My Numbers and records (KRN-12, KRN-37)'
     await expect(refused).rejects.toThrow(/消去されたため表示できません（理由：転出（2026-07-10）から保存期間が経過したため消去）/);
     const failed = await auditRows(app, TOTTORI, { action: 'mynumber_reveal', outcome: 'failure' });
     expect(failed.at(-1)!.subject_ref).toBe(`resident:${atena.get(41)}`);
+
+    // The person's detail (API and screen) says the number was erased, when and why.
+    const p = await runAs(app.db, clerk, (w) => getPerson(w, app.vault, atena.get(41)!, '確認'));
+    expect(p).toMatchObject({ hasMyNumber: false, myNumberErased: { reason: '転出（2026-07-10）から保存期間が経過したため消去' } });
+    const web = await startWeb(app);
+    try {
+      const c = new PageClient(web.url);
+      await c.login(TOTTORI, 'er-clerk', GOOD_PASSWORD);
+      const page = await c.get(`/residents/${atena.get(41)}`);
+      expect(page.text).toContain('消去済み（');
+      expect(page.text).toContain('理由：転出（2026-07-10）から保存期間が経過したため消去');
+    } finally {
+      await web.close();
+    }
   });
 
   it('the 死亡 follows when its own 20 years have passed', async () => {
