@@ -5,6 +5,8 @@ import { openKernel, type Kernel } from '../kernel/runtime/index.js';
 import { allMigrations } from './migrations.js';
 import { CERTIFICATE_CONTENT_CLASS } from '../municipality/certification/index.js';
 import { NOTICE_CONTENT_CLASS } from '../municipality/notices/index.js';
+import { RESIDENT_HISTORY_CLASS, residentMyNumberClass } from '../municipality/residents/index.js';
+import { VACCINATION_RECORD_CLASS } from '../municipality/records/index.js';
 
 export type App = Kernel;
 
@@ -13,6 +15,9 @@ export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } 
   // Systems' data classes (KRN-37): what the retention run may erase, and after how long by default.
   app.retention.register(CERTIFICATE_CONTENT_CLASS);
   app.retention.register(NOTICE_CONTENT_CLASS);
+  app.retention.register(VACCINATION_RECORD_CLASS);
+  app.retention.register(residentMyNumberClass(app.vault));
+  app.retention.register(RESIDENT_HISTORY_CLASS);
   return app;
 }
 

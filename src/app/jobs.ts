@@ -1,7 +1,9 @@
 // Background work of a running server: sealing the operation log into its hash chains (every second),
-// and the hourly maintenance — expiring accounts past their date (KRN-19) and the retention run (KRN-37).
+// and the maintenance at start and hourly — expiring accounts past their date (KRN-19), the retention run
+// (KRN-37) and the verification of every tenant's operation-log chain, which opens an alert for
+// administrators and auditors when it finds tampering (KRN-34, decision 0115).
 import type { App } from './index.js';
-import { sealPending } from '../kernel/audit/index.js';
+import { sealPending, verifyAndAlert } from '../kernel/audit/index.js';
 import { expireAccounts } from '../kernel/access/index.js';
 import { newMeta, runAs, systemActor } from '../kernel/context/index.js';
 import { listOrganisations } from '../kernel/tenancy/index.js';
@@ -15,6 +17,9 @@ export async function runMaintenance(app: App, now = app.config.clock.now()): Pr
     if (expired || purged.length) logger().info({ tenant: t, expired, retention: purged }, 'maintenance');
   }
   await sealPending(app.db.system, app.auditKeys);
+  for (const v of await verifyAndAlert(app.db, app.auditKeys, undefined, now)) {
+    if (!v.result.ok) logger().error({ tenant: v.result.tenant, failure: v.result.failure, newAlert: v.raised?.id ?? null }, 'operation log verification failed');
+  }
 }
 
 export function startJobs(app: App, opts: { sealEveryMs?: number; maintenanceEveryMs?: number } = {}): () => Promise<void> {

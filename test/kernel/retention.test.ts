@@ -72,7 +72,7 @@ describe.each<Mode>(['server', 'embedded'])('retention (%s)', (mode) => {
       expect(denied).toMatchObject({ outcome: 'denied', target_type: 'retention-policy', target_id: 'sessions' });
     }
     const bad: [string, Record<string, unknown>, string][] = [
-      ['vaccination-records', good, 'dataClass'],
+      ['no-such-class', good, 'dataClass'],
       ['sessions', { ...good, mode: 'forever' }, 'mode'],
       ['sessions', { ...good, period: null }, 'period'],
       ['sessions', { ...good, mode: 'permanent', period: 5 }, 'period'],

@@ -155,14 +155,15 @@ describe.each<Mode>(['server', 'embedded'])('vault (%s)', (mode) => {
     expect(keys.rows.every((r) => r.tenant_code === SENDAI)).toBe(true);
   });
 
-  it('suppress erases the ciphertext and index; the number then shows as absent (KRN-12)', async () => {
+  it('suppress erases the ciphertext and index; the number then shows as absent and a reveal says it was erased, when and why (KRN-12)', async () => {
     const n = num(11);
     await runAs(app.db, viewer, (w) => app.vault.store(w, person('p-11'), n));
     expect(await runAs(app.db, viewer, (w) => app.vault.suppress(w, person('p-11'), '死亡による削除'))).toBe(true);
     const row = await app.db.system.selectFrom('kernel.mynumber_vault').selectAll().where('tenant_code', '=', TOTTORI).where('subject_id', '=', 'p-11').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ ciphertext: null, blind_index: null, key_version: null, index_version: null, suppressed_reason: '死亡による削除' });
     expect(row.suppressed_at).toBeInstanceOf(Date);
-    await expectProblem(runAs(app.db, viewer, (w) => app.vault.reveal(w, person('p-11'), '確認')), { status: 404 });
+    const erased = await expectProblem(runAs(app.db, viewer, (w) => app.vault.reveal(w, person('p-11'), '確認')), { status: 410, code: 'MYNUMBER_ERASED' });
+    expect(erased.detail).toMatch(/に消去されたため表示できません（理由：死亡による削除）/);
     expect(await runAs(app.db, viewer, (w) => app.vault.lookup(w, 'person', n, '確認'))).toEqual([]);
     expect(await runAs(app.db, viewer, (w) => app.vault.has(w, person('p-11')))).toBe(false);
     expect(await runAs(app.db, viewer, (w) => app.vault.suppress(w, person('p-11'), '再実行'))).toBe(false);

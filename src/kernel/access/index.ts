@@ -48,3 +48,16 @@ export {
 export { loadSettings, updateSettings, policyOf, SettingsInput, type TenantSettings } from './settings.js';
 export { passwordProblems, generateInitialPassword, hashPassword, type PasswordPolicy } from './passwords.js';
 export * as fields from '../fields/index.js';
+export {
+  handlerRoster,
+  handlerRosterCsv,
+  groundLabel,
+  contractorCompanies,
+  requestContractorLogs,
+  receiveContractorLogs,
+  listContractorLogRequests,
+  MYNUMBER_DUTIES,
+  type RosterEntry,
+  type HandlerClass,
+  type ContractorLogRequest,
+} from './handlers.js';

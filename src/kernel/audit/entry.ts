@@ -47,6 +47,10 @@ export const ACTION_LABELS: Record<string, string> = {
   account_lock: 'アカウントロック',
   account_update: 'アカウント情報変更',
   retention_change: '保存期間設定変更',
+  audit_alert: '操作ログ改ざん検知',
+  audit_alert_ack: '改ざん検知の確認',
+  contractor_log_request: '委託先へのログ提出依頼',
+  contractor_log_receive: '委託先ログの受領',
 };
 
 export interface AuditEntry {

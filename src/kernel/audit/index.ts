@@ -5,3 +5,4 @@ export { verifyChains, verifyTenantChain, type VerifyResult, type VerifyFailure 
 export { searchAudit, exportAuditCsv, accessHistory, auditCsvLine, type AuditSearch, type AuditRow, type AccessRecord } from './query.js';
 export { purgeAuditBefore, countPurgeableAudit, type AuditPurgeResult } from './purge.js';
 export { AuditWriter, auditWriterFor, closeAuditWriter, type AuditWriterOptions } from './writer.js';
+export { verifyAndAlert, openAuditAlerts, auditAlerts, lastVerification, maySeeAuditAlerts, acknowledgeAuditAlert, type AuditAlert, type VerificationOutcome } from './alerts.js';

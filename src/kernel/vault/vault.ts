@@ -14,6 +14,7 @@ import { appendEntry } from '../audit/index.js';
 import { open, seal, wrapContext, type KeyEncryptionKeys, type TenantKeyService } from '../crypto/index.js';
 import { Problem, forbidden, invalidField, notFound } from '../problems/index.js';
 import { checkMyNumber } from '../mynumber/index.js';
+import { formatJst } from '../jp/index.js';
 
 export interface TenantKeySet {
   readonly tenant: string;
@@ -229,11 +230,20 @@ export class Vault {
     requirePurpose(purpose);
     const row = await w.tx
       .selectFrom('kernel.mynumber_vault')
-      .select(['ciphertext', 'key_version'])
+      .select(['ciphertext', 'key_version', 'suppressed_at', 'suppressed_reason'])
       .where('tenant_code', '=', w.tenant)
       .where('subject_type', '=', subject.subjectType)
       .where('subject_id', '=', subject.subjectId)
       .executeTakeFirst();
+    if (row?.suppressed_at && !row.ciphertext) {
+      // KRN-12: a blanked number is gone; say so, and when and why, instead of "not found".
+      throw new Problem(
+        410,
+        'MYNUMBER_ERASED',
+        '個人番号は消去されています',
+        `この個人番号は ${formatJst(row.suppressed_at)} に消去されたため表示できません（理由：${row.suppressed_reason ?? '記載なし'}）。`,
+      ).withAudit({ action: 'mynumber_reveal', targetType: 'mynumber', targetId: target, subjectRef, purpose, outcome: 'failure', detail: { reason: 'erased' } });
+    }
     if (!row || !row.ciphertext || row.key_version === null) throw notFound('個人番号');
     const keys = await this.keysFor(w, row.key_version);
     const key = keys.enc.get(row.key_version);
@@ -271,8 +281,39 @@ export class Vault {
     return true;
   }
 
+  /**
+   * Subjects of `subjectType` among these whose number was erased (suppress): a re-import must not store it
+   * again unless the caller decides the subject is live again.
+   */
+  async erasedSubjects(w: Work, subjectType: string, subjectIds: readonly string[]): Promise<Set<string>> {
+    if (subjectIds.length === 0) return new Set();
+    const rows = await w.tx
+      .selectFrom('kernel.mynumber_vault')
+      .select('subject_id')
+      .where('tenant_code', '=', w.tenant)
+      .where('subject_type', '=', subjectType)
+      .where('subject_id', 'in', [...subjectIds])
+      .where('suppressed_at', 'is not', null)
+      .where('ciphertext', 'is', null)
+      .execute();
+    return new Set(rows.map((r) => r.subject_id));
+  }
+
+  /** When and why a subject's number was erased (KRN-12), or null when it was not. */
+  async erasure(w: Work, subject: SubjectRef): Promise<{ at: Date; reason: string | null } | null> {
+    const r = await w.tx
+      .selectFrom('kernel.mynumber_vault')
+      .select(['suppressed_at', 'suppressed_reason'])
+      .where('tenant_code', '=', w.tenant)
+      .where('subject_type', '=', subject.subjectType)
+      .where('subject_id', '=', subject.subjectId)
+      .where('ciphertext', 'is', null)
+      .executeTakeFirst();
+    return r?.suppressed_at ? { at: r.suppressed_at, reason: r.suppressed_reason } : null;
+  }
+
   /** KRN-12: a deleted or retired record's number is erased; the row remains as a tombstone. */
-  async suppress(w: Work, subject: SubjectRef, reason: string): Promise<boolean> {
+  async suppress(w: Work, subject: SubjectRef, reason: string, opts: { subjectRef?: string } = {}): Promise<boolean> {
     const r = await w.tx
       .updateTable('kernel.mynumber_vault')
       .set({ ciphertext: null, blind_index: null, key_version: null, index_version: null, suppressed_at: w.clock.now(), suppressed_reason: reason })
@@ -284,7 +325,7 @@ export class Vault {
     const done = Number(r.numUpdatedRows) > 0;
     if (done) {
       const target = `${subject.subjectType}:${subject.subjectId}`;
-      await appendEntry(w.tx, w, { action: 'mynumber_suppress', targetType: 'mynumber', targetId: target, subjectRef: target, purpose: reason });
+      await appendEntry(w.tx, w, { action: 'mynumber_suppress', targetType: 'mynumber', targetId: target, subjectRef: opts.subjectRef ?? target, purpose: reason });
     }
     return done;
   }

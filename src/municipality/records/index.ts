@@ -58,3 +58,4 @@ export async function recordRejectsCsv(db: MamoriDb, who: Principal, runId: stri
 }
 
 export { fhirBundle, fhirExport, atenaSystem, FHIR_SYSTEMS, ATC_BY_PRODUCT, type FhirBundle, type FhirBundleOptions, type FhirResource } from './fhir.js';
+export { VACCINATION_RECORD_CLASS } from './retention.js';

@@ -78,6 +78,9 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
   }
   const stored = await vault.storedIndexes(w, SUBJECT, [...byAtena.keys()]);
   for (const [a, idx] of stored) byAtena.get(a)!.index = idx;
+  // KRN-12: numbers blanked after the retention period are not stored again by a re-import of an old file,
+  // only when the person becomes a resident again.
+  const erased = await vault.erasedSubjects(w, SUBJECT, [...byAtena.keys()]);
 
   const movementIds = items.filter((i) => i.kind === 'diff').map((i) => (i.row as MovementRow).movementId);
   const knownMovements = new Map<string, string | null>();
@@ -203,10 +206,16 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
       }
     }
 
+    const prev = cur?.state ?? null;
+    const next = it.kind === 'full' ? stateFromRow(r, prev) : stateFromMovement(it.row, prev);
+
     // My Number: one person per number.
     let index = cur?.index ?? null;
     let storeNumber = false;
-    if (r.myNumber) {
+    const effective = it.kind === 'full' ? (r.latestMovementOn ?? run.baseDate) : it.row.movementOn;
+    // The status the person has after this row (an older row is kept as a version but does not change it).
+    const statusAfter = cur && effective < cur.effectiveDate ? cur.state.status : next.status;
+    if (r.myNumber && !(cur && erased.has(cur.atenaNo) && statusAfter !== 'resident')) {
       const others = [...(holders.get(r.myNumber) ?? []), ...(numberOwner.has(r.myNumber) ? [numberOwner.get(r.myNumber)!] : [])].filter((a) => a !== cur?.atenaNo);
       if (others.length) {
         fail(reject('個人番号', 'DUPLICATE_PERSON', 'この個人番号は別の人に登録されています'));
@@ -220,10 +229,7 @@ export async function applyBatch(w: Work, vault: Vault, run: RunRef, items: read
     }
 
     // The new state, and whether anything changed.
-    const prev = cur?.state ?? null;
-    const next = it.kind === 'full' ? stateFromRow(r, prev) : stateFromMovement(it.row, prev);
     const nextJson = canonicalState(next);
-    const effective = it.kind === 'full' ? (r.latestMovementOn ?? run.baseDate) : it.row.movementOn;
     // Unchanged: the same canonical state and the same number (what equal state hashes mean).
     if (cur && !storeNumber && it.kind === 'full' && nextJson === jsonOf(cur) && (index === cur.index || (!!index && !!cur.index && index.equals(cur.index)))) {
       out.unchanged += 1;

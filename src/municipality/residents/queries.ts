@@ -20,6 +20,8 @@ export interface PersonRecord {
   readonly effectiveDate: string;
   readonly state: PersonState;
   readonly hasMyNumber: boolean;
+  /** The number was blanked after its retention period (KRN-12): when and why. */
+  readonly myNumberErased: { readonly at: Date; readonly reason: string | null } | null;
   /** True when address fields were hidden for this viewer (支援措置). */
   readonly addressHidden: boolean;
 }
@@ -63,7 +65,7 @@ export async function getPerson(w: Work, vault: Vault, atenaNo: string, purpose?
   if (!r) throw notFound('住民');
   const m = maskState(w.actor, r.state);
   await appendEntry(w.tx, w, { action: 'read', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose });
-  return { atenaNo: r.atena_no, integratedNo: r.integrated_no, version: r.version, effectiveDate: r.effective_date, state: m.state, hasMyNumber: await vault.has(w, { subjectType: SUBJECT, subjectId: atenaNo }), addressHidden: m.hidden };
+  return { atenaNo: r.atena_no, integratedNo: r.integrated_no, version: r.version, effectiveDate: r.effective_date, state: m.state, hasMyNumber: await vault.has(w, { subjectType: SUBJECT, subjectId: atenaNo }), myNumberErased: await vault.erasure(w, { subjectType: SUBJECT, subjectId: atenaNo }), addressHidden: m.hidden };
 }
 
 /** The person as the registry stood on `date` (the version with the latest effective date ≤ date). */

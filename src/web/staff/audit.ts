@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { can, fields } from '../../kernel/access/index.js';
-import { ACTION_LABELS, exportAuditCsv, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
+import { ACTION_LABELS, acknowledgeAuditAlert, auditAlerts, exportAuditCsv, lastVerification, maySeeAuditAlerts, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
 import { badge, button, csrfField, field, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
-import { needLogin, needPermission, pageContext, sendPage } from './support.js';
+import { attempt, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
   const q = req.query as Record<string, string | undefined>;
@@ -51,6 +51,7 @@ export function registerAuditPages(fastify: FastifyInstance, app: App): void {
     const { search, raw } = filtersFrom(req);
     if (!auditor) search.actorLogin = s.actor.login; // everyone may review their own operations
     const rows = await work(app.db, req, (w) => searchAudit(w, search));
+    const alertsBlock = maySeeAuditAlerts(s.actor) ? await alertsSection(req, ctx.csrf, auditor) : '';
     const qs = new URLSearchParams(raw);
     qs.delete('before');
     const next = rows.length === 100 ? `/audit?${new URLSearchParams({ ...raw, before: String(rows.at(-1)!.id) }).toString()}` : null;
@@ -61,6 +62,7 @@ export function registerAuditPages(fastify: FastifyInstance, app: App): void {
         auditor ? '操作ログ' : '自分の操作履歴',
         html`
 ${auditor ? '' : notice('あなた自身の操作の記録です。団体全体の操作ログは監査担当（ログ監査の所掌事務）が確認します。')}
+${alertsBlock}
 <form method="get" action="/audit" class="card filters">
   ${auditor ? field({ label: '操作者（ログインID）', name: 'actor', value: raw['actor'] ?? '' }) : ''}
   ${select({ label: '操作', name: 'action', options: [['', 'すべて'], ...Object.entries(ACTION_LABELS)], value: raw['action'] ?? '' })}
@@ -93,6 +95,44 @@ ${next ? html`<p><a href="${next}">さらに古い記録</a></p>` : ''}`,
   });
 
   const auditor = [needLogin, needPermission(app, 'audit.review', 'audit-review')];
+
+  /** KRN-34: the scheduled verification's last result and the tampering alerts; auditors acknowledge them. */
+  const alertsSection = async (req: FastifyRequest, csrf: string, mayAcknowledge: boolean, failed?: string): Promise<SafeHtml> => {
+    const tenant = req.session!.tenant;
+    const [alerts, last] = await work(app.db, req, async (w) => [await auditAlerts(w.tx, tenant), await lastVerification(w.tx, tenant)] as const);
+    return html`<section class="card" id="alerts"><h2>改ざん検知（定期検証）</h2>
+${last ? html`<p>最終検証: ${when(last.checked_at)} — ${last.ok ? `正常（${Number(last.verified)}件）` : `不正を検出: ${last.message ?? ''}`}</p>` : html`<p>定期検証はまだ実行されていません。</p>`}
+${failed ? notice(failed, 'error') : ''}
+${alerts.length
+  ? table(
+      ['検知日時', '内容', '最終検知', '確認'],
+      alerts.map((a) => [
+        when(a.raisedAt),
+        a.message,
+        when(a.lastSeenAt),
+        a.acknowledgedAt
+          ? html`${when(a.acknowledgedAt)} ${a.acknowledgedBy ?? ''}<br><small>${a.ackReason ?? ''}</small>`
+          : mayAcknowledge
+            ? html`<form method="post" action="/audit/alerts/${a.id}/ack" class="inline-form">${csrfField(csrf)}${field({ label: '確認内容（理由）', name: 'reason', value: '' })}${button('確認済みにする', 'secondary')}</form>`
+            : badge('未確認', 'bad'),
+      ]),
+      { caption: '警告（新しい順）' },
+    )
+  : html`<p>警告はありません。</p>`}
+</section>`;
+  };
+
+  fastify.post('/audit/alerts/:id/ack', { preHandler: [needLogin, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const body = req.body as Form;
+    const r = await attempt(() => work(app.db, req, (w) => acknowledgeAuditAlert(w, id, one(body['reason']) ?? '')));
+    if (!r.ok) {
+      const ctx = await pageContext(app, req, reply);
+      return sendPage(reply, page(ctx, '操作ログ', await alertsSection(req, ctx.csrf, can(req.session!.actor, 'audit.review', 'audit-review'), r.problem.errors[0]?.message ?? r.problem.detail ?? r.problem.title)), r.problem.status);
+    }
+    setFlash(reply, '改ざん検知の警告を確認済みにしました。');
+    return reply.redirect('/audit#alerts');
+  });
 
   fastify.get('/audit.csv', { preHandler: auditor }, async (req, reply) => {
     const { search } = filtersFrom(req);

@@ -13,6 +13,7 @@ import { registerScheduleConfigPages } from './schedule-config.js';
 import { registerNoticePages } from './notices.js';
 import { registerExtractionPages } from './extractions.js';
 import { registerCertificatePages } from './certificates.js';
+import { registerHandlerPages } from './handlers.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
   registerAuthPages(fastify, app, opts);
@@ -27,4 +28,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerNoticePages(fastify, app);
   registerExtractionPages(fastify, app);
   registerCertificatePages(fastify, app);
+  registerHandlerPages(fastify, app);
 }

@@ -161,7 +161,7 @@ ${section(
 )}
 ${section(
   '個人番号',
-  html`<p>${p.hasMyNumber ? `登録あり（${maskMyNumber('')}）` : '登録なし'}</p>
+  html`<p>${p.hasMyNumber ? `登録あり（${maskMyNumber('')}）` : p.myNumberErased ? `消去済み（${formatJst(p.myNumberErased.at)}、理由：${p.myNumberErased.reason ?? '記載なし'}）` : '登録なし'}</p>
 ${p.hasMyNumber && mayReveal
   ? html`${errorSummary(revealState)}<form method="post" action="/residents/${p.atenaNo}/reveal" novalidate>${csrfField(csrf)}
       ${field({ label: '表示する目的', name: 'purpose', required: true, hint: '例：転出に伴う情報連携データの修正。表示は操作ログに記録されます。' }, revealState)}

@@ -6,6 +6,7 @@ import { authorize, type Permission } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { getOrganisation } from '../../kernel/tenancy/index.js';
+import { maySeeAuditAlerts, openAuditAlerts, type AuditAlert } from '../../kernel/audit/index.js';
 import type { PageContext, FormState } from '../ui/index.js';
 
 const FLASH = 'mamori_flash';
@@ -24,7 +25,10 @@ export async function pageContext(app: App, req: FastifyRequest, reply: FastifyR
       if (orgName) orgNames.set(req.session.tenant, orgName);
     }
   }
-  return { session: req.session, csrf: reply.generateCsrf(), orgName, flash: flash ? safeFlash(flash) : undefined, path: req.url.split('?')[0]!, demo: app.config.demo };
+  // KRN-34: open tampering alerts on every page of an administrator or auditor, until acknowledged.
+  let auditAlerts: readonly AuditAlert[] = [];
+  if (req.session && maySeeAuditAlerts(req.session.actor)) auditAlerts = await work(app.db, req, (w) => openAuditAlerts(w.tx, w.tenant));
+  return { session: req.session, csrf: reply.generateCsrf(), orgName, flash: flash ? safeFlash(flash) : undefined, path: req.url.split('?')[0]!, auditAlerts, demo: app.config.demo };
 }
 
 function safeFlash(v: string): string | undefined {

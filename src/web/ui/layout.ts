@@ -4,6 +4,7 @@ import { can, role } from '../../kernel/access/index.js';
 import { canReadResidents } from '../../municipality/residents/index.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, notice } from './components.js';
+import { formatJst } from '../../kernel/jp/index.js';
 
 export interface PageContext {
   readonly session: SessionInfo | null;
@@ -13,6 +14,8 @@ export interface PageContext {
   readonly path: string;
   /** A demonstration deployment (config.demo): every page says so. */
   readonly demo?: boolean | undefined;
+  /** Open operation-log tampering alerts (KRN-34), given only to administrators and auditors. */
+  readonly auditAlerts?: readonly { readonly id: string; readonly message: string; readonly raisedAt: Date }[] | undefined;
 }
 
 interface NavItem {
@@ -33,6 +36,7 @@ const NAV: readonly NavItem[] = [
   { href: '/vaccinations/schedule-config', label: '予防接種の設定', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/admin/accounts', label: 'アカウント管理', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/review', label: '棚卸し', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
+  { href: '/admin/handlers', label: '取扱者名簿・委託先', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
   { href: '/admin/retention', label: '保存期間・削除', show: (s) => can(s.actor, 'settings.manage', 'account-admin') || s.actor.role === 'supervisor' },
   { href: '/audit', label: '操作ログ', show: () => true },
@@ -68,6 +72,11 @@ ${s && !restricted
     )}</ul></nav>`
   : ''}
 <main id="main">
+${s && ctx.auditAlerts?.length
+  ? html`<div class="notice notice--error audit-alert" role="alert"><strong>操作ログの改ざんを検知しました（${ctx.auditAlerts.length}件未確認）。</strong>
+  <ul>${ctx.auditAlerts.map((a) => html`<li>${formatJst(a.raisedAt)} ${a.message}</li>`)}</ul>
+  <a href="/audit#alerts">操作ログ画面で確認する</a></div>`
+  : ''}
 ${ctx.flash ? notice(ctx.flash, 'success') : ''}
 <h1>${title}</h1>
 ${body}
