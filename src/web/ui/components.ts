@@ -1,7 +1,7 @@
 // Small UI kit for staff screens, styled with the デジタル庁デザインシステム tokens (mamori.css).
 import type { FieldError } from '../../kernel/problems/index.js';
 import { formatJst } from '../../kernel/jp/index.js';
-import { html, join, type SafeHtml } from './html.js';
+import { html, join, raw, type SafeHtml } from './html.js';
 
 export interface FormState {
   readonly values?: Record<string, unknown>;
@@ -17,6 +17,33 @@ function valueOf(state: FormState | undefined, name: string, fallback = ''): str
   return v === undefined || v === null ? fallback : String(v);
 }
 
+/**
+ * What every form control shares (decision 0107): the id the error summary links to, the label the summary
+ * names the problem by (data-label; page() reads it back), the message beside the control and the
+ * aria-describedby that ties hint and message to it.
+ */
+interface Control {
+  readonly id: string;
+  readonly err: string | undefined;
+  /** Attributes for the control itself: id, data-label, aria-describedby, aria-invalid. */
+  readonly attrs: SafeHtml;
+  readonly hint: SafeHtml;
+  readonly error: SafeHtml;
+}
+
+function control(label: string, name: string, hint: string | undefined, state: FormState | undefined): Control {
+  const err = errorFor(state, name);
+  const id = `f-${name}`;
+  const described = [hint ? `${id}-hint` : '', err ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return {
+    id,
+    err,
+    attrs: html`id="${id}" data-label="${label}"${described ? html` aria-describedby="${described}"` : ''}${err ? html` aria-invalid="true"` : ''}`,
+    hint: hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : html``,
+    error: err ? html`<p class="error-text" id="${id}-error"><span class="visually-hidden">エラー：</span>${err}</p>` : html``,
+  };
+}
+
 export interface FieldOpts {
   readonly label: string;
   readonly name: string;
@@ -29,49 +56,49 @@ export interface FieldOpts {
   readonly maxlength?: number;
 }
 
+const req = (required: boolean | undefined): SafeHtml => (required ? html`<span class="req">必須</span>` : html``);
+
 export function field(o: FieldOpts, state?: FormState): SafeHtml {
-  const err = errorFor(state, o.name);
-  const id = `f-${o.name}`;
+  const c = control(o.label, o.name, o.hint, state);
   const value = o.type === 'password' ? '' : valueOf(state, o.name, o.value ?? '');
-  return html`<div class="field${err ? ' field--error' : ''}">
-  <label for="${id}">${o.label}${o.required ? html`<span class="req">必須</span>` : ''}</label>
-  ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
-  ${err ? html`<p class="error-text" id="${id}-error">${err}</p>` : ''}
-  <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${value}"${o.required ? html` required` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}${err || o.hint ? html` aria-describedby="${[o.hint ? `${id}-hint` : '', err ? `${id}-error` : ''].filter(Boolean).join(' ')}"` : ''}${err ? html` aria-invalid="true"` : ''}>
+  return html`<div class="field${c.err ? ' field--error' : ''}">
+  <label for="${c.id}">${o.label}${req(o.required)}</label>
+  ${c.hint}
+  ${c.error}
+  <input ${c.attrs} name="${o.name}" type="${o.type ?? 'text'}" value="${value}"${o.required ? html` required` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${o.inputmode ? html` inputmode="${o.inputmode}"` : ''}${o.maxlength ? html` maxlength="${o.maxlength}"` : ''}>
 </div>`;
 }
 
 export function textarea(o: { label: string; name: string; required?: boolean; hint?: string; rows?: number }, state?: FormState): SafeHtml {
-  const err = errorFor(state, o.name);
-  const id = `f-${o.name}`;
-  return html`<div class="field${err ? ' field--error' : ''}">
-  <label for="${id}">${o.label}${o.required ? html`<span class="req">必須</span>` : ''}</label>
-  ${o.hint ? html`<p class="hint">${o.hint}</p>` : ''}
-  ${err ? html`<p class="error-text">${err}</p>` : ''}
-  <textarea id="${id}" name="${o.name}" rows="${o.rows ?? 3}"${o.required ? html` required` : ''}>${valueOf(state, o.name)}</textarea>
+  const c = control(o.label, o.name, o.hint, state);
+  return html`<div class="field${c.err ? ' field--error' : ''}">
+  <label for="${c.id}">${o.label}${req(o.required)}</label>
+  ${c.hint}
+  ${c.error}
+  <textarea ${c.attrs} name="${o.name}" rows="${o.rows ?? 3}"${o.required ? html` required` : ''}>${valueOf(state, o.name)}</textarea>
 </div>`;
 }
 
 export function select(o: { label: string; name: string; options: readonly (readonly [string, string])[]; required?: boolean; hint?: string; value?: string }, state?: FormState): SafeHtml {
-  const err = errorFor(state, o.name);
+  const c = control(o.label, o.name, o.hint, state);
   const current = valueOf(state, o.name, o.value ?? '');
-  const id = `f-${o.name}`;
-  return html`<div class="field${err ? ' field--error' : ''}">
-  <label for="${id}">${o.label}${o.required ? html`<span class="req">必須</span>` : ''}</label>
-  ${o.hint ? html`<p class="hint">${o.hint}</p>` : ''}
-  ${err ? html`<p class="error-text">${err}</p>` : ''}
-  <select id="${id}" name="${o.name}">${o.options.map(([v, l]) => html`<option value="${v}"${v === current ? html` selected` : ''}>${l}</option>`)}</select>
+  return html`<div class="field${c.err ? ' field--error' : ''}">
+  <label for="${c.id}">${o.label}${req(o.required)}</label>
+  ${c.hint}
+  ${c.error}
+  <select ${c.attrs} name="${o.name}">${o.options.map(([v, l]) => html`<option value="${v}"${v === current ? html` selected` : ''}>${l}</option>`)}</select>
 </div>`;
 }
 
 export function checkboxes(o: { legend: string; name: string; options: readonly (readonly [string, string])[]; checked?: readonly string[]; hint?: string }, state?: FormState): SafeHtml {
-  const err = errorFor(state, o.name);
+  const c = control(o.legend, o.name, o.hint, state);
   const raw = state?.values?.[o.name];
   const checked = new Set(raw === undefined ? (o.checked ?? []) : Array.isArray(raw) ? raw.map(String) : [String(raw)]);
-  return html`<fieldset class="field${err ? ' field--error' : ''}">
+  // The fieldset carries the id (tabindex -1 so the summary's link can move focus to it).
+  return html`<fieldset ${c.attrs} tabindex="-1" class="field${c.err ? ' field--error' : ''}">
   <legend>${o.legend}</legend>
-  ${o.hint ? html`<p class="hint">${o.hint}</p>` : ''}
-  ${err ? html`<p class="error-text">${err}</p>` : ''}
+  ${c.hint}
+  ${c.error}
   <div class="checks">${o.options.map(([v, l]) => html`<label class="check"><input type="checkbox" name="${o.name}" value="${v}"${checked.has(v) ? html` checked` : ''}> ${l}</label>`)}</div>
 </fieldset>`;
 }
@@ -82,13 +109,39 @@ export function checkbox(o: { label: string; name: string; checked?: boolean; hi
   return html`<div class="field"><label class="check"><input type="checkbox" name="${o.name}" value="on"${on ? html` checked` : ''}> ${o.label}</label>${o.hint ? html`<p class="hint">${o.hint}</p>` : ''}</div>`;
 }
 
+export const SUMMARY_START = '<!--mamori:error-summary-->';
+export const SUMMARY_END = '<!--/mamori:error-summary-->';
+
+/** A placeholder page() replaces with the field's label ("ラベル: "), read from the control's data-label. */
+export const labelSlot = (name: string): SafeHtml => raw(`<!--mamori:label:${name.replace(/[^A-Za-z0-9_.-]/g, '')}-->`);
+
+/**
+ * The problems of a refused save (decision 0107): one line per field, each a link to the field, named by the
+ * field's label.  page() fills in the labels from the rendered controls and moves the box to the top of the
+ * page (under the heading); a form that does not call this still gets the box, built by page() from the
+ * messages beside its fields.
+ */
 export function errorSummary(state?: FormState): SafeHtml {
   const errors = state?.errors ?? [];
   if (!errors.length) return html``;
-  return html`<div class="error-summary" role="alert" tabindex="-1">
-  <h2>入力内容を確認してください</h2>
-  <ul>${errors.map((e) => html`<li><a href="#f-${e.field.split('.')[0]}">${e.message}</a></li>`)}</ul>
-</div>`;
+  const seen = new Set<string>();
+  const items: SafeHtml[] = [];
+  for (const e of errors) {
+    const name = e.field.split('.')[0]!;
+    const whole = name === '_form' || name === '(入力全体)';
+    const key = whole ? `_form:${e.message}` : name; // one line per field: its first problem
+    if (seen.has(key)) continue;
+    seen.add(key);
+    items.push(whole ? html`<li>${e.message}</li>` : html`<li><a href="#f-${name}">${labelSlot(name)}${e.message}</a></li>`);
+  }
+  return summaryBox(items);
+}
+
+export function summaryBox(items: readonly SafeHtml[]): SafeHtml {
+  return html`${raw(SUMMARY_START)}<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title">
+  <h2 id="error-summary-title">入力内容を確認してください</h2>
+  <ul>${items}</ul>
+</div>${raw(SUMMARY_END)}`;
 }
 
 export function csrfField(token: string): SafeHtml {
