@@ -186,3 +186,76 @@ export function section(title: string, body: SafeHtml): SafeHtml {
 }
 
 export { join };
+
+// ---------------------------------------------------------------------------------------------- paging
+
+export interface PageRequest {
+  /** 1-based page number. */
+  readonly page: number;
+  readonly pageSize: number;
+  readonly offset: number;
+}
+
+/** The page asked for in the query string (`page`, 1-based; nonsense is page 1), never past `cap` rows. */
+export function pageRequest(query: Record<string, unknown>, pageSize: number, cap = Number.POSITIVE_INFINITY): PageRequest {
+  const raw = Number(query['page']);
+  const last = Math.max(1, Math.ceil(cap / pageSize));
+  const page = Number.isInteger(raw) && raw >= 1 ? Math.min(raw, last) : 1;
+  return { page, pageSize, offset: (page - 1) * pageSize };
+}
+
+/** A link to another page of the same list, keeping every filter (and dropping an empty one). */
+export function pageHref(path: string, filters: Record<string, string | undefined>, page: number): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(filters)) if (v !== undefined && v !== '' && k !== 'page') p.set(k, v);
+  if (page > 1) p.set('page', String(page));
+  const qs = p.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export interface PagerOpts {
+  /** Rows matching (when `cap` is given, counted only up to cap + 1). */
+  readonly total: number;
+  readonly request: PageRequest;
+  /** Rows on this page. */
+  readonly shown: number;
+  readonly path: string;
+  readonly filters: Record<string, string | undefined>;
+  /** Only the first `cap` rows can be paged through; more than that and the pager says so. */
+  readonly cap?: number | undefined;
+  /** How the rows are ordered, said with the count (e.g. 新しい順). */
+  readonly order?: string | undefined;
+}
+
+/**
+ * 「全 N 件中 A–B 件を表示」, 前へ/次へ and page numbers (the first, the last and two either side of the
+ * current one), every link keeping the list's filters (decision 0108).  A capped list says so.
+ */
+export function pager(o: PagerOpts): SafeHtml {
+  const { page, pageSize, offset } = o.request;
+  const capped = o.cap !== undefined && o.total > o.cap;
+  const reachable = capped ? o.cap! : o.total;
+  const pages = Math.max(1, Math.ceil(reachable / pageSize));
+  const from = o.shown ? offset + 1 : 0;
+  const to = offset + o.shown;
+  const count = capped
+    ? `${o.cap!.toLocaleString('ja-JP')} 件を超えています。上位 ${o.cap!.toLocaleString('ja-JP')} 件のうち ${from.toLocaleString('ja-JP')}–${to.toLocaleString('ja-JP')} 件を表示`
+    : `全 ${o.total.toLocaleString('ja-JP')} 件中 ${from.toLocaleString('ja-JP')}–${to.toLocaleString('ja-JP')} 件を表示`;
+  const href = (n: number) => pageHref(o.path, o.filters, n);
+  const numbers: (number | null)[] = [];
+  for (let n = 1; n <= pages; n++) {
+    if (n === 1 || n === pages || Math.abs(n - page) <= 2) numbers.push(n);
+    else if (numbers.at(-1) !== null) numbers.push(null);
+  }
+  return html`<nav class="pager" aria-label="ページ送り">
+  <p class="pager__count" role="status">${count}${o.order ? `（${o.order}）` : ''}</p>
+  ${capped ? html`<p class="pager__capped">上位 ${o.cap!.toLocaleString('ja-JP')} 件のみ表示しています。条件を絞り込んでください。</p>` : ''}
+  ${pages > 1
+    ? html`<ul class="pager__pages">
+    <li>${page > 1 ? html`<a href="${href(page - 1)}" rel="prev">前へ</a>` : html`<span class="pager__off" aria-disabled="true">前へ</span>`}</li>
+    ${numbers.map((n) => (n === null ? html`<li class="pager__gap" aria-hidden="true">…</li>` : n === page ? html`<li><span class="pager__current" aria-current="page">${n}</span></li>` : html`<li><a href="${href(n)}" aria-label="${n}ページ">${n}</a></li>`))}
+    <li>${page < pages ? html`<a href="${href(page + 1)}" rel="next">次へ</a>` : html`<span class="pager__off" aria-disabled="true">次へ</span>`}</li>
+  </ul>`
+    : ''}
+</nav>`;
+}
