@@ -34,6 +34,8 @@ export {
   markDispatched,
   markReturned,
   listFollowUps,
+  noticeWork,
+  type NoticeWork,
   resolveFollowUp,
   reissue,
   skipLabel,

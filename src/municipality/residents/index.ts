@@ -4,7 +4,7 @@ import './tables.js';
 
 export * from './format.js';
 export { type PersonState, type PersonStatus, type PersonCategory, STATUS_LABELS, CATEGORY_LABELS } from './state.js';
-export { importResidents, listRejects, listImportRuns, rejectsCsv, RESIDENT_RUN_KINDS, type ImportOptions, type ImportReport, type RejectReport, type Encoding, type ResidentsImportDeps, type ImportRunView } from './import.js';
+export { importResidents, listRejects, listImportRuns, rejectsCsv, residentImportTrouble, RESIDENT_RUN_KINDS, type ImportOptions, type ImportReport, type RejectReport, type Encoding, type ResidentsImportDeps, type ImportRunView } from './import.js';
 export {
   getPerson,
   personAsOf,

@@ -29,6 +29,8 @@ import {
   isCovidKind,
   issueCertificate,
   personCertificates,
+  countWaitingApplications,
+  listWaitingApplications,
   previewApplication,
   receiveApplication,
   revealPassportNumber,
@@ -44,7 +46,7 @@ import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const STATUS_APP = { received: ['受付済み（未交付）', 'warn'], issued: ['交付済み', 'ok'], cancelled: ['取下げ', 'muted'] } as const;
@@ -377,6 +379,27 @@ ${c.status === 'issued' && may(req, 'personal.write')
   fastify.get('/certificates/:id/certificate.pdf', { preHandler: exportGuard }, download('pdf', 'attachment'));
   fastify.get('/certificates/:id/card.smart-health-card', { preHandler: exportGuard }, download('shc', 'attachment'));
   fastify.get('/certificates/:id/qr/:n', { preHandler: exportGuard }, download('qr', 'inline'));
+
+  // -------------------------------------------------------------- 交付待ちの申請 (the staff home links here)
+  fastify.get('/certificates/applications', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const at = pageRequest(req.query as Record<string, unknown>, 50);
+    const [apps, total] = await work(app.db, req, async (w) => [await listWaitingApplications(w, { limit: at.pageSize, offset: at.offset }), await countWaitingApplications(w)] as const);
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '交付待ちの証明書の申請',
+        html`<p>受け付けて、まだ交付も取下げもしていない申請です。申請を開いて内容を確認し、交付してください。</p>
+${total ? pager({ total, request: at, shown: apps.length, path: '/certificates/applications', filters: {}, order: '受付日の古い順' }) : ''}
+${table(
+  ['受付日', '種類', '受付方法', '申請者', '宛名番号', '申請理由', ''],
+  apps.map((a) => [a.receivedOn, KIND_SHORT[a.kind], CHANNEL_LABELS[a.channel], APPLICANT_LABELS[a.applicant], html`<a href="/residents/${a.atenaNo}/certificates">${a.atenaNo}</a>`, a.reason, html`<a href="/certificates/applications/${a.id}">内容の確認・交付</a>`]),
+  { empty: '交付待ちの申請はありません。' },
+)}`,
+      ),
+    );
+  });
 
   // -------------------------------------------------------------- 証明書交付簿
   const filterOf = (q: Record<string, string | undefined>) =>
