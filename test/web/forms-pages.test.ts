@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTenant, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { startWeb, PageClient, type TestWeb } from '../harness/web.js';
+import { pageRequest, pager, within } from '../../src/web/ui/index.js';
 
 describe('forms and assets', () => {
   let app: TestApp;
@@ -58,5 +59,18 @@ describe('forms and assets', () => {
     expect([...bytes.slice(0, 4)]).toEqual([0, 1, 0, 0]); // a TrueType outline font
     expect((await fetch(`${web.url}/assets/fonts/../server.ts`)).status).toBe(404);
     expect((await fetch(`${web.url}/assets/fonts/nope.ttf`)).status).toBe(404);
+  });
+
+  it('the pager says when a list is capped and never offers a page past the cap', () => {
+    const at = pageRequest({ page: '40' }, 50, 1000);
+    expect(at).toEqual({ page: 20, pageSize: 50, offset: 950 });
+    const out = pager({ total: 1001, request: within(at, 1001, 1000), shown: 50, path: '/residents', filters: { kana: 'さとう', birthDate: '' }, cap: 1000 }).value;
+    expect(out).toContain('上位 1,000 件のみ表示しています。条件を絞り込んでください。');
+    expect(out).toContain('951–1,000 件を表示');
+    expect(out).not.toContain('page=21');
+    expect(out).toContain('href="/residents?kana=%E3%81%95%E3%81%A8%E3%81%86&amp;page=19" rel="prev"');
+    expect(out).toContain('aria-label="1ページ"');
+    expect(out).toContain('<li class="pager__gap" aria-hidden="true">…</li>');
+    expect(pageRequest({ page: 'x' }, 50)).toEqual({ page: 1, pageSize: 50, offset: 0 });
   });
 });

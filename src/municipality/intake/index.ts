@@ -194,7 +194,7 @@ export async function runIntake<Row>(db: MamoriDb, who: Principal, spec: IntakeS
     }
     const run = await w.tx
       .insertInto('municipality.import_runs')
-      .values({ tenant_code: w.tenant, kind: spec.kind, file_name: fileName, file_sha256: s.sha256, file_bytes: s.bytes, encoding: s.encoding, base_date: baseDate, status: 'running', started_by: w.actor.login })
+      .values({ tenant_code: w.tenant, kind: spec.kind, file_name: fileName, file_sha256: s.sha256, file_bytes: s.bytes, encoding: s.encoding, base_date: baseDate, status: 'running', started_by: w.actor.login, started_at: w.clock.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
     return { run, done: false as const };

@@ -7,7 +7,7 @@ import { ACTION_LABELS, countAudit, exportAuditCsv, sealPending, searchAudit, ve
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, section, select, table, when, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, within, section, select, table, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, pageContext, sendPage } from './support.js';
 
 function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
@@ -53,8 +53,11 @@ export function registerAuditPages(fastify: FastifyInstance, app: App): void {
     const auditor = can(s.actor, 'audit.review', 'audit-review');
     const { search, raw } = filtersFrom(req);
     if (!auditor) search.actorLogin = s.actor.login; // everyone may review their own operations
-    const at = pageRequest(req.query as Record<string, unknown>, AUDIT_PAGE, AUDIT_CAP);
-    const [rows, total] = await work(app.db, req, async (w) => [await searchAudit(w, { ...search, offset: at.offset }), await countAudit(w, search, AUDIT_CAP)] as const);
+    const [rows, total, at] = await work(app.db, req, async (w) => {
+      const n = await countAudit(w, search, AUDIT_CAP);
+      const r = within(pageRequest(req.query as Record<string, unknown>, AUDIT_PAGE, AUDIT_CAP), n, AUDIT_CAP);
+      return [await searchAudit(w, { ...search, offset: r.offset }), n, r] as const;
+    });
     const qs = new URLSearchParams(raw);
     const paging = pager({ total, request: at, shown: rows.length, path: '/audit', filters: raw, cap: AUDIT_CAP, order: '新しい順' });
     return sendPage(

@@ -46,7 +46,7 @@ import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const STATUS_APP = { received: ['受付済み（未交付）', 'warn'], issued: ['交付済み', 'ok'], cancelled: ['取下げ', 'muted'] } as const;
@@ -383,8 +383,11 @@ ${c.status === 'issued' && may(req, 'personal.write')
   // -------------------------------------------------------------- 交付待ちの申請 (the staff home links here)
   fastify.get('/certificates/applications', { preHandler: readGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const at = pageRequest(req.query as Record<string, unknown>, 50);
-    const [apps, total] = await work(app.db, req, async (w) => [await listWaitingApplications(w, { limit: at.pageSize, offset: at.offset }), await countWaitingApplications(w)] as const);
+    const [apps, total, at] = await work(app.db, req, async (w) => {
+      const n = await countWaitingApplications(w);
+      const r = within(pageRequest(req.query as Record<string, unknown>, 50), n);
+      return [await listWaitingApplications(w, { limit: r.pageSize, offset: r.offset }), n, r] as const;
+    });
     return sendPage(
       reply,
       page(

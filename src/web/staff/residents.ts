@@ -26,7 +26,7 @@ import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
@@ -93,10 +93,14 @@ export function registerResidentPages(fastify: FastifyInstance, app: App): void 
       birthDate: q['birthDate'] && /^\d{4}-\d{2}-\d{2}$/.test(q['birthDate']) ? q['birthDate'] : undefined,
       includeFormer: q['former'] === 'on',
     };
-    const at = pageRequest(q, SEARCH_PAGE, SEARCH_CAP);
-    const [results, total] = asked
-      ? await work(app.db, req, async (w) => [await searchPersons(w, { ...search, limit: at.pageSize, offset: at.offset }), await countPersons(w, search, SEARCH_CAP)] as const)
-      : [[], 0];
+    const wanted = pageRequest(q, SEARCH_PAGE, SEARCH_CAP);
+    const [results, total, at] = asked
+      ? await work(app.db, req, async (w) => {
+          const n = await countPersons(w, search, SEARCH_CAP);
+          const r = within(wanted, n, SEARCH_CAP);
+          return [await searchPersons(w, { ...search, limit: r.pageSize, offset: r.offset }), n, r] as const;
+        })
+      : [[], 0, wanted];
     const filters = { atenaNo: q['atenaNo'], kana: q['kana'], birthDate: q['birthDate'], former: q['former'] === 'on' ? 'on' : undefined };
     const atena = can(req.session!.actor, 'personal.write', 'addressee');
     return sendPage(
@@ -292,8 +296,11 @@ ${possible ?? ''}
   // -------------------------------------------------------------- review queue
   fastify.get('/residents/queue', { preHandler: atenaWrite }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const at = pageRequest(req.query as Record<string, unknown>, QUEUE_PAGE);
-    const [items, total] = await work(app.db, req, async (w) => [await listQueue(w, { side: 'residents', limit: at.pageSize, offset: at.offset }), await countQueue(w, 'residents')] as const);
+    const [items, total, at] = await work(app.db, req, async (w) => {
+      const n = await countQueue(w, 'residents');
+      const r = within(pageRequest(req.query as Record<string, unknown>, QUEUE_PAGE), n);
+      return [await listQueue(w, { side: 'residents', limit: r.pageSize, offset: r.offset }), n, r] as const;
+    });
     const paging = total ? pager({ total, request: at, shown: items.length, path: '/residents/queue', filters: {}, order: '登録の古い順' }) : html``;
     return sendPage(
       reply,

@@ -30,7 +30,7 @@ import { resolveVouchers } from '../../municipality/notices/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, invalidField } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
@@ -288,8 +288,11 @@ ${section(
 
   fastify.get('/vaccinations/queue', { preHandler: writeGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const at = pageRequest(req.query as Record<string, unknown>, 20);
-    const [items, total] = await work(app.db, req, async (w) => [await listQueue(w, { side: 'records', limit: at.pageSize, offset: at.offset }), await countQueue(w, 'records')] as const);
+    const [items, total, at] = await work(app.db, req, async (w) => {
+      const n = await countQueue(w, 'records');
+      const r = within(pageRequest(req.query as Record<string, unknown>, 20), n);
+      return [await listQueue(w, { side: 'records', limit: r.pageSize, offset: r.offset }), n, r] as const;
+    });
     return sendPage(
       reply,
       page(

@@ -204,6 +204,12 @@ export function pageRequest(query: Record<string, unknown>, pageSize: number, ca
   return { page, pageSize, offset: (page - 1) * pageSize };
 }
 
+/** The page asked for, moved back to the last page when the list has become shorter (count first, then fetch). */
+export function within(r: PageRequest, total: number, cap = Number.POSITIVE_INFINITY): PageRequest {
+  const last = Math.max(1, Math.ceil(Math.min(total, cap) / r.pageSize));
+  return r.page <= last ? r : { ...r, page: last, offset: (last - 1) * r.pageSize };
+}
+
 /** A link to another page of the same list, keeping every filter (and dropping an empty one). */
 export function pageHref(path: string, filters: Record<string, string | undefined>, page: number): string {
   const p = new URLSearchParams();
