@@ -108,6 +108,13 @@ describe('staff home work items and list paging', () => {
     const rq = await atena.get('/residents/queue');
     expect(rq.text).toContain('全 1 件中 1–1 件を表示');
     expect(rq.text).toContain('照合　待子');
+    // A refused decision says which field, by its label, not by its internal name.
+    const action = /<form method="post" action="(\/residents\/queue\/[^"]+)"/.exec(rq.text)![1]!;
+    const refused = await atena.post(action, { _csrf: PageClient.csrf(rq.text), action: 'dismiss', note: '' });
+    expect(refused.status).toBe(302);
+    const back = await atena.get(refused.location!);
+    expect(back.text).toContain('確定できませんでした: 確認した内容（理由）: 入力してください');
+    expect(back.text).not.toContain('note:');
 
     // A viewer (no write permission) has nothing to do here.
     const look = new PageClient(web.url);

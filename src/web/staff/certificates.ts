@@ -259,7 +259,7 @@ ${a.passport?.hasNumber
     const ctx = await pageContext(app, req, reply);
     const { _csrf, ...safe } = values;
     const errors = p.errors.length ? [...p.errors] : [{ field: '_form', code: p.code, message: p.detail ?? p.title }];
-    return sendPage(reply, page(ctx, '証明書の申請', await applicationPage(req, ctx.csrf, notice(p.detail ?? p.title, 'error'), { values: safe, errors })), p.status);
+    return sendPage(reply, page(ctx, '証明書の申請', await applicationPage(req, ctx.csrf, p.errors.length ? html`` : notice(p.detail ?? p.title, 'error'), { values: safe, errors })), p.status);
   };
 
   fastify.post('/certificates/applications/:id/issue', { preHandler: [...exportGuard, fastify.csrfProtection] }, async (req, reply) => {

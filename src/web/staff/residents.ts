@@ -27,7 +27,7 @@ import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { attempt, formState, problemText, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
 const SEX = { male: '男', female: '女' } as const;
@@ -339,7 +339,7 @@ ${table(
     const input = a.startsWith('link:') ? { action: 'link', atenaNo: a.slice(5), note: one(body['note']) ?? '' } : { action: a, note: one(body['note']) ?? '' };
     const r = await attempt(() => work(app.db, req, (w) => resolveQueueItem(w, app.vault, (req.params as { id: string }).id, input)));
     if (!r.ok) {
-      setFlash(reply, `確定できませんでした: ${r.problem.detail ?? r.problem.title}`);
+      setFlash(reply, `確定できませんでした: ${problemText(r.problem, { note: '確認した内容（理由）', atenaNo: '処理', action: '処理' })}`);
       return reply.redirect('/residents/queue');
     }
     setFlash(reply, r.value.resolvedAtenaNo ? `宛名番号 ${r.value.resolvedAtenaNo} として確定しました。` : '対象外として確定しました。');

@@ -31,7 +31,7 @@ import { work } from '../../kernel/http/index.js';
 import { isProblem, invalidField } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
 const STATUS = {
@@ -321,7 +321,7 @@ ${items.map((it) =>
     const a = one(body['action']) ?? '';
     const input = a.startsWith('link:') ? { action: 'link', atenaNo: a.slice(5), note: one(body['note']) ?? '' } : { action: a, note: one(body['note']) ?? '' };
     const r = await attempt(() => work(app.db, req, (w) => resolveRecordQueueItem(w, (req.params as { id: string }).id, input)));
-    setFlash(reply, r.ok ? (r.value.record ? '接種記録を登録しました。' : '差し戻しました。') : `確定できませんでした: ${r.problem.detail ?? r.problem.title}`);
+    setFlash(reply, r.ok ? (r.value.record ? '接種記録を登録しました。' : '差し戻しました。') : `確定できませんでした: ${problemText(r.problem, { note: '確認した内容（理由）', atenaNo: '処理', action: '処理' })}`);
     return reply.redirect('/vaccinations/queue');
   });
 }
