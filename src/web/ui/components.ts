@@ -104,9 +104,10 @@ export function checkboxes(o: { legend: string; name: string; options: readonly 
 }
 
 export function checkbox(o: { label: string; name: string; checked?: boolean; hint?: string }, state?: FormState): SafeHtml {
+  const c = control(o.label, o.name, o.hint, state);
   const raw = state?.values?.[o.name];
   const on = raw === undefined ? !!o.checked : raw === 'on' || raw === 'true' || raw === true;
-  return html`<div class="field"><label class="check"><input type="checkbox" name="${o.name}" value="on"${on ? html` checked` : ''}> ${o.label}</label>${o.hint ? html`<p class="hint">${o.hint}</p>` : ''}</div>`;
+  return html`<div class="field${c.err ? ' field--error' : ''}">${c.error}<label class="check"><input ${c.attrs} type="checkbox" name="${o.name}" value="on"${on ? html` checked` : ''}> ${o.label}</label>${c.hint}</div>`;
 }
 
 export const SUMMARY_START = '<!--mamori:error-summary-->';
