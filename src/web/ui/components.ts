@@ -139,7 +139,7 @@ export function errorSummary(state?: FormState): SafeHtml {
 }
 
 export function summaryBox(items: readonly SafeHtml[]): SafeHtml {
-  return html`${raw(SUMMARY_START)}<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title">
+  return html`${raw(SUMMARY_START)}<div class="error-summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title">
   <h2 id="error-summary-title">入力内容を確認してください</h2>
   <ul>${items}</ul>
 </div>${raw(SUMMARY_END)}`;
