@@ -24,6 +24,19 @@ const require = createRequire(import.meta.url);
 const TOKENS_CSS = readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8');
 const MAMORI_CSS = readFileSync(new URL('./assets/mamori.css', import.meta.url), 'utf8');
 const VACCINATION_JS = readFileSync(new URL('./assets/vaccination-form.js', import.meta.url), 'utf8');
+/** BIZ UDPゴシック from its npm package, so a thin client without Japanese fonts still renders Japanese (decision 0105). */
+const FONTS: Record<string, string> = {
+  'biz-udpgothic-400.ttf': '@expo-google-fonts/biz-udpgothic/400Regular/BIZUDPGothic_400Regular.ttf',
+  'biz-udpgothic-700.ttf': '@expo-google-fonts/biz-udpgothic/700Bold/BIZUDPGothic_700Bold.ttf',
+};
+const fontBytes = new Map<string, Buffer>();
+function font(name: string): Buffer | undefined {
+  const spec = FONTS[name];
+  if (!spec) return undefined;
+  let b = fontBytes.get(name);
+  if (!b) fontBytes.set(name, (b = readFileSync(require.resolve(spec))));
+  return b;
+}
 
 export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<FastifyInstance> {
   const secureCookies = opts.secureCookies ?? process.env['MAMORI_INSECURE_COOKIES'] !== '1';
@@ -57,6 +70,12 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   fastify.get('/assets/tokens.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(TOKENS_CSS));
   fastify.get('/assets/mamori.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAMORI_CSS));
   fastify.get('/assets/vaccination-form.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(VACCINATION_JS));
+  // The file names carry the weight and never change meaning: a year's cache, immutable.
+  fastify.get('/assets/fonts/:name', async (req, reply) => {
+    const b = font((req.params as { name: string }).name);
+    if (!b) return reply.status(404).type('text/plain; charset=utf-8').send('not found');
+    return reply.type('font/ttf').header('cache-control', 'public, max-age=31536000, immutable').send(b);
+  });
   fastify.get('/healthz', { schema: { hide: true } }, async () => {
     await sql`SELECT 1`.execute(app.db.system);
     return { status: 'ok', database: app.db.kind };

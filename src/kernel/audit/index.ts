@@ -2,7 +2,7 @@
 export { appendEntry, appendEntries, appendEntriesStatements, auditRow, ACTION_LABELS, type AuditEntry } from './entry.js';
 export { sealPending, writeCheckpoint, genesis, type SealResult } from './chain.js';
 export { verifyChains, verifyTenantChain, type VerifyResult, type VerifyFailure } from './verify.js';
-export { searchAudit, exportAuditCsv, accessHistory, auditCsvLine, type AuditSearch, type AuditRow, type AccessRecord } from './query.js';
+export { searchAudit, countAudit, exportAuditCsv, accessHistory, auditCsvLine, type AuditSearch, type AuditRow, type AccessRecord } from './query.js';
 export { purgeAuditBefore, countPurgeableAudit, type AuditPurgeResult } from './purge.js';
 export { AuditWriter, auditWriterFor, closeAuditWriter, type AuditWriterOptions } from './writer.js';
 export { verifyAndAlert, openAuditAlerts, auditAlerts, lastVerification, maySeeAuditAlerts, acknowledgeAuditAlert, type AuditAlert, type VerificationOutcome } from './alerts.js';

@@ -51,10 +51,11 @@ export const email = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
-/** 'YYYY-MM-DD' calendar date (full-width digits accepted). */
+/** 'YYYY-MM-DD' calendar date (full-width digits accepted); an empty one is reported as missing (入力してください). */
 export const plainDate = z
   .string()
   .trim()
+  .min(1, '入力してください')
   .transform((s) => toHalfWidthDigits(s).replace(/\//g, '-'))
   .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && isRealDate(s), { message: '日付は YYYY-MM-DD 形式の実在する日付で入力してください', params: { code: 'DATE_FORMAT' } });
 

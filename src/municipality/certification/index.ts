@@ -60,6 +60,8 @@ export {
   certificateOutput,
   revokeCertificate,
   personCertificates,
+  countWaitingApplications,
+  listWaitingApplications,
   type CertificationDeps,
   type ApplicationSummary,
   type ApplicationView,

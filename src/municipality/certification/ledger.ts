@@ -500,3 +500,36 @@ export async function personCertificates(w: Work, atenaNo: string): Promise<{ ap
     certificates: certs.map((c) => ({ ...summaryOfCert(c), previousNo: c.previous_id ? (numbers.get(c.previous_id) ?? null) : null })),
   };
 }
+
+// ------------------------------------------------------------------------------------------ waiting applications
+
+/** Applications received and not yet issued or cancelled (the staff home's count).  A count only: not logged. */
+export async function countWaitingApplications(w: Work): Promise<number> {
+  requireResidentAccess(w.actor, 'personal.read', DUTY);
+  const r = await w.tx
+    .selectFrom('municipality.certificate_applications')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_code', '=', w.tenant)
+    .where('status', '=', 'received')
+    .where('erased_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** The waiting applications, oldest received first (the 交付待ち screen).  'personal.read'; logged. */
+export async function listWaitingApplications(w: Work, opts: { limit?: number; offset?: number } = {}): Promise<ApplicationSummary[]> {
+  requireResidentAccess(w.actor, 'personal.read', DUTY);
+  const rows = await w.tx
+    .selectFrom('municipality.certificate_applications')
+    .selectAll()
+    .where('tenant_code', '=', w.tenant)
+    .where('status', '=', 'received')
+    .where('erased_at', 'is', null)
+    .orderBy('received_on')
+    .orderBy('created_at')
+    .limit(Math.min(opts.limit ?? 50, 500))
+    .offset(Math.max(opts.offset ?? 0, 0))
+    .execute();
+  await appendEntry(w.tx, w, { action: 'search', targetType: 'certificate-application', detail: { status: 'received', results: rows.length } });
+  return rows.map((a) => summaryOfApp(a));
+}

@@ -194,7 +194,7 @@ export async function runIntake<Row>(db: MamoriDb, who: Principal, spec: IntakeS
     }
     const run = await w.tx
       .insertInto('municipality.import_runs')
-      .values({ tenant_code: w.tenant, kind: spec.kind, file_name: fileName, file_sha256: s.sha256, file_bytes: s.bytes, encoding: s.encoding, base_date: baseDate, status: 'running', started_by: w.actor.login })
+      .values({ tenant_code: w.tenant, kind: spec.kind, file_name: fileName, file_sha256: s.sha256, file_bytes: s.bytes, encoding: s.encoding, base_date: baseDate, status: 'running', started_by: w.actor.login, started_at: w.clock.now() })
       .returningAll()
       .executeTakeFirstOrThrow();
     return { run, done: false as const };
@@ -403,4 +403,30 @@ export async function markSeen(w: Work, runId: string, keys: readonly string[]):
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
+}
+
+export interface ImportTrouble {
+  /** Runs that finished with rows refused (the rejects file is waiting to be read). */
+  readonly withRejects: number;
+  /** Runs still marked running long after they started: stopped part-way (a restart, a crash) — to run again. */
+  readonly stopped: number;
+}
+
+/**
+ * Import runs of some kinds started on or after `since` that need someone: finished with rejects, or stopped
+ * part-way (still 'running' and started before `stalledBefore`).  The caller checks the permission; a count
+ * only, not logged.
+ */
+export async function countImportTrouble(w: Work, kinds: readonly string[], since: Date, stalledBefore: Date): Promise<ImportTrouble> {
+  const r = await w.tx
+    .selectFrom('municipality.import_runs')
+    .select((eb) => [
+      eb.fn.countAll<string>().filterWhere((f) => f.and([f('status', '=', 'completed'), f('rejected', '>', 0)])).as('rejects'),
+      eb.fn.countAll<string>().filterWhere((f) => f.and([f('status', '=', 'running'), f('started_at', '<', stalledBefore)])).as('stopped'),
+    ])
+    .where('tenant_code', '=', w.tenant)
+    .where('kind', 'in', [...kinds])
+    .where('started_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  return { withRejects: Number(r.rejects), stopped: Number(r.stopped) };
 }

@@ -35,6 +35,8 @@ export {
   markDispatched,
   markReturned,
   listFollowUps,
+  noticeWork,
+  type NoticeWork,
   resolveFollowUp,
   reissue,
   skipLabel,

@@ -458,3 +458,31 @@ export async function recordHandoverEvents(w: Work, itemIds: readonly string[], 
   }
 }
 
+
+// ------------------------------------------------------------------------------------------ the day's work
+
+export interface NoticeWork {
+  /** Batches with documents to mail that have not been marked 発送済. */
+  readonly undispatchedBatches: number;
+  /** Returned documents whose follow-up is still open. */
+  readonly openFollowUps: number;
+}
+
+/** What is left to do with notices (the staff home).  'personal.read'; counts only, not logged. */
+export async function noticeWork(w: Work): Promise<NoticeWork> {
+  requireNotices(w, 'personal.read');
+  const b = await w.tx
+    .selectFrom('municipality.notice_batches')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_code', '=', w.tenant)
+    .where('dispatched_on', 'is', null)
+    .where('mailed', '>', 0)
+    .executeTakeFirstOrThrow();
+  const f = await w.tx
+    .selectFrom('municipality.notice_items')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_code', '=', w.tenant)
+    .where('follow_up', '=', 'open')
+    .executeTakeFirstOrThrow();
+  return { undispatchedBatches: Number(b.n), openFollowUps: Number(f.n) };
+}

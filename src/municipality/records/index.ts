@@ -1,9 +1,9 @@
 // Public face of municipality/records: the vaccination record ledger.
 import './tables.js';
 import type { MamoriDb } from '../../kernel/db/index.js';
-import { runAs, type Principal } from '../../kernel/context/index.js';
+import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 
-import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type Encoding, type ImportRunView, type IntakeReport } from '../intake/index.js';
+import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, countImportTrouble, type Encoding, type ImportTrouble, type ImportRunView, type IntakeReport } from '../intake/index.js';
 import { requireResidentAccess } from '../residents/index.js';
 import { recordBatchSpec, type VoucherResolver } from './batch.js';
 import { catalogFor } from './catalog.js';
@@ -48,6 +48,12 @@ export async function listRecordImports(db: MamoriDb, who: Principal): Promise<I
     if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
   });
   return listRuns(db, who, RECORD_RUN_KINDS);
+}
+
+/** Clinic record imports of the last days that need someone (the staff home).  予防接種 personal.read; a count only. */
+export async function recordImportTrouble(w: Work, since: Date, stalledBefore: Date): Promise<ImportTrouble> {
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
+  return countImportTrouble(w, RECORD_RUN_KINDS, since, stalledBefore);
 }
 
 export async function recordRejectsCsv(db: MamoriDb, who: Principal, runId: string): Promise<string> {

@@ -5,7 +5,7 @@ import type { MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 
-import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, listRejects as runRejects, type Encoding, type ImportRunView, type IntakeReport, type IntakeSpec, type RejectReport } from '../intake/index.js';
+import { listImportRuns as listRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, listRejects as runRejects, countImportTrouble, type Encoding, type ImportTrouble, type ImportRunView, type IntakeReport, type IntakeSpec, type RejectReport } from '../intake/index.js';
 import { checkHeader, detectKind, validateMovement, validatePerson, type FileKind, type MovementRow, type ResidentRow } from './format.js';
 import { applyBatch } from './apply.js';
 import { requireImport, requireImportView } from './access.js';
@@ -86,4 +86,10 @@ export async function listImportRuns(deps: ResidentsImportDeps, who: Principal, 
 export async function rejectsCsv(deps: ResidentsImportDeps, who: Principal, runId: string): Promise<string> {
   await runAs(deps.db, who, async (w) => requireImportView(w.actor));
   return runRejectsCsv(deps.db, who, runId);
+}
+
+/** 住基 imports of the last days that need someone (the staff home).  '宛名管理' personal.read; a count only. */
+export async function residentImportTrouble(w: Work, since: Date, stalledBefore: Date): Promise<ImportTrouble> {
+  requireImportView(w.actor);
+  return countImportTrouble(w, RESIDENT_RUN_KINDS, since, stalledBefore);
 }

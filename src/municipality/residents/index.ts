@@ -4,11 +4,12 @@ import './tables.js';
 
 export * from './format.js';
 export { type PersonState, type PersonStatus, type PersonCategory, STATUS_LABELS, CATEGORY_LABELS } from './state.js';
-export { importResidents, listRejects, listImportRuns, rejectsCsv, RESIDENT_RUN_KINDS, type ImportOptions, type ImportReport, type RejectReport, type Encoding, type ResidentsImportDeps, type ImportRunView } from './import.js';
+export { importResidents, listRejects, listImportRuns, rejectsCsv, residentImportTrouble, RESIDENT_RUN_KINDS, type ImportOptions, type ImportReport, type RejectReport, type Encoding, type ResidentsImportDeps, type ImportRunView } from './import.js';
 export {
   getPerson,
   personAsOf,
   searchPersons,
+  countPersons,
   personHistory,
   cohortAsOf,
   cohortChunk,
@@ -25,7 +26,7 @@ export {
   type CohortRow,
   type CohortChunkQuery,
 } from './queries.js';
-export { matchPerson, registerNonResident, setMyNumber, revealMyNumber, listQueue, resolveQueueItem, type FourInfo, type RegistrationResult, type QueueItem } from './manage.js';
+export { matchPerson, registerNonResident, setMyNumber, revealMyNumber, listQueue, countQueue, resolveQueueItem, type QueueSide, type QueueListOptions, type FourInfo, type RegistrationResult, type QueueItem } from './manage.js';
 export { matchFourInfo, searchKana, normalizeAddress, foldKanjiVariants, type MatchCandidate, type MatchResult } from './matching.js';
 export { canReadResidents, requireImport, requireResidentAccess, maySeeProtectedAddress, RESIDENT_DUTIES } from './access.js';
 export { isValidAtenaNo } from './numbers.js';

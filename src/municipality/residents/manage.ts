@@ -177,13 +177,37 @@ export interface QueueItem {
   readonly note: string | null;
 }
 
-export async function listQueue(w: Work, opts: { status?: 'open' | 'all'; limit?: number } = {}): Promise<QueueItem[]> {
-  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
-  let q = w.tx.selectFrom('municipality.match_queue').selectAll().where('tenant_code', '=', w.tenant);
+/** Which review queue: the clinic records' (staff of 予防接種) or everything else (the 住基 side). */
+export type QueueSide = 'records' | 'residents';
+
+export interface QueueListOptions {
+  status?: 'open' | 'all';
+  limit?: number;
+  offset?: number;
+  /** Default: every source. */
+  side?: QueueSide;
+}
+
+function queueWhere(w: Work, opts: Pick<QueueListOptions, 'status' | 'side'>) {
+  let q = w.tx.selectFrom('municipality.match_queue').where('tenant_code', '=', w.tenant);
   if ((opts.status ?? 'open') === 'open') q = q.where('status', '=', 'open');
-  const rows = await q.orderBy('created_at').limit(Math.min(opts.limit ?? 200, 1000)).execute();
+  if (opts.side === 'records') q = q.where('source', '=', 'records-import');
+  if (opts.side === 'residents') q = q.where('source', '<>', 'records-import');
+  return q;
+}
+
+export async function listQueue(w: Work, opts: QueueListOptions = {}): Promise<QueueItem[]> {
+  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
+  const rows = await queueWhere(w, opts).selectAll().orderBy('created_at').orderBy('id').limit(Math.min(opts.limit ?? 200, 1000)).offset(Math.max(opts.offset ?? 0, 0)).execute();
   await appendEntry(w.tx, w, { action: 'read', targetType: 'match-queue', detail: { results: rows.length } });
   return rows.map((r) => ({ id: r.id, source: r.source, sourceRef: r.source_ref, sourceRow: r.source_row, query: r.query, candidates: r.candidates as MatchResult['candidates'], status: r.status, createdAt: r.created_at, resolvedAtenaNo: r.resolved_atena_no, resolvedBy: r.resolved_by, note: r.note }));
+}
+
+/** Open items waiting for a decision (the queue screens' totals and the staff home).  A count only: not logged. */
+export async function countQueue(w: Work, side?: QueueSide): Promise<number> {
+  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
+  const r = await queueWhere(w, { status: 'open', ...(side ? { side } : {}) }).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 const Resolution = z.discriminatedUnion('action', [

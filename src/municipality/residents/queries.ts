@@ -91,17 +91,31 @@ export interface SearchQuery {
   birthDate?: string | undefined;
   includeFormer?: boolean | undefined;
   limit?: number | undefined;
+  /** Rows to skip (the search screen's pages). */
+  offset?: number | undefined;
+}
+
+function searchWhere(w: Work, q: SearchQuery) {
+  let sel = w.tx.selectFrom('municipality.persons').where('tenant_code', '=', w.tenant);
+  if (q.atenaNo) sel = sel.where('atena_no', '=', q.atenaNo);
+  if (q.kana) sel = sel.where('search_kana', 'like', `${searchKana(q.kana).replace(/[\\%_]/g, (c) => '\\' + c)}%`);
+  if (q.birthDate) sel = sel.where('birth_date', '=', q.birthDate);
+  if (!q.includeFormer) sel = sel.where('status', 'in', ['resident', 'non-resident']);
+  return sel;
+}
+
+/** How many persons a search matches, counted up to `cap` + 1 (the screen says when a list is capped). */
+export async function countPersons(w: Work, q: SearchQuery, cap = 1000): Promise<number> {
+  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
+  const r = await w.tx.selectFrom(searchWhere(w, q).select('atena_no').limit(cap + 1).as('m')).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 /** Search by 宛名番号, カナ (prefix, 検索カナ) and/or 生年月日.  Lists carry no My Number (KRN-07). */
 export async function searchPersons(w: Work, q: SearchQuery): Promise<PersonSummary[]> {
   requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
-  let sel = w.tx.selectFrom('municipality.persons').select(['atena_no', 'state', 'status', 'category']).where('tenant_code', '=', w.tenant);
-  if (q.atenaNo) sel = sel.where('atena_no', '=', q.atenaNo);
-  if (q.kana) sel = sel.where('search_kana', 'like', `${searchKana(q.kana).replace(/[\\%_]/g, (c) => '\\' + c)}%`);
-  if (q.birthDate) sel = sel.where('birth_date', '=', q.birthDate);
-  if (!q.includeFormer) sel = sel.where('status', 'in', ['resident', 'non-resident']);
-  const rows = await sel.orderBy('search_kana').orderBy('birth_date').limit(Math.min(q.limit ?? 100, 500)).execute();
+  const sel = searchWhere(w, q).select(['atena_no', 'state', 'status', 'category']);
+  const rows = await sel.orderBy('search_kana').orderBy('birth_date').orderBy('atena_no').limit(Math.min(q.limit ?? 100, 500)).offset(Math.max(q.offset ?? 0, 0)).execute();
   await appendEntry(w.tx, w, { action: 'search', targetType: 'resident', detail: { byAtena: !!q.atenaNo, byKana: !!q.kana, byBirthDate: !!q.birthDate, results: rows.length } });
   return rows.map((r) => {
     const s = maskState(w.actor, r.state).state;

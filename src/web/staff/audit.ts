@@ -3,17 +3,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { can, fields } from '../../kernel/access/index.js';
-import { ACTION_LABELS, acknowledgeAuditAlert, auditAlerts, exportAuditCsv, lastVerification, maySeeAuditAlerts, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
+import { ACTION_LABELS, acknowledgeAuditAlert, auditAlerts, countAudit, exportAuditCsv, lastVerification, maySeeAuditAlerts, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, csrfField, field, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, within, section, select, table, when, type SafeHtml } from '../ui/index.js';
 import { attempt, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
   const q = req.query as Record<string, string | undefined>;
   const raw: Record<string, string> = {};
-  for (const k of ['actor', 'action', 'targetType', 'subject', 'outcome', 'from', 'to', 'before']) if (q[k]) raw[k] = String(q[k]).slice(0, 100);
+  for (const k of ['actor', 'action', 'targetType', 'subject', 'outcome', 'from', 'to']) if (q[k]) raw[k] = String(q[k]).slice(0, 100);
   const date = (s: string | undefined) => (s && fields.plainDate.safeParse(s).success ? fields.plainDate.parse(s) : undefined);
   const from = date(raw['from']);
   const to = date(raw['to']);
@@ -28,11 +28,14 @@ function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<st
       outcome,
       from: from ? new Date(`${from}T00:00:00+09:00`) : undefined,
       to: to ? new Date(`${addDaysIso(to, 1)}T00:00:00+09:00`) : undefined,
-      beforeId: raw['before'] && /^\d+$/.test(raw['before']) ? Number(raw['before']) : undefined,
-      limit: 100,
+      limit: AUDIT_PAGE,
     },
   };
 }
+
+/** The viewer pages through the newest AUDIT_CAP matching entries; past that, narrow the conditions (or export CSV). */
+const AUDIT_PAGE = 100;
+const AUDIT_CAP = 10_000;
 
 const OUTCOME = { success: ['成功', 'ok'], failure: ['失敗', 'warn'], denied: ['拒否', 'bad'] } as const;
 
@@ -50,11 +53,14 @@ export function registerAuditPages(fastify: FastifyInstance, app: App): void {
     const auditor = can(s.actor, 'audit.review', 'audit-review');
     const { search, raw } = filtersFrom(req);
     if (!auditor) search.actorLogin = s.actor.login; // everyone may review their own operations
-    const rows = await work(app.db, req, (w) => searchAudit(w, search));
+    const [rows, total, at] = await work(app.db, req, async (w) => {
+      const n = await countAudit(w, search, AUDIT_CAP);
+      const r = within(pageRequest(req.query as Record<string, unknown>, AUDIT_PAGE, AUDIT_CAP), n, AUDIT_CAP);
+      return [await searchAudit(w, { ...search, offset: r.offset }), n, r] as const;
+    });
     const alertsBlock = maySeeAuditAlerts(s.actor) ? await alertsSection(req, ctx.csrf, auditor) : '';
     const qs = new URLSearchParams(raw);
-    qs.delete('before');
-    const next = rows.length === 100 ? `/audit?${new URLSearchParams({ ...raw, before: String(rows.at(-1)!.id) }).toString()}` : null;
+    const paging = pager({ total, request: at, shown: rows.length, path: '/audit', filters: raw, cap: AUDIT_CAP, order: '新しい順' });
     return sendPage(
       reply,
       page(
@@ -74,6 +80,7 @@ ${alertsBlock}
   ${button('検索', 'secondary')}
 </form>
 ${auditor ? html`<div class="actions"><a class="btn btn--secondary" href="/audit.csv?${qs.toString()}">この条件でCSV出力</a><form method="post" action="/audit/verify" class="inline-form">${csrfField(ctx.csrf)}${button('改ざん検証を実行', 'secondary')}</form></div>` : ''}
+${paging}
 ${table(
   ['日時', '操作者', '操作', '対象', '本人', '目的', '結果', '端末・接続元', 'リクエストID'],
   rows.map((r) => [
@@ -87,9 +94,9 @@ ${table(
     html`${r.terminal_id ?? ''}<br><small>${r.client_address ?? ''}</small>`,
     html`<small>${r.request_id ?? ''}</small>`,
   ]),
-  { caption: `${rows.length}件${rows.length === 100 ? '（新しい順に100件まで）' : ''}` },
+  { caption: '操作ログ（新しい順）' },
 )}
-${next ? html`<p><a href="${next}">さらに古い記録</a></p>` : ''}`,
+${rows.length > 20 ? paging : ''}`,
       ),
     );
   });

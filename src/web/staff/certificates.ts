@@ -29,6 +29,8 @@ import {
   isCovidKind,
   issueCertificate,
   personCertificates,
+  countWaitingApplications,
+  listWaitingApplications,
   previewApplication,
   printedDose,
   receiveApplication,
@@ -45,7 +47,7 @@ import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const STATUS_APP = { received: ['受付済み（未交付）', 'warn'], issued: ['交付済み', 'ok'], cancelled: ['取下げ', 'muted'] } as const;
@@ -258,7 +260,7 @@ ${a.passport?.hasNumber
     const ctx = await pageContext(app, req, reply);
     const { _csrf, ...safe } = values;
     const errors = p.errors.length ? [...p.errors] : [{ field: '_form', code: p.code, message: p.detail ?? p.title }];
-    return sendPage(reply, page(ctx, '証明書の申請', await applicationPage(req, ctx.csrf, notice(p.detail ?? p.title, 'error'), { values: safe, errors })), p.status);
+    return sendPage(reply, page(ctx, '証明書の申請', await applicationPage(req, ctx.csrf, p.errors.length ? html`` : notice(p.detail ?? p.title, 'error'), { values: safe, errors })), p.status);
   };
 
   fastify.post('/certificates/applications/:id/issue', { preHandler: [...exportGuard, fastify.csrfProtection] }, async (req, reply) => {
@@ -378,6 +380,30 @@ ${c.status === 'issued' && may(req, 'personal.write')
   fastify.get('/certificates/:id/certificate.pdf', { preHandler: exportGuard }, download('pdf', 'attachment'));
   fastify.get('/certificates/:id/card.smart-health-card', { preHandler: exportGuard }, download('shc', 'attachment'));
   fastify.get('/certificates/:id/qr/:n', { preHandler: exportGuard }, download('qr', 'inline'));
+
+  // -------------------------------------------------------------- 交付待ちの申請 (the staff home links here)
+  fastify.get('/certificates/applications', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const [apps, total, at] = await work(app.db, req, async (w) => {
+      const n = await countWaitingApplications(w);
+      const r = within(pageRequest(req.query as Record<string, unknown>, 50), n);
+      return [await listWaitingApplications(w, { limit: r.pageSize, offset: r.offset }), n, r] as const;
+    });
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '交付待ちの証明書の申請',
+        html`<p>受け付けて、まだ交付も取下げもしていない申請です。申請を開いて内容を確認し、交付してください。</p>
+${total ? pager({ total, request: at, shown: apps.length, path: '/certificates/applications', filters: {}, order: '受付日の古い順' }) : ''}
+${table(
+  ['受付日', '種類', '受付方法', '申請者', '宛名番号', '申請理由', ''],
+  apps.map((a) => [a.receivedOn, KIND_SHORT[a.kind], CHANNEL_LABELS[a.channel], APPLICANT_LABELS[a.applicant], html`<a href="/residents/${a.atenaNo}/certificates">${a.atenaNo}</a>`, a.reason, html`<a href="/certificates/applications/${a.id}">内容の確認・交付</a>`]),
+  { empty: '交付待ちの申請はありません。' },
+)}`,
+      ),
+    );
+  });
 
   // -------------------------------------------------------------- 証明書交付簿
   const filterOf = (q: Record<string, string | undefined>) =>

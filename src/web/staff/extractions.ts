@@ -29,7 +29,7 @@ import { principalOf, work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { formState, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { formState, many, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 /** What a section added to the run page receives. */
 export interface RunDetailContext {
@@ -272,7 +272,7 @@ ${pager(`/extractions/${r.id}`, mp.total, pageNo, program ? `&program=${encodeUR
       setFlash(reply, '抽出を再開しました。');
     } catch (e) {
       if (!isProblem(e) || e.status >= 500 || e.status === 403) throw e;
-      setFlash(reply, `再開できませんでした: ${e.detail ?? e.title}`);
+      setFlash(reply, `再開できませんでした: ${problemText(e)}`);
     }
     return reply.redirect(`/extractions/${id}`);
   });

@@ -1,10 +1,110 @@
-// Staff home and "my account".
+// Staff home (the day's work: what waits for this user, by duty) and "my account".
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app/index.js';
 import { can, dutyLabel, listAccounts, ownAccount, role, ACCOUNT_STATUS_LABELS } from '../../kernel/access/index.js';
+import type { Actor, Work } from '../../kernel/context/index.js';
 import { work } from '../../kernel/http/index.js';
-import { badge, dl, html, notice, page, section, when } from '../ui/index.js';
+import { countQueue, residentImportTrouble } from '../../municipality/residents/index.js';
+import { recordImportTrouble } from '../../municipality/records/index.js';
+import { noticeWork } from '../../municipality/notices/index.js';
+import { countWaitingApplications } from '../../municipality/certification/index.js';
+import { badge, dl, html, notice, page, section, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, sendPage } from './support.js';
+
+/** One thing waiting for someone, with how many and where to do it. */
+export interface WorkItem {
+  readonly title: string;
+  readonly count: number;
+  readonly href: string;
+  /** One line saying what the work is. */
+  readonly detail: string;
+  /** 'alert' for what must not wait (shown first, in red). */
+  readonly tone?: 'alert' | 'normal';
+}
+
+/**
+ * Where the home's work items come from (decision 0106).  `show` is the duty check, made before any query
+ * (a user without the duty neither sees the item nor causes a refused access in the log); `items` counts in
+ * the request's transaction and returns only what has a count.  One more kind of work (e.g. the operation
+ * log's tamper alert) is one more entry here.
+ */
+export interface WorkSource {
+  show(actor: Actor): boolean;
+  items(w: Work, app: App): Promise<WorkItem[]>;
+}
+
+const DAY = 86_400_000;
+/** Imports looked at on the home: those started in the last week. */
+const RECENT_IMPORT_DAYS = 7;
+/** A run still marked running this long after it started has stopped part-way. */
+const STALLED_MS = 60 * 60 * 1000;
+
+const some = (...items: (WorkItem | false)[]): WorkItem[] => items.filter((i): i is WorkItem => i !== false && i.count > 0);
+
+export const WORK_SOURCES: readonly WorkSource[] = [
+  {
+    show: (a) => can(a, 'accounts.manage', 'account-admin'),
+    items: async (w) => some({ title: '承認待ちのアカウント申請', count: (await listAccounts(w, { status: 'applied' })).length, href: '/admin/accounts?status=applied', detail: '申請の内容を確認して、承認するか却下してください。' }),
+  },
+  {
+    show: (a) => can(a, 'personal.write', 'addressee'),
+    items: async (w) => some({ title: '住民の照合の確認待ち', count: await countQueue(w, 'residents'), href: '/residents/queue', detail: '4情報の照合で本人を一人に決められなかった記録です。' }),
+  },
+  {
+    show: (a) => can(a, 'personal.write', 'vaccination'),
+    items: async (w) => some({ title: '接種記録の照合の確認待ち', count: await countQueue(w, 'records'), href: '/vaccinations/queue', detail: '医療機関のファイルで本人を一人に決められなかった接種記録です。' }),
+  },
+  {
+    show: (a) => can(a, 'personal.write', 'addressee'),
+    items: async (w) => {
+      const now = w.clock.now().getTime();
+      const t = await residentImportTrouble(w, new Date(now - RECENT_IMPORT_DAYS * DAY), new Date(now - STALLED_MS));
+      return some(
+        { title: '取込の記録：途中で止まった住基ファイル', count: t.stopped, href: '/residents/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込で、最後まで終わらなかったものです。同じファイルをもう一度取り込んでください。`, tone: 'alert' },
+        { title: '取込の記録：取り込めなかった行のある住基ファイル', count: t.withRejects, href: '/residents/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込です。エラーの一覧を確認してください。` },
+      );
+    },
+  },
+  {
+    show: (a) => can(a, 'personal.write', 'vaccination'),
+    items: async (w) => {
+      const now = w.clock.now().getTime();
+      const t = await recordImportTrouble(w, new Date(now - RECENT_IMPORT_DAYS * DAY), new Date(now - STALLED_MS));
+      return some(
+        { title: '取込の記録：途中で止まった接種記録ファイル', count: t.stopped, href: '/vaccinations/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込で、最後まで終わらなかったものです。同じファイルをもう一度取り込んでください。`, tone: 'alert' },
+        { title: '取込の記録：取り込めなかった行のある接種記録ファイル', count: t.withRejects, href: '/vaccinations/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込です。エラーの一覧を確認してください。` },
+      );
+    },
+  },
+  {
+    show: (a) => can(a, 'personal.write', 'vaccination'),
+    items: async (w) => {
+      const n = await noticeWork(w);
+      return some(
+        { title: '発送待ちの通知書', count: n.undispatchedBatches, href: '/notices', detail: '作成済みで、まだ発送済みにしていない通知書・接種券の束です。' },
+        { title: '返送された通知書の対応待ち', count: n.openFollowUps, href: '/notices/follow-ups', detail: '宛先不明などで返送された通知書です。送付先を確認してください。' },
+      );
+    },
+  },
+  {
+    show: (a) => can(a, 'personal.write', 'vaccination'),
+    items: async (w) => some({ title: '交付待ちの証明書の申請', count: await countWaitingApplications(w), href: '/certificates/applications', detail: '受け付けて、まだ交付していない申請です。' }),
+  },
+];
+
+/** The work waiting for this user, alerts first. */
+export async function workItems(w: Work, app: App, sources: readonly WorkSource[] = WORK_SOURCES): Promise<WorkItem[]> {
+  const items: WorkItem[] = [];
+  for (const s of sources) if (s.show(w.actor)) items.push(...(await s.items(w, app)));
+  return [...items.filter((i) => i.tone === 'alert'), ...items.filter((i) => i.tone !== 'alert')];
+}
+
+export function workList(items: readonly WorkItem[]): SafeHtml {
+  if (!items.length) return html`<p class="worklist__none">対応が必要な作業はありません。</p>`;
+  return html`<ul class="worklist">${items.map(
+    (i) => html`<li class="worklist__item${i.tone === 'alert' ? ' worklist__item--alert' : ''}"><a href="${i.href}"><span class="worklist__title">${i.title}</span><span class="worklist__count">${i.count.toLocaleString('ja-JP')}<small>件</small></span></a><p class="worklist__detail">${i.detail}</p></li>`,
+  )}</ul>`;
+}
 
 export function registerHomePages(fastify: FastifyInstance, app: App): void {
   fastify.get('/', { preHandler: needLogin }, async (req, reply) => {
@@ -12,7 +112,7 @@ export function registerHomePages(fastify: FastifyInstance, app: App): void {
     const s = req.session!;
     const me = await work(app.db, req, (w) => ownAccount(w));
     const isAdmin = can(s.actor, 'accounts.manage', 'account-admin');
-    const pending = isAdmin ? (await work(app.db, req, (w) => listAccounts(w, { status: 'applied' }))).length : 0;
+    const todo = await work(app.db, req, (w) => workItems(w, app));
     const daysLeft = me.expiresOn ? Math.ceil((Date.parse(`${me.expiresOn}T00:00:00+09:00`) - app.config.clock.now().getTime()) / 86400_000) : null;
     return sendPage(
       reply,
@@ -21,7 +121,7 @@ export function registerHomePages(fastify: FastifyInstance, app: App): void {
         `${s.fullName} さん`,
         html`
 ${daysLeft !== null && daysLeft <= 30 ? notice(`アカウントの有効期限（${me.expiresOn}）まであと${daysLeft}日です。必要ならアカウント管理者に延長を申請してください。`, 'warning') : ''}
-${isAdmin && pending > 0 ? notice(html`承認待ちのアカウント申請が <a href="/admin/accounts?status=applied">${pending}件</a> あります。`, 'info') : ''}
+<section class="card worklist-card" aria-labelledby="work-title"><h2 id="work-title">対応が必要な作業</h2>${workList(todo)}</section>
 <div class="grid">
 ${section(
   'あなたの権限',

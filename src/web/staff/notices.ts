@@ -60,7 +60,7 @@ import {
   type TemplateEdit,
 } from '../../municipality/notices/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { addRunDetailSection } from './extractions.js';
 
 const STATUS_TONE = { active: 'ok', void: 'muted' } as const;
@@ -517,7 +517,7 @@ ${may(req, 'personal.write')
   ${field({ label: '宛名番号', name: 'atenaNo', value: atena, inputmode: 'numeric', maxlength: 10 })}
   ${button('検索', 'secondary')}
 </form>
-${problem ? notice(problem.detail ?? problem.title, 'error') : ''}
+${problem ? notice(problemText(problem), 'error') : ''}
 ${number || atena
   ? table(
       ['氏名', '文書', '予防接種・回', '接種券番号', '印刷日', '状態', ''],
@@ -645,7 +645,7 @@ ${table(
   fastify.post('/notices/items/:id/follow-up', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
     const r = await attempt(() => work(app.db, req, (w) => resolveFollowUp(w, (req.params as { id: string }).id, { note: one(b['note']) ?? '' })));
-    setFlash(reply, r.ok ? '対応を記録しました。' : `記録できませんでした: ${r.problem.detail ?? r.problem.title}`);
+    setFlash(reply, r.ok ? '対応を記録しました。' : `記録できませんでした: ${problemText(r.problem)}`);
     return reply.redirect('/notices/follow-ups');
   });
 

@@ -11,6 +11,8 @@ import {
   importResidents,
   listImportRuns,
   listQueue,
+  countQueue,
+  countPersons,
   personHistory,
   registerNonResident,
   rejectsCsv,
@@ -24,11 +26,17 @@ import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { attempt, formState, problemText, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
 const SEX = { male: '男', female: '女' } as const;
+
+/** The search screen's page size and how far it pages (past that: narrow the conditions). */
+const SEARCH_PAGE = 50;
+const SEARCH_CAP = 1000;
+/** The review queue shows each item with its candidates and a form: fewer to a page. */
+const QUEUE_PAGE = 20;
 
 /** A date as officials read it: 和暦 with the ISO date beside it (just the ISO date before 明治6年). */
 function jpDate(iso: string | null): string | null {
@@ -79,16 +87,21 @@ export function registerResidentPages(fastify: FastifyInstance, app: App): void 
     const ctx = await pageContext(app, req, reply);
     const q = req.query as Record<string, string | undefined>;
     const asked = !!(q['atenaNo'] || q['kana'] || q['birthDate']);
-    const results = asked
-      ? await work(app.db, req, (w) =>
-          searchPersons(w, {
-            atenaNo: q['atenaNo']?.normalize('NFKC').trim() || undefined,
-            kana: q['kana']?.trim() || undefined,
-            birthDate: q['birthDate'] && /^\d{4}-\d{2}-\d{2}$/.test(q['birthDate']) ? q['birthDate'] : undefined,
-            includeFormer: q['former'] === 'on',
-          }),
-        )
-      : [];
+    const search = {
+      atenaNo: q['atenaNo']?.normalize('NFKC').trim() || undefined,
+      kana: q['kana']?.trim() || undefined,
+      birthDate: q['birthDate'] && /^\d{4}-\d{2}-\d{2}$/.test(q['birthDate']) ? q['birthDate'] : undefined,
+      includeFormer: q['former'] === 'on',
+    };
+    const wanted = pageRequest(q, SEARCH_PAGE, SEARCH_CAP);
+    const [results, total, at] = asked
+      ? await work(app.db, req, async (w) => {
+          const n = await countPersons(w, search, SEARCH_CAP);
+          const r = within(wanted, n, SEARCH_CAP);
+          return [await searchPersons(w, { ...search, limit: r.pageSize, offset: r.offset }), n, r] as const;
+        })
+      : [[], 0, wanted];
+    const filters = { atenaNo: q['atenaNo'], kana: q['kana'], birthDate: q['birthDate'], former: q['former'] === 'on' ? 'on' : undefined };
     const atena = can(req.session!.actor, 'personal.write', 'addressee');
     return sendPage(
       reply,
@@ -104,6 +117,7 @@ export function registerResidentPages(fastify: FastifyInstance, app: App): void 
   ${button('検索', 'secondary')}
 </form>
 ${atena ? html`<div class="actions"><a class="btn btn--secondary" href="/residents/imports">住基ファイルの取込</a><a class="btn btn--secondary" href="/residents/register">住登外者の登録</a><a class="btn btn--secondary" href="/residents/queue">照合の確認待ち</a></div>` : ''}
+${asked && total ? pager({ total, request: at, shown: results.length, path: '/residents', filters, cap: SEARCH_CAP, order: '氏名カナ順' }) : ''}
 ${asked
   ? table(
       ['宛名番号', '氏名', '氏名カナ', '生年月日', '性別', '状態', '住所', ''],
@@ -117,7 +131,7 @@ ${asked
         p.address,
         p.dvSupport ? badge('支援措置', 'bad') : '',
       ]),
-      { caption: `${results.length}件（個人番号は一覧に表示しません）`, empty: '該当する住民は見つかりませんでした。' },
+      { caption: '検索結果（個人番号は一覧に表示しません）', empty: '該当する住民は見つかりませんでした。' },
     )
   : html`<p>宛名番号、氏名カナ、生年月日のいずれかで検索してください。</p>`}`,
       ),
@@ -282,7 +296,12 @@ ${possible ?? ''}
   // -------------------------------------------------------------- review queue
   fastify.get('/residents/queue', { preHandler: atenaWrite }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const items = await work(app.db, req, (w) => listQueue(w));
+    const [items, total, at] = await work(app.db, req, async (w) => {
+      const n = await countQueue(w, 'residents');
+      const r = within(pageRequest(req.query as Record<string, unknown>, QUEUE_PAGE), n);
+      return [await listQueue(w, { side: 'residents', limit: r.pageSize, offset: r.offset }), n, r] as const;
+    });
+    const paging = total ? pager({ total, request: at, shown: items.length, path: '/residents/queue', filters: {}, order: '登録の古い順' }) : html``;
     return sendPage(
       reply,
       page(
@@ -290,6 +309,7 @@ ${possible ?? ''}
         '照合の確認待ち',
         html`<p>4情報の照合で一人に決められなかった記録です。自動では結び付けません。候補を確認して、結び付けるか、新しい人として登録するか、対象外にしてください。</p>
 ${items.length === 0 ? html`<p class="empty">確認待ちはありません。</p>` : ''}
+${paging}
 ${items.map((it) =>
   section(
     `${String(it.query['nameKanji'] ?? '')}（${String(it.query['nameKana'] ?? '')}）${String(it.query['birthDate'] ?? '')} 生`,
@@ -319,7 +339,7 @@ ${table(
     const input = a.startsWith('link:') ? { action: 'link', atenaNo: a.slice(5), note: one(body['note']) ?? '' } : { action: a, note: one(body['note']) ?? '' };
     const r = await attempt(() => work(app.db, req, (w) => resolveQueueItem(w, app.vault, (req.params as { id: string }).id, input)));
     if (!r.ok) {
-      setFlash(reply, `確定できませんでした: ${r.problem.detail ?? r.problem.title}`);
+      setFlash(reply, `確定できませんでした: ${problemText(r.problem, { note: '確認した内容（理由）', atenaNo: '処理', action: '処理' })}`);
       return reply.redirect('/residents/queue');
     }
     setFlash(reply, r.value.resolvedAtenaNo ? `宛名番号 ${r.value.resolvedAtenaNo} として確定しました。` : '対象外として確定しました。');

@@ -81,6 +81,18 @@ export function formState(values: Form, p: Problem): FormState {
   return { values: safe, errors };
 }
 
+/**
+ * A refused action said in one line for a flash or a notice, without internal field names: each field
+ * problem by its label when the caller names it (decision 0107), else by its message alone.
+ */
+export function problemText(p: Problem, labels: Record<string, string> = {}): string {
+  if (!p.errors.length) return p.detail ?? p.title;
+  return p.errors.map((e) => {
+    const label = labels[e.field] ?? labels[e.field.split('.')[0]!];
+    return label ? `${label}: ${e.message}` : e.message;
+  }).join('、');
+}
+
 /** Runs `fn`; a 4xx Problem becomes form errors for re-rendering, anything else propagates. */
 export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; problem: Problem }> {
   try {

@@ -26,13 +26,13 @@ import {
   type VaccinationRecord,
   type Warning,
 } from '../../municipality/records/index.js';
-import { getPerson, listQueue, requireResidentAccess } from '../../municipality/residents/index.js';
+import { countQueue, getPerson, listQueue, requireResidentAccess } from '../../municipality/residents/index.js';
 import { resolveVouchers } from '../../municipality/notices/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, invalidField } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
 const STATUS = {
@@ -294,7 +294,11 @@ ${section(
 
   fastify.get('/vaccinations/queue', { preHandler: writeGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const items = (await work(app.db, req, (w) => listQueue(w))).filter((i) => i.source === 'records-import');
+    const [items, total, at] = await work(app.db, req, async (w) => {
+      const n = await countQueue(w, 'records');
+      const r = within(pageRequest(req.query as Record<string, unknown>, 20), n);
+      return [await listQueue(w, { side: 'records', limit: r.pageSize, offset: r.offset }), n, r] as const;
+    });
     return sendPage(
       reply,
       page(
@@ -302,6 +306,7 @@ ${section(
         '接種記録の照合の確認待ち',
         html`<p>医療機関のファイルで、本人を一人に決められなかった接種記録です。候補の接種歴を確認して、結び付けるか差し戻してください（VAX-20、自動では登録しません）。</p>
 ${items.length === 0 ? html`<p class="empty">確認待ちはありません。</p>` : ''}
+${total ? pager({ total, request: at, shown: items.length, path: '/vaccinations/queue', filters: {}, order: '登録の古い順' }) : ''}
 ${items.map((it) =>
   section(
     `${String(it.query['nameKanji'] ?? '（氏名なし）')} ${String(it.query['birthDate'] ?? '')}生 — ${String(it.query['reason'] ?? '')}`,
@@ -322,7 +327,7 @@ ${items.map((it) =>
     const a = one(body['action']) ?? '';
     const input = a.startsWith('link:') ? { action: 'link', atenaNo: a.slice(5), note: one(body['note']) ?? '' } : { action: a, note: one(body['note']) ?? '' };
     const r = await attempt(() => work(app.db, req, (w) => resolveRecordQueueItem(w, (req.params as { id: string }).id, input)));
-    setFlash(reply, r.ok ? (r.value.record ? '接種記録を登録しました。' : '差し戻しました。') : `確定できませんでした: ${r.problem.detail ?? r.problem.title}`);
+    setFlash(reply, r.ok ? (r.value.record ? '接種記録を登録しました。' : '差し戻しました。') : `確定できませんでした: ${problemText(r.problem, { note: '確認した内容（理由）', atenaNo: '処理', action: '処理' })}`);
     return reply.redirect('/vaccinations/queue');
   });
 }

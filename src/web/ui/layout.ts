@@ -2,8 +2,8 @@
 import type { SessionInfo } from '../../kernel/access/index.js';
 import { can, role } from '../../kernel/access/index.js';
 import { canReadResidents } from '../../municipality/residents/index.js';
-import { html, type SafeHtml } from './html.js';
-import { csrfField, notice } from './components.js';
+import { escapeHtml, html, raw, type SafeHtml } from './html.js';
+import { csrfField, notice, summaryBox, SUMMARY_END, SUMMARY_START } from './components.js';
 import { formatJst } from '../../kernel/jp/index.js';
 
 export interface PageContext {
@@ -43,8 +43,45 @@ const NAV: readonly NavItem[] = [
   { href: '/account', label: '自分のアカウント', show: () => true },
 ];
 
-export function page(ctx: PageContext, title: string, body: SafeHtml): string {
+/**
+ * A refused save, once for every form (decision 0107): the error summaries the body carries are taken out
+ * and put under the page heading as one box, each line named by the label of the control it links to (read
+ * from the control's data-label); a body with messages beside its fields but no summary gets one built from
+ * them.  Lines whose field is not on the page keep their message and lose the link.
+ */
+export function finishForms(body: string): { body: string; summary: string } {
+  const labels = new Map<string, string>();
+  for (const m of body.matchAll(/\bid="f-([^"]+)" data-label="([^"]*)"/g)) if (!labels.has(m[1]!)) labels.set(m[1]!, m[2]!);
+  const items: string[] = [];
+  let rest = body;
+  for (;;) {
+    const a = rest.indexOf(SUMMARY_START);
+    if (a < 0) break;
+    const b = rest.indexOf(SUMMARY_END, a);
+    if (b < 0) break;
+    const box = rest.slice(a, b);
+    for (const li of box.matchAll(/<li>[\s\S]*?<\/li>/g)) if (!items.includes(li[0])) items.push(li[0]);
+    rest = rest.slice(0, a) + rest.slice(b + SUMMARY_END.length);
+  }
+  if (!items.length) {
+    for (const m of rest.matchAll(/<p class="error-text" id="f-([^"]+)-error">(?:<span class="visually-hidden">[^<]*<\/span>)?([\s\S]*?)<\/p>/g)) {
+      items.push(`<li><a href="#f-${m[1]!}"><!--mamori:label:${m[1]!}-->${m[2]!}</a></li>`);
+    }
+  }
+  if (!items.length) return { body: rest, summary: '' };
+  const filled = items.map((li) =>
+    li.replace(/<a href="#f-([^"]+)"><!--mamori:label:([^>]*?)-->([\s\S]*?)<\/a>/, (_all, id: string, name: string, msg: string) => {
+      const label = labels.get(name) ?? labels.get(id);
+      return label !== undefined ? `<a href="#f-${escapeHtml(id)}">${label}: ${msg}</a>` : msg;
+    }),
+  );
+  return { body: rest, summary: summaryBox(filled.map(raw)).value.replace(SUMMARY_START, '').replace(SUMMARY_END, '') };
+}
+
+export function page(ctx: PageContext, title: string, content: SafeHtml): string {
   const s = ctx.session;
+  const forms = finishForms(content.value);
+  const body = raw(forms.body);
   const restricted = s && (s.mustChangePassword || s.mustEnrollMfa);
   return html`<!doctype html>
 <html lang="ja">
@@ -79,6 +116,7 @@ ${s && ctx.auditAlerts?.length
   : ''}
 ${ctx.flash ? notice(ctx.flash, 'success') : ''}
 <h1>${title}</h1>
+${raw(forms.summary)}
 ${body}
 </main>
 <footer class="footer">守り Mamori — 操作はすべて操作ログに記録されます。画面に表示された個人情報は業務以外に利用しないでください。</footer>
