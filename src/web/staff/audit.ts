@@ -3,12 +3,26 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { can, fields } from '../../kernel/access/index.js';
-import { ACTION_LABELS, exportAuditCsv, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
+import { ACTION_LABELS, TARGET_LABELS, accessHistory, exportAuditCsv, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
+import type { Work } from '../../kernel/context/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
 import { badge, button, csrfField, field, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, pageContext, sendPage } from './support.js';
+
+/**
+ * The 本人 field as staff type it: a plain 宛名番号 (full-width digits too; shorter numbers are zero-padded to
+ * ten digits), 宛名番号 with its prefix, a login ID of a staff account (in `accounts`) or a reference key.
+ */
+export function subjectRefOf(input: string | undefined, accountIdByLogin: ReadonlyMap<string, string> = new Map()): string | undefined {
+  const s = input?.normalize('NFKC').trim().replace(/^宛名番号\s*/, '');
+  if (!s) return undefined;
+  if (/^\d{1,10}$/.test(s)) return `resident:${s.padStart(10, '0')}`;
+  const account = accountIdByLogin.get(s);
+  if (account) return `account:${account}`;
+  return s;
+}
 
 function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
   const q = req.query as Record<string, string | undefined>;
@@ -24,7 +38,7 @@ function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<st
       actorLogin: raw['actor'],
       action: raw['action'],
       targetType: raw['targetType'],
-      subjectRef: raw['subject'],
+      subjectRef: subjectRefOf(raw['subject']),
       outcome,
       from: from ? new Date(`${from}T00:00:00+09:00`) : undefined,
       to: to ? new Date(`${addDaysIso(to, 1)}T00:00:00+09:00`) : undefined,
@@ -36,11 +50,50 @@ function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<st
 
 const OUTCOME = { success: ['成功', 'ok'], failure: ['失敗', 'warn'], denied: ['拒否', 'bad'] } as const;
 
-/** Whose data the entry touched (KRN-31): a resident as a link to the person, anything else as its key. */
-function subjectCell(ref: string | null): SafeHtml | string {
+interface AccountName {
+  readonly login: string;
+  readonly name: string;
+}
+
+/**
+ * Whose data the entry touched (KRN-31), for the auditor: a resident as 宛名番号 linking to that person's access
+ * history within the audit duty (never the resident page, which needs the 宛名 duty), a staff account by its
+ * login ID and name linking to the entries about that account; anything else as plain text.
+ */
+function subjectCell(ref: string | null, accounts: ReadonlyMap<string, AccountName>, auditor: boolean): SafeHtml | string {
   if (!ref) return '';
-  const m = /^resident:(\d{10})$/.exec(ref);
-  return m ? html`<a href="/residents/${m[1]!}">宛名番号 ${m[1]!}</a>` : ref;
+  const r = /^resident:(\d{10})$/.exec(ref);
+  if (r) return auditor ? html`<a href="/audit/people/${r[1]!}">宛名番号 ${r[1]!}</a>` : `宛名番号 ${r[1]!}`;
+  const a = /^account:(.+)$/.exec(ref);
+  if (a) {
+    const acc = accounts.get(a[1]!);
+    const label = acc ? `職員 ${acc.name}（${acc.login}）` : '職員（削除済みのアカウント）';
+    return auditor && acc ? html`<a href="/audit?subject=${encodeURIComponent(acc.login)}">${label}</a>` : label;
+  }
+  return ref.replace(/^[a-z_-]+:/, '');
+}
+
+function targetCell(type: string | null, id: string | null, accounts: ReadonlyMap<string, AccountName>): SafeHtml | string {
+  if (!type) return '';
+  const label = TARGET_LABELS[type] ?? type;
+  if (!id) return label;
+  const acc = type === 'account' ? accounts.get(id) : undefined;
+  return html`${label}<br><small>${acc ? acc.login : /^\d{10}$/.test(id) ? `宛名番号 ${id}` : id}</small>`;
+}
+
+/** Account ids mentioned by the entries → login ID and name (this tenant's accounts only). */
+async function accountNames(w: Work, ids: readonly string[]): Promise<Map<string, AccountName>> {
+  const uuid = [...new Set(ids)].filter((x) => /^[0-9a-f-]{36}$/.test(x));
+  if (!uuid.length) return new Map();
+  const rows = await w.tx.selectFrom('kernel.accounts').select(['id', 'login_id', 'full_name']).where('tenant_code', '=', w.tenant).where('id', 'in', uuid).execute();
+  return new Map(rows.map((r) => [r.id, { login: r.login_id, name: r.full_name }]));
+}
+
+async function accountIdByLogin(w: Work, login: string | undefined): Promise<Map<string, string>> {
+  const s = login?.normalize('NFKC').trim();
+  if (!s || /^\d+$/.test(s) || s.includes(':')) return new Map();
+  const row = await w.tx.selectFrom('kernel.accounts').select(['id']).where('tenant_code', '=', w.tenant).where('login_id', '=', s).executeTakeFirst();
+  return row ? new Map([[s, row.id]]) : new Map();
 }
 
 export function registerAuditPages(fastify: FastifyInstance, app: App): void {
@@ -50,7 +103,12 @@ export function registerAuditPages(fastify: FastifyInstance, app: App): void {
     const auditor = can(s.actor, 'audit.review', 'audit-review');
     const { search, raw } = filtersFrom(req);
     if (!auditor) search.actorLogin = s.actor.login; // everyone may review their own operations
-    const rows = await work(app.db, req, (w) => searchAudit(w, search));
+    const { rows, accounts } = await work(app.db, req, async (w) => {
+      if (auditor && raw['subject']) search.subjectRef = subjectRefOf(raw['subject'], await accountIdByLogin(w, raw['subject']));
+      const found = await searchAudit(w, search);
+      const ids = found.flatMap((r) => [r.subject_ref?.startsWith('account:') ? r.subject_ref.slice(8) : '', r.target_type === 'account' ? (r.target_id ?? '') : '']);
+      return { rows: found, accounts: await accountNames(w, ids) };
+    });
     const qs = new URLSearchParams(raw);
     qs.delete('before');
     const next = rows.length === 100 ? `/audit?${new URLSearchParams({ ...raw, before: String(rows.at(-1)!.id) }).toString()}` : null;
@@ -64,8 +122,8 @@ ${auditor ? '' : notice('あなた自身の操作の記録です。団体全体�
 <form method="get" action="/audit" class="card filters">
   ${auditor ? field({ label: '操作者（ログインID）', name: 'actor', value: raw['actor'] ?? '' }) : ''}
   ${select({ label: '操作', name: 'action', options: [['', 'すべて'], ...Object.entries(ACTION_LABELS)], value: raw['action'] ?? '' })}
-  ${field({ label: '対象の種類', name: 'targetType', value: raw['targetType'] ?? '', hint: '例：account、mynumber、resident' })}
-  ${auditor ? field({ label: '本人（参照キー）', name: 'subject', value: raw['subject'] ?? '', hint: '例：account:…、resident:宛名番号' }) : ''}
+  ${select({ label: '対象の種類', name: 'targetType', options: [['', 'すべて'], ...Object.entries(TARGET_LABELS)], value: raw['targetType'] ?? '' })}
+  ${auditor ? field({ label: '本人（宛名番号または職員のログインID）', name: 'subject', value: raw['subject'] ?? '', inputmode: 'text', hint: '例：宛名番号 9000000019。その方のデータに関する記録を表示します。' }) : ''}
   ${select({ label: '結果', name: 'outcome', options: [['', 'すべて'], ['success', '成功'], ['failure', '失敗'], ['denied', '拒否']], value: raw['outcome'] ?? '' })}
   ${field({ label: '期間（開始日）', name: 'from', type: 'date', value: raw['from'] ?? '' })}
   ${field({ label: '期間（終了日）', name: 'to', type: 'date', value: raw['to'] ?? '' })}
@@ -78,8 +136,8 @@ ${table(
     when(r.occurred_at),
     html`${r.actor_login}<br><small>${r.actor_kind}</small>`,
     ACTION_LABELS[r.action] ?? r.action,
-    html`${r.target_type ?? ''}${r.target_id ? html`<br><small>${r.target_id}</small>` : ''}`,
-    subjectCell(r.subject_ref),
+    targetCell(r.target_type, r.target_id, accounts),
+    subjectCell(r.subject_ref, accounts, auditor),
     r.purpose,
     badge(OUTCOME[r.outcome][0], OUTCOME[r.outcome][1]),
     html`${r.terminal_id ?? ''}<br><small>${r.client_address ?? ''}</small>`,
@@ -94,9 +152,32 @@ ${next ? html`<p><a href="${next}">さらに古い記録</a></p>` : ''}`,
 
   const auditor = [needLogin, needPermission(app, 'audit.review', 'audit-review')];
 
+  // "この方の記録を誰がいつ見たか": a resident's access history within the audit duty (the 本人 link of the log).
+  fastify.get('/audit/people/:atenaNo', { preHandler: auditor }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo.normalize('NFKC');
+    if (!/^\d{10}$/.test(atenaNo)) return sendPage(reply, page(ctx, '見つかりません', html`<p>宛名番号は10桁の数字です。<a href="/audit">操作ログへ</a></p>`), 404);
+    const rows = await work(app.db, req, (w) => accessHistory(w, `resident:${atenaNo}`, { limit: 1000 }));
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        `この方の記録を誰がいつ見たか（宛名番号 ${atenaNo}）`,
+        html`<p>宛名番号 ${atenaNo} の方のデータに関する操作の記録です（新しい順）。氏名・住所等は、宛名の所掌事務のある職員が住民の画面で確認します。</p>
+<div class="actions"><a class="btn btn--secondary" href="/audit?subject=${atenaNo}">操作ログで詳しく見る</a><a class="btn btn--secondary" href="/audit.csv?subject=${atenaNo}">CSV出力</a></div>
+${table(
+  ['日時', '職員（ログインID）', '操作', '目的', '結果'],
+  rows.map((r) => [when(r.at), r.actorLogin, r.actionLabel, r.purpose, badge(OUTCOME[r.outcome as keyof typeof OUTCOME]?.[0] ?? r.outcome, OUTCOME[r.outcome as keyof typeof OUTCOME]?.[1] ?? 'muted')]),
+  { caption: `${rows.length}件${rows.length === 1000 ? '（新しい順に1000件まで）' : ''}`, empty: 'この方のデータに関する記録はありません。' },
+)}`,
+      ),
+    );
+  });
+
   fastify.get('/audit.csv', { preHandler: auditor }, async (req, reply) => {
     const { search } = filtersFrom(req);
-    const csv = await work(app.db, req, (w) => exportAuditCsv(w, { ...search, limit: 1_000_000, beforeId: undefined }));
+    const subject = (req.query as Record<string, string | undefined>)['subject'];
+    const csv = await work(app.db, req, async (w) => exportAuditCsv(w, { ...search, subjectRef: subjectRefOf(subject, await accountIdByLogin(w, subject)), limit: 1_000_000, beforeId: undefined }));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="audit-${req.session!.tenant}.csv"`).send(csv);
   });
 
