@@ -128,4 +128,61 @@ describe('staff screens name things in Japanese', () => {
     const found = await crawl(login, start());
     expect(Object.fromEntries(found)).toEqual({});
   });
+
+  it('the auditor finds a person by a plain 宛名番号 and the 本人 link leads to that person\'s access history', async () => {
+    const clerk = new PageClient(web.url);
+    await clerk.login(TOTTORI, 'atena', GOOD_PASSWORD);
+    expect((await clerk.get(`/residents/${child}`)).status).toBe(200);
+
+    const c = new PageClient(web.url);
+    await c.login(TOTTORI, 'kansa', GOOD_PASSWORD);
+    for (const typed of [child, `resident:${child}`, child.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d)))]) {
+      const r = await c.get(`/audit?subject=${encodeURIComponent(typed)}`);
+      expect(r.status).toBe(200);
+      expect(visibleText(r.text)).toContain(`宛名番号 ${child}`);
+      expect(r.text).not.toMatch(/>0件/);
+    }
+    const list = await c.get(`/audit?subject=${child}`);
+    expect(list.text).toContain(`href="/audit/people/${child}"`);
+    expect(list.text).not.toContain(`href="/residents/${child}"`);
+    const who = await c.get(`/audit/people/${child}`);
+    expect(who.status).toBe(200);
+    const text = visibleText(who.text);
+    expect(text).toContain('この方の記録を誰がいつ見たか');
+    expect(text).toContain('atena');
+    expect(text).toContain('参照');
+    // A staff account by its login ID.
+    const acc = await c.get('/audit?subject=hokenshi');
+    expect(visibleText(acc.text)).toContain('職員 テスト hokenshi（hokenshi）');
+    // Others have no audit duty: the access history is refused.
+    const nurse = new PageClient(web.url);
+    await nurse.login(TOTTORI, 'hokenshi', GOOD_PASSWORD);
+    expect((await nurse.get(`/audit/people/${child}`)).status).toBe(403);
+  });
+
+  it('the dose page names whose record it is and what each correction changed', async () => {
+    const c = new PageClient(web.url);
+    await c.login(TOTTORI, 'hokenshi', GOOD_PASSWORD);
+    const r = await c.get(`/vaccinations/${recordId}`);
+    expect(r.status).toBe(200);
+    const text = visibleText(r.text);
+    const top = visibleText(/<div class="card whose">[\s\S]*?<\/div>/.exec(r.text)![0]);
+    expect(top).toContain('鳥取　花子');
+    expect(top).toContain(child);
+    expect(top).toContain('2025-09-10');
+    expect(text).toContain('ロット番号：AB1234 → AB1235');
+    expect(text).toContain('ロット番号の読み違い');
+    expect(text).toContain('Hib感染症');
+  });
+
+  it('a child\'s schedule leaves out programs that open decades later', async () => {
+    const c = new PageClient(web.url);
+    await c.login(TOTTORI, 'hokenshi', GOOD_PASSWORD);
+    const text = visibleText((await c.get(`/residents/${child}/vaccinations`)).text);
+    const schedule = text.slice(text.indexOf('予防接種の状況'), text.indexOf('接種記録 '));
+    expect(schedule).toContain('Hib感染症');
+    expect(schedule).toContain('麻しん・風しん 第1期');
+    for (const later of ['帯状疱疹', '高齢者がかかるもの', 'ヒトパピローマ', '麻しん・風しん 第2期', '日本脳炎 第2期']) expect(schedule).not.toContain(later);
+    expect(schedule).toContain('2年より先に対象となる予防接種');
+  });
 });

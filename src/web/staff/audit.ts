@@ -7,6 +7,7 @@ import { ACTION_LABELS, TARGET_LABELS, accessHistory, exportAuditCsv, sealPendin
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
 import type { Work } from '../../kernel/context/index.js';
+import { canReadResidents } from '../../municipality/residents/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
 import { badge, button, csrfField, field, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, pageContext, sendPage } from './support.js';
@@ -60,10 +61,14 @@ interface AccountName {
  * history within the audit duty (never the resident page, which needs the 宛名 duty), a staff account by its
  * login ID and name linking to the entries about that account; anything else as plain text.
  */
-function subjectCell(ref: string | null, accounts: ReadonlyMap<string, AccountName>, auditor: boolean): SafeHtml | string {
+function subjectCell(ref: string | null, accounts: ReadonlyMap<string, AccountName>, auditor: boolean, readsResidents: boolean): SafeHtml | string {
   if (!ref) return '';
   const r = /^resident:(\d{10})$/.exec(ref);
-  if (r) return auditor ? html`<a href="/audit/people/${r[1]!}">宛名番号 ${r[1]!}</a>` : `宛名番号 ${r[1]!}`;
+  if (r) {
+    // Someone reviewing their own operations goes back to the person only if their duties let them.
+    if (auditor) return html`<a href="/audit/people/${r[1]!}">宛名番号 ${r[1]!}</a>`;
+    return readsResidents ? html`<a href="/residents/${r[1]!}">宛名番号 ${r[1]!}</a>` : `宛名番号 ${r[1]!}`;
+  }
   const a = /^account:(.+)$/.exec(ref);
   if (a) {
     const acc = accounts.get(a[1]!);
@@ -137,7 +142,7 @@ ${table(
     html`${r.actor_login}<br><small>${r.actor_kind}</small>`,
     ACTION_LABELS[r.action] ?? r.action,
     targetCell(r.target_type, r.target_id, accounts),
-    subjectCell(r.subject_ref, accounts, auditor),
+    subjectCell(r.subject_ref, accounts, auditor, canReadResidents(s.actor)),
     r.purpose,
     badge(OUTCOME[r.outcome][0], OUTCOME[r.outcome][1]),
     html`${r.terminal_id ?? ''}<br><small>${r.client_address ?? ''}</small>`,
