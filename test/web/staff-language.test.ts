@@ -11,21 +11,8 @@ import { importResidents } from '../../src/municipality/residents/index.js';
 import { correctRecord, createRecord } from '../../src/municipality/records/index.js';
 import { defaultCatalog } from '../../src/municipality/schedule/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, GOOD_PASSWORD, type TestApp } from '../harness/app.js';
-import { startWeb, PageClient, type TestWeb } from '../harness/web.js';
+import { startWeb, PageClient, visibleText, type TestWeb } from '../harness/web.js';
 import { person, writeCsv } from '../harness/residents.js';
-
-/** What a reader sees: the text of the page without scripts, styles, tags and attribute values. */
-export function visibleText(page: string): string {
-  return page
-    .replace(/<script[\s\S]*?<\/script>/g, ' ')
-    .replace(/<style[\s\S]*?<\/style>/g, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
-}
 
 const catalog = defaultCatalog();
 const CODES = [...new Set([...catalog.programCodes, ...catalog.products.map((p) => p.code)])];
@@ -37,7 +24,7 @@ const ACTION_RE = new RegExp(`(?<![A-Za-z0-9_])(${ACTIONS.map(escape).join('|')}
 const REQ_RE = /\b(KRN|RES|VAX|XCH|PMH|QUA)-\d+/g;
 const KEY_RE = /\b(resident|account):[0-9a-f-]+/g;
 
-export function engineerTalk(text: string): string[] {
+function engineerTalk(text: string): string[] {
   return [...text.matchAll(CODE_RE), ...text.matchAll(ACTION_RE), ...text.matchAll(REQ_RE), ...text.matchAll(KEY_RE)].map((m) => {
     const at = m.index ?? 0;
     return `${m[0]} … ${text.slice(Math.max(0, at - 30), at + 30).replace(/\s+/g, ' ')}`;

@@ -348,6 +348,7 @@ ${section(
   // -------------------------------------------------------------- clinic batches
   registerUploadScreen(fastify, app, {
     base: '/vaccinations/imports',
+    family: 'records-clinic',
     title: '医療機関の接種記録ファイルの取込',
     fileLabel: '接種記録ファイル（CSV、1行1接種）',
     hint: '様式は docs/formats/clinic-records-csv.md。宛名番号、接種券番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
