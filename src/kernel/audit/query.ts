@@ -88,6 +88,8 @@ export interface AccessRecord {
   readonly actorLogin: string;
   readonly action: string;
   readonly actionLabel: string;
+  /** What was touched (kernel.audit_log.target_type; TARGET_LABELS names it). */
+  readonly targetType: string | null;
   readonly purpose: string | null;
   readonly program: string | null;
   readonly outcome: string;
@@ -101,7 +103,7 @@ export async function accessHistory(w: Work, subjectRef: string, opts: { from?: 
   }
   let sel = w.tx
     .selectFrom('kernel.audit_log')
-    .select(['occurred_at', 'actor_kind', 'actor_login', 'action', 'purpose', 'program', 'outcome'])
+    .select(['occurred_at', 'actor_kind', 'actor_login', 'action', 'target_type', 'purpose', 'program', 'outcome'])
     .where('tenant_code', '=', w.tenant)
     .where('subject_ref', '=', subjectRef);
   if (opts.from) sel = sel.where('occurred_at', '>=', opts.from);
@@ -112,6 +114,7 @@ export async function accessHistory(w: Work, subjectRef: string, opts: { from?: 
     actorLogin: r.actor_login,
     action: r.action,
     actionLabel: ACTION_LABELS[r.action] ?? r.action,
+    targetType: r.target_type,
     purpose: r.purpose,
     program: r.program,
     outcome: r.outcome,

@@ -49,6 +49,8 @@ function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<st
   };
 }
 
+const ACTOR_KINDS: Record<string, string> = { staff: '職員', contractor: '委託事業者', system: 'システム', anonymous: '未ログイン', resident: '住民', clinic: '医療機関' };
+
 const OUTCOME = { success: ['成功', 'ok'], failure: ['失敗', 'warn'], denied: ['拒否', 'bad'] } as const;
 
 interface AccountName {
@@ -83,7 +85,8 @@ function targetCell(type: string | null, id: string | null, accounts: ReadonlyMa
   const label = TARGET_LABELS[type] ?? type;
   if (!id) return label;
   const acc = type === 'account' ? accounts.get(id) : undefined;
-  return html`${label}<br><small>${acc ? acc.login : /^\d{10}$/.test(id) ? `宛名番号 ${id}` : id}</small>`;
+  const person = /^(?:person:|resident:)?(\d{10})$/.exec(id);
+  return html`${label}<br><small>${acc ? acc.login : person ? `宛名番号 ${person[1]!}` : id}</small>`;
 }
 
 /** Account ids mentioned by the entries → login ID and name (this tenant's accounts only). */
@@ -139,7 +142,7 @@ ${table(
   ['日時', '操作者', '操作', '対象', '本人', '目的', '結果', '端末・接続元', 'リクエストID'],
   rows.map((r) => [
     when(r.occurred_at),
-    html`${r.actor_login}<br><small>${r.actor_kind}</small>`,
+    html`${r.actor_login}<br><small>${ACTOR_KINDS[r.actor_kind] ?? r.actor_kind}</small>`,
     ACTION_LABELS[r.action] ?? r.action,
     targetCell(r.target_type, r.target_id, accounts),
     subjectCell(r.subject_ref, accounts, auditor, canReadResidents(s.actor)),
@@ -171,8 +174,8 @@ ${next ? html`<p><a href="${next}">さらに古い記録</a></p>` : ''}`,
         html`<p>宛名番号 ${atenaNo} の方のデータに関する操作の記録です（新しい順）。氏名・住所等は、宛名の所掌事務のある職員が住民の画面で確認します。</p>
 <div class="actions"><a class="btn btn--secondary" href="/audit?subject=${atenaNo}">操作ログで詳しく見る</a><a class="btn btn--secondary" href="/audit.csv?subject=${atenaNo}">CSV出力</a></div>
 ${table(
-  ['日時', '職員（ログインID）', '操作', '目的', '結果'],
-  rows.map((r) => [when(r.at), r.actorLogin, r.actionLabel, r.purpose, badge(OUTCOME[r.outcome as keyof typeof OUTCOME]?.[0] ?? r.outcome, OUTCOME[r.outcome as keyof typeof OUTCOME]?.[1] ?? 'muted')]),
+  ['日時', '職員（ログインID）', '操作', '対象', '目的', '結果'],
+  rows.map((r) => [when(r.at), r.actorLogin, r.actionLabel, r.targetType ? (TARGET_LABELS[r.targetType] ?? r.targetType) : '', r.purpose, badge(OUTCOME[r.outcome as keyof typeof OUTCOME]?.[0] ?? r.outcome, OUTCOME[r.outcome as keyof typeof OUTCOME]?.[1] ?? 'muted')]),
   { caption: `${rows.length}件${rows.length === 1000 ? '（新しい順に1000件まで）' : ''}`, empty: 'この方のデータに関する記録はありません。' },
 )}`,
       ),

@@ -224,7 +224,7 @@ ${section(
     family: 'residents',
     title: '住基ファイルの取込',
     fileLabel: '住民全件ファイル・住民異動ファイル（CSV）',
-    hint: '様式は docs/formats/residents-csv.md。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。',
+    hint: '1行目が見出しの CSV（住基連携ファイルの様式）。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。',
     extraFields: field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: app.config.clock.today(), hint: '最新異動日のない行を適用する日' }),
     guard: atenaWrite,
     kindLabel: (k) => (k === 'residents-full' ? '全件' : '異動'),

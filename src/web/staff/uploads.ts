@@ -85,7 +85,7 @@ export function registerUploadScreen(fastify: FastifyInstance, app: App, s: Uplo
           r.status === 'completed' ? (r.rejected ? badge('完了（誤りのある行あり）', 'warn') : badge('完了', 'ok')) : badge(`中断（${r.rowsDone}件目まで）`, 'warn'),
           r.accepted, r.created, r.updated, r.unchanged, r.queued, r.rejected,
           r.startedBy,
-          r.rejected ? html`<a href="${s.base}/${r.id}/rejects.csv">誤りのある行の一覧（CSV）</a>` : '',
+          r.rejected ? html`<a href="${s.base}/${r.id}/rejects.csv">誤りの一覧CSV</a>` : '',
         ],
       })),
       ...failures.map((f) => ({

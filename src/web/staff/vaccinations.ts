@@ -351,7 +351,7 @@ ${section(
     family: 'records-clinic',
     title: '医療機関の接種記録ファイルの取込',
     fileLabel: '接種記録ファイル（CSV、1行1接種）',
-    hint: '様式は docs/formats/clinic-records-csv.md。宛名番号、接種券番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
+    hint: '1行目が見出しの CSV（医療機関の接種記録ファイルの様式）。宛名番号、接種券番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
     guard: writeGuard,
     kindLabel: () => '接種記録',
     queueHref: '/vaccinations/queue',
