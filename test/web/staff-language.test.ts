@@ -10,6 +10,7 @@ import { ACTION_LABELS } from '../../src/kernel/audit/index.js';
 import { importResidents } from '../../src/municipality/residents/index.js';
 import { correctRecord, createRecord } from '../../src/municipality/records/index.js';
 import { defaultCatalog } from '../../src/municipality/schedule/index.js';
+import { startExtraction } from '../../src/municipality/extraction/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, GOOD_PASSWORD, type TestApp } from '../harness/app.js';
 import { startWeb, PageClient, visibleText, type TestWeb } from '../harness/web.js';
 import { person, writeCsv } from '../harness/residents.js';
@@ -59,6 +60,8 @@ describe('staff screens name things in Japanese', () => {
     const rec = await runAs(app.db, nurse.principal, (w) => createRecord(w, child, { product: 'hib', vaccinatedOn: '2025-11-10', lot: 'AB1234' }, { source: 'staff' }));
     recordId = rec.id;
     await runAs(app.db, nurse.principal, (w) => correctRecord(w, rec.id, { lot: 'AB1235' }, { reasonKind: '本人申出', reason: 'ロット番号の読み違い' }));
+    // An extraction run (its pages list programs and members).
+    await startExtraction(app.db, nurse.principal, { programs: ['hib', 'pcv', 'mr-1'], asOf: '2026-11-21' });
     web = await startWeb(app);
     // A failed login and a My Number reveal put some less common actions into the log.
     const c = new PageClient(web.url);
@@ -107,7 +110,7 @@ describe('staff screens name things in Japanese', () => {
   });
 
   it.each([
-    ['hokenshi', () => ['/', `/residents/${child}/vaccinations`, `/vaccinations/${recordId}`, `/residents/${elder}/vaccinations`, '/vaccinations/imports', '/vaccinations/queue']],
+    ['hokenshi', () => ['/', `/residents/${child}/vaccinations`, `/vaccinations/${recordId}`, `/residents/${elder}/vaccinations`, '/vaccinations/imports', '/vaccinations/queue', '/extractions', '/notices', '/certificates', '/statistics']],
     ['atena', () => ['/', `/residents/${child}`, `/residents?kana=${encodeURIComponent('トットリ')}`, '/residents/imports', '/residents/queue']],
     ['kanri', () => ['/', '/admin/accounts', '/audit']],
     ['kansa', () => ['/', '/audit', `/audit?action=login_failed`, `/audit?subject=resident:${child}`]],
