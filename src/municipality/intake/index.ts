@@ -379,7 +379,7 @@ export async function recordImportFailure(db: MamoriDb, who: Principal, f: { fam
   await runAs(db, who, async (w) => {
     await w.tx
       .insertInto('municipality.import_failures')
-      .values({ tenant_code: w.tenant, family: f.family, file_name: f.fileName.slice(0, 200), reason: f.reason.slice(0, 1000), run_id: f.runId ?? null, failed_by: w.actor.login, failed_at: w.clock.now() })
+      .values({ tenant_code: w.tenant, family: f.family, file_name: f.fileName.slice(0, 200), reason: f.reason.slice(0, 1000), run_id: f.runId ?? null, failed_by: w.actor.login })
       .execute();
     await appendEntry(w.tx, w, { action: 'import', targetType: f.family, outcome: 'failure', detail: { file: f.fileName, reason: f.reason.slice(0, 200) } });
   });

@@ -51,7 +51,7 @@ export interface ImportFailureTable {
   reason: string;
   run_id: string | null;
   failed_by: string;
-  failed_at: Date;
+  failed_at: Generated<Date>;
 }
 
 declare module '../../kernel/db/types.js' {

@@ -11,7 +11,9 @@ CREATE TABLE municipality.import_failures (
   -- The run, when the failure came after the run had started (it stays open and resumes on the next try).
   run_id uuid,
   failed_by text NOT NULL,
-  failed_at timestamptz NOT NULL,
+  -- When the row was written, stamped by the database like import_runs.started_at (decision 0086), so that
+  -- 取込の記録 orders runs and failures on one clock.
+  failed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_code, id)
 );
 CREATE INDEX import_failures_recent ON municipality.import_failures (tenant_code, family, failed_at DESC);

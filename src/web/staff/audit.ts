@@ -131,7 +131,7 @@ ${auditor ? '' : notice('あなた自身の操作の記録です。団体全体�
   ${auditor ? field({ label: '操作者（ログインID）', name: 'actor', value: raw['actor'] ?? '' }) : ''}
   ${select({ label: '操作', name: 'action', options: [['', 'すべて'], ...Object.entries(ACTION_LABELS)], value: raw['action'] ?? '' })}
   ${select({ label: '対象の種類', name: 'targetType', options: [['', 'すべて'], ...Object.entries(TARGET_LABELS)], value: raw['targetType'] ?? '' })}
-  ${auditor ? field({ label: '本人（宛名番号または職員のログインID）', name: 'subject', value: raw['subject'] ?? '', inputmode: 'text', hint: '例：宛名番号 9000000019。その方のデータに関する記録を表示します。' }) : ''}
+  ${auditor ? field({ label: '本人（宛名番号・ログインID）', name: 'subject', value: raw['subject'] ?? '', hint: '例：9000000019' }) : ''}
   ${select({ label: '結果', name: 'outcome', options: [['', 'すべて'], ['success', '成功'], ['failure', '失敗'], ['denied', '拒否']], value: raw['outcome'] ?? '' })}
   ${field({ label: '期間（開始日）', name: 'from', type: 'date', value: raw['from'] ?? '' })}
   ${field({ label: '期間（終了日）', name: 'to', type: 'date', value: raw['to'] ?? '' })}
