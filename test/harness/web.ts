@@ -69,3 +69,16 @@ export class PageClient {
     if (r.status !== 302) throw new Error(`login failed: ${r.status}`);
   }
 }
+
+/** What a reader sees of a page: its text without scripts, styles, tags and attribute values. */
+export function visibleText(page: string): string {
+  return page
+    .replace(/<script[\s\S]*?<\/script>/g, ' ')
+    .replace(/<style[\s\S]*?<\/style>/g, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
+}

@@ -457,7 +457,7 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
       const csv = await runAs(app.db, auditor, (w) => exportAuditCsv(w, { subjectRef: 'person:h-2' }));
       expect(csv.startsWith('\uFEFF')).toBe(true);
       const lines = csv.slice(1).split('\r\n');
-      expect(lines[0]).toBe('id,seq,日時,操作者種別,操作者ID,操作,操作名,対象種別,対象ID,本人参照,目的,結果,リクエストID,端末,接続元,プログラム');
+      expect(lines[0]).toBe('id,seq,日時,操作者種別,操作者ID,操作,操作名,対象種別,対象種別名,対象ID,本人参照,本人,目的,結果,リクエストID,端末,接続元,プログラム');
       expect(csv).toContain(`"'=HYPERLINK(""http://example.invalid"",""x"")"`);
       expect(csv).toContain(`,"'+SUM(1,2)",`);
       expect(csv).toContain(`,'-2+3,`);

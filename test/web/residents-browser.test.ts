@@ -66,14 +66,14 @@ describe('resident intake, search and My Number reveal in a browser', () => {
 
     // The full file, then the movement file: each report counts what happened.
     const r1 = await upload(page, full);
-    expect(r1['ファイル']).toContain('jumin-zenken.csv（全件、Shift_JIS、3行）');
+    expect(r1['ファイル']).toContain('jumin-zenken.csv（全件、Shift_JIS、3件）');
     expect(r1['新規']).toBe('3');
-    expect(r1['不備']).toBe('0');
+    expect(r1['誤りのある行']).toBe('0');
     const r2 = await upload(page, diff);
-    expect(r2['ファイル']).toContain('jumin-ido.csv（異動、Shift_JIS、2行）');
+    expect(r2['ファイル']).toContain('jumin-ido.csv（異動、Shift_JIS、2件）');
     expect(r2['新規']).toBe('1');
     expect(r2['更新']).toBe('1');
-    expect(r2['不備']).toBe('0');
+    expect(r2['誤りのある行']).toBe('0');
     expect(await page.textContent('main')).not.toContain(mn(50));
     // Both runs are on the import screen's record.
     await page.click('text=取込画面へ戻る');
@@ -103,7 +103,7 @@ describe('resident intake, search and My Number reveal in a browser', () => {
     const history = await cells(page, 'section:has(h2:text("異動・変更の履歴")) tbody tr');
     expect(history).toHaveLength(1);
     expect(history[0]).toContain('転入');
-    expect(history[0]).toContain('jumin-ido.csv 1行目');
+    expect(history[0]).toContain('jumin-ido.csv 2行目');
 
     // The reveal needs a purpose; with one, the number is shown once.
     await page.click('button:has-text("個人番号を表示する")');

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { withApp, operator, tenantArg } from '../context.js';
 import { importResidents, rejectsCsv, requireImport } from '../../municipality/residents/index.js';
 import { print, printJson, warn } from '../io.js';
+import { sheetRow } from '../../municipality/intake/index.js';
 import { invalidField } from '../../kernel/problems/index.js';
 
 type O = Record<string, unknown> & { data?: string };
@@ -31,9 +32,9 @@ export async function residents(o: O, args: string[]): Promise<number> {
       printJson({ accepted: r.accepted, rejected: r.rejected, created: r.created, updated: r.updated, unchanged: r.unchanged, queued: r.queued, alreadyImported: r.alreadyImported, runId: r.runId, kind: r.kind, encoding: r.encoding, rows: r.rows, resumedFromRow: r.resumedFromRow, rejects: r.rejects });
     } else {
       if (r.alreadyImported) print(`このファイルは取込済みです（変更はありません）。取込ID ${r.runId}`);
-      else if (r.resumedFromRow) print(`中断していた取込を ${r.resumedFromRow} 行目の後から再開しました。`);
+      else if (r.resumedFromRow) print(`中断していた取込を ${sheetRow(r.resumedFromRow)} 行目の後から再開しました。`);
       print(`${r.fileName}（${r.kind === 'full' ? '全件' : '異動'}・${r.encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}）${r.rows} 行: 受付 ${r.accepted}（新規 ${r.created}、更新 ${r.updated}、変更なし ${r.unchanged}${r.queued ? `、確認待ち ${r.queued}` : ''}）、不備 ${r.rejected}`);
-      for (const x of r.rejects.slice(0, 20)) warn(`  ${x.rowNo}行目 ${x.field}: ${x.message} [${x.code}]`);
+      for (const x of r.rejects.slice(0, 20)) warn(`  ${sheetRow(x.rowNo)}行目 ${x.field}: ${x.message} [${x.code}]`);
       if (r.rejected > 20) warn(`  …ほか ${r.rejected - 20} 件（--report FILE で一覧を出力できます）`);
     }
     return 0;
@@ -60,7 +61,7 @@ export async function records(o: O, args: string[]): Promise<number> {
     else {
       if (r.alreadyImported) print(`このファイルは取込済みです（変更はありません）。取込ID ${r.runId}`);
       print(`${r.fileName}（${r.encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}）${r.rows} 行: 受付 ${r.accepted}（登録 ${r.created}、登録済み ${r.unchanged}、照合の確認待ち ${r.queued}）、不備 ${r.rejected}`);
-      for (const x of r.rejects.slice(0, 20)) warn(`  ${x.rowNo}行目 ${x.field}: ${x.message} [${x.code}]`);
+      for (const x of r.rejects.slice(0, 20)) warn(`  ${sheetRow(x.rowNo)}行目 ${x.field}: ${x.message} [${x.code}]`);
     }
     return 0;
   });

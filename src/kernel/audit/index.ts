@@ -1,5 +1,5 @@
 // Public face of kernel/audit: the operation log (操作ログ).
-export { appendEntry, appendEntries, appendEntriesStatements, auditRow, ACTION_LABELS, type AuditEntry } from './entry.js';
+export { appendEntry, appendEntries, appendEntriesStatements, auditRow, ACTION_LABELS, TARGET_LABELS, type AuditEntry } from './entry.js';
 export { sealPending, writeCheckpoint, genesis, type SealResult } from './chain.js';
 export { verifyChains, verifyTenantChain, type VerifyResult, type VerifyFailure } from './verify.js';
 export { searchAudit, countAudit, exportAuditCsv, accessHistory, auditCsvLine, type AuditSearch, type AuditRow, type AccessRecord } from './query.js';

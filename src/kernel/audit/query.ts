@@ -3,7 +3,7 @@
 import type { Work } from '../context/index.js';
 import type { Selectable } from 'kysely';
 import type { AuditLogTable } from '../db/index.js';
-import { appendEntry, ACTION_LABELS } from './entry.js';
+import { appendEntry, ACTION_LABELS, TARGET_LABELS } from './entry.js';
 import { can } from '../policy/index.js';
 import { forbidden } from '../problems/index.js';
 
@@ -73,7 +73,7 @@ export async function countAudit(w: Work, q: AuditSearch, cap = 10_000): Promise
   return Number(r.n);
 }
 
-const CSV_HEADER = ['id', 'seq', '日時', '操作者種別', '操作者ID', '操作', '操作名', '対象種別', '対象ID', '本人参照', '目的', '結果', 'リクエストID', '端末', '接続元', 'プログラム'];
+const CSV_HEADER = ['id', 'seq', '日時', '操作者種別', '操作者ID', '操作', '操作名', '対象種別', '対象種別名', '対象ID', '本人参照', '本人', '目的', '結果', 'リクエストID', '端末', '接続元', 'プログラム'];
 
 function csvCell(v: unknown): string {
   const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
@@ -82,10 +82,16 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** The 本人 column for people reading the CSV: 宛名番号 N for a resident (the key stays in 本人参照). */
+function subjectName(ref: string | null): string | null {
+  const m = ref ? /^(?:resident|person):(\d{10})$/.exec(ref) : null;
+  return m ? `宛名番号 ${m[1]!}` : null;
+}
+
 export function auditCsvLine(r: AuditRow): string {
   return [
     r.id, r.seq, r.occurred_at, r.actor_kind, r.actor_login, r.action, ACTION_LABELS[r.action] ?? r.action, r.target_type,
-    r.target_id, r.subject_ref, r.purpose, r.outcome, r.request_id, r.terminal_id, r.client_address, r.program,
+    r.target_type ? (TARGET_LABELS[r.target_type] ?? r.target_type) : null, r.target_id, r.subject_ref, subjectName(r.subject_ref), r.purpose, r.outcome, r.request_id, r.terminal_id, r.client_address, r.program,
   ].map(csvCell).join(',');
 }
 
@@ -103,6 +109,8 @@ export interface AccessRecord {
   readonly actorLogin: string;
   readonly action: string;
   readonly actionLabel: string;
+  /** What was touched (kernel.audit_log.target_type; TARGET_LABELS names it). */
+  readonly targetType: string | null;
   readonly purpose: string | null;
   readonly program: string | null;
   readonly outcome: string;
@@ -116,7 +124,7 @@ export async function accessHistory(w: Work, subjectRef: string, opts: { from?: 
   }
   let sel = w.tx
     .selectFrom('kernel.audit_log')
-    .select(['occurred_at', 'actor_kind', 'actor_login', 'action', 'purpose', 'program', 'outcome'])
+    .select(['occurred_at', 'actor_kind', 'actor_login', 'action', 'target_type', 'purpose', 'program', 'outcome'])
     .where('tenant_code', '=', w.tenant)
     .where('subject_ref', '=', subjectRef);
   if (opts.from) sel = sel.where('occurred_at', '>=', opts.from);
@@ -127,6 +135,7 @@ export async function accessHistory(w: Work, subjectRef: string, opts: { from?: 
     actorLogin: r.actor_login,
     action: r.action,
     actionLabel: ACTION_LABELS[r.action] ?? r.action,
+    targetType: r.target_type,
     purpose: r.purpose,
     program: r.program,
     outcome: r.outcome,

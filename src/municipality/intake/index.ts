@@ -72,6 +72,15 @@ export interface IntakeOptions {
   readonly today: string;
 }
 
+/**
+ * The row a spreadsheet shows for the file's `rowNo`-th data row: the header is row 1, so the first data
+ * row is row 2.  Row numbers are stored and resumed by data row; every report, screen and CSV for staff
+ * shows them through this (decision 0112).
+ */
+export function sheetRow(rowNo: number): number {
+  return rowNo + 1;
+}
+
 export interface RejectReport {
   readonly rowNo: number;
   readonly field: string;
@@ -161,7 +170,7 @@ export async function scanFile(file: string, encodingOpt: Encoding | 'auto' = 'a
         }
         rows += 1;
         if (rec.length !== header.length) {
-          throw new Problem(400, 'CSV_COLUMN_COUNT', 'ファイルの形式が正しくありません', `${rows}行目（ヘッダーを除く）の列数が ${rec.length} で、ヘッダーの ${header.length} と違います。ファイルは取り込んでいません。`);
+          throw new Problem(400, 'CSV_COLUMN_COUNT', 'ファイルの形式が正しくありません', `${sheetRow(rows)}行目の列数が ${rec.length} で、ヘッダーの ${header.length} と違います。ファイルは取り込んでいません。`);
         }
       }
     }
@@ -352,12 +361,44 @@ export async function listImportRuns(db: MamoriDb, who: Principal, kinds: readon
   });
 }
 
-/** The rejects of a run as CSV (UTF-8 with BOM): row number, column, code, reason — no values from the file. */
+export interface ImportFailureView {
+  readonly id: string;
+  readonly family: string;
+  readonly fileName: string;
+  readonly reason: string;
+  readonly runId: string | null;
+  readonly failedBy: string;
+  readonly failedAt: Date;
+}
+
+/**
+ * Records an import that failed (bad header, unreadable file, unexpected error) so that the import history
+ * shows it; logged as a failed import.  `family` names the import screen ('residents', 'records-clinic').
+ */
+export async function recordImportFailure(db: MamoriDb, who: Principal, f: { family: string; fileName: string; reason: string; runId?: string | null }): Promise<void> {
+  await runAs(db, who, async (w) => {
+    await w.tx
+      .insertInto('municipality.import_failures')
+      .values({ tenant_code: w.tenant, family: f.family, file_name: f.fileName.slice(0, 200), reason: f.reason.slice(0, 1000), run_id: f.runId ?? null, failed_by: w.actor.login })
+      .execute();
+    await appendEntry(w.tx, w, { action: 'import', targetType: f.family, outcome: 'failure', detail: { file: f.fileName, reason: f.reason.slice(0, 200) } });
+  });
+}
+
+/** Failed imports of a family, newest first. */
+export async function listImportFailures(db: MamoriDb, who: Principal, family: string, limit = 50): Promise<ImportFailureView[]> {
+  return runAs(db, who, async (w) => {
+    const rows = await w.tx.selectFrom('municipality.import_failures').selectAll().where('tenant_code', '=', w.tenant).where('family', '=', family).orderBy('failed_at', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, family: r.family, fileName: r.file_name, reason: r.reason, runId: r.run_id, failedBy: r.failed_by, failedAt: r.failed_at }));
+  });
+}
+
+/** The rejects of a run as CSV (UTF-8 with BOM): row number as a spreadsheet shows it, column, code, reason — no values from the file. */
 export async function rejectsCsv(db: MamoriDb, who: Principal, runId: string): Promise<string> {
   const rejects = await listRejects(db, who, runId);
   await runAs(db, who, (w) => appendEntry(w.tx, w, { action: 'export', targetType: 'import-rejects', targetId: runId, detail: { rows: rejects.length } }));
   const q = (v: unknown) => `"${String(v).replace(/"/g, '""')}"`;
-  return '\uFEFF' + ['行番号,列,コード,理由', ...rejects.map((x) => [x.rowNo, x.field, x.code, x.message].map(q).join(','))].join('\r\n') + '\r\n';
+  return '\uFEFF' + ['行番号,列,コード,理由', ...rejects.map((x) => [sheetRow(x.rowNo), x.field, x.code, x.message].map(q).join(','))].join('\r\n') + '\r\n';
 }
 
 /**

@@ -1,5 +1,5 @@
 // Kysely types of the intake tables (municipality/migrations/0001_residents.sql: import_runs, import_rejects,
-// import_seen).
+// import_seen; 0012_import_failures.sql: import_failures).
 import type { Generated } from 'kysely';
 
 type DateStr = string;
@@ -43,10 +43,22 @@ export interface ImportSeenTable {
   key: string;
 }
 
+export interface ImportFailureTable {
+  tenant_code: string;
+  id: Generated<string>;
+  family: string;
+  file_name: string;
+  reason: string;
+  run_id: string | null;
+  failed_by: string;
+  failed_at: Generated<Date>;
+}
+
 declare module '../../kernel/db/types.js' {
   interface Database {
     'municipality.import_runs': ImportRunTable;
     'municipality.import_rejects': ImportRejectTable;
     'municipality.import_seen': ImportSeenTable;
+    'municipality.import_failures': ImportFailureTable;
   }
 }

@@ -130,7 +130,7 @@ ${may(req, 'personal.write')
     ${select({ label: '代理人の資格', name: 'agentRelation', options: [['', '—'], ...opts(AGENT_RELATIONS, AGENT_RELATION_LABELS)] }, state)}
     ${checkbox({ label: '委任状を確認した（任意代理人は必須）', name: 'powerOfAttorney' }, state)}
   </fieldset>
-  ${select({ label: '確認した本人確認書類', name: 'identityDocument', required: true, hint: '代理人の申請では代理人の本人確認書類（KRN-15）', options: [['', '選んでください'], ...opts(IDENTITY_DOCUMENTS, IDENTITY_DOCUMENT_LABELS)] }, state)}
+  ${select({ label: '確認した本人確認書類', name: 'identityDocument', required: true, hint: '代理人の申請では代理人の本人確認書類', options: [['', '選んでください'], ...opts(IDENTITY_DOCUMENTS, IDENTITY_DOCUMENT_LABELS)] }, state)}
   ${select({ label: '申請理由', name: 'reason', required: true, options: [['', '選んでください'], ...REASONS.map((r) => [r, r] as [string, string])] }, state)}
   ${field({ label: '申請理由の補足', name: 'reasonDetail', maxlength: 100 }, state)}
   ${programOptions.length

@@ -511,7 +511,7 @@ ${may(req, 'personal.write')
       page(
         ctx,
         '接種券・通知書の再発行',
-        html`<p>本人確認のうえで再発行します（VAX-13）。再発行すると新しい接種券番号になり、元の番号は無効になります。</p>
+        html`<p>本人確認のうえで再発行します。再発行すると新しい接種券番号になり、元の番号は無効になります。</p>
 <form method="get" action="/notices/reissue" class="card filters">
   ${field({ label: '接種券番号または整理番号', name: 'number', value: number, hint: 'バーコードリーダーで読み取れます。ハイフンは省略できます。' })}
   ${field({ label: '宛名番号', name: 'atenaNo', value: atena, inputmode: 'numeric', maxlength: 10 })}

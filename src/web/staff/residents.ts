@@ -29,6 +29,7 @@ import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, problemText, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
+import { sheetRow } from '../../municipality/intake/index.js';
 
 const SEX = { male: '男', female: '女' } as const;
 
@@ -37,6 +38,12 @@ const SEARCH_PAGE = 50;
 const SEARCH_CAP = 1000;
 /** The review queue shows each item with its candidates and a form: fewer to a page. */
 const QUEUE_PAGE = 20;
+
+/** Where a version of a person came from (person_versions.source). */
+const SOURCE_LABELS: Record<string, string> = { 'import-full': '住基全件ファイル', 'import-diff': '住基異動ファイル', staff: '職員の登録', api: '外部システム（API）' };
+
+/** Where a queued match came from (match_queue.source). */
+const QUEUE_SOURCES: Record<string, string> = { 'residents-import': '住基ファイル', 'records-import': '医療機関の接種記録ファイル', staff: '職員の登録' };
 
 /** A date as officials read it: 和暦 with the ISO date beside it (just the ISO date before 明治6年). */
 function jpDate(iso: string | null): string | null {
@@ -193,7 +200,7 @@ ${section(
       jpDate(v.effectiveDate),
       v.movement ? (MOVEMENTS as Record<string, string>)[v.movement] ?? v.movement : v.source === 'import-full' ? '全件取込' : '—',
       v.version === 1 ? '（新規登録）' : v.changed.map((c) => FIELD_LABELS[c as keyof typeof FIELD_LABELS] ?? c).join('、'),
-      v.fileName ? `${v.fileName} ${v.rowNo ?? ''}行目` : v.source,
+      v.fileName ? `${v.fileName}${v.rowNo ? ` ${sheetRow(v.rowNo)}行目` : ''}` : (SOURCE_LABELS[v.source] ?? v.source),
       formatJst(v.recordedAt),
       v.actor,
     ]),
@@ -228,9 +235,10 @@ ${section(
 
   registerUploadScreen(fastify, app, {
     base: '/residents/imports',
+    family: 'residents',
     title: '住基ファイルの取込',
     fileLabel: '住民全件ファイル・住民異動ファイル（CSV）',
-    hint: '様式は docs/formats/residents-csv.md。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。',
+    hint: '1行目が見出しの CSV（住基連携ファイルの様式）。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。',
     extraFields: field({ label: '基準日（全件ファイル）', name: 'baseDate', type: 'date', value: app.config.clock.today(), hint: '最新異動日のない行を適用する日' }),
     guard: atenaWrite,
     kindLabel: (k) => (k === 'residents-full' ? '全件' : '異動'),
@@ -314,7 +322,7 @@ ${items.map((it) =>
   section(
     `${String(it.query['nameKanji'] ?? '')}（${String(it.query['nameKana'] ?? '')}）${String(it.query['birthDate'] ?? '')} 生`,
     html`${dl([
-      ['由来', `${it.source}${it.sourceRow ? ` ${it.sourceRow}行目` : ''}${it.sourceRef ? `（${it.sourceRef}）` : ''}`],
+      ['由来', `${QUEUE_SOURCES[it.source] ?? it.source}${it.sourceRow ? ` ${sheetRow(it.sourceRow)}行目` : ''}${it.sourceRef ? `（${it.sourceRef}）` : ''}`],
       ['住所', String(it.query['address'] ?? '')],
       ['登録日時', when(it.createdAt)],
     ])}

@@ -70,6 +70,61 @@ function doseInput(b: Form): Record<string, unknown> {
   return out;
 }
 
+/** How far ahead a resident's schedule view looks for programs not yet open (decision 0111). */
+export const SCHEDULE_HORIZON_YEARS = 2;
+
+/** The last day of the horizon from `asOf` (same month and day, years later; 29 Feb compares fine as text). */
+export function horizonEnd(asOf: string, years = SCHEDULE_HORIZON_YEARS): string {
+  return `${String(Number(asOf.slice(0, 4)) + years).padStart(4, '0')}${asOf.slice(4)}`;
+}
+
+/**
+ * Programs shown in a resident's schedule view: anything with a dose given, due, missed or complete, and
+ * programs that will open within the horizon.  Programs not open for the person (not-eligible, no dose) and
+ * programs whose window opens later (a child's 高齢者肺炎球菌 at 65) are left out and only counted.
+ */
+export function scheduleRows<R extends { status: string; dosesCounted: number; nextDose: { earliest: string } | null }>(results: readonly R[], asOf: string): { shown: R[]; later: number } {
+  const until = horizonEnd(asOf);
+  const shown: R[] = [];
+  let later = 0;
+  for (const r of results) {
+    if (r.dosesCounted > 0 || r.status === 'due' || r.status === 'missed' || r.status === 'complete') shown.push(r);
+    else if (r.status === 'upcoming') {
+      if (r.nextDose && r.nextDose.earliest > until) later += 1;
+      else shown.push(r);
+    }
+  }
+  return { shown, later };
+}
+
+type Names = { program: (c: string | null) => string; product: (c: string | null) => string };
+
+function namesOf(catalog: Awaited<ReturnType<typeof catalogFor>>['catalog']): Names {
+  return {
+    product: (c) => (c ? (catalog.productByCode.get(c)?.name ?? c) : '不明'),
+    program: (c) => (c ? (catalog.programsByCode.get(c)?.at(-1)?.name ?? c) : '—'),
+  };
+}
+
+/** A record field's value as staff read it: names for codes, あり/なし for flags, （なし） for empty. */
+function fieldText(k: string, v: unknown, n: Names): string {
+  if (v === null || v === undefined || v === '') return '（なし）';
+  if (v === true) return 'あり';
+  if (v === false) return 'なし';
+  if (k === 'program') return n.program(String(v));
+  if (k === 'product') return n.product(String(v));
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** What changed from one version's data to the next, field by field with Japanese labels. */
+export function versionChanges(before: Record<string, unknown> | undefined, after: Record<string, unknown>, n: Names): { label: string; from: string; to: string }[] {
+  if (!before) return [];
+  const keys = [...Object.keys(FIELD_LABELS), ...Object.keys(after).filter((k) => !(k in FIELD_LABELS))];
+  return keys
+    .filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null))
+    .map((k) => ({ label: FIELD_LABELS[k] ?? k, from: fieldText(k, before[k], n), to: fieldText(k, after[k], n) }));
+}
+
 export function registerVaccinationPages(fastify: FastifyInstance, app: App): void {
   const readGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.read', ['vaccination']))];
   const writeGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.write', ['vaccination']))];
@@ -80,15 +135,14 @@ export function registerVaccinationPages(fastify: FastifyInstance, app: App): vo
     const person = await work(app.db, req, (w) => getPerson(w, app.vault, atenaNo, '予防接種履歴の表示'));
     const t = await work(app.db, req, (w) => personTimeline(w, atenaNo));
     const { catalog } = await work(app.db, req, (w) => catalogFor(w));
-    const productName = (c: string | null) => (c ? (catalog.productByCode.get(c)?.name ?? c) : '不明');
-    const programName = (c: string | null) => (c ? (catalog.programsByCode.get(c)?.at(-1)?.name ?? c) : '—');
+    const { product: productName, program: programName } = namesOf(catalog);
     // The product with its 製造販売業者: the record's own, else the catalog's (decision 0095).
     const productLabel = (d: VaccinationRecord['data']) => {
       const maker = d.manufacturer ?? (d.product ? catalog.productByCode.get(d.product)?.manufacturer : undefined);
       return `${productName(d.product)}${maker ? `（${maker}）` : ''}`;
     };
     const s = person.state;
-    const relevant = t.evaluation.results.filter((r) => r.status !== 'not-eligible' || r.dosesCounted > 0);
+    const { shown: relevant, later } = scheduleRows(t.evaluation.results, t.asOf);
     const mayWrite = (() => {
       try {
         requireResidentAccess(req.session!.actor, 'personal.write', ['vaccination']);
@@ -116,6 +170,7 @@ ${section(
     { empty: '対象となる予防接種はありません。' },
   ),
 )}
+${later ? html`<p class="hint">このほか、${SCHEDULE_HORIZON_YEARS}年より先に対象となる予防接種が${later}件あります（時期が近づくと表示します）。</p>` : ''}
 <div class="actions"><a class="btn btn--secondary" href="/api/v1/residents/${atenaNo}/fhir" download="immunizations-${atenaNo}.json">FHIR 形式で出力（JSON）</a></div>
 ${section(
   '接種記録',
@@ -190,24 +245,46 @@ ${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。
     const id = (req.params as { id: string }).id;
     const r = await work(app.db, req, (w) => getRecord(w, id));
     const versions = await work(app.db, req, (w) => recordVersions(w, id));
+    const person = await work(app.db, req, (w) => getPerson(w, app.vault, r.atenaNo, '接種記録の表示'));
+    const names = namesOf((await work(app.db, req, (w) => catalogFor(w))).catalog);
     const st = (a: string) => (action === a ? state : undefined);
     const d = r.data;
     const fieldsShown = Object.entries(FIELD_LABELS).filter(([k]) => {
       const v = (d as Record<string, unknown>)[k];
       return v !== null && v !== undefined && v !== false && v !== '';
     });
+    const p = person.state;
     return html`
 <p><a href="/residents/${r.atenaNo}/vaccinations">← 予防接種の履歴へ</a></p>
+<div class="card whose">${dl([
+  ['氏名', html`<strong>${p.nameKanji}</strong>（${p.nameKana}）`],
+  ['宛名番号', r.atenaNo],
+  ['生年月日', `${formatWareki(p.birthDate)}（${p.birthDate}）`],
+])}</div>
 ${r.status === 'deleted' ? notice(`この記録は削除されています（${r.deletedReason ?? ''}）。`, 'warning') : ''}
 ${section(
   '接種記録',
-  html`${dl([...fieldsShown.map(([k, label]) => [label, String((d as Record<string, unknown>)[k] === true ? 'あり' : (d as Record<string, unknown>)[k])] as [string, string]), ['警告内容', r.warnings.length ? warningBadges(r.warnings) : 'なし'], ['規則外登録の理由', r.overrideReason], ['登録元', SOURCE_LABELS[r.source]], ['登録', `${r.createdBy}（${formatJst(r.createdAt)}、端末 ${r.createdTerminal ?? '—'}）`], ['最終更新', `${r.updatedBy}（${formatJst(r.updatedAt)}）`]])}`,
+  html`${dl([...fieldsShown.map(([k, label]) => [label, fieldText(k, (d as Record<string, unknown>)[k], names)] as [string, string]), ['警告内容', r.warnings.length ? warningBadges(r.warnings) : 'なし'], ['規則外登録の理由', r.overrideReason], ['登録元', SOURCE_LABELS[r.source]], ['登録', `${r.createdBy}（${formatJst(r.createdAt)}、端末 ${r.createdTerminal ?? '—'}）`], ['最終更新', `${r.updatedBy}（${formatJst(r.updatedAt)}）`]])}`,
 )}
 ${section(
   '版の履歴',
   table(
-    ['版', '変更', '理由区分', '理由', '実施者', '端末', '日時'],
-    versions.map((v) => [v.version, { create: '登録', correct: '修正', delete: '削除' }[v.change], v.reasonKind, v.reason ?? (v.snapshot['overrideReason'] as string | null) ?? '', v.actor, v.terminal, when(v.recordedAt)]),
+    ['版', '変更', '変更した内容', '理由区分', '理由', '実施者', '端末', '日時'],
+    versions.map((v, i) => {
+      const data = (v.snapshot['data'] ?? {}) as Record<string, unknown>;
+      const before = (v.snapshot['before'] as Record<string, unknown> | undefined) ?? ((versions[i - 1]?.snapshot['data'] as Record<string, unknown> | undefined) ?? undefined);
+      const changes = v.change === 'correct' ? versionChanges(before, data, names) : [];
+      return [
+        v.version,
+        { create: '登録', correct: '修正', delete: '削除' }[v.change],
+        v.change === 'create' ? '（新規登録）' : v.change === 'delete' ? '（記録を削除済みにした）' : changes.length ? html`<ul class="changes">${changes.map((c) => html`<li>${c.label}：${c.from} → ${c.to}</li>`)}</ul>` : '（内容の変更なし）',
+        v.reasonKind,
+        v.reason ?? (v.snapshot['overrideReason'] as string | null) ?? '',
+        v.actor,
+        v.terminal,
+        when(v.recordedAt),
+      ];
+    }),
   ),
 )}
 ${r.status === 'active'
@@ -277,9 +354,10 @@ ${section(
   // -------------------------------------------------------------- clinic batches
   registerUploadScreen(fastify, app, {
     base: '/vaccinations/imports',
+    family: 'records-clinic',
     title: '医療機関の接種記録ファイルの取込',
     fileLabel: '接種記録ファイル（CSV、1行1接種）',
-    hint: '様式は docs/formats/clinic-records-csv.md。宛名番号、接種券番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
+    hint: '1行目が見出しの CSV（医療機関の接種記録ファイルの様式）。宛名番号、接種券番号または4情報で本人を特定します。一人に決められない行は確認待ちになり、自動では登録しません。',
     guard: writeGuard,
     kindLabel: () => '接種記録',
     queueHref: '/vaccinations/queue',
@@ -304,7 +382,7 @@ ${section(
       page(
         ctx,
         '接種記録の照合の確認待ち',
-        html`<p>医療機関のファイルで、本人を一人に決められなかった接種記録です。候補の接種歴を確認して、結び付けるか差し戻してください（VAX-20、自動では登録しません）。</p>
+        html`<p>医療機関のファイルで、本人を一人に決められなかった接種記録です。候補の接種歴を確認して、結び付けるか差し戻してください（自動では登録しません）。</p>
 ${items.length === 0 ? html`<p class="empty">確認待ちはありません。</p>` : ''}
 ${total ? pager({ total, request: at, shown: items.length, path: '/vaccinations/queue', filters: {}, order: '登録の古い順' }) : ''}
 ${items.map((it) =>
