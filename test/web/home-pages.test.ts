@@ -124,6 +124,28 @@ describe('staff home work items and list paging', () => {
     expect(l.text).toContain('対応が必要な作業はありません');
   });
 
+  it('an unacknowledged tamper alert is the first work item of the auditor (KRN-34); staff without the duty do not see it', async () => {
+    await staff(app, TOTTORI, { login: 'home-kansa', role: 'auditor' });
+    const now = app.config.clock.now();
+    await app.db.system
+      .insertInto('kernel.audit_alerts')
+      .values({ tenant_code: TOTTORI, signature: 'home-test', kind: 'chain', seq: 12, message: '操作ログの連番12の内容が署名と一致しません', raised_at: now, last_seen_at: now, acknowledged_at: null, acknowledged_by: null, ack_reason: null })
+      .execute();
+    try {
+      const kansa = new PageClient(web.url);
+      await kansa.login(TOTTORI, 'home-kansa', GOOD_PASSWORD);
+      const items = workItems((await kansa.get('/')).text);
+      expect([...items.keys()][0]).toBe('操作ログの改ざん検知（未確認）');
+      expect(items.get('操作ログの改ざん検知（未確認）')).toEqual([1, '/audit#alerts']);
+      expect((await kansa.get('/audit')).text).toContain('操作ログの連番12の内容が署名と一致しません');
+      const vax = new PageClient(web.url);
+      await vax.login(TOTTORI, 'home-vax', GOOD_PASSWORD);
+      expect(workItems((await vax.get('/')).text).has('操作ログの改ざん検知（未確認）')).toBe(false);
+    } finally {
+      await app.db.system.deleteFrom('kernel.audit_alerts').where('signature', '=', 'home-test').execute();
+    }
+  });
+
   it('the residents search shows its total and pages 50 at a time, keeping the filters in every link', async () => {
     const c = new PageClient(web.url);
     await c.login(TOTTORI, 'home-atena', GOOD_PASSWORD);

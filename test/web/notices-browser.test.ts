@@ -71,7 +71,9 @@ describe('notices in a browser', () => {
     const pages = await readText(readFileSync(file));
     expect(pages).toHaveLength(4);
     expect(pages.join('\n')).toContain(norm(TOWN.A['氏名']!));
-    expect(pages[0]).toMatch(/接種券番号 312011-26-\d{9}-\d/);
+    // The number sits in its own box under the label 「接種券番号」 (decision 0101), so the text layer has both.
+    expect(pages[0]).toContain('接種券番号');
+    expect(pages[0]).toMatch(/312011-26-\d{9}-\d/);
 
     // 4. Reissue A's voucher from the person's print history.
     await page.click(`a:has-text("${town.A}")`);

@@ -1,6 +1,6 @@
 // Issue 9 point 4 (part B): screens speak to staff, not engineers.  A populated app is crawled as an
 // administrator, a 保健師 (nurse), an 宛名 clerk and an auditor; no page shows a program or product code, an
-// audit action identifier, a requirement ID or a raw 'resident:' / 'account:' key — only their Japanese names.
+// audit action identifier, a requirement ID, a raw 'resident:' / 'account:' key or a 'system:' stamp — only their Japanese names.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,9 +24,11 @@ const ACTIONS = Object.keys(ACTION_LABELS).filter((a) => a.includes('_'));
 const ACTION_RE = new RegExp(`(?<![A-Za-z0-9_])(${ACTIONS.map(escape).join('|')})(?![A-Za-z0-9_])`, 'g');
 const REQ_RE = /\b(KRN|RES|VAX|XCH|PMH|QUA)-\d+/g;
 const KEY_RE = /\b(resident|account):[0-9a-f-]+/g;
+/** The system's own stamp on a row ('system:cli:alice'); staff see 「システム（コマンド操作：alice）」. */
+const STAMP_RE = /\bsystem:[a-z:_-]+/g;
 
 function engineerTalk(text: string): string[] {
-  return [...text.matchAll(CODE_RE), ...text.matchAll(ACTION_RE), ...text.matchAll(REQ_RE), ...text.matchAll(KEY_RE)].map((m) => {
+  return [...text.matchAll(CODE_RE), ...text.matchAll(ACTION_RE), ...text.matchAll(REQ_RE), ...text.matchAll(KEY_RE), ...text.matchAll(STAMP_RE)].map((m) => {
     const at = m.index ?? 0;
     return `${m[0]} … ${text.slice(Math.max(0, at - 30), at + 30).replace(/\s+/g, ' ')}`;
   });

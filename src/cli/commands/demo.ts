@@ -1,6 +1,6 @@
 // `mamori demo`: two real-format municipalities, each with a small synthetic city loaded through the real
 // imports (residents with vaccination histories, the clinics' monthly batches, an extraction run), demo
-// staff accounts and printed credentials, then serve (issue 9 point 3; decision 0087).
+// staff accounts and printed credentials, then serve (issue 9 point 3; decisions 0087, 0119).
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +17,19 @@ import { operator } from '../context.js';
 import { invalidField } from '../../kernel/problems/index.js';
 import { print, warn } from '../io.js';
 import { portOption, serveApp } from './serve.js';
+import { demoDayOfWork } from './demo-work.js';
 
 type O = Record<string, unknown> & { data?: string };
 
 export const DEMO_ORGS = [
-  { code: '312011', name: '鳥取市', kana: 'トットリシ', admin: 'admin', residents: 300 },
-  { code: '131237', name: '江戸川区', kana: 'エドガワク', admin: 'admin', residents: 300 },
+  {
+    code: '312011', name: '鳥取市', kana: 'トットリシ', admin: 'admin', residents: 300,
+    sender: { head: '鳥取市長', department: '保健所 健康・子育て推進課', postalCode: '680-8571', address: '鳥取県鳥取市幸町71番地', phone: '0857-00-0000' },
+  },
+  {
+    code: '131237', name: '江戸川区', kana: 'エドガワク', admin: 'admin', residents: 300,
+    sender: { head: '江戸川区長', department: '健康部 保健予防課', postalCode: '132-8501', address: '東京都江戸川区中央一丁目4番1号', phone: '03-0000-0000' },
+  },
 ] as const;
 
 /** The demo's staff besides the administrator: a 保健師 for the daily work and an auditor. */
@@ -103,8 +110,9 @@ export async function prepareDemo(app: App, opts: { resetPasswords?: boolean } =
 
 /**
  * Loads a small synthetic city into each demo municipality that has no residents yet, through the real
- * imports (the same path as `mamori import city`), then runs one 対象者抽出 as of today.  Idempotent: a
- * municipality that already has residents is left as it is.
+ * imports (the same path as `mamori import city`), then runs one 対象者抽出 as of today; then puts a
+ * morning's work on each desk (demo-work.ts).  Idempotent: a municipality that already has residents keeps
+ * them, and each part of the morning's work is made once.
  */
 export async function loadDemoData(app: App, opts: { residents?: number; say?: (m: string) => void } = {}): Promise<void> {
   const say = opts.say ?? warn;
@@ -125,6 +133,8 @@ export async function loadDemoData(app: App, opts: { residents?: number; say?: (
     }
     await startExtraction(app.db, operator(d.code, 'demo'), { kind: 'targets', all: true, asOf: today });
   }
+  // The morning's work on the desk (this month's clinic batch, 予診票 to send, an application): decision 0119.
+  for (const d of DEMO_ORGS) await demoDayOfWork(app, d.code, 'hokenshi', d.sender);
 }
 
 /** The demo's configuration: a local https issuer address for COVID-19 certificates when none is set. */

@@ -28,7 +28,7 @@ import {
 } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
 import { attempt, formState, many, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { dutyOptions, EVENT_LABELS, roleOptions, STATUS_TONE } from './labels.js';
 
@@ -172,7 +172,7 @@ ${section(
     ['個人番号の閲覧', a.mynumberView ? badge('可', 'warn') : '不可'],
     ['有効期限', a.expiresOn],
     ['申請内容', html`${role(a.requestedRole)?.label ?? ''} / ${a.requestedDuties.map(dutyLabel).join('、')} — ${a.applicationReason}`],
-    ['承認', a.approvedBy ? `${a.approvedBy}（${when(a.approvedAt)}）` : '—'],
+    ['承認', a.approvedBy ? `${doneBy(a.approvedBy)}（${when(a.approvedAt)}）` : '—'],
     ['最終ログイン', when(a.lastLoginAt)],
     ['多要素認証', a.totpEnabled ? '設定済み' : '未設定'],
   ]),
@@ -182,7 +182,7 @@ ${section(
   'アカウント発行台帳（履歴）',
   table(
     ['日時', '事象', '実施者', '理由・内容'],
-    events.map((e) => [when(e.at), EVENT_LABELS[e.event] ?? e.event, e.actor, html`${e.reason ?? ''}${Object.keys(e.detail).length ? html`<br><small>${JSON.stringify(e.detail)}</small>` : ''}`]),
+    events.map((e) => [when(e.at), EVENT_LABELS[e.event] ?? e.event, doneBy(e.actor), html`${e.reason ?? ''}${Object.keys(e.detail).length ? html`<br><small>${JSON.stringify(e.detail)}</small>` : ''}`]),
   ),
 )}`;
   }

@@ -9,7 +9,7 @@ import { work } from '../../kernel/http/index.js';
 import type { Work } from '../../kernel/context/index.js';
 import { canReadResidents } from '../../municipality/residents/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, within, section, select, table, when, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, within, section, select, table, when, type SafeHtml, doneBy } from '../ui/index.js';
 import { attempt, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 /**
@@ -148,7 +148,7 @@ ${table(
   ['日時', '操作者', '操作', '対象', '本人', '目的', '結果', '端末・接続元', 'リクエストID'],
   rows.map((r) => [
     when(r.occurred_at),
-    html`${r.actor_login}<br><small>${ACTOR_KINDS[r.actor_kind] ?? r.actor_kind}</small>`,
+    r.actor_kind === 'system' ? doneBy(r.actor_login) : html`${r.actor_login}<br><small>${ACTOR_KINDS[r.actor_kind] ?? r.actor_kind}</small>`,
     ACTION_LABELS[r.action] ?? r.action,
     targetCell(r.target_type, r.target_id, accounts),
     subjectCell(r.subject_ref, accounts, auditor, canReadResidents(s.actor)),
@@ -219,7 +219,7 @@ ${alerts.length
 <div class="actions"><a class="btn btn--secondary" href="/audit?subject=${atenaNo}">操作ログで詳しく見る</a><a class="btn btn--secondary" href="/audit.csv?subject=${atenaNo}">CSV出力</a></div>
 ${table(
   ['日時', '職員（ログインID）', '操作', '対象', '目的', '結果'],
-  rows.map((r) => [when(r.at), r.actorLogin, r.actionLabel, r.targetType ? (TARGET_LABELS[r.targetType] ?? r.targetType) : '', r.purpose, badge(OUTCOME[r.outcome as keyof typeof OUTCOME]?.[0] ?? r.outcome, OUTCOME[r.outcome as keyof typeof OUTCOME]?.[1] ?? 'muted')]),
+  rows.map((r) => [when(r.at), doneBy(r.actorLogin), r.actionLabel, r.targetType ? (TARGET_LABELS[r.targetType] ?? r.targetType) : '', r.purpose, badge(OUTCOME[r.outcome as keyof typeof OUTCOME]?.[0] ?? r.outcome, OUTCOME[r.outcome as keyof typeof OUTCOME]?.[1] ?? 'muted')]),
   { caption: `${rows.length}件${rows.length === 1000 ? '（新しい順に1000件まで）' : ''}`, empty: 'この方のデータに関する記録はありません。' },
 )}`,
       ),

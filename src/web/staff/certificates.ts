@@ -47,8 +47,8 @@ import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, personHeader, type Form } from './support.js';
 
 const STATUS_APP = { received: ['受付済み（未交付）', 'warn'], issued: ['交付済み', 'ok'], cancelled: ['取下げ', 'muted'] } as const;
 const STATUS_CERT = { issued: ['交付', 'ok'], revoked: ['取消し', 'bad'] } as const;
@@ -114,7 +114,7 @@ export function registerCertificatePages(fastify: FastifyInstance, app: App): vo
     }
     const v = (k: string, d = '') => String(state?.values?.[k] ?? d);
     return html`
-<p><a href="/residents/${atenaNo}">← ${s.nameKanji}（${s.nameKana}）${formatWareki(s.birthDate)}生（宛名番号 ${atenaNo}）</a></p>
+${personHeader(atenaNo, s, 'certificates')}
 ${s.dvSupport ? notice(html`<strong>注意：</strong>この方は<strong>DV等支援措置</strong>の対象です。証明書に住所は記載しません。郵送の申請は送付先を慎重に確認してください。`, 'warning') : ''}
 ${may(req, 'personal.write')
   ? section(
@@ -206,7 +206,7 @@ ${section(
     ['本人確認書類', (IDENTITY_DOCUMENT_LABELS as Record<string, string>)[a.identityDocument] ?? a.identityDocument],
     ['申請理由', a.reason],
     ['再交付', a.reissueOf ? `証明書番号 ${formatCertificateNumber(a.reissueOf.certificateNo)} の再交付` : null],
-    ['受付者', `${a.createdBy}（${when(a.createdAt)}）`],
+    ['受付者', `${doneBy(a.createdBy)}（${when(a.createdAt)}）`],
     ['備考', a.note],
     ...(a.cancelReason ? ([['取下げの理由', a.cancelReason]] as [string, string][]) : []),
   ]),
@@ -319,7 +319,7 @@ ${section(
     ['種類', KIND_LABELS[c.kind]],
     ['交付日', `${formatWareki(c.issueDate)}（${c.issueDate}）`],
     ['状態', badge(STATUS_CERT[c.status][0], STATUS_CERT[c.status][1])],
-    ['交付者', `${c.issuedBy}（${when(c.issuedAt)}、端末 ${c.issuedTerminal ?? '—'}）`],
+    ['交付者', `${doneBy(c.issuedBy)}（${when(c.issuedAt)}、端末 ${c.issuedTerminal ?? '—'}）`],
     ['再交付元', c.previousNo ? formatCertificateNumber(c.previousNo) : null],
     ['記載した接種', `${c.doseCount}件（記録の版を含めて交付簿に記録）`],
     ['記載しなかった記録', c.excluded.length ? c.excluded.map((e) => `${e.label}（${EXCLUSION_LABELS[e.reason]}）`).join('、') : 'なし'],
@@ -452,7 +452,7 @@ ${table(
     `${r.doseCount}件${r.excludedCount ? `（除外${r.excludedCount}件）` : ''}`,
     r.previousNo ? formatCertificateNumber(r.previousNo) : '',
     badge(STATUS_CERT[r.status][0], STATUS_CERT[r.status][1]),
-    r.issuedBy,
+    doneBy(r.issuedBy),
   ]),
   { caption: `${rows.length}件（新しい順。個人番号・旅券番号は表示しません）`, empty: '該当する証明書はありません。' },
 )}`,

@@ -28,7 +28,7 @@ import { programVersionAt, type Catalog } from '../../municipality/schedule/inde
 import { principalOf, work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
 import { formState, many, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 /** What a section added to the run page receives. */
@@ -128,7 +128,7 @@ ${section(
       r.counts.memberPersons,
       r.counts.members,
       r.diff ? `+${r.diff.addedPersons}人 / −${r.diff.droppedPersons}人` : '—',
-      r.createdBy,
+      doneBy(r.createdBy),
       html`<a href="/extractions/${r.id}">詳細</a>`,
     ]),
     { empty: 'まだ抽出していません。' },
@@ -202,7 +202,7 @@ ${section(
           ['年度', f.fiscalYear ? `${f.fiscalYear}年度` : '基準日の年度'],
           ['カタログの版', r.catalogVersion],
           ['内容ハッシュ（SHA-256）', r.contentHash ? html`<code>${r.contentHash}</code>` : '（完了後に確定）'],
-          ['作成', `${r.createdBy}（${when(new Date(r.createdAt))}）`],
+          ['作成', `${doneBy(r.createdBy)}（${when(new Date(r.createdAt))}）`],
           ['完了', r.completedAt ? when(new Date(r.completedAt)) : '—'],
           ['再開の回数', r.resumed],
         ]),

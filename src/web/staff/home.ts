@@ -8,6 +8,7 @@ import { countQueue, residentImportTrouble } from '../../municipality/residents/
 import { recordImportTrouble } from '../../municipality/records/index.js';
 import { noticeWork } from '../../municipality/notices/index.js';
 import { countWaitingApplications } from '../../municipality/certification/index.js';
+import { maySeeAuditAlerts, openAuditAlerts } from '../../kernel/audit/index.js';
 import { badge, dl, html, notice, page, section, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, sendPage } from './support.js';
 
@@ -42,6 +43,18 @@ const STALLED_MS = 60 * 60 * 1000;
 const some = (...items: (WorkItem | false)[]): WorkItem[] => items.filter((i): i is WorkItem => i !== false && i.count > 0);
 
 export const WORK_SOURCES: readonly WorkSource[] = [
+  {
+    // KRN-34: the scheduled verification found the operation log altered; the auditor confirms each alert.
+    show: (a) => maySeeAuditAlerts(a),
+    items: async (w) =>
+      some({
+        title: '操作ログの改ざん検知（未確認）',
+        count: (await openAuditAlerts(w.tx, w.tenant)).length,
+        href: '/audit#alerts',
+        detail: can(w.actor, 'audit.review', 'audit-review') ? '定期検証で操作ログの不整合が見つかりました。内容を確認し、確認した結果を記録してください。' : '定期検証で操作ログの不整合が見つかりました。監査担当に確認を依頼してください。',
+        tone: 'alert',
+      }),
+  },
   {
     show: (a) => can(a, 'accounts.manage', 'account-admin'),
     items: async (w) => some({ title: '承認待ちのアカウント申請', count: (await listAccounts(w, { status: 'applied' })).length, href: '/admin/accounts?status=applied', detail: '申請の内容を確認して、承認するか却下してください。' }),

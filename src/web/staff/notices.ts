@@ -59,8 +59,8 @@ import {
   type NoticeDeps,
   type TemplateEdit,
 } from '../../municipality/notices/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, personHeader, type Form } from './support.js';
 import { addRunDetailSection } from './extractions.js';
 
 const STATUS_TONE = { active: 'ok', void: 'muted' } as const;
@@ -196,7 +196,7 @@ ${section(
   '作成した通知書',
   table(
     ['作成', '文書', '内容', '発行日', '人数', '郵送', '窓口交付', '発送日', '作成者'],
-    batches.map((b) => [when(b.createdAt), b.docLabel, html`<a href="/notices/batches/${b.id}">${b.title}</a>`, b.issueDate, b.persons, b.mailed, b.counter, b.dispatchedOn ?? '—', b.createdBy]),
+    batches.map((b) => [when(b.createdAt), b.docLabel, html`<a href="/notices/batches/${b.id}">${b.title}</a>`, b.issueDate, b.persons, b.mailed, b.counter, b.dispatchedOn ?? '—', doneBy(b.createdBy)]),
     { empty: 'まだ作成していません。' },
   ),
 )}`;
@@ -269,7 +269,7 @@ ${section(
     ['作成しなかった人', skipped.length ? skipped.map(([k, n]) => `${skipLabel(k)} ${n}人`).join('、') : 'なし'],
     ...(b.mailingLeadDays !== null ? ([['郵送日数', `${b.mailingLeadDays}日（接種できる期間が発行日から${b.mailingLeadDays}日以内に終わる方には郵送しません）`]] as [string, string][]) : []),
     ['発送日', b.dispatchedOn ? `${formatWareki(b.dispatchedOn)}` : '未登録'],
-    ['作成', `${b.createdBy}（${formatJst(b.createdAt)}）`],
+    ['作成', `${doneBy(b.createdBy)}（${formatJst(b.createdAt)}）`],
     ...(b.runId ? ([['抽出', html`<a href="/extractions/${b.runId}">抽出の詳細</a>`]] as [string, SafeHtml][]) : []),
   ]),
 )}
@@ -428,7 +428,7 @@ ${items.length === 100 ? html`<p><a href="/notices/batches/${b.id}?after=${items
     const evBy = new Map<string, string[]>();
     for (const e of h.events) evBy.set(e.itemId, [...(evBy.get(e.itemId) ?? []), `${e.onDate ?? ''} ${e.label}${e.detail['reason'] ? `（${String(e.detail['reason'])}）` : ''}`]);
     return html`
-<p><a href="/residents/${atenaNo}">← ${s.nameKanji}（${s.nameKana}）${formatWareki(s.birthDate)}生（宛名番号 ${atenaNo}）</a></p>
+${personHeader(atenaNo, s, 'notices')}
 ${s.dvSupport ? notice('この方は支援措置の対象です。通知書は郵送せず窓口で交付します。', 'warning') : ''}
 ${section(
   '印刷履歴（印刷日・印刷区分・発送日・返送・再発行）',
@@ -665,7 +665,7 @@ ${section(
     ['文書', '現在の版', '改訂内容', '作成者', '日時', ''],
     versions.map((vs) => {
       const v = vs[0]!;
-      return [DOCUMENT_TYPE_LABELS[v.docType], `第${v.version}版${v.builtIn ? '（既定）' : ''}`, v.note ?? '', v.createdBy, v.createdAt ? formatJst(v.createdAt) : '—', html`<a href="/notices/templates/${v.docType}">版の履歴・編集</a>`];
+      return [DOCUMENT_TYPE_LABELS[v.docType], `第${v.version}版${v.builtIn ? '（既定）' : ''}`, v.note ?? '', doneBy(v.createdBy), v.createdAt ? formatJst(v.createdAt) : '—', html`<a href="/notices/templates/${v.docType}">版の履歴・編集</a>`];
     }),
   ),
 )}
@@ -731,7 +731,7 @@ ${section(
   '版の履歴',
   table(
     ['版', '改訂内容', '作成者', '日時', '印刷した通知書', ''],
-    versions.map((v) => [`第${v.version}版${v.builtIn ? '（既定）' : ''}`, v.note ?? '', v.createdBy, v.createdAt ? formatJst(v.createdAt) : '—', `${v.used}件`, html`<a href="/notices/templates/${v.docType}/${v.version}/preview" download>見本PDF</a>`]),
+    versions.map((v) => [`第${v.version}版${v.builtIn ? '（既定）' : ''}`, v.note ?? '', doneBy(v.createdBy), v.createdAt ? formatJst(v.createdAt) : '—', `${v.used}件`, html`<a href="/notices/templates/${v.docType}/${v.version}/preview" download>見本PDF</a>`]),
   ),
 )}
 ${may(req, 'personal.write')

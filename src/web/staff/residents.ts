@@ -26,8 +26,8 @@ import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, problemText, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { attempt, formState, problemText, needLogin, one, pageContext, sendPage, setFlash, personLinks, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 import { sheetRow } from '../../municipality/intake/index.js';
 
@@ -155,7 +155,7 @@ ${asked
     return html`
 ${protectionBanner(s, p.addressHidden)}
 ${extra}
-<div class="actions"><a class="btn btn--secondary" href="/residents/${p.atenaNo}/vaccinations">予防接種の履歴・登録</a><a class="btn btn--secondary" href="/residents/${p.atenaNo}/notices">通知書・接種券の履歴</a><a class="btn btn--secondary" href="/residents/${p.atenaNo}/certificates">証明書の交付</a></div>
+${personLinks(p.atenaNo)}
 <div class="grid">
 ${section(
   '基本情報',
@@ -202,7 +202,7 @@ ${section(
       v.version === 1 ? '（新規登録）' : v.changed.map((c) => FIELD_LABELS[c as keyof typeof FIELD_LABELS] ?? c).join('、'),
       v.fileName ? `${v.fileName}${v.rowNo ? ` ${sheetRow(v.rowNo)}行目` : ''}` : (SOURCE_LABELS[v.source] ?? v.source),
       formatJst(v.recordedAt),
-      v.actor,
+      doneBy(v.actor),
     ]),
   ),
 )}`;

@@ -8,7 +8,7 @@ import { runAs } from '../../kernel/context/index.js';
 import { invalidField, isProblem } from '../../kernel/problems/index.js';
 import { requireResidentAccess } from '../../municipality/residents/index.js';
 import { getScheduleConfig, listScheduleConfigs, saveScheduleConfig } from '../../municipality/records/index.js';
-import { button, csrfField, errorSummary, html, notice, page, section, table, textarea, field, when, type FormState } from '../ui/index.js';
+import { button, csrfField, errorSummary, html, notice, page, section, table, textarea, field, when, type FormState, doneBy } from '../ui/index.js';
 import { formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 export function registerScheduleConfigPages(fastify: FastifyInstance, app: App): void {
@@ -22,14 +22,14 @@ export function registerScheduleConfigPages(fastify: FastifyInstance, app: App):
 ${section(
   '現在の設定',
   latest
-    ? html`<p>第${latest.version}版（${when(latest.createdAt)}、${latest.createdBy}）${latest.note ? `：${latest.note}` : ''}</p>
+    ? html`<p>第${latest.version}版（${when(latest.createdAt)}、${doneBy(latest.createdBy)}）${latest.note ? `：${latest.note}` : ''}</p>
 ${table(['コード', '事業', '区分'], latest.programs.map((p) => [p.code, p.name, p.category]), { empty: '追加した事業はありません。' })}
 ${latest.seasonOverrides.length ? html`<p>接種期間を変更した事業: ${latest.seasonOverrides.join('、')}</p>` : ''}`
     : notice('この団体の設定はまだありません。国のカタログ（定期接種）だけで判定しています。'),
 )}
 ${section(
   '版の履歴',
-  table(['版', '登録日時', '登録者', '事業', 'メモ'], versions.map((v) => [v.version, when(v.createdAt), v.createdBy, v.programs.map((p) => p.name).join('、') || '—', v.note ?? '']), { empty: '登録された版はありません。' }),
+  table(['版', '登録日時', '登録者', '事業', 'メモ'], versions.map((v) => [v.version, when(v.createdAt), doneBy(v.createdBy), v.programs.map((p) => p.name).join('、') || '—', v.note ?? '']), { empty: '登録された版はありません。' }),
 )}
 ${mayChange
   ? section(

@@ -7,7 +7,8 @@ import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { getOrganisation } from '../../kernel/tenancy/index.js';
 import { maySeeAuditAlerts, openAuditAlerts, type AuditAlert } from '../../kernel/audit/index.js';
-import type { PageContext, FormState } from '../ui/index.js';
+import { html, type PageContext, type FormState, type SafeHtml } from '../ui/index.js';
+import { formatWareki } from '../../kernel/jp/index.js';
 
 const FLASH = 'mamori_flash';
 const orgNames = new Map<string, string>();
@@ -106,4 +107,23 @@ export async function attempt<T>(fn: () => Promise<T>): Promise<{ ok: true; valu
 export function safeNext(next: unknown): string {
   const n = typeof next === 'string' ? next : '/';
   return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/\\') ? n : '/';
+}
+
+/** The pages about one resident that staff move between at the counter. */
+const PERSON_PAGES = [
+  ['vaccinations', '予防接種の履歴・登録'],
+  ['notices', '通知書・接種券の履歴'],
+  ['certificates', '証明書の交付'],
+] as const;
+export type PersonPage = (typeof PERSON_PAGES)[number][0];
+
+/** Buttons to the resident's other pages (the one shown is left out). */
+export function personLinks(atenaNo: string, here?: PersonPage): SafeHtml {
+  return html`<div class="actions">${PERSON_PAGES.filter(([k]) => k !== here).map(([k, label]) => html`<a class="btn btn--secondary" href="/residents/${atenaNo}/${k}">${label}</a>`)}</div>`;
+}
+
+/** Whose page this is, linking back to the resident, and the way to their other pages. */
+export function personHeader(atenaNo: string, s: { readonly nameKanji: string; readonly nameKana: string; readonly birthDate: string }, here: PersonPage): SafeHtml {
+  return html`<p><a href="/residents/${atenaNo}">← ${s.nameKanji}（${s.nameKana}）${formatWareki(s.birthDate)}生（宛名番号 ${atenaNo}）</a></p>
+${personLinks(atenaNo, here)}`;
 }

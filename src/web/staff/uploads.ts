@@ -11,7 +11,7 @@ import type { Principal } from '../../kernel/context/index.js';
 import { listImportFailures, recordImportFailure, sheetRow, type IntakeReport } from '../../municipality/intake/index.js';
 import { principalOf } from '../../kernel/http/index.js';
 import { isProblem, type Problem } from '../../kernel/problems/index.js';
-import { badge, button, dl, html, notice, page, section, select, table, when, type SafeHtml } from '../ui/index.js';
+import { badge, button, dl, html, notice, page, section, select, table, when, type SafeHtml, doneBy } from '../ui/index.js';
 import { pageContext, sendPage } from './support.js';
 
 /** What a finished intake reports (residents and records share it), with the label of its file kind. */
@@ -84,7 +84,7 @@ export function registerUploadScreen(fastify: FastifyInstance, app: App, s: Uplo
           s.kindLabel(r.kind),
           r.status === 'completed' ? (r.rejected ? badge('完了（誤りのある行あり）', 'warn') : badge('完了', 'ok')) : badge(`中断（${r.rowsDone}件目まで）`, 'warn'),
           r.accepted, r.created, r.updated, r.unchanged, r.queued, r.rejected,
-          r.startedBy,
+          doneBy(r.startedBy),
           r.rejected ? html`<a href="${s.base}/${r.id}/rejects.csv">誤りの一覧CSV</a>` : '',
         ],
       })),

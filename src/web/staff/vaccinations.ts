@@ -31,8 +31,8 @@ import { resolveVouchers } from '../../municipality/notices/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, invalidField } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml } from '../ui/index.js';
-import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, personHeader, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 
 const STATUS = {
@@ -152,7 +152,7 @@ export function registerVaccinationPages(fastify: FastifyInstance, app: App): vo
       }
     })();
     return html`
-<p><a href="/residents/${atenaNo}">← ${s.nameKanji}（${s.nameKana}）${formatWareki(s.birthDate)}生（宛名番号 ${atenaNo}）</a></p>
+${personHeader(atenaNo, s, 'vaccinations')}
 ${section(
   `予防接種の状況（${formatWareki(t.asOf)}現在・カタログ ${t.catalogVersion}）`,
   table(
@@ -264,7 +264,7 @@ ${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。
 ${r.status === 'deleted' ? notice(`この記録は削除されています（${r.deletedReason ?? ''}）。`, 'warning') : ''}
 ${section(
   '接種記録',
-  html`${dl([...fieldsShown.map(([k, label]) => [label, fieldText(k, (d as Record<string, unknown>)[k], names)] as [string, string]), ['警告内容', r.warnings.length ? warningBadges(r.warnings) : 'なし'], ['規則外登録の理由', r.overrideReason], ['登録元', SOURCE_LABELS[r.source]], ['登録', `${r.createdBy}（${formatJst(r.createdAt)}、端末 ${r.createdTerminal ?? '—'}）`], ['最終更新', `${r.updatedBy}（${formatJst(r.updatedAt)}）`]])}`,
+  html`${dl([...fieldsShown.map(([k, label]) => [label, fieldText(k, (d as Record<string, unknown>)[k], names)] as [string, string]), ['警告内容', r.warnings.length ? warningBadges(r.warnings) : 'なし'], ['規則外登録の理由', r.overrideReason], ['登録元', SOURCE_LABELS[r.source]], ['登録', `${doneBy(r.createdBy)}（${formatJst(r.createdAt)}、端末 ${r.createdTerminal ?? '—'}）`], ['最終更新', `${doneBy(r.updatedBy)}（${formatJst(r.updatedAt)}）`]])}`,
 )}
 ${section(
   '版の履歴',
@@ -280,7 +280,7 @@ ${section(
         v.change === 'create' ? '（新規登録）' : v.change === 'delete' ? '（記録を削除済みにした）' : changes.length ? html`<ul class="changes">${changes.map((c) => html`<li>${c.label}：${c.from} → ${c.to}</li>`)}</ul>` : '（内容の変更なし）',
         v.reasonKind,
         v.reason ?? (v.snapshot['overrideReason'] as string | null) ?? '',
-        v.actor,
+        doneBy(v.actor),
         v.terminal,
         when(v.recordedAt),
       ];

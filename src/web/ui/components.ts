@@ -182,6 +182,25 @@ export function when(d: Date | null | undefined): string {
   return d ? formatJst(d) : '—';
 }
 
+const SYSTEM_WORK: Readonly<Record<string, string>> = {
+  'audit-verify': '操作ログの定時検証', backup: 'バックアップ', restore: '復元', retention: '保存期間の処理', maintenance: '保守作業', session: 'ログイン管理', bench: '性能測定',
+};
+
+/**
+ * Who did something, as staff read it: a staff member by login ID; the system's own work by what it was
+ * ("system:cli:alice" → 「システム（コマンド操作：alice）」), never the internal stamp.
+ */
+export function doneBy(stamp: string | null | undefined): string {
+  if (!stamp) return '—';
+  if (stamp === 'anonymous') return '未ログイン';
+  const m = /^system:(.*)$/.exec(stamp);
+  if (!m) return stamp;
+  const cli = /^cli:(.*)$/.exec(m[1]!);
+  if (cli) return cli[1] && cli[1] !== 'unknown' && !SYSTEM_WORK[cli[1]] ? `システム（コマンド操作：${cli[1]}）` : 'システム（コマンド操作）';
+  const work = SYSTEM_WORK[m[1]!];
+  return work ? `システム（${work}）` : 'システム';
+}
+
 export function section(title: string, body: SafeHtml): SafeHtml {
   return html`<section class="card"><h2>${title}</h2>${body}</section>`;
 }
