@@ -11,13 +11,14 @@ import { sql } from 'kysely';
 import { jstToday } from '../../kernel/jp/index.js';
 import type { TenantDataClass } from '../../kernel/retention/index.js';
 import type { Work } from '../../kernel/context/index.js';
+import { ceasedBefore, countDue } from '../residents/index.js';
 
 const dueRecords = (w: Work, cutoff: Date) => sql`
   FROM municipality.vaccination_records r
   JOIN municipality.persons p ON p.tenant_code = r.tenant_code AND p.atena_no = r.atena_no
   WHERE r.tenant_code = ${w.tenant}
     AND COALESCE(r.vaccinated_on, r.created_at::date) < ${jstToday(cutoff)}::date
-    AND p.status IN ('moved-out', 'deceased', 'removed') AND (p.state->>'ceasedOn')::date < ${jstToday(cutoff)}::date`;
+    AND ${ceasedBefore(cutoff)}`;
 
 export const VACCINATION_RECORD_CLASS: TenantDataClass = {
   name: 'vaccination-records',
@@ -27,10 +28,7 @@ export const VACCINATION_RECORD_CLASS: TenantDataClass = {
   defaultPolicy: { mode: 'years', period: 20, deletion: 'physical', requiresApproval: true },
   methods: ['physical'],
   minimumYears: 5,
-  async count(w, cutoff) {
-    const r = await sql<{ n: number }>`SELECT count(*)::int AS n ${dueRecords(w, cutoff)}`.execute(w.tx);
-    return Number(r.rows[0]?.n ?? 0);
-  },
+  count: (w, cutoff) => countDue(w, dueRecords(w, cutoff)),
   async purge(w, cutoff) {
     const ids = (await sql<{ id: string }>`SELECT r.id ${dueRecords(w, cutoff)}`.execute(w.tx)).rows.map((x) => x.id);
     if (ids.length === 0) return { count: 0, targetIds: [] };

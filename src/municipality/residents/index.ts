@@ -33,4 +33,4 @@ export { isValidAtenaNo } from './numbers.js';
 export { fetchMatchCandidates, type MatchCandidates, type CandidateQuery } from './candidates.js';
 export { SUBJECT as PERSON_SUBJECT } from './apply.js';
 export type * from './tables.js';
-export { residentMyNumberClass, RESIDENT_HISTORY_CLASS } from './retention.js';
+export { residentMyNumberClass, RESIDENT_HISTORY_CLASS, ceasedBefore, countDue } from './retention.js';

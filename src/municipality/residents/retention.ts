@@ -12,7 +12,7 @@
 // kept 150 years (住民基本台帳法施行令第34条第1項, since 2019-06-20); Mamori's copy does not outlive it: after
 // the period from the 住民でなくなった日 the past versions of a former resident (old names and addresses) are
 // deleted, the current version stays (vaccination records, notices and certificates refer to the person).
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { jstToday } from '../../kernel/jp/index.js';
 import type { TenantDataClass } from '../../kernel/retention/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
@@ -21,13 +21,28 @@ import { SUBJECT } from './apply.js';
 
 const CEASED = ['moved-out', 'deceased', 'removed'] as const;
 
+/**
+ * The person `p` ceased to be a resident (転出確定, 死亡, 職権消除) before the cutoff's JST day: the condition
+ * every retention period of a former resident's data starts from (a resident again, or a registered 住登外者,
+ * is never due).
+ */
+export function ceasedBefore(cutoff: Date): RawBuilder<unknown> {
+  return sql`p.status IN (${sql.join(CEASED)}) AND (p.state->>'ceasedOn')::date < ${jstToday(cutoff)}::date`;
+}
+
+/** How many rows a retention class's `FROM … WHERE …` fragment selects. */
+export async function countDue(w: Work, from: RawBuilder<unknown>): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n ${from}`.execute(w.tx);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
 async function dueNumbers(w: Work, cutoff: Date, limit?: number): Promise<{ atena_no: string; ceased_on: string; ceased_reason: string | null }[]> {
   const r = await sql<{ atena_no: string; ceased_on: string; ceased_reason: string | null }>`
     SELECT p.atena_no, p.state->>'ceasedOn' AS ceased_on, p.state->>'ceasedReason' AS ceased_reason
     FROM kernel.mynumber_vault v
     JOIN municipality.persons p ON p.tenant_code = v.tenant_code AND p.atena_no = v.subject_id
     WHERE v.tenant_code = ${w.tenant} AND v.subject_type = ${SUBJECT} AND v.ciphertext IS NOT NULL
-      AND p.status IN (${sql.join(CEASED)}) AND (p.state->>'ceasedOn')::date < ${jstToday(cutoff)}::date
+      AND ${ceasedBefore(cutoff)}
     ORDER BY p.atena_no ${limit ? sql`LIMIT ${limit}` : sql``}`.execute(w.tx);
   return r.rows;
 }
@@ -59,8 +74,7 @@ export function residentMyNumberClass(vault: Vault): TenantDataClass {
 const dueHistory = (w: Work, cutoff: Date) => sql`
   FROM municipality.person_versions v
   JOIN municipality.persons p ON p.tenant_code = v.tenant_code AND p.atena_no = v.atena_no
-  WHERE v.tenant_code = ${w.tenant} AND v.version < p.version
-    AND p.status IN (${sql.join(CEASED)}) AND (p.state->>'ceasedOn')::date < ${jstToday(cutoff)}::date`;
+  WHERE v.tenant_code = ${w.tenant} AND v.version < p.version AND ${ceasedBefore(cutoff)}`;
 
 export const RESIDENT_HISTORY_CLASS: TenantDataClass = {
   name: 'resident-history',
@@ -69,10 +83,7 @@ export const RESIDENT_HISTORY_CLASS: TenantDataClass = {
   scope: 'tenant',
   defaultPolicy: { mode: 'years', period: 150, deletion: 'physical', requiresApproval: true },
   methods: ['physical'],
-  async count(w, cutoff) {
-    const r = await sql<{ n: number }>`SELECT count(*)::int AS n ${dueHistory(w, cutoff)}`.execute(w.tx);
-    return Number(r.rows[0]?.n ?? 0);
-  },
+  count: (w, cutoff) => countDue(w, dueHistory(w, cutoff)),
   async purge(w, cutoff) {
     const r = await sql<{ atena_no: string; version: number }>`
       DELETE FROM municipality.person_versions d

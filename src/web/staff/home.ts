@@ -42,6 +42,21 @@ const STALLED_MS = 60 * 60 * 1000;
 
 const some = (...items: (WorkItem | false)[]): WorkItem[] => items.filter((i): i is WorkItem => i !== false && i.count > 0);
 
+/** Imports of the last week that stopped part-way (an alert) or refused rows, for the duty that imports them. */
+function importTrouble(duty: string, kind: string, href: string, trouble: (w: Work, since: Date, stalledBefore: Date) => Promise<{ stopped: number; withRejects: number }>): WorkSource {
+  return {
+    show: (a) => can(a, 'personal.write', duty),
+    items: async (w) => {
+      const now = w.clock.now().getTime();
+      const t = await trouble(w, new Date(now - RECENT_IMPORT_DAYS * DAY), new Date(now - STALLED_MS));
+      return some(
+        { title: `取込の記録：途中で止まった${kind}`, count: t.stopped, href, detail: `直近${RECENT_IMPORT_DAYS}日の取込で、最後まで終わらなかったものです。同じファイルをもう一度取り込んでください。`, tone: 'alert' },
+        { title: `取込の記録：取り込めなかった行のある${kind}`, count: t.withRejects, href, detail: `直近${RECENT_IMPORT_DAYS}日の取込です。エラーの一覧を確認してください。` },
+      );
+    },
+  };
+}
+
 export const WORK_SOURCES: readonly WorkSource[] = [
   {
     // KRN-34: the scheduled verification found the operation log altered; the auditor confirms each alert.
@@ -67,28 +82,8 @@ export const WORK_SOURCES: readonly WorkSource[] = [
     show: (a) => can(a, 'personal.write', 'vaccination'),
     items: async (w) => some({ title: '接種記録の照合の確認待ち', count: await countQueue(w, 'records'), href: '/vaccinations/queue', detail: '医療機関のファイルで本人を一人に決められなかった接種記録です。' }),
   },
-  {
-    show: (a) => can(a, 'personal.write', 'addressee'),
-    items: async (w) => {
-      const now = w.clock.now().getTime();
-      const t = await residentImportTrouble(w, new Date(now - RECENT_IMPORT_DAYS * DAY), new Date(now - STALLED_MS));
-      return some(
-        { title: '取込の記録：途中で止まった住基ファイル', count: t.stopped, href: '/residents/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込で、最後まで終わらなかったものです。同じファイルをもう一度取り込んでください。`, tone: 'alert' },
-        { title: '取込の記録：取り込めなかった行のある住基ファイル', count: t.withRejects, href: '/residents/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込です。エラーの一覧を確認してください。` },
-      );
-    },
-  },
-  {
-    show: (a) => can(a, 'personal.write', 'vaccination'),
-    items: async (w) => {
-      const now = w.clock.now().getTime();
-      const t = await recordImportTrouble(w, new Date(now - RECENT_IMPORT_DAYS * DAY), new Date(now - STALLED_MS));
-      return some(
-        { title: '取込の記録：途中で止まった接種記録ファイル', count: t.stopped, href: '/vaccinations/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込で、最後まで終わらなかったものです。同じファイルをもう一度取り込んでください。`, tone: 'alert' },
-        { title: '取込の記録：取り込めなかった行のある接種記録ファイル', count: t.withRejects, href: '/vaccinations/imports', detail: `直近${RECENT_IMPORT_DAYS}日の取込です。エラーの一覧を確認してください。` },
-      );
-    },
-  },
+  importTrouble('addressee', '住基ファイル', '/residents/imports', residentImportTrouble),
+  importTrouble('vaccination', '接種記録ファイル', '/vaccinations/imports', recordImportTrouble),
   {
     show: (a) => can(a, 'personal.write', 'vaccination'),
     items: async (w) => {
