@@ -104,4 +104,25 @@ describe('import reports', () => {
     const log = await app.db.system.selectFrom('kernel.audit_log').select(['action', 'outcome', 'target_type']).where('outcome', '=', 'failure').where('action', '=', 'import').execute();
     expect(log.map((l) => l.target_type).sort()).toEqual(['records-clinic', 'residents']);
   });
+  it('取込の記録 shows its total and pages 20 at a time, newest first', async () => {
+    const base = app.config.clock.now().getTime() - 30 * 86_400_000;
+    for (let i = 0; i < 23; i++) {
+      await app.db.system
+        .insertInto('municipality.import_runs')
+        .values({ tenant_code: TOTTORI, kind: 'residents-diff', file_name: `異動_${String(i + 1).padStart(2, '0')}.csv`, file_sha256: String(i).padStart(64, '0'), file_bytes: 10, encoding: 'utf8', base_date: '2026-10-01', status: 'completed', started_by: 'atena', started_at: new Date(base + i * 3_600_000) })
+        .execute();
+    }
+    const runs = await app.db.system.selectFrom('municipality.import_runs').select('id').where('tenant_code', '=', TOTTORI).where('kind', 'like', 'residents-%').execute();
+    const failed = await app.db.system.selectFrom('municipality.import_failures').select('id').where('tenant_code', '=', TOTTORI).where('family', '=', 'residents').execute();
+    const total = runs.length + failed.length;
+    expect(total).toBeGreaterThan(20);
+    expect(total).toBeLessThanOrEqual(40);
+    const first = visibleText((await c.get('/residents/imports')).text);
+    expect(first).toContain(`全 ${total} 件中 1–20 件を表示（新しい順）`);
+    const second = visibleText((await c.get('/residents/imports?page=2')).text);
+    expect(second).toContain(`全 ${total} 件中 21–${total} 件を表示（新しい順）`);
+    // The oldest of the inserted runs is on the last page, not on the first.
+    expect(first).not.toContain('異動_01.csv');
+    expect(second).toContain('異動_01.csv');
+  });
 });

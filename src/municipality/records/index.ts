@@ -43,11 +43,11 @@ export async function importRecords(db: MamoriDb, who: Principal, opts: RecordIm
   });
 }
 
-export async function listRecordImports(db: MamoriDb, who: Principal): Promise<ImportRunView[]> {
+export async function listRecordImports(db: MamoriDb, who: Principal, limit = 50): Promise<ImportRunView[]> {
   await runAs(db, who, async (w) => {
     if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
   });
-  return listRuns(db, who, RECORD_RUN_KINDS);
+  return listRuns(db, who, RECORD_RUN_KINDS, limit);
 }
 
 /** Clinic record imports of the last days that need someone (the staff home).  予防接種 personal.read; a count only. */

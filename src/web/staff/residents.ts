@@ -243,7 +243,7 @@ ${section(
     guard: atenaWrite,
     kindLabel: (k) => (k === 'residents-full' ? '全件' : '異動'),
     queueHref: '/residents/queue',
-    listRuns: (who) => listImportRuns(app, who),
+    listRuns: (who, limit) => listImportRuns(app, who, limit),
     rejectsCsv: (who, runId) => rejectsCsv(app, who, runId),
     async run(who, file, fileName, f, onProgress) {
       const encoding = f['encoding'] === 'utf8' || f['encoding'] === 'sjis' ? f['encoding'] : 'auto';

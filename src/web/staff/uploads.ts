@@ -11,7 +11,7 @@ import type { Principal } from '../../kernel/context/index.js';
 import { listImportFailures, recordImportFailure, sheetRow, type IntakeReport } from '../../municipality/intake/index.js';
 import { principalOf } from '../../kernel/http/index.js';
 import { isProblem, type Problem } from '../../kernel/problems/index.js';
-import { badge, button, dl, html, notice, page, section, select, table, when, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, dl, html, notice, page, section, select, table, when, type SafeHtml, doneBy, pager, pageRequest, within } from '../ui/index.js';
 import { pageContext, sendPage } from './support.js';
 
 /** What a finished intake reports (residents and records share it), with the label of its file kind. */
@@ -43,7 +43,8 @@ export interface UploadScreen {
   readonly extraFields?: SafeHtml;
   readonly guard: preHandlerHookHandler[];
   readonly kindLabel: (kind: string) => string;
-  listRuns(who: Principal): Promise<RunRow[]>;
+  /** The newest `limit` runs. */
+  listRuns(who: Principal, limit: number): Promise<RunRow[]>;
   run(who: Principal, file: string, fileName: string, fields: Readonly<Record<string, string>>, onProgress: (n: number) => void): Promise<UploadReport>;
   rejectsCsv(who: Principal, runId: string): Promise<string>;
   /** Where staff resolve queued rows. */
@@ -61,6 +62,10 @@ interface Job {
 
 const jobs = new Map<string, Job>();
 
+/** Rows of 取込の記録 on one page, and how many of the newest can be paged through (two years of weekly files and more). */
+const IMPORT_PAGE = 20;
+const IMPORT_CAP = 200;
+
 /** Why an import failed, for the job page and 取込の記録. */
 function failureReason(p: Problem | undefined): string {
   if (!p) return 'システムエラーが発生しました。時間をおいてもう一度取り込み、続く場合はシステム管理者に連絡してください。';
@@ -72,8 +77,9 @@ export function registerUploadScreen(fastify: FastifyInstance, app: App, s: Uplo
   const uploadPage = async (req: FastifyRequest, reply: FastifyReply, refusal?: string) => {
     const ctx = await pageContext(app, req, reply);
     const who = principalOf(req);
-    const runs = await s.listRuns(who);
-    const failures = await listImportFailures(app.db, who, s.family);
+    // The newest IMPORT_CAP entries can be paged through; one more tells the pager there are older ones.
+    const runs = await s.listRuns(who, IMPORT_CAP + 1);
+    const failures = await listImportFailures(app.db, who, s.family, IMPORT_CAP + 1);
     const blank = ['', '', '', '', '', ''] as const;
     const history: { at: Date; cells: (SafeHtml | string | number)[] }[] = [
       ...runs.map((r) => ({
@@ -90,9 +96,14 @@ export function registerUploadScreen(fastify: FastifyInstance, app: App, s: Uplo
       })),
       ...failures.map((f) => ({
         at: f.failedAt,
-        cells: [when(f.failedAt), f.fileName, '—', html`${badge('失敗', 'bad')}<br><small>${f.reason}</small>`, ...blank, f.failedBy, ''],
+        cells: [when(f.failedAt), f.fileName, '—', html`${badge('失敗', 'bad')}<br><small>${f.reason}</small>`, ...blank, doneBy(f.failedBy), ''],
       })),
-    ].sort((a, b) => b.at.getTime() - a.at.getTime());
+    ]
+      .sort((a, b) => b.at.getTime() - a.at.getTime())
+      .slice(0, IMPORT_CAP + 1);
+    // Years of weekly and monthly files: 取込の記録 pages like every other list, with its total.
+    const at = within(pageRequest(req.query as Record<string, unknown>, IMPORT_PAGE, IMPORT_CAP), history.length, IMPORT_CAP);
+    const shown = history.slice(at.offset, at.offset + at.pageSize);
     return sendPage(
       reply,
       page(
@@ -114,10 +125,11 @@ ${section(
 )}
 ${section(
   '取込の記録',
-  table(
+  html`${history.length ? pager({ total: history.length, request: at, shown: shown.length, path: s.base, filters: {}, cap: IMPORT_CAP, order: '新しい順' }) : ''}${table(
     ['開始', 'ファイル', '様式', '状態', '受付', '新規', '更新', '変更なし', '確認待ち', '誤り', '実施者', ''],
-    history.map((h) => h.cells),
-  ),
+    shown.map((h) => h.cells),
+    { empty: 'まだ取り込んでいません。' },
+  )}`,
 )}`,
       ),
       refusal ? 400 : 200,

@@ -361,7 +361,7 @@ ${section(
     guard: writeGuard,
     kindLabel: () => '接種記録',
     queueHref: '/vaccinations/queue',
-    listRuns: (who) => listRecordImports(app.db, who),
+    listRuns: (who, limit) => listRecordImports(app.db, who, limit),
     rejectsCsv: (who, runId) => recordRejectsCsv(app.db, who, runId),
     async run(who, file, fileName, f, onProgress) {
       const encoding = f['encoding'] === 'utf8' || f['encoding'] === 'sjis' ? f['encoding'] : 'auto';
