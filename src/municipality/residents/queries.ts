@@ -7,6 +7,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { notFound } from '../../kernel/problems/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import { maySeeProtectedAddress, requireResidentAccess, RESIDENT_DUTIES } from './access.js';
+import { limitToAllowed } from './items.js';
 import { searchKana } from './matching.js';
 import type { PersonState, PersonStatus } from './state.js';
 import { SUBJECT } from './apply.js';
@@ -24,6 +25,8 @@ export interface PersonRecord {
   readonly myNumberErased: { readonly at: Date; readonly reason: string | null } | null;
   /** True when address fields were hidden for this viewer (支援措置). */
   readonly addressHidden: boolean;
+  /** Item groups not used by the viewer's duties, left empty (KRN-10). */
+  readonly withheld: readonly string[];
 }
 
 export interface PersonSummary {
@@ -64,8 +67,9 @@ export async function getPerson(w: Work, vault: Vault, atenaNo: string, purpose?
   const r = await w.tx.selectFrom('municipality.persons').select(['atena_no', 'integrated_no', 'version', 'effective_date', 'state']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).executeTakeFirst();
   if (!r) throw notFound('住民');
   const m = maskState(w.actor, r.state);
-  await appendEntry(w.tx, w, { action: 'read', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose });
-  return { atenaNo: r.atena_no, integratedNo: r.integrated_no, version: r.version, effectiveDate: r.effective_date, state: m.state, hasMyNumber: await vault.has(w, { subjectType: SUBJECT, subjectId: atenaNo }), myNumberErased: await vault.erasure(w, { subjectType: SUBJECT, subjectId: atenaNo }), addressHidden: m.hidden };
+  const limited = limitToAllowed(w.actor, m.state); // KRN-10: only the items the reader's duties use
+  await appendEntry(w.tx, w, { action: 'read', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose, ...(limited.withheld.length ? { detail: { withheld: limited.withheld } } : {}) });
+  return { atenaNo: r.atena_no, integratedNo: r.integrated_no, version: r.version, effectiveDate: r.effective_date, state: limited.state, withheld: limited.withheld, hasMyNumber: await vault.has(w, { subjectType: SUBJECT, subjectId: atenaNo }), myNumberErased: await vault.erasure(w, { subjectType: SUBJECT, subjectId: atenaNo }), addressHidden: m.hidden };
 }
 
 /** The person as the registry stood on `date` (the version with the latest effective date ≤ date). */
@@ -81,8 +85,9 @@ export async function personAsOf(w: Work, atenaNo: string, date: string): Promis
     .orderBy('version', 'desc')
     .limit(1)
     .executeTakeFirst();
-  await appendEntry(w.tx, w, { action: 'read', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, detail: { asOf: date } });
-  return r ? maskState(w.actor, r.state).state : null;
+  const limited = r ? limitToAllowed(w.actor, maskState(w.actor, r.state).state) : null;
+  await appendEntry(w.tx, w, { action: 'read', targetType: 'resident', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, detail: { asOf: date, ...(limited?.withheld.length ? { withheld: limited.withheld } : {}) } });
+  return limited ? limited.state : null;
 }
 
 export interface SearchQuery {

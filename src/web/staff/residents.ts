@@ -20,8 +20,11 @@ import {
   revealMyNumber,
   searchPersons,
   type PersonState,
+  PERSON_ITEM_GROUPS,
+  DUTY_PERSON_ITEMS,
+  RESIDENT_DUTIES,
 } from '../../municipality/residents/index.js';
-import { can } from '../../kernel/access/index.js';
+import { can, dutyLabel } from '../../kernel/access/index.js';
 import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
@@ -154,6 +157,7 @@ ${asked
     const mayReveal = req.session!.actor.mynumberView;
     return html`
 ${protectionBanner(s, p.addressHidden)}
+${p.withheld.length ? notice(html`あなたの所掌事務で使わない項目（${p.withheld.map((k) => PERSON_ITEM_GROUPS.find((g) => g.key === k)?.label ?? k).join('、')}）は表示していません。<a href="/residents/items">事務ごとの利用項目</a>`) : ''}
 ${extra}
 ${personLinks(p.atenaNo)}
 <div class="grid">
@@ -207,6 +211,26 @@ ${section(
   ),
 )}`;
   };
+
+  // KRN-10: the allow-list of items per 事務, as the system enforces it (policy, no personal data).
+  fastify.get('/residents/items', { preHandler: needLogin }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '事務ごとの利用項目',
+        html`<p>住民の情報は、事務ごとにあらかじめ定めた項目だけを表示・利用します。複数の事務を担当する職員には、その事務のいずれかで使う項目を表示します。○ の付いていない項目は、その事務の画面・出力・照会には出ません。</p>
+${section(
+  '情報項目と事務の対応',
+  table(
+    ['情報項目', ...RESIDENT_DUTIES.map((d) => dutyLabel(d))],
+    PERSON_ITEM_GROUPS.map((g) => [g.always ? `${g.label}（すべての事務）` : g.label, ...RESIDENT_DUTIES.map((d) => (DUTY_PERSON_ITEMS[d].includes(g.key) ? '○' : '—'))]),
+  ),
+)}`,
+      ),
+    );
+  });
 
   fastify.get('/residents/:atenaNo', { preHandler: readGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
