@@ -18,6 +18,7 @@ import { analyzeIfNeverAnalyzed, type MamoriDb } from '../../kernel/db/index.js'
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { Problem, type FieldError } from '../../kernel/problems/index.js';
+import { csvDocument } from '../../kernel/csv/index.js';
 import { CsvError, CsvReader } from './csv.js';
 import './tables.js';
 
@@ -397,8 +398,7 @@ export async function listImportFailures(db: MamoriDb, who: Principal, family: s
 export async function rejectsCsv(db: MamoriDb, who: Principal, runId: string): Promise<string> {
   const rejects = await listRejects(db, who, runId);
   await runAs(db, who, (w) => appendEntry(w.tx, w, { action: 'export', targetType: 'import-rejects', targetId: runId, detail: { rows: rejects.length } }));
-  const q = (v: unknown) => `"${String(v).replace(/"/g, '""')}"`;
-  return '\uFEFF' + ['行番号,列,コード,理由', ...rejects.map((x) => [sheetRow(x.rowNo), x.field, x.code, x.message].map(q).join(','))].join('\r\n') + '\r\n';
+  return csvDocument(['行番号', '列', 'コード', '理由'], rejects.map((x) => [sheetRow(x.rowNo), x.field, x.code, x.message]));
 }
 
 /**

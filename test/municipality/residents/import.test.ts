@@ -9,6 +9,7 @@ import { runAs, type Principal } from '../../../src/kernel/context/index.js';
 import { importResidents, getPerson, personAsOf, personHistory, searchPersons, mailingTarget, PROTECTED, isValidAtenaNo, cohortAsOf } from '../../../src/municipality/residents/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, SENDAI, type TestApp } from '../../harness/app.js';
 import { person, movement, writeCsv, mn } from '../../harness/residents.js';
+import { rejectsCsv as intakeRejectsCsv } from '../../../src/municipality/intake/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-res-'));
 const f = (name: string) => join(dir, name);
@@ -166,6 +167,13 @@ describe('residents import: bad input', () => {
     expect(byRow.get(13)).toMatchObject({ field: '最新異動区分', code: 'CODE_UNKNOWN' });
     expect(byRow.get(14)).toMatchObject({ field: '住民票コード', code: 'REQUIRED' });
     for (const x of r.rejects) for (let i = 101; i <= 113; i++) expect(x.message).not.toContain(mn(i).slice(0, 8));
+    // The rejects CSV goes through the one CSV writer: text a spreadsheet would run as a formula is written as
+    // text (decision 0121).  Field names and reasons are the code's own, so the shapes are put in by hand here.
+    await app.db.system.insertInto('municipality.import_rejects').values({ tenant_code: TOTTORI, run_id: r.runId, row_no: 99, seq: 0, field: '\t=1+1', code: 'TEST', message: '＝HYPERLINK("http://example.invalid")' }).execute();
+    const csv = await intakeRejectsCsv(app.db, op, r.runId);
+    expect(csv.startsWith('\uFEFF行番号,列,コード,理由\r\n')).toBe(true);
+    expect(csv).toContain(`\r\n100,'\t=1+1,TEST,"'＝HYPERLINK(""http://example.invalid"")"\r\n`);
+    expect(csv).toContain('\r\n3,生年月日,DATE_INVALID,');
   });
 
   it('movement rules: unknown person, already resident, not resident', async () => {
