@@ -24,6 +24,7 @@ import './tables.js';
 
 export { CsvReader, CsvError, parseCsv, CSV_REASONS } from './csv.js';
 export { RecordSplitter, InputError, MAX_ROW_BYTES, type SplitterStats } from './split.js';
+export { intakeLonglineCase } from './bench.js';
 export { insertColumns, updateColumns, insertStatement, updateStatement, StatementChain, textArrayLiteral, type BulkColumn, type ColumnValues, type Same } from './bulk.js';
 
 export type Encoding = 'utf8' | 'sjis';
