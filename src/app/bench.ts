@@ -11,11 +11,12 @@ import { residentsImportCase, scheduleEvaluateCase } from '../municipality/bench
 import { noticesPdfCase } from '../municipality/documents/index.js';
 import { noticesStreamCase } from '../municipality/notices/index.js';
 import { extractAllCase } from '../municipality/extraction/index.js';
+import { intakeLonglineCase } from '../municipality/intake/index.js';
 import { openApp, type App } from './index.js';
 import { backupRestoreCase } from './city-bench.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
-  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase, backupRestoreCase];
+  return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase, backupRestoreCase, intakeLonglineCase];
 }
 
 /** The context every case gets: the durable server database, and the migrated app on it (for cases that serve HTTP). */

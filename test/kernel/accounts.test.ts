@@ -504,6 +504,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
 
   it('access table CSV: BOM, one row per account, no secrets, formula-safe, logged as an export (KRN-21, KRN-25)', async () => {
     await apply(admin, 'tt-formula', { fullName: '=HYPERLINK("http://example.invalid")', department: '+健康推進課' });
+    await apply(admin, 'tt-formula2', { fullName: '＋cmd 全角', department: '－健康推進課' });
     const csv = await runAs(app.db, admin, (w) => accessTableCsv(w));
     expect(csv.startsWith('\uFEFF')).toBe(true);
     const lines = csv.slice(1).trimEnd().split('\r\n');
@@ -511,6 +512,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
     const count = await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.accounts WHERE tenant_code = ${TOTTORI}`.execute(app.db.system);
     expect(lines.length - 1).toBe(count.rows[0]!.n);
     expect(csv).toContain(`tt-formula,"'=HYPERLINK(""http://example.invalid"")",'+健康推進課,職員,`);
+    expect(csv).toContain(`tt-formula2,'＋cmd 全角,'－健康推進課,職員,`);
     expect(lines.find((l) => l.startsWith('tt-admin,'))).toContain('システム管理者（特権）,アカウント管理,不可');
     expect(lines.find((l) => l.startsWith('ct-1,'))).toContain(',委託先,株式会社委託テスト,');
     expect(csv).not.toContain('$argon2');

@@ -410,6 +410,9 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
         { action: 'export', targetType: 'person', purpose: '-2+3', subjectRef: 'person:h-2' },
         { action: 'export', targetType: 'person', purpose: '@cmd', subjectRef: 'person:h-2' },
         { action: 'export', targetType: 'person', purpose: 'comma, "quote"\nnewline', subjectRef: 'person:h-2' },
+        { action: 'export', targetType: 'person', purpose: '＋cmd', subjectRef: 'person:h-2' },
+        { action: 'export', targetType: 'person', purpose: '\t=1+1', subjectRef: 'person:h-2' },
+        { action: 'export', targetType: 'person', purpose: '\u3000@SUM(A1)', subjectRef: 'person:h-2' },
       ];
       await runAs(app.db, viewerA, async (w) => {
         for (const e of entries) await appendEntry(w.tx, w, e);
@@ -463,13 +466,17 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
       expect(csv).toContain(`,'-2+3,`);
       expect(csv).toContain(`,'@cmd,`);
       expect(csv).toContain(`"comma, ""quote""\nnewline"`);
+      // Full-width forms, a leading tab and a leading full-width space (decision 0121).
+      expect(csv).toContain(`,'＋cmd,`);
+      expect(csv).toContain(`,'\t=1+1,`);
+      expect(csv).toContain(`,'\u3000@SUM(A1),`);
       // No cell starts with a bare formula character.
       expect(csv).not.toMatch(/(^|,)[=+@]/m);
       expect(csv).not.toMatch(/(^|,)"[=+@-]/m);
       const exported = await auditRows(app, SENDAI, { action: 'export', actor_login: 'sd-auditor' });
       expect(exported).toHaveLength(1);
       expect(exported[0]).toMatchObject({ target_type: 'audit_log' });
-      expect(exported[0]!.detail).toMatchObject({ rows: 5, format: 'csv' });
+      expect(exported[0]!.detail).toMatchObject({ rows: 8, format: 'csv' });
     });
   });
 });

@@ -2,6 +2,7 @@
 // screen and CSV for the account administrator, logged — and requests to a contractor company for its
 // handling logs, with due date, overdue flag and receipt.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { handlerRoster, handlerRosterCsv, listContractorLogRequests, receiveContractorLogs, requestContractorLogs, revokeAccount } from '../../src/kernel/access/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
@@ -54,7 +55,12 @@ describe('handler roster and contractor log requests (KRN-47)', () => {
     await expectProblem(runAs(app.db, clerk, (w) => handlerRoster(w)), { status: 403 });
   });
 
-  it('exports the roster as CSV (no secrets) and shows it on the screen', async () => {
+  it('exports the roster as CSV (no secrets, formula-safe) and shows it on the screen', async () => {
+    // A name a spreadsheet would run as a formula is written as text (decision 0121).
+    await sql`UPDATE kernel.accounts SET full_name = ${'\u3000@SUM(A1)'}, department = ${'\t=1+1'} WHERE tenant_code = ${TOTTORI} AND login_id = 'hr-viewer'`.execute(app.db.system);
+    const formulaSafe = await runAs(app.db, admin, (w) => handlerRosterCsv(w));
+    expect(formulaSafe).toContain(`,'\u3000@SUM(A1),hr-viewer,'\t=1+1,`);
+    await sql`UPDATE kernel.accounts SET full_name = 'テスト hr-viewer', department = NULL WHERE tenant_code = ${TOTTORI} AND login_id = 'hr-viewer'`.execute(app.db.system);
     const csv = await runAs(app.db, admin, (w) => handlerRosterCsv(w));
     const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(lines[0]).toContain('取扱区分,種別,委託先事業者');

@@ -51,7 +51,7 @@ describe('resident screens', () => {
     const rejectsLink = /href="(\/residents\/imports\/[^"]+\/rejects\.csv)"/.exec(report.text)![1]!;
     const csv = await c.get(rejectsLink);
     expect(csv.res.headers.get('content-type')).toContain('text/csv');
-    expect(csv.text).toContain('"3","生年月日","DATE_INVALID"');
+    expect(csv.text).toContain('\r\n3,生年月日,DATE_INVALID,');
 
     // A movement file through the same screen: a 転居 for 髙橋.
     const diff = writeCsv(join(dir, 'move.csv'), 'diff', [movement('SC-1', '20', '20260601', person(1, { 氏名: '髙橋　一郎', 氏名カナ: 'タカハシ　イチロウ', 住所: '鳥取県鳥取市幸町７１番地' }))]);

@@ -60,7 +60,7 @@ describe('import reports', () => {
     expect(text).not.toContain('DATE_INVALID');
     const link = /href="(\/residents\/imports\/[^"]+\/rejects\.csv)"/.exec(r.text)![1]!;
     const csv = await c.get(link);
-    expect(csv.text.split('\r\n')[1]).toMatch(/^"3","生年月日","DATE_INVALID",/);
+    expect(csv.text.split('\r\n')[1]).toMatch(/^3,生年月日,DATE_INVALID,/);
     // 取込の記録 marks the run as completed with errors.
     expect(visibleText((await c.get('/residents/imports')).text)).toContain('完了（誤りのある行あり）');
   });
@@ -103,6 +103,19 @@ describe('import reports', () => {
     // …and the failure is in the operation log.
     const log = await app.db.system.selectFrom('kernel.audit_log').select(['action', 'outcome', 'target_type']).where('outcome', '=', 'failure').where('action', '=', 'import').execute();
     expect(log.map((l) => l.target_type).sort()).toEqual(['records-clinic', 'residents']);
+
+    // A clinic file with a byte that is not Shift_JIS in row 3 (decision 0122): refused whole, row and byte
+    // position named, kept in 取込の記録; no value from the file on the page or in the record.
+    const head = Buffer.from('通番,接種日\r\n1,20251110\r\n2,2025');
+    const sjis = Buffer.concat([head, Buffer.from([0x81, 0x0a]), Buffer.from('1111\r\n')]);
+    const enc = await upload(nurse, '/vaccinations/imports', new Blob([sjis]), 'sjis-bad.csv');
+    expect(visibleText(enc.text)).toContain(`3行目（ファイルの先頭から ${head.length} バイト目）にShift_JIS（CP932）として正しくないバイト列があります`);
+    expect(visibleText(enc.text)).toContain('一部だけ書き込まれることはありません');
+    const after = visibleText((await nurse.get('/vaccinations/imports')).text);
+    expect(after).toMatch(/sjis-bad\.csv\s+—\s+失敗\s+文字コードが正しくありません/);
+    const stored = await app.db.system.selectFrom('municipality.import_failures').select('reason').where('file_name', '=', 'sjis-bad.csv').executeTakeFirstOrThrow();
+    expect(stored.reason).toContain('3行目');
+    expect(stored.reason).not.toContain('\uFFFD');
   });
   it('取込の記録 shows its total and pages 20 at a time, newest first', async () => {
     const base = app.config.clock.now().getTime() - 30 * 86_400_000;

@@ -8,6 +8,7 @@ import { jsonb, type AccountTable } from '../db/index.js';
 import type { Work } from '../context/index.js';
 import { appendEntry } from '../audit/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../problems/index.js';
+import { csvDocument } from '../csv/index.js';
 import { jstToday, addDaysIso } from '../jp/index.js';
 import { authorize, isDuty, role as roleDef, roleDutyConflict, ROLES, dutyLabel } from '../policy/index.js';
 import { email, kana, loginId, optionalText, plainDate, text } from '../fields/index.js';
@@ -513,25 +514,18 @@ const STATUS_LABELS: Record<AccountRow['status'], string> = {
 };
 export { STATUS_LABELS as ACCOUNT_STATUS_LABELS };
 
-function csv(v: unknown): string {
-  const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 /** Users with their permissions, for reconciliation against the access-rights table (CSV, UTF-8 BOM). */
 export async function accessTableCsv(w: Work): Promise<string> {
   authorize(w.actor, 'accounts.manage', 'account-admin', { type: 'account' });
   const rows = await w.tx.selectFrom('kernel.accounts').selectAll().where('tenant_code', '=', w.tenant).orderBy('login_id').execute();
-  const lines = rows.map((r) =>
-    [
-      r.login_id, r.full_name, r.department, r.kind === 'contractor' ? '委託先' : '職員', r.contractor_company, r.contract_end,
-      STATUS_LABELS[r.status], r.role ? (roleDef(r.role)?.label ?? r.role) : '', r.duties.map(dutyLabel).join('・'),
-      r.mynumber_view ? '可' : '不可', r.expires_on, r.last_login_at, r.approved_by, r.approved_at,
-    ].map(csv).join(','),
-  );
+  const lines = rows.map((r) => [
+    r.login_id, r.full_name, r.department, r.kind === 'contractor' ? '委託先' : '職員', r.contractor_company, r.contract_end,
+    STATUS_LABELS[r.status], r.role ? (roleDef(r.role)?.label ?? r.role) : '', r.duties.map(dutyLabel).join('・'),
+    r.mynumber_view ? '可' : '不可', r.expires_on, r.last_login_at, r.approved_by, r.approved_at,
+  ]);
   await appendEntry(w.tx, w, { action: 'export', targetType: 'account', detail: { kind: 'access-table', rows: rows.length } });
-  return '\uFEFF' + [ACCESS_TABLE_HEADER.join(','), ...lines].join('\r\n') + '\r\n';
+  return csvDocument(ACCESS_TABLE_HEADER, lines);
 }
 
 export interface ReviewReport {

@@ -14,6 +14,7 @@ import type { Generated } from 'kysely';
 import type { Work } from '../context/index.js';
 import { appendEntry } from '../audit/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../problems/index.js';
+import { csvDocument } from '../csv/index.js';
 import { authorize, dutyLabel, role as roleDef } from '../policy/index.js';
 import { optionalText, plainDate, text } from '../fields/index.js';
 import { toView, ACCOUNT_STATUS_LABELS, type AccountView } from './accounts.js';
@@ -80,11 +81,6 @@ export async function handlerRoster(w: Work): Promise<RosterEntry[]> {
 
 const ROSTER_HEADER = ['取扱区分', '種別', '委託先事業者', '契約終了日', '氏名', 'ログインID', '所属', '役割', '所掌事務', '個人番号閲覧', '名簿に載る理由', '状態', '有効期限', '最終ログイン', '承認者'];
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 /** 取扱者名簿 as CSV (UTF-8 with BOM, for Excel); logged as an export.  No My Number, no secrets. */
 export async function handlerRosterCsv(w: Work): Promise<string> {
@@ -95,10 +91,10 @@ export async function handlerRosterCsv(w: Work): Promise<string> {
       handlerClass, a.kind === 'contractor' ? '委託先' : '職員', a.contractorCompany, a.contractEnd, a.fullName, a.loginId, a.department,
       roleDef(a.role)?.label ?? a.role, a.duties.map(dutyLabel).join('・'), a.mynumberView ? '可' : '不可', grounds.map((g) => GROUND_LABELS[g]).join('・'),
       ACCOUNT_STATUS_LABELS[a.status], a.expiresOn, a.lastLoginAt, a.approvedBy,
-    ].map(csvCell).join(','),
+    ],
   );
   await appendEntry(w.tx, w, { action: 'export', targetType: 'handler-roster', detail: { rows: roster.length } });
-  return '\uFEFF' + [ROSTER_HEADER.join(','), ...lines].join('\r\n') + '\r\n';
+  return csvDocument(ROSTER_HEADER, lines);
 }
 
 export function groundLabel(g: RosterEntry['grounds'][number]): string {

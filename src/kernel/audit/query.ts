@@ -6,6 +6,7 @@ import type { AuditLogTable } from '../db/index.js';
 import { appendEntry, ACTION_LABELS, TARGET_LABELS } from './entry.js';
 import { can } from '../policy/index.js';
 import { forbidden } from '../problems/index.js';
+import { csvCell, csvLine } from '../csv/index.js';
 
 /**
  * KRN-33: the audit-review duty searches and exports the whole tenant's log; anyone else may read only
@@ -75,12 +76,6 @@ export async function countAudit(w: Work, q: AuditSearch, cap = 10_000): Promise
 
 const CSV_HEADER = ['id', 'seq', '日時', '操作者種別', '操作者ID', '操作', '操作名', '対象種別', '対象種別名', '対象ID', '本人参照', '本人', '目的', '結果', 'リクエストID', '端末', '接続元', 'プログラム'];
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
-  // Formula injection guard for spreadsheet users, then RFC 4180 quoting.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 /** The 本人 column for people reading the CSV: 宛名番号 N for a resident (the key stays in 本人参照). */
 function subjectName(ref: string | null): string | null {
@@ -100,7 +95,7 @@ export async function exportAuditCsv(w: Work, q: AuditSearch): Promise<string> {
   authorizeRead(w, q);
   const rows = await filtered(w, q).selectAll().orderBy('id', 'asc').limit(Math.min(q.limit ?? 100_000, 1_000_000)).execute();
   await appendEntry(w.tx, w, { action: 'export', targetType: 'audit_log', detail: { filters: describe(q), rows: rows.length, format: 'csv' } });
-  return '\uFEFF' + [CSV_HEADER.join(','), ...rows.map(auditCsvLine)].join('\r\n') + '\r\n';
+  return '\uFEFF' + csvLine(CSV_HEADER) + rows.map((r) => auditCsvLine(r) + '\r\n').join('');
 }
 
 export interface AccessRecord {

@@ -7,6 +7,7 @@ import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { fields } from '../../kernel/access/index.js';
 import { parseInput } from '../../kernel/problems/index.js';
+import { csvDocument } from '../../kernel/csv/index.js';
 import type { TenantDataClass } from '../../kernel/retention/index.js';
 import { requireResidentAccess } from '../residents/index.js';
 import { checkCertificateNumber, formatCertificateNumber } from './number.js';
@@ -94,12 +95,6 @@ export async function certificateRegister(w: Work, raw: unknown = {}): Promise<R
 
 const CSV_HEADER = ['証明書番号', '交付日', '種別', '受付方法', '受付日', '申請者', '代理人の資格', '宛名番号', '氏名', '記載した接種の件数', '記載しなかった記録の件数', '再交付元の証明書番号', '状態', '取消理由', '交付者', '交付日時'];
 
-function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
-  // Formula-injection guard for spreadsheet users, then RFC 4180 quoting.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 /**
  * The register as CSV (UTF-8 with BOM, CRLF; docs/formats/certificates.md).  No My Number, no passport item.
@@ -115,11 +110,9 @@ export async function certificateRegisterCsv(w: Work, raw: unknown = {}): Promis
       formatCertificateNumber(r.certificateNo), r.issueDate, KIND_SHORT[r.kind], CHANNEL_LABELS[r.channel], r.receivedOn, APPLICANT_LABELS[r.applicant],
       r.agentRelation ? AGENT_RELATION_LABELS[r.agentRelation] : '', r.atenaNo, r.name ?? '（消去済み）', r.doseCount, r.excludedCount,
       r.previousNo ? formatCertificateNumber(r.previousNo) : '', r.status === 'revoked' ? '取消し' : '交付', r.revokedReason ?? '', r.issuedBy, r.issuedAt,
-    ]
-      .map(csvCell)
-      .join(','),
+    ],
   );
-  return '\uFEFF' + [CSV_HEADER.join(','), ...lines].join('\r\n') + '\r\n';
+  return csvDocument(CSV_HEADER, lines);
 }
 
 // ------------------------------------------------------------------ retention (decision 0072)

@@ -57,6 +57,25 @@ export class CsvReader {
     return this.read(true);
   }
 
+  /** Characters handed to completeRecords (tests: each character of the file is parsed once). */
+  parsed = 0;
+
+  /**
+   * Text that ends at the end of a record (RecordSplitter cuts the file so): its records, read in one go —
+   * nothing is kept for the next call, so no text is read twice however long a record is.  Do not mix with push.
+   */
+  completeRecords(chunk: string): string[][] {
+    if (!this.started) {
+      if (chunk.length === 0) return [];
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+    }
+    if (this.buf.length) throw new Error('completeRecords after push with a partial record');
+    this.parsed += chunk.length;
+    this.buf = chunk;
+    return this.read(true);
+  }
+
   private read(final: boolean): string[][] {
     const s = this.buf;
     const n = s.length;

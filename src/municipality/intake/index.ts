@@ -13,15 +13,18 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import iconv from 'iconv-lite';
 import { analyzeIfNeverAnalyzed, type MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { Problem, type FieldError } from '../../kernel/problems/index.js';
+import { csvDocument } from '../../kernel/csv/index.js';
 import { CsvError, CsvReader } from './csv.js';
+import { InputError, RecordSplitter } from './split.js';
 import './tables.js';
 
 export { CsvReader, CsvError, parseCsv, CSV_REASONS } from './csv.js';
+export { RecordSplitter, InputError, MAX_ROW_BYTES, type SplitterStats } from './split.js';
+export { intakeLonglineCase } from './bench.js';
 export { insertColumns, updateColumns, insertStatement, updateStatement, StatementChain, textArrayLiteral, type BulkColumn, type ColumnValues, type Same } from './bulk.js';
 
 export type Encoding = 'utf8' | 'sjis';
@@ -124,19 +127,21 @@ async function detectEncoding(file: string): Promise<Encoding> {
 }
 
 /**
- * The file's records, a chunk (≈1 MiB of the file) at a time: read, decoded (UTF-8 or CP932) and split by
- * CsvReader.  `onBytes` sees the raw bytes (hashing).  Memory: one chunk and the records in it.
+ * The file's records, a chunk (≈1 MiB of the file) at a time: cut into complete records and decoded strictly
+ * (UTF-8 or CP932) by RecordSplitter — an invalid byte sequence or an over-long row throws InputError —
+ * then read by CsvReader.  `onBytes` sees the raw bytes (hashing).  Memory: one chunk and the records in it.
  */
 export async function* recordChunks(file: string, encoding: Encoding, onBytes?: (b: Buffer) => void): AsyncGenerator<string[][]> {
-  const sjis = encoding === 'sjis' ? iconv.getDecoder('cp932') : null;
-  const utf8 = encoding === 'utf8' ? new TextDecoder('utf-8', { ignoreBOM: true }) : null;
+  const splitter = new RecordSplitter(encoding);
   const reader = new CsvReader();
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     onBytes?.(chunk);
-    const recs = reader.push(sjis ? sjis.write(chunk) : utf8!.decode(chunk, { stream: true }));
+    const text = splitter.push(chunk);
+    const recs = text === null ? [] : reader.completeRecords(text);
     if (recs.length) yield recs;
   }
-  const recs = [...reader.push((sjis ? sjis.end() : utf8!.decode()) ?? ''), ...reader.end()];
+  const text = splitter.end();
+  const recs = text === null ? [] : reader.completeRecords(text);
   if (recs.length) yield recs;
 }
 
@@ -176,7 +181,11 @@ export async function scanFile(file: string, encodingOpt: Encoding | 'auto' = 'a
     }
   } catch (e) {
     if (e instanceof Problem) throw e;
-    // CsvError names the line and the problem, never the values.
+    // InputError and CsvError name the row or line and the problem, never the values.
+    if (e instanceof InputError) {
+      const code = e.reason === 'row-too-long' ? 'CSV_ROW_TOO_LONG' : 'CSV_ENCODING';
+      throw new Problem(400, code, e.reason === 'row-too-long' ? '行が長すぎます' : '文字コードが正しくありません', `${e.message}。ファイルは取り込んでいません。`);
+    }
     const why = e instanceof CsvError ? e.message : 'ファイルを読めません';
     throw new Problem(400, 'CSV_MALFORMED', 'ファイルの形式が正しくありません', `CSV として読めません（${why}）。ファイルは取り込んでいません。`);
   }
@@ -397,8 +406,7 @@ export async function listImportFailures(db: MamoriDb, who: Principal, family: s
 export async function rejectsCsv(db: MamoriDb, who: Principal, runId: string): Promise<string> {
   const rejects = await listRejects(db, who, runId);
   await runAs(db, who, (w) => appendEntry(w.tx, w, { action: 'export', targetType: 'import-rejects', targetId: runId, detail: { rows: rejects.length } }));
-  const q = (v: unknown) => `"${String(v).replace(/"/g, '""')}"`;
-  return '\uFEFF' + ['行番号,列,コード,理由', ...rejects.map((x) => [sheetRow(x.rowNo), x.field, x.code, x.message].map(q).join(','))].join('\r\n') + '\r\n';
+  return csvDocument(['行番号', '列', 'コード', '理由'], rejects.map((x) => [sheetRow(x.rowNo), x.field, x.code, x.message]));
 }
 
 /**

@@ -13,6 +13,7 @@ import { runAs, type Principal, type Work } from '../../kernel/context/index.js'
 import { appendEntries, appendEntry } from '../../kernel/audit/index.js';
 import { jsonb } from '../../kernel/db/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
+import { csvLine } from '../../kernel/csv/index.js';
 import { formatJst, isIsoDate } from '../../kernel/jp/index.js';
 import { DOCUMENT_TYPE_LABELS, pagesPerPerson, renderDocumentsStream, type DocumentItem } from '../documents/index.js';
 import { batchRow, recordHandoverEvents, type BatchView } from './ledger.js';
@@ -44,13 +45,8 @@ export interface ContractorRow {
   readonly pages: number;
 }
 
-function cell(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function contractorCsvLine(r: ContractorRow): string {
-  return [r.no, r.docLabel, r.voucherNo, r.referenceNo, r.postalCode, r.address, r.addressLine2, r.name, '様', r.programName, r.doseLabel, r.programCode, r.firstPage, r.pages].map(cell).join(',') + '\r\n';
+  return csvLine([r.no, r.docLabel, r.voucherNo, r.referenceNo, r.postalCode, r.address, r.addressLine2, r.name, '様', r.programName, r.doseLabel, r.programCode, r.firstPage, r.pages]);
 }
 
 /** Encodes CSV text; in Shift_JIS (CP932) a character it cannot hold becomes 〓 and is counted. */
@@ -258,7 +254,7 @@ async function prepare(w: Work, batchId: string, v: z.output<typeof handoverInpu
 
 /** The CSV rows of a batch's mailed documents, read in chunks (each in its own transaction). */
 async function* csvChunks(db: MamoriDb, who: Principal, batch: BatchView, encoding: CsvEncoding, counter: { rows: number; replaced: number; hash: ReturnType<typeof createHash> }): AsyncGenerator<Uint8Array> {
-  const header = CONTRACTOR_COLUMNS.join(',') + '\r\n';
+  const header = csvLine(CONTRACTOR_COLUMNS);
   const bom = encoding === 'utf8' ? '\uFEFF' : '';
   const first = encodeCsv(bom + header, encoding, counter);
   counter.hash.update(first);

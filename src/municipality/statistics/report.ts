@@ -1,10 +1,10 @@
 // The statistics report over the database: the residents on the 基準日 in 宛名番号 chunks, their doses and
 // conditions, the engine's counts per person (tally.ts), sums per (program, dose, age band), then suppression
 // (suppress.ts).  One read transaction, one operation-log entry with the parameters (VAX-28, KRN-29).
-import { stringify } from 'csv-stringify/sync';
 import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { invalidField, parseInput } from '../../kernel/problems/index.js';
+import { csvDocument } from '../../kernel/csv/index.js';
 import { formatFiscalYearWareki } from '../../kernel/jp/index.js';
 import { cohortChunk, requireResidentAccess } from '../residents/index.js';
 import { catalogFor, subjectsInRange } from '../records/index.js';
@@ -110,12 +110,12 @@ export const SUPPRESSED_MARK = '＊';
 
 /** The report as CSV (UTF-8 with BOM, CRLF, for Excel): suppressed cells as ＊, never a small count. */
 export function statisticsCsv(r: StatisticsReport): string {
-  const cell = (c: StatisticsRow['targets']) => (c.suppressed ? SUPPRESSED_MARK : String(c.value));
+  const cell = (c: StatisticsRow['targets']) => (c.suppressed ? SUPPRESSED_MARK : c.value);
   const head = ['年度', '基準日', '予防接種', '予防接種コード', '区分', '回数', '年齢区分', '対象者数', '接種者数', '接種率（%）'];
   const fy = `${r.fiscalYear}年度（${formatFiscalYearWareki(r.fiscalYear)}）`;
   const lines = r.rows.map((x) => [fy, r.period.until, x.programName, x.program, x.category, `${x.dose}回目`, x.ageBandLabel, cell(x.targets), cell(x.vaccinated), x.rate === null ? (x.targets.suppressed || x.vaccinated.suppressed ? SUPPRESSED_MARK : '') : x.rate.toFixed(1)]);
   const note = [[`※ ${SUPPRESSED_MARK} は個人が特定されないよう秘匿した値です（${r.threshold}未満の値と、それを差し引きで求められないようにするための値）。`]];
-  return '\ufeff' + stringify([head, ...lines, ...note], { record_delimiter: '\r\n' });
+  return csvDocument(head, [...lines, ...note]);
 }
 
 

@@ -327,6 +327,12 @@ describe('certificates from the ledger', () => {
     expect(lines[0]).toBe('証明書番号,交付日,種別,受付方法,受付日,申請者,代理人の資格,宛名番号,氏名,記載した接種の件数,記載しなかった記録の件数,再交付元の証明書番号,状態,取消理由,交付者,交付日時');
     expect(lines.length).toBe(1 + (await runAs(app.db, clerk, (w) => certificateRegister(w, {}))).length);
     noMyNumber(csv);
+    // A text cell a spreadsheet would run as a formula is written as text (decision 0121).
+    const newest = (await runAs(app.db, clerk, (w) => certificateRegister(w, {})))[0]!;
+    await sql`UPDATE municipality.certificates SET revoked_reason = ${'＝HYPERLINK("http://example.invalid")'} WHERE certificate_no = ${newest.certificateNo}`.execute(app.db.system);
+    const formulaSafe = await runAs(app.db, clerk, (w) => certificateRegisterCsv(w, {}));
+    expect(formulaSafe).toContain(`,"'＝HYPERLINK(""http://example.invalid"")",`);
+    await sql`UPDATE municipality.certificates SET revoked_reason = NULL WHERE certificate_no = ${newest.certificateNo}`.execute(app.db.system);
     const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'certificate-register' AND action IN ('search', 'export')`.execute(app.db.system);
     expect(n.rows[0]!.n).toBeGreaterThanOrEqual(2);
   });

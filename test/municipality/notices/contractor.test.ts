@@ -19,6 +19,7 @@ import {
   closeHandover,
   confirmReceipt,
   createBatchFromRun,
+  contractorCsvLine,
   encodeCsv,
   generatePackagePassword,
   getHandover,
@@ -165,6 +166,12 @@ describe('printing contractor package', () => {
     const csv = iconv.decode(Buffer.from([...files.values()][0]!), 'cp932');
     expect(csv.split('\r\n')[0]).toBe(CONTRACTOR_COLUMNS.join(','));
     expect(csv).toContain('山﨑　健');
+  });
+
+  it('a name or address a spreadsheet would run as a formula is written as text, in Shift_JIS too (decision 0121)', () => {
+    const line = contractorCsvLine({ no: 1, docLabel: '予診票', voucherNo: '0000000001', referenceNo: 'R-1', postalCode: '680-0000', address: '\t=1+1', addressLine2: '\u3000@SUM(A1)', name: '＝HYPERLINK("http://example.invalid")', programName: '＋cmd', doseLabel: '1回目', programCode: 'X', firstPage: 1, pages: 2 });
+    const back = iconv.decode(Buffer.from(encodeCsv(line, 'sjis')), 'cp932');
+    expect(back).toBe(`1,予診票,0000000001,R-1,680-0000,'\t=1+1,'\u3000@SUM(A1),"'＝HYPERLINK(""http://example.invalid"")",様,'＋cmd,1回目,X,1,2\r\n`);
   });
 
   it('receipt and return/erasure are recorded on the ledger line', async () => {

@@ -9,6 +9,7 @@ import { runAs, type Principal } from '../../../src/kernel/context/index.js';
 import { importResidents, getPerson, personAsOf, personHistory, searchPersons, mailingTarget, PROTECTED, isValidAtenaNo, cohortAsOf } from '../../../src/municipality/residents/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, SENDAI, type TestApp } from '../../harness/app.js';
 import { person, movement, writeCsv, mn } from '../../harness/residents.js';
+import { rejectsCsv as intakeRejectsCsv } from '../../../src/municipality/intake/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-res-'));
 const f = (name: string) => join(dir, name);
@@ -166,6 +167,13 @@ describe('residents import: bad input', () => {
     expect(byRow.get(13)).toMatchObject({ field: '最新異動区分', code: 'CODE_UNKNOWN' });
     expect(byRow.get(14)).toMatchObject({ field: '住民票コード', code: 'REQUIRED' });
     for (const x of r.rejects) for (let i = 101; i <= 113; i++) expect(x.message).not.toContain(mn(i).slice(0, 8));
+    // The rejects CSV goes through the one CSV writer: text a spreadsheet would run as a formula is written as
+    // text (decision 0121).  Field names and reasons are the code's own, so the shapes are put in by hand here.
+    await app.db.system.insertInto('municipality.import_rejects').values({ tenant_code: TOTTORI, run_id: r.runId, row_no: 99, seq: 0, field: '\t=1+1', code: 'TEST', message: '＝HYPERLINK("http://example.invalid")' }).execute();
+    const csv = await intakeRejectsCsv(app.db, op, r.runId);
+    expect(csv.startsWith('\uFEFF行番号,列,コード,理由\r\n')).toBe(true);
+    expect(csv).toContain(`\r\n100,'\t=1+1,TEST,"'＝HYPERLINK(""http://example.invalid"")"\r\n`);
+    expect(csv).toContain('\r\n3,生年月日,DATE_INVALID,');
   });
 
   it('movement rules: unknown person, already resident, not resident', async () => {
@@ -199,6 +207,46 @@ describe('residents import: bad input', () => {
     writeFileSync(f('quote.csv'), good.replace('鳥取県鳥取市', '"鳥取県"鳥取市'));
     await expect(importResidents(app, op, { file: f('quote.csv') })).rejects.toMatchObject({ status: 400, code: 'CSV_MALFORMED' });
     expect({ p: await count('municipality.persons'), r: await count('municipality.import_runs'), v: await count('municipality.person_versions') }).toEqual(before);
+  });
+
+  it('invalid Shift_JIS or UTF-8 bytes and an over-long row refuse the whole file, naming row and byte position; nothing stored, no U+FFFD (decision 0122)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const iconv = (await import('iconv-lite')).default;
+    const { csv } = await import('../../harness/residents.js');
+    const before = { p: await count('municipality.persons'), r: await count('municipality.import_runs'), v: await count('municipality.person_versions') };
+    const lines = csv('full', [person(321), person(322), person(323)]).split('\r\n');
+    // Row 3 as a spreadsheet numbers it (header = row 1): the second data row; a bad pair at the start of its second field.
+    const k = lines[2]!.indexOf(',') + 1;
+    const build = (enc: (s: string) => Buffer, bad: number[]) => {
+      const head = enc(`${lines[0]}\r\n${lines[1]}\r\n${lines[2]!.slice(0, k)}`);
+      return { offset: head.length, bytes: Buffer.concat([head, Buffer.from(bad), enc(`${lines[2]!.slice(k)}\r\n${lines.slice(3).join('\r\n')}`)]) };
+    };
+    const sjis = build((s) => iconv.encode(s, 'cp932'), [0x82, 0x20]);
+    writeFileSync(f('bad-sjis.csv'), sjis.bytes);
+    const e1 = await importResidents(app, op, { file: f('bad-sjis.csv'), encoding: 'sjis' }).catch((e: unknown) => e);
+    expect(e1).toMatchObject({ status: 400, code: 'CSV_ENCODING' });
+    expect((e1 as Error & { detail: string }).detail).toContain(`3行目（ファイルの先頭から ${sjis.offset} バイト目）にShift_JIS（CP932）として正しくないバイト列があります`);
+    // Detected as Shift_JIS too.
+    await expect(importResidents(app, op, { file: f('bad-sjis.csv') })).rejects.toMatchObject({ status: 400, code: 'CSV_ENCODING' });
+    const utf8 = build((s) => Buffer.from(s, 'utf8'), [0xe3, 0x81, 0x41]);
+    writeFileSync(f('bad-utf8.csv'), utf8.bytes);
+    const e2 = await importResidents(app, op, { file: f('bad-utf8.csv'), encoding: 'utf8' }).catch((e: unknown) => e);
+    expect(e2).toMatchObject({ status: 400, code: 'CSV_ENCODING' });
+    expect((e2 as Error & { detail: string }).detail).toContain(`3行目（ファイルの先頭から ${utf8.offset} バイト目）にUTF-8として正しくないバイト列があります`);
+    // A row over 64 KiB: refused with a clear message, without reading the rest of it.
+    writeFileSync(f('long.csv'), `${lines[0]}\r\n${lines[1]}\r\n${lines[2]!.slice(0, k)}${'あ'.repeat(30_000)}${lines[2]!.slice(k)}\r\n`);
+    const e3 = await importResidents(app, op, { file: f('long.csv') }).catch((e: unknown) => e);
+    expect(e3).toMatchObject({ status: 400, code: 'CSV_ROW_TOO_LONG', title: '行が長すぎます' });
+    expect((e3 as Error & { detail: string }).detail).toMatch(/^3行目が長すぎます（1行の上限は 65,536 バイトです。/);
+    for (const e of [e1, e2, e3]) for (const name of ['鳥取', '髙橋', '山﨑', 'あああ']) expect(JSON.stringify(e) + (e as Error).message).not.toContain(name);
+    expect({ p: await count('municipality.persons'), r: await count('municipality.import_runs'), v: await count('municipality.person_versions') }).toEqual(before);
+    // No U+FFFD anywhere in the database.
+    const tables = await sql<{ s: string; t: string }>`SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_schema IN ('municipality', 'kernel') AND table_type = 'BASE TABLE'`.execute(app.db.system);
+    expect(tables.rows.length).toBeGreaterThan(10);
+    for (const { s, t } of tables.rows) {
+      const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(`${s}.${t}`)} x WHERE x::text LIKE '%' || chr(65533) || '%'`.execute(app.db.system);
+      expect(n.rows[0]!.n, `${s}.${t}`).toBe(0);
+    }
   });
 });
 

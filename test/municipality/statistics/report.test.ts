@@ -96,6 +96,13 @@ describe('vaccination statistics', () => {
     expect(after.at(-1)).toMatchObject({ actor_login: 'stats-clerk', action: 'read' });
   });
 
+  it('the CSV writes counts as numbers and neutralises text a spreadsheet would run as a formula (decision 0121)', () => {
+    const row: StatisticsRow = { program: '=cmd', programName: '＋HYPERLINK("x")', category: '\u3000@SUM(A1)', dose: 1, ageBand: 'all', ageBandLabel: '\t=1+1', targets: { value: 20, suppressed: false }, vaccinated: { value: 12, suppressed: false }, rate: 60 };
+    const csv = statisticsCsv({ fiscalYear: 2025, period: { from: '2025-04-01', until: '2026-03-31' }, catalogVersion: 't', threshold: 10, districts: null, population: 20, rows: [row], suppressedCells: 0 });
+    const [, data] = parse(csv.slice(1), { relax_column_count: true }) as string[][];
+    expect(data).toEqual(['2025年度（令和7年度）', '2026-03-31', `'＋HYPERLINK("x")`, "'=cmd", "'\u3000@SUM(A1)", '1回目', "'\t=1+1", '20', '12', '60.0']);
+  });
+
   it('refuses a user without the vaccination duty, unknown programs and a 基準日 before the year', async () => {
     const other = (await staff(app, TOTTORI, { login: 'stats-atena', duties: ['addressee'] })).principal;
     await expect(runAs(app.db, other, (w) => computeStatistics(w, { fiscalYear: 2025 }))).rejects.toMatchObject({ status: 403 });
