@@ -303,6 +303,17 @@ export function buildProgram(): Command {
     .option('--case <names...>', '実行するケース名（省略時は全ケース）')
     .action(run(async () => (await import('./commands/bench.js')).bench));
 
+  // ---------------------------------------------------------------- fuzzing the file parsers (issue 10 point 8)
+  program
+    .command('fuzz')
+    .description('取込ファイルの解析を生成した入力で検査する（異常終了・途中書込みがないこと。一部は専用の一時データベースへ実際に取り込む）')
+    .option('--inputs <n>', '解析ごとの入力数（既定 10000）')
+    .option('--seed <n>', 'シード（同じシードと番号で同じ入力を再現）')
+    .option('--target <names...>', `対象の解析（${'residents-full residents-diff records-clinic'}）`)
+    .option('--db-inputs <n>', 'そのうち実際に取り込む数（既定 1000）')
+    .option('--json [file]', '結果を JSON で出力（ファイル名を付けるとそこへ保存）')
+    .action(run(async () => (await import('./commands/fuzz.js')).fuzz));
+
   // ---------------------------------------------------------------- crash drills (decision 0083)
   program
     .command('drill')
