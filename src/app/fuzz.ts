@@ -159,9 +159,8 @@ function fileArb(columns: readonly string[]): fc.Arbitrary<Buffer> {
       lines.push(cells.map(quote).join(','));
     }
     if (s.longRow === 0) lines.push('x'.repeat(70 * 1024)); // past the 64 KiB row limit
-    let text = lines.join(s.eol) + (s.finalEol ? s.eol : '');
+    const text = lines.join(s.eol) + (s.finalEol ? s.eol : '');
     let buf = s.encoding === 'sjis' ? iconv.encode(text, 'cp932') : Buffer.from((s.encoding === 'utf8-bom' ? '\uFEFF' : '') + text, 'utf8');
-    text = '';
     if (s.damaged < 2) {
       // Two inputs in ten are damaged: a byte changed, a byte inserted, or the file cut short.
       for (const d of s.damage) {
