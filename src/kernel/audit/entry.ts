@@ -64,6 +64,8 @@ export const TARGET_LABELS: Record<string, string> = {
   'notice-item': '通知書・接種券', 'notice-batch': '通知書の作成単位', 'notice-batch-items': '通知書の一覧', 'notice-template': '通知書の文面', 'notice-settings': '通知書の設定',
   'notice-history': '通知書の履歴', 'notice-handover': '受渡', 'notice-handovers': '受渡管理簿', 'notice-follow-up': '返送の対応', 'notice-dispatch': '発送',
   certificate: '証明書', 'certificate-application': '証明書の申請', 'certificate-register': '証明書交付簿', 'passport-items': '旅券の記載事項',
+  'register-disposal': '消去・廃棄の記録', 'register-outsourcing': '委託先の管理簿', 'register-handover': '受渡管理簿（委託先）', 'register-media': '媒体管理簿',
+  'register-disclosure': '開示・訂正・利用停止請求の受付簿', 'register-inquiry': '問合せ受付簿', 'register-incident': '事故・漏えい等の記録',
 };
 
 export interface AuditEntry {

@@ -26,6 +26,8 @@ for (const d of [
   { code: 'exchange', label: '情報連携' },
   { code: 'money', label: '費用・支払' },
   { code: 'statistics', label: '統計' },
+  // The safeguard registers (decision 0126): disclosure requests, incidents, disposal, media, outsourcing.
+  { code: 'safeguards', label: '安全管理措置（台帳）' },
   { code: 'audit-review', label: 'ログ監査', privileged: 'auditor' },
   { code: 'account-admin', label: 'アカウント管理', privileged: 'admin' },
 ] as const) registerDuty(d);

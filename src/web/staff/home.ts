@@ -9,6 +9,7 @@ import { recordImportTrouble } from '../../municipality/records/index.js';
 import { noticeWork } from '../../municipality/notices/index.js';
 import { countWaitingApplications } from '../../municipality/certification/index.js';
 import { maySeeAuditAlerts, openAuditAlerts } from '../../kernel/audit/index.js';
+import { disclosureWork, escalations, mayWrite } from '../../kernel/registers/index.js';
 import { badge, dl, html, notice, page, section, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, sendPage } from './support.js';
 
@@ -98,6 +99,28 @@ export const WORK_SOURCES: readonly WorkSource[] = [
     show: (a) => can(a, 'personal.write', 'vaccination'),
     items: async (w) => some({ title: '交付待ちの証明書の申請', count: await countWaitingApplications(w), href: '/certificates/applications', detail: '受け付けて、まだ交付していない申請です。' }),
   },
+  {
+    // KRN-53: disclosure, correction and suspension requests not yet decided, against their deadline.
+    show: (a) => mayWrite(a, 'disclosure'),
+    items: async (w) => {
+      const d = await disclosureWork(w, 3);
+      return some(
+        { title: '決定期限を過ぎた開示・訂正・利用停止請求', count: d.overdue, href: '/registers/disclosure?status=open', detail: '決定期限を過ぎても決定を記録していない請求です。決定するか、期限の延長を記録してください。', tone: 'alert' },
+        { title: '決定期限が3日以内の開示・訂正・利用停止請求', count: d.dueSoon, href: '/registers/disclosure?status=open', detail: '決定期限（受付日の翌日から14日以内）が近い請求です。' },
+      );
+    },
+  },
+  {
+    // KRN-54, KRN-55: inquiries that may concern a leak, and incidents still being handled.
+    show: (a) => can(a, 'accounts.manage', 'account-admin') || can(a, 'audit.review', 'audit-review') || mayWrite(a, 'incident'),
+    items: async (w) => {
+      const e = await escalations(w);
+      return some(
+        { title: '漏えい等の可能性がある問合せ', count: e.flaggedInquiries, href: '/registers/inquiry?status=open&flagged=1', detail: '受付者が「漏えい等の可能性あり」とした、対応中の問合せです。事故として扱うか判断してください。', tone: 'alert' },
+        { title: '対応中の事故・漏えい等', count: e.openIncidents, href: '/registers/incident?status=open', detail: '被害拡大の防止から個人情報保護委員会への報告まで、対応の経過を記録してください。', tone: 'alert' },
+      );
+    },
+  },
 ];
 
 /** The work waiting for this user, alerts first. */
@@ -146,6 +169,7 @@ ${section(
   html`<ul>
   ${isAdmin ? html`<li><a href="/admin/accounts">アカウント管理</a>（申請の承認、権限の付与、異動・退職時の失効）</li><li><a href="/admin/review">アカウント棚卸し</a></li>` : ''}
   ${can(s.actor, 'audit.review', 'audit-review') ? html`<li><a href="/audit">操作ログの検索・出力</a></li>` : html`<li><a href="/audit">自分の操作履歴</a></li>`}
+  <li><a href="/registers">安全管理の台帳</a>（開示請求・問合せ・事故・媒体・委託先など）</li>
   <li><a href="/password">パスワードの変更</a></li>
   <li><a href="/mfa">多要素認証の設定</a></li>
 </ul>`,

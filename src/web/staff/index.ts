@@ -14,6 +14,7 @@ import { registerNoticePages } from './notices.js';
 import { registerExtractionPages } from './extractions.js';
 import { registerCertificatePages } from './certificates.js';
 import { registerHandlerPages } from './handlers.js';
+import { registerRegisterPages } from './registers.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
   registerAuthPages(fastify, app, opts);
@@ -29,4 +30,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerExtractionPages(fastify, app);
   registerCertificatePages(fastify, app);
   registerHandlerPages(fastify, app);
+  registerRegisterPages(fastify, app);
 }

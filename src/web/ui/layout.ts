@@ -5,6 +5,7 @@ import { canReadResidents } from '../../municipality/residents/index.js';
 import { escapeHtml, html, raw, type SafeHtml } from './html.js';
 import { csrfField, notice, summaryBox, SUMMARY_END, SUMMARY_START } from './components.js';
 import { formatJst } from '../../kernel/jp/index.js';
+import { mayRead, registers } from '../../kernel/registers/index.js';
 
 export interface PageContext {
   readonly session: SessionInfo | null;
@@ -39,6 +40,7 @@ const NAV: readonly NavItem[] = [
   { href: '/admin/handlers', label: '取扱者名簿・委託先', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
   { href: '/admin/retention', label: '保存期間・削除', show: (s) => can(s.actor, 'settings.manage', 'account-admin') || s.actor.role === 'supervisor' },
+  { href: '/registers', label: '安全管理の台帳', show: (s) => registers().some((r) => mayRead(s.actor, r.name)) },
   { href: '/audit', label: '操作ログ', show: () => true },
   { href: '/account', label: '自分のアカウント', show: () => true },
 ];
