@@ -328,7 +328,7 @@ export interface EntryFilter {
 
 function filtered(w: Work, r: RegisterDef, f: EntryFilter) {
   let q = w.tx.selectFrom('kernel.register_entries').where('tenant_code', '=', w.tenant).where('register', '=', r.name);
-  if (f.status === 'open') q = q.where('status', 'in', r.statuses.filter((s) => s.open).map((s) => s.code).concat(['\u0000']));
+  if (f.status === 'open') q = q.where('status', 'in', r.statuses.filter((s) => s.open).map((s) => s.code).concat(['-']));
   else if (f.status) q = q.where('status', '=', f.status);
   if (f.flagged) q = q.where('flagged', '=', true);
   if (f.from) q = q.where(sql<string>`data->>${r.dateField}`, '>=', f.from);

@@ -8,11 +8,18 @@ import {
   addStep, correctEntry, createEntry, defaultOf, getEntry, inquiriesOfIncident, listEntries, mayWrite, ppcReportDue, registerCounts, registerCsv, registerDef,
   MYNUMBER_WARNING, type EntryDetail, type FieldDef, type RegisterDef, type StepDef, type Values,
 } from '../../kernel/registers/index.js';
-import { notFound } from '../../kernel/problems/index.js';
+import { notFound, type Problem } from '../../kernel/problems/index.js';
 import { badge, button, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, section, select, table, textarea, when, within, type FormState, type SafeHtml } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const PAGE_SIZE = 20;
+
+/** A refused save, shown again: a value refused as a possible My Number is not echoed back onto the page. */
+function refusedState(body: Form, p: Problem): FormState {
+  const st = formState(body, p);
+  const drop = new Set(p.errors.filter((e) => e.code === 'MYNUMBER_IN_TEXT').map((e) => e.field));
+  return { ...st, values: Object.fromEntries(Object.entries(st.values ?? {}).map(([k, v]) => [k, drop.has(k) ? '' : v])) };
+}
 
 function regOf(req: FastifyRequest): RegisterDef {
   const r = registerDef((req.params as { name: string }).name);
@@ -135,7 +142,7 @@ ${button(correction ? '訂正を記録する' : '記録する')}
     const r = regOf(req);
     const body = (req.body ?? {}) as Form;
     const res = await attempt(() => work(app.db, req, (w) => createEntry(w, r.name, body)));
-    if (!res.ok) return render(req, reply, `${r.label}：新しい記録`, async (csrf) => entryForm(r, `/registers/${r.name}/new`, csrf, formState(body, res.problem), false), res.problem.status);
+    if (!res.ok) return render(req, reply, `${r.label}：新しい記録`, async (csrf) => entryForm(r, `/registers/${r.name}/new`, csrf, refusedState(body, res.problem), false), res.problem.status);
     setFlash(reply, `${r.label}に第${res.value.number}号として記録しました。`);
     return reply.redirect(`/registers/${r.name}/${res.value.number}`);
   });
@@ -151,7 +158,7 @@ ${button(correction ? '訂正を記録する' : '記録する')}
     const n = numberOf(req);
     const body = (req.body ?? {}) as Form;
     const res = await attempt(() => work(app.db, req, (w) => correctEntry(w, r.name, n, body, one(body['reason']) ?? '')));
-    if (!res.ok) return render(req, reply, `${r.label} 第${n}号の訂正`, async (csrf) => entryForm(r, `/registers/${r.name}/${n}/edit`, csrf, formState(body, res.problem), true), res.problem.status);
+    if (!res.ok) return render(req, reply, `${r.label} 第${n}号の訂正`, async (csrf) => entryForm(r, `/registers/${r.name}/${n}/edit`, csrf, refusedState(body, res.problem), true), res.problem.status);
     setFlash(reply, `第${n}号の訂正を記録しました（第${res.value.version}版）。`);
     return reply.redirect(`/registers/${r.name}/${n}`);
   });
@@ -216,7 +223,7 @@ ${button(`${s.label}を記録`, 'secondary')}
     const res = await attempt(() => work(app.db, req, (w) => addStep(w, r.name, n, kind, body)));
     if (!res.ok) {
       const ctx = await pageContext(app, req, reply);
-      const d = await detail(req, r, ctx.csrf, { kind, state: formState(body, res.problem) });
+      const d = await detail(req, r, ctx.csrf, { kind, state: refusedState(body, res.problem) });
       return sendPage(reply, page(ctx, d.title, d.body), res.problem.status);
     }
     setFlash(reply, `第${n}号に「${r.steps.find((s) => s.kind === kind)?.label ?? ''}」を記録しました。`);
