@@ -11,6 +11,7 @@ import { importResidents } from '../../src/municipality/residents/index.js';
 import { correctRecord, createRecord } from '../../src/municipality/records/index.js';
 import { defaultCatalog } from '../../src/municipality/schedule/index.js';
 import { startExtraction } from '../../src/municipality/extraction/index.js';
+import { addStep, correctEntry, createEntry } from '../../src/kernel/registers/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, GOOD_PASSWORD, type TestApp } from '../harness/app.js';
 import { startWeb, PageClient, visibleText, type TestWeb } from '../harness/web.js';
 import { person, writeCsv } from '../harness/residents.js';
@@ -64,6 +65,16 @@ describe('staff screens name things in Japanese', () => {
     await runAs(app.db, nurse.principal, (w) => correctRecord(w, rec.id, { lot: 'AB1235' }, { reasonKind: '本人申出', reason: 'ロット番号の読み違い' }));
     // An extraction run (its pages list programs and members).
     await startExtraction(app.db, nurse.principal, { programs: ['hib', 'pcv', 'mr-1'], asOf: '2026-11-21' });
+    // The safeguard registers (decision 0126): a request with an extension, an incident with steps, a flagged inquiry.
+    const anzen = await staff(app, TOTTORI, { login: 'anzen', duties: ['safeguards'] });
+    await runAs(app.db, anzen.principal, async (w) => {
+      await createEntry(w, 'disclosure', { kind: '開示', requester: '法定代理人', requesterName: '鳥取　一郎', principalName: '鳥取　花子', idDocuments: '運転免許証、戸籍謄本', designatedForm: 'はい', receivedOn: '2026-11-20', content: '接種記録' });
+      await addStep(w, 'disclosure', 1, 'extend', { on: '2026-11-21', reason: '文書が多い', newDeadline: '2026-12-20' });
+      await createEntry(w, 'incident', { title: '誤送付', discoveredOn: '2026-11-21', kind: '漏えい', cause: '誤送付・誤交付', unlawful: 'いいえ', summary: '通知書の誤送付', reporter: '係長' });
+      await addStep(w, 'incident', 1, 'ppcPreliminary', { on: '2026-11-21', content: '速報を提出', actor: '係長' });
+      await createEntry(w, 'inquiry', { channel: '電話', receivedOn: '2026-11-21', summary: '他人の通知書', leak: 'はい', incident: '1', takenBy: '受付' });
+      await correctEntry(w, 'inquiry', 1, { channel: '窓口', receivedOn: '2026-11-21', summary: '他人の通知書', leak: 'はい', incident: '1', takenBy: '受付' }, '受付の方法の誤り');
+    });
     web = await startWeb(app);
     // A failed login and a My Number reveal put some less common actions into the log.
     const c = new PageClient(web.url);
@@ -114,8 +125,9 @@ describe('staff screens name things in Japanese', () => {
   it.each([
     ['hokenshi', () => ['/', `/residents/${child}/vaccinations`, `/vaccinations/${recordId}`, `/residents/${elder}/vaccinations`, '/vaccinations/imports', '/vaccinations/queue', '/extractions', '/notices', '/certificates', '/statistics']],
     ['atena', () => ['/', `/residents/${child}`, `/residents?kana=${encodeURIComponent('トットリ')}`, '/residents/imports', '/residents/queue']],
-    ['kanri', () => ['/', '/admin/accounts', '/audit']],
-    ['kansa', () => ['/', '/audit', `/audit?action=login_failed`, `/audit?subject=resident:${child}`]],
+    ['kanri', () => ['/', '/admin/accounts', '/audit', '/registers/incident/1']],
+    ['anzen', () => ['/registers', '/registers/disclosure/1', '/registers/incident/1', '/registers/inquiry/1', '/registers/media/new', '/registers/outsourcing/new', '/']],
+    ['kansa', () => ['/', '/audit', `/audit?action=login_failed`, `/audit?subject=resident:${child}`, '/registers']],
   ] as const)('%s sees no internal codes', async (login, start) => {
     const found = await crawl(login, start());
     expect(Object.fromEntries(found)).toEqual({});
