@@ -253,7 +253,10 @@ export async function correctEntry(w: Work, name: string, number: number, raw: R
   const r = must(name);
   authorizeRegister(w, r, 'write', String(number));
   const cur = await load(w, r, number);
-  const { values, errors } = validate(r.fields, raw);
+  // A field left out keeps its current value (a form sends every field; an empty one clears it).
+  const given: Record<string, unknown> = { ...(cur.data as Values) };
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) given[k] = v;
+  const { values, errors } = validate(r.fields, given);
   errors.push(...crossErrors(r.check?.(values) ?? {}, errors));
   await checkLinks(w, r, values, errors);
   const why = reason.trim();

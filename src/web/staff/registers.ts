@@ -190,7 +190,7 @@ ${r.steps.length ? section('経過', html`${table(
   }),
   { empty: 'まだ経過の記録はありません。' },
 )}
-${writable ? steps.map((s) => stepForm(r, e, s, csrf, failed?.kind === s.kind ? failed.state : undefined)) : ''}`) : ''}
+${writable && steps.length ? html`<div class="step-forms"><h3>経過を記録する</h3>${steps.map((s) => stepForm(r, e, s, csrf, failed?.kind === s.kind ? failed.state : undefined))}</div>` : ''}`) : ''}
 ${section('訂正の履歴', e.versions.length > 1 ? table(
   ['版', '記録日時', '記録した職員', '訂正の理由', '変わった項目'],
   e.versions.map((v, i) => {
