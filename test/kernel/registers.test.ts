@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import {
-  addStep, correctEntry, createEntry, csvText, disclosureDeadline, disclosureWork, escalations, getEntry, listEntries, ppcReportDue, registerCounts, registerCsv, registers,
+  addStep, correctEntry, createEntry, csvText, disclosureDeadline, disclosureWork, escalations, getEntry, listEntries, overdueCount, ppcReportDue, registerCounts, registerCsv, registers,
 } from '../../src/kernel/registers/index.js';
 import { addTenant, SENDAI, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { auditRows } from '../harness/sql.js';
@@ -184,6 +184,29 @@ describe.each(['server', 'embedded'] as const)('safeguard registers (%s)', (mode
     expect(d.steps).toHaveLength(9);
     // The auditor reads but does not write.
     await expectProblem(runAs(app.db, auditor, (w) => createEntry(w, 'incident', {})), { status: 403 });
+  });
+
+  it('watches the 確報 deadline of an incident and the use deadline of a hand-over until they are met', async () => {
+    const incident = { title: '媒体の紛失', discoveredOn: '2026-10-01', kind: '漏えい等のおそれ', cause: '紛失・盗難', unlawful: 'いいえ', summary: '媒体を紛失', reporter: '係長' };
+    const before = await runAs(app.db, keeper, (w) => overdueCount(w, 'incident'));
+    const inc = await runAs(app.db, keeper, (w) => createEntry(w, 'incident', incident));
+    expect(inc).toMatchObject({ dueOn: '2026-10-31', overdue: true });
+    // Unlawful purpose feared: 60 days.
+    expect((await runAs(app.db, keeper, (w) => correctEntry(w, 'incident', inc.number, { unlawful: 'はい' }, '不正アクセスの疑い'))).dueOn).toBe('2026-11-30');
+    await runAs(app.db, keeper, (w) => correctEntry(w, 'incident', inc.number, { unlawful: 'いいえ' }, '調査の結果'));
+    expect(await runAs(app.db, keeper, (w) => overdueCount(w, 'incident'))).toBe(before + 1);
+    const reported = await runAs(app.db, keeper, (w) => addStep(w, 'incident', inc.number, 'ppcFinal', { on: '2026-11-21', content: '確報を提出', actor: '係長' }));
+    expect(reported).toMatchObject({ dueOn: null, overdue: false });
+    // A later correction does not bring the deadline back.
+    expect((await runAs(app.db, keeper, (w) => correctEntry(w, 'incident', inc.number, { summary: '媒体を紛失（庁舎内）' }, '場所の追記'))).dueOn).toBeNull();
+    expect(await runAs(app.db, keeper, (w) => overdueCount(w, 'incident'))).toBe(before);
+
+    const h = await runAs(app.db, keeper, (w) => createEntry(w, 'handover', { company: '株式会社入力', content: '接種記録の入力票', medium: '紙', items: '30', handedOn: '2026-10-01', useUntil: '2026-11-01', returnMethod: '返却', handedBy: '係員', receivedBy: '入力 花子' }));
+    expect(h).toMatchObject({ dueOn: '2026-11-01', overdue: true });
+    const n = await runAs(app.db, keeper, (w) => overdueCount(w, 'handover'));
+    expect(n).toBeGreaterThanOrEqual(1);
+    await runAs(app.db, keeper, (w) => addStep(w, 'handover', h.number, 'confirm', { on: '2026-11-21', how: '返却された', actor: '係員' }));
+    expect(await runAs(app.db, keeper, (w) => overdueCount(w, 'handover'))).toBe(n - 1);
   });
 
   it('keeps media: no take-out of an unencrypted medium; each use approved, returned or destroyed', async () => {

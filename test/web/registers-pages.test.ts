@@ -1,8 +1,8 @@
 // The safeguard registers on screen (decision 0126): a keeper records a disclosure request through the form
 // (a refused save names the fields by label, a My Number is refused), the list shows its total and pages 20 at
 // a time keeping the filter, the entry shows its deadline, steps and versions, the CSV downloads, and the home
-// shows the requests near or past their deadline and, to the administrator and the auditor, the flagged
-// inquiries and open incidents.
+// shows the requests near or past their deadline, hand-overs past their use deadline and, to the administrator
+// and the auditor, the flagged inquiries, open incidents and incidents past their 確報 deadline.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs } from '../../src/kernel/context/index.js';
 import { createEntry } from '../../src/kernel/registers/index.js';
@@ -37,6 +37,9 @@ describe('safeguard register pages', () => {
     // 24 old requests (all decided by now? no: past their deadline) for the pager and the home.
     await runAs(app.db, k.principal, async (w) => {
       for (let i = 0; i < 24; i++) await createEntry(w, 'disclosure', { ...form, requesterName: `請求者${i}`, receivedOn: '2026-10-01' });
+      // An incident past its 確報 deadline and a hand-over past its use deadline.
+      await createEntry(w, 'incident', { title: '媒体の紛失', discoveredOn: '2026-10-01', kind: '漏えい等のおそれ', cause: '紛失・盗難', unlawful: 'いいえ', summary: '媒体を紛失', reporter: '係長' });
+      await createEntry(w, 'handover', { company: '株式会社入力', content: '入力票', medium: '紙', items: '30', handedOn: '2026-10-01', useUntil: '2026-11-01', returnMethod: '返却', handedBy: '係員', receivedBy: '入力 花子' });
     });
     await runAs(app.db, clerk.principal, (w) => createEntry(w, 'inquiry', { channel: '電話', receivedOn: '2026-11-21', summary: '他人の通知書が届いた', leak: 'はい', takenBy: '受付' }));
     web = await startWeb(app);
@@ -112,11 +115,15 @@ describe('safeguard register pages', () => {
     expect(home.get('決定期限を過ぎた開示・訂正・利用停止請求')).toEqual([24, '/registers/disclosure?status=open']);
     // The keeper records incidents, so sees the escalations too.
     expect(home.get('漏えい等の可能性がある問合せ')).toEqual([1, '/registers/inquiry?status=open&flagged=1']);
+    expect(home.get('利用期限を過ぎた受渡（返却・消去の確認待ち）')).toEqual([1, '/registers/handover?status=out']);
     for (const login of ['rp-admin', 'rp-kansa']) {
       const c = new PageClient(web.url);
       await c.login(TOTTORI, login, GOOD_PASSWORD);
       const items = workItems((await c.get('/')).text);
       expect(items.get('漏えい等の可能性がある問合せ'), login).toEqual([1, '/registers/inquiry?status=open&flagged=1']);
+      expect(items.get('個人情報保護委員会への確報の期限を過ぎた事故・漏えい等'), login).toEqual([1, '/registers/incident?status=open']);
+      expect(items.get('対応中の事故・漏えい等'), login).toEqual([1, '/registers/incident?status=open']);
+      expect(visibleText((await c.get('/registers/incident/1')).text)).toContain('2026-10-31（発覚日から30日以内）');
       const list = await c.get('/registers/inquiry?status=open&flagged=1');
       expect(list.text).toContain('全 1 件中 1–1 件を表示');
       expect(list.text).toContain('他人の通知書が届いた');

@@ -59,9 +59,9 @@ export interface RegisterDef {
   /** Checks a step against the entry; returns field → message. */
   readonly checkStep?: (kind: string, step: Values, entry: { data: Values; dueOn: string | null }) => Readonly<Record<string, string | undefined>>;
   /** The watched date (deadline) and the escalation flag of an entry. */
-  readonly derive?: (v: Values, prior: { dueOn: string | null; extended: boolean } | null) => { dueOn?: string | null; flagged?: boolean };
-  /** A step that moves the watched date (an extension). */
-  readonly stepDue?: (kind: string, step: Values) => string | undefined;
+  readonly derive?: (v: Values, prior: { dueOn: string | null; steps: readonly string[] } | null) => { dueOn?: string | null; flagged?: boolean };
+  /** A step that moves the watched date (an extension) or, with null, ends the watch (the report made). */
+  readonly stepDue?: (kind: string, step: Values) => string | null | undefined;
 }
 
 const YESNO = ['いいえ', 'はい'] as const;
@@ -231,6 +231,7 @@ export const REGISTERS: readonly RegisterDef[] = [
       },
     ],
     dateField: 'handedOn',
+    derive: (v) => ({ dueOn: v['useUntil'] || null }),
     check: (v) => (v['handedOn'] && v['useUntil'] && v['handedOn'] > v['useUntil'] ? { useUntil: '利用期限は受渡日以降にしてください' } : {}),
   },
   {
@@ -349,7 +350,7 @@ export const REGISTERS: readonly RegisterDef[] = [
       }
       return {};
     },
-    derive: (v, prior) => ({ dueOn: prior?.extended ? prior.dueOn : v['receivedOn'] ? disclosureDeadline(v['receivedOn']) : null }),
+    derive: (v, prior) => ({ dueOn: prior?.steps.includes('extend') ? prior.dueOn : v['receivedOn'] ? disclosureDeadline(v['receivedOn']) : null }),
     stepDue: (kind, s) => (kind === 'extend' ? s['newDeadline'] : undefined),
   },
   {
@@ -432,6 +433,9 @@ export const REGISTERS: readonly RegisterDef[] = [
       INCIDENT_STEP('close', '対応の終了', [], 'closed'),
     ],
     dateField: 'discoveredOn',
+    // The watched date is the 確報 deadline, until the 確報 is recorded.
+    derive: (v, prior) => ({ dueOn: prior?.steps.includes('ppcFinal') || !v['discoveredOn'] ? null : ppcReportDue(v['discoveredOn'], v['unlawful'] === 'はい').final }),
+    stepDue: (kind) => (kind === 'ppcFinal' ? null : undefined),
   },
 ];
 

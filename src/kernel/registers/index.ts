@@ -31,6 +31,7 @@ export {
   registerCounts,
   disclosureWork,
   escalations,
+  overdueCount,
   csvText,
   registerCsv,
   MYNUMBER_REFUSED,

@@ -264,8 +264,8 @@ export async function correctEntry(w: Work, name: string, number: number, raw: R
   else if (looksLikeMyNumber(why)) errors.push({ field: 'reason', code: 'MYNUMBER_IN_TEXT', message: MYNUMBER_REFUSED });
   else if (why.length > 500) errors.push({ field: 'reason', code: 'TOO_LONG', message: '500文字以内で入力してください' });
   if (errors.length) throw validationFailed(errors);
-  const extended = await w.tx.selectFrom('kernel.register_steps').select('seq').where('tenant_code', '=', w.tenant).where('entry_id', '=', cur.id).where('kind', '=', 'extend').executeTakeFirst();
-  const derived = r.derive?.(values, { dueOn: cur.due_on === null ? null : day(cur.due_on), extended: !!extended }) ?? {};
+  const kinds = await w.tx.selectFrom('kernel.register_steps').select('kind').where('tenant_code', '=', w.tenant).where('entry_id', '=', cur.id).execute();
+  const derived = r.derive?.(values, { dueOn: cur.due_on === null ? null : day(cur.due_on), steps: kinds.map((k) => k.kind) }) ?? {};
   const version = cur.version + 1;
   const row = await w.tx
     .updateTable('kernel.register_entries')
@@ -309,7 +309,7 @@ export async function addStep(w: Work, name: string, number: number, kind: strin
   const due = r.stepDue?.(kind, values);
   const row = await w.tx
     .updateTable('kernel.register_entries')
-    .set({ status, ...(due ? { due_on: due } : {}) })
+    .set({ status, ...(due !== undefined ? { due_on: due } : {}) })
     .where('tenant_code', '=', w.tenant)
     .where('id', '=', cur.id)
     .returningAll()
@@ -405,6 +405,14 @@ export async function disclosureWork(w: Work, days = 3): Promise<{ overdue: numb
   const overdue = await base().where('due_on', '<', today).executeTakeFirstOrThrow();
   const soon = await base().where('due_on', '>=', today).where('due_on', '<=', addDays(today, days)).executeTakeFirstOrThrow();
   return { overdue: Number(overdue.n), dueSoon: Number(soon.n) };
+}
+
+/** Open entries of a register whose watched date has passed (hand-overs past their use deadline, incidents past the 確報 deadline). */
+export async function overdueCount(w: Work, register: string): Promise<number> {
+  const r = must(register);
+  const open = r.statuses.filter((s) => s.open).map((s) => s.code);
+  const row = await w.tx.selectFrom('kernel.register_entries').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_code', '=', w.tenant).where('register', '=', r.name).where('status', 'in', [...open, '-']).where('due_on', '<', w.clock.today()).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Inquiries flagged as a possible leak and still open; open incidents. */

@@ -9,7 +9,7 @@ import { recordImportTrouble } from '../../municipality/records/index.js';
 import { noticeWork } from '../../municipality/notices/index.js';
 import { countWaitingApplications } from '../../municipality/certification/index.js';
 import { maySeeAuditAlerts, openAuditAlerts } from '../../kernel/audit/index.js';
-import { disclosureWork, escalations, mayWrite } from '../../kernel/registers/index.js';
+import { disclosureWork, escalations, mayWrite, overdueCount } from '../../kernel/registers/index.js';
 import { badge, dl, html, notice, page, section, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, sendPage } from './support.js';
 
@@ -111,12 +111,18 @@ export const WORK_SOURCES: readonly WorkSource[] = [
     },
   },
   {
+    // KRN-50: data handed to a contractor and not confirmed returned or erased by its use deadline.
+    show: (a) => mayWrite(a, 'handover'),
+    items: async (w) => some({ title: '利用期限を過ぎた受渡（返却・消去の確認待ち）', count: await overdueCount(w, 'handover'), href: '/registers/handover?status=out', detail: '委託先に受け渡した特定個人情報の利用期限が過ぎています。返却または消去を確認して記録してください。', tone: 'alert' }),
+  },
+  {
     // KRN-54, KRN-55: inquiries that may concern a leak, and incidents still being handled.
     show: (a) => can(a, 'accounts.manage', 'account-admin') || can(a, 'audit.review', 'audit-review') || mayWrite(a, 'incident'),
     items: async (w) => {
       const e = await escalations(w);
       return some(
         { title: '漏えい等の可能性がある問合せ', count: e.flaggedInquiries, href: '/registers/inquiry?status=open&flagged=1', detail: '受付者が「漏えい等の可能性あり」とした、対応中の問合せです。事故として扱うか判断してください。', tone: 'alert' },
+        { title: '個人情報保護委員会への確報の期限を過ぎた事故・漏えい等', count: await overdueCount(w, 'incident'), href: '/registers/incident?status=open', detail: '発覚日から30日（不正の目的によるおそれがあるときは60日）の期限までに確報を記録していません。', tone: 'alert' },
         { title: '対応中の事故・漏えい等', count: e.openIncidents, href: '/registers/incident?status=open', detail: '被害拡大の防止から個人情報保護委員会への報告まで、対応の経過を記録してください。', tone: 'alert' },
       );
     },
