@@ -9,7 +9,7 @@ import { recordImportTrouble } from '../../municipality/records/index.js';
 import { noticeWork } from '../../municipality/notices/index.js';
 import { countWaitingApplications } from '../../municipality/certification/index.js';
 import { maySeeAuditAlerts, openAuditAlerts } from '../../kernel/audit/index.js';
-import { disclosureWork, escalations, mayWrite, overdueCount } from '../../kernel/registers/index.js';
+import { disclosureWork, escalations, mayRead, mayWrite, overdueCount, registers } from '../../kernel/registers/index.js';
 import { badge, dl, html, notice, page, section, when, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, sendPage } from './support.js';
 
@@ -175,7 +175,7 @@ ${section(
   html`<ul>
   ${isAdmin ? html`<li><a href="/admin/accounts">アカウント管理</a>（申請の承認、権限の付与、異動・退職時の失効）</li><li><a href="/admin/review">アカウント棚卸し</a></li>` : ''}
   ${can(s.actor, 'audit.review', 'audit-review') ? html`<li><a href="/audit">操作ログの検索・出力</a></li>` : html`<li><a href="/audit">自分の操作履歴</a></li>`}
-  <li><a href="/registers">安全管理の台帳</a>（開示請求・問合せ・事故・媒体・委託先など）</li>
+  ${registers().some((r) => mayRead(s.actor, r.name)) ? html`<li><a href="/registers">安全管理の台帳</a>（開示請求・問合せ・事故・媒体・委託先など）</li>` : ''}
   <li><a href="/password">パスワードの変更</a></li>
   <li><a href="/mfa">多要素認証の設定</a></li>
 </ul>`,
