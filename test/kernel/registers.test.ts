@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import {
-  addStep, correctEntry, createEntry, csvText, disclosureDeadline, disclosureWork, escalations, getEntry, listEntries, overdueCount, ppcReportDue, registerCounts, registerCsv, registers,
+  addStep, correctEntry, createEntry, csvText, disclosureDeadline, disclosureWork, escalations, getEntry, listEntries, overdueCount, ppcReportDue, registerCounts, registerCsv, registers, setRegisterDefault,
 } from '../../src/kernel/registers/index.js';
 import { addTenant, SENDAI, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { auditRows } from '../harness/sql.js';
@@ -132,6 +132,18 @@ describe.each(['server', 'embedded'] as const)('safeguard registers (%s)', (mode
     // A step dated in the future is refused.
     const f = await runAs(app.db, keeper, (w) => createEntry(w, 'disclosure', request()));
     await expectProblem(runAs(app.db, keeper, (w) => addStep(w, 'disclosure', f.number, 'decide', { on: '2026-11-22', decision: '全部開示', actor: '課長' })), { field: 'on', code: 'DATE_IN_FUTURE' });
+  });
+
+  it('charges no fee by default (a municipality); a deployment sets its own default fee', async () => {
+    const { fee: _fee, ...noFee } = request();
+    expect((await runAs(app.db, keeper, (w) => createEntry(w, 'disclosure', noFee))).data['fee']).toBe('0');
+    setRegisterDefault('disclosure', 'fee', '300');
+    try {
+      expect((await runAs(app.db, keeper, (w) => createEntry(w, 'disclosure', noFee))).data['fee']).toBe('300');
+      expect((await runAs(app.db, keeper, (w) => createEntry(w, 'disclosure', { ...noFee, fee: '200' }))).data['fee']).toBe('200');
+    } finally {
+      setRegisterDefault('disclosure', 'fee', '0');
+    }
   });
 
   it('counts overdue and soon-due requests for the home (kernel clock, not the machine date)', async () => {
