@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import {
-  addStep, correctEntry, createEntry, csvText, disclosureDeadline, disclosureWork, escalations, getEntry, listEntries, overdueCount, ppcReportDue, registerCounts, registerCsv, registers, setRegisterDefault,
+  addStep, correctEntry, createEntry, disclosureDeadline, disclosureWork, escalations, getEntry, listEntries, overdueCount, ppcReportDue, registerCounts, registerCsv, registers, setRegisterDefault,
 } from '../../src/kernel/registers/index.js';
 import { addTenant, SENDAI, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { auditRows } from '../harness/sql.js';
@@ -33,19 +33,6 @@ describe('disclosure deadline (KRN-53, seed 001: 14 days from the day after rece
   it('gives the PPC report dates: 速報 about 5 days, 確報 30 days, 60 when an unlawful purpose is feared', () => {
     expect(ppcReportDue('2026-11-20', false)).toEqual({ preliminary: '2026-11-25', final: '2026-12-20' });
     expect(ppcReportDue('2026-11-20', true).final).toBe('2027-01-19');
-  });
-});
-
-describe('csvText', () => {
-  it('quotes per RFC 4180, ends lines with CRLF, starts with a BOM and neutralises formulas', () => {
-    const csv = csvText([
-      ['a', 'b,c', 'say "hi"', 'two\nlines'],
-      ['=SUM(A1)', '+1', '-2', '@x', '\tt', '\rr', '  =x', '\u3000=x', 'ok-=', null],
-    ]);
-    expect(csv.startsWith('\uFEFF')).toBe(true);
-    const body = csv.slice(1);
-    expect(body.endsWith('\r\n')).toBe(true);
-    expect(body).toBe(`a,"b,c","say ""hi""","two\nlines"\r\n'=SUM(A1),'+1,'-2,'@x,'\tt,"'\rr",'  =x,'\u3000=x,ok-=,\r\n`);
   });
 });
 
@@ -257,7 +244,7 @@ describe.each(['server', 'embedded'] as const)('safeguard registers (%s)', (mode
   });
 
   it('exports a register as CSV with every field, the steps, neutralised formulas; the export is logged', async () => {
-    await runAs(app.db, keeper, (w) => createEntry(w, 'disposal', { target: '紙', item: '=HYPERLINK("x")', method: '溶解', disposedOn: '2026-11-21', doneBy: '@委託先', witness: ' -係長' }));
+    await runAs(app.db, keeper, (w) => createEntry(w, 'disposal', { target: '紙', item: '=HYPERLINK("x")', method: '溶解', disposedOn: '2026-11-21', doneBy: '@委託先', witness: ' -係長', note: '\u3000＋1, "引用"' }));
     const csv = await runAs(app.db, auditor, (w) => registerCsv(w, 'disposal'));
     const lines = csv.slice(1).split('\r\n');
     expect(lines[0]).toBe('番号,状態,対象の種類,対象（名称・管理番号）,方法,消去証明書番号,消去・廃棄日,実施者,立会者,備考,版,経過,登録者,登録日時');
@@ -265,6 +252,8 @@ describe.each(['server', 'embedded'] as const)('safeguard registers (%s)', (mode
     expect(last).toContain(`"'=HYPERLINK(""x"")"`);
     expect(last).toContain(`'@委託先`);
     expect(last).toContain(`,'-係長,`); // trimmed on entry, then neutralised
+    expect(last).toContain(`,"'＋1, ""引用""",`); // U+3000 trimmed on entry; the full-width ＋ neutralised; quoted per RFC 4180
+    expect(csv.endsWith('\r\n')).toBe(true);
     expect((await auditRows(app, TOTTORI, { action: 'export', actor_login: 'rg-kansa' })).some((r) => r.target_type === 'register-disposal')).toBe(true);
     const inquiries = await runAs(app.db, auditor, (w) => registerCsv(w, 'inquiry'));
     expect(inquiries).toContain('2026-11-21 対応：対応の内容 回収に伺う旨を連絡／対応者 受付 一郎');

@@ -32,7 +32,6 @@ export {
   disclosureWork,
   escalations,
   overdueCount,
-  csvText,
   registerCsv,
   MYNUMBER_REFUSED,
   type EntryView,

@@ -10,6 +10,7 @@ import { conflict, forbidden, notFound, validationFailed, type FieldError } from
 import { can, dutyLabel } from '../policy/index.js';
 import { addDays, formatJst, toHalfWidthDigits } from '../jp/index.js';
 import { isRealDate } from '../fields/index.js';
+import { csvDocument } from '../csv/index.js';
 import { defaultOf, REGISTERS, type FieldDef, type RegisterDef, type StepDef, type Values } from './declarations.js';
 
 interface Stamped {
@@ -428,20 +429,9 @@ export async function escalations(w: Work): Promise<{ flaggedInquiries: number; 
 // ------------------------------------------------------------------ CSV
 
 /**
- * The one CSV writer of the registers (decision 0126; to be replaced by the kernel's shared writer): RFC 4180
- * quoting, CRLF, UTF-8 with BOM for Excel, and a cell that a spreadsheet would read as a formula (starting
- * with = + - @ tab or CR, also after leading spaces or U+3000) prefixed with a single quote.
+ * The whole register as CSV through the kernel's one CSV writer (decision 0121: RFC 4180, CRLF, BOM, formulas
+ * neutralised): the current version of each entry, its status, deadline and steps; logged as an export.
  */
-export function csvText(rows: readonly (readonly unknown[])[]): string {
-  const cell = (v: unknown): string => {
-    let s = v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v);
-    if (/^[ \u3000]*[=+\-@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return '\uFEFF' + rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
-}
-
-/** The whole register as CSV: the current version of each entry, its status, deadline and steps; logged as an export. */
 export async function registerCsv(w: Work, name: string): Promise<string> {
   const r = must(name);
   authorizeRegister(w, r, 'read');
@@ -464,5 +454,5 @@ export async function registerCsv(w: Work, name: string): Promise<string> {
     return [v.number, v.statusLabel, ...r.fields.map((f) => v.data[f.name] ?? ''), ...(r.name === 'disclosure' ? [v.dueOn ?? ''] : []), v.version, history, v.createdBy, formatJst(v.createdAt)];
   });
   await appendEntry(w.tx, w, { action: 'export', targetType: targetTypeOf(r), detail: { rows: rows.length } });
-  return csvText([header, ...lines]);
+  return csvDocument(header, lines);
 }
