@@ -121,13 +121,6 @@ export interface SealResult {
   refused?: string;
 }
 
-/** The witness's newest record of a tenant's live chain. */
-function witnessed(trust: AuditTrust, tenant: string): WitnessRecord | undefined {
-  let top: WitnessRecord | undefined;
-  for (const r of trust.witness.live(tenant)) if (!top || r.seq > top.seq) top = r;
-  return top;
-}
-
 /**
  * Seals every pending entry (all tenants, or one), `batch` rows per transaction, and writes the checkpoints
  * that are due (also for a tenant with nothing new to seal).  Safe to run from several processes at once:
@@ -156,7 +149,7 @@ export async function sealPending(db: Kysely<Database>, trust: AuditTrust, tenan
         ).rows[0]!;
         headSeq = Number(head.seq);
         // KRN-34: never continue a chain whose tail was removed behind the witness's back.
-        const w = witnessed(trust, t);
+        const w = trust.witness.top(t);
         if (w) {
           const at = w.seq === headSeq ? head.hash : headSeq > w.seq
             ? (await sql<{ hash: Buffer }>`SELECT hash FROM kernel.audit_log WHERE tenant_code = ${t} AND seq = ${w.seq}`.execute(tx)).rows[0]?.hash
@@ -174,7 +167,7 @@ export async function sealPending(db: Kysely<Database>, trust: AuditTrust, tenan
           // checkpoint — but only for a tenant the witness has never seen, so the owner cannot get a keyed
           // chain declared "legacy" by clearing the flag.
           if (headSeq > 0) {
-            if (trust.witness.live(t).length > 0) {
+            if (trust.witness.top(t)) {
               refused = `連鎖の形式フラグが書き換えられています（鍵付き連鎖を旧形式として扱うことはできません）。封印を停止しました`;
               return 0;
             }

@@ -47,7 +47,14 @@ export class AuditWitness {
     }
   }
 
-  private cache: { offset: number; records: (WitnessRecord & { line: number })[]; malformed: number[]; lines: number } | null = null;
+  private cache: {
+    offset: number;
+    records: (WitnessRecord & { line: number })[];
+    malformed: number[];
+    lines: number;
+    /** Per tenant: the newest record of its live chain (for the sealer, which asks every second). */
+    top: Map<string, WitnessRecord>;
+  } | null = null;
 
   /**
    * Every record, read incrementally: the sealer asks on every run, so only the bytes appended since the last
@@ -59,7 +66,7 @@ export class AuditWitness {
       return { records: [], malformed: [] };
     }
     const size = statSync(this.path).size;
-    if (!this.cache || size < this.cache.offset) this.cache = { offset: 0, records: [], malformed: [], lines: 0 };
+    if (!this.cache || size < this.cache.offset) this.cache = { offset: 0, records: [], malformed: [], lines: 0, top: new Map() };
     const c = this.cache;
     if (size > c.offset) {
       const fd = openSync(this.path, 'r');
@@ -81,6 +88,8 @@ export class AuditWitness {
               throw new Error('shape');
             }
             c.records.push({ ...r, line: c.lines });
+            const t = c.top.get(r.tenant);
+            if (r.reason === 'restore' || !t || r.seq > t.seq) c.top.set(r.tenant, r);
           } catch {
             c.malformed.push(c.lines);
           }
@@ -89,6 +98,12 @@ export class AuditWitness {
       }
     }
     return { records: c.records, malformed: c.malformed };
+  }
+
+  /** The newest record of a tenant's live chain (after its last 'restore'), if any. */
+  top(tenant: string): WitnessRecord | undefined {
+    this.read();
+    return this.cache?.top.get(tenant);
   }
 
   /** The records of one tenant that describe its live chain: those after its last 'restore' record (which is included). */
