@@ -32,6 +32,7 @@ const T_FORGE = '141003'; // 横浜市
 const T_APPROLE = '231002'; // 名古屋市
 const T_CADENCE = '261009'; // 京都市
 const T_LEGACY = '401005'; // 北九州市
+const T_SPLIT = '281000'; // 神戸市
 
 interface ChainRow {
   tenant_code: string;
@@ -116,7 +117,7 @@ describe('operation log: tamper-evident against the database owner (KRN-33, KRN-
     dataDir = f.config.dataDir;
     databaseUrl = f.config.databaseUrl!;
     app = await openApp({ ...f.config, auditWitness: witness });
-    for (const [code, name] of [[T_EDIT, '札幌市'], [T_TAIL, '千代田区'], [T_GONE, '大阪市'], [T_FORGE, '横浜市'], [T_APPROLE, '名古屋市'], [T_CADENCE, '京都市'], [T_LEGACY, '北九州市']] as const) {
+    for (const [code, name] of [[T_EDIT, '札幌市'], [T_TAIL, '千代田区'], [T_GONE, '大阪市'], [T_FORGE, '横浜市'], [T_APPROLE, '名古屋市'], [T_CADENCE, '京都市'], [T_LEGACY, '北九州市'], [T_SPLIT, '神戸市']] as const) {
       await addTenant(app, code, name);
     }
   });
@@ -289,6 +290,34 @@ describe('operation log: tamper-evident against the database owner (KRN-33, KRN-
     r = await verify(T_FORGE);
     expect(r.failure).toMatchObject({ kind: 'witness-signature', seq: 5 });
     expect(r.failure!.message).toMatch(/証跡ファイル \d+ 行目/);
+  });
+
+  it('a truncated chain continued by a process that has the keys but another witness: verify names the replaced range', async () => {
+    // Before 0120 nothing remembered the old seq 7–10, so the re-issued ones verified as the original log.
+    await fill(T_SPLIT, 5); // checkpoint at 5
+    clock.advance(61_000);
+    await fill(T_SPLIT, 5); // checkpoint at 10
+    const rows = await chain(app.db.system, T_SPLIT);
+    await asRogueDba(app, async (tx) => {
+      await sql`DELETE FROM kernel.audit_log WHERE tenant_code = ${T_SPLIT} AND seq > 6`.execute(tx);
+      await sql`DELETE FROM kernel.audit_checkpoints WHERE tenant_code = ${T_SPLIT} AND seq > 6`.execute(tx);
+      await sql`UPDATE kernel.audit_chain_heads SET seq = 6, hash = ${rows[5]!.hash} WHERE tenant_code = ${T_SPLIT}`.execute(tx);
+    });
+    // A misconfigured process (same database and key directory, its own witness file) seals new entries as
+    // seq 7–10 and checkpoints them.
+    const other = await openApp({ ...app.config, auditWitness: join(witnessDir, 'another-witness.jsonl') });
+    try {
+      await runAs(other.db, operatorOf(T_SPLIT), async (w) => {
+        for (let i = 1; i <= 4; i++) await appendEntry(w.tx, w, { action: 'read', targetType: 'person', targetId: `x-${i}` });
+      });
+      expect((await sealPending(other.db.system, other.auditKeys, T_SPLIT))[0]).toMatchObject({ sealed: 4, headSeq: 10 });
+      expect(await verifyTenantChain(other.db.system, other.auditKeys, T_SPLIT)).toMatchObject({ ok: true });
+    } finally {
+      await other.close();
+    }
+    const r = await verify(T_SPLIT);
+    expect(r).toMatchObject({ ok: false, verified: 9, failure: { kind: 'witness-mismatch', seq: 10 } });
+    expect(r.failure!.message).toContain('seq 6–10');
   });
 
   it('the application role cannot insert a sealed-looking entry, nor can the owner\'s writer; the sealer keeps working', async () => {

@@ -121,6 +121,8 @@ export interface SealResult {
   refused?: string;
 }
 
+const loggedRefusals = new Map<string, string>();
+
 /**
  * Seals every pending entry (all tenants, or one), `batch` rows per transaction, and writes the checkpoints
  * that are due (also for a tenant with nothing new to seal).  Safe to run from several processes at once:
@@ -221,9 +223,12 @@ export async function sealPending(db: Kysely<Database>, trust: AuditTrust, tenan
         return rows.length;
       });
       if (refused) {
-        logger().error({ tenant: t, headSeq }, 'operation log sealing refused: the chain is behind its witness');
+        // Once per process and state, not every second of the server's sealing loop.
+        if (loggedRefusals.get(t) !== refused) logger().error({ tenant: t, headSeq, reason: refused }, 'operation log sealing refused');
+        loggedRefusals.set(t, refused);
         break;
       }
+      loggedRefusals.delete(t);
       trust.witness.append(deposit);
       total += n;
       if (n < batch) break;
