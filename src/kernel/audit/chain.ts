@@ -18,8 +18,7 @@ import type { Database } from '../db/index.js';
 import type { AuditKeys, SignatureVerifier } from '../crypto/index.js';
 import type { Clock } from '../clock/index.js';
 import { logger } from '../log/index.js';
-import type { AuditWitness} from './witness.js';
-import { type WitnessRecord } from './witness.js';
+import type { AuditWitness, WitnessRecord } from './witness.js';
 
 /**
  * What the chains' trust rests on outside the database (KRN-34): the chain MAC key and the checkpoint signing

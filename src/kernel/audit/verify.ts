@@ -4,8 +4,7 @@
 // that deleting the newest entries, moving the head back and deleting checkpoint rows names the missing range.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
-import type { AuditTrust} from './chain.js';
-import { CHAIN_COLUMNS, checkpointMessage, entryMac, genesis, legacyEntryHash, type ChainRow } from './chain.js';
+import { CHAIN_COLUMNS, checkpointMessage, entryMac, genesis, legacyEntryHash, type AuditTrust, type ChainRow } from './chain.js';
 import type { WitnessRead, WitnessRecord } from './witness.js';
 
 export type VerifyFailureKind =
