@@ -128,6 +128,7 @@ describe('operation log: tamper-evident against the database owner (KRN-33, KRN-
   });
 
   it('the witness is a file outside the data directory; the chain MAC key is in the key directory, not in the database', async () => {
+    // Before 0120 there was neither a witness (no auditWitness setting) nor a chain key.
     expect(app.config.auditWitness).toBe(witness);
     expect(relative(dataDir, witness).startsWith('..')).toBe(true);
     // The default sits beside the data directory, not in it; MAMORI_AUDIT_WITNESS names another file.
