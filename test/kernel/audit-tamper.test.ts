@@ -16,7 +16,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { runAs } from '../../src/kernel/context/index.js';
 import type { Database } from '../../src/kernel/db/index.js';
-import { appendEntries, appendEntry, CHECKPOINT_EVERY, genesis, sealPending, verifyChains, verifyTenantChain, type AuditEntry } from '../../src/kernel/audit/index.js';
+import { appendEntries, appendEntry, AuditWitness, CHECKPOINT_EVERY, genesis, sealPending, verifyChains, verifyTenantChain, type AuditEntry } from '../../src/kernel/audit/index.js';
 import { openApp, type App } from '../../src/app/index.js';
 import { resolveConfig } from '../../src/kernel/config/index.js';
 import { addTenant, freshConfig, operatorOf } from '../harness/app.js';
@@ -399,5 +399,33 @@ describe('operation log: tamper-evident against the database owner (KRN-33, KRN-
     const good = await runCli(['audit', 'verify', '--tenant', T_APPROLE, '--data', dataDir], { env });
     expect(good.code, good.stderr).toBe(0);
     expect(good.stdout).toContain(`団体 ${T_APPROLE}: 正常`);
+  });
+});
+
+describe('the witness file (KRN-34, decision 0120)', () => {
+  it('is read incrementally; a line torn by a crash is left for later, then closed so the next record stays readable', () => {
+    // Before 0120 there was no witness file.
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-witness-'));
+    try {
+      const path = join(dir, 'sub', 'w.jsonl');
+      const w = new AuditWitness(path);
+      expect(w.read()).toEqual({ records: [], malformed: [] });
+      const rec = (seq: number) => ({ v: 1 as const, tenant: '312011', seq, hash: 'ab', reason: 'periodic', at: '2026-11-21T01:00:00.000Z', keyId: 'ak-x', sig: 'AA==' });
+      w.append([rec(1), rec(2)]);
+      expect(w.read().records.map((r) => r.seq)).toEqual([1, 2]);
+      expect(w.top('312011')?.seq).toBe(2);
+      appendFileSync(path, '{"v":1,"tenant":"312011","se'); // a crash mid-append
+      expect(w.read()).toMatchObject({ malformed: [] });
+      w.append([rec(3)]);
+      const r = w.read();
+      expect(r.records.map((x) => [x.seq, x.line])).toEqual([[1, 1], [2, 2], [3, 4]]);
+      expect(r.malformed).toEqual([3]);
+      expect(new AuditWitness(path).read()).toEqual(r); // a fresh reader sees the same
+      w.append([{ ...rec(0), reason: 'restore' }]);
+      expect(w.top('312011')).toMatchObject({ seq: 0, reason: 'restore' });
+      expect(w.live('312011').map((x) => x.seq)).toEqual([0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

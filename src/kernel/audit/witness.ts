@@ -38,9 +38,23 @@ export class AuditWitness {
   append(records: readonly WitnessRecord[]): void {
     if (records.length === 0) return;
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    // A line torn by a crash mid-append is closed first, so that it stays one unreadable line (reported by
+    // verify) instead of swallowing the record written after it.
+    const size = existsSync(this.path) ? statSync(this.path).size : 0;
+    let torn = false;
+    if (size > 0) {
+      const rfd = openSync(this.path, 'r');
+      try {
+        const last = Buffer.alloc(1);
+        readSync(rfd, last, 0, 1, size - 1);
+        torn = last[0] !== 10;
+      } finally {
+        closeSync(rfd);
+      }
+    }
     const fd = openSync(this.path, 'a', 0o600);
     try {
-      writeSync(fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
+      writeSync(fd, (torn ? '\n' : '') + records.map((r) => JSON.stringify(r) + '\n').join(''));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
