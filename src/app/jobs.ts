@@ -1,4 +1,6 @@
-// Background work of a running server: sealing the operation log into its hash chains (every second),
+// Background work of a running server: sealing the operation log into its hash chains (every second; the
+// same run writes a signed checkpoint, also to the witness file, when the newest is a minute old by the
+// kernel clock or 1,000 entries behind — KRN-34, decision 0120),
 // and the maintenance at start and hourly — expiring accounts past their date (KRN-19), the retention run
 // (KRN-37) and the verification of every tenant's operation-log chain, which opens an alert for
 // administrators and auditors when it finds tampering (KRN-34, decision 0115).

@@ -4,7 +4,9 @@
 // purge keeps the chain verifiable through a signed checkpoint (KRN-35, KRN-39); search, export and
 // "who accessed this person's data, when and why" (KRN-33).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import type { Database } from '../../src/kernel/db/index.js';
@@ -70,13 +72,24 @@ async function chain(db: Kysely<Database>, tenant: string): Promise<ChainRow[]> 
   return r.rows;
 }
 
-/** Independent implementation of the documented entry hash (src/kernel/audit/chain.ts header). */
-function entryHash(prev: Buffer, r: ChainRow, seq: number): Buffer {
-  const canonical = JSON.stringify([
+function canonical(r: ChainRow, seq: number): string {
+  return JSON.stringify([
     r.tenant_code, r.id, seq, r.ts, r.actor_kind, r.actor_id, r.actor_login, r.action, r.target_type, r.target_id,
     r.subject_ref, r.purpose, r.request_id, r.client_address, r.terminal_id, r.program, r.outcome, r.detail,
   ]);
-  return createHash('sha256').update(prev).update(Buffer.from([0])).update(canonical, 'utf8').digest();
+}
+
+/**
+ * The unkeyed (v1) entry hash that chains used before decision 0120: what a rogue database owner can still
+ * compute, since it needs no key.
+ */
+function entryHash(prev: Buffer, r: ChainRow, seq: number): Buffer {
+  return createHash('sha256').update(prev).update(Buffer.from([0])).update(canonical(r, seq), 'utf8').digest();
+}
+
+/** Independent implementation of the documented keyed entry hash (src/kernel/audit/chain.ts header, KRN-34). */
+function entryMac(key: Buffer, prev: Buffer, r: ChainRow, seq: number): Buffer {
+  return createHmac('sha256', key).update('mamori-audit-entry/v2').update(Buffer.from([0])).update(prev).update(Buffer.from([0])).update(canonical(r, seq), 'utf8').digest();
 }
 
 describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
@@ -151,10 +164,13 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
       const rows = await chain(app.db.system, t);
       expect(rows.length).toBeGreaterThan(3);
       expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+      // Keyed with the chain MAC key from the key directory (never in the database).
+      const key = Buffer.from(readFileSync(join(app.config.keyDir, 'audit', 'chain-mac.key'), 'utf8').trim(), 'base64');
       let prev = genesis(t);
       for (const r of rows) {
         expect(r.prev_hash.equals(prev)).toBe(true);
-        const h = entryHash(prev, r, r.seq);
+        expect(r.hash.equals(entryHash(prev, r, r.seq))).toBe(false); // not the unkeyed v1 hash
+        const h = entryMac(key, prev, r, r.seq);
         expect(r.hash.equals(h)).toBe(true);
         prev = h;
       }
@@ -277,29 +293,31 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
     expect(r.failure).toMatchObject({ kind: 'hash-mismatch', seq: 2, id: list[4] });
   });
 
-  it('(d) a truncated tail is detected through the chain head, and through a checkpoint when the head is rewound too', async () => {
+  it('(d) a truncated tail is detected through the witnessed checkpoint, also when the head is rewound and checkpoint rows are deleted', async () => {
     const list = await filled(T_TAIL, 8);
     const rows = await chain(app.db.system, T_TAIL);
     const last = rows.length; // 8 entries plus the 3 that creating the operator's account wrote
     expect(last).toBe(list.length);
+    // The first seal wrote a checkpoint at the head, in the database and in the witness (decision 0120).
     await asRogueDba(app, (tx) => sql`DELETE FROM kernel.audit_log WHERE tenant_code = ${T_TAIL} AND seq > ${last - 2}`.execute(tx));
     let r = await verify(T_TAIL);
     expect(r.ok).toBe(false);
-    expect(r.failure).toMatchObject({ kind: 'head-mismatch', seq: last });
-    expect(r.failure!.message).toContain(`seq ${last - 2}`);
+    expect(r.failure).toMatchObject({ kind: 'witness-missing', seq: last - 1 });
+    expect(r.failure!.message).toContain(`seq ${last - 1}–${last}`);
     expect(r.lastSeq).toBe(last - 2);
-    // A rogue who also rewinds the recorded head to the new last entry defeats the head check alone, but
-    // not a signed checkpoint taken at the old end before the deletion (written here with the saved hash).
-    await writeCheckpoint(app.db.system, app.auditKeys, T_TAIL, last, rows[last - 1]!.hash, 'test');
-    await asRogueDba(app, (tx) => sql`UPDATE kernel.audit_chain_heads SET seq = ${last - 2}, hash = ${rows[last - 3]!.hash} WHERE tenant_code = ${T_TAIL}`.execute(tx));
+    // Rewinding the recorded head and deleting the checkpoint rows changes nothing: the witness is outside.
+    await asRogueDba(app, async (tx) => {
+      await sql`UPDATE kernel.audit_chain_heads SET seq = ${last - 2}, hash = ${rows[last - 3]!.hash} WHERE tenant_code = ${T_TAIL}`.execute(tx);
+      await sql`DELETE FROM kernel.audit_checkpoints WHERE tenant_code = ${T_TAIL}`.execute(tx);
+    });
     r = await verify(T_TAIL);
-    expect(r.ok).toBe(false);
-    expect(r.failure).toMatchObject({ kind: 'head-mismatch', seq: last });
-    expect(r.failure!.message).toContain(`seq ${last - 2}`);
+    expect(r.failure).toMatchObject({ kind: 'witness-missing', seq: last - 1 });
+    expect(r.failure!.message).toContain(`seq ${last - 1}–${last}`);
     // Everything deleted.
     await asRogueDba(app, (tx) => sql`DELETE FROM kernel.audit_log WHERE tenant_code = ${T_TAIL}`.execute(tx));
     r = await verify(T_TAIL);
-    expect(r).toMatchObject({ ok: false, verified: 0, failure: { kind: 'head-mismatch' } });
+    expect(r).toMatchObject({ ok: false, verified: 0, failure: { kind: 'witness-missing', seq: 1 } });
+    expect(r.failure!.message).toContain(`seq 1–${last}`);
   });
 
   it('a deleted head (first entries) without a checkpoint is detected as a missing start', async () => {
@@ -309,15 +327,15 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
     expect(r.failure).toMatchObject({ kind: 'missing-start', seq: 3, id: list[2] });
   });
 
-  it('(e) a rewritten entry with every later hash recomputed is caught by the signed checkpoint', async () => {
+  it('(e) a rewritten entry with every later hash recomputed is caught at that entry: the owner has no chain key', async () => {
     const list = await filled(T_RECOMPUTE, 8);
     const original = await chain(app.db.system, T_RECOMPUTE);
-    await writeCheckpoint(app.db.system, app.auditKeys, T_RECOMPUTE, 6, original[5]!.hash, 'test');
-    // The rogue DBA rewrites seq 3, recomputes seq 3..8 and the head with the documented algorithm.
+    // The rogue DBA rewrites seq 3 and recomputes seq 3..8 and the head with the unkeyed algorithm, starting
+    // from the stored link of seq 3 (before decision 0120 this was only caught by a later signed checkpoint).
     await asRogueDba(app, async (tx) => {
       await sql`UPDATE kernel.audit_log SET purpose = '書き換えた目的' WHERE tenant_code = ${T_RECOMPUTE} AND seq = 3`.execute(tx);
-      const rows = await chain(tx, T_RECOMPUTE);
-      let prev = genesis(T_RECOMPUTE);
+      const rows = (await chain(tx, T_RECOMPUTE)).filter((r) => r.seq >= 3);
+      let prev = rows[0]!.prev_hash;
       for (const r of rows) {
         const h = entryHash(prev, r, r.seq);
         await sql`UPDATE kernel.audit_log SET prev_hash = ${prev}, hash = ${h} WHERE tenant_code = ${T_RECOMPUTE} AND id = ${r.id}`.execute(tx);
@@ -326,24 +344,25 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
       await sql`UPDATE kernel.audit_chain_heads SET hash = ${prev} WHERE tenant_code = ${T_RECOMPUTE}`.execute(tx);
     });
     const tampered = await chain(app.db.system, T_RECOMPUTE);
-    expect(tampered[2]!.hash.equals(original[2]!.hash)).toBe(false); // the chain itself is self-consistent again
+    expect(tampered[2]!.hash.equals(original[2]!.hash)).toBe(false);
     const r = await verify(T_RECOMPUTE);
     expect(r.ok).toBe(false);
-    expect(r.failure).toMatchObject({ kind: 'checkpoint-mismatch', seq: 6, id: list[5] });
-    expect(r.verified).toBe(5);
+    expect(r.failure).toMatchObject({ kind: 'hash-mismatch', seq: 3, id: list[2] });
+    expect(r.verified).toBe(2);
   });
 
   it('a checkpoint that was altered or forged fails its signature check', async () => {
     await filled(T_CHECKPOINT, 4);
     const rows = await chain(app.db.system, T_CHECKPOINT);
+    const cps = (await verify(T_CHECKPOINT)).checkpoints; // the first seal wrote one at the head
     await writeCheckpoint(app.db.system, app.auditKeys, T_CHECKPOINT, 2, rows[1]!.hash, 'test');
-    expect(await verify(T_CHECKPOINT)).toMatchObject({ ok: true, checkpoints: 1 });
-    await asRogueDba(app, (tx) => sql`UPDATE kernel.audit_checkpoints SET hash = ${rows[2]!.hash}, seq = 3 WHERE tenant_code = ${T_CHECKPOINT}`.execute(tx));
+    expect(await verify(T_CHECKPOINT)).toMatchObject({ ok: true, checkpoints: cps + 1 });
+    await asRogueDba(app, (tx) => sql`UPDATE kernel.audit_checkpoints SET hash = ${rows[2]!.hash}, seq = 3 WHERE tenant_code = ${T_CHECKPOINT} AND seq = 2`.execute(tx));
     expect((await verify(T_CHECKPOINT)).failure).toMatchObject({ kind: 'checkpoint-signature', seq: 3 });
     // A checkpoint signed with some other key.
     const other = generateKeyPairSync('ed25519');
-    const msg = Buffer.from(`mamori-audit-checkpoint/v1|${T_CHECKPOINT}|3|${rows[2]!.hash.toString('hex')}`, 'utf8');
-    await asRogueDba(app, (tx) => sql`UPDATE kernel.audit_checkpoints SET signature = ${sign(null, msg, other.privateKey)}, key_id = 'ak-forged' WHERE tenant_code = ${T_CHECKPOINT}`.execute(tx));
+    const msg = Buffer.from(`mamori-audit-checkpoint/v2|${T_CHECKPOINT}|3|${rows[2]!.hash.toString('hex')}|test`, 'utf8');
+    await asRogueDba(app, (tx) => sql`UPDATE kernel.audit_checkpoints SET signature = ${sign(null, msg, other.privateKey)}, key_id = 'ak-forged' WHERE tenant_code = ${T_CHECKPOINT} AND seq = 3`.execute(tx));
     expect((await verify(T_CHECKPOINT)).failure).toMatchObject({ kind: 'checkpoint-signature', seq: 3 });
   });
 
@@ -362,8 +381,8 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
     const items = await app.retention.runTenant(app.db, { system: app.db.system, auditKeys: app.auditKeys }, T_PURGE);
     expect(items).toContainEqual({ dataClass: 'audit-log', action: 'deleted', count: 10, requestId: null });
     const after = await verify(T_PURGE);
-    expect(after).toMatchObject({ ok: true, firstSeq: 11, checkpoints: 1 });
-    const cp = await app.db.system.selectFrom('kernel.audit_checkpoints').selectAll().where('tenant_code', '=', T_PURGE).executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ ok: true, firstSeq: 11 });
+    const cp = await app.db.system.selectFrom('kernel.audit_checkpoints').selectAll().where('tenant_code', '=', T_PURGE).where('reason', '=', 'purge').executeTakeFirstOrThrow();
     expect(cp).toMatchObject({ seq: 10, reason: 'purge', key_id: app.auditKeys.keyId });
     expect(cp.hash.equals(before[9]!.hash)).toBe(true);
     expect((await auditRows(app, T_PURGE, { actor_login: 'former-clerk' })).length).toBe(0);
@@ -385,7 +404,7 @@ describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
     expect(await countRows(app.db.system, 'kernel.deletion_records', T_PURGE)).toBe(1);
 
     // Removing the checkpoint that vouches for the purged start is itself detected.
-    await asRogueDba(app, (tx) => sql`DELETE FROM kernel.audit_checkpoints WHERE tenant_code = ${T_PURGE}`.execute(tx));
+    await asRogueDba(app, (tx) => sql`DELETE FROM kernel.audit_checkpoints WHERE tenant_code = ${T_PURGE} AND seq <= 10`.execute(tx));
     expect((await verify(T_PURGE)).failure).toMatchObject({ kind: 'missing-start', seq: 11 });
   });
 

@@ -32,9 +32,12 @@ export async function verify(o: O): Promise<number> {
 export async function seal(o: O): Promise<number> {
   return withApp(o, async (app) => {
     const r = await sealPending(app.db.system, app.auditKeys);
-    for (const x of r) print(`団体 ${x.tenant}: ${x.sealed} 件を封印（末尾 seq ${x.headSeq}）`);
+    for (const x of r) {
+      if (x.refused) warn(`団体 ${x.tenant}: ${x.refused}`);
+      else print(`団体 ${x.tenant}: ${x.sealed} 件を封印（末尾 seq ${x.headSeq}）`);
+    }
     if (r.length === 0) print('未封印のエントリはありません。');
-    return 0;
+    return r.some((x) => x.refused) ? 1 : 0;
   });
 }
 

@@ -8,7 +8,7 @@
 // append-only, so a broken entry stays broken, and the acknowledgement says what was done about it.
 import type { Generated, Kysely } from 'kysely';
 import type { Database, MamoriDb } from '../db/index.js';
-import type { SignatureVerifier } from '../crypto/index.js';
+import type { AuditTrust } from './chain.js';
 import { newMeta, runAs, systemActor, type Actor, type Work } from '../context/index.js';
 import { authorize, can } from '../policy/index.js';
 import { conflict, notFound, parseInput } from '../problems/index.js';
@@ -84,7 +84,7 @@ const toAlert = (r: Omit<AuditAlertTable, 'id'> & { id: string }): AuditAlert =>
  * Verifies every tenant's chain (or one), records each result and opens an alert for each failure not seen
  * before.  Runs as the system actor of the maintenance job.
  */
-export async function verifyAndAlert(db: MamoriDb, verifier: SignatureVerifier, tenant?: string, now = db.config.clock.now()): Promise<VerificationOutcome[]> {
+export async function verifyAndAlert(db: MamoriDb, verifier: AuditTrust, tenant?: string, now = db.config.clock.now()): Promise<VerificationOutcome[]> {
   const results = await verifyChains(db.system, verifier, tenant);
   const out: VerificationOutcome[] = [];
   for (const result of results) {

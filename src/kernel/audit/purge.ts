@@ -2,8 +2,7 @@
 // position where a signed checkpoint is written first, so the remaining chain still verifies.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/index.js';
-import type { AuditKeys } from '../crypto/index.js';
-import { sealPending, writeCheckpoint } from './chain.js';
+import { sealPending, writeCheckpoint, type AuditTrust } from './chain.js';
 
 export interface AuditPurgeResult {
   readonly deleted: number;
@@ -18,7 +17,7 @@ export async function countPurgeableAudit(db: Kysely<Database>, tenant: string, 
 
 export async function purgeAuditBefore(
   db: Kysely<Database>,
-  keys: AuditKeys,
+  keys: AuditTrust,
   tenant: string,
   cutoff: Date,
   /** Runs inside the purge transaction, e.g. to write the deletion record atomically with the delete. */

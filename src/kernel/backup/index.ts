@@ -13,10 +13,10 @@ import { Readable, pipeline as pipeStreams } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { appliedMigrations, migrate, type Database, type MamoriDb, type MigrationSource } from '../db/index.js';
-import type { AuditKeys, KeyEncryptionKeys } from '../crypto/index.js';
+import type { KeyEncryptionKeys } from '../crypto/index.js';
 import { Problem } from '../problems/index.js';
 import { appendEntry } from '../audit/index.js';
-import { sealPending } from '../audit/index.js';
+import { markRestored, sealPending, type AuditTrust } from '../audit/index.js';
 import { verifyChains, type VerifyResult } from '../audit/index.js';
 import { systemActor, newMeta } from '../context/index.js';
 import { MAGIC, OpenFrames, SealFrames } from './format.js';
@@ -33,7 +33,7 @@ function plaintext(file: string, offset: number, key: Buffer, fileId: string): N
 export interface BackupServices {
   readonly db: MamoriDb;
   readonly keyring: KeyEncryptionKeys;
-  readonly auditKeys: AuditKeys;
+  readonly auditKeys: AuditTrust;
 }
 
 interface Header {
@@ -296,6 +296,8 @@ export async function restore(k: BackupServices, file: string, sources: readonly
     }
   });
   await migrate(db, sources);
+  // KRN-34: the restored chains are the live ones from now on — tell the witness (decision 0120).
+  await markRestored(db, k.auditKeys);
   const verify = await verifyChains(db, k.auditKeys);
   const tenants = await db.selectFrom('kernel.organisations').select('code').where('kind', '!=', 'clinic').execute();
   await db.transaction().execute(async (tx) => {

@@ -7,12 +7,12 @@ import { runAs, newMeta, type Principal } from '../context/index.js';
 import { appendEntry, auditWriterFor, sealPending } from '../audit/index.js';
 import { Vault, type TenantKeySet } from '../vault/index.js';
 import { syntheticMyNumber } from '../mynumber/index.js';
-import type { AuditKeys } from '../crypto/index.js';
+import type { AuditTrust } from '../audit/index.js';
 import { syncThroughput, throughput, type BenchCase, type BenchContext, type BenchResult } from './harness.js';
 
 export interface ServerBenchContext extends BenchContext {
   /** A migrated app on a durable throwaway PostgreSQL server with one tenant. */
-  server(): Promise<{ db: MamoriDb; auditKeys: AuditKeys; tenant: string; principal: Principal; url: string }>;
+  server(): Promise<{ db: MamoriDb; auditKeys: AuditTrust; tenant: string; principal: Principal; url: string }>;
 }
 
 /**

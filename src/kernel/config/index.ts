@@ -3,7 +3,7 @@
 // Embedded mode (no DATABASE_URL): PGlite under <data>/pg.  Server mode: DATABASE_URL.
 // Keys live in <data>/keys unless MAMORI_KEY_DIR says otherwise; the master key may also
 // come from MAMORI_MASTER_KEY (base64, 32 bytes) so that a server deployment keeps no key file.
-import { resolve, join } from 'node:path';
+import { basename, dirname, resolve, join } from 'node:path';
 import { clockFromSetting, type Clock } from '../clock/index.js';
 
 export interface MamoriConfig {
@@ -14,6 +14,12 @@ export interface MamoriConfig {
   /** Optional separate login for the application role; otherwise the app pool uses SET ROLE. */
   readonly appDatabaseUrl: string | undefined;
   readonly keyDir: string;
+  /**
+   * The operation-log checkpoint witness (KRN-34, decision 0120): an append-only file OUTSIDE the data
+   * directory and the database.  MAMORI_AUDIT_WITNESS; default <data>-audit-witness.jsonl beside the data
+   * directory (./data → ./data-audit-witness.jsonl).  Put it on storage the database owner cannot write.
+   */
+  readonly auditWitness: string;
   /** Base64 master key from the environment (takes precedence over the key file). */
   readonly masterKeyB64: string | undefined;
   /** Optional file the structured log is appended to (besides stderr). */
@@ -42,6 +48,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = 
     databaseUrl,
     appDatabaseUrl: nonEmpty(env['MAMORI_APP_DATABASE_URL']),
     keyDir: resolve(nonEmpty(env['MAMORI_KEY_DIR']) ?? join(dataDir, 'keys')),
+    auditWitness: resolve(nonEmpty(env['MAMORI_AUDIT_WITNESS']) ?? join(dirname(dataDir), `${basename(dataDir)}-audit-witness.jsonl`)),
     masterKeyB64: nonEmpty(env['MAMORI_MASTER_KEY']),
     logFile: nonEmpty(env['MAMORI_LOG_FILE']),
     logLevel: nonEmpty(env['MAMORI_LOG_LEVEL']) ?? 'info',

@@ -4,7 +4,7 @@
 // Sources, in order: MAMORI_MASTER_KEY (base64, 32 bytes; earlier keys in MAMORI_MASTER_KEY_PREVIOUS,
 // comma-separated) or key files under <keyDir>/master/ (created on first use, mode 0600).
 // A production deployment replaces LocalKeyring with a KMS/HSM behind the same interface.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Problem } from '../problems/index.js';
@@ -149,12 +149,21 @@ function keyIdOf(pub: KeyObject): string {
   return 'ak-' + createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
 }
 
-/** Audit checkpoint signing keys live under <keyDir>/audit; public keys are kept for verification. */
+/**
+ * Audit checkpoint signing keys live under <keyDir>/audit; public keys are kept for verification.
+ * KRN-34 (decision 0120): the same directory holds the chain MAC key (chain-mac.key, 32 random bytes,
+ * mode 0600) with which every operation-log entry's hash is an HMAC-SHA256, so that the database owner —
+ * who never sees this file — cannot recompute the chain after editing an entry.  It is never written to
+ * the database; a backup is restored with the key directory copied, as for the signing key.
+ */
 export class AuditKeys implements SignatureVerifier {
   private constructor(
     private readonly privateKey: KeyObject,
     readonly keyId: string,
     private readonly publics: Map<string, KeyObject>,
+    private readonly macKey: Buffer,
+    /** Fingerprint of the chain MAC key (not secret): 'am-' + 16 hex digits. */
+    readonly macKeyId: string,
   ) {}
 
   static open(keyDir: string): AuditKeys {
@@ -180,7 +189,24 @@ export class AuditKeys implements SignatureVerifier {
       writeFileSync(join(dir, `${id}.pub.pem`), pub.export({ type: 'spki', format: 'pem' }) as string, { mode: 0o644 });
       publics.set(id, pub);
     }
-    return new AuditKeys(priv, id, publics);
+    const macFile = join(dir, 'chain-mac.key');
+    let macKey: Buffer;
+    if (existsSync(macFile)) {
+      macKey = Buffer.from(readFileSync(macFile, 'utf8').trim(), 'base64');
+      if (macKey.length !== 32) throw new Problem(500, 'AUDIT_MAC_KEY_INVALID', '操作ログの連鎖鍵が不正です', `${macFile} は32バイトの鍵をBase64で保持している必要があります。`);
+    } else {
+      macKey = randomBytes(32);
+      writePrivate(macFile, macKey.toString('base64') + '\n');
+    }
+    const macKeyId = 'am-' + createHash('sha256').update('mamori-audit-mac-key-id').update(macKey).digest('hex').slice(0, 16);
+    return new AuditKeys(priv, id, publics, macKey, macKeyId);
+  }
+
+  /** HMAC-SHA256 under the chain MAC key over the parts in order (KRN-34). */
+  mac(...parts: (Buffer | string)[]): Buffer {
+    const h = createHmac('sha256', this.macKey);
+    for (const p of parts) h.update(p);
+    return h.digest();
   }
 
   sign(data: Buffer): Buffer {

@@ -138,6 +138,8 @@ export interface AuditChainHeadTable {
   seq: number;
   hash: Buffer;
   sealed_at: Generated<Date>;
+  /** False only for a chain sealed before migration 0012 (unkeyed v1 hashes) until its first keyed seal. */
+  keyed: Generated<boolean>;
 }
 
 export interface AuditCheckpointTable {
@@ -148,6 +150,8 @@ export interface AuditCheckpointTable {
   reason: string;
   key_id: string;
   signature: Buffer;
+  /** 1: signed tenant|seq|hash (before migration 0012); 2: signs the reason too. */
+  sig_version: Generated<number>;
 }
 
 export type KeyPurpose = 'mynumber' | 'blind-index' | 'account-secret';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database, MamoriDb, RetentionPolicyTable } from '../db/index.js';
 import { runAs, systemActor, newMeta, type Principal, type Work } from '../context/index.js';
-import type { AuditKeys } from '../crypto/index.js';
+import type { AuditTrust } from '../audit/index.js';
 import { appendEntry } from '../audit/index.js';
 import { countPurgeableAudit, purgeAuditBefore } from '../audit/index.js';
 import { authorize } from '../policy/index.js';
@@ -51,7 +51,7 @@ export interface TenantDataClass extends DataClassBase {
 
 export interface SystemContext {
   readonly system: Kysely<Database>;
-  readonly auditKeys: AuditKeys;
+  readonly auditKeys: AuditTrust;
 }
 
 export interface SystemDataClass extends DataClassBase {

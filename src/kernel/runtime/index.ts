@@ -5,7 +5,8 @@ import { AuditKeys, LocalKeyring, TenantKeyService } from '../crypto/index.js';
 import { Vault } from '../vault/index.js';
 import { Retention } from '../retention/index.js';
 import { logger } from '../log/index.js';
-import { closeAuditWriter } from '../audit/index.js';
+import { AuditTrust, AuditWitness, closeAuditWriter } from '../audit/index.js';
+import { relative, isAbsolute } from 'node:path';
 
 export interface Kernel {
   readonly config: MamoriConfig;
@@ -13,7 +14,8 @@ export interface Kernel {
   readonly keyring: LocalKeyring;
   readonly tenantKeys: TenantKeyService;
   readonly vault: Vault;
-  readonly auditKeys: AuditKeys;
+  /** Chain MAC key, checkpoint signing key, witness file and clock of the operation log (KRN-34). */
+  readonly auditKeys: AuditTrust;
   readonly retention: Retention;
   readonly migrations: readonly MigrationSource[];
   readonly applied: readonly AppliedMigration[];
@@ -29,7 +31,11 @@ export interface OpenOptions {
 
 export async function openKernel(config: MamoriConfig, opts: OpenOptions = {}): Promise<Kernel> {
   const keyring = LocalKeyring.open(config.keyDir);
-  const auditKeys = AuditKeys.open(config.keyDir);
+  const auditKeys = new AuditTrust(AuditKeys.open(config.keyDir), new AuditWitness(config.auditWitness), config.clock);
+  const inside = relative(config.dataDir, config.auditWitness);
+  if (!inside.startsWith('..') && !isAbsolute(inside)) {
+    logger().warn({ witness: config.auditWitness }, 'the audit witness file is inside the data directory: set MAMORI_AUDIT_WITNESS to a path outside it (KRN-34)');
+  }
   const db = await openDatabase(config);
   const sources = opts.migrations ?? [kernelMigrations];
   let applied: AppliedMigration[] = [];
