@@ -254,6 +254,7 @@ export function buildProgram(): Command {
   leaf(program, 'serve', 'Webサーバーを起動する')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
+    .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
