@@ -2,6 +2,7 @@
 // quick commands (mynumber validate, schedule evaluate) start fast.
 import { Command, CommanderError, Option } from 'commander';
 import { CliExit, reportError } from './io.js';
+import { redactMyNumbers } from '../kernel/log/index.js';
 
 type Opts = Record<string, unknown> & { data?: string };
 type Action = (opts: Opts, args: string[]) => Promise<number | void>;
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
     .description('守り Mamori — 予防接種事務・予防接種プラットフォーム・国家資格の特定個人情報を守るシステム')
     .addOption(dataOption())
     .showHelpAfterError()
+    // commander's own messages echo arguments ("unknown option '…'"): redacted like every diagnostic.
+    .configureOutput({ writeErr: (str) => process.stderr.write(redactMyNumbers(str)) })
     .exitOverride();
 
   // ---------------------------------------------------------------- organisations

@@ -19,7 +19,7 @@ import type { MamoriDb } from '../db/index.js';
 import { newMeta, runAs, type Meta, type Principal, type Work } from '../context/index.js';
 import { authenticate, SESSION_COOKIE, type SessionInfo } from '../access/index.js';
 import { Problem, invalidField, isProblem, unauthenticated, type FieldError } from '../problems/index.js';
-import { logger as rootLogger } from '../log/index.js';
+import { logger as rootLogger, redactMyNumbers } from '../log/index.js';
 
 export const TERMINAL_COOKIE = 'mamori_terminal';
 
@@ -112,7 +112,8 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
     loggerInstance: log as unknown as FastifyBaseLogger,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
-      return typeof h === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(h) ? h : randomUUID();
+      // A caller's id is kept only if it cannot be a number someone typed (decision 0124: no My Number in logs).
+      return typeof h === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(h) && /[A-Za-z]/.test(h) && redactMyNumbers(h) === h ? h : randomUUID();
     },
     trustProxy: opts.trustProxy ?? false,
     bodyLimit: 10 * 1024 * 1024,
@@ -162,7 +163,7 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
     // KRN-26: the device is recorded on every connection — a registered terminal sends x-terminal-id;
     // browsers get a persistent random terminal cookie.
     const th = req.headers['x-terminal-id'];
-    let terminal = typeof th === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(th) ? th : null;
+    let terminal = typeof th === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(th) && redactMyNumbers(th) === th ? th : null;
     if (!terminal) {
       const c = req.cookies[TERMINAL_COOKIE];
       terminal = c && /^t-[A-Za-z0-9_-]{16,32}$/.test(c) ? c : `t-${randomBytes(12).toString('base64url')}`;
