@@ -98,10 +98,13 @@ describe('no form of a planted My Number reaches a log (KRN-07)', () => {
       await sql`SELECT ${f}::int AS n`.execute(app.db.app).catch((err: unknown) => logger().error({ err }, 'leak feed: database error'));
     }
     // CLI arguments that the CLI echoes in its error messages
-    for (const f of [FORMS[0]!, FORMS[1]!, FORMS[4]!, FORMS[8]!]) {
-      const r = await runCli(['demo', '--port', f, '--no-serve']);
-      expect(r.code).not.toBe(0);
-      expect(r.stderr).toContain('ポート番号が正しくありません');
+    for (const f of [FORMS[0]!, FORMS[1]!, FORMS[3]!, FORMS[4]!, FORMS[8]!]) {
+      // the CLI's own message ('ポート番号が正しくありません: <value>') …
+      expect((await runCli(['demo', '--port', f, '--no-serve'])).code).not.toBe(0);
+      // … commander's ('unknown option --…<value>') and a command that validates the number itself
+      const unknown = await runCli(['mynumber', 'validate', '1', `--x${f}`]);
+      expect(unknown.stderr).toContain('unknown option');
+      await runCli(['mynumber', 'validate', f]);
     }
     logger().info({ feed: LEAK_FEED_MARK }, 'leak feed: end');
     await new Promise((r) => setTimeout(r, 300));
