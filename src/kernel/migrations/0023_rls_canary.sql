@@ -1,4 +1,4 @@
--- RLS canary (KRN-01, decision 0123): at every start Mamori inserts a row for two synthetic tenants into
+-- RLS canary (KRN-01, decision 0123; numbered after the decision so that it collides with no other branch's 0012–0022): at every start Mamori inserts a row for two synthetic tenants into
 -- this table as the application role, inside a transaction it rolls back, and refuses to start unless a
 -- query with one tenant set sees only that tenant's row.  It never holds a committed row.
 CREATE TABLE kernel.rls_canary (
