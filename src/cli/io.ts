@@ -1,5 +1,6 @@
 // Terminal output helpers for the CLI: results on stdout, diagnostics on stderr (never personal data).
 import { isProblem } from '../kernel/problems/index.js';
+import { redactMyNumbers } from '../kernel/log/index.js';
 
 export class CliExit extends Error {
   constructor(readonly code: number) {
@@ -15,8 +16,9 @@ export function print(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
+/** Diagnostics go through the My Number redactor: stderr ends up in journals and cron mail (decision 0124). */
 export function warn(line: string): void {
-  process.stderr.write(line + '\n');
+  process.stderr.write(redactMyNumbers(line) + '\n');
 }
 
 /** Prints an error the way operators read it and returns the exit code (2: bad input, 1: other). */

@@ -2,6 +2,7 @@
 // quick commands (mynumber validate, schedule evaluate) start fast.
 import { Command, CommanderError, Option } from 'commander';
 import { CliExit, reportError } from './io.js';
+import { redactMyNumbers } from '../kernel/log/index.js';
 
 type Opts = Record<string, unknown> & { data?: string };
 type Action = (opts: Opts, args: string[]) => Promise<number | void>;
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
     .description('守り Mamori — 予防接種事務・予防接種プラットフォーム・国家資格の特定個人情報を守るシステム')
     .addOption(dataOption())
     .showHelpAfterError()
+    // commander's own messages echo arguments ("unknown option '…'"): redacted like every diagnostic.
+    .configureOutput({ writeErr: (str) => process.stderr.write(redactMyNumbers(str)) })
     .exitOverride();
 
   // ---------------------------------------------------------------- organisations
@@ -254,6 +257,7 @@ export function buildProgram(): Command {
   leaf(program, 'serve', 'Webサーバーを起動する')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
+    .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')

@@ -2,11 +2,12 @@
 // the structured log of every test process and CLI child, and the CLI transcripts — and fails if any
 // My Number appears (KRN-07, KRN-31: My Number never appears in logs).  Tests use only synthetic numbers
 // from the test range (prefix 999, valid check digit), in half-width or full-width digits, bare or
-// grouped 4-4-4; all those shapes are searched for.
+// grouped 4-4-4, with '+' or percent-encoded (decision 0124); all those shapes are searched for.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findMyNumbers } from '../harness/leaks.js';
+import { findMyNumbers, myNumberForms, LEAK_FEED_MARK, LEAK_FEED_SEED } from '../harness/leaks.js';
+import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { LOG_DIR, LOG_FILE } from '../harness/paths.js';
 
 function files(dir: string): string[] {
@@ -25,6 +26,16 @@ describe('log redaction over the whole test run', () => {
     // The log really is the run's: request logs and operation outcomes are in it.
     const text = readFileSync(LOG_FILE, 'utf8');
     expect(text).toContain('"msg":"request completed"');
+  });
+
+  // Decision 0124: test/kernel/log-leaks.test.ts planted one number in every form (spaces, hyphens, '+',
+  // full-width, percent-encoded) through query strings, JSON and form bodies, headers, database errors
+  // and CLI arguments.  Its lines must be in the run's log, and no form of the number anywhere.
+  it('the planted My Number was fed through every input, and no form of it is in any log', () => {
+    const all = files(LOG_DIR).map((f) => readFileSync(f, 'utf8')).join('\n');
+    expect(all, 'run test/kernel/log-leaks.test.ts in the main run before the leak scan').toContain(LEAK_FEED_MARK);
+    const forms = myNumberForms(syntheticMyNumber(LEAK_FEED_SEED, 0));
+    expect(forms.filter((f) => all.includes(f) || all.includes(JSON.stringify(f).slice(1, -1)))).toEqual([]);
   });
 
   it('contains no My Number (test range or otherwise valid) in any shape', () => {

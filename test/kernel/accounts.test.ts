@@ -284,12 +284,15 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
       const row = await app.db.system.selectFrom('kernel.accounts').select(['failed_logins', 'locked_until']).where('id', '=', u.account.id).executeTakeFirstOrThrow();
       expect(row).toEqual({ failed_logins: i, locked_until: null });
     }
-    expect(failed(await tryLogin(TOTTORI, 'tt-lock', 'Wrong-Password-1', { now: t0 }))).toBe('ACCOUNT_LOCKED');
+    // The wrong password that locks the account answers like any other (decision 0125: no enumeration).
+    expect(failed(await tryLogin(TOTTORI, 'tt-lock', 'Wrong-Password-1', { now: t0 }))).toBe('AUTH_FAILED');
+    expect(failed(await tryLogin(TOTTORI, 'tt-lock', 'Wrong-Password-1', { now: t0 }))).toBe('AUTH_FAILED');
     const locked = await app.db.system.selectFrom('kernel.accounts').select(['locked_until']).where('id', '=', u.account.id).executeTakeFirstOrThrow();
     expect(new Date(locked.locked_until as Date).getTime()).toBe(t0.getTime() + minutes(30));
     expect(await lastAudit(TOTTORI, 'account_lock', 'tt-lock')).toMatchObject({ target_id: u.account.id });
     const fails = await auditRows(app, TOTTORI, { action: 'login_failed', actor_login: 'tt-lock' });
-    expect(fails.map((f) => (f.detail as { reason: string }).reason)).toEqual(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'ACCOUNT_LOCKED']);
+    expect(fails.map((f) => (f.detail as { reason: string }).reason)).toEqual(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED']);
+    expect(fails.map((f) => f.detail as Record<string, unknown>).slice(4)).toEqual([expect.objectContaining({ locked: true }), expect.objectContaining({ cause: 'locked' })]);
     expect(fails.every((f) => f.outcome === 'failure' && f.client_address === '192.0.2.10')).toBe(true);
     // The right password does not help while locked …
     expect(failed(await tryLogin(TOTTORI, 'tt-lock', GOOD_PASSWORD, { now: new Date(t0.getTime() + minutes(29)) }))).toBe('ACCOUNT_LOCKED');
@@ -310,7 +313,7 @@ describe.each<Mode>(['server', 'embedded'])('accounts (%s)', (mode) => {
     await staff(app, EDOGAWA, { login: 'ed-user' });
     expect(failed(await tryLogin(EDOGAWA, 'ed-user', 'Wrong-Password-1'))).toBe('AUTH_FAILED');
     expect(failed(await tryLogin(EDOGAWA, 'ed-user', 'Wrong-Password-1'))).toBe('AUTH_FAILED');
-    expect(failed(await tryLogin(EDOGAWA, 'ed-user', 'Wrong-Password-1'))).toBe('ACCOUNT_LOCKED');
+    expect(failed(await tryLogin(EDOGAWA, 'ed-user', 'Wrong-Password-1'))).toBe('AUTH_FAILED');
     expect(failed(await tryLogin(EDOGAWA, 'ed-user', GOOD_PASSWORD))).toBe('ACCOUNT_LOCKED');
     // TOTTORI still has the default.
     await staff(app, TOTTORI, { login: 'tt-three' });

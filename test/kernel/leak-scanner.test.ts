@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
-import { findMyNumbers } from '../harness/leaks.js';
+import { findMyNumbers, myNumberForms } from '../harness/leaks.js';
+import { redactMyNumbers } from '../../src/kernel/log/index.js';
 
 describe('the leak scan (KRN-07)', () => {
   const n = syntheticMyNumber('leaks', 0);
@@ -20,5 +21,15 @@ describe('the leak scan (KRN-07)', () => {
     expect(findMyNumbers(`1${n}`)).toEqual([]);
     const wrong = n.slice(0, 11) + String((Number(n.at(-1)) + 1) % 10);
     expect(findMyNumbers(wrong)).toEqual([]);
+  });
+
+  // Decision 0124: '+', irregular grouping, full-width and percent-encoding, in the scan and the redactor.
+  it('finds and the log redactor masks every form a number may be written in', () => {
+    for (const f of myNumberForms(n)) {
+      expect(findMyNumbers(`"url":"/x?q=${f}&y=1"`), f).toHaveLength(1);
+      expect(redactMyNumbers(`"url":"/x?q=${f}&y=1"`), f).toBe('"url":"/x?q=[個人番号]&y=1"');
+    }
+    // Timestamps, phone numbers and longer runs are left alone.
+    for (const t of ['"time":"2026-12-05T03:08:07.123Z"', '2026-11-21T10:00:00+09:00', '0857-22-8111', `1${n}`, `${n.slice(0, 6)} ${n.slice(6)} 1`]) expect(redactMyNumbers(t)).toBe(t);
   });
 });

@@ -175,7 +175,8 @@ export async function demo(o: O): Promise<number> {
       print('停止するには Ctrl+C を押してください。');
     };
     if (o['serve'] === false) show('(サーバーは起動していません) ');
-    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show);
+    // The demo serves http://localhost: its cookies cannot be Secure, and it says so at start.
+    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show, { insecureCookies: true });
   } finally {
     await app.close();
   }

@@ -173,13 +173,17 @@ function checkPassword(pw: string, policy: PasswordPolicy, login: string, field 
 export async function applyForAccount(w: Work, raw: unknown): Promise<AccountView> {
   const input = parseInput(ApplicationInput, raw);
   const settings = await loadSettings(w);
+  // The password policy is checked before the login id's existence, so that a self-applicant learns
+  // nothing about other accounts from which error comes first (decision 0125).
+  const hasPassword = input.password !== undefined && input.password !== '';
+  if (hasPassword) checkPassword(input.password!, policyOf(settings), input.loginId);
   const exists = await w.tx.selectFrom('kernel.accounts').select('id').where('tenant_code', '=', w.tenant).where('login_id', '=', input.loginId).executeTakeFirst();
-  if (exists) throw new Problem(409, 'LOGIN_ID_TAKEN', '処理を完了できません', 'このログインIDは既に使われています。', [{ field: 'loginId', code: 'LOGIN_ID_TAKEN', message: 'このログインIDは既に使われています' }]);
-  let passwordHash: string | null = null;
-  if (input.password !== undefined && input.password !== '') {
-    checkPassword(input.password, policyOf(settings), input.loginId);
-    passwordHash = await hashPassword(input.password);
+  if (exists) {
+    // Same work as an accepted application (the hash), so that the refusal is not measurably faster.
+    if (hasPassword) await hashPassword(input.password!);
+    throw new Problem(409, 'LOGIN_ID_TAKEN', '処理を完了できません', 'このログインIDは既に使われています。', [{ field: 'loginId', code: 'LOGIN_ID_TAKEN', message: 'このログインIDは既に使われています' }]);
   }
+  const passwordHash: string | null = hasPassword ? await hashPassword(input.password!) : null;
   const row = await w.tx
     .insertInto('kernel.accounts')
     .values({
@@ -205,6 +209,31 @@ export async function applyForAccount(w: Work, raw: unknown): Promise<AccountVie
   await event(w, row.id, 'applied', input.reason, { requestedRole: input.requestedRole, requestedDuties: input.requestedDuties, kind: input.kind });
   await appendEntry(w.tx, w, { action: 'account_apply', targetType: 'account', targetId: row.id, subjectRef: `account:${row.id}`, detail: { loginId: row.login_id } });
   return toView(row, w.clock.now());
+}
+
+/** What a self-applicant (not logged in) is told: the same whether or not the login id was free. */
+export interface SelfApplicationReceipt {
+  readonly loginId: string;
+  readonly message: string;
+}
+
+export const SELF_APPLICATION_MESSAGE = 'ログインIDの利用申請を受け付けました。アカウント管理者が確認し、承認されると申請時のパスワードでログインできます。';
+
+/**
+ * A self-application from the login screen or the anonymous API (decision 0125).  A login id that is
+ * already taken is not revealed: the applicant gets the same receipt, the application is not stored,
+ * and the operation log records the refused duplicate for the administrators.
+ */
+export async function applyForAccountSelf(w: Work, raw: unknown): Promise<SelfApplicationReceipt> {
+  try {
+    const v = await applyForAccount(w, raw);
+    return { loginId: v.loginId, message: SELF_APPLICATION_MESSAGE };
+  } catch (e) {
+    if (!(e instanceof Problem) || e.code !== 'LOGIN_ID_TAKEN') throw e;
+    const input = parseInput(ApplicationInput, raw);
+    await appendEntry(w.tx, w, { action: 'account_apply', targetType: 'account', outcome: 'failure', detail: { reason: 'LOGIN_ID_TAKEN', loginId: input.loginId } });
+    return { loginId: input.loginId, message: SELF_APPLICATION_MESSAGE };
+  }
 }
 
 export interface ApprovalResult {

@@ -107,8 +107,11 @@ export async function login(db: MamoriDb, keys: TenantKeyService, raw: unknown, 
       return fail('AUTH_FAILED', { cause: 'unknown-login' });
     }
     const who: Work = { ...w, actor: actorOf(acc) };
-    if (acc.locked_until && new Date(acc.locked_until as Date) > now) return fail('ACCOUNT_LOCKED');
+    // Decision 0125: the password is checked even while the account is locked (same Argon2 work as for an
+    // unknown login id), and only someone who knows the password learns that the account is locked —
+    // a wrong password gets the same 401 as an unknown login id, so lockouts do not reveal which ids exist.
     const good = await verifyPassword(acc.password_hash, input.password);
+    if (acc.locked_until && new Date(acc.locked_until as Date) > now) return good ? fail('ACCOUNT_LOCKED') : fail('AUTH_FAILED', { cause: 'locked' });
     const countFailure = async (code: LoginFailureCode): Promise<LoginOutcome> => {
       const failures = acc.failed_logins + 1;
       const lock = failures >= settings.lockout_threshold;
@@ -120,7 +123,8 @@ export async function login(db: MamoriDb, keys: TenantKeyService, raw: unknown, 
         .execute();
       if (lock) {
         await appendEntry(w.tx, who, { action: 'account_lock', targetType: 'account', targetId: acc.id, subjectRef: `account:${acc.id}`, detail: { failures } });
-        return fail('ACCOUNT_LOCKED', { failures });
+        // A wrong password that locks the account answers like any wrong password (decision 0125).
+        return fail(code === 'AUTH_FAILED' ? 'AUTH_FAILED' : 'ACCOUNT_LOCKED', { failures, locked: true });
       }
       return fail(code, { failures });
     };

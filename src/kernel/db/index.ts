@@ -24,3 +24,4 @@ export function jsonb<T>(value: T): RawBuilder<T> {
 export { startEphemeralPostgres, findPgBin, type EphemeralPostgres, type EphemeralOptions } from './ephemeral.js';
 export { arrayLiteral, nameArrayLiteral, jsonArrayText } from './arrays.js';
 export { analyzeIfNeverAnalyzed } from './analyze.js';
+export { rlsCanary, checkAppRole } from './failclosed.js';

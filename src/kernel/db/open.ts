@@ -15,8 +15,9 @@ import { Problem } from '../problems/index.js';
 import { logger } from '../log/index.js';
 import { Mutex, PGliteDialect, type PGliteShared } from './pglite-dialect.js';
 import type { Database } from './types.js';
+import { APP_ROLE, checkAppRole } from './failclosed.js';
 
-export const APP_ROLE = 'mamori_app';
+export { APP_ROLE };
 
 export interface MamoriDb {
   readonly kind: 'embedded' | 'server';
@@ -58,6 +59,7 @@ async function openEmbedded(config: MamoriConfig): Promise<MamoriDb> {
     await ensureAppRole(new Kysely<Database>({ dialect: new PGliteDialect(shared, null) }));
     const app = new Kysely<Database>({ dialect: new PGliteDialect(shared, APP_ROLE) });
     const system = new Kysely<Database>({ dialect: new PGliteDialect(shared, null) });
+    await checkAppRole(app, true, 'postgres');
     let closed = false;
     return {
       kind: 'embedded',
@@ -150,15 +152,20 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
     types: serverTypes(),
     max: Number(process.env['MAMORI_DB_POOL'] ?? 16),
     application_name: 'mamori-app',
+    // Same login as the owner, but every app connection asks for the non-owner role in its startup
+    // packet: a login that may not become mamori_app cannot connect at all, so the app never runs as
+    // the owner (which RLS does not confine).  Decision 0123.
+    ...(config.appDatabaseUrl ? {} : { options: `-c role=${APP_ROLE}` }),
   });
   appPool.on('error', poolError('app'));
-  if (!config.appDatabaseUrl) {
-    // Same login, but every app connection drops to the non-owner role before its first query.
-    appPool.on('connect', (client) => {
-      client.query(`SET ROLE ${APP_ROLE}`).catch(() => undefined);
-    });
-  }
   const app = new Kysely<Database>({ dialect: new PostgresDialect({ pool: appPool, cursor: Cursor }) });
+  try {
+    await checkAppRole(app, !config.appDatabaseUrl, loginOf(config.appDatabaseUrl ?? url));
+  } catch (e) {
+    await app.destroy();
+    await system.destroy();
+    throw e;
+  }
   return {
     kind: 'server',
     app,
@@ -169,6 +176,17 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
       await system.destroy();
     },
   };
+}
+
+/** The user name of a connection URL (for messages); PGUSER or the OS user when the URL names none. */
+function loginOf(url: string): string {
+  try {
+    const u = decodeURIComponent(new URL(url).username);
+    if (u) return u;
+  } catch {
+    // not a URL (key=value connection string): fall through
+  }
+  return process.env['PGUSER'] ?? process.env['USER'] ?? '(unknown)';
 }
 
 /**

@@ -18,12 +18,16 @@ import type { Logger } from 'pino';
 import type { MamoriDb } from '../db/index.js';
 import { newMeta, runAs, type Meta, type Principal, type Work } from '../context/index.js';
 import { authenticate, SESSION_COOKIE, type SessionInfo } from '../access/index.js';
-import { Problem, isProblem, unauthenticated, type FieldError } from '../problems/index.js';
-import { logger as rootLogger } from '../log/index.js';
+import { Problem, invalidField, isProblem, unauthenticated, type FieldError } from '../problems/index.js';
+import { logger as rootLogger, redactMyNumbers } from '../log/index.js';
 
 export const TERMINAL_COOKIE = 'mamori_terminal';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Cookies are sent with Secure unless the server was started with the explicit insecure-cookie flag. */
+    secureCookies: boolean;
+  }
   interface FastifyRequest {
     session: SessionInfo | null;
     /** Set when a session cookie was presented but the session had ended (idle, expired, revoked…). */
@@ -40,8 +44,30 @@ export interface HttpOptions {
   /** Send cookies with Secure (default true unless MAMORI_INSECURE_COOKIES=1 for plain-http localhost). */
   readonly secureCookies?: boolean;
   readonly trustProxy?: boolean;
+  /** Query parameters that may repeat (multi-selects of filter forms); any other repeated one is a 400. */
+  readonly multiValuedQuery?: readonly string[];
   /** Renders an HTML error page for non-API requests. */
   readonly renderError?: (p: Problem, req: FastifyRequest) => string;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * True when a browser tells us the request comes from another site: Sec-Fetch-Site other than
+ * same-origin/none, or an Origin whose host differs from the request's Host.  Requests with neither
+ * header (curl, server-to-server clients) are not browser cross-site requests.
+ */
+export function isCrossSite(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  if (origin === 'null') return true;
+  try {
+    return new URL(origin).host.toLowerCase() !== String(req.host ?? req.headers.host ?? '').toLowerCase();
+  } catch {
+    return true;
+  }
 }
 
 export function isApi(req: FastifyRequest): boolean {
@@ -80,11 +106,14 @@ function toProblem(error: unknown): Problem {
 export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
   const log = opts.logger ?? rootLogger();
   const secure = opts.secureCookies ?? process.env['MAMORI_INSECURE_COOKIES'] !== '1';
+  const multiValued = new Set(opts.multiValuedQuery ?? ['programs', 'districts']);
+  if (!secure) log.warn({ insecureCookies: true }, 'cookies are sent without Secure (MAMORI_INSECURE_COOKIES=1 / --insecure-cookies): for a plain-http demo or development only');
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
-      return typeof h === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(h) ? h : randomUUID();
+      // A caller's id is kept only if it cannot be a number someone typed (decision 0124: no My Number in logs).
+      return typeof h === 'string' && /^[A-Za-z0-9-]{8,64}$/.test(h) && /[A-Za-z]/.test(h) && redactMyNumbers(h) === h ? h : randomUUID();
     },
     trustProxy: opts.trustProxy ?? false,
     bodyLimit: 10 * 1024 * 1024,
@@ -116,6 +145,7 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
   await app.register(csrf, { cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true, secure, signed: false } });
   await app.register(rateLimit, { global: false });
 
+  app.decorate('secureCookies', secure);
   app.decorateRequest('session', null);
   app.decorateRequest('sessionEnded', false);
   app.decorateRequest('terminalId', null);
@@ -125,10 +155,15 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
     reply.header('x-request-id', req.id);
     reply.header('cache-control', 'no-store');
     if (req.url.startsWith('/assets/') || req.url === '/healthz') return;
+    // Decision 0125: a page reads each query parameter as one string; a repeated one (?page=1&page=2)
+    // is a 400 naming the field, never a 500 from code that expected a string.
+    for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+      if (Array.isArray(v) && !multiValued.has(k)) throw invalidField(k, 'REPEATED_PARAMETER', `「${k}」が複数回指定されています（1回だけ指定してください）`);
+    }
     // KRN-26: the device is recorded on every connection — a registered terminal sends x-terminal-id;
     // browsers get a persistent random terminal cookie.
     const th = req.headers['x-terminal-id'];
-    let terminal = typeof th === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(th) ? th : null;
+    let terminal = typeof th === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(th) && redactMyNumbers(th) === th ? th : null;
     if (!terminal) {
       const c = req.cookies[TERMINAL_COOKIE];
       terminal = c && /^t-[A-Za-z0-9_-]{16,32}$/.test(c) ? c : `t-${randomBytes(12).toString('base64url')}`;
@@ -136,6 +171,13 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
     }
     req.terminalId = terminal;
     const auth = req.headers.authorization;
+    // Decision 0125: a state change on the JSON API that a browser sends from another site is refused
+    // before anything else (cookie-authenticated requests carry no CSRF token there).  A request with a
+    // bearer token is exempt: a foreign page cannot attach one (no CORS), and non-browser clients send no
+    // Origin.  Forms are protected by their synchronizer token instead.
+    if (isApi(req) && UNSAFE.has(req.method) && !auth?.startsWith('Bearer ') && isCrossSite(req)) {
+      throw new Problem(403, 'CROSS_SITE_REQUEST', '別のサイトからの操作は受け付けません', 'この操作は Mamori の画面からのみ行えます（Origin / Sec-Fetch-Site が一致しません）。');
+    }
     const bearer = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     const cookieValue = req.cookies[SESSION_COOKIE];
     const presented = bearer ?? cookieValue;

@@ -1,12 +1,13 @@
 // The kernel's services, opened together: database (migrated), keys, vault, audit signing, retention.
 import type { MamoriConfig } from '../config/index.js';
-import { openDatabase, migrate, kernelMigrations, type MamoriDb, type MigrationSource, type AppliedMigration } from '../db/index.js';
+import { openDatabase, migrate, rlsCanary, kernelMigrations, type MamoriDb, type MigrationSource, type AppliedMigration } from '../db/index.js';
 import { AuditKeys, LocalKeyring, TenantKeyService } from '../crypto/index.js';
 import { Vault } from '../vault/index.js';
 import { Retention } from '../retention/index.js';
 import { logger } from '../log/index.js';
 import { AuditTrust, AuditWitness, closeAuditWriter } from '../audit/index.js';
 import { relative, isAbsolute } from 'node:path';
+import { isProblem, Problem } from '../problems/index.js';
 
 export interface Kernel {
   readonly config: MamoriConfig;
@@ -41,6 +42,9 @@ export async function openKernel(config: MamoriConfig, opts: OpenOptions = {}): 
   let applied: AppliedMigration[] = [];
   try {
     if (opts.migrate !== false) applied = await migrate(db.system, sources);
+    // KRN-01 (decision 0123): refuse to start unless one tenant's query sees no other tenant's rows.
+    // A store not yet migrated (a restore into an empty store opens without migrating) has no canary yet.
+    await rlsCanaryOrRefuse(db, opts.migrate === false);
   } catch (e) {
     await db.close();
     throw e;
@@ -62,4 +66,19 @@ export async function openKernel(config: MamoriConfig, opts: OpenOptions = {}): 
       await db.close();
     },
   };
+}
+
+async function rlsCanaryOrRefuse(db: MamoriDb, skipIfMissing: boolean): Promise<void> {
+  try {
+    const r = await rlsCanary(db.app, { skipIfMissing });
+    if (r === 'skipped') logger().warn('RLS canary skipped: the store has no kernel.rls_canary table yet (not migrated)');
+  } catch (e) {
+    if (isProblem(e)) throw e;
+    throw new Problem(
+      500,
+      'RLS_CANARY_FAILED',
+      '団体間のデータ分離を確認できないため起動を中止しました',
+      `行レベルセキュリティの確認（kernel.rls_canary）が失敗しました: ${(e as { code?: string }).code ?? ''} / Refusing to start: the row-level security canary failed (${(e as Error).message}).`,
+    );
+  }
 }

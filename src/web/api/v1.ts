@@ -8,7 +8,7 @@ import type { App } from '../../app/index.js';
 import {
   accessTableCsv,
   accountEvents,
-  applyForAccount,
+  applyForAccountSelf,
   approveAccount,
   changeGrants,
   changePassword,
@@ -104,8 +104,9 @@ export async function registerApiV1(fastify: FastifyInstance, app: App, opts: { 
       r.post('/account-applications', { config: { rateLimit: opts.loginRateLimit }, schema: { tags: ['accounts'], summary: 'アカウントの利用申請（本人）', body: Application } }, async (req, reply) => {
         const { tenant, ...rest } = req.body;
         await requireTenant(app.db, tenant);
-        const v = await runAs(app.db, { tenant, actor: anonymousActor, meta: metaOf(req) }, (w) => applyForAccount(w, rest));
-        return reply.status(201).send(v);
+        // Decision 0125: the same 202 and message whether or not the login id was free (no enumeration).
+        const v = await runAs(app.db, { tenant, actor: anonymousActor, meta: metaOf(req) }, (w) => applyForAccountSelf(w, rest));
+        return reply.status(202).send(v);
       });
       r.get('/accounts', { ...auth, schema: { tags: ['accounts'], summary: 'アカウント一覧', querystring: z.object({ status: z.enum(['applied', 'active', 'suspended', 'revoked', 'rejected', 'expired']).optional(), kind: z.enum(['staff', 'contractor']).optional(), q: z.string().max(50).optional() }) } }, async (req) =>
         work(app.db, req, (w) => listAccounts(w, req.query)),

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import QRCode from 'qrcode';
 import type { App } from '../../app/index.js';
-import { applyForAccount, beginTotpEnrollment, changePassword, confirmTotpEnrollment, login, logout, requireTenant, SESSION_COOKIE } from '../../kernel/access/index.js';
+import { applyForAccountSelf, beginTotpEnrollment, changePassword, confirmTotpEnrollment, login, logout, requireTenant, SESSION_COOKIE } from '../../kernel/access/index.js';
 import { anonymousActor, runAs } from '../../kernel/context/index.js';
 import { metaOf, sessionCookieOptions, work } from '../../kernel/http/index.js';
 import { invalidField, isProblem } from '../../kernel/problems/index.js';
@@ -105,7 +105,7 @@ ${errorSummary(state)}
       await requireTenant(app.db, tenant);
       if ((one(body['password']) ?? '') !== (one(body['passwordConfirm']) ?? '')) throw invalidField('passwordConfirm', 'PASSWORD_MISMATCH', '確認用のパスワードが一致しません');
       return runAs(app.db, { tenant, actor: anonymousActor, meta: metaOf(req) }, (w) =>
-        applyForAccount(w, {
+        applyForAccountSelf(w, {
           loginId: one(body['loginId']) ?? '',
           kind: one(body['kind']) ?? 'staff',
           fullName: one(body['fullName']) ?? '',
@@ -125,7 +125,7 @@ ${errorSummary(state)}
     if (!r.ok) return sendPage(reply, page(ctx, 'アカウントの利用申請', applyForm(ctx.csrf, formState(body, r.problem))), r.problem.status);
     return sendPage(
       reply,
-      page(ctx, '申請を受け付けました', html`${notice(html`ログインID <strong>${r.value.loginId}</strong> の利用申請を受け付けました。アカウント管理者が承認すると、申請時のパスワードでログインできます。`, 'success')}<p><a href="/login">ログイン画面へ</a></p>`),
+      page(ctx, '申請を受け付けました', html`${notice(html`ログインID <strong>${r.value.loginId}</strong>: ${r.value.message}`, 'success')}<p><a href="/login">ログイン画面へ</a></p>`),
     );
   });
 

@@ -41,7 +41,7 @@ function safeFlash(v: string): string | undefined {
 }
 
 export function setFlash(reply: FastifyReply, message: string): void {
-  reply.setCookie(FLASH, encodeURIComponent(message), { path: '/', httpOnly: true, sameSite: 'strict', secure: process.env['MAMORI_INSECURE_COOKIES'] !== '1', maxAge: 60 });
+  reply.setCookie(FLASH, encodeURIComponent(message), { path: '/', httpOnly: true, sameSite: 'strict', secure: reply.server.secureCookies !== false, maxAge: 60 });
 }
 
 export function sendPage(reply: FastifyReply, body: string, status = 200): FastifyReply {
