@@ -11,7 +11,7 @@
 // keeps running, as it does when an application host dies — so the server runs without fsync for speed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,10 +108,10 @@ interface ChildRun {
 const running = new Set<ChildProcess>();
 
 /** Runs `bin/mamori args` against `url`; kills it with SIGKILL after `killAfterMs` if it is still running. */
-function runChild(args: readonly string[], url: string, dataDir: string, killAfterMs?: number): Promise<ChildRun> {
+function runChild(args: readonly string[], dbEnv: Readonly<Record<string, string>>, dataDir: string, killAfterMs?: number): Promise<ChildRun> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [MAMORI_BIN, ...args, '--data', dataDir], { env: { ...process.env, DATABASE_URL: url, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAMORI_BIN, ...args, '--data', dataDir], { env: { ...process.env, ...dbEnv, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -243,8 +243,17 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
     log('PostgreSQL サーバーを起動しています…');
     pgServer = await startEphemeralPostgres({ durable: false });
     const srv = pgServer;
-    const urlOf = (db: string): string => srv.urlFor(db);
-    const open = (db: string): Promise<App> => openApp(resolveConfig({ data: dataDir }, { ...process.env, DATABASE_URL: urlOf(db) }));
+    // Each database copy has its own operation-log witness (decision 0120), copied with it like the storage
+    // it stands for: a chain cut back to an earlier copy must not be checked against another copy's witness.
+    const witnessOf = (db: string): string => join(work, 'witness', `${db}.jsonl`);
+    mkdirSync(join(work, 'witness'), { recursive: true });
+    const envOf = (db: string): Record<string, string> => ({ DATABASE_URL: srv.urlFor(db), MAMORI_AUDIT_WITNESS: witnessOf(db) });
+    const copyDb = async (from: string, to: string): Promise<void> => {
+      await copyDatabase(srv, from, to);
+      rmSync(witnessOf(to), { force: true });
+      if (existsSync(witnessOf(from))) copyFileSync(witnessOf(from), witnessOf(to));
+    };
+    const open = (db: string): Promise<App> => openApp(resolveConfig({ data: dataDir }, { ...process.env, ...envOf(db) }));
     await admin(srv, (c) => c.query('CREATE DATABASE drill_base'));
     {
       const app = await open('drill_base');
@@ -273,17 +282,17 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
       const needed = operations.includes(op) || DRILL_OPERATIONS.indexOf(op) < Math.max(...operations.map((o) => DRILL_OPERATIONS.indexOf(o)));
       if (!needed) continue;
       const ref = `ref_${op}`;
-      await copyDatabase(srv, before[op], ref);
+      await copyDb(before[op], ref);
       log(`${op}: 中断なしの基準の実行…`);
-      const refRun = await runChild(command(op), urlOf(ref), dataDir);
+      const refRun = await runChild(command(op), envOf(ref), dataDir);
       if (refRun.code !== 0) throw new Error(`${op}: 基準の実行が失敗しました（終了コード ${refRun.code}: ${refRun.stderr.trim().split('\n').at(-1) ?? ''}）`);
       const reference = await digestOf(ref, op);
       const refRows = reference.digest.tables.find((t) => t.table === (op === 'residents' ? 'municipality.person_versions' : op === 'records' ? 'municipality.vaccination_records' : 'municipality.extraction_members'))?.rows ?? 0;
       if (op === 'records') recordsRows = refRows;
       await reference.app.close();
       // The next operation starts from this one's result.
-      if (op === 'residents') await copyDatabase(srv, ref, 'pre_records');
-      if (op === 'records') await copyDatabase(srv, ref, 'pre_extraction');
+      if (op === 'residents') await copyDb(ref, 'pre_records');
+      if (op === 'records') await copyDb(ref, 'pre_extraction');
       if (!operations.includes(op)) continue;
 
       // The cost of starting an attempt.  Imports: the same command once more on a copy of the finished
@@ -291,11 +300,11 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
       // that only starts the process and opens the database.
       let startupMs: number;
       if (op === 'extraction') {
-        startupMs = (await runChild(['extract', 'list', '--tenant', tenant, '--json'], urlOf(ref), dataDir)).ms;
+        startupMs = (await runChild(['extract', 'list', '--tenant', tenant, '--json'], envOf(ref), dataDir)).ms;
       } else {
         const startupDb = `startup_${op}`;
-        await copyDatabase(srv, ref, startupDb);
-        const again = await runChild(command(op), urlOf(startupDb), dataDir);
+        await copyDb(ref, startupDb);
+        const again = await runChild(command(op), envOf(startupDb), dataDir);
         startupMs = again.ms;
         const after = await digestOf(startupDb, op);
         await after.app.close();
@@ -313,7 +322,7 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
         if (c > chains + points) break; // operations that always finish before the kill: stop trying
         const quota = Math.ceil(killsLeft / Math.max(1, chains - c));
         const db = `chain_${op}_${c}`;
-        await copyDatabase(srv, before[op], db);
+        await copyDb(before[op], db);
         const kills: DrillKill[] = [];
         let runId: string | null = null;
         let finished = false;
@@ -339,7 +348,7 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
           if (kills.length > 0 && share >= 1) break;
           const remaining = startupMs + (1 - share) * Math.max(0, estimateMs - startupMs);
           const at = Math.floor(rng.next() * remaining);
-          const r = await runChild(args(), urlOf(db), dataDir, at);
+          const r = await runChild(args(), envOf(db), dataDir, at);
           if (!r.killed) {
             finished = r.code === 0;
             if (finished && share < 0.9) estimateMs = Math.min(estimateMs, startupMs + Math.max(0, r.ms - startupMs) / (1 - share));
@@ -355,7 +364,7 @@ export async function runDrill(opts: DrillOptions = {}): Promise<DrillReport> {
         let finalRuns = 0;
         while (!finished && finalRuns < 3) {
           finalRuns++;
-          const r = await runChild(args(), urlOf(db), dataDir);
+          const r = await runChild(args(), envOf(db), dataDir);
           finished = r.code === 0;
           await findRun();
         }
