@@ -9,10 +9,11 @@
 //   - the application role may append only unsealed entries.
 // Every test states why it fails on the code before decision 0120.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
+import { chain, entryMac, unkeyedHash, type ChainRow } from '../harness/audit-chain.js';
 import { sql, type Kysely } from 'kysely';
 import { runAs } from '../../src/kernel/context/index.js';
 import type { Database } from '../../src/kernel/db/index.js';
@@ -34,52 +35,12 @@ const T_CADENCE = '261009'; // 京都市
 const T_LEGACY = '401005'; // 北九州市
 const T_SPLIT = '281000'; // 神戸市
 
-interface ChainRow {
-  tenant_code: string;
-  id: number;
-  seq: number;
-  ts: string;
-  actor_kind: string;
-  actor_id: string | null;
-  actor_login: string;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  subject_ref: string | null;
-  purpose: string | null;
-  request_id: string | null;
-  client_address: string | null;
-  terminal_id: string | null;
-  program: string | null;
-  outcome: string;
-  detail: string | null;
-  prev_hash: Buffer;
-  hash: Buffer;
-}
-
-async function chain(db: Kysely<Database>, tenant: string): Promise<ChainRow[]> {
-  const r = await sql<ChainRow>`SELECT tenant_code, id, seq,
-      to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts,
-      actor_kind, actor_id, actor_login, action, target_type, target_id, subject_ref, purpose, request_id,
-      client_address, terminal_id, program, outcome, detail::text AS detail, prev_hash, hash
-    FROM kernel.audit_log WHERE tenant_code = ${tenant} AND seq IS NOT NULL ORDER BY seq`.execute(db);
-  return r.rows;
-}
-
-const canonical = (r: ChainRow, seq: number): string =>
-  JSON.stringify([
-    r.tenant_code, r.id, seq, r.ts, r.actor_kind, r.actor_id, r.actor_login, r.action, r.target_type, r.target_id,
-    r.subject_ref, r.purpose, r.request_id, r.client_address, r.terminal_id, r.program, r.outcome, r.detail,
-  ]);
-
 /** The unkeyed chain hash (the format before decision 0120): anyone can compute it. */
-const unkeyed = (prev: Buffer, r: ChainRow, seq: number): Buffer =>
-  createHash('sha256').update(prev).update(Buffer.from([0])).update(canonical(r, seq), 'utf8').digest();
+const unkeyed = unkeyedHash;
 
 /** The documented keyed format, under a key the rogue made up (the real one is not in the database). */
 const guessedKey = randomBytes(32);
-const guessedMac = (prev: Buffer, r: ChainRow, seq: number): Buffer =>
-  createHmac('sha256', guessedKey).update('mamori-audit-entry/v2').update(Buffer.from([0])).update(prev).update(Buffer.from([0])).update(canonical(r, seq), 'utf8').digest();
+const guessedMac = (prev: Buffer, r: ChainRow, seq: number): Buffer => entryMac(guessedKey, prev, r, seq);
 
 describe('operation log: tamper-evident against the database owner (KRN-33, KRN-34, decision 0120)', () => {
   const clock = testClock();

@@ -4,12 +4,12 @@
 // purge keeps the chain verifiable through a signed checkpoint (KRN-35, KRN-39); search, export and
 // "who accessed this person's data, when and why" (KRN-33).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql, type Kysely } from 'kysely';
+import { chain, entryMac, unkeyedHash } from '../harness/audit-chain.js';
+import { sql } from 'kysely';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
-import type { Database } from '../../src/kernel/db/index.js';
 import {
   accessHistory,
   appendEntry,
@@ -39,58 +39,8 @@ const T_CHECKPOINT = '401005'; // 北九州市
 const T_PURGE = '281000'; // 神戸市
 const T_GUARD = '341002'; // 広島市
 
-interface ChainRow {
-  tenant_code: string;
-  id: number;
-  seq: number;
-  ts: string;
-  actor_kind: string;
-  actor_id: string | null;
-  actor_login: string;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  subject_ref: string | null;
-  purpose: string | null;
-  request_id: string | null;
-  client_address: string | null;
-  terminal_id: string | null;
-  program: string | null;
-  outcome: string;
-  detail: string | null;
-  prev_hash: Buffer;
-  hash: Buffer;
-}
-
-/** The sealed chain of a tenant, read the way the documented hash format needs it. */
-async function chain(db: Kysely<Database>, tenant: string): Promise<ChainRow[]> {
-  const r = await sql<ChainRow>`SELECT tenant_code, id, seq,
-      to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts,
-      actor_kind, actor_id, actor_login, action, target_type, target_id, subject_ref, purpose, request_id,
-      client_address, terminal_id, program, outcome, detail::text AS detail, prev_hash, hash
-    FROM kernel.audit_log WHERE tenant_code = ${tenant} AND seq IS NOT NULL ORDER BY seq`.execute(db);
-  return r.rows;
-}
-
-function canonical(r: ChainRow, seq: number): string {
-  return JSON.stringify([
-    r.tenant_code, r.id, seq, r.ts, r.actor_kind, r.actor_id, r.actor_login, r.action, r.target_type, r.target_id,
-    r.subject_ref, r.purpose, r.request_id, r.client_address, r.terminal_id, r.program, r.outcome, r.detail,
-  ]);
-}
-
-/**
- * The unkeyed (v1) entry hash that chains used before decision 0120: what a rogue database owner can still
- * compute, since it needs no key.
- */
-function entryHash(prev: Buffer, r: ChainRow, seq: number): Buffer {
-  return createHash('sha256').update(prev).update(Buffer.from([0])).update(canonical(r, seq), 'utf8').digest();
-}
-
-/** Independent implementation of the documented keyed entry hash (src/kernel/audit/chain.ts header, KRN-34). */
-function entryMac(key: Buffer, prev: Buffer, r: ChainRow, seq: number): Buffer {
-  return createHmac('sha256', key).update('mamori-audit-entry/v2').update(Buffer.from([0])).update(prev).update(Buffer.from([0])).update(canonical(r, seq), 'utf8').digest();
-}
+/** The v1 hash a rogue owner can compute (test/harness/audit-chain.ts). */
+const entryHash = unkeyedHash;
 
 describe.each<Mode>(['server', 'embedded'])('operation log (%s)', (mode) => {
   let app: TestApp;
