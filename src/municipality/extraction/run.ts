@@ -11,6 +11,7 @@ import { jsonb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { conflict, isProblem } from '../../kernel/problems/index.js';
+import { logger } from '../../kernel/log/index.js';
 import { cohortChunk, countCohort } from '../residents/index.js';
 import { catalogFor, subjectsInRange, type SubjectInputs } from '../records/index.js';
 import { requireExtraction } from './access.js';
@@ -97,8 +98,9 @@ async function launch(db: MamoriDb, who: Principal, runId: string, opts: Extract
   if (local.has(`${who.tenant}/${runId}`)) throw runBusy();
   const work = withRunLock(db, who.tenant, runId, () => processRun(db, who, runId, opts));
   if (!opts.background) return work;
-  // The screen follows the run's progress in the database; an error ends the run as failed.
-  work.catch(() => undefined);
+  // The screen follows the run's progress in the database; an error ends the run as failed.  The error is
+  // logged by kind only (no values): a run left 'running' after its process gave up must be explainable.
+  work.catch((e: unknown) => logger().error({ runId, error: isProblem(e) ? e.code : e instanceof Error ? e.name : 'unknown', sqlState: (e as { code?: unknown }).code }, 'background extraction run ended with an error'));
   const run = await runAs(db, who, (w) => loadRun(w, runId));
   return { run, resumedAfter: run.cursor || null, diff: null };
 }
