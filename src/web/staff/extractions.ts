@@ -171,9 +171,11 @@ ${section(
     const ctx = await pageContext(app, req, reply);
     const id = (req.params as { id: string }).id;
     const q = req.query as Record<string, string | undefined>;
+    // Whether this process works on the run is asked BEFORE the run is read: a run that finishes between the
+    // two then reads as complete, never as a stale 'running' that is no longer active (shown as interrupted).
+    const activeHere = isRunActiveHere(req.session!.tenant, id);
     const r = await work(app.db, req, (w) => getExtractionRun(w, id));
     const { catalog } = await work(app.db, req, (w) => catalogFor(w));
-    const activeHere = isRunActiveHere(req.session!.tenant, r.id);
     const f = r.filters;
     const c = r.counts;
     const parts: SafeHtml[] = [];
