@@ -203,45 +203,66 @@ function parseCookie(cookie: string | undefined): { tenant: string; token: strin
 export async function authenticate(db: MamoriDb, cookie: string | undefined, meta: Meta, now = db.config.clock.now()): Promise<SessionInfo | null> {
   const c = parseCookie(cookie);
   if (!c) return null;
-  const sys: Actor = { kind: 'system', id: null, login: 'system:session', role: null, duties: [], mynumberView: false };
-  return runAs(db, { tenant: c.tenant, actor: sys, meta }, async (w) => {
-    const s = await w.tx
-      .selectFrom('kernel.sessions')
-      .innerJoin('kernel.accounts', (j) => j.onRef('kernel.accounts.tenant_code', '=', 'kernel.sessions.tenant_code').onRef('kernel.accounts.id', '=', 'kernel.sessions.account_id'))
-      // The tenant's session settings come with the session (one round trip per authenticated request).
-      .leftJoin('kernel.tenant_settings', 'kernel.tenant_settings.tenant_code', 'kernel.sessions.tenant_code')
-      .select(['kernel.sessions.id as sid', 'kernel.sessions.last_seen_at', 'kernel.sessions.expires_at', 'kernel.tenant_settings.idle_timeout_minutes as s_idle', 'kernel.tenant_settings.mfa_required as s_mfa'])
-      .selectAll('kernel.accounts')
-      .where('kernel.sessions.tenant_code', '=', c.tenant)
-      .where('kernel.sessions.token_hash', '=', tokenHash(c.token))
-      .where('kernel.sessions.ended_at', 'is', null)
-      .executeTakeFirst();
-    if (!s) return null;
-    const settings = s.s_idle !== null && s.s_mfa !== null ? { idle_timeout_minutes: s.s_idle, mfa_required: s.s_mfa } : await loadSettings(w);
-    const today = jstToday(now);
-    let why: string | null = null;
-    if (now.getTime() - new Date(s.last_seen_at as Date).getTime() > settings.idle_timeout_minutes * 60_000) why = 'idle-timeout';
-    else if (now > new Date(s.expires_at as Date)) why = 'max-age';
-    else if (s.status !== 'active') why = `account-${s.status}`;
-    else if (s.expires_on !== null && s.expires_on < today) why = 'account-expired';
-    const who: Work = { ...w, actor: actorOf(s) };
-    if (why) {
-      await w.tx.updateTable('kernel.sessions').set({ ended_at: now, end_reason: why }).where('tenant_code', '=', c.tenant).where('id', '=', s.sid).execute();
-      await appendEntry(w.tx, who, { action: 'session_end', targetType: 'session', targetId: s.sid, subjectRef: `account:${s.id}`, detail: { reason: why } });
-      return null;
-    }
-    if (now.getTime() - new Date(s.last_seen_at as Date).getTime() > 15_000) {
-      await w.tx.updateTable('kernel.sessions').set({ last_seen_at: now }).where('tenant_code', '=', c.tenant).where('id', '=', s.sid).execute();
-    }
-    return {
-      tenant: c.tenant,
-      sessionId: s.sid,
-      actor: actorOf(s),
-      mustChangePassword: s.must_change_password,
-      mustEnrollMfa: settings.mfa_required && !s.totp_enabled,
-      fullName: s.full_name,
-    };
-  });
+  return runAs(db, { tenant: c.tenant, actor: SESSION_CHECKER, meta }, (w) => checkSession(w, c.token, now));
+}
+
+/** The actor of the session check itself (before the session's account is known). */
+export const SESSION_CHECKER: Actor = { kind: 'system', id: null, login: 'system:session', role: null, duties: [], mynumberView: false };
+
+/** The tenant a session token names (the part before the dot), or null when it is not a session token. */
+export function sessionTenant(cookie: string | undefined): string | null {
+  return parseCookie(cookie)?.tenant ?? null;
+}
+
+/**
+ * The same check as `authenticate`, inside a transaction the caller already holds for the token's tenant
+ * (decision 0130: a dose registration checks its session in its own transaction, one round trip).  Ending
+ * an idle or expired session is written in that transaction, so the caller must commit it even when it
+ * then refuses the request.
+ */
+export async function authenticateIn(w: Work, cookie: string | undefined, now = w.clock.now()): Promise<SessionInfo | null> {
+  const c = parseCookie(cookie);
+  if (!c || c.tenant !== w.tenant) return null;
+  return checkSession(w, c.token, now);
+}
+
+async function checkSession(w: Work, token: string, now: Date): Promise<SessionInfo | null> {
+  const s = await w.tx
+    .selectFrom('kernel.sessions')
+    .innerJoin('kernel.accounts', (j) => j.onRef('kernel.accounts.tenant_code', '=', 'kernel.sessions.tenant_code').onRef('kernel.accounts.id', '=', 'kernel.sessions.account_id'))
+    // The tenant's session settings come with the session (one round trip per authenticated request).
+    .leftJoin('kernel.tenant_settings', 'kernel.tenant_settings.tenant_code', 'kernel.sessions.tenant_code')
+    .select(['kernel.sessions.id as sid', 'kernel.sessions.last_seen_at', 'kernel.sessions.expires_at', 'kernel.tenant_settings.idle_timeout_minutes as s_idle', 'kernel.tenant_settings.mfa_required as s_mfa'])
+    .selectAll('kernel.accounts')
+    .where('kernel.sessions.tenant_code', '=', w.tenant)
+    .where('kernel.sessions.token_hash', '=', tokenHash(token))
+    .where('kernel.sessions.ended_at', 'is', null)
+    .executeTakeFirst();
+  if (!s) return null;
+  const settings = s.s_idle !== null && s.s_mfa !== null ? { idle_timeout_minutes: s.s_idle, mfa_required: s.s_mfa } : await loadSettings(w);
+  const today = jstToday(now);
+  let why: string | null = null;
+  if (now.getTime() - new Date(s.last_seen_at as Date).getTime() > settings.idle_timeout_minutes * 60_000) why = 'idle-timeout';
+  else if (now > new Date(s.expires_at as Date)) why = 'max-age';
+  else if (s.status !== 'active') why = `account-${s.status}`;
+  else if (s.expires_on !== null && s.expires_on < today) why = 'account-expired';
+  const who: Work = { ...w, actor: actorOf(s) };
+  if (why) {
+    await w.tx.updateTable('kernel.sessions').set({ ended_at: now, end_reason: why }).where('tenant_code', '=', w.tenant).where('id', '=', s.sid).execute();
+    await appendEntry(w.tx, who, { action: 'session_end', targetType: 'session', targetId: s.sid, subjectRef: `account:${s.id}`, detail: { reason: why } });
+    return null;
+  }
+  if (now.getTime() - new Date(s.last_seen_at as Date).getTime() > 15_000) {
+    await w.tx.updateTable('kernel.sessions').set({ last_seen_at: now }).where('tenant_code', '=', w.tenant).where('id', '=', s.sid).execute();
+  }
+  return {
+    tenant: w.tenant,
+    sessionId: s.sid,
+    actor: actorOf(s),
+    mustChangePassword: s.must_change_password,
+    mustEnrollMfa: settings.mfa_required && !s.totp_enabled,
+    fullName: s.full_name,
+  };
 }
 
 export async function logout(db: MamoriDb, session: SessionInfo, meta: Meta): Promise<void> {

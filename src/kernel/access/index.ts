@@ -35,6 +35,9 @@ export {
 export {
   login,
   authenticate,
+  authenticateIn,
+  sessionTenant,
+  SESSION_CHECKER,
   logout,
   changePassword,
   beginTotpEnrollment,

@@ -80,12 +80,13 @@ export interface AuditEntry {
   readonly detail?: Record<string, unknown> | undefined;
 }
 
-function safeDetail(detail: Record<string, unknown> | undefined) {
+function safeDetailObject(detail: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (!detail) return null;
-  return jsonb(JSON.parse(redactMyNumbers(JSON.stringify(detail))) as Record<string, unknown>);
+  return JSON.parse(redactMyNumbers(JSON.stringify(detail))) as Record<string, unknown>;
 }
 
-export function auditRow(p: Principal, e: AuditEntry) {
+/** An entry's columns as plain values (detail as an object), for writers that send rows as JSON. */
+export function auditFields(p: Principal, e: AuditEntry) {
   const clip = (s: string | undefined, n = 500): string | null => (s === undefined ? null : redactMyNumbers(s).slice(0, n));
   return {
     tenant_code: p.tenant,
@@ -102,8 +103,16 @@ export function auditRow(p: Principal, e: AuditEntry) {
     terminal_id: p.meta.terminalId,
     program: p.meta.program,
     outcome: e.outcome ?? 'success',
-    detail: safeDetail(e.detail),
+    detail: safeDetailObject(e.detail),
   } as const;
+}
+
+/** The columns the application role may insert into kernel.audit_log, in auditFields' order. */
+export const AUDIT_INSERT_COLUMNS = 'tenant_code, actor_kind, actor_id, actor_login, action, target_type, target_id, subject_ref, purpose, request_id, client_address, terminal_id, program, outcome, detail';
+
+export function auditRow(p: Principal, e: AuditEntry) {
+  const f = auditFields(p, e);
+  return { ...f, detail: f.detail === null ? null : jsonb(f.detail) } as const;
 }
 
 /** Appends one entry inside the caller's transaction (so it commits or rolls back with the operation). */

@@ -112,3 +112,4 @@ export function newMeta(program: string, extra: Partial<Omit<Meta, 'program'>> =
 export function cliOperator(): string {
   return process.env['SUDO_USER'] ?? process.env['USER'] ?? process.env['LOGNAME'] ?? 'unknown';
 }
+export { GroupQueue, type Settled, type GroupStats, type GroupOptions } from './group.js';

@@ -35,6 +35,15 @@ declare module 'fastify' {
     terminalId: string | null;
     /** How the request authenticated: a cookie (needs CSRF protection on forms) or a bearer token. */
     authVia: 'cookie' | 'bearer' | null;
+    /**
+     * The session token a request presented, for routes that check the session inside their own
+     * transaction (route config `sessionInTransaction`, decision 0130) instead of in this hook.
+     */
+    presentedSession: { readonly token: string; readonly via: 'cookie' | 'bearer' } | null;
+  }
+  interface FastifyContextConfig {
+    /** The route checks the session itself, in the transaction of its work (decision 0130). */
+    sessionInTransaction?: boolean;
   }
 }
 
@@ -150,6 +159,7 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
   app.decorateRequest('sessionEnded', false);
   app.decorateRequest('terminalId', null);
   app.decorateRequest('authVia', null);
+  app.decorateRequest('presentedSession', null);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -182,6 +192,10 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
     const cookieValue = req.cookies[SESSION_COOKIE];
     const presented = bearer ?? cookieValue;
     if (!presented) return;
+    if (req.routeOptions.config?.sessionInTransaction) {
+      req.presentedSession = { token: presented, via: bearer ? 'bearer' : 'cookie' };
+      return;
+    }
     req.session = await authenticate(opts.db, presented, metaOf(req));
     req.authVia = req.session ? (bearer ? 'bearer' : 'cookie') : null;
     if (!req.session) {

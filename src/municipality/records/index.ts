@@ -10,7 +10,7 @@ import { catalogFor } from './catalog.js';
 
 export * from './model.js';
 export { parseGs1, isValidGtin14, gtinCheckDigit, type Gs1Fields, type Gs1Result } from './gs1.js';
-export { checkDose, createRecord, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions, type DoseCheck } from './ledger.js';
+export { checkDose, createRecord, createRecords, correctRecord, deleteRecord, getRecord, recordVersions, personTimeline, setCondition, engineSubject, assess, ScheduleProblems, type VaccinationRecord, type RecordVersion, type Timeline, type SaveOptions, type DoseCheck, type DoseToRegister } from './ledger.js';
 export { RECORD_COLUMNS, validateRecordRow, checkRecordHeader, type BatchRow, type BatchDose, type VoucherResolver } from './batch.js';
 export { resolveRecordQueueItem } from './queue.js';
 export { catalogFor, saveScheduleConfig, listScheduleConfigs, getScheduleConfig, type ScheduleConfigVersion } from './catalog.js';

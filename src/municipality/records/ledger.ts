@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import type { Work } from '../../kernel/context/index.js';
+import type { Meta, Work } from '../../kernel/context/index.js';
+import type { Settled } from '../../kernel/context/index.js';
 import { jsonb } from '../../kernel/db/index.js';
-import { appendEntry, auditRow } from '../../kernel/audit/index.js';
+import { appendEntry, auditFields, AUDIT_INSERT_COLUMNS } from '../../kernel/audit/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../../kernel/problems/index.js';
 import { fields } from '../../kernel/access/index.js';
 
@@ -57,6 +58,8 @@ function view(r: Row): VaccinationRecord {
   };
 }
 
+const RECORD_INSERT = 'tenant_code, id, atena_no, program, dose, dose_label, category, vaccinated_on, date_unknown, product, data, warnings, override_reason, source, source_run_id, source_row, institution_code, claim_month, status, deleted_reason, version';
+const VERSION_INSERT = 'tenant_code, record_id, version, change, reason_kind, reason, snapshot, actor, terminal';
 const COLS = ['id', 'atena_no', 'version', 'status', 'data', 'warnings', 'override_reason', 'source', 'deleted_reason', 'created_by', 'created_at', 'created_terminal', 'updated_by', 'updated_at'] as const;
 
 // ------------------------------------------------------------------ engine inputs
@@ -76,8 +79,16 @@ export async function engineSubject(w: Work, atenaNo: string, excludeRecord?: st
  * conditions and dated active doses), because every dose registration needs them before it can be checked.
  */
 async function subjectAndConfig(w: Work, atenaNo: string, excludeRecord?: string): Promise<{ subject: EngineSubject; configVersion: number | null }> {
-  const r = await sql<{ birth_date: string; sex: 'male' | 'female'; conditions: { code: string; detail: Record<string, unknown> }[]; history: { id: string; product: string; date: string }[]; config_version: number | null }>`
-    SELECT p.birth_date, p.sex,
+  const { subjects, configVersion } = await subjectsAndConfig(w, [atenaNo], excludeRecord, false);
+  const subject = subjects.get(atenaNo);
+  if (!subject) throw notFound('住民');
+  return { subject, configVersion };
+}
+
+/** The same for several persons in one round trip; `lock` takes their rows FOR UPDATE in 宛名番号 order. */
+async function subjectsAndConfig(w: Work, atenaNos: readonly string[], excludeRecord?: string, lock = true): Promise<{ subjects: Map<string, EngineSubject>; configVersion: number | null }> {
+  const r = await sql<{ atena_no: string; birth_date: string; sex: 'male' | 'female'; conditions: { code: string; detail: Record<string, unknown> }[]; history: { id: string; product: string; date: string }[]; config_version: number | null }>`
+    SELECT p.atena_no, p.birth_date, p.sex,
       (SELECT coalesce(json_agg(json_build_object('code', c.code, 'detail', c.detail) ORDER BY c.code), '[]')
          FROM municipality.person_conditions c WHERE c.tenant_code = p.tenant_code AND c.atena_no = p.atena_no) AS conditions,
       (SELECT coalesce(json_agg(json_build_object('id', v.id, 'product', v.product, 'date', v.vaccinated_on) ORDER BY v.vaccinated_on, v.created_at, v.id), '[]')
@@ -86,16 +97,23 @@ async function subjectAndConfig(w: Work, atenaNo: string, excludeRecord?: string
           AND (${excludeRecord ?? null}::uuid IS NULL OR v.id <> ${excludeRecord ?? null}::uuid)) AS history,
       (SELECT max(s.version) FROM municipality.schedule_configs s WHERE s.tenant_code = p.tenant_code) AS config_version
     FROM municipality.persons p
-    WHERE p.tenant_code = ${w.tenant} AND p.atena_no = ${atenaNo}`.execute(w.tx);
-  const p = r.rows[0];
-  if (!p) throw notFound('住民');
-  return {
-    subject: {
+    WHERE p.tenant_code = ${w.tenant} AND p.atena_no = ANY(${atenaNos as string[]}::text[])
+    ORDER BY p.atena_no
+    ${lock ? sql`FOR UPDATE OF p` : sql``}`.execute(w.tx);
+  const subjects = new Map<string, EngineSubject>();
+  let configVersion: number | null = null;
+  for (const p of r.rows) {
+    configVersion = p.config_version;
+    subjects.set(p.atena_no, {
       person: { birthDate: p.birth_date, sex: p.sex, conditions: p.conditions.map((c) => (Object.keys(c.detail).length ? { code: c.code, ...c.detail } : c.code)) },
       history: p.history.map((h) => ({ product: h.product, date: h.date, ref: h.id })),
-    },
-    configVersion: p.config_version,
-  };
+    });
+  }
+  if (!r.rows.length) {
+    const v = await sql<{ v: number | null }>`SELECT max(version) AS v FROM municipality.schedule_configs WHERE tenant_code = ${w.tenant}`.execute(w.tx);
+    configVersion = v.rows[0]?.v ?? null;
+  }
+  return { subjects, configVersion };
 }
 
 /** Runs the engine's check for a dose and turns its problems and notes into the record's 警告内容 (VAX-23). */
@@ -153,48 +171,113 @@ export class ScheduleProblems extends Problem {
 
 /** Registers a dose for a resident.  Returns the record with its warnings. */
 export async function createRecord(w: Work, atenaNo: string, raw: unknown, opts: SaveOptions): Promise<VaccinationRecord> {
-  requireResidentAccess(w.actor, 'personal.write', ['vaccination'], atenaNo);
-  const input = parseInput(RecordInput, raw);
-  if (input.vaccinatedOn && input.vaccinatedOn > w.clock.today()) throw invalidField('vaccinatedOn', 'DATE_FUTURE', '接種日が未来の日付です');
-  const { subject, configVersion } = await subjectAndConfig(w, atenaNo);
+  const [r] = await createRecords(w, [{ atenaNo, raw, opts, meta: w.meta }]);
+  if (!r!.ok) throw r!.error;
+  return r!.value;
+}
+
+export interface DoseToRegister {
+  readonly atenaNo: string;
+  readonly raw: unknown;
+  readonly opts: SaveOptions;
+  /** The item's own request (its request id goes into its operation-log entry). */
+  readonly meta: Meta;
+}
+
+/**
+ * Registers several doses in the caller's transaction (decision 0130: the group commit of the API's dose
+ * registrations; a single registration is a group of one).  Each dose is decided on its own — access, input,
+ * the engine's check against the person's history including the earlier doses of the same group — and
+ * answered with its record or its Problem; the accepted ones are written with their first versions and
+ * operation-log entries in ONE statement.  The persons are locked in 宛名番号 order (FOR UPDATE), so two
+ * groups registering for the same person are checked one after the other and never deadlock.
+ *
+ * `logRefusals`: write the operation-log entry of a refused item (access denied) in this transaction —
+ * for groups, where the transaction commits anyway; a single registration leaves it to runAs.
+ */
+export async function createRecords(w: Work, items: readonly DoseToRegister[], o: { logRefusals?: boolean } = {}): Promise<Settled<VaccinationRecord>[]> {
+  const out: (Settled<VaccinationRecord> | null)[] = items.map(() => null);
+  const refusals: ReturnType<typeof auditFields>[] = [];
+  const fail = (i: number, e: unknown): void => {
+    out[i] = { ok: false, error: e };
+    if (o.logRefusals && e instanceof Problem && e.audit) refusals.push(auditFields({ ...w, meta: items[i]!.meta }, e.audit));
+  };
+  const inputs: ({ input: z.infer<typeof RecordInput> } | null)[] = items.map((it, i) => {
+    try {
+      requireResidentAccess(w.actor, 'personal.write', ['vaccination'], it.atenaNo);
+      const input = parseInput(RecordInput, it.raw);
+      if (input.vaccinatedOn && input.vaccinatedOn > w.clock.today()) throw invalidField('vaccinatedOn', 'DATE_FUTURE', '接種日が未来の日付です');
+      return { input };
+    } catch (e) {
+      fail(i, e);
+      return null;
+    }
+  });
+  const wanted = [...new Set(items.filter((_, i) => inputs[i]).map((it) => it.atenaNo))];
+  const { subjects, configVersion } = wanted.length ? await subjectsAndConfig(w, wanted) : { subjects: new Map<string, EngineSubject>(), configVersion: null };
   const catalog = await catalogAtVersion(w, configVersion);
-  const pre: RecordData = { ...input, category: input.category ?? '任意' };
-  const { check, warnings } = assess(catalog, subject, pre);
-  const problems = warnings.filter((x) => x.level === 'problem');
-  let overrideReason: string | null = null;
-  if (problems.length && !opts.acceptProblems) {
-    if (!opts.overrideReason?.trim()) throw new ScheduleProblems(warnings);
-    overrideReason = parseInput(Override, opts.overrideReason, 'overrideReason');
+  const records: Record<string, unknown>[] = [];
+  const versions: Record<string, unknown>[] = [];
+  const entries: Record<string, unknown>[] = [...refusals];
+  const accepted: number[] = [];
+  items.forEach((it, i) => {
+    const inp = inputs[i];
+    if (!inp) return;
+    try {
+      const subject = subjects.get(it.atenaNo);
+      if (!subject) throw notFound('住民');
+      const { input } = inp;
+      const pre: RecordData = { ...input, category: input.category ?? '任意' };
+      const { check, warnings } = assess(catalog, subject, pre);
+      const problems = warnings.filter((x) => x.level === 'problem');
+      let overrideReason: string | null = null;
+      if (problems.length && !it.opts.acceptProblems) {
+        if (!it.opts.overrideReason?.trim()) throw new ScheduleProblems(warnings);
+        overrideReason = parseInput(Override, it.opts.overrideReason, 'overrideReason');
+      }
+      const program = input.program ?? check?.program ?? null;
+      const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined) };
+      const id = randomUUID();
+      const opts = it.opts;
+      records.push({
+        tenant_code: w.tenant, id, atena_no: it.atenaNo, program: data.program, dose: data.dose, dose_label: data.doseLabel, category: data.category, vaccinated_on: data.vaccinatedOn,
+        date_unknown: data.dateUnknown, product: data.product, data, warnings, override_reason: overrideReason, source: opts.source,
+        source_run_id: opts.sourceRunId ?? null, source_row: opts.sourceRow ?? null, institution_code: data.institutionCode, claim_month: data.claimMonth, status: 'active', deleted_reason: null, version: 1,
+      });
+      versions.push({ tenant_code: w.tenant, record_id: id, version: 1, change: 'create', reason_kind: opts.source === 'clinic-batch' ? '取込' : '登録', reason: overrideReason, snapshot: { data, warnings, overrideReason }, actor: w.actor.login, terminal: it.meta.terminalId });
+      entries.push(auditFields({ ...w, meta: it.meta }, { action: 'create', targetType: 'vaccination-record', targetId: id, subjectRef: `resident:${it.atenaNo}`, purpose: overrideReason ?? undefined, detail: { program: data.program, dose: data.dose, source: opts.source, warnings: warnings.map((x) => x.code) } }));
+      // A later dose of the same group for the same person is checked against this one.
+      if (data.product && data.vaccinatedOn) subject.history.push({ product: data.product, date: data.vaccinatedOn, ref: id });
+      accepted.push(i);
+    } catch (e) {
+      fail(i, e);
+    }
+  });
+  if (records.length) {
+    // The records, their first versions and the operation-log entries in one statement (one round trip),
+    // each table's rows as one JSON parameter: no per-value parameters to bind, no query to build per row.
+    const rows = await sql<Row>`
+      WITH r AS (
+        INSERT INTO municipality.vaccination_records (${sql.raw(RECORD_INSERT)})
+        SELECT ${sql.raw(RECORD_INSERT)} FROM jsonb_populate_recordset(NULL::municipality.vaccination_records, ${JSON.stringify(records)}::jsonb)
+        RETURNING ${sql.raw(COLS.join(', '))}
+      ), v AS (
+        INSERT INTO municipality.vaccination_record_versions (${sql.raw(VERSION_INSERT)})
+        SELECT ${sql.raw(VERSION_INSERT)} FROM jsonb_populate_recordset(NULL::municipality.vaccination_record_versions, ${JSON.stringify(versions)}::jsonb)
+      ), a AS (
+        INSERT INTO kernel.audit_log (${sql.raw(AUDIT_INSERT_COLUMNS)})
+        SELECT ${sql.raw(AUDIT_INSERT_COLUMNS)} FROM jsonb_populate_recordset(NULL::kernel.audit_log, ${JSON.stringify(entries)}::jsonb)
+      )
+      SELECT * FROM r`.execute(w.tx);
+    const byId = new Map(rows.rows.map((r) => [r.id, view(r)]));
+    accepted.forEach((i, k) => {
+      out[i] = { ok: true, value: byId.get((records[k] as { id: string }).id)! };
+    });
+  } else if (entries.length) {
+    await sql`INSERT INTO kernel.audit_log (${sql.raw(AUDIT_INSERT_COLUMNS)})
+      SELECT ${sql.raw(AUDIT_INSERT_COLUMNS)} FROM jsonb_populate_recordset(NULL::kernel.audit_log, ${JSON.stringify(entries)}::jsonb)`.execute(w.tx);
   }
-  const program = input.program ?? check?.program ?? null;
-  const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined) };
-  // The record, its first version and the operation-log entry in one statement (one round trip).
-  const id = randomUUID();
-  const row = await w.tx
-    .with('r', (db) =>
-      db
-        .insertInto('municipality.vaccination_records')
-        .values({
-          tenant_code: w.tenant, id, atena_no: atenaNo, program: data.program, dose: data.dose, dose_label: data.doseLabel, category: data.category, vaccinated_on: data.vaccinatedOn,
-          date_unknown: data.dateUnknown, product: data.product, data: jsonb(data), warnings: jsonb(warnings), override_reason: overrideReason, source: opts.source,
-          source_run_id: opts.sourceRunId ?? null, source_row: opts.sourceRow ?? null, institution_code: data.institutionCode, claim_month: data.claimMonth, status: 'active', deleted_reason: null, version: 1,
-        })
-        .returning(COLS),
-    )
-    .with('v', (db) =>
-      db
-        .insertInto('municipality.vaccination_record_versions')
-        .values({ tenant_code: w.tenant, record_id: id, version: 1, change: 'create', reason_kind: opts.source === 'clinic-batch' ? '取込' : '登録', reason: overrideReason, snapshot: jsonb({ data, warnings, overrideReason }), actor: w.actor.login, terminal: w.meta.terminalId }),
-    )
-    .with('a', (db) =>
-      db
-        .insertInto('kernel.audit_log')
-        .values(auditRow(w, { action: 'create', targetType: 'vaccination-record', targetId: id, subjectRef: `resident:${atenaNo}`, purpose: overrideReason ?? undefined, detail: { program: data.program, dose: data.dose, source: opts.source, warnings: warnings.map((x) => x.code) } })),
-    )
-    .selectFrom('r')
-    .selectAll()
-    .executeTakeFirstOrThrow();
-  return view(row as Row);
+  return out.map((r) => r!);
 }
 
 const Correction = z.object({

@@ -4,16 +4,29 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../app/index.js';
-import { work } from '../../kernel/http/index.js';
+import { metaOf, work } from '../../kernel/http/index.js';
+import { SESSION_COOKIE } from '../../kernel/access/index.js';
+import { isProblem, unauthenticated } from '../../kernel/problems/index.js';
+import { doseGroups, type DoseGroups } from './dose-groups.js';
 import { getPerson, searchPersons } from '../../municipality/residents/index.js';
-import { checkDose, correctRecord, createRecord, deleteRecord, fhirExport, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
+import { checkDose, correctRecord, deleteRecord, fhirExport, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
 import { jsonOnly, needSession } from './v1.js';
 
 const Atena = z.object({ atenaNo: z.string().regex(/^\d{10}$/).describe('宛名番号') });
 const Id = z.object({ id: z.string().describe('接種記録ID') });
 const Dose = z.record(z.string(), z.unknown()).describe('接種記録の項目（docs/formats/clinic-records-csv.md と同じ意味。product, vaccinatedOn, lot, …）');
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's dose-registration groups (decision 0130); the bench reads their sizes. */
+    doseGroups?: DoseGroups;
+  }
+}
+
 export async function registerMunicipalityApi(fastify: FastifyInstance, app: App): Promise<void> {
+  // Decision 0130: registrations are written in groups, the session checked in the group's transaction.
+  const doses = doseGroups(app);
+  fastify.decorate('doseGroups', doses);
   await fastify.register(
     async (api) => {
       const r = api.withTypeProvider<ZodTypeProvider>();
@@ -30,11 +43,21 @@ export async function registerMunicipalityApi(fastify: FastifyInstance, app: App
       r.post('/residents/:atenaNo/vaccinations/check', { ...auth, schema: { tags: ['vaccinations'], summary: '接種予定の確認（登録しない）', params: Atena, body: Dose } }, async (req) => work(app.db, req, (w) => checkDose(w, req.params.atenaNo, req.body)));
       r.post(
         '/residents/:atenaNo/vaccinations',
-        { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録の登録（規則に合わない接種は overrideReason が必要）', params: Atena, body: z.object({ overrideReason: z.string().optional() }).catchall(z.unknown()) } },
+        {
+          config: { sessionInTransaction: true },
+          schema: { tags: ['vaccinations'], summary: '接種記録の登録（規則に合わない接種は overrideReason が必要）', params: Atena, body: z.object({ overrideReason: z.string().optional() }).catchall(z.unknown()) },
+        },
         async (req, reply) => {
+          const presented = req.presentedSession;
+          if (!presented) throw unauthenticated();
           const { overrideReason, ...dose } = req.body;
-          const rec = await work(app.db, req, (w) => createRecord(w, req.params.atenaNo, dose, { source: 'api', overrideReason }));
-          return reply.status(201).send(rec);
+          try {
+            const rec = await doses.register({ token: presented.token, atenaNo: req.params.atenaNo, dose, overrideReason, meta: metaOf(req) });
+            return reply.status(201).send(rec);
+          } catch (e) {
+            if (isProblem(e) && e.status === 401 && presented.via === 'cookie') reply.clearCookie(SESSION_COOKIE, { path: '/' });
+            throw e;
+          }
         },
       );
       r.get('/residents/:atenaNo/fhir', { ...auth, schema: { tags: ['vaccinations'], summary: '予防接種歴の FHIR R4 Bundle（Patient, Immunization, ImmunizationRecommendation）', params: Atena, querystring: z.object({ asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }) } }, async (req, reply) =>

@@ -2,8 +2,8 @@
 // here and the CLI hands them to the app's bench runner).
 import type { BenchCase } from '../../kernel/bench/index.js';
 import type { AppBenchContext } from '../../app/index.js';
-import { recordsRegisterHttpCase } from './records-http.js';
+import { recordsRegisterHttpCase, recordsRegisterSoakCase } from './records-http.js';
 
 export function webBenchCases(): BenchCase<AppBenchContext>[] {
-  return [recordsRegisterHttpCase];
+  return [recordsRegisterHttpCase, recordsRegisterSoakCase];
 }

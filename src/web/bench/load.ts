@@ -13,6 +13,10 @@ interface LoadInput {
   readonly requests: readonly { path: string; body: string }[];
   /** Skip this many requests (used by earlier probes). */
   readonly offset: number;
+  /** Requests per second for all connections together (the soak); unset: as fast as the server answers. */
+  readonly rate?: number;
+  /** Stop after this many responses instead of after `seconds` (the soak: every request answered). */
+  readonly amount?: number;
 }
 
 export interface LoadOutput {
@@ -39,10 +43,12 @@ const instance = autocannon(
   {
     url: input.url,
     connections: input.connections,
-    duration: input.seconds,
+    ...(input.amount ? { amount: input.amount } : { duration: input.seconds }),
+    ...(input.rate ? { overallRate: input.rate } : {}),
     pipelining: 1,
     timeout: 10,
-    headers: { authorization: `Bearer ${input.token}`, 'content-type': 'application/json' },
+    // A registered terminal (KRN-26), as a clinic's client sends it.
+    headers: { authorization: `Bearer ${input.token}`, 'content-type': 'application/json', 'x-terminal-id': 'clinic-booth-01' },
     requests: [
       {
         method: 'POST',
