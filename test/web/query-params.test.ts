@@ -291,6 +291,16 @@ describe('malformed query parameters: 400 naming the field, never 500', () => {
     expect(enc.status).toBe(400);
     expect(visibleText(enc.text)).toContain('「検索語」の文字が正しく符号化されていません');
   });
+
+  it('a logged-out visit to a long address goes to the login page, not to a 400 for a too-long 移動先', async () => {
+    const long = `/statistics?fiscalYear=2025&districts=${'1,'.repeat(400)}&threshold=${'5'.padStart(300, '0')}`;
+    const r = await clients.anonymous.page.get(long);
+    expect(r.status).toBe(302);
+    expect(r.location).toBe('/login?next=%2Fstatistics');
+    expect((await clients.anonymous.page.get(r.location!)).status).toBe(200);
+    const short = await clients.anonymous.page.get('/statistics?fiscalYear=2025');
+    expect(short.location).toBe('/login?next=%2Fstatistics%3FfiscalYear%3D2025');
+  });
 });
 
 /** Full paths of the GET routes in Fastify's printRoutes tree. */
