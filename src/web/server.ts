@@ -7,7 +7,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
 import type { App } from '../app/index.js';
 import { createHttpServer, type FastifyInstance } from '../kernel/http/index.js';
-import { html, page } from './ui/index.js';
+import { html, page, QUERY_LABELS } from './ui/index.js';
 import { registerStaffPages } from './staff/index.js';
 import { registerApiV1, registerMunicipalityApi } from './api/index.js';
 import { registerCertificateRoutes, ShcKeyStore } from '../municipality/certificates/index.js';
@@ -44,6 +44,7 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   const fastify = await createHttpServer({
     db: app.db,
     secureCookies,
+    queryLabel: (name) => (Object.hasOwn(QUERY_LABELS, name) ? QUERY_LABELS[name] : undefined),
     renderError: (p, req) =>
       page(
         { session: req.session, csrf: '', path: req.url, orgName: undefined },

@@ -117,7 +117,7 @@ describe('certificate screens and the public verify page', () => {
     expect(csv.res.headers.get('content-type')).toContain('text/csv');
     expect(csv.text).toContain(number!);
     const badFilter = await c.get('/certificates?number=123');
-    expect(badFilter.status).toBe(200);
+    expect(badFilter.status).toBe(400); // decision 0133: the form shows the error, with 400
     expect(badFilter.text).toContain('証明書番号は17桁です');
 
     for (const t of [form.text, preview.text, certPage.text, reg.text, csv.text, page]) expect(t).not.toContain(mn(7));

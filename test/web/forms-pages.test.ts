@@ -71,6 +71,9 @@ describe('forms and assets', () => {
     expect(out).toContain('href="/residents?kana=%E3%81%95%E3%81%A8%E3%81%86&amp;page=19" rel="prev"');
     expect(out).toContain('aria-label="1ページ"');
     expect(out).toContain('<li class="pager__gap" aria-hidden="true">…</li>');
-    expect(pageRequest({ page: 'x' }, 50)).toEqual({ page: 1, pageSize: 50, offset: 0 });
+    // Decision 0133: a page that is not a whole number ≥ 1 is a 400 naming 「ページ」; past the end is clamped.
+    expect(() => pageRequest({ page: 'x' }, 50)).toThrow(/「ページ」の指定が正しくありません/);
+    expect(pageRequest({}, 50)).toEqual({ page: 1, pageSize: 50, offset: 0 });
+    expect(pageRequest({ page: '99999999999' }, 50, 1000).page).toBe(20);
   });
 });

@@ -55,6 +55,8 @@ export interface HttpOptions {
   readonly trustProxy?: boolean;
   /** Query parameters that may repeat (multi-selects of filter forms); any other repeated one is a 400. */
   readonly multiValuedQuery?: readonly string[];
+  /** The Japanese name of a query parameter for the messages of the shared query check (default: its name). */
+  readonly queryLabel?: (name: string) => string | undefined;
   /** Renders an HTML error page for non-API requests. */
   readonly renderError?: (p: Problem, req: FastifyRequest) => string;
 }
@@ -77,6 +79,48 @@ export function isCrossSite(req: FastifyRequest): boolean {
   } catch {
     return true;
   }
+}
+
+/** The longest query parameter value a page or the API takes (a 10 kB value is a 400, not a database error). */
+export const MAX_QUERY_VALUE = 1000;
+
+/**
+ * Decision 0133: the first query parameter that no route could read correctly — its name or value is not
+ * valid percent-encoded UTF-8 (Fastify's parser keeps such text as it is, and a lone surrogate too), it
+ * holds a control character (NUL reaches PostgreSQL as an error), or its value is over MAX_QUERY_VALUE
+ * characters.  Undefined when the query string is sound.
+ */
+export function malformedQuery(url: string, label: (name: string) => string): Problem | undefined {
+  const at = url.indexOf('?');
+  if (at < 0) return undefined;
+  const hash = url.indexOf('#', at);
+  const qs = url.slice(at + 1, hash < 0 ? undefined : hash);
+  const decode = (s: string): string | undefined => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return undefined;
+    }
+  };
+  for (const part of qs.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const rawKey = eq < 0 ? part : part.slice(0, eq);
+    const key = decode(rawKey);
+    // A name that cannot be decoded is named as sent (short, so the message stays readable).
+    const name = key !== undefined && !/\p{Cc}/u.test(key) ? key.slice(0, 64) : rawKey.slice(0, 64);
+    if (key === undefined || (eq >= 0 && decode(part.slice(eq + 1)) === undefined)) {
+      return invalidField(name, 'INVALID_ENCODING', `「${label(name)}」の文字が正しく符号化されていません（UTF-8 の URL エンコード）`);
+    }
+    const value = eq < 0 ? '' : decode(part.slice(eq + 1))!;
+    if (/\p{Cc}/u.test(key) || /\p{Cc}/u.test(value)) {
+      return invalidField(name, 'INVALID_CHARACTER', `「${label(name)}」に使えない文字（制御文字）が含まれています`);
+    }
+    if (key.length > 100 || value.length > MAX_QUERY_VALUE) {
+      return invalidField(name, 'TOO_LONG', `「${label(name)}」が長すぎます（${MAX_QUERY_VALUE} 文字まで）`);
+    }
+  }
+  return undefined;
 }
 
 export function isApi(req: FastifyRequest): boolean {
@@ -170,6 +214,10 @@ export async function createHttpServer(opts: HttpOptions): Promise<FastifyInstan
     for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
       if (Array.isArray(v) && !multiValued.has(k)) throw invalidField(k, 'REPEATED_PARAMETER', `「${k}」が複数回指定されています（1回だけ指定してください）`);
     }
+    // Decision 0133: bad percent-encoding, control characters and over-long values are a 400 naming the
+    // parameter before any route reads it.
+    const malformed = malformedQuery(req.url, (name) => opts.queryLabel?.(name) ?? name);
+    if (malformed) throw malformed;
     // KRN-26: the device is recorded on every connection — a registered terminal sends x-terminal-id;
     // browsers get a persistent random terminal cookie.
     const th = req.headers['x-terminal-id'];

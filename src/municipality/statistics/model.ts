@@ -15,7 +15,7 @@ export const statisticsParamsSchema = z
     asOf: z.string().refine(isIsoDate, { message: '基準日は YYYY-MM-DD の形式で指定してください' }).optional(),
     programs: z.array(z.string().min(1).max(40)).max(100).optional(),
     districts: z.array(z.string().trim().min(1).max(20)).max(100).optional(),
-    threshold: z.coerce.number().int().min(MIN_THRESHOLD, { message: `秘匿の基準は${MIN_THRESHOLD}以上です` }).max(100, { message: '秘匿の基準は100以下です' }).default(DEFAULT_THRESHOLD),
+    threshold: z.coerce.number({ message: '秘匿の基準を整数で指定してください' }).int({ message: '秘匿の基準を整数で指定してください' }).min(MIN_THRESHOLD, { message: `秘匿の基準は${MIN_THRESHOLD}以上です` }).max(100, { message: '秘匿の基準は100以下です' }).default(DEFAULT_THRESHOLD),
   })
   .superRefine((p, ctx) => {
     if (p.asOf && p.asOf < fiscalYearStart(p.fiscalYear)) ctx.addIssue({ code: 'custom', path: ['asOf'], message: '基準日がその年度の開始日より前です' });

@@ -7,6 +7,7 @@ import type { App } from '../../app/index.js';
 import { metaOf, work } from '../../kernel/http/index.js';
 import { SESSION_COOKIE } from '../../kernel/access/index.js';
 import { isProblem, unauthenticated } from '../../kernel/problems/index.js';
+import { isRealDate } from '../../kernel/fields/index.js';
 import { doseGroups, type DoseGroups } from './dose-groups.js';
 import { getPerson, searchPersons } from '../../municipality/residents/index.js';
 import { checkDose, correctRecord, deleteRecord, fhirExport, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
@@ -14,6 +15,12 @@ import { jsonOnly, needSession } from './v1.js';
 
 const Atena = z.object({ atenaNo: z.string().regex(/^\d{10}$/).describe('宛名番号') });
 const Id = z.object({ id: z.string().describe('接種記録ID') });
+/** A real calendar date (decision 0133: 2026-02-30 is a 400 naming the parameter, not a database error). */
+const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, '日付は YYYY-MM-DD 形式で指定してください')
+  .refine(isRealDate, '実在する日付を指定してください');
+const AsOf = z.object({ asOf: IsoDate.optional().describe('基準日 YYYY-MM-DD') });
 const Dose = z.record(z.string(), z.unknown()).describe('接種記録の項目（docs/formats/clinic-records-csv.md と同じ意味。product, vaccinatedOn, lot, …）');
 
 declare module 'fastify' {
@@ -33,11 +40,11 @@ export async function registerMunicipalityApi(fastify: FastifyInstance, app: App
       api.addHook('onRequest', jsonOnly);
       const auth = { preHandler: async (req: FastifyRequest) => needSession(req) };
 
-      r.get('/residents', { ...auth, schema: { tags: ['residents'], summary: '住民・宛名の検索（個人番号は含まない）', querystring: z.object({ atenaNo: z.string().optional(), kana: z.string().max(50).optional(), birthDate: z.string().optional(), former: z.coerce.boolean().optional() }) } }, async (req) =>
-        work(app.db, req, (w) => searchPersons(w, { atenaNo: req.query.atenaNo, kana: req.query.kana, birthDate: req.query.birthDate, includeFormer: req.query.former })),
+      r.get('/residents', { ...auth, schema: { tags: ['residents'], summary: '住民・宛名の検索（個人番号は含まない）', querystring: z.object({ atenaNo: z.string().max(20).optional(), kana: z.string().max(50).optional(), birthDate: IsoDate.optional(), former: z.enum(['true', 'false'], '「former」は true か false で指定してください').optional().describe('転出・死亡・消除した人も含める') }) } }, async (req) =>
+        work(app.db, req, (w) => searchPersons(w, { atenaNo: req.query.atenaNo, kana: req.query.kana, birthDate: req.query.birthDate, includeFormer: req.query.former === 'true' })),
       );
       r.get('/residents/:atenaNo', { ...auth, schema: { tags: ['residents'], summary: '住民の詳細（個人番号は含まない）', params: Atena } }, async (req) => work(app.db, req, (w) => getPerson(w, app.vault, req.params.atenaNo)));
-      r.get('/residents/:atenaNo/vaccinations', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録と予防接種ごとの状況', params: Atena, querystring: z.object({ asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }) } }, async (req) =>
+      r.get('/residents/:atenaNo/vaccinations', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録と予防接種ごとの状況', params: Atena, querystring: AsOf } }, async (req) =>
         work(app.db, req, (w) => personTimeline(w, req.params.atenaNo, req.query.asOf)),
       );
       r.post('/residents/:atenaNo/vaccinations/check', { ...auth, schema: { tags: ['vaccinations'], summary: '接種予定の確認（登録しない）', params: Atena, body: Dose } }, async (req) => work(app.db, req, (w) => checkDose(w, req.params.atenaNo, req.body)));
@@ -60,7 +67,7 @@ export async function registerMunicipalityApi(fastify: FastifyInstance, app: App
           }
         },
       );
-      r.get('/residents/:atenaNo/fhir', { ...auth, schema: { tags: ['vaccinations'], summary: '予防接種歴の FHIR R4 Bundle（Patient, Immunization, ImmunizationRecommendation）', params: Atena, querystring: z.object({ asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional() }) } }, async (req, reply) =>
+      r.get('/residents/:atenaNo/fhir', { ...auth, schema: { tags: ['vaccinations'], summary: '予防接種歴の FHIR R4 Bundle（Patient, Immunization, ImmunizationRecommendation）', params: Atena, querystring: AsOf } }, async (req, reply) =>
         reply.type('application/fhir+json; charset=utf-8').send(await work(app.db, req, (w) => fhirExport(w, app.vault, req.params.atenaNo, req.query.asOf))),
       );
       r.get('/vaccinations/:id', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録', params: Id } }, async (req) => work(app.db, req, (w) => getRecord(w, req.params.id)));

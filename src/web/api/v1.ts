@@ -139,7 +139,7 @@ export async function registerApiV1(fastify: FastifyInstance, app: App, opts: { 
         from: z.iso.datetime({ offset: true }).optional().describe('ISO 8601 日時'),
         to: z.iso.datetime({ offset: true }).optional(),
         limit: z.coerce.number().int().min(1).max(1000).optional(),
-        beforeId: z.coerce.number().int().positive().optional(),
+        beforeId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
       });
       const toSearch = (q: z.infer<typeof AuditQuery>) => ({
         actorLogin: q.actor, action: q.action, targetType: q.targetType, targetId: q.targetId, subjectRef: q.subject, outcome: q.outcome,

@@ -28,7 +28,7 @@ import {
 } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy, queryEnum, queryOf } from '../ui/index.js';
 import { attempt, formState, many, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 import { dutyOptions, EVENT_LABELS, roleOptions, STATUS_TONE } from './labels.js';
 
@@ -43,9 +43,9 @@ export function registerAccountPages(fastify: FastifyInstance, app: App): void {
 
   fastify.get('/admin/accounts', { preHandler: admin }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const q = req.query as Record<string, string | undefined>;
-    const status = (Object.keys(ACCOUNT_STATUS_LABELS) as (keyof typeof ACCOUNT_STATUS_LABELS)[]).find((s) => s === q['status']);
-    const kind = q['kind'] === 'staff' || q['kind'] === 'contractor' ? q['kind'] : undefined;
+    const q = queryOf(req);
+    const status = queryEnum(q, 'status', '状態', Object.keys(ACCOUNT_STATUS_LABELS) as (keyof typeof ACCOUNT_STATUS_LABELS)[]);
+    const kind = queryEnum(q, 'kind', '種別', ['staff', 'contractor'] as const);
     const list = await work(app.db, req, (w) => listAccounts(w, { status, kind, q: q['q']?.slice(0, 50) }));
     return sendPage(
       reply,

@@ -2,14 +2,14 @@
 // their own operations only.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
-import { can, fields } from '../../kernel/access/index.js';
+import { can } from '../../kernel/access/index.js';
 import { ACTION_LABELS, TARGET_LABELS, accessHistory, acknowledgeAuditAlert, auditAlerts, countAudit, exportAuditCsv, lastVerification, maySeeAuditAlerts, sealPending, searchAudit, verifyTenantChain, type AuditSearch } from '../../kernel/audit/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { work } from '../../kernel/http/index.js';
 import type { Work } from '../../kernel/context/index.js';
 import { canReadResidents } from '../../municipality/residents/index.js';
 import { addDaysIso } from '../../kernel/jp/index.js';
-import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, within, section, select, table, when, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, csrfField, field, html, notice, page, pageRequest, pager, within, section, select, table, when, type SafeHtml, doneBy, queryDate, queryEnum, queryOf } from '../ui/index.js';
 import { attempt, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 /**
@@ -26,13 +26,13 @@ export function subjectRefOf(input: string | undefined, accountIdByLogin: Readon
 }
 
 function filtersFrom(req: FastifyRequest): { search: AuditSearch; raw: Record<string, string> } {
-  const q = req.query as Record<string, string | undefined>;
+  const q = queryOf(req);
   const raw: Record<string, string> = {};
   for (const k of ['actor', 'action', 'targetType', 'subject', 'outcome', 'from', 'to']) if (q[k]) raw[k] = String(q[k]).slice(0, 100);
-  const date = (s: string | undefined) => (s && fields.plainDate.safeParse(s).success ? fields.plainDate.parse(s) : undefined);
-  const from = date(raw['from']);
-  const to = date(raw['to']);
-  const outcome = raw['outcome'] === 'success' || raw['outcome'] === 'failure' || raw['outcome'] === 'denied' ? raw['outcome'] : undefined;
+  // Decision 0133: a date or result that is there but malformed is a 400 naming it, not a silently wider search.
+  const from = queryDate(q, 'from', '期間（開始日）');
+  const to = queryDate(q, 'to', '期間（終了日）');
+  const outcome = queryEnum(q, 'outcome', '結果', ['success', 'failure', 'denied'] as const);
   return {
     raw,
     search: {

@@ -47,7 +47,7 @@ import { can } from '../../kernel/access/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, errorSummary, field, html, join, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy, queryEnum, queryOf } from '../ui/index.js';
 import { attempt, many, needLogin, one, pageContext, sendPage, setFlash, personHeader, type Form } from './support.js';
 
 const STATUS_APP = { received: ['受付済み（未交付）', 'warn'], issued: ['交付済み', 'ok'], cancelled: ['取下げ', 'muted'] } as const;
@@ -406,20 +406,27 @@ ${table(
   });
 
   // -------------------------------------------------------------- 証明書交付簿
-  const filterOf = (q: Record<string, string | undefined>) =>
-    Object.fromEntries(Object.entries({ from: q['from'], to: q['to'], kind: q['kind'], channel: q['channel'], status: q['status'], number: q['number'] }).filter(([, v]) => v !== undefined && v !== ''));
+  // Decision 0133: an unknown 種類・受付方法・状態 is refused naming the field in Japanese (the register's own
+  // check would list the internal codes); dates and numbers are checked by the register.
+  const filterOf = (q: Readonly<Record<string, string | undefined>>) => {
+    queryEnum(q, 'kind', '種類', CERTIFICATE_KINDS);
+    queryEnum(q, 'channel', '受付方法', CHANNELS);
+    queryEnum(q, 'status', '状態', ['issued', 'revoked'] as const);
+    return Object.fromEntries(Object.entries({ from: q['from'], to: q['to'], kind: q['kind'], channel: q['channel'], status: q['status'], number: q['number'] }).filter(([, v]) => v !== undefined && v !== ''));
+  };
 
   fastify.get('/certificates', { preHandler: readGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const q = req.query as Record<string, string | undefined>;
-    const filter = filterOf(q);
+    const q = queryOf(req);
+    let filter: Record<string, string | undefined> = {};
     let rows: Awaited<ReturnType<typeof certificateRegister>> = [];
     let state: FormState | undefined;
     try {
+      filter = filterOf(q);
       rows = await work(app.db, req, (w) => certificateRegister(w, filter));
     } catch (e) {
       if (!isProblem(e) || e.status >= 500 || e.status === 403) throw e;
-      state = { values: filter, errors: e.errors.length ? [...e.errors] : [{ field: '_form', code: e.code, message: e.detail ?? e.title }] };
+      state = { values: Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined)) as Record<string, string>, errors: e.errors.length ? [...e.errors] : [{ field: '_form', code: e.code, message: e.detail ?? e.title }] };
     }
     const csvHref = `/certificates/register.csv?${new URLSearchParams(filter as Record<string, string>).toString()}`;
     return sendPage(
@@ -457,11 +464,13 @@ ${table(
   { caption: `${rows.length}件（新しい順。個人番号・旅券番号は表示しません）`, empty: '該当する証明書はありません。' },
 )}`,
       ),
+      // Decision 0133: the filter form shows what is wrong, with 400 (not a 200 that looks like an empty register).
+      state ? 400 : 200,
     );
   });
 
   fastify.get('/certificates/register.csv', { preHandler: exportGuard }, async (req, reply) => {
-    const csv = await work(app.db, req, (w) => certificateRegisterCsv(w, filterOf(req.query as Record<string, string | undefined>)));
+    const csv = await work(app.db, req, (w) => certificateRegisterCsv(w, filterOf(queryOf(req))));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="certificate-register-${req.session!.tenant}-${app.config.clock.today()}.csv"`).send(csv);
   });
 }

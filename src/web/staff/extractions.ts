@@ -28,7 +28,7 @@ import { programVersionAt, type Catalog } from '../../municipality/schedule/inde
 import { principalOf, work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, checkboxes, csrfField, dl, errorSummary, field, html, notice, page, postButton, section, select, table, when, type FormState, type SafeHtml, doneBy, queryEnum, queryOf, queryPage } from '../ui/index.js';
 import { formState, many, needLogin, one, problemText, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 /** What a section added to the run page receives. */
@@ -170,7 +170,10 @@ ${section(
   fastify.get('/extractions/:id', { preHandler: guard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
     const id = (req.params as { id: string }).id;
-    const q = req.query as Record<string, string | undefined>;
+    const q = queryOf(req);
+    // Decision 0133: a malformed 差 or ページ is a 400 naming it (a page past the end shows the last page).
+    const diffSide = queryEnum(q, 'diff', '前回との差', ['added', 'dropped'] as const) ?? 'added';
+    const pageAsked = queryPage(q);
     // Whether this process works on the run is asked BEFORE the run is read: a run that finishes between the
     // two then reads as complete, never as a stale 'running' that is no longer active (shown as interrupted).
     const activeHere = isRunActiveHere(req.session!.tenant, id);
@@ -230,7 +233,7 @@ ${table(
     if (r.status === 'complete') {
       if (r.diff) {
         const d = r.diff;
-        const side = q['diff'] === 'dropped' ? 'dropped' : 'added';
+        const side = diffSide;
         const dp = await work(app.db, req, (w) => listRunDiff(w, r.id, side, { limit: 50 }));
         parts.push(
           section(
@@ -250,9 +253,14 @@ ${table(['予防接種', '新たに対象', '対象外に'], Object.entries(d.by
       }
       // DOCUMENTS: sections added by other screens (e.g. 「通知書を作成」) go here, for complete runs.
       for (const s of runDetailSections) parts.push(await s({ app, req, run: r, csrf: ctx.csrf }));
-      const pageNo = Math.max(1, Number(q['page']) || 1);
-      const program = q['program'] && r.programs.includes(q['program']) ? q['program'] : undefined;
-      const mp = await work(app.db, req, (w) => listRunMembers(w, r.id, { program, offset: (pageNo - 1) * PAGE, limit: PAGE }));
+      const program = queryEnum(q, 'program', '予防接種で絞り込む', r.programs);
+      let pageNo = pageAsked;
+      let mp = await work(app.db, req, (w) => listRunMembers(w, r.id, { program, offset: (pageNo - 1) * PAGE, limit: PAGE }));
+      const last = Math.max(1, Math.ceil(mp.total / PAGE));
+      if (pageNo > last) {
+        pageNo = last;
+        mp = await work(app.db, req, (w) => listRunMembers(w, r.id, { program, offset: (pageNo - 1) * PAGE, limit: PAGE }));
+      }
       parts.push(
         section(
           '対象者',

@@ -59,7 +59,7 @@ import {
   type NoticeDeps,
   type TemplateEdit,
 } from '../../municipality/notices/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy, queryEnum, queryInt, queryOf } from '../ui/index.js';
 import { attempt, formState, needLogin, one, problemText, pageContext, sendPage, setFlash, personHeader, type Form } from './support.js';
 import { addRunDetailSection } from './extractions.js';
 
@@ -251,8 +251,8 @@ ${section(
   // -------------------------------------------------------------- batch page
   const batchPage = async (req: FastifyRequest, csrf: string, state?: FormState, action?: string): Promise<SafeHtml> => {
     const id = (req.params as { id: string }).id;
-    const q = req.query as Record<string, string | undefined>;
-    const after = Math.max(0, Number(q['after'] ?? 0) || 0);
+    // Decision 0133: the position is a whole number (an item's 連番, int in the database) or a 400 naming it.
+    const after = queryInt(queryOf(req), 'after', '表示の開始位置', { min: 0, max: 2_147_483_647 }) ?? 0;
     const b = await work(app.db, req, (w) => getBatch(w, id));
     const items = await work(app.db, req, (w) => batchItems(w, id, { after, limit: 100 }));
     const handovers = (await work(app.db, req, (w) => listHandovers(w))).filter((h) => h.batchId === id);
@@ -339,8 +339,7 @@ ${items.length === 100 ? html`<p><a href="/notices/batches/${b.id}?after=${items
 
   fastify.get('/notices/batches/:id/pdf', { preHandler: exportGuard }, async (req, reply) => {
     const id = (req.params as { id: string }).id;
-    const partIn = (req.query as Record<string, string | undefined>)['part'];
-    const part: BatchPart = partIn === 'mail' || partIn === 'counter' ? partIn : 'all';
+    const part: BatchPart = queryEnum(queryOf(req), 'part', '出力の範囲', ['all', 'mail', 'counter'] as const) ?? 'all';
     const who = principalOf(req);
     const plan = await work(app.db, req, (w) => planBatchPdf(w, id, part));
     const { stream, sink } = streamSink();

@@ -9,7 +9,7 @@ import {
   MYNUMBER_WARNING, type EntryDetail, type FieldDef, type RegisterDef, type StepDef, type Values,
 } from '../../kernel/registers/index.js';
 import { notFound, type Problem } from '../../kernel/problems/index.js';
-import { badge, button, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, section, select, table, textarea, when, within, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, section, select, table, textarea, when, within, type FormState, type SafeHtml, queryDate, queryEnum, queryOf } from '../ui/index.js';
 import { attempt, formState, needLogin, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const PAGE_SIZE = 20;
@@ -77,8 +77,15 @@ ${table(
   // ------------------------------------------------------------ list
   fastify.get('/registers/:name', { preHandler: needLogin }, async (req, reply) => {
     const r = regOf(req);
-    const q = req.query as Record<string, string | undefined>;
-    const filters = { status: q['status'] && (q['status'] === 'open' || r.statuses.some((s) => s.code === q['status'])) ? q['status'] : undefined, flagged: q['flagged'] === '1' ? '1' : undefined, from: /^\d{4}-\d{2}-\d{2}$/.test(q['from'] ?? '') ? q['from'] : undefined, until: /^\d{4}-\d{2}-\d{2}$/.test(q['until'] ?? '') ? q['until'] : undefined };
+    const q = queryOf(req);
+    const dateLabel = r.fields.find((x) => x.name === r.dateField)?.label ?? '日付';
+    // Decision 0133: a filter that is there but malformed is a 400 naming it, never a silently wider list.
+    const filters = {
+      status: queryEnum(q, 'status', '状態', ['open', ...r.statuses.map((s) => s.code)]),
+      flagged: queryEnum(q, 'flagged', '漏えい等の可能性', ['1'] as const),
+      from: queryDate(q, 'from', `${dateLabel}（から）`),
+      until: queryDate(q, 'until', `${dateLabel}（まで）`),
+    };
     const f = { status: filters.status, flagged: !!filters.flagged, from: filters.from, until: filters.until };
     const { total, rows, at } = await work(app.db, req, async (w) => {
       let at = pageRequest(q, PAGE_SIZE);
@@ -92,7 +99,6 @@ ${table(
     });
     const writable = mayWrite(req.session!.actor, r.name);
     const cols = r.fields.filter((x) => x.list);
-    const dateLabel = r.fields.find((x) => x.name === r.dateField)?.label ?? '日付';
     const statusOpts: [string, string][] = [['', 'すべて'], ...(r.statuses.some((s) => s.open) && r.statuses.length > 1 ? [['open', '対応中のもの'] as [string, string]] : []), ...r.statuses.map((s) => [s.code, s.label] as [string, string])];
     return render(req, reply, r.label, async () => html`<p>${r.purpose}</p>
 <div class="actions">${writable ? html`<a class="btn btn--primary" href="/registers/${r.name}/new">新しく記録する</a>` : ''}<a class="btn btn--secondary" href="/registers/${r.name}/export.csv">CSVで出力</a><a class="btn btn--secondary" href="/registers">台帳の一覧へ</a></div>

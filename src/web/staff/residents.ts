@@ -29,7 +29,7 @@ import { maskMyNumber } from '../../kernel/mynumber/index.js';
 import { work } from '../../kernel/http/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, dl, errorSummary, field, html, notice, page, pageRequest, pager, within, section, select, table, textarea, when, type FormState, type SafeHtml, doneBy, queryDate, queryEnum, queryOf } from '../ui/index.js';
 import { attempt, formState, problemText, needLogin, one, pageContext, sendPage, setFlash, personLinks, type Form } from './support.js';
 import { registerUploadScreen } from './uploads.js';
 import { sheetRow } from '../../municipality/intake/index.js';
@@ -95,13 +95,15 @@ export function registerResidentPages(fastify: FastifyInstance, app: App): void 
   // -------------------------------------------------------------- search
   fastify.get('/residents', { preHandler: readGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const q = req.query as Record<string, string | undefined>;
+    const q = queryOf(req);
     const asked = !!(q['atenaNo'] || q['kana'] || q['birthDate']);
+    // Decision 0133: an impossible 生年月日 (2026-02-30) is a 400 naming it, not a database error.
+    const birthDate = queryDate(q, 'birthDate', '生年月日');
     const search = {
       atenaNo: q['atenaNo']?.normalize('NFKC').trim() || undefined,
       kana: q['kana']?.trim() || undefined,
-      birthDate: q['birthDate'] && /^\d{4}-\d{2}-\d{2}$/.test(q['birthDate']) ? q['birthDate'] : undefined,
-      includeFormer: q['former'] === 'on',
+      birthDate,
+      includeFormer: queryEnum(q, 'former', '転出・死亡・消除した人も含める', ['on'] as const) === 'on',
     };
     const wanted = pageRequest(q, SEARCH_PAGE, SEARCH_CAP);
     const [results, total, at] = asked

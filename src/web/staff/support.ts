@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { authorize, type Permission } from '../../kernel/access/index.js';
-import { work } from '../../kernel/http/index.js';
+import { MAX_QUERY_VALUE, work } from '../../kernel/http/index.js';
 import { isProblem, type FieldError, type Problem } from '../../kernel/problems/index.js';
 import { getOrganisation } from '../../kernel/tenancy/index.js';
 import { maySeeAuditAlerts, openAuditAlerts, type AuditAlert } from '../../kernel/audit/index.js';
@@ -54,7 +54,9 @@ const OPEN_WHILE_RESTRICTED = ['/password', '/logout', '/mfa'];
 export async function needLogin(req: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (!req.session) {
     if (req.sessionEnded) setFlash(reply, 'セッションが終了しました（一定時間操作がなかった等）。再度ログインしてください。');
-    return reply.redirect(`/login?next=${encodeURIComponent(req.url.startsWith('/') && !req.url.startsWith('//') ? req.url : '/')}`);
+    // A target too long for a query value (decision 0133) comes back without its query rather than as a 400.
+    const back = req.url.length <= MAX_QUERY_VALUE ? req.url : req.url.split('?')[0]!;
+    return reply.redirect(`/login?next=${encodeURIComponent(back.startsWith('/') && !back.startsWith('//') ? back : '/')}`);
   }
   const path = req.url.split('?')[0]!;
   if (req.session.mustChangePassword && !OPEN_WHILE_RESTRICTED.includes(path)) return reply.redirect('/password');

@@ -2,6 +2,7 @@
 import type { FieldError } from '../../kernel/problems/index.js';
 import { formatJst } from '../../kernel/jp/index.js';
 import { html, join, raw, type SafeHtml } from './html.js';
+import { queryPage } from './query.js';
 
 export interface FormState {
   readonly values?: Record<string, unknown>;
@@ -216,11 +217,13 @@ export interface PageRequest {
   readonly offset: number;
 }
 
-/** The page asked for in the query string (`page`, 1-based; nonsense is page 1), never past `cap` rows. */
-export function pageRequest(query: Record<string, unknown>, pageSize: number, cap = Number.POSITIVE_INFINITY): PageRequest {
-  const raw = Number(query['page']);
+/**
+ * The page asked for in the query string (`page`, 1-based), never past `cap` rows.  A `page` that is not a
+ * whole number ≥ 1 is a 400 naming 「ページ」 (decision 0133); one past the end is moved back by `within`.
+ */
+export function pageRequest(query: Readonly<Record<string, unknown>>, pageSize: number, cap = Number.POSITIVE_INFINITY): PageRequest {
   const last = Math.max(1, Math.ceil(cap / pageSize));
-  const page = Number.isInteger(raw) && raw >= 1 ? Math.min(raw, last) : 1;
+  const page = Math.min(queryPage(query), last);
   return { page, pageSize, offset: (page - 1) * pageSize };
 }
 

@@ -2,3 +2,4 @@
 export * from './html.js';
 export * from './components.js';
 export * from './layout.js';
+export * from './query.js';
