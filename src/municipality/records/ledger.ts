@@ -256,11 +256,11 @@ export async function createRecords(w: Work, items: readonly DoseToRegister[], o
   if (records.length) {
     // The records, their first versions and the operation-log entries in one statement (one round trip),
     // each table's rows as one JSON parameter: no per-value parameters to bind, no query to build per row.
-    const rows = await sql<Row>`
+    const rows = await sql<Pick<Row, 'id' | 'created_by' | 'created_at' | 'created_terminal' | 'updated_by' | 'updated_at'>>`
       WITH r AS (
         INSERT INTO municipality.vaccination_records (${sql.raw(RECORD_INSERT)})
         SELECT ${sql.raw(RECORD_INSERT)} FROM jsonb_populate_recordset(NULL::municipality.vaccination_records, ${JSON.stringify(records)}::jsonb)
-        RETURNING ${sql.raw(COLS.join(', '))}
+        RETURNING id, created_by, created_at, created_terminal, updated_by, updated_at
       ), v AS (
         INSERT INTO municipality.vaccination_record_versions (${sql.raw(VERSION_INSERT)})
         SELECT ${sql.raw(VERSION_INSERT)} FROM jsonb_populate_recordset(NULL::municipality.vaccination_record_versions, ${JSON.stringify(versions)}::jsonb)
@@ -269,9 +269,11 @@ export async function createRecords(w: Work, items: readonly DoseToRegister[], o
         SELECT ${sql.raw(AUDIT_INSERT_COLUMNS)} FROM jsonb_populate_recordset(NULL::kernel.audit_log, ${JSON.stringify(entries)}::jsonb)
       )
       SELECT * FROM r`.execute(w.tx);
-    const byId = new Map(rows.rows.map((r) => [r.id, view(r)]));
+    // Only the stamps come back (set by the database's trigger); the rest is what was just written.
+    const stamps = new Map(rows.rows.map((r) => [r.id, r]));
     accepted.forEach((i, k) => {
-      out[i] = { ok: true, value: byId.get((records[k] as { id: string }).id)! };
+      const rec = records[k] as Omit<Row, 'created_by' | 'created_at' | 'created_terminal' | 'updated_by' | 'updated_at'>;
+      out[i] = { ok: true, value: view({ ...rec, ...stamps.get(rec.id)! }) };
     });
   } else if (entries.length) {
     await sql`INSERT INTO kernel.audit_log (${sql.raw(AUDIT_INSERT_COLUMNS)})
