@@ -91,9 +91,13 @@ async function subjectsAndConfig(w: Work, atenaNos: readonly string[], excludeRe
     SELECT p.atena_no, p.birth_date, p.sex,
       (SELECT coalesce(json_agg(json_build_object('code', c.code, 'detail', c.detail) ORDER BY c.code), '[]')
          FROM municipality.person_conditions c WHERE c.tenant_code = p.tenant_code AND c.atena_no = p.atena_no) AS conditions,
+      -- "status <> 'deleted'" (the same rows: status is 'active' or 'deleted') on purpose: with "status = 'active'"
+      -- the partial indexes on active records (claims, programs) also match, and on a table whose statistics
+      -- are stale (a new tenant's first day) the planner took the claims index and read every record of the
+      -- tenant for each person — a registration cost grew with the ledger.  Only the person index fits this.
       (SELECT coalesce(json_agg(json_build_object('id', v.id, 'product', v.product, 'date', v.vaccinated_on) ORDER BY v.vaccinated_on, v.created_at, v.id), '[]')
          FROM municipality.vaccination_records v
-        WHERE v.tenant_code = p.tenant_code AND v.atena_no = p.atena_no AND v.status = 'active' AND v.vaccinated_on IS NOT NULL AND v.product IS NOT NULL
+        WHERE v.tenant_code = p.tenant_code AND v.atena_no = p.atena_no AND v.status <> 'deleted' AND v.vaccinated_on IS NOT NULL AND v.product IS NOT NULL
           AND (${excludeRecord ?? null}::uuid IS NULL OR v.id <> ${excludeRecord ?? null}::uuid)) AS history,
       (SELECT max(s.version) FROM municipality.schedule_configs s WHERE s.tenant_code = p.tenant_code) AS config_version
     FROM municipality.persons p
