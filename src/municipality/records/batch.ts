@@ -129,9 +129,10 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
     if (!byAtena.has(c.atena_no)) byAtena.set(c.atena_no, { atena_no: c.atena_no, birth_date: c.state.birthDate, sex: c.state.sex, state: c.state, status: c.status });
   }
   // Histories of everyone the batch may touch, for the engine and for duplicate doses.
+  // status <> 'deleted' (not = 'active'): the person index, never a partial one (see ledger.ts subjectsAndConfig).
   const ids = [...byAtena.keys()];
   const existing = ids.length
-    ? await w.tx.selectFrom('municipality.vaccination_records').select(['atena_no', 'product', 'vaccinated_on', 'id']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', ids).where('status', '=', 'active').execute()
+    ? await w.tx.selectFrom('municipality.vaccination_records').select(['atena_no', 'product', 'vaccinated_on', 'id']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', ids).where('status', '<>', 'deleted').execute()
     : [];
   const conds = ids.length ? await w.tx.selectFrom('municipality.person_conditions').select(['atena_no', 'code', 'detail']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', ids).execute() : [];
   const history = new Map<string, HistoryItem[]>();
