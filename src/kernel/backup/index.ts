@@ -217,6 +217,40 @@ async function checkBackupFile(file: string, offset: number, key: Buffer, header
   }
 }
 
+/** An index or foreign key that restore drops before the load and builds again after it (decision 0131). */
+export interface DeferredObjects {
+  /** Indexes that back no constraint: name and the exact `CREATE [UNIQUE] INDEX` statement (pg_get_indexdef). */
+  readonly indexes: { readonly name: string; readonly def: string }[];
+  /** Foreign keys: table, name and definition (pg_get_constraintdef), re-added with ALTER TABLE … ADD CONSTRAINT. */
+  readonly foreignKeys: { readonly table: string; readonly name: string; readonly def: string }[];
+}
+
+/**
+ * The indexes that back no constraint (primary keys, unique and exclusion constraints keep theirs) and the
+ * foreign keys on plain tables of `schemas`, with the statements that recreate them exactly.  Partitioned
+ * tables and partitions are left alone: recreating a partitioned index would rename its partitions' indexes.
+ */
+export async function deferrableObjects(db: Kysely<Database> | Transaction<Database>, schemas: readonly string[]): Promise<DeferredObjects> {
+  const ix = await sql<{ name: string; def: string }>`
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(i.relname) AS name, pg_get_indexdef(x.indexrelid) AS def
+    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    WHERE n.nspname = ANY(${[...schemas]}::text[]) AND t.relkind = 'r' AND NOT t.relispartition AND NOT i.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = x.indexrelid AND d.deptype IN ('i', 'P', 'S'))
+    ORDER BY 1`.execute(db);
+  const fk = await sql<{ table: string; name: string; def: string }>`
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(t.relname) AS table, k.conname AS name, pg_get_constraintdef(k.oid) AS def
+    FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+    JOIN pg_class r ON r.oid = k.confrelid
+    WHERE k.contype = 'f' AND k.conparentid = 0 AND n.nspname = ANY(${[...schemas]}::text[])
+      AND t.relkind = 'r' AND NOT t.relispartition AND r.relkind = 'r' AND NOT r.relispartition
+    ORDER BY 1, 2`.execute(db);
+  return { indexes: ix.rows, foreignKeys: fk.rows };
+}
+
+const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+
 export interface RestoreSummary {
   readonly tables: number;
   readonly rows: number;
@@ -254,6 +288,14 @@ export async function restore(k: BackupServices, file: string, sources: readonly
   await db.transaction().execute(async (tx) => {
     await sql`SELECT set_config('mamori.restoring', 'on', true)`.execute(tx);
     await sql.raw(`TRUNCATE ${tables.map(quoteTable).join(', ')} CASCADE`).execute(tx);
+    // Decision 0131: load into tables without their secondary indexes and foreign keys, then build them
+    // again from their captured definitions, as pg_restore does — still inside this transaction, so a
+    // duplicate or a dangling reference fails the CREATE INDEX / ADD CONSTRAINT and nothing is restored.
+    // Primary keys, unique and exclusion constraints, CHECKs, triggers and RLS stay live throughout.
+    const deferred = await deferrableObjects(tx, schemas);
+    await sql`SELECT set_config('maintenance_work_mem', '256MB', true)`.execute(tx);
+    for (const f of deferred.foreignKeys) await sql.raw(`ALTER TABLE ${f.table} DROP CONSTRAINT ${quoteIdent(f.name)}`).execute(tx);
+    for (const i of deferred.indexes) await sql.raw(`DROP INDEX ${i.name}`).execute(tx);
     const rl = createInterface({ input: plaintext(file, offset, key, header.fileId), crlfDelay: Infinity });
     let table: string | null = null;
     let batch: string[] = [];
@@ -286,6 +328,8 @@ export async function restore(k: BackupServices, file: string, sources: readonly
     for (const [t, n] of Object.entries(trailer as Record<string, number>)) {
       if ((loaded[t] ?? 0) !== n) throw new Problem(400, 'BACKUP_COUNT_MISMATCH', 'バックアップの内容が不正です', `${t}: 期待 ${n} 行に対して ${loaded[t] ?? 0} 行でした。`);
     }
+    for (const i of deferred.indexes) await sql.raw(i.def).execute(tx);
+    for (const f of deferred.foreignKeys) await sql.raw(`ALTER TABLE ${f.table} ADD CONSTRAINT ${quoteIdent(f.name)} ${f.def}`).execute(tx);
     // Identity sequences continue after the restored ids.
     const idents = await sql<{ t: string; c: string }>`
       SELECT n.nspname || '.' || c.relname AS t, a.attname AS c FROM pg_attribute a
