@@ -53,8 +53,8 @@ export interface BackupRestoreRun {
   readonly auditEntries: number;
   readonly backupBytes: number;
   readonly dumpBytes: number;
-  /** The restore's own split (RestoreSummary.seconds): file check, load, index and foreign-key builds, after the transaction. */
-  readonly restorePhases: { readonly check: number; readonly load: number; readonly build: number; readonly after: number };
+  /** The restore's own split (RestoreSummary.seconds): file check, load, index and foreign-key builds, ANALYZE, chain verification. */
+  readonly restorePhases: { readonly check: number; readonly load: number; readonly build: number; readonly analyze: number; readonly after: number };
   readonly seconds: { readonly generate: number; readonly load: number; readonly backup: number; readonly restore: number; readonly dump: number; readonly pgRestore: number };
 }
 
@@ -194,7 +194,7 @@ export const backupRestoreCase: BenchCase<ServerBenchContext> = {
       pass: ratio >= BACKUP_RESTORE_GOAL_RATIO && r.countsEqual && r.digestEqual && r.auditOk,
       notes:
         `${residents} residents, ${r.rows} rows in ${r.tables} tables (${r.auditEntries} data-change log entries); backup ${f(s.backup)}s (${Math.round(r.backupBytes / 1e6)} MB) + restore ${f(s.restore)}s ` +
-        `(check ${f(r.restorePhases.check)} + load ${f(r.restorePhases.load)} + index/FK build ${f(r.restorePhases.build)} + verify ${f(r.restorePhases.after)}) ` +
+        `(check ${f(r.restorePhases.check)} + load ${f(r.restorePhases.load)} + index/FK build ${f(r.restorePhases.build)} + analyze ${f(r.restorePhases.analyze)} + verify ${f(r.restorePhases.after)}) ` +
         `vs pg_dump ${f(s.dump)}s (${Math.round(r.dumpBytes / 1e6)} MB) + pg_restore ${f(s.pgRestore)}s; counts ${r.countsEqual ? 'equal' : 'DIFFER'}, digest ${r.digestEqual ? 'equal' : 'DIFFERS'}, audit chain ${r.auditOk ? 'verified' : 'FAILED'}; ` +
         `set-up: generate ${f(s.generate)}s, load through the imports ${f(s.load)}s`,
     };
