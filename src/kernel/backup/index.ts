@@ -366,13 +366,15 @@ export async function restore(k: BackupServices, file: string, sources: readonly
     for (const { t, c } of idents.rows) {
       await sql.raw(`SELECT setval(pg_get_serial_sequence('${quoteTable(t).replace(/'/g, "''")}', '${c.replace(/'/g, "''")}'), coalesce((SELECT max("${c}") FROM ${quoteTable(t)}), 0) + 1, false)`).execute(tx);
     }
+    seconds.build = lap();
+    // Fresh tables have no planner statistics: without them the chain verification below pages through the log
+    // with a bitmap scan and a sort of every remaining entry per page (quadratic in the log's size), and so
+    // would the application until autovacuum came by.  ANALYZE samples a bounded number of rows per table; in
+    // this transaction it counts the rows just loaded and its pg_statistic rows commit with them (only the
+    // in-place pg_class size estimates would outlive a rollback, and nothing fails after this point anyway).
+    await sql.raw(`ANALYZE ${tables.map(quoteTable).join(', ')}`).execute(tx);
+    seconds.analyze = lap();
   });
-  seconds.build = lap();
-  // Fresh tables have no planner statistics: without them the chain verification below pages through the log
-  // with a bitmap scan and a sort of every remaining entry per page (quadratic in the log's size), and so
-  // would the application until autovacuum came by.  ANALYZE samples a bounded number of rows per table.
-  await sql.raw(`ANALYZE ${tables.map(quoteTable).join(', ')}`).execute(db);
-  seconds.analyze = lap();
   await migrate(db, sources);
   // KRN-34: the restored chains are the live ones from now on — tell the witness (decision 0120).
   await markRestored(db, k.auditKeys);
