@@ -5,12 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import { openApp, type App } from '../../src/app/index.js';
 import type { Database } from '../../src/kernel/db/index.js';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { login } from '../../src/kernel/access/index.js';
-import { backup, restore } from '../../src/kernel/backup/index.js';
+import { backup, deferrableObjects, restore } from '../../src/kernel/backup/index.js';
+import { OpenFrames, SealFrames } from '../../src/kernel/backup/format.js';
 import { sealPending, verifyChains } from '../../src/kernel/audit/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { newMeta } from '../../src/kernel/context/index.js';
@@ -68,6 +71,50 @@ async function revealAll(app: App, viewer: Principal, count: number): Promise<st
     for (let i = 0; i < count; i++) out.push(await app.vault.reveal(w, person(`p-${i}`), '復元後の確認'));
     return out;
   });
+}
+
+async function through(input: Buffer, t: NodeJS.ReadWriteStream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of Readable.from([input]).pipe(t)) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+/**
+ * A backup file with the same header and key as `file` whose rows were changed by `change` (per table, JSON
+ * lines) — a well-formed, authenticated file carrying data the database must refuse.  The trailer's counts
+ * follow the change; its header digest stays valid because the header is unchanged.
+ */
+async function rewriteBackup(file: string, out: string, key: Buffer, change: (table: string, rows: string[]) => string[]): Promise<void> {
+  const original = readFileSync(file);
+  const nl2 = original.indexOf(10, original.indexOf(10) + 1);
+  const head = original.subarray(0, nl2 + 1);
+  const { fileId } = JSON.parse(head.toString('utf8').split('\n')[1]!) as { fileId: string };
+  const lines = gunzipSync(await through(original.subarray(nl2 + 1), new OpenFrames(key, fileId))).toString('utf8').split('\n').filter(Boolean);
+  const tables: [string, string[]][] = [];
+  let trailer: { end: true; counts: Record<string, number>; header: string } | null = null;
+  for (const line of lines) {
+    if (line.startsWith('{"t":')) tables.push([(JSON.parse(line) as { t: string }).t, []]);
+    else if (line.startsWith('{"end":true')) trailer = JSON.parse(line) as typeof trailer;
+    else tables.at(-1)![1].push(line);
+  }
+  let text = '';
+  for (const [t, rows] of tables) {
+    const changed = change(t, rows);
+    trailer!.counts[t] = changed.length;
+    text += JSON.stringify({ t }) + '\n' + changed.map((r) => r + '\n').join('');
+  }
+  text += JSON.stringify(trailer) + '\n';
+  writeFileSync(out, Buffer.concat([head, await through(gzipSync(Buffer.from(text, 'utf8')), new SealFrames(key, fileId))]));
+}
+
+/** Every index and constraint of Mamori's schemas with its definition, for "built again exactly" checks. */
+async function indexesAndConstraints(db: Kysely<Database>): Promise<{ indexes: unknown[]; constraints: unknown[] }> {
+  const schemas = (await sql<{ s: string }>`SELECT DISTINCT schema_name AS s FROM mamori_meta.migrations`.execute(db)).rows.map((r) => r.s);
+  const indexes = await sql`SELECT schemaname, tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = ANY(${schemas}::text[]) ORDER BY 1, 2, 3`.execute(db);
+  const constraints = await sql`
+    SELECT conrelid::regclass::text AS t, conname, contype, pg_get_constraintdef(oid) AS def, convalidated, condeferrable, condeferred
+    FROM pg_constraint WHERE connamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY(${schemas}::text[])) ORDER BY 1, 2`.execute(db);
+  return { indexes: indexes.rows, constraints: constraints.rows };
 }
 
 describe.each<Mode>(['server', 'embedded'])('backup and restore (%s)', (mode) => {
@@ -203,6 +250,59 @@ describe.each<Mode>(['server', 'embedded'])('backup and restore (%s)', (mode) =>
       // The intact file still restores into the same target.
       const r = await restore(app, file, app.migrations);
       expect(r.verify.filter((v) => !v.ok)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rows that break a unique index or a foreign key built after the load fail the restore, which leaves nothing; a good restore builds every index and constraint again as it was (0131)', async () => {
+    const { app } = await target();
+    try {
+      const schemas = (await sql<{ s: string }>`SELECT DISTINCT schema_name AS s FROM mamori_meta.migrations`.execute(app.db.system)).rows.map((r) => r.s);
+      const deferred = await deferrableObjects(app.db.system, schemas);
+      // The restore really drops and rebuilds these (else this test would prove nothing).
+      expect(deferred.indexes.map((i) => i.name)).toContain('kernel.audit_log_chain');
+      expect(deferred.foreignKeys.map((f) => f.name)).toContain('password_history_tenant_code_account_id_fkey');
+      const shape = await indexesAndConstraints(app.db.system);
+      expect(shape).toEqual(await indexesAndConstraints(source.db.system));
+      const key = source.keyring.derive(source.keyring.currentId(), 'backup-v1');
+      const bad = join(source.tmp, 'crafted.backup');
+      const cases: [string, string, string, (t: string, rows: string[]) => string[]][] = [
+        // A second sealed entry at the same (tenant, seq) under a new id: only audit_log_chain (a unique
+        // index that backs no constraint, so built after the load) can refuse it.
+        ['duplicate (tenant_code, seq) in kernel.audit_log', '23505', 'audit_log_chain', (t, rows) => {
+          if (t !== 'kernel.audit_log') return rows;
+          const sealed = rows.map((r) => JSON.parse(r) as { id: number; seq: number | null }).find((r) => r.seq !== null)!;
+          const maxId = Math.max(...rows.map((r) => (JSON.parse(r) as { id: number }).id));
+          return [...rows, JSON.stringify({ ...sealed, id: maxId + 1000 })];
+        }],
+        // A password history row of an account that does not exist.
+        ['dangling foreign key in kernel.password_history', '23503', 'password_history_tenant_code_account_id_fkey', (t, rows) => {
+          if (t !== 'kernel.password_history') return rows;
+          const [first, ...rest] = rows;
+          return [JSON.stringify({ ...(JSON.parse(first!) as object), account_id: '00000000-0000-4000-8000-000000000000' }), ...rest];
+        }],
+      ];
+      for (const [what, code, name, change] of cases) {
+        await rewriteBackup(file, bad, key, change);
+        let err: unknown;
+        try {
+          await restore(app, bad, app.migrations);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${what}: restore must fail`).toBeInstanceOf(Error);
+        expect((err as { code?: string }).code, what).toBe(code);
+        expect((err as Error).message, what).toContain(name);
+        expect(await totalRows(app.db.system), `${what}: nothing written`).toBe(0);
+        expect(await indexesAndConstraints(app.db.system), `${what}: every index and constraint still there`).toEqual(shape);
+      }
+      rmSync(bad);
+      const r = await restore(app, file, app.migrations);
+      expect(r.verify.filter((v) => !v.ok)).toEqual([]);
+      expect(await indexesAndConstraints(app.db.system)).toEqual(shape);
+      const after = await fingerprints(app.db.system);
+      for (const t of Object.keys(before)) expect(after[t], t).toEqual(before[t]);
     } finally {
       await app.close();
     }
