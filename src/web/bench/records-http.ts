@@ -213,7 +213,7 @@ async function drive(o: { url: string; token: string; connections: number; secon
  */
 export const RECORDS_SOAK_TENANT = '131237';
 const SOAK_SECONDS = 600;
-const SOAK_CONNECTIONS = 32;
+const SOAK_CONNECTIONS = 64;
 
 /**
  * `records.register.soak` (issue 10 point 8): doses registered through the HTTP API at the goal rate of
