@@ -48,8 +48,7 @@ export const recordsRegisterHttpCase: BenchCase<AppBenchContext> = {
       // A municipality of its own (仙台市): other cases' residents and doses in the bench database (the
       // extraction population of the same tenant has histories) must not be among the doses to register.
       const tenant = RECORDS_HTTP_TENANT;
-      const exists = await app.db.system.selectFrom('kernel.organisations').select('code').where('code', '=', tenant).executeTakeFirst();
-      if (!exists) await addOrganisation(app.db.system, app.tenantKeys, { code: tenant, name: '仙台市' });
+      await ensureTenant(app, tenant, '仙台市');
       const staffPrincipal: Principal = { tenant, actor: { ...s.principal.actor }, meta: newMeta('bench') };
       const residents = ctx.quick ? 40_000 : 150_000;
       const seconds = ctx.quick ? 8 : 20;
@@ -68,17 +67,8 @@ export const recordsRegisterHttpCase: BenchCase<AppBenchContext> = {
       ctx.log(`  登録できる接種 ${requests.length.toLocaleString()} 件を用意しました`);
 
       // The staff client: an individual account, logged in through the API.
-      const password = 'Bench-Client-2026!';
-      await runAs(app.db, system, async (w) => {
-        const a = await applyForAccount(w, { loginId: 'bench-clinic-client', fullName: 'ベンチ 接種登録', kind: 'staff', requestedRole: 'clerk', requestedDuties: ['vaccination'], reason: 'ベンチマーク', password });
-        await approveAccount(w, a.id, { role: 'clerk', duties: ['vaccination'], mynumberView: false, expiresOn: addDaysIso(today, 30) });
-      });
-      const web = await buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000 });
-      const base = await web.listen({ host: '127.0.0.1', port: 0 });
+      const { web, base, token } = await startClient(app, { tenant, loginId: 'bench-clinic-client', fullName: 'ベンチ 接種登録', today });
       try {
-        const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant, loginId: 'bench-clinic-client', password }) });
-        if (login.status !== 200) throw new Error(`ベンチ用アカウントでログインできません（HTTP ${login.status}）`);
-        const { token } = (await login.json()) as { token: string };
 
         const before = await countRecords(app.db, staffPrincipal);
         let offset = 0;
@@ -159,6 +149,33 @@ export const recordsRegisterHttpCase: BenchCase<AppBenchContext> = {
   },
 };
 
+/** The bench's municipality, added once to the shared bench database. */
+async function ensureTenant(app: AppBenchContextApp, code: string, name: string): Promise<void> {
+  const exists = await app.db.system.selectFrom('kernel.organisations').select('code').where('code', '=', code).executeTakeFirst();
+  if (!exists) await addOrganisation(app.db.system, app.tenantKeys, { code, name });
+}
+
+/** The staff client of a case: an individual account, approved, and logged in through the API on a web server of its own. */
+async function startClient(app: AppBenchContextApp, o: { tenant: string; loginId: string; fullName: string; today: string }): Promise<{ web: Awaited<ReturnType<typeof buildWebServer>>; base: string; token: string }> {
+  const password = 'Bench-Client-2026!';
+  const system: Principal = { tenant: o.tenant, actor: systemActor('bench'), meta: newMeta('bench') };
+  await runAs(app.db, system, async (w) => {
+    const a = await applyForAccount(w, { loginId: o.loginId, fullName: o.fullName, kind: 'staff', requestedRole: 'clerk', requestedDuties: ['vaccination'], reason: 'ベンチマーク', password });
+    await approveAccount(w, a.id, { role: 'clerk', duties: ['vaccination'], mynumberView: false, expiresOn: addDaysIso(o.today, 30) });
+  });
+  const web = await buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000 });
+  const base = await web.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: o.tenant, loginId: o.loginId, password }) });
+    if (login.status !== 200) throw new Error(`ベンチ用アカウントでログインできません（HTTP ${login.status}）`);
+    const { token } = (await login.json()) as { token: string };
+    return { web, base, token };
+  } catch (e) {
+    await web.close();
+    throw e;
+  }
+}
+
 async function countRecords(db: AppBenchContextApp['db'], who: Principal): Promise<number> {
   return runAs(db, who, async (w) => {
     const r = await sql<{ n: string }>`SELECT count(*) AS n FROM municipality.vaccination_records WHERE tenant_code = ${w.tenant}`.execute(w.tx);
@@ -233,8 +250,7 @@ export const recordsRegisterSoakCase: BenchCase<AppBenchContext> = {
     const tmp = mkdtempSync(join(tmpdir(), 'mamori-bench-soak-'));
     try {
       const tenant = RECORDS_SOAK_TENANT;
-      const exists = await app.db.system.selectFrom('kernel.organisations').select('code').where('code', '=', tenant).executeTakeFirst();
-      if (!exists) await addOrganisation(app.db.system, app.tenantKeys, { code: tenant, name: '石巻市' });
+      await ensureTenant(app, tenant, '江戸川区');
       const staffPrincipal: Principal = { tenant, actor: { ...s.principal.actor }, meta: newMeta('bench') };
       const seconds = ctx.quick ? 30 : SOAK_SECONDS;
       const amount = GOAL_RATE * seconds;
@@ -255,17 +271,8 @@ export const recordsRegisterSoakCase: BenchCase<AppBenchContext> = {
       ctx.log(`  登録できる接種 ${requests.length.toLocaleString()} 件を用意しました`);
       if (requests.length < amount) throw new Error(`用意できた接種 ${requests.length.toLocaleString()} 件が ${amount.toLocaleString()} 件に足りません`);
       requests = requests.slice(0, amount);
-      const password = 'Bench-Soak-2026!';
-      await runAs(app.db, system, async (w) => {
-        const a = await applyForAccount(w, { loginId: 'bench-soak-client', fullName: 'ベンチ 連続登録', kind: 'staff', requestedRole: 'clerk', requestedDuties: ['vaccination'], reason: 'ベンチマーク', password });
-        await approveAccount(w, a.id, { role: 'clerk', duties: ['vaccination'], mynumberView: false, expiresOn: addDaysIso(today, 30) });
-      });
-      const web = await buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000 });
-      const base = await web.listen({ host: '127.0.0.1', port: 0 });
+      const { web, base, token } = await startClient(app, { tenant, loginId: 'bench-soak-client', fullName: 'ベンチ 連続登録', today });
       try {
-        const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant, loginId: 'bench-soak-client', password }) });
-        if (login.status !== 200) throw new Error(`ベンチ用アカウントでログインできません（HTTP ${login.status}）`);
-        const { token } = (await login.json()) as { token: string };
         const before = await countRecords(app.db, staffPrincipal);
         const startedAt = new Date();
         ctx.log(`  ${seconds} 秒間、${GOAL_RATE.toLocaleString()} 件/秒で登録します（${amount.toLocaleString()} 件）…`);
