@@ -201,10 +201,11 @@ export interface DoseToRegister {
  */
 export async function createRecords(w: Work, items: readonly DoseToRegister[], o: { logRefusals?: boolean } = {}): Promise<Settled<VaccinationRecord>[]> {
   const out: (Settled<VaccinationRecord> | null)[] = items.map(() => null);
-  const refusals: ReturnType<typeof auditFields>[] = [];
+  // The operation-log entries of the group: refusals that carry one (access denied) and the doses written.
+  const entries: Record<string, unknown>[] = [];
   const fail = (i: number, e: unknown): void => {
     out[i] = { ok: false, error: e };
-    if (o.logRefusals && e instanceof Problem && e.audit) refusals.push(auditFields({ ...w, meta: items[i]!.meta }, e.audit));
+    if (o.logRefusals && e instanceof Problem && e.audit) entries.push(auditFields({ ...w, meta: items[i]!.meta }, e.audit));
   };
   const inputs: ({ input: z.infer<typeof RecordInput> } | null)[] = items.map((it, i) => {
     try {
@@ -222,7 +223,6 @@ export async function createRecords(w: Work, items: readonly DoseToRegister[], o
   const catalog = await catalogAtVersion(w, configVersion);
   const records: Record<string, unknown>[] = [];
   const versions: Record<string, unknown>[] = [];
-  const entries: Record<string, unknown>[] = [...refusals];
   const accepted: number[] = [];
   items.forEach((it, i) => {
     const inp = inputs[i];
