@@ -26,7 +26,28 @@ export interface MamoriDb {
   /** Owner role: migrations, sealing, purge, backup. */
   readonly system: Kysely<Database>;
   readonly config: MamoriConfig;
+  /**
+   * A connection pool running as another organisation's role (wave 2: each node has its own schema and
+   * role, decision 0134).  The role must exist (its node's migration creates it) and must be neither
+   * superuser nor BYPASSRLS; one pool per role, closed with the store.
+   */
+  forRole(role: string): Promise<Kysely<any>>;
   close(): Promise<void>;
+}
+
+const ROLE_NAME = /^mamori_[a-z0-9_]{1,40}$/;
+
+function checkRoleName(role: string): void {
+  if (!ROLE_NAME.test(role)) throw new Error(`invalid node role name: ${role}`);
+}
+
+async function checkNodeRole(db: Kysely<any>, role: string): Promise<void> {
+  const r = await sql<{ u: string; sup: boolean; bypass: boolean }>`
+    SELECT current_user::text AS u, r.rolsuper AS sup, r.rolbypassrls AS bypass FROM pg_roles r WHERE r.rolname = current_user`.execute(db);
+  const row = r.rows[0];
+  if (!row || row.u !== role || row.sup || row.bypass) {
+    throw new Problem(500, 'DB_NODE_ROLE', 'データベースの組織用ロールに切り替えられません', `組織のロール ${role} で接続できないため起動を中止しました（${row ? row.u : '不明'} で動いています）。`);
+  }
 }
 
 const OID = { int8: 20, date: 1082, bytea: 17, numeric: 1700 } as const;
@@ -61,11 +82,22 @@ async function openEmbedded(config: MamoriConfig): Promise<MamoriDb> {
     const system = new Kysely<Database>({ dialect: new PGliteDialect(shared, null) });
     await checkAppRole(app, true, 'postgres');
     let closed = false;
+    const roles = new Map<string, Kysely<any>>();
     return {
       kind: 'embedded',
       app,
       system,
       config,
+      async forRole(role) {
+        checkRoleName(role);
+        let k = roles.get(role);
+        if (!k) {
+          k = new Kysely<any>({ dialect: new PGliteDialect(shared, role) });
+          await checkNodeRole(k, role);
+          roles.set(role, k);
+        }
+        return k;
+      },
       async close() {
         if (closed) return;
         closed = true;
@@ -166,12 +198,35 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
     await system.destroy();
     throw e;
   }
+  const roles = new Map<string, Promise<Kysely<any>>>();
   return {
     kind: 'server',
     app,
     system,
     config,
+    forRole(role) {
+      checkRoleName(role);
+      let k = roles.get(role);
+      if (!k) {
+        k = (async () => {
+          const pool = new pg.Pool({ connectionString: url, types: serverTypes(), max: Number(process.env['MAMORI_NODE_DB_POOL'] ?? 8), application_name: role, options: `-c role=${role}` });
+          pool.on('error', poolError(role));
+          const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+          try {
+            await checkNodeRole(db, role);
+          } catch (e) {
+            await db.destroy();
+            throw e;
+          }
+          return db;
+        })();
+        roles.set(role, k);
+        k.catch(() => roles.delete(role));
+      }
+      return k;
+    },
     async close() {
+      for (const k of roles.values()) await k.then((d) => d.destroy(), () => undefined);
       await app.destroy();
       await system.destroy();
     },

@@ -1,0 +1,34 @@
+// What a peer node (住基ネット, 情報提供ネットワーク, 中間サーバー) is given to run, and what it returns.
+// The composition root (src/app/nodes.ts) opens the node's database role, keys and message log, builds
+// its ExchangeNode, and starts its Fastify instance on its own port.
+import type { Kysely } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock/index.js';
+import type { MamoriConfig } from '../config/index.js';
+import type { ExchangeNode } from './node.js';
+import { NodeKeys } from './keys.js';
+import { MessageLog } from './log.js';
+import { ExchangeNode as Node } from './node.js';
+import type { Directory } from './directory.js';
+
+export interface PeerContext {
+  /** Node name, e.g. 'network', 'jlis', 'chukan-131237'. */
+  readonly name: string;
+  /** The node's own database role (its schema only). */
+  readonly db: Kysely<any>;
+  readonly node: ExchangeNode;
+  readonly clock: Clock;
+  readonly config: MamoriConfig;
+}
+
+export interface PeerService {
+  /** Routes registered, not yet listening. */
+  readonly fastify: FastifyInstance;
+  /** Background work of the node (e.g. deleting expired inquiry results); stopped on close. */
+  close?(): Promise<void>;
+}
+
+/** Builds a node's message-layer end: keys under <keyDir>/nodes/<name>, log in <schema>.exchange_messages. */
+export function exchangeNodeFor(opts: { name: string; schema: string; db: Kysely<any>; keyDir: string; directory: Directory; clock: Clock }): Node {
+  return new Node(opts.name, NodeKeys.open(opts.keyDir, opts.name), opts.directory, new MessageLog(opts.db, opts.schema, opts.name), opts.clock);
+}
