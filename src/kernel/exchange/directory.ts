@@ -35,6 +35,8 @@ export class Directory {
   private readonly cache = new Map<string, Cached>();
   private readonly pending = new Map<string, Promise<Cached>>();
   private readonly imported = new Map<string, CryptoKey | Uint8Array>();
+  /** Key ids a node did not publish when last asked: not asked again for a few seconds (no fetch storm). */
+  private readonly missed = new Map<string, number>();
 
   constructor(
     entries: Iterable<NodeEntry>,
@@ -66,10 +68,10 @@ export class Directory {
     return this.entries.get(name)?.title ?? name;
   }
 
-  private async jwks(name: string, force: boolean): Promise<Cached> {
+  private async jwks(name: string): Promise<Cached> {
     const now = Date.now();
     const c = this.cache.get(name);
-    if (c && (force ? now - c.at < REFETCH_MIN_MS : now - c.at < CACHE_MS)) return c;
+    if (c && now - c.at < CACHE_MS) return c;
     let p = this.pending.get(name);
     if (!p) {
       p = (async () => {
@@ -102,17 +104,35 @@ export class Directory {
   /** The public key `name` signs with under `kid`; undefined when the node publishes no such key. */
   async verificationKey(name: string, kid: string | undefined): Promise<CryptoKey | Uint8Array | undefined> {
     if (!kid) return undefined;
+    const missKey = `${name}|${kid}`;
     for (const force of [false, true]) {
-      const { keys } = await this.jwks(name, force);
+      const missedAt = this.missed.get(missKey);
+      if (force && missedAt !== undefined && Date.now() - missedAt < REFETCH_MIN_MS) break;
+      let keys: JWK[];
+      try {
+        keys = force ? (await this.refetch(name)).keys : (await this.jwks(name)).keys;
+      } catch {
+        return undefined; // keys that cannot be fetched cannot vouch for a message
+      }
       const jwk = keys.find((k) => k.kid === kid && k.use === 'sig');
-      if (jwk) return this.importKey(jwk, 'ES256');
+      if (jwk) {
+        this.missed.delete(missKey);
+        return this.importKey(jwk, 'ES256');
+      }
     }
+    this.missed.set(missKey, Date.now());
     return undefined;
+  }
+
+  /** Fetches a node's JWKS now (a key id it did not publish before, e.g. after its rotation). */
+  private async refetch(name: string): Promise<Cached> {
+    this.cache.delete(name);
+    return this.jwks(name);
   }
 
   /** The newest public encryption key of `name`. */
   async encryptionKey(name: string): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
-    const { keys } = await this.jwks(name, false);
+    const { keys } = await this.jwks(name);
     const jwk = keys.find((k) => k.use === 'enc');
     if (!jwk?.kid) throw new Problem(503, 'EXCHANGE_NO_KEY', '相手の組織の暗号化鍵がありません', `組織「${this.title(name)}」は暗号化鍵を公開していません。`);
     return { kid: jwk.kid, key: await this.importKey(jwk, 'ECDH-ES+A256KW') };
