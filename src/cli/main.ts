@@ -220,6 +220,30 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/account.js')).expire));
 
   // ---------------------------------------------------------------- audit
+  // ---------------------------------------------------------------- exchange (decision 0134; docs/formats/exchange-cli.md)
+  const xch = program.command('exchange').description('情報連携（中間サーバー・情報提供ネットワークシステム・住基ネット）');
+  leaf(xch, 'copies', '予防接種台帳の副本を中間サーバーに登録する（住基ネットへの通知と符号の取得を済ませてから）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--json', 'JSONで出力（{"registered","unchanged","rejected"}）')
+    .action(run(async () => (await import('./commands/exchange.js')).copies));
+  leaf(xch, 'inquire', '他の市区町村に予防接種歴を照会する（情報提供ネットワークシステム経由。拒否されたら終了コード3）')
+    .requiredOption('--tenant <code>', '照会する団体の団体コード')
+    .requiredOption('--atena <atena>', '照会する住民の宛名番号（10桁）')
+    .option('--item <item>', '照会する情報', 'vaccination-history')
+    .option('--provider <code>', '照会先の団体コード（省略時は転入前住所から）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).inquire));
+  leaf(xch, 'records', '情報提供等記録（照会と提供の両方）を表示する')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--person <atena>', 'この住民（宛名番号）の記録だけ')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).records));
+  leaf(xch, 'messages', '組織（ノード）のメッセージ記録を表示する（ID・サービス・結果・ダイジェスト。本文は記録しません）')
+    .requiredOption('--org <name>', 'municipality, network, jlis, chukan-<団体コード>')
+    .option('--limit <n>', '表示する件数（既定 1000）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).messages));
+
   const audit = program.command('audit').description('操作ログ');
   leaf(audit, 'verify', '操作ログのハッシュ連鎖を検証する（改ざん・削除・並べ替えがあれば最初の不正エントリを示して終了コード1）')
     .option('--tenant <code>', '団体コード（省略時は全団体）')
@@ -258,6 +282,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
+    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')

@@ -12,12 +12,15 @@ import { registerStaffPages } from './staff/index.js';
 import { registerApiV1, registerMunicipalityApi } from './api/index.js';
 import { registerCertificateRoutes, ShcKeyStore } from '../municipality/certificates/index.js';
 import { getOrganisation } from '../kernel/tenancy/index.js';
+import type { MunicipalExchange } from '../municipality/exchange/index.js';
 
 export interface WebOptions {
   /** Secure cookies (HTTPS).  Default: on, unless MAMORI_INSECURE_COOKIES=1 (plain-http localhost demo). */
   readonly secureCookies?: boolean;
   /** Login and application attempts per client address per minute (default 10). */
   readonly loginRateLimitPerMinute?: number;
+  /** The municipality node's end of the exchange (decision 0134); the inquiry screens are offline without it. */
+  readonly exchange?: MunicipalExchange;
 }
 
 const require = createRequire(import.meta.url);
@@ -82,9 +85,12 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
     return { status: 'ok', database: app.db.kind };
   });
 
-  registerStaffPages(fastify, app, { secureCookies, loginRateLimit });
+  registerStaffPages(fastify, app, { secureCookies, loginRateLimit }, opts.exchange);
   await registerApiV1(fastify, app, { secureCookies, loginRateLimit });
-  await registerMunicipalityApi(fastify, app);
+  await registerMunicipalityApi(fastify, app, opts.exchange);
+  // The municipality node's public keys (decision 0135): its 中間サーバー verifies its messages with them.
+  const exchange = opts.exchange;
+  if (exchange) fastify.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'public, max-age=60').send(exchange.node.keys.jwks()));
   // Public (no login): the issuers' SMART Health Card keys and the verify page (decisions 0054, 0074).
   await registerCertificateRoutes(fastify, {
     keys: new ShcKeyStore(app.config.keyDir),

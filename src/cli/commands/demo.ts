@@ -18,6 +18,7 @@ import { invalidField } from '../../kernel/problems/index.js';
 import { print, warn } from '../io.js';
 import { portOption, serveApp } from './serve.js';
 import { demoDayOfWork } from './demo-work.js';
+import { demoMoveChild } from './demo-move.js';
 
 type O = Record<string, unknown> & { data?: string };
 
@@ -119,19 +120,28 @@ export async function loadDemoData(app: App, opts: { residents?: number; say?: (
   const today = app.config.clock.today();
   const start = addDaysIso(today, -(DEMO_WEEKS * 7 + 7));
   const historyFrom = `${Number(today.slice(0, 4)) - DEMO_HISTORY_YEARS}-04-01`;
-  for (const d of DEMO_ORGS) {
-    const has = await app.db.system.selectFrom('municipality.persons').select('atena_no').where('tenant_code', '=', d.code).limit(1).executeTakeFirst();
-    if (has) continue;
-    const residents = opts.residents ?? d.residents;
-    say(`${d.name}: デモデータ（住民 ${residents} 人と ${historyFrom} 以降の接種記録）を作成しています。初回のみ 1〜2 分かかります…`);
-    const dir = mkdtempSync(join(tmpdir(), 'mamori-demo-city-'));
-    try {
+  const dirs = new Map<string, string>();
+  try {
+    for (const d of DEMO_ORGS) {
+      const has = await app.db.system.selectFrom('municipality.persons').select('atena_no').where('tenant_code', '=', d.code).limit(1).executeTakeFirst();
+      if (has) continue;
+      const residents = opts.residents ?? d.residents;
+      say(`${d.name}: デモデータ（住民 ${residents} 人と ${historyFrom} 以降の接種記録）を作成しています。初回のみ 1〜2 分かかります…`);
+      const dir = mkdtempSync(join(tmpdir(), 'mamori-demo-city-'));
+      dirs.set(d.code, dir);
       writeSyntheticCity({ residents, seed: `demo-${d.code}`, tenant: d.code, start, weeks: DEMO_WEEKS, historyFrom, encoding: 'sjis', out: dir });
       await loadCity(app, operator(d.code, 'demo'), dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await startExtraction(app.db, operator(d.code, 'demo'), { kind: 'targets', all: true, asOf: today });
     }
-    await startExtraction(app.db, operator(d.code, 'demo'), { kind: 'targets', all: true, asOf: today });
+    // A child moves from the first municipality to the second (issue 11): the second can ask for its history.
+    const [from, to] = DEMO_ORGS;
+    const fromDir = dirs.get(from.code);
+    if (fromDir) {
+      const moved = await demoMoveChild(app, { code: from.code, dir: fromDir }, { code: to.code, address: '東京都江戸川区中央一丁目2番3号', postalCode: '1320021' });
+      if (moved) say(`${from.name}から${to.name}に転入した子ども（${to.name}の宛名番号 ${moved}）を用意しました。`);
+    }
+  } finally {
+    for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
   }
   // The morning's work on the desk (this month's clinic batch, 予診票 to send, an application): decision 0119.
   for (const d of DEMO_ORGS) await demoDayOfWork(app, d.code, 'hokenshi', d.sender);

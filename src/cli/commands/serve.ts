@@ -4,6 +4,7 @@ import { configureLogging } from '../../kernel/log/index.js';
 import { openApp, type App } from '../../app/index.js';
 import { startJobs } from '../../app/index.js';
 import { buildWebServer } from '../../web/index.js';
+import { startOrganisations, readDirectoryFile, MUNICIPALITY_NODE } from '../../app/index.js';
 import { print, warn } from '../io.js';
 import { invalidField } from '../../kernel/problems/index.js';
 
@@ -30,24 +31,38 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** Starts the web server and background jobs on an open app; resolves when the process is asked to stop. */
-export async function serveApp(app: App, host: string, port: number, banner: (url: string) => void, opts: { insecureCookies?: boolean } = {}): Promise<void> {
+/**
+ * Starts every organisation (decision 0134: the municipality's web server, the 情報提供ネットワークシステム,
+ * 住基ネット and one 中間サーバー per municipality, each on its own port) and the background jobs on an open
+ * app — or only `only`, with the others' addresses from MAMORI_DIRECTORY; resolves when asked to stop.
+ */
+export async function serveApp(app: App, host: string, port: number, banner: (url: string) => void, opts: { insecureCookies?: boolean; only?: string } = {}): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('ポート番号が正しくありません');
   const insecure = opts.insecureCookies === true || process.env['MAMORI_INSECURE_COOKIES'] === '1';
   if (insecure) warn('警告: Cookie を Secure なしで送ります（--insecure-cookies / MAMORI_INSECURE_COOKIES=1）。http のデモ・開発専用です。本番では HTTPS で使ってください。');
-  const web = await buildWebServer(app, { secureCookies: !insecure });
-  const stopJobs = startJobs(app);
-  await web.listen({ host, port });
-  const addr = web.server.address();
-  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
-  banner(`http://${isLoopback(host) ? 'localhost' : host}:${actualPort}/`);
+  const dirFile = process.env['MAMORI_DIRECTORY'];
+  if (opts.only && !dirFile) warn('注意: MAMORI_DIRECTORY（他の組織の接続先一覧）が指定されていないため、他の組織とは通信できません。');
+  const orgs = await startOrganisations(app, {
+    host,
+    port,
+    only: opts.only,
+    directoryEntries: dirFile ? readDirectoryFile(dirFile) : [],
+    writeDirectory: !opts.only,
+    municipalityServer: (exchange) => buildWebServer(app, { secureCookies: !insecure, exchange }),
+  });
+  const stopJobs = !opts.only || opts.only === MUNICIPALITY_NODE ? startJobs(app) : async () => undefined;
+  const web = orgs.nodes.find((n) => n.kind === 'municipality');
+  const shown = (url: string) => url.replace('//127.0.0.1:', `//${isLoopback(host) ? 'localhost' : host}:`);
+  banner(web ? `${shown(web.url)}/` : shown(orgs.nodes[0]!.url) + '/');
+  print('組織（ノード）:');
+  for (const n of orgs.nodes) print(`  ${n.name.padEnd(16)} ${shown(n.url)}  ${n.title}`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
   print('停止しています…');
-  await web.close();
+  await orgs.close();
   await stopJobs();
 }
 
@@ -61,7 +76,7 @@ export async function serve(o: O): Promise<number> {
       print(`守り Mamori を起動しました: ${url}`);
       print(`データベース: ${app.db.kind === 'embedded' ? `組込み（PGlite） ${config.dataDir}` : 'PostgreSQL サーバー（DATABASE_URL）'}`);
       print('停止するには Ctrl+C を押してください。');
-    }, { insecureCookies: insecureCookiesRequested(o) });
+    }, { insecureCookies: insecureCookiesRequested(o), only: typeof o['only'] === 'string' ? o['only'] : undefined });
   } finally {
     await app.close();
   }

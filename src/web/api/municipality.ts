@@ -12,6 +12,8 @@ import { doseGroups, type DoseGroups } from './dose-groups.js';
 import { getPerson, searchPersons } from '../../municipality/residents/index.js';
 import { checkDose, correctRecord, deleteRecord, fhirExport, getRecord, personTimeline, recordVersions } from '../../municipality/records/index.js';
 import { jsonOnly, needSession } from './v1.js';
+import { principalOf } from '../../kernel/http/index.js';
+import { askVaccinationHistory, adoptInquiry, getInquiry, personDataUse, type MunicipalExchange } from '../../municipality/exchange/index.js';
 
 const Atena = z.object({ atenaNo: z.string().regex(/^\d{10}$/).describe('宛名番号') });
 const Id = z.object({ id: z.string().describe('接種記録ID') });
@@ -30,7 +32,7 @@ declare module 'fastify' {
   }
 }
 
-export async function registerMunicipalityApi(fastify: FastifyInstance, app: App): Promise<void> {
+export async function registerMunicipalityApi(fastify: FastifyInstance, app: App, exchange?: MunicipalExchange): Promise<void> {
   // Decision 0130: registrations are written in groups, the session checked in the group's transaction.
   const doses = doseGroups(app);
   fastify.decorate('doseGroups', doses);
@@ -42,6 +44,18 @@ export async function registerMunicipalityApi(fastify: FastifyInstance, app: App
 
       r.get('/residents', { ...auth, schema: { tags: ['residents'], summary: '住民・宛名の検索（個人番号は含まない）', querystring: z.object({ atenaNo: z.string().max(20).optional(), kana: z.string().max(50).optional(), birthDate: IsoDate.optional(), former: z.enum(['true', 'false'], '「former」は true か false で指定してください').optional().describe('転出・死亡・消除した人も含める') }) } }, async (req) =>
         work(app.db, req, (w) => searchPersons(w, { atenaNo: req.query.atenaNo, kana: req.query.kana, birthDate: req.query.birthDate, includeFormer: req.query.former === 'true' })),
+      );
+      // 情報の利用と提供の記録 (XCH-14, マイナポータル やりとり履歴 + operation log): ログ監査, or the person via the portal.
+      r.get('/residents/:atenaNo/data-use', { ...auth, schema: { tags: ['exchange'], summary: '情報の利用と提供の記録（情報提供等記録と職員による利用）', params: Atena } }, async (req) =>
+        personDataUse(app.db, principalOf(req), exchange, req.params.atenaNo),
+      );
+      r.post('/residents/:atenaNo/exchange/inquiries', { ...auth, schema: { tags: ['exchange'], summary: '転入前の市区町村への予防接種歴の照会（情報提供ネットワークシステム）', params: Atena, body: z.object({ provider: z.string().regex(/^\d{6}$/).optional().describe('照会先の団体コード（省略時は転入前住所から）') }).optional() } }, async (req, reply) => {
+        if (!exchange) return reply.status(503).type('application/problem+json').send({ type: 'about:blank', status: 503, code: 'EXCHANGE_OFFLINE', title: '情報提供ネットワークシステムに接続していません' });
+        return askVaccinationHistory(app.db, principalOf(req), exchange, req.params.atenaNo, { provider: req.body?.provider });
+      });
+      r.get('/exchange/inquiries/:id', { ...auth, schema: { tags: ['exchange'], summary: '照会の結果', params: z.object({ id: z.string().max(64) }) } }, async (req) => work(app.db, req, (w) => getInquiry(w, req.params.id)));
+      r.post('/exchange/inquiries/:id/adopt', { ...auth, schema: { tags: ['exchange'], summary: '照会結果を予防接種台帳に取り込む', params: z.object({ id: z.string().max(64) }), body: z.object({ only: z.array(z.number().int().min(0).max(499)).optional() }).optional() } }, async (req) =>
+        work(app.db, req, (w) => adoptInquiry(w, req.params.id, { only: req.body?.only })),
       );
       r.get('/residents/:atenaNo', { ...auth, schema: { tags: ['residents'], summary: '住民の詳細（個人番号は含まない）', params: Atena } }, async (req) => work(app.db, req, (w) => getPerson(w, app.vault, req.params.atenaNo)));
       r.get('/residents/:atenaNo/vaccinations', { ...auth, schema: { tags: ['vaccinations'], summary: '接種記録と予防接種ごとの状況', params: Atena, querystring: AsOf } }, async (req) =>

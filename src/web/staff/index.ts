@@ -15,8 +15,10 @@ import { registerExtractionPages } from './extractions.js';
 import { registerCertificatePages } from './certificates.js';
 import { registerHandlerPages } from './handlers.js';
 import { registerRegisterPages } from './registers.js';
+import { registerExchangePages } from './exchange.js';
+import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
-export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions): void {
+export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
   registerAuthPages(fastify, app, opts);
   registerHomePages(fastify, app);
   registerAccountPages(fastify, app);
@@ -31,4 +33,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerCertificatePages(fastify, app);
   registerHandlerPages(fastify, app);
   registerRegisterPages(fastify, app);
+  registerExchangePages(fastify, app, exchange);
 }

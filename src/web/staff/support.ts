@@ -116,6 +116,7 @@ const PERSON_PAGES = [
   ['vaccinations', '予防接種の履歴・登録'],
   ['notices', '通知書・接種券の履歴'],
   ['certificates', '証明書の交付'],
+  ['exchange', '他団体への接種歴の照会'],
 ] as const;
 export type PersonPage = (typeof PERSON_PAGES)[number][0];
 

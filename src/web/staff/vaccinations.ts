@@ -99,7 +99,7 @@ export function scheduleRows<R extends { status: string; dosesCounted: number; n
 
 type Names = { program: (c: string | null) => string; product: (c: string | null) => string };
 
-function namesOf(catalog: Awaited<ReturnType<typeof catalogFor>>['catalog']): Names {
+export function namesOf(catalog: Awaited<ReturnType<typeof catalogFor>>['catalog']): Names {
   return {
     product: (c) => (c ? (catalog.productByCode.get(c)?.name ?? c) : '不明'),
     program: (c) => (c ? (catalog.programsByCode.get(c)?.at(-1)?.name ?? c) : '—'),

@@ -1,0 +1,167 @@
+// The organisations Mamori runs (decision 0134): each a node with its own HTTP service and port, its own
+// schema and database role, its own keys and message log.  `mamori serve` and `mamori demo` start them all
+// in one process (one Fastify instance per node); `mamori serve --only NAME` starts one, which is what a
+// real deployment does, with the other nodes' addresses from a directory file (MAMORI_DIRECTORY).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
+import { Problem } from '../kernel/problems/index.js';
+import { chukanNodeName, type MunicipalExchange } from '../municipality/exchange/index.js';
+import { buildJlisNode, JLIS_ROLE, JLIS_SCHEMA } from '../peers/jlis/index.js';
+import { buildNetworkNode, NETWORK_ROLE, NETWORK_SCHEMA } from '../peers/network/index.js';
+import { buildChukanNode, CHUKAN_ROLE, CHUKAN_SCHEMA } from '../peers/chukan/index.js';
+import type { App } from './index.js';
+
+export const MUNICIPALITY_NODE = 'municipality';
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly title: string;
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan';
+  readonly tenant?: string;
+}
+
+export interface RunningNode extends NodeEntry {
+  readonly kind: NodeSpec['kind'];
+}
+
+export interface Organisations {
+  readonly nodes: RunningNode[];
+  readonly directory: Directory;
+  /** The municipality node's end of the exchange (its clients of the 中間サーバー). */
+  readonly municipal: MunicipalExchange;
+  /** Stops one node (its server and background work); false when it is not running here. */
+  stop(name: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Every node this store hosts: the municipality system, the network, 住基ネット, one 中間サーバー per municipality. */
+export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
+  const orgs = await sql<{ code: string; name: string }>`SELECT code, name FROM kernel.organisations WHERE kind = 'municipality' ORDER BY code`.execute(app.db.system);
+  return [
+    { name: MUNICIPALITY_NODE, title: '予防接種事務システム（市区町村）', kind: 'municipality' },
+    { name: 'network', title: '情報提供ネットワークシステム', kind: 'network' },
+    { name: 'jlis', title: '住基ネット（全国サーバ）', kind: 'jlis' },
+    ...orgs.rows.map((o) => ({ name: chukanNodeName(o.code), title: `${o.name} 中間サーバー`, kind: 'chukan' as const, tenant: o.code })),
+  ];
+}
+
+/** Reads a directory file: a JSON array of {name, title, url}. */
+export function readDirectoryFile(path: string): NodeEntry[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Problem(400, 'DIRECTORY_FILE', '接続先一覧のファイルを読めません', `${path}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(raw) || !raw.every((e) => e && typeof e.name === 'string' && typeof e.url === 'string')) {
+    throw new Problem(400, 'DIRECTORY_FILE', '接続先一覧のファイルの形式が正しくありません', `${path}: [{"name","title","url"}, …] の形式で書いてください。`);
+  }
+  return raw.map((e: { name: string; title?: string; url: string }) => ({ name: e.name, title: e.title ?? e.name, url: e.url }));
+}
+
+export interface StartOptions {
+  readonly host: string;
+  /** First port (the municipality's); the others follow in order.  0: every node on a free port. */
+  readonly port: number;
+  /** Start only this node. */
+  readonly only?: string;
+  /** The municipality node's server (the staff web server); a bare message endpoint when absent. */
+  readonly municipalityServer?: (municipal: MunicipalExchange) => Promise<FastifyInstance>;
+  /** Other nodes' addresses (a running deployment); required with `only`. */
+  readonly directoryEntries?: readonly NodeEntry[];
+  /** Write the effective directory here (for `--only` processes and the CLI). */
+  readonly writeDirectory?: boolean;
+}
+
+function urlOf(f: FastifyInstance, host: string): string {
+  const a = f.server.address();
+  const port = typeof a === 'object' && a ? a.port : 0;
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host === 'localhost' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
+export async function startOrganisations(app: App, opts: StartOptions): Promise<Organisations> {
+  const specs = await nodeSpecs(app);
+  if (opts.only && !specs.some((s) => s.name === opts.only)) {
+    throw new Problem(400, 'NODE_UNKNOWN', '組織（ノード）の名前が正しくありません', `「${opts.only}」はありません。次のいずれかを指定してください: ${specs.map((s) => s.name).join(', ')}`);
+  }
+  const directory = new Directory(opts.directoryEntries ?? []);
+  const keyDir = app.config.keyDir;
+  const clock = app.config.clock;
+  const municipalNode: ExchangeNode = exchangeNodeFor({ name: MUNICIPALITY_NODE, schema: 'municipality', db: app.db.app, keyDir, directory, clock });
+  const municipal: MunicipalExchange = { node: municipalNode, chukanOf: chukanNodeName };
+  const started: { spec: NodeSpec; fastify: FastifyInstance; service?: PeerService }[] = [];
+  const running: RunningNode[] = [];
+  try {
+    let port = opts.port;
+    for (const spec of specs) {
+      const thisPort = opts.only ? opts.port : port === 0 ? 0 : port++;
+      if (opts.only && spec.name !== opts.only) continue;
+      let fastify: FastifyInstance;
+      let service: PeerService | undefined;
+      if (spec.kind === 'municipality') {
+        if (opts.municipalityServer) fastify = await opts.municipalityServer(municipal);
+        else {
+          fastify = await createNodeServer(spec.name);
+          fastify.get('/.well-known/jwks.json', async () => municipalNode.keys.jwks());
+        }
+      } else {
+        const role = spec.kind === 'network' ? NETWORK_ROLE : spec.kind === 'jlis' ? JLIS_ROLE : CHUKAN_ROLE;
+        const schema = spec.kind === 'network' ? NETWORK_SCHEMA : spec.kind === 'jlis' ? JLIS_SCHEMA : CHUKAN_SCHEMA;
+        const db = await app.db.forRole(role);
+        const node = exchangeNodeFor({ name: spec.name, schema, db, keyDir, directory, clock });
+        const ctx = { name: spec.name, db, node, clock, config: app.config };
+        service = spec.kind === 'network' ? await buildNetworkNode(ctx) : spec.kind === 'jlis' ? await buildJlisNode(ctx) : await buildChukanNode(ctx, { tenant: spec.tenant! });
+        fastify = service.fastify;
+      }
+      await fastify.listen({ host: opts.host, port: thisPort });
+      const entry: RunningNode = { name: spec.name, title: spec.title, url: urlOf(fastify, opts.host), kind: spec.kind };
+      directory.set(entry);
+      running.push(entry);
+      started.push({ spec, fastify, service });
+    }
+  } catch (e) {
+    for (const s of started.reverse()) {
+      await s.service?.close?.().catch(() => undefined);
+      await s.fastify.close().catch(() => undefined);
+    }
+    throw e;
+  }
+  if (opts.writeDirectory) {
+    writeFileSync(join(app.config.dataDir, 'directory.json'), JSON.stringify(directory.list(), null, 2) + '\n');
+  }
+  const stopOne = async (s: (typeof started)[number]): Promise<void> => {
+    await s.service?.close?.().catch(() => undefined);
+    await s.fastify.close();
+  };
+  return {
+    nodes: running,
+    directory,
+    municipal,
+    async stop(name) {
+      const i = started.findIndex((s) => s.spec.name === name);
+      if (i < 0) return false;
+      const [s] = started.splice(i, 1);
+      await stopOne(s!);
+      return true;
+    },
+    async close() {
+      for (const s of started.reverse()) await stopOne(s);
+      started.length = 0;
+    },
+  };
+}
+
+/** An organisation's message log, read as that organisation's own role (`mamori exchange messages`). */
+export async function messageLogOf(app: App, org: string): Promise<MessageLog> {
+  const specs = await nodeSpecs(app);
+  const spec = specs.find((s) => s.name === org);
+  if (!spec) throw new Problem(400, 'NODE_UNKNOWN', '組織（ノード）の名前が正しくありません', `「${org}」はありません。次のいずれかを指定してください: ${specs.map((s) => s.name).join(', ')}`);
+  if (spec.kind === 'municipality') return new MessageLog(app.db.app, 'municipality', org);
+  const role = spec.kind === 'network' ? NETWORK_ROLE : spec.kind === 'jlis' ? JLIS_ROLE : CHUKAN_ROLE;
+  const schema = spec.kind === 'network' ? NETWORK_SCHEMA : spec.kind === 'jlis' ? JLIS_SCHEMA : CHUKAN_SCHEMA;
+  return new MessageLog(await app.db.forRole(role), schema, org);
+}

@@ -1,0 +1,21 @@
+// Public face of municipality/exchange: the municipality's clients of its 中間サーバー (and, as 市町村CS,
+// of 住基ネット) — 符号 acquisition, 副本 registration, the move-in inquiry and its adoption, and the
+// person's "who used my data" view.  Decision 0134 (organisations), 0135 (messages).
+export {
+  askVaccinationHistory,
+  refreshInquiry,
+  getInquiry,
+  listInquiries,
+  adoptInquiry,
+  previousMunicipality,
+  chukanNodeName,
+  VACCINATION_JIMU,
+  VACCINATION_HISTORY_ITEM,
+  type MunicipalExchange,
+  type InquiryView,
+  type ExchangedDose,
+  type PreviousMunicipality,
+  type AdoptResult,
+} from './inquiries.js';
+export { acquireCodes, registerCopies, vaccinationCopies, type CodeReport, type CopyReport } from './copies.js';
+export { personDataUse, type DataUse, type ExchangeRecordView } from './data-use.js';

@@ -1,0 +1,200 @@
+// The move-in inquiry screens (XCH-09, XCH-10, VAX-37): a moved-in resident's previous municipality, the
+// inquiry through the 情報提供ネットワークシステム, its answer, and the adoption of the answered doses into
+// the ledger (登録元 他団体); and a person's 情報の利用と提供の記録 (who asked about them, who read them).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from '../../app/index.js';
+import { principalOf, work } from '../../kernel/http/index.js';
+import { formatJst, formatWareki } from '../../kernel/jp/index.js';
+import { isProblem } from '../../kernel/problems/index.js';
+import { adoptInquiry, askVaccinationHistory, getInquiry, listInquiries, personDataUse, previousMunicipality, refreshInquiry, type InquiryView, type MunicipalExchange } from '../../municipality/exchange/index.js';
+import { catalogFor } from '../../municipality/records/index.js';
+import { getPerson, requireResidentAccess } from '../../municipality/residents/index.js';
+import { badge, button, csrfField, dl, html, notice, page, section, table, when, type SafeHtml } from '../ui/index.js';
+import { needLogin, pageContext, personHeader, problemText, sendPage, setFlash, type Form } from './support.js';
+import { namesOf } from './vaccinations.js';
+
+const STATUS: Record<InquiryView['status'], [string, 'ok' | 'warn' | 'muted']> = {
+  provided: ['提供あり', 'ok'],
+  pending: ['照会先で確認中', 'warn'],
+  none: ['該当なし', 'muted'],
+};
+
+/** 情報提供等記録の結果, as residents and staff read it. */
+const EXCHANGE_STATUS: Record<string, string> = { provided: '提供', pending: '提供先で確認中', none: '該当なし', refused: '照会拒否（法令で認められない照会）', failed: '通信の失敗', permitted: '照会許可' };
+
+export function registerExchangePages(fastify: FastifyInstance, app: App, exchange: MunicipalExchange | undefined): void {
+  const readGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.read', ['vaccination']))];
+  const writeGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.write', ['vaccination']))];
+  const offline = html`${notice('この環境では情報提供ネットワークシステムに接続していません（mamori serve で起動すると接続します）。', 'warning')}`;
+
+  const personPage = async (req: FastifyRequest, csrf: string, error?: string): Promise<SafeHtml> => {
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const person = await work(app.db, req, (w) => getPerson(w, app.vault, atenaNo, '他団体への接種歴の照会'));
+    const prev = await work(app.db, req, (w) => previousMunicipality(w, atenaNo));
+    const list = await work(app.db, req, (w) => listInquiries(w, atenaNo));
+    const s = person.state as { nameKanji: string; nameKana: string; birthDate: string; previousAddress?: string | null; lastMovement?: string | null };
+    return html`
+${personHeader(atenaNo, s, 'exchange')}
+${error ? notice(error, 'error') : ''}
+${!exchange ? offline : ''}
+${section(
+  '転入前の市区町村',
+  html`${dl([
+    ['転入前住所', s.previousAddress ?? '（記録なし）'],
+    ['照会先', prev ? `${prev.name}（団体コード ${prev.code}）` : '転入前住所から特定できません'],
+    ['照会する情報', '予防接種の実施に関する情報（予防接種歴）'],
+  ])}
+${prev && exchange
+  ? html`<form method="post" action="/residents/${atenaNo}/exchange/inquire">${csrfField(csrf)}
+<p class="hint">情報提供ネットワークシステムを通じて、${prev.name}に予防接種歴を照会します。照会した職員・日時・内容は記録され、本人はマイナポータルで確認できます。</p>
+${button(`${prev.name}に接種歴を照会する`)}</form>`
+  : ''}`,
+)}
+${section(
+  `照会の履歴（${list.length}件）`,
+  table(
+    ['照会日時', '照会先', '結果', '接種記録', '台帳への取込', ''],
+    list.map((v) => [
+      formatJst(v.askedAt),
+      v.providerName ?? v.provider,
+      badge(STATUS[v.status][0], STATUS[v.status][1]),
+      `${v.records.length}件`,
+      v.adoptedAt ? `${v.adoptedCount ?? 0}件を取込済（${formatJst(v.adoptedAt)}）` : '未取込',
+      html`<a href="/exchange/inquiries/${v.exchangeId}">結果を見る</a>`,
+    ]),
+    { empty: 'まだ照会していません。' },
+  ),
+)}`;
+  };
+
+  fastify.get('/residents/:atenaNo/exchange', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '他団体への接種歴の照会', await personPage(req, ctx.csrf)));
+  });
+
+  fastify.post('/residents/:atenaNo/exchange/inquire', { preHandler: [...readGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    if (!exchange) {
+      const ctx = await pageContext(app, req, reply);
+      return sendPage(reply, page(ctx, '他団体への接種歴の照会', await personPage(req, ctx.csrf, '情報提供ネットワークシステムに接続していません。')), 503);
+    }
+    try {
+      const v = await askVaccinationHistory(app.db, principalOf(req), exchange, atenaNo);
+      setFlash(reply, v.status === 'provided' ? `${v.providerName ?? v.provider}から接種記録が${v.records.length}件提供されました。` : v.status === 'pending' ? '照会先で内容の確認中です。しばらくしてから結果を確認してください。' : '照会先に該当する接種記録はありませんでした。');
+      return reply.redirect(`/exchange/inquiries/${v.exchangeId}`);
+    } catch (e) {
+      if (!isProblem(e) || e.status === 403 && e.code === 'FORBIDDEN') throw e;
+      const ctx = await pageContext(app, req, reply);
+      return sendPage(reply, page(ctx, '他団体への接種歴の照会', await personPage(req, ctx.csrf, `照会できませんでした：${problemText(e)}`)), e.status >= 500 ? 503 : e.status);
+    }
+  });
+
+  const inquiryPage = async (req: FastifyRequest, csrf: string): Promise<SafeHtml> => {
+    const id = (req.params as { id: string }).id;
+    const v = await work(app.db, req, (w) => getInquiry(w, id));
+    const person = await work(app.db, req, (w) => getPerson(w, app.vault, v.atenaNo, '照会結果の表示'));
+    const names = namesOf((await work(app.db, req, (w) => catalogFor(w))).catalog);
+    const from = v.providerName ?? v.provider;
+    return html`
+${personHeader(v.atenaNo, person.state, 'exchange')}
+${section(
+  '照会の内容',
+  dl([
+    ['照会先', `${from}（団体コード ${v.provider}）`],
+    ['照会した情報', '予防接種の実施に関する情報（予防接種歴）'],
+    ['根拠法令', v.legalBasis ?? '—'],
+    ['結果', badge(STATUS[v.status][0], STATUS[v.status][1])],
+    ['照会した職員', v.askedBy],
+    ['照会日時', formatJst(v.askedAt)],
+    ['照会番号', v.exchangeId],
+  ]),
+)}
+${v.status === 'pending'
+  ? html`${notice('照会先で職員が内容を確認しています（自動応答しない項目）。確認が済むと結果を受け取れます。', 'warning')}
+<form method="post" action="/exchange/inquiries/${v.exchangeId}/refresh">${csrfField(csrf)}${button('結果を確認する', 'secondary')}</form>`
+  : ''}
+${v.status === 'provided'
+  ? section(
+      `提供された接種記録（${v.records.length}件）`,
+      html`<form method="post" action="/exchange/inquiries/${v.exchangeId}/adopt">${csrfField(csrf)}
+${table(
+  ['取込', '予防接種', '回数', '接種日', 'ワクチン', 'ロット番号'],
+  v.records.map((d, i) => [
+    v.adoptedAt ? '—' : html`<input type="checkbox" name="pick" value="${String(i)}" checked aria-label="${names.program(d.program)} ${d.dose ?? ''}回目を取り込む">`,
+    names.program(d.program),
+    d.dose ? `${d.dose}回目` : '—',
+    d.date ? `${formatWareki(d.date)}（${d.date}）` : '不明',
+    names.product(d.product),
+    d.lot ?? '—',
+  ]),
+  { empty: '接種記録はありません。' },
+)}
+${v.adoptedAt
+  ? notice(`${v.adoptedBy ?? ''} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
+  : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
+</form>`,
+    )
+  : ''}
+<p><a href="/residents/${v.atenaNo}/vaccinations">予防接種の履歴へ</a></p>`;
+  };
+
+  fastify.get('/exchange/inquiries/:id', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '照会の結果', await inquiryPage(req, ctx.csrf)));
+  });
+
+  fastify.post('/exchange/inquiries/:id/refresh', { preHandler: [...readGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if (exchange) {
+      const v = await refreshInquiry(app.db, principalOf(req), exchange, id);
+      setFlash(reply, v.status === 'pending' ? '照会先でまだ確認中です。' : '結果を受け取りました。');
+    }
+    return reply.redirect(`/exchange/inquiries/${id}`);
+  });
+
+  fastify.post('/exchange/inquiries/:id/adopt', { preHandler: [...writeGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const body = (req.body ?? {}) as Form;
+    const picks = ([] as string[]).concat(body['pick'] ?? []).map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n < 500);
+    const v = await work(app.db, req, (w) => getInquiry(w, id));
+    if (picks.length === 0) {
+      setFlash(reply, '取り込む記録を選んでください。');
+      return reply.redirect(`/exchange/inquiries/${id}`);
+    }
+    const r = await work(app.db, req, (w) => adoptInquiry(w, id, { only: picks }));
+    setFlash(reply, `${r.adopted}件を予防接種台帳に取り込みました${r.skipped ? `（台帳に同じ記録がある${r.skipped}件は取り込みませんでした）` : ''}。`);
+    return reply.redirect(`/residents/${v.atenaNo}/vaccinations`);
+  });
+
+  // 情報の利用と提供の記録: the 情報提供等記録 about the person and the operation log's accesses (ログ監査).
+  fastify.get('/residents/:atenaNo/data-use', { preHandler: needLogin }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const u = await personDataUse(app.db, principalOf(req), exchange, atenaNo);
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '情報の利用と提供の記録',
+        html`<p><a href="/residents/${atenaNo}">← 住民の情報へ</a></p>
+${u.exchangesUnavailable ? notice(`情報提供等記録を取得できませんでした：${u.exchangesUnavailable}`, 'warning') : ''}
+${section(
+  `情報提供ネットワークシステムでのやりとり（${u.exchanges.length}件）`,
+  table(
+    ['日時', '照会した機関', '提供した機関', '事務', '情報', '根拠法令', '結果'],
+    u.exchanges.map((r) => [r.at ? when(new Date(r.at)) : '—', r.requesterName ?? r.requester, r.providerName ?? r.provider, r.jimuName ?? '—', r.itemName ?? '—', r.legalBasis ?? '—', EXCHANGE_STATUS[r.status] ?? r.status]),
+    { empty: 'やりとりの記録はありません。' },
+  ),
+)}
+${section(
+  `職員・システムによる利用（${u.accesses.length}件）`,
+  table(
+    ['日時', '利用者', '操作', '目的', '結果'],
+    u.accesses.map((a) => [when(a.at), a.actorLogin, a.actionLabel, a.purpose ?? '—', a.outcome === 'success' ? '成功' : a.outcome === 'denied' ? '拒否' : '失敗']),
+    { empty: '記録はありません。' },
+  ),
+)}`,
+      ),
+    );
+  });
+}
