@@ -14,6 +14,7 @@ import { extractAllCase } from '../municipality/extraction/index.js';
 import { intakeLonglineCase } from '../municipality/intake/index.js';
 import { openApp, type App } from './index.js';
 import { backupRestoreCase } from './city-bench.js';
+import { exchangeInquiryCase } from './exchange-bench.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
   return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase, backupRestoreCase, intakeLonglineCase];
@@ -26,7 +27,7 @@ export interface AppBenchContext extends ServerBenchContext {
 
 /** Cases that need the app itself (its vault, its tenant keys). */
 export function appBenchCases(): BenchCase<AppBenchContext>[] {
-  return [residentsImportCase];
+  return [residentsImportCase, exchangeInquiryCase];
 }
 
 export interface BenchRun {

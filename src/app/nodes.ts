@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
 import { Problem } from '../kernel/problems/index.js';
-import { chukanNodeName, type MunicipalExchange } from '../municipality/exchange/index.js';
+import { acquireCodes, chukanNodeName, syncResidentsToJlis, type CodeReport, type MunicipalExchange } from '../municipality/exchange/index.js';
+import type { Principal } from '../kernel/context/index.js';
 import { buildJlisNode, JLIS_ROLE, JLIS_SCHEMA } from '../peers/jlis/index.js';
 import { buildNetworkNode, NETWORK_ROLE, NETWORK_SCHEMA } from '../peers/network/index.js';
 import { buildChukanNode, CHUKAN_ROLE, CHUKAN_SCHEMA } from '../peers/chukan/index.js';
@@ -164,4 +165,15 @@ export async function messageLogOf(app: App, org: string): Promise<MessageLog> {
   const role = spec.kind === 'network' ? NETWORK_ROLE : spec.kind === 'jlis' ? JLIS_ROLE : CHUKAN_ROLE;
   const schema = spec.kind === 'network' ? NETWORK_SCHEMA : spec.kind === 'jlis' ? JLIS_SCHEMA : CHUKAN_SCHEMA;
   return new MessageLog(await app.db.forRole(role), schema, org);
+}
+
+/**
+ * Makes a municipality ready to exchange: its residents' 本人確認情報 sent to 住基ネット as 市町村CS does
+ * (only what changed since the last run), then the 符号 of every person with a 団体内統合宛名番号 acquired
+ * through its 中間サーバー.  Idempotent; `mamori exchange copies` runs it before registering the 副本.
+ */
+export async function exchangeReady(app: App, orgs: Organisations, tenant: string, who: Principal): Promise<{ cs: Awaited<ReturnType<typeof syncResidentsToJlis>>; codes: CodeReport }> {
+  const cs = await syncResidentsToJlis(app, orgs.municipal.node, tenant);
+  const codes = await acquireCodes(app.db, who, orgs.municipal);
+  return { cs, codes };
 }

@@ -19,3 +19,4 @@ export {
 } from './inquiries.js';
 export { acquireCodes, registerCopies, vaccinationCopies, type CodeReport, type CopyReport } from './copies.js';
 export { personDataUse, type DataUse, type ExchangeRecordView } from './data-use.js';
+export { syncResidentsToJlis, type CsSyncDeps, type CsSyncOptions, type CsSyncReport } from './cs.js';
