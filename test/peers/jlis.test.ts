@@ -280,11 +280,38 @@ describe('住基ネット 全国サーバ (jlis)', () => {
       expect(left[0]).toMatchObject({ status: 'moved-out', lastMovement: '11', lastMovementDate: '2026-11-01' });
 
       // A run that crashed after sending (the cursor not advanced): the same changes go again, unchanged.
-      await sql`UPDATE municipality.cs_sync SET last_recorded_at = NULL, last_atena_no = NULL, last_version = NULL, sent_seq = 0 WHERE tenant_code = ${TOTTORI}`.execute(app.db.system);
+      await sql`UPDATE municipality.cs_sync SET last_xid = NULL, last_atena_no = NULL, last_version = NULL, sent_seq = 0 WHERE tenant_code = ${TOTTORI}`.execute(app.db.system);
       const r3 = await syncResidentsToJlis(app, municipality, TOTTORI, { batchSize: 1 });
       expect(r3.applied).toBe(0);
       expect(r3.unchanged).toBe(r3.sent);
       expect(r3.sent).toBeGreaterThanOrEqual(2);
+    });
+
+    it('does not pass over versions of a transaction that started earlier and is still running', async () => {
+      await app.db.system.connection().execute(async (conn) => {
+        await sql`BEGIN`.execute(conn);
+        try {
+          await sql`SELECT pg_current_xact_id()`.execute(conn); // an older transaction, still open
+          await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(f('diff2.csv'), 'diff', [movement('CS-2', '20', '20261105', person(2, { 住所: '鳥取県鳥取市幸町71' }))]) });
+          expect(await syncResidentsToJlis(app, municipality, TOTTORI)).toMatchObject({ sent: 0 });
+        } finally {
+          await sql`COMMIT`.execute(conn);
+        }
+      });
+      expect(await syncResidentsToJlis(app, municipality, TOTTORI)).toMatchObject({ sent: 1, applied: 1 });
+      const moved = matchesOf(await query(municipality, { by: 'juminhyoCode', juminhyoCode: person(2)['住民票コード'], purpose: '本人確認' }));
+      expect(moved[0]).toMatchObject({ address: '鳥取県鳥取市幸町71', lastMovement: '20' });
+    });
+
+    it('sends a large municipality in messages of at most 1000 changes', async () => {
+      const rows = Array.from({ length: 1500 }, (_, i) => person(5000 + i));
+      await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(f('big.csv'), 'diff', rows.map((r, i) => movement(`BIG-${i}`, '01', '20261110', r))) });
+      const t0 = performance.now();
+      const r = await syncResidentsToJlis(app, municipality, TOTTORI);
+      const ms = performance.now() - t0;
+      expect(r).toMatchObject({ batches: 2, sent: 1500, applied: 1500, withMyNumber: 1500 });
+      expect(ms).toBeLessThan(30_000);
+      console.info(`cs sync of 1500 residents: ${Math.round(ms)} ms`);
     });
   });
 

@@ -3,10 +3,11 @@
 // Number (30条の6–30条の9), through the message layer (identity.update, docs/formats/exchange-protocol.md).
 //
 // How it stays exact:
-// - The cursor (municipality.cs_sync) is the last person version sent, in (recorded_at, atena_no, version)
-//   order.  recorded_at is the inserting transaction's start, so a transaction still open could later
-//   commit versions "before" the cursor; the sender therefore reads only versions recorded before the
-//   oldest other transaction still open (the horizon), which makes the cursor monotonic.
+// - The cursor (municipality.cs_sync) is the last person version sent, in (transaction id, atena_no,
+//   version) order, and the sender reads only versions whose transaction id is below the oldest
+//   transaction still running: those have all finished, so no version can later appear behind the
+//   cursor (a recorded_at cursor could not promise that: recorded_at is the inserting transaction's
+//   start, and a long import commits versions "before" a cursor that has already passed them).
 // - Each change gets seq = sent_seq + n.  The cursor and sent_seq advance only after the 全国サーバ's
 //   signed answer; a crash in between resends the same versions with the same seqs, which the 全国サーバ
 //   recognises ((municipality, seq) already received → unchanged).
@@ -68,7 +69,8 @@ export interface CsChange {
 }
 
 interface Cursor {
-  readonly recordedAt: string;
+  /** 64-bit transaction id of the version. */
+  readonly xid: number;
   readonly atenaNo: string;
   readonly version: number;
 }
@@ -101,32 +103,40 @@ export function csPrincipal(tenant: string): Principal {
   return { tenant, actor: { ...systemActor('cs-sync'), mynumberView: true }, meta: newMeta('cs-sync') };
 }
 
-/** The transaction start of the oldest other open transaction, or now: versions before it are all visible. */
-async function horizon(w: Work): Promise<string> {
-  try {
-    const r = await sql<{ h: string }>`
-      SELECT least(clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND datname = current_database()))::text AS h`.execute(w.tx);
-    return r.rows[0]!.h;
-  } catch {
-    const r = await sql<{ h: string }>`SELECT clock_timestamp()::text AS h`.execute(w.tx);
-    return r.rows[0]!.h;
-  }
+/**
+ * The person versions after the cursor whose transaction finished before the oldest transaction still
+ * running (all such versions are committed and visible; none can appear later), in cursor order.  A
+ * version's transaction id is its row's xmin (person_versions is insert-only) widened to 64 bits with the
+ * epoch of the snapshot's xmin; a cursor at or beyond that xmin cannot come from this database's history
+ * (a restore into another cluster) and is treated as "nothing sent yet" — the 全国サーバ finds what it
+ * already holds unchanged.
+ */
+async function versionsAfter(w: Work, cursor: Cursor | null, size: number): Promise<{ atena_no: string; version: number; fx: number }[]> {
+  const after = cursor ? sql`AND (v.fx, v.atena_no, v.version) > (${cursor.xid}::bigint, ${cursor.atenaNo}, ${cursor.version}::int)` : sql``;
+  const r = await sql<{ atena_no: string; version: number; fx: number }>`
+    WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS s),
+    v AS (
+      SELECT p.atena_no, p.version, s.s - d.diff AS fx, d.diff
+      FROM municipality.person_versions p CROSS JOIN s
+      CROSS JOIN LATERAL (SELECT (((s.s % 4294967296) - p.xmin::text::bigint) % 4294967296 + 4294967296) % 4294967296 AS diff) d
+      WHERE p.tenant_code = ${w.tenant})
+    SELECT v.atena_no, v.version, v.fx FROM v
+    WHERE v.diff BETWEEN 1 AND 2147483648 ${after}
+    ORDER BY v.fx, v.atena_no, v.version LIMIT ${size}`.execute(w.tx);
+  return r.rows.map((x) => ({ atena_no: x.atena_no, version: Number(x.version), fx: Number(x.fx) }));
 }
 
 async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolean): Promise<Prepared> {
-  const h = await horizon(w);
-  const cur = await sql<{ rat: string | null; atena: string | null; version: number | null; sent_seq: number }>`
-    SELECT last_recorded_at::text AS rat, last_atena_no AS atena, last_version AS version, sent_seq FROM municipality.cs_sync WHERE tenant_code = ${w.tenant}`.execute(w.tx);
+  const cur = await sql<{ xid: number | null; atena: string | null; version: number | null; sent_seq: number; horizon: number }>`
+    SELECT last_xid AS xid, last_atena_no AS atena, last_version AS version, sent_seq, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon
+    FROM municipality.cs_sync WHERE tenant_code = ${w.tenant}`.execute(w.tx);
   const c = cur.rows[0];
   const sentSeq = Number(c?.sent_seq ?? 0);
-  const after = c?.rat ? sql`AND (v.recorded_at, v.atena_no, v.version) > (${c.rat}::timestamptz, ${c.atena}, ${c.version}::int)` : sql``;
-  const vs = await sql<{ atena_no: string; version: number; rat: string }>`
-    SELECT v.atena_no, v.version, v.recorded_at::text AS rat FROM municipality.person_versions v
-    WHERE v.tenant_code = ${w.tenant} ${after} AND v.recorded_at < ${h}::timestamptz
-    ORDER BY v.recorded_at, v.atena_no, v.version LIMIT ${size}`.execute(w.tx);
+  const cursor: Cursor | null = c && c.xid !== null && Number(c.xid) < Number(c.horizon) ? { xid: Number(c.xid), atenaNo: c.atena!, version: Number(c.version) } : null;
+  const vs = { rows: await versionsAfter(w, cursor, size) };
   if (vs.rows.length === 0) return { changes: [], versions: 0, skipped: 0, next: null, sentSeq };
   const last = vs.rows[vs.rows.length - 1]!;
-  const next: Cursor = { recordedAt: last.rat, atenaNo: last.atena_no, version: Number(last.version) };
+  const next: Cursor = { xid: last.fx, atenaNo: last.atena_no, version: last.version };
   // One change per person, in the order of their last version in the batch; the person's current state.
   const order: string[] = [];
   for (const v of vs.rows) {
@@ -183,9 +193,9 @@ async function advance(w: Work, from: number, next: Cursor, sent: number): Promi
   // Guarded by the seq the batch started from: when another run advanced the cursor meanwhile, what this
   // run sent was a resend and nothing is recorded.
   await sql`
-    INSERT INTO municipality.cs_sync (tenant_code, last_recorded_at, last_atena_no, last_version, sent_seq, sent_total, last_sync_at)
-    VALUES (${w.tenant}, ${next.recordedAt}::timestamptz, ${next.atenaNo}, ${next.version}, ${from + sent}, ${sent}, ${w.clock.now()})
-    ON CONFLICT (tenant_code) DO UPDATE SET last_recorded_at = excluded.last_recorded_at, last_atena_no = excluded.last_atena_no,
+    INSERT INTO municipality.cs_sync (tenant_code, last_xid, last_atena_no, last_version, sent_seq, sent_total, last_sync_at)
+    VALUES (${w.tenant}, ${next.xid}, ${next.atenaNo}, ${next.version}, ${from + sent}, ${sent}, ${w.clock.now()})
+    ON CONFLICT (tenant_code) DO UPDATE SET last_xid = excluded.last_xid, last_atena_no = excluded.last_atena_no,
       last_version = excluded.last_version, sent_seq = excluded.sent_seq, sent_total = municipality.cs_sync.sent_total + ${sent}, last_sync_at = excluded.last_sync_at
     WHERE municipality.cs_sync.sent_seq = ${from}`.execute(w.tx);
 }
@@ -225,9 +235,9 @@ export async function syncResidentsToJlis(deps: CsSyncDeps, node: ExchangeNode, 
 }
 
 /** Where the notification stands for a tenant (screens, CLI). */
-export async function csSyncState(w: Work): Promise<{ sentSeq: number; sentTotal: number; lastSyncAt: Date | null; lastRecordedAt: Date | null }> {
-  const r = await sql<{ sent_seq: number; sent_total: number; last_sync_at: Date | null; last_recorded_at: Date | null }>`
-    SELECT sent_seq, sent_total, last_sync_at, last_recorded_at FROM municipality.cs_sync WHERE tenant_code = ${w.tenant}`.execute(w.tx);
+export async function csSyncState(w: Work): Promise<{ sentSeq: number; sentTotal: number; lastSyncAt: Date | null }> {
+  const r = await sql<{ sent_seq: number; sent_total: number; last_sync_at: Date | null }>`
+    SELECT sent_seq, sent_total, last_sync_at FROM municipality.cs_sync WHERE tenant_code = ${w.tenant}`.execute(w.tx);
   const x = r.rows[0];
-  return { sentSeq: Number(x?.sent_seq ?? 0), sentTotal: Number(x?.sent_total ?? 0), lastSyncAt: x?.last_sync_at ?? null, lastRecordedAt: x?.last_recorded_at ?? null };
+  return { sentSeq: Number(x?.sent_seq ?? 0), sentTotal: Number(x?.sent_total ?? 0), lastSyncAt: x?.last_sync_at ?? null };
 }
