@@ -1,0 +1,81 @@
+// The 全国サーバ's own secret keys (decision 0138), next to its message-layer keys under
+// <keyDir>/nodes/jlis/ (mode 0600, created on first use):
+//   mynumber-0001.key  AES-256-GCM key of the My Number column (ciphertext bound to the 住民票コード);
+//   index.key          HMAC-SHA-256 key of the My Number blind index (exact lookup without decrypting);
+//   link.key           HMAC-SHA-256 key of person.link (the opaque per-network link of a person);
+//   querylog.key       HMAC-SHA-256 key of the query log's key hashes (the log never holds a key value).
+// The node's keys are its own: no other organisation's key (the municipality's vault keys) is used here.
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, seal } from '../../kernel/crypto/index.js';
+
+export const JLIS_NODE = 'jlis';
+
+export class JlisSecrets {
+  private constructor(
+    readonly encVersion: number,
+    private readonly enc: ReadonlyMap<number, Buffer>,
+    private readonly index: Buffer,
+    private readonly link: Buffer,
+    private readonly logKey: Buffer,
+  ) {}
+
+  static open(keyDir: string): JlisSecrets {
+    const dir = join(keyDir, 'nodes', JLIS_NODE);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const enc = new Map<number, Buffer>();
+    for (const f of readdirSync(dir)) {
+      const m = /^mynumber-(\d{4})\.key$/.exec(f);
+      if (m) enc.set(Number(m[1]), readKey(join(dir, f)));
+    }
+    if (enc.size === 0) enc.set(1, ensureKey(join(dir, 'mynumber-0001.key')));
+    const encVersion = Math.max(...enc.keys());
+    return new JlisSecrets(encVersion, enc, ensureKey(join(dir, 'index.key')), ensureKey(join(dir, 'link.key')), ensureKey(join(dir, 'querylog.key')));
+  }
+
+  private static aad(juminhyoCode: string, version: number): string {
+    return `jlis|mynumber|${juminhyoCode}|${version}`;
+  }
+
+  sealMyNumber(juminhyoCode: string, myNumber: string): { ciphertext: Buffer; version: number } {
+    return { ciphertext: seal(this.enc.get(this.encVersion)!, Buffer.from(myNumber, 'ascii'), JlisSecrets.aad(juminhyoCode, this.encVersion)), version: this.encVersion };
+  }
+
+  openMyNumber(juminhyoCode: string, ciphertext: Buffer, version: number): string {
+    const key = this.enc.get(version);
+    if (!key) throw new Error(`jlis: My Number key version ${version} missing`);
+    return open(key, ciphertext, JlisSecrets.aad(juminhyoCode, version)).toString('ascii');
+  }
+
+  blindIndex(myNumber: string): Buffer {
+    return createHmac('sha256', this.index).update(`jlis|mynumber|${myNumber}`).digest();
+  }
+
+  /** person.link: stable and opaque; the same 住民票コード always gives the same link. */
+  linkOf(juminhyoCode: string): string {
+    return createHmac('sha256', this.link).update(`jlis|link|${juminhyoCode}`).digest('base64url');
+  }
+
+  /** The query log's keyed hash of a query key (kind and value). */
+  keyHash(kind: string, value: string): Buffer {
+    return createHmac('sha256', this.logKey).update(`jlis|query|${kind}|${value}`).digest();
+  }
+}
+
+function readKey(path: string): Buffer {
+  const k = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  if (k.length !== 32) throw new Error(`jlis: key file ${path} is not a 256-bit key`);
+  return k;
+}
+
+function ensureKey(path: string): Buffer {
+  if (existsSync(path)) return readKey(path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  // Two processes creating the key at once: the first rename wins, the second reads what is there.
+  if (existsSync(path)) return readKey(path);
+  renameSync(tmp, path);
+  return readKey(path);
+}
