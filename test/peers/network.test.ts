@@ -308,6 +308,16 @@ describe('network node (情報提供ネットワークシステム)', () => {
     expect(out.rows[0]!.outcome).toBe('failed');
   });
 
+  it('marks an inquiry interrupted by a stop as failed when the node starts again', async () => {
+    const exchangeId = randomUUID();
+    const at = new Date(clock.now().getTime() - 3600_000);
+    await sql`INSERT INTO peers_network.exchange_records (exchange_id, inquiry_id, at, updated_at, requester_body, provider_body, jimu, item, permit_id, permit_exp, status)
+              VALUES (${exchangeId}, 'q-crash', ${at}, ${at}, '131237', '041009', 'vaccination', 'vaccination-history', ${randomUUID()}, ${new Date(at.getTime() + 600_000)}, 'permitted')`.execute(netDb);
+    const again = await buildNetworkNode({ name: 'network', db: netDb, node: network, clock, config: app.config });
+    await again.fastify.close();
+    expect((await listRecords(netDb)).find((r) => r.exchangeId === exchangeId)).toMatchObject({ status: 'failed', refusalCode: 'INTERRUPTED' });
+  });
+
   it('keeps its schema from the staff system: mamori_app has no access', async () => {
     await expect(sql`SELECT count(*) FROM peers_network.codes`.execute(app.db.app)).rejects.toThrow(/permission denied/);
     await expect(sql`SELECT count(*) FROM peers_network.exchange_records`.execute(app.db.app)).rejects.toThrow(/permission denied/);

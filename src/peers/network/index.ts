@@ -4,13 +4,13 @@
 import { createNodeServer, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
 import { openFugoKey } from './fugo.js';
 import { networkServices } from './services.js';
-import { listPermissions, loadPermissions } from './store.js';
+import { failInterrupted, listPermissions, loadPermissions } from './store.js';
 
 export { networkMigrations } from './migrations/index.js';
 export { PERMISSION_ENTRIES, JIMU_NAMES, ITEM_NAMES, MINISTERIAL_ORDINANCE_FROM, APPENDED_TABLE_2_UNTIL, type PermissionEntry, type BodyKind } from './permissions.js';
 export { issuePermit, verifyPermit, PERMIT_TYPE, PERMIT_SECONDS, type Permit } from './permit.js';
 export { bodyOfNode, chukanNode, FUGO_KEY_FILE } from './fugo.js';
-export { listRecords, listPermissions, loadPermissions, findPermission, type ExchangeRecord, type RecordStatus } from './store.js';
+export { listRecords, listPermissions, loadPermissions, findPermission, failInterrupted, type ExchangeRecord, type RecordStatus } from './store.js';
 export { networkServices } from './services.js';
 
 export const NETWORK_ROLE = 'mamori_network';
@@ -19,6 +19,7 @@ export const NETWORK_NODE = 'network';
 
 export async function buildNetworkNode(ctx: PeerContext): Promise<PeerService> {
   await loadPermissions(ctx.db);
+  await failInterrupted(ctx.db, ctx.clock.now());
   const fugoKey = openFugoKey(ctx.config.keyDir, ctx.name);
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, networkServices({ ctx, fugoKey }));

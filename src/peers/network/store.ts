@@ -206,3 +206,15 @@ export async function listRecords(db: Kysely<any>, opts: { body?: string; limit?
     ORDER BY at DESC, exchange_id LIMIT ${Math.min(opts.limit ?? 1000, 10_000)} OFFSET ${opts.offset ?? 0}`.execute(db);
   return r.rows.map(toRecord);
 }
+
+/**
+ * Records left `permitted` by a node that stopped while it was asking the provider, whose permit has
+ * expired (the provider would refuse it now): they become `failed`, so nothing half-done remains.
+ */
+export async function failInterrupted(db: Kysely<any>, now: Date): Promise<number> {
+  const r = await sql`
+    UPDATE peers_network.exchange_records SET status = 'failed', updated_at = ${now}, refusal_code = 'INTERRUPTED',
+      refusal_reason = '情報提供者への照会中に処理が中断されました。新しい照会IDで照会し直してください。'
+    WHERE status = 'permitted' AND permit_exp < ${now}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
