@@ -14,7 +14,7 @@ import {
 } from '../../src/kernel/exchange/index.js';
 import { Problem } from '../../src/kernel/problems/index.js';
 import {
-  buildNetworkNode, listRecords, verifyPermit, NETWORK_ROLE, NETWORK_SCHEMA, FUGO_KEY_FILE, PERMISSION_ENTRIES, type Permit,
+  buildNetworkNode, listRecords, recordsCsv, verifyPermit, NETWORK_ROLE, NETWORK_SCHEMA, FUGO_KEY_FILE, PERMISSION_ENTRIES, type Permit,
 } from '../../src/peers/network/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { testClock } from '../harness/clock.js';
@@ -234,6 +234,10 @@ describe('network node (情報提供ネットワークシステム)', () => {
     const rec = (await listRecords(netDb, { body: '131237' })).find((r) => r.inquiryId === 'q-2')!;
     expect(rec).toMatchObject({ status: 'refused', refusalCode: 'PERMISSION_DENIED', permitId: null });
     expect(rec.refusalReason).toContain('番号法で認められた情報連携ではありません');
+    const csv = recordsCsv(await listRecords(netDb, { body: '131237' }));
+    expect(csv).toContain('拒否');
+    expect(csv).toContain('生活保護関係情報');
+    expect(csv).not.toContain(code);
   });
 
   it('applies the list of the day: 別表第二 before 2024-05-27', async () => {

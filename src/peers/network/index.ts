@@ -12,6 +12,7 @@ export { issuePermit, verifyPermit, PERMIT_TYPE, PERMIT_SECONDS, type Permit } f
 export { bodyOfNode, chukanNode, FUGO_KEY_FILE } from './fugo.js';
 export { listRecords, listPermissions, loadPermissions, findPermission, failInterrupted, type ExchangeRecord, type RecordStatus } from './store.js';
 export { networkServices } from './services.js';
+export { recordsCsv, STATUS_NAMES } from './export.js';
 
 export const NETWORK_ROLE = 'mamori_network';
 export const NETWORK_SCHEMA = 'peers_network';

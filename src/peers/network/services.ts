@@ -72,6 +72,9 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
       return new Problem(502, 'PROVIDER_REFUSED', '情報提供者が照会を受け付けませんでした', `「${title}」が照会を受け付けませんでした（${e.code}）。情報連携ID ${exchangeId}`);
     }
     if (e instanceof Problem && e.code === 'PROVIDER_BAD_ANSWER') return e;
+    if (!(e instanceof Problem) || e.status !== 503) {
+      return new Problem(502, 'PROVIDER_FAILED', '情報提供者からの応答を受け取れませんでした', `「${title}」の応答が正しくありません（${e instanceof Problem ? e.code : 'ERROR'}）。照会は記録上「失敗」となりました（情報連携ID ${exchangeId}）。`);
+    }
     return new Problem(503, 'PROVIDER_UNREACHABLE', '情報提供者に接続できません', `「${title}」に接続できませんでした。照会は記録上「失敗」となりました。新しい照会IDで照会し直してください（情報連携ID ${exchangeId}）。`);
   }
 
