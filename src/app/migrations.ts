@@ -1,8 +1,11 @@
-// Every system's migration folders, kernel first.  Later systems append theirs here.
+// Every system's migration folders, kernel first.  Later systems append theirs here.  Peers (decision 0134)
+// each own a schema and a role; their migrations run on the same store.
 import { kernelMigrations, type MigrationSource } from '../kernel/db/index.js';
 import { municipalityMigrations } from '../municipality/migrations/index.js';
 import { jlisMigrations } from '../peers/jlis/index.js';
+import { networkMigrations } from '../peers/network/index.js';
+import { chukanMigrations } from '../peers/chukan/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations];
 }

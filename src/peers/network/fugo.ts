@@ -1,0 +1,44 @@
+// 情報提供用個人識別符号 (符号, XCH-18, decision 0137): the code a body uses for a person on the network.
+// code = base64url(HMAC-SHA256(network secret, "<body>:<internal person id>")).  The secret never leaves
+// the network node (<keyDir>/nodes/network/fugo-hmac.key, 0600, created on first use); without it a code
+// cannot be linked to another body's code or to the person, so codes cannot be used for 名寄せ.
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const FUGO_KEY_FILE = 'fugo-hmac.key';
+
+/** Opens (creating on first use) the network's secret for 符号. */
+export function openFugoKey(keyDir: string, node: string): Buffer {
+  const dir = join(keyDir, 'nodes', node);
+  const path = join(dir, FUGO_KEY_FILE);
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    try {
+      linkSync(tmp, path); // atomic, and never overwrites a key another process created first
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+  if (key.length < 32) throw new Error(`${path}: the 符号 key is too short`);
+  return key;
+}
+
+/** The 符号 of `personId` for body `body` (団体コード). */
+export function fugoOf(key: Buffer, body: string, personId: string): string {
+  return createHmac('sha256', key).update(`${body}:${personId}`).digest('base64url');
+}
+
+/** The body (団体コード) of a 中間サーバー node name, e.g. 'chukan-131237' → '131237'. */
+export function bodyOfNode(node: string): string | undefined {
+  const m = /^chukan-(\d{6})$/.exec(node);
+  return m ? m[1] : undefined;
+}
+
+export const chukanNode = (body: string) => `chukan-${body}`;
