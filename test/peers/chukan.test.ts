@@ -44,6 +44,8 @@ interface StandIn {
   /** The provider answers the network relayed (for the assertion that the network cannot read them). */
   providerAnswers: Incoming[];
   permitKeys: NodeKeys;
+  /** When set, the stand-in relays an earlier provider answer instead of this exchange's (a relay that alters, XCH-07). */
+  relayStale: boolean;
 }
 
 /** A stand-in 情報提供ネットワークシステム: code.issue, permissions.list, inquiry (relaying to the provider), inquiry.result, records.person. */
@@ -51,7 +53,7 @@ function standInNetwork(node: ExchangeNode): { state: StandIn; services: Record<
   const secret = 'stand-in-network-secret';
   const persons = new Map<string, string>(); // `${node}|${code}` → juminhyoCode
   const exchanges = new Map<string, { permit: string; provider: string; requester: string; permitId: string }>();
-  const state: StandIn = { node, providerAnswers: [], permitKeys: node.keys };
+  const state: StandIn = { node, providerAnswers: [], permitKeys: node.keys, relayStale: false };
   const fromChukan = (s: string) => /^chukan-[0-9]{6}$/.test(s);
   const codeFor = (body: string, juminhyoCode: string) => {
     const code = createHmac('sha256', secret).update(`${body}|${juminhyoCode}`).digest('base64url');
@@ -62,8 +64,9 @@ function standInNetwork(node: ExchangeNode): { state: StandIn; services: Record<
     const sig = node.keys.signingKey();
     return new CompactSign(new TextEncoder().encode(JSON.stringify(p))).setProtectedHeader({ alg: 'ES256', kid: sig.kid, typ: PERMIT_TYPE }).sign(sig.privateKey);
   };
-  const relay = (exchangeId: string, a: Incoming) => {
-    state.providerAnswers.push(a);
+  const relay = (exchangeId: string, fresh: Incoming) => {
+    const a = state.relayStale && state.providerAnswers.length ? state.providerAnswers[0]! : fresh;
+    state.providerAnswers.push(fresh);
     const ex = exchanges.get(exchangeId)!;
     const status = a.envelope.enc ? 'provided' : (a.body as { status: string }).status;
     return { body: { exchangeId, permitId: ex.permitId, legalBasis: LEGAL, status, provider: ex.provider }, relayed: [a.jws] };
@@ -370,6 +373,26 @@ describe('中間サーバー (server)', () => {
       ['provision', 'provided'],
     ]);
     await callSendai('items.configure', { item: ITEM, autoAnswerDisabled: false, operator: 'sendai-admin' }, false);
+  });
+
+  it('refuses a relayed answer that belongs to another exchange (XCH-07)', async () => {
+    net.relayStale = true;
+    try {
+      const p = await problemOf(callEdogawa('inquire', { integratedNo: P1.edogawa, jimu: JIMU, item: ITEM, provider: SENDAI, operator: { login: 'edo-clerk', duty: JIMU } }));
+      expect([p.status, p.code]).toEqual([502, 'RELAYED_MISMATCH']);
+    } finally {
+      net.relayStale = false;
+    }
+    expect(await count(sql`SELECT count(*) AS n FROM peers_chukan.inquiries WHERE tenant_code = ${EDOGAWA} AND status = 'failed' AND failure = 'RELAYED_MISMATCH'`)).toBe(1);
+  });
+
+  it('keeps the retention settings per municipality (XCH-14, XCH-15)', async () => {
+    const bad = await problemOf(callSendai('settings.configure', { resultRetentionDays: -1 }, false));
+    expect([bad.status, bad.code]).toEqual([400, 'CHUKAN_MALFORMED']);
+    const s = await callSendai('settings.configure', { resultRetentionDays: 3, recordRetentionYears: 10 }, false);
+    expect(s.body).toEqual({ resultRetentionDays: 3, recordRetentionYears: 10, reviewIntervalDays: 30 });
+    expect((await callSendai('records', {}, false)).body).toMatchObject({ recordRetentionYears: 10 });
+    expect((await callEdogawa('records', {}, false)).body).toMatchObject({ recordRetentionYears: 7 });
   });
 
   it('refuses a permit not signed by the network, and network services from anyone else', async () => {

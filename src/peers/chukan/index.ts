@@ -548,6 +548,24 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
       },
     },
 
+    'settings.configure': {
+      title: '保存期間の設定',
+      from: fromMunicipality,
+      async handle(msg) {
+        const b = objectBody(msg);
+        ownTenant(b);
+        const next: { -readonly [K in keyof ChukanSettings]?: number } = {};
+        const ranges = { resultRetentionDays: [0, 3650], recordRetentionYears: [1, 100], reviewIntervalDays: [1, 3650] } as const;
+        for (const [k, [lo, hi]] of Object.entries(ranges) as [keyof ChukanSettings, readonly [number, number]][]) {
+          const v = b[k];
+          if (v === undefined) continue;
+          if (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi) throw malformed(`${k} は ${lo}〜${hi} の整数で指定してください。`, [{ field: k, code: 'RANGE', message: `${lo}〜${hi} の整数で指定してください。` }]);
+          next[k] = v as number;
+        }
+        return { body: await configureChukan(db, tenant, clock, next) };
+      },
+    },
+
     inquire: {
       title: '情報照会',
       from: fromMunicipality,
@@ -617,9 +635,12 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
                 WHERE (${no}::text IS NULL OR integrated_no = ${no}) ORDER BY at, seq`,
           ),
         );
+        const settings = await tx(settingsOf);
         return {
           personal: true,
           body: {
+            recordRetentionYears: settings.recordRetentionYears,
+            reviewIntervalDays: settings.reviewIntervalDays,
             records: list.map((r) => ({
               seq: Number(r['seq']), at: iso(r['at']), kind: r['kind'], exchangeId: r['exchange_id'], permitId: r['permit_id'], integratedNo: r['integrated_no'],
               jimu: r['jimu'], item: r['item'], counterpart: r['counterpart'], legalBasis: r['legal_basis'], status: r['status'], operator: r['operator'],
