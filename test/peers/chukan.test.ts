@@ -1,8 +1,8 @@
 // The 中間サーバー (decision 0139): 符号取得 (XCH-01), 副本登録 (XCH-04/05/06), 情報照会 through a stand-in
 // 情報提供ネットワークシステム (XCH-09/16), 自動応答不可フラグ and 上長承認 (XCH-12/13), the 情報提供等記録
 // (XCH-14), the automatic deletion of results (XCH-15), tenant separation by RLS.  Every node runs on
-// real HTTP on 127.0.0.1; the network here is a small stand-in built in this file to the contract
-// (docs/formats/exchange-protocol.md), not src/peers/network.
+// real HTTP on 127.0.0.1, on a server and on an embedded database; the network here is a small stand-in
+// built in this file to the contract (docs/formats/exchange-protocol.md), not src/peers/network.
 import { createHmac, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ import {
 } from '../../src/kernel/exchange/index.js';
 import { Problem } from '../../src/kernel/problems/index.js';
 import { buildChukanNode, chukanNodeName, CHUKAN_ROLE, CHUKAN_SCHEMA, PERMIT_TYPE, type ChukanService } from '../../src/peers/chukan/index.js';
-import { testApp, EDOGAWA, SENDAI, type TestApp } from '../harness/app.js';
+import { testApp, EDOGAWA, SENDAI, type Mode, type TestApp } from '../harness/app.js';
 import { testClock } from '../harness/clock.js';
 
 const DAY = 86_400_000;
@@ -46,6 +46,8 @@ interface StandIn {
   permitKeys: NodeKeys;
   /** When set, the stand-in relays an earlier provider answer instead of this exchange's (a relay that alters, XCH-07). */
   relayStale: boolean;
+  /** Signs a 情報提供許可証 with the network's key (for tests of the provider's checks). */
+  permitOf(p: Record<string, unknown>): Promise<string>;
 }
 
 /** A stand-in 情報提供ネットワークシステム: code.issue, permissions.list, inquiry (relaying to the provider), inquiry.result, records.person. */
@@ -53,16 +55,16 @@ function standInNetwork(node: ExchangeNode): { state: StandIn; services: Record<
   const secret = 'stand-in-network-secret';
   const persons = new Map<string, string>(); // `${node}|${code}` → juminhyoCode
   const exchanges = new Map<string, { permit: string; provider: string; requester: string; permitId: string }>();
-  const state: StandIn = { node, providerAnswers: [], permitKeys: node.keys, relayStale: false };
+  const permitOf = async (p: Record<string, unknown>) => {
+    const sig = node.keys.signingKey();
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(p))).setProtectedHeader({ alg: 'ES256', kid: sig.kid, typ: PERMIT_TYPE }).sign(sig.privateKey);
+  };
+  const state: StandIn = { node, providerAnswers: [], permitKeys: node.keys, relayStale: false, permitOf };
   const fromChukan = (s: string) => /^chukan-[0-9]{6}$/.test(s);
   const codeFor = (body: string, juminhyoCode: string) => {
     const code = createHmac('sha256', secret).update(`${body}|${juminhyoCode}`).digest('base64url');
     persons.set(`${body}|${code}`, juminhyoCode);
     return code;
-  };
-  const permitOf = async (p: Record<string, unknown>) => {
-    const sig = node.keys.signingKey();
-    return new CompactSign(new TextEncoder().encode(JSON.stringify(p))).setProtectedHeader({ alg: 'ES256', kid: sig.kid, typ: PERMIT_TYPE }).sign(sig.privateKey);
   };
   const relay = (exchangeId: string, fresh: Incoming) => {
     const a = state.relayStale && state.providerAnswers.length ? state.providerAnswers[0]! : fresh;
@@ -133,7 +135,7 @@ async function listen(f: FastifyInstance): Promise<string> {
   return f.listen({ host: '127.0.0.1', port: 0 });
 }
 
-describe('中間サーバー (server)', () => {
+describe.each<Mode>(['server', 'embedded'])('中間サーバー (%s)', (mode) => {
   const clock = testClock();
   let app: TestApp;
   let db: Kysely<any>;
@@ -157,7 +159,7 @@ describe('中間サーバー (server)', () => {
   const count = async (q: ReturnType<typeof sql>) => Number(((await q.execute(app.db.system)).rows[0] as { n: string }).n);
 
   beforeAll(async () => {
-    app = await testApp('server', { clock });
+    app = await testApp(mode, { clock });
     db = await app.db.forRole(CHUKAN_ROLE);
     const keyDir = join(app.tmp, 'node-keys');
     directory = new Directory([]);
@@ -404,6 +406,18 @@ describe('中間サーバー (server)', () => {
     expect([forged.status, forged.code]).toEqual([401, 'PERMIT_INVALID']);
     const notNetwork = await problemOf(muni.call(chukanNodeName(SENDAI), 'provide', { permit, code: 'abcdefgh', item: ITEM, requester: chukanNodeName(EDOGAWA) }, { personal: true }));
     expect([notNetwork.status, notNetwork.code]).toEqual([403, 'EXCHANGE_NOT_ALLOWED']);
+
+    // Signed by the network, but not acceptable: expired, for another provider, for a request the list does not permit.
+    const now = Math.floor(clock.now().getTime() / 1000);
+    const base = { permitId: randomUUID(), exchangeId: randomUUID(), requester: chukanNodeName(EDOGAWA), provider: SENDAI, jimu: JIMU, item: ITEM, legalBasis: LEGAL, iat: now, exp: now + 300 };
+    const provide = async (p: Record<string, unknown>, item = ITEM) =>
+      problemOf(net.node.call(chukanNodeName(SENDAI), 'provide', { permit: await net.permitOf(p), code: 'abcdefgh', item, requester: chukanNodeName(EDOGAWA) }, { personal: true }));
+    expect((await provide({ ...base, iat: now - 600, exp: now - 300 })).code).toBe('PERMIT_EXPIRED');
+    expect((await provide({ ...base, provider: EDOGAWA })).code).toBe('PERMIT_WRONG_PROVIDER');
+    expect((await provide(base, 'other-item')).code).toBe('PERMIT_MISMATCH');
+    const notListed = await provide({ ...base, jimu: 'tax-assessment' });
+    expect([notListed.status, notListed.code]).toEqual([403, 'NOT_PERMITTED']);
+    expect(await count(sql`SELECT count(*) AS n FROM peers_chukan.provisions WHERE exchange_id = ${base.exchangeId}`)).toBe(0);
   });
 
   it('refuses a request for another municipality (tenant mismatch)', async () => {

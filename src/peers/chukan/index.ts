@@ -24,6 +24,8 @@ export const PURGE_INTERVAL_MS = 5 * 60_000;
 const PERMISSIONS_CACHE_MS = 10 * 60_000;
 const MAX_ROWS = 10_000;
 const PAGE_SIZE = 100;
+/** Persons asked for at the same time by `code.acquire`. */
+const CODE_WORKERS = 4;
 
 export function chukanNodeName(tenant: string): string {
   return `chukan-${tenant}`;
@@ -366,15 +368,18 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         if (errors.length) throw fieldProblem(errors);
         let acquired = 0;
         let already = 0;
-        const failed: { integratedNo: string; reason: string }[] = [];
+        const failedAt = new Map<number, { integratedNo: string; reason: string }>();
         const seen = new Set<string>();
-        for (const p of persons as { integratedNo: string; juminhyoCode: string }[]) {
-          if (seen.has(p.integratedNo)) continue;
-          seen.add(p.integratedNo);
+        const todo = (persons as { integratedNo: string; juminhyoCode: string }[])
+          .map((p, i) => ({ ...p, i }))
+          .filter((p) => (seen.has(p.integratedNo) ? false : (seen.add(p.integratedNo), true)));
+        // One person at a time per worker: a person's row is requested, then acquired or failed (never a 符号
+        // on a row that is not acquired, a CHECK in the table); a failure stops only that person.
+        const acquireOne = async (p: { integratedNo: string; juminhyoCode: string; i: number }) => {
           const [cur] = await tx((t) => rows<{ status: string }>(t, sql`SELECT status FROM peers_chukan.codes WHERE integrated_no = ${p.integratedNo}`));
           if (cur?.status === 'acquired') {
             already++;
-            continue;
+            return;
           }
           const now = clock.now();
           await tx((t) =>
@@ -392,9 +397,16 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
             const reason = e instanceof Problem ? `${e.code}: ${e.title}` : (e as { code?: string }).code === '23505' ? 'DUPLICATE_CODE: 同じ符号が別の統合宛名番号に登録されています' : 'ERROR: 符号を取得できませんでした';
             if (!(e instanceof Problem)) logger().warn({ node: ctx.name, err: (e as Error).message }, 'code acquisition failed');
             await tx((t) => sql`UPDATE peers_chukan.codes SET status = 'failed', code = NULL, reason = ${reason}, updated_at = ${clock.now()} WHERE integrated_no = ${p.integratedNo}`.execute(t));
-            failed.push({ integratedNo: p.integratedNo, reason });
+            failedAt.set(p.i, { integratedNo: p.integratedNo, reason });
           }
-        }
+        };
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: Math.min(CODE_WORKERS, todo.length) }, async () => {
+            while (next < todo.length) await acquireOne(todo[next++]!);
+          }),
+        );
+        const failed = [...failedAt.entries()].sort((x, y) => x[0] - y[0]).map(([, f]) => f);
         return { personal: true, body: { acquired, already, failed } };
       },
     },
