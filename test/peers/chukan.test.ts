@@ -395,6 +395,11 @@ describe.each<Mode>(['server', 'embedded'])('中間サーバー (%s)', (mode) =>
     expect(s.body).toEqual({ resultRetentionDays: 3, recordRetentionYears: 10, reviewIntervalDays: 30 });
     expect((await callSendai('records', {}, false)).body).toMatchObject({ recordRetentionYears: 10 });
     expect((await callEdogawa('records', {}, false)).body).toMatchObject({ recordRetentionYears: 7 });
+
+    // The records are reviewed at the configured interval (XCH-14): due until reviewed, then again after it.
+    expect((await callSendai('records', {}, false)).body).toMatchObject({ reviewDue: true, lastReviewedAt: null });
+    await callSendai('records.review', { reviewer: 'sendai-auditor' }, false);
+    expect((await callSendai('records', {}, false)).body).toMatchObject({ reviewDue: false, lastReviewedBy: 'sendai-auditor' });
   });
 
   it('refuses a permit not signed by the network, and network services from anyone else', async () => {

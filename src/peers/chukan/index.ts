@@ -334,7 +334,8 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         UPDATE peers_chukan.inquiries SET exchange_id = ${exchangeId}, permit_id = coalesce(${permitId}, permit_id), legal_basis = coalesce(${legalBasis}, legal_basis),
           status = ${String(status)}, result = ${sealed}, answered_at = ${status === 'pending' ? null : now}
         WHERE id = ${inq.id}`.execute(t);
-      await record(t, { kind: 'inquiry', exchangeId, permitId, integratedNo: inq.integrated_no, jimu: inq.jimu, item: inq.item, counterpart: providerNode, legalBasis, status: String(status), operator: inq.operator_login });
+      // One record per change of state (a poll that finds the provision still held adds none).
+      if (inq.status !== status) await record(t, { kind: 'inquiry', exchangeId, permitId, integratedNo: inq.integrated_no, jimu: inq.jimu, item: inq.item, counterpart: providerNode, legalBasis, status: String(status), operator: inq.operator_login });
     });
     return { exchangeId, provider: inq.provider, legalBasis, status, records: records ?? [] };
   }
@@ -647,18 +648,42 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
                 WHERE (${no}::text IS NULL OR integrated_no = ${no}) ORDER BY at, seq`,
           ),
         );
+        const [review] = await tx((t) => rows<{ last_reviewed_at: Date | null; last_reviewed_by: string | null }>(t, sql`SELECT last_reviewed_at, last_reviewed_by FROM peers_chukan.settings`));
         const settings = await tx(settingsOf);
+        const lastReviewedAt = review?.last_reviewed_at ?? null;
         return {
           personal: true,
           body: {
             recordRetentionYears: settings.recordRetentionYears,
             reviewIntervalDays: settings.reviewIntervalDays,
+            lastReviewedAt: iso(lastReviewedAt),
+            lastReviewedBy: review?.last_reviewed_by ?? null,
+            reviewDue: !lastReviewedAt || clock.now().getTime() - lastReviewedAt.getTime() >= settings.reviewIntervalDays * 86_400_000,
             records: list.map((r) => ({
               seq: Number(r['seq']), at: iso(r['at']), kind: r['kind'], exchangeId: r['exchange_id'], permitId: r['permit_id'], integratedNo: r['integrated_no'],
               jimu: r['jimu'], item: r['item'], counterpart: r['counterpart'], legalBasis: r['legal_basis'], status: r['status'], operator: r['operator'],
             })),
           },
         };
+      },
+    },
+
+    'records.review': {
+      title: '情報提供等記録の点検',
+      from: fromMunicipality,
+      async handle(msg) {
+        const b = objectBody(msg);
+        ownTenant(b);
+        const reviewer = text(b, 'reviewer', /^[A-Za-z0-9_.@-]{1,64}$/, '点検者（reviewer）');
+        const now = clock.now();
+        await tx(async (t) => {
+          const s = await settingsOf(t);
+          await sql`
+            INSERT INTO peers_chukan.settings (tenant_code, result_retention_days, record_retention_years, review_interval_days, last_reviewed_at, last_reviewed_by, updated_at)
+            VALUES (${tenant}, ${s.resultRetentionDays}, ${s.recordRetentionYears}, ${s.reviewIntervalDays}, ${now}, ${reviewer}, ${now})
+            ON CONFLICT (tenant_code) DO UPDATE SET last_reviewed_at = excluded.last_reviewed_at, last_reviewed_by = excluded.last_reviewed_by`.execute(t);
+        });
+        return { body: { reviewedAt: now.toISOString(), reviewer } };
       },
     },
 
@@ -733,7 +758,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         if (!/^chukan-[0-9]{6}$/.test(requester) || requester !== requesterNode(permit.requester) || b['item'] !== permit.item) {
           throw new Problem(403, 'PERMIT_MISMATCH', '許可証と要求が一致しません', '要求の照会者または項目が情報提供許可証の内容と一致しません。');
         }
-        if (typeof b['code'] !== 'string' || !b['code']) throw malformed('符号（code）を指定してください。');
+        if (typeof b['code'] !== 'string' || !/^[A-Za-z0-9_-]{8,512}$/.test(b['code'])) throw malformed('符号（code）の形式が正しくありません。');
         await checkPermitted(permit);
         const code = b['code'];
         return tx(async (t) => {

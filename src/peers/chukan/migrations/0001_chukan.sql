@@ -172,6 +172,8 @@ CREATE TABLE peers_chukan.settings (
   result_retention_days int NOT NULL DEFAULT 7 CHECK (result_retention_days BETWEEN 0 AND 3650),
   record_retention_years int NOT NULL DEFAULT 7 CHECK (record_retention_years BETWEEN 1 AND 100),
   review_interval_days int NOT NULL DEFAULT 30 CHECK (review_interval_days BETWEEN 1 AND 3650),
+  last_reviewed_at timestamptz,
+  last_reviewed_by text,
   updated_at timestamptz NOT NULL
 );
 
