@@ -356,20 +356,34 @@ describe.each<Mode>(['server', 'embedded'])('中間サーバー (%s)', (mode) =>
     const stillPending = await callEdogawa('inquiry.result', { exchangeId }, false);
     expect(stillPending.body).toMatchObject({ status: 'pending' });
 
-    const ok = await callSendai('pending.approve', { exchangeId, checkedBy: 'sendai-clerk', approvedBy: 'sendai-chief' }, false);
+    const stale = await problemOf(callSendai('pending.approve', { exchangeId, checkedBy: 'sendai-clerk', approvedBy: 'sendai-chief', digest: 'not-what-was-checked' }, false));
+    expect([stale.status, stale.code]).toEqual([409, 'CONTENT_CHANGED']);
+    const digest = (pending.pending[0] as unknown as { digest: string }).digest;
+    const ok = await callSendai('pending.approve', { exchangeId, checkedBy: 'sendai-clerk', approvedBy: 'sendai-chief', digest }, false);
     expect(ok.body).toEqual({ exchangeId, status: 'approved' });
     const twice = await problemOf(callSendai('pending.approve', { exchangeId, checkedBy: 'sendai-clerk', approvedBy: 'sendai-chief' }, false));
     expect(twice.code).toBe('NOT_PENDING');
 
+    // The 副本 changes after the approval: what was approved is no longer what would be sent, so it is held again.
+    const updated = { records: [...HISTORY.records, { program: 'MR', dose: 3, date: '2026-11-01' }] };
+    await callSendai('copies.register', { process: 'nightly-copy', operator: 'sendai-batch', item: ITEM, rows: [{ integratedNo: P1.sendai, data: updated }] });
+    const heldAgain = await callEdogawa('inquiry.result', { exchangeId }, false);
+    expect(heldAgain.body).toMatchObject({ status: 'pending', records: [] });
+    const again = (await callSendai('pending.list', {}, false)).body as { pending: { exchangeId: string; records: unknown[] }[] };
+    expect(again.pending).toEqual([expect.objectContaining({ exchangeId, records: updated.records })]);
+    await callSendai('pending.approve', { exchangeId, checkedBy: 'sendai-clerk2', approvedBy: 'sendai-chief' }, false);
+
     const done = await callEdogawa('inquiry.result', { exchangeId }, false);
-    expect(done.body).toMatchObject({ exchangeId, status: 'provided', records: HISTORY.records });
+    expect(done.body).toMatchObject({ exchangeId, status: 'provided', records: updated.records });
     expect(net.providerAnswers.at(-1)!.envelope.enc?.to).toBe(chukanNodeName(EDOGAWA));
 
     const prov = await sql<{ status: string; checked_by: string; approved_by: string }>`
       SELECT status, checked_by, approved_by FROM peers_chukan.provisions WHERE exchange_id = ${exchangeId}`.execute(app.db.system);
-    expect(prov.rows).toEqual([{ status: 'provided', checked_by: 'sendai-clerk', approved_by: 'sendai-chief' }]);
+    expect(prov.rows).toEqual([{ status: 'provided', checked_by: 'sendai-clerk2', approved_by: 'sendai-chief' }]);
     const theirs = (await callSendai('records', {}, false)).body as { records: { kind: string; exchangeId: string; status: string }[] };
     expect(theirs.records.filter((r) => r.exchangeId === exchangeId).map((r) => [r.kind, r.status])).toEqual([
+      ['provision', 'pending'],
+      ['approval', 'approved'],
       ['provision', 'pending'],
       ['approval', 'approved'],
       ['provision', 'provided'],

@@ -167,7 +167,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
 
   function ownTenant(b: Record<string, unknown>): void {
     if (b['tenant'] !== tenant) {
-      throw new Problem(403, 'TENANT_MISMATCH', '他の団体の中間サーバーです', `この中間サーバーは団体コード ${tenant} のものです。指定された団体（${String(b['tenant'] ?? '未指定')}）の要求は受け付けません。`);
+      throw new Problem(403, 'TENANT_MISMATCH', '他の団体の中間サーバーです', `この中間サーバーは団体コード ${tenant} のものです。指定された団体（${String(b['tenant'] ?? '未指定').slice(0, 16)}）の要求は受け付けません。`);
     }
   }
 
@@ -212,7 +212,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
     } catch {
       throw bad('許可証の内容を読めません。');
     }
-    for (const k of ['permitId', 'exchangeId', 'requester', 'provider', 'jimu', 'item', 'legalBasis'] as const) if (typeof p[k] !== 'string' || !p[k]) throw bad(`許可証に ${k} がありません。`);
+    for (const k of ['permitId', 'exchangeId', 'requester', 'provider', 'jimu', 'item', 'legalBasis'] as const) if (typeof p[k] !== 'string' || !p[k] || p[k].length > 200) throw bad(`許可証の ${k} がないか、正しくありません。`);
     const now = Math.floor(clock.now().getTime() / 1000);
     if (!Number.isInteger(p.exp) || p.exp < now) throw new Problem(401, 'PERMIT_EXPIRED', '情報提供許可証の有効期限が切れています', '有効期限内の許可証で照会してください。');
     if (p.provider !== tenant && p.provider !== ctx.name) throw new Problem(403, 'PERMIT_WRONG_PROVIDER', '他の団体あての許可証です', `この許可証の情報提供者は ${p.provider} です。`);
@@ -258,20 +258,32 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
     item: string;
     legal_basis: string;
     status: 'provided' | 'pending' | 'approved' | 'none';
+    approved_digest?: string | null;
+  }
+
+  async function copyOf(t: Tx, integratedNo: string, item: string): Promise<{ records: unknown[]; digest: string } | undefined> {
+    const [c] = await rows<{ data: unknown; digest: string }>(t, sql`SELECT data, digest FROM peers_chukan.copies WHERE integrated_no = ${integratedNo} AND item = ${item}`);
+    if (!c) return undefined;
+    return { records: ITEMS.get(item)?.provided(c.data) ?? [], digest: c.digest };
   }
 
   async function copyRecords(t: Tx, integratedNo: string, item: string): Promise<unknown[] | undefined> {
-    const [c] = await rows<{ data: unknown }>(t, sql`SELECT data FROM peers_chukan.copies WHERE integrated_no = ${integratedNo} AND item = ${item}`);
-    if (!c) return undefined;
-    return ITEMS.get(item)?.provided(c.data) ?? [];
+    return (await copyOf(t, integratedNo, item))?.records;
   }
 
   /** The answer to the network for a provision in `row`'s state; delivers an approved one (records it). */
   async function answerProvision(t: Tx, row: ProvisionRow): Promise<Outgoing> {
     if (row.status === 'pending') return { body: { status: 'pending', exchangeId: row.exchange_id } };
-    const records = row.integrated_no ? await copyRecords(t, row.integrated_no, row.item) : undefined;
-    if (row.status === 'none' || !records) return { body: { status: 'none', exchangeId: row.exchange_id } };
+    const copy = row.integrated_no ? await copyOf(t, row.integrated_no, row.item) : undefined;
+    if (row.status === 'none' || !copy) return { body: { status: 'none', exchangeId: row.exchange_id } };
+    const records = copy.records;
     if (row.status === 'approved') {
+      if (copy.digest !== row.approved_digest) {
+        // The 副本 changed after the check and approval: it goes back to be checked again (XCH-12).
+        await sql`UPDATE peers_chukan.provisions SET status = 'pending', checked_by = NULL, approved_by = NULL, approved_digest = NULL, decided_at = NULL WHERE exchange_id = ${row.exchange_id}`.execute(t);
+        await record(t, { kind: 'provision', exchangeId: row.exchange_id, permitId: row.permit_id, integratedNo: row.integrated_no, jimu: row.jimu, item: row.item, counterpart: row.requester, legalBasis: row.legal_basis, status: 'pending' });
+        return { body: { status: 'pending', exchangeId: row.exchange_id } };
+      }
       await sql`UPDATE peers_chukan.provisions SET status = 'provided', provided_at = ${clock.now()} WHERE exchange_id = ${row.exchange_id}`.execute(t);
       await record(t, { kind: 'provision', exchangeId: row.exchange_id, permitId: row.permit_id, integratedNo: row.integrated_no, jimu: row.jimu, item: row.item, counterpart: row.requester, legalBasis: row.legal_basis, status: 'provided' });
     }
@@ -318,7 +330,11 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
       if (rb['exchangeId'] !== exchangeId || rb['status'] !== status) {
         throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答が照会と対応していません', '情報提供者の応答の連携番号または状態が、情報提供ネットワークシステムの応答と一致しません。');
       }
+      if (typeof rb['permitId'] === 'string' && typeof a['permitId'] === 'string' && rb['permitId'] !== a['permitId']) {
+        throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答が許可証と対応していません', '情報提供者の応答の許可証番号が、情報提供ネットワークシステムの応答と一致しません。');
+      }
       if (status === 'provided') {
+        if (!r.envelope.enc) throw new Problem(502, 'RELAYED_NOT_ENCRYPTED', '提供情報が暗号化されていません', '情報提供者の応答は照会者の中間サーバーあてに暗号化されている必要があります（XCH-16）。');
         if (!Array.isArray(rb['records'])) throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答に提供情報がありません', '情報提供者の応答に records がありません。');
         records = rb['records'] as unknown[];
       }
@@ -716,7 +732,10 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
           for (const p of list) {
             pending.push({
               exchangeId: p.exchange_id, permitId: p.permit_id, requester: p.requester, integratedNo: p.integrated_no, jimu: p.jimu, item: p.item,
-              legalBasis: p.legal_basis, requestedAt: iso(p.requested_at), records: p.integrated_no ? ((await copyRecords(t, p.integrated_no, p.item)) ?? []) : [],
+              legalBasis: p.legal_basis, requestedAt: iso(p.requested_at), ...(await (async () => {
+                const c = p.integrated_no ? await copyOf(t, p.integrated_no, p.item) : undefined;
+                return { records: c?.records ?? [], digest: c?.digest ?? null };
+              })()),
             });
           }
           return pending;
@@ -741,7 +760,11 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
           const [p] = await rows<ProvisionRow>(t, sql`SELECT exchange_id, permit_id, requester, integrated_no, jimu, item, legal_basis, status FROM peers_chukan.provisions WHERE exchange_id = ${exchangeId} FOR UPDATE`);
           if (!p) throw new Problem(404, 'PROVISION_NOT_FOUND', '提供待ちの情報連携が見つかりません', `連携番号 ${exchangeId} の提供はありません。`);
           if (p.status !== 'pending') throw new Problem(409, 'NOT_PENDING', '承認待ちではありません', `連携番号 ${exchangeId} の提供は承認待ちではありません（状態: ${p.status}）。`);
-          await sql`UPDATE peers_chukan.provisions SET status = 'approved', checked_by = ${checkedBy}, approved_by = ${approvedBy}, decided_at = ${clock.now()} WHERE exchange_id = ${exchangeId}`.execute(t);
+          const copy = p.integrated_no ? await copyOf(t, p.integrated_no, p.item) : undefined;
+          if (typeof b['digest'] === 'string' && b['digest'] !== copy?.digest) {
+            throw new Problem(409, 'CONTENT_CHANGED', '確認した後に副本が更新されました', '提供する内容が確認時から変わっています。一覧を読み直して、内容を確認し直してください。');
+          }
+          await sql`UPDATE peers_chukan.provisions SET status = 'approved', checked_by = ${checkedBy}, approved_by = ${approvedBy}, approved_digest = ${copy?.digest ?? null}, decided_at = ${clock.now()} WHERE exchange_id = ${exchangeId}`.execute(t);
           await record(t, { kind: 'approval', exchangeId, permitId: p.permit_id, integratedNo: p.integrated_no, jimu: p.jimu, item: p.item, counterpart: p.requester, legalBasis: p.legal_basis, status: 'approved', operator: `${checkedBy}/${approvedBy}` });
         });
         return { body: { exchangeId, status: 'approved' } };
@@ -762,7 +785,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         await checkPermitted(permit);
         const code = b['code'];
         return tx(async (t) => {
-          const [existing] = await rows<ProvisionRow>(t, sql`SELECT exchange_id, permit_id, requester, integrated_no, jimu, item, legal_basis, status FROM peers_chukan.provisions WHERE exchange_id = ${permit.exchangeId} FOR UPDATE`);
+          const [existing] = await rows<ProvisionRow>(t, sql`SELECT exchange_id, permit_id, requester, integrated_no, jimu, item, legal_basis, status, approved_digest FROM peers_chukan.provisions WHERE exchange_id = ${permit.exchangeId} FOR UPDATE`);
           if (existing) return answerProvision(t, existing);
           const [c] = await rows<{ integrated_no: string }>(t, sql`SELECT integrated_no FROM peers_chukan.codes WHERE code = ${code} AND status = 'acquired'`);
           const records = c ? await copyRecords(t, c.integrated_no, permit.item) : undefined;
@@ -789,7 +812,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         const permit = await verifyPermit(b['permit']);
         if (b['exchangeId'] !== permit.exchangeId) throw new Problem(403, 'PERMIT_MISMATCH', '許可証と要求が一致しません', '要求の連携番号が情報提供許可証と一致しません。');
         return tx(async (t) => {
-          const [p] = await rows<ProvisionRow>(t, sql`SELECT exchange_id, permit_id, requester, integrated_no, jimu, item, legal_basis, status FROM peers_chukan.provisions WHERE exchange_id = ${permit.exchangeId} FOR UPDATE`);
+          const [p] = await rows<ProvisionRow>(t, sql`SELECT exchange_id, permit_id, requester, integrated_no, jimu, item, legal_basis, status, approved_digest FROM peers_chukan.provisions WHERE exchange_id = ${permit.exchangeId} FOR UPDATE`);
           if (!p) return { body: { status: 'none', exchangeId: permit.exchangeId } };
           if (p.requester !== requesterNode(permit.requester)) throw new Problem(403, 'PERMIT_MISMATCH', '許可証と要求が一致しません', '許可証の照会者が提供の照会者と一致しません。');
           return answerProvision(t, p);

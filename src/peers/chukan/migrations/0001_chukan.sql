@@ -137,6 +137,8 @@ CREATE TABLE peers_chukan.provisions (
   status text NOT NULL CHECK (status IN ('provided', 'pending', 'approved', 'none')),
   checked_by text,
   approved_by text,
+  -- Digest of the 副本 as checked and approved: a 副本 changed after the approval is not sent unchecked.
+  approved_digest text,
   requested_at timestamptz NOT NULL,
   decided_at timestamptz,
   provided_at timestamptz,
