@@ -6,7 +6,7 @@ import { Problem } from '../problems/index.js';
 import { logger } from '../log/index.js';
 
 export async function createNodeServer(node: string, opts: { bodyLimit?: number } = {}): Promise<FastifyInstance> {
-  const fastify = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024, disableRequestLogging: true });
+  const fastify = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024 });
   fastify.setErrorHandler((err, req, reply) => {
     const p =
       err instanceof Problem
