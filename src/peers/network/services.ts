@@ -131,6 +131,9 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
 
         const personId = await personOfCode(db, requesterBody, code);
         if (!personId) return refuse(codeUnknown());
+        if (provider === requesterBody) {
+          return refuse(new Problem(400, 'SELF_INQUIRY', '自団体への照会はできません', '情報照会は他の団体に対して行います。自団体の情報は庁内の仕組みで参照してください。'), { personId });
+        }
         const permission = await findPermission(db, { jimu, item, requesterKind: 'municipality', providerKind: 'municipality', today: clock.today() });
         if (!permission) {
           return refuse(
