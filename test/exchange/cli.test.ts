@@ -25,7 +25,7 @@ describe('mamori exchange', () => {
   it('copies: registers the 副本 and prints the counts; again, everything is unchanged', async () => {
     const r = await runCli(['exchange', 'copies', '--tenant', TOTTORI, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r.stdout)).toEqual({ registered: 0, unchanged: 1, rejected: 0 });
+    expect(json(r.stdout)).toEqual({ registered: 0, unchanged: 2, rejected: 0 });
   });
 
   it('inquire: asks the previous municipality through the network and prints the records', async () => {
