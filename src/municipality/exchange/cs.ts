@@ -51,6 +51,11 @@ export interface CsSyncReport {
   readonly unchanged: number;
   /** Versions passed over: persons without 住民票コード (住登外) or not in the 住民基本台帳. */
   readonly skipped: number;
+  /**
+   * Persons not sent because an item the 全国サーバ requires is missing or too long (the 全国サーバ would
+   * refuse the whole message): 宛名番号 and the item, for staff to correct; sent with their next version.
+   */
+  readonly rejected: readonly { readonly atenaNo: string; readonly field: string }[];
   readonly withMyNumber: number;
 }
 
@@ -77,6 +82,7 @@ interface Cursor {
 
 interface Prepared {
   readonly changes: CsChange[];
+  readonly rejected: { atenaNo: string; field: string }[];
   readonly versions: number;
   readonly skipped: number;
   readonly next: Cursor | null;
@@ -96,6 +102,18 @@ function statusOf(s: PersonState): CsChange['status'] | null {
     default:
       return null;
   }
+}
+
+/** The first item the 全国サーバ would refuse (identity.update's rules), or null. */
+function unsendable(s: PersonState): string | null {
+  const text = (v: string | null | undefined, max: number) => typeof v === 'string' && v.trim().length > 0 && v.trim().length <= max;
+  if (!text(s.nameKanji, 100)) return 'name';
+  if ((s.nameKana ?? '').trim().length > 100) return 'nameKana';
+  if (!text(s.address, 200)) return 'address';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s.birthDate ?? '')) return 'birthDate';
+  if (s.sex !== 'male' && s.sex !== 'female') return 'sex';
+  if (s.latestMovementOn && !/^\d{4}-\d{2}-\d{2}$/.test(s.latestMovementOn)) return 'movementDate';
+  return null;
 }
 
 export function csPrincipal(tenant: string): Principal {
@@ -134,7 +152,7 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
   const sentSeq = Number(c?.sent_seq ?? 0);
   const cursor: Cursor | null = c && c.xid !== null && Number(c.xid) < Number(c.horizon) ? { xid: Number(c.xid), atenaNo: c.atena!, version: Number(c.version) } : null;
   const vs = { rows: await versionsAfter(w, cursor, size) };
-  if (vs.rows.length === 0) return { changes: [], versions: 0, skipped: 0, next: null, sentSeq };
+  if (vs.rows.length === 0) return { changes: [], rejected: [], versions: 0, skipped: 0, next: null, sentSeq };
   const last = vs.rows[vs.rows.length - 1]!;
   const next: Cursor = { xid: last.fx, atenaNo: last.atena_no, version: last.version };
   // One change per person, in the order of their last version in the batch; the person's current state.
@@ -153,6 +171,7 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
   const byAtena = new Map(persons.map((p) => [p.atena_no, p]));
   const held = withMyNumber ? await vault.storedIndexes(w, PERSON_SUBJECT, order) : new Map<string, Buffer>();
   const changes: CsChange[] = [];
+  const rejected: { atenaNo: string; field: string }[] = [];
   let skipped = 0;
   for (const atena of order) {
     const p = byAtena.get(atena);
@@ -160,6 +179,11 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
     const status = s ? statusOf(s) : null;
     if (!p || !s || !p.juminhyo_code || p.category !== 'resident' || !status) {
       skipped++;
+      continue;
+    }
+    const bad = unsendable(s);
+    if (bad) {
+      rejected.push({ atenaNo: atena, field: bad });
       continue;
     }
     const ch: CsChange = {
@@ -186,7 +210,7 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
       detail: { to: 'jlis', service: 'identity.update', changes: changes.length, withMyNumber: changes.filter((x) => x.myNumber).length },
     });
   }
-  return { changes, versions: vs.rows.length, skipped, next, sentSeq };
+  return { changes, rejected, versions: vs.rows.length, skipped, next, sentSeq };
 }
 
 async function advance(w: Work, from: number, next: Cursor, sent: number): Promise<void> {
@@ -214,11 +238,13 @@ export async function syncResidentsToJlis(deps: CsSyncDeps, node: ExchangeNode, 
   let unchanged = 0;
   let skipped = 0;
   let withMyNumber = 0;
+  const rejected: { atenaNo: string; field: string }[] = [];
   for (;;) {
     if (opts.maxBatches !== undefined && batches >= opts.maxBatches) break;
     const p = await runAs(deps.db, who, (w) => prepare(w, deps.vault, size, !opts.withoutMyNumber));
     if (!p.next) break;
     skipped += p.skipped;
+    rejected.push(...p.rejected);
     if (p.changes.length) {
       const answer = await node.call('jlis', 'identity.update', { tenant, changes: p.changes }, { personal: true, timeoutMs: 120_000 });
       const r = (answer.body ?? {}) as { applied?: number; unchanged?: number };
@@ -231,7 +257,7 @@ export async function syncResidentsToJlis(deps: CsSyncDeps, node: ExchangeNode, 
     await runAs(deps.db, who, (w) => advance(w, p.sentSeq, p.next!, p.changes.length));
     if (p.versions < size) break;
   }
-  return { batches, sent, applied, unchanged, skipped, withMyNumber };
+  return { batches, sent, applied, unchanged, skipped, rejected, withMyNumber };
 }
 
 /** Where the notification stands for a tenant (screens, CLI). */

@@ -33,7 +33,8 @@ export const changeSchema = z.strictObject({
   juminhyoCode,
   myNumber: myNumber.optional(),
   name: text(100),
-  nameKana: text(100),
+  // Not one of the 4情報: may be empty (a person registered without a reading).
+  nameKana: z.string().trim().max(100, { message: '100文字以内で指定してください' }),
   birthDate: isoDate,
   sex: z.enum(['male', 'female'], { message: 'male または female を指定してください' }),
   address: text(200),
