@@ -216,6 +216,11 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
     expect(hist.rows[2]!.changed).toEqual(['address', 'last_movement', 'last_movement_date']);
     const now = matchesOf(await query(municipality, { by: 'juminhyoCode', juminhyoCode: code(1), purpose: '本人確認' }));
     expect(now[0]).toMatchObject({ address: '鳥取県鳥取市幸町71番地', lastMovement: '20', lastMovementDate: '2026-10-01' });
+    // A seq received before with other content is not a resend: refused whole, nothing applied.
+    const reused = await refusal(update([change(50, { seq: 104 }), change(2, { seq: 2, name: '別人　次郎' })]));
+    expect(reused).toMatchObject({ status: 409, code: 'JLIS_SEQ_CONFLICT' });
+    expect(reused.detail).toContain('changes.1.seq');
+    expect(matchesOf(await query(municipality, { by: 'juminhyoCode', juminhyoCode: code(50), purpose: '本人確認' }))).toEqual([]);
     // back to the first address for the remaining tests
     await update([change(1, { seq: 103 })]);
   });

@@ -129,19 +129,19 @@ export function csPrincipal(tenant: string): Principal {
  * (a restore into another cluster) and is treated as "nothing sent yet" — the 全国サーバ finds what it
  * already holds unchanged.
  */
-async function versionsAfter(w: Work, cursor: Cursor | null, size: number): Promise<{ atena_no: string; version: number; fx: number }[]> {
+async function versionsAfter(w: Work, cursor: Cursor | null, size: number): Promise<{ atena_no: string; version: number; fx: number; state: PersonState }[]> {
   const after = cursor ? sql`AND (v.fx, v.atena_no, v.version) > (${cursor.xid}::bigint, ${cursor.atenaNo}, ${cursor.version}::int)` : sql``;
-  const r = await sql<{ atena_no: string; version: number; fx: number }>`
+  const r = await sql<{ atena_no: string; version: number; fx: number; state: PersonState }>`
     WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS s),
     v AS (
-      SELECT p.atena_no, p.version, s.s - d.diff AS fx, d.diff
+      SELECT p.atena_no, p.version, p.state, s.s - d.diff AS fx, d.diff
       FROM municipality.person_versions p CROSS JOIN s
       CROSS JOIN LATERAL (SELECT (((s.s % 4294967296) - p.xmin::text::bigint) % 4294967296 + 4294967296) % 4294967296 AS diff) d
       WHERE p.tenant_code = ${w.tenant})
-    SELECT v.atena_no, v.version, v.fx FROM v
+    SELECT v.atena_no, v.version, v.fx, v.state FROM v
     WHERE v.diff BETWEEN 1 AND 2147483648 ${after}
     ORDER BY v.fx, v.atena_no, v.version LIMIT ${size}`.execute(w.tx);
-  return r.rows.map((x) => ({ atena_no: x.atena_no, version: Number(x.version), fx: Number(x.fx) }));
+  return r.rows.map((x) => ({ atena_no: x.atena_no, version: Number(x.version), fx: Number(x.fx), state: x.state }));
 }
 
 async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolean): Promise<Prepared> {
@@ -153,31 +153,24 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
   const cursor: Cursor | null = c && c.xid !== null && Number(c.xid) < Number(c.horizon) ? { xid: Number(c.xid), atenaNo: c.atena!, version: Number(c.version) } : null;
   const vs = { rows: await versionsAfter(w, cursor, size) };
   if (vs.rows.length === 0) return { changes: [], rejected: [], versions: 0, skipped: 0, next: null, sentSeq };
-  const last = vs.rows[vs.rows.length - 1]!;
-  const next: Cursor = { xid: last.fx, atenaNo: last.atena_no, version: last.version };
-  // One change per person, in the order of their last version in the batch; the person's current state.
-  const order: string[] = [];
+  const end = vs.rows[vs.rows.length - 1]!;
+  const next: Cursor = { xid: end.fx, atenaNo: end.atena_no, version: end.version };
+  // One change per person, in the order of their last version in the batch, with the state that version
+  // records (not the person's current state): a resend of the same versions is then the same message,
+  // seq for seq, which the 全国サーバ tells from a reused seq.
+  const last = new Map<string, PersonState>();
   for (const v of vs.rows) {
-    const i = order.indexOf(v.atena_no);
-    if (i >= 0) order.splice(i, 1);
-    order.push(v.atena_no);
+    last.delete(v.atena_no);
+    last.set(v.atena_no, v.state);
   }
-  const persons = await w.tx
-    .selectFrom('municipality.persons')
-    .select(['atena_no', 'juminhyo_code', 'category', 'state'])
-    .where('tenant_code', '=', w.tenant)
-    .where('atena_no', 'in', order)
-    .execute();
-  const byAtena = new Map(persons.map((p) => [p.atena_no, p]));
+  const order = [...last.keys()];
   const held = withMyNumber ? await vault.storedIndexes(w, PERSON_SUBJECT, order) : new Map<string, Buffer>();
   const changes: CsChange[] = [];
   const rejected: { atenaNo: string; field: string }[] = [];
   let skipped = 0;
-  for (const atena of order) {
-    const p = byAtena.get(atena);
-    const s = p?.state as PersonState | undefined;
-    const status = s ? statusOf(s) : null;
-    if (!p || !s || !p.juminhyo_code || p.category !== 'resident' || !status) {
+  for (const [atena, s] of last) {
+    const status = statusOf(s);
+    if (!s.juminhyoCode || s.category !== 'resident' || !status) {
       skipped++;
       continue;
     }
@@ -187,7 +180,7 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
       continue;
     }
     const ch: CsChange = {
-      juminhyoCode: p.juminhyo_code,
+      juminhyoCode: s.juminhyoCode,
       name: s.nameKanji,
       nameKana: s.nameKana,
       birthDate: s.birthDate,
