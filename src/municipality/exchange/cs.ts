@@ -9,8 +9,9 @@
 //   cursor (a recorded_at cursor could not promise that: recorded_at is the inserting transaction's
 //   start, and a long import commits versions "before" a cursor that has already passed them).
 // - Each change gets seq = sent_seq + n.  The cursor and sent_seq advance only after the 全国サーバ's
-//   signed answer; a crash in between resends the same versions with the same seqs, which the 全国サーバ
-//   recognises ((municipality, seq) already received → unchanged).
+//   signed answer; a crash in between resends the same versions (each with the state it records) under
+//   the same seqs, which the 全国サーバ recognises ((municipality, seq) received with the same change →
+//   unchanged).
 // - The My Number is read through the vault (vault.reveal, one operation-log entry per person with the
 //   purpose below), and one summary entry per batch records the notification itself.
 import { sql } from 'kysely';
@@ -49,7 +50,7 @@ export interface CsSyncReport {
   readonly sent: number;
   readonly applied: number;
   readonly unchanged: number;
-  /** Versions passed over: persons without 住民票コード (住登外) or not in the 住民基本台帳. */
+  /** Persons passed over: without 住民票コード (住登外) or not in the 住民基本台帳 (category, status). */
   readonly skipped: number;
   /**
    * Persons not sent because an item the 全国サーバ requires is missing or too long (the 全国サーバ would
