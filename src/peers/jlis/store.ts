@@ -33,7 +33,8 @@ export const changeSchema = z.strictObject({
   juminhyoCode,
   myNumber: myNumber.optional(),
   name: text(100),
-  nameKana: text(100),
+  // Not one of the 4情報: may be empty (a person registered without a reading).
+  nameKana: z.string().trim().max(100, { message: '100文字以内で指定してください' }),
   birthDate: isoDate,
   sex: z.enum(['male', 'female'], { message: 'male または female を指定してください' }),
   address: text(200),
@@ -135,6 +136,14 @@ function rowOf(secrets: JlisSecrets, tenant: string, c: Omit<IdentityChange, 'se
   return { ...r, content_hash: contentHash(r) };
 }
 
+/** The hash of a change as sent (the My Number as its blind index): tells a resend from a reused seq. */
+function changeHash(secrets: JlisSecrets, c: IdentityChange): Buffer {
+  const h = createHash('sha256');
+  for (const k of ['juminhyoCode', 'name', 'nameKana', 'birthDate', 'sex', 'address', 'status', 'movement', 'movementDate'] as const) h.update(`${k}=${c[k] ?? ''}\u0000`);
+  h.update(`myNumber=${c.myNumber ? secrets.blindIndex(c.myNumber).toString('hex') : ''}`);
+  return h.digest();
+}
+
 function changedFields(prior: IdentityRow | undefined, next: IdentityRow): string[] {
   if (!prior) return [...CONTENT_FIELDS, ...(next.my_number_index ? ['my_number'] : [])];
   const out: string[] = CONTENT_FIELDS.filter((f) => String(prior[f] ?? '') !== String(next[f] ?? ''));
@@ -188,9 +197,17 @@ export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant:
     // One 市町村CS at a time per municipality: two concurrent resends of the same batch cannot both apply.
     await sql`SELECT pg_advisory_xact_lock(7262, ${Number(tenant)}::int)`.execute(tx);
     const seqs = changes.map((c) => c.seq);
-    const seen = await sql<{ source_seq: number }>`SELECT source_seq FROM peers_jlis.identity_history
+    const seen = await sql<{ source_seq: number; change_hash: Buffer }>`SELECT source_seq, change_hash FROM peers_jlis.identity_history
       WHERE municipality_code = ${tenant} AND source_seq = ANY(${arrayLiteral(seqs)}::bigint[])`.execute(tx);
-    const done = new Set(seen.rows.map((r) => Number(r.source_seq)));
+    const done = new Map(seen.rows.map((r) => [Number(r.source_seq), r.change_hash]));
+    // A seq received before with other content is not a resend: the sender's sequence went back (e.g. its
+    // database was restored from an older backup).  Refused whole, so that nothing is silently dropped.
+    changes.forEach((c, i) => {
+      const h = done.get(c.seq);
+      if (h && !h.equals(changeHash(secrets, c))) {
+        throw new Problem(409, 'JLIS_SEQ_CONFLICT', '通番が受信済みの別の更新と重複しています', `changes.${i}.seq: 通番 ${c.seq} は内容の異なる更新で受信済みです。市町村CSの通番を受信済みの最大値より後に進めて送り直してください。`);
+      }
+    });
     const prior = await priorRows(tx, [...new Set(changes.map((c) => c.juminhyoCode))]);
     const next = new Map<string, IdentityRow>();
     const history: { juminhyo: string; seq: number; kind: string; status: string; movement: string | null; date: string | null; changed: string[]; hash: Buffer }[] = [];
@@ -203,7 +220,7 @@ export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant:
       }
       const before = next.get(c.juminhyoCode) ?? prior.get(c.juminhyoCode);
       const row = rowOf(secrets, tenant, c, c.seq, before);
-      const hist = { juminhyo: c.juminhyoCode, seq: c.seq, status: row.status, movement: row.last_movement, date: row.last_movement_date, hash: row.content_hash };
+      const hist = { juminhyo: c.juminhyoCode, seq: c.seq, status: row.status, movement: row.last_movement, date: row.last_movement_date, hash: changeHash(secrets, c) };
       if (before && before.content_hash.equals(row.content_hash)) {
         unchanged++;
         history.push({ ...hist, kind: 'unchanged', changed: [] });
@@ -220,7 +237,7 @@ export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant:
     }
     await upsertRows(tx, [...next.values()], ctx.at);
     if (history.length) {
-      await sql`INSERT INTO peers_jlis.identity_history (municipality_code, source_seq, juminhyo_code, kind, status, movement, movement_date, changed, content_hash, msg_id, at)
+      await sql`INSERT INTO peers_jlis.identity_history (municipality_code, source_seq, juminhyo_code, kind, status, movement, movement_date, changed, change_hash, msg_id, at)
         SELECT ${tenant}, u.seq, u.juminhyo, u.kind, u.status, u.movement, u.date, string_to_array(u.changed, ','), u.hash, ${ctx.msgId ?? null}, ${ctx.at}::timestamptz
         FROM unnest(${arrayLiteral(history.map((h) => h.seq))}::bigint[], ${arrayLiteral(history.map((h) => h.juminhyo))}::text[], ${arrayLiteral(history.map((h) => h.kind))}::text[],
                     ${arrayLiteral(history.map((h) => h.status))}::text[], ${arrayLiteral(history.map((h) => h.movement))}::text[], ${arrayLiteral(history.map((h) => h.date))}::date[],
