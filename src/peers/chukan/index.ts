@@ -335,6 +335,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
       }
       if (status === 'provided') {
         if (!r.envelope.enc) throw new Problem(502, 'RELAYED_NOT_ENCRYPTED', '提供情報が暗号化されていません', '情報提供者の応答は照会者の中間サーバーあてに暗号化されている必要があります（XCH-16）。');
+        if (rb['item'] !== undefined && rb['item'] !== inq.item) throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答の項目が照会と違います', `照会した項目は「${inq.item}」ですが、別の項目の応答です。`);
         if (!Array.isArray(rb['records'])) throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答に提供情報がありません', '情報提供者の応答に records がありません。');
         records = rb['records'] as unknown[];
       }
