@@ -138,7 +138,7 @@ async function listen(f: FastifyInstance): Promise<string> {
 describe.each<Mode>(['server', 'embedded'])('中間サーバー (%s)', (mode) => {
   const clock = testClock();
   let app: TestApp;
-  let db: Kysely<any>;
+  let db: Kysely<unknown>;
   let directory: Directory;
   let muni: ExchangeNode;
   let net: StandIn;
