@@ -155,7 +155,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     expect(aProv).not.toBe(a1);
     expect(b1).not.toBe(a1);
     // The network keeps J-LIS's link, never the 住民票コード.
-    const persons = await sql<{ link: string }>`SELECT link FROM peers_network.persons`.execute(netDb);
+    const persons = await sql<{ link: string }>`SELECT link FROM peers_network.linked_persons`.execute(netDb);
     expect(persons.rows).toHaveLength(2);
     expect(JSON.stringify(persons.rows)).not.toContain(ALICE);
     // The secret lives in the network's key folder, readable by the owner only.
