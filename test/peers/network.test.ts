@@ -124,6 +124,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     providerServer.post('/exchange/v1/provide', async (req, reply) => {
       const msg = await provider.verify(String(req.body), 'network');
       const b = msg.body as { permit: string; code: string; item: string; requester: string };
+      if (b.item === 'resident-tax') throw new Problem(403, 'ITEM_NOT_HELD', 'この項目の副本はありません');
       const jws = await answer(msg, 'provide', b.code, b.permit, b.requester, true);
       answersSent.push(jws);
       return reply.type('application/jose').send(jws);
@@ -155,7 +156,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     expect(aProv).not.toBe(a1);
     expect(b1).not.toBe(a1);
     // The network keeps J-LIS's link, never the 住民票コード.
-    const persons = await sql<{ link: string }>`SELECT link FROM peers_network.persons`.execute(netDb);
+    const persons = await sql<{ link: string }>`SELECT link FROM peers_network.linked_persons`.execute(netDb);
     expect(persons.rows).toHaveLength(2);
     expect(JSON.stringify(persons.rows)).not.toContain(ALICE);
     // The secret lives in the network's key folder, readable by the owner only.
@@ -252,6 +253,15 @@ describe('network node (情報提供ネットワークシステム)', () => {
     }
   });
 
+  it('a provider that refuses: 502 PROVIDER_REFUSED, the record says failed', async () => {
+    const code = await issue(requester, ALICE);
+    const p = await refusal(requester.call('network', 'inquiry', { inquiryId: 'q-tax', code, jimu: 'relief-or-fee', item: 'resident-tax', provider: '041009' }, { personal: true }));
+    expect(p.status).toBe(502);
+    expect(p.code).toBe('PROVIDER_REFUSED');
+    expect(p.detail).toContain('ITEM_NOT_HELD');
+    expect((await listRecords(netDb)).find((r) => r.inquiryId === 'q-tax')).toMatchObject({ status: 'failed', refusalCode: 'ITEM_NOT_HELD', legalBasis: '番号法第19条第8号 主務省令第2条の表 28の項' });
+  });
+
   it('answers none without asking a provider that holds no 符号 for the person', async () => {
     const carol = await issue(requester, CAROL);
     const before = answersSent.length;
@@ -281,7 +291,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     const a = await requester.call('network', 'records.person', { code: aliceAtEdogawa }, { personal: true });
     expect(a.envelope.enc?.to).toBe(REQ);
     const records = (a.body as { records: { requester: string; requesterName?: string; provider: string; status: string; jimuName: string; itemName: string; legalBasis: string | null }[] }).records;
-    expect(records.map((r) => r.status).sort()).toEqual(['provided', 'provided', 'provided', 'refused']);
+    expect(records.map((r) => r.status).sort()).toEqual(['failed', 'provided', 'provided', 'provided', 'refused']);
     expect(records[0]).toMatchObject({ requester: '131237', requesterName: '江戸川区 中間サーバー', provider: '041009', jimuName: '予防接種法による予防接種の実施に関する事務', itemName: '予防接種の実施に関する情報' });
     // The same person seen from the other body: the same records.
     const aliceAtSendai = await issue(provider, ALICE);

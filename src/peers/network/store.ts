@@ -9,9 +9,9 @@ export const NETWORK_SCHEMA = 'peers_network';
 
 /** The internal id of the person J-LIS links as `link` (created on first sight). */
 export async function personOfLink(db: Kysely<any>, link: string, now: Date): Promise<string> {
-  await sql`INSERT INTO peers_network.persons (id, link, created_at) VALUES (${randomUUID()}, ${link}, ${now})
+  await sql`INSERT INTO peers_network.linked_persons (id, link, created_at) VALUES (${randomUUID()}, ${link}, ${now})
             ON CONFLICT (link) DO NOTHING`.execute(db);
-  const r = await sql<{ id: string }>`SELECT id FROM peers_network.persons WHERE link = ${link}`.execute(db);
+  const r = await sql<{ id: string }>`SELECT id FROM peers_network.linked_persons WHERE link = ${link}`.execute(db);
   return r.rows[0]!.id;
 }
 
