@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { addTenant, EDOGAWA, operatorOf, testApp, SENDAI, TOTTORI, type Mode, type TestApp } from '../harness/app.js';
+import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { movement, person, writeCsv, mn } from '../harness/residents.js';
 import { Directory, ExchangeNode, MessageLog, NodeKeys, createNodeServer, exchangeNodeFor } from '../../src/kernel/exchange/index.js';
 import { Problem } from '../../src/kernel/problems/index.js';
@@ -95,7 +96,7 @@ describe('jlis normalisation and query-file parsing (pure)', () => {
 
 describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jlis, %s)', (mode) => {
   let app: TestApp;
-  let jlisDb: Kysely<any>;
+  let jlisDb: Kysely<UntypedDatabase>;
   let municipality: ExchangeNode;
   let network: ExchangeNode;
   const servers: FastifyInstance[] = [];
@@ -117,8 +118,8 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
     const jlisNode = exchangeNodeFor({ name: 'jlis', schema: 'peers_jlis', db: jlisDb, keyDir, directory, clock });
     const jlis = await buildJlisNode({ name: 'jlis', db: jlisDb, node: jlisNode, clock, config: app.config }, { myNumberRecipients: ['network'] });
     await listen('jlis', '住基ネット全国サーバ', directory, jlis.fastify);
-    municipality = new ExchangeNode('municipality', NodeKeys.open(keyDir, 'municipality'), directory, new MessageLog(app.db.system, 'municipality', 'municipality'), clock);
-    network = new ExchangeNode('network', NodeKeys.open(keyDir, 'network'), directory, new MessageLog(app.db.system, 'municipality', 'network'), clock);
+    municipality = new ExchangeNode('municipality', NodeKeys.open(keyDir, 'municipality'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'municipality'), clock);
+    network = new ExchangeNode('network', NodeKeys.open(keyDir, 'network'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'network'), clock);
     for (const [node, title] of [[municipality, '鳥取市'], [network, '情報提供ネットワークシステム']] as const) {
       const fastify = await createNodeServer(node.name);
       node.serve(fastify, {});

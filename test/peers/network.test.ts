@@ -17,6 +17,7 @@ import {
   buildNetworkNode, listRecords, recordsCsv, verifyPermit, NETWORK_ROLE, NETWORK_SCHEMA, FUGO_KEY_FILE, PERMISSION_ENTRIES, type Permit,
 } from '../../src/peers/network/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
+import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { testClock } from '../harness/clock.js';
 
 const REQ = 'chukan-131237';
@@ -52,7 +53,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
   const clock = testClock();
   const directory = new Directory([]);
   const servers: FastifyInstance[] = [];
-  let netDb: Kysely<any>;
+  let netDb: Kysely<UntypedDatabase>;
   let network: ExchangeNode;
   let requester: ExchangeNode;
   let provider: ExchangeNode;
@@ -80,7 +81,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     const keyDir = app.config.keyDir;
     netDb = await app.db.forRole(NETWORK_ROLE);
     network = exchangeNodeFor({ name: 'network', schema: NETWORK_SCHEMA, db: netDb, keyDir, directory, clock });
-    const counterpart = (name: string) => new ExchangeNode(name, NodeKeys.open(keyDir, name), directory, new MessageLog(app.db.system, 'municipality', name), clock);
+    const counterpart = (name: string) => new ExchangeNode(name, NodeKeys.open(keyDir, name), directory, new MessageLog(untyped(app.db.system), 'municipality', name), clock);
     const jlis = counterpart('jlis');
     requester = counterpart(REQ);
     provider = counterpart(PROV);
@@ -303,7 +304,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
   });
 
   it('refuses callers that are not a 中間サーバー', async () => {
-    const jlisAsCaller = new ExchangeNode('jlis', NodeKeys.open(app.config.keyDir, 'jlis'), directory, new MessageLog(app.db.system, 'municipality', 'jlis'), clock);
+    const jlisAsCaller = new ExchangeNode('jlis', NodeKeys.open(app.config.keyDir, 'jlis'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'jlis'), clock);
     const p = await refusal(jlisAsCaller.call('network', 'code.issue', { juminhyoCode: ALICE }, { personal: true }));
     expect(p.status).toBe(403);
     expect(p.code).toBe('EXCHANGE_NOT_ALLOWED');

@@ -12,6 +12,7 @@ import { Problem, type FieldError } from '../../kernel/problems/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import { logger } from '../../kernel/log/index.js';
 import { ITEMS, digestData } from './items.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 import { ResultKey, rows, withTenant, type Tx } from './store.js';
 
 export { chukanMigrations } from './migrations/index.js';
@@ -109,7 +110,7 @@ const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() 
 // ------------------------------------------------------------------ purge (XCH-15, XCH-14 retention)
 
 /** Deletes inquiry results past the tenant's retention (default 7 days) and records past theirs. */
-export async function purgeChukan(db: Kysely<unknown>, tenant: string, clock: Clock): Promise<PurgeResult> {
+export async function purgeChukan(db: Kysely<UntypedDatabase>, tenant: string, clock: Clock): Promise<PurgeResult> {
   const now = clock.now();
   return withTenant(db, tenant, async (tx) => {
     const s = await settingsOf(tx);
@@ -138,7 +139,7 @@ async function settingsOf(tx: Tx): Promise<ChukanSettings> {
 }
 
 /** Sets the retention of inquiry results (days) and of the 情報提供等記録 (years) for one tenant. */
-export async function configureChukan(db: Kysely<unknown>, tenant: string, clock: Clock, s: Partial<ChukanSettings>): Promise<ChukanSettings> {
+export async function configureChukan(db: Kysely<UntypedDatabase>, tenant: string, clock: Clock, s: Partial<ChukanSettings>): Promise<ChukanSettings> {
   return withTenant(db, tenant, async (tx) => {
     const cur = await settingsOf(tx);
     const next = { ...cur, ...s };

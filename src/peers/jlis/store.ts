@@ -10,6 +10,7 @@ import { isIsoDate, checkLocalGovernmentCode } from '../../kernel/jp/index.js';
 import { Problem, invalidField, parseInput } from '../../kernel/problems/index.js';
 import type { JlisSecrets } from './secrets.js';
 import { addressKey, nameKey } from './normalize.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export const JLIS_SCHEMA = 'peers_jlis';
 export const JLIS_ROLE = 'mamori_jlis';
@@ -162,7 +163,7 @@ const ROW_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
 };
 
 /** One statement upserting many rows (each column sent as one array literal). */
-async function upsertRows(db: Kysely<any>, rows: readonly IdentityRow[], at: Date): Promise<void> {
+async function upsertRows(db: Kysely<UntypedDatabase>, rows: readonly IdentityRow[], at: Date): Promise<void> {
   if (rows.length === 0) return;
   const cols = ROW_COLUMNS.map((c) => sql`${arrayLiteral(rows.map((r) => r[c]))}::${sql.raw(ROW_TYPES[c])}[]`);
   const names = sql.raw(ROW_COLUMNS.join(', '));
@@ -172,7 +173,7 @@ async function upsertRows(db: Kysely<any>, rows: readonly IdentityRow[], at: Dat
     ON CONFLICT (juminhyo_code) DO UPDATE SET ${updates}, updated_at = excluded.updated_at`.execute(db);
 }
 
-async function priorRows(db: Kysely<any>, codes: readonly string[]): Promise<Map<string, IdentityRow>> {
+async function priorRows(db: Kysely<UntypedDatabase>, codes: readonly string[]): Promise<Map<string, IdentityRow>> {
   if (codes.length === 0) return new Map();
   const r = await sql<IdentityRow>`SELECT ${sql.raw(ROW_COLUMNS.join(', '))} FROM peers_jlis.identities
     WHERE juminhyo_code = ANY(${arrayLiteral(codes)}::text[]) FOR UPDATE`.execute(db);
@@ -192,7 +193,7 @@ export interface UpdateResult {
  * what is held.  A 転出 report of the former municipality that arrives after the new municipality's 転入
  * (the person is resident elsewhere) does not undo it: recorded as superseded.
  */
-export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant: string, changes: readonly IdentityChange[], ctx: { at: Date; msgId?: string }): Promise<UpdateResult> {
+export async function applyUpdate(db: Kysely<UntypedDatabase>, secrets: JlisSecrets, tenant: string, changes: readonly IdentityChange[], ctx: { at: Date; msgId?: string }): Promise<UpdateResult> {
   return db.transaction().execute(async (tx) => {
     // One 市町村CS at a time per municipality: two concurrent resends of the same batch cannot both apply.
     await sql`SELECT pg_advisory_xact_lock(7262, ${Number(tenant)}::int)`.execute(tx);
@@ -270,7 +271,7 @@ export interface IdentityInput {
  * `rows` may be any (async) iterable, e.g. the composition root's adapter over the synth generator.
  */
 export async function loadIdentities(
-  db: Kysely<any>,
+  db: Kysely<UntypedDatabase>,
   rows: Iterable<IdentityInput> | AsyncIterable<IdentityInput>,
   opts: { secrets: JlisSecrets; batchSize?: number; at?: Date },
 ): Promise<{ loaded: number }> {
@@ -341,7 +342,7 @@ export function keyText(k: QueryKey): string {
   }
 }
 
-export async function findIdentities(db: Kysely<any>, secrets: JlisSecrets, k: QueryKey, withMyNumber: boolean): Promise<Match[]> {
+export async function findIdentities(db: Kysely<UntypedDatabase>, secrets: JlisSecrets, k: QueryKey, withMyNumber: boolean): Promise<Match[]> {
   let r;
   switch (k.by) {
     case 'juminhyoCode':
@@ -376,7 +377,7 @@ export async function findIdentities(db: Kysely<any>, secrets: JlisSecrets, k: Q
   });
 }
 
-export async function identityExists(db: Kysely<any>, juminhyoCode: string): Promise<boolean> {
+export async function identityExists(db: Kysely<UntypedDatabase>, juminhyoCode: string): Promise<boolean> {
   const r = await sql`SELECT 1 FROM peers_jlis.identities WHERE juminhyo_code = ${juminhyoCode}`.execute(db);
   return r.rows.length > 0;
 }
@@ -397,7 +398,7 @@ export interface QueryLogEntry {
   readonly msgId?: string | null;
 }
 
-export async function logQueries(db: Kysely<any>, at: Date, entries: readonly QueryLogEntry[]): Promise<void> {
+export async function logQueries(db: Kysely<UntypedDatabase>, at: Date, entries: readonly QueryLogEntry[]): Promise<void> {
   for (let i = 0; i < entries.length; i += 5000) {
     const e = entries.slice(i, i + 5000);
     await sql`INSERT INTO peers_jlis.query_log (at, caller, caller_detail, purpose, key_kind, key_hash, result_count, my_number_returned, channel, file_row, msg_id)
@@ -424,7 +425,7 @@ export interface QueryLogRow {
 }
 
 /** 照会処理の記録 for periodic review (XCH-25) and the CLI: newest first; never a key value. */
-export async function queryLog(db: Kysely<any>, opts: { since?: Date; until?: Date; caller?: string; limit?: number } = {}): Promise<QueryLogRow[]> {
+export async function queryLog(db: Kysely<UntypedDatabase>, opts: { since?: Date; until?: Date; caller?: string; limit?: number } = {}): Promise<QueryLogRow[]> {
   const limit = Math.max(1, Math.min(opts.limit ?? 1000, 100_000));
   const r = await sql<Record<string, unknown>>`SELECT seq, at, caller, caller_detail, purpose, key_kind, result_count, my_number_returned, channel, file_row, msg_id FROM peers_jlis.query_log
     WHERE (${opts.since ?? null}::timestamptz IS NULL OR at >= ${opts.since ?? null}::timestamptz)
