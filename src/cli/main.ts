@@ -329,6 +329,17 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/city.js')).synthCity));
 
+  synth
+    .command('jlis')
+    .description('合成住民（synth residents と同じ人々）を住基ネット（全国サーバ）の本人確認情報として一括登録する（規模の試験用）')
+    .addOption(dataOption())
+    .requiredOption('--count <n>', '人数')
+    .option('--seed <seed>', 'シード（synth residents / city と同じなら同じ人々）', 'mamori')
+    .option('--tenant <code>', '団体コード（住所の市区町村）', '312011')
+    .option('--start <date>', '基準日 YYYY-MM-DD', '2026-04-01')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/synth.js')).jlis));
+
   // ---------------------------------------------------------------- bench
   leaf(program, 'bench', 'ベンチマークを実行する（各ケースはこの機械の基準値と同じ実行内で比較）')
     .option('--quick', '短時間版')

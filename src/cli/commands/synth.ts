@@ -54,3 +54,18 @@ export async function residents(o: O): Promise<number> {
   print(`${encoding === 'sjis' ? 'Shift_JIS (CP932)' : 'UTF-8 (BOM付き)'}・CRLF、${seconds}秒`);
   return 0;
 }
+
+/** `mamori synth jlis --count N [--seed S] [--tenant CODE] [--start DATE]`: 住基ネット fed for scale tests. */
+export async function jlis(o: O): Promise<number> {
+  const count = integer(o['count'], 'count', 1, 10_000_000, '件数（--count）は1〜10000000の整数で指定してください');
+  const { withApp } = await import('../context.js');
+  const { feedJlisFromSynth } = await import('../../app/index.js');
+  return withApp(o as { data?: string }, async (app) => {
+    const started = performance.now();
+    const r = await feedJlisFromSynth(app, { count, seed: String(o['seed'] ?? 'mamori'), tenant: String(o['tenant'] ?? '312011'), start: String(o['start'] ?? DEFAULT_START) });
+    const seconds = Math.round((performance.now() - started) / 100) / 10;
+    if (o['json']) printJson({ loaded: r.loaded, seconds });
+    else print(`住基ネットに本人確認情報を ${r.loaded} 人分登録しました（${seconds} 秒）`);
+    return 0;
+  });
+}
