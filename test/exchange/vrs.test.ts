@@ -1,0 +1,185 @@
+// The legacy VRS path for COVID-19 (XCH-20…22, VAX-39; decision 0140), end to end over real HTTP: 江戸川区
+// asks, through the VRS node, 鳥取市 (the previous municipality) for a moved-in resident's COVID-19 records
+// with the My Number; consent and ID check required and recorded; only that person's COVID-19 records come
+// back; a number that matches nobody leaves nothing behind; VRS records every provision and gives a
+// municipality its records; any purpose outside the three is refused; no My Number in any log or table.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { messageLogOf } from '../../src/app/index.js';
+import { runAs } from '../../src/kernel/context/index.js';
+import { adoptCovidInquiry, askCovidHistory, covidProvisionRecords, getCovidInquiry } from '../../src/municipality/exchange/index.js';
+import { personTimeline } from '../../src/municipality/records/index.js';
+import { EDOGAWA, TOTTORI } from '../harness/app.js';
+import { mn } from '../harness/residents.js';
+import { CHILD, ELDER, ELDER_DOSES, moveInWorld, type MoveInWorld } from '../harness/exchange.js';
+
+let world: MoveInWorld;
+let app: MoveInWorld['app'];
+let orgs: MoveInWorld['orgs'];
+let elder: string;
+/** A valid My Number that nobody in either municipality holds. */
+const NOBODY = mn(99);
+const consent = { formNo: 'R8-転入-0042', idDocument: 'mynumber-card' };
+
+beforeAll(async () => {
+  world = await moveInWorld({ covid: true });
+  ({ app, orgs } = world);
+  elder = world.elderAtena!;
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+const count = async (q: ReturnType<typeof sql<{ n: number }>>) => Number((await q.execute(app.db.system)).rows[0]!.n);
+const vrsProvisions = () => count(sql<{ n: number }>`SELECT count(*)::int AS n FROM peers_vrs.provisions`);
+const vrsSent = async () => (await (await messageLogOf(app, 'municipality')).list({ limit: 100_000 })).rows.filter((r) => r.peer === 'vrs' && r.direction === 'out').length;
+
+describe('VRS move-in inquiry (COVID-19, legacy)', () => {
+  it('runs VRS as its own node', () => {
+    const vrs = orgs.nodes.find((n) => n.name === 'vrs');
+    expect(vrs).toMatchObject({ kind: 'vrs', title: 'ワクチン接種記録システム（VRS）' });
+  });
+
+  it('refuses without the consent form number or the ID document, naming the field, and sends nothing', async () => {
+    const before = { sent: await vrsSent(), provisions: await vrsProvisions() };
+    await expect(askCovidHistory(app, world.nurseEdogawa, orgs.municipal, elder, { consent: { idDocument: 'mynumber-card' } })).rejects.toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ field: 'consent.formNo' })],
+    });
+    await expect(askCovidHistory(app, world.nurseEdogawa, orgs.municipal, elder, { consent: { formNo: ' ', idDocument: 'mynumber-card' } })).rejects.toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ field: 'consent.formNo' })],
+    });
+    await expect(askCovidHistory(app, world.nurseEdogawa, orgs.municipal, elder, { consent: { formNo: 'A-1', idDocument: 'passport?' } })).rejects.toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ field: 'consent.idDocument' })],
+    });
+    expect(await vrsSent()).toBe(before.sent);
+    expect(await vrsProvisions()).toBe(before.provisions);
+    expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.covid_inquiries`)).toBe(0);
+  });
+
+  it('refuses a user without the vaccination duty', async () => {
+    await expect(askCovidHistory(app, world.clerkAddressee, orgs.municipal, elder, { consent })).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('VAX-39: a purpose other than the three is refused by VRS, and the refusal is recorded', async () => {
+    const body = { asker: EDOGAWA, provider: TOTTORI, myNumber: mn(ELDER), consent: { formNo: 'X-1', idDocument: 'other', checkedBy: 'nurse-e' } };
+    const err = await orgs.municipal.node.call('vrs', 'covid.inquiry', { ...body, purpose: 'research' }, { personal: true }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 403, code: 'PURPOSE_NOT_ALLOWED' });
+    expect((err as Error & { detail: string }).detail).toMatch(/転入者の接種記録照会.*転出者の接種記録提供.*接種証明書の交付/);
+    // One of the three, but not this service's: still refused.
+    const err2 = await orgs.municipal.node.call('vrs', 'covid.inquiry', { ...body, purpose: 'certificate' }, { personal: true }).catch((e: unknown) => e);
+    expect(err2).toMatchObject({ status: 403, code: 'PURPOSE_NOT_ALLOWED' });
+    // The provider refuses VRS too when the purpose is not the move-out provision (defence in depth),
+    // and only VRS may call it.
+    const err3 = await orgs.municipal.node.call('municipality', 'covid.provide', { exchangeId: 'x', provider: TOTTORI, asker: EDOGAWA, purpose: 'move-out-provision', myNumber: mn(ELDER) }, { personal: true }).catch((e: unknown) => e);
+    expect(err3).toMatchObject({ status: 403, code: 'EXCHANGE_NOT_ALLOWED' });
+    const refused = await sql<{ purpose: string; outcome: string; code: string }>`SELECT purpose, outcome, code FROM peers_vrs.provisions WHERE outcome = 'refused' ORDER BY seq`.execute(app.db.system);
+    expect(refused.rows).toEqual([
+      { purpose: 'research', outcome: 'refused', code: 'PURPOSE_NOT_ALLOWED' },
+      { purpose: 'certificate', outcome: 'refused', code: 'PURPOSE_NOT_ALLOWED' },
+    ]);
+  });
+
+  it('asks 鳥取市 through VRS: only that person\'s COVID-19 records come back, consent recorded, adoption works', async () => {
+    const v = await askCovidHistory(app, world.nurseEdogawa, orgs.municipal, elder, { consent });
+    expect(v).toMatchObject({ provider: TOTTORI, providerName: '鳥取市', status: 'provided', consentFormNo: consent.formNo, idDocument: 'mynumber-card', checkedBy: 'nurse-e' });
+    const covid = ELDER_DOSES.filter((d) => d.program.startsWith('covid'));
+    expect(v.records.map((r) => [r.program, r.dose, r.date, r.product])).toEqual(covid.map((d) => [d.program, d.dose, d.date, d.product]));
+    expect(v.records.some((r) => r.program === 'influenza-elderly' || r.program === 'hib')).toBe(false);
+
+    // Stored as received (never the My Number), read back through the screen's path.
+    const again = await runAs(app.db, world.nurseEdogawa, (w) => getCovidInquiry(w, v.exchangeId));
+    expect(again.records).toHaveLength(covid.length);
+
+    const adopted = await runAs(app.db, world.nurseEdogawa, (w) => adoptCovidInquiry(w, v.exchangeId));
+    expect(adopted).toMatchObject({ adopted: covid.length, skipped: 0 });
+    const t = await runAs(app.db, world.nurseEdogawa, (w) => personTimeline(w, elder));
+    const fromVrs = t.records.filter((r) => r.source === 'other-municipality');
+    expect(fromVrs.map((r) => r.data.sourceRef)).toEqual(covid.map(() => v.exchangeId));
+    await expect(runAs(app.db, world.nurseEdogawa, (w) => adoptCovidInquiry(w, v.exchangeId))).rejects.toMatchObject({ code: 'ALREADY_ADOPTED' });
+
+    // The provider's operation log names the person it provided about, with the purpose; never the number.
+    const provided = await sql<{ subject_ref: string; purpose: string; detail: unknown }>`
+      SELECT subject_ref, purpose, detail FROM kernel.audit_log WHERE tenant_code = ${TOTTORI} AND action = 'exchange_provide'`.execute(app.db.system);
+    expect(provided.rows).toHaveLength(1);
+    expect(provided.rows[0]).toMatchObject({ subject_ref: `resident:${world.elderFormerAtena}`, purpose: '転出者の接種記録提供（VRS）' });
+    // The asking side's log records the consent and the ID check with the inquiry.
+    const asked = await sql<{ detail: Record<string, unknown> }>`
+      SELECT detail FROM kernel.audit_log WHERE tenant_code = ${EDOGAWA} AND action = 'exchange_inquiry' AND target_type = 'covid-inquiry' AND outcome = 'success'`.execute(app.db.system);
+    expect(asked.rows[0]!.detail).toMatchObject({ consentFormNo: consent.formNo, idDocument: 'mynumber-card', status: 'provided', records: covid.length });
+
+    // The signed messages agree at both ends: municipality → vrs (covid.inquiry), vrs → municipality (covid.provide).
+    const muni = (await (await messageLogOf(app, 'municipality')).list({ limit: 100_000 })).rows;
+    const vrs = (await (await messageLogOf(app, 'vrs')).list({ limit: 100_000 })).rows;
+    for (const [from, to, svc, a, b] of [['municipality', 'vrs', 'covid.inquiry', muni, vrs], ['vrs', 'municipality', 'covid.provide', vrs, muni]] as const) {
+      const sent = a.filter((r) => r.direction === 'out' && r.peer === to && r.service === svc && r.outcome === 'ok');
+      const got = b.filter((r) => r.direction === 'in' && r.peer === from && r.service === svc && r.outcome === 'ok');
+      expect(sent.length).toBeGreaterThan(0);
+      expect(new Set(sent.map((r) => r.digest))).toEqual(new Set(got.map((r) => r.digest)));
+    }
+  });
+
+  it('a person with no COVID-19 record at the provider: status none, nothing to adopt', async () => {
+    const v = await askCovidHistory(app, world.nurseEdogawa, orgs.municipal, world.movedAtena, { consent: { formNo: 'R8-転入-0043', idDocument: 'driving-licence' } });
+    expect(v).toMatchObject({ status: 'none', records: [] });
+    await expect(runAs(app.db, world.nurseEdogawa, (w) => adoptCovidInquiry(w, v.exchangeId))).rejects.toMatchObject({ code: 'NOTHING_TO_ADOPT' });
+  });
+
+  it('a My Number that matches nobody at the provider: none, and nothing is stored at the provider or VRS', async () => {
+    const auditBefore = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE tenant_code = ${TOTTORI} AND action = 'exchange_provide'`);
+    const res = await orgs.municipal.node.call(
+      'vrs',
+      'covid.inquiry',
+      { asker: EDOGAWA, provider: TOTTORI, purpose: 'move-in-inquiry', myNumber: NOBODY, consent: { formNo: 'R8-転入-0099', idDocument: 'other', checkedBy: 'nurse-e' } },
+      { personal: true },
+    );
+    expect(res.body).toMatchObject({ status: 'none', count: 0, provider: TOTTORI, asker: EDOGAWA });
+    expect(res.envelope.relayed).toHaveLength(1);
+    const inner = await orgs.municipal.node.verifyRelayed(res.envelope.relayed![0]!, 'municipality');
+    expect(inner.envelope.enc).toBeUndefined();
+    expect(inner.body).toEqual({ exchangeId: (res.body as { exchangeId: string }).exchangeId, status: 'none', count: 0 });
+    expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE tenant_code = ${TOTTORI} AND action = 'exchange_provide'`)).toBe(auditBefore);
+    // The number is nowhere: not in VRS's schema, not in the municipality schema, not in the operation log.
+    const tables = await sql<{ s: string; t: string }>`
+      SELECT table_schema AS s, table_name AS t FROM information_schema.tables
+      WHERE table_type = 'BASE TABLE' AND table_schema IN ('peers_vrs', 'municipality', 'kernel')`.execute(app.db.system);
+    expect(tables.rows.some((r) => r.s === 'peers_vrs' && r.t === 'provisions')).toBe(true);
+    for (const { s, t } of tables.rows) {
+      const r = await sql<{ txt: string }>`SELECT string_agg(x::text, ' ') AS txt FROM ${sql.table(`${s}.${t}`)} x`.execute(app.db.system);
+      expect(r.rows[0]?.txt ?? '', `${s}.${t}`).not.toContain(NOBODY);
+    }
+  });
+
+  it('XCH-22: VRS records every provision and gives each municipality its records', async () => {
+    const rows = await sql<{ asker: string; provider: string; purpose: string; outcome: string; record_count: number }>`
+      SELECT asker, provider, purpose, outcome, record_count FROM peers_vrs.provisions WHERE outcome IN ('provided', 'none') ORDER BY seq`.execute(app.db.system);
+    expect(rows.rows).toEqual([
+      { asker: EDOGAWA, provider: TOTTORI, purpose: 'move-in-inquiry', outcome: 'provided', record_count: 4 },
+      { asker: EDOGAWA, provider: TOTTORI, purpose: 'move-in-inquiry', outcome: 'none', record_count: 0 },
+      { asker: EDOGAWA, provider: TOTTORI, purpose: 'move-in-inquiry', outcome: 'none', record_count: 0 },
+    ]);
+    const forTottori = await covidProvisionRecords(orgs.municipal, TOTTORI);
+    const forEdogawa = await covidProvisionRecords(orgs.municipal, EDOGAWA);
+    expect(forTottori.filter((r) => r['outcome'] === 'provided')).toEqual([
+      expect.objectContaining({ asker: EDOGAWA, provider: TOTTORI, purpose: 'move-in-inquiry', purposeName: '転入者の接種記録照会', count: 4, consentFormNo: consent.formNo, idDocument: 'mynumber-card', checkedBy: 'nurse-e' }),
+    ]);
+    expect(forEdogawa.length).toBe(forTottori.length);
+    // A municipality that took no part sees nothing.
+    expect(await covidProvisionRecords(orgs.municipal, '041009')).toEqual([]);
+  });
+
+  it('no My Number in any message log, VRS table or inquiry table', async () => {
+    const numbers = [mn(CHILD), mn(CHILD + 1), mn(ELDER), NOBODY];
+    const tables = await sql<{ s: string; t: string }>`
+      SELECT table_schema AS s, table_name AS t FROM information_schema.tables
+      WHERE table_type = 'BASE TABLE' AND (table_schema = 'peers_vrs' OR table_name IN ('exchange_messages', 'covid_inquiries', 'audit_log'))`.execute(app.db.system);
+    expect(tables.rows.length).toBeGreaterThan(5);
+    for (const { s, t } of tables.rows) {
+      const r = await sql<{ txt: string }>`SELECT string_agg(x::text, ' ') AS txt FROM ${sql.table(`${s}.${t}`)} x`.execute(app.db.system);
+      for (const n of numbers) expect(r.rows[0]?.txt ?? '', `${s}.${t}`).not.toContain(n);
+    }
+  });
+});
