@@ -9,7 +9,8 @@ import { messageLogOf } from '../../src/app/index.js';
 import { runAs } from '../../src/kernel/context/index.js';
 import { adoptCovidInquiry, askCovidHistory, covidProvisionRecords, getCovidInquiry } from '../../src/municipality/exchange/index.js';
 import { personTimeline } from '../../src/municipality/records/index.js';
-import { EDOGAWA, TOTTORI } from '../harness/app.js';
+import { EDOGAWA, GOOD_PASSWORD, TOTTORI } from '../harness/app.js';
+import { PageClient, visibleText } from '../harness/web.js';
 import { mn } from '../harness/residents.js';
 import { CHILD, ELDER, ELDER_DOSES, moveInWorld, type MoveInWorld } from '../harness/exchange.js';
 
@@ -181,5 +182,32 @@ describe('VRS move-in inquiry (COVID-19, legacy)', () => {
       const r = await sql<{ txt: string }>`SELECT string_agg(x::text, ' ') AS txt FROM ${sql.table(`${s}.${t}`)} x`.execute(app.db.system);
       for (const n of numbers) expect(r.rows[0]?.txt ?? '', `${s}.${t}`).not.toContain(n);
     }
+  });
+
+  it('the staff screen: consent form and ID document required, the answer listed in Japanese, adoption', async () => {
+    const c = new PageClient(world.webUrl);
+    await c.login(EDOGAWA, 'nurse-e', GOOD_PASSWORD);
+    const form = await c.get(`/residents/${elder}/exchange`);
+    expect(form.status).toBe(200);
+    expect(visibleText(form.text)).toContain('新型コロナワクチンの接種記録の照会（VRS・旧制度）');
+    expect(form.text).toContain('name="consentFormNo"');
+    const refused = await c.post(`/residents/${elder}/exchange/covid-inquire`, { _csrf: PageClient.csrf(form.text), consentFormNo: '', idDocument: 'driving-licence' });
+    expect(refused.status).toBe(400);
+    expect(visibleText(refused.text)).toMatch(/同意書の番号/);
+    const sent = await c.post(`/residents/${elder}/exchange/covid-inquire`, { _csrf: PageClient.csrf(refused.text), consentFormNo: 'R8-転入-0050', idDocument: 'driving-licence' });
+    expect(sent.status, sent.text.slice(0, 500)).toBe(302);
+    expect(sent.location).toMatch(/^\/exchange\/covid-inquiries\/[0-9a-f-]{36}$/);
+    const result = await c.get(sent.location!);
+    expect(result.status).toBe(200);
+    const text = visibleText(result.text);
+    expect(text).toContain('コミナティ筋注');
+    expect(text).toContain('運転免許証');
+    expect(text).toContain('R8-転入-0050');
+    expect(text).not.toMatch(/covid19|driving-licence|move-in-inquiry/);
+    expect(result.text).not.toContain(mn(ELDER));
+    const adopt = await c.post(`${sent.location}/adopt`, { _csrf: PageClient.csrf(result.text), pick: ['0', '1'] });
+    expect(adopt.status).toBe(302);
+    const after = await c.get(`/residents/${elder}/exchange`);
+    expect(visibleText(after.text)).toContain('R8-転入-0050');
   });
 });
