@@ -11,6 +11,7 @@ import { adoptCovidInquiry, askCovidHistory, covidProvisionRecords, getCovidInqu
 import { personTimeline } from '../../src/municipality/records/index.js';
 import { EDOGAWA, GOOD_PASSWORD, TOTTORI } from '../harness/app.js';
 import { PageClient, visibleText } from '../harness/web.js';
+import { runCli } from '../harness/cli.js';
 import { mn } from '../harness/residents.js';
 import { CHILD, ELDER, ELDER_DOSES, moveInWorld, type MoveInWorld } from '../harness/exchange.js';
 
@@ -209,5 +210,27 @@ describe('VRS move-in inquiry (COVID-19, legacy)', () => {
     expect(adopt.status).toBe(302);
     const after = await c.get(`/residents/${elder}/exchange`);
     expect(visibleText(after.text)).toContain('R8-転入-0050');
+  });
+
+  it('the CLI: covid-inquire prints the answer; bad input exits 2 and a refusal exits 3', async () => {
+    const env = { DATABASE_URL: app.databaseUrl!, MAMORI_DATA: app.config.dataDir, MAMORI_AUDIT_WITNESS: app.config.auditWitness };
+    const base = ['exchange', 'covid-inquire', '--tenant', EDOGAWA, '--atena', elder];
+    const ok = await runCli([...base, '--consent-form', 'R8-転入-0060', '--id-document', 'mynumber-card', '--json'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    const out = JSON.parse(ok.stdout) as { provider: string; status: string; via: string; consentFormNo: string; records: { program: string }[] };
+    expect(out).toMatchObject({ provider: TOTTORI, status: 'provided', via: 'vrs', consentFormNo: 'R8-転入-0060' });
+    expect(out.records.map((r) => r.program).every((p) => p.startsWith('covid'))).toBe(true);
+    expect(out.records).toHaveLength(4);
+    expect(ok.stdout + ok.stderr).not.toContain(mn(ELDER));
+
+    const noDoc = await runCli([...base, '--consent-form', 'R8-転入-0061', '--id-document', 'passport'], { env });
+    expect(noDoc.code).toBe(2);
+    expect(noDoc.stderr).toMatch(/ID_DOCUMENT_REQUIRED/);
+    const noForm = await runCli([...base, '--id-document', 'other'], { env });
+    expect(noForm.code).toBe(2);
+
+    const refused = await runCli([...base, '--consent-form', 'R8-転入-0062', '--id-document', 'other', '--provider', '999999', '--json'], { env });
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ code: 'PROVIDER_UNKNOWN' });
   });
 });
