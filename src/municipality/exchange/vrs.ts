@@ -164,7 +164,7 @@ export async function askCovidHistory(
   const reveal = (w: Work) => vault.reveal(w, subject, COVID_SEND_PURPOSE, { subjectRef: `resident:${atenaNo}` });
   const held = await runAs(db, who, (w) => vault.has(w, subject));
   if (!held) throw new Problem(409, 'NO_MYNUMBER', '個人番号が登録されていません', 'この方の個人番号が住民記録にないため、VRS で照会できません。');
-  let myNumber: string | undefined = who.actor.mynumberView ? await runAs(db, who, reveal) : await runAs(db, sendPrincipal(who), reveal);
+  const myNumber = who.actor.mynumberView ? await runAs(db, who, reveal) : await runAs(db, sendPrincipal(who), reveal);
   const fail = async (e: unknown) => {
     if (!isProblem(e)) return;
     await runAs(db, who, (w) =>
@@ -188,14 +188,12 @@ export async function askCovidHistory(
       { asker: who.tenant, provider, purpose: 'move-in-inquiry', myNumber, consent: { formNo: consent.formNo, idDocument: consent.idDocument, checkedBy: who.actor.login } },
       { personal: true },
     );
-    myNumber = undefined;
     answer = (res.body ?? {}) as VrsAnswer;
     if (typeof answer.exchangeId !== 'string' || answer.exchangeId.length > 64 || (answer.status !== 'provided' && answer.status !== 'none') || typeof answer.count !== 'number' || answer.provider !== provider || answer.asker !== who.tenant) {
       throw new Problem(502, 'EXCHANGE_BAD_ANSWER', 'VRS の応答を読めません', '照会の応答の形式が正しくありません。');
     }
     records = await providerAnswer(x.node, res, { exchangeId: answer.exchangeId, status: answer.status, provider, asker: who.tenant, count: answer.count });
   } catch (e) {
-    myNumber = undefined;
     await fail(e);
     throw e;
   }
