@@ -233,4 +233,24 @@ describe('VRS move-in inquiry (COVID-19, legacy)', () => {
     expect(refused.code, refused.stderr).toBe(3);
     expect(JSON.parse(refused.stdout)).toMatchObject({ code: 'PROVIDER_UNKNOWN' });
   });
+
+  it('VRS runs as its own role: it cannot read the municipality, and the municipality cannot read VRS', async () => {
+    const vrsDb = await app.db.forRole('mamori_vrs');
+    await expect(sql`SELECT count(*) FROM municipality.vaccination_records`.execute(vrsDb)).rejects.toThrow(/permission denied/);
+    await expect(sql`SELECT count(*) FROM kernel.mynumber_vault`.execute(vrsDb)).rejects.toThrow(/permission denied/);
+    await expect(sql`SELECT count(*) FROM peers_vrs.provisions`.execute(app.db.app)).rejects.toThrow(/permission denied/);
+    // The record of provisions is append-only for the node itself.
+    await expect(sql`DELETE FROM peers_vrs.provisions`.execute(vrsDb)).rejects.toThrow(/permission denied/);
+  });
+
+  it('VRS down: the inquiry fails clearly, nothing is stored as an answer, the failure is logged with the consent', async () => {
+    const before = await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.covid_inquiries`);
+    expect(await orgs.stop('vrs')).toBe(true);
+    const err = await askCovidHistory(app, world.nurseEdogawa, orgs.municipal, elder, { consent: { formNo: 'R8-転入-0070', idDocument: 'other' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: 'EXCHANGE_UNREACHABLE' });
+    expect(await count(sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.covid_inquiries`)).toBe(before);
+    const failed = await sql<{ detail: Record<string, unknown> }>`
+      SELECT detail FROM kernel.audit_log WHERE tenant_code = ${EDOGAWA} AND action = 'exchange_inquiry' AND target_type = 'covid-inquiry' AND outcome = 'failure'`.execute(app.db.system);
+    expect(failed.rows.map((r) => r.detail)).toContainEqual(expect.objectContaining({ consentFormNo: 'R8-転入-0070', code: 'EXCHANGE_UNREACHABLE' }));
+  });
 });
