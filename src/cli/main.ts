@@ -241,6 +241,10 @@ export function buildProgram(): Command {
     .option('--provider <code>', '照会先の団体コード（省略時は転入前住所から）')
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).covidInquire));
+  leaf(xch, 'covid-records', 'ワクチン接種記録システム（VRS）が記録した提供の記録（照会と提供の両方）を表示する')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).covidRecords));
   leaf(xch, 'records', '情報提供等記録（照会と提供の両方）を表示する')
     .requiredOption('--tenant <code>', '団体コード')
     .option('--person <atena>', 'この住民（宛名番号）の記録だけ')

@@ -232,6 +232,14 @@ describe('VRS move-in inquiry (COVID-19, legacy)', () => {
     const refused = await runCli([...base, '--consent-form', 'R8-転入-0062', '--id-document', 'other', '--provider', '999999', '--json'], { env });
     expect(refused.code, refused.stderr).toBe(3);
     expect(JSON.parse(refused.stdout)).toMatchObject({ code: 'PROVIDER_UNKNOWN' });
+
+    // XCH-22 from the command line: the provision just made is in the municipality's VRS record.
+    const rec = await runCli(['exchange', 'covid-records', '--tenant', TOTTORI, '--json'], { env });
+    expect(rec.code, rec.stderr).toBe(0);
+    const recs = JSON.parse(rec.stdout) as { tenant: string; total: number; records: { consentFormNo: string; outcome: string; count: number }[] };
+    expect(recs.tenant).toBe(TOTTORI);
+    expect(recs.records).toContainEqual(expect.objectContaining({ consentFormNo: 'R8-転入-0060', outcome: 'provided', count: 4 }));
+    expect(rec.stdout).not.toContain(mn(ELDER));
   });
 
   it('VRS runs as its own role: it cannot read the municipality, and the municipality cannot read VRS', async () => {

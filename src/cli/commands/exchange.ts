@@ -4,7 +4,7 @@
 // the running system does.
 import type { App } from '../../app/index.js';
 import { startOrganisations, readDirectoryFile, messageLogOf, exchangeReady, type Organisations } from '../../app/index.js';
-import { askCovidHistory, askVaccinationHistory, ID_DOCUMENTS, registerCopies, type MunicipalExchange } from '../../municipality/exchange/index.js';
+import { askCovidHistory, askVaccinationHistory, covidProvisionRecords, ID_DOCUMENTS, registerCopies, type MunicipalExchange } from '../../municipality/exchange/index.js';
 import { isProblem, Problem } from '../../kernel/problems/index.js';
 import { sql } from 'kysely';
 import { operator, tenantArg, withApp } from '../context.js';
@@ -100,6 +100,20 @@ export async function covidInquire(o: O): Promise<number> {
     } catch (e) {
       return refusal(o, e);
     }
+  });
+}
+
+/** `mamori exchange covid-records`: the provisions VRS recorded for the municipality (XCH-22), asker or provider. */
+export async function covidRecords(o: O): Promise<number> {
+  return withOrganisations(o, async (app, orgs) => {
+    const tenant = await tenantArg(app, o['tenant']);
+    const list = await covidProvisionRecords(orgs.municipal, tenant);
+    if (o['json']) printJson({ tenant, total: list.length, records: list });
+    else {
+      print(`ワクチン接種記録システム（VRS）の提供の記録（${list.length}件）`);
+      print(table([['日時', '照会した団体', '提供した団体', '目的', '件数', '結果', 'コード'], ...list.map((r) => [r['requestedAt'], r['asker'], r['provider'], r['purposeName'] ?? r['purpose'], r['count'], r['outcome'], r['code']].map((v) => (v === undefined || v === null ? '' : String(v))))]));
+    }
+    return 0;
   });
 }
 
