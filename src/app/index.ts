@@ -26,7 +26,7 @@ export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {
 }
 
 export { allMigrations } from './migrations.js';
-export { startOrganisations, readDirectoryFile, nodeSpecs, messageLogOf, exchangeReady, MUNICIPALITY_NODE, type Organisations, type RunningNode, type NodeSpec, type StartOptions } from './nodes.js';
+export { startOrganisations, readDirectoryFile, nodeSpecs, messageLogOf, exchangeReady, syncExchange, MUNICIPALITY_NODE, type ExchangeSyncReport, type Organisations, type RunningNode, type NodeSpec, type StartOptions } from './nodes.js';
 export { startJobs, runMaintenance } from './jobs.js';
 export { runBench, allBenchCases, type BenchRun, type AppBenchContext } from './bench.js';
 export { databaseDigest, DIGEST_TABLES, type DatabaseDigest, type DigestOptions, type TableDigest } from './digest.js';

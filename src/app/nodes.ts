@@ -8,7 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
 import { Problem } from '../kernel/problems/index.js';
-import { acquireCodes, chukanNodeName, registerMunicipalityServices, syncResidentsToJlis, type CodeReport, type MunicipalExchange } from '../municipality/exchange/index.js';
+import { untyped } from '../kernel/db/index.js';
+import { acquireCodes, chukanNodeName, registerCopies, registerMunicipalityServices, syncResidentsToJlis, type CodeReport, type CopyReport, type MunicipalExchange } from '../municipality/exchange/index.js';
+import { newMeta, systemActor } from '../kernel/context/index.js';
 import type { Principal } from '../kernel/context/index.js';
 import { buildJlisNode, JLIS_ROLE, JLIS_SCHEMA } from '../peers/jlis/index.js';
 import { buildNetworkNode, NETWORK_ROLE, NETWORK_SCHEMA } from '../peers/network/index.js';
@@ -104,7 +106,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
   const directory = new Directory(opts.directoryEntries ?? []);
   const keyDir = app.config.keyDir;
   const clock = app.config.clock;
-  const municipalNode: ExchangeNode = exchangeNodeFor({ name: MUNICIPALITY_NODE, schema: 'municipality', db: app.db.app, keyDir, directory, clock });
+  const municipalNode: ExchangeNode = exchangeNodeFor({ name: MUNICIPALITY_NODE, schema: 'municipality', db: untyped(app.db.app), keyDir, directory, clock });
   const municipal: MunicipalExchange = { node: municipalNode, chukanOf: chukanNodeName };
   const started: { spec: NodeSpec; fastify: FastifyInstance; service?: PeerService }[] = [];
   const running: RunningNode[] = [];
@@ -177,7 +179,7 @@ export async function messageLogOf(app: App, org: string): Promise<MessageLog> {
   const specs = await nodeSpecs(app);
   const spec = specs.find((s) => s.name === org);
   if (!spec) throw new Problem(400, 'NODE_UNKNOWN', '組織（ノード）の名前が正しくありません', `「${org}」はありません。次のいずれかを指定してください: ${specs.map((s) => s.name).join(', ')}`);
-  if (spec.kind === 'municipality') return new MessageLog(app.db.app, 'municipality', org);
+  if (spec.kind === 'municipality') return new MessageLog(untyped(app.db.app), 'municipality', org);
   const { role, schema } = PEER_DB[spec.kind];
   return new MessageLog(await app.db.forRole(role), schema, org);
 }
@@ -191,4 +193,34 @@ export async function exchangeReady(app: App, orgs: Organisations, tenant: strin
   const cs = await syncResidentsToJlis(app, orgs.municipal.node, tenant);
   const codes = await acquireCodes(app.db, who, orgs.municipal);
   return { cs, codes };
+}
+
+export interface ExchangeSyncReport {
+  readonly tenant: string;
+  readonly notified: number;
+  readonly codes: CodeReport;
+  readonly copies: CopyReport;
+}
+
+/**
+ * The municipality's exchange batch for every municipality this store holds (the server runs it at start and
+ * then every MAMORI_EXCHANGE_SYNC_MINUTES, default 60): notify 住基ネット of what changed, acquire the 符号
+ * of new persons, register the 副本 of the vaccination ledger (XCH-01, XCH-04, XCH-05).  One municipality's
+ * failure does not stop the others; it is reported.
+ */
+export async function syncExchange(app: App, orgs: Organisations, log: (m: string) => void): Promise<ExchangeSyncReport[]> {
+  const tenants = await sql<{ code: string }>`SELECT code FROM kernel.organisations WHERE kind = 'municipality' ORDER BY code`.execute(app.db.system);
+  const out: ExchangeSyncReport[] = [];
+  for (const { code } of tenants.rows) {
+    if (!orgs.directory.has(chukanNodeName(code))) continue;
+    const who: Principal = { tenant: code, actor: systemActor('job:exchange-sync'), meta: newMeta('job:exchange-sync') };
+    try {
+      const ready = await exchangeReady(app, orgs, code, who);
+      const copies = await registerCopies(app.db, who, orgs.municipal);
+      out.push({ tenant: code, notified: ready.cs.sent, codes: ready.codes, copies });
+    } catch (e) {
+      log(`情報連携の同期に失敗しました（団体 ${code}）: ${(e as Error).message}`);
+    }
+  }
+  return out;
 }

@@ -87,6 +87,9 @@ export async function moveInWorld(opts: { covid?: boolean } = {}): Promise<MoveI
       await runAs(app.db, nurseTottori, (w) => createRecord(w, elderFormerAtena, { product: d.product, program: d.program, dose: d.dose, vaccinatedOn: d.date, lot: `C${d.date.replaceAll('-', '')}` }, { source: 'staff' }));
     }
   }
+  // The neighbour has a BCG dose from a 母子健康手帳 without its date: the 副本 carries it without a date.
+  const neighbour = (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons WHERE tenant_code = ${TOTTORI} AND juminhyo_code = ${person(CHILD + 1)['住民票コード']!}`.execute(app.db.system)).rows[0]!.atena_no;
+  await runAs(app.db, nurseTottori, (w) => createRecord(w, neighbour, { product: 'bcg', program: 'bcg', dateUnknown: true }, { source: 'counter' }));
   // It moves to 江戸川区: 転出確定 in 鳥取市, 転入 (with the 転入前住所) in 江戸川区.
   const moved = addDaysIso(TEST_TODAY, -10);
   const movers: [number, Record<string, string>, string][] = [[CHILD, born, '1'], ...(opts.covid ? [[ELDER, elderBorn, '2'] as [number, Record<string, string>, string]] : [])];

@@ -4,7 +4,7 @@ import { configureLogging } from '../../kernel/log/index.js';
 import { openApp, type App } from '../../app/index.js';
 import { startJobs } from '../../app/index.js';
 import { buildWebServer } from '../../web/index.js';
-import { startOrganisations, readDirectoryFile, MUNICIPALITY_NODE, type Organisations } from '../../app/index.js';
+import { startOrganisations, readDirectoryFile, syncExchange, MUNICIPALITY_NODE, type Organisations } from '../../app/index.js';
 import { print, warn } from '../io.js';
 import { invalidField } from '../../kernel/problems/index.js';
 
@@ -71,6 +71,25 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
     throw e;
   }
   const stopJobs = !opts.only || opts.only === MUNICIPALITY_NODE ? startJobs(app) : async () => undefined;
+  // The exchange batch (住基ネットへの通知, 符号, 副本): at start, then periodically (all-in-one only).
+  let stopSync = async (): Promise<void> => undefined;
+  if (!opts.only) {
+    const minutes = Number(process.env['MAMORI_EXCHANGE_SYNC_MINUTES'] ?? 60);
+    const reports = await syncExchange(app, orgs, warn);
+    const total = reports.reduce((n, r) => n + r.copies.registered, 0);
+    if (reports.length) print(`情報連携の準備: ${reports.length} 団体（住基ネットへの通知 ${reports.reduce((n, r) => n + r.notified, 0)} 件、副本の登録 ${total} 件）`);
+    if (minutes > 0) {
+      let running: Promise<unknown> = Promise.resolve();
+      const timer = setInterval(() => {
+        running = running.then(() => syncExchange(app, orgs, warn)).catch(() => undefined);
+      }, minutes * 60_000);
+      timer.unref();
+      stopSync = async () => {
+        clearInterval(timer);
+        await running;
+      };
+    }
+  }
   const web = orgs.nodes.find((n) => n.kind === 'municipality');
   const shown = (url: string) => url.replace('//127.0.0.1:', `//${isLoopback(host) ? 'localhost' : host}:`);
   banner(web ? `${shown(web.url)}/` : shown(orgs.nodes[0]!.url) + '/');
@@ -79,6 +98,7 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
   if (!stopRequested) await new Promise<void>((resolve) => (wake = resolve));
   forget();
   print('停止しています…');
+  await stopSync();
   await orgs.close();
   await stopJobs();
 }

@@ -9,9 +9,10 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { can } from '../../kernel/policy/index.js';
 import { forbidden } from '../../kernel/problems/index.js';
 import { VACCINATION_HISTORY_ITEM, type MunicipalExchange } from './inquiries.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 const BATCH = 500;
-const any = (w: Work) => w.tx as unknown as Kysely<any>;
+const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
 /** The 情報連携 duty (staff), or the operator's batch. */
 function requireExchangeDuty(w: Work, what: string): void {
@@ -61,12 +62,24 @@ export interface CopyReport {
   readonly errors: { integratedNo?: string; reason: string }[];
 }
 
-interface CopyRow {
-  integratedNo: string;
-  data: { records: { program: string | null; dose: number | null; date: string | null; product: string | null; lot: string | null }[] };
+interface CopyDose {
+  program: string;
+  dose?: number;
+  date?: string;
+  product?: string;
+  lot?: string;
 }
 
-/** Builds the 副本 of the vaccination ledger: one row per person with a 統合宛名番号 and a record. */
+interface CopyRow {
+  integratedNo: string;
+  data: { records: CopyDose[] };
+}
+
+/**
+ * Builds the 副本 of the vaccination ledger: one row per person with a 統合宛名番号 and a record; each dose
+ * with its program and, when known, its number, date, product and lot (unknown items are left out, not sent
+ * as empty).  A record without a program (never the case for records the engine numbered) is left out.
+ */
 export async function vaccinationCopies(w: Work): Promise<CopyRow[]> {
   const rows = await any(w)
     .selectFrom('municipality.vaccination_records as r')
@@ -81,15 +94,15 @@ export async function vaccinationCopies(w: Work): Promise<CopyRow[]> {
   const out: CopyRow[] = [];
   for (const r of rows) {
     const d = r.data as Record<string, unknown>;
+    if (typeof d['program'] !== 'string' || !d['program']) continue;
     let last = out.at(-1);
     if (!last || last.integratedNo !== r.integrated_no) out.push((last = { integratedNo: r.integrated_no as string, data: { records: [] } }));
-    last.data.records.push({
-      program: (d['program'] as string | null) ?? null,
-      dose: (d['dose'] as number | null) ?? null,
-      date: (d['vaccinatedOn'] as string | null) ?? null,
-      product: (d['product'] as string | null) ?? null,
-      lot: (d['lot'] as string | null) ?? null,
-    });
+    const dose: CopyDose = { program: d['program'] };
+    if (typeof d['dose'] === 'number') dose.dose = d['dose'];
+    if (typeof d['vaccinatedOn'] === 'string') dose.date = d['vaccinatedOn'];
+    if (typeof d['product'] === 'string' && d['product']) dose.product = d['product'];
+    if (typeof d['lot'] === 'string' && d['lot']) dose.lot = d['lot'];
+    last.data.records.push(dose);
   }
   return out;
 }
