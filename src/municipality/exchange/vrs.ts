@@ -15,7 +15,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { MamoriDb } from '../../kernel/db/index.js';
+import type { MamoriDb, UntypedDatabase } from '../../kernel/db/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import type { ExchangeNode, Incoming, ServiceDef } from '../../kernel/exchange/index.js';
 import { newMeta, runAs, systemActor, type Principal, type Work } from '../../kernel/context/index.js';
@@ -68,7 +68,7 @@ export interface CovidInquiryView {
   readonly adoptedCount: number | null;
 }
 
-const any = (w: Work) => w.tx as unknown as Kysely<any>;
+const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
 /** XCH-20 (1): the consent form number and the ID document are required before anything is sent. */
 export function parseConsent(c: CovidConsent | undefined): { formNo: string; idDocument: IdDocument } {
@@ -229,21 +229,23 @@ export async function askCovidHistory(
   });
 }
 
-function view(r: Record<string, any>): CovidInquiryView {
+function view(r: Record<string, unknown>): CovidInquiryView {
+  const s = (k: string) => String(r[k]);
+  const n = <T>(k: string) => (r[k] ?? null) as T | null;
   return {
-    exchangeId: r['exchange_id'],
-    atenaNo: r['atena_no'],
-    provider: r['provider_code'],
-    providerName: r['provider_name'] ?? null,
-    consentFormNo: r['consent_form_no'],
-    idDocument: r['id_document'],
-    checkedBy: r['checked_by'],
-    status: r['status'],
+    exchangeId: s('exchange_id'),
+    atenaNo: s('atena_no'),
+    provider: s('provider_code'),
+    providerName: n<string>('provider_name'),
+    consentFormNo: s('consent_form_no'),
+    idDocument: r['id_document'] as IdDocument,
+    checkedBy: s('checked_by'),
+    status: r['status'] as CovidInquiryView['status'],
     records: dosesOf(r['records']),
-    askedAt: r['asked_at'],
-    adoptedBy: r['adopted_by'] ?? null,
-    adoptedAt: r['adopted_at'] ?? null,
-    adoptedCount: r['adopted_count'] ?? null,
+    askedAt: r['asked_at'] as Date,
+    adoptedBy: n<string>('adopted_by'),
+    adoptedAt: n<Date>('adopted_at'),
+    adoptedCount: n<number>('adopted_count'),
   };
 }
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { createNodeServer, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
-import type { MigrationSource } from '../../kernel/db/index.js';
+import type { MigrationSource, UntypedDatabase } from '../../kernel/db/index.js';
 import { checkMyNumber } from '../../kernel/mynumber/index.js';
 import { invalidField, isProblem, parseInput, Problem } from '../../kernel/problems/index.js';
 
@@ -102,7 +102,7 @@ interface ProvisionInput {
   answerMsgId: string | null;
 }
 
-async function recordProvision(db: Kysely<any>, p: ProvisionInput): Promise<void> {
+async function recordProvision(db: Kysely<UntypedDatabase>, p: ProvisionInput): Promise<void> {
   await db
     .insertInto(`${VRS_SCHEMA}.provisions`)
     .values({
@@ -125,7 +125,7 @@ async function recordProvision(db: Kysely<any>, p: ProvisionInput): Promise<void
 }
 
 /** The provisions a municipality took part in, as asker or provider (XCH-22), oldest first. */
-export async function provisionsOf(db: Kysely<any>, tenant: string, limit = 10_000): Promise<ProvisionRow[]> {
+export async function provisionsOf(db: Kysely<UntypedDatabase>, tenant: string, limit = 10_000): Promise<ProvisionRow[]> {
   const rows = await db
     .selectFrom(`${VRS_SCHEMA}.provisions`)
     .selectAll()
@@ -163,7 +163,7 @@ export interface VrsOptions {
 }
 
 export function vrsServices(ctx: PeerContext, opts: VrsOptions = {}): Record<string, ServiceDef> {
-  const db: Kysely<any> = ctx.db;
+  const db: Kysely<UntypedDatabase> = ctx.db;
   const municipality = opts.municipalityNode ?? 'municipality';
 
   return {
