@@ -5,7 +5,8 @@ import { municipalityMigrations } from '../municipality/migrations/index.js';
 import { jlisMigrations } from '../peers/jlis/index.js';
 import { networkMigrations } from '../peers/network/index.js';
 import { chukanMigrations } from '../peers/chukan/index.js';
+import { vrsMigrations } from '../peers/vrs/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations];
 }

@@ -9,12 +9,13 @@ import { sql } from 'kysely';
 import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
 import { Problem } from '../kernel/problems/index.js';
 import { untyped } from '../kernel/db/index.js';
-import { acquireCodes, chukanNodeName, registerCopies, syncResidentsToJlis, type CodeReport, type CopyReport, type MunicipalExchange } from '../municipality/exchange/index.js';
+import { acquireCodes, chukanNodeName, registerCopies, registerMunicipalityServices, syncResidentsToJlis, type CodeReport, type CopyReport, type MunicipalExchange } from '../municipality/exchange/index.js';
 import { newMeta, systemActor } from '../kernel/context/index.js';
 import type { Principal } from '../kernel/context/index.js';
 import { buildJlisNode, JLIS_ROLE, JLIS_SCHEMA } from '../peers/jlis/index.js';
 import { buildNetworkNode, NETWORK_ROLE, NETWORK_SCHEMA } from '../peers/network/index.js';
 import { buildChukanNode, CHUKAN_ROLE, CHUKAN_SCHEMA } from '../peers/chukan/index.js';
+import { buildVrsNode, VRS_ROLE, VRS_SCHEMA } from '../peers/vrs/index.js';
 import type { App } from './index.js';
 
 export const MUNICIPALITY_NODE = 'municipality';
@@ -22,7 +23,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs';
   readonly tenant?: string;
 }
 
@@ -40,7 +41,10 @@ export interface Organisations {
   close(): Promise<void>;
 }
 
-/** Every node this store hosts: the municipality system, the network, 住基ネット, one 中間サーバー per municipality. */
+/**
+ * Every node this store hosts: the municipality system, the network, 住基ネット, one 中間サーバー per municipality,
+ * and VRS (the legacy COVID-19 path, decision 0140).
+ */
 export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
   const orgs = await sql<{ code: string; name: string }>`SELECT code, name FROM kernel.organisations WHERE kind = 'municipality' ORDER BY code`.execute(app.db.system);
   return [
@@ -48,8 +52,16 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'network', title: '情報提供ネットワークシステム', kind: 'network' },
     { name: 'jlis', title: '住基ネット（全国サーバ）', kind: 'jlis' },
     ...orgs.rows.map((o) => ({ name: chukanNodeName(o.code), title: `${o.name} 中間サーバー`, kind: 'chukan' as const, tenant: o.code })),
+    { name: 'vrs', title: 'ワクチン接種記録システム（VRS）', kind: 'vrs' },
   ];
 }
+
+const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string; schema: string }> = {
+  network: { role: NETWORK_ROLE, schema: NETWORK_SCHEMA },
+  jlis: { role: JLIS_ROLE, schema: JLIS_SCHEMA },
+  chukan: { role: CHUKAN_ROLE, schema: CHUKAN_SCHEMA },
+  vrs: { role: VRS_ROLE, schema: VRS_SCHEMA },
+};
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
 export function readDirectoryFile(path: string): NodeEntry[] {
@@ -108,16 +120,20 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
       if (spec.kind === 'municipality') {
         if (opts.municipalityServer) fastify = await opts.municipalityServer(municipal);
         else {
+          // The bare message endpoint: the JWKS and the services other organisations call (covid.provide).
           fastify = await createNodeServer(spec.name);
-          fastify.get('/.well-known/jwks.json', async () => municipalNode.keys.jwks());
+          registerMunicipalityServices(fastify, app, municipalNode);
         }
       } else {
-        const role = spec.kind === 'network' ? NETWORK_ROLE : spec.kind === 'jlis' ? JLIS_ROLE : CHUKAN_ROLE;
-        const schema = spec.kind === 'network' ? NETWORK_SCHEMA : spec.kind === 'jlis' ? JLIS_SCHEMA : CHUKAN_SCHEMA;
+        const { role, schema } = PEER_DB[spec.kind];
         const db = await app.db.forRole(role);
         const node = exchangeNodeFor({ name: spec.name, schema, db, keyDir, directory, clock });
         const ctx = { name: spec.name, db, node, clock, config: app.config };
-        service = spec.kind === 'network' ? await buildNetworkNode(ctx) : spec.kind === 'jlis' ? await buildJlisNode(ctx) : await buildChukanNode(ctx, { tenant: spec.tenant! });
+        service =
+          spec.kind === 'network' ? await buildNetworkNode(ctx)
+          : spec.kind === 'jlis' ? await buildJlisNode(ctx)
+          : spec.kind === 'vrs' ? await buildVrsNode(ctx)
+          : await buildChukanNode(ctx, { tenant: spec.tenant! });
         fastify = service.fastify;
       }
       await fastify.listen({ host: opts.host, port: thisPort });
@@ -164,8 +180,7 @@ export async function messageLogOf(app: App, org: string): Promise<MessageLog> {
   const spec = specs.find((s) => s.name === org);
   if (!spec) throw new Problem(400, 'NODE_UNKNOWN', '組織（ノード）の名前が正しくありません', `「${org}」はありません。次のいずれかを指定してください: ${specs.map((s) => s.name).join(', ')}`);
   if (spec.kind === 'municipality') return new MessageLog(untyped(app.db.app), 'municipality', org);
-  const role = spec.kind === 'network' ? NETWORK_ROLE : spec.kind === 'jlis' ? JLIS_ROLE : CHUKAN_ROLE;
-  const schema = spec.kind === 'network' ? NETWORK_SCHEMA : spec.kind === 'jlis' ? JLIS_SCHEMA : CHUKAN_SCHEMA;
+  const { role, schema } = PEER_DB[spec.kind];
   return new MessageLog(await app.db.forRole(role), schema, org);
 }
 

@@ -233,6 +233,18 @@ export function buildProgram(): Command {
     .option('--provider <code>', '照会先の団体コード（省略時は転入前住所から）')
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).inquire));
+  leaf(xch, 'covid-inquire', '転入前の市区町村に新型コロナワクチンの接種記録を照会する（VRS・旧制度。同意書と本人確認が必須。拒否されたら終了コード3）')
+    .requiredOption('--tenant <code>', '照会する団体の団体コード')
+    .requiredOption('--atena <atena>', '照会する住民の宛名番号（10桁）')
+    .requiredOption('--consent-form <no>', '新接種券発行申請書兼接種記録確認同意書の番号')
+    .requiredOption('--id-document <kind>', '本人確認書類: mynumber-card（マイナンバーカード）, driving-licence（運転免許証）, other（その他）')
+    .option('--provider <code>', '照会先の団体コード（省略時は転入前住所から）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).covidInquire));
+  leaf(xch, 'covid-records', 'ワクチン接種記録システム（VRS）が記録した提供の記録（照会と提供の両方）を表示する')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).covidRecords));
   leaf(xch, 'records', '情報提供等記録（照会と提供の両方）を表示する')
     .requiredOption('--tenant <code>', '団体コード')
     .option('--person <atena>', 'この住民（宛名番号）の記録だけ')
@@ -243,7 +255,7 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).rotateKey));
   leaf(xch, 'messages', '組織（ノード）のメッセージ記録を表示する（ID・サービス・結果・ダイジェスト。本文は記録しません）')
-    .requiredOption('--org <name>', 'municipality, network, jlis, chukan-<団体コード>')
+    .requiredOption('--org <name>', 'municipality, network, jlis, chukan-<団体コード>, vrs')
     .option('--limit <n>', '表示する件数（既定 1000）')
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).messages));

@@ -12,7 +12,7 @@ import { registerStaffPages } from './staff/index.js';
 import { registerApiV1, registerMunicipalityApi } from './api/index.js';
 import { registerCertificateRoutes, ShcKeyStore } from '../municipality/certificates/index.js';
 import { getOrganisation } from '../kernel/tenancy/index.js';
-import type { MunicipalExchange } from '../municipality/exchange/index.js';
+import { registerMunicipalityServices, type MunicipalExchange } from '../municipality/exchange/index.js';
 
 export interface WebOptions {
   /** Secure cookies (HTTPS).  Default: on, unless MAMORI_INSECURE_COOKIES=1 (plain-http localhost demo). */
@@ -88,9 +88,11 @@ export async function buildWebServer(app: App, opts: WebOptions = {}): Promise<F
   registerStaffPages(fastify, app, { secureCookies, loginRateLimit }, opts.exchange);
   await registerApiV1(fastify, app, { secureCookies, loginRateLimit });
   await registerMunicipalityApi(fastify, app, opts.exchange);
-  // The municipality node's public keys (decision 0135): its 中間サーバー verifies its messages with them.
-  const exchange = opts.exchange;
-  if (exchange) fastify.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'public, max-age=60').send(exchange.node.keys.jwks()));
+  // The municipality node's end of the message layer (decisions 0135, 0140): its public keys (its 中間サーバー
+  // and VRS verify its messages with them) and the services other organisations call (covid.provide).
+  // POST /exchange/v1/* carries no cookie and no CSRF token: the CSRF token is checked per form route, and
+  // the cross-site check only on /api/, so neither applies; the message itself is signed and verified.
+  if (opts.exchange) registerMunicipalityServices(fastify, app, opts.exchange.node);
   // Public (no login): the issuers' SMART Health Card keys and the verify page (decisions 0054, 0074).
   await registerCertificateRoutes(fastify, {
     keys: new ShcKeyStore(app.config.keyDir),

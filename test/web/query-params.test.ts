@@ -66,6 +66,7 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/residents/:atenaNo/exchange': {},
   '/residents/:atenaNo/data-use': {},
   '/exchange/inquiries/:id': {},
+  '/exchange/covid-inquiries/:id': {},
   '/vaccinations/:id': {},
   '/vaccinations/queue': { page: PAGE },
   '/vaccinations/imports': { page: PAGE },

@@ -5,7 +5,7 @@
 import type { App } from '../../app/index.js';
 import { startOrganisations, readDirectoryFile, messageLogOf, exchangeReady, nodeSpecs, type Organisations } from '../../app/index.js';
 import { NodeKeys } from '../../kernel/exchange/index.js';
-import { askVaccinationHistory, registerCopies, type MunicipalExchange } from '../../municipality/exchange/index.js';
+import { askCovidHistory, askVaccinationHistory, covidProvisionRecords, ID_DOCUMENTS, registerCopies, type MunicipalExchange } from '../../municipality/exchange/index.js';
 import { isProblem, Problem } from '../../kernel/problems/index.js';
 import { sql } from 'kysely';
 import { operator, tenantArg, withApp } from '../context.js';
@@ -69,6 +69,52 @@ export async function inquire(o: O): Promise<number> {
     } catch (e) {
       return refusal(o, e);
     }
+  });
+}
+
+/**
+ * `mamori exchange covid-inquire`: the legacy VRS inquiry for COVID-19 (XCH-20, decision 0140).  The consent
+ * form number and the ID document are required (exit 2 without them, nothing sent); the My Number is read
+ * from the municipality's own records for sending and never printed.
+ */
+export async function covidInquire(o: O): Promise<number> {
+  const atena = String(o['atena'] ?? '');
+  if (!/^\d{10}$/.test(atena)) throw new Problem(400, 'ATENA_INVALID', '宛名番号が正しくありません', '--atena には10桁の宛名番号を指定してください。');
+  const formNo = typeof o['consentForm'] === 'string' ? o['consentForm'] : undefined;
+  const idDocument = typeof o['idDocument'] === 'string' ? o['idDocument'] : undefined;
+  if (!formNo?.trim()) throw new Problem(400, 'CONSENT_FORM_REQUIRED', '同意書の番号がありません', '--consent-form に新接種券発行申請書兼接種記録確認同意書の番号を指定してください。');
+  if (!idDocument || !Object.hasOwn(ID_DOCUMENTS, idDocument)) {
+    throw new Problem(400, 'ID_DOCUMENT_REQUIRED', '本人確認書類が正しくありません', `--id-document には ${Object.keys(ID_DOCUMENTS).join('、')} のいずれかを指定してください。`);
+  }
+  return withOrganisations(o, async (app, orgs) => {
+    const tenant = await tenantArg(app, o['tenant']);
+    const who = operator(tenant, 'exchange covid-inquire');
+    try {
+      const v = await askCovidHistory(app, who, orgs.municipal, atena, { provider: typeof o['provider'] === 'string' ? o['provider'] : undefined, consent: { formNo, idDocument } });
+      const out = { exchangeId: v.exchangeId, provider: v.provider, providerName: v.providerName, via: 'vrs', consentFormNo: v.consentFormNo, idDocument: v.idDocument, status: v.status, records: v.records };
+      if (o['json']) printJson(out);
+      else {
+        print(`照会番号 ${v.exchangeId}  照会先 ${v.providerName ?? v.provider}（${v.provider}）  経由 ワクチン接種記録システム（VRS）  同意書 ${v.consentFormNo}  本人確認 ${ID_DOCUMENTS[v.idDocument]}  結果 ${v.status}`);
+        print(table([['予防接種', '回数', '接種日', 'ワクチン', 'ロット'], ...v.records.map((r) => [r.program, r.dose, r.date, r.product, r.lot])]));
+      }
+      return 0;
+    } catch (e) {
+      return refusal(o, e);
+    }
+  });
+}
+
+/** `mamori exchange covid-records`: the provisions VRS recorded for the municipality (XCH-22), asker or provider. */
+export async function covidRecords(o: O): Promise<number> {
+  return withOrganisations(o, async (app, orgs) => {
+    const tenant = await tenantArg(app, o['tenant']);
+    const list = await covidProvisionRecords(orgs.municipal, tenant);
+    if (o['json']) printJson({ tenant, total: list.length, records: list });
+    else {
+      print(`ワクチン接種記録システム（VRS）の提供の記録（${list.length}件）`);
+      print(table([['日時', '照会した団体', '提供した団体', '目的', '件数', '結果', 'コード'], ...list.map((r) => [r['requestedAt'], r['asker'], r['provider'], r['purposeName'] ?? r['purpose'], r['count'], r['outcome'], r['code']].map((v) => (v === undefined || v === null ? '' : String(v))))]));
+    }
+    return 0;
   });
 }
 

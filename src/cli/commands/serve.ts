@@ -4,7 +4,7 @@ import { configureLogging } from '../../kernel/log/index.js';
 import { openApp, type App } from '../../app/index.js';
 import { startJobs } from '../../app/index.js';
 import { buildWebServer } from '../../web/index.js';
-import { startOrganisations, readDirectoryFile, syncExchange, MUNICIPALITY_NODE } from '../../app/index.js';
+import { startOrganisations, readDirectoryFile, syncExchange, MUNICIPALITY_NODE, type Organisations } from '../../app/index.js';
 import { print, warn } from '../io.js';
 import { invalidField } from '../../kernel/problems/index.js';
 
@@ -42,14 +42,34 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
   if (insecure) warn('警告: Cookie を Secure なしで送ります（--insecure-cookies / MAMORI_INSECURE_COOKIES=1）。http のデモ・開発専用です。本番では HTTPS で使ってください。');
   const dirFile = process.env['MAMORI_DIRECTORY'];
   if (opts.only && !dirFile) warn('注意: MAMORI_DIRECTORY（他の組織の接続先一覧）が指定されていないため、他の組織とは通信できません。');
-  const orgs = await startOrganisations(app, {
-    host,
-    port,
-    only: opts.only,
-    directoryEntries: dirFile ? readDirectoryFile(dirFile) : [],
-    writeDirectory: !opts.only,
-    municipalityServer: (exchange) => buildWebServer(app, { secureCookies: !insecure, exchange }),
-  });
+  // The stop signal is heard from the start: the municipality node answers while the other nodes are still
+  // starting, and a SIGTERM in that window must stop the server cleanly, not kill it.
+  let stopRequested = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopRequested = true;
+    wake?.();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const forget = () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+  let orgs: Organisations;
+  try {
+    orgs = await startOrganisations(app, {
+      host,
+      port,
+      only: opts.only,
+      directoryEntries: dirFile ? readDirectoryFile(dirFile) : [],
+      writeDirectory: !opts.only,
+      municipalityServer: (exchange) => buildWebServer(app, { secureCookies: !insecure, exchange }),
+    });
+  } catch (e) {
+    forget();
+    throw e;
+  }
   const stopJobs = !opts.only || opts.only === MUNICIPALITY_NODE ? startJobs(app) : async () => undefined;
   // The exchange batch (住基ネットへの通知, 符号, 副本): at start, then periodically (all-in-one only).
   let stopSync = async (): Promise<void> => undefined;
@@ -75,11 +95,8 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
   banner(web ? `${shown(web.url)}/` : shown(orgs.nodes[0]!.url) + '/');
   print('組織（ノード）:');
   for (const n of orgs.nodes) print(`  ${n.name.padEnd(16)} ${shown(n.url)}  ${n.title}`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  if (!stopRequested) await new Promise<void>((resolve) => (wake = resolve));
+  forget();
   print('停止しています…');
   await stopSync();
   await orgs.close();

@@ -53,6 +53,7 @@ export const ACTION_LABELS: Record<string, string> = {
   contractor_log_receive: '委託先ログの受領',
   exchange_inquiry: '情報照会（情報提供ネットワーク）',
   exchange_adopt: '照会結果の台帳への取込',
+  exchange_provide: '情報提供（他団体への接種記録の提供）',
   exchange_copies: '副本の登録',
   exchange_codes: '符号の取得',
 };
@@ -70,7 +71,7 @@ export const TARGET_LABELS: Record<string, string> = {
   certificate: '証明書', 'certificate-application': '証明書の申請', 'certificate-register': '証明書交付簿', 'passport-items': '旅券の記載事項',
   'register-disposal': '消去・廃棄の記録', 'register-outsourcing': '委託先の管理簿', 'register-handover': '受渡管理簿（委託先）', 'register-media': '媒体管理簿',
   'register-disclosure': '開示・訂正・利用停止請求の受付簿', 'register-inquiry': '問合せ受付簿', 'register-incident': '事故・漏えい等の記録',
-  'exchange-inquiry': '他団体への情報照会', 'exchange-copies': '中間サーバーの副本', 'exchange-codes': '情報提供用個人識別符号', 'data-use': '情報の利用と提供の記録',
+  'exchange-inquiry': '他団体への情報照会', 'covid-inquiry': '新型コロナの接種記録の照会（VRS）', 'exchange-copies': '中間サーバーの副本', 'exchange-codes': '情報提供用個人識別符号', 'data-use': '情報の利用と提供の記録',
 };
 
 export interface AuditEntry {

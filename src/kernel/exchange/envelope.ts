@@ -53,6 +53,11 @@ export interface SealInput {
   /** Encrypt the body (to `encTo`, default the receiver). */
   readonly personal?: boolean;
   readonly encTo?: string;
+  /**
+   * With `personal`: a clear body beside the encrypted one, for what a relay must read and record but is not
+   * personal (e.g. a status and a count); the reader of the encrypted body gets the encrypted body.
+   */
+  readonly clear?: unknown;
   readonly re?: string;
   readonly relayed?: readonly string[];
 }
@@ -68,7 +73,7 @@ export async function sealEnvelope(keys: NodeKeys, directory: Directory, now: Da
       .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid, cty: 'json' })
       .encrypt(key);
     enc = { to, jwe };
-    body = undefined;
+    body = input.clear;
   }
   const envelope: Envelope = {
     v: 1,

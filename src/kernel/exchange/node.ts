@@ -30,6 +30,8 @@ export interface Outgoing {
   /** Encrypt the body (to `encTo`, default the caller). */
   readonly personal?: boolean;
   readonly encTo?: string;
+  /** With `personal`: a clear body beside the encrypted one (no personal data; what a relay records). */
+  readonly clear?: unknown;
   readonly relayed?: readonly string[];
 }
 
@@ -157,6 +159,7 @@ export class ExchangeNode {
           body: out.body,
           personal: out.personal,
           encTo: out.encTo,
+          clear: out.clear,
           re: msg.id,
           relayed: out.relayed,
         });

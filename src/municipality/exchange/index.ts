@@ -1,12 +1,14 @@
 // Public face of municipality/exchange: the municipality's clients of its 中間サーバー (and, as 市町村CS,
 // of 住基ネット) — 符号 acquisition, 副本 registration, the move-in inquiry and its adoption, and the
-// person's "who used my data" view.  Decision 0134 (organisations), 0135 (messages).
+// person's "who used my data" view; the legacy VRS path for COVID-19 (decision 0140).  Decision 0134
+// (organisations), 0135 (messages).
 export {
   askVaccinationHistory,
   refreshInquiry,
   getInquiry,
   listInquiries,
   adoptInquiry,
+  adoptDoses,
   previousMunicipality,
   chukanNodeName,
   VACCINATION_JIMU,
@@ -20,3 +22,21 @@ export {
 export { acquireCodes, registerCopies, vaccinationCopies, type CodeReport, type CopyReport } from './copies.js';
 export { personDataUse, type DataUse, type ExchangeRecordView } from './data-use.js';
 export { syncResidentsToJlis, type CsSyncDeps, type CsSyncOptions, type CsSyncReport } from './cs.js';
+export {
+  askCovidHistory,
+  getCovidInquiry,
+  listCovidInquiries,
+  adoptCovidInquiry,
+  covidProvisionRecords,
+  parseConsent,
+  municipalityServices,
+  registerMunicipalityServices,
+  ID_DOCUMENTS,
+  VRS_NODE,
+  COVID_SEND_PURPOSE,
+  COVID_PROVIDE_PURPOSE,
+  type CovidInquiryView,
+  type CovidConsent,
+  type CovidDeps,
+  type IdDocument,
+} from './vrs.js';

@@ -62,7 +62,7 @@ export interface PreviousMunicipality {
 const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
 /** XCH-09: the inquiry is the vaccination duty's (staff), or the operator's batch at the command line. */
-function requireInquiryDuty(w: Work, atenaNo: string): void {
+export function requireInquiryDuty(w: Work, atenaNo: string): void {
   if (w.actor.kind === 'system') return;
   if (can(w.actor, 'personal.read', VACCINATION_JIMU)) return;
   throw forbidden('他団体への情報照会には「予防接種」の所掌事務の権限が必要です。').withAudit({
@@ -106,7 +106,7 @@ async function personForInquiry(w: Work, atenaNo: string): Promise<PersonForInqu
   return { integratedNo: p.integrated_no as string, previous: await previousMunicipality(w, atenaNo) };
 }
 
-function dosesOf(records: unknown): ExchangedDose[] {
+export function dosesOf(records: unknown): ExchangedDose[] {
   if (!Array.isArray(records)) return [];
   return records.slice(0, 500).map((r) => {
     const x = (r ?? {}) as Record<string, unknown>;
@@ -283,36 +283,11 @@ export async function adoptInquiry(w: Work, exchangeId: string, opts: { only?: r
   }
   if (v.adoptedAt) throw new Problem(409, 'ALREADY_ADOPTED', 'この照会結果は取込済みです', `${v.adoptedBy ?? ''} が取り込みました。`);
   if (v.status !== 'provided') throw new Problem(409, 'NOTHING_TO_ADOPT', '取り込める接種記録がありません', '照会先から接種記録が提供されていません。');
-  const existing = await any(w)
-    .selectFrom('municipality.vaccination_records')
-    .select(['data'])
-    .where('tenant_code', '=', w.tenant)
-    .where('atena_no', '=', v.atenaNo)
-    .where('status', '<>', 'deleted')
-    .execute();
-  const have = new Set(existing.map((r) => { const d = r.data as Record<string, unknown>; return `${d['program']}|${d['dose']}|${d['vaccinatedOn']}`; }));
-  const from = v.providerName ?? v.provider;
-  let skipped = 0;
-  const ids: string[] = [];
-  const chosen = v.records.map((d, i) => ({ d, i })).filter(({ i }) => !opts.only || opts.only.includes(i));
-  // Oldest first, so the engine numbers and checks each dose against the ones before it.
-  chosen.sort((a, b) => (a.d.date ?? '').localeCompare(b.d.date ?? ''));
-  for (const { d } of chosen) {
-    if (have.has(`${d.program}|${d.dose}|${d.date}`)) {
-      skipped++;
-      continue;
-    }
-    const raw = { program: d.program, dose: d.dose, product: d.product, vaccinatedOn: d.date, dateUnknown: d.date ? undefined : true, lot: d.lot, sourceRef: exchangeId, outsideCity: true, remarks: `${from}で接種（情報提供ネットワークシステムによる照会で取得）` };
-    let rec;
-    try {
-      rec = await createRecord(w, v.atenaNo, raw, { source: 'other-municipality' });
-    } catch (e) {
-      if (!(e instanceof ScheduleProblems)) throw e;
-      rec = await createRecord(w, v.atenaNo, raw, { source: 'other-municipality', overrideReason: `${from}での接種実績（他団体の記録）` });
-    }
-    ids.push(rec.id);
-    have.add(`${d.program}|${d.dose}|${d.date}`);
-  }
+  const { ids, skipped } = await adoptDoses(w, v.atenaNo, exchangeId, v.records, {
+    only: opts.only,
+    remarks: `${v.providerName ?? v.provider}で接種（情報提供ネットワークシステムによる照会で取得）`,
+    overrideReason: `${v.providerName ?? v.provider}での接種実績（他団体の記録）`,
+  });
   await any(w)
     .updateTable('municipality.exchange_inquiries')
     .set({ adopted_by: w.actor.login, adopted_at: w.clock.now(), adopted_count: ids.length })
@@ -321,4 +296,49 @@ export async function adoptInquiry(w: Work, exchangeId: string, opts: { only?: r
     .execute();
   await appendEntry(w.tx, w, { action: 'exchange_adopt', targetType: 'exchange-inquiry', targetId: exchangeId, subjectRef: `resident:${v.atenaNo}`, detail: { adopted: ids.length, skipped } });
   return { adopted: ids.length, skipped, recordIds: ids };
+}
+
+/**
+ * Registers answered doses in the ledger (source 他団体, sourceRef = the exchange id): a dose the ledger
+ * already holds (same program, dose and date) is skipped; a dose the schedule engine warns about is kept
+ * with `overrideReason` — the history is a fact, not a plan.  Shared by the 情報提供ネットワーク inquiry and
+ * the VRS inquiry (decision 0140).
+ */
+export async function adoptDoses(
+  w: Work,
+  atenaNo: string,
+  exchangeId: string,
+  records: readonly ExchangedDose[],
+  opts: { only?: readonly number[]; remarks: string; overrideReason: string },
+): Promise<{ ids: string[]; skipped: number }> {
+  const existing = await any(w)
+    .selectFrom('municipality.vaccination_records')
+    .select(['data'])
+    .where('tenant_code', '=', w.tenant)
+    .where('atena_no', '=', atenaNo)
+    .where('status', '<>', 'deleted')
+    .execute();
+  const have = new Set(existing.map((r) => { const d = r.data as Record<string, unknown>; return `${d['program']}|${d['dose']}|${d['vaccinatedOn']}`; }));
+  let skipped = 0;
+  const ids: string[] = [];
+  const chosen = records.map((d, i) => ({ d, i })).filter(({ i }) => !opts.only || opts.only.includes(i));
+  // Oldest first, so the engine numbers and checks each dose against the ones before it.
+  chosen.sort((a, b) => (a.d.date ?? '').localeCompare(b.d.date ?? ''));
+  for (const { d } of chosen) {
+    if (have.has(`${d.program}|${d.dose}|${d.date}`)) {
+      skipped++;
+      continue;
+    }
+    const raw = { program: d.program, dose: d.dose, product: d.product, vaccinatedOn: d.date, dateUnknown: d.date ? undefined : true, lot: d.lot, sourceRef: exchangeId, outsideCity: true, remarks: opts.remarks };
+    let rec;
+    try {
+      rec = await createRecord(w, atenaNo, raw, { source: 'other-municipality' });
+    } catch (e) {
+      if (!(e instanceof ScheduleProblems)) throw e;
+      rec = await createRecord(w, atenaNo, raw, { source: 'other-municipality', overrideReason: opts.overrideReason });
+    }
+    ids.push(rec.id);
+    have.add(`${d.program}|${d.dose}|${d.date}`);
+  }
+  return { ids, skipped };
 }

@@ -1,15 +1,32 @@
 // The move-in inquiry screens (XCH-09, XCH-10, VAX-37): a moved-in resident's previous municipality, the
 // inquiry through the 情報提供ネットワークシステム, its answer, and the adoption of the answered doses into
-// the ledger (登録元 他団体); and a person's 情報の利用と提供の記録 (who asked about them, who read them).
+// the ledger (登録元 他団体); the legacy COVID-19 inquiry through VRS with its consent form and ID check
+// (XCH-20, decision 0140); and a person's 情報の利用と提供の記録 (who asked about them, who read them).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { principalOf, work } from '../../kernel/http/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
-import { isProblem } from '../../kernel/problems/index.js';
-import { adoptInquiry, askVaccinationHistory, getInquiry, listInquiries, personDataUse, previousMunicipality, refreshInquiry, type InquiryView, type MunicipalExchange } from '../../municipality/exchange/index.js';
+import { isProblem, type Problem } from '../../kernel/problems/index.js';
+import {
+  adoptCovidInquiry,
+  adoptInquiry,
+  askCovidHistory,
+  askVaccinationHistory,
+  getCovidInquiry,
+  getInquiry,
+  ID_DOCUMENTS,
+  listCovidInquiries,
+  listInquiries,
+  personDataUse,
+  previousMunicipality,
+  refreshInquiry,
+  type CovidInquiryView,
+  type InquiryView,
+  type MunicipalExchange,
+} from '../../municipality/exchange/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
 import { getPerson, requireResidentAccess } from '../../municipality/residents/index.js';
-import { badge, button, csrfField, dl, html, notice, page, section, table, when, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, personHeader, problemText, sendPage, setFlash, type Form } from './support.js';
 import { namesOf } from './vaccinations.js';
 
@@ -19,6 +36,14 @@ const STATUS: Record<InquiryView['status'], [string, 'ok' | 'warn' | 'muted']> =
   none: ['該当なし', 'muted'],
 };
 
+/** The VRS inquiry form's fields, and where the consent problems land on it. */
+const COVID_FIELDS: Record<string, string> = { 'consent.formNo': 'consentFormNo', 'consent.idDocument': 'idDocument' };
+
+function covidFormState(values: Record<string, unknown>, p: Problem): FormState {
+  const errors = p.errors.length ? p.errors.map((e) => ({ ...e, field: COVID_FIELDS[e.field] ?? e.field })) : [{ field: '_form', code: p.code, message: p.detail ?? p.title }];
+  return { values: { consentFormNo: values['consentFormNo'], idDocument: values['idDocument'] }, errors };
+}
+
 /** 情報提供等記録の結果, as residents and staff read it. */
 const EXCHANGE_STATUS: Record<string, string> = { provided: '提供', pending: '提供先で確認中', none: '該当なし', refused: '照会拒否（法令で認められない照会）', failed: '通信の失敗', permitted: '照会許可' };
 
@@ -27,11 +52,12 @@ export function registerExchangePages(fastify: FastifyInstance, app: App, exchan
   const writeGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.write', ['vaccination']))];
   const offline = html`${notice('この環境では情報提供ネットワークシステムに接続していません（mamori serve で起動すると接続します）。', 'warning')}`;
 
-  const personPage = async (req: FastifyRequest, csrf: string, error?: string): Promise<SafeHtml> => {
+  const personPage = async (req: FastifyRequest, csrf: string, error?: string, covid?: FormState): Promise<SafeHtml> => {
     const atenaNo = (req.params as { atenaNo: string }).atenaNo;
     const person = await work(app.db, req, (w) => getPerson(w, app.vault, atenaNo, '他団体への接種歴の照会'));
     const prev = await work(app.db, req, (w) => previousMunicipality(w, atenaNo));
     const list = await work(app.db, req, (w) => listInquiries(w, atenaNo));
+    const covidList = await work(app.db, req, (w) => listCovidInquiries(w, atenaNo));
     const s = person.state as { nameKanji: string; nameKana: string; birthDate: string; previousAddress?: string | null; lastMovement?: string | null };
     return html`
 ${personHeader(atenaNo, s, 'exchange')}
@@ -64,6 +90,31 @@ ${section(
     ]),
     { empty: 'まだ照会していません。' },
   ),
+)}
+${section(
+  '新型コロナワクチンの接種記録の照会（VRS・旧制度）',
+  html`<p class="hint">ワクチン接種記録システム（VRS）を通じて、転入前の市区町村に新型コロナワクチンの接種記録を照会します。本人の同意書（新接種券発行申請書兼接種記録確認同意書）と本人確認書類を確認してから照会してください。個人番号は住民記録から読み取って暗号化して送り、画面には表示しません。</p>
+${prev && exchange
+  ? html`<form method="post" action="/residents/${atenaNo}/exchange/covid-inquire" novalidate>${csrfField(csrf)}
+${errorSummary(covid)}
+${field({ label: '同意書の番号', name: 'consentFormNo', required: true, maxlength: 40, hint: '新接種券発行申請書兼接種記録確認同意書に記載の番号' }, covid)}
+${select({ label: '本人確認書類', name: 'idDocument', required: true, options: [['', '選んでください'], ...Object.entries(ID_DOCUMENTS)] }, covid)}
+${button(`${prev.name}に新型コロナの接種記録を照会する`)}</form>`
+  : html`<p>${exchange ? '転入前の市区町村を特定できないため照会できません。' : '接続していないため照会できません。'}</p>`}
+${table(
+  ['照会日時', '照会先', '同意書の番号', '本人確認書類', '結果', '接種記録', '台帳への取込', ''],
+  covidList.map((v) => [
+    formatJst(v.askedAt),
+    v.providerName ?? v.provider,
+    v.consentFormNo,
+    ID_DOCUMENTS[v.idDocument] ?? 'その他',
+    badge(STATUS[v.status][0], STATUS[v.status][1]),
+    `${v.records.length}件`,
+    v.adoptedAt ? `${v.adoptedCount ?? 0}件を取込済（${formatJst(v.adoptedAt)}）` : '未取込',
+    html`<a href="/exchange/covid-inquiries/${v.exchangeId}">結果を見る</a>`,
+  ]),
+  { empty: 'まだ照会していません。' },
+)}`,
 )}`;
   };
 
@@ -162,6 +213,93 @@ ${v.adoptedAt
       return reply.redirect(`/exchange/inquiries/${id}`);
     }
     const r = await work(app.db, req, (w) => adoptInquiry(w, id, { only: picks }));
+    setFlash(reply, `${r.adopted}件を予防接種台帳に取り込みました${r.skipped ? `（台帳に同じ記録がある${r.skipped}件は取り込みませんでした）` : ''}。`);
+    return reply.redirect(`/residents/${v.atenaNo}/vaccinations`);
+  });
+
+  fastify.post('/residents/:atenaNo/exchange/covid-inquire', { preHandler: [...readGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const body = (req.body ?? {}) as Form;
+    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    if (!exchange) {
+      const ctx = await pageContext(app, req, reply);
+      return sendPage(reply, page(ctx, '他団体への接種歴の照会', await personPage(req, ctx.csrf, 'ワクチン接種記録システム（VRS）に接続していません。')), 503);
+    }
+    try {
+      const v = await askCovidHistory(app, principalOf(req), exchange, atenaNo, { consent: { formNo: one(body['consentFormNo']), idDocument: one(body['idDocument']) } });
+      setFlash(reply, v.status === 'provided' ? `${v.providerName ?? v.provider}から新型コロナの接種記録が${v.records.length}件提供されました。` : '照会先に該当する新型コロナの接種記録はありませんでした。');
+      return reply.redirect(`/exchange/covid-inquiries/${v.exchangeId}`);
+    } catch (e) {
+      if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
+      const ctx = await pageContext(app, req, reply);
+      const state = covidFormState(body, e);
+      const error = e.errors.length ? undefined : `照会できませんでした：${problemText(e)}`;
+      return sendPage(reply, page(ctx, '他団体への接種歴の照会', await personPage(req, ctx.csrf, error, state)), e.status >= 500 ? 503 : e.status);
+    }
+  });
+
+  const covidPage = async (req: FastifyRequest, csrf: string): Promise<SafeHtml> => {
+    const id = (req.params as { id: string }).id;
+    const v: CovidInquiryView = await work(app.db, req, (w) => getCovidInquiry(w, id));
+    const person = await work(app.db, req, (w) => getPerson(w, app.vault, v.atenaNo, '照会結果の表示'));
+    const names = namesOf((await work(app.db, req, (w) => catalogFor(w))).catalog);
+    const from = v.providerName ?? v.provider;
+    return html`
+${personHeader(v.atenaNo, person.state, 'exchange')}
+${section(
+  '照会の内容',
+  dl([
+    ['照会先', `${from}（団体コード ${v.provider}）`],
+    ['経由', 'ワクチン接種記録システム（VRS）'],
+    ['照会した情報', '新型コロナワクチンの接種記録'],
+    ['同意書の番号', v.consentFormNo],
+    ['本人確認書類', ID_DOCUMENTS[v.idDocument] ?? 'その他'],
+    ['結果', badge(STATUS[v.status][0], STATUS[v.status][1])],
+    ['照会・本人確認をした職員', v.checkedBy],
+    ['照会日時', formatJst(v.askedAt)],
+    ['照会番号', v.exchangeId],
+  ]),
+)}
+${v.status === 'provided'
+  ? section(
+      `提供された接種記録（${v.records.length}件）`,
+      html`<form method="post" action="/exchange/covid-inquiries/${v.exchangeId}/adopt">${csrfField(csrf)}
+${table(
+  ['取込', '予防接種', '回数', '接種日', 'ワクチン', 'ロット番号'],
+  v.records.map((d, i) => [
+    v.adoptedAt ? '—' : html`<input type="checkbox" name="pick" value="${String(i)}" checked aria-label="${names.program(d.program)} ${d.dose ?? ''}回目を取り込む">`,
+    names.program(d.program),
+    d.dose ? `${d.dose}回目` : '—',
+    d.date ? `${formatWareki(d.date)}（${d.date}）` : '不明',
+    names.product(d.product),
+    d.lot ?? '—',
+  ]),
+  { empty: '接種記録はありません。' },
+)}
+${v.adoptedAt
+  ? notice(`${v.adoptedBy ?? ''} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
+  : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
+</form>`,
+    )
+  : notice('照会先に該当する新型コロナの接種記録はありませんでした。照会先では個人番号は保管されていません。', 'info')}
+<p><a href="/residents/${v.atenaNo}/exchange">← 他団体への接種歴の照会へ</a>　<a href="/residents/${v.atenaNo}/vaccinations">予防接種の履歴へ</a></p>`;
+  };
+
+  fastify.get('/exchange/covid-inquiries/:id', { preHandler: readGuard }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    return sendPage(reply, page(ctx, '新型コロナの接種記録の照会結果', await covidPage(req, ctx.csrf)));
+  });
+
+  fastify.post('/exchange/covid-inquiries/:id/adopt', { preHandler: [...writeGuard, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const body = (req.body ?? {}) as Form;
+    const picks = ([] as string[]).concat(body['pick'] ?? []).map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n < 500);
+    const v = await work(app.db, req, (w) => getCovidInquiry(w, id));
+    if (picks.length === 0) {
+      setFlash(reply, '取り込む記録を選んでください。');
+      return reply.redirect(`/exchange/covid-inquiries/${id}`);
+    }
+    const r = await work(app.db, req, (w) => adoptCovidInquiry(w, id, { only: picks }));
     setFlash(reply, `${r.adopted}件を予防接種台帳に取り込みました${r.skipped ? `（台帳に同じ記録がある${r.skipped}件は取り込みませんでした）` : ''}。`);
     return reply.redirect(`/residents/${v.atenaNo}/vaccinations`);
   });
