@@ -1,6 +1,11 @@
 // The exchange CLI contract (docs/formats/exchange-cli.md), run as a subprocess the way external checks call
 // it: the command hosts every organisation itself and talks to them over HTTP with signed messages.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAMORI_BIN, ROOT } from '../harness/paths.js';
+import { TEST_NOW } from '../harness/clock.js';
 import { runCli } from '../harness/cli.js';
 import { EDOGAWA, TOTTORI } from '../harness/app.js';
 import { mn } from '../harness/residents.js';
@@ -84,5 +89,33 @@ describe('mamori exchange', () => {
     const again = await runCli(['exchange', 'inquire', '--tenant', EDOGAWA, '--atena', world.movedAtena, '--json'], { env });
     expect(again.code, again.stderr).toBe(0);
     expect(json<{ records: unknown[] }>(again.stdout).records).toHaveLength(3);
+  });
+
+  it('serve --only NAME starts that organisation alone, on its own port, with the others from MAMORI_DIRECTORY', async () => {
+    const dirFile = join(world.app.tmp, 'directory.json');
+    writeFileSync(dirFile, JSON.stringify(world.orgs.directory.list().filter((n) => n.name !== 'network')));
+    const child = spawn(process.execPath, [MAMORI_BIN, 'serve', '--only', 'network', '--port', '0'], { cwd: ROOT, env: { ...process.env, ...env, MAMORI_CLOCK: TEST_NOW, MAMORI_DIRECTORY: dirFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
+    try {
+      const end = Date.now() + 60_000;
+      while (!/network\s+http:\/\/\S+/.test(out)) {
+        if (child.exitCode !== null || Date.now() > end) throw new Error(`serve --only did not start: ${err}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const url = /network\s+(http:\/\/\S+)/.exec(out)![1]!;
+      expect(out).not.toMatch(/chukan-|jlis\s+http/);
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', node: 'network' });
+      const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { use: string }[] };
+      expect(jwks.keys.map((k) => k.use).sort()).toEqual(expect.arrayContaining(['enc', 'sig']));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('close', r));
+    }
+    const bad = await runCli(['serve', '--only', 'nobody', '--port', '0'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('組織（ノード）の名前が正しくありません');
   });
 });
