@@ -595,6 +595,34 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
       },
     },
 
+    'settings.get': {
+      title: '設定の参照',
+      from: fromMunicipality,
+      async handle(msg) {
+        const b = objectBody(msg);
+        ownTenant(b);
+        const out = await tx(async (t) => {
+          const s = await settingsOf(t);
+          const [review] = await rows<{ last_reviewed_at: Date | null; last_reviewed_by: string | null; updated_at: Date | null }>(t, sql`SELECT last_reviewed_at, last_reviewed_by, updated_at FROM peers_chukan.settings`);
+          const flags = new Map(
+            (await rows<{ item: string; auto_answer_disabled: boolean; updated_at: Date; updated_by: string }>(t, sql`SELECT item, auto_answer_disabled, updated_at, updated_by FROM peers_chukan.item_settings`)).map((r) => [r.item, r]),
+          );
+          const lastReviewedAt = review?.last_reviewed_at ?? null;
+          return {
+            ...s,
+            lastReviewedAt: iso(lastReviewedAt),
+            lastReviewedBy: review?.last_reviewed_by ?? null,
+            reviewDue: !lastReviewedAt || clock.now().getTime() - lastReviewedAt.getTime() >= s.reviewIntervalDays * 86_400_000,
+            items: [...ITEMS.values()].map((d) => {
+              const f = flags.get(d.item);
+              return { item: d.item, title: d.title, autoAnswerDisabled: f?.auto_answer_disabled ?? false, updatedAt: iso(f?.updated_at ?? null), updatedBy: f?.updated_by ?? null };
+            }),
+          };
+        });
+        return { body: out };
+      },
+    },
+
     inquire: {
       title: '情報照会',
       from: fromMunicipality,
