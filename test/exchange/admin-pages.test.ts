@@ -118,6 +118,8 @@ describe('情報連携 screens (中間サーバー端末)', () => {
     const self = await clients.jocho.post(`/exchange/pending/${exchangeId}/approve`, { _csrf: PageClient.csrf(own.text) });
     expect(self.status).toBe(403);
     expect(visibleText(self.text)).toContain('上長承認は、確認した職員とは別の職員（上長）が行ってください');
+    const refused = await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE tenant_code = ${TOTTORI} AND actor_login = 'jocho' AND action = 'access_denied' AND target_id = ${exchangeId}`.execute(world.app.db.system);
+    expect(refused.rows[0]!.n).toBe(1);
 
     // The clerk checks it again (step 1) and has no right to approve (step 2): 403, nothing approved.
     const again = await clients.renkei.get('/exchange/pending');

@@ -331,6 +331,11 @@ function pendingDoses(records: unknown): PendingDose[] {
 /** Provisions the 中間サーバー holds for a person's check (自動応答不可), with this municipality's checks. */
 export async function listPending(db: MamoriDb, who: Principal, x: MunicipalExchange): Promise<PendingProvision[]> {
   await authorised(db, who, 'personal.read', '自動応答不可の提供の参照', 'exchange-provision');
+  return fetchPending(db, who, x, true);
+}
+
+/** The held provisions; `shown` = they are put on a screen (one 'read' entry each, under the person). */
+async function fetchPending(db: MamoriDb, who: Principal, x: MunicipalExchange, shown: boolean): Promise<PendingProvision[]> {
   const b = await call<{ pending?: RawPending[] }>(x, who, 'pending.list', {});
   const list = b.pending ?? [];
   const name = await orgNames(db, who);
@@ -362,7 +367,7 @@ export async function listPending(db: MamoriDb, who: Principal, x: MunicipalExch
         checkStale: !!c && (c.digest ?? null) !== (p.digest ?? null),
       };
     });
-    if (out.length) {
+    if (shown && out.length) {
       await appendEntries(
         w.tx,
         w,
@@ -374,7 +379,7 @@ export async function listPending(db: MamoriDb, who: Principal, x: MunicipalExch
 }
 
 async function pendingOne(db: MamoriDb, who: Principal, x: MunicipalExchange, exchangeId: string): Promise<PendingProvision> {
-  const p = (await listPending(db, who, x)).find((v) => v.exchangeId === exchangeId);
+  const p = (await fetchPending(db, who, x, false)).find((v) => v.exchangeId === exchangeId);
   if (!p) throw new Problem(404, 'PROVISION_NOT_FOUND', '確認待ちの提供が見つかりません', 'この提供はすでに承認されたか、確認待ちではありません。一覧を読み直してください。');
   return p;
 }
@@ -420,19 +425,21 @@ export function mayApproveProvision(actor: Principal['actor']): boolean {
  */
 export async function approveProvision(db: MamoriDb, who: Principal, x: MunicipalExchange, exchangeId: string): Promise<void> {
   await authorised(db, who, 'deletion.approve', '自動応答不可の提供の上長承認', 'exchange-provision');
-  const check = await runAs(db, who, (w) =>
-    any(w).selectFrom('municipality.exchange_checks').selectAll().where('tenant_code', '=', w.tenant).where('exchange_id', '=', exchangeId).where('approved_at', 'is', null).executeTakeFirst(),
-  );
-  if (!check) throw new Problem(409, 'NOT_CHECKED', '内容の確認がまだです', '上長承認の前に、職員が「内容を確認した」を記録してください。');
-  if (check.checked_by === who.actor.login) {
-    throw new Problem(403, 'APPROVER_IS_CHECKER', '内容を確認した職員は承認できません', `この提供の内容は ${who.actor.login} さん自身が確認しました。上長承認は、確認した職員とは別の職員（上長）が行ってください。`).withAudit({
-      action: 'access_denied',
-      targetType: 'exchange-provision',
-      targetId: exchangeId,
-      outcome: 'denied',
-      detail: { reason: 'approver-is-checker' },
-    });
-  }
+  // Refused inside the transaction, so that the refusal is in the operation log (the runner records it).
+  const check = await runAs(db, who, async (w) => {
+    const c = await any(w).selectFrom('municipality.exchange_checks').selectAll().where('tenant_code', '=', w.tenant).where('exchange_id', '=', exchangeId).where('approved_at', 'is', null).executeTakeFirst();
+    if (!c) throw new Problem(409, 'NOT_CHECKED', '内容の確認がまだです', '上長承認の前に、職員が「内容を確認した」を記録してください。');
+    if (c.checked_by === w.actor.login) {
+      throw new Problem(403, 'APPROVER_IS_CHECKER', '内容を確認した職員は承認できません', `この提供の内容は ${w.actor.login} さん自身が確認しました。上長承認は、確認した職員とは別の職員（上長）が行ってください。`).withAudit({
+        action: 'access_denied',
+        targetType: 'exchange-provision',
+        targetId: exchangeId,
+        outcome: 'denied',
+        detail: { reason: 'approver-is-checker' },
+      });
+    }
+    return c;
+  });
   const p = await pendingOne(db, who, x, exchangeId);
   if ((check.digest ?? null) !== (p.digest ?? null)) {
     throw new Problem(409, 'CONTENT_CHANGED', '確認した後に副本が更新されました', '提供する内容が確認した時から変わっています。内容を確認し直してから承認してください。');
