@@ -77,6 +77,15 @@ describe('情報連携 screens (中間サーバー端末)', () => {
 
     const batches = await clients.renkei.get('/exchange/batches');
     expect(visibleText(batches.text)).toContain('予防接種履歴（予防接種の実施に関する情報）');
+    expect(visibleText(batches.text)).not.toContain('不備のあった行');
+
+    // A row for a person without a 符号 is rejected: the batch record shows it with the correction procedure (XCH-06).
+    await world.orgs.municipal.node.call('chukan-312011', 'copies.register', { tenant: TOTTORI, process: 'test-reject', operator: 'renkei', item: 'vaccination-history', rows: [{ integratedNo: '999999999999999', data: { records: [{ program: 'hib' }] } }] }, { personal: true });
+    const faulty = visibleText((await clients.renkei.get('/exchange/batches')).text).replace(/\s+/g, ' ');
+    expect(faulty).toContain('不備のあった行と修正の手順');
+    expect(faulty).toContain('符号が取得されていない方の副本（1行・1回の登録');
+    expect(faulty).toContain('符号の取得と副本の登録をやり直す');
+    expect(faulty).not.toContain('CODE_NOT_ACQUIRED');
   });
 
   it('staff without the 情報連携 duty are refused', async () => {

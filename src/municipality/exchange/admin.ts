@@ -126,6 +126,33 @@ export interface CopyBatch {
   readonly registered: number;
   readonly unchanged: number;
   readonly rejected: number;
+  /** The rejected rows: position in the batch and reason ('CODE: …'). */
+  readonly errors?: readonly { row: number; reason: string }[];
+}
+
+/**
+ * The predefined correction procedure for each reason the 中間サーバー rejects a 副本 row with (XCH-06): what the
+ * staff do, in order, before registering again.
+ */
+export const COPY_CORRECTIONS: Readonly<Record<string, { label: string; steps: readonly string[] }>> = {
+  CODE_NOT_ACQUIRED: {
+    label: '符号が取得されていない方の副本',
+    steps: [
+      '概要の「符号の取得状況」で、取得できなかった理由を確認する。',
+      '住基ネットの本人確認情報（住民票コード）が正しく送られているかを宛名管理で確認し、誤りがあれば原本（住基の情報）を訂正する。',
+      '符号の取得と副本の登録をやり直す（mamori exchange copies は符号の取得から行います）。',
+    ],
+  },
+  INTEGRATED_NO_FORMAT: {
+    label: '団体内統合宛名番号の形式の誤り',
+    steps: ['宛名管理で団体内統合宛名番号（15桁）を確認し、原本を訂正する。', '副本の登録をやり直し、「登録の記録」で不備が0件になったことを確認する。'],
+  },
+};
+
+export function correctionOf(reason: string): { code: string; label: string; steps: readonly string[] } {
+  const code = /^([A-Z_]+):/.exec(reason)?.[1] ?? 'OTHER';
+  const c = COPY_CORRECTIONS[code];
+  return c ? { code, ...c } : { code, label: 'その他の不備', steps: ['副本の原本（予防接種台帳）の該当する記録を確認し、誤りを訂正する。', '副本の登録をやり直し、解消しない場合は情報システム担当に連絡する。'] };
 }
 
 export interface CodeStatusCount {

@@ -548,12 +548,13 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         const b = objectBody(msg);
         ownTenant(b);
         const list = await tx((t) =>
-          rows<{ id: string; at: Date; process: string; item: string; operator: string; received: number; registered: number; unchanged: number; rejected: number }>(
+          rows<{ id: string; at: Date; process: string; item: string; operator: string; received: number; registered: number; unchanged: number; rejected: number; errors: unknown }>(
             t,
-            sql`SELECT id, at, process, item, operator, received, registered, unchanged, rejected FROM peers_chukan.copy_batches ORDER BY at DESC LIMIT 1000`,
+            sql`SELECT id, at, process, item, operator, received, registered, unchanged, rejected, errors FROM peers_chukan.copy_batches ORDER BY at DESC LIMIT 1000`,
           ),
         );
-        return { body: { batches: list.map((r) => ({ batchId: r.id, at: iso(r.at), process: r.process, item: r.item, operator: r.operator, received: r.received, registered: r.registered, unchanged: r.unchanged, rejected: r.rejected })) } };
+        // errors: the rejected rows by their position in the batch and the reason (never the person).
+        return { body: { batches: list.map((r) => ({ batchId: r.id, at: iso(r.at), process: r.process, item: r.item, operator: r.operator, received: r.received, registered: r.registered, unchanged: r.unchanged, rejected: r.rejected, errors: Array.isArray(r.errors) ? r.errors : [] })) } };
       },
     },
 

@@ -10,7 +10,7 @@ import { can } from '../../kernel/access/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { isProblem, type Problem } from '../../kernel/problems/index.js';
 import {
-  approveProvision, checkProvision, copiesCsv, exchangeOverview, exchangeSettings, itemLabel, jimuLabel, listBatches, listCopies, listPending, listRecords, mayApproveProvision, recordsCsv,
+  approveProvision, checkProvision, copiesCsv, correctionOf, exchangeOverview, exchangeSettings, itemLabel, jimuLabel, listBatches, listCopies, listPending, listRecords, mayApproveProvision, recordsCsv,
   reviewRecords, setAutoAnswerDisabled, setRetention, CODE_STATUS_LABELS, ITEM_LABELS, RETENTION_RANGES, type CopyBatch, type MunicipalExchange, type RecordKind, type RetentionInput,
 } from '../../municipality/exchange/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
@@ -122,7 +122,26 @@ ${table(
   fastify.get('/exchange/batches', { preHandler: read }, async (req, reply) =>
     render(req, reply, '副本登録の記録', '/exchange/batches', async (x) => {
       const batches = await listBatches(app.db, principalOf(req), x);
+      // XCH-06: the rejected rows of each batch, grouped by reason, with the predefined correction procedure.
+      const faults = new Map<string, { label: string; steps: readonly string[]; rows: number; batches: Set<string>; last: string }>();
+      for (const b of batches) {
+        for (const e of b.errors ?? []) {
+          const c = correctionOf(e.reason);
+          const f = faults.get(c.code) ?? { label: c.label, steps: c.steps, rows: 0, batches: new Set<string>(), last: b.at };
+          f.rows++;
+          f.batches.add(b.batchId);
+          if (b.at > f.last) f.last = b.at;
+          faults.set(c.code, f);
+        }
+      }
       return html`<p>中間サーバーへの副本の一括登録の記録です（いつ、どの処理が、どの特定個人情報を、誰の操作で登録したか）。新しい順に最大1,000件を表示します。</p>
+${faults.size
+  ? section(
+      '不備のあった行と修正の手順',
+      html`<p>次の行は中間サーバーに登録されませんでした。不備の種類ごとに、定めた手順で原本を確認・訂正してから登録し直してください。</p>
+${[...faults.values()].map((f) => html`<h3>${f.label}（${n(f.rows)}行・${n(f.batches.size)}回の登録、最後は${at(f.last)}）</h3><ol>${f.steps.map((s) => html`<li>${s}</li>`)}</ol>`)}`,
+    )
+  : ''}
 ${batchTable(batches, 'まだ副本を登録していません。')}`;
     }),
   );
