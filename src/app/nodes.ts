@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
 import { Problem } from '../kernel/problems/index.js';
+import { untyped } from '../kernel/db/index.js';
 import { acquireCodes, chukanNodeName, registerCopies, syncResidentsToJlis, type CodeReport, type CopyReport, type MunicipalExchange } from '../municipality/exchange/index.js';
 import { newMeta, systemActor } from '../kernel/context/index.js';
 import type { Principal } from '../kernel/context/index.js';
@@ -93,7 +94,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
   const directory = new Directory(opts.directoryEntries ?? []);
   const keyDir = app.config.keyDir;
   const clock = app.config.clock;
-  const municipalNode: ExchangeNode = exchangeNodeFor({ name: MUNICIPALITY_NODE, schema: 'municipality', db: app.db.app, keyDir, directory, clock });
+  const municipalNode: ExchangeNode = exchangeNodeFor({ name: MUNICIPALITY_NODE, schema: 'municipality', db: untyped(app.db.app), keyDir, directory, clock });
   const municipal: MunicipalExchange = { node: municipalNode, chukanOf: chukanNodeName };
   const started: { spec: NodeSpec; fastify: FastifyInstance; service?: PeerService }[] = [];
   const running: RunningNode[] = [];
@@ -162,7 +163,7 @@ export async function messageLogOf(app: App, org: string): Promise<MessageLog> {
   const specs = await nodeSpecs(app);
   const spec = specs.find((s) => s.name === org);
   if (!spec) throw new Problem(400, 'NODE_UNKNOWN', '組織（ノード）の名前が正しくありません', `「${org}」はありません。次のいずれかを指定してください: ${specs.map((s) => s.name).join(', ')}`);
-  if (spec.kind === 'municipality') return new MessageLog(app.db.app, 'municipality', org);
+  if (spec.kind === 'municipality') return new MessageLog(untyped(app.db.app), 'municipality', org);
   const role = spec.kind === 'network' ? NETWORK_ROLE : spec.kind === 'jlis' ? JLIS_ROLE : CHUKAN_ROLE;
   const schema = spec.kind === 'network' ? NETWORK_SCHEMA : spec.kind === 'jlis' ? JLIS_SCHEMA : CHUKAN_SCHEMA;
   return new MessageLog(await app.db.forRole(role), schema, org);

@@ -238,6 +238,10 @@ export function buildProgram(): Command {
     .option('--person <atena>', 'この住民（宛名番号）の記録だけ')
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).records));
+  leaf(xch, 'rotate-key', '組織（ノード）の署名鍵と暗号化鍵を更新する（旧世代の公開鍵は JWKS に残り、その前の世代は信頼されなくなる）')
+    .requiredOption('--org <name>', 'municipality, network, jlis, chukan-<団体コード>')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/exchange.js')).rotateKey));
   leaf(xch, 'messages', '組織（ノード）のメッセージ記録を表示する（ID・サービス・結果・ダイジェスト。本文は記録しません）')
     .requiredOption('--org <name>', 'municipality, network, jlis, chukan-<団体コード>')
     .option('--limit <n>', '表示する件数（既定 1000）')

@@ -74,4 +74,15 @@ describe('mamori exchange', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('組織（ノード）の名前が正しくありません');
   });
+
+  it('rotate-key: a new generation of an organisation\'s keys, and the exchange keeps working', async () => {
+    const r = await runCli(['exchange', 'rotate-key', '--org', 'network', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = json<{ previousGeneration: number; generation: number; published: string[] }>(r.stdout);
+    expect(out.generation).toBe(out.previousGeneration + 1);
+    expect(out.published.filter((k) => k.startsWith(`network.sig.${out.generation}.`))).toHaveLength(1);
+    const again = await runCli(['exchange', 'inquire', '--tenant', EDOGAWA, '--atena', world.movedAtena, '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(json<{ records: unknown[] }>(again.stdout).records).toHaveLength(3);
+  });
 });

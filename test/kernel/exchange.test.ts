@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createNodeServer, Directory, ExchangeNode, MessageLog, NodeKeys, sealEnvelope, bodyOf, openEnvelope } from '../../src/kernel/exchange/index.js';
-import { Problem } from '../../src/kernel/problems/index.js';
+import type { Problem } from '../../src/kernel/problems/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
+import { untyped } from '../../src/kernel/db/index.js';
 import { testClock } from '../harness/clock.js';
 
 let app: TestApp;
@@ -22,7 +23,7 @@ let bob: ExchangeNode; // a receiver with two services
 let eve: ExchangeNode; // known to nobody
 
 function node(name: string): ExchangeNode {
-  return new ExchangeNode(name, NodeKeys.open(keyDir, name), directory, new MessageLog(app.db.system, 'municipality', name), clock);
+  return new ExchangeNode(name, NodeKeys.open(keyDir, name), directory, new MessageLog(untyped(app.db.system), 'municipality', name), clock);
 }
 
 async function listen(n: ExchangeNode, services: Parameters<ExchangeNode['serve']>[1]): Promise<string> {

@@ -24,6 +24,7 @@ import {
 import { Problem } from '../../src/kernel/problems/index.js';
 import { buildChukanNode, chukanNodeName, CHUKAN_ROLE, CHUKAN_SCHEMA, PERMIT_TYPE, type ChukanService } from '../../src/peers/chukan/index.js';
 import { testApp, EDOGAWA, SENDAI, type Mode, type TestApp } from '../harness/app.js';
+import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { testClock } from '../harness/clock.js';
 
 const DAY = 86_400_000;
@@ -138,7 +139,7 @@ async function listen(f: FastifyInstance): Promise<string> {
 describe.each<Mode>(['server', 'embedded'])('中間サーバー (%s)', (mode) => {
   const clock = testClock();
   let app: TestApp;
-  let db: Kysely<any>;
+  let db: Kysely<UntypedDatabase>;
   let directory: Directory;
   let muni: ExchangeNode;
   let net: StandIn;
@@ -164,13 +165,13 @@ describe.each<Mode>(['server', 'embedded'])('中間サーバー (%s)', (mode) =>
     const keyDir = join(app.tmp, 'node-keys');
     directory = new Directory([]);
 
-    muni = new ExchangeNode('municipality', NodeKeys.open(keyDir, 'municipality'), directory, new MessageLog(app.db.system, 'municipality', 'municipality'), clock);
+    muni = new ExchangeNode('municipality', NodeKeys.open(keyDir, 'municipality'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'municipality'), clock);
     const mf = await createNodeServer('municipality');
     muni.serve(mf, {});
     servers.push(mf);
     directory.set({ name: 'municipality', title: '予防接種事務システム', url: await listen(mf) });
 
-    const netNode = new ExchangeNode('network', NodeKeys.open(keyDir, 'network'), directory, new MessageLog(app.db.system, 'municipality', 'network'), clock);
+    const netNode = new ExchangeNode('network', NodeKeys.open(keyDir, 'network'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'network'), clock);
     const standIn = standInNetwork(netNode);
     net = standIn.state;
     const nf = await createNodeServer('network');

@@ -17,6 +17,7 @@ import {
   buildNetworkNode, listRecords, recordsCsv, verifyPermit, NETWORK_ROLE, NETWORK_SCHEMA, FUGO_KEY_FILE, PERMISSION_ENTRIES, type Permit,
 } from '../../src/peers/network/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
+import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { testClock } from '../harness/clock.js';
 
 const REQ = 'chukan-131237';
@@ -52,7 +53,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
   const clock = testClock();
   const directory = new Directory([]);
   const servers: FastifyInstance[] = [];
-  let netDb: Kysely<any>;
+  let netDb: Kysely<UntypedDatabase>;
   let network: ExchangeNode;
   let requester: ExchangeNode;
   let provider: ExchangeNode;
@@ -80,7 +81,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     const keyDir = app.config.keyDir;
     netDb = await app.db.forRole(NETWORK_ROLE);
     network = exchangeNodeFor({ name: 'network', schema: NETWORK_SCHEMA, db: netDb, keyDir, directory, clock });
-    const counterpart = (name: string) => new ExchangeNode(name, NodeKeys.open(keyDir, name), directory, new MessageLog(app.db.system, 'municipality', name), clock);
+    const counterpart = (name: string) => new ExchangeNode(name, NodeKeys.open(keyDir, name), directory, new MessageLog(untyped(app.db.system), 'municipality', name), clock);
     const jlis = counterpart('jlis');
     requester = counterpart(REQ);
     provider = counterpart(PROV);
@@ -124,6 +125,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     providerServer.post('/exchange/v1/provide', async (req, reply) => {
       const msg = await provider.verify(String(req.body), 'network');
       const b = msg.body as { permit: string; code: string; item: string; requester: string };
+      if (b.item === 'resident-tax') throw new Problem(403, 'ITEM_NOT_HELD', 'この項目の副本はありません');
       const jws = await answer(msg, 'provide', b.code, b.permit, b.requester, true);
       answersSent.push(jws);
       return reply.type('application/jose').send(jws);
@@ -155,7 +157,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     expect(aProv).not.toBe(a1);
     expect(b1).not.toBe(a1);
     // The network keeps J-LIS's link, never the 住民票コード.
-    const persons = await sql<{ link: string }>`SELECT link FROM peers_network.persons`.execute(netDb);
+    const persons = await sql<{ link: string }>`SELECT link FROM peers_network.linked_persons`.execute(netDb);
     expect(persons.rows).toHaveLength(2);
     expect(JSON.stringify(persons.rows)).not.toContain(ALICE);
     // The secret lives in the network's key folder, readable by the owner only.
@@ -252,6 +254,15 @@ describe('network node (情報提供ネットワークシステム)', () => {
     }
   });
 
+  it('a provider that refuses: 502 PROVIDER_REFUSED, the record says failed', async () => {
+    const code = await issue(requester, ALICE);
+    const p = await refusal(requester.call('network', 'inquiry', { inquiryId: 'q-tax', code, jimu: 'relief-or-fee', item: 'resident-tax', provider: '041009' }, { personal: true }));
+    expect(p.status).toBe(502);
+    expect(p.code).toBe('PROVIDER_REFUSED');
+    expect(p.detail).toContain('ITEM_NOT_HELD');
+    expect((await listRecords(netDb)).find((r) => r.inquiryId === 'q-tax')).toMatchObject({ status: 'failed', refusalCode: 'ITEM_NOT_HELD', legalBasis: '番号法第19条第8号 主務省令第2条の表 28の項' });
+  });
+
   it('answers none without asking a provider that holds no 符号 for the person', async () => {
     const carol = await issue(requester, CAROL);
     const before = answersSent.length;
@@ -281,7 +292,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
     const a = await requester.call('network', 'records.person', { code: aliceAtEdogawa }, { personal: true });
     expect(a.envelope.enc?.to).toBe(REQ);
     const records = (a.body as { records: { requester: string; requesterName?: string; provider: string; status: string; jimuName: string; itemName: string; legalBasis: string | null }[] }).records;
-    expect(records.map((r) => r.status).sort()).toEqual(['provided', 'provided', 'provided', 'refused']);
+    expect(records.map((r) => r.status).sort()).toEqual(['failed', 'provided', 'provided', 'provided', 'refused']);
     expect(records[0]).toMatchObject({ requester: '131237', requesterName: '江戸川区 中間サーバー', provider: '041009', jimuName: '予防接種法による予防接種の実施に関する事務', itemName: '予防接種の実施に関する情報' });
     // The same person seen from the other body: the same records.
     const aliceAtSendai = await issue(provider, ALICE);
@@ -293,7 +304,7 @@ describe('network node (情報提供ネットワークシステム)', () => {
   });
 
   it('refuses callers that are not a 中間サーバー', async () => {
-    const jlisAsCaller = new ExchangeNode('jlis', NodeKeys.open(app.config.keyDir, 'jlis'), directory, new MessageLog(app.db.system, 'municipality', 'jlis'), clock);
+    const jlisAsCaller = new ExchangeNode('jlis', NodeKeys.open(app.config.keyDir, 'jlis'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'jlis'), clock);
     const p = await refusal(jlisAsCaller.call('network', 'code.issue', { juminhyoCode: ALICE }, { personal: true }));
     expect(p.status).toBe(403);
     expect(p.code).toBe('EXCHANGE_NOT_ALLOWED');

@@ -3,7 +3,8 @@
 // process on loopback ports (the embedded store is one process's), and talks to them over HTTP exactly as
 // the running system does.
 import type { App } from '../../app/index.js';
-import { startOrganisations, readDirectoryFile, messageLogOf, exchangeReady, type Organisations } from '../../app/index.js';
+import { startOrganisations, readDirectoryFile, messageLogOf, exchangeReady, nodeSpecs, type Organisations } from '../../app/index.js';
+import { NodeKeys } from '../../kernel/exchange/index.js';
 import { askVaccinationHistory, registerCopies, type MunicipalExchange } from '../../municipality/exchange/index.js';
 import { isProblem, Problem } from '../../kernel/problems/index.js';
 import { sql } from 'kysely';
@@ -105,6 +106,22 @@ export async function messages(o: O): Promise<number> {
       print(`${org} のメッセージ記録（${total}件${total > rows.length ? `、先頭 ${rows.length} 件を表示` : ''}）`);
       print(table([['#', '日時', '向き', '相手', 'サービス', '結果', 'コード', 'メッセージID', 'ダイジェスト'], ...rows.map((r) => [r.seq, r.at.toISOString(), r.direction === 'in' ? '受信' : '送信', r.peer, r.service, r.outcome, r.code ?? '', r.msgId, r.digest.slice(0, 16)])]));
     }
+    return 0;
+  });
+}
+
+/** A new generation of an organisation's keys (decision 0135); running nodes publish it at their next JWKS read. */
+export async function rotateKey(o: O): Promise<number> {
+  return withApp(o, async (app) => {
+    const org = String(o['org'] ?? '');
+    const specs = await nodeSpecs(app);
+    if (!specs.some((s) => s.name === org)) throw new Problem(400, 'NODE_UNKNOWN', '組織（ノード）の名前が正しくありません', `「${org}」はありません。次のいずれかを指定してください: ${specs.map((s) => s.name).join(', ')}`);
+    const keys = NodeKeys.open(app.config.keyDir, org);
+    const before = keys.generation;
+    const generation = keys.rotate();
+    const kids = keys.jwks().keys.map((k) => k.kid);
+    if (o['json']) printJson({ org, previousGeneration: before, generation, published: kids });
+    else print(`${org} の鍵を更新しました（世代 ${before} → ${generation}）。公開中の鍵: ${kids.join(', ')}`);
     return 0;
   });
 }

@@ -1,7 +1,7 @@
 // Public face of kernel/db.
 import './kernel-tables.js';
 
-export type { Database, StampColumns } from './types.js';
+export type { Database, StampColumns, UntypedDatabase } from './types.js';
 export type * from './kernel-tables.js';
 export { openDatabase, embeddedStoreExists, APP_ROLE, type MamoriDb } from './open.js';
 export { migrate, appliedMigrations, type MigrationSource, type AppliedMigration, type MigrateOptions } from './migrate.js';
@@ -16,7 +16,8 @@ export const kernelMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('../migrations/', import.meta.url)),
 };
 
-import { sql as _sql, type RawBuilder } from 'kysely';
+import { sql as _sql, type RawBuilder, type Kysely as K } from 'kysely';
+import type { Database as D, UntypedDatabase as U } from './types.js';
 /** A jsonb parameter that serialises the same way on node-postgres and PGlite. */
 export function jsonb<T>(value: T): RawBuilder<T> {
   return _sql<T>`cast(${JSON.stringify(value)} as jsonb)`;
@@ -25,3 +26,8 @@ export { startEphemeralPostgres, findPgBin, type EphemeralPostgres, type Ephemer
 export { arrayLiteral, nameArrayLiteral, jsonArrayText } from './arrays.js';
 export { analyzeIfNeverAnalyzed } from './analyze.js';
 export { rlsCanary, checkAppRole } from './failclosed.js';
+
+/** The same pool, seen without table types (a node's message log in a typed schema, e.g. the municipality's). */
+export function untyped(db: K<D>): K<U> {
+  return db as unknown as K<U>;
+}

@@ -16,6 +16,7 @@ import { logger } from '../log/index.js';
 import { Mutex, PGliteDialect, type PGliteShared } from './pglite-dialect.js';
 import type { Database } from './types.js';
 import { APP_ROLE, checkAppRole } from './failclosed.js';
+import type { UntypedDatabase } from './types.js';
 
 export { APP_ROLE };
 
@@ -31,7 +32,7 @@ export interface MamoriDb {
    * role, decision 0134).  The role must exist (its node's migration creates it) and must be neither
    * superuser nor BYPASSRLS; one pool per role, closed with the store.
    */
-  forRole(role: string): Promise<Kysely<any>>;
+  forRole(role: string): Promise<Kysely<UntypedDatabase>>;
   close(): Promise<void>;
 }
 
@@ -41,7 +42,7 @@ function checkRoleName(role: string): void {
   if (!ROLE_NAME.test(role)) throw new Error(`invalid node role name: ${role}`);
 }
 
-async function checkNodeRole(db: Kysely<any>, role: string): Promise<void> {
+async function checkNodeRole(db: Kysely<UntypedDatabase>, role: string): Promise<void> {
   const r = await sql<{ u: string; sup: boolean; bypass: boolean }>`
     SELECT current_user::text AS u, r.rolsuper AS sup, r.rolbypassrls AS bypass FROM pg_roles r WHERE r.rolname = current_user`.execute(db);
   const row = r.rows[0];
@@ -82,7 +83,7 @@ async function openEmbedded(config: MamoriConfig): Promise<MamoriDb> {
     const system = new Kysely<Database>({ dialect: new PGliteDialect(shared, null) });
     await checkAppRole(app, true, 'postgres');
     let closed = false;
-    const roles = new Map<string, Kysely<any>>();
+    const roles = new Map<string, Kysely<UntypedDatabase>>();
     return {
       kind: 'embedded',
       app,
@@ -92,7 +93,7 @@ async function openEmbedded(config: MamoriConfig): Promise<MamoriDb> {
         checkRoleName(role);
         let k = roles.get(role);
         if (!k) {
-          k = new Kysely<any>({ dialect: new PGliteDialect(shared, role) });
+          k = new Kysely<UntypedDatabase>({ dialect: new PGliteDialect(shared, role) });
           await checkNodeRole(k, role);
           roles.set(role, k);
         }
@@ -198,7 +199,7 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
     await system.destroy();
     throw e;
   }
-  const roles = new Map<string, Promise<Kysely<any>>>();
+  const roles = new Map<string, Promise<Kysely<UntypedDatabase>>>();
   return {
     kind: 'server',
     app,
@@ -211,7 +212,7 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
         k = (async () => {
           const pool = new pg.Pool({ connectionString: url, types: serverTypes(), max: Number(process.env['MAMORI_NODE_DB_POOL'] ?? 8), application_name: role, options: `-c role=${role}` });
           pool.on('error', poolError(role));
-          const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+          const db = new Kysely<UntypedDatabase>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
           try {
             await checkNodeRole(db, role);
           } catch (e) {

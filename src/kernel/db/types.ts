@@ -19,3 +19,11 @@ export interface StampColumns {
   updated_terminal: Generated<string | null>;
   updated_program: Generated<string>;
 }
+
+/**
+ * A database whose tables are not described to TypeScript: an organisation's own schema (decision 0134), or
+ * another system's tables read through a narrow query.  Its SQL is written out (`sql`…``) or selected by name,
+ * and every row is checked where it is read.  The one place the type system is told "any row".
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type UntypedDatabase = Record<string, Record<string, any>>;

@@ -6,6 +6,7 @@
 // Every node's schema has the same table (EXCHANGE_MESSAGES_DDL); `guard` marks the first accepted
 // receipt of a message id from a sender, and a unique index on it refuses a replay.
 import { sql, type Kysely } from 'kysely';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export type Direction = 'in' | 'out';
 export type Outcome = 'sent' | 'accepted' | 'ok' | 'refused' | 'failed';
@@ -51,7 +52,7 @@ GRANT USAGE ON SEQUENCE {schema}.exchange_messages_seq_seq TO {role};
 
 export class MessageLog {
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly db: Kysely<UntypedDatabase>,
     private readonly schema: string,
     readonly node: string,
   ) {

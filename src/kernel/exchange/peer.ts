@@ -10,12 +10,13 @@ import { NodeKeys } from './keys.js';
 import { MessageLog } from './log.js';
 import { ExchangeNode as Node } from './node.js';
 import type { Directory } from './directory.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export interface PeerContext {
   /** Node name, e.g. 'network', 'jlis', 'chukan-131237'. */
   readonly name: string;
   /** The node's own database role (its schema only). */
-  readonly db: Kysely<any>;
+  readonly db: Kysely<UntypedDatabase>;
   readonly node: ExchangeNode;
   readonly clock: Clock;
   readonly config: MamoriConfig;
@@ -29,6 +30,6 @@ export interface PeerService {
 }
 
 /** Builds a node's message-layer end: keys under <keyDir>/nodes/<name>, log in <schema>.exchange_messages. */
-export function exchangeNodeFor(opts: { name: string; schema: string; db: Kysely<any>; keyDir: string; directory: Directory; clock: Clock }): Node {
+export function exchangeNodeFor(opts: { name: string; schema: string; db: Kysely<UntypedDatabase>; keyDir: string; directory: Directory; clock: Clock }): Node {
   return new Node(opts.name, NodeKeys.open(opts.keyDir, opts.name), opts.directory, new MessageLog(opts.db, opts.schema, opts.name), opts.clock);
 }

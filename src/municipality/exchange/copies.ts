@@ -9,9 +9,10 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { can } from '../../kernel/policy/index.js';
 import { forbidden } from '../../kernel/problems/index.js';
 import { VACCINATION_HISTORY_ITEM, type MunicipalExchange } from './inquiries.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 const BATCH = 500;
-const any = (w: Work) => w.tx as unknown as Kysely<any>;
+const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
 /** The 情報連携 duty (staff), or the operator's batch. */
 function requireExchangeDuty(w: Work, what: string): void {

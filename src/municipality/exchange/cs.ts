@@ -9,8 +9,9 @@
 //   cursor (a recorded_at cursor could not promise that: recorded_at is the inserting transaction's
 //   start, and a long import commits versions "before" a cursor that has already passed them).
 // - Each change gets seq = sent_seq + n.  The cursor and sent_seq advance only after the 全国サーバ's
-//   signed answer; a crash in between resends the same versions with the same seqs, which the 全国サーバ
-//   recognises ((municipality, seq) already received → unchanged).
+//   signed answer; a crash in between resends the same versions (each with the state it records) under
+//   the same seqs, which the 全国サーバ recognises ((municipality, seq) received with the same change →
+//   unchanged).
 // - The My Number is read through the vault (vault.reveal, one operation-log entry per person with the
 //   purpose below), and one summary entry per batch records the notification itself.
 import { sql } from 'kysely';
@@ -49,8 +50,13 @@ export interface CsSyncReport {
   readonly sent: number;
   readonly applied: number;
   readonly unchanged: number;
-  /** Versions passed over: persons without 住民票コード (住登外) or not in the 住民基本台帳. */
+  /** Persons passed over: without 住民票コード (住登外) or not in the 住民基本台帳 (category, status). */
   readonly skipped: number;
+  /**
+   * Persons not sent because an item the 全国サーバ requires is missing or too long (the 全国サーバ would
+   * refuse the whole message): 宛名番号 and the item, for staff to correct; sent with their next version.
+   */
+  readonly rejected: readonly { readonly atenaNo: string; readonly field: string }[];
   readonly withMyNumber: number;
 }
 
@@ -77,6 +83,7 @@ interface Cursor {
 
 interface Prepared {
   readonly changes: CsChange[];
+  readonly rejected: { atenaNo: string; field: string }[];
   readonly versions: number;
   readonly skipped: number;
   readonly next: Cursor | null;
@@ -98,6 +105,18 @@ function statusOf(s: PersonState): CsChange['status'] | null {
   }
 }
 
+/** The first item the 全国サーバ would refuse (identity.update's rules), or null. */
+function unsendable(s: PersonState): string | null {
+  const text = (v: string | null | undefined, max: number) => typeof v === 'string' && v.trim().length > 0 && v.trim().length <= max;
+  if (!text(s.nameKanji, 100)) return 'name';
+  if ((s.nameKana ?? '').trim().length > 100) return 'nameKana';
+  if (!text(s.address, 200)) return 'address';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s.birthDate ?? '')) return 'birthDate';
+  if (s.sex !== 'male' && s.sex !== 'female') return 'sex';
+  if (s.latestMovementOn && !/^\d{4}-\d{2}-\d{2}$/.test(s.latestMovementOn)) return 'movementDate';
+  return null;
+}
+
 export function csPrincipal(tenant: string): Principal {
   // A system job that notifies the 全国サーバ as the law requires: it must read the number it notifies.
   return { tenant, actor: { ...systemActor('cs-sync'), mynumberView: true }, meta: newMeta('cs-sync') };
@@ -111,19 +130,19 @@ export function csPrincipal(tenant: string): Principal {
  * (a restore into another cluster) and is treated as "nothing sent yet" — the 全国サーバ finds what it
  * already holds unchanged.
  */
-async function versionsAfter(w: Work, cursor: Cursor | null, size: number): Promise<{ atena_no: string; version: number; fx: number }[]> {
+async function versionsAfter(w: Work, cursor: Cursor | null, size: number): Promise<{ atena_no: string; version: number; fx: number; state: PersonState }[]> {
   const after = cursor ? sql`AND (v.fx, v.atena_no, v.version) > (${cursor.xid}::bigint, ${cursor.atenaNo}, ${cursor.version}::int)` : sql``;
-  const r = await sql<{ atena_no: string; version: number; fx: number }>`
+  const r = await sql<{ atena_no: string; version: number; fx: number; state: PersonState }>`
     WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS s),
     v AS (
-      SELECT p.atena_no, p.version, s.s - d.diff AS fx, d.diff
+      SELECT p.atena_no, p.version, p.state, s.s - d.diff AS fx, d.diff
       FROM municipality.person_versions p CROSS JOIN s
       CROSS JOIN LATERAL (SELECT (((s.s % 4294967296) - p.xmin::text::bigint) % 4294967296 + 4294967296) % 4294967296 AS diff) d
       WHERE p.tenant_code = ${w.tenant})
-    SELECT v.atena_no, v.version, v.fx FROM v
+    SELECT v.atena_no, v.version, v.fx, v.state FROM v
     WHERE v.diff BETWEEN 1 AND 2147483648 ${after}
     ORDER BY v.fx, v.atena_no, v.version LIMIT ${size}`.execute(w.tx);
-  return r.rows.map((x) => ({ atena_no: x.atena_no, version: Number(x.version), fx: Number(x.fx) }));
+  return r.rows.map((x) => ({ atena_no: x.atena_no, version: Number(x.version), fx: Number(x.fx), state: x.state }));
 }
 
 async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolean): Promise<Prepared> {
@@ -134,36 +153,35 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
   const sentSeq = Number(c?.sent_seq ?? 0);
   const cursor: Cursor | null = c && c.xid !== null && Number(c.xid) < Number(c.horizon) ? { xid: Number(c.xid), atenaNo: c.atena!, version: Number(c.version) } : null;
   const vs = { rows: await versionsAfter(w, cursor, size) };
-  if (vs.rows.length === 0) return { changes: [], versions: 0, skipped: 0, next: null, sentSeq };
-  const last = vs.rows[vs.rows.length - 1]!;
-  const next: Cursor = { xid: last.fx, atenaNo: last.atena_no, version: last.version };
-  // One change per person, in the order of their last version in the batch; the person's current state.
-  const order: string[] = [];
+  if (vs.rows.length === 0) return { changes: [], rejected: [], versions: 0, skipped: 0, next: null, sentSeq };
+  const end = vs.rows[vs.rows.length - 1]!;
+  const next: Cursor = { xid: end.fx, atenaNo: end.atena_no, version: end.version };
+  // One change per person, in the order of their last version in the batch, with the state that version
+  // records (not the person's current state): a resend of the same versions is then the same message,
+  // seq for seq, which the 全国サーバ tells from a reused seq.
+  const last = new Map<string, PersonState>();
   for (const v of vs.rows) {
-    const i = order.indexOf(v.atena_no);
-    if (i >= 0) order.splice(i, 1);
-    order.push(v.atena_no);
+    last.delete(v.atena_no);
+    last.set(v.atena_no, v.state);
   }
-  const persons = await w.tx
-    .selectFrom('municipality.persons')
-    .select(['atena_no', 'juminhyo_code', 'category', 'state'])
-    .where('tenant_code', '=', w.tenant)
-    .where('atena_no', 'in', order)
-    .execute();
-  const byAtena = new Map(persons.map((p) => [p.atena_no, p]));
+  const order = [...last.keys()];
   const held = withMyNumber ? await vault.storedIndexes(w, PERSON_SUBJECT, order) : new Map<string, Buffer>();
   const changes: CsChange[] = [];
+  const rejected: { atenaNo: string; field: string }[] = [];
   let skipped = 0;
-  for (const atena of order) {
-    const p = byAtena.get(atena);
-    const s = p?.state as PersonState | undefined;
-    const status = s ? statusOf(s) : null;
-    if (!p || !s || !p.juminhyo_code || p.category !== 'resident' || !status) {
+  for (const [atena, s] of last) {
+    const status = statusOf(s);
+    if (!s.juminhyoCode || s.category !== 'resident' || !status) {
       skipped++;
       continue;
     }
+    const bad = unsendable(s);
+    if (bad) {
+      rejected.push({ atenaNo: atena, field: bad });
+      continue;
+    }
     const ch: CsChange = {
-      juminhyoCode: p.juminhyo_code,
+      juminhyoCode: s.juminhyoCode,
       name: s.nameKanji,
       nameKana: s.nameKana,
       birthDate: s.birthDate,
@@ -186,7 +204,7 @@ async function prepare(w: Work, vault: Vault, size: number, withMyNumber: boolea
       detail: { to: 'jlis', service: 'identity.update', changes: changes.length, withMyNumber: changes.filter((x) => x.myNumber).length },
     });
   }
-  return { changes, versions: vs.rows.length, skipped, next, sentSeq };
+  return { changes, rejected, versions: vs.rows.length, skipped, next, sentSeq };
 }
 
 async function advance(w: Work, from: number, next: Cursor, sent: number): Promise<void> {
@@ -214,11 +232,13 @@ export async function syncResidentsToJlis(deps: CsSyncDeps, node: ExchangeNode, 
   let unchanged = 0;
   let skipped = 0;
   let withMyNumber = 0;
+  const rejected: { atenaNo: string; field: string }[] = [];
   for (;;) {
     if (opts.maxBatches !== undefined && batches >= opts.maxBatches) break;
     const p = await runAs(deps.db, who, (w) => prepare(w, deps.vault, size, !opts.withoutMyNumber));
     if (!p.next) break;
     skipped += p.skipped;
+    rejected.push(...p.rejected);
     if (p.changes.length) {
       const answer = await node.call('jlis', 'identity.update', { tenant, changes: p.changes }, { personal: true, timeoutMs: 120_000 });
       const r = (answer.body ?? {}) as { applied?: number; unchanged?: number };
@@ -231,7 +251,7 @@ export async function syncResidentsToJlis(deps: CsSyncDeps, node: ExchangeNode, 
     await runAs(deps.db, who, (w) => advance(w, p.sentSeq, p.next!, p.changes.length));
     if (p.versions < size) break;
   }
-  return { batches, sent, applied, unchanged, skipped, withMyNumber };
+  return { batches, sent, applied, unchanged, skipped, rejected, withMyNumber };
 }
 
 /** Where the notification stands for a tenant (screens, CLI). */

@@ -7,6 +7,7 @@ import { accessHistory, appendEntry, type AccessRecord } from '../../kernel/audi
 import { notFound } from '../../kernel/problems/index.js';
 import type { Kysely } from 'kysely';
 import type { MunicipalExchange } from './inquiries.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export interface ExchangeRecordView {
   readonly exchangeId: string;
@@ -51,7 +52,7 @@ function recordOf(r: Record<string, unknown>): ExchangeRecordView {
 export async function personDataUse(db: MamoriDb, who: Principal, x: MunicipalExchange | undefined, atenaNo: string): Promise<DataUse> {
   // accessHistory enforces the duty (ログ監査, or the person themself through the portal).
   const { integratedNo, accesses } = await runAs(db, who, async (w) => {
-    const p = await (w.tx as unknown as Kysely<any>).selectFrom('municipality.persons').select(['integrated_no']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).executeTakeFirst();
+    const p = await (w.tx as unknown as Kysely<UntypedDatabase>).selectFrom('municipality.persons').select(['integrated_no']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).executeTakeFirst();
     if (!p) throw notFound('住民');
     const accesses = await accessHistory(w, `resident:${atenaNo}`, { limit: 1000 });
     await appendEntry(w.tx, w, { action: 'read', targetType: 'data-use', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, purpose: '情報の利用と提供の記録の確認' });

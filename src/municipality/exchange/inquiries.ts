@@ -14,6 +14,7 @@ import { can } from '../../kernel/policy/index.js';
 import { forbidden, isProblem, notFound, Problem } from '../../kernel/problems/index.js';
 import type { ExchangeNode } from '../../kernel/exchange/index.js';
 import { createRecord, ScheduleProblems } from '../records/index.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 /** 事務 and 特定個人情報の項目 of the move-in inquiry, as the permission list names them. */
 export const VACCINATION_JIMU = 'vaccination';
@@ -58,7 +59,7 @@ export interface PreviousMunicipality {
   readonly previousAddress: string;
 }
 
-const any = (w: Work) => w.tx as unknown as Kysely<any>;
+const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
 /** XCH-09: the inquiry is the vaccination duty's (staff), or the operator's batch at the command line. */
 function requireInquiryDuty(w: Work, atenaNo: string): void {
@@ -226,20 +227,22 @@ export async function refreshInquiry(db: MamoriDb, who: Principal, x: MunicipalE
   });
 }
 
-function view(r: Record<string, any>): InquiryView {
+function view(r: Record<string, unknown>): InquiryView {
+  const s = (k: string) => String(r[k]);
+  const n = <T>(k: string) => (r[k] ?? null) as T | null;
   return {
-    exchangeId: r['exchange_id'],
-    atenaNo: r['atena_no'],
-    provider: r['provider_code'],
-    providerName: r['provider_name'] ?? null,
-    legalBasis: r['legal_basis'] ?? null,
-    status: r['status'],
+    exchangeId: s('exchange_id'),
+    atenaNo: s('atena_no'),
+    provider: s('provider_code'),
+    providerName: n<string>('provider_name'),
+    legalBasis: n<string>('legal_basis'),
+    status: r['status'] as InquiryView['status'],
     records: dosesOf(r['records']),
-    askedBy: r['asked_by'],
-    askedAt: r['asked_at'],
-    adoptedBy: r['adopted_by'] ?? null,
-    adoptedAt: r['adopted_at'] ?? null,
-    adoptedCount: r['adopted_count'] ?? null,
+    askedBy: s('asked_by'),
+    askedAt: r['asked_at'] as Date,
+    adoptedBy: n<string>('adopted_by'),
+    adoptedAt: n<Date>('adopted_at'),
+    adoptedCount: n<number>('adopted_count'),
   };
 }
 

@@ -12,6 +12,7 @@ import { Problem, type FieldError } from '../../kernel/problems/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import { logger } from '../../kernel/log/index.js';
 import { ITEMS, digestData } from './items.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 import { ResultKey, rows, withTenant, type Tx } from './store.js';
 
 export { chukanMigrations } from './migrations/index.js';
@@ -104,12 +105,12 @@ function requesterNode(v: string): string {
   return TENANT.test(v) ? chukanNodeName(v) : v;
 }
 
-const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : d == null ? null : String(d));
+const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : d === null || d === undefined ? null : String(d));
 
 // ------------------------------------------------------------------ purge (XCH-15, XCH-14 retention)
 
 /** Deletes inquiry results past the tenant's retention (default 7 days) and records past theirs. */
-export async function purgeChukan(db: Kysely<any>, tenant: string, clock: Clock): Promise<PurgeResult> {
+export async function purgeChukan(db: Kysely<UntypedDatabase>, tenant: string, clock: Clock): Promise<PurgeResult> {
   const now = clock.now();
   return withTenant(db, tenant, async (tx) => {
     const s = await settingsOf(tx);
@@ -138,7 +139,7 @@ async function settingsOf(tx: Tx): Promise<ChukanSettings> {
 }
 
 /** Sets the retention of inquiry results (days) and of the 情報提供等記録 (years) for one tenant. */
-export async function configureChukan(db: Kysely<any>, tenant: string, clock: Clock, s: Partial<ChukanSettings>): Promise<ChukanSettings> {
+export async function configureChukan(db: Kysely<UntypedDatabase>, tenant: string, clock: Clock, s: Partial<ChukanSettings>): Promise<ChukanSettings> {
   return withTenant(db, tenant, async (tx) => {
     const cur = await settingsOf(tx);
     const next = { ...cur, ...s };
@@ -335,6 +336,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
       }
       if (status === 'provided') {
         if (!r.envelope.enc) throw new Problem(502, 'RELAYED_NOT_ENCRYPTED', '提供情報が暗号化されていません', '情報提供者の応答は照会者の中間サーバーあてに暗号化されている必要があります（XCH-16）。');
+        if (rb['item'] !== undefined && rb['item'] !== inq.item) throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答の項目が照会と違います', `照会した項目は「${inq.item}」ですが、別の項目の応答です。`);
         if (!Array.isArray(rb['records'])) throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答に提供情報がありません', '情報提供者の応答に records がありません。');
         records = rb['records'] as unknown[];
       }

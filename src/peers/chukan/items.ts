@@ -62,12 +62,12 @@ const vaccinationHistory: ItemDef = {
       }
       out.push(...identifying(r, p));
       for (const k of Object.keys(r)) if (!VACCINATION_RECORD_KEYS.has(k) && !IDENTIFYING_KEYS.has(k.toLowerCase())) out.push(err(`${p}.${k}`, 'UNKNOWN_FIELD', `項目 ${k} は接種記録にありません。`));
-      if (typeof r['program'] !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(r['program'])) out.push(err(`${p}.program`, 'FORMAT', '予防接種の種類（program）を英数字で指定してください。'));
+      if (typeof r['program'] !== 'string' || !/^[^\p{Cc}]{1,64}$/u.test(r['program']) || !r['program'].trim()) out.push(err(`${p}.program`, 'FORMAT', '予防接種の種類（program）を 64 文字以内で指定してください。'));
       // The dose number and the date may be unknown (a record from a 母子健康手帳 without them): absent or null.
-      if (r['dose'] != null && (!Number.isInteger(r['dose']) || (r['dose'] as number) < 1 || (r['dose'] as number) > 20)) out.push(err(`${p}.dose`, 'FORMAT', '接種回数（dose）は 1 以上の整数で指定してください（不明なら省略）。'));
-      if (r['date'] != null && !isIsoDate(r['date'])) out.push(err(`${p}.date`, 'FORMAT', '接種日（date）は YYYY-MM-DD 形式の実在する日付で指定してください（不明なら省略）。'));
+      if (r['dose'] !== undefined && r['dose'] !== null && (!Number.isInteger(r['dose']) || (r['dose'] as number) < 1 || (r['dose'] as number) > 99)) out.push(err(`${p}.dose`, 'FORMAT', '接種回数（dose）は 1〜99 の整数で指定してください（不明なら省略）。'));
+      if (r['date'] !== undefined && r['date'] !== null && !isIsoDate(r['date'])) out.push(err(`${p}.date`, 'FORMAT', '接種日（date）は YYYY-MM-DD 形式の実在する日付で指定してください（不明なら省略）。'));
       for (const k of ['product', 'lot', 'source'] as const) {
-        if (r[k] !== undefined && (typeof r[k] !== 'string' || (r[k] as string).length > 200)) out.push(err(`${p}.${k}`, 'FORMAT', `${k} は 200 文字以内の文字列で指定してください。`));
+        if (r[k] !== undefined && r[k] !== null && (typeof r[k] !== 'string' || (r[k] as string).length > 200 || /\p{Cc}/u.test(r[k] as string))) out.push(err(`${p}.${k}`, 'FORMAT', `${k} は 200 文字以内の文字列で指定してください。`));
       }
     });
     return out;

@@ -6,10 +6,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from 'node:path';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { seal, open } from '../../kernel/crypto/index.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
-export type Tx = Transaction<any>;
+export type Tx = Transaction<UntypedDatabase>;
 
-export async function withTenant<T>(db: Kysely<any>, tenant: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withTenant<T>(db: Kysely<UntypedDatabase>, tenant: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (tx) => {
     await sql`SELECT set_config('mamori.chukan_tenant', ${tenant}, true)`.execute(tx);
     return fn(tx);

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { MigrationSource } from '../../kernel/db/index.js';
 import { JlisSecrets } from './secrets.js';
 import { loadIdentities as load, type IdentityInput } from './store.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export const jlisMigrations: MigrationSource = {
   schema: 'peers_jlis',
@@ -23,7 +24,7 @@ export { parseQueryFile, formatAnswerFile, queryRecord, readAnswerFile, QUERY_FO
  * node's keys are read from <keyDir>/nodes/jlis/ (created on first use).
  */
 export async function loadIdentities(
-  db: Kysely<any>,
+  db: Kysely<UntypedDatabase>,
   rows: Iterable<IdentityInput> | AsyncIterable<IdentityInput>,
   opts: { keyDir: string; batchSize?: number; at?: Date },
 ): Promise<{ loaded: number }> {

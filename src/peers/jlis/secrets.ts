@@ -6,7 +6,7 @@
 //   querylog.key       HMAC-SHA-256 key of the query log's key hashes (the log never holds a key value).
 // The node's keys are its own: no other organisation's key (the municipality's vault keys) is used here.
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, seal } from '../../kernel/crypto/index.js';
 
@@ -74,8 +74,13 @@ function ensureKey(path: string): Buffer {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);
-  // Two processes creating the key at once: the first rename wins, the second reads what is there.
-  if (existsSync(path)) return readKey(path);
-  renameSync(tmp, path);
+  try {
+    // link() fails when the key exists: two processes creating it at once both end up with the first one's key.
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   return readKey(path);
 }

@@ -12,6 +12,7 @@ import { invalidField, parseInput } from '../../kernel/problems/index.js';
 import { JlisSecrets } from './secrets.js';
 import { applyUpdate, findIdentities, identityExists, keyText, logQueries, parseUpdate, problemUnknownPerson, type Match, type QueryKey, type QueryLogEntry } from './store.js';
 import { formatAnswerFile, parseQueryFile } from './queryfile.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 /**
  * Who may receive the My Number in an answer, and on what legal basis.  住基法 30条の9 and 別表第一 let the
@@ -78,7 +79,7 @@ function purposeOf(body: unknown): string {
 }
 
 export function jlisServices(ctx: PeerContext, secrets: JlisSecrets, opts: JlisOptions = {}): Record<string, ServiceDef> {
-  const db: Kysely<any> = ctx.db;
+  const db: Kysely<UntypedDatabase> = ctx.db;
   const recipients = new Set([...MY_NUMBER_RECIPIENTS.keys(), ...(opts.myNumberRecipients ?? [])]);
   const extraCallers = new Set(opts.queryCallers ?? []);
   const queryFrom = (s: string) => mayQuery(s) || extraCallers.has(s);

@@ -10,6 +10,7 @@ import { isIsoDate, checkLocalGovernmentCode } from '../../kernel/jp/index.js';
 import { Problem, invalidField, parseInput } from '../../kernel/problems/index.js';
 import type { JlisSecrets } from './secrets.js';
 import { addressKey, nameKey } from './normalize.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export const JLIS_SCHEMA = 'peers_jlis';
 export const JLIS_ROLE = 'mamori_jlis';
@@ -33,7 +34,8 @@ export const changeSchema = z.strictObject({
   juminhyoCode,
   myNumber: myNumber.optional(),
   name: text(100),
-  nameKana: text(100),
+  // Not one of the 4情報: may be empty (a person registered without a reading).
+  nameKana: z.string().trim().max(100, { message: '100文字以内で指定してください' }),
   birthDate: isoDate,
   sex: z.enum(['male', 'female'], { message: 'male または female を指定してください' }),
   address: text(200),
@@ -135,6 +137,14 @@ function rowOf(secrets: JlisSecrets, tenant: string, c: Omit<IdentityChange, 'se
   return { ...r, content_hash: contentHash(r) };
 }
 
+/** The hash of a change as sent (the My Number as its blind index): tells a resend from a reused seq. */
+function changeHash(secrets: JlisSecrets, c: IdentityChange): Buffer {
+  const h = createHash('sha256');
+  for (const k of ['juminhyoCode', 'name', 'nameKana', 'birthDate', 'sex', 'address', 'status', 'movement', 'movementDate'] as const) h.update(`${k}=${c[k] ?? ''}\u0000`);
+  h.update(`myNumber=${c.myNumber ? secrets.blindIndex(c.myNumber).toString('hex') : ''}`);
+  return h.digest();
+}
+
 function changedFields(prior: IdentityRow | undefined, next: IdentityRow): string[] {
   if (!prior) return [...CONTENT_FIELDS, ...(next.my_number_index ? ['my_number'] : [])];
   const out: string[] = CONTENT_FIELDS.filter((f) => String(prior[f] ?? '') !== String(next[f] ?? ''));
@@ -153,7 +163,7 @@ const ROW_TYPES: Record<(typeof ROW_COLUMNS)[number], string> = {
 };
 
 /** One statement upserting many rows (each column sent as one array literal). */
-async function upsertRows(db: Kysely<any>, rows: readonly IdentityRow[], at: Date): Promise<void> {
+async function upsertRows(db: Kysely<UntypedDatabase>, rows: readonly IdentityRow[], at: Date): Promise<void> {
   if (rows.length === 0) return;
   const cols = ROW_COLUMNS.map((c) => sql`${arrayLiteral(rows.map((r) => r[c]))}::${sql.raw(ROW_TYPES[c])}[]`);
   const names = sql.raw(ROW_COLUMNS.join(', '));
@@ -163,7 +173,7 @@ async function upsertRows(db: Kysely<any>, rows: readonly IdentityRow[], at: Dat
     ON CONFLICT (juminhyo_code) DO UPDATE SET ${updates}, updated_at = excluded.updated_at`.execute(db);
 }
 
-async function priorRows(db: Kysely<any>, codes: readonly string[]): Promise<Map<string, IdentityRow>> {
+async function priorRows(db: Kysely<UntypedDatabase>, codes: readonly string[]): Promise<Map<string, IdentityRow>> {
   if (codes.length === 0) return new Map();
   const r = await sql<IdentityRow>`SELECT ${sql.raw(ROW_COLUMNS.join(', '))} FROM peers_jlis.identities
     WHERE juminhyo_code = ANY(${arrayLiteral(codes)}::text[]) FOR UPDATE`.execute(db);
@@ -183,14 +193,22 @@ export interface UpdateResult {
  * what is held.  A 転出 report of the former municipality that arrives after the new municipality's 転入
  * (the person is resident elsewhere) does not undo it: recorded as superseded.
  */
-export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant: string, changes: readonly IdentityChange[], ctx: { at: Date; msgId?: string }): Promise<UpdateResult> {
+export async function applyUpdate(db: Kysely<UntypedDatabase>, secrets: JlisSecrets, tenant: string, changes: readonly IdentityChange[], ctx: { at: Date; msgId?: string }): Promise<UpdateResult> {
   return db.transaction().execute(async (tx) => {
     // One 市町村CS at a time per municipality: two concurrent resends of the same batch cannot both apply.
     await sql`SELECT pg_advisory_xact_lock(7262, ${Number(tenant)}::int)`.execute(tx);
     const seqs = changes.map((c) => c.seq);
-    const seen = await sql<{ source_seq: number }>`SELECT source_seq FROM peers_jlis.identity_history
+    const seen = await sql<{ source_seq: number; change_hash: Buffer }>`SELECT source_seq, change_hash FROM peers_jlis.identity_history
       WHERE municipality_code = ${tenant} AND source_seq = ANY(${arrayLiteral(seqs)}::bigint[])`.execute(tx);
-    const done = new Set(seen.rows.map((r) => Number(r.source_seq)));
+    const done = new Map(seen.rows.map((r) => [Number(r.source_seq), r.change_hash]));
+    // A seq received before with other content is not a resend: the sender's sequence went back (e.g. its
+    // database was restored from an older backup).  Refused whole, so that nothing is silently dropped.
+    changes.forEach((c, i) => {
+      const h = done.get(c.seq);
+      if (h && !h.equals(changeHash(secrets, c))) {
+        throw new Problem(409, 'JLIS_SEQ_CONFLICT', '通番が受信済みの別の更新と重複しています', `changes.${i}.seq: 通番 ${c.seq} は内容の異なる更新で受信済みです。市町村CSの通番を受信済みの最大値より後に進めて送り直してください。`);
+      }
+    });
     const prior = await priorRows(tx, [...new Set(changes.map((c) => c.juminhyoCode))]);
     const next = new Map<string, IdentityRow>();
     const history: { juminhyo: string; seq: number; kind: string; status: string; movement: string | null; date: string | null; changed: string[]; hash: Buffer }[] = [];
@@ -203,7 +221,7 @@ export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant:
       }
       const before = next.get(c.juminhyoCode) ?? prior.get(c.juminhyoCode);
       const row = rowOf(secrets, tenant, c, c.seq, before);
-      const hist = { juminhyo: c.juminhyoCode, seq: c.seq, status: row.status, movement: row.last_movement, date: row.last_movement_date, hash: row.content_hash };
+      const hist = { juminhyo: c.juminhyoCode, seq: c.seq, status: row.status, movement: row.last_movement, date: row.last_movement_date, hash: changeHash(secrets, c) };
       if (before && before.content_hash.equals(row.content_hash)) {
         unchanged++;
         history.push({ ...hist, kind: 'unchanged', changed: [] });
@@ -220,7 +238,7 @@ export async function applyUpdate(db: Kysely<any>, secrets: JlisSecrets, tenant:
     }
     await upsertRows(tx, [...next.values()], ctx.at);
     if (history.length) {
-      await sql`INSERT INTO peers_jlis.identity_history (municipality_code, source_seq, juminhyo_code, kind, status, movement, movement_date, changed, content_hash, msg_id, at)
+      await sql`INSERT INTO peers_jlis.identity_history (municipality_code, source_seq, juminhyo_code, kind, status, movement, movement_date, changed, change_hash, msg_id, at)
         SELECT ${tenant}, u.seq, u.juminhyo, u.kind, u.status, u.movement, u.date, string_to_array(u.changed, ','), u.hash, ${ctx.msgId ?? null}, ${ctx.at}::timestamptz
         FROM unnest(${arrayLiteral(history.map((h) => h.seq))}::bigint[], ${arrayLiteral(history.map((h) => h.juminhyo))}::text[], ${arrayLiteral(history.map((h) => h.kind))}::text[],
                     ${arrayLiteral(history.map((h) => h.status))}::text[], ${arrayLiteral(history.map((h) => h.movement))}::text[], ${arrayLiteral(history.map((h) => h.date))}::date[],
@@ -253,7 +271,7 @@ export interface IdentityInput {
  * `rows` may be any (async) iterable, e.g. the composition root's adapter over the synth generator.
  */
 export async function loadIdentities(
-  db: Kysely<any>,
+  db: Kysely<UntypedDatabase>,
   rows: Iterable<IdentityInput> | AsyncIterable<IdentityInput>,
   opts: { secrets: JlisSecrets; batchSize?: number; at?: Date },
 ): Promise<{ loaded: number }> {
@@ -324,7 +342,7 @@ export function keyText(k: QueryKey): string {
   }
 }
 
-export async function findIdentities(db: Kysely<any>, secrets: JlisSecrets, k: QueryKey, withMyNumber: boolean): Promise<Match[]> {
+export async function findIdentities(db: Kysely<UntypedDatabase>, secrets: JlisSecrets, k: QueryKey, withMyNumber: boolean): Promise<Match[]> {
   let r;
   switch (k.by) {
     case 'juminhyoCode':
@@ -359,7 +377,7 @@ export async function findIdentities(db: Kysely<any>, secrets: JlisSecrets, k: Q
   });
 }
 
-export async function identityExists(db: Kysely<any>, juminhyoCode: string): Promise<boolean> {
+export async function identityExists(db: Kysely<UntypedDatabase>, juminhyoCode: string): Promise<boolean> {
   const r = await sql`SELECT 1 FROM peers_jlis.identities WHERE juminhyo_code = ${juminhyoCode}`.execute(db);
   return r.rows.length > 0;
 }
@@ -380,7 +398,7 @@ export interface QueryLogEntry {
   readonly msgId?: string | null;
 }
 
-export async function logQueries(db: Kysely<any>, at: Date, entries: readonly QueryLogEntry[]): Promise<void> {
+export async function logQueries(db: Kysely<UntypedDatabase>, at: Date, entries: readonly QueryLogEntry[]): Promise<void> {
   for (let i = 0; i < entries.length; i += 5000) {
     const e = entries.slice(i, i + 5000);
     await sql`INSERT INTO peers_jlis.query_log (at, caller, caller_detail, purpose, key_kind, key_hash, result_count, my_number_returned, channel, file_row, msg_id)
@@ -407,7 +425,7 @@ export interface QueryLogRow {
 }
 
 /** 照会処理の記録 for periodic review (XCH-25) and the CLI: newest first; never a key value. */
-export async function queryLog(db: Kysely<any>, opts: { since?: Date; until?: Date; caller?: string; limit?: number } = {}): Promise<QueryLogRow[]> {
+export async function queryLog(db: Kysely<UntypedDatabase>, opts: { since?: Date; until?: Date; caller?: string; limit?: number } = {}): Promise<QueryLogRow[]> {
   const limit = Math.max(1, Math.min(opts.limit ?? 1000, 100_000));
   const r = await sql<Record<string, unknown>>`SELECT seq, at, caller, caller_detail, purpose, key_kind, result_count, my_number_returned, channel, file_row, msg_id FROM peers_jlis.query_log
     WHERE (${opts.since ?? null}::timestamptz IS NULL OR at >= ${opts.since ?? null}::timestamptz)

@@ -2,32 +2,33 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { PERMISSION_ENTRIES, type BodyKind, type PermissionEntry } from './permissions.js';
+import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 export const NETWORK_SCHEMA = 'peers_network';
 
 // ---------------------------------------------------------------- persons and 符号
 
 /** The internal id of the person J-LIS links as `link` (created on first sight). */
-export async function personOfLink(db: Kysely<any>, link: string, now: Date): Promise<string> {
-  await sql`INSERT INTO peers_network.persons (id, link, created_at) VALUES (${randomUUID()}, ${link}, ${now})
+export async function personOfLink(db: Kysely<UntypedDatabase>, link: string, now: Date): Promise<string> {
+  await sql`INSERT INTO peers_network.linked_persons (id, link, created_at) VALUES (${randomUUID()}, ${link}, ${now})
             ON CONFLICT (link) DO NOTHING`.execute(db);
-  const r = await sql<{ id: string }>`SELECT id FROM peers_network.persons WHERE link = ${link}`.execute(db);
+  const r = await sql<{ id: string }>`SELECT id FROM peers_network.linked_persons WHERE link = ${link}`.execute(db);
   return r.rows[0]!.id;
 }
 
-export async function saveCode(db: Kysely<any>, body: string, code: string, personId: string, now: Date): Promise<void> {
+export async function saveCode(db: Kysely<UntypedDatabase>, body: string, code: string, personId: string, now: Date): Promise<void> {
   await sql`INSERT INTO peers_network.codes (body, code, person_id, issued_at) VALUES (${body}, ${code}, ${personId}, ${now})
             ON CONFLICT DO NOTHING`.execute(db);
 }
 
 /** The person a body's 符号 stands for; undefined when this body was never given that code. */
-export async function personOfCode(db: Kysely<any>, body: string, code: string): Promise<string | undefined> {
+export async function personOfCode(db: Kysely<UntypedDatabase>, body: string, code: string): Promise<string | undefined> {
   const r = await sql<{ person_id: string }>`SELECT person_id FROM peers_network.codes WHERE body = ${body} AND code = ${code}`.execute(db);
   return r.rows[0]?.person_id;
 }
 
 /** The 符号 `body` holds for the person, if that body ever acquired one. */
-export async function codeOfPerson(db: Kysely<any>, body: string, personId: string): Promise<string | undefined> {
+export async function codeOfPerson(db: Kysely<UntypedDatabase>, body: string, personId: string): Promise<string | undefined> {
   const r = await sql<{ code: string }>`SELECT code FROM peers_network.codes WHERE body = ${body} AND person_id = ${personId}`.execute(db);
   return r.rows[0]?.code;
 }
@@ -35,7 +36,7 @@ export async function codeOfPerson(db: Kysely<any>, body: string, personId: stri
 // ---------------------------------------------------------------- the permission list
 
 /** Loads the entries of permissions.ts (insert or update by id); returns how many changed. */
-export async function loadPermissions(db: Kysely<any>, entries: readonly PermissionEntry[] = PERMISSION_ENTRIES): Promise<number> {
+export async function loadPermissions(db: Kysely<UntypedDatabase>, entries: readonly PermissionEntry[] = PERMISSION_ENTRIES): Promise<number> {
   let changed = 0;
   for (const e of entries) {
     const r = await sql`
@@ -82,7 +83,7 @@ const toEntry = (r: PermissionRow): PermissionEntry => ({
 const PERMISSION_COLUMNS = sql`id, jimu, jimu_name, requester_kind, provider_kind, item, item_name, legal_basis,
   to_char(valid_from, 'YYYY-MM-DD') AS valid_from, to_char(valid_to, 'YYYY-MM-DD') AS valid_to`;
 
-export async function listPermissions(db: Kysely<any>): Promise<{ version: string; entries: PermissionEntry[] }> {
+export async function listPermissions(db: Kysely<UntypedDatabase>): Promise<{ version: string; entries: PermissionEntry[] }> {
   const r = await sql<PermissionRow>`SELECT ${PERMISSION_COLUMNS} FROM peers_network.permissions ORDER BY id`.execute(db);
   const entries = r.rows.map(toEntry);
   const version = createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
@@ -90,7 +91,7 @@ export async function listPermissions(db: Kysely<any>): Promise<{ version: strin
 }
 
 /** The entry permitting (jimu, item) between these kinds of body on `today`, if any. */
-export async function findPermission(db: Kysely<any>, q: { jimu: string; item: string; requesterKind: BodyKind; providerKind: BodyKind; today: string }): Promise<PermissionEntry | undefined> {
+export async function findPermission(db: Kysely<UntypedDatabase>, q: { jimu: string; item: string; requesterKind: BodyKind; providerKind: BodyKind; today: string }): Promise<PermissionEntry | undefined> {
   const r = await sql<PermissionRow>`
     SELECT ${PERMISSION_COLUMNS} FROM peers_network.permissions
     WHERE jimu = ${q.jimu} AND item = ${q.item} AND requester_kind = ${q.requesterKind} AND provider_kind = ${q.providerKind}
@@ -144,7 +145,7 @@ export interface NewRecord {
 }
 
 /** Adds a record; false when the requester already used this inquiryId. */
-export async function addRecord(db: Kysely<any>, r: NewRecord): Promise<boolean> {
+export async function addRecord(db: Kysely<UntypedDatabase>, r: NewRecord): Promise<boolean> {
   const res = await sql`
     INSERT INTO peers_network.exchange_records (exchange_id, inquiry_id, at, updated_at, requester_body, provider_body, jimu, item, permission_id,
       legal_basis, permit_id, permit_exp, status, refusal_code, refusal_reason, person_id, requester_code, provider_code)
@@ -155,7 +156,7 @@ export async function addRecord(db: Kysely<any>, r: NewRecord): Promise<boolean>
   return Number(res.numAffectedRows ?? 0) === 1;
 }
 
-export async function settleRecord(db: Kysely<any>, exchangeId: string, at: Date, s: { status: RecordStatus; refusalCode?: string | null; refusalReason?: string | null; permitExp?: Date }): Promise<void> {
+export async function settleRecord(db: Kysely<UntypedDatabase>, exchangeId: string, at: Date, s: { status: RecordStatus; refusalCode?: string | null; refusalReason?: string | null; permitExp?: Date }): Promise<void> {
   await sql`
     UPDATE peers_network.exchange_records SET status = ${s.status}, updated_at = ${at},
       refusal_code = ${s.refusalCode ?? null}, refusal_reason = ${s.refusalReason ?? null},
@@ -186,20 +187,20 @@ const toRecord = (x: Record<string, unknown>): ExchangeRecord => ({
   providerCode: (x['provider_code'] as string | null) ?? null,
 });
 
-export async function getRecord(db: Kysely<any>, exchangeId: string): Promise<ExchangeRecord | undefined> {
+export async function getRecord(db: Kysely<UntypedDatabase>, exchangeId: string): Promise<ExchangeRecord | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(exchangeId)) return undefined;
   const r = await sql<Record<string, unknown>>`SELECT ${RECORD_COLUMNS} FROM peers_network.exchange_records WHERE exchange_id = ${exchangeId}`.execute(db);
   return r.rows[0] ? toRecord(r.rows[0]) : undefined;
 }
 
-export async function recordsOfPerson(db: Kysely<any>, personId: string): Promise<ExchangeRecord[]> {
+export async function recordsOfPerson(db: Kysely<UntypedDatabase>, personId: string): Promise<ExchangeRecord[]> {
   const r = await sql<Record<string, unknown>>`
     SELECT ${RECORD_COLUMNS} FROM peers_network.exchange_records WHERE person_id = ${personId} ORDER BY at, exchange_id`.execute(db);
   return r.rows.map(toRecord);
 }
 
 /** 情報提供等記録, newest first; `body` limits them to those where the body asked or was asked. */
-export async function listRecords(db: Kysely<any>, opts: { body?: string; limit?: number; offset?: number } = {}): Promise<ExchangeRecord[]> {
+export async function listRecords(db: Kysely<UntypedDatabase>, opts: { body?: string; limit?: number; offset?: number } = {}): Promise<ExchangeRecord[]> {
   const where = opts.body ? sql`WHERE requester_body = ${opts.body} OR provider_body = ${opts.body}` : sql``;
   const r = await sql<Record<string, unknown>>`
     SELECT ${RECORD_COLUMNS} FROM peers_network.exchange_records ${where}
@@ -211,7 +212,7 @@ export async function listRecords(db: Kysely<any>, opts: { body?: string; limit?
  * Records left `permitted` by a node that stopped while it was asking the provider, whose permit has
  * expired (the provider would refuse it now): they become `failed`, so nothing half-done remains.
  */
-export async function failInterrupted(db: Kysely<any>, now: Date): Promise<number> {
+export async function failInterrupted(db: Kysely<UntypedDatabase>, now: Date): Promise<number> {
   const r = await sql`
     UPDATE peers_network.exchange_records SET status = 'failed', updated_at = ${now}, refusal_code = 'INTERRUPTED',
       refusal_reason = '情報提供者への照会中に処理が中断されました。新しい照会IDで照会し直してください。'

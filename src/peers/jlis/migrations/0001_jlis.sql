@@ -69,7 +69,8 @@ CREATE INDEX identities_municipality ON peers_jlis.identities (municipality_code
 GRANT SELECT, INSERT, UPDATE ON peers_jlis.identities TO mamori_jlis;
 
 -- Every update applied or found unchanged: who sent it ((municipality_code, source_seq) makes a resend
--- idempotent), what kind of change, which items changed (names only, never values).
+-- idempotent; change_hash, the SHA-256 of the change as sent with the My Number as its blind index, tells a
+-- resend from a reused seq), what kind of change, which items changed (names only, never values).
 CREATE TABLE peers_jlis.identity_history (
   seq bigserial PRIMARY KEY,
   municipality_code text NOT NULL,
@@ -80,7 +81,7 @@ CREATE TABLE peers_jlis.identity_history (
   movement text,
   movement_date date,
   changed text[] NOT NULL,
-  content_hash bytea NOT NULL,
+  change_hash bytea NOT NULL,
   msg_id text,
   at timestamptz NOT NULL DEFAULT now()
 );

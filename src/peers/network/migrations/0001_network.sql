@@ -36,20 +36,20 @@ GRANT SELECT, INSERT ON peers_network.exchange_messages TO mamori_network;
 GRANT UPDATE (outcome, code, status) ON peers_network.exchange_messages TO mamori_network;
 GRANT USAGE ON SEQUENCE peers_network.exchange_messages_seq_seq TO mamori_network;
 
--- A person as the network knows them: an internal id and J-LIS's per-network link (never the
+-- A person as the network knows them (named linked_persons, not persons: relation names stay unique across schemas): an internal id and J-LIS's per-network link (never the
 -- 住民票コード, never a My Number).
-CREATE TABLE peers_network.persons (
+CREATE TABLE peers_network.linked_persons (
   id uuid PRIMARY KEY,
   link text NOT NULL UNIQUE CHECK (length(link) BETWEEN 8 AND 200),
   created_at timestamptz NOT NULL
 );
-GRANT SELECT, INSERT ON peers_network.persons TO mamori_network;
+GRANT SELECT, INSERT ON peers_network.linked_persons TO mamori_network;
 
 -- 情報提供用個人識別符号: one per (body, person); a code means something only with its body (XCH-18).
 CREATE TABLE peers_network.codes (
   body text NOT NULL CHECK (body ~ '^[0-9]{6}$'),
   code text NOT NULL CHECK (length(code) BETWEEN 16 AND 100),
-  person_id uuid NOT NULL REFERENCES peers_network.persons(id),
+  person_id uuid NOT NULL REFERENCES peers_network.linked_persons(id),
   issued_at timestamptz NOT NULL,
   PRIMARY KEY (body, code),
   UNIQUE (body, person_id)
@@ -91,7 +91,7 @@ CREATE TABLE peers_network.exchange_records (
   status text NOT NULL CHECK (status IN ('permitted', 'refused', 'provided', 'pending', 'none', 'failed')),
   refusal_code text,
   refusal_reason text,
-  person_id uuid REFERENCES peers_network.persons(id),
+  person_id uuid REFERENCES peers_network.linked_persons(id),
   requester_code text,
   provider_code text,
   UNIQUE (requester_body, inquiry_id)
