@@ -9,7 +9,7 @@
 // another (as inquiries.ts does): a refused or failed call changes nothing here.
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { MamoriDb } from '../../kernel/db/index.js';
+import type { MamoriDb, UntypedDatabase } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntries, appendEntry, type AuditEntry } from '../../kernel/audit/index.js';
 import { can, type Permission } from '../../kernel/policy/index.js';
@@ -19,7 +19,7 @@ import { catalogFor } from '../records/index.js';
 import { VACCINATION_HISTORY_ITEM, type MunicipalExchange } from './inquiries.js';
 
 export const EXCHANGE_DUTY = 'exchange';
-const any = (w: Work) => w.tx as unknown as Kysely<any>;
+const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
 // ------------------------------------------------------------------ names staff read
 
