@@ -192,7 +192,7 @@ describe('情報連携 screens (中間サーバー端末)', () => {
     expect(audit.rows[1]!.detail).toMatchObject({ resultRetentionDays: { from: 7, to: 14 }, recordRetentionYears: { from: 7, to: 10 } });
   });
 
-  it('screenshots of the overview and the pending list', async () => {
+  it('screenshots of the overview, the pending list, the records, the batches and the settings', async () => {
     const ctx = await browser.newContext({ locale: 'ja-JP' });
     const page = await ctx.newPage();
     await page.goto(`${world.webUrl}/login`);
@@ -210,6 +210,12 @@ describe('情報連携 screens (中間サーバー端末)', () => {
     await page.goto(`${world.webUrl}/exchange/pending`);
     expect(await page.textContent('main')).toContain('江戸川区（131237）からの照会');
     await page.screenshot({ path: '.test-output/exchange-admin-pending.png', fullPage: true });
+    await page.goto(`${world.webUrl}/exchange/records`);
+    await page.screenshot({ path: '.test-output/exchange-admin-records.png', fullPage: true });
+    await page.goto(`${world.webUrl}/exchange/batches`);
+    await page.screenshot({ path: '.test-output/exchange-admin-batches.png', fullPage: true });
+    await page.goto(`${world.webUrl}/exchange/settings`);
+    await page.screenshot({ path: '.test-output/exchange-admin-settings.png', fullPage: true });
     await ctx.close();
   });
 });

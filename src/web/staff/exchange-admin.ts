@@ -224,7 +224,8 @@ ${approver && (!p.checkedBy || p.checkStale) ? html`<p class="hint">職員が内
   const settingsPage = async (req: FastifyRequest, x: MunicipalExchange, csrf: string, state?: FormState): Promise<SafeHtml> => {
     const s = await exchangeSettings(app.db, principalOf(req), x);
     const writable = mayWriteExchange(req);
-    return html`${section(
+    return html`<p>中間サーバーの自動応答不可フラグと、照会結果・情報提供等記録の保存期間、記録の点検の間隔を設定します。変更は操作ログに記録されます。</p>
+${section(
       '自動応答不可フラグ',
       html`<p>フラグを設定した項目は、他団体から照会があっても自動では提供せず、職員の内容確認と上長承認の後に提供します。</p>
 ${table(
