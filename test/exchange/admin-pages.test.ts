@@ -218,4 +218,11 @@ describe('情報連携 screens (中間サーバー端末)', () => {
     await page.screenshot({ path: '.test-output/exchange-admin-settings.png', fullPage: true });
     await ctx.close();
   });
+
+  it('with its 中間サーバー down, a screen says so (503) instead of failing bare', async () => {
+    expect(await world.orgs.stop('chukan-312011')).toBe(true);
+    const r = await clients.renkei.get('/exchange');
+    expect(r.status).toBe(503);
+    expect(visibleText(r.text)).toContain('中間サーバーから応答を得られませんでした');
+  });
 });

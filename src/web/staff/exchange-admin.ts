@@ -60,7 +60,17 @@ export function registerExchangeAdminPages(fastify: FastifyInstance, app: App, e
 
   const render = async (req: FastifyRequest, reply: FastifyReply, title: string, here: string, body: (x: MunicipalExchange, csrf: string) => Promise<SafeHtml>, status = 200) => {
     const ctx = await pageContext(app, req, reply);
-    const content = exchange ? await body(exchange, ctx.csrf) : offline;
+    let content = offline;
+    if (exchange) {
+      try {
+        content = await body(exchange, ctx.csrf);
+      } catch (e) {
+        // The 中間サーバー down or unreachable: the page says so (503), in words, instead of a bare error page.
+        if (!isProblem(e) || e.status < 500) throw e;
+        content = notice(`中間サーバーから応答を得られませんでした：${problemText(e)} しばらくしてからもう一度開いてください。`, 'error');
+        status = 503;
+      }
+    }
     // Not connected is this deployment's state, not a failed request: the page says so.
     return sendPage(reply, page(ctx, title, html`${tabs(here)}${content}`), status);
   };
