@@ -17,14 +17,15 @@ import { askVaccinationHistory, refreshInquiry } from '../../src/municipality/ex
 describe('情報連携 screens (中間サーバー端末)', () => {
   let world: MoveInWorld;
   let browser: Browser;
-  const clients: Record<'renkei' | 'jocho' | 'nurse', PageClient> = {} as Record<'renkei' | 'jocho' | 'nurse', PageClient>;
+  const clients: Record<'renkei' | 'jocho' | 'etsuran' | 'nurse', PageClient> = {} as Record<'renkei' | 'jocho' | 'etsuran' | 'nurse', PageClient>;
   let exchangeId: string;
 
   beforeAll(async () => {
     world = await moveInWorld();
     await staff(world.app, TOTTORI, { login: 'renkei', role: 'clerk', duties: ['exchange'] });
     await staff(world.app, TOTTORI, { login: 'jocho', role: 'supervisor', duties: ['exchange'] });
-    for (const who of ['renkei', 'jocho'] as const) {
+    await staff(world.app, TOTTORI, { login: 'etsuran', role: 'viewer', duties: ['exchange'] });
+    for (const who of ['renkei', 'jocho', 'etsuran'] as const) {
       clients[who] = new PageClient(world.webUrl);
       await clients[who].login(TOTTORI, who, GOOD_PASSWORD);
     }
@@ -117,6 +118,14 @@ describe('情報連携 screens (中間サーバー端末)', () => {
     expect(text).toContain('内容の確認待ち');
     expect(list.text).not.toContain('/approve"'); // a clerk holds no approval right: no approve button
     const digest = /name="digest" value="([^"]*)"/.exec(list.text)![1]!;
+
+    // A 閲覧者 of the duty reads the list but records neither step, and has no CSV link.
+    const viewer = await clients.etsuran.get('/exchange/pending');
+    expect(viewer.status).toBe(200);
+    expect(viewer.text).toContain(exchangeId);
+    expect(viewer.text).not.toContain('/check"');
+    expect((await clients.etsuran.post(`/exchange/pending/${exchangeId}/check`, { _csrf: PageClient.csrf(viewer.text), digest })).status).toBe(403);
+    expect((await clients.etsuran.get('/exchange/copies')).text).not.toContain('copies.csv');
 
     // The supervisor checks it and cannot approve their own check.
     const jocho = await clients.jocho.get('/exchange/pending');

@@ -58,6 +58,8 @@ export function registerExchangeAdminPages(fastify: FastifyInstance, app: App, e
   const approve = [needLogin, needPermission(app, 'deletion.approve', 'exchange')];
   const offline = notice('この環境では中間サーバーに接続していません（mamori serve で起動すると接続します）。情報連携の状況は表示できません。', 'warning');
 
+  const mayExport = (req: FastifyRequest): boolean => !!req.session && can(req.session.actor, 'personal.export', 'exchange');
+
   const render = async (req: FastifyRequest, reply: FastifyReply, title: string, here: string, body: (x: MunicipalExchange, csrf: string) => Promise<SafeHtml>, status = 200) => {
     const ctx = await pageContext(app, req, reply);
     let content = offline;
@@ -113,7 +115,7 @@ ${section(
       const list = await listCopies(app.db, principalOf(req), x, { page: r.page, pageSize: COPIES_PAGE });
       const shown = { page: list.page, pageSize: COPIES_PAGE, offset: (list.page - 1) * COPIES_PAGE };
       return html`<p>中間サーバーの情報提供用データベースにある副本（予防接種履歴）です。副本には氏名・住所・個人番号は含まれず、本人は団体内統合宛名番号で表します。原本（予防接種台帳）との照合にはCSVを出力してください。</p>
-<div class="actions"><a class="btn btn--secondary" href="/exchange/copies.csv">副本をCSVで出力（原本との照合用）</a></div>
+${mayExport(req) ? html`<div class="actions"><a class="btn btn--secondary" href="/exchange/copies.csv">副本をCSVで出力（原本との照合用）</a></div>` : ''}
 ${list.total ? pager({ total: list.total, request: shown, shown: list.rows.length, path: '/exchange/copies', filters: {}, order: '統合宛名番号順' }) : ''}
 ${table(
   ['団体内統合宛名番号', '特定個人情報の項目', '接種記録', '登録日時', '登録の記録'],
@@ -162,6 +164,7 @@ ${batchTable(batches, 'まだ副本を登録していません。')}`;
     const list = await listPending(app.db, who, x);
     const names = namesOf((await work(app.db, req, (w) => catalogFor(w))).catalog);
     const approver = mayApproveProvision(who.actor);
+    const writer = can(who.actor, 'personal.write', 'exchange');
     const me = who.actor.login;
     return html`${error ? notice(error, 'error') : ''}
 <p>自動応答不可フラグを設定した項目への照会は、職員が提供する内容を確認し（1. 内容を確認した）、確認した職員とは別の上長が承認して（2. 上長承認）はじめて照会元に提供されます。承認した内容は、照会元が結果を確認したときに届きます。</p>
@@ -187,7 +190,7 @@ ${table(
   { caption: '提供する内容（副本）', empty: '提供する接種記録はありません。' },
 )}
 <div class="actions">
-<form method="post" action="/exchange/pending/${p.exchangeId}/check" class="inline-form">${csrfField(csrf)}<input type="hidden" name="digest" value="${p.digest ?? ''}">${button(p.checkedBy && !p.checkStale ? '内容を確認した（確認し直す）' : '1. 内容を確認した', p.checkedBy && !p.checkStale ? 'secondary' : 'primary')}</form>
+${writer ? html`<form method="post" action="/exchange/pending/${p.exchangeId}/check" class="inline-form">${csrfField(csrf)}<input type="hidden" name="digest" value="${p.digest ?? ''}">${button(p.checkedBy && !p.checkStale ? '内容を確認した（確認し直す）' : '1. 内容を確認した', p.checkedBy && !p.checkStale ? 'secondary' : 'primary')}</form>` : ''}
 ${approver && p.checkedBy && !p.checkStale
   ? p.checkedBy === me
     ? html`<p class="hint">内容を確認したのはあなたです。上長承認は確認した職員とは別の職員が行います。</p>`
@@ -332,7 +335,7 @@ ${mayWriteExchange(req) ? html`<form method="post" action="/exchange/records/rev
   ${select({ label: '種別', name: 'kind', options: RECORD_KIND_OPTIONS, value: kind ?? '' })}
   ${button('絞り込む', 'secondary')}
 </form>
-<div class="actions"><a class="btn btn--secondary" href="/exchange/records.csv${kind ? `?kind=${kind}` : ''}">CSVで出力</a></div>
+${mayExport(req) ? html`<div class="actions"><a class="btn btn--secondary" href="/exchange/records.csv${kind ? `?kind=${kind}` : ''}">CSVで出力</a></div>` : ''}
 ${list.total ? pager({ total: list.total, request: shown, shown: list.rows.length, path: '/exchange/records', filters: { kind }, order: '新しい順' }) : ''}
 ${table(
   ['日時', '種別', '相手先', '事務', '情報', '根拠法令', '結果', '職員'],
