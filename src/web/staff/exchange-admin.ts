@@ -339,7 +339,7 @@ ${mayExport(req) ? html`<div class="actions"><a class="btn btn--secondary" href=
 ${list.total ? pager({ total: list.total, request: shown, shown: list.rows.length, path: '/exchange/records', filters: { kind }, order: '新しい順' }) : ''}
 ${table(
   ['日時', '種別', '相手先', '事務', '情報', '根拠法令', '結果', '職員'],
-  list.rows.map((x) => [at(x.at), x.kindLabel, x.counterpartName, x.jimuLabel, x.itemLabel, x.legalBasis ?? '—', x.statusLabel, x.operator ? x.operator.split('/').map(doneBy).join('／') : '—']),
+  list.rows.map((x) => [at(x.at), x.kindLabel, x.counterpartName, x.jimuLabel, x.itemLabel, x.legalBasis ?? '—', x.statusLabel, x.operator ? x.operator.split('/').map(doneBy).join('／') : x.kind === 'provision' ? '（自動応答）' : '—']),
   { caption: '情報提供等記録（新しい順）', empty: kind ? '条件に合う記録はありません。' : 'まだ記録はありません。' },
 )}`;
     });
