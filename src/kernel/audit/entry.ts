@@ -56,6 +56,9 @@ export const ACTION_LABELS: Record<string, string> = {
   exchange_provide: '情報提供（他団体への接種記録の提供）',
   exchange_copies: '副本の登録',
   exchange_codes: '符号の取得',
+  exchange_check: '自動応答不可の提供の内容確認',
+  exchange_approve: '自動応答不可の提供の上長承認',
+  exchange_review: '情報提供等記録の点検',
 };
 
 /** What an entry's target type means, in the words staff use (screens show these, never the type itself). */
@@ -72,6 +75,7 @@ export const TARGET_LABELS: Record<string, string> = {
   'register-disposal': '消去・廃棄の記録', 'register-outsourcing': '委託先の管理簿', 'register-handover': '受渡管理簿（委託先）', 'register-media': '媒体管理簿',
   'register-disclosure': '開示・訂正・利用停止請求の受付簿', 'register-inquiry': '問合せ受付簿', 'register-incident': '事故・漏えい等の記録',
   'exchange-inquiry': '他団体への情報照会', 'covid-inquiry': '新型コロナの接種記録の照会（VRS）', 'exchange-copies': '中間サーバーの副本', 'exchange-codes': '情報提供用個人識別符号', 'data-use': '情報の利用と提供の記録',
+  'exchange-admin': '情報連携の状況', 'exchange-provision': '自動応答不可の提供', 'exchange-records': '情報提供等記録', 'exchange-settings': '情報連携の設定',
 };
 
 export interface AuditEntry {

@@ -550,12 +550,13 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         const b = objectBody(msg);
         ownTenant(b);
         const list = await tx((t) =>
-          rows<{ id: string; at: Date; process: string; item: string; operator: string; received: number; registered: number; unchanged: number; rejected: number }>(
+          rows<{ id: string; at: Date; process: string; item: string; operator: string; received: number; registered: number; unchanged: number; rejected: number; errors: unknown }>(
             t,
-            sql`SELECT id, at, process, item, operator, received, registered, unchanged, rejected FROM peers_chukan.copy_batches ORDER BY at DESC LIMIT 1000`,
+            sql`SELECT id, at, process, item, operator, received, registered, unchanged, rejected, errors FROM peers_chukan.copy_batches ORDER BY at DESC LIMIT 1000`,
           ),
         );
-        return { body: { batches: list.map((r) => ({ batchId: r.id, at: iso(r.at), process: r.process, item: r.item, operator: r.operator, received: r.received, registered: r.registered, unchanged: r.unchanged, rejected: r.rejected })) } };
+        // errors: the rejected rows by their position in the batch and the reason (never the person).
+        return { body: { batches: list.map((r) => ({ batchId: r.id, at: iso(r.at), process: r.process, item: r.item, operator: r.operator, received: r.received, registered: r.registered, unchanged: r.unchanged, rejected: r.rejected, errors: Array.isArray(r.errors) ? r.errors : [] })) } };
       },
     },
 
@@ -594,6 +595,34 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
           next[k] = v as number;
         }
         return { body: await configureChukan(db, tenant, clock, next) };
+      },
+    },
+
+    'settings.get': {
+      title: '設定の参照',
+      from: fromMunicipality,
+      async handle(msg) {
+        const b = objectBody(msg);
+        ownTenant(b);
+        const out = await tx(async (t) => {
+          const s = await settingsOf(t);
+          const [review] = await rows<{ last_reviewed_at: Date | null; last_reviewed_by: string | null; updated_at: Date | null }>(t, sql`SELECT last_reviewed_at, last_reviewed_by, updated_at FROM peers_chukan.settings`);
+          const flags = new Map(
+            (await rows<{ item: string; auto_answer_disabled: boolean; updated_at: Date; updated_by: string }>(t, sql`SELECT item, auto_answer_disabled, updated_at, updated_by FROM peers_chukan.item_settings`)).map((r) => [r.item, r]),
+          );
+          const lastReviewedAt = review?.last_reviewed_at ?? null;
+          return {
+            ...s,
+            lastReviewedAt: iso(lastReviewedAt),
+            lastReviewedBy: review?.last_reviewed_by ?? null,
+            reviewDue: !lastReviewedAt || clock.now().getTime() - lastReviewedAt.getTime() >= s.reviewIntervalDays * 86_400_000,
+            items: [...ITEMS.values()].map((d) => {
+              const f = flags.get(d.item);
+              return { item: d.item, title: d.title, autoAnswerDisabled: f?.auto_answer_disabled ?? false, updatedAt: iso(f?.updated_at ?? null), updatedBy: f?.updated_by ?? null };
+            }),
+          };
+        });
+        return { body: out };
       },
     },
 

@@ -175,6 +175,7 @@ ${section(
   html`<ul>
   ${isAdmin ? html`<li><a href="/admin/accounts">アカウント管理</a>（申請の承認、権限の付与、異動・退職時の失効）</li><li><a href="/admin/review">アカウント棚卸し</a></li>` : ''}
   ${can(s.actor, 'audit.review', 'audit-review') ? html`<li><a href="/audit">操作ログの検索・出力</a></li>` : html`<li><a href="/audit">自分の操作履歴</a></li>`}
+  ${can(s.actor, 'personal.read', 'exchange') ? html`<li><a href="/exchange">情報連携</a>（符号の取得状況、副本、自動応答不可の提供の確認・承認、情報提供等記録）</li>` : ''}
   ${registers().some((r) => mayRead(s.actor, r.name)) ? html`<li><a href="/registers">安全管理の台帳</a>（開示請求・問合せ・事故・媒体・委託先など）</li>` : ''}
   <li><a href="/password">パスワードの変更</a></li>
   <li><a href="/mfa">多要素認証の設定</a></li>

@@ -16,6 +16,7 @@ import { registerCertificatePages } from './certificates.js';
 import { registerHandlerPages } from './handlers.js';
 import { registerRegisterPages } from './registers.js';
 import { registerExchangePages } from './exchange.js';
+import { registerExchangeAdminPages } from './exchange-admin.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -34,4 +35,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerHandlerPages(fastify, app);
   registerRegisterPages(fastify, app);
   registerExchangePages(fastify, app, exchange);
+  registerExchangeAdminPages(fastify, app, exchange);
 }

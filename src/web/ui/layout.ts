@@ -40,6 +40,7 @@ const NAV: readonly NavItem[] = [
   { href: '/admin/handlers', label: '取扱者名簿・委託先', show: (s) => can(s.actor, 'accounts.manage', 'account-admin') },
   { href: '/admin/settings', label: 'セキュリティ設定', show: (s) => can(s.actor, 'settings.manage', 'account-admin') },
   { href: '/admin/retention', label: '保存期間・削除', show: (s) => can(s.actor, 'settings.manage', 'account-admin') || s.actor.role === 'supervisor' },
+  { href: '/exchange', label: '情報連携', show: (s) => can(s.actor, 'personal.read', 'exchange') },
   { href: '/registers', label: '安全管理の台帳', show: (s) => registers().some((r) => mayRead(s.actor, r.name)) },
   { href: '/audit', label: '操作ログ', show: () => true },
   { href: '/account', label: '自分のアカウント', show: () => true },
