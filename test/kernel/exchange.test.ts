@@ -164,3 +164,26 @@ describe('message layer', () => {
     expect([last.peer, last.outcome, last.code]).toEqual(['gone', 'failed', 'EXCHANGE_UNREACHABLE']);
   });
 });
+
+describe('JWE with a cached key agreement (jwe.ts)', () => {
+  it('is a standard JWE: jose reads ours, and we read jose\'s; tampering fails; a new ephemeral key after its lifetime', async () => {
+    const { encryptJwe, decryptJwe, EPK_LIFETIME_MS } = await import('../../src/kernel/exchange/jwe.js');
+    const { compactDecrypt, CompactEncrypt, importJWK } = await import('jose');
+    const reader = NodeKeys.open(keyDir, 'reader');
+    const k = reader.jwks().keys.find((x) => x.use === 'enc')!;
+    const priv = reader.decryptionKey(k.kid)!;
+    const t0 = clock.now().getTime();
+    const a = encryptJwe(Buffer.from('{"name":"山田"}'), { kid: k.kid!, jwk: k }, t0);
+    const b = encryptJwe(Buffer.from('{"name":"山田"}'), { kid: k.kid!, jwk: k }, t0 + 1000);
+    expect(new TextDecoder().decode((await compactDecrypt(a, priv.privateKey)).plaintext)).toBe('{"name":"山田"}');
+    expect(a.split('.')[0]).toBe(b.split('.')[0]); // same epk within its lifetime …
+    expect(a.split('.')[1]).not.toBe(b.split('.')[1]); // … but a fresh content key per message
+    const later = encryptJwe(Buffer.from('x'), { kid: k.kid!, jwk: k }, t0 + EPK_LIFETIME_MS + 1);
+    expect(later.split('.')[0]).not.toBe(a.split('.')[0]);
+    const theirs = await new CompactEncrypt(Buffer.from('{"ok":true}')).setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid: k.kid }).encrypt(await importJWK(k, 'ECDH-ES+A256KW'));
+    expect(decryptJwe(theirs, priv.privateKey, priv.kid).toString('utf8')).toBe('{"ok":true}');
+    const parts = a.split('.');
+    parts[3] = Buffer.from('tampered!').toString('base64url');
+    expect(() => decryptJwe(parts.join('.'), priv.privateKey, priv.kid)).toThrow();
+  });
+});

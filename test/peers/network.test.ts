@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompactEncrypt, CompactSign } from 'jose';
+import { CompactEncrypt, CompactSign, importJWK } from 'jose';
 import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -28,7 +28,9 @@ const CAROL = '34567890123';
 
 /** A signed answer with a clear body for the relay and a body encrypted to the requester (what a real `provide` answers). */
 async function sealAnswer(node: ExchangeNode, re: string, svc: string, body: unknown, encTo: string, encBody: unknown): Promise<string> {
-  const { kid, key } = await node.directory.encryptionKey(encTo);
+  // Encrypted with jose itself: the message layer's own JWE reader must read what the library writes.
+  const { kid, jwk } = await node.directory.encryptionKey(encTo);
+  const key = await importJWK(jwk, 'ECDH-ES+A256KW');
   const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(encBody)))
     .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid, cty: 'json' })
     .encrypt(key);

@@ -131,10 +131,10 @@ export class Directory {
   }
 
   /** The newest public encryption key of `name`. */
-  async encryptionKey(name: string): Promise<{ kid: string; key: CryptoKey | Uint8Array }> {
+  async encryptionKey(name: string): Promise<{ kid: string; jwk: JWK }> {
     const { keys } = await this.jwks(name);
-    const jwk = keys.find((k) => k.use === 'enc');
+    const jwk = keys.find((k) => k.use === 'enc' && k.kty === 'EC' && k.crv === 'P-256' && typeof k.x === 'string' && typeof k.y === 'string');
     if (!jwk?.kid) throw new Problem(503, 'EXCHANGE_NO_KEY', '相手の組織の暗号化鍵がありません', `組織「${this.title(name)}」は暗号化鍵を公開していません。`);
-    return { kid: jwk.kid, key: await this.importKey(jwk, 'ECDH-ES+A256KW') };
+    return { kid: jwk.kid, jwk };
   }
 }

@@ -4,7 +4,8 @@
 // a relay sees only the envelope (XCH-07, XCH-16).  The receiver checks the signature, the audience, the
 // time window and the message id before it acts; the message id also guards against replay (see log.ts).
 import { createHash, randomUUID } from 'node:crypto';
-import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
+import { decryptJwe, encryptJwe, jweKid } from './jwe.js';
 import { Problem } from '../problems/index.js';
 import type { Directory } from './directory.js';
 import type { NodeKeys } from './keys.js';
@@ -68,10 +69,8 @@ export async function sealEnvelope(keys: NodeKeys, directory: Directory, now: Da
   let body: unknown = input.body;
   if (input.personal) {
     const to = input.encTo ?? input.to;
-    const { kid, key } = await directory.encryptionKey(to);
-    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(input.body ?? null)))
-      .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', kid, cty: 'json' })
-      .encrypt(key);
+    const reader = await directory.encryptionKey(to);
+    const jwe = encryptJwe(Buffer.from(JSON.stringify(input.body ?? null), 'utf8'), reader, now.getTime());
     enc = { to, jwe };
     body = input.clear;
   }
@@ -168,17 +167,11 @@ export async function bodyOf(keys: NodeKeys, env: Envelope): Promise<unknown> {
   if (env.enc.to !== keys.node) {
     throw refused(403, 'EXCHANGE_NOT_FOR_ME', 'この組織あての暗号文ではありません', '暗号化された本文は別の組織あてです。');
   }
-  let kid: string | undefined;
-  try {
-    kid = decodeProtectedHeader(env.enc.jwe).kid;
-  } catch {
-    kid = undefined;
-  }
+  const kid = jweKid(env.enc.jwe);
   const k = keys.decryptionKey(kid);
   if (!k) throw refused(400, 'EXCHANGE_DECRYPT', '本文を復号できません', `鍵ID ${kid ?? '（なし）'} の暗号化鍵はありません（鍵の更新より古いメッセージです）。`);
   try {
-    const { plaintext } = await compactDecrypt(env.enc.jwe, k.privateKey);
-    return JSON.parse(new TextDecoder().decode(plaintext));
+    return JSON.parse(decryptJwe(env.enc.jwe, k.privateKey, k.kid).toString('utf8'));
   } catch {
     throw refused(400, 'EXCHANGE_DECRYPT', '本文を復号できません', '暗号化された本文が正しくありません。');
   }

@@ -78,6 +78,16 @@ export class MessageLog {
     }
   }
 
+  /** Settles a logged message and logs the next one (its answer) in one statement. */
+  async settleAndAdd(seq: number, outcome: Outcome, code: string | null, status: number | null, row: { direction: Direction; msgId: string; re?: string | null; peer: string; service: string; at: Date; outcome: Outcome; code?: string | null; status?: number | null; digest: string }): Promise<void> {
+    await sql`
+      WITH settled AS (UPDATE ${this.table} SET outcome = ${outcome}, code = ${code}, status = ${status} WHERE seq = ${seq} AND node = ${this.node} RETURNING seq)
+      INSERT INTO ${this.table} (node, direction, msg_id, re, peer, service, at, outcome, code, status, digest, guard)
+      SELECT ${this.node}, ${row.direction}, ${row.msgId.slice(0, 64)}, ${row.re ?? null}, ${row.peer.slice(0, 64)}, ${row.service.slice(0, 64)}, ${row.at}, ${row.outcome},
+             ${row.code ?? null}, ${row.status ?? null}, ${row.digest}, false
+      FROM (SELECT count(*) FROM settled) s`.execute(this.db);
+  }
+
   async settle(seq: number, outcome: Outcome, code: string | null, status: number | null): Promise<void> {
     await sql`UPDATE ${this.table} SET outcome = ${outcome}, code = ${code}, status = ${status} WHERE seq = ${seq} AND node = ${this.node}`.execute(this.db);
   }

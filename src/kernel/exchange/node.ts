@@ -106,8 +106,7 @@ export class ExchangeNode {
       await this.log.add({ direction: 'in', msgId: claimedId(text), re: envelope.id, peer: to, service: svc, at: this.clock.now(), outcome: 'refused', code: p.code, status: res.status, digest: digestOf(text) });
       throw p;
     }
-    await this.log.settle(seq, 'ok', null, res.status);
-    await this.log.add({ direction: 'in', msgId: answer.id, re: envelope.id, peer: to, service: svc, at: this.clock.now(), outcome: 'ok', status: res.status, digest: answer.digest });
+    await this.log.settleAndAdd(seq, 'ok', null, res.status, { direction: 'in', msgId: answer.id, re: envelope.id, peer: to, service: svc, at: this.clock.now(), outcome: 'ok', status: res.status, digest: answer.digest });
     return answer;
   }
 
@@ -163,8 +162,7 @@ export class ExchangeNode {
           re: msg.id,
           relayed: out.relayed,
         });
-        await this.log.settle(seq, 'ok', null, 200);
-        await this.log.add({ direction: 'out', msgId: envelope.id, re: msg.id, peer: msg.sender, service: svc, at: this.clock.now(), outcome: 'ok', status: 200, digest: digestOf(jws) });
+        await this.log.settleAndAdd(seq, 'ok', null, 200, { direction: 'out', msgId: envelope.id, re: msg.id, peer: msg.sender, service: svc, at: this.clock.now(), outcome: 'ok', status: 200, digest: digestOf(jws) });
         return reply.type(JOSE_TYPE).send(jws);
       } catch (e) {
         const p = e instanceof Problem ? e : new Problem(500, 'EXCHANGE_ERROR', '処理中にエラーが発生しました', `問い合わせ番号: ${req.id}`);
