@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
 import { throughput, type BenchCase, type BenchResult } from '../kernel/bench/index.js';
@@ -44,6 +45,22 @@ function residentsCsv(n: number, city: string): string {
   return [FULL_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
 }
 
+// The baseline's HTTP client is the message layer's own: Node's http with one keep-alive agent.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+function postJson(url: string, body: string): Promise<string> {
+  const buf = Buffer.from(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': buf.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(buf);
+  });
+}
+
 async function bareChain(): Promise<{ url: string; close(): Promise<void> }> {
   const servers: ReturnType<typeof Fastify>[] = [];
   let next = '';
@@ -52,8 +69,7 @@ async function bareChain(): Promise<{ url: string; close(): Promise<void> }> {
     const target = next;
     f.post('/x', async (req) => {
       if (!target) return { ok: true, echo: req.body };
-      const r = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.body) });
-      return r.json();
+      return JSON.parse(await postJson(target, JSON.stringify(req.body))) as unknown;
     });
     await f.listen({ host: '127.0.0.1', port: 0 });
     const a = f.server.address();
@@ -120,8 +136,7 @@ export const exchangeInquiryCase: BenchCase<AppBenchContext> = {
         try {
           baseline = await throughput(
             async () => {
-              const r = await fetch(chain.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: ASKER, integratedNo: askers[0], item: VACCINATION_HISTORY_ITEM }) });
-              await r.json();
+              JSON.parse(await postJson(chain.url, JSON.stringify({ tenant: ASKER, integratedNo: askers[0], item: VACCINATION_HISTORY_ITEM })));
             },
             { seconds, concurrency },
           );
