@@ -186,7 +186,7 @@ export async function demo(o: O): Promise<number> {
     };
     if (o['serve'] === false) show('(サーバーは起動していません) ');
     // The demo serves http://localhost: its cookies cannot be Secure, and it says so at start.
-    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show, { insecureCookies: true });
+    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show, { insecureCookies: true, waitForExchange: true });
   } finally {
     await app.close();
   }

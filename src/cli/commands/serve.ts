@@ -36,7 +36,7 @@ export function isLoopback(host: string): boolean {
  * 住基ネット and one 中間サーバー per municipality, each on its own port) and the background jobs on an open
  * app — or only `only`, with the others' addresses from MAMORI_DIRECTORY; resolves when asked to stop.
  */
-export async function serveApp(app: App, host: string, port: number, banner: (url: string) => void, opts: { insecureCookies?: boolean; only?: string } = {}): Promise<void> {
+export async function serveApp(app: App, host: string, port: number, banner: (url: string) => void, opts: { insecureCookies?: boolean; only?: string; waitForExchange?: boolean } = {}): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('ポート番号が正しくありません');
   const insecure = opts.insecureCookies === true || process.env['MAMORI_INSECURE_COOKIES'] === '1';
   if (insecure) warn('警告: Cookie を Secure なしで送ります（--insecure-cookies / MAMORI_INSECURE_COOKIES=1）。http のデモ・開発専用です。本番では HTTPS で使ってください。');
@@ -75,20 +75,22 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
   let stopSync = async (): Promise<void> => undefined;
   if (!opts.only) {
     const minutes = Number(process.env['MAMORI_EXCHANGE_SYNC_MINUTES'] ?? 60);
-    const reports = await syncExchange(app, orgs, warn);
-    const total = reports.reduce((n, r) => n + r.copies.registered, 0);
-    if (reports.length) print(`情報連携の準備: ${reports.length} 団体（住基ネットへの通知 ${reports.reduce((n, r) => n + r.notified, 0)} 件、副本の登録 ${total} 件）`);
-    if (minutes > 0) {
-      let running: Promise<unknown> = Promise.resolve();
-      const timer = setInterval(() => {
-        running = running.then(() => syncExchange(app, orgs, warn)).catch(() => undefined);
-      }, minutes * 60_000);
-      timer.unref();
-      stopSync = async () => {
-        clearInterval(timer);
-        await running;
-      };
-    }
+    const firstSync = async () => {
+      const reports = await syncExchange(app, orgs, warn);
+      const total = reports.reduce((n, r) => n + r.copies.registered, 0);
+      if (reports.length) print(`情報連携の準備: ${reports.length} 団体（住基ネットへの通知 ${reports.reduce((n, r) => n + r.notified, 0)} 件、副本の登録 ${total} 件）`);
+    };
+    // The demo waits for it (its moved child must be askable at once); a server starts serving and syncs in
+    // the background (a large city's first 住基ネット notification takes minutes).
+    let running: Promise<unknown> = opts.waitForExchange ? Promise.resolve(await firstSync()) : firstSync().catch((e: unknown) => warn(`情報連携の準備に失敗しました: ${(e as Error).message}`));
+    const timer = minutes > 0 ? setInterval(() => {
+      running = running.then(() => syncExchange(app, orgs, warn)).catch(() => undefined);
+    }, minutes * 60_000) : undefined;
+    timer?.unref();
+    stopSync = async () => {
+      if (timer) clearInterval(timer);
+      await running;
+    };
   }
   const web = orgs.nodes.find((n) => n.kind === 'municipality');
   const shown = (url: string) => url.replace('//127.0.0.1:', `//${isLoopback(host) ? 'localhost' : host}:`);
