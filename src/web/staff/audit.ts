@@ -216,6 +216,7 @@ ${alerts.length
         ctx,
         `この方の記録を誰がいつ見たか（宛名番号 ${atenaNo}）`,
         html`<p>宛名番号 ${atenaNo} の方のデータに関する操作の記録です（新しい順）。氏名・住所等は、宛名の所掌事務のある職員が住民の画面で確認します。</p>
+<p><a href="/residents/${atenaNo}/data-use">情報提供ネットワークシステムでのやりとり（情報提供等記録）と合わせて見る</a></p>
 <div class="actions"><a class="btn btn--secondary" href="/audit?subject=${atenaNo}">操作ログで詳しく見る</a><a class="btn btn--secondary" href="/audit.csv?subject=${atenaNo}">CSV出力</a></div>
 ${table(
   ['日時', '職員（ログインID）', '操作', '対象', '目的', '結果'],

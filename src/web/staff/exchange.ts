@@ -26,7 +26,7 @@ import {
 } from '../../municipality/exchange/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
 import { getPerson, requireResidentAccess } from '../../municipality/residents/index.js';
-import { badge, button, csrfField, dl, errorSummary, field, html, notice, page, section, select, table, when, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, dl, doneBy, errorSummary, field, html, notice, page, section, select, table, when, type FormState, type SafeHtml } from '../ui/index.js';
 import { needLogin, pageContext, personHeader, problemText, sendPage, setFlash, type Form } from './support.js';
 import { namesOf } from './vaccinations.js';
 
@@ -155,7 +155,7 @@ ${section(
     ['照会した情報', '予防接種の実施に関する情報（予防接種歴）'],
     ['根拠法令', v.legalBasis ?? '—'],
     ['結果', badge(STATUS[v.status][0], STATUS[v.status][1])],
-    ['照会した職員', v.askedBy],
+    ['照会した職員', doneBy(v.askedBy)],
     ['照会日時', formatJst(v.askedAt)],
     ['照会番号', v.exchangeId],
   ]),
@@ -181,7 +181,7 @@ ${table(
   { empty: '接種記録はありません。' },
 )}
 ${v.adoptedAt
-  ? notice(`${v.adoptedBy ?? ''} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
+  ? notice(`${doneBy(v.adoptedBy)} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
   : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
 </form>`,
     )
@@ -277,7 +277,7 @@ ${table(
   { empty: '接種記録はありません。' },
 )}
 ${v.adoptedAt
-  ? notice(`${v.adoptedBy ?? ''} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
+  ? notice(`${doneBy(v.adoptedBy)} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
   : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
 </form>`,
     )
@@ -328,7 +328,7 @@ ${section(
   `職員・システムによる利用（${u.accesses.length}件）`,
   table(
     ['日時', '利用者', '操作', '目的', '結果'],
-    u.accesses.map((a) => [when(a.at), a.actorLogin, a.actionLabel, a.purpose ?? '—', a.outcome === 'success' ? '成功' : a.outcome === 'denied' ? '拒否' : '失敗']),
+    u.accesses.map((a) => [when(a.at), doneBy(a.actorLogin), a.actionLabel, a.purpose ?? '—', a.outcome === 'success' ? '成功' : a.outcome === 'denied' ? '拒否' : '失敗']),
     { empty: '記録はありません。' },
   ),
 )}`,
