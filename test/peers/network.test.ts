@@ -335,6 +335,20 @@ describe('network node (情報提供ネットワークシステム)', () => {
     expect((await listRecords(netDb)).find((r) => r.exchangeId === exchangeId)).toMatchObject({ status: 'failed', refusalCode: 'INTERRUPTED' });
   });
 
+  it('deletes 情報提供等記録 older than the keeping period, on its own clock, and keeps the rest (XCH-14)', async () => {
+    const { purgeNetworkRecords, DEFAULT_RECORD_YEARS } = await import('../../src/peers/network/index.js');
+    const { SetClock } = await import('../../src/kernel/clock/index.js');
+    const count = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM peers_network.exchange_records`.execute(app.db.system)).rows[0]!.n);
+    const before = await count();
+    expect(before).toBeGreaterThan(0);
+    // Nothing is old enough today …
+    expect(await purgeNetworkRecords(netDb, clock, DEFAULT_RECORD_YEARS)).toBe(0);
+    // … and everything is, seven years and a day later.
+    const later = new SetClock(new Date(clock.now().getTime() + (7 * 366 + 1) * 86_400_000));
+    expect(await purgeNetworkRecords(netDb, later, DEFAULT_RECORD_YEARS)).toBe(before);
+    expect(await count()).toBe(0);
+  });
+
   it('keeps its schema from the staff system: mamori_app has no access', async () => {
     await expect(sql`SELECT count(*) FROM peers_network.codes`.execute(app.db.app)).rejects.toThrow(/permission denied/);
     await expect(sql`SELECT count(*) FROM peers_network.exchange_records`.execute(app.db.app)).rejects.toThrow(/permission denied/);

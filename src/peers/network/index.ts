@@ -5,6 +5,8 @@ import { createNodeServer, type PeerContext, type PeerService } from '../../kern
 import { openFugoKey } from './fugo.js';
 import { networkServices } from './services.js';
 import { failInterrupted, listPermissions, loadPermissions } from './store.js';
+import { purgeNetworkRecords as purgeRecords, recordYears as yearsOf } from './retention.js';
+import { logger } from '../../kernel/log/index.js';
 
 export { networkMigrations } from './migrations/index.js';
 export { PERMISSION_ENTRIES, JIMU_NAMES, ITEM_NAMES, MINISTERIAL_ORDINANCE_FROM, APPENDED_TABLE_2_UNTIL, type PermissionEntry, type BodyKind } from './permissions.js';
@@ -13,6 +15,8 @@ export { bodyOfNode, chukanNode, FUGO_KEY_FILE } from './fugo.js';
 export { listRecords, listPermissions, loadPermissions, findPermission, failInterrupted, type ExchangeRecord, type RecordStatus } from './store.js';
 export { networkServices } from './services.js';
 export { recordsCsv, STATUS_NAMES } from './export.js';
+
+export { purgeNetworkRecords, recordYears, DEFAULT_RECORD_YEARS } from './retention.js';
 
 export const NETWORK_ROLE = 'mamori_network';
 export const NETWORK_SCHEMA = 'peers_network';
@@ -26,5 +30,16 @@ export async function buildNetworkNode(ctx: PeerContext): Promise<PeerService> {
   ctx.node.serve(fastify, networkServices({ ctx, fugoKey }));
   // For people: the 照会許可用照合リスト currently in force (no personal data).
   fastify.get('/permissions', async (_req, reply) => reply.header('cache-control', 'no-store').send(await listPermissions(ctx.db)));
-  return { fastify };
+  // XCH-14: records past their keeping period are deleted at start and every six hours.
+  const years = yearsOf();
+  const purge = () => purgeRecords(ctx.db, ctx.clock, years).catch((e: unknown) => logger().error({ node: ctx.name, err: (e as Error).message }, 'network record purge failed'));
+  await purge();
+  const timer = setInterval(() => void purge(), 6 * 3600_000);
+  timer.unref();
+  return {
+    fastify,
+    async close() {
+      clearInterval(timer);
+    },
+  };
 }
