@@ -227,22 +227,28 @@ export async function refreshInquiry(db: MamoriDb, who: Principal, x: MunicipalE
   });
 }
 
-function view(r: Record<string, unknown>): InquiryView {
-  const s = (k: string) => String(r[k]);
+/** The columns every answered inquiry has (this one and the VRS one), as a view. */
+export function answeredFields(r: Record<string, unknown>) {
   const n = <T>(k: string) => (r[k] ?? null) as T | null;
   return {
-    exchangeId: s('exchange_id'),
-    atenaNo: s('atena_no'),
-    provider: s('provider_code'),
+    exchangeId: String(r['exchange_id']),
+    atenaNo: String(r['atena_no']),
+    provider: String(r['provider_code']),
     providerName: n<string>('provider_name'),
-    legalBasis: n<string>('legal_basis'),
-    status: r['status'] as InquiryView['status'],
     records: dosesOf(r['records']),
-    askedBy: s('asked_by'),
     askedAt: r['asked_at'] as Date,
     adoptedBy: n<string>('adopted_by'),
     adoptedAt: n<Date>('adopted_at'),
     adoptedCount: n<number>('adopted_count'),
+  };
+}
+
+function view(r: Record<string, unknown>): InquiryView {
+  return {
+    ...answeredFields(r),
+    legalBasis: (r['legal_basis'] ?? null) as string | null,
+    status: r['status'] as InquiryView['status'],
+    askedBy: String(r['asked_by']),
   };
 }
 
@@ -277,24 +283,38 @@ export interface AdoptResult {
  * reason that it was given elsewhere — the history is a fact, not a plan.  Once per inquiry.
  */
 export async function adoptInquiry(w: Work, exchangeId: string, opts: { only?: readonly number[] } = {}): Promise<AdoptResult> {
-  const v = await getInquiryIn(w, exchangeId);
+  return adoptAnswer(w, await getInquiryIn(w, exchangeId), { table: 'municipality.exchange_inquiries', targetType: 'exchange-inquiry', via: '情報提供ネットワークシステム' }, opts);
+}
+
+/**
+ * Adopts an answered inquiry once (this one or the VRS one): the write right of the 予防接種 duty, a
+ * provided answer not yet adopted, the doses through `adoptDoses`, the inquiry marked adopted, one log entry.
+ */
+export async function adoptAnswer(
+  w: Work,
+  v: { exchangeId: string; atenaNo: string; provider: string; providerName: string | null; status: string; records: readonly ExchangedDose[]; adoptedAt: Date | null; adoptedBy: string | null },
+  where: { table: 'municipality.exchange_inquiries' | 'municipality.covid_inquiries'; targetType: string; via: string },
+  opts: { only?: readonly number[] },
+): Promise<AdoptResult> {
+  const target = { targetType: where.targetType, targetId: v.exchangeId, subjectRef: `resident:${v.atenaNo}` };
   if (!(w.actor.kind === 'system' || can(w.actor, 'personal.write', VACCINATION_JIMU))) {
-    throw forbidden('照会結果の台帳への取込には「予防接種」の所掌事務と登録の権限が必要です。').withAudit({ action: 'access_denied', targetType: 'exchange-inquiry', targetId: exchangeId, subjectRef: `resident:${v.atenaNo}`, outcome: 'denied' });
+    throw forbidden('照会結果の台帳への取込には「予防接種」の所掌事務と登録の権限が必要です。').withAudit({ action: 'access_denied', ...target, outcome: 'denied' });
   }
   if (v.adoptedAt) throw new Problem(409, 'ALREADY_ADOPTED', 'この照会結果は取込済みです', `${v.adoptedBy ?? ''} が取り込みました。`);
   if (v.status !== 'provided') throw new Problem(409, 'NOTHING_TO_ADOPT', '取り込める接種記録がありません', '照会先から接種記録が提供されていません。');
-  const { ids, skipped } = await adoptDoses(w, v.atenaNo, exchangeId, v.records, {
+  const from = v.providerName ?? v.provider;
+  const { ids, skipped } = await adoptDoses(w, v.atenaNo, v.exchangeId, v.records, {
     only: opts.only,
-    remarks: `${v.providerName ?? v.provider}で接種（情報提供ネットワークシステムによる照会で取得）`,
-    overrideReason: `${v.providerName ?? v.provider}での接種実績（他団体の記録）`,
+    remarks: `${from}で接種（${where.via}による照会で取得）`,
+    overrideReason: `${from}での接種実績（他団体の記録）`,
   });
   await any(w)
-    .updateTable('municipality.exchange_inquiries')
+    .updateTable(where.table)
     .set({ adopted_by: w.actor.login, adopted_at: w.clock.now(), adopted_count: ids.length })
     .where('tenant_code', '=', w.tenant)
-    .where('exchange_id', '=', exchangeId)
+    .where('exchange_id', '=', v.exchangeId)
     .execute();
-  await appendEntry(w.tx, w, { action: 'exchange_adopt', targetType: 'exchange-inquiry', targetId: exchangeId, subjectRef: `resident:${v.atenaNo}`, detail: { adopted: ids.length, skipped } });
+  await appendEntry(w.tx, w, { action: 'exchange_adopt', ...target, detail: { adopted: ids.length, skipped } });
   return { adopted: ids.length, skipped, recordIds: ids };
 }
 

@@ -20,11 +20,10 @@ import type { Vault } from '../../kernel/vault/index.js';
 import type { ExchangeNode, Incoming, ServiceDef } from '../../kernel/exchange/index.js';
 import { newMeta, runAs, systemActor, type Principal, type Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
-import { can } from '../../kernel/policy/index.js';
 import { checkMyNumber } from '../../kernel/mynumber/index.js';
-import { forbidden, invalidField, isProblem, notFound, Problem } from '../../kernel/problems/index.js';
+import { invalidField, isProblem, notFound, Problem } from '../../kernel/problems/index.js';
 import { PERSON_SUBJECT } from '../residents/index.js';
-import { adoptDoses, dosesOf, previousMunicipality, requireInquiryDuty, VACCINATION_JIMU, type AdoptResult, type ExchangedDose, type MunicipalExchange } from './inquiries.js';
+import { adoptAnswer, answeredFields, dosesOf, previousMunicipality, requireInquiryDuty, type AdoptResult, type ExchangedDose, type MunicipalExchange } from './inquiries.js';
 
 export const VRS_NODE = 'vrs';
 /** Purpose of the My Number read for sending (operation log). */
@@ -230,22 +229,12 @@ export async function askCovidHistory(
 }
 
 function view(r: Record<string, unknown>): CovidInquiryView {
-  const s = (k: string) => String(r[k]);
-  const n = <T>(k: string) => (r[k] ?? null) as T | null;
   return {
-    exchangeId: s('exchange_id'),
-    atenaNo: s('atena_no'),
-    provider: s('provider_code'),
-    providerName: n<string>('provider_name'),
-    consentFormNo: s('consent_form_no'),
+    ...answeredFields(r),
+    consentFormNo: String(r['consent_form_no']),
     idDocument: r['id_document'] as IdDocument,
-    checkedBy: s('checked_by'),
+    checkedBy: String(r['checked_by']),
     status: r['status'] as CovidInquiryView['status'],
-    records: dosesOf(r['records']),
-    askedAt: r['asked_at'] as Date,
-    adoptedBy: n<string>('adopted_by'),
-    adoptedAt: n<Date>('adopted_at'),
-    adoptedCount: n<number>('adopted_count'),
   };
 }
 
@@ -270,26 +259,7 @@ export async function listCovidInquiries(w: Work, atenaNo: string): Promise<Covi
 
 /** Adopts the answered COVID-19 doses into the ledger (source 他団体, sourceRef = exchange id), once. */
 export async function adoptCovidInquiry(w: Work, exchangeId: string, opts: { only?: readonly number[] } = {}): Promise<AdoptResult> {
-  const v = await getIn(w, exchangeId);
-  if (!(w.actor.kind === 'system' || can(w.actor, 'personal.write', VACCINATION_JIMU))) {
-    throw forbidden('照会結果の台帳への取込には「予防接種」の所掌事務と登録の権限が必要です。').withAudit({ action: 'access_denied', targetType: 'covid-inquiry', targetId: exchangeId, subjectRef: `resident:${v.atenaNo}`, outcome: 'denied' });
-  }
-  if (v.adoptedAt) throw new Problem(409, 'ALREADY_ADOPTED', 'この照会結果は取込済みです', `${v.adoptedBy ?? ''} が取り込みました。`);
-  if (v.status !== 'provided') throw new Problem(409, 'NOTHING_TO_ADOPT', '取り込める接種記録がありません', '照会先から接種記録が提供されていません。');
-  const from = v.providerName ?? v.provider;
-  const { ids, skipped } = await adoptDoses(w, v.atenaNo, exchangeId, v.records, {
-    only: opts.only,
-    remarks: `${from}で接種（ワクチン接種記録システム（VRS）による照会で取得）`,
-    overrideReason: `${from}での接種実績（他団体の記録）`,
-  });
-  await any(w)
-    .updateTable('municipality.covid_inquiries')
-    .set({ adopted_by: w.actor.login, adopted_at: w.clock.now(), adopted_count: ids.length })
-    .where('tenant_code', '=', w.tenant)
-    .where('exchange_id', '=', exchangeId)
-    .execute();
-  await appendEntry(w.tx, w, { action: 'exchange_adopt', targetType: 'covid-inquiry', targetId: exchangeId, subjectRef: `resident:${v.atenaNo}`, detail: { adopted: ids.length, skipped } });
-  return { adopted: ids.length, skipped, recordIds: ids };
+  return adoptAnswer(w, await getIn(w, exchangeId), { table: 'municipality.covid_inquiries', targetType: 'covid-inquiry', via: 'ワクチン接種記録システム（VRS）' }, opts);
 }
 
 /** XCH-22: the provisions VRS recorded for this municipality (as asker or provider). */

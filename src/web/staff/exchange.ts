@@ -21,6 +21,7 @@ import {
   previousMunicipality,
   refreshInquiry,
   type CovidInquiryView,
+  type ExchangedDose,
   type InquiryView,
   type MunicipalExchange,
 } from '../../municipality/exchange/index.js';
@@ -46,6 +47,30 @@ function covidFormState(values: Record<string, unknown>, p: Problem): FormState 
 
 /** 情報提供等記録の結果, as residents and staff read it. */
 const EXCHANGE_STATUS: Record<string, string> = { provided: '提供', pending: '提供先で確認中', none: '該当なし', refused: '照会拒否（法令で認められない照会）', failed: '通信の失敗', permitted: '照会許可' };
+
+/** The doses another body provided, with a choice of which to adopt into the ledger (or who adopted them). */
+function answeredDoses(v: { records: readonly ExchangedDose[]; adoptedAt: Date | null; adoptedBy: string | null; adoptedCount: number | null }, action: string, csrf: string, names: ReturnType<typeof namesOf>): SafeHtml {
+  return section(
+    `提供された接種記録（${v.records.length}件）`,
+    html`<form method="post" action="${action}">${csrfField(csrf)}
+${table(
+  ['取込', '予防接種', '回数', '接種日', 'ワクチン', 'ロット番号'],
+  v.records.map((d, i) => [
+    v.adoptedAt ? '—' : html`<input type="checkbox" name="pick" value="${String(i)}" checked aria-label="${names.program(d.program)} ${d.dose ?? ''}回目を取り込む">`,
+    names.program(d.program),
+    d.dose ? `${d.dose}回目` : '—',
+    d.date ? `${formatWareki(d.date)}（${d.date}）` : '不明',
+    names.product(d.product),
+    d.lot ?? '—',
+  ]),
+  { empty: '接種記録はありません。' },
+)}
+${v.adoptedAt
+  ? notice(`${doneBy(v.adoptedBy)} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
+  : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
+</form>`,
+  );
+}
 
 export function registerExchangePages(fastify: FastifyInstance, app: App, exchange: MunicipalExchange | undefined): void {
   const readGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.read', ['vaccination']))];
@@ -164,28 +189,7 @@ ${v.status === 'pending'
   ? html`${notice('照会先で職員が内容を確認しています（自動応答しない項目）。確認が済むと結果を受け取れます。', 'warning')}
 <form method="post" action="/exchange/inquiries/${v.exchangeId}/refresh">${csrfField(csrf)}${button('結果を確認する', 'secondary')}</form>`
   : ''}
-${v.status === 'provided'
-  ? section(
-      `提供された接種記録（${v.records.length}件）`,
-      html`<form method="post" action="/exchange/inquiries/${v.exchangeId}/adopt">${csrfField(csrf)}
-${table(
-  ['取込', '予防接種', '回数', '接種日', 'ワクチン', 'ロット番号'],
-  v.records.map((d, i) => [
-    v.adoptedAt ? '—' : html`<input type="checkbox" name="pick" value="${String(i)}" checked aria-label="${names.program(d.program)} ${d.dose ?? ''}回目を取り込む">`,
-    names.program(d.program),
-    d.dose ? `${d.dose}回目` : '—',
-    d.date ? `${formatWareki(d.date)}（${d.date}）` : '不明',
-    names.product(d.product),
-    d.lot ?? '—',
-  ]),
-  { empty: '接種記録はありません。' },
-)}
-${v.adoptedAt
-  ? notice(`${doneBy(v.adoptedBy)} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
-  : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
-</form>`,
-    )
-  : ''}
+${v.status === 'provided' ? answeredDoses(v, `/exchange/inquiries/${v.exchangeId}/adopt`, csrf, names) : ''}
 <p><a href="/residents/${v.atenaNo}/vaccinations">予防接種の履歴へ</a></p>`;
   };
 
@@ -255,32 +259,13 @@ ${section(
     ['同意書の番号', v.consentFormNo],
     ['本人確認書類', ID_DOCUMENTS[v.idDocument] ?? 'その他'],
     ['結果', badge(STATUS[v.status][0], STATUS[v.status][1])],
-    ['照会・本人確認をした職員', v.checkedBy],
+    ['照会・本人確認をした職員', doneBy(v.checkedBy)],
     ['照会日時', formatJst(v.askedAt)],
     ['照会番号', v.exchangeId],
   ]),
 )}
 ${v.status === 'provided'
-  ? section(
-      `提供された接種記録（${v.records.length}件）`,
-      html`<form method="post" action="/exchange/covid-inquiries/${v.exchangeId}/adopt">${csrfField(csrf)}
-${table(
-  ['取込', '予防接種', '回数', '接種日', 'ワクチン', 'ロット番号'],
-  v.records.map((d, i) => [
-    v.adoptedAt ? '—' : html`<input type="checkbox" name="pick" value="${String(i)}" checked aria-label="${names.program(d.program)} ${d.dose ?? ''}回目を取り込む">`,
-    names.program(d.program),
-    d.dose ? `${d.dose}回目` : '—',
-    d.date ? `${formatWareki(d.date)}（${d.date}）` : '不明',
-    names.product(d.product),
-    d.lot ?? '—',
-  ]),
-  { empty: '接種記録はありません。' },
-)}
-${v.adoptedAt
-  ? notice(`${doneBy(v.adoptedBy)} が ${formatJst(v.adoptedAt)} に ${v.adoptedCount ?? 0}件を台帳に取り込みました。`, 'success')
-  : html`<p class="hint">選んだ記録を予防接種台帳に登録します（登録元「他団体から」、備考に照会先）。台帳に同じ記録があるものは取り込みません。</p>${button('選んだ記録を台帳に取り込む')}`}
-</form>`,
-    )
+  ? answeredDoses(v, `/exchange/covid-inquiries/${v.exchangeId}/adopt`, csrf, names)
   : notice('照会先に該当する新型コロナの接種記録はありませんでした。照会先では個人番号は保管されていません。', 'info')}
 <p><a href="/residents/${v.atenaNo}/exchange">← 他団体への接種歴の照会へ</a>　<a href="/residents/${v.atenaNo}/vaccinations">予防接種の履歴へ</a></p>`;
   };
