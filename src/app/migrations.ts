@@ -6,7 +6,11 @@ import { jlisMigrations } from '../peers/jlis/index.js';
 import { networkMigrations } from '../peers/network/index.js';
 import { chukanMigrations } from '../peers/chukan/index.js';
 import { vrsMigrations } from '../peers/vrs/index.js';
+import { platformMigrations } from '../platform/index.js';
+import { insurerHubMigrations } from '../peers/insurerhub/index.js';
+import { cardMigrations } from '../peers/card/index.js';
+import { mynaportalMigrations } from '../peers/mynaportal/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations];
 }

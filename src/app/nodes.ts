@@ -16,6 +16,10 @@ import { buildJlisNode, JLIS_ROLE, JLIS_SCHEMA } from '../peers/jlis/index.js';
 import { buildNetworkNode, NETWORK_ROLE, NETWORK_SCHEMA } from '../peers/network/index.js';
 import { buildChukanNode, CHUKAN_ROLE, CHUKAN_SCHEMA } from '../peers/chukan/index.js';
 import { buildVrsNode, VRS_ROLE, VRS_SCHEMA } from '../peers/vrs/index.js';
+import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peers/insurerhub/index.js';
+import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
+import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
+import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import type { App } from './index.js';
 
 export const MUNICIPALITY_NODE = 'municipality';
@@ -23,7 +27,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal';
   readonly tenant?: string;
 }
 
@@ -53,6 +57,10 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'jlis', title: '住基ネット（全国サーバ）', kind: 'jlis' },
     ...orgs.rows.map((o) => ({ name: chukanNodeName(o.code), title: `${o.name} 中間サーバー`, kind: 'chukan' as const, tenant: o.code })),
     { name: 'vrs', title: 'ワクチン接種記録システム（VRS）', kind: 'vrs' },
+    { name: 'platform', title: '予診情報・予防接種記録管理／請求支払システム', kind: 'platform' },
+    { name: 'insurerhub', title: '医療保険者等向け中間サーバー・オンライン資格確認等システム（支払基金）', kind: 'insurerhub' },
+    { name: 'card', title: '公的個人認証サービス（J-LIS）', kind: 'card' },
+    { name: 'mynaportal', title: 'マイナポータル', kind: 'mynaportal' },
   ];
 }
 
@@ -61,6 +69,10 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   jlis: { role: JLIS_ROLE, schema: JLIS_SCHEMA },
   chukan: { role: CHUKAN_ROLE, schema: CHUKAN_SCHEMA },
   vrs: { role: VRS_ROLE, schema: VRS_SCHEMA },
+  platform: { role: PLATFORM_ROLE, schema: PLATFORM_SCHEMA },
+  insurerhub: { role: INSURERHUB_ROLE, schema: INSURERHUB_SCHEMA },
+  card: { role: CARD_ROLE, schema: CARD_SCHEMA },
+  mynaportal: { role: MYNAPORTAL_ROLE, schema: MYNAPORTAL_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -85,6 +97,8 @@ export interface StartOptions {
   readonly only?: string;
   /** The municipality node's server (the staff web server); a bare message endpoint when absent. */
   readonly municipalityServer?: (municipal: MunicipalExchange) => Promise<FastifyInstance>;
+  /** Mounts the resident portal's pages (src/web/portal) on the マイナポータル node's server. */
+  readonly portalPages?: (fastify: FastifyInstance, portal: MynaPortal) => Promise<void>;
   /** Other nodes' addresses (a running deployment); required with `only`. */
   readonly directoryEntries?: readonly NodeEntry[];
   /** Write the effective directory here (for `--only` processes and the CLI). */
@@ -129,11 +143,20 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
         const db = await app.db.forRole(role);
         const node = exchangeNodeFor({ name: spec.name, schema, db, keyDir, directory, clock });
         const ctx = { name: spec.name, db, node, clock, config: app.config };
-        service =
-          spec.kind === 'network' ? await buildNetworkNode(ctx)
-          : spec.kind === 'jlis' ? await buildJlisNode(ctx)
-          : spec.kind === 'vrs' ? await buildVrsNode(ctx)
-          : await buildChukanNode(ctx, { tenant: spec.tenant! });
+        if (spec.kind === 'mynaportal') {
+          const built = await buildMynaportalNode(ctx);
+          if (opts.portalPages) await opts.portalPages(built.fastify, built.portal);
+          service = built;
+        } else {
+          service =
+            spec.kind === 'network' ? await buildNetworkNode(ctx)
+            : spec.kind === 'jlis' ? await buildJlisNode(ctx)
+            : spec.kind === 'vrs' ? await buildVrsNode(ctx)
+            : spec.kind === 'platform' ? await buildPlatformNode(ctx)
+            : spec.kind === 'insurerhub' ? await buildInsurerHubNode(ctx)
+            : spec.kind === 'card' ? await buildCardNode(ctx)
+            : await buildChukanNode(ctx, { tenant: spec.tenant! });
+        }
         fastify = service.fastify;
       }
       await fastify.listen({ host: opts.host, port: thisPort });
