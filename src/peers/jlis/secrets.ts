@@ -5,10 +5,10 @@
 //   link.key           HMAC-SHA-256 key of person.link (the opaque per-network link of a person);
 //   querylog.key       HMAC-SHA-256 key of the query log's key hashes (the log never holds a key value).
 // The node's keys are its own: no other organisation's key (the municipality's vault keys) is used here.
-import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, seal } from '../../kernel/crypto/index.js';
+import { ensureKeyFile as ensureKey, open, readKeyFile as readKey, seal } from '../../kernel/crypto/index.js';
 
 export const JLIS_NODE = 'jlis';
 
@@ -61,26 +61,4 @@ export class JlisSecrets {
   keyHash(kind: string, value: string): Buffer {
     return createHmac('sha256', this.logKey).update(`jlis|query|${kind}|${value}`).digest();
   }
-}
-
-function readKey(path: string): Buffer {
-  const k = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  if (k.length !== 32) throw new Error(`jlis: key file ${path} is not a 256-bit key`);
-  return k;
-}
-
-function ensureKey(path: string): Buffer {
-  if (existsSync(path)) return readKey(path);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  try {
-    // link() fails when the key exists: two processes creating it at once both end up with the first one's key.
-    linkSync(tmp, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-  return readKey(path);
 }

@@ -1,0 +1,365 @@
+// Target registration (PMH-02…08, PMH-21): the one domain function behind both the REST API
+// (`POST /pmh/v1/targets`, Bearer) and the message service `targets.register`.  Every row is validated
+// before anything is written (any bad row rejects the request, naming row and field); PMH keys are obtained
+// from 支払基金 (insurerhub `pmhkey.issue`) for new or changed rows, with the returned My Number compared to
+// the one sent (PMH-08) and a mis-link reported as a linkage error (PMH-07) instead of a link; everything is
+// then written in one transaction; a replay of the same rows is `unchanged`, and a replay under the same
+// Idempotency-Key returns the first answer.
+import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Clock } from '../kernel/clock/index.js';
+import type { ExchangeNode } from '../kernel/exchange/index.js';
+import { conflict, fieldErrorsFromZod, isProblem, validationFailed, type FieldError } from '../kernel/problems/index.js';
+import { MAX_ROWS, targetSchema, type DeleteRow, type RegisterRow, type TargetRow } from './model.js';
+import { withTenant, type Db, type PlatformSecrets, type Tx } from './store.js';
+import type { Tenant } from './tenants.js';
+
+export const INSURERHUB_NODE = 'insurerhub';
+export const HUB_BATCH = 1000;
+
+export interface PlatformDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly secrets: PlatformSecrets;
+  readonly node: ExchangeNode;
+}
+
+export type RowStatus = 'registered' | 'updated' | 'deleted' | 'unchanged' | 'failed';
+
+export interface RowResult {
+  readonly index: number;
+  readonly municipalityIdentityKey: string;
+  readonly targetId: string | null;
+  readonly status: RowStatus;
+  readonly linkage: { readonly status: 'linked' | 'error' | 'deleted'; readonly error: string | null };
+}
+
+export interface RegistrationAnswer {
+  readonly callId: string;
+  readonly fileName: string;
+  readonly sent: number;
+  readonly registered: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly unchanged: number;
+  readonly failed: number;
+  readonly results: RowResult[];
+}
+
+export interface RegistrationInput {
+  readonly items: unknown;
+  readonly fileName?: string | undefined;
+  readonly idempotencyKey?: string | undefined;
+  readonly source: 'api' | 'exchange';
+  /** Who called: the API user id, or the sending node. */
+  readonly caller: string;
+}
+
+const HUB_ERRORS: Record<string, string> = {
+  NOT_ENROLLED: '医療保険者等向け中間サーバーに個人番号の登録がありません',
+  MISMATCH: '医療保険者等向け中間サーバーの基本情報と一致しません',
+  MYNUMBER_CHANGED: '返却された個人番号が送った個人番号と一致しません',
+  HUB_UNAVAILABLE: '医療保険者等向け中間サーバーに接続できませんでした（再送してください）',
+  HUB_BAD_ANSWER: '医療保険者等向け中間サーバーの応答を読めません（再送してください）',
+};
+const FIELD_LABELS: Record<string, string> = { nameKana: 'カナ氏名', name: '氏名', dateOfBirth: '生年月日', sex: '性別', address: '住所' };
+
+function hubError(code: string, fields?: readonly string[]): string {
+  const base = HUB_ERRORS[code] ?? `PMHキーを取得できませんでした（${code}）`;
+  return fields && fields.length ? `${base}: ${fields.map((f) => FIELD_LABELS[f] ?? f).join('、')}` : base;
+}
+
+/** Validates every row, naming row and field; any error rejects the whole request. */
+export async function validateRows(tx: Tx, items: unknown): Promise<TargetRow[]> {
+  if (!Array.isArray(items)) throw validationFailed([{ field: 'items', code: 'INVALID_TYPE', message: '対象者の配列を指定してください' }]);
+  if (items.length === 0 || items.length > MAX_ROWS) {
+    throw validationFailed([{ field: 'items', code: 'INVALID_SIZE', message: `対象者は1件以上${MAX_ROWS.toLocaleString('ja-JP')}件以下で指定してください` }]);
+  }
+  const programs = new Set((await sql<{ program_code: string }>`SELECT program_code FROM platform.vaccination_settings`.execute(tx)).rows.map((r) => r.program_code));
+  const noticeTemplates = new Set((await sql<{ template_id: string }>`SELECT template_id FROM platform.templates WHERE kind = 'notice'`.execute(tx)).rows.map((r) => r.template_id));
+  const errors: FieldError[] = [];
+  const rows: TargetRow[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((raw, i) => {
+    const r = targetSchema.safeParse(raw);
+    if (!r.success) {
+      errors.push(...fieldErrorsFromZod(r.error, `items.${i}`));
+      return;
+    }
+    const row = r.data;
+    const prev = seen.get(row.municipalityIdentityKey);
+    if (prev !== undefined) errors.push({ field: `items.${i}.municipalityIdentityKey`, code: 'DUPLICATE', message: `同じ自治体業務IDが ${prev} 件目にもあります` });
+    seen.set(row.municipalityIdentityKey, i);
+    if (row.modificationSeg === '1') {
+      const unknown = (path: string, code: string) => errors.push({ field: `items.${i}.${path}`, code: 'UNKNOWN_PROGRAM', message: `予防接種設定に登録されていない予防接種です（${code}）` });
+      row.vaccinations.forEach((v, j) => programs.has(v.programCode) || unknown(`vaccinations.${j}.programCode`, v.programCode));
+      row.history.forEach((v, j) => programs.has(v.programCode) || unknown(`history.${j}.programCode`, v.programCode));
+      row.notices.forEach((v, j) => {
+        if (!programs.has(v.programCode)) unknown(`notices.${j}.programCode`, v.programCode);
+        if (!noticeTemplates.has(v.templateId)) errors.push({ field: `items.${i}.notices.${j}.templateId`, code: 'UNKNOWN_TEMPLATE', message: `登録されていない通知の雛形です（${v.templateId}）` });
+      });
+    }
+    rows.push(row);
+  });
+  if (errors.length) throw validationFailed(errors.slice(0, 200));
+  return rows;
+}
+
+interface Existing {
+  target_id: string;
+  identity_key: string;
+  mynumber_index: Buffer | null;
+  content_hash: Buffer | null;
+  pmh_key: string | null;
+  link_status: 'linked' | 'error' | 'deleted';
+}
+
+function newTargetId(): string {
+  return `T${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e6)).padStart(6, '0')}`;
+}
+
+interface HubOutcome {
+  pmhKey?: string;
+  error?: string;
+}
+
+/** Asks 支払基金 for the PMH keys of `rows` (PMH-05/06), checking PMH-08 on every answer. */
+async function issueKeys(node: ExchangeNode, rows: readonly RegisterRow[]): Promise<HubOutcome[]> {
+  const out: HubOutcome[] = new Array(rows.length);
+  for (let start = 0; start < rows.length; start += HUB_BATCH) {
+    const chunk = rows.slice(start, start + HUB_BATCH);
+    let items: unknown;
+    try {
+      const answer = await node.call(INSURERHUB_NODE, 'pmhkey.issue', { items: chunk.map((r, i) => ({ ref: String(start + i), myNumber: r.myNumber, basicFiveInfo: r.basicFiveInfo })) }, { personal: true, timeoutMs: 60_000 });
+      items = (answer.body as { items?: unknown } | null)?.items;
+    } catch (e) {
+      if (!isProblem(e)) throw e;
+      for (let i = 0; i < chunk.length; i++) out[start + i] = { error: hubError('HUB_UNAVAILABLE') };
+      continue;
+    }
+    const byRef = new Map<string, Record<string, unknown>>();
+    if (Array.isArray(items)) for (const it of items) if (it && typeof it === 'object' && typeof (it as { ref?: unknown }).ref === 'string') byRef.set((it as { ref: string }).ref, it as Record<string, unknown>);
+    chunk.forEach((row, i) => {
+      const a = byRef.get(String(start + i));
+      if (!a) out[start + i] = { error: hubError('HUB_BAD_ANSWER') };
+      else if (a['error'] && typeof a['error'] === 'object') {
+        const err = a['error'] as { code?: unknown; fields?: unknown };
+        out[start + i] = { error: hubError(String(err.code ?? 'UNKNOWN'), Array.isArray(err.fields) ? err.fields.map(String) : undefined) };
+      } else if (typeof a['pmhKey'] !== 'string' || !/^PK[A-Z2-7]{20}$/.test(a['pmhKey'])) out[start + i] = { error: hubError('HUB_BAD_ANSWER') };
+      else if (a['myNumber'] !== row.myNumber) out[start + i] = { error: hubError('MYNUMBER_CHANGED') }; // PMH-08
+      else out[start + i] = { pmhKey: a['pmhKey'] };
+    });
+  }
+  return out;
+}
+
+function contentHash(secrets: PlatformSecrets, row: RegisterRow): Buffer {
+  // Keyed: the row holds a My Number, so a bare hash could be reversed by trying every number.
+  return secrets.contentHash(JSON.stringify(row));
+}
+
+export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input: RegistrationInput): Promise<RegistrationAnswer> {
+  const { db, clock, secrets, node } = deps;
+  const now = clock.now();
+  const fileName = (input.fileName ?? `${input.source}-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}`).slice(0, 200);
+  const bodyHash = createHash('sha256').update(JSON.stringify(input.items ?? null)).digest();
+  const idem = input.idempotencyKey;
+  if (idem !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(idem)) throw validationFailed([{ field: 'Idempotency-Key', code: 'INVALID', message: '英数字と . _ : - の100文字以内で指定してください' }]);
+
+  // Phase 1 (read only): validation, the replay check and what already exists.
+  const prep = await withTenant(db, tenant.code, async (tx) => {
+    if (idem) {
+      const prior = await sql<{ body_hash: Buffer; answer: RegistrationAnswer }>`SELECT body_hash, answer FROM platform.calls WHERE idempotency_key = ${idem}`.execute(tx);
+      const p = prior.rows[0];
+      if (p) {
+        if (!Buffer.from(p.body_hash).equals(bodyHash)) throw conflict('IDEMPOTENCY_CONFLICT', '同じ Idempotency-Key で別の内容が送られました。新しいキーで送ってください。');
+        return { replay: p.answer };
+      }
+    }
+    const rows = await validateRows(tx, input.items);
+    const keys = rows.map((r) => r.municipalityIdentityKey);
+    const ex = await sql<Existing>`
+      SELECT target_id, identity_key, mynumber_index, content_hash, pmh_key, link_status FROM platform.targets WHERE identity_key = ANY(${keys}::text[])`.execute(tx);
+    return { rows, existing: new Map(ex.rows.map((r) => [r.identity_key, r])) };
+  });
+  if ('replay' in prep) return prep.replay as RegistrationAnswer;
+  const { rows, existing } = prep;
+
+  // Phase 2: decide per row; PMH keys for the rows that need one (outside any transaction).
+  type Plan =
+    | { kind: 'unchanged'; i: number; row: TargetRow; ex: Existing }
+    | { kind: 'upsert'; i: number; row: RegisterRow; ex: Existing | undefined; targetId: string; index: Buffer; hash: Buffer; hub?: HubOutcome }
+    | { kind: 'delete'; i: number; row: DeleteRow; ex: Existing }
+    | { kind: 'missing'; i: number; row: DeleteRow };
+  const plans: Plan[] = [];
+  const needKey: Extract<Plan, { kind: 'upsert' }>[] = [];
+  rows.forEach((row, i) => {
+    const ex = existing.get(row.municipalityIdentityKey);
+    if (row.modificationSeg === '2') {
+      if (!ex) plans.push({ kind: 'missing', i, row });
+      else if (ex.link_status === 'deleted') plans.push({ kind: 'unchanged', i, row, ex });
+      else plans.push({ kind: 'delete', i, row, ex });
+      return;
+    }
+    const hash = contentHash(secrets, row);
+    if (ex && ex.link_status === 'linked' && ex.content_hash && Buffer.from(ex.content_hash).equals(hash)) {
+      plans.push({ kind: 'unchanged', i, row, ex });
+      return;
+    }
+    const p = { kind: 'upsert' as const, i, row, ex, targetId: ex?.target_id ?? newTargetId(), index: secrets.myNumberIndex(row.myNumber), hash };
+    plans.push(p);
+    needKey.push(p);
+  });
+  const outcomes = await issueKeys(node, needKey.map((p) => p.row));
+  needKey.forEach((p, k) => (p.hub = outcomes[k]));
+
+  // Phase 3: one transaction writes everything.
+  const results: RowResult[] = new Array(rows.length);
+  const callId = randomUUID();
+  let registered = 0, updated = 0, deleted = 0, unchanged = 0, failed = 0;
+  await withTenant(db, tenant.code, async (tx) => {
+    const upserts = plans.filter((p): p is Extract<Plan, { kind: 'upsert' }> => p.kind === 'upsert');
+    for (let s = 0; s < upserts.length; s += 1000) {
+      const chunk = upserts.slice(s, s + 1000);
+      await tx
+        .insertInto('platform.targets')
+        .values(
+          chunk.map((p) => {
+            const linked = !!p.hub?.pmhKey;
+            return {
+              tenant_code: tenant.code,
+              target_id: p.targetId,
+              identity_key: p.row.municipalityIdentityKey,
+              mynumber_index: p.index,
+              sealed: secrets.seal('target', tenant.code, p.targetId, { myNumber: p.row.myNumber, basicFiveInfo: p.row.basicFiveInfo, guardianName: p.row.guardianName ?? null }),
+              key_version: 1,
+              // A failed linkage keeps no hash, so the same row sent again is retried, not "unchanged".
+              content_hash: linked ? p.hash : null,
+              pmh_key: p.hub?.pmhKey ?? null,
+              target_category: p.row.targetCategory,
+              reduction_category: p.row.reductionCategory,
+              not_disclosed: p.row.isNotDisclosed,
+              deleted: false,
+              change_category: null,
+              movement_date: null,
+              link_status: linked ? 'linked' : 'error',
+              link_error: linked ? null : (p.hub?.error ?? hubError('HUB_BAD_ANSWER')),
+              file_name: fileName,
+              linked_at: now,
+              created_at: now,
+              updated_at: now,
+            };
+          }),
+        )
+        .onConflict((oc) =>
+          oc.columns(['tenant_code', 'identity_key']).doUpdateSet((eb) => ({
+            mynumber_index: eb.ref('excluded.mynumber_index'),
+            sealed: eb.ref('excluded.sealed'),
+            key_version: eb.ref('excluded.key_version'),
+            content_hash: eb.ref('excluded.content_hash'),
+            pmh_key: eb.ref('excluded.pmh_key'),
+            target_category: eb.ref('excluded.target_category'),
+            reduction_category: eb.ref('excluded.reduction_category'),
+            not_disclosed: eb.ref('excluded.not_disclosed'),
+            deleted: eb.ref('excluded.deleted'),
+            change_category: eb.ref('excluded.change_category'),
+            movement_date: eb.ref('excluded.movement_date'),
+            link_status: eb.ref('excluded.link_status'),
+            link_error: eb.ref('excluded.link_error'),
+            file_name: eb.ref('excluded.file_name'),
+            linked_at: eb.ref('excluded.linked_at'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute();
+      const ids = chunk.map((p) => p.targetId);
+      await sql`DELETE FROM platform.target_vaccinations WHERE target_id = ANY(${ids}::text[])`.execute(tx);
+      await sql`DELETE FROM platform.target_records WHERE target_id = ANY(${ids}::text[]) AND source = 'municipality'`.execute(tx);
+      await sql`DELETE FROM platform.notices WHERE target_id = ANY(${ids}::text[])`.execute(tx);
+      await sql`DELETE FROM platform.key_tenants WHERE tenant_code = ${tenant.code} AND target_id = ANY(${ids}::text[])`.execute(tx);
+      const vacc = chunk.flatMap((p) => p.row.vaccinations.map((v) => ({
+        tenant_code: tenant.code, target_id: p.targetId, program_code: v.programCode, dose: v.dose, due_from: v.dueFrom ?? null, due_until: v.dueUntil ?? null,
+        rule_id: v.recommendation?.ruleId ?? null, recommended_on: v.recommendation?.recommendedOn ?? null, forced_expiry_date: v.forcedExpiryDate ?? null, combination_no: v.combinationNo ?? null,
+      })));
+      for (let k = 0; k < vacc.length; k += 2000) await tx.insertInto('platform.target_vaccinations').values(vacc.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
+      const recs = chunk.flatMap((p) => p.row.history.map((h) => ({
+        tenant_code: tenant.code, target_id: p.targetId, record_id: h.recordId, program_code: h.programCode, dose: h.dose ?? null, vaccinated_on: h.date,
+        vaccine_name: h.vaccineName ?? null, lot_number: h.lotNumber ?? null, institution_name: h.institutionName ?? null, source: 'municipality',
+      })));
+      for (let k = 0; k < recs.length; k += 2000) await tx.insertInto('platform.target_records').values(recs.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
+      const notes = chunk.flatMap((p) => p.row.notices.map((n) => ({
+        tenant_code: tenant.code, target_id: p.targetId, notice_id: n.noticeId, template_id: n.templateId, program_code: n.programCode, dose: n.dose ?? null,
+        voucher_no: n.voucherNo ?? null, issued_on: n.issuedOn, due_until: n.dueUntil ?? null,
+      })));
+      for (let k = 0; k < notes.length; k += 2000) await tx.insertInto('platform.notices').values(notes.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
+      const keyed = chunk.filter((p) => p.hub?.pmhKey).map((p) => ({ pmh_key: p.hub!.pmhKey!, tenant_code: tenant.code, target_id: p.targetId }));
+      if (keyed.length) await tx.insertInto('platform.key_tenants').values(keyed).onConflict((oc) => oc.doNothing()).execute();
+    }
+
+    const dels = plans.filter((p): p is Extract<Plan, { kind: 'delete' }> => p.kind === 'delete');
+    for (const p of dels) await eraseTarget(tx, tenant.code, p.ex.target_id, { at: now, how: 'modification-seg', by: input.caller, reason: `変更区分 ${p.row.changeCategory}（異動日 ${p.row.movementDate}）`, changeCategory: p.row.changeCategory, movementDate: p.row.movementDate, fileName });
+
+    for (const p of plans) {
+      const key = p.row.municipalityIdentityKey;
+      if (p.kind === 'unchanged') {
+        unchanged++;
+        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.ex.target_id, status: 'unchanged', linkage: { status: p.ex.link_status, error: null } };
+      } else if (p.kind === 'missing') {
+        failed++;
+        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: null, status: 'failed', linkage: { status: 'error', error: '削除する対象者が登録されていません' } };
+      } else if (p.kind === 'delete') {
+        deleted++;
+        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.ex.target_id, status: 'deleted', linkage: { status: 'deleted', error: null } };
+      } else if (!p.hub?.pmhKey) {
+        failed++;
+        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.targetId, status: 'failed', linkage: { status: 'error', error: p.hub?.error ?? hubError('HUB_BAD_ANSWER') } };
+      } else {
+        // A target that was never linked (or was deleted) counts as registered when it links.
+        const isNew = !p.ex || p.ex.link_status !== 'linked';
+        if (isNew) registered++;
+        else updated++;
+        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.targetId, status: isNew ? 'registered' : 'updated', linkage: { status: 'linked', error: null } };
+      }
+    }
+
+    // PMH-22: the handling log — one entry per target touched (what residents see as "who used my data").
+    const touched = plans.filter((p) => p.kind === 'upsert' || p.kind === 'delete');
+    const actorKind = input.source === 'api' ? 'api' : 'municipality';
+    for (let k = 0; k < touched.length; k += 5000) {
+      const part = touched.slice(k, k + 5000);
+      await sql`
+        INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
+        SELECT ${tenant.code}, ${now}, ${actorKind}, ${input.caller}, a, t, '予防接種対象者の登録（予防接種事務）'
+        FROM unnest(${part.map((p) => (p.kind === 'delete' ? 'target.delete' : 'target.register'))}::text[], ${part.map((p) => (p.kind === 'delete' ? p.ex.target_id : p.targetId))}::text[]) AS u(a, t)`.execute(tx);
+    }
+    const answer: RegistrationAnswer = { callId, fileName, sent: rows.length, registered, updated, deleted, unchanged, failed, results };
+    await sql`
+      INSERT INTO platform.calls (tenant_code, call_id, at, source, caller, file_name, idempotency_key, body_hash, sent, registered, updated, deleted, unchanged, failed, answer)
+      VALUES (${tenant.code}, ${callId}, ${now}, ${input.source}, ${input.caller}, ${fileName}, ${idem ?? null}, ${bodyHash}, ${rows.length}, ${registered}, ${updated}, ${deleted}, ${unchanged}, ${failed}, ${JSON.stringify(answer)}::jsonb)`.execute(tx);
+  });
+  return { callId, fileName, sent: rows.length, registered, updated, deleted, unchanged, failed, results };
+}
+
+/**
+ * Deletes a target's personal data (PMH-03): the sealed My Number and basic information, its vaccination
+ * data, notices and answers, and its PMH key links; a tombstone keeps the 自治体業務ID, the change category
+ * and the movement date (PMH-21), and the deletion is recorded.
+ */
+export async function eraseTarget(
+  tx: Tx,
+  tenant: string,
+  targetId: string,
+  d: { at: Date; how: 'modification-seg' | 'operator'; by: string; reason: string; changeCategory?: string | null; movementDate?: string | null; fileName: string },
+): Promise<void> {
+  await sql`DELETE FROM platform.target_vaccinations WHERE target_id = ${targetId}`.execute(tx);
+  await sql`DELETE FROM platform.target_records WHERE target_id = ${targetId}`.execute(tx);
+  await sql`DELETE FROM platform.notices WHERE target_id = ${targetId}`.execute(tx);
+  await sql`DELETE FROM platform.answers WHERE target_id = ${targetId}`.execute(tx);
+  await sql`DELETE FROM platform.key_tenants WHERE tenant_code = ${tenant} AND target_id = ${targetId}`.execute(tx);
+  await sql`
+    UPDATE platform.targets SET deleted = true, link_status = 'deleted', link_error = NULL, pmh_key = NULL, sealed = NULL, mynumber_index = NULL, content_hash = NULL,
+      change_category = ${d.changeCategory ?? null}, movement_date = ${d.movementDate ?? null}, file_name = ${d.fileName}, linked_at = ${d.at}, updated_at = ${d.at}
+    WHERE target_id = ${targetId}`.execute(tx);
+  await sql`INSERT INTO platform.deletions (tenant_code, target_id, at, how, by_whom, reason) VALUES (${tenant}, ${targetId}, ${d.at}, ${d.how}, ${d.by}, ${d.reason}) ON CONFLICT DO NOTHING`.execute(tx);
+}
+
