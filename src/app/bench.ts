@@ -15,6 +15,7 @@ import { intakeLonglineCase } from '../municipality/intake/index.js';
 import { openApp, type App } from './index.js';
 import { backupRestoreCase } from './city-bench.js';
 import { exchangeInquiryCase } from './exchange-bench.js';
+import { platformRegisterCase } from './platform-bench.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
   return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase, backupRestoreCase, intakeLonglineCase];
@@ -27,7 +28,7 @@ export interface AppBenchContext extends ServerBenchContext {
 
 /** Cases that need the app itself (its vault, its tenant keys). */
 export function appBenchCases(): BenchCase<AppBenchContext>[] {
-  return [residentsImportCase, exchangeInquiryCase];
+  return [residentsImportCase, exchangeInquiryCase, platformRegisterCase];
 }
 
 export interface BenchRun {

@@ -272,11 +272,14 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
           })),
         )
         .execute();
-      const ids = chunk.map((p) => p.targetId);
-      await sql`DELETE FROM platform.target_vaccinations WHERE target_id = ANY(${ids}::text[])`.execute(tx);
-      await sql`DELETE FROM platform.target_records WHERE target_id = ANY(${ids}::text[]) AND source = 'municipality'`.execute(tx);
-      await sql`DELETE FROM platform.notices WHERE target_id = ANY(${ids}::text[])`.execute(tx);
-      await sql`DELETE FROM platform.key_tenants WHERE tenant_code = ${tenant.code} AND target_id = ANY(${ids}::text[])`.execute(tx);
+      // Rows of targets that existed are replaced; new targets have none.
+      const ids = chunk.filter((p) => p.ex).map((p) => p.targetId);
+      if (ids.length) {
+        await sql`DELETE FROM platform.target_vaccinations WHERE target_id = ANY(${ids}::text[])`.execute(tx);
+        await sql`DELETE FROM platform.target_records WHERE target_id = ANY(${ids}::text[]) AND source = 'municipality'`.execute(tx);
+        await sql`DELETE FROM platform.notices WHERE target_id = ANY(${ids}::text[])`.execute(tx);
+        await sql`DELETE FROM platform.key_tenants WHERE tenant_code = ${tenant.code} AND target_id = ANY(${ids}::text[])`.execute(tx);
+      }
       const vacc = chunk.flatMap((p) => p.row.vaccinations.map((v) => ({
         tenant_code: tenant.code, target_id: p.targetId, program_code: v.programCode, dose: v.dose, due_from: v.dueFrom ?? null, due_until: v.dueUntil ?? null,
         rule_id: v.recommendation?.ruleId ?? null, recommended_on: v.recommendation?.recommendedOn ?? null, forced_expiry_date: v.forcedExpiryDate ?? null, combination_no: v.combinationNo ?? null,

@@ -261,3 +261,16 @@ describe('platform registration', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('platform OpenAPI', () => {
+  it('docs/api/platform-openapi.json is the generated document (npm run openapi)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('../harness/paths.js');
+    const { platformOpenApi } = await import('../../src/platform/index.js');
+    const doc = JSON.parse(readFileSync(join(ROOT, 'docs', 'api', 'platform-openapi.json'), 'utf8')) as Record<string, unknown>;
+    expect(doc).toEqual(JSON.parse(JSON.stringify(platformOpenApi())));
+    const target = JSON.stringify((doc['components'] as { schemas: Record<string, unknown> }).schemas['Target']);
+    for (const f of ['modificationSeg', 'municipalityIdentityKey', 'myNumber', 'basicFiveInfo', 'nameKana', 'dateOfBirth', 'isNotDisclosed', 'isDeleted']) expect(target).toContain(f);
+  });
+});
