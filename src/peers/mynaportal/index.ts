@@ -106,6 +106,8 @@ const noticeSchema = z.object({
   title: z.string(),
   body: z.string(),
   programName: z.string(),
+  /** Not in the contract's list, but in the platform's Target.notices: links the notice to its 予診票. */
+  programCode: z.string().optional(),
   dose: z.number().nullable().optional(),
   voucherNo: z.string().nullable().optional(),
   issuedOn: z.string().nullable().optional(),

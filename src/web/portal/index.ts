@@ -313,7 +313,7 @@ ${cardForm({ csrf: csrfOf(reply), challenge: '/agents/challenge', submit: '/agen
       const id = (req.params as { noticeId: string }).noticeId;
       const n = (await portal.notices(s, pid)).find((x) => x.noticeId === id);
       if (!n) throw new Problem(404, 'NOT_FOUND', '見つかりません');
-      const code = str((n as Record<string, unknown>)['programCode']);
+      const code = n.programCode ?? '';
       return send(req, reply, n.title, html`
 <section class="card">
   <p>${n.municipalityName ?? ''}</p>
@@ -427,7 +427,7 @@ ${errList.length ? html`<div class="error-summary" role="alert" tabindex="-1"><h
   <p>${person.name}さんの予診票を受け付けました。</p>
   <div class="qr" role="img" aria-label="予診票のQRコード">${raw(svg)}</div>
   <p class="lead"><strong>医療機関の受付でこのQRコードを提示してください</strong></p>
-  <p class="hint">この画面を保存するか、接種の当日にもう一度ログインして予診票を開くと表示できます。</p>
+  <p class="hint">この画面を保存するか印刷して、接種の当日に医療機関へお持ちください。</p>
 </section>`, backHome);
     });
 
