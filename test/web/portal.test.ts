@@ -297,6 +297,14 @@ describe('resident portal (マイナポータル) over HTTP', () => {
     expect((await c.get('/home')).status).toBe(302);
   });
 
+  it('limits challenges per client address (last: it uses up the minute)', async () => {
+    const c = new Client(w.url);
+    const csrf = csrfOf((await c.get('/')).text);
+    const statuses: number[] = [];
+    for (let i = 0; i < 65; i++) statuses.push((await c.postJson('/login/challenge', {}, csrf)).status);
+    expect(statuses).toContain(429);
+  });
+
   it('no response carried a 12-digit number', () => {
     expect(bodies.length).toBeGreaterThan(30);
     for (const b of bodies) expect(TWELVE_DIGITS.test(b.text), b.path).toBe(false);

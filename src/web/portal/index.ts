@@ -9,6 +9,7 @@ import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import csrf from '@fastify/csrf-protection';
+import rateLimit from '@fastify/rate-limit';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { MynaPortal, PortalPerson, PortalQuestionnaire, PortalSession, QuestionnaireItem } from '../../app/index.js';
@@ -30,6 +31,8 @@ export interface PortalPageOptions {
   readonly cardScript?: string;
   /** A demonstration deployment: every page says so. */
   readonly demo?: boolean;
+  /** Challenges, logins and PIN reports per client address per minute (default 60). */
+  readonly loginRateLimitPerMinute?: number;
 }
 
 const require = createRequire(import.meta.url);
@@ -131,6 +134,8 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     await f.register(cookie);
     await f.register(formbody, { bodyLimit: 256 * 1024 });
     await f.register(csrf, { cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: false } });
+    await f.register(rateLimit, { global: false });
+    const limited = { rateLimit: { max: opts.loginRateLimitPerMinute ?? 60, timeWindow: '1 minute' } };
     f.decorateRequest('portalSession', null);
     f.decorateRequest('portalSessionEnded', false);
 
@@ -153,6 +158,8 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
         ? error
         : e.code === 'FST_CSRF_INVALID_TOKEN' || e.code === 'FST_CSRF_MISSING_SECRET'
           ? new Problem(403, 'CSRF_INVALID', '画面の有効期限が切れました', 'もう一度画面を開き直してから操作してください。')
+          : e.statusCode === 429
+            ? new Problem(429, 'RATE_LIMITED', 'しばらくお待ちください', '短い時間に多くの操作がありました。1分ほど待ってからもう一度お試しください。')
           : e.statusCode && e.statusCode < 500
             ? new Problem(e.statusCode, 'BAD_REQUEST', '要求が正しくありません', '入力内容を確認してください。')
             : new Problem(500, 'INTERNAL_ERROR', 'ただいま表示できません', `時間をおいてもう一度お試しください。（問い合わせ番号: ${req.id}）`);
@@ -230,15 +237,15 @@ ${ended ? html`<p class="message" role="status">一定時間操作がなかっ�
 ${cardForm({ csrf: csrfOf(reply), challenge: '/login/challenge', submit: '/login', pinFailed: '/login/pin-failed', button: 'ログインする' })}`);
     });
 
-    f.post('/login/challenge', { preHandler: f.csrfProtection }, async () => portal.challenge('login'));
+    f.post('/login/challenge', { preHandler: f.csrfProtection, config: limited }, async () => portal.challenge('login'));
 
-    f.post('/login', { preHandler: f.csrfProtection }, async (req, reply) => {
+    f.post('/login', { preHandler: f.csrfProtection, config: limited }, async (req, reply) => {
       const { token } = await portal.login(req.body as never);
       reply.setCookie(PORTAL_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure });
       return { next: '/home' };
     });
 
-    f.post('/login/pin-failed', { preHandler: f.csrfProtection }, async (req) => portal.pinFailed(req.body as never));
+    f.post('/login/pin-failed', { preHandler: f.csrfProtection, config: limited }, async (req) => portal.pinFailed(req.body as never));
 
     const logout = async (req: FastifyRequest, reply: FastifyReply) => {
       if (req.portalSession) await portal.logout(req.portalSession);
@@ -283,8 +290,8 @@ ${children.length ? children.map((p) => personCard(p, '')) : html`<p>登録さ�
 <p>お子さまのマイナンバーカードのファイルと、お子さまのカードの暗証番号で確認します。登録すると、お子さまのお知らせ・予診票・接種記録をあなたが見られるようになります。</p>
 ${cardForm({ csrf: csrfOf(reply), challenge: '/agents/challenge', submit: '/agents', button: 'お子さまを登録する', consent: portal.texts.agentConsent })}`, { href: '/home', label: 'ホームへ戻る' });
     });
-    f.post('/agents/challenge', { preHandler: f.csrfProtection }, async (req) => portal.challenge('agent', needJson(req)));
-    f.post('/agents', { preHandler: f.csrfProtection }, async (req) => {
+    f.post('/agents/challenge', { preHandler: f.csrfProtection, config: limited }, async (req) => portal.challenge('agent', needJson(req)));
+    f.post('/agents', { preHandler: f.csrfProtection, config: limited }, async (req) => {
       const s = needJson(req);
       const body = (req.body ?? {}) as { consent?: unknown };
       await portal.addAgent(s, req.body as never, { agreed: body.consent === true, text: portal.texts.agentConsent });
