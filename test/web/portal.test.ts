@@ -258,10 +258,11 @@ describe('resident portal (マイナポータル) over HTTP', () => {
     expect((await login(other, w.cards.other)).status).toBe(200);
     const [otherPid] = pidsOf((await other.get('/home')).text);
     expect((await other.get(`/p/${otherPid}/notices`)).text).toContain('BCG');
-    for (const path of [`/p/${otherPid}/notices`, `/p/${otherPid}/records`, `/p/${otherPid}/data-use`, `/p/${otherPid}/records.fhir.json`, `/p/${pseudonymOf(PEOPLE.other.pmhKey)}/notices`, '/p/nonsense-value/notices']) {
+    for (const path of [`/p/${otherPid}/notices`, `/p/${otherPid}/records`, `/p/${otherPid}/data-use`, `/p/${otherPid}/records.fhir.json`, `/p/${pseudonymOf(PEOPLE.other.pmhKey)}/notices`, '/p/nonsense-value/notices', `/p/${otherPid}/something-else`]) {
       const r = await parent.get(path);
       expect(r.status, path).toBe(404);
       expect(r.text).not.toContain('佐藤');
+      if (!path.endsWith('.json')) expect(r.text).toContain('ページが見つかりません');
     }
     // The other family cannot use the parent's pids either.
     const [, childPid] = pidsOf((await parent.get('/home')).text);

@@ -4,7 +4,7 @@
 // is passed on and dropped, PMH-09 step 5), 代理人 by the child's own card (PMH-11), server-side sessions,
 // and the calls the resident portal pages (src/web/portal) make to the platform for a person.  Every access
 // is logged in peers_mynaportal.access_log.  No My Number and no PMHキー are stored or logged here.
-import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
@@ -174,7 +174,7 @@ const personsSchema = z.object({
 });
 
 const proofSchema = z.object({
-  challengeId: z.string({ message: 'challengeId を指定してください' }).regex(/^[0-9a-f-]{36}$/, { message: 'challengeId の形式が正しくありません' }),
+  challengeId: z.string({ message: 'challengeId を指定してください' }).regex(/^[A-Za-z0-9_-]{24}$/, { message: 'challengeId の形式が正しくありません' }),
   certPem: z.string({ message: '電子証明書を指定してください' }).min(1).max(20_000),
   signature: z.string({ message: '署名を指定してください' }).regex(/^[A-Za-z0-9_-]{1,2048}$/, { message: '署名の形式が正しくありません' }),
 });
@@ -398,7 +398,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
     async challenge(purpose, session) {
       if (purpose === 'agent' && !session) throw new Problem(401, 'UNAUTHENTICATED', 'ログインしてください');
       const now = clock.now();
-      const c: Challenge = { challengeId: randomUUID(), challenge: randomBytes(32).toString('base64url'), expiresAt: new Date(now.getTime() + CHALLENGE_SECONDS * 1000).toISOString() };
+      const c: Challenge = { challengeId: randomBytes(18).toString('base64url'), challenge: randomBytes(32).toString('base64url'), expiresAt: new Date(now.getTime() + CHALLENGE_SECONDS * 1000).toISOString() };
       await sql`DELETE FROM ${t('challenges')} WHERE expires_at < ${new Date(now.getTime() - 86_400_000)}`.execute(db);
       await sql`INSERT INTO ${t('challenges')} (id, challenge, purpose, session_hash, created_at, expires_at) VALUES (${c.challengeId}, ${c.challenge}, ${purpose}, ${session?.tokenHash ?? null}, ${now}, ${c.expiresAt})`.execute(db);
       return c;

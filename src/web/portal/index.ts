@@ -227,6 +227,12 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
 <script src="/assets/card-login.js"></script>
 <script src="/assets/portal-login.js"></script>`;
 
+    // Any other address under /p/ (and a typed /login) gets the portal's own pages, not the node's JSON 404.
+    f.get('/p/*', async () => {
+      throw new Problem(404, 'NOT_FOUND', '見つかりません');
+    });
+    f.get('/login', async (_req, reply) => reply.redirect('/'));
+
     // ── ログイン ────────────────────────────────────────────────────────────
     f.get('/', async (req, reply) => {
       if (req.portalSession) return reply.redirect('/home');
