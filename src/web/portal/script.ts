@@ -42,6 +42,7 @@ export const PORTAL_LOGIN_JS = String.raw`(function () {
       } catch (e) {
         var pinError = e && (e.code === 'PIN_INCORRECT' || e.code === 'BAD_PIN' || /PIN|暗証番号/.test(String(e.message)));
         var cert = (e && e.certPem) || certOf(text);
+        if (pinError) pinInput.value = '';
         if (pinError && cert && form.dataset.pinFailed) {
           var r = await fetch(form.dataset.pinFailed, { method: 'POST', headers: headers, body: JSON.stringify({ challengeId: ch.challengeId, certPem: cert }), credentials: 'same-origin' });
           if (r.ok) {
