@@ -300,6 +300,10 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
       card = await verify({ certPem: proof.certPem, caCertPem: caPem, challenge, signature: proof.signature, now: clock.now() });
     } catch (e) {
       if (isProblem(e) && e.status >= 500) throw e;
+      // The placeholder of src/kernel/jpki (before the card branch is merged) is no card's failure.
+      if (e instanceof Error && e.message === 'not merged') {
+        throw new Problem(503, 'CARD_VERIFY_UNAVAILABLE', 'ただいまカードでログインできません', '電子証明書を確認する機能が準備中です。時間をおいてもう一度お試しください。');
+      }
       // Count the failure only for a certificate the CA really issued (a forged certificate cannot lock a real card).
       let issued: boolean;
       try {
