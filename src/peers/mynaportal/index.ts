@@ -1,7 +1,18 @@
-// マイナポータル node `mynaportal` (issue 12; contract: docs/formats/platform-protocol.md).
+// マイナポータル node `mynaportal` (issue 12; contract: docs/formats/platform-protocol.md; decision 0146).
+// Card login (challenge → card signature → 公的個人認証 CA → card.status → insurerhub portal.resolve), the
+// PMH仮名識別子 (made here once per 仮名識別子, PMH-09 step 3), the first-use link to the platform (the PMHキー
+// is passed on and dropped, PMH-09 step 5), 代理人 by the child's own card (PMH-11), server-side sessions,
+// and the calls the resident portal pages (src/web/portal) make to the platform for a person.  Every access
+// is logged in peers_mynaportal.access_log.  No My Number and no PMHキー are stored or logged here.
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createNodeServer, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
-import type { MigrationSource } from '../../kernel/db/index.js';
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import { createNodeServer, type ExchangeNode, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
+import type { MigrationSource, UntypedDatabase } from '../../kernel/db/index.js';
+import type { Clock } from '../../kernel/clock/index.js';
+import { isProblem, parseInput, Problem } from '../../kernel/problems/index.js';
+import { verifyCardSignature, type CardSignatureInput, type VerifiedCard } from '../../kernel/jpki/index.js';
 
 export const MYNAPORTAL_SCHEMA = 'peers_mynaportal';
 export const MYNAPORTAL_ROLE = 'mamori_mynaportal';
@@ -12,13 +23,508 @@ export const mynaportalMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
 };
 
-/** What the resident portal pages (src/web/portal) use of the マイナポータル node. */
-export interface MynaPortal {
-  readonly node: PeerContext['node'];
+/** A login challenge lives 5 minutes and is used once. */
+export const CHALLENGE_SECONDS = 300;
+/** A session ends after 30 minutes without a request. */
+export const SESSION_IDLE_SECONDS = 30 * 60;
+/** Failed PINs / card logins in a row before the card is locked here (as a real card locks). */
+export const MAX_CARD_FAILURES = 3;
+
+/** What a parent agrees to when registering as a child's 代理人 (stored with the agency and sent to the platform). */
+export const AGENT_CONSENT_TEXT =
+  '私は、このお子さまの親権者（法定代理人）として、お子さまの予防接種のお知らせ・予診票・接種記録をマイナポータルで閲覧し、予診票を入力することに同意します。お子さまの情報はこの目的のためにだけ利用します。';
+
+/** What the resident agrees to before sending a 予診票 (the consent the platform records, PMH-11). */
+export const QUESTIONNAIRE_CONSENT_SELF = '上記の利用目的を確認し、予診票の内容を医療機関と市区町村に提供することに同意します。';
+export const QUESTIONNAIRE_CONSENT_AGENT = '上記の利用目的を確認し、代理人として、お子さまの予診票の内容を医療機関と市区町村に提供することに同意します。';
+
+const PP_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** A fresh PMH仮名識別子: `PP` + 26 random base32 characters. */
+export function newPmhPseudonym(): string {
+  const b = randomBytes(26);
+  let s = 'PP';
+  for (const x of b) s += PP_ALPHABET[x & 31];
+  return s;
 }
 
-export async function buildMynaportalNode(ctx: PeerContext): Promise<PeerService & { portal: MynaPortal }> {
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The certificate serial (upper-case hex) this node counts failures under; undefined when the PEM is not a certificate. */
+function serialOf(certPem: string): string | undefined {
+  try {
+    return new X509Certificate(certPem).serialNumber.toUpperCase();
+  } catch {
+    return undefined;
+  }
+}
+
+export type VerifyCard = (input: CardSignatureInput) => VerifiedCard | Promise<VerifiedCard>;
+
+export interface MynaportalOptions {
+  /** The JPKI verification (default: `verifyCardSignature` of src/kernel/jpki). */
+  readonly verifyCard?: VerifyCard;
+  /** Node names (defaults: 'platform', 'insurerhub', 'card'). */
+  readonly platformNode?: string;
+  readonly insurerhubNode?: string;
+  readonly cardNode?: string;
+}
+
+/** A card's answer to a challenge, as the login page posts it. */
+export interface CardProof {
+  readonly challengeId: string;
+  readonly certPem: string;
+  readonly signature: string;
+}
+
+export interface PortalSession {
+  readonly tokenHash: string;
+  /** The logged-in resident's PMH仮名識別子 (the platform's `actor`). */
+  readonly actor: string;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+}
+
+export interface PortalPerson {
+  /** Opaque per-session id for URLs. */
+  readonly pid: string;
+  readonly relation: 'self' | 'agent';
+  readonly name: string;
+  readonly nameKana: string;
+  readonly dateOfBirth: string;
+  readonly sex: string;
+}
+
+export interface Challenge {
+  readonly challengeId: string;
+  readonly challenge: string;
+  readonly expiresAt: string;
+}
+
+const noticeSchema = z.object({
+  noticeId: z.string(),
+  title: z.string(),
+  body: z.string(),
+  programName: z.string(),
+  /** Not in the contract's list, but in the platform's Target.notices: links the notice to its 予診票. */
+  programCode: z.string().optional(),
+  dose: z.number().nullable().optional(),
+  voucherNo: z.string().nullable().optional(),
+  issuedOn: z.string().nullable().optional(),
+  dueUntil: z.string().nullable().optional(),
+  municipalityName: z.string().nullable().optional(),
+});
+export type PortalNotice = z.output<typeof noticeSchema>;
+
+const itemSchema = z.object({
+  itemId: z.string(),
+  label: z.string(),
+  type: z.enum(['boolean', 'choice', 'text', 'number']),
+  options: z.array(z.string()).optional(),
+  required: z.boolean().optional(),
+  maxLength: z.number().int().positive().optional(),
+});
+export type QuestionnaireItem = z.output<typeof itemSchema>;
+
+const questionnaireSchema = z.object({
+  purpose: z.string(),
+  items: z.array(itemSchema),
+  answer: z.unknown().optional(),
+  targetId: z.string().optional(),
+  questionnaireId: z.string().optional(),
+  title: z.string().optional(),
+});
+export type PortalQuestionnaire = z.output<typeof questionnaireSchema>;
+
+const answerResultSchema = z.object({ answerId: z.string(), status: z.string(), qr: z.string() });
+export type PortalAnswerResult = z.output<typeof answerResultSchema>;
+
+const recordSchema = z.object({}).catchall(z.unknown());
+const recordsSchema = z.object({
+  records: z.array(recordSchema),
+  due: z.array(recordSchema),
+  fhir: z.unknown(),
+});
+export type PortalRecords = z.output<typeof recordsSchema>;
+
+const dataUseSchema = z.object({
+  entries: z.array(
+    z.object({
+      at: z.string(),
+      who: z.string().nullable().optional(),
+      organisation: z.string().nullable().optional(),
+      action: z.string().nullable().optional(),
+      purpose: z.string().nullable().optional(),
+    }),
+  ),
+});
+export type DataUseEntry = z.output<typeof dataUseSchema>['entries'][number];
+
+const personsSchema = z.object({
+  persons: z.array(
+    z.object({
+      subject: z.string(),
+      relation: z.enum(['self', 'agent']),
+      name: z.string(),
+      nameKana: z.string().optional().default(''),
+      dateOfBirth: z.string().optional().default(''),
+      sex: z.string().optional().default(''),
+    }),
+  ),
+});
+
+const proofSchema = z.object({
+  challengeId: z.string({ message: 'challengeId を指定してください' }).regex(/^[A-Za-z0-9_-]{24}$/, { message: 'challengeId の形式が正しくありません' }),
+  certPem: z.string({ message: '電子証明書を指定してください' }).min(1).max(20_000),
+  signature: z.string({ message: '署名を指定してください' }).regex(/^[A-Za-z0-9_-]{1,2048}$/, { message: '署名の形式が正しくありません' }),
+});
+
+const notFound = (): Problem => new Problem(404, 'NOT_FOUND', '見つかりません', 'お探しのページは見つかりませんでした。');
+
+/** What the resident portal pages (src/web/portal) use of the マイナポータル node. */
+export interface MynaPortal {
+  readonly node: ExchangeNode;
+  readonly clock: Clock;
+  /** The consent texts the pages show (the same text is stored and sent to the platform). */
+  readonly texts: { readonly agentConsent: string; readonly questionnaireSelf: string; readonly questionnaireAgent: string };
+  /** A fresh challenge: for login, or (with a session) for adding a child whose card the parent holds. */
+  challenge(purpose: 'login' | 'agent', session?: PortalSession): Promise<Challenge>;
+  /** Card login; returns the session token for the cookie (only its hash is stored). */
+  login(proof: CardProof): Promise<{ token: string; session: PortalSession }>;
+  /** The page reports a PIN the card file refused (consumes the challenge); counts towards the lock. */
+  pinFailed(input: { challengeId: string; certPem: string }): Promise<{ remaining: number; locked: boolean }>;
+  /** The live session of a cookie token (and marks it used), or null (unknown, ended or idle too long). */
+  session(token: string | undefined): Promise<PortalSession | null>;
+  logout(session: PortalSession): Promise<void>;
+  /** The persons this session may see (本人 first), each with its opaque `pid`. */
+  persons(session: PortalSession): Promise<PortalPerson[]>;
+  /** One person by `pid`; 404 for any other value. */
+  person(session: PortalSession, pid: string): Promise<PortalPerson>;
+  /** 代理人の登録 with the child's card (PMH-11); returns the child as a person of this session. */
+  addAgent(session: PortalSession, proof: CardProof, consent: { agreed: boolean; text: string }): Promise<PortalPerson>;
+  notices(session: PortalSession, pid: string): Promise<PortalNotice[]>;
+  questionnaire(session: PortalSession, pid: string, programCode: string, dose: number): Promise<PortalQuestionnaire>;
+  answer(session: PortalSession, pid: string, input: { programCode: string; dose: number; consentText: string; answers: Record<string, string | number | boolean> }): Promise<PortalAnswerResult>;
+  records(session: PortalSession, pid: string): Promise<PortalRecords>;
+  dataUse(session: PortalSession, pid: string): Promise<DataUseEntry[]>;
+  /** The portal's own access log of one actor (newest first), for checks and the operator. */
+  accessLog(actor: string, limit?: number): Promise<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }[]>;
+}
+
+export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {}): MynaPortal {
+  const db: Kysely<UntypedDatabase> = ctx.db;
+  const S = MYNAPORTAL_SCHEMA;
+  const clock = ctx.clock;
+  const node = ctx.node;
+  const platform = opts.platformNode ?? 'platform';
+  const insurerhub = opts.insurerhubNode ?? 'insurerhub';
+  const cardNode = opts.cardNode ?? 'card';
+  const verify: VerifyCard = opts.verifyCard ?? verifyCardSignature;
+  let caCache: { pem: string; at: number } | undefined;
+
+  const t = (name: string) => sql.table(`${S}.${name}`);
+
+  async function log(actor: string | null, subject: string | null, action: string, outcome: 'ok' | 'refused' | 'failed', code: string | null = null): Promise<void> {
+    await sql`INSERT INTO ${t('access_log')} (at, actor, subject, action, outcome, code) VALUES (${clock.now()}, ${actor}, ${subject}, ${action}, ${outcome}, ${code})`.execute(db);
+  }
+
+  async function caCert(): Promise<string> {
+    const now = clock.now().getTime();
+    if (caCache && now - caCache.at < 3600_000) return caCache.pem;
+    const url = `${node.directory.entry(cardNode).url}/card/v1/ca.pem`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch {
+      throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスに接続できません。時間をおいてやり直してください。');
+    }
+    if (!res.ok) throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスから証明書を取得できません。時間をおいてやり直してください。');
+    const pem = await res.text();
+    caCache = { pem, at: now };
+    return pem;
+  }
+
+  async function consume(id: string, purpose: 'login' | 'agent', session?: PortalSession): Promise<string> {
+    const now = clock.now();
+    const r = await sql<{ challenge: string; session_hash: string | null }>`
+      UPDATE ${t('challenges')} SET consumed_at = ${now}
+      WHERE id = ${id} AND purpose = ${purpose} AND consumed_at IS NULL AND expires_at > ${now}
+      RETURNING challenge, session_hash`.execute(db);
+    const row = r.rows[0];
+    if (!row || (purpose === 'agent' && row.session_hash !== session?.tokenHash)) {
+      await log(session?.actor ?? null, null, purpose === 'login' ? 'login' : 'agent.add', 'refused', 'CHALLENGE_INVALID');
+      throw new Problem(401, 'CHALLENGE_INVALID', 'もう一度お試しください', 'ログインの有効期限が切れたか、すでに使われた確認です。画面を開き直して、もう一度カードで確認してください。');
+    }
+    return row.challenge;
+  }
+
+  async function failuresOf(serial: string): Promise<{ failures: number; locked: boolean }> {
+    const r = await sql<{ failures: number; locked_at: Date | null }>`SELECT failures, locked_at FROM ${t('card_failures')} WHERE serial = ${serial}`.execute(db);
+    const row = r.rows[0];
+    return { failures: row ? Number(row.failures) : 0, locked: !!row?.locked_at };
+  }
+
+  function lockedProblem(): Problem {
+    return new Problem(423, 'CARD_LOCKED', 'このカードはロックされています', `暗証番号を${MAX_CARD_FAILURES}回続けて間違えたため、このカードではログインできません。お住まいの市区町村の窓口で、暗証番号の再設定（ロックの解除）を受けてください。`);
+  }
+
+  async function fail(serial: string): Promise<{ remaining: number; locked: boolean }> {
+    const now = clock.now();
+    const r = await sql<{ failures: number }>`
+      INSERT INTO ${t('card_failures')} AS f (serial, failures, locked_at, updated_at) VALUES (${serial}, 1, ${MAX_CARD_FAILURES <= 1 ? now : null}, ${now})
+      ON CONFLICT (serial) DO UPDATE SET failures = f.failures + 1, updated_at = ${now},
+        locked_at = COALESCE(f.locked_at, CASE WHEN f.failures + 1 >= ${MAX_CARD_FAILURES} THEN ${now}::timestamptz END)
+      RETURNING failures`.execute(db);
+    const failures = Number(r.rows[0]!.failures);
+    return { remaining: Math.max(0, MAX_CARD_FAILURES - failures), locked: failures >= MAX_CARD_FAILURES };
+  }
+
+  /** Checks a card's answer to a challenge and finds (or makes) its PMH仮名識別子; the PMHキー is passed on once and dropped. */
+  async function identify(proofIn: unknown, purpose: 'login' | 'agent', session?: PortalSession): Promise<{ pmhPseudonym: string; serial: string }> {
+    const proof = parseInput(proofSchema, proofIn);
+    const challenge = await consume(proof.challengeId, purpose, session);
+    const actor = session?.actor ?? null;
+    const action = purpose === 'login' ? 'login' : 'agent.add';
+    const claimed = serialOf(proof.certPem);
+    if (!claimed) {
+      await log(actor, null, action, 'refused', 'CERT_INVALID');
+      throw new Problem(401, 'CERT_INVALID', 'カードを確認できませんでした', 'カードのファイルに電子証明書が見つかりません。正しいファイルを選んでください。');
+    }
+    if ((await failuresOf(claimed)).locked) {
+      await log(actor, null, action, 'refused', 'CARD_LOCKED');
+      throw lockedProblem();
+    }
+    const caPem = await caCert();
+    let card: VerifiedCard;
+    try {
+      card = await verify({ certPem: proof.certPem, caCertPem: caPem, challenge, signature: proof.signature, now: clock.now() });
+    } catch (e) {
+      if (isProblem(e) && e.status >= 500) throw e;
+      // The placeholder of src/kernel/jpki (before the card branch is merged) is no card's failure.
+      if (e instanceof Error && e.message === 'not merged') {
+        throw new Problem(503, 'CARD_VERIFY_UNAVAILABLE', 'ただいまカードでログインできません', '電子証明書を確認する機能が準備中です。時間をおいてもう一度お試しください。');
+      }
+      // Count the failure only for a certificate the CA really issued (a forged certificate cannot lock a real card).
+      let issued: boolean;
+      try {
+        issued = new X509Certificate(proof.certPem).verify(new X509Certificate(caPem).publicKey);
+      } catch {
+        issued = false;
+      }
+      const left = issued ? await fail(claimed) : undefined;
+      await log(actor, null, action, 'refused', 'SIGNATURE_INVALID');
+      if (left?.locked) throw lockedProblem();
+      throw new Problem(401, 'SIGNATURE_INVALID', 'カードを確認できませんでした', left ? `カードの署名を確認できませんでした。あと${left.remaining}回失敗すると、このカードはロックされます。` : 'カードの署名または電子証明書を確認できませんでした。');
+    }
+    const serial = card.serial;
+    const status = await node.call(cardNode, 'card.status', { serial });
+    const st = (status.body ?? {}) as { status?: unknown };
+    if (st.status !== 'good') {
+      await log(actor, null, action, 'refused', st.status === 'revoked' ? 'CARD_REVOKED' : 'CARD_UNKNOWN');
+      throw st.status === 'revoked'
+        ? new Problem(403, 'CARD_REVOKED', 'このカードの電子証明書は失効しています', 'このカードではログインできません。お住まいの市区町村の窓口で電子証明書の再発行を受けてください。')
+        : new Problem(403, 'CARD_UNKNOWN', 'このカードの電子証明書を確認できません', '公的個人認証サービスがこの電子証明書を確認できませんでした。');
+    }
+    let resolved: { pseudonymId: string; pmhKey?: string | undefined };
+    try {
+      const a = await node.call(insurerhub, 'portal.resolve', { serial });
+      resolved = parseInput(z.object({ pseudonymId: z.string().regex(/^[0-9a-f]{32}$/), pmhKey: z.string().regex(/^PK[A-Z2-7]{20}$/).optional() }), a.body);
+    } catch (e) {
+      if (isProblem(e) && e.code === 'CARD_NOT_LINKED') {
+        await log(actor, null, action, 'refused', 'CARD_NOT_LINKED');
+        throw new Problem(403, 'CARD_NOT_LINKED', 'このカードはまだ利用できません', '健康保険の資格情報とこのカードの紐付けが確認できませんでした。加入している健康保険の窓口にお問い合わせください。');
+      }
+      throw e;
+    }
+    const now = clock.now();
+    await sql`INSERT INTO ${t('pseudonyms')} (pseudonym_id, pmh_pseudonym, created_at) VALUES (${resolved.pseudonymId}, ${newPmhPseudonym()}, ${now}) ON CONFLICT (pseudonym_id) DO NOTHING`.execute(db);
+    const p = (await sql<{ pmh_pseudonym: string; linked_at: Date | null }>`SELECT pmh_pseudonym, linked_at FROM ${t('pseudonyms')} WHERE pseudonym_id = ${resolved.pseudonymId}`.execute(db)).rows[0]!;
+    await sql`INSERT INTO ${t('card_serials')} (serial, pseudonym_id, first_seen_at, last_seen_at) VALUES (${serial}, ${resolved.pseudonymId}, ${now}, ${now})
+      ON CONFLICT (serial) DO UPDATE SET last_seen_at = ${now}`.execute(db);
+    if (resolved.pmhKey && !p.linked_at) {
+      // PMH-09 (4)(5): the platform ties the PMH仮名識別子 to the PMHキー; the key is not kept here.
+      try {
+        await node.call(platform, 'portal.link', { pmhPseudonym: p.pmh_pseudonym, pmhKey: resolved.pmhKey }, { personal: true });
+        await sql`UPDATE ${t('pseudonyms')} SET linked_at = ${clock.now()} WHERE pseudonym_id = ${resolved.pseudonymId}`.execute(db);
+        await log(p.pmh_pseudonym, p.pmh_pseudonym, 'link', 'ok');
+      } catch (e) {
+        if (!(isProblem(e) && e.code === 'PMH_KEY_UNKNOWN')) throw e;
+        // No municipality has registered this person yet: the login goes on, the link is tried next time.
+        await log(p.pmh_pseudonym, p.pmh_pseudonym, 'link', 'refused', 'PMH_KEY_UNKNOWN');
+      }
+    }
+    // The PMHキー goes out of scope here: it was never written anywhere (PMH-09 step 5).
+    await sql`DELETE FROM ${t('card_failures')} WHERE serial = ${claimed}`.execute(db);
+    return { pmhPseudonym: p.pmh_pseudonym, serial };
+  }
+
+  async function subjectOf(session: PortalSession, pid: string): Promise<string> {
+    if (!/^[A-Za-z0-9_-]{8,64}$/.test(pid)) throw notFound();
+    const r = await sql<{ pmh_pseudonym: string }>`SELECT pmh_pseudonym FROM ${t('session_persons')} WHERE token_hash = ${session.tokenHash} AND pid = ${pid}`.execute(db);
+    const s = r.rows[0]?.pmh_pseudonym;
+    if (!s) throw notFound();
+    return s;
+  }
+
+  async function listPersons(session: PortalSession): Promise<(PortalPerson & { subject: string })[]> {
+    const a = await node.call(platform, 'portal.persons', { actor: session.actor });
+    const persons = parseInput(personsSchema, a.body).persons;
+    const out: (PortalPerson & { subject: string })[] = [];
+    for (const p of persons) {
+      await sql`INSERT INTO ${t('session_persons')} (token_hash, pid, pmh_pseudonym) VALUES (${session.tokenHash}, ${randomBytes(12).toString('base64url')}, ${p.subject}) ON CONFLICT DO NOTHING`.execute(db);
+      const pid = (await sql<{ pid: string }>`SELECT pid FROM ${t('session_persons')} WHERE token_hash = ${session.tokenHash} AND pmh_pseudonym = ${p.subject}`.execute(db)).rows[0]!.pid;
+      out.push({ pid, subject: p.subject, relation: p.relation, name: p.name, nameKana: p.nameKana, dateOfBirth: p.dateOfBirth, sex: p.sex });
+    }
+    out.sort((x, y) => (x.relation === y.relation ? 0 : x.relation === 'self' ? -1 : 1));
+    return out;
+  }
+
+  /** Calls a platform service about one person of the session, logging the access either way. */
+  async function about<T>(session: PortalSession, pid: string, action: string, svc: string, body: Record<string, unknown>, schema: z.ZodType<T>, personal = false): Promise<T> {
+    const subject = await subjectOf(session, pid);
+    try {
+      const a = await node.call(platform, svc, { actor: session.actor, subject, ...body }, { personal });
+      const out = parseInput(schema, a.body);
+      await log(session.actor, subject, action, 'ok');
+      return out;
+    } catch (e) {
+      await log(session.actor, subject, action, isProblem(e) && e.status < 500 ? 'refused' : 'failed', isProblem(e) ? e.code : 'ERROR');
+      if (isProblem(e) && e.status === 404) throw notFound();
+      throw e;
+    }
+  }
+
+  const portal: MynaPortal = {
+    node,
+    clock,
+    texts: { agentConsent: AGENT_CONSENT_TEXT, questionnaireSelf: QUESTIONNAIRE_CONSENT_SELF, questionnaireAgent: QUESTIONNAIRE_CONSENT_AGENT },
+
+    async challenge(purpose, session) {
+      if (purpose === 'agent' && !session) throw new Problem(401, 'UNAUTHENTICATED', 'ログインしてください');
+      const now = clock.now();
+      const c: Challenge = { challengeId: randomBytes(18).toString('base64url'), challenge: randomBytes(32).toString('base64url'), expiresAt: new Date(now.getTime() + CHALLENGE_SECONDS * 1000).toISOString() };
+      await sql`DELETE FROM ${t('challenges')} WHERE expires_at < ${new Date(now.getTime() - 86_400_000)}`.execute(db);
+      await sql`INSERT INTO ${t('challenges')} (id, challenge, purpose, session_hash, created_at, expires_at) VALUES (${c.challengeId}, ${c.challenge}, ${purpose}, ${session?.tokenHash ?? null}, ${now}, ${c.expiresAt})`.execute(db);
+      return c;
+    },
+
+    async login(proof) {
+      const who = await identify(proof, 'login');
+      const token = randomBytes(32).toString('base64url');
+      const now = clock.now();
+      const tokenHash = sha256(token);
+      await sql`INSERT INTO ${t('sessions')} (token_hash, pmh_pseudonym, serial, created_at, last_seen_at) VALUES (${tokenHash}, ${who.pmhPseudonym}, ${who.serial}, ${now}, ${now})`.execute(db);
+      await log(who.pmhPseudonym, who.pmhPseudonym, 'login', 'ok');
+      return { token, session: { tokenHash, actor: who.pmhPseudonym, createdAt: now, lastSeenAt: now } };
+    },
+
+    async pinFailed(input) {
+      const parsed = parseInput(z.object({ challengeId: proofSchema.shape.challengeId, certPem: proofSchema.shape.certPem }), input);
+      await consume(parsed.challengeId, 'login');
+      const serial = serialOf(parsed.certPem);
+      let issued: boolean;
+      try {
+        issued = !!serial && new X509Certificate(parsed.certPem).verify(new X509Certificate(await caCert()).publicKey);
+      } catch {
+        issued = false;
+      }
+      if (!serial || !issued) throw new Problem(401, 'CERT_INVALID', 'カードを確認できませんでした', 'カードのファイルに正しい電子証明書が見つかりません。');
+      if ((await failuresOf(serial)).locked) throw lockedProblem();
+      const r = await fail(serial);
+      await log(null, null, 'login.pin', 'refused', r.locked ? 'CARD_LOCKED' : 'PIN_INCORRECT');
+      return r;
+    },
+
+    async session(token) {
+      if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+      const now = clock.now();
+      const idleSince = new Date(now.getTime() - SESSION_IDLE_SECONDS * 1000);
+      const r = await sql<{ token_hash: string; pmh_pseudonym: string; created_at: Date; last_seen_at: Date }>`
+        UPDATE ${t('sessions')} SET last_seen_at = ${now}
+        WHERE token_hash = ${sha256(token)} AND ended_at IS NULL AND last_seen_at > ${idleSince}
+        RETURNING token_hash, pmh_pseudonym, created_at, last_seen_at`.execute(db);
+      const row = r.rows[0];
+      if (!row) return null;
+      return { tokenHash: row.token_hash, actor: row.pmh_pseudonym, createdAt: new Date(row.created_at), lastSeenAt: new Date(row.last_seen_at) };
+    },
+
+    async logout(session) {
+      await sql`UPDATE ${t('sessions')} SET ended_at = ${clock.now()} WHERE token_hash = ${session.tokenHash}`.execute(db);
+      await sql`DELETE FROM ${t('session_persons')} WHERE token_hash = ${session.tokenHash}`.execute(db);
+      await log(session.actor, session.actor, 'logout', 'ok');
+    },
+
+    async persons(session) {
+      const list = await listPersons(session);
+      await log(session.actor, session.actor, 'persons', 'ok');
+      return list.map(({ subject: _s, ...p }) => p);
+    },
+
+    async person(session, pid) {
+      const subject = await subjectOf(session, pid);
+      const p = (await listPersons(session)).find((x) => x.subject === subject);
+      if (!p) throw notFound();
+      const { subject: _s, ...rest } = p;
+      return rest;
+    },
+
+    async addAgent(session, proof, consent) {
+      if (!consent.agreed || consent.text !== AGENT_CONSENT_TEXT) {
+        throw new Problem(400, 'CONSENT_REQUIRED', '同意が必要です', '代理人として登録するには、同意の内容を確認してチェックを入れてください。', [{ field: 'consent', code: 'CONSENT_REQUIRED', message: '同意の内容を確認してチェックを入れてください' }]);
+      }
+      const child = await identify(proof, 'agent', session);
+      if (child.pmhPseudonym === session.actor) {
+        await log(session.actor, session.actor, 'agent.add', 'refused', 'AGENT_IS_SELF');
+        throw new Problem(400, 'AGENT_IS_SELF', 'ご本人のカードです', '代理人の登録には、お子さまのカードを使ってください。');
+      }
+      const at = clock.now();
+      await sql`INSERT INTO ${t('agencies')} (agent, principal, consent_text, consented_at) VALUES (${session.actor}, ${child.pmhPseudonym}, ${AGENT_CONSENT_TEXT}, ${at})
+        ON CONFLICT (agent, principal) DO UPDATE SET consent_text = EXCLUDED.consent_text, consented_at = EXCLUDED.consented_at`.execute(db);
+      await node.call(platform, 'portal.agency', { agent: session.actor, principal: child.pmhPseudonym, consentedAt: at.toISOString(), consentText: AGENT_CONSENT_TEXT }, { personal: true });
+      await log(session.actor, child.pmhPseudonym, 'agent.add', 'ok');
+      const p = (await listPersons(session)).find((x) => x.subject === child.pmhPseudonym);
+      if (!p) throw new Problem(502, 'AGENCY_NOT_RECORDED', '代理人の登録を確認できません', '登録は受け付けましたが、まだお子さまの情報を表示できません。時間をおいてもう一度ログインしてください。');
+      const { subject: _s, ...rest } = p;
+      return rest;
+    },
+
+    async notices(session, pid) {
+      return (await about(session, pid, 'notices', 'portal.notices', {}, z.object({ notices: z.array(noticeSchema) }))).notices;
+    },
+
+    async questionnaire(session, pid, programCode, dose) {
+      return about(session, pid, 'questionnaire', 'portal.questionnaire', { programCode, dose }, questionnaireSchema);
+    },
+
+    async answer(session, pid, input) {
+      const person = await portal.person(session, pid);
+      const by = person.relation === 'self' ? 'self' : 'agent';
+      return about(
+        session, pid, 'answer', 'portal.answer',
+        { programCode: input.programCode, dose: input.dose, consent: { by, at: clock.now().toISOString(), text: input.consentText }, answers: input.answers },
+        answerResultSchema, true,
+      );
+    },
+
+    async records(session, pid) {
+      return about(session, pid, 'records', 'portal.records', {}, recordsSchema);
+    },
+
+    async dataUse(session, pid) {
+      return (await about(session, pid, 'data-use', 'portal.data-use', {}, dataUseSchema)).entries;
+    },
+
+    async accessLog(actor, limit = 1000) {
+      const r = await sql<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }>`
+        SELECT at, actor, subject, action, outcome, code FROM ${t('access_log')} WHERE actor = ${actor} ORDER BY seq DESC LIMIT ${limit}`.execute(db);
+      return r.rows.map((x) => ({ ...x, at: new Date(x.at) }));
+    },
+  };
+  return portal;
+}
+
+export async function buildMynaportalNode(ctx: PeerContext, opts: MynaportalOptions = {}): Promise<PeerService & { portal: MynaPortal }> {
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, {});
-  return { fastify, portal: { node: ctx.node } };
+  return { fastify, portal: createMynaPortal(ctx, opts) };
 }
