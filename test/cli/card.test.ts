@@ -93,5 +93,9 @@ describe('mamori card', () => {
     expect(row).toEqual({ status: 'revoked', reason: '紛失' });
     const bad = await runCli(['card', 'revoke', '--serial', 'xyz', '--reason', '紛失'], { env });
     expect(bad.code).toBe(2);
+    // The CA refuses a serial it never issued: exit 3, the problem on stdout with --json.
+    const unknown = await runCli(['card', 'revoke', '--serial', 'ab'.repeat(16), '--reason', '紛失', '--json'], { env });
+    expect(unknown.code, unknown.stderr).toBe(3);
+    expect(json(unknown.stdout)).toMatchObject({ status: 404, code: 'CARD_UNKNOWN' });
   });
 });

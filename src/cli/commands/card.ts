@@ -52,6 +52,16 @@ async function withOrganisations<T>(o: O, fn: (app: App, orgs: Organisations) =>
   });
 }
 
+/** exit 3: the 公的個人認証サービス refused; the problem goes to stderr, and to stdout with --json (as `mamori exchange`). */
+async function refused(o: O, e: unknown): Promise<number> {
+  const { isProblem } = await import('../../kernel/problems/index.js');
+  const { printJson, warn } = await import('../io.js');
+  if (!isProblem(e)) throw e;
+  if (o['json']) printJson({ type: 'about:blank', status: e.status, code: e.code, title: e.title, detail: e.detail });
+  warn(`公的個人認証サービスが受け付けませんでした [${e.code}] ${e.title}${e.detail ? `: ${e.detail}` : ''}`);
+  return 3;
+}
+
 interface IssueAnswer {
   authCert: string;
   signCert: string;
@@ -101,24 +111,29 @@ export async function issue(o: O): Promise<number> {
     }
     const myNumber = await runAs(app.db, who, (w) => app.vault.reveal(w, subject, CARD_ISSUE_PURPOSE, { subjectRef: `resident:${atena}` }));
     const keys = await jpki.generateCardKeys();
-    const res = await orgs.municipal.node.call(
-      CARD_NODE,
-      'card.issue',
-      {
-        tenant,
-        holder: {
-          name: state.nameKanji,
-          nameKana: state.nameKana ?? '',
-          dateOfBirth: state.birthDate,
-          sex: state.sex === 'male' ? '1' : state.sex === 'female' ? '2' : '9',
-          address: state.address,
+    let res: Awaited<ReturnType<typeof orgs.municipal.node.call>>;
+    try {
+      res = await orgs.municipal.node.call(
+        CARD_NODE,
+        'card.issue',
+        {
+          tenant,
+          holder: {
+            name: state.nameKanji,
+            nameKana: state.nameKana ?? '',
+            dateOfBirth: state.birthDate,
+            sex: state.sex === 'male' ? '1' : state.sex === 'female' ? '2' : '9',
+            address: state.address,
+          },
+          myNumber,
+          authSpki: await jpki.spkiBase64(keys.auth.publicKey),
+          signSpki: await jpki.spkiBase64(keys.sign.publicKey),
         },
-        myNumber,
-        authSpki: await jpki.spkiBase64(keys.auth.publicKey),
-        signSpki: await jpki.spkiBase64(keys.sign.publicKey),
-      },
-      { personal: true },
-    );
+        { personal: true },
+      );
+    } catch (e) {
+      return refused(o, e);
+    }
     const a = res.body as IssueAnswer;
     // The answer must be the certificates of the keys generated here, from the CA it names.
     for (const [pem, pair] of [[a.authCert, keys.auth], [a.signCert, keys.sign]] as const) {
@@ -169,7 +184,12 @@ export async function revoke(o: O): Promise<number> {
   if (!reason) throw new Problem(400, 'REASON_REQUIRED', '失効の理由がありません', '--reason に失効の理由を指定してください。');
   const { print, printJson } = await import('../io.js');
   return withOrganisations(o, async (_app, orgs) => {
-    const res = await orgs.municipal.node.call(CARD_NODE, 'card.revoke', { serial, reason });
+    let res: Awaited<ReturnType<typeof orgs.municipal.node.call>>;
+    try {
+      res = await orgs.municipal.node.call(CARD_NODE, 'card.revoke', { serial, reason });
+    } catch (e) {
+      return refused(o, e);
+    }
     const b = res.body as { revoked: boolean; revokedAt?: string };
     const out = { serial, revoked: b.revoked, revokedAt: b.revokedAt ?? null };
     if (o['json']) printJson(out);
