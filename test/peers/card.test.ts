@@ -15,7 +15,7 @@ import { Problem } from '../../src/kernel/problems/index.js';
 import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import {
-  CARD_FORMAT, cardFileFromKeys, certKind, generateCardKeys, openCardFile, parseCertificate, readHolder, signChallenge, spkiBase64, verifyCardSignature, x509,
+  CARD_FORMAT, cardFileFromKeys, certKind, decodeHolder, encodeHolder, generateCardKeys, openCardFile, parseCertificate, readHolder, signChallenge, spkiBase64, verifyCardSignature, x509,
   type CardFile, type Holder,
 } from '../../src/kernel/jpki/index.js';
 import { buildCardNode, openCardCa, CARD_ROLE, CARD_SCHEMA, type CardNode } from '../../src/peers/card/index.js';
@@ -307,6 +307,14 @@ describe('card node (公的個人認証サービス, synthetic)', () => {
     const res = await m2.call('card', 'card.issue', { tenant: TOTTORI, holder: HOLDER, myNumber: MY_NUMBER, authSpki: await spkiBase64(k.auth.publicKey), signSpki: await spkiBase64(k.sign.publicKey) }, { personal: true });
     expect((res.body as IssueAnswer).linked).toBe(false);
     expect(linkCalls.length).toBe(calls);
+  });
+
+  it('the 4情報 extension round-trips long UTF-8 values (DER long-form lengths)', () => {
+    const long: Holder = { ...HOLDER, name: '髙'.repeat(100), address: '鳥取県鳥取市尚徳町116番地'.repeat(13).slice(0, 200) };
+    const der = encodeHolder(long);
+    expect(der.length).toBeGreaterThan(256);
+    expect(decodeHolder(der)).toEqual(long);
+    expect(() => decodeHolder(der.subarray(0, der.length - 1))).toThrow();
   });
 
   it('refuses malformed requests naming the field, never the number', async () => {
