@@ -53,13 +53,13 @@ describe('mamori card', () => {
       expect(text).not.toContain(mn(I));
       expect(text).not.toMatch(/(?<![0-9])[0-9]{12}(?![0-9])/);
     }
-    // The file opens with the PIN, logs in, and its 署名用 certificate carries the resident's 4情報.
+    // The file opens with the PIN, logs in (an hour later: the child's clock runs on from TEST_NOW), and its 署名用 certificate carries the resident's 4情報.
     const text = readFileSync(file, 'utf8');
     const card = await openCardFile(text, '1234');
     expect(card.authSerial).toBe(out.authSerial);
     expect(readHolder(card.signCert)).toMatchObject({ name: person(I)['氏名'], dateOfBirth: '1990-04-01', sex: '2' });
     const s = await signChallenge(text, '1234', 'bG9naW4tY2hhbGxlbmdl');
-    const v = await verifyCardSignature({ certPem: s.certPem, caCertPem: card.caCert, challenge: 'bG9naW4tY2hhbGxlbmdl', signature: s.signature, now: new Date(TEST_NOW) });
+    const v = await verifyCardSignature({ certPem: s.certPem, caCertPem: card.caCert, challenge: 'bG9naW4tY2hhbGxlbmdl', signature: s.signature, now: new Date(new Date(TEST_NOW).getTime() + 3600_000) });
     expect(v.serial).toBe(out.authSerial);
     // The human form names the file and the serials.
     const human = await runCli(['card', 'issue', '--tenant', TOTTORI, '--atena', atena, '--pin', '5678', '--out', join(dir, 'card2.json')], { env });
