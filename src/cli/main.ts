@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliExit, reportError } from './io.js';
 import { redactMyNumbers } from '../kernel/log/index.js';
+import { registerCardCommands } from './commands/card.js';
 
 type Opts = Record<string, unknown> & { data?: string };
 type Action = (opts: Opts, args: string[]) => Promise<number | void>;
@@ -259,6 +260,8 @@ export function buildProgram(): Command {
     .option('--limit <n>', '表示する件数（既定 1000）')
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).messages));
+
+  registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 
   const audit = program.command('audit').description('操作ログ');
   leaf(audit, 'verify', '操作ログのハッシュ連鎖を検証する（改ざん・削除・並べ替えがあれば最初の不正エントリを示して終了コード1）')

@@ -10,7 +10,7 @@ import { Directory, createNodeServer, exchangeNodeFor, type ExchangeNode, type S
 import { Problem } from '../../src/kernel/problems/index.js';
 import type { SetClock } from '../../src/kernel/clock/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../../src/peers/mynaportal/index.js';
-import type { CardSignatureInput, VerifiedCard } from '../../src/kernel/jpki/index.js';
+import type { VerifyCardInput, VerifiedCard } from '../../src/kernel/jpki/index.js';
 import { registerPortalPages } from '../../src/web/portal/index.js';
 import { testApp, type TestApp } from './app.js';
 import { testClock } from './clock.js';
@@ -102,14 +102,15 @@ export function signChallenge(card: TestCard, challengeB64u: string): { certPem:
 }
 
 /** The test stand-in for src/kernel/jpki verifyCardSignature (same input and answer). */
-export function testVerifyCardSignature(input: CardSignatureInput): VerifiedCard {
+export function testVerifyCardSignature(input: VerifyCardInput): VerifiedCard {
   const cert = new X509Certificate(input.certPem);
   const ca = new X509Certificate(input.caCertPem);
   if (!cert.verify(ca.publicKey)) throw new Error('certificate not issued by the CA');
   if (new Date(cert.validTo) < input.now || new Date(cert.validFrom) > input.now) throw new Error('certificate not valid now');
-  const ok = rsaVerify('sha256', Buffer.from(input.challenge, 'base64url'), createPublicKey(cert.publicKey.export({ type: 'spki', format: 'pem' })), Buffer.from(input.signature, 'base64url'));
+  const challenge = typeof input.challenge === 'string' ? Buffer.from(input.challenge, 'base64url') : Buffer.from(input.challenge);
+  const ok = rsaVerify('sha256', challenge, createPublicKey(cert.publicKey.export({ type: 'spki', format: 'pem' })), Buffer.from(input.signature, 'base64url'));
   if (!ok) throw new Error('bad signature');
-  return { serial: cert.serialNumber.toUpperCase(), notAfter: new Date(cert.validTo).toISOString(), subject: cert.subject };
+  return { serial: cert.serialNumber.toUpperCase(), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), subject: cert.subject, issuer: cert.issuer };
 }
 
 /** The test stand-in for src/web/assets/card-login.js: window.mamoriCard.sign(fileText, pin, challengeB64u). */

@@ -12,7 +12,7 @@ import { createNodeServer, type ExchangeNode, type PeerContext, type PeerService
 import type { MigrationSource, UntypedDatabase } from '../../kernel/db/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import { isProblem, parseInput, Problem } from '../../kernel/problems/index.js';
-import { verifyCardSignature, type CardSignatureInput, type VerifiedCard } from '../../kernel/jpki/index.js';
+import { verifyCardSignature, type VerifyCardInput, type VerifiedCard } from '../../kernel/jpki/index.js';
 
 export const MYNAPORTAL_SCHEMA = 'peers_mynaportal';
 export const MYNAPORTAL_ROLE = 'mamori_mynaportal';
@@ -59,7 +59,7 @@ function serialOf(certPem: string): string | undefined {
   }
 }
 
-export type VerifyCard = (input: CardSignatureInput) => VerifiedCard | Promise<VerifiedCard>;
+export type VerifyCard = (input: VerifyCardInput) => VerifiedCard | Promise<VerifiedCard>;
 
 export interface MynaportalOptions {
   /** The JPKI verification (default: `verifyCardSignature` of src/kernel/jpki). */
