@@ -1,0 +1,239 @@
+// The municipality's push to the digital vaccination platform (issue 12 point 3; PMH-02…04, PMH-21, RES-22;
+// decision 0147) against a stand-in platform node over real HTTP and signed, encrypted messages: a run's
+// persons registered, nothing resent when unchanged, a change → updated, 転出/死亡 → modificationSeg "2",
+// a row the platform fails kept and retried, the platform unreachable → the batch failed and a later retry
+// succeeds, a crashed push resumed without duplicates, and `datause.provide`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import { createNodeServer, Directory, exchangeNodeFor, type ExchangeNode } from '../../src/kernel/exchange/index.js';
+import { untyped } from '../../src/kernel/db/index.js';
+import { runAs, type Principal } from '../../src/kernel/context/index.js';
+import { startExtraction } from '../../src/municipality/extraction/index.js';
+import { importResidents } from '../../src/municipality/residents/index.js';
+import { createBatchFromRun, saveNoticeSettings } from '../../src/municipality/notices/index.js';
+import { registerMunicipalityServices } from '../../src/municipality/exchange/index.js';
+import {
+  getPushBatch, batchRows, linkageCounts, listFailedTargets, listPushBatches, personLinkage, pushMovements, pushRun, retryFailed, syncPlatform, type PlatformExchange,
+} from '../../src/municipality/platform/index.js';
+import { PLATFORM_ROLE } from '../../src/platform/index.js';
+import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
+import { expectProblem } from '../harness/expect.js';
+import { mn, movement, writeCsv } from '../harness/residents.js';
+import { buildTown, SETTINGS, TOWN, type Town } from './notices/fixtures.js';
+import { startPlatformStandIn, type PlatformStandIn } from '../harness/platform-standin.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mamori-platform-'));
+const AS_OF = '2026-11-21';
+
+describe('platform push (municipality side)', () => {
+  let app: TestApp;
+  let nurse: Principal;
+  let viewer: Principal;
+  let town: Town;
+  let runId: string;
+  let standIn: PlatformStandIn;
+  let municipal: ExchangeNode;
+  let municipalServer: FastifyInstance;
+  let x: PlatformExchange;
+  const directory = new Directory([]);
+
+  beforeAll(async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+    nurse = (await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] })).principal;
+    viewer = (await staff(app, TOTTORI, { login: 'viewer', role: 'viewer', duties: ['vaccination'] })).principal;
+    town = await buildTown(app, operatorOf(TOTTORI), dir);
+    runId = (await startExtraction(app.db, nurse, { kind: 'targets', programs: ['hib'], asOf: AS_OF })).run.id;
+    await runAs(app.db, nurse, (w) => saveNoticeSettings(w, SETTINGS));
+    await runAs(app.db, nurse, (w) => createBatchFromRun(w, { keys: app.tenantKeys }, { runId, docType: 'questionnaire' }));
+    // The municipality node (its JWKS and datause.provide) and the stand-in platform, on loopback ports.
+    municipal = exchangeNodeFor({ name: 'municipality', schema: 'municipality', db: untyped(app.db.app), keyDir: app.config.keyDir, directory, clock: app.config.clock });
+    municipalServer = await createNodeServer('municipality');
+    registerMunicipalityServices(municipalServer, app, municipal);
+    await municipalServer.listen({ host: '127.0.0.1', port: 0 });
+    directory.set({ name: 'municipality', title: '鳥取市', url: `http://127.0.0.1:${(municipalServer.server.address() as AddressInfo).port}` });
+    standIn = await startPlatformStandIn({ db: await app.db.forRole(PLATFORM_ROLE), keyDir: app.config.keyDir, directory, clock: app.config.clock });
+    x = { node: municipal };
+  });
+
+  afterAll(async () => {
+    await standIn?.close();
+    await municipalServer?.close();
+    await app?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const babies = () => [town.A, town.B, town.C, town.D];
+  const seg1Without = () => standIn.received.filter((r) => r.item['modificationSeg'] === '1' && !/^\d{12}$/.test(String(r.item['myNumber'] ?? '')));
+
+  it('first push: settings first, then every person of the run registered, each Target valid with its My Number', async () => {
+    const r = await pushRun(app, nurse, x, { runId });
+    expect(r).toMatchObject({ status: 'complete', sent: 4, registered: 4, updated: 0, deleted: 0, failed: 0 });
+    expect(standIn.settings).toHaveLength(1);
+    const settings = standIn.settings[0]!;
+    expect((settings['vaccinations'] as { programCode: string; name: string }[]).find((v) => v.programCode === 'hib')?.name).toMatch(/ヒブ|Hib/);
+    const q = (settings['templates'] as { kind: string; items?: { label: string }[] }[]).find((t) => t.kind === 'questionnaire')!;
+    expect(q.items!.map((i) => i.label).join()).toMatch(/体温.*今日体に具合の悪いところ.*ひきつけ.*アレルギー/s);
+    expect(standIn.invalid).toEqual([]);
+    expect(seg1Without()).toEqual([]);
+    const a = standIn.received.find((t) => t.item['municipalityIdentityKey'] === town.A)!.item;
+    expect(a).toMatchObject({ modificationSeg: '1', myNumber: TOWN.A['個人番号'], targetCategory: '1', reductionCategory: '0', guardianName: '鳥取　太郎' });
+    expect(a['basicFiveInfo']).toMatchObject({ name: '鳥取　花子', dateOfBirth: '2026-08-15', sex: '2' });
+    expect((a['vaccinations'] as { programCode: string; dose: number }[])[0]).toMatchObject({ programCode: 'hib', dose: 1 });
+    expect((a['notices'] as { voucherNo: string }[])[0]!.voucherNo).toMatch(/^\d{18}$/);
+    expect(standIn.received.every((t) => t.key === `${r.batchId}:1`)).toBe(true);
+    // Linkage status per person (PMH-21).
+    const counts = await runAs(app.db, nurse, (w) => linkageCounts(w));
+    expect(counts).toMatchObject({ linked: 4, error: 0, total: 4 });
+    const link = await runAs(app.db, nurse, (w) => personLinkage(w, town.A));
+    expect(link).toMatchObject({ status: 'linked', targetId: expect.stringMatching(/^T\d{15}$/) });
+    // The batch and its rows hold no My Number.
+    const rows = await runAs(app.db, nurse, (w) => batchRows(w, r.batchId!));
+    expect(rows.total).toBe(4);
+    expect(JSON.stringify(rows)).not.toContain(mn(1));
+    const stored = await sql<{ t: string }>`SELECT row_to_json(x)::text AS t FROM municipality.platform_targets x`.execute(app.db.system);
+    for (const i of [1, 2, 3, 4]) expect(JSON.stringify(stored.rows)).not.toContain(mn(i));
+  });
+
+  it('second push: nothing is sent (unchanged); --all sends them again and the platform finds them unchanged', async () => {
+    const before = standIn.received.length;
+    const r = await pushRun(app, nurse, x, { runId });
+    expect(r).toMatchObject({ status: 'nothing', sent: 0, registered: 0, failed: 0 });
+    expect(standIn.received.length).toBe(before);
+    expect(standIn.settings).toHaveLength(1);
+    const all = await pushRun(app, nurse, x, { runId, all: true });
+    expect(all).toMatchObject({ sent: 4, unchanged: 4, registered: 0 });
+  });
+
+  it('a changed resident is sent again and updated; the others are not', async () => {
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv1.csv'), 'diff', [movement('PF-1', '20', '20261101', { ...TOWN.A, 住所: '鳥取県鳥取市東町二丁目2番地' })]) });
+    const before = standIn.received.length;
+    const r = await pushRun(app, nurse, x, { runId });
+    expect(r).toMatchObject({ sent: 1, updated: 1, registered: 0 });
+    expect(standIn.received.slice(before).map((t) => t.item['municipalityIdentityKey'])).toEqual([town.A]);
+    expect((standIn.received.at(-1)!.item['basicFiveInfo'] as { address: string }).address).toContain('東町二丁目');
+  });
+
+  it('a row the platform fails (PMH-key linkage) is kept with its error and retried; the others are not disturbed', async () => {
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv2.csv'), 'diff', [movement('PF-2', '20', '20261102', { ...TOWN.C, 住所: '鳥取県鳥取市本町四丁目4番地' })]) });
+    standIn.failKeys.set(town.C, 'MISMATCH: nameKana');
+    const r = await pushRun(app, nurse, x, { runId });
+    expect(r).toMatchObject({ status: 'complete', sent: 1, failed: 1 });
+    const failed = await runAs(app.db, nurse, (w) => listFailedTargets(w));
+    expect(failed.rows).toMatchObject([{ atenaNo: town.C, attempts: 1, error: expect.stringContaining('MISMATCH') }]);
+    expect(failed.rows[0]!.nextRetryAt!.getTime()).toBeGreaterThan(app.config.clock.now().getTime());
+    // Not due yet: the background retry sends nothing.
+    expect((await retryFailed(app, nurse, x)).status).toBe('nothing');
+    // The platform's problem is fixed; a forced retry (the 再送 button) sends it again.
+    standIn.failKeys.clear();
+    const again = await retryFailed(app, nurse, x, { force: true });
+    expect(again).toMatchObject({ status: 'complete', sent: 1, updated: 1, failed: 0 });
+    expect((await runAs(app.db, nurse, (w) => personLinkage(w, town.C)))?.status).toBe('linked');
+  });
+
+  it('the platform unreachable: the batch fails, the persons are kept for a retry, which later succeeds', async () => {
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv3.csv'), 'diff', [movement('PF-3', '20', '20261103', { ...TOWN.D, 住所: '鳥取県鳥取市河原町五番地' })]) });
+    standIn.setReachable(false);
+    const r = await pushRun(app, nurse, x, { runId });
+    expect(r).toMatchObject({ status: 'failed', sent: 0, failed: 1 });
+    expect(r.error).toContain('接続できません');
+    const b = await runAs(app.db, nurse, (w) => getPushBatch(w, r.batchId!));
+    expect(b).toMatchObject({ status: 'failed', failed: 1 });
+    const stillDown = await retryFailed(app, nurse, x, { force: true });
+    expect(stillDown).toMatchObject({ status: 'failed', failed: 1 });
+    const f = await runAs(app.db, nurse, (w) => listFailedTargets(w));
+    expect(f.rows).toMatchObject([{ atenaNo: town.D, attempts: 2 }]);
+    standIn.setReachable(true);
+    const ok = await retryFailed(app, nurse, x, { force: true });
+    expect(ok).toMatchObject({ status: 'complete', sent: 1, updated: 1 });
+    expect((await runAs(app.db, nurse, (w) => listFailedTargets(w))).total).toBe(0);
+  });
+
+  it('a push that crashes after the platform stored a chunk resumes with the same idempotency key: no duplicates', async () => {
+    await importResidents(app, operatorOf(TOTTORI), {
+      file: writeCsv(join(dir, 'mv4.csv'), 'diff', [
+        movement('PF-4', '20', '20261104', { ...TOWN.A, 住所: '鳥取県鳥取市東町三丁目3番地' }),
+        movement('PF-5', '20', '20261104', { ...TOWN.B, 住所: '鳥取県鳥取市西町三丁目3番地' }),
+      ]),
+    });
+    let calls = 0;
+    const crashing: PlatformExchange = {
+      node: Object.assign(Object.create(municipal) as ExchangeNode, {
+        async call(...a: Parameters<ExchangeNode['call']>) {
+          const res = await municipal.call(...a);
+          if (a[1] === 'targets.register' && ++calls === 2) throw new Error('process killed');
+          return res;
+        },
+      }),
+    };
+    await expect(pushRun(app, nurse, crashing, { runId, chunkSize: 1 })).rejects.toThrow('process killed');
+    const running = await sql<{ status: string; chunks_done: number }>`SELECT status, chunks_done FROM municipality.platform_push_batches WHERE status = 'running'`.execute(app.db.system);
+    expect(running.rows).toEqual([{ status: 'running', chunks_done: 1 }]);
+    const replays = standIn.replays;
+    const resumed = await pushRun(app, nurse, x, { runId, chunkSize: 1 });
+    expect(resumed).toMatchObject({ status: 'complete', sent: 2, updated: 2 });
+    expect(standIn.replays).toBe(replays + 1);
+  });
+
+  it('転出 and 死亡 since the last push → modificationSeg "2" with changeCategory 11/12 and the movement date (RES-22)', async () => {
+    await importResidents(app, operatorOf(TOTTORI), {
+      file: writeCsv(join(dir, 'mv5.csv'), 'diff', [
+        movement('PF-6', '11', '20261110', { ...TOWN.A, 住所: '鳥取県鳥取市東町三丁目3番地', 転出先住所: '大阪府大阪市北区梅田一丁目', 住民でなくなった日: '20261110', 消除事由: '転出' }),
+        movement('PF-7', '12', '20261112', { ...TOWN.B, 住所: '鳥取県鳥取市西町三丁目3番地', 住民でなくなった日: '20261112', 消除事由: '死亡' }),
+      ]),
+    });
+    const before = standIn.received.length;
+    const r = await syncPlatform(app, x, TOTTORI);
+    expect(r.movements).toMatchObject({ status: 'complete', sent: 2, deleted: 2 });
+    const sent = standIn.received.slice(before).map((t) => t.item);
+    expect(sent).toEqual(expect.arrayContaining([
+      { modificationSeg: '2', municipalityIdentityKey: town.A, changeCategory: '11', movementDate: '2026-11-10' },
+      { modificationSeg: '2', municipalityIdentityKey: town.B, changeCategory: '12', movementDate: '2026-11-12' },
+    ]));
+    expect(JSON.stringify(sent)).not.toMatch(/myNumber/);
+    expect(await runAs(app.db, nurse, (w) => personLinkage(w, town.B))).toMatchObject({ status: 'deleted', changeCategory: '12' });
+    // Again: nothing more to delete; a re-push of the run does not bring them back.
+    expect((await pushMovements(app, nurse, x)).status).toBe('nothing');
+    expect((await pushRun(app, nurse, x, { runId })).status).toBe('nothing');
+    expect(standIn.invalid).toEqual([]);
+    expect(seg1Without()).toEqual([]);
+  });
+
+  it('the batches list carries totals; a viewer may read but not push', async () => {
+    const l = await runAs(app.db, nurse, (w) => listPushBatches(w));
+    expect(l.total).toBeGreaterThanOrEqual(6);
+    expect(l.totals.deleted).toBe(2);
+    await expectProblem(pushRun(app, viewer, x, { runId }), { status: 403 });
+    expect((await runAs(app.db, viewer, (w) => listPushBatches(w))).total).toBe(l.total);
+  });
+
+  it('datause.provide: the person’s data use in Japanese, for the platform only', async () => {
+    const res = await standIn.node.call('municipality', 'datause.provide', { tenant: TOTTORI, municipalityIdentityKey: town.C }, {});
+    expect(res.envelope.enc?.to).toBe('platform');
+    const entries = (res.body as { entries: { at: string; who: string; organisation: string; action: string; purpose: string }[] }).entries;
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) {
+      expect(Object.keys(e).sort()).toEqual(['action', 'at', 'organisation', 'purpose', 'who']);
+      expect(e.organisation).toContain('鳥取市');
+    }
+    expect(entries.some((e) => e.purpose === '予防接種プラットフォームへの接種対象者の登録')).toBe(true);
+    expect(JSON.stringify(entries)).not.toContain(mn(3));
+    // An unknown person: 404; another node may not ask.
+    await expect(standIn.node.call('municipality', 'datause.provide', { tenant: TOTTORI, municipalityIdentityKey: '9999999999' }, {})).rejects.toMatchObject({ status: 404 });
+    const other = exchangeNodeFor({ name: 'mynaportal', schema: 'platform', db: await app.db.forRole(PLATFORM_ROLE), keyDir: app.config.keyDir, directory, clock: app.config.clock });
+    const srv = await createNodeServer('mynaportal');
+    other.serve(srv, {});
+    await srv.listen({ host: '127.0.0.1', port: 0 });
+    directory.set({ name: 'mynaportal', title: 'マイナポータル', url: `http://127.0.0.1:${(srv.server.address() as AddressInfo).port}` });
+    try {
+      await expect(other.call('municipality', 'datause.provide', { tenant: TOTTORI, municipalityIdentityKey: town.C }, {})).rejects.toMatchObject({ status: 403 });
+    } finally {
+      await srv.close();
+    }
+  });
+});
