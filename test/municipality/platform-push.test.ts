@@ -16,7 +16,10 @@ import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { startExtraction } from '../../src/municipality/extraction/index.js';
 import { importResidents } from '../../src/municipality/residents/index.js';
 import { createBatchFromRun, saveNoticeSettings } from '../../src/municipality/notices/index.js';
-import { registerMunicipalityServices } from '../../src/municipality/exchange/index.js';
+import { chukanNodeName, registerMunicipalityServices } from '../../src/municipality/exchange/index.js';
+import { buildWebServer } from '../../src/web/index.js';
+import { PageClient, visibleText } from '../harness/web.js';
+import { launch } from '../harness/browser.js';
 import {
   getPushBatch, batchRows, linkageCounts, listFailedTargets, listPushBatches, personLinkage, pushMovements, pushRun, retryFailed, syncPlatform, type PlatformExchange,
 } from '../../src/municipality/platform/index.js';
@@ -33,6 +36,7 @@ const AS_OF = '2026-11-21';
 describe('platform push (municipality side)', () => {
   let app: TestApp;
   let nurse: Principal;
+  let nursePassword: string;
   let viewer: Principal;
   let town: Town;
   let runId: string;
@@ -45,7 +49,9 @@ describe('platform push (municipality side)', () => {
   beforeAll(async () => {
     app = await testApp('server');
     await addTenant(app, TOTTORI, '鳥取市');
-    nurse = (await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] })).principal;
+    const n = await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] });
+    nurse = n.principal;
+    nursePassword = n.password;
     viewer = (await staff(app, TOTTORI, { login: 'viewer', role: 'viewer', duties: ['vaccination'] })).principal;
     town = await buildTown(app, operatorOf(TOTTORI), dir);
     runId = (await startExtraction(app.db, nurse, { kind: 'targets', programs: ['hib'], asOf: AS_OF })).run.id;
@@ -68,7 +74,6 @@ describe('platform push (municipality side)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const babies = () => [town.A, town.B, town.C, town.D];
   const seg1Without = () => standIn.received.filter((r) => r.item['modificationSeg'] === '1' && !/^\d{12}$/.test(String(r.item['myNumber'] ?? '')));
 
   it('first push: settings first, then every person of the run registered, each Target valid with its My Number', async () => {
@@ -234,6 +239,67 @@ describe('platform push (municipality side)', () => {
       await expect(other.call('municipality', 'datause.provide', { tenant: TOTTORI, municipalityIdentityKey: town.C }, {})).rejects.toMatchObject({ status: 403 });
     } finally {
       await srv.close();
+    }
+  });
+  it('staff screens: 送信の記録, one batch, the failed persons with 再送 (CSRF), in Japanese and without My Numbers', async () => {
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv6.csv'), 'diff', [movement('PF-8', '20', '20261115', { ...TOWN.D, 住所: '鳥取県鳥取市河原町六番地' })]) });
+    standIn.failKeys.set(town.D, 'MISMATCH: address');
+    const failedPush = await pushRun(app, nurse, x, { runId });
+    expect(failedPush.failed).toBe(1);
+    const web = await buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000, exchange: { node: municipal, chukanOf: chukanNodeName } });
+    await web.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(web.server.address() as AddressInfo).port}`;
+    try {
+      const c = new PageClient(url);
+      await c.login(TOTTORI, 'nurse', nursePassword);
+      const home = await c.get('/');
+      expect(home.text).toContain('href="/platform"');
+      const list = await c.get('/platform');
+      expect(list.status).toBe(200);
+      const text = visibleText(list.text);
+      expect(text).toContain('予防接種プラットフォーム連携');
+      expect(text).toContain('紐付け済み');
+      expect(text).toContain('抽出結果の登録');
+      const batch = /href="\/platform\/batches\/([0-9a-f-]{36})"/.exec(list.text)![1]!;
+      const one = await c.get(`/platform/batches/${batch}`);
+      expect(one.status).toBe(200);
+      expect(visibleText(one.text)).toContain('対象者ごとの結果');
+      const failed = await c.get('/platform/failed');
+      expect(visibleText(failed.text)).toContain('MISMATCH: address');
+      expect(failed.text).toContain(`name="atena" value="${town.D}"`);
+      const person = await c.get(`/platform/persons/${town.B}`);
+      expect(visibleText(person.text)).toContain('死亡');
+      for (const page of [list.text, one.text, failed.text, person.text]) for (const i of [1, 2, 3, 4]) expect(page).not.toContain(mn(i));
+      const shots = process.env['PLATFORM_SCREENSHOTS'];
+      if (shots) {
+        const browser = await launch();
+        try {
+          const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+          await p.goto(`${url}/login`);
+          await p.fill('input[name="tenant"]', TOTTORI);
+          await p.fill('input[name="loginId"]', 'nurse');
+          await p.fill('input[name="password"]', nursePassword);
+          await Promise.all([p.waitForNavigation(), p.click('form button[type="submit"]')]);
+          for (const [name, path] of [['list', '/platform'], ['batch', `/platform/batches/${batch}`], ['failed', '/platform/failed'], ['person', `/platform/persons/${town.B}`]] as const) {
+            await p.goto(url + path);
+            await p.screenshot({ path: join(shots, `platform-${name}.png`), fullPage: true });
+          }
+        } finally {
+          await browser.close();
+        }
+      }
+      // 再送 without a CSRF token is refused; with it, the person is sent again.
+      const noToken = await c.post('/platform/failed/retry', { atena: town.D });
+      expect(noToken.status).toBe(403);
+      standIn.failKeys.clear();
+      const retried = await c.post('/platform/failed/retry', { _csrf: PageClient.csrf(failed.text), atena: town.D });
+      expect(retried.status).toBe(302);
+      expect(retried.location).toBe('/platform/failed');
+      const after = await c.get('/platform/failed');
+      expect(visibleText(after.text)).toContain('再送しました');
+      expect(visibleText(after.text)).toContain('送信に失敗した方はいません');
+    } finally {
+      await web.close();
     }
   });
 });

@@ -9,9 +9,9 @@ import { formatJst } from '../../kernel/jp/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 import {
-  batchRows, getPushBatch, linkageCounts, listFailedTargets, listPushBatches, retryFailed, BATCH_KIND_LABELS, BATCH_STATUS_LABELS, LINKAGE_LABELS, ROW_STATUS_LABELS, type PushBatchView,
+  batchRows, getPushBatch, linkageCounts, personLinkage, listFailedTargets, listPushBatches, retryFailed, BATCH_KIND_LABELS, BATCH_STATUS_LABELS, LINKAGE_LABELS, ROW_STATUS_LABELS, type PushBatchView,
 } from '../../municipality/platform/index.js';
-import { badge, csrfField, dl, html, notice, page, pageRequest, pager, queryEnum, queryOf, section, table, type SafeHtml } from '../ui/index.js';
+import { badge, csrfField, dl, doneBy, html, notice, page, pageRequest, pager, queryEnum, queryOf, section, table, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, one, pageContext, problemText, sendPage, setFlash, type Form } from './support.js';
 
 const BATCH_PAGE = 50;
@@ -74,7 +74,7 @@ ${section(
 ${list.total ? pager({ total: list.total, request: r, shown: list.batches.length, path: '/platform', filters: {}, order: '新しい順' }) : ''}
 ${table(
   ['開始日時', '種類', '連携ファイル名', '操作者', '状態', '件数', '失敗', ''],
-  list.batches.map((b) => [at(b.startedAt), BATCH_KIND_LABELS[b.kind] ?? '—', b.fileName, b.startedBy, statusBadge(b.status), counts(b), b.failed ? badge(`${n(b.failed)}件`, 'bad') : '0件', html`<a href="/platform/batches/${b.id}">内容を見る</a>`]),
+  list.batches.map((b) => [at(b.startedAt), BATCH_KIND_LABELS[b.kind] ?? '—', b.fileName, doneBy(b.startedBy), statusBadge(b.status), counts(b), b.failed ? badge(`${n(b.failed)}件`, 'bad') : '0件', html`<a href="/platform/batches/${b.id}">詳細</a>`]),
   { caption: '送信の記録', empty: 'まだ送信していません。抽出の結果を mamori platform push で送信してください。' },
 )}`,
 )}`,
@@ -106,7 +106,7 @@ ${section(
     ['連携ファイル名', b.fileName],
     ['開始', at(b.startedAt)],
     ['終了', at(b.finishedAt)],
-    ['操作者', b.startedBy],
+    ['操作者', doneBy(b.startedBy)],
     ['状態', statusBadge(b.status)],
     ['件数', `${counts(b)}、失敗 ${n(b.failed)}件（対象 ${n(b.rows)}人）`],
     ['エラー', b.error ?? 'なし'],
@@ -118,9 +118,40 @@ ${section(
 ${rows.total ? pager({ total: rows.total, request: r, shown: rows.rows.length, path: `/platform/batches/${b.id}`, filters: { status }, order: '送信順' }) : ''}
 ${table(
   ['宛名番号', '氏名', '送信単位', '区分', '結果', '予防接種対象者番号', 'エラー'],
-  rows.rows.map((x) => [html`<a href="/residents/${x.atenaNo}">${x.atenaNo}</a>`, x.name ?? '—', `${x.chunk}`, SEG_LABELS[x.modificationSeg] ?? '—', x.status === 'failed' ? badge(ROW_STATUS_LABELS[x.status]!, 'bad') : (ROW_STATUS_LABELS[x.status] ?? '—'), x.targetId ?? '—', x.error ?? '']),
+  rows.rows.map((x) => [html`<a href="/platform/persons/${x.atenaNo}">${x.atenaNo}</a>`, x.name ?? '—', `${x.chunk}`, SEG_LABELS[x.modificationSeg] ?? '—', x.status === 'failed' ? badge(ROW_STATUS_LABELS[x.status]!, 'bad') : (ROW_STATUS_LABELS[x.status] ?? '—'), x.targetId ?? '—', x.error ?? '']),
   { caption: '対象者ごとの結果', empty: '該当する方はいません。' },
 )}`,
+)}`,
+      ),
+    );
+  });
+
+  // ------------------------------------------------------------ one person's linkage status (PMH-21)
+  fastify.get('/platform/persons/:atenaNo', { preHandler: read }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const atenaNo = (req.params as { atenaNo: string }).atenaNo;
+    const l = /^\d{10}$/.test(atenaNo) ? await work(app.db, req, (w) => personLinkage(w, atenaNo)) : null;
+    const CHANGE: Record<string, string> = { '11': '転出', '12': '死亡', '13': 'その他の消除' };
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '予防接種プラットフォームとの連携状況',
+        html`${tabs('')}<p><a href="/residents/${atenaNo}">← 住民の情報へ</a></p>
+${section(
+  `宛名番号 ${atenaNo}`,
+  l
+    ? dl([
+        ['状況', l.status === 'error' ? badge(LINKAGE_LABELS[l.status]!, 'bad') : (LINKAGE_LABELS[l.status] ?? '—')],
+        ['予防接種対象者番号', l.targetId ?? '—'],
+        ['最後の連携ファイル名', l.fileName ?? '—'],
+        ['最後の連携日時', at(l.at)],
+        ['削除の理由', l.changeCategory ? (CHANGE[l.changeCategory] ?? '—') : '—'],
+        ['エラー', l.error ?? 'なし'],
+        ['試行回数', `${n(l.attempts)}回`],
+        ['次の自動再送', l.nextRetryAt ? at(l.nextRetryAt) : '—'],
+      ])
+    : html`<p class="empty">この方はまだ予防接種プラットフォームに送信していません。</p>`,
 )}`,
       ),
     );
@@ -146,7 +177,7 @@ ${list.total ? pager({ total: list.total, request: r, shown: list.rows.length, p
 ${table(
   ['宛名番号', '氏名', '送る内容', 'エラー', '試行回数', '最後の送信', '次の自動再送', ''],
   list.rows.map((f) => [
-    html`<a href="/residents/${f.atenaNo}">${f.atenaNo}</a>`,
+    html`<a href="/platform/persons/${f.atenaNo}">${f.atenaNo}</a>`,
     f.name ?? '—',
     f.pendingSeg ? (SEG_LABELS[f.pendingSeg] ?? '—') : '—',
     f.error ?? '—',
