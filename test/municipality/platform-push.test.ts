@@ -241,6 +241,21 @@ describe('platform push (municipality side)', () => {
       await srv.close();
     }
   });
+  it('a registration owed for someone who has since moved out is retried as a deletion', async () => {
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv7.csv'), 'diff', [movement('PF-9', '20', '20261113', { ...TOWN.C, 住所: '鳥取県鳥取市本町五丁目5番地' })]) });
+    standIn.setReachable(false);
+    expect(await pushRun(app, nurse, x, { runId })).toMatchObject({ status: 'failed', failed: 1 });
+    standIn.setReachable(true);
+    await importResidents(app, operatorOf(TOTTORI), {
+      file: writeCsv(join(dir, 'mv8.csv'), 'diff', [movement('PF-10', '11', '20261114', { ...TOWN.C, 住所: '鳥取県鳥取市本町五丁目5番地', 転出先住所: '東京都江戸川区中央一丁目', 住民でなくなった日: '20261114', 消除事由: '転出' })]),
+    });
+    const before = standIn.received.length;
+    const r = await retryFailed(app, nurse, x, { force: true });
+    expect(r).toMatchObject({ status: 'complete', deleted: 1 });
+    expect(standIn.received.slice(before).map((t) => t.item)).toEqual([{ modificationSeg: '2', municipalityIdentityKey: town.C, changeCategory: '11', movementDate: '2026-11-14' }]);
+    expect(await runAs(app.db, nurse, (w) => personLinkage(w, town.C))).toMatchObject({ status: 'deleted', changeCategory: '11', nextRetryAt: null });
+  });
+
   it('staff screens: 送信の記録, one batch, the failed persons with 再送 (CSRF), in Japanese and without My Numbers', async () => {
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv6.csv'), 'diff', [movement('PF-8', '20', '20261115', { ...TOWN.D, 住所: '鳥取県鳥取市河原町六番地' })]) });
     standIn.failKeys.set(town.D, 'MISMATCH: address');

@@ -552,12 +552,22 @@ export async function retryFailed(deps: PlatformDeps, who: Principal, x: Platfor
     requirePush(w);
     const resume = await runningBatch(w, 'retry', null);
     if (resume) return resume;
-    const due = opts.force ? sql`` : sql`AND next_retry_at <= ${w.clock.now()}`;
-    const only = opts.atenaNos ? sql`AND atena_no = ANY(${[...opts.atenaNos]}::text[])` : sql``;
-    const rows = await sql<{ atena_no: string; pending_seg: '1' | '2'; run_id: string | null }>`
-      SELECT atena_no, pending_seg, run_id::text AS run_id FROM municipality.platform_targets
-      WHERE tenant_code = ${w.tenant} AND status = 'error' AND pending_seg IS NOT NULL AND next_retry_at IS NOT NULL ${due} ${only} ORDER BY atena_no`.execute(w.tx);
-    const { planned, noNumber } = await plan(w, deps.vault, rows.rows.map((r) => ({ atena: r.atena_no, seg: r.pending_seg, runId: r.run_id })), true);
+    const due = opts.force ? sql`` : sql`AND t.next_retry_at <= ${w.clock.now()}`;
+    const only = opts.atenaNos ? sql`AND t.atena_no = ANY(${[...opts.atenaNos]}::text[])` : sql``;
+    const rows = await sql<{ atena_no: string; pending_seg: '1' | '2'; sent_seg: string | null; run_id: string | null; gone: boolean }>`
+      SELECT t.atena_no, t.pending_seg, t.sent_seg, t.run_id::text AS run_id, coalesce(p.status = ANY(${GONE}::text[]), true) AS gone
+      FROM municipality.platform_targets t LEFT JOIN municipality.persons p ON p.tenant_code = t.tenant_code AND p.atena_no = t.atena_no
+      WHERE t.tenant_code = ${w.tenant} AND t.status = 'error' AND t.pending_seg IS NOT NULL AND t.next_retry_at IS NOT NULL ${due} ${only} ORDER BY t.atena_no`.execute(w.tx);
+    // A registration still owed for someone who has since left: the platform is told of the deletion when it
+    // holds the person, and nothing is sent when it never did.
+    const todo: { atena: string; seg: '1' | '2'; runId: string | null }[] = [];
+    for (const r of rows.rows) {
+      if (r.pending_seg === '1' && r.gone) {
+        if (r.sent_seg === '1') todo.push({ atena: r.atena_no, seg: '2', runId: r.run_id });
+        else await sql`UPDATE municipality.platform_targets SET status = 'deleted', pending_seg = NULL, next_retry_at = NULL, error = '転出・死亡等のため登録しません' WHERE tenant_code = ${w.tenant} AND atena_no = ${r.atena_no}`.execute(w.tx);
+      } else todo.push({ atena: r.atena_no, seg: r.pending_seg, runId: r.run_id });
+    }
+    const { planned, noNumber } = await plan(w, deps.vault, todo, true);
     await recordNoNumber(w, noNumber);
     if (planned.length === 0) return null;
     return createBatch(w, 'retry', null, planned, size);
