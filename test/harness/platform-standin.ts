@@ -22,7 +22,7 @@ export interface StandInTarget {
   movementDate: string | null;
   fileName: string;
   at: string;
-  linkage: { status: 'linked' | 'error'; error: string | null };
+  linkage: { status: 'linked' | 'error' | 'pending'; error: string | null };
 }
 
 export interface PlatformStandIn {
@@ -39,6 +39,8 @@ export interface PlatformStandIn {
   readonly targets: Map<string, StandInTarget>;
   /** Keys whose PMH-key linkage fails (PMH-07/08): answered `failed` with linkage error, not stored. */
   readonly failKeys: Map<string, string>;
+  /** Keys registered with their PMH-key linkage still pending (set `targets.get(…).linkage` later). */
+  readonly pendingKeys: Set<string>;
   /** Calls answered from the idempotency store (a resumed push). */
   replays: number;
   /** Points the shared directory at a closed port (unreachable) or back. */
@@ -107,7 +109,7 @@ export async function startPlatformStandIn(opts: { db: Kysely<UntypedDatabase>; 
   const programs = new Map<string, Set<string>>();
   const idem = new Map<string, { digest: string; answer: unknown }>();
   let serial = 0;
-  const s: Omit<PlatformStandIn, 'url' | 'setReachable' | 'close'> = { node, fastify, received: [], invalid: [], settings: [], targets: new Map(), failKeys: new Map(), replays: 0 };
+  const s: Omit<PlatformStandIn, 'url' | 'setReachable' | 'close'> = { node, fastify, received: [], invalid: [], settings: [], targets: new Map(), failKeys: new Map(), pendingKeys: new Set(), replays: 0 };
   const fromMunicipality = (sender: string) => sender === 'municipality';
   node.serve(fastify, {
     'settings.put': {
@@ -176,8 +178,9 @@ export async function startPlatformStandIn(opts: { db: Kysely<UntypedDatabase>; 
           const targetId = cur?.targetId ?? `T${String(++serial).padStart(15, '0')}`;
           const status = cur && !cur.deleted ? 'updated' : 'registered';
           counts[status]++;
-          s.targets.set(id, { tenant, key: k, targetId, hash: h, deleted: false, changeCategory: null, movementDate: null, fileName, at, linkage: { status: 'linked', error: null } });
-          return { index, municipalityIdentityKey: k, targetId, status, linkage: { status: 'linked', error: null } };
+          const linkage = { status: s.pendingKeys.has(k) ? ('pending' as const) : ('linked' as const), error: null };
+          s.targets.set(id, { tenant, key: k, targetId, hash: h, deleted: false, changeCategory: null, movementDate: null, fileName, at, linkage });
+          return { index, municipalityIdentityKey: k, targetId, status, linkage };
         });
         const answer = { callId: `call-${digest([key, fileName, items.length]).slice(0, 12)}`, fileName, sent: items.length, ...counts, results };
         if (key) idem.set(`${tenant}|${key}`, { digest: digest(items), answer });

@@ -21,7 +21,7 @@ import { buildWebServer } from '../../src/web/index.js';
 import { PageClient, visibleText } from '../harness/web.js';
 import { launch } from '../harness/browser.js';
 import {
-  getPushBatch, batchRows, linkageCounts, listFailedTargets, listPushBatches, personLinkage, pushMovements, pushRun, retryFailed, syncPlatform, type PlatformExchange,
+  getPushBatch, batchRows, linkageCounts, listFailedTargets, listPushBatches, personLinkage, pushMovements, pushRun, refreshLinkage, retryFailed, syncPlatform, type PlatformExchange,
 } from '../../src/municipality/platform/index.js';
 import { PLATFORM_ROLE } from '../../src/platform/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
@@ -254,6 +254,18 @@ describe('platform push (municipality side)', () => {
     expect(r).toMatchObject({ status: 'complete', deleted: 1 });
     expect(standIn.received.slice(before).map((t) => t.item)).toEqual([{ modificationSeg: '2', municipalityIdentityKey: town.C, changeCategory: '11', movementDate: '2026-11-14' }]);
     expect(await runAs(app.db, nurse, (w) => personLinkage(w, town.C))).toMatchObject({ status: 'deleted', changeCategory: '11', nextRetryAt: null });
+  });
+
+  it('a PMH-key linkage still pending at registration is read back later through linkage.list (PMH-21)', async () => {
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv9.csv'), 'diff', [movement('PF-11', '20', '20261114', { ...TOWN.D, 住所: '鳥取県鳥取市河原町七番地' })]) });
+    standIn.pendingKeys.add(town.D);
+    expect(await pushRun(app, nurse, x, { runId })).toMatchObject({ updated: 1 });
+    expect((await runAs(app.db, nurse, (w) => personLinkage(w, town.D)))?.status).toBe('pending');
+    expect(await refreshLinkage(app, nurse, x)).toEqual({ asked: 1, changed: 0 });
+    standIn.targets.get(`${TOTTORI}|${town.D}`)!.linkage = { status: 'linked', error: null };
+    standIn.pendingKeys.clear();
+    expect(await refreshLinkage(app, nurse, x)).toEqual({ asked: 1, changed: 1 });
+    expect((await runAs(app.db, nurse, (w) => personLinkage(w, town.D)))?.status).toBe('linked');
   });
 
   it('staff screens: 送信の記録, one batch, the failed persons with 再送 (CSRF), in Japanese and without My Numbers', async () => {

@@ -7,6 +7,7 @@ export {
   pushMovements,
   retryFailed,
   syncPlatform,
+  refreshLinkage,
   ensureSettings,
   changeCategoryOf,
   requirePlatformRead,

@@ -15,6 +15,7 @@
 //   background job) runs movements + retries.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { MamoriDb } from '../../kernel/db/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import type { ExchangeNode } from '../../kernel/exchange/index.js';
@@ -577,15 +578,60 @@ export async function retryFailed(deps: PlatformDeps, who: Principal, x: Platfor
   return settingsFailed ?? sendBatch(deps, who, x, batchId);
 }
 
+const linkageItemSchema = z.object({
+  municipalityIdentityKey: z.string(),
+  targetId: z.string().nullable().optional(),
+  status: z.string(),
+  error: z.string().nullable().optional(),
+});
+
+/**
+ * Reads back from the platform (`linkage.list`) the linkage status of the persons still 紐付け待ち here
+ * (PMH-21: the PMH key may be linked after the registration's answer), 1000 at a time.  Returns how many
+ * changed.
+ */
+export async function refreshLinkage(deps: PlatformDeps, who: Principal, x: PlatformExchange): Promise<{ asked: number; changed: number }> {
+  const keys = await runAs(deps.db, who, async (w) => {
+    requirePlatformRead(w);
+    const r = await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.platform_targets WHERE tenant_code = ${w.tenant} AND status = 'pending' AND sent_seg = '1' ORDER BY atena_no`.execute(w.tx);
+    return r.rows.map((x) => x.atena_no);
+  });
+  let changed = 0;
+  for (let i = 0; i < keys.length; i += PUSH_CHUNK) {
+    const part = keys.slice(i, i + PUSH_CHUNK);
+    const res = await x.node.call(PLATFORM_NODE, 'linkage.list', { tenant: who.tenant, keys: part }, { timeoutMs: 60_000 });
+    const items = z.object({ items: z.array(linkageItemSchema) }).safeParse(res.body);
+    if (!items.success) throw new Problem(502, 'PLATFORM_BAD_ANSWER', '予防接種プラットフォームの応答を読めません', '連携状況の一覧の形式が正しくありません。');
+    const asked = new Set(part);
+    changed += await runAs(deps.db, who, async (w) => {
+      let n = 0;
+      for (const it of items.data.items) {
+        if (!asked.has(it.municipalityIdentityKey)) continue;
+        const status = it.status === 'linked' ? 'linked' : it.status === 'error' ? 'error' : it.status === 'deleted' ? 'deleted' : null;
+        if (!status) continue;
+        const targetId = it.targetId && /^T\d{15}$/.test(it.targetId) ? it.targetId : null;
+        const u = await sql`
+          UPDATE municipality.platform_targets SET status = ${status}, error = ${status === 'error' ? (it.error ? `PMHキーとの紐付けができませんでした: ${it.error}` : 'PMHキーとの紐付けができませんでした') : null},
+            target_id = COALESCE(${targetId}, target_id), at = ${w.clock.now()}
+          WHERE tenant_code = ${w.tenant} AND atena_no = ${it.municipalityIdentityKey} AND status = 'pending'`.execute(w.tx);
+        n += Number(u.numAffectedRows ?? 0);
+      }
+      return n;
+    });
+  }
+  return { asked: keys.length, changed };
+}
+
 export function platformJobPrincipal(tenant: string): Principal {
   return { tenant, actor: systemActor('job:platform-sync'), meta: newMeta('job:platform-sync') };
 }
 
-/** The background job: 住基 movements, then the retries that are due. */
-export async function syncPlatform(deps: PlatformDeps, x: PlatformExchange, tenant: string): Promise<{ movements: PushReport; retried: PushReport }> {
+/** The background job: 住基 movements, then the retries that are due, then the linkage status read back. */
+export async function syncPlatform(deps: PlatformDeps, x: PlatformExchange, tenant: string): Promise<{ movements: PushReport; retried: PushReport; linkage: { asked: number; changed: number } }> {
   const who = platformJobPrincipal(tenant);
   const movements = await pushMovements(deps, who, x);
   const retried = await retryFailed(deps, who, x);
-  return { movements, retried };
+  const linkage = await refreshLinkage(deps, who, x);
+  return { movements, retried, linkage };
 }
 
