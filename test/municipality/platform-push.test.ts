@@ -26,7 +26,7 @@ import {
 import { PLATFORM_ROLE } from '../../src/platform/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
-import { mn, movement, writeCsv } from '../harness/residents.js';
+import { mn, movement, person, writeCsv } from '../harness/residents.js';
 import { buildTown, SETTINGS, TOWN, type Town } from './notices/fixtures.js';
 import { startPlatformStandIn, type PlatformStandIn } from '../harness/platform-standin.js';
 
@@ -268,6 +268,25 @@ describe('platform push (municipality side)', () => {
     expect((await runAs(app.db, nurse, (w) => personLinkage(w, town.D)))?.status).toBe('linked');
   });
 
+  it('a person of the run without a My Number is not sent (kept as an error, not retried); a later run keeps the earlier 接種券', async () => {
+    await importResidents(app, operatorOf(TOTTORI), {
+      file: writeCsv(join(dir, 'mv10.csv'), 'diff', [movement('PF-12', '01', '20261116', person(9, { 個人番号: '', 生年月日: '20260901', 住民となった日: '20261116', 最新異動日: '20261116', 転入前住所: '東京都千代田区千代田１番１号' }))]),
+    });
+    const late = (await startExtraction(app.db, nurse, { kind: 'targets', programs: ['hib'], asOf: AS_OF })).run.id;
+    const before = standIn.received.length;
+    const r = await pushRun(app, nurse, x, { runId: late });
+    expect(r.failed).toBe(1);
+    const sent = standIn.received.slice(before).map((t) => t.item);
+    expect(sent.map((t) => t['municipalityIdentityKey'])).not.toContain(undefined);
+    expect(seg1Without()).toEqual([]);
+    const failed = await runAs(app.db, nurse, (w) => listFailedTargets(w));
+    const noNumber = failed.rows.find((f) => f.error?.includes('個人番号が登録されていない'))!;
+    expect(noNumber).toMatchObject({ nextRetryAt: null });
+    // D was sent again only if its Target changed; its 接種券 from the first run is still on it.
+    const d = [...standIn.received].reverse().find((t) => t.item['municipalityIdentityKey'] === town.D)!.item;
+    expect((d['notices'] as unknown[]).length).toBe(1);
+  });
+
   it('staff screens: 送信の記録, one batch, the failed persons with 再送 (CSRF), in Japanese and without My Numbers', async () => {
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv6.csv'), 'diff', [movement('PF-8', '20', '20261115', { ...TOWN.D, 住所: '鳥取県鳥取市河原町六番地' })]) });
     standIn.failKeys.set(town.D, 'MISMATCH: address');
@@ -324,7 +343,8 @@ describe('platform push (municipality side)', () => {
       expect(retried.location).toBe('/platform/failed');
       const after = await c.get('/platform/failed');
       expect(visibleText(after.text)).toContain('再送しました');
-      expect(visibleText(after.text)).toContain('送信に失敗した方はいません');
+      expect(after.text).not.toContain(`name="atena" value="${town.D}"`);
+      expect(visibleText(after.text)).toContain('個人番号が登録されていないため登録できません');
     } finally {
       await web.close();
     }

@@ -139,14 +139,12 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
     SELECT id::text AS id, atena_no, program, dose, vaccinated_on, product, data FROM municipality.vaccination_records
     WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${atenas}::text[]) AND status = 'active' AND program IS NOT NULL AND dose IS NOT NULL AND vaccinated_on IS NOT NULL
     ORDER BY atena_no, vaccinated_on, id`.execute(w.tx);
-  const notices = runIds.length
-    ? await sql<{ id: string; atena_no: string; program: string; dose: number | null; voucher_no: string; printed_on: unknown; run_id: string }>`
-        SELECT i.id::text AS id, i.atena_no, i.program, i.dose, i.voucher_no, i.printed_on, b.run_id::text AS run_id
-        FROM municipality.notice_items i JOIN municipality.notice_batches b ON b.tenant_code = i.tenant_code AND b.id = i.batch_id
-        WHERE i.tenant_code = ${w.tenant} AND b.run_id = ANY(${runIds}::uuid[]) AND i.atena_no = ANY(${atenas}::text[])
-          AND i.status = 'active' AND i.voucher_no IS NOT NULL AND i.program IS NOT NULL
-        ORDER BY i.atena_no, i.printed_on, i.id`.execute(w.tx)
-    : { rows: [] };
+  // Every valid 接種券 of the person (this run's and earlier ones', ad-hoc and reissued): the platform's copy
+  // is the whole of what the person holds, whichever run is pushed.
+  const notices = await sql<{ id: string; atena_no: string; program: string; dose: number | null; voucher_no: string; printed_on: unknown }>`
+    SELECT i.id::text AS id, i.atena_no, i.program, i.dose, i.voucher_no, i.printed_on FROM municipality.notice_items i
+    WHERE i.tenant_code = ${w.tenant} AND i.atena_no = ANY(${atenas}::text[]) AND i.status = 'active' AND i.voucher_no IS NOT NULL AND i.program IS NOT NULL
+    ORDER BY i.atena_no, i.printed_on, i.id`.execute(w.tx);
   const today = w.clock.today();
   for (const r of rows) {
     const p = byAtena.get(r.atena);
@@ -184,7 +182,7 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
     });
     const copays = recs.map((x) => (typeof x.data?.['copayCategory'] === 'string' ? (x.data['copayCategory'] as string) : '')).filter(Boolean);
     const ns = notices.rows
-      .filter((n) => n.atena_no === r.atena && n.run_id === r.runId)
+      .filter((n) => n.atena_no === r.atena && known.has(n.program))
       .map((n) => {
         const dose = n.dose ?? 1;
         return { noticeId: n.id, templateId: 'notice-default', programCode: n.program, dose, voucherNo: n.voucher_no, issuedOn: iso(n.printed_on)!, dueUntil: dueOf.get(`${n.program}|${dose}`) ?? null };
@@ -315,6 +313,7 @@ async function sendBatch(deps: PlatformDeps, who: Principal, x: PlatformExchange
       const items: Target[] = [];
       const order: Sent[] = [];
       const missing: { atena: string; seg: '1' | '2' }[] = [];
+      const noNumber: { atena: string; seg: '1' | '2' }[] = [];
       for (const [i, p] of plan.entries()) {
         const t = built.get(p.atena);
         if (!t) {
@@ -323,12 +322,20 @@ async function sendBatch(deps: PlatformDeps, who: Principal, x: PlatformExchange
         }
         if (t.modificationSeg === '1') {
           // In memory only, for this message: never stored, logged or shown.
-          t.myNumber = await deps.vault.reveal(w, { subjectType: PERSON_SUBJECT, subjectId: p.atena }, PLATFORM_PURPOSE, { subjectRef: `resident:${p.atena}` });
+          try {
+            t.myNumber = await deps.vault.reveal(w, { subjectType: PERSON_SUBJECT, subjectId: p.atena }, PLATFORM_PURPOSE, { subjectRef: `resident:${p.atena}` });
+          } catch (e) {
+            // Erased since the batch was planned: not sent, and not retried until the number is held again.
+            if (!isProblem(e) || e.status >= 500) throw e;
+            noNumber.push(p);
+            continue;
+          }
         }
         items.push(t);
         order.push({ atena: p.atena, seg: p.seg, hash: rows.rows[i]!.target_hash, changeCategory: t.modificationSeg === '2' ? t.changeCategory : null, movementDate: t.modificationSeg === '2' ? t.movementDate : null });
       }
       if (missing.length) await failRows(w, b, missing, '住民記録が見つかりません', false);
+      if (noNumber.length) await failRows(w, b, noNumber, '個人番号が登録されていないため登録できません', false);
       return { b, chunk, items, order };
     });
     if (!step) break;
@@ -553,12 +560,12 @@ export async function retryFailed(deps: PlatformDeps, who: Principal, x: Platfor
     requirePush(w);
     const resume = await runningBatch(w, 'retry', null);
     if (resume) return resume;
-    const due = opts.force ? sql`` : sql`AND t.next_retry_at <= ${w.clock.now()}`;
+    const due = opts.force ? sql`` : sql`AND t.next_retry_at IS NOT NULL AND t.next_retry_at <= ${w.clock.now()}`;
     const only = opts.atenaNos ? sql`AND t.atena_no = ANY(${[...opts.atenaNos]}::text[])` : sql``;
     const rows = await sql<{ atena_no: string; pending_seg: '1' | '2'; sent_seg: string | null; run_id: string | null; gone: boolean }>`
       SELECT t.atena_no, t.pending_seg, t.sent_seg, t.run_id::text AS run_id, coalesce(p.status = ANY(${GONE}::text[]), true) AS gone
       FROM municipality.platform_targets t LEFT JOIN municipality.persons p ON p.tenant_code = t.tenant_code AND p.atena_no = t.atena_no
-      WHERE t.tenant_code = ${w.tenant} AND t.status = 'error' AND t.pending_seg IS NOT NULL AND t.next_retry_at IS NOT NULL ${due} ${only} ORDER BY t.atena_no`.execute(w.tx);
+      WHERE t.tenant_code = ${w.tenant} AND t.status = 'error' AND t.pending_seg IS NOT NULL ${due} ${only} ORDER BY t.atena_no`.execute(w.tx);
     // A registration still owed for someone who has since left: the platform is told of the deletion when it
     // holds the person, and nothing is sent when it never did.
     const todo: { atena: string; seg: '1' | '2'; runId: string | null }[] = [];
