@@ -118,6 +118,16 @@ export function changeCategoryOf(p: { status: string; state: PersonState }): '11
 
 const GONE = ['moved-out', 'deceased', 'removed'];
 
+function groupBy<T extends { atena_no: string }>(rows: readonly T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const l = m.get(r.atena_no);
+    if (l) l.push(r);
+    else m.set(r.atena_no, [r]);
+  }
+  return m;
+}
+
 /** The Targets of these persons, without My Numbers (the hash and the plan); `null` for a person not found. */
 async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | '2'; runId: string | null }[]): Promise<Map<string, Target>> {
   const out = new Map<string, Target>();
@@ -145,6 +155,9 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
     SELECT i.id::text AS id, i.atena_no, i.program, i.dose, i.voucher_no, i.printed_on FROM municipality.notice_items i
     WHERE i.tenant_code = ${w.tenant} AND i.atena_no = ANY(${atenas}::text[]) AND i.status = 'active' AND i.voucher_no IS NOT NULL AND i.program IS NOT NULL
     ORDER BY i.atena_no, i.printed_on, i.id`.execute(w.tx);
+  const membersOf = groupBy(members.rows);
+  const recordsOf = groupBy(records.rows);
+  const noticesOf = groupBy(notices.rows);
   const today = w.clock.today();
   for (const r of rows) {
     const p = byAtena.get(r.atena);
@@ -155,7 +168,7 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
       continue;
     }
     const s = p.state;
-    const mine = members.rows.filter((m) => m.atena_no === r.atena && m.run_id === r.runId);
+    const mine = (membersOf.get(r.atena) ?? []).filter((m) => m.run_id === r.runId);
     const dueOf = new Map<string, string | null>();
     const vaccinations = mine.map((m) => {
       const dose = m.dose ?? 1;
@@ -165,7 +178,7 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
       const recommendedOn = iso(m.standard_from) ?? dueFrom;
       return { programCode: m.program, dose, dueFrom, dueUntil, recommendation: { ruleId: `${m.program}-${dose}`, recommendedOn }, forcedExpiryDate: null, combinationNo: null };
     });
-    const recs = records.rows.filter((x) => x.atena_no === r.atena && known.has(x.program));
+    const recs = (recordsOf.get(r.atena) ?? []).filter((x) => known.has(x.program));
     const history = recs.map((x) => {
       const d = x.data ?? {};
       const product = x.product ? catalog.productByCode.get(x.product) : undefined;
@@ -181,8 +194,8 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
       };
     });
     const copays = recs.map((x) => (typeof x.data?.['copayCategory'] === 'string' ? (x.data['copayCategory'] as string) : '')).filter(Boolean);
-    const ns = notices.rows
-      .filter((n) => n.atena_no === r.atena && known.has(n.program))
+    const ns = (noticesOf.get(r.atena) ?? [])
+      .filter((n) => known.has(n.program))
       .map((n) => {
         const dose = n.dose ?? 1;
         return { noticeId: n.id, templateId: 'notice-default', programCode: n.program, dose, voucherNo: n.voucher_no, issuedOn: iso(n.printed_on)!, dueUntil: dueOf.get(`${n.program}|${dose}`) ?? null };
@@ -234,10 +247,11 @@ async function createBatch(w: Work, kind: Kind, runId: string | null, planned: r
     await sql`INSERT INTO municipality.platform_push_rows (tenant_code, batch_id, atena_no, chunk, seq, modification_seg, target_hash, status) VALUES ${sql.join(values)}`.execute(w.tx);
   }
   // The run (or, for a retry, the person's last run) is kept for rebuilding the Target at send time.
-  for (const p of planned) {
+  for (let i = 0; i < planned.length; i += 1000) {
+    const part = planned.slice(i, i + 1000);
     await sql`
       INSERT INTO municipality.platform_targets (tenant_code, atena_no, run_id, status, at)
-      VALUES (${w.tenant}, ${p.atena}, ${p.runId}::uuid, 'pending', ${w.clock.now()})
+      SELECT ${w.tenant}, a, r::uuid, 'pending', ${w.clock.now()} FROM unnest(${part.map((p) => p.atena)}::text[], ${part.map((p) => p.runId)}::text[]) AS u(a, r)
       ON CONFLICT (tenant_code, atena_no) DO UPDATE SET run_id = COALESCE(excluded.run_id, municipality.platform_targets.run_id)`.execute(w.tx);
   }
   await appendEntry(w.tx, w, { action: 'export', targetType: 'platform-push', targetId: id, purpose: PLATFORM_PURPOSE, detail: { to: PLATFORM_NODE, kind, runId, targets: planned.length, chunks } });
@@ -466,6 +480,18 @@ async function runningBatch(w: Work, kind: Kind, runId: string | null): Promise<
 }
 
 async function plan(w: Work, vault: Vault, rows: readonly { atena: string; seg: '1' | '2'; runId: string | null }[], all: boolean): Promise<{ planned: PlannedRow[]; noNumber: string[] }> {
+  const planned: PlannedRow[] = [];
+  const noNumber: string[] = [];
+  // A slice at a time: the Targets of a large run are never all in memory at once.
+  for (let i = 0; i < rows.length; i += PUSH_CHUNK) {
+    const part = await planSlice(w, vault, rows.slice(i, i + PUSH_CHUNK), all);
+    planned.push(...part.planned);
+    noNumber.push(...part.noNumber);
+  }
+  return { planned, noNumber };
+}
+
+async function planSlice(w: Work, vault: Vault, rows: readonly { atena: string; seg: '1' | '2'; runId: string | null }[], all: boolean): Promise<{ planned: PlannedRow[]; noNumber: string[] }> {
   const built = await buildTargets(w, rows);
   const blind = await vault.storedIndexes(w, PERSON_SUBJECT, rows.filter((r) => r.seg === '1').map((r) => r.atena));
   const sentRows = await sql<{ atena_no: string; sent_hash: string | null; status: string }>`
