@@ -345,6 +345,12 @@ describe('platform push (municipality side)', () => {
       expect(visibleText(after.text)).toContain('再送しました');
       expect(after.text).not.toContain(`name="atena" value="${town.D}"`);
       expect(visibleText(after.text)).toContain('個人番号が登録されていないため登録できません');
+      // 送信 from the screen: the run chosen from the list, with the CSRF token.
+      const top = await c.get('/platform');
+      expect(top.text).toContain(`<option value="${runId}"`);
+      const pushed = await c.post('/platform/push', { _csrf: PageClient.csrf(top.text), runId });
+      expect(pushed.status).toBe(302);
+      expect(visibleText((await c.get('/platform')).text)).toMatch(/送信しました|送信する変更はありませんでした/);
     } finally {
       await web.close();
     }

@@ -8,10 +8,12 @@ import { can } from '../../kernel/access/index.js';
 import { formatJst } from '../../kernel/jp/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
+import { listExtractionRuns } from '../../municipality/extraction/index.js';
+import { catalogFor } from '../../municipality/records/index.js';
 import {
-  batchRows, getPushBatch, linkageCounts, personLinkage, listFailedTargets, listPushBatches, retryFailed, BATCH_KIND_LABELS, BATCH_STATUS_LABELS, LINKAGE_LABELS, ROW_STATUS_LABELS, type PushBatchView,
+  batchRows, getPushBatch, linkageCounts, personLinkage, listFailedTargets, listPushBatches, pushRun, retryFailed, BATCH_KIND_LABELS, BATCH_STATUS_LABELS, LINKAGE_LABELS, ROW_STATUS_LABELS, type PushBatchView,
 } from '../../municipality/platform/index.js';
-import { badge, csrfField, dl, doneBy, html, notice, page, pageRequest, pager, queryEnum, queryOf, section, table, type SafeHtml } from '../ui/index.js';
+import { badge, button, csrfField, dl, doneBy, html, select, notice, page, pageRequest, pager, queryEnum, queryOf, section, table, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, one, pageContext, problemText, sendPage, setFlash, type Form } from './support.js';
 
 const BATCH_PAGE = 50;
@@ -50,7 +52,13 @@ export function registerPlatformPages(fastify: FastifyInstance, app: App, exchan
   fastify.get('/platform', { preHandler: read }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
     const r = pageRequest(queryOf(req), BATCH_PAGE);
-    const { list, link } = await work(app.db, req, async (w) => ({ list: await listPushBatches(w, { page: r.page, pageSize: BATCH_PAGE }), link: await linkageCounts(w) }));
+    const writable = !!req.session && can(req.session.actor, 'personal.write', 'vaccination') && !!exchange;
+    const { list, link, runs } = await work(app.db, req, async (w) => {
+      const { catalog } = await catalogFor(w);
+      const name = (code: string) => catalog.programsByCode.get(code)?.at(-1)?.name ?? '（不明な予防接種）';
+      const runs = writable ? (await listExtractionRuns(w, { kind: 'targets', status: 'complete', limit: 20 })).map((x) => [x.id, `${formatJst(new Date(x.createdAt))} の抽出（基準日 ${x.asOf}・${x.all ? 'すべての予防接種' : x.programs.map(name).join('、')}・${n(x.counts.memberPersons)}人）`] as const) : [];
+      return { list: await listPushBatches(w, { page: r.page, pageSize: BATCH_PAGE }), link: await linkageCounts(w), runs };
+    });
     return sendPage(
       reply,
       page(
@@ -60,6 +68,14 @@ export function registerPlatformPages(fastify: FastifyInstance, app: App, exchan
 <p>抽出した接種対象者を予診情報・予防接種記録管理／請求支払システム（予防接種プラットフォーム）に登録した記録です。個人番号は送信のときだけ読み出し、画面や記録には残しません。転出・死亡の方は自動で削除を送ります。</p>
 ${exchange ? '' : notice('この環境では予防接種プラットフォームに接続していません（mamori serve で起動すると接続します）。記録の確認だけができます。', 'warning')}
 ${link.error ? notice(html`送信に失敗した方が <strong>${n(link.error)}人</strong> います。<a href="/platform/failed">送信に失敗した方へ</a>`, 'warning') : ''}
+${writable && runs.length
+  ? section(
+      '抽出結果を送信する',
+      html`<form method="post" action="/platform/push">${csrfField(ctx.csrf)}
+${select({ label: '送信する抽出', name: 'runId', options: runs, required: true, hint: '前回の送信から変わった方だけを送ります。' })}
+<div class="actions">${button('予防接種プラットフォームに送信')}</div></form>`,
+    )
+  : ''}
 ${section(
   '連携の状況（人数）',
   table(
@@ -75,11 +91,34 @@ ${list.total ? pager({ total: list.total, request: r, shown: list.batches.length
 ${table(
   ['開始日時', '種類', '連携ファイル名', '操作者', '状態', '件数', '失敗', ''],
   list.batches.map((b) => [at(b.startedAt), BATCH_KIND_LABELS[b.kind] ?? '—', b.fileName, doneBy(b.startedBy), statusBadge(b.status), counts(b), b.failed ? badge(`${n(b.failed)}件`, 'bad') : '0件', html`<a href="/platform/batches/${b.id}">詳細</a>`]),
-  { caption: '送信の記録', empty: 'まだ送信していません。抽出の結果を mamori platform push で送信してください。' },
+  { caption: '送信の記録', empty: 'まだ送信していません。' },
 )}`,
 )}`,
       ),
     );
+  });
+
+  fastify.post('/platform/push', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    if (!exchange) {
+      setFlash(reply, '予防接種プラットフォームに接続していないため送信できません。');
+      return reply.redirect('/platform');
+    }
+    const runId = one(((req.body ?? {}) as Form)['runId']) ?? '';
+    try {
+      const r = await pushRun(app, principalOf(req), exchange, { runId });
+      setFlash(
+        reply,
+        r.status === 'nothing'
+          ? `送信する変更はありませんでした${r.failed ? `（個人番号がなく登録できない方 ${r.failed}人）` : ''}。`
+          : r.status === 'failed'
+            ? `送信できませんでした：${r.error ?? ''}（失敗した方は自動で再送します）`
+            : `送信しました：送信 ${n(r.sent)}件（新規 ${n(r.registered)}・更新 ${n(r.updated)}・削除 ${n(r.deleted)}・変更なし ${n(r.unchanged)}）、失敗 ${n(r.failed)}件。`,
+      );
+    } catch (e) {
+      if (!isProblem(e) || e.status >= 500 || e.code === 'FORBIDDEN') throw e;
+      setFlash(reply, `送信できませんでした：${problemText(e)}`);
+    }
+    return reply.redirect('/platform');
   });
 
   // ------------------------------------------------------------ one batch
