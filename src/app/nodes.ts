@@ -20,6 +20,7 @@ import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peer
 import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
+import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
 import type { App } from './index.js';
 
 export const MUNICIPALITY_NODE = 'municipality';
@@ -235,6 +236,16 @@ export async function syncExchange(app: App, orgs: Organisations, log: (m: strin
   const tenants = await sql<{ code: string }>`SELECT code FROM kernel.organisations WHERE kind = 'municipality' ORDER BY code`.execute(app.db.system);
   const out: ExchangeSyncReport[] = [];
   for (const { code } of tenants.rows) {
+    // The platform push's background half (decision 0147): 住基 movements (転出・死亡) of persons the
+    // platform holds, then the failed pushes whose retry is due.  Only when the platform is reachable by name.
+    if (orgs.directory.has(PLATFORM_PEER)) {
+      try {
+        const p = await syncPlatform(app, orgs.municipal, code);
+        if (p.movements.failed || p.retried.failed) log(`予防接種プラットフォームへの送信に失敗した方がいます（団体 ${code}）: ${p.movements.failed + p.retried.failed} 人。時間をおいて再送します。`);
+      } catch (e) {
+        log(`予防接種プラットフォームとの同期に失敗しました（団体 ${code}）: ${(e as Error).message}`);
+      }
+    }
     if (!orgs.directory.has(chukanNodeName(code))) continue;
     const who: Principal = { tenant: code, actor: systemActor('job:exchange-sync'), meta: newMeta('job:exchange-sync') };
     try {

@@ -221,6 +221,10 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/account.js')).expire));
 
   // ---------------------------------------------------------------- audit
+  // ---------------------------------------------------------------- platform (decision 0147; docs/formats/platform-cli.md)
+  const pf = program.command('platform').description('予防接種プラットフォーム連携（接種対象者の登録と連携状況）');
+  leaf(pf, 'push', '抽出結果の対象者を予防接種プラットフォームに登録する（変更のあった方だけ。送信に失敗したら終了コード3）').requiredOption('--tenant <code>', '団体コード').requiredOption('--run <id>', '抽出の番号').option('--all', '変更のない方も送る').option('--json', 'JSONで出力（{"sent","registered","updated","deleted","failed"}）').action(run(async () => (await import('./commands/platform.js')).push));
+  leaf(pf, 'status', '予防接種プラットフォームとの連携状況と失敗した方の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/platform.js')).status));
   // ---------------------------------------------------------------- exchange (decision 0134; docs/formats/exchange-cli.md)
   const xch = program.command('exchange').description('情報連携（中間サーバー・情報提供ネットワークシステム・住基ネット）');
   leaf(xch, 'copies', '予防接種台帳の副本を中間サーバーに登録する（住基ネットへの通知と符号の取得を済ませてから）')

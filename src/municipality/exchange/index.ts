@@ -41,3 +41,4 @@ export {
   type IdDocument,
 } from './vrs.js';
 export { exchangeOverview, correctionOf, COPY_CORRECTIONS, listCopies, copiesCsv, listBatches, listPending, checkProvision, approveProvision, mayApproveProvision, exchangeSettings, setAutoAnswerDisabled, setRetention, listRecords, recordsCsv, reviewRecords, jimuLabel, itemLabel, recordStatusLabel, EXCHANGE_DUTY, ITEM_LABELS, JIMU_LABELS, CODE_STATUS_LABELS, RECORD_KIND_LABELS, RETENTION_RANGES, COPIES_CSV_HEADER, RECORDS_CSV_HEADER, type ExchangeOverview, type CopyBatch, type CopyView, type CopyPage, type PendingProvision, type PendingDose, type ExchangeSettings, type ItemSetting, type RetentionInput, type RecordKind, type RecordView, type RecordList } from './admin.js';
+export { dataUseServices, dataUseEntries, PLATFORM_DATAUSE_NODE, type DataUseEntry } from './platform-data-use.js';

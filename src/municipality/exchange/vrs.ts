@@ -23,6 +23,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { checkMyNumber } from '../../kernel/mynumber/index.js';
 import { invalidField, isProblem, notFound, Problem } from '../../kernel/problems/index.js';
 import { PERSON_SUBJECT } from '../residents/index.js';
+import { dataUseServices } from './platform-data-use.js';
 import { adoptAnswer, answeredFields, dosesOf, previousMunicipality, requireInquiryDuty, type AdoptResult, type ExchangedDose, type MunicipalExchange } from './inquiries.js';
 
 export const VRS_NODE = 'vrs';
@@ -346,5 +347,6 @@ export function municipalityServices(deps: CovidDeps, opts: { vrsNode?: string; 
 
 /** Publishes the municipality node's JWKS and its services on a Fastify instance (staff server or bare node). */
 export function registerMunicipalityServices(fastify: FastifyInstance, deps: CovidDeps, node: ExchangeNode): void {
-  node.serve(fastify, municipalityServices(deps, { self: node.name }));
+  // …and the platform's datause.provide (platform-data-use.ts).
+  node.serve(fastify, { ...municipalityServices(deps, { self: node.name }), ...dataUseServices(deps, node) });
 }

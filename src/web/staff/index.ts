@@ -17,6 +17,7 @@ import { registerHandlerPages } from './handlers.js';
 import { registerRegisterPages } from './registers.js';
 import { registerExchangePages } from './exchange.js';
 import { registerExchangeAdminPages } from './exchange-admin.js';
+import { registerPlatformPages } from './platform.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -36,4 +37,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerRegisterPages(fastify, app);
   registerExchangePages(fastify, app, exchange);
   registerExchangeAdminPages(fastify, app, exchange);
+  registerPlatformPages(fastify, app, exchange);
 }
