@@ -225,6 +225,19 @@ export function buildProgram(): Command {
   const pf = program.command('platform').description('予防接種プラットフォーム連携（接種対象者の登録と連携状況）');
   leaf(pf, 'push', '抽出結果の対象者を予防接種プラットフォームに登録する（変更のあった方だけ。送信に失敗したら終了コード3）').requiredOption('--tenant <code>', '団体コード').requiredOption('--run <id>', '抽出の番号').option('--all', '変更のない方も送る').option('--json', 'JSONで出力（{"sent","registered","updated","deleted","failed"}）').action(run(async () => (await import('./commands/platform.js')).push));
   leaf(pf, 'status', '予防接種プラットフォームとの連携状況と失敗した方の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/platform.js')).status));
+  // The platform operator's commands (運用保守; decision 0143): contracts, users (PMH-20), tokens, logs, erasure.
+  const pa = async () => await import('./commands/platform-admin.js');
+  const pft = pf.command('tenant').description('契約団体（プラットフォームの利用団体）');
+  leaf(pft, 'add', '契約団体を登録する').requiredOption('--code <code>', '団体コード').requiredOption('--name <name>', '名称').option('--node <node>', '連携する組織（ノード）名（既定 municipality）').option('--json', 'JSONで出力').action(run(async () => (await pa()).tenantAdd));
+  leaf(pft, 'list', '契約団体の一覧').option('--json', 'JSONで出力').action(run(async () => (await pa()).tenantList));
+  const pfu = pf.command('user').description('プラットフォームの利用者（機関ユーザー）');
+  leaf(pfu, 'apply', '利用者登録を申請する').requiredOption('--tenant <code>', '団体コード').requiredOption('--user <id>', '機関ユーザーID').requiredOption('--email <mail>', 'メールアドレス').requiredOption('--name <name>', '氏名').requiredOption('--permission <p>', '権限（admin / register / view）').requiredOption('--reason <text>', '申請理由').option('--mynumber-view', '個人番号閲覧可能').option('--by <id>', '申請者（既定 operator）').option('--json', 'JSONで出力').action(run(async () => (await pa()).userApply));
+  leaf(pfu, 'approve', '申請を承認する（申請者以外の管理者）').requiredOption('--tenant <code>', '団体コード').requiredOption('--user <id>', '機関ユーザーID').requiredOption('--by <id>', '承認する管理者（最初の管理者は operator）').option('--json', 'JSONで出力').action(run(async () => (await pa()).userApprove));
+  leaf(pfu, 'delete', '利用者に削除フラグを設定する').requiredOption('--tenant <code>', '団体コード').requiredOption('--user <id>', '機関ユーザーID').action(run(async () => (await pa()).userDelete));
+  leaf(pfu, 'list', '利用者の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await pa()).userList));
+  leaf(pf, 'token', '健康管理システムの連携用トークンを発行する（連携登録の権限を持つ利用者に）').requiredOption('--tenant <code>', '団体コード').requiredOption('--user <id>', '機関ユーザーID').option('--out <file>', 'トークンをファイルに書き出す（画面に出さない）').option('--json', 'JSONで出力').action(run(async () => (await pa()).token));
+  leaf(pf, 'logs', '特定個人情報の取扱いログ（CSV）').requiredOption('--tenant <code>', '団体コード').option('--from <date>', 'この日時以降').option('--to <date>', 'この日時より前').option('--json', 'JSONで出力').action(run(async () => (await pa()).logs));
+  leaf(pf, 'erase', '契約終了: 団体の全データを消去して報告する').requiredOption('--tenant <code>', '団体コード').requiredOption('--confirm <code>', '確認のため団体コードをもう一度').option('--by <who>', '実施者').option('--json', 'JSONで出力').action(run(async () => (await pa()).erase));
   // ---------------------------------------------------------------- exchange (decision 0134; docs/formats/exchange-cli.md)
   const xch = program.command('exchange').description('情報連携（中間サーバー・情報提供ネットワークシステム・住基ネット）');
   leaf(xch, 'copies', '予防接種台帳の副本を中間サーバーに登録する（住基ネットへの通知と符号の取得を済ませてから）')

@@ -1,4 +1,5 @@
 // `mamori serve [--port N] [--host H]`
+import { portalPages } from '../../web/portal/index.js';
 import { resolveConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
 import { openApp, type App } from '../../app/index.js';
@@ -65,6 +66,7 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
       directoryEntries: dirFile ? readDirectoryFile(dirFile) : [],
       writeDirectory: !opts.only,
       municipalityServer: (exchange) => buildWebServer(app, { secureCookies: !insecure, exchange }),
+      portalPages: portalPages({ secureCookies: !insecure, demo: app.config.demo }),
     });
   } catch (e) {
     forget();

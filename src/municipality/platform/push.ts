@@ -94,7 +94,7 @@ interface PersonRow {
   state: PersonState;
 }
 
-const sexOf = (s: string | null | undefined): '1' | '2' | '9' => (s === 'male' ? '1' : s === 'female' ? '2' : '9');
+export const sexOf = (s: string | null | undefined): '1' | '2' | '9' => (s === 'male' ? '1' : s === 'female' ? '2' : '9');
 const iso = (d: unknown): string | null => (d === null || d === undefined ? null : d instanceof Date ? d.toISOString().slice(0, 10) : String(d).slice(0, 10));
 
 function ageOn(birth: string, today: string): number {
