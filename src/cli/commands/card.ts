@@ -62,19 +62,8 @@ async function refused(o: O, e: unknown): Promise<number> {
   return 3;
 }
 
-interface IssueAnswer {
-  authCert: string;
-  signCert: string;
-  caCert: string;
-  authSerial: string;
-  signSerial: string;
-  notBefore: string;
-  notAfter: string;
-  linked: boolean;
-}
-
 export async function issue(o: O): Promise<number> {
-  const { Problem, notFound } = await import('../../kernel/problems/index.js');
+  const { Problem, isProblem } = await import('../../kernel/problems/index.js');
   const jpki = await import('../../kernel/jpki/index.js');
   const pin = jpki.checkPin(String(o['pin'] ?? ''));
   const atena = String(o['atena'] ?? '');
@@ -83,9 +72,8 @@ export async function issue(o: O): Promise<number> {
   const { resolve } = await import('node:path');
   const file = resolve(String(o['out'] ?? ''));
   if (existsSync(file)) throw new Problem(400, 'CARD_FILE_EXISTS', '書き出し先のファイルがすでにあります', `${file} は上書きしません。別のファイル名を指定してください。`);
-  const { runAs, newMeta, systemActor, cliOperator } = await import('../../kernel/context/index.js');
-  const { appendEntry } = await import('../../kernel/audit/index.js');
-  const { PERSON_SUBJECT } = await import('../../municipality/residents/index.js');
+  const { newMeta, systemActor, cliOperator } = await import('../../kernel/context/index.js');
+  const { issueCard } = await import('../../municipality/platform/index.js');
   const { tenantArg } = await import('../context.js');
   const { print, printJson } = await import('../io.js');
 
@@ -98,71 +86,17 @@ export async function issue(o: O): Promise<number> {
       actor: { ...systemActor(`card-issue:${cliOperator()}`), mynumberView: true },
       meta: newMeta('cli:card issue', { terminalId: `host:${process.env['HOSTNAME'] ?? 'local'}` }),
     };
-    const state = await runAs(app.db, who, async (w) => {
-      const r = await w.tx.selectFrom('municipality.persons').select(['atena_no', 'state']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atena).executeTakeFirst();
-      if (!r) throw notFound('住民');
-      await appendEntry(w.tx, w, { action: 'read', targetType: 'resident', targetId: atena, subjectRef: `resident:${atena}`, purpose: CARD_ISSUE_PURPOSE });
-      return r.state;
-    });
-    if (state.status !== 'resident') throw new Problem(409, 'CARD_NOT_RESIDENT', '住民でない方にはカードを発行できません', `宛名番号 ${atena} の方は住民基本台帳に記録された住民ではありません。`);
-    const subject = { subjectType: PERSON_SUBJECT, subjectId: atena };
-    if (!(await runAs(app.db, who, (w) => app.vault.has(w, subject)))) {
-      throw new Problem(409, 'NO_MYNUMBER', '個人番号が登録されていません', 'この方の個人番号が住民記録にないため、カードを発行できません。');
-    }
-    const myNumber = await runAs(app.db, who, (w) => app.vault.reveal(w, subject, CARD_ISSUE_PURPOSE, { subjectRef: `resident:${atena}` }));
-    const keys = await jpki.generateCardKeys();
-    let res: Awaited<ReturnType<typeof orgs.municipal.node.call>>;
+    let a;
     try {
-      res = await orgs.municipal.node.call(
-        CARD_NODE,
-        'card.issue',
-        {
-          tenant,
-          holder: {
-            name: state.nameKanji,
-            nameKana: state.nameKana ?? '',
-            dateOfBirth: state.birthDate,
-            sex: state.sex === 'male' ? '1' : state.sex === 'female' ? '2' : '9',
-            address: state.address,
-          },
-          myNumber,
-          authSpki: await jpki.spkiBase64(keys.auth.publicKey),
-          signSpki: await jpki.spkiBase64(keys.sign.publicKey),
-        },
-        { personal: true },
-      );
+      a = await issueCard({ db: app.db, vault: app.vault, clock: app.config.clock }, who, orgs.municipal.node, atena, pin);
     } catch (e) {
-      return refused(o, e);
+      // Our own checks (no such resident, not a resident, no number) are errors; the CA's refusals exit 3.
+      if (isProblem(e) && !['NOT_FOUND', 'CARD_NOT_RESIDENT', 'NO_MYNUMBER', 'CARD_PIN_INVALID'].includes(e.code)) return refused(o, e);
+      throw e;
     }
-    const a = res.body as IssueAnswer;
-    // The answer must be the certificates of the keys generated here, from the CA it names.
-    for (const [pem, pair] of [[a.authCert, keys.auth], [a.signCert, keys.sign]] as const) {
-      const got = Buffer.from(new Uint8Array(jpki.parseCertificate(pem).publicKey.rawData)).toString('base64');
-      if (got !== (await jpki.spkiBase64(pair.publicKey))) throw new Problem(502, 'CARD_BAD_ANSWER', '公的個人認証サービスの応答が正しくありません', '発行された電子証明書の公開鍵が、生成した鍵と一致しません。');
-    }
-    const issuedOn = app.config.clock.today();
-    const cardFile = await jpki.cardFileFromKeys({
-      label: `合成マイナンバーカード（${tenant}、${issuedOn} 発行）`,
-      authCert: a.authCert,
-      signCert: a.signCert,
-      caCert: a.caCert,
-      authKey: keys.auth.privateKey,
-      signKey: keys.sign.privateKey,
-      pin,
-    });
     const tmp = `${file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(cardFile, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(a.cardFile, null, 2) + '\n', { mode: 0o600 });
     renameSync(tmp, file);
-    await runAs(app.db, who, (w) =>
-      appendEntry(w.tx, w, {
-        action: 'card_issue',
-        targetType: 'card-certificate',
-        targetId: a.authSerial,
-        subjectRef: `resident:${atena}`,
-        purpose: CARD_ISSUE_PURPOSE,
-        detail: { signSerial: a.signSerial, notAfter: a.notAfter, linked: a.linked },
-      }),
-    );
     const out = { file, authSerial: a.authSerial, signSerial: a.signSerial, notAfter: a.notAfter, linked: a.linked };
     if (o['json']) printJson(out);
     else {

@@ -20,6 +20,7 @@ export {
   type PushReport,
   type PushRunOptions,
 } from './push.js';
+export { issueCard, CARD_ISSUE_PURPOSE, CARD_NODE, type IssuedCard } from './card.js';
 export { enrollInsured, INSURED_PURPOSE, type EnrollReport } from './insured.js';
 export { platformSettings, settingsHash, QUESTIONNAIRE_ITEMS, QUESTIONNAIRE_TEMPLATE_ID, NOTICE_TEMPLATE_ID, type PlatformSettings, type QuestionnaireItem } from './settings.js';
 export { targetSchema, registerTargetSchema, deleteTargetSchema, registerAnswerSchema, type Target, type RegisterTarget, type DeleteTarget, type RegisterAnswer } from './target.js';
