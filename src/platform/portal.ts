@@ -34,11 +34,11 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
   const fromPortal = (s: string) => s === portal;
 
   /** The PMH key of `subject` if `actor` may see them (self, or an agency recorded with consent); 404 otherwise. */
-  async function subjectKey(actorRaw: unknown, subjectRaw: unknown): Promise<{ key: string; relation: 'self' | 'agent' }> {
+  async function subjectKey(actorRaw: unknown, subjectRaw: unknown): Promise<{ key: string | null; relation: 'self' | 'agent' }> {
     const actor = pseudonym.safeParse(actorRaw);
     const subject = pseudonym.safeParse(subjectRaw ?? actorRaw);
     if (!actor.success || !subject.success) throw notFound('利用者');
-    const r = await sql<{ pmh_key: string }>`
+    const r = await sql<{ pmh_key: string | null }>`
       SELECT p.pmh_key FROM platform.pseudonyms p
       WHERE p.pmh_pseudonym = ${subject.data}
         AND (${subject.data} = ${actor.data} OR EXISTS (SELECT 1 FROM platform.agencies a WHERE a.agent = ${actor.data} AND a.principal = ${subject.data} AND a.ended_at IS NULL))
@@ -49,7 +49,8 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
   }
 
   /** The targets registered under a PMH key, in every tenant, that the person may be shown (not 不開示/閲覧停止). */
-  async function targetsOf(key: string): Promise<SubjectTarget[]> {
+  async function targetsOf(key: string | null): Promise<SubjectTarget[]> {
+    if (!key) return [];
     const kt = await sql<{ tenant_code: string }>`SELECT DISTINCT tenant_code FROM platform.key_tenants WHERE pmh_key = ${key} ORDER BY tenant_code`.execute(db);
     const out: SubjectTarget[] = [];
     for (const { tenant_code } of kt.rows) {
@@ -84,15 +85,16 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
       title: 'PMH仮名識別子の登録（マイナポータル）',
       from: fromPortal,
       async handle(msg) {
-        const b = parseInput(z.object({ pmhPseudonym: pseudonym, pmhKey }), body(msg));
-        const known = await sql<{ n: string }>`SELECT count(DISTINCT tenant_code)::text AS n FROM platform.key_tenants WHERE pmh_key = ${b.pmhKey}`.execute(db);
-        const persons = Number(known.rows[0]!.n);
-        if (persons === 0) throw new Problem(404, 'PMH_KEY_UNKNOWN', '予防接種の対象者として登録されていません', 'このPMHキーで登録している市区町村はありません。');
-        const r = await sql<{ pmh_key: string }>`
-          INSERT INTO platform.pseudonyms (pmh_pseudonym, pmh_key, linked_at) VALUES (${b.pmhPseudonym}, ${b.pmhKey}, ${clock.now()})
-          ON CONFLICT (pmh_pseudonym) DO UPDATE SET pmh_pseudonym = EXCLUDED.pmh_pseudonym RETURNING pmh_key`.execute(db);
-        if (r.rows[0]!.pmh_key !== b.pmhKey) throw new Problem(409, 'PSEUDONYM_CONFLICT', 'PMH仮名識別子がすでに別の人に登録されています', 'マイナポータルで新しいPMH仮名識別子を生成してください。');
-        return { body: { linked: true, persons } };
+        // PMH-09 (4): stored at first use.  Without a PMH key (nobody's target yet, e.g. a parent who acts
+        // only as 代理人) the pseudonym is kept alone, and the key is added when マイナポータル brings one.
+        const b = parseInput(z.object({ pmhPseudonym: pseudonym, pmhKey: pmhKey.optional() }), body(msg));
+        const r = await sql<{ pmh_key: string | null }>`
+          INSERT INTO platform.pseudonyms (pmh_pseudonym, pmh_key, linked_at) VALUES (${b.pmhPseudonym}, ${b.pmhKey ?? null}, ${clock.now()})
+          ON CONFLICT (pmh_pseudonym) DO UPDATE SET pmh_key = COALESCE(platform.pseudonyms.pmh_key, EXCLUDED.pmh_key) RETURNING pmh_key`.execute(db);
+        const held = r.rows[0]!.pmh_key;
+        if (b.pmhKey && held !== b.pmhKey) throw new Problem(409, 'PSEUDONYM_CONFLICT', 'PMH仮名識別子がすでに別の人に登録されています', 'マイナポータルで新しいPMH仮名識別子を生成してください。');
+        const known = held ? await sql<{ n: string }>`SELECT count(DISTINCT tenant_code)::text AS n FROM platform.key_tenants WHERE pmh_key = ${held}`.execute(db) : null;
+        return { body: { linked: !!held, persons: known ? Number(known.rows[0]!.n) : 0 } };
       },
     },
 
@@ -119,14 +121,16 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
       async handle(msg) {
         const { actor } = body(msg);
         const self = await subjectKey(actor, actor);
-        const principals = await sql<{ principal: string; pmh_key: string }>`
+        const principals = await sql<{ principal: string; pmh_key: string | null }>`
           SELECT a.principal, p.pmh_key FROM platform.agencies a JOIN platform.pseudonyms p ON p.pmh_pseudonym = a.principal
           WHERE a.agent = ${actor as string} AND a.ended_at IS NULL ORDER BY a.recorded_at`.execute(db);
         const persons = [];
         for (const [subject, key, relation] of [[actor as string, self.key, 'self'] as const, ...principals.rows.map((p) => [p.principal, p.pmh_key, 'agent'] as const)]) {
           const ts = await targetsOf(key);
           const info = ts[0]?.info;
-          persons.push({ subject, relation, name: info?.name ?? null, nameKana: info?.nameKana ?? null, dateOfBirth: info?.dateOfBirth ?? null, sex: info ? SEX_LABELS[info.sex as keyof typeof SEX_LABELS] : null, municipalities: [...new Set(ts.map((t) => t.tenantName))] });
+          // Someone no municipality registered (or whose data is 不開示/閲覧停止) is not listed.
+          if (!info) continue;
+          persons.push({ subject, relation, name: info.name, nameKana: info.nameKana, dateOfBirth: info.dateOfBirth, sex: SEX_LABELS[info.sex as keyof typeof SEX_LABELS], municipalities: [...new Set(ts.map((t) => t.tenantName))] });
           await log(ts, 'portal.persons', relation);
         }
         return { body: { persons }, personal: true };
@@ -310,7 +314,7 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
     },
   };
 
-  async function questionnaireFor(key: string, programRaw: unknown, doseRaw: unknown) {
+  async function questionnaireFor(key: string | null, programRaw: unknown, doseRaw: unknown) {
     const programCode = typeof programRaw === 'string' && /^[a-z0-9-]{1,40}$/.test(programRaw) ? programRaw : null;
     const dose = typeof doseRaw === 'number' ? doseRaw : typeof doseRaw === 'string' && /^\d{1,2}$/.test(doseRaw) ? Number(doseRaw) : null;
     if (!programCode || !dose) throw notFound('予診票');
@@ -425,7 +429,8 @@ export function checkAnswers(items: readonly QuestionnaireItem[], raw: unknown):
 /** FHIR R4 collection: Patient (no identifier — the portal never gets one), Immunization, ImmunizationRecommendation. */
 export function fhirBundleOf(info: BasicFiveInfo | null, records: readonly RecordView[], due: readonly DueView[], today: string): Record<string, unknown> {
   const entry: { fullUrl: string; resource: Record<string, unknown> }[] = [];
-  const patientUrl = 'urn:uuid:00000000-0000-4000-8000-000000000001';
+  // Bundle-local ids (fixed; with a letter in every group so that no run of digits looks like an identifier).
+  const patientUrl = 'urn:uuid:a0000000-0000-4000-a000-a00000000001';
   if (info) {
     entry.push({
       fullUrl: patientUrl,
@@ -434,7 +439,7 @@ export function fhirBundleOf(info: BasicFiveInfo | null, records: readonly Recor
   }
   records.forEach((r, i) => {
     entry.push({
-      fullUrl: `urn:uuid:00000000-0000-4000-8001-${String(i + 1).padStart(12, '0')}`,
+      fullUrl: `urn:uuid:a0000000-0000-4000-a001-a${String(i + 1).padStart(11, '0')}`,
       resource: {
         resourceType: 'Immunization', status: 'completed',
         vaccineCode: { text: r.vaccineName ?? r.programName },
@@ -448,7 +453,7 @@ export function fhirBundleOf(info: BasicFiveInfo | null, records: readonly Recor
   });
   if (due.length) {
     entry.push({
-      fullUrl: 'urn:uuid:00000000-0000-4000-8002-000000000001',
+      fullUrl: 'urn:uuid:a0000000-0000-4000-a002-a00000000001',
       resource: {
         resourceType: 'ImmunizationRecommendation', patient: { reference: patientUrl }, date: today,
         recommendation: due.map((d) => ({

@@ -341,15 +341,18 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
     const p = (await sql<{ pmh_pseudonym: string; linked_at: Date | null }>`SELECT pmh_pseudonym, linked_at FROM ${t('pseudonyms')} WHERE pseudonym_id = ${resolved.pseudonymId}`.execute(db)).rows[0]!;
     await sql`INSERT INTO ${t('card_serials')} (serial, pseudonym_id, first_seen_at, last_seen_at) VALUES (${serial}, ${resolved.pseudonymId}, ${now}, ${now})
       ON CONFLICT (serial) DO UPDATE SET last_seen_at = ${now}`.execute(db);
-    if (resolved.pmhKey && !p.linked_at) {
-      // PMH-09 (4)(5): the platform ties the PMH仮名識別子 to the PMHキー; the key is not kept here.
+    if (!p.linked_at) {
+      // PMH-09 (4)(5): the platform ties the PMH仮名識別子 to the PMHキー; the key is not kept here.  Without a
+      // key yet (nobody's target, e.g. a parent acting only as 代理人) the platform keeps the pseudonym alone,
+      // and the link is completed at a later login that brings the key.
       try {
-        await node.call(platform, 'portal.link', { pmhPseudonym: p.pmh_pseudonym, pmhKey: resolved.pmhKey }, { personal: true });
-        await sql`UPDATE ${t('pseudonyms')} SET linked_at = ${clock.now()} WHERE pseudonym_id = ${resolved.pseudonymId}`.execute(db);
-        await log(p.pmh_pseudonym, p.pmh_pseudonym, 'link', 'ok');
+        const a = await node.call(platform, 'portal.link', { pmhPseudonym: p.pmh_pseudonym, ...(resolved.pmhKey ? { pmhKey: resolved.pmhKey } : {}) }, { personal: true });
+        if ((a.body as { linked?: unknown } | null)?.linked === true) {
+          await sql`UPDATE ${t('pseudonyms')} SET linked_at = ${clock.now()} WHERE pseudonym_id = ${resolved.pseudonymId}`.execute(db);
+          await log(p.pmh_pseudonym, p.pmh_pseudonym, 'link', 'ok');
+        }
       } catch (e) {
         if (!(isProblem(e) && e.code === 'PMH_KEY_UNKNOWN')) throw e;
-        // No municipality has registered this person yet: the login goes on, the link is tried next time.
         await log(p.pmh_pseudonym, p.pmh_pseudonym, 'link', 'refused', 'PMH_KEY_UNKNOWN');
       }
     }

@@ -214,9 +214,10 @@ CREATE INDEX answers_target ON platform.answers (tenant_code, target_id, program
 
 -- PMH-09: PMH仮名識別子 ↔ PMH key, stored at first use; and the 代理人 the portal recorded with consent.
 -- National (a person may be a target of several tenants): no personal data beyond the two keys.
+-- A resident who is nobody's target yet (e.g. a parent acting only as 代理人) has a pseudonym without a key.
 CREATE TABLE platform.pseudonyms (
   pmh_pseudonym text PRIMARY KEY CHECK (pmh_pseudonym ~ '^PP[A-Z2-7]{26}$'),
-  pmh_key text NOT NULL,
+  pmh_key text,
   linked_at timestamptz NOT NULL
 );
 CREATE INDEX pseudonyms_key ON platform.pseudonyms (pmh_key);
