@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { formatWareki } from '../kernel/jp/index.js';
 import { Problem, notFound, parseInput, validationFailed, type FieldError } from '../kernel/problems/index.js';
 import type { Incoming, ServiceDef } from '../kernel/exchange/index.js';
 import { ACTION_LABELS } from './admin.js';
@@ -160,7 +161,7 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
               name: t.info.name,
               programName: (r['program_name'] as string | null) ?? '',
               voucherNo: (r['voucher_no'] as string | null) ?? '',
-              dueUntil: (r['due_until'] as string | null) ?? '',
+              dueUntil: r['due_until'] ? formatWareki(r['due_until'] as string) : '',
               municipalityName: t.tenantName,
             };
             const fill = (s: string) => s.replace(/\{(name|programName|voucherNo|dueUntil|municipalityName)\}/g, (_m, k: string) => vars[k] ?? '');
@@ -168,6 +169,7 @@ export function portalServices(deps: PlatformDeps, opts: { portalNode?: string }
               noticeId: `${t.tenant}.${r['notice_id'] as string}`,
               title: fill(tpl.title),
               body: fill(tpl.body),
+              programCode: r['program_code'] as string,
               programName: vars['programName'],
               dose: (r['dose'] as number | null) ?? null,
               voucherNo: (r['voucher_no'] as string | null) ?? null,
