@@ -1,6 +1,7 @@
 // `mamori demo`: two real-format municipalities, each with a small synthetic city loaded through the real
 // imports (residents with vaccination histories, the clinics' monthly batches, an extraction run), demo
 // staff accounts and printed credentials, then serve (issue 9 point 3; decisions 0087, 0119).
+import { DEMO_PIN, prepareDemoPlatform, type DemoPlatform } from './demo-platform.js';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,7 +187,32 @@ export async function demo(o: O): Promise<number> {
     };
     if (o['serve'] === false) show('(サーバーは起動していません) ');
     // The demo serves http://localhost: its cookies cannot be Secure, and it says so at start.
-    else await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show, { insecureCookies: true, waitForExchange: true });
+    else {
+      let platform: DemoPlatform | undefined;
+      const showAll = (url: string) => {
+        show(url);
+        if (!platform) return;
+        print('');
+        print('予防接種プラットフォーム（合成データ）:');
+        for (const t of platform.tenants) print(`  ${t.name}: 登録 ${t.pushed} 人${t.failed ? `、紐付けエラー ${t.failed} 人` : ''}。連携APIのトークン: ${t.tokenFile}`);
+        if (platform.cards.length) {
+          print('マイナポータル（住民向け）: 上の一覧の mynaportal のURLを開き、カードのファイルと暗証番号 ' + DEMO_PIN + ' でログインします。');
+          for (const c of platform.cards) print(`  ${c.who}（${c.name}）のカード: ${c.file}`);
+          print('  保護者でログインし、「お子さまを登録する」で子のカードを使うと、子のお知らせ・予診票・接種記録が見られます。');
+        }
+      };
+      await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, showAll, {
+        insecureCookies: true,
+        waitForExchange: true,
+        afterStart: async (orgs) => {
+          try {
+            platform = await prepareDemoPlatform(app, orgs, DEMO_ORGS, warn);
+          } catch (e) {
+            warn(`予防接種プラットフォームの準備に失敗しました: ${(e as Error).message}`);
+          }
+        },
+      });
+    }
   } finally {
     await app.close();
   }

@@ -37,7 +37,7 @@ export function isLoopback(host: string): boolean {
  * 住基ネット and one 中間サーバー per municipality, each on its own port) and the background jobs on an open
  * app — or only `only`, with the others' addresses from MAMORI_DIRECTORY; resolves when asked to stop.
  */
-export async function serveApp(app: App, host: string, port: number, banner: (url: string) => void, opts: { insecureCookies?: boolean; only?: string; waitForExchange?: boolean } = {}): Promise<void> {
+export async function serveApp(app: App, host: string, port: number, banner: (url: string) => void, opts: { insecureCookies?: boolean; only?: string; waitForExchange?: boolean; afterStart?: (orgs: Organisations) => Promise<void> } = {}): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('ポート番号が正しくありません');
   const insecure = opts.insecureCookies === true || process.env['MAMORI_INSECURE_COOKIES'] === '1';
   if (insecure) warn('警告: Cookie を Secure なしで送ります（--insecure-cookies / MAMORI_INSECURE_COOKIES=1）。http のデモ・開発専用です。本番では HTTPS で使ってください。');
@@ -94,6 +94,7 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
       await running;
     };
   }
+  if (opts.afterStart) await opts.afterStart(orgs);
   const web = orgs.nodes.find((n) => n.kind === 'municipality');
   const shown = (url: string) => url.replace('//127.0.0.1:', `//${isLoopback(host) ? 'localhost' : host}:`);
   banner(web ? `${shown(web.url)}/` : shown(orgs.nodes[0]!.url) + '/');
