@@ -5,7 +5,7 @@
 // the one sent (PMH-08) and a mis-link reported as a linkage error (PMH-07) instead of a link; everything is
 // then written in one transaction; a replay of the same rows is `unchanged`, and a replay under the same
 // Idempotency-Key returns the first answer.
-import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../kernel/clock/index.js';
 import type { ExchangeNode } from '../kernel/exchange/index.js';
@@ -114,8 +114,12 @@ interface Existing {
   link_status: 'linked' | 'error' | 'deleted';
 }
 
-function newTargetId(): string {
-  return `T${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e6)).padStart(6, '0')}`;
+/** A new 予防接種対象者番号: `T` + 15 random digits (one CSPRNG call for a whole chunk; see newTargetIds). */
+function newTargetIds(n: number): string[] {
+  const b = randomBytes(n * 8);
+  const out: string[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = `T${(b.readBigUInt64BE(i * 8) % 1_000_000_000_000_000n).toString().padStart(15, '0')}`;
+  return out;
 }
 
 interface HubOutcome {
@@ -193,6 +197,7 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
     | { kind: 'missing'; i: number; row: DeleteRow };
   const plans: Plan[] = [];
   const needKey: Extract<Plan, { kind: 'upsert' }>[] = [];
+  const fresh = newTargetIds(rows.length);
   rows.forEach((row, i) => {
     const ex = existing.get(row.municipalityIdentityKey);
     if (row.modificationSeg === '2') {
@@ -206,7 +211,7 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
       plans.push({ kind: 'unchanged', i, row, ex });
       return;
     }
-    const p = { kind: 'upsert' as const, i, row, ex, targetId: ex?.target_id ?? newTargetId(), index: secrets.myNumberIndex(row.myNumber), hash };
+    const p = { kind: 'upsert' as const, i, row, ex, targetId: ex?.target_id ?? fresh[i]!, index: secrets.myNumberIndex(row.myNumber), hash };
     plans.push(p);
     needKey.push(p);
   });
@@ -221,57 +226,24 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
     const upserts = plans.filter((p): p is Extract<Plan, { kind: 'upsert' }> => p.kind === 'upsert');
     for (let s = 0; s < upserts.length; s += 1000) {
       const chunk = upserts.slice(s, s + 1000);
-      await tx
-        .insertInto('platform.targets')
-        .values(
-          chunk.map((p) => {
-            const linked = !!p.hub?.pmhKey;
-            return {
-              tenant_code: tenant.code,
-              target_id: p.targetId,
-              identity_key: p.row.municipalityIdentityKey,
-              mynumber_index: p.index,
-              sealed: secrets.seal('target', tenant.code, p.targetId, { myNumber: p.row.myNumber, basicFiveInfo: p.row.basicFiveInfo, guardianName: p.row.guardianName ?? null }),
-              key_version: 1,
-              // A failed linkage keeps no hash, so the same row sent again is retried, not "unchanged".
-              content_hash: linked ? p.hash : null,
-              pmh_key: p.hub?.pmhKey ?? null,
-              target_category: p.row.targetCategory,
-              reduction_category: p.row.reductionCategory,
-              not_disclosed: p.row.isNotDisclosed,
-              deleted: false,
-              change_category: null,
-              movement_date: null,
-              link_status: linked ? 'linked' : 'error',
-              link_error: linked ? null : (p.hub?.error ?? hubError('HUB_BAD_ANSWER')),
-              file_name: fileName,
-              linked_at: now,
-              created_at: now,
-              updated_at: now,
-            };
-          }),
-        )
-        .onConflict((oc) =>
-          oc.columns(['tenant_code', 'identity_key']).doUpdateSet((eb) => ({
-            mynumber_index: eb.ref('excluded.mynumber_index'),
-            sealed: eb.ref('excluded.sealed'),
-            key_version: eb.ref('excluded.key_version'),
-            content_hash: eb.ref('excluded.content_hash'),
-            pmh_key: eb.ref('excluded.pmh_key'),
-            target_category: eb.ref('excluded.target_category'),
-            reduction_category: eb.ref('excluded.reduction_category'),
-            not_disclosed: eb.ref('excluded.not_disclosed'),
-            deleted: eb.ref('excluded.deleted'),
-            change_category: eb.ref('excluded.change_category'),
-            movement_date: eb.ref('excluded.movement_date'),
-            link_status: eb.ref('excluded.link_status'),
-            link_error: eb.ref('excluded.link_error'),
-            file_name: eb.ref('excluded.file_name'),
-            linked_at: eb.ref('excluded.linked_at'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .execute();
+      // One statement per chunk with one array parameter per column (unnest): cheap to build and to parse.
+      const linkedOf = (p: (typeof chunk)[number]) => !!p.hub?.pmhKey;
+      await sql`
+        INSERT INTO platform.targets (tenant_code, target_id, identity_key, mynumber_index, sealed, key_version, content_hash, pmh_key, target_category, reduction_category,
+          not_disclosed, deleted, change_category, movement_date, link_status, link_error, file_name, linked_at, created_at, updated_at)
+        SELECT ${tenant.code}, u.target_id, u.identity_key, u.mynumber_index, u.sealed, 1, u.content_hash, u.pmh_key, u.target_category, u.reduction_category,
+          u.not_disclosed, false, NULL, NULL, u.link_status, u.link_error, ${fileName}, ${now}, ${now}, ${now}
+        FROM unnest(${chunk.map((p) => p.targetId)}::text[], ${chunk.map((p) => p.row.municipalityIdentityKey)}::text[], ${chunk.map((p) => p.index)}::bytea[],
+          ${chunk.map((p) => secrets.seal('target', tenant.code, p.targetId, { myNumber: p.row.myNumber, basicFiveInfo: p.row.basicFiveInfo, guardianName: p.row.guardianName ?? null }))}::bytea[],
+          ${chunk.map((p) => (linkedOf(p) ? p.hash : null))}::bytea[], ${chunk.map((p) => p.hub?.pmhKey ?? null)}::text[],
+          ${chunk.map((p) => p.row.targetCategory)}::text[], ${chunk.map((p) => p.row.reductionCategory)}::text[], ${chunk.map((p) => p.row.isNotDisclosed)}::boolean[],
+          ${chunk.map((p) => (linkedOf(p) ? 'linked' : 'error'))}::text[], ${chunk.map((p) => (linkedOf(p) ? null : (p.hub?.error ?? hubError('HUB_BAD_ANSWER'))))}::text[])
+          AS u(target_id, identity_key, mynumber_index, sealed, content_hash, pmh_key, target_category, reduction_category, not_disclosed, link_status, link_error)
+        ON CONFLICT (tenant_code, identity_key) DO UPDATE SET
+          mynumber_index = EXCLUDED.mynumber_index, sealed = EXCLUDED.sealed, key_version = EXCLUDED.key_version, content_hash = EXCLUDED.content_hash,
+          pmh_key = EXCLUDED.pmh_key, target_category = EXCLUDED.target_category, reduction_category = EXCLUDED.reduction_category,
+          not_disclosed = EXCLUDED.not_disclosed, deleted = false, change_category = NULL, movement_date = NULL, link_status = EXCLUDED.link_status,
+          link_error = EXCLUDED.link_error, file_name = EXCLUDED.file_name, linked_at = EXCLUDED.linked_at, updated_at = EXCLUDED.updated_at`.execute(tx);
       // Rows of targets that existed are replaced; new targets have none.
       const ids = chunk.filter((p) => p.ex).map((p) => p.targetId);
       if (ids.length) {
@@ -280,23 +252,38 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
         await sql`DELETE FROM platform.notices WHERE target_id = ANY(${ids}::text[])`.execute(tx);
         await sql`DELETE FROM platform.key_tenants WHERE tenant_code = ${tenant.code} AND target_id = ANY(${ids}::text[])`.execute(tx);
       }
-      const vacc = chunk.flatMap((p) => p.row.vaccinations.map((v) => ({
-        tenant_code: tenant.code, target_id: p.targetId, program_code: v.programCode, dose: v.dose, due_from: v.dueFrom ?? null, due_until: v.dueUntil ?? null,
-        rule_id: v.recommendation?.ruleId ?? null, recommended_on: v.recommendation?.recommendedOn ?? null, forced_expiry_date: v.forcedExpiryDate ?? null, combination_no: v.combinationNo ?? null,
-      })));
-      for (let k = 0; k < vacc.length; k += 2000) await tx.insertInto('platform.target_vaccinations').values(vacc.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
-      const recs = chunk.flatMap((p) => p.row.history.map((h) => ({
-        tenant_code: tenant.code, target_id: p.targetId, record_id: h.recordId, program_code: h.programCode, dose: h.dose ?? null, vaccinated_on: h.date,
-        vaccine_name: h.vaccineName ?? null, lot_number: h.lotNumber ?? null, institution_name: h.institutionName ?? null, source: 'municipality',
-      })));
-      for (let k = 0; k < recs.length; k += 2000) await tx.insertInto('platform.target_records').values(recs.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
-      const notes = chunk.flatMap((p) => p.row.notices.map((n) => ({
-        tenant_code: tenant.code, target_id: p.targetId, notice_id: n.noticeId, template_id: n.templateId, program_code: n.programCode, dose: n.dose ?? null,
-        voucher_no: n.voucherNo ?? null, issued_on: n.issuedOn, due_until: n.dueUntil ?? null,
-      })));
-      for (let k = 0; k < notes.length; k += 2000) await tx.insertInto('platform.notices').values(notes.slice(k, k + 2000)).onConflict((oc) => oc.doNothing()).execute();
-      const keyed = chunk.filter((p) => p.hub?.pmhKey).map((p) => ({ pmh_key: p.hub!.pmhKey!, tenant_code: tenant.code, target_id: p.targetId }));
-      if (keyed.length) await tx.insertInto('platform.key_tenants').values(keyed).onConflict((oc) => oc.doNothing()).execute();
+      const vacc = chunk.flatMap((p) => p.row.vaccinations.map((v) => [p.targetId, v.programCode, v.dose, v.dueFrom ?? null, v.dueUntil ?? null, v.recommendation?.ruleId ?? null, v.recommendation?.recommendedOn ?? null, v.forcedExpiryDate ?? null, v.combinationNo ?? null] as const));
+      if (vacc.length) {
+        const col = <T>(i: number) => vacc.map((r) => r[i] as T);
+        await sql`
+          INSERT INTO platform.target_vaccinations (tenant_code, target_id, program_code, dose, due_from, due_until, rule_id, recommended_on, forced_expiry_date, combination_no)
+          SELECT ${tenant.code}, * FROM unnest(${col<string>(0)}::text[], ${col<string>(1)}::text[], ${col<number>(2)}::int[], ${col<string | null>(3)}::date[], ${col<string | null>(4)}::date[],
+            ${col<string | null>(5)}::text[], ${col<string | null>(6)}::date[], ${col<string | null>(7)}::date[], ${col<string | null>(8)}::text[])
+          ON CONFLICT DO NOTHING`.execute(tx);
+      }
+      const recs = chunk.flatMap((p) => p.row.history.map((h) => [p.targetId, h.recordId, h.programCode, h.dose ?? null, h.date, h.vaccineName ?? null, h.lotNumber ?? null, h.institutionName ?? null] as const));
+      if (recs.length) {
+        const col = <T>(i: number) => recs.map((r) => r[i] as T);
+        await sql`
+          INSERT INTO platform.target_records (tenant_code, target_id, record_id, program_code, dose, vaccinated_on, vaccine_name, lot_number, institution_name, source)
+          SELECT ${tenant.code}, u.*, 'municipality' FROM unnest(${col<string>(0)}::text[], ${col<string>(1)}::text[], ${col<string>(2)}::text[], ${col<number | null>(3)}::int[], ${col<string>(4)}::date[],
+            ${col<string | null>(5)}::text[], ${col<string | null>(6)}::text[], ${col<string | null>(7)}::text[]) AS u
+          ON CONFLICT DO NOTHING`.execute(tx);
+      }
+      const notes = chunk.flatMap((p) => p.row.notices.map((n) => [p.targetId, n.noticeId, n.templateId, n.programCode, n.dose ?? null, n.voucherNo ?? null, n.issuedOn, n.dueUntil ?? null] as const));
+      if (notes.length) {
+        const col = <T>(i: number) => notes.map((r) => r[i] as T);
+        await sql`
+          INSERT INTO platform.notices (tenant_code, target_id, notice_id, template_id, program_code, dose, voucher_no, issued_on, due_until)
+          SELECT ${tenant.code}, * FROM unnest(${col<string>(0)}::text[], ${col<string>(1)}::text[], ${col<string>(2)}::text[], ${col<string>(3)}::text[], ${col<number | null>(4)}::int[],
+            ${col<string | null>(5)}::text[], ${col<string>(6)}::date[], ${col<string | null>(7)}::date[])
+          ON CONFLICT DO NOTHING`.execute(tx);
+      }
+      const keyed = chunk.filter((p) => p.hub?.pmhKey);
+      if (keyed.length) {
+        await sql`INSERT INTO platform.key_tenants (pmh_key, tenant_code, target_id) SELECT k, ${tenant.code}, t FROM unnest(${keyed.map((p) => p.hub!.pmhKey!)}::text[], ${keyed.map((p) => p.targetId)}::text[]) AS u(k, t)
+                  ON CONFLICT DO NOTHING`.execute(tx);
+      }
     }
 
     const dels = plans.filter((p): p is Extract<Plan, { kind: 'delete' }> => p.kind === 'delete');
@@ -338,7 +325,7 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
     const answer: RegistrationAnswer = { callId, fileName, sent: rows.length, registered, updated, deleted, unchanged, failed, results };
     await sql`
       INSERT INTO platform.calls (tenant_code, call_id, at, source, caller, file_name, idempotency_key, body_hash, sent, registered, updated, deleted, unchanged, failed, answer)
-      VALUES (${tenant.code}, ${callId}, ${now}, ${input.source}, ${input.caller}, ${fileName}, ${idem ?? null}, ${bodyHash}, ${rows.length}, ${registered}, ${updated}, ${deleted}, ${unchanged}, ${failed}, ${JSON.stringify(answer)}::jsonb)`.execute(tx);
+      VALUES (${tenant.code}, ${callId}, ${now}, ${input.source}, ${input.caller}, ${fileName}, ${idem ?? null}, ${bodyHash}, ${rows.length}, ${registered}, ${updated}, ${deleted}, ${unchanged}, ${failed}, ${JSON.stringify(answer)}::json)`.execute(tx);
   });
   return { callId, fileName, sent: rows.length, registered, updated, deleted, unchanged, failed, results };
 }

@@ -2,7 +2,7 @@
 // check, card links, and the handling log.  Everything runs as the node's own role on its own schema
 // (peers_insurerhub); My Numbers and basic-info items are stored only as keyed hashes / ciphertext under the
 // node's own keys (secrets.ts).  Batch work is one statement per step, never one round trip per person.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { arrayLiteral, jsonb, type UntypedDatabase } from '../../kernel/db/index.js';
 import { BASIC_FIELDS, type BasicField, type InsurerHubSecrets } from './secrets.js';
@@ -16,11 +16,18 @@ export const HANDLING_LOG_YEARS = 3;
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
+// Random bytes drawn from a pool refilled 4 KiB at a time (one call into the CSPRNG per ~150 keys, not per key).
+const POOL = Buffer.alloc(4096);
+let poolAt = POOL.length;
 function randomBase32(n: number): string {
-  const b = randomBytes(n);
+  if (poolAt + n > POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
+  }
   let out = '';
   // 256 is a multiple of 32: every character is uniform.
-  for (let i = 0; i < n; i++) out += BASE32[b[i]! & 31];
+  for (let i = 0; i < n; i++) out += BASE32[POOL[poolAt + i]! & 31];
+  poolAt += n;
   return out;
 }
 

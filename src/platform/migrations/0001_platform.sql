@@ -251,7 +251,8 @@ CREATE TABLE platform.calls (
   idempotency_key text,
   body_hash bytea NOT NULL,
   sent int NOT NULL, registered int NOT NULL, updated int NOT NULL, deleted int NOT NULL, unchanged int NOT NULL, failed int NOT NULL,
-  answer jsonb NOT NULL,
+  -- json, not jsonb: kept only to be given back unchanged on a replay.
+  answer json NOT NULL,
   PRIMARY KEY (tenant_code, call_id)
 );
 CREATE UNIQUE INDEX calls_idempotency ON platform.calls (tenant_code, idempotency_key) WHERE idempotency_key IS NOT NULL;
