@@ -129,7 +129,8 @@ describe('mamori demo and serve', () => {
       expect(await res.json()).toEqual({ status: 'ok', database: 'embedded' });
       const login = await fetch(`http://127.0.0.1:${port}/login`);
       expect(await login.text()).toContain('団体コード');
-      expect(output()).toContain(`http://localhost:${port}/`);
+      // The banner follows once every organisation is up (the staff node answers first).
+      await expect.poll(output, { timeout: 60_000 }).toContain(`http://localhost:${port}/`);
     } finally {
       expect(await stop(child)).toBe(0);
     }

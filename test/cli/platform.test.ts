@@ -1,30 +1,25 @@
 // `mamori platform push|status` as a subprocess (docs/formats/platform-cli.md "## mamori platform"): the
 // command hosts the municipality node itself and reaches the platform named in MAMORI_DIRECTORY — here the
-// stand-in platform node of test/harness/platform-standin.ts, running in the test process.
+// real platform and 支払基金 nodes, running in the test process on the same database.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { createNodeServer, Directory, exchangeNodeFor } from '../../src/kernel/exchange/index.js';
-import { untyped } from '../../src/kernel/db/index.js';
+import { startOrganisations, type Organisations } from '../../src/app/index.js';
 import { startExtraction } from '../../src/municipality/extraction/index.js';
-import { PLATFORM_ROLE } from '../../src/platform/index.js';
+import { enrollInsured, platformJobPrincipal } from '../../src/municipality/platform/index.js';
+import { addTenant as addPlatformTenant, deleteByOperator, PLATFORM_ROLE } from '../../src/platform/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { runCli } from '../harness/cli.js';
 import { mn } from '../harness/residents.js';
-import { startPlatformStandIn, type PlatformStandIn } from '../harness/platform-standin.js';
-import { buildTown, type Town } from '../municipality/notices/fixtures.js';
+import { buildTown, TOWN, type Town } from '../municipality/notices/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-platform-cli-'));
 let app: TestApp;
-let standIn: PlatformStandIn;
-let jwks: FastifyInstance;
+let orgs: Organisations;
 let town: Town;
 let runId: string;
 let env: NodeJS.ProcessEnv;
-const directory = new Directory([]);
 
 beforeAll(async () => {
   app = await testApp('server');
@@ -32,21 +27,18 @@ beforeAll(async () => {
   const nurse = (await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] })).principal;
   town = await buildTown(app, operatorOf(TOTTORI), dir);
   runId = (await startExtraction(app.db, nurse, { kind: 'targets', programs: ['hib'], asOf: '2026-11-21' })).run.id;
-  // The municipality's public keys (the same key directory the CLI opens), for the stand-in to verify its messages.
-  const municipal = exchangeNodeFor({ name: 'municipality', schema: 'municipality', db: untyped(app.db.app), keyDir: app.config.keyDir, directory, clock: app.config.clock });
-  jwks = await createNodeServer('municipality');
-  municipal.serve(jwks, {});
-  await jwks.listen({ host: '127.0.0.1', port: 0 });
-  directory.set({ name: 'municipality', title: '鳥取市', url: `http://127.0.0.1:${(jwks.server.address() as AddressInfo).port}` });
-  standIn = await startPlatformStandIn({ db: await app.db.forRole(PLATFORM_ROLE), keyDir: app.config.keyDir, directory, clock: app.config.clock });
+  // The other organisations, real, in this process; the CLI is told where they are.
+  orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0 });
+  await addPlatformTenant(await app.db.forRole(PLATFORM_ROLE), app.config.clock, { code: TOTTORI, name: '鳥取市', node: 'municipality' });
+  const job = platformJobPrincipal(TOTTORI);
+  await enrollInsured({ db: app.db, vault: app.vault }, { ...job, actor: { ...job.actor, mynumberView: true } }, { node: orgs.municipal.node });
   const dirFile = join(dir, 'directory.json');
-  writeFileSync(dirFile, JSON.stringify([{ name: 'platform', title: '予防接種プラットフォーム', url: standIn.url }]));
+  writeFileSync(dirFile, JSON.stringify(orgs.nodes.filter((n) => n.name !== 'municipality').map((n) => ({ name: n.name, title: n.title, url: n.url }))));
   env = { DATABASE_URL: app.databaseUrl!, MAMORI_DATA: app.config.dataDir, MAMORI_AUDIT_WITNESS: app.config.auditWitness, MAMORI_DIRECTORY: dirFile };
-});
+}, 240_000);
 
 afterAll(async () => {
-  await standIn?.close();
-  await jwks?.close();
+  await orgs?.close();
   await app?.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -58,8 +50,6 @@ describe('mamori platform', () => {
     const r = await runCli(['platform', 'push', '--tenant', TOTTORI, '--run', runId, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(json(r.stdout)).toEqual({ sent: 4, registered: 4, updated: 0, deleted: 0, failed: 0 });
-    expect(standIn.received).toHaveLength(4);
-    expect(standIn.invalid).toEqual([]);
     expect(r.stdout + r.stderr).not.toContain(mn(1));
     const again = await runCli(['platform', 'push', '--tenant', TOTTORI, '--run', runId, '--json'], { env });
     expect(again.code, again.stderr).toBe(0);
@@ -71,14 +61,19 @@ describe('mamori platform', () => {
   });
 
   it('status: linkage counts and the failed rows (宛名番号 and error)', async () => {
-    standIn.failKeys.set(town.A, 'NOT_ENROLLED');
+    // 支払基金 now holds another kana for A, and the platform no longer holds A (an operator deleted it on
+    // request, PMH-03): sent again, A meets the mis-link check (PMH-07) and is not linked.
+    await deleteByOperator(await app.db.forRole(PLATFORM_ROLE), app.config.clock, TOTTORI, town.A, 'operator:test', '削除依頼（試験）');
+    const a = TOWN.A;
+    const iso = (ymd: string) => `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`;
+    await orgs.municipal.node.call('insurerhub', 'insured.enroll', { insurer: `01${TOTTORI}`, members: [{ myNumber: mn(1), name: a['氏名'], nameKana: 'チガウ　カナ', dateOfBirth: iso(a['生年月日']!), sex: '2', address: a['住所'] }] }, { personal: true });
     const push = await runCli(['platform', 'push', '--tenant', TOTTORI, '--run', runId, '--all', '--json'], { env });
     expect(json(push.stdout)).toMatchObject({ sent: 4, failed: 1 });
     const r = await runCli(['platform', 'status', '--tenant', TOTTORI, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const out = json<{ linked: number; error: number; total: number; failed: { atenaNo: string; error: string }[] }>(r.stdout);
     expect(out).toMatchObject({ linked: 3, error: 1, total: 4 });
-    expect(out.failed).toMatchObject([{ atenaNo: town.A, error: expect.stringContaining('NOT_ENROLLED') }]);
+    expect(out.failed).toMatchObject([{ atenaNo: town.A, error: expect.stringContaining('カナ氏名') }]);
     const human = await runCli(['platform', 'status', '--tenant', TOTTORI], { env });
     expect(human.stdout).toContain('紐付け済み 3 人');
     expect(human.stdout).toContain(town.A);

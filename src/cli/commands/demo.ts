@@ -188,25 +188,22 @@ export async function demo(o: O): Promise<number> {
     if (o['serve'] === false) show('(サーバーは起動していません) ');
     // The demo serves http://localhost: its cookies cannot be Secure, and it says so at start.
     else {
-      let platform: DemoPlatform | undefined;
-      const showAll = (url: string) => {
-        show(url);
-        if (!platform) return;
+      const showPlatform = (platform: DemoPlatform) => {
         print('');
         print('予防接種プラットフォーム（合成データ）:');
-        for (const t of platform.tenants) print(`  ${t.name}: 登録 ${t.pushed} 人${t.failed ? `、紐付けエラー ${t.failed} 人` : ''}。連携APIのトークン: ${t.tokenFile}`);
+        for (const t of platform.tenants) print(`  ${t.name}: 登録 ${t.pushed} 人${t.failed ? `、登録できなかった方 ${t.failed} 人（個人番号なし等。/platform に一覧）` : ''}。連携APIのトークン: ${t.tokenFile}`);
         if (platform.cards.length) {
-          print('マイナポータル（住民向け）: 上の一覧の mynaportal のURLを開き、カードのファイルと暗証番号 ' + DEMO_PIN + ' でログインします。');
+          print(`マイナポータル（住民向け）: 上の一覧の mynaportal のURLを開き、カードのファイルと暗証番号 ${DEMO_PIN} でログインします。`);
           for (const c of platform.cards) print(`  ${c.who}（${c.name}）のカード: ${c.file}`);
           print('  保護者でログインし、「お子さまを登録する」で子のカードを使うと、子のお知らせ・予診票・接種記録が見られます。');
         }
       };
-      await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, showAll, {
+      await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show, {
         insecureCookies: true,
         waitForExchange: true,
         afterStart: async (orgs) => {
           try {
-            platform = await prepareDemoPlatform(app, orgs, DEMO_ORGS, warn);
+            showPlatform(await prepareDemoPlatform(app, orgs, DEMO_ORGS, warn));
           } catch (e) {
             warn(`予防接種プラットフォームの準備に失敗しました: ${(e as Error).message}`);
           }

@@ -94,12 +94,13 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
       await running;
     };
   }
-  if (opts.afterStart) await opts.afterStart(orgs);
   const web = orgs.nodes.find((n) => n.kind === 'municipality');
   const shown = (url: string) => url.replace('//127.0.0.1:', `//${isLoopback(host) ? 'localhost' : host}:`);
   banner(web ? `${shown(web.url)}/` : shown(orgs.nodes[0]!.url) + '/');
   print('組織（ノード）:');
   for (const n of orgs.nodes) print(`  ${n.name.padEnd(16)} ${shown(n.url)}  ${n.title}`);
+  // After the banner: what the demo prepares once every node answers (the platform's demo data).
+  if (opts.afterStart && !stopRequested) await opts.afterStart(orgs).catch((e: unknown) => warn(`起動後の準備に失敗しました: ${(e as Error).message}`));
   if (!stopRequested) await new Promise<void>((resolve) => (wake = resolve));
   forget();
   print('停止しています…');
