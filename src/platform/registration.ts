@@ -223,7 +223,15 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
   const callId = randomUUID();
   let registered = 0, updated = 0, deleted = 0, unchanged = 0, failed = 0;
   await withTenant(db, tenant.code, async (tx) => {
-    const upserts = plans.filter((p): p is Extract<Plan, { kind: 'upsert' }> => p.kind === 'upsert');
+    // A linked target whose update fails the linkage keeps its link and what it held (the resident keeps access);
+    // the error is recorded and the row answered as failed, so the sender retries it.
+    const keepsLink = (p: Extract<Plan, { kind: 'upsert' }>) => !p.hub?.pmhKey && p.ex?.link_status === 'linked';
+    const kept = plans.filter((p): p is Extract<Plan, { kind: 'upsert' }> => p.kind === 'upsert' && keepsLink(p));
+    for (const p of kept) {
+      await sql`UPDATE platform.targets SET link_error = ${`更新を反映できませんでした（前回の登録のまま）: ${p.hub?.error ?? hubError('HUB_BAD_ANSWER')}`}, file_name = ${fileName}, updated_at = ${now}
+                WHERE target_id = ${p.targetId}`.execute(tx);
+    }
+    const upserts = plans.filter((p): p is Extract<Plan, { kind: 'upsert' }> => p.kind === 'upsert' && !keepsLink(p));
     for (let s = 0; s < upserts.length; s += 1000) {
       const chunk = upserts.slice(s, s + 1000);
       // One statement per chunk with one array parameter per column (unnest): cheap to build and to parse.
@@ -302,7 +310,8 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
         results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.ex.target_id, status: 'deleted', linkage: { status: 'deleted', error: null } };
       } else if (!p.hub?.pmhKey) {
         failed++;
-        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.targetId, status: 'failed', linkage: { status: 'error', error: p.hub?.error ?? hubError('HUB_BAD_ANSWER') } };
+        const linkStillHeld = p.ex?.link_status === 'linked';
+        results[p.i] = { index: p.i, municipalityIdentityKey: key, targetId: p.targetId, status: 'failed', linkage: { status: linkStillHeld ? 'linked' : 'error', error: p.hub?.error ?? hubError('HUB_BAD_ANSWER') } };
       } else {
         // A target that was never linked (or was deleted) counts as registered when it links.
         const isNew = !p.ex || p.ex.link_status !== 'linked';
@@ -313,7 +322,7 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
     }
 
     // PMH-22: the handling log — one entry per target touched (what residents see as "who used my data").
-    const touched = plans.filter((p) => p.kind === 'upsert' || p.kind === 'delete');
+    const touched = plans.filter((p): p is Extract<Plan, { kind: 'upsert' | 'delete' }> => (p.kind === 'upsert' && !keepsLink(p)) || p.kind === 'delete');
     const actorKind = input.source === 'api' ? 'api' : 'municipality';
     for (let k = 0; k < touched.length; k += 5000) {
       const part = touched.slice(k, k + 5000);

@@ -440,18 +440,22 @@ describe('platform push (municipality side, against the real platform and 支払
     }
   });
 
-  it('linkage is known at registration (the real platform answers linked or error, never pending); refreshLinkage asks only for rows still pending (PMH-21)', async () => {
+  it('linkage is known at registration; refreshLinkage reads back an operator\'s deletion, and the next push sends the person again (PMH-21, PMH-03)', async () => {
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv9.csv'), 'diff', [movement('PF-11', '20', '20261117', { ...TOWN.D, 住所: '鳥取県鳥取市河原町七番地' })]) });
     await feed([town.D]);
     expect(await pushRun(app, nurse, x, { runId })).toMatchObject({ updated: 1 });
     const d = (await heldOne(town.D))!;
     expect(d).toMatchObject({ link_status: 'linked', pmh_key: expect.stringMatching(/^PK/) });
     expect(await runAs(app.db, nurse, (w) => personLinkage(w, town.D))).toMatchObject({ status: 'linked', targetId: d.target_id });
-    expect(await refreshLinkage(app, nurse, x)).toEqual({ asked: 0, changed: 0 });
-    // An operator deletes D on the platform (PMH-03).  refreshLinkage reads back only 'pending' rows, so it
-    // asks nothing and does not learn of the deletion (reported: the municipality keeps showing D linked).
+    const before = await refreshLinkage(app, nurse, x);
+    expect(before.asked).toBeGreaterThan(0);
+    expect(before.changed).toBe(0);
+    // An operator deletes D on the platform (PMH-03): the read-back learns it, and the next push registers D again.
     await deleteByOperator(platformDb, app.config.clock, TOTTORI, town.D, 'operator:test', '削除依頼（試験）');
     expect(await heldOne(town.D)).toMatchObject({ link_status: 'deleted', holds_number: false });
-    expect(await refreshLinkage(app, nurse, x)).toEqual({ asked: 0, changed: 0 });
+    expect(await refreshLinkage(app, nurse, x)).toMatchObject({ changed: 1 });
+    expect(await runAs(app.db, nurse, (w) => personLinkage(w, town.D))).toMatchObject({ status: 'deleted' });
+    expect(await pushRun(app, nurse, x, { runId })).toMatchObject({ registered: 1, failed: 0 });
+    expect(await heldOne(town.D)).toMatchObject({ link_status: 'linked' });
   });
 });

@@ -626,7 +626,8 @@ const linkageItemSchema = z.object({
 export async function refreshLinkage(deps: PlatformDeps, who: Principal, x: PlatformExchange): Promise<{ asked: number; changed: number }> {
   const keys = await runAs(deps.db, who, async (w) => {
     requirePlatformRead(w);
-    const r = await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.platform_targets WHERE tenant_code = ${w.tenant} AND status = 'pending' AND sent_seg = '1' ORDER BY atena_no`.execute(w.tx);
+    // Those still waiting, and those held as linked: the platform's operator may have deleted one since (PMH-03).
+    const r = await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.platform_targets WHERE tenant_code = ${w.tenant} AND status IN ('pending', 'linked') AND sent_seg = '1' ORDER BY atena_no`.execute(w.tx);
     return r.rows.map((x) => x.atena_no);
   });
   let changed = 0;
@@ -645,8 +646,11 @@ export async function refreshLinkage(deps: PlatformDeps, who: Principal, x: Plat
         const targetId = it.targetId && /^T\d{15}$/.test(it.targetId) ? it.targetId : null;
         const u = await sql`
           UPDATE municipality.platform_targets SET status = ${status}, error = ${status === 'error' ? (it.error ? `PMHキーとの紐付けができませんでした: ${it.error}` : 'PMHキーとの紐付けができませんでした') : null},
-            target_id = COALESCE(${targetId}, target_id), at = ${w.clock.now()}
-          WHERE tenant_code = ${w.tenant} AND atena_no = ${it.municipalityIdentityKey} AND status = 'pending'`.execute(w.tx);
+            target_id = COALESCE(${targetId}, target_id), at = ${w.clock.now()},
+            -- Deleted at the platform: forget what it held, so that the next push sends the person again.
+            sent_hash = CASE WHEN ${status} = 'deleted' THEN NULL ELSE sent_hash END,
+            sent_seg = CASE WHEN ${status} = 'deleted' THEN NULL ELSE sent_seg END
+          WHERE tenant_code = ${w.tenant} AND atena_no = ${it.municipalityIdentityKey} AND status IN ('pending', 'linked') AND status <> ${status}`.execute(w.tx);
         n += Number(u.numAffectedRows ?? 0);
       }
       return n;
