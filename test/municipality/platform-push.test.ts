@@ -202,7 +202,8 @@ describe('platform push (municipality side, against the real platform and 支払
     expect(after.find((t) => t.identity_key === town.A)).toMatchObject({ link_status: 'linked', pmh_key: before.find((b) => b.identity_key === town.A)!.pmh_key });
   });
 
-  it('a row the platform fails (支払基金 holds another カナ氏名: PMH-07) is kept with its error and retried; the others are not disturbed', async () => {
+  it('a row the platform fails (支払基金 holds another カナ氏名: PMH-07) is kept with its error and retried; the platform keeps the earlier link meanwhile; the others are not disturbed', async () => {
+    const linkedBefore = (await heldOne(town.C))!;
     const address = '鳥取県鳥取市本町四丁目4番地';
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'mv2.csv'), 'diff', [movement('PF-2', '20', '20261102', { ...TOWN.C, 住所: address })]) });
     await enrollOther('C', 3, { address, nameKana: 'チガウ　カナ' });
@@ -212,15 +213,16 @@ describe('platform push (municipality side, against the real platform and 支払
     expect(failed.rows).toMatchObject([{ atenaNo: town.C, attempts: 1, error: expect.stringContaining('カナ氏名') }]);
     expect(failed.rows[0]!.nextRetryAt!.getTime()).toBeGreaterThan(app.config.clock.now().getTime());
     const c = (await heldOne(town.C))!;
-    expect(c).toMatchObject({ link_status: 'error', link_error: expect.stringContaining('カナ氏名'), pmh_key: null });
+    // The update is not applied: C stays linked with what the platform held, and the error is recorded.
+    expect(c).toMatchObject({ link_status: 'linked', link_error: expect.stringContaining('カナ氏名'), pmh_key: linkedBefore.pmh_key, content: linkedBefore.content });
     for (const k of [town.A, town.B, town.D]) expect((await heldOne(k))?.link_status).toBe('linked');
     // Not due yet: the background retry sends nothing.
     expect((await retryFailed(app, nurse, x)).status).toBe('nothing');
-    // 支払基金 is told the right kana (the 国保 feed); a forced retry (the 再送 button) sends it again.  The
-    // platform counts a target that links after a linkage error as registered (same target id).
+    // 支払基金 is told the right kana (the 国保 feed); a forced retry (the 再送 button) sends it again, and the
+    // update is applied to the same target.
     await feed([town.C]);
     const again = await retryFailed(app, nurse, x, { force: true });
-    expect(again).toMatchObject({ status: 'complete', sent: 1, registered: 1, failed: 0 });
+    expect(again).toMatchObject({ status: 'complete', sent: 1, updated: 1, failed: 0 });
     expect((await runAs(app.db, nurse, (w) => personLinkage(w, town.C)))?.status).toBe('linked');
     expect(await heldOne(town.C)).toMatchObject({ target_id: c.target_id, link_status: 'linked', link_error: null, pmh_key: expect.stringMatching(/^PK/) });
   });
