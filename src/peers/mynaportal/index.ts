@@ -62,8 +62,6 @@ function serialOf(certPem: string): string | undefined {
 export type VerifyCard = (input: VerifyCardInput) => VerifiedCard | Promise<VerifiedCard>;
 
 export interface MynaportalOptions {
-  /** The JPKI verification (default: `verifyCardSignature` of src/kernel/jpki). */
-  readonly verifyCard?: VerifyCard;
   /** Node names (defaults: 'platform', 'insurerhub', 'card'). */
   readonly platformNode?: string;
   readonly insurerhubNode?: string;
@@ -219,7 +217,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
   const platform = opts.platformNode ?? 'platform';
   const insurerhub = opts.insurerhubNode ?? 'insurerhub';
   const cardNode = opts.cardNode ?? 'card';
-  const verify: VerifyCard = opts.verifyCard ?? verifyCardSignature;
+  const verify: VerifyCard = verifyCardSignature;
   let caCache: { pem: string; at: number } | undefined;
 
   const t = (name: string) => sql.table(`${S}.${name}`);
@@ -300,10 +298,6 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
       card = await verify({ certPem: proof.certPem, caCertPem: caPem, challenge, signature: proof.signature, now: clock.now() });
     } catch (e) {
       if (isProblem(e) && e.status >= 500) throw e;
-      // The placeholder of src/kernel/jpki (before the card branch is merged) is no card's failure.
-      if (e instanceof Error && e.message === 'not merged') {
-        throw new Problem(503, 'CARD_VERIFY_UNAVAILABLE', 'ただいまカードでログインできません', '電子証明書を確認する機能が準備中です。時間をおいてもう一度お試しください。');
-      }
       // Count the failure only for a certificate the CA really issued (a forged certificate cannot lock a real card).
       let issued: boolean;
       try {
