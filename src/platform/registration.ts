@@ -9,7 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../kernel/clock/index.js';
 import type { ExchangeNode } from '../kernel/exchange/index.js';
-import { conflict, fieldErrorsFromZod, isProblem, validationFailed, type FieldError } from '../kernel/problems/index.js';
+import { conflict, fieldErrorsFromZod, isProblem, Problem, validationFailed, type FieldError } from '../kernel/problems/index.js';
 import { MAX_ROWS, targetSchema, type DeleteRow, type RegisterRow, type TargetRow } from './model.js';
 import { withTenant, type Db, type PlatformSecrets, type Tx } from './store.js';
 import type { Tenant } from './tenants.js';
@@ -236,7 +236,7 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
       const chunk = upserts.slice(s, s + 1000);
       // One statement per chunk with one array parameter per column (unnest): cheap to build and to parse.
       const linkedOf = (p: (typeof chunk)[number]) => !!p.hub?.pmhKey;
-      await sql`
+      const written = await sql`
         INSERT INTO platform.targets (tenant_code, target_id, identity_key, mynumber_index, sealed, key_version, content_hash, pmh_key, target_category, reduction_category,
           not_disclosed, deleted, change_category, movement_date, link_status, link_error, file_name, linked_at, created_at, updated_at)
         SELECT ${tenant.code}, u.target_id, u.identity_key, u.mynumber_index, u.sealed, 1, u.content_hash, u.pmh_key, u.target_category, u.reduction_category,
@@ -251,7 +251,14 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
           mynumber_index = EXCLUDED.mynumber_index, sealed = EXCLUDED.sealed, key_version = EXCLUDED.key_version, content_hash = EXCLUDED.content_hash,
           pmh_key = EXCLUDED.pmh_key, target_category = EXCLUDED.target_category, reduction_category = EXCLUDED.reduction_category,
           not_disclosed = EXCLUDED.not_disclosed, deleted = false, change_category = NULL, movement_date = NULL, link_status = EXCLUDED.link_status,
-          link_error = EXCLUDED.link_error, file_name = EXCLUDED.file_name, linked_at = EXCLUDED.linked_at, updated_at = EXCLUDED.updated_at`.execute(tx);
+          link_error = EXCLUDED.link_error, file_name = EXCLUDED.file_name, linked_at = EXCLUDED.linked_at, updated_at = EXCLUDED.updated_at
+        WHERE platform.targets.target_id = EXCLUDED.target_id
+        RETURNING 1`.execute(tx);
+      // A target another request created after this one looked (the same person sent twice at once): nothing
+      // of this request is kept, and the sender sends it again (the row is then an update).
+      if (written.rows.length !== chunk.length) {
+        throw new Problem(409, 'CONCURRENT_REGISTRATION', '同じ対象者が同時に登録されました', '別の要求が同じ自治体業務IDの対象者を先に登録しました。もう一度送ってください。');
+      }
       // Rows of targets that existed are replaced; new targets have none.
       const ids = chunk.filter((p) => p.ex).map((p) => p.targetId);
       if (ids.length) {

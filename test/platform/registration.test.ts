@@ -13,7 +13,7 @@ import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { Problem } from '../../src/kernel/problems/index.js';
 import {
-  addTenant, applyForUser, approveUser, buildPlatformNode, eraseTenant, issueToken, purgeLogs, deleteUser, PLATFORM_ROLE, withPlatformTenant,
+  addTenant, applyForUser, approveUser, buildPlatformNode, eraseTenant, issueToken, purgeLogs, deleteUser, PLATFORM_ROLE, PlatformSecrets, withPlatformTenant,
 } from '../../src/platform/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { testClock } from '../harness/clock.js';
@@ -209,6 +209,19 @@ describe('platform registration', () => {
     const after = await withPlatformTenant(pdb, A, (tx) => sql<{ pmh_key: string; content_hash: Buffer; link_status: string; link_error: string }>`SELECT pmh_key, content_hash, link_status, link_error FROM platform.targets WHERE identity_key = 'K000031'`.execute(tx));
     expect(after.rows[0]).toMatchObject({ pmh_key: before.rows[0]!.pmh_key, link_status: 'linked', link_error: expect.stringContaining('前回の登録のまま') });
     expect(Buffer.from(after.rows[0]!.content_hash).equals(Buffer.from(before.rows[0]!.content_hash))).toBe(true);
+  });
+
+  it('the same new person sent twice at once: one registration, the other refused cleanly or applied as an update; the sealed data opens', async () => {
+    const results = await Promise.all([1, 2, 3].map(() => api('POST', '/pmh/v1/targets', [target(50)])));
+    for (const r of results) {
+      expect([200, 409]).toContain(r.status);
+      if (r.status === 409) expect(r.json['code']).toBe('CONCURRENT_REGISTRATION');
+    }
+    expect(results.some((r) => r.status === 200)).toBe(true);
+    const rows = await withPlatformTenant(pdb, A, (tx) => sql<{ target_id: string; sealed: Buffer }>`SELECT target_id, sealed FROM platform.targets WHERE identity_key = 'K000050'`.execute(tx));
+    expect(rows.rows).toHaveLength(1);
+    const opened = PlatformSecrets.open(app.config.keyDir).open<{ basicFiveInfo: { name: string } }>('target', A, rows.rows[0]!.target_id, Buffer.from(rows.rows[0]!.sealed));
+    expect(opened.basicFiveInfo.name).toBe('試験 太郎50');
   });
 
   it('the municipality node registers through the signed message service; a tenant that is not the caller\'s is refused', async () => {
