@@ -1,5 +1,5 @@
 // Opening Mamori for one CLI command, and the operator identity the command acts under.
-import { openApp, type App } from '../app/index.js';
+import { openApp, readDirectoryFile, startOrganisations, MUNICIPALITY_NODE, type App, type Organisations } from '../app/index.js';
 import { resolveConfig } from '../kernel/config/index.js';
 import { cliOperator, newMeta, systemActor, type Principal } from '../kernel/context/index.js';
 import { requireTenant } from '../kernel/access/index.js';
@@ -15,6 +15,25 @@ export async function withApp<T>(opts: { data?: string | undefined }, ...rest: [
   } finally {
     await app.close();
   }
+}
+
+/**
+ * Mamori with its organisations hosted in this process on loopback ports (the embedded store is one process's),
+ * reached over HTTP as the running system reaches them.  MAMORI_DIRECTORY names organisations running
+ * elsewhere; when it names `external` (e.g. the platform), only the municipality node is started here.
+ */
+export async function withOrganisations<T>(opts: { data?: string | undefined }, fn: (app: App, orgs: Organisations) => Promise<T>, o: { external?: string } = {}): Promise<T> {
+  return withApp(opts, async (app) => {
+    const dirFile = process.env['MAMORI_DIRECTORY'];
+    const entries = dirFile ? readDirectoryFile(dirFile) : [];
+    const only = o.external && entries.some((e) => e.name === o.external) ? MUNICIPALITY_NODE : undefined;
+    const orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0, directoryEntries: entries, ...(only ? { only } : {}) });
+    try {
+      return await fn(app, orgs);
+    } finally {
+      await orgs.close();
+    }
+  });
 }
 
 /** The operator at the command line, identified by the OS account that ran the command (KRN-31). */

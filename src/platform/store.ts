@@ -4,10 +4,9 @@
 // <keyDir>/nodes/platform/: data.key seals My Numbers, basic information and answers (AES-256-GCM, bound
 // to tenant and target); index.key is the HMAC key of the My Number blind index.
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { ensureKeyFile, open, seal } from '../kernel/crypto/index.js';
+import { ensureKeyFile, nodeKeyDir, open, seal } from '../kernel/crypto/index.js';
 import type { UntypedDatabase } from '../kernel/db/index.js';
 
 export type Db = Kysely<UntypedDatabase>;
@@ -27,8 +26,7 @@ export class PlatformSecrets {
   ) {}
 
   static open(keyDir: string, node = 'platform'): PlatformSecrets {
-    const dir = join(keyDir, 'nodes', node);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const dir = nodeKeyDir(keyDir, node);
     return new PlatformSecrets(ensureKeyFile(join(dir, 'data.key')), ensureKeyFile(join(dir, 'index.key')));
   }
 

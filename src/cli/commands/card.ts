@@ -39,17 +39,8 @@ export function registerCardCommands(program: Command, leaf: Leaf, run: Run): vo
 }
 
 async function withOrganisations<T>(o: O, fn: (app: App, orgs: Organisations) => Promise<T>): Promise<T> {
-  const { withApp } = await import('../context.js');
-  const { startOrganisations, readDirectoryFile } = await import('../../app/index.js');
-  return withApp(o, async (app) => {
-    const dirFile = process.env['MAMORI_DIRECTORY'];
-    const orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0, directoryEntries: dirFile ? readDirectoryFile(dirFile) : [] });
-    try {
-      return await fn(app, orgs);
-    } finally {
-      await orgs.close();
-    }
-  });
+  // Loaded when the command runs (main.ts registers this module at every start).
+  return (await import('../context.js')).withOrganisations(o, fn);
 }
 
 /** exit 3: the 公的個人認証サービス refused; the problem goes to stderr, and to stdout with --json (as `mamori exchange`). */

@@ -2,28 +2,15 @@
 // 情報提供等記録 and an organisation's message log.  The command hosts every organisation in its own
 // process on loopback ports (the embedded store is one process's), and talks to them over HTTP exactly as
 // the running system does.
-import type { App } from '../../app/index.js';
-import { startOrganisations, readDirectoryFile, messageLogOf, exchangeReady, nodeSpecs, type Organisations } from '../../app/index.js';
+import { messageLogOf, exchangeReady, nodeSpecs } from '../../app/index.js';
 import { NodeKeys } from '../../kernel/exchange/index.js';
 import { askCovidHistory, askVaccinationHistory, covidProvisionRecords, ID_DOCUMENTS, registerCopies, type MunicipalExchange } from '../../municipality/exchange/index.js';
 import { isProblem, Problem } from '../../kernel/problems/index.js';
 import { sql } from 'kysely';
-import { operator, tenantArg, withApp } from '../context.js';
+import { operator, tenantArg, withApp, withOrganisations } from '../context.js';
 import { print, printJson, table, warn } from '../io.js';
 
 type O = Record<string, unknown> & { data?: string };
-
-async function withOrganisations<T>(o: O, fn: (app: App, orgs: Organisations) => Promise<T>): Promise<T> {
-  return withApp(o, async (app) => {
-    const dirFile = process.env['MAMORI_DIRECTORY'];
-    const orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0, directoryEntries: dirFile ? readDirectoryFile(dirFile) : [] });
-    try {
-      return await fn(app, orgs);
-    } finally {
-      await orgs.close();
-    }
-  });
-}
 
 /** exit 3: the other side (or the permission list) refused; the problem goes to stderr, and to stdout with --json. */
 function refusal(o: O, e: unknown): number {

@@ -4,29 +4,17 @@
 // loopback port; the platform is the one in MAMORI_DIRECTORY when that file names `platform`, otherwise
 // the organisations this store hosts are started here too.
 import type { App } from '../../app/index.js';
-import { startOrganisations, readDirectoryFile, MUNICIPALITY_NODE, type Organisations } from '../../app/index.js';
+import type { Organisations } from '../../app/index.js';
 import { linkageCounts, listFailedTargets, pushRun, LINKAGE_LABELS, PLATFORM_NODE } from '../../municipality/platform/index.js';
 import { runAs } from '../../kernel/context/index.js';
 import { formatJst } from '../../kernel/jp/index.js';
 import { Problem } from '../../kernel/problems/index.js';
-import { operator, tenantArg, withApp } from '../context.js';
+import { operator, tenantArg, withApp, withOrganisations } from '../context.js';
 import { print, printJson, table, warn } from '../io.js';
 
 type O = Record<string, unknown> & { data?: string };
 
-async function withMunicipality<T>(o: O, fn: (app: App, orgs: Organisations) => Promise<T>): Promise<T> {
-  return withApp(o, async (app) => {
-    const dirFile = process.env['MAMORI_DIRECTORY'];
-    const entries = dirFile ? readDirectoryFile(dirFile) : [];
-    const external = entries.some((e) => e.name === PLATFORM_NODE);
-    const orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0, directoryEntries: entries, ...(external ? { only: MUNICIPALITY_NODE } : {}) });
-    try {
-      return await fn(app, orgs);
-    } finally {
-      await orgs.close();
-    }
-  });
-}
+const withMunicipality = <T>(o: O, fn: (app: App, orgs: Organisations) => Promise<T>): Promise<T> => withOrganisations(o, fn, { external: PLATFORM_NODE });
 
 /** `mamori platform push --tenant CODE --run RUN [--all] [--json]`: exit 3 when the batch failed (the platform unreachable). */
 export async function push(o: O): Promise<number> {

@@ -1,7 +1,8 @@
 // A node's own 256-bit secret in a key file (mode 0600, base64, created on first use).  Used by the
 // organisations' nodes for their column keys and blind-index keys (decisions 0138, 0143): each node's keys
 // are its own, under <keyDir>/nodes/<node>/.
-import { chmodSync, existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export function readKeyFile(path: string): Buffer {
@@ -24,4 +25,26 @@ export function ensureKeyFile(path: string): Buffer {
     rmSync(tmp, { force: true });
   }
   return readKeyFile(path);
+}
+
+/** A node's own key folder, <keyDir>/nodes/<node> (mode 0700, created on first use). */
+export function nodeKeyDir(keyDir: string, node: string): string {
+  const dir = join(keyDir, 'nodes', node);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/**
+ * The generations of a column key, `<stem>-NNNN.key` in `dir` (the first created when there is none): the
+ * newest seals, every generation still opens what it sealed.
+ */
+export function versionedKeys(dir: string, stem: string): { readonly version: number; readonly keys: ReadonlyMap<number, Buffer> } {
+  const keys = new Map<number, Buffer>();
+  const re = new RegExp(`^${stem}-(\\d{4})\\.key$`);
+  for (const f of readdirSync(dir)) {
+    const m = re.exec(f);
+    if (m) keys.set(Number(m[1]), readKeyFile(join(dir, f)));
+  }
+  if (keys.size === 0) keys.set(1, ensureKeyFile(join(dir, `${stem}-0001.key`)));
+  return { version: Math.max(...keys.keys()), keys };
 }

@@ -5,10 +5,9 @@
 //   basic.key          HMAC-SHA-256 key of the normalised basic-info items (the mis-link check compares hashes);
 //   pseudonym.key      HMAC-SHA-256 key of the 仮名識別子 (pseudonymId = HMAC(key, 紐付番号), 32 hex).
 // No other organisation's key is used here.
-import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { open, seal } from '../../kernel/crypto/index.js';
+import { ensureKeyFile, nodeKeyDir, open, seal, versionedKeys } from '../../kernel/crypto/index.js';
 
 export const INSURERHUB_NODE = 'insurerhub';
 
@@ -26,16 +25,9 @@ export class InsurerHubSecrets {
   ) {}
 
   static open(keyDir: string): InsurerHubSecrets {
-    const dir = join(keyDir, 'nodes', INSURERHUB_NODE);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const enc = new Map<number, Buffer>();
-    for (const f of readdirSync(dir)) {
-      const m = /^mynumber-(\d{4})\.key$/.exec(f);
-      if (m) enc.set(Number(m[1]), readKey(join(dir, f)));
-    }
-    if (enc.size === 0) enc.set(1, ensureKey(join(dir, 'mynumber-0001.key')));
-    const encVersion = Math.max(...enc.keys());
-    return new InsurerHubSecrets(encVersion, enc, ensureKey(join(dir, 'index.key')), ensureKey(join(dir, 'basic.key')), ensureKey(join(dir, 'pseudonym.key')));
+    const dir = nodeKeyDir(keyDir, INSURERHUB_NODE);
+    const { version, keys } = versionedKeys(dir, 'mynumber');
+    return new InsurerHubSecrets(version, keys, ensureKeyFile(join(dir, 'index.key')), ensureKeyFile(join(dir, 'basic.key')), ensureKeyFile(join(dir, 'pseudonym.key')));
   }
 
   private static aad(linkNo: string, version: number): string {
@@ -66,26 +58,4 @@ export class InsurerHubSecrets {
   pseudonymOf(linkNo: string): string {
     return createHmac('sha256', this.pseudonym).update(`insurerhub|pseudonym|${linkNo}`).digest('hex').slice(0, 32);
   }
-}
-
-function readKey(path: string): Buffer {
-  const k = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  if (k.length !== 32) throw new Error(`insurerhub: key file ${path} is not a 256-bit key`);
-  return k;
-}
-
-function ensureKey(path: string): Buffer {
-  if (existsSync(path)) return readKey(path);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  try {
-    // link() fails when the key exists: two processes creating it at once both end up with the first one's key.
-    linkSync(tmp, path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-  return readKey(path);
 }

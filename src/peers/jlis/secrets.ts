@@ -6,9 +6,8 @@
 //   querylog.key       HMAC-SHA-256 key of the query log's key hashes (the log never holds a key value).
 // The node's keys are its own: no other organisation's key (the municipality's vault keys) is used here.
 import { createHmac } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureKeyFile as ensureKey, open, readKeyFile as readKey, seal } from '../../kernel/crypto/index.js';
+import { ensureKeyFile as ensureKey, nodeKeyDir, open, seal, versionedKeys } from '../../kernel/crypto/index.js';
 
 export const JLIS_NODE = 'jlis';
 
@@ -22,16 +21,9 @@ export class JlisSecrets {
   ) {}
 
   static open(keyDir: string): JlisSecrets {
-    const dir = join(keyDir, 'nodes', JLIS_NODE);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const enc = new Map<number, Buffer>();
-    for (const f of readdirSync(dir)) {
-      const m = /^mynumber-(\d{4})\.key$/.exec(f);
-      if (m) enc.set(Number(m[1]), readKey(join(dir, f)));
-    }
-    if (enc.size === 0) enc.set(1, ensureKey(join(dir, 'mynumber-0001.key')));
-    const encVersion = Math.max(...enc.keys());
-    return new JlisSecrets(encVersion, enc, ensureKey(join(dir, 'index.key')), ensureKey(join(dir, 'link.key')), ensureKey(join(dir, 'querylog.key')));
+    const dir = nodeKeyDir(keyDir, JLIS_NODE);
+    const { version, keys } = versionedKeys(dir, 'mynumber');
+    return new JlisSecrets(version, keys, ensureKey(join(dir, 'index.key')), ensureKey(join(dir, 'link.key')), ensureKey(join(dir, 'querylog.key')));
   }
 
   private static aad(juminhyoCode: string, version: number): string {
