@@ -19,6 +19,9 @@ describe('the leak scan (KRN-07)', () => {
     expect(findMyNumbers('/notices/jobs/00000000-0000-4000-8000-000000000000')).toEqual([]);
     expect(findMyNumbers(`"reqId":"90c56d86-205c-4249-8880-6550e9c396ae"`)).toEqual([]);
     expect(findMyNumbers(`1${n}`)).toEqual([]);
+    // Hex ids with a 12-digit run are blanked like UUIDs; a number next to one is still found.
+    expect(findMyNumbers(`"kekId":"mk-ab${n}cd","serial":"${n}0a0b0c0d"`)).toEqual([]);
+    expect(findMyNumbers(`mk-ab${n}cd ${n}`)).toEqual([20]);
     const wrong = n.slice(0, 11) + String((Number(n.at(-1)) + 1) % 10);
     expect(findMyNumbers(wrong)).toEqual([]);
   });
