@@ -60,6 +60,11 @@ export const ACTION_LABELS: Record<string, string> = {
   exchange_check: '自動応答不可の提供の内容確認',
   exchange_approve: '自動応答不可の提供の上長承認',
   exchange_review: '情報提供等記録の点検',
+  billing_close: '請求の締め（国保連への審査依頼）',
+  billing_check: '国保連の審査結果の受領',
+  claim_approve: '請求の承認',
+  claim_hold: '請求の保留',
+  payment_batch: '医療機関への支払の作成',
 };
 
 /** What an entry's target type means, in the words staff use (screens show these, never the type itself). */
@@ -78,6 +83,8 @@ export const TARGET_LABELS: Record<string, string> = {
   'exchange-inquiry': '他団体への情報照会', 'covid-inquiry': '新型コロナの接種記録の照会（VRS）', 'exchange-copies': '中間サーバーの副本', 'exchange-codes': '情報提供用個人識別符号', 'data-use': '情報の利用と提供の記録',
   'exchange-admin': '情報連携の状況', 'exchange-provision': '自動応答不可の提供', 'exchange-records': '情報提供等記録', 'exchange-settings': '情報連携の設定',
   'platform-push': '予防接種プラットフォームへの登録', 'insured-enroll': '医療保険者等向け中間サーバーへの被保険者の登録', 'card-certificate': 'マイナンバーカードの電子証明書',
+  'billing-claim': '医療機関への接種委託料の請求', 'billing-price': '接種委託料の単価', payee: '医療機関の支払先口座', 'billing-settings': '振込依頼人の口座',
+  'payment-batch': '医療機関への支払', 'payment-file': '総合振込ファイル',
 };
 
 export interface AuditEntry {

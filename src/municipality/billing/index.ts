@@ -1,0 +1,12 @@
+// Public face of municipality/billing: 医療機関への接種委託料の請求と支払 (issue 13 part B; VAX-32, PMH-18;
+// docs/formats/clinic-protocol.md §4–5, docs/formats/zengin-transfer.md; decisions 0149, 0150).
+export {
+  closeMonth, approveClaim, holdClaim, getClaim, listClaims, listClaimMonths, listReturnedItems, KOKUHOREN_NODE, CLAIM_STATUS_LABELS,
+  type BillingDeps, type BillingExchange, type CloseReport, type ClaimView, type MonthSummary, type ReturnedItemView,
+} from './claims.js';
+export { createPaymentBatch, paymentFile, listPaymentBatches, getPaymentBatch, defaultTransferDate, type BatchReport, type BatchView, type PaymentView } from './payments.js';
+export {
+  setPrice, listPrices, setPayee, listPayees, setRequester, getRequester, parseMonth, requireBillingRead, requireBillingWrite,
+  type PriceInput, type PriceView, type PayeeInput, type PayeeView, type RequesterInput, type RequesterView,
+} from './setup.js';
+export { zenginKana, isZenginText, zenginFile, ACCOUNT_TYPES, type ZenginRequester, type ZenginTransfer, type KanaResult } from './zengin.js';
