@@ -74,7 +74,7 @@ async function planClaims(w: Work, month: string): Promise<string[]> {
       WHERE r.tenant_code = ${w.tenant} AND r.status = 'active' AND r.source IN ('platform', 'clinic-batch')
         AND coalesce(r.claim_month, to_char(r.vaccinated_on, 'YYYY-MM')) = ${month}
         AND NOT r.paid AND coalesce(r.data->>'notPayable', 'false') <> 'true'
-        AND r.institution_code IS NOT NULL AND r.program IS NOT NULL
+        AND r.institution_code IS NOT NULL AND r.program IS NOT NULL AND r.dose IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM municipality.claim_items i WHERE i.tenant_code = r.tenant_code AND i.record_id = r.id AND (i.result = 'accepted' OR i.result IS NULL))
     )
     SELECT rec.id::text AS id, rec.version, rec.institution_code, rec.program, rec.dose, to_char(rec.vaccinated_on, 'YYYY-MM-DD') AS vaccinated_on,

@@ -1,0 +1,200 @@
+// 医療機関への接種委託料の請求と支払 (issue 13 part B; VAX-32, PMH-18; docs/formats/clinic-protocol.md §4–5;
+// decisions 0149, 0150) against the real 国保連 node (src/peers/kokuhoren) on its own loopback port, over real
+// signed, encrypted messages: amounts to the yen (price versions, copay, 減免 waiver), returned items with
+// 国保連's reasons, an idempotent close, re-claims after a correction or a price, approval and hold, paid flags
+// and dates, no double payment of paid or 支払対象外 records, and the 全銀 総合振込 file (Shift_JIS, 120-byte
+// records, trailer totals) refused with the institution and field named when a payee's data is wrong.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import iconv from 'iconv-lite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { startOrganisations, type Organisations } from '../../src/app/index.js';
+import { runAs, type Principal } from '../../src/kernel/context/index.js';
+import { luhnCheckDigit } from '../../src/kernel/jp/index.js';
+import { importResidents } from '../../src/municipality/residents/index.js';
+import { correctRecord, createRecord } from '../../src/municipality/records/index.js';
+import {
+  approveClaim, closeMonth, createPaymentBatch, getPaymentBatch, holdClaim, listClaims, listReturnedItems, paymentFile, setPayee, setPrice, setRequester, zenginKana, type BillingExchange,
+} from '../../src/municipality/billing/index.js';
+import { addTenant, staff, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
+import { expectProblem } from '../harness/expect.js';
+import { findMyNumbers } from '../harness/leaks.js';
+import { person, writeCsv } from '../harness/residents.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mamori-billing-'));
+const MONTH = '2026-10';
+const valid = (first9: string) => first9 + String(luhnCheckDigit(first9));
+const A = '0110113719';
+const B = valid('311010002');
+const BAD = '0110113710'; // wrong 検証番号
+
+describe('billing and payment (municipality side, against the real 国保連 node)', () => {
+  let app: TestApp;
+  let orgs: Organisations;
+  let x: BillingExchange;
+  let nurse: Principal;
+  let viewer: Principal;
+  let atenas: string[];
+  const rec: Record<string, string> = {};
+
+  const add = async (key: string, i: number, data: Record<string, unknown>, source: 'clinic-batch' | 'platform' | 'staff' = 'clinic-batch') => {
+    const r = await runAs(app.db, nurse, (w) => createRecord(w, atenas[i]!, { product: 'hib', program: 'hib', dose: 1, lot: `L${key}`, ...data }, { source, acceptProblems: true }));
+    rec[key] = r.id;
+  };
+  const recordRow = async (key: string) =>
+    (await sql<{ paid: boolean; paid_on: string | null; payment_batch_id: string | null; claim_id: string | null; claimed_on: string | null }>`
+      SELECT paid, to_char(paid_on, 'YYYY-MM-DD') AS paid_on, payment_batch_id::text AS payment_batch_id, claim_id::text AS claim_id, to_char(claimed_on, 'YYYY-MM-DD') AS claimed_on
+      FROM municipality.vaccination_records WHERE id = ${rec[key]!}::uuid`.execute(app.db.system)).rows[0]!;
+  const claimsOf = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.claims`.execute(app.db.system)).rows[0]!.n);
+
+  beforeAll(async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+    nurse = (await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] })).principal;
+    viewer = (await staff(app, TOTTORI, { login: 'viewer', role: 'viewer', duties: ['vaccination'] })).principal;
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'r.csv'), 'full', [1, 2, 3, 4, 5, 6].map((i) => person(i, { 生年月日: '20250910' }))), kind: 'full' });
+    atenas = (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons ORDER BY atena_no`.execute(app.db.system)).rows.map((r) => r.atena_no);
+    orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0 });
+    x = orgs.municipal;
+    // Prices: hib 8,000円 (copay 1,000円, waived for 生活保護・市町村民税非課税), 8,500円 from 10-15; no price for BCG yet.
+    await runAs(app.db, nurse, async (w) => {
+      await setPrice(w, { program: 'hib', validFrom: '2026-04-01', unitPrice: 8000, copay: 1000, copayWaivedFor: ['生活保護', '市町村民税非課税'] });
+      await setPrice(w, { program: 'hib', validFrom: '2026-10-15', unitPrice: '８，５００', copay: 1000, copayWaivedFor: ['生活保護', '市町村民税非課税'] });
+    });
+    await add('a1', 0, { vaccinatedOn: '2026-10-05', institutionCode: A, claimMonth: MONTH, copayCategory: '一般' }); // 7,000
+    await add('a2', 1, { vaccinatedOn: '2026-10-20', institutionCode: A, claimMonth: MONTH, copayCategory: '生活保護' }); // 8,500
+    await add('a3', 2, { vaccinatedOn: '2026-10-06', institutionCode: A, claimMonth: MONTH, notPayable: true }); // 支払対象外
+    await add('a4', 3, { vaccinatedOn: '2026-11-02', institutionCode: A, claimMonth: MONTH }); // after the month → returned
+    await add('a5', 4, { vaccinatedOn: '2026-10-10', institutionCode: A }, 'platform'); // claim month from the date: 7,000
+    await add('a6', 5, { vaccinatedOn: '2026-10-11', institutionCode: A, claimMonth: MONTH }, 'staff'); // not a claim channel
+    await add('b1', 0, { product: 'bcg', program: 'bcg', vaccinatedOn: '2026-10-07', institutionCode: B, claimMonth: MONTH }); // no price → returned
+    await add('b2', 1, { vaccinatedOn: '2026-10-08', institutionCode: B, claimMonth: MONTH, copayCategory: '市町村民税非課税' }); // 8,000
+    await add('c1', 2, { vaccinatedOn: '2026-10-09', institutionCode: BAD, claimMonth: MONTH }); // code refused
+    await add('n1', 3, { vaccinatedOn: '2026-09-30', institutionCode: A, claimMonth: '2026-09' }); // another month
+  });
+  afterAll(async () => {
+    await orgs?.close();
+    await app?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('closes the month: one claim per institution, checked at 国保連, amounts to the yen', async () => {
+    const r = await closeMonth(app, nurse, x, MONTH);
+    expect(r).toEqual({ claims: 3, accepted: 4, returned: 3, amount: 7000 + 8500 + 7000 + 8000 });
+    const list = await runAs(app.db, viewer, (w) => listClaims(w, MONTH));
+    expect(list.total).toBe(3);
+    expect(list.totals).toEqual({ items: 7, accepted: 4, returned: 3, acceptedAmount: 30500 });
+    expect(list.rows.find((c) => c.institutionCode === A)).toMatchObject({ status: 'checked', items: 4, accepted: 3, returned: 1, acceptedAmount: 22500 });
+    expect(list.rows.find((c) => c.institutionCode === B)).toMatchObject({ accepted: 1, returned: 1, acceptedAmount: 8000 });
+    const items = await sql<{ record_id: string; unit_price: number; copay: number; amount: number; result: string }>`SELECT record_id::text AS record_id, unit_price, copay, amount, result FROM municipality.claim_items`.execute(app.db.system);
+    const byRec = new Map(items.rows.map((i) => [i.record_id, i]));
+    expect(byRec.get(rec['a1']!)).toMatchObject({ unit_price: 8000, copay: 1000, amount: 7000, result: 'accepted' });
+    expect(byRec.get(rec['a2']!)).toMatchObject({ unit_price: 8500, copay: 0, amount: 8500, result: 'accepted' });
+    expect(byRec.get(rec['b2']!)).toMatchObject({ unit_price: 8000, copay: 0, amount: 8000 });
+    for (const k of ['a3', 'a6', 'n1']) expect(byRec.has(rec[k]!)).toBe(false);
+    const ret = await runAs(app.db, viewer, (w) => listReturnedItems(w, MONTH));
+    expect(Object.fromEntries(ret.rows.map((i) => [i.recordId, i.code]))).toEqual({ [rec['a4']!]: 'DATE_AFTER_MONTH', [rec['b1']!]: 'PRICE_MISSING', [rec['c1']!]: 'INSTITUTION_CODE_INVALID' });
+    expect(ret.rows.every((i) => i.reason && /[ぁ-んァ-ン一-龥]/.test(i.reason))).toBe(true);
+    expect(await recordRow('a1')).toMatchObject({ paid: false, claimed_on: '2026-11-21', claim_id: expect.any(String) });
+    expect(findMyNumbers(JSON.stringify({ list, ret }))).toEqual([]);
+  });
+
+  it('closing the same month again makes no duplicate claim; a returned item is claimed again after its correction or its price', async () => {
+    expect(await closeMonth(app, nurse, x, MONTH)).toEqual({ claims: 0, accepted: 0, returned: 0, amount: 0 });
+    expect(await claimsOf()).toBe(3);
+    await runAs(app.db, nurse, (w) => correctRecord(w, rec['a4']!, { vaccinatedOn: '2026-10-25', program: 'hib', dose: 1 }, { reasonKind: '医療機関からの訂正', reason: '接種日の誤記', overrideReason: '医療機関の記録どおり' }));
+    await runAs(app.db, nurse, (w) => setPrice(w, { program: 'bcg', validFrom: '2026-04-01', unitPrice: 9000, copay: 0 }));
+    expect(await closeMonth(app, nurse, x, MONTH)).toEqual({ claims: 2, accepted: 2, returned: 0, amount: 7500 + 9000 });
+    expect(await closeMonth(app, nurse, x, MONTH)).toEqual({ claims: 0, accepted: 0, returned: 0, amount: 0 });
+    const ret = await runAs(app.db, viewer, (w) => listReturnedItems(w, MONTH));
+    expect(ret.rows.filter((i) => i.reclaimed).map((i) => i.recordId).sort()).toEqual([rec['a4']!, rec['b1']!].sort());
+  });
+
+  it('payees and the 依頼人 are validated: codes, account type and 全銀 kana (converted from 全角 and small kana)', async () => {
+    await runAs(app.db, nurse, async (w) => {
+      await setRequester(w, { requesterCode: '3120110001', requesterKana: 'とっとりし', bankCode: '0168', bankKana: 'ﾄﾂﾄﾘｷﾞﾝｺｳ', branchCode: '001', branchKana: 'ﾎﾝﾃﾝ', accountType: '普通', accountNo: '1234567' });
+      const p = await setPayee(w, { institutionCode: A, name: '鳥取こどもクリニック', kana: 'トットリコドモクリニック', bankCode: '０１６８', branchCode: '101', accountType: '1', accountNo: '7654321', holderKana: 'イ）トットリ　キッズ' });
+      expect(p.holderKana).toBe('ｲ)ﾄﾂﾄﾘ ｷﾂｽﾞ');
+      expect(p.bankCode).toBe('0168');
+      await setPayee(w, { institutionCode: B, name: '鳥取内科医院', kana: 'トットリナイカイイン', bankCode: '0005', branchCode: '210', accountType: '2', accountNo: '0001234', holderKana: 'ﾄﾂﾄﾘﾅｲｶｲｲﾝ' });
+    });
+    await expectProblem(runAs(app.db, nurse, (w) => setPayee(w, { institutionCode: A, name: 'x', kana: 'x', bankCode: '16A', branchCode: '101', accountType: '1', accountNo: '7654321', holderKana: 'ｱ' })), { status: 400, field: 'bankCode' });
+    const many = await expectProblem(runAs(app.db, nurse, (w) => setPayee(w, { institutionCode: A, name: 'x', kana: 'x', bankCode: '0168', branchCode: '101', accountType: '3', accountNo: '765432', holderKana: '鳥取医院' })), { status: 400 });
+    expect(many.errors.map((e) => e.field).sort()).toEqual(['accountNo', 'accountType', 'holderKana']);
+    expect(many.errors.find((e) => e.field === 'holderKana')!.message).toContain('鳥取医院');
+    await expectProblem(runAs(app.db, nurse, (w) => setPayee(w, { institutionCode: BAD, name: 'x', kana: 'x', bankCode: '0168', branchCode: '101', accountType: '1', accountNo: '7654321', holderKana: 'ｱ' })), { status: 400, field: 'institutionCode' });
+    await expectProblem(runAs(app.db, viewer, (w) => setPrice(w, { program: 'hib', validFrom: '2026-04-01', unitPrice: 1, copay: 0 })), { status: 403 });
+    expect(zenginKana('ぱぴぷ　ｧｨ').text).toBe('ﾊﾟﾋﾟﾌﾟ ｱｲ');
+  });
+
+  let batch1: string;
+  it('a payment batch pays the accepted items of claims not held, one payment per institution; paid flags and dates set; 支払対象外 never paid', async () => {
+    const claims = await runAs(app.db, viewer, (w) => listClaims(w, MONTH));
+    const firstB = claims.rows.filter((c) => c.institutionCode === B).sort((p, q) => p.createdAt.getTime() - q.createdAt.getTime() || (p.items > q.items ? -1 : 1))[0]!;
+    expect(firstB.items).toBe(2);
+    await runAs(app.db, nurse, (w) => holdClaim(w, firstB.id, '医療機関に確認中'));
+    // Marked 支払対象外 after 国保連 accepted it: the batch leaves it out.
+    await runAs(app.db, nurse, (w) => correctRecord(w, rec['a1']!, { notPayable: true }, { reasonKind: '職権修正', reason: '自費の接種と判明', overrideReason: '医療機関の記録どおり' }));
+    await expectProblem(runAs(app.db, nurse, (w) => createPaymentBatch(w, MONTH, { transferDate: '2026-11-01' })), { status: 400, field: 'transferDate' });
+    const r = await runAs(app.db, nurse, (w) => createPaymentBatch(w, MONTH, { transferDate: '2026-11-30' }));
+    batch1 = r.batch;
+    // A: a2 8,500 + a5 7,000 + a4 7,500 (re-claimed at the 10-15 price, copay 1,000) = 23,000; B: b1 9,000 (re-claim; the first claim is held).
+    expect(r).toEqual({ batch: expect.any(String), payments: 2, amount: 32000 });
+    const got = await runAs(app.db, viewer, (w) => getPaymentBatch(w, r.batch));
+    expect(got!.payments.map((p) => [p.institutionCode, p.amount, p.items])).toEqual([[A, 23000, 3], [B, 9000, 1]].sort((p, q) => String(p[0]).localeCompare(String(q[0]))));
+    for (const k of ['a2', 'a4', 'a5', 'b1']) expect(await recordRow(k)).toMatchObject({ paid: true, paid_on: '2026-11-30', payment_batch_id: r.batch });
+    for (const k of ['a1', 'a3', 'b2', 'c1']) expect(await recordRow(k)).toMatchObject({ paid: false, paid_on: null, payment_batch_id: null });
+  });
+
+  it('never pays a record twice: paid records are not claimed again, and the next batch pays only what was held', async () => {
+    // A paid record corrected afterwards is still not claimed again.
+    await runAs(app.db, nurse, (w) => correctRecord(w, rec['a2']!, { lot: 'LOT-FIXED' }, { reasonKind: '医療機関からの訂正', reason: 'ロット番号の訂正', overrideReason: '医療機関の記録どおり' }));
+    expect(await closeMonth(app, nurse, x, MONTH)).toEqual({ claims: 0, accepted: 0, returned: 0, amount: 0 });
+    const held = (await runAs(app.db, viewer, (w) => listClaims(w, MONTH))).rows.find((c) => c.status === 'held')!;
+    await runAs(app.db, nurse, (w) => approveClaim(w, held.id));
+    const r2 = await runAs(app.db, nurse, (w) => createPaymentBatch(w, MONTH, { transferDate: '2026-12-01' }));
+    expect(r2).toMatchObject({ payments: 1, amount: 8000 }); // b2 only (b1 was paid by the first batch)
+    expect(await recordRow('b2')).toMatchObject({ paid: true, paid_on: '2026-12-01', payment_batch_id: r2.batch });
+    expect(await recordRow('b1')).toMatchObject({ paid: true, payment_batch_id: batch1 });
+    await expectProblem(runAs(app.db, nurse, (w) => createPaymentBatch(w, MONTH)), { status: 409, code: 'NOTHING_TO_PAY' });
+    const paid = await sql<{ n: number; total: string }>`SELECT count(*)::int AS n, sum(amount) AS total FROM municipality.payments`.execute(app.db.system);
+    expect(paid.rows[0]).toMatchObject({ n: 3 });
+    expect(Number(paid.rows[0]!.total)).toBe(32000 + 8000);
+    await expectProblem(runAs(app.db, nurse, (w) => holdClaim(w, held.id, 'x')), { status: 409, code: 'CLAIM_STATE' });
+  });
+
+  it('the 総合振込 file: Shift_JIS, 120-byte records with CRLF, header/data/trailer/end, trailer totals', async () => {
+    const f = await runAs(app.db, nurse, (w) => paymentFile(w, batch1));
+    const text = iconv.decode(f.content, 'Shift_JIS');
+    expect(text.endsWith('\r\n')).toBe(true);
+    const records = text.split('\r\n').slice(0, -1);
+    expect(records.map((r) => r[0])).toEqual(['1', '2', '2', '8', '9']);
+    for (const r of records) expect(iconv.encode(r, 'Shift_JIS').length).toBe(120);
+    expect(f.content.length).toBe(5 * 122);
+    const [h, d1, d2, t] = records as [string, string, string, string];
+    expect(h.slice(0, 4)).toBe('1210');
+    expect(h.slice(4, 14)).toBe('3120110001');
+    expect(h.slice(14, 54).trimEnd()).toBe('ﾄﾂﾄﾘｼ');
+    expect(h.slice(54, 58)).toBe('1130');
+    expect(h.slice(58, 62)).toBe('0168');
+    expect(h.slice(95, 103)).toBe('11234567');
+    const data = [d1, d2].map((d) => ({ bank: d.slice(1, 5), branch: d.slice(20, 23), type: d.slice(42, 43), account: d.slice(43, 50), name: d.slice(50, 80).trimEnd(), amount: Number(d.slice(80, 90)), code: d.slice(91, 101) }));
+    expect(data).toContainEqual({ bank: '0168', branch: '101', type: '1', account: '7654321', name: 'ｲ)ﾄﾂﾄﾘ ｷﾂｽﾞ', amount: 23000, code: A });
+    expect(data).toContainEqual({ bank: '0005', branch: '210', type: '2', account: '0001234', name: 'ﾄﾂﾄﾘﾅｲｶｲｲﾝ', amount: 9000, code: B });
+    expect(t.slice(1, 7)).toBe('000002');
+    expect(Number(t.slice(7, 19))).toBe(32000);
+    expect(Number(t.slice(7, 19))).toBe(data.reduce((s, d) => s + d.amount, 0));
+  });
+
+  it('a payee whose stored kana is outside the 全銀 set (data of an earlier version) → a clear Problem naming the institution and the field, and no file', async () => {
+    await sql`UPDATE municipality.payees SET holder_kana = '鳥取キッズ' WHERE institution_code = ${A}`.execute(app.db.system);
+    const before = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'payment-file'`.execute(app.db.system)).rows[0]!.n);
+    const p = await expectProblem(runAs(app.db, nurse, (w) => paymentFile(w, batch1)), { status: 422, code: 'TRANSFER_DATA_INVALID', field: `payees.${A}.holderKana` });
+    expect(p.detail).toContain(A);
+    expect(p.detail).toContain('鳥取こどもクリニック');
+    expect(p.detail).toContain('口座名義');
+    expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'payment-file'`.execute(app.db.system)).rows[0]!.n)).toBe(before);
+  });
+});
