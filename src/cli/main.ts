@@ -221,6 +221,21 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/account.js')).expire));
 
   // ---------------------------------------------------------------- audit
+  // ---------------------------------------------------------------- billing and payments (decisions 0149, 0150; docs/formats/billing-cli.md)
+  const bl = program.command('billing').description('医療機関への接種委託料の請求（単価・支払先・月の締めと国保連の審査）');
+  const bm = async () => await import('./commands/billing.js');
+  leaf(bl, 'close', '請求月を締めて国保連の審査に送る（医療機関ごとに1件の請求。繰り返しても重複しない）').requiredOption('--tenant <code>', '団体コード').requiredOption('--month <YYYY-MM>', '請求年月').option('--json', 'JSONで出力（{"claims","accepted","returned","amount"}）').action(run(async () => (await bm()).close));
+  const blp = bl.command('prices').description('接種委託料の単価');
+  leaf(blp, 'set', '単価を登録する（予防接種と適用開始日ごと）').requiredOption('--tenant <code>', '団体コード').requiredOption('--program <code>', '予防接種のコード').requiredOption('--from <YYYY-MM-DD>', '適用開始日').requiredOption('--unit-price <円>', '単価（円）').option('--copay <円>', '自己負担額（円、既定 0）').option('--waive <区分>', '自己負担を免除する減免区分（カンマ区切り、例 生活保護,市町村民税非課税）').option('--json', 'JSONで出力').action(run(async () => (await bm()).priceSet));
+  leaf(blp, 'list', '単価の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await bm()).priceList));
+  const blq = bl.command('payee').description('医療機関の支払先口座');
+  leaf(blq, 'set', '支払先口座を登録する').requiredOption('--tenant <code>', '団体コード').requiredOption('--institution <code>', '医療機関コード（10桁）').requiredOption('--name <name>', '医療機関名').requiredOption('--kana <kana>', '医療機関名（カナ）').requiredOption('--bank <code>', '金融機関コード（4桁）').option('--bank-kana <kana>', '金融機関名（カナ）').requiredOption('--branch <code>', '支店コード（3桁）').option('--branch-kana <kana>', '支店名（カナ）').requiredOption('--account-type <type>', '預金種目（1 普通・2 当座・4 貯蓄）').requiredOption('--account <no>', '口座番号（7桁）').requiredOption('--holder <kana>', '口座名義（カナ）').option('--json', 'JSONで出力').action(run(async () => (await bm()).payeeSet));
+  leaf(blq, 'list', '支払先口座の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await bm()).payeeList));
+  const blr = bl.command('requester').description('振込依頼人（市区町村）の口座');
+  leaf(blr, 'set', '振込依頼人の委託者コードと口座を登録する').requiredOption('--tenant <code>', '団体コード').requiredOption('--code <code>', '委託者コード（10桁）').requiredOption('--kana <kana>', '依頼人名（カナ）').requiredOption('--bank <code>', '金融機関コード（4桁）').option('--bank-kana <kana>', '金融機関名（カナ）').requiredOption('--branch <code>', '支店コード（3桁）').option('--branch-kana <kana>', '支店名（カナ）').requiredOption('--account-type <type>', '預金種目（1 普通・2 当座・4 貯蓄）').requiredOption('--account <no>', '口座番号（7桁）').option('--json', 'JSONで出力').action(run(async () => (await bm()).requesterSet));
+  const pay = program.command('payments').description('医療機関への支払（支払の作成と総合振込ファイル）');
+  leaf(pay, 'batch', '請求月の承認済み・審査済みの請求（保留を除く）を支払う（医療機関ごとに1件）').requiredOption('--tenant <code>', '団体コード').requiredOption('--month <YYYY-MM>', '請求年月').option('--transfer-date <YYYY-MM-DD>', '振込日（既定 7日後の平日）').option('--json', 'JSONで出力（{"batch","payments","amount"}）').action(run(async () => (await bm()).batch));
+  leaf(pay, 'file', '支払の全銀協 総合振込ファイル（Shift_JIS）を出力する').requiredOption('--tenant <code>', '団体コード').requiredOption('--batch <id>', '支払番号').requiredOption('--out <file>', '出力先のファイル').action(run(async () => (await bm()).file));
   // ---------------------------------------------------------------- platform (decision 0147; docs/formats/platform-cli.md)
   const pf = program.command('platform').description('予防接種プラットフォーム連携（接種対象者の登録と連携状況）');
   leaf(pf, 'push', '抽出結果の対象者を予防接種プラットフォームに登録する（変更のあった方だけ。送信に失敗したら終了コード3）').requiredOption('--tenant <code>', '団体コード').requiredOption('--run <id>', '抽出の番号').option('--all', '変更のない方も送る').option('--json', 'JSONで出力（{"sent","registered","updated","deleted","failed"}）').action(run(async () => (await import('./commands/platform.js')).push));
