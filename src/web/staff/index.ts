@@ -18,6 +18,7 @@ import { registerRegisterPages } from './registers.js';
 import { registerExchangePages } from './exchange.js';
 import { registerExchangeAdminPages } from './exchange-admin.js';
 import { registerPlatformPages } from './platform.js';
+import { registerBillingPages } from './billing.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -38,4 +39,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerExchangePages(fastify, app, exchange);
   registerExchangeAdminPages(fastify, app, exchange);
   registerPlatformPages(fastify, app, exchange);
+  registerBillingPages(fastify, app, exchange);
 }
