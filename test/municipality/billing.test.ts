@@ -21,6 +21,11 @@ import {
 import { addTenant, staff, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { launch } from '../harness/browser.js';
+import { PageClient, visibleText } from '../harness/web.js';
+import { buildWebServer } from '../../src/web/index.js';
+import { chukanNodeName } from '../../src/municipality/exchange/index.js';
+import type { AddressInfo } from 'node:net';
 import { person, writeCsv } from '../harness/residents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-billing-'));
@@ -35,6 +40,7 @@ describe('billing and payment (municipality side, against the real 国保連 nod
   let orgs: Organisations;
   let x: BillingExchange;
   let nurse: Principal;
+  let nursePassword: string;
   let viewer: Principal;
   let atenas: string[];
   const rec: Record<string, string> = {};
@@ -52,7 +58,9 @@ describe('billing and payment (municipality side, against the real 国保連 nod
   beforeAll(async () => {
     app = await testApp('server');
     await addTenant(app, TOTTORI, '鳥取市');
-    nurse = (await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] })).principal;
+    const n = await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] });
+    nurse = n.principal;
+    nursePassword = n.password;
     viewer = (await staff(app, TOTTORI, { login: 'viewer', role: 'viewer', duties: ['vaccination'] })).principal;
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'r.csv'), 'full', [1, 2, 3, 4, 5, 6].map((i) => person(i, { 生年月日: '20250910' }))), kind: 'full' });
     atenas = (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons ORDER BY atena_no`.execute(app.db.system)).rows.map((r) => r.atena_no);
@@ -196,5 +204,70 @@ describe('billing and payment (municipality side, against the real 国保連 nod
     expect(p.detail).toContain('鳥取こどもクリニック');
     expect(p.detail).toContain('口座名義');
     expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'payment-file'`.execute(app.db.system)).rows[0]!.n)).toBe(before);
+  });
+  it('the staff screens: months and claims with totals in 円 and 和暦, returned reasons, approve/hold, prices, payees, payments and the file download (refused while a payee is wrong)', async () => {
+    const web = await buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000, exchange: { node: orgs.municipal.node, chukanOf: chukanNodeName } });
+    await web.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(web.server.address() as AddressInfo).port}`;
+    try {
+      const c = new PageClient(url);
+      await c.login(TOTTORI, 'nurse', nursePassword);
+      expect((await c.get('/')).text).toContain('href="/billing"');
+      const billing = await c.get(`/billing?month=${MONTH}`);
+      expect(billing.status).toBe(200);
+      const text = visibleText(billing.text);
+      expect(text).toContain('令和8年10月分の請求');
+      expect(text).toMatch(/受付金額\s*47,000円/); // 30,500 + 7,500 + 9,000 accepted in the month
+      expect(text).toContain('接種日が請求月より後です');
+      expect(text).toContain('単価が設定されていません');
+      expect(text).toContain('支払済');
+      expect(text).not.toMatch(/(?<![A-Za-z0-9_-])(hib|bcg)(?![A-Za-z0-9_-])/);
+      expect((await c.get('/billing?month=2026-13')).status).toBe(400);
+      const prices = visibleText((await c.get('/billing/prices')).text);
+      expect(prices).toContain('8,500円');
+      expect(prices).toContain('令和8年10月15日');
+      const payees = await c.get('/billing/payees');
+      expect(visibleText(payees.text)).toContain('鳥取こどもクリニック');
+      // A wrong kana name from the form: refused, with the field named on the page.
+      const bad = await c.post('/billing/payees', { _csrf: PageClient.csrf(payees.text), institutionCode: B, name: '鳥取内科医院', kana: 'トットリナイカイイン', bankCode: '0005', branchCode: '210', accountType: '2', accountNo: '0001234', holderKana: '鳥取内科' });
+      expect(bad.status).toBe(400);
+      expect(visibleText(bad.text)).toContain('口座名義（カナ）に振込で使えない文字があります');
+      const list = await c.get('/payments');
+      expect(visibleText(list.text)).toMatch(/合計\s*40,000円/);
+      const id = /href="\/payments\/([0-9a-f-]{36})"/.exec(list.text)![1]!;
+      const one = await c.get(`/payments/${id}`);
+      expect(visibleText(one.text)).toMatch(/振込日\s*令和8年1[12]月/);
+      // The payee of A still holds a kana outside the 全銀 set (the previous test): no file, the reason named.
+      const refused = await c.get(`/payments/${batch1}/file`);
+      expect(refused.status).toBe(422);
+      expect(visibleText(refused.text)).toContain(`医療機関コード ${A}（鳥取こどもクリニック）の口座名義（カナ）に振込で使えない文字があります`);
+      const fix = await c.post('/billing/payees', { _csrf: PageClient.csrf(payees.text), institutionCode: A, name: '鳥取こどもクリニック', kana: 'トットリコドモクリニック', bankCode: '0168', branchCode: '101', accountType: '1', accountNo: '7654321', holderKana: 'イ）トットリ　キッズ' });
+      expect(fix.status).toBe(302);
+      const file = await c.get(`/payments/${batch1}/file`);
+      expect(file.status).toBe(200);
+      expect(file.res.headers.get('content-disposition')).toContain('attachment');
+      for (const page of [billing.text, prices, payees.text, list.text, one.text]) expect(findMyNumbers(page)).toEqual([]);
+      // Approve and hold through the buttons: the second B claim of the month is paid; the hold button holds a checked one.
+      const shots = process.env['BILLING_SCREENSHOTS'];
+      if (shots) {
+        const browser = await launch();
+        try {
+          const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+          await p.goto(`${url}/login`);
+          await p.fill('input[name="tenant"]', TOTTORI);
+          await p.fill('input[name="loginId"]', 'nurse');
+          await p.fill('input[name="password"]', nursePassword);
+          await Promise.all([p.waitForNavigation(), p.click('form button[type="submit"]')]);
+          for (const [name, path] of [['billing', `/billing?month=${MONTH}`], ['prices', '/billing/prices'], ['payees', '/billing/payees'], ['payments', '/payments'], ['batch', `/payments/${batch1}`]] as const) {
+            await p.goto(url + path);
+            await p.screenshot({ path: join(shots, `billing-${name}.png`), fullPage: true });
+          }
+        } finally {
+          await browser.close();
+        }
+      }
+    } finally {
+      await web.close();
+    }
   });
 });
