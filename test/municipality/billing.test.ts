@@ -217,7 +217,9 @@ describe('billing and payment (municipality side, against the real 国保連 nod
       expect(billing.status).toBe(200);
       const text = visibleText(billing.text);
       expect(text).toContain('令和8年10月分の請求');
-      expect(text).toMatch(/受付金額\s*47,000円/); // 30,500 + 7,500 + 9,000 accepted in the month
+      expect(text).toMatch(/受付金額\s*47,000円/);
+      // The month row: accepted 47,000円, paid 40,000円 (the 支払対象外 record's 7,000円 never), nothing payable left.
+      expect(text).toMatch(/令和8年10月分\s*5件\s*6件\s*3件\s*47,000円\s*40,000円\s*0円/); // 30,500 + 7,500 + 9,000 accepted in the month
       expect(text).toContain('接種日が請求月より後です');
       expect(text).toContain('単価が設定されていません');
       expect(text).toContain('支払済');

@@ -286,6 +286,8 @@ export interface MonthSummary {
   readonly returned: number;
   readonly acceptedAmount: number;
   readonly paidAmount: number;
+  /** What the next payment batch of the month would pay (accepted, not held, not paid, payable). */
+  readonly payableAmount: number;
 }
 
 /** The months with claims, newest first, with their totals. */
@@ -294,11 +296,16 @@ export async function listClaimMonths(w: Work, o: { page?: number; pageSize?: nu
   const size = Math.min(Math.max(o.pageSize ?? 24, 1), 200);
   const page = Math.max(o.page ?? 1, 1);
   const t = await sql<{ n: number }>`SELECT count(DISTINCT month)::int AS n FROM municipality.claims WHERE tenant_code = ${w.tenant}`.execute(w.tx);
-  const r = await sql<{ month: string; claims: number; accepted: number; returned: number; accepted_amount: string; paid_amount: string }>`
+  const r = await sql<{ month: string; claims: number; accepted: number; returned: number; accepted_amount: string; paid_amount: string; payable_amount: string }>`
     SELECT month, count(*)::int AS claims, sum(accepted)::int AS accepted, sum(returned)::int AS returned, sum(accepted_amount) AS accepted_amount,
-      coalesce(sum(accepted_amount) FILTER (WHERE status = 'paid'), 0) AS paid_amount
-    FROM municipality.claims WHERE tenant_code = ${w.tenant} GROUP BY month ORDER BY month DESC LIMIT ${size} OFFSET ${(page - 1) * size}`.execute(w.tx);
-  return { total: t.rows[0]!.n, rows: r.rows.map((x) => ({ month: x.month, claims: x.claims, accepted: x.accepted, returned: x.returned, acceptedAmount: Number(x.accepted_amount), paidAmount: Number(x.paid_amount) })) };
+      (SELECT coalesce(sum(b.amount), 0) FROM municipality.payment_batches b WHERE b.tenant_code = c.tenant_code AND b.month = c.month) AS paid_amount,
+      (SELECT coalesce(sum(i.amount), 0) FROM municipality.claim_items i
+         JOIN municipality.claims c2 ON c2.tenant_code = i.tenant_code AND c2.id = i.claim_id
+         JOIN municipality.vaccination_records r ON r.tenant_code = i.tenant_code AND r.id = i.record_id
+       WHERE i.tenant_code = c.tenant_code AND c2.month = c.month AND c2.status IN ('checked', 'approved') AND i.result = 'accepted'
+         AND r.status = 'active' AND NOT r.paid AND coalesce(r.data->>'notPayable', 'false') <> 'true') AS payable_amount
+    FROM municipality.claims c WHERE tenant_code = ${w.tenant} GROUP BY tenant_code, month ORDER BY month DESC LIMIT ${size} OFFSET ${(page - 1) * size}`.execute(w.tx);
+  return { total: t.rows[0]!.n, rows: r.rows.map((x) => ({ month: x.month, claims: x.claims, accepted: x.accepted, returned: x.returned, acceptedAmount: Number(x.accepted_amount), paidAmount: Number(x.paid_amount), payableAmount: Number(x.payable_amount) })) };
 }
 
 /** The claims of a month (institution order, then newest first), with the month's totals. */

@@ -94,7 +94,7 @@ export function registerBillingPages(fastify: FastifyInstance, app: App, exchang
       return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
     })();
     const decide = (c: ClaimView): SafeHtml =>
-      canWrite && ['checked', 'held', 'approved'].includes(c.status)
+      canWrite && c.accepted > 0 && ['checked', 'held', 'approved'].includes(c.status)
         ? html`${c.status !== 'approved' ? html`<form method="post" action="/billing/claims/${c.id}/approve" class="inline">${csrfField(ctx.csrf)}<button type="submit" class="btn btn--secondary">承認</button></form>` : ''}
 ${c.status !== 'held' ? html`<form method="post" action="/billing/claims/${c.id}/hold" class="inline">${csrfField(ctx.csrf)}<input type="hidden" name="reason" value="画面から保留"><button type="submit" class="btn btn--secondary">保留</button></form>` : ''}`
         : html``;
@@ -118,8 +118,8 @@ ${field({ label: '請求年月', name: 'month', value: m ?? lastMonth, required:
 ${section(
   `請求月（全${n(data.months.total)}か月）`,
   table(
-    ['請求年月', '請求', '受付', '返戻', '受付金額', '支払済み金額', ''],
-    data.months.rows.map((x) => [monthWareki(x.month) + '分', `${n(x.claims)}件`, `${n(x.accepted)}件`, x.returned ? badge(`${n(x.returned)}件`, 'warn') : '0件', yen(x.acceptedAmount), yen(x.paidAmount), x.month === m ? '表示中' : html`<a href="/billing?month=${x.month}">表示</a>`]),
+    ['請求年月', '請求', '受付', '返戻', '受付金額', '支払済み金額', '未払い（支払可能）', ''],
+    data.months.rows.map((x) => [monthWareki(x.month) + '分', `${n(x.claims)}件`, `${n(x.accepted)}件`, x.returned ? badge(`${n(x.returned)}件`, 'warn') : '0件', yen(x.acceptedAmount), yen(x.paidAmount), yen(x.payableAmount), x.month === m ? '表示中' : html`<a href="/billing?month=${x.month}">表示</a>`]),
     { caption: '請求月ごとの合計（新しい順、直近24か月）', empty: 'まだ請求していません。' },
   ),
 )}
@@ -352,7 +352,7 @@ ${table(
     const ctx = await pageContext(app, req, reply);
     const r = pageRequest(queryOf(req), BATCH_PAGE);
     const { list, months } = await work(app.db, req, async (w) => ({ list: await listPaymentBatches(w, { page: r.page, pageSize: BATCH_PAGE }), months: await listClaimMonths(w, { pageSize: 24 }) }));
-    const payable = months.rows.filter((m) => m.acceptedAmount > m.paidAmount);
+    const payable = months.rows.filter((m) => m.payableAmount > 0);
     return sendPage(
       reply,
       page(
@@ -364,7 +364,7 @@ ${writable(req) && payable.length
   ? section(
       '支払を作成する',
       html`<form method="post" action="/payments">${csrfField(ctx.csrf)}
-${select({ label: '請求年月', name: 'month', options: payable.map((m) => [m.month, `${monthWareki(m.month)}分（未払い ${yen(m.acceptedAmount - m.paidAmount)}まで）`] as const), required: true })}
+${select({ label: '請求年月', name: 'month', options: payable.map((m) => [m.month, `${monthWareki(m.month)}分（支払う額 ${yen(m.payableAmount)}）`] as const), required: true })}
 ${field({ label: '振込日', name: 'transferDate', type: 'date', value: defaultTransferDate(app.config.clock.today()), required: true })}
 <div class="actions">${button('承認して支払を作成')}</div></form>`,
     )
