@@ -11,7 +11,7 @@ import { addDays, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField, notFound, Problem, type FieldError } from '../../kernel/problems/index.js';
 import { lockMonth } from './claims.js';
 import { getRequester, parseMonth, payeesOf, requireBillingRead, requireBillingWrite } from './setup.js';
-import { isZenginText, zenginFile, zenginKana, type ZenginTransfer } from './zengin.js';
+import { isZenginText, zenginFile, zenginKana, type ZenginAccount, type ZenginTransfer } from './zengin.js';
 
 export interface BatchReport {
   readonly batch: string;
@@ -144,6 +144,18 @@ function fileAccountType(v: string, field: string, label: string, errors: FieldE
   return v;
 }
 
+/** An account's fields for the file, each checked; errors named `<prefix>.<field>`, messages `<who><label>`. */
+function fileAccount(a: { bankCode: string; bankKana: string | null; branchCode: string; branchKana: string | null; accountType: string; accountNo: string }, prefix: string, who: string, errors: FieldError[]): ZenginAccount {
+  return {
+    bankCode: fileDigits(a.bankCode, 4, `${prefix}.bankCode`, `${who}金融機関コード`, errors),
+    bankKana: fileKana(a.bankKana, 15, `${prefix}.bankKana`, `${who}金融機関名（カナ）`, errors),
+    branchCode: fileDigits(a.branchCode, 3, `${prefix}.branchCode`, `${who}支店コード`, errors),
+    branchKana: fileKana(a.branchKana, 15, `${prefix}.branchKana`, `${who}支店名（カナ）`, errors),
+    accountType: fileAccountType(a.accountType, `${prefix}.accountType`, `${who}預金種目`, errors),
+    accountNo: fileDigits(a.accountNo, 7, `${prefix}.accountNo`, `${who}口座番号`, errors),
+  };
+}
+
 /**
  * The 全銀協 総合振込 file of a batch (Shift_JIS, 120-byte records).  Every payee and the 依頼人 are checked
  * first: a wrong bank/branch code, account or a kana name outside the 全銀 set is a Problem naming the
@@ -159,12 +171,7 @@ export async function paymentFile(w: Work, batchId: string): Promise<{ fileName:
   const req = {
     code: fileDigits(requester.requesterCode, 10, 'requester.requesterCode', '依頼人の委託者コード', errors),
     kana: fileKana(requester.requesterKana, 40, 'requester.requesterKana', '依頼人名（カナ）', errors),
-    bankCode: fileDigits(requester.bankCode, 4, 'requester.bankCode', '依頼人の金融機関コード', errors),
-    bankKana: fileKana(requester.bankKana, 15, 'requester.bankKana', '依頼人の金融機関名（カナ）', errors),
-    branchCode: fileDigits(requester.branchCode, 3, 'requester.branchCode', '依頼人の支店コード', errors),
-    branchKana: fileKana(requester.branchKana, 15, 'requester.branchKana', '依頼人の支店名（カナ）', errors),
-    accountType: fileAccountType(requester.accountType, 'requester.accountType', '依頼人の預金種目', errors),
-    accountNo: fileDigits(requester.accountNo, 7, 'requester.accountNo', '依頼人の口座番号', errors),
+    ...fileAccount(requester, 'requester', '依頼人の', errors),
   };
   const payees = await payeesOf(w, got.payments.map((p) => p.institutionCode));
   const transfers: ZenginTransfer[] = [];
@@ -177,12 +184,7 @@ export async function paymentFile(w: Work, batchId: string): Promise<{ fileName:
     }
     const f = (name: string) => `payees.${p.institutionCode}.${name}`;
     transfers.push({
-      bankCode: fileDigits(y.bankCode, 4, f('bankCode'), `${who}金融機関コード`, errors),
-      bankKana: fileKana(y.bankKana, 15, f('bankKana'), `${who}金融機関名（カナ）`, errors),
-      branchCode: fileDigits(y.branchCode, 3, f('branchCode'), `${who}支店コード`, errors),
-      branchKana: fileKana(y.branchKana, 15, f('branchKana'), `${who}支店名（カナ）`, errors),
-      accountType: fileAccountType(y.accountType, f('accountType'), `${who}預金種目`, errors),
-      accountNo: fileDigits(y.accountNo, 7, f('accountNo'), `${who}口座番号`, errors),
+      ...fileAccount(y, `payees.${p.institutionCode}`, who, errors),
       holderKana: fileKana(y.holderKana, 30, f('holderKana'), `${who}口座名義（カナ）`, errors),
       amount: p.amount,
       customerCode: p.institutionCode,

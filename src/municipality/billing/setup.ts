@@ -108,16 +108,21 @@ export async function listPrices(w: Work): Promise<PriceView[]> {
 
 // ------------------------------------------------------------------ payees
 
-export const PayeeInput = z.object({
-  institutionCode,
-  name: z.string().trim().min(1, '医療機関名を入力してください').max(100),
-  kana: z.string().trim().min(1, '医療機関名（カナ）を入力してください').max(100),
+/** A bank account as the 総合振込 file needs it (payees and the 依頼人 alike). */
+const ACCOUNT_FIELDS = {
   bankCode: digits(4, '金融機関コード'),
   bankKana: optKana(15, '金融機関名（カナ）'),
   branchCode: digits(3, '支店コード'),
   branchKana: optKana(15, '支店名（カナ）'),
   accountType: ACCOUNT_TYPE,
   accountNo: digits(7, '口座番号'),
+};
+
+export const PayeeInput = z.object({
+  institutionCode,
+  name: z.string().trim().min(1, '医療機関名を入力してください').max(100),
+  kana: z.string().trim().min(1, '医療機関名（カナ）を入力してください').max(100),
+  ...ACCOUNT_FIELDS,
   holderKana: zkana(30, '口座名義（カナ）'),
 });
 export type PayeeInput = z.input<typeof PayeeInput>;
@@ -190,12 +195,7 @@ export async function payeesOf(w: Work, codes: readonly string[]): Promise<Map<s
 export const RequesterInput = z.object({
   requesterCode: digits(10, '委託者コード'),
   requesterKana: zkana(40, '依頼人名（カナ）'),
-  bankCode: digits(4, '金融機関コード'),
-  bankKana: optKana(15, '金融機関名（カナ）'),
-  branchCode: digits(3, '支店コード'),
-  branchKana: optKana(15, '支店名（カナ）'),
-  accountType: ACCOUNT_TYPE,
-  accountNo: digits(7, '口座番号'),
+  ...ACCOUNT_FIELDS,
 });
 export type RequesterInput = z.input<typeof RequesterInput>;
 

@@ -56,10 +56,8 @@ export function isZenginText(s: string): boolean {
 
 export const ACCOUNT_TYPES: Record<string, string> = { '1': '普通', '2': '当座', '4': '貯蓄' };
 
-export interface ZenginRequester {
-  /** 委託者コード (10 digits, given by the bank). */
-  readonly code: string;
-  readonly kana: string;
+/** An account in the file: codes in digits, names in 全銀 kana ('' when not known). */
+export interface ZenginAccount {
   readonly bankCode: string;
   readonly bankKana: string;
   readonly branchCode: string;
@@ -68,13 +66,13 @@ export interface ZenginRequester {
   readonly accountNo: string;
 }
 
-export interface ZenginTransfer {
-  readonly bankCode: string;
-  readonly bankKana: string;
-  readonly branchCode: string;
-  readonly branchKana: string;
-  readonly accountType: string;
-  readonly accountNo: string;
+export interface ZenginRequester extends ZenginAccount {
+  /** 委託者コード (10 digits, given by the bank). */
+  readonly code: string;
+  readonly kana: string;
+}
+
+export interface ZenginTransfer extends ZenginAccount {
   readonly holderKana: string;
   readonly amount: number;
   /** 顧客コード1: the 医療機関コード. */

@@ -59,6 +59,23 @@ function monthQuery(req: FastifyRequest): string | undefined {
   }
 }
 
+const accountTypes = Object.entries(ACCOUNT_TYPES).map(([k, v]) => [k, v] as const);
+const ACCOUNT_KEYS = ['bankCode', 'bankKana', 'branchCode', 'branchKana', 'accountType', 'accountNo'] as const;
+type Account = { readonly [K in (typeof ACCOUNT_KEYS)[number]]: string | null };
+
+/** The bank account controls of the payee and 依頼人 forms (the current values when given). */
+function accountFields(state: FormState | undefined, cur?: Account | null): SafeHtml {
+  return html`${field({ label: '金融機関コード', name: 'bankCode', required: true, inputmode: 'numeric', maxlength: 4, value: cur?.bankCode ?? '' }, state)}
+${field({ label: '金融機関名（カナ）', name: 'bankKana', value: cur?.bankKana ?? '' }, state)}
+${field({ label: '支店コード', name: 'branchCode', required: true, inputmode: 'numeric', maxlength: 3, value: cur?.branchCode ?? '' }, state)}
+${field({ label: '支店名（カナ）', name: 'branchKana', value: cur?.branchKana ?? '' }, state)}
+${select({ label: '預金種目', name: 'accountType', options: accountTypes, required: true, value: cur?.accountType ?? '1' }, state)}
+${field({ label: '口座番号', name: 'accountNo', required: true, inputmode: 'numeric', maxlength: 7, value: cur?.accountNo ?? '' }, state)}`;
+}
+
+const accountOf = (b: Form): Record<(typeof ACCOUNT_KEYS)[number], string | undefined> =>
+  Object.fromEntries(ACCOUNT_KEYS.map((k) => [k, one(b[k])])) as Record<(typeof ACCOUNT_KEYS)[number], string | undefined>;
+
 const writable = (req: FastifyRequest): boolean => !!req.session && can(req.session.actor, 'personal.write', 'vaccination');
 
 export function registerBillingPages(fastify: FastifyInstance, app: App, exchange: MunicipalExchange | undefined): void {
@@ -245,7 +262,6 @@ ${section(
   });
 
   // ------------------------------------------------------------ payees and the 依頼人
-  const accountTypes = Object.entries(ACCOUNT_TYPES).map(([k, v]) => [k, v] as const);
   const payeesPage = async (req: FastifyRequest, reply: FastifyReply, state?: FormState, requesterState?: FormState, status = 200) => {
     const ctx = await pageContext(app, req, reply);
     const r = pageRequest(queryOf(req), PAYEE_PAGE);
@@ -274,12 +290,7 @@ ${canWrite
 <form method="post" action="/billing/requester">${csrfField(ctx.csrf)}
 ${field({ label: '委託者コード', name: 'requesterCode', required: true, inputmode: 'numeric', maxlength: 10, hint: '金融機関から通知された10桁の番号', value: requester?.requesterCode ?? '' }, requesterState)}
 ${field({ label: '依頼人名（カナ）', name: 'requesterKana', required: true, value: requester?.requesterKana ?? '' }, requesterState)}
-${field({ label: '金融機関コード', name: 'bankCode', required: true, inputmode: 'numeric', maxlength: 4, value: requester?.bankCode ?? '' }, requesterState)}
-${field({ label: '金融機関名（カナ）', name: 'bankKana', value: requester?.bankKana ?? '' }, requesterState)}
-${field({ label: '支店コード', name: 'branchCode', required: true, inputmode: 'numeric', maxlength: 3, value: requester?.branchCode ?? '' }, requesterState)}
-${field({ label: '支店名（カナ）', name: 'branchKana', value: requester?.branchKana ?? '' }, requesterState)}
-${select({ label: '預金種目', name: 'accountType', options: accountTypes, required: true, value: requester?.accountType ?? '1' }, requesterState)}
-${field({ label: '口座番号', name: 'accountNo', required: true, inputmode: 'numeric', maxlength: 7, value: requester?.accountNo ?? '' }, requesterState)}
+${accountFields(requesterState, requester)}
 <div class="actions">${button('登録')}</div></form></details>`
   : ''}`,
 )}
@@ -290,12 +301,7 @@ ${canWrite
 ${field({ label: '医療機関コード', name: 'institutionCode', required: true, inputmode: 'numeric', maxlength: 10, hint: '10桁（検証番号を含む）' }, state)}
 ${field({ label: '医療機関名', name: 'name', required: true }, state)}
 ${field({ label: '医療機関名（カナ）', name: 'kana', required: true }, state)}
-${field({ label: '金融機関コード', name: 'bankCode', required: true, inputmode: 'numeric', maxlength: 4 }, state)}
-${field({ label: '金融機関名（カナ）', name: 'bankKana' }, state)}
-${field({ label: '支店コード', name: 'branchCode', required: true, inputmode: 'numeric', maxlength: 3 }, state)}
-${field({ label: '支店名（カナ）', name: 'branchKana' }, state)}
-${select({ label: '預金種目', name: 'accountType', options: accountTypes, required: true }, state)}
-${field({ label: '口座番号', name: 'accountNo', required: true, inputmode: 'numeric', maxlength: 7 }, state)}
+${accountFields(state)}
 ${field({ label: '口座名義（カナ）', name: 'holderKana', required: true, hint: '全角カナでも入力できます（半角カナに変換します）' }, state)}
 <div class="actions">${button('登録')}</div></form>`,
     )
@@ -319,8 +325,7 @@ ${table(
     try {
       const p = await work(app.db, req, (w) =>
         setPayee(w, {
-          institutionCode: one(b['institutionCode']), name: one(b['name']), kana: one(b['kana']), bankCode: one(b['bankCode']), bankKana: one(b['bankKana']), branchCode: one(b['branchCode']),
-          branchKana: one(b['branchKana']), accountType: one(b['accountType']), accountNo: one(b['accountNo']), holderKana: one(b['holderKana']),
+          institutionCode: one(b['institutionCode']), name: one(b['name']), kana: one(b['kana']), ...accountOf(b), holderKana: one(b['holderKana']),
         }),
       );
       setFlash(reply, `${p.name} の支払先口座を登録しました。`);
@@ -335,8 +340,7 @@ ${table(
     try {
       await work(app.db, req, (w) =>
         setRequester(w, {
-          requesterCode: one(b['requesterCode']), requesterKana: one(b['requesterKana']), bankCode: one(b['bankCode']), bankKana: one(b['bankKana']), branchCode: one(b['branchCode']),
-          branchKana: one(b['branchKana']), accountType: one(b['accountType']), accountNo: one(b['accountNo']),
+          requesterCode: one(b['requesterCode']), requesterKana: one(b['requesterKana']), ...accountOf(b),
         }),
       );
       setFlash(reply, '振込依頼人の口座を登録しました。');
