@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { startOrganisations, type Organisations } from '../../src/app/index.js';
 import { exchangeNodeFor, type ExchangeNode } from '../../src/kernel/exchange/index.js';
-import { Problem } from '../../src/kernel/problems/index.js';
 import { addDaysIso, checkMedicalInstitutionCode, institutionCodeValid, luhnCheckDigit } from '../../src/kernel/jp/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
@@ -17,6 +16,7 @@ import {
 import { testApp, TOTTORI, EDOGAWA, type TestApp } from '../harness/app.js';
 import { testClock, TEST_TODAY } from '../harness/clock.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { problemOf } from '../harness/expect.js';
 
 const withCheckDigit = (first9: string) => first9 + String(luhnCheckDigit(first9));
 const CLINIC = '0110113719';
@@ -29,16 +29,6 @@ const AFTER_MONTH = addDaysIso(lastDayOfMonth(MONTH), 1);
 interface Item { itemId: string; programCode: string; dose: number; vaccinatedOn?: string | null; unitPrice: number; copay: number; amount: number }
 const item = (itemId: string, over: Partial<Item> = {}): Item => ({ itemId, programCode: 'hib', dose: 1, vaccinatedOn: IN_MONTH, unitPrice: 8_000, copay: 0, amount: 8_000, ...over });
 type Answer = { checkedAt: string; claims: ClaimAnswer[] };
-
-async function refusal(p: Promise<unknown>): Promise<Problem> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof Problem) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('institutionCodeValid (医療機関コード, 検証番号)', () => {
   it('accepts the contract example and codes built with the Luhn digit', () => {
@@ -258,7 +248,7 @@ describe('kokuhoren node: claims.check from the municipality (予防接種費用
   it('refuses any caller but the municipality (XCH-17), and stores nothing', async () => {
     const platform = exchangeNodeFor({ name: 'platform', schema: PLATFORM_SCHEMA, db: await app.db.forRole(PLATFORM_ROLE), keyDir: app.config.keyDir, directory: orgs.directory, clock });
     const before = (await stored()).length;
-    const p = await refusal(platform.call('kokuhoren', 'claims.check', { tenant: TOTTORI, month: MONTH, claims: [{ claimId: 'X-1', institutionCode: CLINIC, items: [item('X-1')] }] }, { personal: true }));
+    const p = await problemOf(platform.call('kokuhoren', 'claims.check', { tenant: TOTTORI, month: MONTH, claims: [{ claimId: 'X-1', institutionCode: CLINIC, items: [item('X-1')] }] }, { personal: true }));
     expect(p.status).toBe(403);
     expect(p.code).toBe('EXCHANGE_NOT_ALLOWED');
     expect((await stored()).length).toBe(before);
@@ -282,7 +272,7 @@ describe('kokuhoren node: claims.check from the municipality (予防接種費用
       [{ tenant: TOTTORI, month: MONTH, claims: Array.from({ length: 3 }, (_, c) => ({ claimId: `B-${c}`, institutionCode: CLINIC, items: Array.from({ length: MAX_ITEMS / 2 }, (_, i) => item(`B-${c}-${i}`)) })) }, 'claims'],
     ];
     for (const [body, field] of bodies) {
-      const p = await refusal(municipality.call('kokuhoren', 'claims.check', body, { personal: true }));
+      const p = await problemOf(municipality.call('kokuhoren', 'claims.check', body, { personal: true }));
       expect(p.status, JSON.stringify(field)).toBe(400);
       expect(p.code).toBe('VALIDATION_FAILED');
       expect(p.title).toBe('入力内容に誤りがあります');
