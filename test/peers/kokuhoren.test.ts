@@ -50,11 +50,20 @@ describe('institutionCodeValid (医療機関コード, 検証番号)', () => {
     expect(institutionCodeValid(null)).toBe(false);
   });
 
-  it('agrees with checkMedicalInstitutionCode on half-width input (one rule in the kernel)', () => {
-    for (let n = 0; n < 2000; n++) {
-      const code = String(n * 4_999_999 + 1_100_000).padStart(10, '0').slice(0, 10);
-      expect(institutionCodeValid(code)).toBe(checkMedicalInstitutionCode(code).ok);
+  it('agrees with checkMedicalInstitutionCode on half-width input, and one 検証番号 in ten fits (one rule in the kernel)', () => {
+    let valid = 0;
+    for (let n = 0; n < 500; n++) {
+      const first9 = String(n * 1_999_993 + 11_000_000).padStart(9, '0').slice(0, 9);
+      const fits = Array.from({ length: 10 }, (_, d) => `${first9}${d}`).filter((code) => {
+        expect(institutionCodeValid(code)).toBe(checkMedicalInstitutionCode(code).ok);
+        return institutionCodeValid(code);
+      });
+      // A prefix with a good 都道府県番号 and 点数表番号 has exactly one 検証番号; any other prefix none.
+      const prefixOk = Number(first9.slice(0, 2)) >= 1 && Number(first9.slice(0, 2)) <= 47 && ['1', '3', '4'].includes(first9[2]!);
+      expect(fits).toEqual(prefixOk ? [withCheckDigit(first9)] : []);
+      if (prefixOk) valid++;
     }
+    expect(valid).toBeGreaterThan(10);
   });
 });
 
