@@ -234,6 +234,12 @@ describe('billing and payment (municipality side, against the real 国保連 nod
       const bad = await c.post('/billing/payees', { _csrf: PageClient.csrf(payees.text), institutionCode: B, name: '鳥取内科医院', kana: 'トットリナイカイイン', bankCode: '0005', branchCode: '210', accountType: '2', accountNo: '0001234', holderKana: '鳥取内科' });
       expect(bad.status).toBe(400);
       expect(visibleText(bad.text)).toContain('口座名義（カナ）に振込で使えない文字があります');
+      const rq = await c.get('/billing/requester');
+      expect(visibleText(rq.text)).toContain('振込依頼人の口座を変更する');
+      const rqBad = await c.post('/billing/requester', { _csrf: PageClient.csrf(rq.text), requesterCode: '312011000', requesterKana: '鳥取市', bankCode: '0168', branchCode: '001', accountType: '1', accountNo: '1234567' });
+      expect(rqBad.status).toBe(400);
+      expect(visibleText(rqBad.text)).toContain('委託者コードは10桁の数字です');
+      expect(visibleText(rqBad.text)).toContain('依頼人名（カナ）に振込で使えない文字があります');
       const list = await c.get('/payments');
       expect(visibleText(list.text)).toMatch(/合計\s*40,000円/);
       const id = /href="\/payments\/([0-9a-f-]{36})"/.exec(list.text)![1]!;

@@ -82,6 +82,7 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/billing': { month: P('enum', '請求年月'), page: PAGE },
   '/billing/prices': {},
   '/billing/payees': { page: PAGE },
+  '/billing/requester': {},
   '/payments': { page: PAGE },
   '/payments/:id': {},
   '/payments/:id/file': {},

@@ -262,7 +262,7 @@ ${section(
   });
 
   // ------------------------------------------------------------ payees and the 依頼人
-  const payeesPage = async (req: FastifyRequest, reply: FastifyReply, state?: FormState, requesterState?: FormState, status = 200) => {
+  const payeesPage = async (req: FastifyRequest, reply: FastifyReply, state?: FormState, status = 200) => {
     const ctx = await pageContext(app, req, reply);
     const r = pageRequest(queryOf(req), PAYEE_PAGE);
     const { list, requester } = await work(app.db, req, async (w) => ({ list: await listPayees(w, { page: r.page, pageSize: PAYEE_PAGE }), requester: await getRequester(w) }));
@@ -285,14 +285,7 @@ ${section(
         ['口座', `${ACCOUNT_TYPES[requester.accountType] ?? '—'} ${requester.accountNo}`],
       ])
     : notice('振込依頼人の口座が登録されていません。登録するまで総合振込ファイルを作成できません。', 'warning')}
-${canWrite
-  ? html`<details${requesterState ? html` open` : ''}><summary>振込依頼人の口座を${requester ? '変更' : '登録'}する</summary>
-<form method="post" action="/billing/requester">${csrfField(ctx.csrf)}
-${field({ label: '委託者コード', name: 'requesterCode', required: true, inputmode: 'numeric', maxlength: 10, hint: '金融機関から通知された10桁の番号', value: requester?.requesterCode ?? '' }, requesterState)}
-${field({ label: '依頼人名（カナ）', name: 'requesterKana', required: true, value: requester?.requesterKana ?? '' }, requesterState)}
-${accountFields(requesterState, requester)}
-<div class="actions">${button('登録')}</div></form></details>`
-  : ''}`,
+${canWrite ? html`<p><a href="/billing/requester">振込依頼人の口座を${requester ? '変更' : '登録'}する</a></p>` : ''}`,
 )}
 ${canWrite
   ? section(
@@ -332,9 +325,34 @@ ${table(
       return reply.redirect('/billing/payees');
     } catch (e) {
       if (!isProblem(e) || e.status >= 500 || e.code === 'FORBIDDEN') throw e;
-      return payeesPage(req, reply, formState(b, e as Problem), undefined, 400);
+      return payeesPage(req, reply, formState(b, e as Problem), 400);
     }
   });
+  const requesterPage = async (req: FastifyRequest, reply: FastifyReply, state?: FormState, status = 200) => {
+    const ctx = await pageContext(app, req, reply);
+    const requester = await work(app.db, req, (w) => getRequester(w));
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        '振込依頼人（市区町村の口座）',
+        html`${tabs('')}<p><a href="/billing/payees">← 支払先口座へ</a></p>
+<p>総合振込ファイルの依頼人として、金融機関から通知された委託者コードと、委託料を支払う市区町村の口座を登録します。</p>
+${writable(req)
+  ? section(
+      requester ? '振込依頼人の口座を変更する' : '振込依頼人の口座を登録する',
+      html`<form method="post" action="/billing/requester">${csrfField(ctx.csrf)}
+${field({ label: '委託者コード', name: 'requesterCode', required: true, inputmode: 'numeric', maxlength: 10, hint: '金融機関から通知された10桁の番号', value: requester?.requesterCode ?? '' }, state)}
+${field({ label: '依頼人名（カナ）', name: 'requesterKana', required: true, value: requester?.requesterKana ?? '' }, state)}
+${accountFields(state, requester)}
+<div class="actions">${button('登録')}</div></form>`,
+    )
+  : notice('振込依頼人の口座を変更する権限がありません。', 'info')}`,
+      ),
+      status,
+    );
+  };
+  fastify.get('/billing/requester', { preHandler: read }, async (req, reply) => requesterPage(req, reply));
   fastify.post('/billing/requester', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
     try {
@@ -347,7 +365,7 @@ ${table(
       return reply.redirect('/billing/payees');
     } catch (e) {
       if (!isProblem(e) || e.status >= 500 || e.code === 'FORBIDDEN') throw e;
-      return payeesPage(req, reply, undefined, formState(b, e as Problem), 400);
+      return requesterPage(req, reply, formState(b, e as Problem), 400);
     }
   });
 
