@@ -127,16 +127,20 @@ export const PayeeInput = z.object({
 });
 export type PayeeInput = z.input<typeof PayeeInput>;
 
-export interface PayeeView {
-  readonly institutionCode: string;
-  readonly name: string;
-  readonly kana: string;
+/** A bank account as stored (kana in 全銀 characters, null when not registered). */
+export interface AccountView {
   readonly bankCode: string;
   readonly bankKana: string | null;
   readonly branchCode: string;
   readonly branchKana: string | null;
   readonly accountType: string;
   readonly accountNo: string;
+}
+
+export interface PayeeView extends AccountView {
+  readonly institutionCode: string;
+  readonly name: string;
+  readonly kana: string;
   readonly holderKana: string;
   readonly updatedAt: Date;
   readonly updatedBy: string;
@@ -199,15 +203,9 @@ export const RequesterInput = z.object({
 });
 export type RequesterInput = z.input<typeof RequesterInput>;
 
-export interface RequesterView {
+export interface RequesterView extends AccountView {
   readonly requesterCode: string;
   readonly requesterKana: string;
-  readonly bankCode: string;
-  readonly bankKana: string | null;
-  readonly branchCode: string;
-  readonly branchKana: string | null;
-  readonly accountType: string;
-  readonly accountNo: string;
 }
 
 /** The 依頼人 of the 総合振込 file: the municipality's 委託者コード and its own account. */
