@@ -26,6 +26,8 @@ import { PageClient, visibleText } from '../harness/web.js';
 import { buildWebServer } from '../../src/web/index.js';
 import { chukanNodeName } from '../../src/municipality/exchange/index.js';
 import type { AddressInfo } from 'node:net';
+import { exchangeNodeFor } from '../../src/kernel/exchange/index.js';
+import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA, type KokuhorenService } from '../../src/peers/kokuhoren/index.js';
 import { person, writeCsv } from '../harness/residents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-billing-'));
@@ -276,6 +278,31 @@ describe('billing and payment (municipality side, against the real 国保連 nod
       }
     } finally {
       await web.close();
+    }
+  });
+  it('国保連 unreachable: the close fails and its claims stay 審査中; once 国保連 is back the next close sends them again, no new claim', async () => {
+    await add('m1', 4, { vaccinatedOn: '2026-11-05', institutionCode: B, copayCategory: '一般' }); // claim month from the date
+    expect(await orgs.stop('kokuhoren')).toBe(true);
+    let again: KokuhorenService | null = null;
+    try {
+      await expect(closeMonth(app, nurse, x, '2026-11')).rejects.toMatchObject({ name: 'Problem' });
+      const held = await sql<{ status: string; items: number }>`SELECT status, items FROM municipality.claims WHERE month = '2026-11'`.execute(app.db.system);
+      expect(held.rows).toEqual([{ status: 'checking', items: 1 }]);
+      expect((await recordRow('m1')).claim_id).toEqual(expect.any(String));
+      // 国保連 again, on the same database and keys (as src/app/nodes.ts builds it).
+      const clock = app.config.clock;
+      const db = await app.db.forRole(KOKUHOREN_ROLE);
+      const node = exchangeNodeFor({ name: 'kokuhoren', schema: KOKUHOREN_SCHEMA, db, keyDir: app.config.keyDir, directory: orgs.directory, clock });
+      again = await buildKokuhorenNode({ name: 'kokuhoren', db, node, clock, config: app.config });
+      await again.fastify.listen({ host: '127.0.0.1', port: 0 });
+      orgs.directory.set({ name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', url: `http://127.0.0.1:${(again.fastify.server.address() as AddressInfo).port}` });
+      expect(await closeMonth(app, nurse, x, '2026-11')).toEqual({ claims: 1, accepted: 1, returned: 0, amount: 8500 - 1000 });
+      const done = await sql<{ status: string; accepted: number }>`SELECT status, accepted FROM municipality.claims WHERE month = '2026-11'`.execute(app.db.system);
+      expect(done.rows).toEqual([{ status: 'checked', accepted: 1 }]);
+      expect(await closeMonth(app, nurse, x, '2026-11')).toEqual({ claims: 0, accepted: 0, returned: 0, amount: 0 });
+    } finally {
+      await again?.close?.();
+      await again?.fastify.close();
     }
   });
 });
