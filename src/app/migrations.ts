@@ -10,7 +10,8 @@ import { platformMigrations } from '../platform/index.js';
 import { insurerHubMigrations } from '../peers/insurerhub/index.js';
 import { cardMigrations } from '../peers/card/index.js';
 import { mynaportalMigrations } from '../peers/mynaportal/index.js';
+import { kokuhorenMigrations } from '../peers/kokuhoren/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations];
 }

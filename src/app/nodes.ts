@@ -18,6 +18,7 @@ import { buildChukanNode, CHUKAN_ROLE, CHUKAN_SCHEMA } from '../peers/chukan/ind
 import { buildVrsNode, VRS_ROLE, VRS_SCHEMA } from '../peers/vrs/index.js';
 import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peers/insurerhub/index.js';
 import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
+import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
@@ -28,7 +29,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren';
   readonly tenant?: string;
 }
 
@@ -62,6 +63,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'insurerhub', title: '医療保険者等向け中間サーバー・オンライン資格確認等システム（支払基金）', kind: 'insurerhub' },
     { name: 'card', title: '公的個人認証サービス（J-LIS）', kind: 'card' },
     { name: 'mynaportal', title: 'マイナポータル', kind: 'mynaportal' },
+    { name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', kind: 'kokuhoren' },
   ];
 }
 
@@ -74,6 +76,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   insurerhub: { role: INSURERHUB_ROLE, schema: INSURERHUB_SCHEMA },
   card: { role: CARD_ROLE, schema: CARD_SCHEMA },
   mynaportal: { role: MYNAPORTAL_ROLE, schema: MYNAPORTAL_SCHEMA },
+  kokuhoren: { role: KOKUHOREN_ROLE, schema: KOKUHOREN_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -156,6 +159,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'platform' ? await buildPlatformNode(ctx)
             : spec.kind === 'insurerhub' ? await buildInsurerHubNode(ctx)
             : spec.kind === 'card' ? await buildCardNode(ctx)
+            : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

@@ -70,3 +70,13 @@ export function checkMedicalInstitutionCode(input: string): CodeCheck {
   }
   return { ok: true, code };
 }
+
+/**
+ * Whether `code` is a valid 医療機関コード exactly as given: 10 half-width digits (no width folding, no
+ * spaces), 都道府県番号 01–47, 点数表番号 1/3/4, and the 検証番号 (Luhn over the first nine digits) right —
+ * e.g. `0110113719`.  For codes that arrive in messages and files, where nothing is normalised
+ * (the 国保連's claim check, billing); screens use `checkMedicalInstitutionCode`, which folds widths.
+ */
+export function institutionCodeValid(code: unknown): boolean {
+  return typeof code === 'string' && /^[0-9]{10}$/.test(code) && checkMedicalInstitutionCode(code).ok;
+}
