@@ -246,6 +246,7 @@ export async function syncExchange(app: App, orgs: Organisations, log: (m: strin
       try {
         const p = await syncPlatform(app, orgs.municipal, code);
         if (p.movements.failed || p.retried.failed) log(`予防接種プラットフォームへの送信に失敗した方がいます（団体 ${code}）: ${p.movements.failed + p.retried.failed} 人。時間をおいて再送します。`);
+        if (p.records.status === 'failed') log(`予防接種プラットフォームからの接種記録の取込に失敗しました（団体 ${code}）: ${p.records.error ?? ''}。次の同期で続きから取り込みます。`);
       } catch (e) {
         log(`予防接種プラットフォームとの同期に失敗しました（団体 ${code}）: ${(e as Error).message}`);
       }

@@ -239,6 +239,7 @@ export function buildProgram(): Command {
   // ---------------------------------------------------------------- platform (decision 0147; docs/formats/platform-cli.md)
   const pf = program.command('platform').description('予防接種プラットフォーム連携（接種対象者の登録と連携状況）');
   leaf(pf, 'push', '抽出結果の対象者を予防接種プラットフォームに登録する（変更のあった方だけ。送信に失敗したら終了コード3）').requiredOption('--tenant <code>', '団体コード').requiredOption('--run <id>', '抽出の番号').option('--all', '変更のない方も送る').option('--json', 'JSONで出力（{"sent","registered","updated","deleted","failed"}）').action(run(async () => (await import('./commands/platform.js')).push));
+  leaf(pf, 'records', '医療機関が予防接種プラットフォームに登録した接種記録を台帳に取り込む（前回の続きから。取込に失敗したら終了コード3）').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力（{"fetched","created","queued","unchanged"}）').action(run(async () => (await import('./commands/platform.js')).records));
   leaf(pf, 'status', '予防接種プラットフォームとの連携状況と失敗した方の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/platform.js')).status));
   // The platform operator's commands (運用保守; decision 0143): contracts, users (PMH-20), tokens, logs, erasure.
   const pa = async () => await import('./commands/platform-admin.js');
@@ -333,7 +334,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
-    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
+    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')

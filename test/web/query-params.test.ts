@@ -78,6 +78,7 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/platform': { page: PAGE },
   '/platform/batches/:id': { status: P('enum', '結果'), page: PAGE },
   '/platform/failed': { page: PAGE },
+  '/platform/records': { page: PAGE },
   '/platform/persons/:atenaNo': {},
   '/billing': { month: P('enum', '請求年月'), page: PAGE },
   '/billing/prices': {},

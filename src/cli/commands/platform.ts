@@ -5,7 +5,7 @@
 // the organisations this store hosts are started here too.
 import type { App } from '../../app/index.js';
 import type { Organisations } from '../../app/index.js';
-import { linkageCounts, listFailedTargets, pushRun, LINKAGE_LABELS, PLATFORM_NODE } from '../../municipality/platform/index.js';
+import { linkageCounts, listFailedTargets, pullRecords, pushRun, LINKAGE_LABELS, PLATFORM_NODE } from '../../municipality/platform/index.js';
 import { runAs } from '../../kernel/context/index.js';
 import { formatJst } from '../../kernel/jp/index.js';
 import { Problem } from '../../kernel/problems/index.js';
@@ -49,6 +49,27 @@ export async function status(o: O): Promise<number> {
         print(`失敗した方（${failed.total} 人）`);
         print(table([['宛名番号', 'エラー', '試行回数', '次の再送'], ...failed.rows.map((f) => [f.atenaNo, f.error ?? '', f.attempts, f.nextRetryAt ? formatJst(f.nextRetryAt) : '再送しません'])]));
       }
+    }
+    return 0;
+  });
+}
+
+/**
+ * `mamori platform records --tenant CODE [--json]`: the download of PMH-18 — every record clinics registered
+ * on the platform since the last pull, into the ledger (the server also does it in its background sync).
+ * Prints `{"fetched","created","queued","unchanged"}` with --json; exit 3 when the platform could not be read
+ * (what was written stays; the next run continues from there).
+ */
+export async function records(o: O): Promise<number> {
+  return withMunicipality(o, async (app, orgs) => {
+    const tenant = await tenantArg(app, o['tenant']);
+    const who = operator(tenant, 'platform records');
+    const r = await pullRecords(app, who, orgs.municipal);
+    if (o['json']) printJson({ fetched: r.fetched, created: r.created, queued: r.queued, unchanged: r.unchanged });
+    else print(`予防接種プラットフォームから接種記録を取り込みました: 受信 ${r.fetched} 件（登録 ${r.created} 件、確認待ち ${r.queued} 件、取込済み ${r.unchanged} 件）`);
+    if (r.status === 'failed') {
+      warn(`予防接種プラットフォームからの取込を最後まで行えませんでした: ${r.error ?? ''}（次の実行で続きから取り込みます）`);
+      return 3;
     }
     return 0;
   });

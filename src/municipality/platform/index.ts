@@ -25,3 +25,4 @@ export { enrollInsured, INSURED_PURPOSE, type EnrollReport } from './insured.js'
 export { platformSettings, settingsHash, QUESTIONNAIRE_ITEMS, QUESTIONNAIRE_TEMPLATE_ID, NOTICE_TEMPLATE_ID, type PlatformSettings, type QuestionnaireItem } from './settings.js';
 export { targetSchema, registerTargetSchema, deleteTargetSchema, registerAnswerSchema, type Target, type RegisterTarget, type DeleteTarget, type RegisterAnswer } from './target.js';
 export { listPushBatches, getPushBatch, batchRows, listFailedTargets, linkageCounts, personLinkage, LINKAGE_LABELS, BATCH_STATUS_LABELS, ROW_STATUS_LABELS, BATCH_KIND_LABELS, type PushBatchView, type PushRowView, type FailedTargetView, type LinkageCounts, type PersonLinkage } from './queries.js';
+export { pullRecords, listRecordPulls, recordInputOf, platformRecordSchema, RECORDS_PAGE, PLATFORM_RECORDS_QUEUE, type PullReport, type RecordPullView, type PlatformRecord } from './records.js';

@@ -26,6 +26,7 @@ import { PERSON_SUBJECT, requireResidentAccess, type PersonState } from '../resi
 import { catalogFor } from '../records/index.js';
 import { registerAnswerSchema, type DeleteTarget, type RegisterAnswer, type RegisterTarget, type Target } from './target.js';
 import { platformSettings, settingsHash } from './settings.js';
+import { pullRecords, type PullReport } from './records.js';
 
 export const PLATFORM_NODE = 'platform';
 /** targets.register carries at most this many Targets per message here (the platform accepts 10,000). */
@@ -663,12 +664,14 @@ export function platformJobPrincipal(tenant: string): Principal {
   return { tenant, actor: systemActor('job:platform-sync'), meta: newMeta('job:platform-sync') };
 }
 
-/** The background job: 住基 movements, then the retries that are due, then the linkage status read back. */
-export async function syncPlatform(deps: PlatformDeps, x: PlatformExchange, tenant: string): Promise<{ movements: PushReport; retried: PushReport; linkage: { asked: number; changed: number } }> {
+/** The background job: 住基 movements, the retries that are due, the linkage status read back, then new clinic records. */
+export async function syncPlatform(deps: PlatformDeps, x: PlatformExchange, tenant: string): Promise<{ movements: PushReport; retried: PushReport; linkage: { asked: number; changed: number }; records: PullReport }> {
   const who = platformJobPrincipal(tenant);
   const movements = await pushMovements(deps, who, x);
   const retried = await retryFailed(deps, who, x);
   const linkage = await refreshLinkage(deps, who, x);
-  return { movements, retried, linkage };
+  // PMH-18 自動連携: the records clinics registered since the last run (at most 20 pages a run).
+  const records = await pullRecords(deps, who, x, { maxPages: 20 });
+  return { movements, retried, linkage, records };
 }
 

@@ -132,14 +132,19 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
   // status <> 'deleted' (not = 'active'): the person index, never a partial one (see ledger.ts subjectsAndConfig).
   const ids = [...byAtena.keys()];
   const existing = ids.length
-    ? await w.tx.selectFrom('municipality.vaccination_records').select(['atena_no', 'product', 'vaccinated_on', 'id']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', ids).where('status', '<>', 'deleted').execute()
+    ? await w.tx.selectFrom('municipality.vaccination_records').select(['atena_no', 'product', 'vaccinated_on', 'id', 'source']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', ids).where('status', '<>', 'deleted').execute()
     : [];
   const conds = ids.length ? await w.tx.selectFrom('municipality.person_conditions').select(['atena_no', 'code', 'detail']).where('tenant_code', '=', w.tenant).where('atena_no', 'in', ids).execute() : [];
   const history = new Map<string, HistoryItem[]>();
   const seenDose = new Set<string>();
+  // Doses the clinic registered on the platform (PMH-18): the same dose in the monthly file is a possible
+  // duplicate across channels — queued for staff, never registered twice and never dropped silently.
+  const onPlatform = new Map<string, string>();
   for (const r of existing) {
     if (r.vaccinated_on && r.product) history.set(r.atena_no, [...(history.get(r.atena_no) ?? []), { product: r.product, date: r.vaccinated_on, ref: r.id }]);
-    seenDose.add(`${r.atena_no}|${r.product}|${r.vaccinated_on ?? '?'}`);
+    const key = `${r.atena_no}|${r.product}|${r.vaccinated_on ?? '?'}`;
+    if (r.source === 'platform') onPlatform.set(key, r.id);
+    else seenDose.add(key);
   }
   const condsOf = (a: string) => conds.filter((c) => c.atena_no === a).map((c) => (Object.keys(c.detail).length ? { code: c.code, ...c.detail } : c.code));
 
@@ -178,6 +183,11 @@ export async function applyRecordBatch(w: Work, run: RunRef, items: readonly { r
       atenaNo = m.atenaNo!;
     }
     const doseKey = `${atenaNo}|${row.data.product}|${row.data.vaccinatedOn ?? '?'}`;
+    const twin = onPlatform.get(doseKey);
+    if (twin) {
+      queue.push({ rowNo, row, reason: '同じ日に同じ接種の記録が予防接種プラットフォームから登録済みです（重複の可能性）', candidates: [{ atenaNo, score: 0, reasons: [{ code: 'POSSIBLE_DUPLICATE', message: '予防接種プラットフォームの記録と重複している可能性があります' }], recordId: twin }] });
+      continue;
+    }
     if (seenDose.has(doseKey)) {
       out.unchanged += 1; // the same dose was registered before (a resubmission)
       continue;

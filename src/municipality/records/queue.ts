@@ -14,18 +14,23 @@ const Resolution = z.discriminatedUnion('action', [
   z.object({ action: z.literal('dismiss'), note: fields.text(500) }),
 ]);
 
+/** The review-queue sources that hold a dose: a clinic file's row, or a platform record (issue 13). */
+export const RECORD_QUEUE_SOURCES: readonly string[] = ['records-import', 'platform-records'];
+
 export async function resolveRecordQueueItem(w: Work, id: string, raw: unknown): Promise<{ record: VaccinationRecord | null }> {
   requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
   const input = parseInput(Resolution, raw);
   const item = await w.tx.selectFrom('municipality.match_queue').selectAll().where('tenant_code', '=', w.tenant).where('id', '=', id).forUpdate().executeTakeFirst();
-  if (!item || item.source !== 'records-import') throw notFound('確認待ちの接種記録');
+  if (!item || !RECORD_QUEUE_SOURCES.includes(item.source)) throw notFound('確認待ちの接種記録');
   if (item.status !== 'open') throw conflict('NOT_OPEN', 'この項目は処理済みです。');
   let record: VaccinationRecord | null = null;
   if (input.action === 'link') {
     const p = await w.tx.selectFrom('municipality.persons').select(['atena_no']).where('tenant_code', '=', w.tenant).where('atena_no', '=', input.atenaNo).executeTakeFirst();
     if (!p) throw invalidField('atenaNo', 'UNKNOWN_PERSON', '登録されていない宛名番号です');
     const dose = (item.payload as { data: BatchDose }).data;
-    record = await createRecord(w, input.atenaNo, { ...dose, category: dose.category ?? undefined }, { source: 'clinic-batch', acceptProblems: true, sourceRunId: item.source_run_id, sourceRow: item.source_row });
+    // A platform record (PMH-18) stays a platform record: its 通番 is the platform's record id.
+    const source = item.source === 'platform-records' ? 'platform' : 'clinic-batch';
+    record = await createRecord(w, input.atenaNo, { ...dose, category: dose.category ?? undefined }, { source, acceptProblems: true, sourceRunId: item.source_run_id, sourceRow: item.source_row });
   }
   await w.tx
     .updateTable('municipality.match_queue')

@@ -191,8 +191,9 @@ export interface QueueListOptions {
 function queueWhere(w: Work, opts: Pick<QueueListOptions, 'status' | 'side'>) {
   let q = w.tx.selectFrom('municipality.match_queue').where('tenant_code', '=', w.tenant);
   if ((opts.status ?? 'open') === 'open') q = q.where('status', '=', 'open');
-  if (opts.side === 'records') q = q.where('source', '=', 'records-import');
-  if (opts.side === 'residents') q = q.where('source', '<>', 'records-import');
+  // The sources that hold a dose (records/queue.ts RECORD_QUEUE_SOURCES; residents may not import records).
+  if (opts.side === 'records') q = q.where('source', 'in', ['records-import', 'platform-records']);
+  if (opts.side === 'residents') q = q.where('source', 'not in', ['records-import', 'platform-records']);
   return q;
 }
 

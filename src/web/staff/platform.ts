@@ -11,7 +11,7 @@ import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 import { listExtractionRuns } from '../../municipality/extraction/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
 import {
-  batchRows, getPushBatch, linkageCounts, personLinkage, listFailedTargets, listPushBatches, pushRun, retryFailed, BATCH_KIND_LABELS, BATCH_STATUS_LABELS, LINKAGE_LABELS, ROW_STATUS_LABELS, type PushBatchView,
+  batchRows, getPushBatch, linkageCounts, personLinkage, listFailedTargets, listPushBatches, listRecordPulls, pullRecords, pushRun, retryFailed, BATCH_KIND_LABELS, BATCH_STATUS_LABELS, LINKAGE_LABELS, ROW_STATUS_LABELS, type PushBatchView,
 } from '../../municipality/platform/index.js';
 import { badge, button, csrfField, dl, doneBy, html, select, notice, page, pageRequest, pager, queryEnum, queryOf, section, table, type SafeHtml } from '../ui/index.js';
 import { needLogin, needPermission, one, pageContext, problemText, sendPage, setFlash, type Form } from './support.js';
@@ -33,6 +33,7 @@ function tabs(here: string): SafeHtml {
   const items: [string, string][] = [
     ['/platform', '送信の記録'],
     ['/platform/failed', '送信に失敗した方'],
+    ['/platform/records', '接種記録の取込'],
   ];
   return html`<nav class="actions" aria-label="予防接種プラットフォーム連携のメニュー">${items.map(([href, label]) =>
     href === here ? html`<span class="btn btn--primary" aria-current="page">${label}</span>` : html`<a class="btn btn--secondary" href="${href}">${label}</a>`,
@@ -249,5 +250,57 @@ ${table(
       setFlash(reply, `再送できませんでした：${problemText(e)}`);
     }
     return reply.redirect('/platform/failed');
+  });
+
+  // ------------------------------------------------------------ records from clinics (PMH-18)
+  const PULL_PAGE = 20;
+  const PULL_STATUS: Record<string, string> = { running: '取込中', complete: '完了', failed: '中断' };
+  fastify.get('/platform/records', { preHandler: read }, async (req, reply) => {
+    const ctx = await pageContext(app, req, reply);
+    const r = pageRequest(queryOf(req), PULL_PAGE);
+    const writable = !!req.session && can(req.session.actor, 'personal.write', 'vaccination') && !!exchange;
+    const list = await work(app.db, req, (w) => listRecordPulls(w, { limit: PULL_PAGE, offset: (r.page - 1) * PULL_PAGE }));
+    return sendPage(
+      reply,
+      page(
+        ctx,
+        TITLE,
+        html`${tabs('/platform/records')}
+<p>医療機関が予防接種プラットフォームに登録した接種記録を、予防接種台帳に取り込んだ記録です。対象者は市が登録した宛名番号で結び付けます（氏名・生年月日などで推測はしません）。医療機関の月次ファイルなど別の経路で同じ接種が登録済みのときは、<a href="/vaccinations/queue">確認待ちの接種記録</a>に回します。取り込んだ記録は請求・支払の対象になります。</p>
+${exchange ? '' : notice('この環境では予防接種プラットフォームに接続していません（mamori serve で起動すると接続します）。記録の確認だけができます。', 'warning')}
+${writable
+  ? section('今すぐ取り込む', html`<form method="post" action="/platform/records/pull">${csrfField(ctx.csrf)}<p>前回の取込の続きから、新しく登録された記録だけを取り込みます（サーバーも定期的に自動で取り込みます）。</p><div class="actions">${button('接種記録を取り込む')}</div></form>`)
+  : ''}
+${section(
+  `取込の記録（全${n(list.total)}件）`,
+  html`${list.total ? pager({ total: list.total, request: r, shown: list.items.length, path: '/platform/records', filters: {}, order: '新しい順' }) : ''}
+${table(
+  ['開始日時', '操作者', '状態', '受信', '登録', '確認待ち', '取込済み'],
+  list.items.map((x) => [at(x.startedAt), doneBy(x.startedBy), badge(PULL_STATUS[x.status] ?? '不明', x.status === 'complete' ? 'ok' : x.status === 'failed' ? 'bad' : 'warn'), `${n(x.fetched)}件`, `${n(x.created)}件`, x.queued ? badge(`${n(x.queued)}件`, 'warn') : '0件', `${n(x.unchanged)}件`]),
+  { caption: '接種記録の取込の記録', empty: 'まだ取り込んでいません。' },
+)}`,
+)}`,
+      ),
+    );
+  });
+
+  fastify.post('/platform/records/pull', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    if (!exchange) {
+      setFlash(reply, '予防接種プラットフォームに接続していないため取り込めません。');
+      return reply.redirect('/platform/records');
+    }
+    try {
+      const r = await pullRecords(app, principalOf(req), exchange);
+      setFlash(
+        reply,
+        r.status === 'failed'
+          ? `最後まで取り込めませんでした：${r.error ?? ''}（取り込んだ分は残り、次回は続きから取り込みます）`
+          : `取り込みました：受信 ${n(r.fetched)}件（登録 ${n(r.created)}件、確認待ち ${n(r.queued)}件、取込済み ${n(r.unchanged)}件）。`,
+      );
+    } catch (e) {
+      if (!isProblem(e) || e.status >= 500 || e.code === 'FORBIDDEN') throw e;
+      setFlash(reply, `取り込めませんでした：${problemText(e)}`);
+    }
+    return reply.redirect('/platform/records');
   });
 }

@@ -46,7 +46,7 @@ const QUEUE_PAGE = 20;
 const SOURCE_LABELS: Record<string, string> = { 'import-full': '住基全件ファイル', 'import-diff': '住基異動ファイル', staff: '職員の登録', api: '外部システム（API）' };
 
 /** Where a queued match came from (match_queue.source). */
-const QUEUE_SOURCES: Record<string, string> = { 'residents-import': '住基ファイル', 'records-import': '医療機関の接種記録ファイル', staff: '職員の登録' };
+const QUEUE_SOURCES: Record<string, string> = { 'residents-import': '住基ファイル', 'records-import': '医療機関の接種記録ファイル', 'platform-records': '予防接種プラットフォーム', staff: '職員の登録' };
 
 /** A date as officials read it: 和暦 with the ISO date beside it (just the ISO date before 明治6年). */
 function jpDate(iso: string | null): string | null {
