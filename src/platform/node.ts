@@ -11,6 +11,7 @@ import { registerTargets, type PlatformDeps } from './registration.js';
 import { purgeLogs } from './retention.js';
 import { PlatformSecrets } from './store.js';
 import { tenantForNode } from './tenants.js';
+import { registerClinicApp } from '../web/clinic/index.js';
 
 export function platformDeps(ctx: PeerContext): PlatformDeps {
   return { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets: PlatformSecrets.open(ctx.config.keyDir, ctx.name) };
@@ -64,6 +65,7 @@ export async function buildPlatformNode(ctx: PeerContext, opts: PlatformNodeOpti
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   ctx.node.serve(fastify, { ...tenantServices(deps), ...portalServices(deps) });
   registerPlatformApi(fastify, deps);
+  registerClinicApp(fastify, { clock: ctx.clock });
   const minutes = opts.retentionMinutes ?? 60;
   let timer: NodeJS.Timeout | undefined;
   if (minutes > 0) {
