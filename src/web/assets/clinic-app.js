@@ -43,10 +43,13 @@
     for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
     return el;
   }
-  function append(el, c) {
-    if (c === null || c === undefined || c === false) return;
-    if (Array.isArray(c)) { c.forEach(function (x) { append(el, x); }); return; }
-    el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  function append(el) {
+    for (var i = 1; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined || c === false) continue;
+      if (Array.isArray(c)) c.forEach(function (x) { append(el, x); });
+      else el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    }
   }
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
   function badge(status) { return h('span', { class: 'badge badge--' + (STATUS_TONE[status] || 'muted') }, STATUS[status] || '—'); }
@@ -207,6 +210,7 @@
     } else nav.hidden = true;
     clear(main);
     append(main, h('h1', null, title));
+    window.scrollTo(0, 0);
     return main;
   }
   async function logout() {
@@ -298,12 +302,15 @@
   function receptionScreen() {
     frame('受付', '/reception');
     var mode = 'card';
-    var file = h('input', { type: 'file', id: 'r-card', name: 'card', accept: '.json,application/json' });
+    var file = h('input', { type: 'file', id: 'r-card', name: 'card', accept: '.json,application/json', class: 'file-input' });
+    var fileName = h('span', { class: 'file-name', id: 'r-card-name' }, '選ばれていません');
+    file.addEventListener('change', function () { fileName.textContent = file.files && file.files[0] ? file.files[0].name : '選ばれていません'; });
+    var filePicker = h('div', { class: 'file-picker' }, file, h('label', { for: 'r-card', class: 'btn btn--secondary' }, 'ファイルを選ぶ'), fileName);
     var pin = h('input', { type: 'password', id: 'r-pin', name: 'pin', inputmode: 'numeric', maxlength: '4', pattern: '[0-9]{4}', autocomplete: 'off', class: 'pin' });
     var qr = h('input', { type: 'text', id: 'r-qr', name: 'qr', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', class: 'scan' });
     var consent = h('input', { type: 'checkbox', id: 'r-consent', name: 'consent' });
     var cardPart = h('div', { class: 'mode-part', id: 'r-card-part' },
-      field({ label: 'マイナンバーカードのファイル', hint: 'カードリーダーで読み取ったファイルを選んでください。', required: true, names: ['certPem', 'signature', 'card'] }, file),
+      field({ label: 'マイナンバーカードのファイル', hint: 'カードリーダーで読み取ったファイルを選んでください。', required: true, names: ['certPem', 'signature', 'card'] }, filePicker),
       field({ label: '暗証番号（数字4桁）', hint: 'ご本人（保護者）に入力していただいてください。3回続けて間違えるとカードがロックされます。', required: true, names: ['pin', 'challengeId'] }, pin),
       field({ label: '同意', required: true, names: ['consent'] }, h('label', { class: 'check check--large' }, consent, h('span', null, 'ご本人（保護者）が、予診票と接種記録をこの医療機関が利用することに同意しました'))));
     var qrPart = h('div', { class: 'mode-part', id: 'r-qr-part', hidden: true },
@@ -467,7 +474,7 @@
       h('div', { class: 'person__head' }, h('span', { class: 'person-name', id: 'x-name' }, p.name || ''), badge(v.status)),
       h('p', { class: 'kana' }, p.kana || ''),
       h('dl', { class: 'dl person__facts' },
-        h('dt', null, '生年月日'), h('dd', { id: 'x-birth' }, bothDates(p.birthDate)),
+        h('dt', null, '生年月日'), h('dd', { id: 'x-birth', class: 'nowrap' }, bothDates(p.birthDate)),
         h('dt', null, '年齢・月齢'), h('dd', { id: 'x-age' }, age(p.birthDate, TODAY)),
         h('dt', null, '性別'), h('dd', null, SEX[p.sex] || '—'),
         h('dt', null, '住所地'), h('dd', null, (v.municipality && v.municipality.name) || '—'),
@@ -620,10 +627,10 @@
         field({ label: '接種日', required: true, names: ['vaccinatedOn'] }, input('vaccinatedOn', { type: 'date', value: TODAY, max: TODAY })),
         field({ label: '接種時刻', names: ['time'] }, input('time', { type: 'time' })),
         field({ label: 'ロット番号', required: true, names: ['lot'] }, input('lot', { maxlength: '20', autocapitalize: 'characters' })),
-        field({ label: 'GTIN', required: true, hint: '14桁', names: ['gtin'] }, input('gtin', { inputmode: 'numeric', maxlength: '14' })),
+        field({ label: 'GTIN（14桁）', required: true, names: ['gtin'] }, input('gtin', { inputmode: 'numeric', maxlength: '14' })),
         field({ label: '有効期限', required: true, names: ['expiry'] }, input('expiry', { type: 'date' })),
         field({ label: 'メーカー（製造販売業者）', required: true, names: ['manufacturer'] }, input('manufacturer', { maxlength: '100' })),
-        field({ label: '接種量', required: true, hint: '例：0.5mL', names: ['amount'] }, input('amount', { maxlength: '20', value: '0.5mL' })),
+        field({ label: '接種量', required: true, names: ['amount'] }, input('amount', { maxlength: '20', value: '0.5mL', placeholder: '例：0.5mL' })),
         field({ label: '接種部位', required: true, names: ['site'] }, select('site', SITES.map(function (s) { return [s, s]; }), '', '選んでください')),
         field({ label: '接種方法', required: true, names: ['route'] }, select('route', ROUTES.map(function (s) { return [s, s]; }), '', '選んでください')),
         field({ label: '医師名', required: true, names: ['doctorName'] }, input('doctorName', { maxlength: '100', value: me && me.user.role === 'doctor' ? me.user.name : '' })),

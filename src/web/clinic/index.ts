@@ -59,6 +59,7 @@ function shell(today: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>医療機関用アプリ | 予防接種</title>
 <link rel="stylesheet" href="${CLINIC_BASE}/assets/tokens.css">
 <link rel="stylesheet" href="${CLINIC_BASE}/assets/mamori.css">
