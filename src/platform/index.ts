@@ -22,3 +22,4 @@ export { purgeLogs, eraseTenant, LOG_RETENTION_YEARS, ERASURE_LABELS, type Erasu
 export { platformOpenApi, registerPlatformApi, API_BASE } from './api.js';
 export { PlatformSecrets, withTenant as withPlatformTenant } from './store.js';
 export * from './model.js';
+export * from './clinic/index.js';

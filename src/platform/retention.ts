@@ -30,9 +30,11 @@ export async function purgeLogs(db: Db, clock: Clock): Promise<{ handlingLog: nu
   return { handlingLog, calls };
 }
 
-const ERASE_ORDER = ['answers', 'notices', 'target_records', 'target_vaccinations', 'targets', 'calls', 'handling_log', 'deletions', 'templates', 'vaccination_settings', 'users'] as const;
+const ERASE_ORDER = ['institution_doses', 'visits', 'answers', 'notices', 'target_records', 'target_vaccinations', 'targets', 'calls', 'handling_log', 'deletions', 'templates', 'vaccination_settings', 'users'] as const;
 
 export const ERASURE_LABELS: Record<(typeof ERASE_ORDER)[number] | 'apiTokens' | 'keyLinks', string> = {
+  institution_doses: '医療機関が登録した接種記録',
+  visits: '医療機関での受付',
   answers: '予診票の回答',
   notices: 'お知らせ',
   target_records: '接種記録',

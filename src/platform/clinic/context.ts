@@ -1,0 +1,80 @@
+// What the clinic side needs once per node (never per request): the platform's deps, the schedule catalog,
+// the 公的個人認証 CA certificate (fetched from the card node, cached for an hour), and the two logs every
+// clinic action writes — the institution's own access log and the municipality's handling log (PMH-22).
+import { sql } from 'kysely';
+import { Problem } from '../../kernel/problems/index.js';
+import { defaultCatalog, type Catalog } from '../../municipality/schedule/index.js';
+import { INSURERHUB_NODE, type PlatformDeps } from '../registration.js';
+import type { Db, Tx } from '../store.js';
+
+export const CARD_NODE = 'card';
+const CA_CACHE_MS = 3600_000;
+
+export interface ClinicUser {
+  readonly institutionCode: string;
+  readonly institutionName: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly role: 'reception' | 'doctor' | 'admin';
+}
+
+export interface ClinicContext extends PlatformDeps {
+  readonly catalog: Catalog;
+  readonly cardNode: string;
+  readonly insurerhubNode: string;
+  caCert(): Promise<string>;
+}
+
+export function clinicContext(deps: PlatformDeps, opts: { cardNode?: string; insurerhubNode?: string } = {}): ClinicContext {
+  const cardNode = opts.cardNode ?? CARD_NODE;
+  let cache: { pem: string; at: number } | undefined;
+  let pending: Promise<string> | undefined;
+  async function fetchCa(): Promise<string> {
+    const url = `${deps.node.directory.entry(cardNode).url}/card/v1/ca.pem`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch {
+      throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスに接続できません。時間をおいてやり直してください。');
+    }
+    if (!res.ok) throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスから証明書を取得できません。時間をおいてやり直してください。');
+    const pem = await res.text();
+    cache = { pem, at: deps.clock.now().getTime() };
+    return pem;
+  }
+  return {
+    ...deps,
+    catalog: defaultCatalog(),
+    cardNode,
+    insurerhubNode: opts.insurerhubNode ?? INSURERHUB_NODE,
+    async caCert() {
+      if (cache && deps.clock.now().getTime() - cache.at < CA_CACHE_MS) return cache.pem;
+      // One fetch for concurrent requests.
+      pending ??= fetchCa().finally(() => (pending = undefined));
+      return pending;
+    },
+  };
+}
+
+export const actorOf = (u: ClinicUser): string => `${u.institutionCode}:${u.userId}`;
+
+/** The institution's own access log (logins, refusals); target ids only, never resident data. */
+export async function clinicLog(
+  db: Db | Tx,
+  at: Date,
+  e: { institution: string; userId: string | null; action: string; outcome: 'ok' | 'refused'; code?: string | null; tenant?: string | null; targetId?: string | null },
+): Promise<void> {
+  await sql`INSERT INTO platform.clinic_log (at, institution_code, user_id, action, outcome, code, tenant_code, target_id)
+            VALUES (${at}, ${e.institution}, ${e.userId}, ${e.action}, ${e.outcome}, ${e.code ?? null}, ${e.tenant ?? null}, ${e.targetId ?? null})`.execute(db);
+}
+
+/** PMH-22: one handling-log row of the municipality (tenant) for what an institution did with its target. */
+export async function handled(tx: Tx, at: Date, tenant: string, u: ClinicUser, action: string, targetId: string, purpose: string): Promise<void> {
+  await sql`INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
+            VALUES (${tenant}, ${at}, 'institution', ${`${actorOf(u)}（${u.institutionName}）`}, ${action}, ${targetId}, ${purpose})`.execute(tx);
+}
+
+/** Switches the transaction's tenant (RLS) to `tenant`. */
+export async function asTenant(tx: Tx, tenant: string): Promise<void> {
+  await sql`SELECT set_config('mamori.platform_tenant', ${tenant}, true)`.execute(tx);
+}
