@@ -89,6 +89,11 @@
     var d = new Date(instant);
     return isNaN(d.getTime()) ? '' : new Date(d.getTime() + 9 * 3600000).toISOString().slice(11, 16);
   }
+  function programName(v, code) {
+    var d = (v.due || []).filter(function (x) { return x.programCode === code; })[0];
+    var hx = (v.history || []).filter(function (x) { return x.programCode === code; })[0];
+    return (d && d.name) || (hx && hx.programName) || code;
+  }
   function methodLabel(m) { for (var i = 0; i < METHODS.length; i++) if (METHODS[i][0] === m) return METHODS[i][1]; return '—'; }
   function doseLabel(d) { return d === undefined || d === null || d === '' ? '' : /^\d+$/.test(String(d)) ? d + '回目' : String(d); }
 
@@ -159,19 +164,20 @@
     return null;
   }
   /** Shows a problem: each error next to its field; the title and the rest above the form. */
+  function plain(text) { return String(text || '').replace(/（[\x20-\x7e]+）/g, '').replace(/\([A-Za-z][\w.:\s]*\)/g, ''); }
   function showProblem(form, p) {
     clearErrors(form);
     var rest = [];
     var first = null;
     (Array.isArray(p.errors) ? p.errors : []).forEach(function (e) {
       var box = e && e.field ? boxFor(form, String(e.field)) : null;
-      var msg = e && e.message ? String(e.message) : '入力内容を確認してください。';
+      var msg = e && e.message ? plain(e.message) : '入力内容を確認してください。';
       if (box) { setFieldError(box, msg); first = first || box; } else rest.push(msg);
     });
     var m = formMessage(form);
     clear(m);
-    append(m, h('p', { class: 'form-message__title' }, p.title || 'エラーが発生しました'));
-    if (p.detail) append(m, h('p', null, p.detail));
+    append(m, h('p', { class: 'form-message__title' }, plain(p.title) || 'エラーが発生しました'));
+    if (p.detail) append(m, h('p', null, plain(p.detail)));
     if (rest.length) append(m, h('ul', null, rest.map(function (r) { return h('li', null, r); })));
     m.hidden = false;
     var focusEl = first ? first.querySelector('input, select, textarea') : null;
@@ -469,7 +475,7 @@
   function drawExam(v) {
     frame('診察');
     var p = v.person || {};
-    var closed = v.status === 'cancelled' || v.status === 'vaccinated';
+    var closed = v.status === 'cancelled';
     append(main, h('section', { class: 'card person', 'aria-label': '接種を受ける方' },
       h('div', { class: 'person__head' }, h('span', { class: 'person-name', id: 'x-name' }, p.name || ''), badge(v.status)),
       h('p', { class: 'kana' }, p.kana || ''),
@@ -554,9 +560,14 @@
       append(decision, h('p', { class: 'sub' }, '予診・問診の結果、接種できないときに記録します。接種するときは下の接種記録を入力してください。'), openBtn, decForm);
     } else append(decision, h('p', null, STATUS[v.status]));
 
-    // 接種記録
+    // 接種記録 (more than one on a visit: 同時接種)
+    var done = v.doses || [];
+    if (done.length) {
+      append(main, h('section', { class: 'card', id: 'x-doses' }, h('h2', null, 'この受付で登録した接種'), h('ul', { class: 'plain' }, done.map(function (d) {
+        return h('li', null, h('strong', null, programName(v, d.programCode) + ' ' + doseLabel(d.dose)), h('span', { class: 'sub' }, '　' + (d.vaccineName || '') + '　ロット ' + (d.lot || '') + '　' + (d.doctorName || '')));
+      }))));
+    }
     if (!closed && v.status !== 'not-vaccinable') append(main, doseForm(v));
-    else if (v.status === 'vaccinated') append(main, h('p', { class: 'notice notice--success' }, 'この受付の接種は登録済みです。'));
 
     // 受付の取消
     if (!closed) {
@@ -641,12 +652,13 @@
       h('div', { class: 'checks-col' },
         field({ label: '同意', required: true, names: ['consent'] }, h('label', { class: 'check check--large' }, input('consent', { type: 'checkbox' }), h('span', null, '接種を受けることについて、ご本人（保護者）の同意を確認しました'))),
         field({ label: '要注意接種', names: ['caution'] }, h('label', { class: 'check check--large' }, input('caution', { type: 'checkbox' }), h('span', null, '要注意接種として記録する'))),
-        field({ label: '海外接種', names: ['overseas'] }, h('label', { class: 'check check--large' }, input('overseas', { type: 'checkbox' }), h('span', null, '海外で受けた接種を記録する')))),
+        field({ label: '海外接種', names: ['overseas'], hint: '海外で受けた接種は住所地の市区町村が登録します（この画面では登録できません）。' }, h('label', { class: 'check check--large' }, input('overseas', { type: 'checkbox', disabled: true }), h('span', null, '海外での接種')))),
       h('h3', null, '接種間隔などの確認'),
       warnBox, overrideBox,
       h('div', { class: 'actions' }, submit), submitNote);
 
     if (!ready) form.querySelectorAll('input, select, textarea, button').forEach(function (x) { x.disabled = true; });
+    // A problem's reason, the GS1 field and the submit button are not part of the engine's input.
 
     function chosenDue() { var i = el.due.value; return i === '' ? null : due[+i]; }
     async function fillProducts() {
@@ -739,9 +751,9 @@
         if (res.status === 400 || res.status === 422) {
           var errs = res.problem.errors || [];
           var msgs = errs.filter(function (e) { return e && (e.field === 'expiry' || e.field === 'vaccinatedOn'); });
-          if (msgs.length || !errs.length) drawWarnings([], (res.problem.title || '') + (res.problem.detail ? '　' + res.problem.detail : ''));
+          if (msgs.length || !errs.length) drawWarnings([], plain(res.problem.title) + (res.problem.detail ? '　' + plain(res.problem.detail) : ''));
           else drawWarnings([], '必須の項目をすべて入力すると、接種間隔などを確認します。');
-        } else drawWarnings([], (res.problem.title || '') + (res.problem.detail ? '　' + res.problem.detail : ''));
+        } else drawWarnings([], plain(res.problem.title) + (res.problem.detail ? '　' + plain(res.problem.detail) : ''));
         updateSubmit();
         return;
       }
@@ -766,7 +778,7 @@
       var res = await api('POST', '/gs1', { scan: text });
       if (!res.ok) {
         gs1Status.textContent = '';
-        setFieldError(box, (res.problem.errors && res.problem.errors[0] && res.problem.errors[0].message) || res.problem.detail || res.problem.title);
+        setFieldError(box, plain((res.problem.errors && res.problem.errors[0] && res.problem.errors[0].message) || res.problem.detail || res.problem.title));
         scan.select();
         return;
       }
