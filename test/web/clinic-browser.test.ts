@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import { runAs } from '../../src/kernel/context/index.js';
 import { exchangeNodeFor } from '../../src/kernel/exchange/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
+import { startExtraction } from '../../src/municipality/extraction/index.js';
 import { pushRun, QUESTIONNAIRE_ITEMS } from '../../src/municipality/platform/index.js';
 import { createRecord } from '../../src/municipality/records/index.js';
 import { gtinCheckDigit } from '../../src/municipality/records/gs1.js';
@@ -41,7 +42,9 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     const today = w.app.config.clock.today();
     // The first Hib dose, ten days ago (the child is 90 days old then), in 鳥取市's ledger before the push.
     await runAs(w.app.db, w.nurse, (x) => createRecord(x, w.atena.child, { product: 'hib', vaccinatedOn: addDaysIso(today, -10), lot: 'HB001', institutionCode: '3110100013' }, { source: 'staff' }));
-    expect((await pushRun(w.deps, w.nurse, { node: w.orgs.municipal.node }, { runId: w.runId })).failed).toBe(0);
+    // A fresh extraction after that dose: the child is now due for the second.
+    const run = (await startExtraction(w.app.db, w.nurse, { kind: 'targets', programs: ['hib'], asOf: today })).run.id;
+    expect((await pushRun(w.deps, w.nurse, { node: w.orgs.municipal.node }, { runId: run })).failed).toBe(0);
     clinic = await addClinic(w, { first9: '311010001', name: 'とっとり小児科クリニック' });
     // The parent answers the 予診票 on マイナポータル (through the platform's portal services): an allergy.
     const key = await withPlatformTenant(w.platformDb, TOTTORI, (tx) => sql<{ pmh_key: string }>`SELECT pmh_key FROM platform.targets WHERE identity_key = ${w.atena.child}`.execute(tx));
