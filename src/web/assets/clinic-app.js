@@ -289,15 +289,20 @@
   /** The identity-check part of a form (PMH-14): the method tiles and the note for その他. */
   function identityFields(idPrefix, names) {
     var note = h('input', { type: 'text', id: idPrefix + 'note', name: 'note', maxlength: '200' });
-    return [
-      field({ label: '本人確認の方法', group: true, required: true, names: [names + '.method', names, 'method'] }, choice('method', METHODS, null, idPrefix + 'm-')),
-      field({ label: '確認した書類など（「その他」のとき）', names: [names + '.note', 'note'] }, note),
-    ];
+    var tiles = choice('method', METHODS, null, idPrefix + 'm-');
+    var noteBox = field({ label: '確認した書類など', required: true, names: [names + '.note', 'note'] }, note);
+    noteBox.hidden = true;
+    tiles.addEventListener('change', function () {
+      var other = !!tiles.querySelector('input[value=other]:checked');
+      noteBox.hidden = !other;
+      if (other) note.focus();
+    });
+    return [field({ label: '本人確認の方法', group: true, required: true, names: [names + '.method', names, 'method'] }, tiles), noteBox];
   }
   function identityOf(form) {
     var method = checkedValue(form, 'method');
     var note = form.querySelector('input[name=note]').value.trim();
-    return note ? { method: method, note: note } : { method: method };
+    return note && method === 'other' ? { method: method, note: note } : { method: method };
   }
   function checkIdentity(form, idc, names) {
     if (!idc.method) { setFieldError(boxFor(form, names + '.method'), '本人確認の方法を選んでください。'); return false; }
@@ -446,7 +451,8 @@
     list.forEach(function (one) {
       var items = one.items || one.answers || [];
       if (!Array.isArray(items)) items = Object.keys(items).map(function (k) { return { itemId: k, label: k, value: items[k] }; });
-      items.forEach(function (it) { out.push(it); });
+      // Optional items left blank (the details of a 「いいえ」) are not shown.
+      items.forEach(function (it) { var x = it.value !== undefined ? it.value : it.answer; if (x !== null && x !== undefined && x !== '') out.push(it); });
     });
     return out;
   }
@@ -482,7 +488,7 @@
       h('dl', { class: 'dl person__facts' },
         h('dt', null, '生年月日'), h('dd', { id: 'x-birth', class: 'nowrap' }, bothDates(p.birthDate)),
         h('dt', null, '年齢・月齢'), h('dd', { id: 'x-age' }, age(p.birthDate, TODAY)),
-        h('dt', null, '性別'), h('dd', null, SEX[p.sex] || '—'),
+        h('dt', null, '性別'), h('dd', null, SEX[p.sex] || p.sex || '—'),
         h('dt', null, '住所地'), h('dd', null, (v.municipality && v.municipality.name) || '—'),
         h('dt', null, '予防接種対象者番号'), h('dd', null, v.targetId || '—'),
         h('dt', null, '受付時の本人確認'), h('dd', null, v.receptionCheck ? methodLabel(v.receptionCheck.method) + '（' + (v.receptionCheck.by || '') + '・' + jstTime(v.receptionCheck.at) + '）' : '—'))));
@@ -531,7 +537,7 @@
         if (!checkIdentity(idForm, idc, 'identityCheck')) return;
         var res = await api('POST', '/visits/' + encodeURIComponent(v.visitId) + '/identity', idc);
         if (!res.ok) return showProblem(idForm, res.problem);
-        drawExam(res.data);
+        await examScreen(v.visitId);
       });
       append(idSection, h('p', { class: 'sub' }, '診察室で、もう一度ご本人であることを確認してください。'), idForm);
     } else append(idSection, h('p', { class: 'empty' }, '—'));
@@ -555,7 +561,7 @@
         if (!reasonInput.value.trim()) return setFieldError(boxFor(decForm, 'reason'), '理由を入力してください。');
         var res = await api('POST', '/visits/' + encodeURIComponent(v.visitId) + '/decision', { vaccinable: false, reason: reasonInput.value.trim() });
         if (!res.ok) return showProblem(decForm, res.problem);
-        drawExam(res.data);
+        await examScreen(v.visitId);
       });
       append(decision, h('p', { class: 'sub' }, '予診・問診の結果、接種できないときに記録します。接種するときは下の接種記録を入力してください。'), openBtn, decForm);
     } else append(decision, h('p', null, STATUS[v.status]));
@@ -567,10 +573,11 @@
         return h('li', null, h('strong', null, programName(v, d.programCode) + ' ' + doseLabel(d.dose)), h('span', { class: 'sub' }, '　' + (d.vaccineName || '') + '　ロット ' + (d.lot || '') + '　' + (d.doctorName || '')));
       }))));
     }
-    if (!closed && v.status !== 'not-vaccinable') append(main, doseForm(v));
+    if (!closed && v.status !== 'not-vaccinable' && (v.due || []).length) append(main, doseForm(v));
+    else if (v.status === 'vaccinated') append(main, h('p', { class: 'notice notice--success' }, 'この受付の予定の接種はすべて登録しました。'));
 
     // 受付の取消
-    if (!closed) {
+    if (!closed && v.status !== 'vaccinated') {
       var cancelReason = h('input', { type: 'text', id: 'x-cancel-reason', name: 'reason', maxlength: '200' });
       var cancelForm = h('form', { class: 'card cancel', novalidate: true },
         h('h2', null, '受付の取消'),
@@ -582,7 +589,7 @@
         if (!cancelReason.value.trim()) return setFieldError(boxFor(cancelForm, 'reason'), '取消の理由を入力してください。');
         var res = await api('POST', '/visits/' + encodeURIComponent(v.visitId) + '/cancel', { reason: cancelReason.value.trim() });
         if (!res.ok) return showProblem(cancelForm, res.problem);
-        drawExam(res.data);
+        await examScreen(v.visitId);
       });
       append(main, cancelForm);
     }
