@@ -33,6 +33,7 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
   let w: PlatformWorld;
   let browser: Browser;
   let clinic: ClinicFixture;
+  let qr = '';
   const shots = process.env['MAMORI_CLINIC_SHOTS'] ?? '';
   const seen: string[] = [];
   const errors: string[] = [];
@@ -53,7 +54,7 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     await portal.call('platform', 'portal.link', { pmhPseudonym: pp, pmhKey: key.rows[0]!.pmh_key }, { personal: true });
     const answers: Record<string, unknown> = {};
     for (const it of QUESTIONNAIRE_ITEMS) if (it.required) answers[it.itemId] = it.type === 'number' ? 36.6 : it.type === 'boolean' ? it.itemId === 'allergy' : (it.options?.[0] ?? 'なし');
-    await portal.call('platform', 'portal.answer', { actor: pp, subject: pp, programCode: 'hib', dose: 2, consent: { by: 'self', at: w.app.config.clock.now().toISOString(), text: '同意します' }, answers }, { personal: true });
+    qr = ((await portal.call('platform', 'portal.answer', { actor: pp, subject: pp, programCode: 'hib', dose: 2, consent: { by: 'self', at: w.app.config.clock.now().toISOString(), text: '同意します' }, answers }, { personal: true })).body as { qr: string }).qr;
     browser = await launch();
     if (shots) mkdirSync(shots, { recursive: true });
   }, 300_000);
@@ -122,6 +123,18 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     expect(opened).toContain('鳥取　はな');
     expect(opened).toContain('受付済');
     await shot(page, 'clinic-opened');
+    // The parent then shows the 予診票's QR code: the scanner types it and Enter — the same visit.
+    await page.click('a:has-text("次の方を受付する")');
+    await page.click('label:has(#r-mode-qr)');
+    await page.click('label:has(#r-m-other)');
+    await page.fill('#r-note', '');
+    await page.fill('#r-qr', qr);
+    await page.press('#r-qr', 'Enter');
+    expect(await page.textContent('.field:has(#r-note) .error-text')).toContain('確認した書類など');
+    await page.click('label:has(#r-m-boshi)');
+    await page.press('#r-qr', 'Enter');
+    await page.waitForSelector('#opened', { timeout: 20_000 });
+    expect(await page.textContent('#opened')).toContain('鳥取　はな');
     await page.click('a:has-text("本日の受付一覧")');
     await page.waitForSelector('#visits');
     expect(await page.textContent('#v-total')).toContain('全1件');

@@ -153,15 +153,13 @@
     if (!m) { m = h('div', { class: 'form-message notice notice--error', role: 'alert', tabindex: '-1', hidden: true }); form.insertBefore(m, form.firstChild); }
     return m;
   }
+  /** The field answering for an API field name: the one naming it exactly, else one naming a parent of it. */
   function boxFor(form, name) {
-    var boxes = form.querySelectorAll('.field[data-fields]');
-    for (var i = 0; i < boxes.length; i++) {
-      var names = boxes[i].dataset.fields.split(' ');
-      for (var j = 0; j < names.length; j++) {
-        if (names[j] && (name === names[j] || name.indexOf(names[j] + '.') === 0 || name.indexOf(names[j] + '[') === 0)) return boxes[i];
-      }
-    }
-    return null;
+    var boxes = Array.prototype.slice.call(form.querySelectorAll('.field[data-fields]'));
+    var named = function (b) { return b.dataset.fields.split(' ').filter(Boolean); };
+    var exact = boxes.filter(function (b) { return named(b).indexOf(name) >= 0; })[0];
+    if (exact) return exact;
+    return boxes.filter(function (b) { return named(b).some(function (n) { return name.indexOf(n + '.') === 0 || name.indexOf(n + '[') === 0; }); })[0] || null;
   }
   /** Shows a problem: each error next to its field; the title and the rest above the form. */
   function plain(text) { return String(text || '').replace(/（[\x20-\x7e]+）/g, '').replace(/\([A-Za-z][\w.:\s]*\)/g, ''); }
