@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { Problem } from '../../kernel/problems/index.js';
 import { defaultCatalog, type Catalog } from '../../municipality/schedule/index.js';
 import { INSURERHUB_NODE, type PlatformDeps } from '../registration.js';
-import type { Db, Tx } from '../store.js';
+import type { Db } from '../store.js';
 
 export const CARD_NODE = 'card';
 const CA_CACHE_MS = 3600_000;
@@ -60,7 +60,7 @@ export const actorOf = (u: ClinicUser): string => `${u.institutionCode}:${u.user
 
 /** The institution's own access log (logins, refusals); target ids only, never resident data. */
 export async function clinicLog(
-  db: Db | Tx,
+  db: Db,
   at: Date,
   e: { institution: string; userId: string | null; action: string; outcome: 'ok' | 'refused'; code?: string | null; tenant?: string | null; targetId?: string | null },
 ): Promise<void> {
@@ -69,12 +69,40 @@ export async function clinicLog(
 }
 
 /** PMH-22: one handling-log row of the municipality (tenant) for what an institution did with its target. */
-export async function handled(tx: Tx, at: Date, tenant: string, u: ClinicUser, action: string, targetId: string, purpose: string): Promise<void> {
+export async function handled(tx: Db, at: Date, tenant: string, u: ClinicUser, action: string, targetId: string, purpose: string): Promise<void> {
   await sql`INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
             VALUES (${tenant}, ${at}, 'institution', ${`${actorOf(u)}（${u.institutionName}）`}, ${action}, ${targetId}, ${purpose})`.execute(tx);
 }
 
+/**
+ * A transaction acting for an institution: its visits and doses are visible (RLS on
+ * mamori.platform_institution); a municipality's targets only after asTenant, or from the start when
+ * `visitId` names one of the institution's visits (its municipality).  BEGIN and the settings go in one
+ * round trip: the codes are checked against their exact formats (digits / [0-9A-Z]) before they are put in
+ * the statement, so nothing else can reach it.
+ */
+export async function withInstitution<T>(db: Db, institution: string, opts: { visitId?: string }, fn: (tx: Db) => Promise<T>): Promise<T> {
+  if (!/^[0-9]{10}$/.test(institution)) throw new Error('withInstitution: not an institution code');
+  const visit = opts.visitId;
+  if (visit !== undefined && !/^V[0-9A-Z]{20}$/.test(visit)) throw new Error('withInstitution: not a visit id');
+  // With a visit: the transaction acts for that visit's municipality too (looked up as the institution).
+  const tenant = visit
+    ? `; SELECT set_config('mamori.platform_tenant', COALESCE((SELECT tenant_code FROM platform.visits WHERE visit_id = '${visit}' AND institution_code = '${institution}'), ''), true)`
+    : '';
+  return db.connection().execute(async (conn) => {
+    await sql.raw(`BEGIN; SELECT set_config('mamori.platform_institution', '${institution}', true)${tenant}`).execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`COMMIT`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
 /** Switches the transaction's tenant (RLS) to `tenant`. */
-export async function asTenant(tx: Tx, tenant: string): Promise<void> {
+export async function asTenant(tx: Db, tenant: string): Promise<void> {
   await sql`SELECT set_config('mamori.platform_tenant', ${tenant}, true)`.execute(tx);
 }

@@ -9,11 +9,11 @@ import { z } from 'zod';
 import { Problem, parseInput, validationFailed } from '../../kernel/problems/index.js';
 import { isValidGtin14, parseGs1 } from '../../municipality/records/gs1.js';
 import { checkWith, type HistoryItem } from '../../municipality/schedule/index.js';
-import { programCode } from '../model.js';
-import { withTenant, type Tx } from '../store.js';
-import { asTenant, handled, type ClinicContext, type ClinicUser } from './context.js';
-import { contractedOn, noContract } from './institutions.js';
-import { newId, targetInfo, VISIT_COLUMNS, type VisitRow } from './visits.js';
+import { programCode, type BasicFiveInfo } from '../model.js';
+import { type Db as Tx } from '../store.js';
+import { actorOf, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
+import { noContract } from './institutions.js';
+import { newId, VISIT_COLUMNS, type VisitRow } from './visits.js';
 
 export interface DoseWarning {
   readonly code: string;
@@ -86,66 +86,108 @@ export function readGs1(raw: unknown): { gtin: string; lot: string | null; expir
 interface Checked {
   readonly visit: VisitRow;
   readonly reductionCategory: string | null;
+  /** The 予診票 the dose uses: the one given (checked to be this target's), or the latest of the program and dose. */
+  readonly answerId: string | null;
   readonly programCode: string;
   readonly dose: number;
   readonly warnings: DoseWarning[];
 }
 
+interface Prior {
+  readonly recordId: string;
+  readonly targetId: string;
+  readonly warnings: DoseWarning[];
+  readonly hash: string;
+}
+
 const SEX: Record<string, 'male' | 'female'> = { '1': 'male', '2': 'female' };
 
+interface Found {
+  readonly visit: VisitRow;
+  readonly contracted: boolean;
+  readonly prior: Prior | null;
+  readonly sealed: Buffer | null;
+  readonly reduction_category: string | null;
+  readonly history: { r: string; p: string; x: string | null; d: string }[];
+  readonly use_answer_id: string | null;
+}
+
 /**
- * The checks shared by `/doses/check` and `/doses`, inside the caller's transaction (switched to the
- * visit's municipality on return): the visit of today at this institution for this target, the contract,
- * and the schedule engine on the person and their history.
+ * One statement, in a transaction already acting for the institution and the visit's municipality
+ * (withInstitution's `visitId`): today's visit of this institution for the target (locked), whether the
+ * contract holds on the vaccination date, the first answer given under the Idempotency-Key, the target's
+ * sealed basic information and reduction category, its history (each record with its vaccine), and the
+ * 予診票 the dose uses (the one given if it is this target's, else the latest of the program and dose).
  */
-async function checkIn(c: ClinicContext, tx: Tx, u: ClinicUser, d: Dose): Promise<Checked> {
-  const today = c.clock.today();
-  const r = await sql<VisitRow>`
-    SELECT ${VISIT_COLUMNS} FROM platform.visits v
+async function visitFor(tx: Tx, u: ClinicUser, d: Dose, today: string, idempotencyKey: string | undefined): Promise<Found | undefined> {
+  const r = await sql<VisitRow & Omit<Found, 'visit'>>`
+    SELECT ${VISIT_COLUMNS},
+      EXISTS (SELECT 1 FROM platform.contracts c JOIN platform.tenants m ON m.tenant_code = c.municipality_code AND m.status = 'active'
+              WHERE c.institution_code = v.institution_code AND c.municipality_code = v.tenant_code
+                AND c.valid_from <= ${d.vaccinatedOn}::date AND (c.valid_until IS NULL OR c.valid_until >= ${d.vaccinatedOn}::date)) AS contracted,
+      (SELECT json_build_object('recordId', p.record_id, 'targetId', p.target_id, 'warnings', p.warnings, 'hash', encode(p.body_hash, 'hex'))
+         FROM platform.institution_doses p WHERE p.institution_code = v.institution_code AND p.idempotency_key = ${idempotencyKey ?? null}) AS prior,
+      t.sealed, t.reduction_category,
+      COALESCE((SELECT json_agg(json_build_object('r', h.record_id, 'p', h.program_code, 'x', h.product, 'd', h.vaccinated_on) ORDER BY h.vaccinated_on, h.record_id)
+                FROM platform.target_records h WHERE h.tenant_code = v.tenant_code AND h.target_id = v.target_id), '[]'::json) AS history,
+      (SELECT a.answer_id FROM platform.answers a WHERE a.tenant_code = v.tenant_code AND a.target_id = v.target_id AND a.status <> 'withdrawn'
+          AND CASE WHEN ${d.answerId ?? null}::text IS NULL THEN a.program_code = ${d.programCode} AND a.dose = ${d.dose} ELSE a.answer_id = ${d.answerId ?? null} END
+        ORDER BY a.answered_at DESC LIMIT 1) AS use_answer_id
+    FROM platform.visits v
+    LEFT JOIN platform.targets t ON t.tenant_code = v.tenant_code AND t.target_id = v.target_id AND NOT t.deleted
     WHERE v.visit_id = ${d.visitId} AND v.institution_code = ${u.institutionCode} AND v.target_id = ${d.targetId} AND v.visit_date = ${today}::date AND v.status <> 'cancelled'
-    FOR UPDATE`.execute(tx);
-  const visit = r.rows[0];
-  if (!visit) throw notCheckedIn();
-  if (!(await contractedOn(tx, u.institutionCode, [visit.tenant_code], d.vaccinatedOn)).size) throw noContract();
-  await asTenant(tx, visit.tenant_code);
-  const t = await targetInfo(c, tx, visit.tenant_code, d.targetId);
+    FOR UPDATE OF v`.execute(tx);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { contracted, prior, sealed, reduction_category, history, use_answer_id, ...visit } = row;
+  return { visit, contracted, prior, sealed, reduction_category, history, use_answer_id };
+}
+
+/**
+ * The checks shared by `/doses/check` and `/doses`: the visit, the contract, and the schedule engine on the
+ * person (birth date and sex from the sealed basic information) and their history.
+ */
+function checkIn(c: ClinicContext, d: Dose, t: Found | undefined): Checked {
   if (!t) throw notCheckedIn();
-  const hist = await sql<{ record_id: string; program_code: string; product: string | null; vaccinated_on: string }>`
-    SELECT record_id, program_code, product, vaccinated_on::text AS vaccinated_on FROM platform.target_records
-    WHERE tenant_code = ${visit.tenant_code} AND target_id = ${d.targetId} ORDER BY vaccinated_on, record_id`.execute(tx);
+  if (!t.contracted) throw noContract();
+  const visit = t.visit;
+  if (!t.sealed) throw notCheckedIn();
+  if (d.answerId && !t.use_answer_id) throw validationFailed([{ field: 'answerId', code: 'UNKNOWN_ANSWER', message: 'この方の予診票ではありません' }]);
+  const info = c.secrets.open<{ basicFiveInfo: BasicFiveInfo }>('target', visit.tenant_code, d.targetId, Buffer.from(t.sealed)).basicFiveInfo;
   const warnings: DoseWarning[] = [];
   const cat = c.catalog;
   const history: HistoryItem[] = [];
   let unknown = 0;
-  for (const h of hist.rows) {
+  for (const h of t.history) {
     // A history row without its vaccine (older municipality data) counts as the program's first vaccine.
-    const product = h.product && cat.productByCode.has(h.product) ? h.product : cat.programsByCode.get(h.program_code)?.[0]?.products[0]?.code;
-    if (product && cat.productByCode.has(product)) history.push({ product, date: h.vaccinated_on, ref: h.record_id.slice(0, 64) });
+    const product = h.x && cat.productByCode.has(h.x) ? h.x : cat.programsByCode.get(h.p)?.[0]?.products[0]?.code;
+    if (product && cat.productByCode.has(product)) history.push({ product, date: h.d, ref: h.r.slice(0, 64) });
     else unknown++;
   }
+  const base = { visit, reductionCategory: t.reduction_category, answerId: t.use_answer_id };
   if (unknown) warnings.push({ code: 'HISTORY_INCOMPLETE', level: 'note', message: `接種歴のうち${unknown}件はワクチンが分からないため、確認に含めていません` });
   if (!cat.productByCode.has(d.product)) {
     warnings.push({ code: 'UNKNOWN_PRODUCT', level: 'problem', message: 'スケジュールの確認に使うワクチンの一覧にないワクチンです' });
-    return { visit, reductionCategory: t.reductionCategory, programCode: d.programCode, dose: d.dose, warnings };
+    return { ...base, programCode: d.programCode, dose: d.dose, warnings };
   }
-  const sex = SEX[t.info.sex];
+  const sex = SEX[info.sex];
   if (!sex) warnings.push({ code: 'SEX_UNKNOWN', level: 'note', message: '性別が不明のため、性別による対象の確認はしていません' });
   const program = cat.programsByCode.has(d.programCode) ? d.programCode : undefined;
   if (!program) warnings.push({ code: 'PROGRAM_NOT_IN_CATALOG', level: 'note', message: 'この予防接種はスケジュールの確認の対象外です（市区町村独自の事業）' });
-  const res = checkWith(cat, { birthDate: t.info.dateOfBirth, sex: sex ?? 'female', conditions: [] }, history, { product: d.product, date: d.vaccinatedOn, program });
+  const res = checkWith(cat, { birthDate: info.dateOfBirth, sex: sex ?? 'female', conditions: [] }, history, { product: d.product, date: d.vaccinatedOn, program });
   if (program) {
     for (const p of res.problems) warnings.push({ code: p.code, level: 'problem', message: p.message });
     if (res.dose !== null && res.dose !== d.dose) warnings.push({ code: 'DOSE_MISMATCH', level: 'problem', message: `接種歴からは第${res.dose}回にあたります（登録しようとしているのは第${d.dose}回）` });
   }
   for (const n of res.notes) warnings.push({ code: n.code, level: 'note', message: n.message });
-  return { visit, reductionCategory: t.reductionCategory, programCode: (program && res.program) || d.programCode, dose: (program && res.dose) || d.dose, warnings };
+  return { ...base, programCode: (program && res.program) || d.programCode, dose: (program && res.dose) || d.dose, warnings };
 }
 
 /** The live check of a proposed dose: nothing is written. */
 export async function checkDose(c: ClinicContext, u: ClinicUser, raw: unknown): Promise<{ programCode: string; dose: number; warnings: DoseWarning[] }> {
   const d = parseInput(doseSchema, raw);
-  return withTenant(c.db, u.institutionCode, async (tx) => {
-    const k = await checkIn(c, tx, u, d);
+  return withInstitution(c.db, u.institutionCode, { visitId: d.visitId }, async (tx) => {
+    const k = checkIn(c, d, await visitFor(tx, u, d, c.clock.today(), undefined));
     if (d.expiry < d.vaccinatedOn) k.warnings.unshift({ code: 'LOT_EXPIRED', level: 'problem', message: '接種日にワクチンの有効期限が切れています' });
     return { programCode: k.programCode, dose: k.dose, warnings: k.warnings };
   });
@@ -157,7 +199,11 @@ export interface DoseAnswer {
   readonly warnings: DoseWarning[];
 }
 
-/** Registers a dose (doctor).  `idempotencyKey`: the same key and body give the first answer again. */
+/**
+ * Registers a dose (doctor): BEGIN, the visit (one statement), the target with its history and answer (one),
+ * every write (one statement of data-modifying CTEs), COMMIT.  `idempotencyKey`: the same key and body give
+ * the first answer again; the same key with another body is 409.
+ */
 export async function registerDose(c: ClinicContext, u: ClinicUser, raw: unknown, idempotencyKey?: string): Promise<{ replay: boolean; answer: DoseAnswer }> {
   const d = parseInput(doseSchema, raw);
   if (idempotencyKey !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(idempotencyKey)) {
@@ -165,56 +211,62 @@ export async function registerDose(c: ClinicContext, u: ClinicUser, raw: unknown
   }
   const bodyHash = createHash('sha256').update(JSON.stringify(d)).digest();
   const now = c.clock.now();
-  const replayOf = async (tx: Tx): Promise<DoseAnswer | null> => {
-    if (!idempotencyKey) return null;
-    const p = await sql<{ record_id: string; target_id: string; warnings: DoseWarning[]; body_hash: Buffer }>`
-      SELECT record_id, target_id, warnings, body_hash FROM platform.institution_doses WHERE institution_code = ${u.institutionCode} AND idempotency_key = ${idempotencyKey}`.execute(tx);
-    const row = p.rows[0];
-    if (!row) return null;
-    if (!Buffer.from(row.body_hash).equals(bodyHash)) throw new Problem(409, 'IDEMPOTENCY_CONFLICT', '処理を完了できません', '同じ Idempotency-Key で別の内容が送られました。新しいキーで送ってください。');
-    return { recordId: row.record_id, targetId: row.target_id, warnings: row.warnings };
+  const today = c.clock.today();
+  const replay = (p: Prior): { replay: true; answer: DoseAnswer } => {
+    if (p.hash !== bodyHash.toString('hex')) throw new Problem(409, 'IDEMPOTENCY_CONFLICT', '処理を完了できません', '同じ Idempotency-Key で別の内容が送られました。新しいキーで送ってください。');
+    return { replay: true, answer: { recordId: p.recordId, targetId: p.targetId, warnings: p.warnings } };
+  };
+  const priorOf = async (tx: Tx): Promise<Prior | null> => {
+    const p = await sql<{ prior: Prior }>`
+      SELECT json_build_object('recordId', record_id, 'targetId', target_id, 'warnings', warnings, 'hash', encode(body_hash, 'hex')) AS prior
+      FROM platform.institution_doses WHERE institution_code = ${u.institutionCode} AND idempotency_key = ${idempotencyKey ?? null}`.execute(tx);
+    return p.rows[0]?.prior ?? null;
   };
   try {
-    return await withTenant(c.db, u.institutionCode, async (tx) => {
-      const prior = await replayOf(tx);
-      if (prior) return { replay: true, answer: prior };
-      const k = await checkIn(c, tx, u, d);
+    return await withInstitution(c.db, u.institutionCode, { visitId: d.visitId }, async (tx) => {
+      const found = await visitFor(tx, u, d, today, idempotencyKey);
+      if (found?.prior) return replay(found.prior);
+      if (!found && idempotencyKey) {
+        // The visit may have changed since the first answer (e.g. cancelled): the replay still stands.
+        const p = await priorOf(tx);
+        if (p) return replay(p);
+      }
+      const k = checkIn(c, d, found);
       const v = k.visit;
       if (!v.exam_at) throw new Problem(409, 'IDENTITY_CHECK_REQUIRED', '診察室での本人確認が必要です', '接種の前に、診察室で本人確認をして記録してください。');
       if (v.decision === 'not-vaccinable') throw new Problem(409, 'NOT_VACCINABLE', '接種不可と判断された方です', `この受付では接種不可と判断されています（${v.decision_reason ?? ''}）。`);
       if (d.expiry < d.vaccinatedOn) throw new Problem(422, 'LOT_EXPIRED', 'ワクチンの有効期限が切れています', `ロット ${d.lot} の有効期限（${d.expiry}）は接種日より前です。`, [{ field: 'expiry', code: 'LOT_EXPIRED', message: '接種日にワクチンの有効期限が切れています' }]);
       if (d.vaccinatedOn !== v.visit_date) throw validationFailed([{ field: 'vaccinatedOn', code: 'NOT_VISIT_DATE', message: '接種日は受付の日（本日）です' }]);
       if (k.warnings.some((w) => w.level === 'problem') && !d.overrideReason) throw new ScheduleProblem(k.warnings);
-      // The 予診票 the dose uses: the one given, or the latest answer of this program and dose.
-      const ans = await sql<{ answer_id: string }>`
-        SELECT answer_id FROM platform.answers WHERE tenant_code = ${v.tenant_code} AND target_id = ${d.targetId} AND status <> 'withdrawn'
-          AND CASE WHEN ${d.answerId ?? null}::text IS NULL THEN program_code = ${d.programCode} AND dose = ${d.dose} ELSE answer_id = ${d.answerId ?? null} END
-        ORDER BY answered_at DESC LIMIT 1`.execute(tx);
-      if (d.answerId && !ans.rows[0]) throw validationFailed([{ field: 'answerId', code: 'UNKNOWN_ANSWER', message: 'この方の予診票ではありません' }]);
-      const answerId = d.answerId ?? ans.rows[0]?.answer_id ?? null;
       const recordId = newId('R');
-      const institutionName = u.institutionName;
+      const m = v.tenant_code;
+      const purpose = d.overrideReason ? `予防接種の記録の登録（医療機関・スケジュールの問題を承知で接種: ${d.overrideReason}）` : '予防接種の記録の登録（医療機関）';
       await sql`
-        INSERT INTO platform.institution_doses (tenant_code, record_id, institution_code, target_id, visit_id, answer_id, program_code, dose, product, vaccinated_on, time, doctor_name, place,
-          implementation_class, vaccination_class, gtin, manufacturer, vaccine_name, lot, amount, site, route, expiry, consent, caution, special_circumstances, overseas, warnings,
-          override_reason, reduction_category, registered_by, registered_at, idempotency_key, body_hash)
-        VALUES (${v.tenant_code}, ${recordId}, ${u.institutionCode}, ${d.targetId}, ${v.visit_id}, ${answerId}, ${d.programCode}, ${d.dose}, ${d.product}, ${d.vaccinatedOn}, ${d.time ?? null},
-          ${d.doctorName}, ${d.place ?? null}, ${d.implementationClass}, ${d.vaccinationClass}, ${d.gtin}, ${d.manufacturer}, ${d.vaccineName}, ${d.lot}, ${d.amount}, ${d.site}, ${d.route},
-          ${d.expiry}, ${d.consent}, ${d.caution}, ${d.specialCircumstances ?? null}, ${d.overseas}, ${JSON.stringify(k.warnings)}::jsonb, ${d.overrideReason ?? null}, ${k.reductionCategory},
-          ${u.userId}, ${now}, ${idempotencyKey ?? null}, ${bodyHash})`.execute(tx);
-      await sql`
-        INSERT INTO platform.target_records (tenant_code, target_id, record_id, program_code, dose, vaccinated_on, vaccine_name, lot_number, institution_name, source, product)
-        VALUES (${v.tenant_code}, ${d.targetId}, ${recordId}, ${d.programCode}, ${d.dose}, ${d.vaccinatedOn}, ${d.vaccineName}, ${d.lot}, ${institutionName}, 'institution', ${d.product})`.execute(tx);
-      await sql`UPDATE platform.visits SET status = 'vaccinated' WHERE visit_id = ${v.visit_id}`.execute(tx);
-      if (answerId) await sql`UPDATE platform.answers SET status = 'used' WHERE tenant_code = ${v.tenant_code} AND answer_id = ${answerId}`.execute(tx);
-      await handled(tx, now, v.tenant_code, u, 'clinic.dose', d.targetId, d.overrideReason ? `予防接種の記録の登録（医療機関・スケジュールの問題を承知で接種: ${d.overrideReason}）` : '予防接種の記録の登録（医療機関）');
+        WITH dose AS (
+          INSERT INTO platform.institution_doses (tenant_code, record_id, institution_code, target_id, visit_id, answer_id, program_code, dose, product, vaccinated_on, time, doctor_name, place,
+            implementation_class, vaccination_class, gtin, manufacturer, vaccine_name, lot, amount, site, route, expiry, consent, caution, special_circumstances, overseas, warnings,
+            override_reason, reduction_category, registered_by, registered_at, idempotency_key, body_hash)
+          VALUES (${m}, ${recordId}, ${u.institutionCode}, ${d.targetId}, ${v.visit_id}, ${k.answerId}, ${d.programCode}, ${d.dose}, ${d.product}, ${d.vaccinatedOn}, ${d.time ?? null},
+            ${d.doctorName}, ${d.place ?? null}, ${d.implementationClass}, ${d.vaccinationClass}, ${d.gtin}, ${d.manufacturer}, ${d.vaccineName}, ${d.lot}, ${d.amount}, ${d.site}, ${d.route},
+            ${d.expiry}, ${d.consent}, ${d.caution}, ${d.specialCircumstances ?? null}, ${d.overseas}, ${JSON.stringify(k.warnings)}::jsonb, ${d.overrideReason ?? null}, ${k.reductionCategory},
+            ${u.userId}, ${now}, ${idempotencyKey ?? null}, ${bodyHash})
+          RETURNING record_id),
+        history AS (
+          INSERT INTO platform.target_records (tenant_code, target_id, record_id, program_code, dose, vaccinated_on, vaccine_name, lot_number, institution_name, source, product)
+          VALUES (${m}, ${d.targetId}, ${recordId}, ${d.programCode}, ${d.dose}, ${d.vaccinatedOn}, ${d.vaccineName}, ${d.lot}, ${u.institutionName}, 'institution', ${d.product})),
+        visit AS (UPDATE platform.visits SET status = 'vaccinated' WHERE visit_id = ${v.visit_id}),
+        answer AS (UPDATE platform.answers SET status = 'used' WHERE tenant_code = ${m} AND answer_id = ${k.answerId}),
+        logged AS (
+          INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
+          VALUES (${m}, ${now}, 'institution', ${`${actorOf(u)}（${u.institutionName}）`}, 'clinic.dose', ${d.targetId}, ${purpose}))
+        SELECT record_id FROM dose`.execute(tx);
       return { replay: false, answer: { recordId, targetId: d.targetId, warnings: k.warnings } };
     });
   } catch (e) {
     // Two requests with the same key at once: the loser gives the winner's answer.
     if (idempotencyKey && (e as { code?: string }).code === '23505') {
-      const again = await withTenant(c.db, u.institutionCode, replayOf);
-      if (again) return { replay: true, answer: again };
+      const again = await withInstitution(c.db, u.institutionCode, {}, priorOf);
+      if (again) return replay(again);
     }
     throw e;
   }

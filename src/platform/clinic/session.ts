@@ -14,6 +14,12 @@ export const SESSION_HOURS = 8;
 export const SESSION_IDLE_MINUTES = 30;
 /** last_seen_at is written at most once a minute per session (not on every request). */
 const TOUCH_MS = 60_000;
+/**
+ * A session found in the database is trusted for this long without asking again (the hot path of dose
+ * registration); a logout here ends it at once, a lock or an idle timeout within this time.
+ */
+const CACHE_MS = 5_000;
+const CACHE_MAX = 10_000;
 
 export interface ClinicSession extends ClinicUser {
   readonly tokenHash: Buffer;
@@ -72,13 +78,35 @@ export async function clinicLogin(c: ClinicContext, raw: unknown): Promise<{ tok
   return { token, session: { tokenHash, csrf, institutionCode: input.institutionCode, institutionName: acc.institution_name, userId: input.userId, name: acc.name, role: acc.role } };
 }
 
+type Cache = Map<string, { session: ClinicSession; at: number; until: number }>;
+const caches = new WeakMap<ClinicContext, Cache>();
+const cacheOf = (c: ClinicContext): Cache => {
+  let m = caches.get(c);
+  if (!m) caches.set(c, (m = new Map()));
+  return m;
+};
+
 /** The live session of a cookie token, or null (unknown, ended, expired, idle, locked account). */
 export async function clinicSession(c: ClinicContext, token: string | undefined): Promise<ClinicSession | null> {
   if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const now = c.clock.now();
   const tokenHash = sha256(token);
-  const r = await sql<{ institution_code: string; user_id: string; csrf: string; last_seen_at: Date; name: string; role: ClinicUser['role']; institution_name: string }>`
-    SELECT s.institution_code, s.user_id, s.csrf, s.last_seen_at, a.name, a.role, t.name AS institution_name
+  const key = tokenHash.toString('hex');
+  const cache = cacheOf(c);
+  const hit = cache.get(key);
+  if (hit && now.getTime() - hit.at < CACHE_MS && now.getTime() < hit.until) return hit.session;
+  cache.delete(key);
+  const s = await lookup(c, tokenHash, now);
+  if (s) {
+    if (cache.size >= CACHE_MAX) cache.clear();
+    cache.set(key, { session: s.session, at: now.getTime(), until: s.expiresAt });
+  }
+  return s?.session ?? null;
+}
+
+async function lookup(c: ClinicContext, tokenHash: Buffer, now: Date): Promise<{ session: ClinicSession; expiresAt: number } | null> {
+  const r = await sql<{ institution_code: string; user_id: string; csrf: string; last_seen_at: Date; expires_at: Date; name: string; role: ClinicUser['role']; institution_name: string }>`
+    SELECT s.institution_code, s.user_id, s.csrf, s.last_seen_at, s.expires_at, a.name, a.role, t.name AS institution_name
     FROM platform.clinic_sessions s
     JOIN platform.clinic_accounts a ON a.institution_code = s.institution_code AND a.user_id = s.user_id
     JOIN platform.tenants t ON t.tenant_code = s.institution_code
@@ -90,7 +118,10 @@ export async function clinicSession(c: ClinicContext, token: string | undefined)
   if (now.getTime() - new Date(row.last_seen_at).getTime() > TOUCH_MS) {
     await sql`UPDATE platform.clinic_sessions SET last_seen_at = ${now} WHERE token_hash = ${tokenHash}`.execute(c.db);
   }
-  return { tokenHash, csrf: row.csrf, institutionCode: row.institution_code, institutionName: row.institution_name, userId: row.user_id, name: row.name, role: row.role };
+  return {
+    session: { tokenHash, csrf: row.csrf, institutionCode: row.institution_code, institutionName: row.institution_name, userId: row.user_id, name: row.name, role: row.role },
+    expiresAt: new Date(row.expires_at).getTime(),
+  };
 }
 
 export function csrfMatches(session: ClinicSession, header: string | undefined): boolean {
@@ -102,6 +133,7 @@ export function csrfMatches(session: ClinicSession, header: string | undefined):
 
 export async function clinicLogout(c: ClinicContext, s: ClinicSession): Promise<void> {
   const now = c.clock.now();
+  cacheOf(c).delete(s.tokenHash.toString('hex'));
   await sql`UPDATE platform.clinic_sessions SET ended_at = ${now} WHERE token_hash = ${s.tokenHash}`.execute(c.db);
   await clinicLog(c.db, now, { institution: s.institutionCode, userId: s.userId, action: 'logout', outcome: 'ok' });
 }

@@ -7,8 +7,8 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { Problem, notFound, parseInput } from '../../kernel/problems/index.js';
 import { SEX_LABELS, type BasicFiveInfo, type Template } from '../model.js';
-import { withTenant, type Tx } from '../store.js';
-import { asTenant, handled, type ClinicContext, type ClinicUser } from './context.js';
+import { type Db as Tx } from '../store.js';
+import { asTenant, handled, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
 
 export const IDENTITY_METHOD_LABELS = {
   card: 'マイナンバーカード',
@@ -180,7 +180,7 @@ export async function visitOf(c: ClinicContext, tx: Tx, v: VisitRow): Promise<Vi
  */
 export async function withVisit<T>(c: ClinicContext, u: ClinicUser, visitId: string, fn: (tx: Tx, v: VisitRow) => Promise<T>): Promise<T> {
   if (!/^V[0-9A-Z]{20}$/.test(visitId)) throw notFound('受付');
-  return withTenant(c.db, u.institutionCode, async (tx) => {
+  return withInstitution(c.db, u.institutionCode, {}, async (tx) => {
     const r = await sql<VisitRow>`SELECT ${VISIT_COLUMNS} FROM platform.visits v WHERE v.visit_id = ${visitId} AND v.institution_code = ${u.institutionCode} FOR UPDATE`.execute(tx);
     const v = r.rows[0];
     if (!v) throw notFound('受付');
@@ -200,7 +200,7 @@ export async function listVisits(c: ClinicContext, u: ClinicUser, raw: unknown):
   const q = parseInput(listQuery, raw ?? {});
   const date = q.date ?? c.clock.today();
   const now = c.clock.now();
-  return withTenant(c.db, u.institutionCode, async (tx) => {
+  return withInstitution(c.db, u.institutionCode, {}, async (tx) => {
     const r = await sql<VisitRow & { total: string }>`
       SELECT ${VISIT_COLUMNS}, count(*) OVER ()::text AS total FROM platform.visits v
       WHERE v.institution_code = ${u.institutionCode} AND v.visit_date = ${date}::date

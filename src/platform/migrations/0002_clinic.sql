@@ -80,8 +80,16 @@ CREATE INDEX clinic_log_institution ON platform.clinic_log (institution_code, at
 GRANT SELECT, INSERT ON platform.clinic_log TO mamori_platform;
 GRANT USAGE ON SEQUENCE platform.clinic_log_seq_seq TO mamori_platform;
 
+-- The institution a clinic transaction acts for (set per transaction like mamori.platform_tenant).
+CREATE FUNCTION platform.current_institution() RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT nullif(current_setting('mamori.platform_institution', true), '')
+$$;
+REVOKE ALL ON FUNCTION platform.current_institution() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION platform.current_institution() TO mamori_platform;
+
 -- A visit (来院): one per institution, target and day while not cancelled.  tenant_code is the municipality
--- whose target it is (the owner of the data); institution_code the institution.  RLS lets either see it.
+-- whose target it is (the owner of the data); institution_code the institution.  RLS lets either see it:
+-- the municipality by mamori.platform_tenant, the institution by mamori.platform_institution.
 CREATE TABLE platform.visits (
   visit_id text PRIMARY KEY CHECK (visit_id ~ '^V[0-9A-Z]{20}$'),
   tenant_code text NOT NULL,
@@ -169,7 +177,7 @@ DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['visits', 'institution_doses'] LOOP
     EXECUTE format('ALTER TABLE platform.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_or_institution ON platform.%I TO mamori_platform USING (tenant_code = platform.current_tenant() OR institution_code = platform.current_tenant()) WITH CHECK (tenant_code = platform.current_tenant() OR institution_code = platform.current_tenant())', t);
+    EXECUTE format('CREATE POLICY tenant_or_institution ON platform.%I TO mamori_platform USING (tenant_code = platform.current_tenant() OR institution_code = platform.current_institution()) WITH CHECK (tenant_code = platform.current_tenant() OR institution_code = platform.current_institution())', t);
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON platform.%I TO mamori_platform', t);
   END LOOP;
 END $$;
