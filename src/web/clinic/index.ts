@@ -12,7 +12,7 @@ import helmet from '@fastify/helmet';
 import { systemClock, type Clock } from '../../kernel/clock/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 import { defaultCatalog, type Catalog } from '../../municipality/schedule/index.js';
-import { html } from '../ui/index.js';
+import { html, STRICT_HELMET, uiFont } from '../ui/index.js';
 import { CARD_LOGIN_MISSING_JS } from '../portal/script.js';
 
 export const CLINIC_BASE = '/clinic';
@@ -30,10 +30,6 @@ export interface ClinicAppOptions {
 
 const require = createRequire(import.meta.url);
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url), 'utf8');
-const FONTS: Record<string, string> = {
-  'biz-udpgothic-400.ttf': '@expo-google-fonts/biz-udpgothic/400Regular/BIZUDPGothic_400Regular.ttf',
-  'biz-udpgothic-700.ttf': '@expo-google-fonts/biz-udpgothic/700Bold/BIZUDPGothic_700Bold.ttf',
-};
 
 /** What the dose form offers per program: the catalog's products with their names and makers. */
 export function clinicProducts(catalog: Catalog): Record<string, { code: string; name: string; genericName?: string; manufacturer?: string; from?: string; until?: string }[]> {
@@ -96,18 +92,7 @@ export function registerClinicApp(fastify: FastifyInstance, opts: ClinicAppOptio
   };
 
   void fastify.register(async (f) => {
-    await f.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"], connectSrc: ["'self'"],
-          formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"],
-        },
-      },
-      referrerPolicy: { policy: 'no-referrer' },
-      frameguard: { action: 'deny' },
-      crossOriginEmbedderPolicy: false,
-    });
+    await f.register(helmet, STRICT_HELMET);
 
     const page = async (_req: unknown, reply: FastifyReply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(shell(clock.today()));
@@ -118,12 +103,9 @@ export function registerClinicApp(fastify: FastifyInstance, opts: ClinicAppOptio
       if (!file) throw new Problem(404, 'NOT_FOUND', '見つかりません');
       return reply.type(file.type).header('cache-control', 'no-cache').send(file.body);
     });
-    const fontCache = new Map<string, Buffer>();
     f.get<{ Params: { name: string } }>(`${CLINIC_BASE}/assets/fonts/:name`, async (req, reply) => {
-      const spec = Object.hasOwn(FONTS, req.params.name) ? FONTS[req.params.name] : undefined;
-      if (!spec) throw new Problem(404, 'NOT_FOUND', '見つかりません');
-      let b = fontCache.get(req.params.name);
-      if (!b) fontCache.set(req.params.name, (b = readFileSync(require.resolve(spec))));
+      const b = uiFont(req.params.name);
+      if (!b) throw new Problem(404, 'NOT_FOUND', '見つかりません');
       return reply.type('font/ttf').header('cache-control', 'public, max-age=31536000, immutable').send(b);
     });
   });
