@@ -162,13 +162,21 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     await page.waitForSelector('#x-identity-done');
     expect(await page.textContent('#x-identity-done')).toContain('母子健康手帳');
 
-    // The barcode scanner types the GS1 text and Enter.
+    // The barcode scanner types the GS1 text and Enter.  A vial that expired yesterday is refused at once.
+    const gs1Date = (iso: string) => iso.slice(2).replaceAll('-', '');
+    await page.fill('#d-gs1', `(01)${GTIN}(17)${gs1Date(addDaysIso(w.app.config.clock.today(), -1))}(10)OLD01`);
+    await page.press('#d-gs1', 'Enter');
+    await expect.poll(() => page.textContent('.field:has(#d-expiry) .error-text')).toContain('が過ぎたロットです。このワクチンは使えません');
+    expect(await page.isDisabled('#d-submit')).toBe(true);
+    expect(await page.textContent('#d-submit-note')).toContain('有効期限が切れたロットは登録できません');
+    await shot(page, 'clinic-dose-expired');
     const expiry = addDaysIso(w.app.config.clock.today(), 200);
-    await page.fill('#d-gs1', `(01)${GTIN}(17)${expiry.slice(2).replaceAll('-', '')}(10)HB777`);
+    await page.fill('#d-gs1', `(01)${GTIN}(17)${gs1Date(expiry)}(10)HB777`);
     await page.press('#d-gs1', 'Enter');
     await expect.poll(() => page.inputValue('#d-lot')).toBe('HB777');
     expect(await page.inputValue('#d-gtin')).toBe(GTIN);
     expect(await page.inputValue('#d-expiry')).toBe(expiry);
+    expect(await page.textContent('.field:has(#d-expiry) .error-text')).toBe('');
     expect(await page.inputValue('#d-vaccinatedOn')).toBe(w.app.config.clock.today());
     await page.selectOption('#d-due', { label: 'Hib感染症 2回目' });
     await page.selectOption('#d-product', 'hib');
