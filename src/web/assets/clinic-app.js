@@ -791,7 +791,8 @@
       el.lot.value = res.data.lot || '';
       el.expiry.value = res.data.expiry || '';
       scan.value = '';
-      gs1Status.textContent = '読み取りました：GTIN ' + el.gtin.value + '　ロット ' + el.lot.value + '　有効期限 ' + wareki(el.expiry.value);
+      gs1Status.textContent = '読み取りました：GTIN ' + el.gtin.value + '　ロット ' + el.lot.value + '　有効期限 ' + wareki(el.expiry.value) + (expired() ? '（期限切れ：このワクチンは使えません）' : '');
+      gs1Status.classList.toggle('scan-status--bad', expired());
       schedule();
     });
 
