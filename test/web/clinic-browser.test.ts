@@ -129,6 +129,7 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     await page.click('label:has(#r-m-other)');
     await page.fill('#r-note', '');
     await page.fill('#r-qr', qr);
+    await shot(page, 'clinic-reception-qr');
     await page.press('#r-qr', 'Enter');
     expect(await page.textContent('.field:has(#r-note) .error-text')).toContain('確認した書類など');
     await page.click('label:has(#r-m-boshi)');
@@ -198,6 +199,36 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     expect(record).toContain('HB777');
     expect(record).toContain('保護者の希望により、医師が必要と判断');
     await shot(page, 'clinic-done');
+    const doneUrl = page.url();
+
+    // Another child, received by the doctor: the 予診 finds a reason not to vaccinate today (接種不可).
+    const otherFile = join(w.dir, 'other-card.json');
+    writeFileSync(otherFile, JSON.stringify(w.cards.otherChild));
+    await page.click('a:has-text("次の方を受付する")');
+    await page.setInputFiles('#r-card', otherFile);
+    await page.fill('#r-pin', PIN);
+    await page.check('#r-consent');
+    await page.click('label:has(#r-m-insurance)');
+    await page.click('#r-submit');
+    await page.waitForSelector('#opened', { timeout: 20_000 });
+    await page.click('#opened a:has-text("診察へ進む")');
+    await page.waitForSelector('#x-not-vaccinable');
+    expect(await page.textContent('#x-name')).toBe('因幡　さくら');
+    await page.click('#x-not-vaccinable');
+    await page.click('#x-decision-form button[type=submit]');
+    expect(await page.textContent('.field:has(#x-reason) .error-text')).toContain('理由を入力してください');
+    await page.fill('#x-reason', '37.8℃の発熱があるため');
+    await page.click('#x-decision-form button[type=submit]');
+    await expect.poll(() => page.textContent('#x-decision')).toContain('接種不可と判断されました。理由：37.8℃の発熱があるため');
+    expect(await page.textContent('.person__head .badge')).toBe('接種不可');
+    expect(await page.$('#dose-form')).toBeNull();
+    await shot(page, 'clinic-not-vaccinable');
+    await page.click('nav a:has-text("本日の受付一覧")');
+    await page.waitForSelector('#visits');
+    expect(await page.textContent('#v-total')).toContain('全2件');
+    const statuses = await page.$$eval('#visits tbody tr td:last-child', (tds) => tds.map((t) => t.textContent));
+    expect(statuses.sort()).toEqual(['接種不可', '接種済']);
+    await shot(page, 'clinic-visits-end');
 
     const kept = await withPlatformTenant(w.platformDb, TOTTORI, (tx) => sql<{ lot: string; override_reason: string }>`SELECT lot, override_reason FROM platform.institution_doses`.execute(tx));
     expect(kept.rows).toEqual([{ lot: 'HB777', override_reason: '保護者の希望により、医師が必要と判断' }]);
@@ -205,7 +236,7 @@ describe('医療機関用アプリ in a browser (tablet, real organisations)', (
     // The same screen in portrait: nothing wider than the tablet.
     const portrait = await tablet(768, 1024);
     await login(portrait.page, clinic.doctor);
-    await portrait.page.goto(page.url().replace(/\/done$/, ''));
+    await portrait.page.goto(doneUrl.replace(/\/done$/, ''));
     await portrait.page.waitForSelector('#x-identity-done');
     expect(await portrait.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(768);
     await shot(portrait.page, 'clinic-exam-portrait');
