@@ -538,7 +538,7 @@
         await examScreen(v.visitId);
       });
       append(idSection, h('p', { class: 'sub' }, '診察室で、もう一度ご本人であることを確認してください。'), idForm);
-    } else append(idSection, h('p', { class: 'empty' }, '—'));
+    } else append(idSection, h('p', { class: 'empty' }, '診察室での本人確認は記録されていません。'));
 
     // 接種可否
     var decision = h('section', { class: 'card', id: 'x-decision' }, h('h2', null, '接種の可否'));
@@ -546,6 +546,8 @@
     if (v.status === 'not-vaccinable') {
       var reason = v.decision && (v.decision.reason || v.decision.note);
       append(decision, h('p', { class: 'notice notice--error' }, '接種不可と判断されました。' + (reason ? '理由：' + reason : '')));
+    } else if (v.status === 'vaccinated') {
+      append(decision, h('p', null, '接種しました（下の「この受付で登録した接種」）。'));
     } else if (!closed) {
       var reasonInput = h('textarea', { id: 'x-reason', name: 'reason', rows: '2', maxlength: '400' });
       var decForm = h('form', { novalidate: true, hidden: true, id: 'x-decision-form' },
