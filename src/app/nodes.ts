@@ -20,6 +20,7 @@ import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peer
 import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
+import { clinicRules } from './clinic-rules.js';
 import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
 import type { App } from './index.js';
 
@@ -153,7 +154,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             spec.kind === 'network' ? await buildNetworkNode(ctx)
             : spec.kind === 'jlis' ? await buildJlisNode(ctx)
             : spec.kind === 'vrs' ? await buildVrsNode(ctx)
-            : spec.kind === 'platform' ? await buildPlatformNode(ctx)
+            : spec.kind === 'platform' ? await buildPlatformNode(ctx, { clinicRules: clinicRules() })
             : spec.kind === 'insurerhub' ? await buildInsurerHubNode(ctx)
             : spec.kind === 'card' ? await buildCardNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });

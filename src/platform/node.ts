@@ -6,9 +6,7 @@ import { logger } from '../kernel/log/index.js';
 import { parseInput } from '../kernel/problems/index.js';
 import { linkageList, putSettings } from './admin.js';
 import { registerPlatformApi } from './api.js';
-import { registerClinicApi } from './clinic/api.js';
-import { clinicContext } from './clinic/context.js';
-import { fetchRecords } from './clinic/records.js';
+import { clinicContext, fetchRecords, registerClinicApi, type ClinicRules } from './clinic/index.js';
 import { portalServices } from './portal.js';
 import { registerTargets, type PlatformDeps } from './registration.js';
 import { purgeLogs } from './retention.js';
@@ -70,6 +68,8 @@ export function tenantServices(deps: PlatformDeps): Record<string, ServiceDef> {
 export interface PlatformNodeOptions {
   /** Minutes between log-retention runs (default 60; 0 = never, for tests that run it themselves). */
   readonly retentionMinutes?: number;
+  /** The schedule engine and GS1 reading the clinic API applies (src/app/clinic-rules.ts); without them its checks answer 503. */
+  readonly clinicRules?: ClinicRules;
 }
 
 export async function buildPlatformNode(ctx: PeerContext, opts: PlatformNodeOptions = {}): Promise<PeerService> {
@@ -77,7 +77,7 @@ export async function buildPlatformNode(ctx: PeerContext, opts: PlatformNodeOpti
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   ctx.node.serve(fastify, { ...tenantServices(deps), ...portalServices(deps) });
   registerPlatformApi(fastify, deps);
-  registerClinicApi(fastify, clinicContext(deps));
+  registerClinicApi(fastify, clinicContext(deps, { rules: opts.clinicRules }));
   registerClinicApp(fastify, { clock: ctx.clock });
   const minutes = opts.retentionMinutes ?? 60;
   let timer: NodeJS.Timeout | undefined;

@@ -16,6 +16,8 @@ import { TEST_TODAY } from '../harness/clock.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { addClinic, ClinicClient, platformWorld, WHO, type ClinicFixture, type PlatformWorld } from '../harness/platform.js';
 import { mn } from '../harness/residents.js';
+import { runCli } from '../harness/cli.js';
+import { institutionCode } from '../harness/platform.js';
 
 const GTIN = (() => {
   const base = '0498712345678';
@@ -280,6 +282,29 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     expect(refused.body).toMatchObject({ status: 409, code: 'NOT_VACCINABLE' });
     expect((await reception.req<VisitView>('POST', `/clinic/v1/visits/${v.visitId}/cancel`, { reason: '本日は帰宅' })).body.status).toBe('cancelled');
     expect((await doctor.req('POST', '/clinic/v1/doses', dose({ targetId: otherChildTarget, visitId: v.visitId }))).body).toMatchObject({ status: 403, code: 'NOT_CHECKED_IN' });
+  });
+
+  it('the operator sets up an institution with the CLI: a wrong 検証番号 exits 2; the account it prints can log in', async () => {
+    const env = { DATABASE_URL: w.app.databaseUrl!, MAMORI_DATA: w.app.config.dataDir, MAMORI_AUDIT_WITNESS: w.app.config.auditWitness };
+    const code = institutionCode('313010003');
+    const wrong = code.slice(0, 9) + String((Number(code[9]) + 1) % 10);
+    const bad = await runCli(['platform', 'clinic', 'add', '--code', wrong, '--name', '因幡歯科', '--json'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout + bad.stderr).toContain('検証番号');
+    const add = await runCli(['platform', 'clinic', 'add', '--code', code, '--name', '因幡歯科', '--json'], { env });
+    expect(add.code, add.stderr).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({ code, kind: 'institution', name: '因幡歯科' });
+    const contract = await runCli(['platform', 'clinic', 'contract', '--institution', code, '--municipality', TOTTORI, '--json'], { env });
+    expect(contract.code, contract.stderr).toBe(0);
+    const acc = await runCli(['platform', 'clinic', 'account', '--institution', code, '--user', 'dentist1', '--name', '因幡　歯科医', '--role', 'doctor', '--json'], { env });
+    expect(acc.code, acc.stderr).toBe(0);
+    const { initialPassword } = JSON.parse(acc.stdout) as { initialPassword: string };
+    const self = await runCli(['platform', 'clinic', 'account', '--institution', code, '--user', 'boss', '--name', '自分', '--role', 'admin', '--by', 'boss'], { env });
+    expect(self.code).not.toBe(0);
+    const list = await runCli(['platform', 'clinic', 'list', '--institution', code, '--json'], { env });
+    expect(JSON.parse(list.stdout)).toMatchObject({ accounts: [{ userId: 'dentist1', role: 'doctor' }], contracts: [{ municipalityCode: TOTTORI }] });
+    const c = client();
+    expect((await c.login(code, 'dentist1', initialPassword)).status).toBe(200);
   });
 
   it('no answer of the clinic API carries a My Number', () => {

@@ -105,7 +105,7 @@ export function registerClinicApi(fastify: FastifyInstance, c: ClinicContext): v
 
       f.post('/gs1', async (req) => {
         await auth(req, 'doctor');
-        return readGs1(req.body);
+        return readGs1(c, req.body);
       });
       f.post('/doses/check', async (req) => checkDose(c, await auth(req, 'doctor'), req.body));
       f.post('/doses', async (req, reply) => {

@@ -3,9 +3,7 @@
 // clinic action writes — the institution's own access log and the municipality's handling log (PMH-22).
 import { sql } from 'kysely';
 import { Problem } from '../../kernel/problems/index.js';
-import { defaultCatalog, type Catalog } from '../../municipality/schedule/index.js';
-import { INSURERHUB_NODE, type PlatformDeps } from '../registration.js';
-import type { Db } from '../store.js';
+import { INSURERHUB_NODE, type PlatformDb as Db, type PlatformDeps } from '../index.js';
 
 export const CARD_NODE = 'card';
 const CA_CACHE_MS = 3600_000;
@@ -18,14 +16,47 @@ export interface ClinicUser {
   readonly role: 'reception' | 'doctor' | 'admin';
 }
 
+/** What the schedule engine said about a proposed dose (municipality/schedule CheckResult, structurally). */
+export interface ScheduleCheck {
+  readonly program: string | null;
+  readonly dose: number | null;
+  readonly problems: readonly { readonly code: string; readonly message: string }[];
+  readonly notes: readonly { readonly code: string; readonly message: string }[];
+}
+
+/**
+ * The vaccination rules the clinic side applies, given by the app (systems never import each other): the
+ * schedule engine's live check on its catalog (municipality/schedule, pure) and the GS1 reading of a vial
+ * (municipality/records).  src/app/clinic-rules.ts makes them.
+ */
+export interface ClinicRules {
+  hasProduct(code: string): boolean;
+  hasProgram(code: string): boolean;
+  /** The first vaccine of a program (for a history row that does not say which vaccine it was). */
+  firstProduct(program: string): string | undefined;
+  check(person: { birthDate: string; sex: 'male' | 'female' }, history: readonly { product: string; date: string; ref?: string }[], proposed: { product: string; date: string; program?: string | undefined }): ScheduleCheck;
+  parseGs1(scan: string): { ok: true; value: { gtin: string | null; lot: string | null; expiry: string | null } } | { ok: false; message: string };
+}
+
+const missingRules = (): Problem => new Problem(503, 'SCHEDULE_UNAVAILABLE', 'スケジュールの確認ができません', 'このサーバーには予防接種のスケジュールの規則が設定されていません。管理者に連絡してください。');
+
+/** Stands in when the node was built without rules: every use is a clear 503, nothing is guessed. */
+const NO_RULES: ClinicRules = {
+  hasProduct: () => { throw missingRules(); },
+  hasProgram: () => { throw missingRules(); },
+  firstProduct: () => { throw missingRules(); },
+  check: () => { throw missingRules(); },
+  parseGs1: () => { throw missingRules(); },
+};
+
 export interface ClinicContext extends PlatformDeps {
-  readonly catalog: Catalog;
+  readonly rules: ClinicRules;
   readonly cardNode: string;
   readonly insurerhubNode: string;
   caCert(): Promise<string>;
 }
 
-export function clinicContext(deps: PlatformDeps, opts: { cardNode?: string; insurerhubNode?: string } = {}): ClinicContext {
+export function clinicContext(deps: PlatformDeps, opts: { rules?: ClinicRules | undefined; cardNode?: string; insurerhubNode?: string } = {}): ClinicContext {
   const cardNode = opts.cardNode ?? CARD_NODE;
   let cache: { pem: string; at: number } | undefined;
   let pending: Promise<string> | undefined;
@@ -44,7 +75,7 @@ export function clinicContext(deps: PlatformDeps, opts: { cardNode?: string; ins
   }
   return {
     ...deps,
-    catalog: defaultCatalog(),
+    rules: opts.rules ?? NO_RULES,
     cardNode,
     insurerhubNode: opts.insurerhubNode ?? INSURERHUB_NODE,
     async caCert() {

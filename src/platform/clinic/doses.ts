@@ -7,10 +7,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { Problem, parseInput, validationFailed } from '../../kernel/problems/index.js';
-import { isValidGtin14, parseGs1 } from '../../municipality/records/gs1.js';
-import { checkWith, type HistoryItem } from '../../municipality/schedule/index.js';
-import { programCode, type BasicFiveInfo } from '../model.js';
-import { type Db as Tx } from '../store.js';
+import type { BasicFiveInfo, PlatformDb as Tx } from '../index.js';
 import { actorOf, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
 import { noContract } from './institutions.js';
 import { newId, VISIT_COLUMNS, type VisitRow } from './visits.js';
@@ -37,6 +34,14 @@ const isoDate = z
     const d = new Date(`${s}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
   }, { message: '存在しない日付です' });
+/** GTIN-14 with its GS1 mod-10 check digit (weights 3·1 from the right). */
+function isGtin14(g: string): boolean {
+  if (!/^\d{14}$/.test(g)) return false;
+  let sum = 0;
+  for (let i = 0; i < 13; i++) sum += Number(g[12 - i]) * (i % 2 === 0 ? 3 : 1);
+  return (10 - (sum % 10)) % 10 === Number(g[13]);
+}
+
 const text = (label: string, max: number) =>
   z.string({ message: `${label}を入力してください` }).trim().min(1, { message: `${label}を入力してください` }).max(max, { message: `${label}は${max}文字以内です` });
 
@@ -46,7 +51,7 @@ export const doseSchema = z
     targetId: z.string({ message: '予防接種対象者番号（targetId）を指定してください' }).regex(/^T[0-9]{15}$/, { message: '予防接種対象者番号の形式が正しくありません' }),
     visitId: z.string({ message: '受付番号（visitId）を指定してください' }).regex(/^V[0-9A-Z]{20}$/, { message: '受付番号の形式が正しくありません' }),
     answerId: z.string().regex(/^A[0-9A-Z]{20}$/, { message: '予診票の番号の形式が正しくありません' }).optional(),
-    programCode,
+    programCode: z.string({ message: '予防接種のコード（programCode）を指定してください' }).regex(/^[a-z0-9-]{1,40}$/, { message: '予防接種のコードは英小文字・数字・ハイフン40文字以内です' }),
     dose: z.number({ message: '回数（dose）は整数です' }).int({ message: '回数（dose）は整数です' }).min(1).max(20),
     product: z.string({ message: 'ワクチン（product）を指定してください' }).regex(/^[a-z0-9-]{1,40}$/, { message: 'ワクチンのコードは英小文字・数字・ハイフンです' }),
     vaccinatedOn: isoDate,
@@ -56,7 +61,7 @@ export const doseSchema = z
     place: text('接種場所（place）', 100).optional(),
     implementationClass: z.enum(['individual', 'group'], { message: '実施区分（implementationClass）は individual（個別）か group（集団）です' }),
     vaccinationClass: z.enum(['routine', 'voluntary', 'temporary'], { message: '接種区分（vaccinationClass）は routine（定期）・voluntary（任意）・temporary（臨時）のいずれかです' }),
-    gtin: z.string({ message: 'GTIN を指定してください' }).refine(isValidGtin14, { message: 'GTIN の桁数またはチェックデジットが正しくありません' }),
+    gtin: z.string({ message: 'GTIN を指定してください' }).refine(isGtin14, { message: 'GTIN の桁数またはチェックデジットが正しくありません' }),
     manufacturer: text('製造販売業者（manufacturer）', 100),
     vaccineName: text('ワクチン名（vaccineName）', 100),
     lot: z.string({ message: 'ロット番号（lot）を入力してください' }).trim().min(1, { message: 'ロット番号（lot）を入力してください' }).max(20, { message: 'ロット番号は20文字以内です' }).regex(/^[\x21-\x7e]+$/, { message: 'ロット番号は英数字・記号（半角）です' }),
@@ -76,9 +81,9 @@ const notCheckedIn = () =>
   new Problem(403, 'NOT_CHECKED_IN', '受付されていない方です', 'この予防接種対象者番号の方は、本日この医療機関の受付で確認されていません。受付で本人確認をしてから登録してください。');
 
 /** GS1 DataMatrix / GS1-128 text (AI 01/17/10) → GTIN, lot and expiry. */
-export function readGs1(raw: unknown): { gtin: string; lot: string | null; expiry: string | null } {
+export function readGs1(c: ClinicContext, raw: unknown): { gtin: string; lot: string | null; expiry: string | null } {
   const { scan } = parseInput(z.object({ scan: z.string({ message: '読み取った内容（scan）を指定してください' }).min(1, { message: '読み取った内容（scan）を指定してください' }).max(200) }).strict(), raw);
-  const r = parseGs1(scan);
+  const r = c.rules.parseGs1(scan);
   if (!r.ok) throw validationFailed([{ field: 'scan', code: 'GS1_INVALID', message: r.message }]);
   return { gtin: r.value.gtin!, lot: r.value.lot, expiry: r.value.expiry };
 }
@@ -155,26 +160,26 @@ function checkIn(c: ClinicContext, d: Dose, t: Found | undefined): Checked {
   if (d.answerId && !t.use_answer_id) throw validationFailed([{ field: 'answerId', code: 'UNKNOWN_ANSWER', message: 'この方の予診票ではありません' }]);
   const info = c.secrets.open<{ basicFiveInfo: BasicFiveInfo }>('target', visit.tenant_code, d.targetId, Buffer.from(t.sealed)).basicFiveInfo;
   const warnings: DoseWarning[] = [];
-  const cat = c.catalog;
-  const history: HistoryItem[] = [];
+  const rules = c.rules;
+  const history: { product: string; date: string; ref: string }[] = [];
   let unknown = 0;
   for (const h of t.history) {
     // A history row without its vaccine (older municipality data) counts as the program's first vaccine.
-    const product = h.x && cat.productByCode.has(h.x) ? h.x : cat.programsByCode.get(h.p)?.[0]?.products[0]?.code;
-    if (product && cat.productByCode.has(product)) history.push({ product, date: h.d, ref: h.r.slice(0, 64) });
+    const product = h.x && rules.hasProduct(h.x) ? h.x : rules.firstProduct(h.p);
+    if (product && rules.hasProduct(product)) history.push({ product, date: h.d, ref: h.r.slice(0, 64) });
     else unknown++;
   }
   const base = { visit, reductionCategory: t.reduction_category, answerId: t.use_answer_id };
   if (unknown) warnings.push({ code: 'HISTORY_INCOMPLETE', level: 'note', message: `接種歴のうち${unknown}件はワクチンが分からないため、確認に含めていません` });
-  if (!cat.productByCode.has(d.product)) {
+  if (!rules.hasProduct(d.product)) {
     warnings.push({ code: 'UNKNOWN_PRODUCT', level: 'problem', message: 'スケジュールの確認に使うワクチンの一覧にないワクチンです' });
     return { ...base, programCode: d.programCode, dose: d.dose, warnings };
   }
   const sex = SEX[info.sex];
   if (!sex) warnings.push({ code: 'SEX_UNKNOWN', level: 'note', message: '性別が不明のため、性別による対象の確認はしていません' });
-  const program = cat.programsByCode.has(d.programCode) ? d.programCode : undefined;
+  const program = rules.hasProgram(d.programCode) ? d.programCode : undefined;
   if (!program) warnings.push({ code: 'PROGRAM_NOT_IN_CATALOG', level: 'note', message: 'この予防接種はスケジュールの確認の対象外です（市区町村独自の事業）' });
-  const res = checkWith(cat, { birthDate: info.dateOfBirth, sex: sex ?? 'female', conditions: [] }, history, { product: d.product, date: d.vaccinatedOn, program });
+  const res = rules.check({ birthDate: info.dateOfBirth, sex: sex ?? 'female' }, history, { product: d.product, date: d.vaccinatedOn, program });
   if (program) {
     for (const p of res.problems) warnings.push({ code: p.code, level: 'problem', message: p.message });
     if (res.dose !== null && res.dose !== d.dose) warnings.push({ code: 'DOSE_MISMATCH', level: 'problem', message: `接種歴からは第${res.dose}回にあたります（登録しようとしているのは第${d.dose}回）` });

@@ -8,8 +8,7 @@ import type { Clock } from '../../kernel/clock/index.js';
 import { hashPassword, passwordProblems, type PasswordPolicy } from '../../kernel/access/index.js';
 import { checkMedicalInstitutionCode } from '../../kernel/jp/index.js';
 import { Problem, notFound, parseInput, validationFailed } from '../../kernel/problems/index.js';
-import type { Db } from '../store.js';
-import { addTenant, getTenant, type Tenant } from '../tenants.js';
+import { addTenant, getTenant, type PlatformDb as Db, type Tenant } from '../index.js';
 
 export const CLINIC_ROLE_LABELS = { reception: '受付', doctor: '医師', admin: '管理者' } as const;
 export type ClinicRole = keyof typeof CLINIC_ROLE_LABELS;

@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { verifyCardSignature } from '../../kernel/jpki/index.js';
 import { Problem, isProblem, notFound, parseInput } from '../../kernel/problems/index.js';
-import { withTenant, type Tx } from '../store.js';
+import { withPlatformTenant as withTenant, type PlatformDb as Tx } from '../index.js';
 import { asTenant, clinicLog, handled, type ClinicContext } from './context.js';
 import { contractedOn, noContract } from './institutions.js';
 import type { ClinicSession } from './session.js';

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { parseInput } from '../../kernel/problems/index.js';
-import { withTenant, type Db } from '../store.js';
+import { withPlatformTenant as withTenant, type PlatformDb as Db } from '../index.js';
 import type { DoseWarning } from './doses.js';
 
 export interface PlatformRecord {

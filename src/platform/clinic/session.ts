@@ -4,7 +4,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { verifyPassword } from '../../kernel/access/passwords.js';
+import { verify } from '@node-rs/argon2';
+import { hashPassword } from '../../kernel/access/index.js';
 import { Problem, parseInput } from '../../kernel/problems/index.js';
 import { clinicLog, type ClinicContext, type ClinicUser } from './context.js';
 import { MAX_LOGIN_FAILURES } from './institutions.js';
@@ -45,7 +46,8 @@ export async function clinicLogin(c: ClinicContext, raw: unknown): Promise<{ tok
   const acc = r.rows[0];
   const log = (outcome: 'ok' | 'refused', code: string | null) => clinicLog(c.db, now, { institution: input.institutionCode, userId: input.userId, action: 'login', outcome, code });
   if (!acc) {
-    await verifyPassword(null, input.password);
+    // Burn the same argon2 time as a known user (the kernel's parameters), so "no such user" is not faster.
+    await hashPassword(input.password);
     // Logged against a known institution only (the log names institutions, not guesses).
     const known = await sql`SELECT 1 FROM platform.tenants WHERE tenant_code = ${input.institutionCode} AND kind = 'institution'`.execute(c.db);
     if (known.rows.length) await log('refused', 'UNKNOWN_USER');
@@ -55,7 +57,7 @@ export async function clinicLogin(c: ClinicContext, raw: unknown): Promise<{ tok
     await log('refused', 'ACCOUNT_LOCKED');
     throw new Problem(403, 'ACCOUNT_LOCKED', 'アカウントがロックされています', `パスワードを${MAX_LOGIN_FAILURES}回続けて間違えたため、このアカウントはロックされています。管理者に解除を依頼してください。`);
   }
-  if (!(await verifyPassword(acc.password_hash, input.password))) {
+  if (!(await verify(acc.password_hash, input.password).catch(() => false))) {
     const f = await sql<{ failures: number }>`
       UPDATE platform.clinic_accounts SET failures = failures + 1, locked_at = CASE WHEN failures + 1 >= ${MAX_LOGIN_FAILURES} THEN ${now}::timestamptz ELSE locked_at END
       WHERE institution_code = ${input.institutionCode} AND user_id = ${input.userId} RETURNING failures`.execute(c.db);

@@ -6,8 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { Problem, notFound, parseInput } from '../../kernel/problems/index.js';
-import { SEX_LABELS, type BasicFiveInfo, type Template } from '../model.js';
-import { type Db as Tx } from '../store.js';
+import { SEX_LABELS, type BasicFiveInfo, type PlatformDb as Tx, type Template } from '../index.js';
 import { asTenant, handled, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
 
 export const IDENTITY_METHOD_LABELS = {
