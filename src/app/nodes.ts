@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../kernel/clock/index.js';
 import { sql } from 'kysely';
 import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
 import { Problem } from '../kernel/problems/index.js';
@@ -101,6 +102,8 @@ export interface StartOptions {
   readonly municipalityServer?: (municipal: MunicipalExchange) => Promise<FastifyInstance>;
   /** Mounts the resident portal's pages (src/web/portal) on the マイナポータル node's server. */
   readonly portalPages?: (fastify: FastifyInstance, portal: MynaPortal) => Promise<void>;
+  /** Mounts the 医療機関用アプリ (src/web/clinic) on the platform node's server, next to its clinic API. */
+  readonly clinicPages?: (fastify: FastifyInstance, clock: Clock) => void;
   /** Other nodes' addresses (a running deployment); required with `only`. */
   readonly directoryEntries?: readonly NodeEntry[];
   /** Write the effective directory here (for `--only` processes and the CLI). */
@@ -160,6 +163,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;
+        if (spec.kind === 'platform' && opts.clinicPages) opts.clinicPages(fastify, clock);
       }
       await fastify.listen({ host: opts.host, port: thisPort });
       const entry: RunningNode = { name: spec.name, title: spec.title, url: urlOf(fastify, opts.host), kind: spec.kind };

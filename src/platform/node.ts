@@ -12,7 +12,6 @@ import { registerTargets, type PlatformDeps } from './registration.js';
 import { purgeLogs } from './retention.js';
 import { PlatformSecrets } from './store.js';
 import { tenantForNode } from './tenants.js';
-import { registerClinicApp } from '../web/clinic/index.js';
 
 export function platformDeps(ctx: PeerContext): PlatformDeps {
   return { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets: PlatformSecrets.open(ctx.config.keyDir, ctx.name) };
@@ -78,7 +77,6 @@ export async function buildPlatformNode(ctx: PeerContext, opts: PlatformNodeOpti
   ctx.node.serve(fastify, { ...tenantServices(deps), ...portalServices(deps) });
   registerPlatformApi(fastify, deps);
   registerClinicApi(fastify, clinicContext(deps, { rules: opts.clinicRules }));
-  registerClinicApp(fastify, { clock: ctx.clock });
   const minutes = opts.retentionMinutes ?? 60;
   let timer: NodeJS.Timeout | undefined;
   if (minutes > 0) {

@@ -18,6 +18,7 @@ import { importResidents } from '../../src/municipality/residents/index.js';
 import { enrollInsured, issueCard, platformJobPrincipal, type PlatformDeps } from '../../src/municipality/platform/index.js';
 import { addClinicAccount, addContract, addInstitution, addTenant as addPlatformTenant, PLATFORM_ROLE } from '../../src/platform/index.js';
 import { buildWebServer } from '../../src/web/index.js';
+import { clinicPages } from '../../src/web/clinic/index.js';
 import { portalPages } from '../../src/web/portal/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from './app.js';
 import { TEST_TODAY } from './clock.js';
@@ -75,6 +76,7 @@ export async function platformWorld(): Promise<PlatformWorld> {
     port: 0,
     municipalityServer: (exchange) => buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000, exchange }),
     portalPages: portalPages({ secureCookies: false }),
+    clinicPages: clinicPages(),
   });
   const platformDb = await app.db.forRole(PLATFORM_ROLE);
   // The platform contract (運用保守 registers the tenant and which node speaks for it).

@@ -5,7 +5,7 @@
 // so the pages carry nothing the API does not (never a My Number).  The card is read in the page with the
 // resident portal's script (/clinic/assets/card-login.js: the PIN and the key never leave the tablet).
 // Strict CSP: scripts and styles only from this origin, no inline script or style.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import helmet from '@fastify/helmet';
@@ -13,7 +13,6 @@ import { systemClock, type Clock } from '../../kernel/clock/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 import { defaultCatalog, type Catalog } from '../../municipality/schedule/index.js';
 import { html, STRICT_HELMET, uiFont } from '../ui/index.js';
-import { CARD_LOGIN_MISSING_JS } from '../portal/script.js';
 
 export const CLINIC_BASE = '/clinic';
 /** The screens the shell answers (the script routes between them with the History API). */
@@ -76,10 +75,18 @@ function shell(today: string): string {
 </html>`.value;
 }
 
-/** Mounts the app on the platform node's server (`buildPlatformNode`). */
+/**
+ * For `startOrganisations({clinicPages})` (the serve command, the test worlds): mounts the app on the platform
+ * node's server with the platform's clock.  The platform (a system) never imports the web layer.
+ */
+export function clinicPages(opts: Omit<ClinicAppOptions, 'clock'> = {}): (fastify: FastifyInstance, clock: Clock) => void {
+  return (fastify, clock) => registerClinicApp(fastify, { ...opts, clock });
+}
+
+/** Mounts the app on a server: the platform node's, next to its clinic API. */
 export function registerClinicApp(fastify: FastifyInstance, opts: ClinicAppOptions = {}): void {
   const clock = opts.clock ?? systemClock;
-  const cardJs = opts.cardScript ?? (existsSync(new URL('../assets/card-login.js', import.meta.url)) ? asset('card-login.js') : CARD_LOGIN_MISSING_JS);
+  const cardJs = opts.cardScript ?? asset('card-login.js');
   const products = JSON.stringify(clinicProducts(opts.catalog ?? defaultCatalog()));
   const files: Record<string, { type: string; body: string }> = {
     'tokens.css': { type: 'text/css; charset=utf-8', body: readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8') },
