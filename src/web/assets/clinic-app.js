@@ -642,7 +642,7 @@
         field({ label: 'ワクチン（予防接種と回数）', required: true, names: ['programCode', 'dose', 'answerId'] }, select('due', dueOptions, dueOptions.length === 1 ? '0' : '', dueOptions.length === 1 ? null : '選んでください')),
         field({ label: '製剤', required: true, names: ['product'] }, select('product', [], '', '選んでください')),
         field({ label: 'ワクチン名（一般的名称・販売名）', required: true, names: ['vaccineName'], class: 'span-2' }, input('vaccineName', { maxlength: '200' })),
-        field({ label: '接種日', required: true, names: ['vaccinatedOn'] }, input('vaccinatedOn', { type: 'date', value: TODAY, max: TODAY })),
+        field({ label: '接種日（受付の日）', required: true, names: ['vaccinatedOn'] }, input('vaccinatedOn', { type: 'date', value: v.visitDate || TODAY, min: v.visitDate || TODAY, max: v.visitDate || TODAY, readonly: true })),
         field({ label: '接種時刻', names: ['time'] }, input('time', { type: 'time' })),
         field({ label: 'ロット番号', required: true, names: ['lot'] }, input('lot', { maxlength: '20', autocapitalize: 'characters' })),
         field({ label: 'GTIN（14桁）', required: true, names: ['gtin'] }, input('gtin', { inputmode: 'numeric', maxlength: '14' })),
