@@ -269,6 +269,8 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     expect(rest.records[0]!.overrideReason).toContain('保護者');
     const none = (await node.call('platform', 'records.fetch', { tenant: TOTTORI, after: rest.next })).body as { records: unknown[]; next: number };
     expect(none).toEqual({ records: [], next: rest.next });
+    // 支払基金 gives PMH keys of cards to the platform only.
+    await expect(portal.call('insurerhub', 'reception.resolve', { serial: '01' })).rejects.toMatchObject({ status: 403 });
     // Another node may not fetch 鳥取市's records.
     await expect(portal.call('platform', 'records.fetch', { tenant: TOTTORI, after: 0 })).rejects.toMatchObject({ status: 403 });
     const pp = `PP${'CHILDPSEUDONYMABCDEFGHIJK'.padEnd(26, 'A')}`;
