@@ -246,10 +246,15 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     expect(log.rows).toEqual(expect.arrayContaining([{ code: 'NO_CONTRACT', target_id: childTarget }]));
     const handled = await withPlatformTenant(w.platformDb, TOTTORI, (tx) => sql<{ n: string }>`SELECT count(*)::text AS n FROM platform.handling_log WHERE action = 'clinic.refused' AND target_id = ${childTarget}`.execute(tx));
     expect(Number(handled.rows[0]!.n)).toBe(2);
-    // Its doctor cannot register for the child either.
+    // Its doctor cannot register for the child either, nor read the other clinic's visit (the same 404 as none).
     const doc = client();
     await doc.login(stranger.code, stranger.doctor.userId, stranger.doctor.password);
     expect((await doc.req('POST', '/clinic/v1/doses', dose())).body).toMatchObject({ status: 403, code: 'NOT_CHECKED_IN' });
+    expect((await doc.req('GET', `/clinic/v1/visits/${visitId}`)).status).toBe(404);
+    expect((await doc.req<{ total: number }>('GET', '/clinic/v1/visits')).body.total).toBe(0);
+    // Logged out, the session is gone at once.
+    expect((await doc.req('POST', '/clinic/v1/logout', {})).status).toBe(200);
+    expect((await doc.req('GET', '/clinic/v1/me')).status).toBe(401);
   });
 
   it('鳥取市 fetches the records by seq (records.fetch); マイナポータル shows the dose', async () => {
@@ -264,6 +269,8 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     expect(rest.records[0]!.overrideReason).toContain('保護者');
     const none = (await node.call('platform', 'records.fetch', { tenant: TOTTORI, after: rest.next })).body as { records: unknown[]; next: number };
     expect(none).toEqual({ records: [], next: rest.next });
+    // 支払基金 gives PMH keys of cards to the platform only.
+    await expect(portal.call('insurerhub', 'reception.resolve', { serial: '01' })).rejects.toMatchObject({ status: 403 });
     // Another node may not fetch 鳥取市's records.
     await expect(portal.call('platform', 'records.fetch', { tenant: TOTTORI, after: 0 })).rejects.toMatchObject({ status: 403 });
     const pp = `PP${'CHILDPSEUDONYMABCDEFGHIJK'.padEnd(26, 'A')}`;

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { isIsoDate } from '../../kernel/jp/index.js';
 import { Problem, parseInput, validationFailed } from '../../kernel/problems/index.js';
 import type { BasicFiveInfo, PlatformDb as Tx } from '../index.js';
 import { actorOf, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
@@ -27,13 +28,7 @@ export class ScheduleProblem extends Problem {
 
 export const ROUTES = ['皮下注射', '筋肉内注射', '経口', '経皮', '皮内注射', '鼻腔内'] as const;
 
-const isoDate = z
-  .string({ message: '日付（YYYY-MM-DD）を指定してください' })
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { message: '日付は YYYY-MM-DD で指定してください' })
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, { message: '存在しない日付です' });
+const isoDate = z.string({ message: '日付（YYYY-MM-DD）を指定してください' }).refine(isIsoDate, { message: '日付は YYYY-MM-DD 形式の実在する日付で指定してください' });
 /** GTIN-14 with its GS1 mod-10 check digit (weights 3·1 from the right). */
 function isGtin14(g: string): boolean {
   if (!/^\d{14}$/.test(g)) return false;

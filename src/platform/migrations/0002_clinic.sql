@@ -77,7 +77,7 @@ CREATE TABLE platform.clinic_log (
   target_id text
 );
 CREATE INDEX clinic_log_institution ON platform.clinic_log (institution_code, at);
-GRANT SELECT, INSERT ON platform.clinic_log TO mamori_platform;
+GRANT SELECT, INSERT, DELETE ON platform.clinic_log TO mamori_platform;
 GRANT USAGE ON SEQUENCE platform.clinic_log_seq_seq TO mamori_platform;
 
 -- The institution a clinic transaction acts for (set per transaction like mamori.platform_tenant).
