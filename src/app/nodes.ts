@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../kernel/clock/index.js';
 import { sql } from 'kysely';
 import { createNodeServer, Directory, exchangeNodeFor, MessageLog, type ExchangeNode, type NodeEntry, type PeerService } from '../kernel/exchange/index.js';
 import { Problem } from '../kernel/problems/index.js';
@@ -21,6 +22,7 @@ import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
+import { clinicRules } from './clinic-rules.js';
 import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
 import type { App } from './index.js';
 
@@ -103,6 +105,8 @@ export interface StartOptions {
   readonly municipalityServer?: (municipal: MunicipalExchange) => Promise<FastifyInstance>;
   /** Mounts the resident portal's pages (src/web/portal) on the マイナポータル node's server. */
   readonly portalPages?: (fastify: FastifyInstance, portal: MynaPortal) => Promise<void>;
+  /** Mounts the 医療機関用アプリ (src/web/clinic) on the platform node's server, next to its clinic API. */
+  readonly clinicPages?: (fastify: FastifyInstance, clock: Clock) => void;
   /** Other nodes' addresses (a running deployment); required with `only`. */
   readonly directoryEntries?: readonly NodeEntry[];
   /** Write the effective directory here (for `--only` processes and the CLI). */
@@ -156,13 +160,14 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             spec.kind === 'network' ? await buildNetworkNode(ctx)
             : spec.kind === 'jlis' ? await buildJlisNode(ctx)
             : spec.kind === 'vrs' ? await buildVrsNode(ctx)
-            : spec.kind === 'platform' ? await buildPlatformNode(ctx)
+            : spec.kind === 'platform' ? await buildPlatformNode(ctx, { clinicRules: clinicRules() })
             : spec.kind === 'insurerhub' ? await buildInsurerHubNode(ctx)
             : spec.kind === 'card' ? await buildCardNode(ctx)
             : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;
+        if (spec.kind === 'platform' && opts.clinicPages) opts.clinicPages(fastify, clock);
       }
       await fastify.listen({ host: opts.host, port: thisPort });
       const entry: RunningNode = { name: spec.name, title: spec.title, url: urlOf(fastify, opts.host), kind: spec.kind };

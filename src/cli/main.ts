@@ -254,6 +254,13 @@ export function buildProgram(): Command {
   leaf(pf, 'token', '健康管理システムの連携用トークンを発行する（連携登録の権限を持つ利用者に）').requiredOption('--tenant <code>', '団体コード').requiredOption('--user <id>', '機関ユーザーID').option('--out <file>', 'トークンをファイルに書き出す（画面に出さない）').option('--json', 'JSONで出力').action(run(async () => (await pa()).token));
   leaf(pf, 'logs', '特定個人情報の取扱いログ（CSV）').requiredOption('--tenant <code>', '団体コード').option('--from <date>', 'この日時以降').option('--to <date>', 'この日時より前').option('--json', 'JSONで出力').action(run(async () => (await pa()).logs));
   leaf(pf, 'erase', '契約終了: 団体の全データを消去して報告する').requiredOption('--tenant <code>', '団体コード').requiredOption('--confirm <code>', '確認のため団体コードをもう一度').option('--by <who>', '実施者').option('--json', 'JSONで出力').action(run(async () => (await pa()).erase));
+  // Medical institutions on the platform (issue 13 part C; docs/formats/platform-cli.md "mamori platform clinic").
+  const pfc = pf.command('clinic').description('医療機関（医療機関コード・委託契約・職員のアカウント）');
+  leaf(pfc, 'add', '医療機関を登録する（医療機関コード10桁、検証番号を確認）').requiredOption('--code <code>', '医療機関コード').requiredOption('--name <name>', '名称').option('--json', 'JSONで出力').action(run(async () => (await pa()).clinicAdd));
+  leaf(pfc, 'contract', '医療機関と市区町村の委託契約を登録する').requiredOption('--institution <code>', '医療機関コード').requiredOption('--municipality <code>', '団体コード').option('--from <date>', '開始日（既定は今日）').option('--until <date>', '終了日').option('--json', 'JSONで出力').action(run(async () => (await pa()).clinicContract));
+  leaf(pfc, 'account', '医療機関の職員のアカウントを作成する（初期パスワードを一度だけ表示）').requiredOption('--institution <code>', '医療機関コード').requiredOption('--user <id>', 'ユーザーID').requiredOption('--name <name>', '氏名').requiredOption('--role <role>', '役割（reception / doctor / admin）').option('--out <file>', '初期パスワードをファイルに書き出す（画面に出さない）').option('--by <id>', '作成者（既定 operator）').option('--json', 'JSONで出力').action(run(async () => (await pa()).clinicAccount));
+  leaf(pfc, 'list', '医療機関のアカウントと委託契約の一覧').requiredOption('--institution <code>', '医療機関コード').option('--json', 'JSONで出力').action(run(async () => (await pa()).clinicList));
+  leaf(pfc, 'unlock', 'ロックされたアカウントを解除する').requiredOption('--institution <code>', '医療機関コード').requiredOption('--user <id>', 'ユーザーID').action(run(async () => (await pa()).clinicUnlock));
   // ---------------------------------------------------------------- exchange (decision 0134; docs/formats/exchange-cli.md)
   const xch = program.command('exchange').description('情報連携（中間サーバー・情報提供ネットワークシステム・住基ネット）');
   leaf(xch, 'copies', '予防接種台帳の副本を中間サーバーに登録する（住基ネットへの通知と符号の取得を済ませてから）')

@@ -122,6 +122,15 @@ export const ACTION_LABELS: Record<string, string> = {
   'portal.records': 'マイナポータルでの接種記録の表示',
   'portal.data-use': 'マイナポータルでの利用記録の表示',
   'pmhkey.issue': 'PMHキーの採番',
+  'clinic.reception': '医療機関での受付',
+  'clinic.refused': '医療機関での受付（契約がないため拒否）',
+  'clinic.visits': '医療機関での受付一覧の表示',
+  'clinic.visit': '医療機関での受付内容の表示',
+  'clinic.questionnaire': '医療機関での予診票の確認',
+  'clinic.identity': '医療機関の診察室での本人確認',
+  'clinic.decision': '医療機関での接種不可の判断',
+  'clinic.cancel': '医療機関での受付の取消',
+  'clinic.dose': '医療機関での接種記録の登録',
 };
 
 export interface HandlingEntry {

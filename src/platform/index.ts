@@ -20,5 +20,6 @@ export { putSettings, putTemplate, putVaccinationSettings, linkageList, deleteBy
 export { portalServices, checkAnswers, fhirBundleOf, MYNAPORTAL_NODE, type RecordView, type DueView, type DataUseEntry } from './portal.js';
 export { purgeLogs, eraseTenant, LOG_RETENTION_YEARS, ERASURE_LABELS, type ErasureReport } from './retention.js';
 export { platformOpenApi, registerPlatformApi, API_BASE } from './api.js';
-export { PlatformSecrets, withTenant as withPlatformTenant } from './store.js';
+export { PlatformSecrets, withTenant as withPlatformTenant, type Db as PlatformDb, type Tx as PlatformTx } from './store.js';
 export * from './model.js';
+export * from './clinic/index.js';

@@ -65,6 +65,8 @@ const historySchema = z.object({
   programCode,
   dose: z.number().int().min(1).max(20).nullish(),
   date: isoDate,
+  /** The vaccine (schedule catalog product code), for the clinic's schedule check. */
+  product: z.string().regex(/^[a-z0-9-]{1,40}$/, { message: 'ワクチンのコード（product）は英小文字・数字・ハイフン40文字以内です' }).nullish(),
   vaccineName: z.string().max(100).nullish(),
   lotNumber: z.string().max(40).nullish(),
   institutionName: z.string().max(100).nullish(),

@@ -6,6 +6,7 @@ import { logger } from '../kernel/log/index.js';
 import { parseInput } from '../kernel/problems/index.js';
 import { linkageList, putSettings } from './admin.js';
 import { registerPlatformApi } from './api.js';
+import { clinicContext, fetchRecords, registerClinicApi, type ClinicRules } from './clinic/index.js';
 import { portalServices } from './portal.js';
 import { registerTargets, type PlatformDeps } from './registration.js';
 import { purgeLogs } from './retention.js';
@@ -41,6 +42,15 @@ export function tenantServices(deps: PlatformDeps): Record<string, ServiceDef> {
         return { body: await putSettings(deps.db, deps.clock, tenant.code, rest) };
       },
     },
+    'records.fetch': {
+      title: '医療機関が登録した接種記録の取得（docs/formats/clinic-protocol.md §3）',
+      from: anyNode,
+      async handle(msg) {
+        const b = parseInput(head, msg.body ?? {});
+        const tenant = await tenantForNode(deps.db, b.tenant, msg.sender);
+        return { body: await fetchRecords(deps.db, tenant.code, b), personal: true };
+      },
+    },
     'linkage.list': {
       title: '連携状況の一覧',
       from: anyNode,
@@ -57,6 +67,8 @@ export function tenantServices(deps: PlatformDeps): Record<string, ServiceDef> {
 export interface PlatformNodeOptions {
   /** Minutes between log-retention runs (default 60; 0 = never, for tests that run it themselves). */
   readonly retentionMinutes?: number;
+  /** The schedule engine and GS1 reading the clinic API applies (src/app/clinic-rules.ts); without them its checks answer 503. */
+  readonly clinicRules?: ClinicRules;
 }
 
 export async function buildPlatformNode(ctx: PeerContext, opts: PlatformNodeOptions = {}): Promise<PeerService> {
@@ -64,6 +76,7 @@ export async function buildPlatformNode(ctx: PeerContext, opts: PlatformNodeOpti
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   ctx.node.serve(fastify, { ...tenantServices(deps), ...portalServices(deps) });
   registerPlatformApi(fastify, deps);
+  registerClinicApi(fastify, clinicContext(deps, { rules: opts.clinicRules }));
   const minutes = opts.retentionMinutes ?? 60;
   let timer: NodeJS.Timeout | undefined;
   if (minutes > 0) {

@@ -276,13 +276,13 @@ export async function registerTargets(deps: PlatformDeps, tenant: Tenant, input:
             ${col<string | null>(5)}::text[], ${col<string | null>(6)}::date[], ${col<string | null>(7)}::date[], ${col<string | null>(8)}::text[])
           ON CONFLICT DO NOTHING`.execute(tx);
       }
-      const recs = chunk.flatMap((p) => p.row.history.map((h) => [p.targetId, h.recordId, h.programCode, h.dose ?? null, h.date, h.vaccineName ?? null, h.lotNumber ?? null, h.institutionName ?? null] as const));
+      const recs = chunk.flatMap((p) => p.row.history.map((h) => [p.targetId, h.recordId, h.programCode, h.dose ?? null, h.date, h.vaccineName ?? null, h.lotNumber ?? null, h.institutionName ?? null, h.product ?? null] as const));
       if (recs.length) {
         const col = <T>(i: number) => recs.map((r) => r[i] as T);
         await sql`
-          INSERT INTO platform.target_records (tenant_code, target_id, record_id, program_code, dose, vaccinated_on, vaccine_name, lot_number, institution_name, source)
+          INSERT INTO platform.target_records (tenant_code, target_id, record_id, program_code, dose, vaccinated_on, vaccine_name, lot_number, institution_name, product, source)
           SELECT ${tenant.code}, u.*, 'municipality' FROM unnest(${col<string>(0)}::text[], ${col<string>(1)}::text[], ${col<string>(2)}::text[], ${col<number | null>(3)}::int[], ${col<string>(4)}::date[],
-            ${col<string | null>(5)}::text[], ${col<string | null>(6)}::text[], ${col<string | null>(7)}::text[]) AS u
+            ${col<string | null>(5)}::text[], ${col<string | null>(6)}::text[], ${col<string | null>(7)}::text[], ${col<string | null>(8)}::text[]) AS u
           ON CONFLICT DO NOTHING`.execute(tx);
       }
       const notes = chunk.flatMap((p) => p.row.notices.map((n) => [p.targetId, n.noticeId, n.templateId, n.programCode, n.dose ?? null, n.voucherNo ?? null, n.issuedOn, n.dueUntil ?? null] as const));

@@ -1,5 +1,5 @@
-// Retention and erasure on the platform (PMH-22, PMH-23): log objects (the handling log and the registration
-// call log) are deleted three years after their creation; at contract end every row of a tenant is erased
+// Retention and erasure on the platform (PMH-22, PMH-23): log objects (the handling log, the registration
+// call log and the institutions' access log) are deleted three years after their creation; at contract end every row of a tenant is erased
 // and the tenant gets a report of what was erased (counts per kind, no personal data).
 import { sql } from 'kysely';
 import type { Clock } from '../kernel/clock/index.js';
@@ -16,7 +16,7 @@ function yearsBefore(now: Date, years: number): Date {
 }
 
 /** Deletes log objects older than three years, every tenant; returns how many of each went. */
-export async function purgeLogs(db: Db, clock: Clock): Promise<{ handlingLog: number; calls: number }> {
+export async function purgeLogs(db: Db, clock: Clock): Promise<{ handlingLog: number; calls: number; clinicLog: number }> {
   const cutoff = yearsBefore(clock.now(), LOG_RETENTION_YEARS);
   const tenants = await sql<{ tenant_code: string }>`SELECT tenant_code FROM platform.tenants`.execute(db);
   let handlingLog = 0;
@@ -27,12 +27,20 @@ export async function purgeLogs(db: Db, clock: Clock): Promise<{ handlingLog: nu
       calls += Number((await sql`DELETE FROM platform.calls WHERE at < ${cutoff}`.execute(tx)).numAffectedRows ?? 0);
     });
   }
-  return { handlingLog, calls };
+  // The institutions' own access log (no tenant RLS: it names institutions and target ids only), and
+  // clinic sessions and reception challenges long over.
+  const clinicLog = Number((await sql`DELETE FROM platform.clinic_log WHERE at < ${cutoff}`.execute(db)).numAffectedRows ?? 0);
+  const dayAgo = new Date(clock.now().getTime() - 86_400_000);
+  await sql`DELETE FROM platform.clinic_sessions WHERE expires_at < ${dayAgo}`.execute(db);
+  await sql`DELETE FROM platform.reception_challenges WHERE expires_at < ${dayAgo}`.execute(db);
+  return { handlingLog, calls, clinicLog };
 }
 
-const ERASE_ORDER = ['answers', 'notices', 'target_records', 'target_vaccinations', 'targets', 'calls', 'handling_log', 'deletions', 'templates', 'vaccination_settings', 'users'] as const;
+const ERASE_ORDER = ['institution_doses', 'visits', 'answers', 'notices', 'target_records', 'target_vaccinations', 'targets', 'calls', 'handling_log', 'deletions', 'templates', 'vaccination_settings', 'users'] as const;
 
 export const ERASURE_LABELS: Record<(typeof ERASE_ORDER)[number] | 'apiTokens' | 'keyLinks', string> = {
+  institution_doses: '医療機関が登録した接種記録',
+  visits: '医療機関での受付',
   answers: '予診票の回答',
   notices: 'お知らせ',
   target_records: '接種記録',

@@ -9,14 +9,16 @@ import { sql, type Kysely } from 'kysely';
 import { startOrganisations, type Organisations } from '../../src/app/index.js';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
-import { addDaysIso } from '../../src/kernel/jp/index.js';
+import { addDaysIso, luhnCheckDigit } from '../../src/kernel/jp/index.js';
+import { generateInitialPassword } from '../../src/kernel/access/index.js';
 import { signChallenge, type CardFile } from '../../src/kernel/jpki/index.js';
 import { startExtraction } from '../../src/municipality/extraction/index.js';
 import { createBatchFromRun, saveNoticeSettings } from '../../src/municipality/notices/index.js';
 import { importResidents } from '../../src/municipality/residents/index.js';
 import { enrollInsured, issueCard, platformJobPrincipal, type PlatformDeps } from '../../src/municipality/platform/index.js';
-import { addTenant as addPlatformTenant, PLATFORM_ROLE } from '../../src/platform/index.js';
+import { addClinicAccount, addContract, addInstitution, addTenant as addPlatformTenant, PLATFORM_ROLE } from '../../src/platform/index.js';
 import { buildWebServer } from '../../src/web/index.js';
+import { clinicPages } from '../../src/web/clinic/index.js';
 import { portalPages } from '../../src/web/portal/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from './app.js';
 import { TEST_TODAY } from './clock.js';
@@ -74,6 +76,7 @@ export async function platformWorld(): Promise<PlatformWorld> {
     port: 0,
     municipalityServer: (exchange) => buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000, exchange }),
     portalPages: portalPages({ secureCookies: false }),
+    clinicPages: clinicPages(),
   });
   const platformDb = await app.db.forRole(PLATFORM_ROLE);
   // The platform contract (運用保守 registers the tenant and which node speaks for it).
@@ -110,4 +113,71 @@ export async function platformWorld(): Promise<PlatformWorld> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// ---------------------------------------------------------------- the clinic side (issue 13 part C)
+
+/** A valid 医療機関コード in 鳥取県 (31) from its first nine digits (the 検証番号 is computed). */
+export function institutionCode(first9: string): string {
+  return first9 + String(luhnCheckDigit(first9));
+}
+
+export interface ClinicFixture {
+  readonly code: string;
+  readonly name: string;
+  readonly doctor: { readonly userId: string; readonly password: string };
+  readonly reception: { readonly userId: string; readonly password: string };
+  readonly admin: { readonly userId: string; readonly password: string };
+}
+
+/**
+ * Adds a medical institution to the platform world with a doctor, a receptionist and an admin account, and
+ * (unless `contract: false`) a contract with 鳥取市 from today.
+ */
+export async function addClinic(w: PlatformWorld, opts: { first9: string; name: string; contract?: boolean }): Promise<ClinicFixture> {
+  const clock = w.app.config.clock;
+  const code = institutionCode(opts.first9);
+  await addInstitution(w.platformDb, clock, { code, name: opts.name });
+  if (opts.contract !== false) await addContract(w.platformDb, clock, { institution: code, municipality: TOTTORI, from: clock.today() });
+  const account = async (userId: string, name: string, role: 'doctor' | 'reception' | 'admin') => {
+    const password = generateInitialPassword(16);
+    await addClinicAccount(w.platformDb, clock, { institution: code, userId, name, role, password, createdBy: 'operator' });
+    return { userId, password };
+  };
+  return {
+    code,
+    name: opts.name,
+    doctor: await account('doctor1', '予防　医師', 'doctor'),
+    reception: await account('reception1', '受付　花子', 'reception'),
+    admin: await account('admin1', '管理　一郎', 'admin'),
+  };
+}
+
+/** A clinic browser as far as the JSON API goes: the session cookie, the CSRF token, every answer kept. */
+export class ClinicClient {
+  private cookie: string | undefined;
+  csrf: string | undefined;
+  readonly bodies: string[] = [];
+  constructor(private readonly base: string) {}
+
+  async login(code: string, userId: string, password: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const r = await this.req('POST', '/clinic/v1/login', { institutionCode: code, userId, password }, { csrf: false });
+    if (r.status === 200) this.csrf = (r.body as { csrf: string }).csrf;
+    return r;
+  }
+
+  async req<T = Record<string, unknown>>(method: string, path: string, body?: unknown, opts: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T; headers: Headers }> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (this.cookie) headers['cookie'] = `mamori_clinic=${this.cookie}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.csrf !== false && this.csrf && method !== 'GET') headers['x-csrf-token'] = this.csrf;
+    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const c of res.headers.getSetCookie()) {
+      const m = /^mamori_clinic=([^;]*)/.exec(c);
+      if (m) this.cookie = m[1] || undefined;
+    }
+    const text = await res.text();
+    this.bodies.push(text);
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, headers: res.headers };
+  }
 }

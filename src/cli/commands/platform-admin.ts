@@ -1,11 +1,15 @@
-// `mamori platform tenant|user|token|erase|logs` (docs/formats/platform-cli.md): what the platform's
+// `mamori platform tenant|user|token|erase|logs|clinic` (docs/formats/platform-cli.md): what the platform's
 // operator (運用保守事業者) does for a contracting tenant — add it, register its users from approved
 // applications (PMH-20), issue the Bearer token of its 健康管理システム (PMH-02), read its handling log
 // (PMH-22) and erase everything at contract end (PMH-23).  They work on the platform's own schema through
 // its own database role.
 import { writeFileSync } from 'node:fs';
 import type { App } from '../../app/index.js';
-import { addTenant, applyForUser, approveUser, deleteUser, eraseTenant, ERASURE_LABELS, handlingLog, handlingLogCsv, issueToken, listTenants, listUsers, PERMISSION_LABELS, PLATFORM_ROLE } from '../../platform/index.js';
+import {
+  addClinicAccount, addContract, addInstitution, addTenant, applyForUser, approveUser, CLINIC_ROLE_LABELS, deleteUser, eraseTenant, ERASURE_LABELS, handlingLog, handlingLogCsv,
+  issueToken, listClinicAccounts, listContracts, listTenants, listUsers, PERMISSION_LABELS, PLATFORM_ROLE, unlockClinicAccount,
+} from '../../platform/index.js';
+import { generateInitialPassword } from '../../kernel/access/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 import { withApp } from '../context.js';
 import { print, printJson, table } from '../io.js';
@@ -102,6 +106,65 @@ export async function erase(o: O): Promise<number> {
       print(`${r.tenantName}（${r.tenant}）のデータを消去しました（${r.at}、実施者 ${r.by}）。残存 ${r.remaining} 件。`);
       print(table([['区分', '消去した件数'], ...Object.entries(r.counts).map(([k, n]) => [ERASURE_LABELS[k as keyof typeof ERASURE_LABELS] ?? k, n])]));
     }
+    return 0;
+  });
+}
+
+// ---------------------------------------------------------------- medical institutions (issue 13 part C)
+
+export async function clinicAdd(o: O): Promise<number> {
+  return withApp(o, async (app) => {
+    const t = await addInstitution(await platformDb(app), app.config.clock, { code: o['code'], name: o['name'] });
+    if (o['json']) printJson(t);
+    else print(`医療機関を登録しました: ${t.code} ${t.name}`);
+    return 0;
+  });
+}
+
+export async function clinicContract(o: O): Promise<number> {
+  return withApp(o, async (app) => {
+    const c = await addContract(await platformDb(app), app.config.clock, { institution: o['institution'], municipality: o['municipality'], from: o['from'], until: o['until'] });
+    if (o['json']) printJson(c);
+    else print(`委託契約を登録しました: 医療機関 ${c.institutionCode} ↔ 市区町村 ${c.municipalityCode}（${c.from}〜${c.until ?? ''}）`);
+    return 0;
+  });
+}
+
+export async function clinicAccount(o: O): Promise<number> {
+  return withApp(o, async (app) => {
+    const password = generateInitialPassword(16);
+    const a = await addClinicAccount(await platformDb(app), app.config.clock, {
+      institution: o['institution'], userId: o['user'], name: o['name'], role: o['role'], password, createdBy: String(o['by'] ?? 'operator'),
+    });
+    if (o['out']) {
+      writeFileSync(String(o['out']), password + '\n', { mode: 0o600, flag: 'wx' });
+      if (o['json']) printJson({ ...a, passwordFile: String(o['out']) });
+      else print(`アカウントを作成しました: ${a.userId}（${CLINIC_ROLE_LABELS[a.role]}）。初期パスワードを ${String(o['out'])} に書き出しました。`);
+    } else if (o['json']) printJson({ ...a, initialPassword: password });
+    else print(`アカウントを作成しました: ${a.userId}（${CLINIC_ROLE_LABELS[a.role]}）。初期パスワード（この一度だけ表示します）: ${password}`);
+    return 0;
+  });
+}
+
+export async function clinicList(o: O): Promise<number> {
+  return withApp(o, async (app) => {
+    const db = await platformDb(app);
+    const code = String(o['institution']);
+    const accounts = await listClinicAccounts(db, code);
+    const contracts = await listContracts(db, code);
+    if (o['json']) printJson({ accounts, contracts });
+    else {
+      print(table([['ユーザーID', '氏名', '役割', '状態'], ...accounts.map((a) => [a.userId, a.name, CLINIC_ROLE_LABELS[a.role], a.locked ? 'ロック中' : '有効'])]));
+      print(table([['市区町村', '開始日', '終了日'], ...contracts.map((c) => [c.municipalityCode, c.from, c.until ?? ''])]));
+    }
+    return 0;
+  });
+}
+
+export async function clinicUnlock(o: O): Promise<number> {
+  return withApp(o, async (app) => {
+    await unlockClinicAccount(await platformDb(app), String(o['institution']), String(o['user']));
+    print(`アカウントのロックを解除しました: ${String(o['user'])}`);
     return 0;
   });
 }

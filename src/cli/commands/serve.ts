@@ -1,4 +1,5 @@
 // `mamori serve [--port N] [--host H]`
+import { clinicPages } from '../../web/clinic/index.js';
 import { portalPages } from '../../web/portal/index.js';
 import { resolveConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
@@ -67,6 +68,7 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
       writeDirectory: !opts.only,
       municipalityServer: (exchange) => buildWebServer(app, { secureCookies: !insecure, exchange }),
       portalPages: portalPages({ secureCookies: !insecure, demo: app.config.demo }),
+      clinicPages: clinicPages(),
     });
   } catch (e) {
     forget();

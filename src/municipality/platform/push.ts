@@ -189,6 +189,7 @@ async function buildTargets(w: Work, rows: readonly { atena: string; seg: '1' | 
         programCode: x.program,
         dose: Number(x.dose),
         date: iso(x.vaccinated_on)!,
+        product: x.product,
         vaccineName: str('vaccineName') ?? product?.name ?? x.product ?? null,
         lotNumber: str('lot'),
         institutionName: str('institutionOther') ?? str('place') ?? null,

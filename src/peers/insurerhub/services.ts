@@ -2,7 +2,8 @@
 //   insured.enroll  municipality (as 国保保険者) → 中間サーバー: the insured persons and their basic info;
 //   pmhkey.issue    platform → 中間サーバー: PMH keys for a batch (PMH-05…08), mis-link check on basic info;
 //   card.link       card → オン資: 健康保険証利用登録 of a card's 利用者証明用 certificate;
-//   portal.resolve  mynaportal → オン資: the card's 仮名識別子 and, once issued, the PMH key (PMH-09).
+//   portal.resolve  mynaportal → オン資: the card's 仮名識別子 and, once issued, the PMH key (PMH-09);
+//   reception.resolve platform → オン資: the PMH key of a card read at a clinic's reception (PMH-13).
 // Every call (accepted or refused by the handler) is a row of the handling log (PMH-22): who, what, when,
 // outcome, counts.  Neither the log nor a refusal ever carries a My Number.
 import { z } from 'zod';
@@ -25,6 +26,7 @@ export const INSURERHUB_CALLERS = {
   'pmhkey.issue': 'platform',
   'card.link': 'card',
   'portal.resolve': 'mynaportal',
+  'reception.resolve': 'platform',
 } as const;
 
 const text = (max: number) => z.string({ message: '文字列で指定してください' }).trim().min(1, { message: '入力されていません' }).max(max, { message: `${max}文字以内で指定してください` });
@@ -142,6 +144,15 @@ export function insurerHubServices(ctx: PeerContext, secrets: InsurerHubSecrets)
       if (!r) throw cardNotLinked();
       const body = { pseudonymId: secrets.pseudonymOf(r.linkNo), ...(r.pmhKey ? { pmhKey: r.pmhKey } : {}) };
       return { out: { body, personal: true }, counts: { pmhKey: r.pmhKey ? 1 : 0 } };
+    }),
+
+    // PMH-13: the clinic's reception reads the card; the platform finds the person's targets by the PMH key
+    // (never by number).  A card without a link, or whose person has no PMH key yet, is CARD_NOT_LINKED.
+    'reception.resolve': service('reception.resolve', 'PMHキーの提供（医療機関の受付：オンライン資格確認等システム → プラットフォーム）', async (msg) => {
+      const q = parseInput(resolveSchema, msg.body);
+      const r = await resolveCard(db, q.serial);
+      if (!r?.pmhKey) throw cardNotLinked();
+      return { out: { body: { pmhKey: r.pmhKey }, personal: true }, counts: { pmhKey: 1 } };
     }),
   };
 }

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { MynaPortal, PortalPerson, PortalQuestionnaire, PortalSession, QuestionnaireItem } from '../../app/index.js';
 import { formatWareki, jstToday } from '../../kernel/jp/index.js';
 import { isProblem, Problem } from '../../kernel/problems/index.js';
-import { html, raw, type SafeHtml } from '../ui/index.js';
+import { html, raw, STRICT_HELMET, uiFont, type SafeHtml } from '../ui/index.js';
 import { renderRecordsPdf } from './pdf.js';
 import { CARD_LOGIN_MISSING_JS, PORTAL_LOGIN_JS } from './script.js';
 
@@ -39,10 +39,6 @@ const require = createRequire(import.meta.url);
 const TOKENS_CSS = readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8');
 const MAMORI_CSS = readFileSync(new URL('../assets/mamori.css', import.meta.url), 'utf8');
 const PORTAL_CSS = readFileSync(new URL('../assets/portal.css', import.meta.url), 'utf8');
-const FONTS: Record<string, string> = {
-  'biz-udpgothic-400.ttf': '@expo-google-fonts/biz-udpgothic/400Regular/BIZUDPGothic_400Regular.ttf',
-  'biz-udpgothic-700.ttf': '@expo-google-fonts/biz-udpgothic/700Bold/BIZUDPGothic_700Bold.ttf',
-};
 
 function defaultCardScript(): string {
   const u = new URL('../assets/card-login.js', import.meta.url);
@@ -119,18 +115,7 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
   const clock = portal.clock;
 
   await fastify.register(async (f) => {
-    await f.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"], connectSrc: ["'self'"],
-          formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"],
-        },
-      },
-      referrerPolicy: { policy: 'no-referrer' },
-      frameguard: { action: 'deny' },
-      crossOriginEmbedderPolicy: false,
-    });
+    await f.register(helmet, STRICT_HELMET);
     await f.register(cookie);
     await f.register(formbody, { bodyLimit: 256 * 1024 });
     await f.register(csrf, { cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure, signed: false } });
@@ -188,13 +173,9 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     asset('/assets/portal.css', 'text/css; charset=utf-8', PORTAL_CSS);
     asset('/assets/card-login.js', 'text/javascript; charset=utf-8', cardJs);
     asset('/assets/portal-login.js', 'text/javascript; charset=utf-8', PORTAL_LOGIN_JS);
-    const fontCache = new Map<string, Buffer>();
     f.get('/assets/fonts/:name', async (req, reply) => {
-      const name = (req.params as { name: string }).name;
-      const spec = Object.hasOwn(FONTS, name) ? FONTS[name] : undefined;
-      if (!spec) throw new Problem(404, 'NOT_FOUND', '見つかりません');
-      let b = fontCache.get(name);
-      if (!b) fontCache.set(name, (b = readFileSync(require.resolve(spec))));
+      const b = uiFont((req.params as { name: string }).name);
+      if (!b) throw new Problem(404, 'NOT_FOUND', '見つかりません');
       return reply.type('font/ttf').header('cache-control', 'public, max-age=31536000, immutable').send(b);
     });
 

@@ -3,3 +3,4 @@ export * from './html.js';
 export * from './components.js';
 export * from './layout.js';
 export * from './query.js';
+export * from './assets.js';
