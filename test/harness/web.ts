@@ -41,6 +41,13 @@ export class PageClient {
     return { status: res.status, text: await res.text(), location: res.headers.get('location'), res };
   }
 
+  /** A download: the status, the headers and the bytes as sent (a Shift_JIS file must not go through text). */
+  async bytes(path: string): Promise<{ status: number; body: Buffer; res: Response }> {
+    const res = await fetch(this.base + path, { headers: { cookie: this.cookieHeader() }, redirect: 'manual' });
+    this.keep(res);
+    return { status: res.status, body: Buffer.from(await res.arrayBuffer()), res };
+  }
+
   /** The CSRF token of the last form on a page. */
   static csrf(html: string): string {
     const m = [...html.matchAll(/name="_csrf" value="([^"]+)"/g)].at(-1);

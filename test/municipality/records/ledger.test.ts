@@ -20,6 +20,8 @@ describe('GS1 element strings from vials', () => {
     expect(parseGs1('(01)04987123456784(17)271231(10)AB1234')).toEqual({ ok: true, value: { gtin: '04987123456784', expiry: '2027-12-31', lot: 'AB1234', serial: null } });
     expect(parseGs1(']d20104987123456784172712001 0AB1234'.replace(' ', ''))).toMatchObject({ ok: true, value: { gtin: '04987123456784', expiry: '2027-12-31' } });
     expect(parseGs1('010498712345678417270600' + '10LOT9\u001d21SN001')).toEqual({ ok: true, value: { gtin: '04987123456784', expiry: '2027-06-30', lot: 'LOT9', serial: 'SN001' } });
+    // Some scanners send FNC1 in the first position as a GS after the symbology identifier.
+    expect(parseGs1(']d2\u001d010498712345678417270600' + '10LOT9')).toMatchObject({ ok: true, value: { gtin: '04987123456784', lot: 'LOT9' } });
     expect(parseGs1('(01)04987123456785(17)271231').ok).toBe(false); // check digit
     expect(parseGs1('(01)04987123456784(17)271331').ok).toBe(false); // month 13
     expect(parseGs1('(99)123').ok).toBe(false);
