@@ -276,6 +276,9 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     const pp = `PP${'CHILDPSEUDONYMABCDEFGHIJK'.padEnd(26, 'A')}`;
     const recs = (await portal.call('platform', 'portal.records', { actor: pp, subject: pp })).body as { records: { recordId: string; institutionName: string | null }[] };
     expect(recs.records).toEqual(expect.arrayContaining([expect.objectContaining({ recordId: `${TOTTORI}.${recordId}`, institutionName: 'とっとり小児科クリニック' })]));
+    // "Who used my data" shows what the clinic did (PMH-22), including the refused attempt of the other clinic.
+    const use = JSON.stringify((await portal.call('platform', 'portal.data-use', { actor: pp, subject: pp })).body);
+    for (const action of ['医療機関での受付', '医療機関での予診票の確認', '医療機関の診察室での本人確認', '医療機関での接種記録の登録', '医療機関での受付（契約がないため拒否）']) expect(use).toContain(action);
   });
 
   it('the decision 接種不可 stops a dose; a cancelled visit is no check-in', async () => {

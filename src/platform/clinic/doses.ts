@@ -258,7 +258,7 @@ export async function registerDose(c: ClinicContext, u: ClinicUser, raw: unknown
         answer AS (UPDATE platform.answers SET status = 'used' WHERE tenant_code = ${m} AND answer_id = ${k.answerId}),
         logged AS (
           INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
-          VALUES (${m}, ${now}, 'institution', ${`${actorOf(u)}（${u.institutionName}）`}, 'clinic.dose', ${d.targetId}, ${purpose}))
+          VALUES (${m}, ${now}, 'institution', ${actorOf(u)}, 'clinic.dose', ${d.targetId}, ${purpose}))
         SELECT record_id FROM dose`.execute(tx);
       return { replay: false, answer: { recordId, targetId: d.targetId, warnings: k.warnings } };
     });
