@@ -317,6 +317,17 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     expect((await c.login(code, 'dentist1', initialPassword)).status).toBe(200);
   });
 
+  it('a session idle for 30 minutes ends; the reception challenge is one use only', async () => {
+    const ch = await reception.req<{ challengeId: string; challenge: string }>('POST', '/clinic/v1/reception/challenge', {});
+    const proof = await w.sign(w.cards.child, ch.body.challenge);
+    const body = { challengeId: ch.body.challengeId, ...proof, identityCheck: { method: 'card' }, consent: true };
+    expect((await reception.req('POST', '/clinic/v1/reception/card', body)).status).toBe(200);
+    expect((await reception.req('POST', '/clinic/v1/reception/card', body)).body).toMatchObject({ status: 401, code: 'CHALLENGE_INVALID' });
+    const clock = w.app.config.clock as unknown as { advance(ms: number): void };
+    clock.advance(31 * 60_000);
+    expect((await doctor.req('GET', '/clinic/v1/me')).body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  });
+
   it('no answer of the clinic API carries a My Number', () => {
     const all = clients.flatMap((c) => c.bodies);
     expect(all.length).toBeGreaterThan(20);
