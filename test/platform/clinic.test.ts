@@ -188,6 +188,8 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     const r = await doctor.req('POST', '/clinic/v1/doses', dose({ targetId: otherChildTarget }));
     expect(r.body).toMatchObject({ status: 403, code: 'NOT_CHECKED_IN' });
     expect(await counts()).toEqual(before);
+    const logged = await sql<{ action: string; code: string }>`SELECT action, code FROM platform.clinic_log WHERE institution_code = ${clinic.code} AND target_id = ${otherChildTarget}`.execute(w.app.db.system);
+    expect(logged.rows).toEqual([{ action: 'dose', code: 'NOT_CHECKED_IN' }]);
   });
 
   it('the vial is scanned (GS1), the live check passes, and the dose is registered once (Idempotency-Key)', async () => {
