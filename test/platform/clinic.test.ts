@@ -188,6 +188,8 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     const r = await doctor.req('POST', '/clinic/v1/doses', dose({ targetId: otherChildTarget }));
     expect(r.body).toMatchObject({ status: 403, code: 'NOT_CHECKED_IN' });
     expect(await counts()).toEqual(before);
+    const logged = await sql<{ action: string; code: string }>`SELECT action, code FROM platform.clinic_log WHERE institution_code = ${clinic.code} AND target_id = ${otherChildTarget}`.execute(w.app.db.system);
+    expect(logged.rows).toEqual([{ action: 'dose', code: 'NOT_CHECKED_IN' }]);
   });
 
   it('the vial is scanned (GS1), the live check passes, and the dose is registered once (Idempotency-Key)', async () => {
@@ -276,6 +278,9 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     const pp = `PP${'CHILDPSEUDONYMABCDEFGHIJK'.padEnd(26, 'A')}`;
     const recs = (await portal.call('platform', 'portal.records', { actor: pp, subject: pp })).body as { records: { recordId: string; institutionName: string | null }[] };
     expect(recs.records).toEqual(expect.arrayContaining([expect.objectContaining({ recordId: `${TOTTORI}.${recordId}`, institutionName: 'とっとり小児科クリニック' })]));
+    // "Who used my data" shows what the clinic did (PMH-22), including the refused attempt of the other clinic.
+    const use = JSON.stringify((await portal.call('platform', 'portal.data-use', { actor: pp, subject: pp })).body);
+    for (const action of ['医療機関での受付', '医療機関での予診票の確認', '医療機関の診察室での本人確認', '医療機関での接種記録の登録', '医療機関での受付（契約がないため拒否）']) expect(use).toContain(action);
   });
 
   it('the decision 接種不可 stops a dose; a cancelled visit is no check-in', async () => {
@@ -312,6 +317,17 @@ describe('the clinic side of the platform (issue 13 part C)', () => {
     expect(JSON.parse(list.stdout)).toMatchObject({ accounts: [{ userId: 'dentist1', role: 'doctor' }], contracts: [{ municipalityCode: TOTTORI }] });
     const c = client();
     expect((await c.login(code, 'dentist1', initialPassword)).status).toBe(200);
+  });
+
+  it('a session idle for 30 minutes ends; the reception challenge is one use only', async () => {
+    const ch = await reception.req<{ challengeId: string; challenge: string }>('POST', '/clinic/v1/reception/challenge', {});
+    const proof = await w.sign(w.cards.child, ch.body.challenge);
+    const body = { challengeId: ch.body.challengeId, ...proof, identityCheck: { method: 'card' }, consent: true };
+    expect((await reception.req('POST', '/clinic/v1/reception/card', body)).status).toBe(200);
+    expect((await reception.req('POST', '/clinic/v1/reception/card', body)).body).toMatchObject({ status: 401, code: 'CHALLENGE_INVALID' });
+    const clock = w.app.config.clock as unknown as { advance(ms: number): void };
+    clock.advance(31 * 60_000);
+    expect((await doctor.req('GET', '/clinic/v1/me')).body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
   });
 
   it('no answer of the clinic API carries a My Number', () => {

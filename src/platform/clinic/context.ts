@@ -87,7 +87,8 @@ export function clinicContext(deps: PlatformDeps, opts: { rules?: ClinicRules | 
   };
 }
 
-export const actorOf = (u: ClinicUser): string => `${u.institutionCode}:${u.userId}`;
+/** Who acted, as the handling log names an institution's staff: `<医療機関コード>:<userId>（<名称>）`. */
+export const actorOf = (u: ClinicUser): string => `${u.institutionCode}:${u.userId}（${u.institutionName}）`;
 
 /** The institution's own access log (logins, refusals); target ids only, never resident data. */
 export async function clinicLog(
@@ -102,7 +103,7 @@ export async function clinicLog(
 /** PMH-22: one handling-log row of the municipality (tenant) for what an institution did with its target. */
 export async function handled(tx: Db, at: Date, tenant: string, u: ClinicUser, action: string, targetId: string, purpose: string): Promise<void> {
   await sql`INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
-            VALUES (${tenant}, ${at}, 'institution', ${`${actorOf(u)}（${u.institutionName}）`}, ${action}, ${targetId}, ${purpose})`.execute(tx);
+            VALUES (${tenant}, ${at}, 'institution', ${actorOf(u)}, ${action}, ${targetId}, ${purpose})`.execute(tx);
 }
 
 /**

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { isIsoDate } from '../../kernel/jp/index.js';
-import { Problem, parseInput, validationFailed } from '../../kernel/problems/index.js';
+import { Problem, isProblem, parseInput, validationFailed } from '../../kernel/problems/index.js';
 import type { BasicFiveInfo, PlatformDb as Tx } from '../index.js';
-import { actorOf, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
+import { actorOf, clinicLog, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
 import { noContract } from './institutions.js';
 import { newId, VISIT_COLUMNS, type VisitRow } from './visits.js';
 
@@ -183,14 +183,26 @@ function checkIn(c: ClinicContext, d: Dose, t: Found | undefined): Checked {
   return { ...base, programCode: (program && res.program) || d.programCode, dose: (program && res.dose) || d.dose, warnings };
 }
 
-/** The live check of a proposed dose: nothing is written. */
+/** A refused access (403: not checked in, no contract) is written to the institution's log after the rollback. */
+async function loggingRefusals<T>(c: ClinicContext, u: ClinicUser, action: string, targetId: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (isProblem(e) && e.status === 403) {
+      await clinicLog(c.db, c.clock.now(), { institution: u.institutionCode, userId: u.userId, action, outcome: 'refused', code: e.code, targetId });
+    }
+    throw e;
+  }
+}
+
+/** The live check of a proposed dose: nothing is written (a refusal is logged). */
 export async function checkDose(c: ClinicContext, u: ClinicUser, raw: unknown): Promise<{ programCode: string; dose: number; warnings: DoseWarning[] }> {
   const d = parseInput(doseSchema, raw);
-  return withInstitution(c.db, u.institutionCode, { visitId: d.visitId }, async (tx) => {
+  return loggingRefusals(c, u, 'dose.check', d.targetId, () => withInstitution(c.db, u.institutionCode, { visitId: d.visitId }, async (tx) => {
     const k = checkIn(c, d, await visitFor(tx, u, d, c.clock.today(), undefined));
     if (d.expiry < d.vaccinatedOn) k.warnings.unshift({ code: 'LOT_EXPIRED', level: 'problem', message: '接種日にワクチンの有効期限が切れています' });
     return { programCode: k.programCode, dose: k.dose, warnings: k.warnings };
-  });
+  }));
 }
 
 export interface DoseAnswer {
@@ -223,7 +235,7 @@ export async function registerDose(c: ClinicContext, u: ClinicUser, raw: unknown
     return p.rows[0]?.prior ?? null;
   };
   try {
-    return await withInstitution(c.db, u.institutionCode, { visitId: d.visitId }, async (tx) => {
+    return await loggingRefusals(c, u, 'dose', d.targetId, () => withInstitution(c.db, u.institutionCode, { visitId: d.visitId }, async (tx) => {
       const found = await visitFor(tx, u, d, today, idempotencyKey);
       if (found?.prior) return replay(found.prior);
       if (!found && idempotencyKey) {
@@ -258,10 +270,10 @@ export async function registerDose(c: ClinicContext, u: ClinicUser, raw: unknown
         answer AS (UPDATE platform.answers SET status = 'used' WHERE tenant_code = ${m} AND answer_id = ${k.answerId}),
         logged AS (
           INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
-          VALUES (${m}, ${now}, 'institution', ${`${actorOf(u)}（${u.institutionName}）`}, 'clinic.dose', ${d.targetId}, ${purpose}))
+          VALUES (${m}, ${now}, 'institution', ${actorOf(u)}, 'clinic.dose', ${d.targetId}, ${purpose}))
         SELECT record_id FROM dose`.execute(tx);
       return { replay: false, answer: { recordId, targetId: d.targetId, warnings: k.warnings } };
-    });
+    }));
   } catch (e) {
     // Two requests with the same key at once: the loser gives the winner's answer.
     if (idempotencyKey && (e as { code?: string }).code === '23505') {

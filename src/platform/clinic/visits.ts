@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { Problem, notFound, parseInput } from '../../kernel/problems/index.js';
 import { SEX_LABELS, type BasicFiveInfo, type PlatformDb as Tx, type Template } from '../index.js';
-import { asTenant, handled, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
+import { actorOf, asTenant, handled, withInstitution, type ClinicContext, type ClinicUser } from './context.js';
 
 export const IDENTITY_METHOD_LABELS = {
   card: 'マイナンバーカード',
@@ -220,7 +220,7 @@ export async function listVisits(c: ClinicContext, u: ClinicUser, raw: unknown):
         items.set(v.visit_id, summaryOf(v, name, person));
       }
       await sql`INSERT INTO platform.handling_log (tenant_code, at, actor_kind, actor, action, target_id, purpose)
-                SELECT ${tenant}, ${now}, 'institution', ${`${u.institutionCode}:${u.userId}（${u.institutionName}）`}, 'clinic.visits', t, '予防接種の受付一覧の表示（医療機関）'
+                SELECT ${tenant}, ${now}, 'institution', ${actorOf(u)}, 'clinic.visits', t, '予防接種の受付一覧の表示（医療機関）'
                 FROM unnest(${[...new Set(vs.map((v) => v.target_id))]}::text[]) AS t`.execute(tx);
     }
     return { total, page: q.page, pageSize: VISITS_PAGE_SIZE, date, items: r.rows.map((v) => items.get(v.visit_id)!) };
