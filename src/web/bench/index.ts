@@ -3,7 +3,8 @@
 import type { BenchCase } from '../../kernel/bench/index.js';
 import type { AppBenchContext } from '../../app/index.js';
 import { recordsRegisterHttpCase, recordsRegisterSoakCase } from './records-http.js';
+import { clinicRegisterHttpCase } from './clinic-http.js';
 
 export function webBenchCases(): BenchCase<AppBenchContext>[] {
-  return [recordsRegisterHttpCase, recordsRegisterSoakCase];
+  return [recordsRegisterHttpCase, recordsRegisterSoakCase, clinicRegisterHttpCase];
 }

@@ -6,7 +6,9 @@ import autocannon from 'autocannon';
 
 interface LoadInput {
   readonly url: string;
-  readonly token: string;
+  /** The staff API's Bearer token; or `headers` (the clinic app's session cookie and CSRF token). */
+  readonly token?: string;
+  readonly headers?: Record<string, string>;
   readonly connections: number;
   readonly seconds: number;
   /** Requests to send, in order; each is used once (the run stops early when they run out). */
@@ -48,7 +50,7 @@ const instance = autocannon(
     pipelining: 1,
     timeout: 10,
     // A registered terminal (KRN-26), as a clinic's client sends it.
-    headers: { authorization: `Bearer ${input.token}`, 'content-type': 'application/json', 'x-terminal-id': 'clinic-booth-01' },
+    headers: input.headers ? { 'content-type': 'application/json', ...input.headers } : { authorization: `Bearer ${input.token}`, 'content-type': 'application/json', 'x-terminal-id': 'clinic-booth-01' },
     requests: [
       {
         method: 'POST',

@@ -28,7 +28,7 @@ const run = promisify(execFile);
 const P99_LIMIT_MS = 50;
 const GOAL_RATE = 1000;
 const GOAL_RATIO = 0.25;
-const POOL = 32;
+export const POOL = 32;
 /** 仙台市's 地方公共団体コード: the case's own municipality in the shared bench database. */
 export const RECORDS_HTTP_TENANT = '041009';
 
@@ -216,9 +216,9 @@ function firstAllowedDose(catalog: Catalog, birthDate: string, sex: 'male' | 'fe
   return null;
 }
 
-async function drive(o: { url: string; token: string; connections: number; seconds: number; requests: readonly DoseRequest[]; offset: number; tmp: string; rate?: number; amount?: number }): Promise<LoadOutput> {
+export async function drive(o: { url: string; token?: string; headers?: Record<string, string>; connections: number; seconds: number; requests: readonly DoseRequest[]; offset: number; tmp: string; rate?: number; amount?: number }): Promise<LoadOutput> {
   const input = join(o.tmp, `load-${o.offset}.json`);
-  writeFileSync(input, JSON.stringify({ url: o.url, token: o.token, connections: o.connections, seconds: o.seconds, requests: o.requests, offset: o.offset, rate: o.rate, amount: o.amount }), { mode: 0o600 });
+  writeFileSync(input, JSON.stringify({ url: o.url, token: o.token, headers: o.headers, connections: o.connections, seconds: o.seconds, requests: o.requests, offset: o.offset, rate: o.rate, amount: o.amount }), { mode: 0o600 });
   const script = fileURLToPath(new URL('./load.ts', import.meta.url));
   const { stdout } = await run(process.execPath, ['--import', 'tsx', script, input], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as LoadOutput;
@@ -319,7 +319,7 @@ export const recordsRegisterSoakCase: BenchCase<AppBenchContext> = {
 };
 
 /** Raw single-row INSERT transactions per second on the same server (the cases' baseline). */
-async function rawInsertRate(rawPool: pg.Pool, tenant: string, payload: string, seconds: number): Promise<number> {
+export async function rawInsertRate(rawPool: pg.Pool, tenant: string, payload: string, seconds: number): Promise<number> {
   await rawPool.query('CREATE TABLE IF NOT EXISTS bench_raw_insert (id bigserial PRIMARY KEY, tenant_code text NOT NULL, atena_no text NOT NULL, data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
   let i = 0;
   try {
