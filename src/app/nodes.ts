@@ -69,12 +69,15 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
   ];
 }
 
-const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string; schema: string }> = {
+// `pool`: the node's database connections on a server (default 8).  The platform serves every clinic of the
+// country at once (one transaction per dose, durable commit): with 8, concurrent doses queue for a
+// connection before the database is busy (clinic.register.http: 416 doses/s with 8, 544/s with 24).
+const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string; schema: string; pool?: number }> = {
   network: { role: NETWORK_ROLE, schema: NETWORK_SCHEMA },
   jlis: { role: JLIS_ROLE, schema: JLIS_SCHEMA },
   chukan: { role: CHUKAN_ROLE, schema: CHUKAN_SCHEMA },
   vrs: { role: VRS_ROLE, schema: VRS_SCHEMA },
-  platform: { role: PLATFORM_ROLE, schema: PLATFORM_SCHEMA },
+  platform: { role: PLATFORM_ROLE, schema: PLATFORM_SCHEMA, pool: 24 },
   insurerhub: { role: INSURERHUB_ROLE, schema: INSURERHUB_SCHEMA },
   card: { role: CARD_ROLE, schema: CARD_SCHEMA },
   mynaportal: { role: MYNAPORTAL_ROLE, schema: MYNAPORTAL_SCHEMA },
@@ -147,8 +150,8 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
           registerMunicipalityServices(fastify, app, municipalNode);
         }
       } else {
-        const { role, schema } = PEER_DB[spec.kind];
-        const db = await app.db.forRole(role);
+        const { role, schema, pool } = PEER_DB[spec.kind];
+        const db = await app.db.forRole(role, pool ? { pool } : undefined);
         const node = exchangeNodeFor({ name: spec.name, schema, db, keyDir, directory, clock });
         const ctx = { name: spec.name, db, node, clock, config: app.config };
         if (spec.kind === 'mynaportal') {

@@ -197,6 +197,11 @@ export async function demo(o: O): Promise<number> {
           for (const c of platform.cards) print(`  ${c.who}（${c.name}）のカード: ${c.file}`);
           print('  保護者でログインし、「お子さまを登録する」で子のカードを使うと、子のお知らせ・予診票・接種記録が見られます。');
         }
+        if (platform.clinic) {
+          print(`医療機関用アプリ: 上の一覧の platform のURLに /clinic を付けて開きます（${platform.clinic.name}、医療機関コード ${platform.clinic.code}）。`);
+          for (const a of platform.clinic.accounts) print(`  ${a.role === 'doctor' ? '医師' : '受付'}: 利用者ID ${a.userId}  パスワード ${a.password}`);
+          print('  受付で上のカードのファイルを読み取り、医師が予診票を確認して接種を登録します。登録した接種は /platform/records で台帳に取り込み、/billing で請求、/payments で支払います。');
+        }
       };
       await serveApp(app, String(o['host'] ?? '127.0.0.1'), port, show, {
         insecureCookies: true,

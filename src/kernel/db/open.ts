@@ -32,7 +32,11 @@ export interface MamoriDb {
    * role, decision 0134).  The role must exist (its node's migration creates it) and must be neither
    * superuser nor BYPASSRLS; one pool per role, closed with the store.
    */
-  forRole(role: string): Promise<Kysely<UntypedDatabase>>;
+  /**
+   * The database as a node's own role (decision 0134).  `pool`: the node's connection pool on a server (default
+   * 8, or MAMORI_NODE_DB_POOL for every node); the first call for a role decides it.
+   */
+  forRole(role: string, opts?: { pool?: number }): Promise<Kysely<UntypedDatabase>>;
   close(): Promise<void>;
 }
 
@@ -205,12 +209,12 @@ async function openServer(config: MamoriConfig, url: string): Promise<MamoriDb> 
     app,
     system,
     config,
-    forRole(role) {
+    forRole(role, opts) {
       checkRoleName(role);
       let k = roles.get(role);
       if (!k) {
         k = (async () => {
-          const pool = new pg.Pool({ connectionString: url, types: serverTypes(), max: Number(process.env['MAMORI_NODE_DB_POOL'] ?? 8), application_name: role, options: `-c role=${role}` });
+          const pool = new pg.Pool({ connectionString: url, types: serverTypes(), max: Number(process.env['MAMORI_NODE_DB_POOL'] ?? opts?.pool ?? 8), application_name: role, options: `-c role=${role}` });
           pool.on('error', poolError(role));
           const db = new Kysely<UntypedDatabase>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
           try {
