@@ -145,9 +145,10 @@ async function applyPage(w: Work, records: readonly PlatformRecord[]): Promise<P
     SELECT source_ref FROM municipality.match_queue WHERE tenant_code = ${w.tenant} AND source = ${PLATFORM_RECORDS_QUEUE} AND source_ref = ANY(${ids}::text[])`.execute(w.tx);
   const seen = new Set(known.rows.map((r) => r.ref));
   const keys = [...new Set(records.map((r) => r.identityKey))];
-  const persons = new Set(
-    (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${keys}::text[])`.execute(w.tx)).rows.map((r) => r.atena_no),
-  );
+  const found = (await sql<{ atena_no: string; name: string | null; birth_date: string }>`
+    SELECT atena_no, state->>'nameKanji' AS name, to_char(birth_date, 'YYYY-MM-DD') AS birth_date FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${keys}::text[])`.execute(w.tx)).rows;
+  const persons = new Set(found.map((r) => r.atena_no));
+  const whoIs = new Map(found.map((r) => [r.atena_no, { nameKanji: r.name, birthDate: r.birth_date }]));
   // The doses the ledger holds for these persons on these days: a possible duplicate is one of the same day
   // and the same vaccine, or the same program and dose.  status <> 'deleted': the person index (ledger.ts).
   const days = [...new Set(records.map((r) => r.vaccinatedOn))];
@@ -202,7 +203,7 @@ async function applyPage(w: Work, records: readonly PlatformRecord[]): Promise<P
         tenant_code: w.tenant,
         source: PLATFORM_RECORDS_QUEUE,
         source_ref: q.r.recordId,
-        query: jsonb({ atenaNo: q.r.identityKey, birthDate: null, reason: q.reason, institutionCode: q.r.institutionCode, vaccinatedOn: q.r.vaccinatedOn }),
+        query: jsonb({ atenaNo: q.r.identityKey, ...(whoIs.get(q.r.identityKey) ?? { nameKanji: null, birthDate: null }), reason: q.reason, institutionCode: q.r.institutionCode, vaccinatedOn: q.r.vaccinatedOn }),
         payload: jsonb({ data: recordInputOf(q.r), recordId: q.r.recordId } as unknown as Record<string, unknown>),
         candidates: jsonb(q.candidates),
         status: 'open',

@@ -169,6 +169,8 @@ export interface QueueItem {
   readonly sourceRef: string | null;
   readonly sourceRow: number | null;
   readonly query: Record<string, unknown>;
+  /** What the item carries besides the query (a queued dose: `{data, …}`). */
+  readonly payload: Record<string, unknown> | null;
   readonly candidates: MatchResult['candidates'];
   readonly status: string;
   readonly createdAt: Date;
@@ -201,7 +203,7 @@ export async function listQueue(w: Work, opts: QueueListOptions = {}): Promise<Q
   requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES);
   const rows = await queueWhere(w, opts).selectAll().orderBy('created_at').orderBy('id').limit(Math.min(opts.limit ?? 200, 1000)).offset(Math.max(opts.offset ?? 0, 0)).execute();
   await appendEntry(w.tx, w, { action: 'read', targetType: 'match-queue', detail: { results: rows.length } });
-  return rows.map((r) => ({ id: r.id, source: r.source, sourceRef: r.source_ref, sourceRow: r.source_row, query: r.query, candidates: r.candidates as MatchResult['candidates'], status: r.status, createdAt: r.created_at, resolvedAtenaNo: r.resolved_atena_no, resolvedBy: r.resolved_by, note: r.note }));
+  return rows.map((r) => ({ id: r.id, source: r.source, sourceRef: r.source_ref, sourceRow: r.source_row, query: r.query, payload: (r.payload as Record<string, unknown> | null) ?? null, candidates: r.candidates as MatchResult['candidates'], status: r.status, createdAt: r.created_at, resolvedAtenaNo: r.resolved_atena_no, resolvedBy: r.resolved_by, note: r.note }));
 }
 
 /** Open items waiting for a decision (the queue screens' totals and the staff home).  A count only: not logged. */
@@ -268,5 +270,5 @@ export async function resolveQueueItem(w: Work, vault: Vault, id: string, raw: u
     .returningAll()
     .executeTakeFirstOrThrow();
   await appendEntry(w.tx, w, { action: 'update', targetType: 'match-queue', targetId: id, subjectRef: atenaNo ? `resident:${atenaNo}` : undefined, purpose: input.note, detail: { action: input.action } });
-  return { id: row.id, source: row.source, sourceRef: row.source_ref, sourceRow: row.source_row, query: row.query, candidates: row.candidates as MatchResult['candidates'], status: row.status, createdAt: row.created_at, resolvedAtenaNo: row.resolved_atena_no, resolvedBy: row.resolved_by, note: row.note };
+  return { id: row.id, source: row.source, sourceRef: row.source_ref, sourceRow: row.source_row, query: row.query, payload: (row.payload as Record<string, unknown> | null) ?? null, candidates: row.candidates as MatchResult['candidates'], status: row.status, createdAt: row.created_at, resolvedAtenaNo: row.resolved_atena_no, resolvedBy: row.resolved_by, note: row.note };
 }

@@ -372,25 +372,36 @@ ${section(
 
   fastify.get('/vaccinations/queue', { preHandler: writeGuard }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
-    const [items, total, at] = await work(app.db, req, async (w) => {
+    const [items, total, at, names] = await work(app.db, req, async (w) => {
       const n = await countQueue(w, 'records');
       const r = within(pageRequest(req.query as Record<string, unknown>, 20), n);
-      return [await listQueue(w, { side: 'records', limit: r.pageSize, offset: r.offset }), n, r] as const;
+      return [await listQueue(w, { side: 'records', limit: r.pageSize, offset: r.offset }), n, r, namesOf((await catalogFor(w)).catalog)] as const;
     });
+    // VAX-21: the incoming dose itself beside its candidates; a possible duplicate defaults to 差し戻す.
+    const doseOf = (it: (typeof items)[number]): Record<string, unknown> => ((it.payload?.['data'] as Record<string, unknown> | undefined) ?? {});
+    const duplicate = (it: (typeof items)[number]) => it.candidates.some((c) => c.reasons.some((x) => x.code === 'POSSIBLE_DUPLICATE'));
+    const FROM: Record<string, string> = { 'records-import': '医療機関の月次ファイル', 'platform-records': '予防接種プラットフォーム（医療機関の登録）' };
     return sendPage(
       reply,
       page(
         ctx,
         '接種記録の照合の確認待ち',
-        html`<p>医療機関のファイルで、本人を一人に決められなかった接種記録です。候補の接種歴を確認して、結び付けるか差し戻してください（自動では登録しません）。</p>
+        html`<p>医療機関のファイルで本人を一人に決められなかった接種記録と、別の経路（医療機関の月次ファイルと予防接種プラットフォーム）から同じ接種が届いた可能性のある記録です。候補の接種歴を確認して、結び付けるか差し戻してください（自動では登録しません）。</p>
 ${items.length === 0 ? html`<p class="empty">確認待ちはありません。</p>` : ''}
 ${total ? pager({ total, request: at, shown: items.length, path: '/vaccinations/queue', filters: {}, order: '登録の古い順' }) : ''}
 ${items.map((it) =>
   section(
     `${String(it.query['nameKanji'] ?? '（氏名なし）')} ${String(it.query['birthDate'] ?? '')}生 — ${String(it.query['reason'] ?? '')}`,
-    html`${table(['候補（宛名番号）', '一致度', '理由', ''], it.candidates.map((c) => [c.atenaNo, c.score, c.reasons.map((x) => x.message).join('、'), html`<a href="/residents/${c.atenaNo}/vaccinations">接種歴を見る</a>`]))}
+    html`${dl([
+      ['由来', `${FROM[it.source] ?? '医療機関'}${it.sourceRow ? `（${it.sourceRow}行目）` : ''}`],
+      ['届いた接種', `${names.program(String(doseOf(it)['program'] ?? '') || null)}${doseOf(it)['dose'] ? ` ${String(doseOf(it)['dose'])}回目` : ''}（${names.product(String(doseOf(it)['product'] ?? '') || null)}）`],
+      ['接種日', doseOf(it)['vaccinatedOn'] ? formatWareki(String(doseOf(it)['vaccinatedOn'])) : '不明'],
+      ['医療機関コード', String(doseOf(it)['institutionCode'] ?? '（なし）')],
+      ['ロット番号', String(doseOf(it)['lot'] ?? '（なし）')],
+    ])}
+${table(['候補（宛名番号）', '一致度', '理由', ''], it.candidates.map((c) => [c.atenaNo, c.score, c.reasons.map((x) => x.message).join('、'), html`<a href="/residents/${c.atenaNo}/vaccinations">接種歴を見る</a>`]))}
 <form method="post" action="/vaccinations/queue/${it.id}" novalidate>${csrfField(ctx.csrf)}
-  ${select({ label: '処理', name: 'action', options: [...it.candidates.map((c) => [`link:${c.atenaNo}`, `宛名番号 ${c.atenaNo} の人の記録として登録`] as [string, string]), ['dismiss', '差し戻す（登録しない）']] })}
+  ${select({ label: '処理', name: 'action', options: [...(duplicate(it) ? [['dismiss', '差し戻す（重複のため登録しない）'] as [string, string]] : []), ...it.candidates.map((c) => [`link:${c.atenaNo}`, duplicate(it) ? `重複ではない：宛名番号 ${c.atenaNo} の人の記録として登録` : `宛名番号 ${c.atenaNo} の人の記録として登録`] as [string, string]), ...(duplicate(it) ? [] : [['dismiss', '差し戻す（登録しない）'] as [string, string]])] })}
   ${field({ label: '確認した内容（理由）', name: 'note', required: true })}
   ${button('確定する')}
 </form>`,
