@@ -206,6 +206,15 @@ describe('billing and payment (municipality side, against the real 国保連 nod
     expect(p.detail).toContain('鳥取こどもクリニック');
     expect(p.detail).toContain('口座名義');
     expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'payment-file'`.execute(app.db.system)).rows[0]!.n)).toBe(before);
+    // An invalid bank code (0000 names no bank; refused at entry, so only an old row can hold it): named too.
+    await expectProblem(runAs(app.db, nurse, (w) => setPayee(w, { institutionCode: A, name: '鳥取こどもクリニック', kana: 'トットリ', bankCode: '0000', branchCode: '101', accountType: '1', accountNo: '7654321', holderKana: 'トットリ' })), { status: 400, field: 'bankCode' });
+    const bank = await sql<{ bank_code: string }>`SELECT bank_code FROM municipality.payees WHERE institution_code = ${A}`.execute(app.db.system);
+    await sql`UPDATE municipality.payees SET bank_code = '0000' WHERE institution_code = ${A}`.execute(app.db.system);
+    const both = await expectProblem(runAs(app.db, nurse, (w) => paymentFile(w, batch1)), { status: 422, code: 'TRANSFER_DATA_INVALID' });
+    expect(both.errors.map((e) => e.field).sort()).toEqual([`payees.${A}.bankCode`, `payees.${A}.holderKana`]);
+    expect(both.detail).toContain('金融機関コード');
+    await sql`UPDATE municipality.payees SET bank_code = ${bank.rows[0]!.bank_code} WHERE institution_code = ${A}`.execute(app.db.system);
+    expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'payment-file'`.execute(app.db.system)).rows[0]!.n)).toBe(before);
   });
   it('the staff screens: months and claims with totals in 円 and 和暦, returned reasons, approve/hold, prices, payees, payments and the file download (refused while a payee is wrong)', async () => {
     const web = await buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000, exchange: { node: orgs.municipal.node, chukanOf: chukanNodeName } });

@@ -5,4 +5,4 @@ export { sealEnvelope, openEnvelope, bodyOf, digestOf, claimedSender, MESSAGE_TY
 export { MessageLog, EXCHANGE_MESSAGES_DDL, messagesDdl, type MessageRow, type Direction, type Outcome } from './log.js';
 export { ExchangeNode, EXCHANGE_PATH, JOSE_TYPE, type Incoming, type Outgoing, type ServiceDef, type CallOptions } from './node.js';
 export { createNodeServer } from './server.js';
-export { exchangeNodeFor, type PeerContext, type PeerService } from './peer.js';
+export { exchangeNodeFor, everyInterval, type PeerContext, type PeerService } from './peer.js';

@@ -11,6 +11,7 @@ import { MessageLog } from './log.js';
 import { ExchangeNode as Node } from './node.js';
 import type { Directory } from './directory.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
+import { logger } from '../log/index.js';
 
 export interface PeerContext {
   /** Node name, e.g. 'network', 'jlis', 'chukan-131237'. */
@@ -32,4 +33,23 @@ export interface PeerService {
 /** Builds a node's message-layer end: keys under <keyDir>/nodes/<name>, log in <schema>.exchange_messages. */
 export function exchangeNodeFor(opts: { name: string; schema: string; db: Kysely<UntypedDatabase>; keyDir: string; directory: Directory; clock: Clock }): Node {
   return new Node(opts.name, NodeKeys.open(opts.keyDir, opts.name), opts.directory, new MessageLog(opts.db, opts.schema, opts.name), opts.clock);
+}
+
+/**
+ * A peer's background housekeeping (the retention purges of 支払基金, the 中間サーバー and 国保連): run now when
+ * `runNow`, then every `intervalMs`; a failure is logged with the node's name and never stops the node.
+ * Returns the stop function for the node's close().
+ */
+export async function everyInterval(node: string, what: string, run: () => Promise<unknown>, intervalMs: number, opts: { runNow?: boolean } = {}): Promise<() => void> {
+  const once = async (): Promise<void> => {
+    try {
+      await run();
+    } catch (e) {
+      logger().error({ node, err: (e as Error).message }, `${what} failed`);
+    }
+  };
+  if (opts.runNow) await once();
+  const timer = setInterval(() => void once(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -409,3 +409,31 @@ export async function signChallenge(card: string | CardFile | OpenedCard, pin: s
   const sig = await subtle.sign(RSA_ALG, key, data);
   return { certPem, signature: Buffer.from(sig).toString('base64url') };
 }
+
+/**
+ * The CA certificate of the card CA (公的個人認証サービス's `/card/v1/ca.pem`), as a relying party keeps it:
+ * fetched once, kept for `cacheMs` (default an hour), one fetch for concurrent callers.  `url` is asked at
+ * each fetch (the directory may change).  Unreachable → 503 CARD_CA_UNREACHABLE in Japanese.
+ */
+export function caCertSource(url: () => string, now: () => Date, cacheMs = 3600_000): () => Promise<string> {
+  let cache: { pem: string; at: number } | undefined;
+  let pending: Promise<string> | undefined;
+  const unreachable = (detail: string) => new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', detail);
+  const fetchCa = async (): Promise<string> => {
+    let res: Response;
+    try {
+      res = await fetch(url(), { signal: AbortSignal.timeout(10_000) });
+    } catch {
+      throw unreachable('公的個人認証サービスに接続できません。時間をおいてやり直してください。');
+    }
+    if (!res.ok) throw unreachable('公的個人認証サービスから証明書を取得できません。時間をおいてやり直してください。');
+    const pem = await res.text();
+    cache = { pem, at: now().getTime() };
+    return pem;
+  };
+  return async () => {
+    if (cache && now().getTime() - cache.at < cacheMs) return cache.pem;
+    pending ??= fetchCa().finally(() => (pending = undefined));
+    return pending;
+  };
+}

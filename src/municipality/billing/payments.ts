@@ -10,7 +10,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { addDays, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField, notFound, Problem, type FieldError } from '../../kernel/problems/index.js';
 import { lockMonth } from './claims.js';
-import { getRequester, parseMonth, payeesOf, requireBillingRead, requireBillingWrite } from './setup.js';
+import { getRequester, parseMonth, payeesOf, requireBillingRead, requireBillingWrite, NO_BANK, NO_BANK_MESSAGE } from './setup.js';
 import { isZenginText, zenginFile, zenginKana, type ZenginAccount, type ZenginTransfer } from './zengin.js';
 
 export interface BatchReport {
@@ -147,7 +147,7 @@ function fileAccountType(v: string, field: string, label: string, errors: FieldE
 /** An account's fields for the file, each checked; errors named `<prefix>.<field>`, messages `<who><label>`. */
 function fileAccount(a: { bankCode: string; bankKana: string | null; branchCode: string; branchKana: string | null; accountType: string; accountNo: string }, prefix: string, who: string, errors: FieldError[]): ZenginAccount {
   return {
-    bankCode: fileDigits(a.bankCode, 4, `${prefix}.bankCode`, `${who}金融機関コード`, errors),
+    bankCode: a.bankCode === NO_BANK ? (errors.push({ field: `${prefix}.bankCode`, code: 'BANK_CODE_INVALID', message: `${who}${NO_BANK_MESSAGE}` }), a.bankCode) : fileDigits(a.bankCode, 4, `${prefix}.bankCode`, `${who}金融機関コード`, errors),
     bankKana: fileKana(a.bankKana, 15, `${prefix}.bankKana`, `${who}金融機関名（カナ）`, errors),
     branchCode: fileDigits(a.branchCode, 3, `${prefix}.branchCode`, `${who}支店コード`, errors),
     branchKana: fileKana(a.branchKana, 15, `${prefix}.branchKana`, `${who}支店名（カナ）`, errors),

@@ -20,6 +20,10 @@ export function requireBillingWrite(w: Work): void {
   requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
 }
 
+/** 全銀協 金融機関コード run from 0001: 0000 names no bank (a placeholder typed where the code was unknown). */
+export const NO_BANK = '0000';
+export const NO_BANK_MESSAGE = '金融機関コード 0000 の金融機関はありません。通帳などで全銀協の4桁の金融機関コードを確かめて入力してください';
+
 const digits = (n: number, label: string) =>
   z.preprocess((v) => (typeof v === 'string' ? toHalfWidthDigits(v.trim()) : typeof v === 'number' ? String(v) : v), z.string().regex(new RegExp(`^\\d{${n}}$`), `${label}は${n}桁の数字です`));
 const yen = (label: string) =>
@@ -110,7 +114,7 @@ export async function listPrices(w: Work): Promise<PriceView[]> {
 
 /** A bank account as the 総合振込 file needs it (payees and the 依頼人 alike). */
 const ACCOUNT_FIELDS = {
-  bankCode: digits(4, '金融機関コード'),
+  bankCode: digits(4, '金融機関コード').refine((v) => v !== NO_BANK, { message: NO_BANK_MESSAGE, params: { code: 'BANK_CODE_INVALID' } }),
   bankKana: optKana(15, '金融機関名（カナ）'),
   branchCode: digits(3, '支店コード'),
   branchKana: optKana(15, '支店名（カナ）'),

@@ -39,7 +39,8 @@ function expiryDate(yymmdd: string): string | null {
 
 export function parseGs1(input: string): Gs1Result {
   // A scanner may send the symbology identifier and, after it, the FNC1 of the first position as a GS.
-  let s = input.normalize('NFKC').trim().replace(/^\](?:d2|C1|e0|Q3)/, '').replace(/^\u001d+/, '');
+  let s = input.normalize('NFKC').trim().replace(/^\](?:d2|C1|e0|Q3)/, '');
+  while (s.startsWith('\u001d')) s = s.slice(1);
   if (!s) return { ok: false, message: 'バーコードの内容が空です' };
   const out: { gtin: string | null; expiry: string | null; lot: string | null; serial: string | null } = { gtin: null, expiry: null, lot: null, serial: null };
   const human = s.startsWith('(');

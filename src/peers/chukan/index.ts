@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import { sql, type Kysely } from 'kysely';
-import { createNodeServer, type Incoming, type Outgoing, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
+import { createNodeServer, everyInterval, type Incoming, type Outgoing, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
 import { Problem, type FieldError } from '../../kernel/problems/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import { logger } from '../../kernel/log/index.js';
@@ -856,16 +856,13 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
   ctx.node.serve(fastify, services);
 
   const purge = () => purgeChukan(db, tenant, clock);
-  const timer = setInterval(() => {
-    purge().catch((e: unknown) => logger().warn({ node: ctx.name, err: (e as Error).message }, 'inquiry result purge failed'));
-  }, opts.purgeIntervalMs ?? PURGE_INTERVAL_MS);
-  timer.unref();
+  const stop = await everyInterval(ctx.name, 'inquiry result purge', purge, opts.purgeIntervalMs ?? PURGE_INTERVAL_MS);
 
   return {
     fastify,
     purge,
     async close() {
-      clearInterval(timer);
+      stop();
     },
   };
 }

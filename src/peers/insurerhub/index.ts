@@ -4,9 +4,8 @@
 // registers a card for 健康保険証利用 (card.link) and マイナポータル learns the card's 仮名識別子 and PMH key
 // (portal.resolve, PMH-09).  The handling log (PMH-22) is kept 3 years and purged by the node itself.
 import { fileURLToPath } from 'node:url';
-import { createNodeServer, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
+import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
 import type { MigrationSource } from '../../kernel/db/index.js';
-import { logger } from '../../kernel/log/index.js';
 import { InsurerHubSecrets } from './secrets.js';
 import { insurerHubServices } from './services.js';
 import { INSURERHUB_SCHEMA, purgeHandlingLog } from './store.js';
@@ -40,19 +39,12 @@ export async function buildInsurerHubNode(ctx: PeerContext, opts: { purgeInterva
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, insurerHubServices(ctx, secrets));
   const purge = () => purgeHandlingLog(ctx.db, ctx.clock.now());
-  const background = () =>
-    purge().catch((e: unknown) => {
-      logger().error({ node: ctx.name, err: (e as Error).message }, 'insurerhub handling-log purge failed');
-      return 0;
-    });
-  await background();
-  const timer = setInterval(() => void background(), opts.purgeIntervalMs ?? PURGE_INTERVAL_MS);
-  timer.unref();
+  const stop = await everyInterval(ctx.name, 'insurerhub handling-log purge', purge, opts.purgeIntervalMs ?? PURGE_INTERVAL_MS, { runNow: true });
   return {
     fastify,
     purge,
     async close() {
-      clearInterval(timer);
+      stop();
     },
   };
 }

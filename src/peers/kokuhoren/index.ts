@@ -4,9 +4,8 @@
 // 単価, 請求額), keeps what it checked and answers accepted/returned per item.  Checked items and the
 // handling log are kept 5 years (審査記録の保存) and purged by the node itself.
 import { fileURLToPath } from 'node:url';
-import { createNodeServer, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
+import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
 import type { MigrationSource } from '../../kernel/db/index.js';
-import { logger } from '../../kernel/log/index.js';
 import { kokuhorenServices } from './services.js';
 import { KOKUHOREN_SCHEMA, purgeKokuhoren } from './store.js';
 
@@ -38,21 +37,12 @@ export async function buildKokuhorenNode(ctx: PeerContext, opts: { purgeInterval
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, kokuhorenServices(ctx));
   const purge = () => purgeKokuhoren(ctx.db, ctx.clock.now());
-  const background = async (): Promise<void> => {
-    try {
-      await purge();
-    } catch (e) {
-      logger().error({ node: ctx.name, err: (e as Error).message }, 'kokuhoren retention purge failed');
-    }
-  };
-  await background();
-  const timer = setInterval(() => void background(), opts.purgeIntervalMs ?? KOKUHOREN_PURGE_INTERVAL_MS);
-  timer.unref();
+  const stop = await everyInterval(ctx.name, 'kokuhoren retention purge', purge, opts.purgeIntervalMs ?? KOKUHOREN_PURGE_INTERVAL_MS, { runNow: true });
   return {
     fastify,
     purge,
     async close() {
-      clearInterval(timer);
+      stop();
     },
   };
 }

@@ -12,7 +12,7 @@ import { createNodeServer, type ExchangeNode, type PeerContext, type PeerService
 import type { MigrationSource, UntypedDatabase } from '../../kernel/db/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import { isProblem, parseInput, Problem } from '../../kernel/problems/index.js';
-import { verifyCardSignature, type VerifyCardInput, type VerifiedCard } from '../../kernel/jpki/index.js';
+import { caCertSource, verifyCardSignature, type VerifyCardInput, type VerifiedCard } from '../../kernel/jpki/index.js';
 
 export const MYNAPORTAL_SCHEMA = 'peers_mynaportal';
 export const MYNAPORTAL_ROLE = 'mamori_mynaportal';
@@ -218,7 +218,6 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
   const insurerhub = opts.insurerhubNode ?? 'insurerhub';
   const cardNode = opts.cardNode ?? 'card';
   const verify: VerifyCard = verifyCardSignature;
-  let caCache: { pem: string; at: number } | undefined;
 
   const t = (name: string) => sql.table(`${S}.${name}`);
 
@@ -226,21 +225,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
     await sql`INSERT INTO ${t('access_log')} (at, actor, subject, action, outcome, code) VALUES (${clock.now()}, ${actor}, ${subject}, ${action}, ${outcome}, ${code})`.execute(db);
   }
 
-  async function caCert(): Promise<string> {
-    const now = clock.now().getTime();
-    if (caCache && now - caCache.at < 3600_000) return caCache.pem;
-    const url = `${node.directory.entry(cardNode).url}/card/v1/ca.pem`;
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    } catch {
-      throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスに接続できません。時間をおいてやり直してください。');
-    }
-    if (!res.ok) throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスから証明書を取得できません。時間をおいてやり直してください。');
-    const pem = await res.text();
-    caCache = { pem, at: now };
-    return pem;
-  }
+  const caCert = caCertSource(() => `${node.directory.entry(cardNode).url}/card/v1/ca.pem`, () => clock.now());
 
   async function consume(id: string, purpose: 'login' | 'agent', session?: PortalSession): Promise<string> {
     const now = clock.now();

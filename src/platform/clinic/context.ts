@@ -3,10 +3,10 @@
 // clinic action writes — the institution's own access log and the municipality's handling log (PMH-22).
 import { sql } from 'kysely';
 import { Problem } from '../../kernel/problems/index.js';
+import { caCertSource } from '../../kernel/jpki/index.js';
 import { INSURERHUB_NODE, type PlatformDb as Db, type PlatformDeps } from '../index.js';
 
 export const CARD_NODE = 'card';
-const CA_CACHE_MS = 3600_000;
 
 export interface ClinicUser {
   readonly institutionCode: string;
@@ -58,32 +58,13 @@ export interface ClinicContext extends PlatformDeps {
 
 export function clinicContext(deps: PlatformDeps, opts: { rules?: ClinicRules | undefined; cardNode?: string; insurerhubNode?: string } = {}): ClinicContext {
   const cardNode = opts.cardNode ?? CARD_NODE;
-  let cache: { pem: string; at: number } | undefined;
-  let pending: Promise<string> | undefined;
-  async function fetchCa(): Promise<string> {
-    const url = `${deps.node.directory.entry(cardNode).url}/card/v1/ca.pem`;
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    } catch {
-      throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスに接続できません。時間をおいてやり直してください。');
-    }
-    if (!res.ok) throw new Problem(503, 'CARD_CA_UNREACHABLE', '電子証明書を確認できません', '公的個人認証サービスから証明書を取得できません。時間をおいてやり直してください。');
-    const pem = await res.text();
-    cache = { pem, at: deps.clock.now().getTime() };
-    return pem;
-  }
+  const caCert = caCertSource(() => `${deps.node.directory.entry(cardNode).url}/card/v1/ca.pem`, () => deps.clock.now());
   return {
     ...deps,
     rules: opts.rules ?? NO_RULES,
     cardNode,
     insurerhubNode: opts.insurerhubNode ?? INSURERHUB_NODE,
-    async caCert() {
-      if (cache && deps.clock.now().getTime() - cache.at < CA_CACHE_MS) return cache.pem;
-      // One fetch for concurrent requests.
-      pending ??= fetchCa().finally(() => (pending = undefined));
-      return pending;
-    },
+    caCert,
   };
 }
 
