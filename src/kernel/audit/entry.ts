@@ -64,7 +64,11 @@ export const ACTION_LABELS: Record<string, string> = {
   billing_check: '国保連の審査結果の受領',
   claim_approve: '請求の承認',
   claim_hold: '請求の保留',
-  payment_batch: '医療機関への支払の作成',
+  payment_batch: '支払の作成（医療機関・償還払い）',
+  reimbursement_receive: '償還払いの申請の受付',
+  reimbursement_examine: '償還払いの審査',
+  reimbursement_approve: '償還払いの承認',
+  reimbursement_reject: '償還払いの却下',
 };
 
 /** What an entry's target type means, in the words staff use (screens show these, never the type itself). */
@@ -84,7 +88,8 @@ export const TARGET_LABELS: Record<string, string> = {
   'exchange-admin': '情報連携の状況', 'exchange-provision': '自動応答不可の提供', 'exchange-records': '情報提供等記録', 'exchange-settings': '情報連携の設定',
   'platform-push': '予防接種プラットフォームへの登録', 'platform-records': '予防接種プラットフォームの接種記録', 'insured-enroll': '医療保険者等向け中間サーバーへの被保険者の登録', 'card-certificate': 'マイナンバーカードの電子証明書',
   'billing-claim': '医療機関への接種委託料の請求', 'billing-price': '接種委託料の単価', payee: '医療機関の支払先口座', 'billing-settings': '振込依頼人の口座',
-  'payment-batch': '医療機関への支払', 'payment-file': '総合振込ファイル',
+  'payment-batch': '支払（医療機関・償還払い）', 'payment-file': '総合振込ファイル',
+  'person-account': '住民の振込先口座', 'subsidy-program': '任意接種の助成制度', reimbursement: '償還払いの申請',
 };
 
 export interface AuditEntry {

@@ -1,10 +1,12 @@
 // Public face of municipality/billing: 医療機関への接種委託料の請求と支払 (issue 13 part B; VAX-32, PMH-18;
-// docs/formats/clinic-protocol.md §4–5, docs/formats/zengin-transfer.md; decisions 0149, 0150).
+// docs/formats/clinic-protocol.md §4–5, docs/formats/zengin-transfer.md; decisions 0149, 0150), and the
+// payment of persons (償還払い, decision 0160) in the same batches and file.
 export {
   closeMonth, approveClaim, holdClaim, getClaim, listClaims, listClaimMonths, listReturnedItems, KOKUHOREN_NODE, CLAIM_STATUS_LABELS,
   type BillingDeps, type BillingExchange, type CloseReport, type ClaimView, type MonthSummary, type ReturnedItemView,
 } from './claims.js';
-export { createPaymentBatch, paymentFile, listPaymentBatches, getPaymentBatch, defaultTransferDate, type BatchReport, type BatchView, type PaymentView } from './payments.js';
+export { createPaymentBatch, paymentFile, listPaymentBatches, getPaymentBatch, defaultTransferDate, personCustomerCode, type BatchOptions, type BatchReport, type BatchView, type PaymentView, type PersonPaymentView } from './payments.js';
+export { ACCOUNT_FIELDS, NO_BANK, NO_BANK_MESSAGE, holderKana } from './bank.js';
 export {
   setPrice, listPrices, setPayee, listPayees, setRequester, getRequester, parseMonth, requireBillingRead, requireBillingWrite,
   type PriceInput, type PriceView, type PayeeInput, type PayeeView, type RequesterInput, type RequesterView,

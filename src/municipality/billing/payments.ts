@@ -1,8 +1,13 @@
 // Payment batches and the 総合振込 file (docs/formats/clinic-protocol.md §5, docs/formats/zengin-transfer.md;
-// VAX-32; decision 0150).  A batch approves and pays the accepted items of the month's claims that are not
-// held: one payment per institution; each record paid gets paid = true, paid_on (the transfer date) and the
-// batch.  A record already paid or marked 支払対象外 (data.notPayable, also when marked after the check) is
-// never paid: the selection reads the record's own flags under the month lock, in the batch's transaction.
+// VAX-32, VAX-33; decisions 0150, 0160).  A batch pays institutions, persons, or both, in one file:
+// * institutions: the accepted items of a month's claims that are not held, one payment per institution;
+//   each record paid gets paid = true, paid_on (the transfer date) and the batch.  A record already paid or
+//   marked 支払対象外 (data.notPayable, also when marked after the check) is never paid: the selection reads
+//   the record's own flags under the month lock, in the batch's transaction.
+// * persons (償還払い): every approved reimbursement not yet paid, one payment each, to the person's refund
+//   account as it stands when the batch is made (a copy is kept with the payment).  The rows are locked and
+//   re-checked, and person_payments holds a reimbursement at most once (UNIQUE): a batch built twice, or two
+//   at once, pays nothing twice.
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
@@ -10,8 +15,9 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { addDays, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField, notFound, Problem, type FieldError } from '../../kernel/problems/index.js';
 import { lockMonth } from './claims.js';
-import { getRequester, parseMonth, payeesOf, requireBillingRead, requireBillingWrite, NO_BANK, NO_BANK_MESSAGE } from './setup.js';
-import { isZenginText, zenginFile, zenginKana, type ZenginAccount, type ZenginTransfer } from './zengin.js';
+import { fileAccount, fileDigits, fileKana } from './bank.js';
+import { getRequester, parseMonth, payeesOf, requireBillingRead, requireBillingWrite } from './setup.js';
+import { zenginFile, type ZenginTransfer } from './zengin.js';
 
 export interface BatchReport {
   readonly batch: string;
@@ -29,10 +35,30 @@ export function defaultTransferDate(today: string): string {
 
 const TransferDate = z.string().trim().refine((s) => isIsoDate(s), '振込日は YYYY-MM-DD です');
 
-/** Approves and pays the accepted, unpaid, payable items of the month's claims that are not held. */
-export async function createPaymentBatch(w: Work, monthRaw: string, o: { transferDate?: string | undefined } = {}): Promise<BatchReport> {
+export interface BatchOptions {
+  readonly transferDate?: string | undefined;
+  /** Also pay every approved, unpaid reimbursement (償還払い) in this batch. */
+  readonly reimbursements?: boolean | undefined;
+}
+
+interface InstitutionItem { claim_id: string; institution_code: string; record_id: string; amount: number }
+interface PersonItem {
+  id: string; no: string; atena_no: string; amount: number;
+  bank_code: string | null; bank_kana: string | null; branch_code: string | null; branch_kana: string | null; account_type: string | null; account_no: string | null; holder_kana: string | null; source: string | null;
+}
+
+/** 顧客コード1 of a person's data record: the reimbursement's 申請番号, 10 digits. */
+export const personCustomerCode = (no: string | number): string => String(no).padStart(10, '0');
+
+/**
+ * Makes a payment batch: with a month, approves and pays the accepted, unpaid, payable items of the month's
+ * claims that are not held (institutions); with `reimbursements`, pays every approved, unpaid reimbursement
+ * (persons).  Either or both; nothing to pay is a 409.  One transaction: all or nothing.
+ */
+export async function createPaymentBatch(w: Work, monthRaw: string | null, o: BatchOptions = {}): Promise<BatchReport> {
   requireBillingWrite(w);
-  const month = parseMonth(monthRaw);
+  const month = monthRaw === null || (monthRaw.trim() === '' && o.reimbursements) ? null : parseMonth(monthRaw);
+  if (month === null && !o.reimbursements) throw invalidField('month', 'MONTH_INVALID', '請求年月を指定するか、償還払いの支払を選んでください');
   const today = w.clock.today();
   let transferDate = defaultTransferDate(today);
   if (o.transferDate !== undefined) {
@@ -41,19 +67,37 @@ export async function createPaymentBatch(w: Work, monthRaw: string, o: { transfe
     if (t.data < today) throw invalidField('transferDate', 'DATE_PAST', '振込日が過去の日付です');
     transferDate = t.data;
   }
-  await lockMonth(w, month);
-  const items = await sql<{ claim_id: string; institution_code: string; record_id: string; amount: number }>`
-    SELECT i.claim_id::text AS claim_id, c.institution_code, i.record_id::text AS record_id, i.amount
-    FROM municipality.claim_items i
-      JOIN municipality.claims c ON c.tenant_code = i.tenant_code AND c.id = i.claim_id
-      JOIN municipality.vaccination_records r ON r.tenant_code = i.tenant_code AND r.id = i.record_id
-    WHERE i.tenant_code = ${w.tenant} AND c.month = ${month} AND c.status IN ('checked', 'approved') AND i.result = 'accepted'
-      AND r.status = 'active' AND NOT r.paid AND coalesce(r.data->>'notPayable', 'false') <> 'true' AND i.amount > 0
-    ORDER BY c.institution_code, i.record_id
-    FOR UPDATE OF r`.execute(w.tx);
-  if (items.rows.length === 0) throw new Problem(409, 'NOTHING_TO_PAY', '支払う請求がありません', `${month.replace('-', '年')}月分に、審査で受け付けられ保留されていない未払いの請求はありません。`);
+  let items: InstitutionItem[] = [];
+  if (month !== null) {
+    await lockMonth(w, month);
+    items = (await sql<InstitutionItem>`
+      SELECT i.claim_id::text AS claim_id, c.institution_code, i.record_id::text AS record_id, i.amount
+      FROM municipality.claim_items i
+        JOIN municipality.claims c ON c.tenant_code = i.tenant_code AND c.id = i.claim_id
+        JOIN municipality.vaccination_records r ON r.tenant_code = i.tenant_code AND r.id = i.record_id
+      WHERE i.tenant_code = ${w.tenant} AND c.month = ${month} AND c.status IN ('checked', 'approved') AND i.result = 'accepted'
+        AND r.status = 'active' AND NOT r.paid AND coalesce(r.data->>'notPayable', 'false') <> 'true' AND i.amount > 0
+      ORDER BY c.institution_code, i.record_id
+      FOR UPDATE OF r`.execute(w.tx)).rows;
+  }
+  let persons: PersonItem[] = [];
+  if (o.reimbursements) {
+    // Locked, then re-read: a concurrent batch that paid one first leaves it out here (status and batch re-checked).
+    persons = (await sql<PersonItem>`
+      SELECT r.id::text AS id, r.no::text AS no, r.atena_no, r.decided_amount AS amount,
+        a.bank_code, a.bank_kana, a.branch_code, a.branch_kana, a.account_type, a.account_no, a.holder_kana, a.source
+      FROM municipality.reimbursements r
+        LEFT JOIN municipality.person_accounts a ON a.tenant_code = r.tenant_code AND a.atena_no = r.atena_no AND a.purpose = 'refund'
+      WHERE r.tenant_code = ${w.tenant} AND r.status = 'approved' AND r.payment_batch_id IS NULL AND r.decided_amount > 0
+      ORDER BY r.no
+      FOR UPDATE OF r`.execute(w.tx)).rows;
+  }
+  if (items.length === 0 && persons.length === 0) {
+    const what = [month !== null ? `${month.replace('-', '年')}月分に、審査で受け付けられ保留されていない未払いの請求はありません` : '', o.reimbursements ? '承認済みで未払いの償還払いはありません' : ''].filter(Boolean).join('。');
+    throw new Problem(409, 'NOTHING_TO_PAY', '支払うものがありません', `${what}。`);
+  }
   const byInst = new Map<string, { amount: number; items: number }>();
-  for (const i of items.rows) {
+  for (const i of items) {
     const p = byInst.get(i.institution_code) ?? { amount: 0, items: 0 };
     p.amount += i.amount;
     p.items += 1;
@@ -61,31 +105,51 @@ export async function createPaymentBatch(w: Work, monthRaw: string, o: { transfe
   }
   const payees = await payeesOf(w, [...byInst.keys()]);
   const missing = [...byInst.keys()].filter((c) => !payees.has(c));
-  if (missing.length) {
-    throw new Problem(409, 'PAYEE_MISSING', '支払先口座が登録されていない医療機関があります', `医療機関コード ${missing.join('、')} の支払先口座を登録してから支払を作成してください。`, missing.map((c) => ({ field: `payees.${c}`, code: 'PAYEE_MISSING', message: `医療機関コード ${c} の支払先口座が登録されていません` })));
+  const noAccount = persons.filter((p) => p.bank_code === null);
+  if (missing.length || noAccount.length) {
+    const errors: FieldError[] = [
+      ...missing.map((c) => ({ field: `payees.${c}`, code: 'PAYEE_MISSING', message: `医療機関コード ${c} の支払先口座が登録されていません` })),
+      ...noAccount.map((p) => ({ field: `persons.${p.no}`, code: 'ACCOUNT_MISSING', message: `償還払い 申請番号 ${p.no} の申請者の振込先口座が登録されていません` })),
+    ];
+    throw new Problem(409, 'PAYEE_MISSING', '振込先口座が登録されていない支払先があります', `${errors.map((e) => e.message).join('／')}。口座を登録してから支払を作成してください。`, errors);
   }
-  const total = items.rows.reduce((s, i) => s + i.amount, 0);
+  const total = items.reduce((s, i) => s + i.amount, 0) + persons.reduce((s, p) => s + p.amount, 0);
+  const count = byInst.size + persons.length;
   const b = await sql<{ id: string }>`
     INSERT INTO municipality.payment_batches (tenant_code, month, transfer_date, payments, amount, created_at, created_by)
-    VALUES (${w.tenant}, ${month}, ${transferDate}::date, ${byInst.size}, ${total}, ${w.clock.now()}, ${w.actor.login}) RETURNING id::text AS id`.execute(w.tx);
+    VALUES (${w.tenant}, ${month}, ${transferDate}::date, ${count}, ${total}, ${w.clock.now()}, ${w.actor.login}) RETURNING id::text AS id`.execute(w.tx);
   const batchId = b.rows[0]!.id;
   const pays = [...byInst].map(([institution_code, p]) => ({ institution_code, amount: p.amount, items: p.items }));
-  await sql`INSERT INTO municipality.payments (tenant_code, batch_id, institution_code, amount, items, transfer_date)
-    SELECT ${w.tenant}, ${batchId}::uuid, x.institution_code, x.amount, x.items, ${transferDate}::date FROM jsonb_to_recordset(${JSON.stringify(pays)}::jsonb) AS x(institution_code text, amount bigint, items int)`.execute(w.tx);
-  const claimIds = [...new Set(items.rows.map((i) => i.claim_id))];
-  await sql`UPDATE municipality.claims SET status = 'paid', payment_batch_id = ${batchId}::uuid, decided_at = coalesce(decided_at, ${w.clock.now()}), decided_by = coalesce(decided_by, ${w.actor.login})
-    WHERE tenant_code = ${w.tenant} AND id = ANY(${claimIds}::uuid[])`.execute(w.tx);
-  const upd = await sql`UPDATE municipality.vaccination_records SET paid = true, paid_on = ${transferDate}::date, payment_batch_id = ${batchId}::uuid
-    WHERE tenant_code = ${w.tenant} AND id = ANY(${items.rows.map((i) => i.record_id)}::uuid[]) AND NOT paid`.execute(w.tx);
-  if (Number(upd.numAffectedRows ?? 0) !== items.rows.length) throw new Problem(409, 'PAYMENT_CONFLICT', '支払を作成できません', '同じ接種記録が同時に支払われました。もう一度やり直してください。');
-  await appendEntry(w.tx, w, { action: 'payment_batch', targetType: 'payment-batch', targetId: batchId, purpose: '医療機関への接種委託料の支払', detail: { month, transferDate, payments: pays.length, items: items.rows.length, amount: total } });
-  return { batch: batchId, payments: pays.length, amount: total };
+  if (pays.length) {
+    await sql`INSERT INTO municipality.payments (tenant_code, batch_id, institution_code, amount, items, transfer_date)
+      SELECT ${w.tenant}, ${batchId}::uuid, x.institution_code, x.amount, x.items, ${transferDate}::date FROM jsonb_to_recordset(${JSON.stringify(pays)}::jsonb) AS x(institution_code text, amount bigint, items int)`.execute(w.tx);
+    const claimIds = [...new Set(items.map((i) => i.claim_id))];
+    await sql`UPDATE municipality.claims SET status = 'paid', payment_batch_id = ${batchId}::uuid, decided_at = coalesce(decided_at, ${w.clock.now()}), decided_by = coalesce(decided_by, ${w.actor.login})
+      WHERE tenant_code = ${w.tenant} AND id = ANY(${claimIds}::uuid[])`.execute(w.tx);
+    const upd = await sql`UPDATE municipality.vaccination_records SET paid = true, paid_on = ${transferDate}::date, payment_batch_id = ${batchId}::uuid
+      WHERE tenant_code = ${w.tenant} AND id = ANY(${items.map((i) => i.record_id)}::uuid[]) AND NOT paid`.execute(w.tx);
+    if (Number(upd.numAffectedRows ?? 0) !== items.length) throw new Problem(409, 'PAYMENT_CONFLICT', '支払を作成できません', '同じ接種記録が同時に支払われました。もう一度やり直してください。');
+  }
+  if (persons.length) {
+    const rows = persons.map((p) => ({ ...p, customer_code: personCustomerCode(p.no) }));
+    await sql`INSERT INTO municipality.person_payments (tenant_code, batch_id, reimbursement_id, atena_no, amount, customer_code, bank_code, bank_kana, branch_code, branch_kana, account_type, account_no, holder_kana, account_source, transfer_date)
+      SELECT ${w.tenant}, ${batchId}::uuid, x.id, x.atena_no, x.amount, x.customer_code, x.bank_code, x.bank_kana, x.branch_code, x.branch_kana, x.account_type, x.account_no, x.holder_kana, x.source, ${transferDate}::date
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, atena_no text, amount bigint, customer_code text, bank_code text, bank_kana text, branch_code text, branch_kana text, account_type text, account_no text, holder_kana text, source text)`.execute(w.tx);
+    const upd = await sql`UPDATE municipality.reimbursements SET status = 'paid', payment_batch_id = ${batchId}::uuid
+      WHERE tenant_code = ${w.tenant} AND id = ANY(${persons.map((p) => p.id)}::uuid[]) AND status = 'approved' AND payment_batch_id IS NULL`.execute(w.tx);
+    if (Number(upd.numAffectedRows ?? 0) !== persons.length) throw new Problem(409, 'PAYMENT_CONFLICT', '支払を作成できません', '同じ償還払いが同時に支払われました。もう一度やり直してください。');
+  }
+  const purpose = [pays.length ? '医療機関への接種委託料の支払' : '', persons.length ? '償還払い（接種費用の助成）の支払' : ''].filter(Boolean).join('・');
+  await appendEntry(w.tx, w, { action: 'payment_batch', targetType: 'payment-batch', targetId: batchId, purpose, detail: { month, transferDate, payments: pays.length, items: items.length, persons: persons.length, amount: total } });
+  return { batch: batchId, payments: count, amount: total };
 }
 
 export interface BatchView {
   readonly id: string;
-  readonly month: string;
+  /** The claim month paid, null for a batch of reimbursements only. */
+  readonly month: string | null;
   readonly transferDate: string;
+  /** Transfers: institutions and persons. */
   readonly payments: number;
   readonly amount: number;
   readonly createdAt: Date;
@@ -100,7 +164,20 @@ export interface PaymentView {
   readonly transferDate: string;
 }
 
-type BatchRow = { id: string; month: string; transfer_date: string; payments: number; amount: string; created_at: Date; created_by: string };
+/** A person paid in a batch (償還払い), with the account copied when the batch was made. */
+export interface PersonPaymentView {
+  readonly reimbursementId: string;
+  /** 申請番号. */
+  readonly no: string;
+  readonly atenaNo: string;
+  readonly name: string;
+  readonly amount: number;
+  readonly transferDate: string;
+  readonly customerCode: string;
+  readonly account: { readonly bankCode: string; readonly bankKana: string | null; readonly branchCode: string; readonly branchKana: string | null; readonly accountType: string; readonly accountNo: string; readonly holderKana: string; readonly source: string };
+}
+
+type BatchRow = { id: string; month: string | null; transfer_date: string; payments: number; amount: string; created_at: Date; created_by: string };
 const BATCH_SELECT = sql`SELECT id::text AS id, month, to_char(transfer_date, 'YYYY-MM-DD') AS transfer_date, payments, amount, created_at, created_by FROM municipality.payment_batches`;
 const batchView = (r: BatchRow): BatchView => ({ id: r.id, month: r.month, transferDate: r.transfer_date, payments: r.payments, amount: Number(r.amount), createdAt: r.created_at, createdBy: r.created_by });
 
@@ -113,7 +190,7 @@ export async function listPaymentBatches(w: Work, o: { page?: number; pageSize?:
   return { total: t.rows[0]!.n, amount: Number(t.rows[0]!.amount), rows: r.rows.map(batchView) };
 }
 
-export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch: BatchView; payments: PaymentView[] } | null> {
+export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch: BatchView; payments: PaymentView[]; persons: PersonPaymentView[] } | null> {
   requireBillingRead(w);
   if (!/^[0-9a-f-]{36}$/i.test(batchId)) return null;
   const b = await sql<BatchRow>`${BATCH_SELECT} WHERE tenant_code = ${w.tenant} AND id = ${batchId}::uuid`.execute(w.tx);
@@ -122,44 +199,28 @@ export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch
     SELECT y.institution_code, p.name, y.amount, y.items, to_char(y.transfer_date, 'YYYY-MM-DD') AS transfer_date
     FROM municipality.payments y LEFT JOIN municipality.payees p ON p.tenant_code = y.tenant_code AND p.institution_code = y.institution_code
     WHERE y.tenant_code = ${w.tenant} AND y.batch_id = ${batchId}::uuid ORDER BY y.institution_code`.execute(w.tx);
-  return { batch: batchView(b.rows[0]), payments: p.rows.map((x) => ({ institutionCode: x.institution_code, name: x.name, amount: Number(x.amount), items: x.items, transferDate: x.transfer_date })) };
-}
-
-/** A kana field of the file: converted to 全銀 characters, or a field error naming the institution and the field. */
-function fileKana(v: string | null, max: number, field: string, label: string, errors: FieldError[]): string {
-  if (v === null || v === '') return '';
-  const k = zenginKana(v);
-  if (k.invalid.length || !isZenginText(k.text)) errors.push({ field, code: 'ZENGIN_KANA', message: `${label}に振込で使えない文字があります（${k.invalid.join('')}）` });
-  else if (k.text.length > max) errors.push({ field, code: 'TOO_LONG', message: `${label}は半角${max}文字以内です` });
-  return k.text;
-}
-
-function fileDigits(v: string, n: number, field: string, label: string, errors: FieldError[]): string {
-  if (!new RegExp(`^\\d{${n}}$`).test(v)) errors.push({ field, code: 'FORMAT', message: `${label}は${n}桁の数字です` });
-  return v;
-}
-
-function fileAccountType(v: string, field: string, label: string, errors: FieldError[]): string {
-  if (!['1', '2', '4'].includes(v)) errors.push({ field, code: 'FORMAT', message: `${label}は 1（普通）・2（当座）・4（貯蓄）のいずれかです` });
-  return v;
-}
-
-/** An account's fields for the file, each checked; errors named `<prefix>.<field>`, messages `<who><label>`. */
-function fileAccount(a: { bankCode: string; bankKana: string | null; branchCode: string; branchKana: string | null; accountType: string; accountNo: string }, prefix: string, who: string, errors: FieldError[]): ZenginAccount {
+  const q = await sql<{ reimbursement_id: string; no: string; atena_no: string; name: string; amount: string; transfer_date: string; customer_code: string; bank_code: string; bank_kana: string | null; branch_code: string; branch_kana: string | null; account_type: string; account_no: string; holder_kana: string; account_source: string }>`
+    SELECT y.reimbursement_id::text AS reimbursement_id, r.no::text AS no, y.atena_no, p.name_kanji AS name, y.amount, to_char(y.transfer_date, 'YYYY-MM-DD') AS transfer_date, y.customer_code,
+      y.bank_code, y.bank_kana, y.branch_code, y.branch_kana, y.account_type, y.account_no, y.holder_kana, y.account_source
+    FROM municipality.person_payments y
+      JOIN municipality.reimbursements r ON r.tenant_code = y.tenant_code AND r.id = y.reimbursement_id
+      JOIN municipality.persons p ON p.tenant_code = y.tenant_code AND p.atena_no = y.atena_no
+    WHERE y.tenant_code = ${w.tenant} AND y.batch_id = ${batchId}::uuid ORDER BY r.no`.execute(w.tx);
   return {
-    bankCode: a.bankCode === NO_BANK ? (errors.push({ field: `${prefix}.bankCode`, code: 'BANK_CODE_INVALID', message: `${who}${NO_BANK_MESSAGE}` }), a.bankCode) : fileDigits(a.bankCode, 4, `${prefix}.bankCode`, `${who}金融機関コード`, errors),
-    bankKana: fileKana(a.bankKana, 15, `${prefix}.bankKana`, `${who}金融機関名（カナ）`, errors),
-    branchCode: fileDigits(a.branchCode, 3, `${prefix}.branchCode`, `${who}支店コード`, errors),
-    branchKana: fileKana(a.branchKana, 15, `${prefix}.branchKana`, `${who}支店名（カナ）`, errors),
-    accountType: fileAccountType(a.accountType, `${prefix}.accountType`, `${who}預金種目`, errors),
-    accountNo: fileDigits(a.accountNo, 7, `${prefix}.accountNo`, `${who}口座番号`, errors),
+    batch: batchView(b.rows[0]),
+    payments: p.rows.map((x) => ({ institutionCode: x.institution_code, name: x.name, amount: Number(x.amount), items: x.items, transferDate: x.transfer_date })),
+    persons: q.rows.map((x) => ({
+      reimbursementId: x.reimbursement_id, no: x.no, atenaNo: x.atena_no, name: x.name, amount: Number(x.amount), transferDate: x.transfer_date, customerCode: x.customer_code,
+      account: { bankCode: x.bank_code, bankKana: x.bank_kana, branchCode: x.branch_code, branchKana: x.branch_kana, accountType: x.account_type, accountNo: x.account_no, holderKana: x.holder_kana, source: x.account_source },
+    })),
   };
 }
 
 /**
- * The 全銀協 総合振込 file of a batch (Shift_JIS, 120-byte records).  Every payee and the 依頼人 are checked
- * first: a wrong bank/branch code, account or a kana name outside the 全銀 set is a Problem naming the
- * institution and the field, and no file.
+ * The 全銀協 総合振込 file of a batch (Shift_JIS, 120-byte records): institutions (医療機関コード order), then
+ * persons (申請番号 order).  Every account and the 依頼人 are checked first: a wrong bank/branch code, account
+ * or a kana name outside the 全銀 set is a Problem naming the institution or the application and the field,
+ * and no file.
  */
 export async function paymentFile(w: Work, batchId: string): Promise<{ fileName: string; content: Buffer }> {
   requireBillingWrite(w);
@@ -191,10 +252,21 @@ export async function paymentFile(w: Work, batchId: string): Promise<{ fileName:
     });
     if (p.amount > 9_999_999_999) errors.push({ field: f('amount'), code: 'TOO_LARGE', message: `${who}振込金額が10桁を超えます` });
   }
+  for (const p of got.persons) {
+    const who = `償還払い 申請番号 ${p.no} の振込先の`;
+    const prefix = `persons.${p.no}`;
+    transfers.push({
+      ...fileAccount(p.account, prefix, who, errors),
+      holderKana: fileKana(p.account.holderKana, 30, `${prefix}.holderKana`, `${who}口座名義（カナ）`, errors),
+      amount: p.amount,
+      customerCode: fileDigits(p.customerCode, 10, `${prefix}.customerCode`, `${who}顧客コード`, errors),
+    });
+  }
   if (errors.length) {
-    throw new Problem(422, 'TRANSFER_DATA_INVALID', '振込ファイルを作成できません', `${errors.map((e) => e.message).join('／')}。支払先口座を直してからもう一度作成してください。`, errors);
+    throw new Problem(422, 'TRANSFER_DATA_INVALID', '振込ファイルを作成できません', `${errors.map((e) => e.message).join('／')}。口座を直してからもう一度作成してください。`, errors);
   }
   const content = zenginFile(req, got.batch.transferDate, transfers);
-  await appendEntry(w.tx, w, { action: 'export', targetType: 'payment-file', targetId: batchId, purpose: '医療機関への接種委託料の振込', detail: { format: 'zengin-sogo-furikomi', records: transfers.length, amount: got.batch.amount, bytes: content.length } });
-  return { fileName: `furikomi-${got.batch.month}-${batchId.slice(0, 8)}.txt`, content };
+  const purpose = [got.payments.length ? '医療機関への接種委託料の振込' : '', got.persons.length ? '償還払い（接種費用の助成）の振込' : ''].filter(Boolean).join('・');
+  await appendEntry(w.tx, w, { action: 'export', targetType: 'payment-file', targetId: batchId, purpose, detail: { format: 'zengin-sogo-furikomi', records: transfers.length, institutions: got.payments.length, persons: got.persons.length, amount: got.batch.amount, bytes: content.length } });
+  return { fileName: `furikomi-${got.batch.month ?? got.batch.transferDate}-${batchId.slice(0, 8)}.txt`, content };
 }

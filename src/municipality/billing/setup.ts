@@ -8,7 +8,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { checkMedicalInstitutionCode, isIsoDate, toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { invalidField, parseInput } from '../../kernel/problems/index.js';
 import { requireResidentAccess } from '../residents/index.js';
-import { zenginKana } from './zengin.js';
+import { ACCOUNT_FIELDS, digits, holderKana, zkana } from './bank.js';
 
 export function requireBillingRead(w: Work): void {
   if (w.actor.kind === 'system') return;
@@ -20,33 +20,8 @@ export function requireBillingWrite(w: Work): void {
   requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
 }
 
-/** 全銀協 金融機関コード run from 0001: 0000 names no bank (a placeholder typed where the code was unknown). */
-export const NO_BANK = '0000';
-export const NO_BANK_MESSAGE = '金融機関コード 0000 の金融機関はありません。通帳などで全銀協の4桁の金融機関コードを確かめて入力してください';
-
-const digits = (n: number, label: string) =>
-  z.preprocess((v) => (typeof v === 'string' ? toHalfWidthDigits(v.trim()) : typeof v === 'number' ? String(v) : v), z.string().regex(new RegExp(`^\\d{${n}}$`), `${label}は${n}桁の数字です`));
 const yen = (label: string) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(toHalfWidthDigits(v.trim().replace(/[,，円]/g, ''))) : v), z.number({ message: `${label}を円単位の整数で入力してください` }).int(`${label}は円単位の整数です`).min(0, `${label}は0円以上です`).max(10_000_000, `${label}が大きすぎます`));
-
-/** 全銀 kana: converted, then refused with the characters that have no 全銀 form. */
-const zkana = (max: number, label: string) =>
-  z.string().trim().min(1, `${label}を入力してください`).transform((s, ctx) => {
-    const r = zenginKana(s);
-    if (r.invalid.length) {
-      ctx.addIssue({ code: 'custom', message: `${label}に振込で使えない文字があります（${r.invalid.join('')}）。カタカナ・英大文字・数字で入力してください`, params: { code: 'ZENGIN_KANA' } });
-      return z.NEVER;
-    }
-    if (r.text.length > max) {
-      ctx.addIssue({ code: 'custom', message: `${label}は半角${max}文字以内です`, params: { code: 'TOO_LONG' } });
-      return z.NEVER;
-    }
-    return r.text;
-  });
-const optKana = (max: number, label: string) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), zkana(max, label).optional()).transform((v) => v ?? null);
-
-export const ACCOUNT_TYPE = z.preprocess((v) => (typeof v === 'string' ? ({ 普通: '1', 当座: '2', 貯蓄: '4' } as Record<string, string>)[v.trim()] ?? toHalfWidthDigits(v.trim()) : v), z.enum(['1', '2', '4'], { message: '預金種目は 1（普通）・2（当座）・4（貯蓄）のいずれかです' }));
 
 const institutionCode = z.preprocess(
   (v) => (typeof v === 'string' ? toHalfWidthDigits(v.trim()) : v),
@@ -112,22 +87,12 @@ export async function listPrices(w: Work): Promise<PriceView[]> {
 
 // ------------------------------------------------------------------ payees
 
-/** A bank account as the 総合振込 file needs it (payees and the 依頼人 alike). */
-const ACCOUNT_FIELDS = {
-  bankCode: digits(4, '金融機関コード').refine((v) => v !== NO_BANK, { message: NO_BANK_MESSAGE, params: { code: 'BANK_CODE_INVALID' } }),
-  bankKana: optKana(15, '金融機関名（カナ）'),
-  branchCode: digits(3, '支店コード'),
-  branchKana: optKana(15, '支店名（カナ）'),
-  accountType: ACCOUNT_TYPE,
-  accountNo: digits(7, '口座番号'),
-};
-
 export const PayeeInput = z.object({
   institutionCode,
   name: z.string().trim().min(1, '医療機関名を入力してください').max(100),
   kana: z.string().trim().min(1, '医療機関名（カナ）を入力してください').max(100),
   ...ACCOUNT_FIELDS,
-  holderKana: zkana(30, '口座名義（カナ）'),
+  holderKana: holderKana(),
 });
 export type PayeeInput = z.input<typeof PayeeInput>;
 

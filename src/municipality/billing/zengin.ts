@@ -1,5 +1,5 @@
 // The 全銀協 総合振込 file (docs/formats/zengin-transfer.md; decision 0150): 120-byte fixed records — header
-// (1), one data record per payee (2), trailer (8), end (9) — in Shift_JIS, CRLF between records.  Text fields
+// (1), one data record per payee — institution or person — (2), trailer (8), end (9) — in Shift_JIS, CRLF between records.  Text fields
 // hold 全銀 characters only: 半角 digits, upper-case letters, 半角カナ (no small kana), ﾞ ﾟ, space and
 // ( ) - . / , ｢ ｣ \.  `zenginKana` converts what people type (全角カナ, ひらがな, 全角英数, small kana,
 // lower case) into that set and names what cannot be converted.
@@ -75,7 +75,7 @@ export interface ZenginRequester extends ZenginAccount {
 export interface ZenginTransfer extends ZenginAccount {
   readonly holderKana: string;
   readonly amount: number;
-  /** 顧客コード1: the 医療機関コード. */
+  /** 顧客コード1: the 医療機関コード, or a person's 申請番号 (10 digits). */
   readonly customerCode: string;
 }
 

@@ -11,11 +11,12 @@ import { formatJst, formatWareki, warekiParts } from '../../kernel/jp/index.js';
 import { invalidField, isProblem, type Problem } from '../../kernel/problems/index.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 import { catalogFor } from '../../municipality/records/index.js';
+import { listReimbursements } from '../../municipality/reimburse/index.js';
 import {
   approveClaim, closeMonth, createPaymentBatch, defaultTransferDate, getPaymentBatch, getRequester, holdClaim, listClaimMonths, listClaims, listPayees, listPaymentBatches, listPrices,
   listReturnedItems, parseMonth, paymentFile, setPayee, setPrice, setRequester, ACCOUNT_TYPES, CLAIM_STATUS_LABELS, type ClaimView,
 } from '../../municipality/billing/index.js';
-import { badge, button, csrfField, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, needLogin, needPermission, one, pageContext, problemText, sendPage, setFlash, type Form } from './support.js';
 
 const CLAIM_PAGE = 50;
@@ -31,6 +32,8 @@ export function monthWareki(month: string): string {
   return `${p.era}${p.year === 1 ? '元' : p.year}年${p.month}月`;
 }
 const dateWareki = (d: string | null): string => (d ? formatWareki(d) : '—');
+/** A batch's claim month, or 償還払い for a batch of persons only. */
+const batchMonth = (m: string | null): string => (m ? `${monthWareki(m)}分` : '—（償還払いのみ）');
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function claimBadge(s: string): SafeHtml {
@@ -373,7 +376,11 @@ ${accountFields(state, requester)}
   fastify.get('/payments', { preHandler: read }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
     const r = pageRequest(queryOf(req), BATCH_PAGE);
-    const { list, months } = await work(app.db, req, async (w) => ({ list: await listPaymentBatches(w, { page: r.page, pageSize: BATCH_PAGE }), months: await listClaimMonths(w, { pageSize: 24 }) }));
+    const { list, months, approved } = await work(app.db, req, async (w) => ({
+      list: await listPaymentBatches(w, { page: r.page, pageSize: BATCH_PAGE }),
+      months: await listClaimMonths(w, { pageSize: 24 }),
+      approved: await listReimbursements(w, { status: 'approved', pageSize: 1 }),
+    }));
     const payable = months.rows.filter((m) => m.payableAmount > 0);
     return sendPage(
       reply,
@@ -381,12 +388,13 @@ ${accountFields(state, requester)}
         ctx,
         '医療機関への支払',
         html`${tabs('/payments')}
-<p>国保連の審査で受け付けられた請求のうち、保留していないものを医療機関ごとにまとめて支払います。支払済み・支払対象外の記録は支払いません。支払ごとに全銀協の総合振込ファイルを作成できます。</p>
-${writable(req) && payable.length
+<p>国保連の審査で受け付けられた請求のうち、保留していないものを医療機関ごとにまとめて支払います。支払済み・支払対象外の記録は支払いません。承認済みの償還払いも同じ支払で住民の口座に振り込めます（同じ申請を二度支払うことはありません）。支払ごとに全銀協の総合振込ファイルを作成できます。</p>
+${writable(req) && (payable.length || approved.total)
   ? section(
       '支払を作成する',
       html`<form method="post" action="/payments">${csrfField(ctx.csrf)}
-${select({ label: '請求年月', name: 'month', options: payable.map((m) => [m.month, `${monthWareki(m.month)}分（支払う額 ${yen(m.payableAmount)}）`] as const), required: true })}
+${select({ label: '請求年月', name: 'month', options: [...(approved.total ? [['', '医療機関への支払なし'] as const] : []), ...payable.map((m) => [m.month, `${monthWareki(m.month)}分（支払う額 ${yen(m.payableAmount)}）`] as const)] })}
+${approved.total ? checkbox({ label: `承認済みの償還払い ${n(approved.total)}件（${yen(approved.totals.decidedAmount)}）も支払う`, name: 'reimbursements', checked: true }) : ''}
 ${field({ label: '振込日', name: 'transferDate', type: 'date', value: defaultTransferDate(app.config.clock.today()), required: true })}
 <div class="actions">${button('承認して支払を作成')}</div></form>`,
     )
@@ -395,8 +403,8 @@ ${section(
   `支払の記録（全${n(list.total)}件、合計 ${yen(list.amount)}）`,
   html`${list.total ? pager({ total: list.total, request: r, shown: list.rows.length, path: '/payments', filters: {}, order: '新しい順' }) : ''}
 ${table(
-  ['作成日時', '請求年月', '振込日', '医療機関', '金額', '作成者', ''],
-  list.rows.map((b) => [formatJst(b.createdAt), `${monthWareki(b.month)}分`, dateWareki(b.transferDate), `${n(b.payments)}件`, yen(b.amount), doneBy(b.createdBy), html`<a href="/payments/${b.id}">詳細・振込ファイル</a>`]),
+  ['作成日時', '請求年月', '振込日', '振込件数', '金額', '作成者', ''],
+  list.rows.map((b) => [formatJst(b.createdAt), batchMonth(b.month), dateWareki(b.transferDate), `${n(b.payments)}件`, yen(b.amount), doneBy(b.createdBy), html`<a href="/payments/${b.id}">詳細・振込ファイル</a>`]),
   { caption: '支払の記録', empty: 'まだ支払を作成していません。' },
 )}`,
 )}`,
@@ -407,8 +415,10 @@ ${table(
   fastify.post('/payments', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
     try {
-      const r = await work(app.db, req, (w) => createPaymentBatch(w, one(b['month']) ?? '', { transferDate: one(b['transferDate']) || undefined }));
-      setFlash(reply, `支払を作成しました：医療機関 ${n(r.payments)}件、合計 ${yen(r.amount)}。`);
+      const persons = one(b['reimbursements']) === 'on';
+      const month = one(b['month']) ?? '';
+      const r = await work(app.db, req, (w) => createPaymentBatch(w, month === '' && persons ? null : month, { transferDate: one(b['transferDate']) || undefined, reimbursements: persons }));
+      setFlash(reply, `支払を作成しました：振込 ${n(r.payments)}件、合計 ${yen(r.amount)}。`);
       return reply.redirect(`/payments/${r.batch}`);
     } catch (e) {
       if (!isProblem(e) || e.status >= 500 || e.code === 'FORBIDDEN') throw e;
@@ -422,19 +432,19 @@ ${table(
     const id = (req.params as { id: string }).id;
     const got = ID.test(id) ? await work(app.db, req, (w) => getPaymentBatch(w, id)) : null;
     if (!got) return sendPage(reply, page(ctx, '支払が見つかりません', html`${tabs('')}<p>指定された支払は存在しないか、参照する権限がありません。</p><p><a href="/payments">← 支払の記録へ</a></p>`), 404);
-    const { batch, payments } = got;
+    const { batch, payments, persons } = got;
     return sendPage(
       reply,
       page(
         ctx,
-        `${monthWareki(batch.month)}分の支払`,
+        batch.month ? `${monthWareki(batch.month)}分の支払` : `償還払いの支払（振込日 ${dateWareki(batch.transferDate)}）`,
         html`${tabs('')}<p><a href="/payments">← 支払の記録へ</a></p>
 ${section(
   '支払の概要',
   dl([
-    ['請求年月', `${monthWareki(batch.month)}分`],
+    ['請求年月', batchMonth(batch.month)],
     ['振込日', dateWareki(batch.transferDate)],
-    ['医療機関', `${n(batch.payments)}件`],
+    ['振込件数', `${n(batch.payments)}件（医療機関 ${n(payments.length)}件・償還払い ${n(persons.length)}件）`],
     ['合計金額', yen(batch.amount)],
     ['作成者', doneBy(batch.createdBy)],
     ['作成日時', formatJst(batch.createdAt)],
@@ -446,9 +456,20 @@ ${section(
   table(
     ['医療機関コード', '医療機関名', '明細', '金額', '振込日'],
     [...payments.map((p) => [p.institutionCode, p.name ?? '—', `${n(p.items)}件`, yen(p.amount), dateWareki(p.transferDate)]), ...(payments.length ? [['合計', '', `${n(payments.reduce((s, p) => s + p.items, 0))}件`, yen(batch.amount), '']] : [])],
-    { caption: '医療機関ごとの支払', empty: '支払はありません。' },
+    { caption: '医療機関ごとの支払', empty: '医療機関への支払はありません。' },
   ),
-)}`,
+)}
+${persons.length
+  ? section(
+      `償還払い（全${n(persons.length)}件）`,
+      table(
+        ['申請番号', '申請者', '振込先', '金額', '振込日'],
+        [...persons.map((p) => [html`<a href="/reimbursements/${p.reimbursementId}">${p.no}</a>`, p.name, `${p.account.bankCode}-${p.account.branchCode} ${ACCOUNT_TYPES[p.account.accountType] ?? ''} ${p.account.holderKana}`, yen(p.amount), dateWareki(p.transferDate)]),
+          ['合計', '', '', yen(persons.reduce((s, p) => s + p.amount, 0)), '']],
+        { caption: '償還払いの支払' },
+      ),
+    )
+  : ''}`,
       ),
     );
   });
