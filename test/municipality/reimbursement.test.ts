@@ -21,6 +21,7 @@ import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { person, writeCsv } from '../harness/residents.js';
 import { ROOT } from '../harness/paths.js';
+import { PageClient, startWeb, visibleText } from '../harness/web.js';
 import { readFileSync } from 'node:fs';
 
 const CONFIG = join(ROOT, 'docs/formats/examples/schedule-municipal-config.json');
@@ -32,14 +33,18 @@ describe('償還払い: application → examination → approval → payment bat
   let approver: Principal;
   let viewer: Principal;
   let atenas: string[];
+  let passwords: Record<string, string>;
   const count = async (table: string) => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(`municipality.${table}`)}`.execute(app.db.system)).rows[0]!.n);
 
   beforeAll(async () => {
     app = await testApp('server');
     await addTenant(app, TOTTORI, '鳥取市');
     const chief = (await staff(app, TOTTORI, { login: 'vax-chief', role: 'supervisor', duties: ['vaccination'] })).principal;
-    examiner = (await staff(app, TOTTORI, { login: 'examiner', duties: ['vaccination'] })).principal;
-    approver = (await staff(app, TOTTORI, { login: 'approver', duties: ['vaccination'] })).principal;
+    const ex = await staff(app, TOTTORI, { login: 'examiner', duties: ['vaccination'] });
+    const ap = await staff(app, TOTTORI, { login: 'approver', duties: ['vaccination'] });
+    examiner = ex.principal;
+    approver = ap.principal;
+    passwords = { examiner: ex.password, approver: ap.password };
     viewer = (await staff(app, TOTTORI, { login: 'viewer', role: 'viewer', duties: ['vaccination'] })).principal;
     const born = { 生年月日: '20240510', 住民となった日: '20240510', 最新異動日: '20240510' };
     await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(app.tmp, 'p.csv'), 'full', [person(1, born), person(2, born), person(3, { 生年月日: '20100401', 住民となった日: '20100401', 最新異動日: '20100401' }), person(4, born)]) });
@@ -193,5 +198,70 @@ describe('償還払い: application → examination → approval → payment bat
     expect(p.errors.map((e) => e.field).sort()).toEqual([`persons.${no}.branchCode`, `persons.${no}.holderKana`]);
     expect(p.detail).toContain(`申請番号 ${no}`);
     expect(p.detail).toContain('鈴木');
+  });
+
+  it('the staff screens: counter entry (bad account refused and named), list with totals, examination, approval by the other official, the batch and the file download', async () => {
+    await runAs(app.db, examiner, (w) => createRecord(w, atenas[0]!, { product: 'mumps', vaccinatedOn: '2026-11-01', lot: 'MU9' }, { source: 'counter', acceptProblems: true }));
+    const web = await startWeb(app);
+    try {
+      const ex = new PageClient(web.url);
+      await ex.login(TOTTORI, 'examiner', passwords['examiner']!);
+      expect((await ex.get('/')).text).toContain('href="/reimbursements"');
+      const form = await ex.get('/reimbursements/new');
+      expect(form.status).toBe(200);
+      const entry = { _csrf: PageClient.csrf(form.text), atenaNo: atenas[0]!, subsidyCode: 'mumps-2026', receivedOn: '2026-11-20', 'receipt.clinicName': '鳥取こどもクリニック', 'receipt.vaccinatedOn': '2026-11-01', 'receipt.amountPaid': '５，０００' };
+      const bad = await ex.post('/reimbursements', { ...entry, 'account.bankCode': '01６', 'account.branchCode': '101', 'account.accountNo': '7654321', 'account.holderKana': '山田ハナコ' });
+      expect(bad.status).toBe(400);
+      expect(visibleText(bad.text)).toContain('金融機関コードは4桁の数字です');
+      expect(visibleText(bad.text)).toContain('口座名義（カナ）に振込で使えない文字があります（山田）');
+      const ok = await ex.post('/reimbursements', entry);
+      expect(ok.status).toBe(302);
+      const id = /\/reimbursements\/([0-9a-f-]{36})/.exec(ok.location!)![1]!;
+      const detail = await ex.get(`/reimbursements/${id}`);
+      expect(visibleText(detail.text)).toContain('令和8年11月1日');
+      const examined = await ex.post(`/reimbursements/${id}/examine`, { _csrf: PageClient.csrf(detail.text), note: '領収書原本確認' });
+      expect(examined.status).toBe(302);
+      const after = visibleText((await ex.get(`/reimbursements/${id}`)).text);
+      expect(after).toContain('助成対象');
+      expect(after).toContain('4,000円');
+      expect(after).toContain('審査した職員とは別の職員が承認します');
+      const list = visibleText((await ex.get('/reimbursements?status=examined')).text);
+      expect(list).toMatch(/申請（審査済み 全3件）/);
+      expect((await ex.get('/reimbursements?status=nope')).status).toBe(400);
+      // The application without an account (mumps-old): its account through the form, a bad kana first.
+      const accPage = await ex.get(`/person-accounts?atenaNo=${atenas[3]!}`);
+      const acc = { _csrf: PageClient.csrf(accPage.text), atenaNo: atenas[3]!, purpose: 'refund', source: 'application', bankCode: '0005', branchCode: '210', accountType: '1', accountNo: '1234567' };
+      const badAcc = await ex.post('/person-accounts', { ...acc, holderKana: 'サトウ★' });
+      expect(badAcc.status).toBe(400);
+      expect(visibleText(badAcc.text)).toContain('口座名義（カナ）に振込で使えない文字があります（★）');
+      expect((await ex.post('/person-accounts', { ...acc, holderKana: 'サトウ　ジロウ' })).status).toBe(302);
+      const ap = new PageClient(web.url);
+      await ap.login(TOTTORI, 'approver', passwords['approver']!);
+      const apPage = await ap.get(`/reimbursements/${id}`);
+      expect(apPage.text).toContain(`/reimbursements/${id}/approve`);
+      expect((await ap.post(`/reimbursements/${id}/approve`, { _csrf: PageClient.csrf(apPage.text) })).status).toBe(302);
+      const pays = await ap.get('/payments');
+      expect(visibleText(pays.text)).toContain('承認済みの償還払い 2件（6,000円）も支払う');
+      const made = await ap.post('/payments', { _csrf: PageClient.csrf(pays.text), month: '', reimbursements: 'on', transferDate: '2026-12-01' });
+      expect(made.status).toBe(302);
+      const batchPage = await ap.get(made.location!);
+      expect(visibleText(batchPage.text)).toMatch(/償還払い（全2件）/);
+      const file = await ap.get(`${made.location!}/file`);
+      expect(file.status).toBe(200);
+      expect(file.res.headers.get('content-disposition')).toContain('attachment');
+      expect(Number(file.res.headers.get('content-length'))).toBe(5 * 122); // header, 2 persons, trailer, end
+      const again = await ap.post('/payments', { _csrf: PageClient.csrf(pays.text), month: '', reimbursements: 'on', transferDate: '2026-12-01' });
+      expect(again.status).toBe(302);
+      expect(again.location).toBe('/payments');
+      expect(await count('person_payments')).toBe(4);
+      for (const path of ['/reimbursements', `/reimbursements/${id}`, '/subsidies', `/person-accounts?atenaNo=${atenas[3]!}`, made.location!]) {
+        const pg = await ap.get(path);
+        expect(pg.status).toBe(200);
+        expect(findMyNumbers(pg.text)).toEqual([]);
+        expect(visibleText(pg.text)).not.toMatch(/mumps-subsidy|up-to-cost|refund|koukin/);
+      }
+    } finally {
+      await web.close();
+    }
   });
 });
