@@ -233,8 +233,8 @@ export function buildProgram(): Command {
   leaf(blq, 'list', '支払先口座の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await bm()).payeeList));
   const blr = bl.command('requester').description('振込依頼人（市区町村）の口座');
   leaf(blr, 'set', '振込依頼人の委託者コードと口座を登録する').requiredOption('--tenant <code>', '団体コード').requiredOption('--code <code>', '委託者コード（10桁）').requiredOption('--kana <kana>', '依頼人名（カナ）').requiredOption('--bank <code>', '金融機関コード（4桁）').option('--bank-kana <kana>', '金融機関名（カナ）').requiredOption('--branch <code>', '支店コード（3桁）').option('--branch-kana <kana>', '支店名（カナ）').requiredOption('--account-type <type>', '預金種目（1 普通・2 当座・4 貯蓄）').requiredOption('--account <no>', '口座番号（7桁）').option('--json', 'JSONで出力').action(run(async () => (await bm()).requesterSet));
-  const pay = program.command('payments').description('医療機関への支払（支払の作成と総合振込ファイル）');
-  leaf(pay, 'batch', '請求月の承認済み・審査済みの請求（保留を除く）を支払う（医療機関ごとに1件）').requiredOption('--tenant <code>', '団体コード').requiredOption('--month <YYYY-MM>', '請求年月').option('--transfer-date <YYYY-MM-DD>', '振込日（既定 7日後の平日）').option('--json', 'JSONで出力（{"batch","payments","amount"}）').action(run(async () => (await bm()).batch));
+  const pay = program.command('payments').description('医療機関・償還払いの支払（支払の作成と総合振込ファイル）');
+  leaf(pay, 'batch', '請求月の承認済み・審査済みの請求（保留を除く）を医療機関ごとに、--reimbursements で承認済みの償還払いを申請ごとに支払う').requiredOption('--tenant <code>', '団体コード').option('--month <YYYY-MM>', '請求年月（--reimbursements だけなら省略可）').option('--reimbursements', '承認済みで未払いの償還払いも支払う').option('--transfer-date <YYYY-MM-DD>', '振込日（既定 7日後の平日）').option('--json', 'JSONで出力（{"batch","payments","amount"}）').action(run(async () => (await bm()).batch));
   leaf(pay, 'file', '支払の全銀協 総合振込ファイル（Shift_JIS）を出力する').requiredOption('--tenant <code>', '団体コード').requiredOption('--batch <id>', '支払番号').requiredOption('--out <file>', '出力先のファイル').action(run(async () => (await bm()).file));
   // ---------------------------------------------------------------- platform (decision 0147; docs/formats/platform-cli.md)
   const pf = program.command('platform').description('予防接種プラットフォーム連携（接種対象者の登録と連携状況）');

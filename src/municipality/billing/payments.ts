@@ -94,7 +94,7 @@ export async function createPaymentBatch(w: Work, monthRaw: string | null, o: Ba
   }
   if (items.length === 0 && persons.length === 0) {
     const what = [month !== null ? `${month.replace('-', '年')}月分に、審査で受け付けられ保留されていない未払いの請求はありません` : '', o.reimbursements ? '承認済みで未払いの償還払いはありません' : ''].filter(Boolean).join('。');
-    throw new Problem(409, 'NOTHING_TO_PAY', '支払うものがありません', `${what}。`);
+    throw new Problem(409, 'NOTHING_TO_PAY', o.reimbursements ? '支払うものがありません' : '支払う請求がありません', `${what}。`);
   }
   const byInst = new Map<string, { amount: number; items: number }>();
   for (const i of items) {
