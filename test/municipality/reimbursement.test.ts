@@ -89,12 +89,14 @@ describe('償還払い: application → examination → approval → payment bat
     const a = await runAs(app.db, examiner, (w) => createReimbursementApplication(w, counter));
     expect(a).toMatchObject({ status: 'received', created: true });
     ids['a'] = a.id;
-    const e1 = { atenaNo: atenas[1], subsidyCode: 'mumps-2026', channel: 'electronic', externalRef: 'EAPPLY-0001', receipt: { clinicName: '鳥取内科医院', vaccinatedOn: '2026-10-01', amountPaid: 3500 }, account: { ...ACCOUNT, holderKana: 'スズキ　イチロウ' } };
+    // As e-apply hands it over: the vaccine's program, not the subsidy program (resolved by the vaccination date).
+    const e1 = { atenaNo: atenas[1], program: 'mumps-subsidy', channel: 'electronic', externalRef: 'EAPPLY-0001', receipt: { clinicName: '鳥取内科医院', vaccinatedOn: '2026-10-01', amountPaid: 3500 }, account: { ...ACCOUNT, holderKana: 'スズキ　イチロウ' } };
     const b = await runAs(app.db, examiner, (w) => createReimbursementApplication(w, e1));
     const again = await runAs(app.db, examiner, (w) => createReimbursementApplication(w, e1));
     expect(again).toEqual({ id: b.id, no: b.no, status: 'received', created: false });
     ids['b'] = b.id;
     await expectProblem(runAs(app.db, examiner, (w) => createReimbursementApplication(w, { ...e1, externalRef: undefined })), { status: 400, field: 'externalRef' });
+    await expectProblem(runAs(app.db, examiner, (w) => createReimbursementApplication(w, { ...e1, externalRef: 'EAPPLY-0002', receipt: { ...e1.receipt, vaccinatedOn: '2026-03-01' } })), { status: 400, code: 'SUBSIDY_NONE', field: 'program' });
     ids['old'] = (await runAs(app.db, examiner, (w) => createReimbursementApplication(w, { ...counter, atenaNo: atenas[2] }))).id; // 16 years old
     ids['norec'] = (await runAs(app.db, examiner, (w) => createReimbursementApplication(w, { ...counter, atenaNo: atenas[3], receipt: { ...counter.receipt, vaccinatedOn: '2026-09-15' } }))).id;
     ids['dup'] = (await runAs(app.db, examiner, (w) => createReimbursementApplication(w, counter))).id;

@@ -132,8 +132,8 @@ export async function createPaymentBatch(w: Work, monthRaw: string | null, o: Ba
   }
   if (persons.length) {
     const rows = persons.map((p) => ({ ...p, customer_code: personCustomerCode(p.no) }));
-    await sql`INSERT INTO municipality.person_payments (tenant_code, batch_id, reimbursement_id, atena_no, amount, customer_code, bank_code, bank_kana, branch_code, branch_kana, account_type, account_no, holder_kana, account_source, transfer_date)
-      SELECT ${w.tenant}, ${batchId}::uuid, x.id, x.atena_no, x.amount, x.customer_code, x.bank_code, x.bank_kana, x.branch_code, x.branch_kana, x.account_type, x.account_no, x.holder_kana, x.source, ${transferDate}::date
+    await sql`INSERT INTO municipality.person_payments (tenant_code, batch_id, kind, source_id, reimbursement_id, atena_no, amount, customer_code, bank_code, bank_kana, branch_code, branch_kana, account_type, account_no, holder_kana, account_source, transfer_date)
+      SELECT ${w.tenant}, ${batchId}::uuid, 'reimbursement', x.id, x.id, x.atena_no, x.amount, x.customer_code, x.bank_code, x.bank_kana, x.branch_code, x.branch_kana, x.account_type, x.account_no, x.holder_kana, x.source, ${transferDate}::date
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, atena_no text, amount bigint, customer_code text, bank_code text, bank_kana text, branch_code text, branch_kana text, account_type text, account_no text, holder_kana text, source text)`.execute(w.tx);
     const upd = await sql`UPDATE municipality.reimbursements SET status = 'paid', payment_batch_id = ${batchId}::uuid
       WHERE tenant_code = ${w.tenant} AND id = ANY(${persons.map((p) => p.id)}::uuid[]) AND status = 'approved' AND payment_batch_id IS NULL`.execute(w.tx);
@@ -205,7 +205,7 @@ export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch
     FROM municipality.person_payments y
       JOIN municipality.reimbursements r ON r.tenant_code = y.tenant_code AND r.id = y.reimbursement_id
       JOIN municipality.persons p ON p.tenant_code = y.tenant_code AND p.atena_no = y.atena_no
-    WHERE y.tenant_code = ${w.tenant} AND y.batch_id = ${batchId}::uuid ORDER BY r.no`.execute(w.tx);
+    WHERE y.tenant_code = ${w.tenant} AND y.batch_id = ${batchId}::uuid AND y.kind = 'reimbursement' ORDER BY r.no`.execute(w.tx);
   return {
     batch: batchView(b.rows[0]),
     payments: p.rows.map((x) => ({ institutionCode: x.institution_code, name: x.name, amount: Number(x.amount), items: x.items, transferDate: x.transfer_date })),

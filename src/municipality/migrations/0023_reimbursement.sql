@@ -101,11 +101,15 @@ GRANT SELECT, INSERT, UPDATE ON municipality.reimbursements TO mamori_app;
 -- A batch may pay persons only (no claim month).
 ALTER TABLE municipality.payment_batches ALTER COLUMN month DROP NOT NULL;
 
--- 個人への支払: one per reimbursement, ever (UNIQUE), with the account as it was when the batch was made.
+-- 個人への支払: one per thing paid to a person, ever (UNIQUE on kind + source), with the account as it was when
+-- the batch was made.  kind 'reimbursement' (償還払い) now; 'relief' (健康被害救済の給付, its payment orders) is
+-- reserved for the relief part (docs/wip/wt-reimburse.md).
 CREATE TABLE municipality.person_payments (
   tenant_code text NOT NULL,
   batch_id uuid NOT NULL,
-  reimbursement_id uuid NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('reimbursement', 'relief')),
+  source_id uuid NOT NULL,
+  reimbursement_id uuid CHECK ((kind = 'reimbursement') = (reimbursement_id IS NOT NULL) AND (reimbursement_id IS NULL OR reimbursement_id = source_id)),
   atena_no text NOT NULL,
   amount bigint NOT NULL CHECK (amount > 0),
   customer_code text NOT NULL CHECK (customer_code ~ '^[0-9]{10}$'),
@@ -118,8 +122,8 @@ CREATE TABLE municipality.person_payments (
   holder_kana text NOT NULL,
   account_source text NOT NULL,
   transfer_date date NOT NULL,
-  PRIMARY KEY (tenant_code, batch_id, reimbursement_id),
-  UNIQUE (tenant_code, reimbursement_id),
+  PRIMARY KEY (tenant_code, batch_id, kind, source_id),
+  UNIQUE (tenant_code, kind, source_id),
   FOREIGN KEY (tenant_code, batch_id) REFERENCES municipality.payment_batches (tenant_code, id),
   FOREIGN KEY (tenant_code, reimbursement_id) REFERENCES municipality.reimbursements (tenant_code, id)
 );

@@ -35,7 +35,9 @@ const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefi
 export const ReimbursementInput = z
   .object({
     atenaNo: AtenaNo,
-    subsidyCode: z.string({ message: '助成制度を選んでください' }).trim().min(1, '助成制度を選んでください').max(40),
+    /** The subsidy program; or leave it out and give `program` (the catalog's program, as e-apply forms carry it). */
+    subsidyCode: z.preprocess(blank, z.string().trim().min(1).max(40).optional()),
+    program: z.preprocess(blank, z.string().trim().min(1).max(60).optional()),
     channel: z.enum(['counter', 'electronic']).default('counter'),
     externalRef: z.preprocess(blank, z.string().trim().min(1).max(100).optional()),
     receivedOn: z.preprocess(blank, date('受付日').optional()),
@@ -47,7 +49,8 @@ export const ReimbursementInput = z
     }),
     account: BankAccountInput.optional(),
   })
-  .refine((p) => p.channel !== 'electronic' || p.externalRef !== undefined, { message: '電子申請には申請の識別子が必要です', path: ['externalRef'] });
+  .refine((p) => p.channel !== 'electronic' || p.externalRef !== undefined, { message: '電子申請には申請の識別子が必要です', path: ['externalRef'] })
+  .refine((p) => p.subsidyCode !== undefined || p.program !== undefined, { message: '助成制度を選んでください', path: ['subsidyCode'] });
 export type ReimbursementInput = z.input<typeof ReimbursementInput>;
 
 export interface ReimbursementView {
@@ -128,7 +131,8 @@ export async function createReimbursementApplication(w: Work, raw: unknown): Pro
   }
   const person = await sql<{ n: number }>`SELECT 1 AS n FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ${p.atenaNo}`.execute(w.tx);
   if (!person.rows[0]) throw validationFailed([{ field: 'atenaNo', code: 'PERSON_UNKNOWN', message: 'この宛名番号の住民は登録されていません' }]);
-  const program = await getSubsidyProgram(w, p.subsidyCode);
+  const subsidyCode = p.subsidyCode ?? (await subsidyFor(w, p.program!, p.receipt.vaccinatedOn));
+  const program = await getSubsidyProgram(w, subsidyCode);
   if (!program) throw validationFailed([{ field: 'subsidyCode', code: 'SUBSIDY_UNKNOWN', message: '登録されていない助成制度です' }]);
   const today = w.clock.today();
   const receivedOn = p.receivedOn ?? today;
@@ -137,12 +141,20 @@ export async function createReimbursementApplication(w: Work, raw: unknown): Pro
   if (p.account) await setPersonAccount(w, { ...p.account, atenaNo: p.atenaNo, purpose: 'refund', source: 'application' });
   const r = await sql<{ id: string; no: string }>`
     INSERT INTO municipality.reimbursements (tenant_code, atena_no, subsidy_code, channel, external_ref, received_on, clinic_name, institution_code, vaccinated_on, amount_paid, status, created_at, created_by)
-    VALUES (${w.tenant}, ${p.atenaNo}, ${p.subsidyCode}, ${p.channel}, ${p.externalRef ?? null}, ${receivedOn}::date, ${p.receipt.clinicName}, ${p.receipt.institutionCode ?? null},
+    VALUES (${w.tenant}, ${p.atenaNo}, ${subsidyCode}, ${p.channel}, ${p.externalRef ?? null}, ${receivedOn}::date, ${p.receipt.clinicName}, ${p.receipt.institutionCode ?? null},
       ${p.receipt.vaccinatedOn}::date, ${p.receipt.amountPaid}, 'received', ${w.clock.now()}, ${w.actor.login})
     RETURNING id::text AS id, no::text AS no`.execute(w.tx);
   const { id, no } = r.rows[0]!;
-  await appendEntry(w.tx, w, { action: 'reimbursement_receive', targetType: 'reimbursement', targetId: id, subjectRef: `resident:${p.atenaNo}`, purpose: '予防接種費用の償還払い', detail: { no, channel: p.channel, subsidy: p.subsidyCode, amountPaid: p.receipt.amountPaid, account: p.account !== undefined } });
+  await appendEntry(w.tx, w, { action: 'reimbursement_receive', targetType: 'reimbursement', targetId: id, subjectRef: `resident:${p.atenaNo}`, purpose: '予防接種費用の償還払い', detail: { no, channel: p.channel, subsidy: subsidyCode, amountPaid: p.receipt.amountPaid, account: p.account !== undefined } });
   return { id, no, status: 'received', created: true };
+}
+
+/** The one subsidy program of a catalog program covering the vaccination date (for applications that name the vaccine only). */
+async function subsidyFor(w: Work, program: string, vaccinatedOn: string): Promise<string> {
+  const r = await sql<{ code: string }>`SELECT code FROM municipality.subsidy_programs WHERE tenant_code = ${w.tenant} AND program = ${program}
+    AND valid_from <= ${vaccinatedOn}::date AND (valid_until IS NULL OR valid_until >= ${vaccinatedOn}::date) ORDER BY code`.execute(w.tx);
+  if (r.rows.length === 1) return r.rows[0]!.code;
+  throw validationFailed([{ field: 'program', code: r.rows.length ? 'SUBSIDY_AMBIGUOUS' : 'SUBSIDY_NONE', message: r.rows.length ? 'この予防接種と接種日に当てはまる助成制度が複数あります。助成制度を選んでください' : 'この予防接種と接種日に当てはまる助成制度がありません' }]);
 }
 
 export interface ListQuery {
