@@ -29,6 +29,10 @@ import type { AddressInfo } from 'node:net';
 import { exchangeNodeFor } from '../../src/kernel/exchange/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA, type KokuhorenService } from '../../src/peers/kokuhoren/index.js';
 import { person, writeCsv } from '../harness/residents.js';
+import { readFileSync } from 'node:fs';
+import { ROOT } from '../harness/paths.js';
+import { saveScheduleConfig } from '../../src/municipality/records/index.js';
+import { approveReimbursement, createReimbursementApplication, examineReimbursement, setSubsidyProgram } from '../../src/municipality/reimburse/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-billing-'));
 const MONTH = '2026-10';
@@ -313,5 +317,25 @@ describe('billing and payment (municipality side, against the real 国保連 nod
       await again?.close?.();
       await again?.fastify.close();
     }
+  });
+
+  it('one batch pays an institution and a person (償還払い): one file, institutions first then persons, trailer totals over both; made again pays nothing twice', async () => {
+    const chief = (await staff(app, TOTTORI, { login: 'vax-chief', role: 'supervisor', duties: ['vaccination'] })).principal;
+    await runAs(app.db, chief, (w) => saveScheduleConfig(w, JSON.parse(readFileSync(join(ROOT, 'docs/formats/examples/schedule-municipal-config.json'), 'utf8')), 'おたふくかぜ助成'));
+    await runAs(app.db, nurse, (w) => createRecord(w, atenas[5]!, { product: 'mumps', vaccinatedOn: '2026-10-12', lot: 'MU1' }, { source: 'counter', acceptProblems: true }));
+    await runAs(app.db, nurse, (w) => setSubsidyProgram(w, { code: 'mumps', name: 'おたふくかぜ予防接種費用助成', program: 'mumps-subsidy', minAge: 1, maxAge: 5, amountKind: 'fixed', amount: 3000, validFrom: '2026-04-01' }));
+    const a = await runAs(app.db, nurse, (w) => createReimbursementApplication(w, { atenaNo: atenas[5], subsidyCode: 'mumps', receipt: { clinicName: '鳥取こどもクリニック', vaccinatedOn: '2026-10-12', amountPaid: 7000 }, account: { bankCode: '0005', branchCode: '210', accountType: '1', accountNo: '0000777', holderKana: 'ﾄﾂﾄﾘ ﾊﾅｺ' } }));
+    expect((await runAs(app.db, nurse, (w) => examineReimbursement(w, a.id))).decidedAmount).toBe(3000);
+    const second = (await staff(app, TOTTORI, { login: 'chief-clerk', duties: ['vaccination'] })).principal;
+    await runAs(app.db, second, (w) => approveReimbursement(w, a.id));
+    const r = await runAs(app.db, nurse, (w) => createPaymentBatch(w, '2026-11', { transferDate: '2026-12-02', reimbursements: true }));
+    expect(r).toMatchObject({ payments: 2, amount: 7500 + 3000 });
+    await expectProblem(runAs(app.db, nurse, (w) => createPaymentBatch(w, '2026-11', { reimbursements: true })), { status: 409, code: 'NOTHING_TO_PAY' });
+    const f = await runAs(app.db, nurse, (w) => paymentFile(w, r.batch));
+    const records = iconv.decode(f.content, 'Shift_JIS').split('\r\n').slice(0, -1);
+    expect(records.map((x) => x[0])).toEqual(['1', '2', '2', '8', '9']);
+    for (const x of records) expect(iconv.encode(x, 'Shift_JIS').length).toBe(120);
+    expect(records.slice(1, 3).map((d) => [d.slice(91, 101), Number(d.slice(80, 90)), d.slice(50, 80).trimEnd()])).toEqual([[B, 7500, 'ﾄﾂﾄﾘﾅｲｶｲｲﾝ'], [a.no.padStart(10, '0'), 3000, 'ﾄﾂﾄﾘ ﾊﾅｺ']]);
+    expect(records[3]!.slice(1, 19)).toBe('000002' + '000000010500');
   });
 });

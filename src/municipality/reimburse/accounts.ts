@@ -56,7 +56,12 @@ const view = (r: Row): PersonAccountView => ({
 /** Registers or replaces the person's account for a purpose (in the caller's transaction). */
 export async function setPersonAccount(w: Work, raw: unknown): Promise<PersonAccountView> {
   requireBillingWrite(w);
-  const p = parseInput(PersonAccountInput, raw);
+  return storePersonAccount(w, parseInput(PersonAccountInput, raw));
+}
+
+/** Stores an account already validated (an application's account, parsed with the application). */
+export async function storePersonAccount(w: Work, p: z.output<typeof PersonAccountInput>): Promise<PersonAccountView> {
+  requireBillingWrite(w);
   const who = await sql<{ n: number }>`SELECT 1 AS n FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ${p.atenaNo}`.execute(w.tx);
   if (!who.rows[0]) throw notFound('住民');
   const r = await sql<Row>`

@@ -12,7 +12,7 @@ import { isIsoDate, legalAge, toHalfWidthDigits } from '../../kernel/jp/index.js
 import { conflict, forbidden, notFound, parseInput, validationFailed } from '../../kernel/problems/index.js';
 import { requireBillingRead, requireBillingWrite } from '../billing/index.js';
 import { personAsOf } from '../residents/index.js';
-import { AtenaNo, BankAccountInput, setPersonAccount } from './accounts.js';
+import { AtenaNo, BankAccountInput, storePersonAccount } from './accounts.js';
 import { getSubsidyProgram, subsidyAmount, AMOUNT_KINDS } from './programs.js';
 
 export const REIMBURSEMENT_STATUS = { received: '受付', examined: '審査済み', approved: '承認済み', rejected: '却下', paid: '支払済み' } as const;
@@ -138,7 +138,7 @@ export async function createReimbursementApplication(w: Work, raw: unknown): Pro
   const receivedOn = p.receivedOn ?? today;
   if (receivedOn > today) throw validationFailed([{ field: 'receivedOn', code: 'DATE_FUTURE', message: '受付日が未来の日付です' }]);
   if (p.receipt.vaccinatedOn > receivedOn) throw validationFailed([{ field: 'receipt.vaccinatedOn', code: 'DATE_FUTURE', message: '接種日が受付日より後です' }]);
-  if (p.account) await setPersonAccount(w, { ...p.account, atenaNo: p.atenaNo, purpose: 'refund', source: 'application' });
+  if (p.account) await storePersonAccount(w, { ...p.account, atenaNo: p.atenaNo, purpose: 'refund', source: 'application' });
   const r = await sql<{ id: string; no: string }>`
     INSERT INTO municipality.reimbursements (tenant_code, atena_no, subsidy_code, channel, external_ref, received_on, clinic_name, institution_code, vaccinated_on, amount_paid, status, created_at, created_by)
     VALUES (${w.tenant}, ${p.atenaNo}, ${subsidyCode}, ${p.channel}, ${p.externalRef ?? null}, ${receivedOn}::date, ${p.receipt.clinicName}, ${p.receipt.institutionCode ?? null},
