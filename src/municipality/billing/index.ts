@@ -9,6 +9,6 @@ export { createPaymentBatch, paymentFile, listPaymentBatches, getPaymentBatch, d
 export { ACCOUNT_FIELDS, NO_BANK, NO_BANK_MESSAGE, holderKana } from './bank.js';
 export {
   setPrice, listPrices, setPayee, listPayees, setRequester, getRequester, parseMonth, requireBillingRead, requireBillingWrite,
-  type PriceInput, type PriceView, type PayeeInput, type PayeeView, type RequesterInput, type RequesterView,
+  type AccountView, type PriceInput, type PriceView, type PayeeInput, type PayeeView, type RequesterInput, type RequesterView,
 } from './setup.js';
 export { zenginKana, isZenginText, zenginFile, ACCOUNT_TYPES, type ZenginRequester, type ZenginTransfer, type KanaResult } from './zengin.js';

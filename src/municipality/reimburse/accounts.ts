@@ -9,7 +9,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { notFound, parseInput } from '../../kernel/problems/index.js';
 import { ACCOUNT_FIELDS, holderKana } from '../billing/bank.js';
-import { requireBillingRead, requireBillingWrite } from '../billing/index.js';
+import { requireBillingRead, requireBillingWrite, type AccountView } from '../billing/index.js';
 
 export const ACCOUNT_PURPOSES = { refund: '還付・償還払い', benefit: '給付' } as const;
 export const ACCOUNT_SOURCES = { application: '申請', koukin: '公金受取口座' } as const;
@@ -29,16 +29,10 @@ export const PersonAccountInput = BankAccountInput.extend({
 });
 export type PersonAccountInput = z.input<typeof PersonAccountInput>;
 
-export interface PersonAccountView {
+export interface PersonAccountView extends AccountView {
   readonly atenaNo: string;
   readonly purpose: AccountPurpose;
   readonly source: AccountSource;
-  readonly bankCode: string;
-  readonly bankKana: string | null;
-  readonly branchCode: string;
-  readonly branchKana: string | null;
-  readonly accountType: string;
-  readonly accountNo: string;
   readonly holderKana: string;
   readonly updatedAt: Date;
   readonly updatedBy: string;

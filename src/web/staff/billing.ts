@@ -16,7 +16,7 @@ import {
   approveClaim, closeMonth, createPaymentBatch, defaultTransferDate, getPaymentBatch, getRequester, holdClaim, listClaimMonths, listClaims, listPayees, listPaymentBatches, listPrices,
   listReturnedItems, parseMonth, paymentFile, setPayee, setPrice, setRequester, ACCOUNT_TYPES, CLAIM_STATUS_LABELS, type ClaimView,
 } from '../../municipality/billing/index.js';
-import { badge, button, checkbox, csrfField, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, subNav, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, needLogin, needPermission, one, pageContext, problemText, sendPage, setFlash, type Form } from './support.js';
 
 const CLAIM_PAGE = 50;
@@ -47,9 +47,7 @@ function tabs(here: string): SafeHtml {
     ['/billing/prices', '単価'],
     ['/billing/payees', '支払先口座'],
   ];
-  return html`<nav class="actions" aria-label="請求・支払のメニュー">${items.map(([href, label]) =>
-    href === here ? html`<span class="btn btn--primary" aria-current="page">${label}</span>` : html`<a class="btn btn--secondary" href="${href}">${label}</a>`,
-  )}</nav>`;
+  return subNav('請求・支払のメニュー', items, here);
 }
 
 function monthQuery(req: FastifyRequest): string | undefined {

@@ -16,7 +16,7 @@ import {
   approveReimbursement, createReimbursementApplication, examineReimbursement, getReimbursement, getSubsidyProgram, listReimbursements, listSubsidyPrograms, personAccounts, rejectReimbursement,
   setPersonAccount, setSubsidyProgram, ACCOUNT_PURPOSES, ACCOUNT_SOURCES, AMOUNT_KINDS, REIMBURSEMENT_CHANNELS, REIMBURSEMENT_STATUS, type ReimbursementStatus, type ReimbursementView,
 } from '../../municipality/reimburse/index.js';
-import { badge, button, checkbox, csrfField, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, textarea, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, csrfField, subNav, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, textarea, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const LIST_PAGE = 50;
@@ -38,9 +38,7 @@ function tabs(here: string): SafeHtml {
     ['/person-accounts', '住民の振込先口座'],
     ['/payments', '支払と振込ファイル'],
   ];
-  return html`<nav class="actions" aria-label="償還払いのメニュー">${items.map(([href, label]) =>
-    href === here ? html`<span class="btn btn--primary" aria-current="page">${label}</span>` : html`<a class="btn btn--secondary" href="${href}">${label}</a>`,
-  )}</nav>`;
+  return subNav('償還払いのメニュー', items, here);
 }
 
 const ACCOUNT_KEYS = ['bankCode', 'bankKana', 'branchCode', 'branchKana', 'accountType', 'accountNo', 'holderKana'] as const;

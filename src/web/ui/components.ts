@@ -202,6 +202,13 @@ export function doneBy(stamp: string | null | undefined): string {
   return work ? `システム（${work}）` : 'システム';
 }
 
+/** A row of links between the pages of one area, the current one marked (not a link). */
+export function subNav(label: string, items: readonly (readonly [string, string])[], here: string): SafeHtml {
+  return html`<nav class="actions" aria-label="${label}">${items.map(([href, text]) =>
+    href === here ? html`<span class="btn btn--primary" aria-current="page">${text}</span>` : html`<a class="btn btn--secondary" href="${href}">${text}</a>`,
+  )}</nav>`;
+}
+
 export function section(title: string, body: SafeHtml): SafeHtml {
   return html`<section class="card"><h2>${title}</h2>${body}</section>`;
 }
