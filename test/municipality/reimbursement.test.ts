@@ -47,7 +47,7 @@ describe('償還払い: application → examination → approval → payment bat
     passwords = { examiner: ex.password, approver: ap.password };
     viewer = (await staff(app, TOTTORI, { login: 'viewer', role: 'viewer', duties: ['vaccination'] })).principal;
     const born = { 生年月日: '20240510', 住民となった日: '20240510', 最新異動日: '20240510' };
-    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(app.tmp, 'p.csv'), 'full', [person(1, born), person(2, born), person(3, { 生年月日: '20100401', 住民となった日: '20100401', 最新異動日: '20100401' }), person(4, born)]) });
+    await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(app.tmp, 'p.csv'), 'full', [person(1, born), person(2, born), person(3, { 生年月日: '20100401', 住民となった日: '20100401', 最新異動日: '20100401' }), person(4, born), person(5, { 生年月日: '20240510', 住民となった日: '20261015', 最新異動日: '20261015', 最新異動区分: '01' /* 転入 after the vaccination */ })]) });
     atenas = (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons ORDER BY atena_no`.execute(app.db.system)).rows.map((r) => r.atena_no);
     await runAs(app.db, chief, (w) => saveScheduleConfig(w, JSON.parse(readFileSync(CONFIG, 'utf8')), 'おたふくかぜ助成の開始'));
     for (const i of [0, 1, 2, 3]) {
@@ -123,6 +123,21 @@ describe('償還払い: application → examination → approval → payment bat
     expect(findMyNumbers(JSON.stringify(list))).toEqual([]);
   });
 
+  it('examination: not a resident on the vaccination date (moved in later) and conditions not confirmed are each named; confirmed conditions pass', async () => {
+    await runAs(app.db, examiner, (w) => createRecord(w, atenas[4]!, { product: 'mumps', vaccinatedOn: '2026-10-01', lot: 'MU5' }, { source: 'counter', acceptProblems: true }));
+    const moved = await runAs(app.db, examiner, (w) => createReimbursementApplication(w, { atenaNo: atenas[4], subsidyCode: 'mumps-2026', receipt: { clinicName: 'x', vaccinatedOn: '2026-10-01', amountPaid: 5000 } }));
+    const m = await runAs(app.db, examiner, (w) => examineReimbursement(w, moved.id));
+    expect(m.checks.filter((c) => !c.ok)).toEqual([{ item: '住所', ok: false, detail: '接種日に住民ではありませんでした' }]);
+    await runAs(app.db, examiner, (w) => rejectReimbursement(w, moved.id, { reason: '接種日に市外に住所' }));
+    await runAs(app.db, examiner, (w) => setSubsidyProgram(w, { code: 'mumps-cond', name: '条件付き助成', program: 'mumps-subsidy', minAge: 0, residentsOnly: 'false', conditions: '母子健康手帳で接種歴を確認\n領収書の原本を確認', amountKind: 'fixed', amount: 1000, validFrom: '2026-04-01' }));
+    const c = await runAs(app.db, examiner, (w) => createReimbursementApplication(w, { atenaNo: atenas[4], subsidyCode: 'mumps-cond', receipt: { clinicName: 'x', vaccinatedOn: '2026-10-01', amountPaid: 5000 } }));
+    const no = await runAs(app.db, examiner, (w) => examineReimbursement(w, c.id));
+    expect(no.checks.filter((x) => !x.ok).map((x) => x.item)).toEqual(['助成の条件']);
+    const yes = await runAs(app.db, examiner, (w) => examineReimbursement(w, c.id, { conditionsConfirmed: 'on', note: '原本確認済み' }));
+    expect(yes).toMatchObject({ eligible: true, decidedAmount: 1000 });
+    await runAs(app.db, examiner, (w) => rejectReimbursement(w, c.id, { reason: '申請の取下げ' }));
+  });
+
   it('approval by another official than the examiner; an ineligible application cannot be approved, it is rejected', async () => {
     await expectProblem(runAs(app.db, examiner, (w) => approveReimbursement(w, ids['a']!)), { status: 403 });
     await expectProblem(runAs(app.db, viewer, (w) => approveReimbursement(w, ids['a']!)), { status: 403 });
@@ -147,7 +162,7 @@ describe('償還払い: application → examination → approval → payment bat
     await expectProblem(make(), { status: 409, code: 'NOTHING_TO_PAY' });
     expect(await count('person_payments')).toBe(2);
     const paid = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM municipality.reimbursements GROUP BY status ORDER BY status`.execute(app.db.system);
-    expect(paid.rows).toEqual([{ status: 'examined', n: 2 }, { status: 'paid', n: 2 }, { status: 'rejected', n: 1 }]);
+    expect(paid.rows).toEqual([{ status: 'examined', n: 2 }, { status: 'paid', n: 2 }, { status: 'rejected', n: 3 }]);
     // A month and no reimbursements: nothing of the persons is touched.
     await expectProblem(runAs(app.db, examiner, (w) => createPaymentBatch(w, null)), { status: 400, field: 'month' });
     const got = await runAs(app.db, viewer, (w) => getPaymentBatch(w, batch));

@@ -232,14 +232,15 @@ export async function examineReimbursement(w: Work, id: string, raw: unknown = {
     const resident = state?.status === 'resident';
     checks.push({ item: '住所', ok: resident, detail: resident ? '接種日に住民でした' : '接種日に住民ではありませんでした' });
   }
-  const birth = state?.birthDate ?? null;
+  // Age from the registry on that day, or (not registered then: moved in later) from the person as now.
+  const birth = state?.birthDate ?? (await sql<{ b: string }>`SELECT to_char(birth_date, 'YYYY-MM-DD') AS b FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ${a.atenaNo}`.execute(w.tx)).rows[0]?.b ?? null;
   if (birth) {
     const age = legalAge(birth, d);
     const okAge = age >= program.minAge && (program.maxAge === null || age <= program.maxAge);
     const range = program.maxAge === null ? `${program.minAge}歳以上` : `${program.minAge}歳から${program.maxAge}歳まで`;
     checks.push({ item: '年齢', ok: okAge, detail: `接種日に${age}歳（対象は${range}）` });
   } else {
-    checks.push({ item: '年齢', ok: false, detail: '接種日の住民記録がなく年齢を確かめられません' });
+    checks.push({ item: '年齢', ok: false, detail: '生年月日が分からず年齢を確かめられません' });
   }
   if (program.conditions.length) {
     checks.push({ item: '助成の条件', ok: input.conditionsConfirmed, detail: input.conditionsConfirmed ? `確認済み（${program.conditions.join('、')}）` : `未確認（${program.conditions.join('、')}）` });
