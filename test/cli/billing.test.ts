@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrganisations, type Organisations } from '../../src/app/index.js';
 import { runAs } from '../../src/kernel/context/index.js';
 import { importResidents } from '../../src/municipality/residents/index.js';
-import { createRecord } from '../../src/municipality/records/index.js';
+import { createRecord, saveScheduleConfig } from '../../src/municipality/records/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { runCli } from '../harness/cli.js';
+import { ROOT } from '../harness/paths.js';
+import { approveReimbursement, createReimbursementApplication, examineReimbursement, setSubsidyProgram } from '../../src/municipality/reimburse/index.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { person, writeCsv } from '../harness/residents.js';
 
@@ -116,5 +118,34 @@ describe('mamori billing / payments', () => {
     expect(bad.stderr).toContain('口座名義（カナ）に振込で使えない文字があります');
     expect(existsSync(out2)).toBe(false);
     expect(existsSync(`${out2}.part`)).toBe(false);
+  });
+
+  it('payments batch --reimbursements pays approved reimbursements without a month; again: nothing; neither month nor --reimbursements: refused', async () => {
+    const chief = (await staff(app, TOTTORI, { login: 'vax-chief', role: 'supervisor', duties: ['vaccination'] })).principal;
+    const clerk = (await staff(app, TOTTORI, { login: 'clerk', duties: ['vaccination'] })).principal;
+    await runAs(app.db, chief, (w) => saveScheduleConfig(w, JSON.parse(readFileSync(join(ROOT, 'docs/formats/examples/schedule-municipal-config.json'), 'utf8')), 'おたふくかぜ助成'));
+    const atena = (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons ORDER BY atena_no LIMIT 1`.execute(app.db.system)).rows[0]!.atena_no;
+    await runAs(app.db, chief, (w) => createRecord(w, atena, { product: 'mumps', vaccinatedOn: '2026-10-20', lot: 'MU1' }, { source: 'counter', acceptProblems: true }));
+    await runAs(app.db, chief, (w) => setSubsidyProgram(w, { code: 'mumps', name: 'おたふくかぜ予防接種費用助成', program: 'mumps-subsidy', minAge: 1, maxAge: 5, amountKind: 'up-to-cost', amount: 4000, validFrom: '2026-04-01' }));
+    const a = await runAs(app.db, chief, (w) => createReimbursementApplication(w, { atenaNo: atena, subsidyCode: 'mumps', receipt: { clinicName: '鳥取こどもクリニック', vaccinatedOn: '2026-10-20', amountPaid: 6500 }, account: { bankCode: '0168', branchCode: '101', accountType: '1', accountNo: '1111111', holderKana: 'ﾄﾂﾄﾘ ﾀﾛｳ' } }));
+    await runAs(app.db, chief, (w) => examineReimbursement(w, a.id));
+    await runAs(app.db, clerk, (w) => approveReimbursement(w, a.id));
+    const none = await runCli(['payments', 'batch', ...T], { env });
+    expect(none.code).toBe(2); // bad input
+    expect(none.stderr).toContain('請求年月を指定するか、償還払いの支払を選んでください');
+    const r = await runCli(['payments', 'batch', ...T, '--reimbursements', '--transfer-date', '2026-12-01', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const b = json<{ batch: string; payments: number; amount: number }>(r.stdout);
+    expect(b).toMatchObject({ payments: 1, amount: 4000 });
+    const again = await runCli(['payments', 'batch', ...T, '--reimbursements'], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('承認済みで未払いの償還払いはありません');
+    await sql`UPDATE municipality.payees SET holder_kana = 'ｲ)ﾄﾂﾄﾘｷﾂｽﾞ' WHERE institution_code = ${INST}`.execute(app.db.system);
+    const out = join(dir, 'furikomi-persons.txt');
+    const f = await runCli(['payments', 'file', ...T, '--batch', b.batch, '--out', out], { env });
+    expect(f.code, f.stderr).toBe(0);
+    const recs = iconv.decode(readFileSync(out), 'Shift_JIS').split('\r\n').slice(0, -1);
+    expect(recs.map((x) => x[0])).toEqual(['1', '2', '8', '9']);
+    expect([recs[1]!.slice(50, 80).trimEnd(), Number(recs[1]!.slice(80, 90)), recs[1]!.slice(91, 101)]).toEqual(['ﾄﾂﾄﾘ ﾀﾛｳ', 4000, a.no.padStart(10, '0')]);
   });
 });

@@ -103,7 +103,7 @@ export async function batch(o: O): Promise<number> {
   return withApp(o, async (app) => {
     const tenant = await tenantArg(app, o['tenant']);
     const persons = o['reimbursements'] === true;
-    const month = o['month'] === undefined && persons ? null : String(o['month'] ?? '');
+    const month = o['month'] === undefined ? null : String(o['month']);
     const r = await runAs(app.db, operator(tenant, 'payments batch'), (w) => createPaymentBatch(w, month, { transferDate: str(o['transferDate']), reimbursements: persons }));
     if (o['json']) printJson({ batch: r.batch, payments: r.payments, amount: r.amount });
     else print(`支払を作成しました: 支払番号 ${r.batch}、振込 ${r.payments} 件、合計 ${yen(r.amount)}`);
