@@ -219,7 +219,7 @@ ${section(
     ['状態', statusBadge(a.status)],
     ['申請者', html`${a.name}（宛名番号 <a href="/residents/${a.atenaNo}">${a.atenaNo}</a>）`],
     ['助成制度', a.subsidyName],
-    ['受付', `${dateWareki(a.receivedOn)}（${REIMBURSEMENT_CHANNELS[a.channel]}、${a.createdBy}）`],
+    ['受付', `${dateWareki(a.receivedOn)}（${REIMBURSEMENT_CHANNELS[a.channel]}、${doneBy(a.createdBy)}）`],
     ['医療機関', a.institutionCode ? `${a.clinicName}（${a.institutionCode}）` : a.clinicName],
     ['接種日', dateWareki(a.vaccinatedOn)],
     ['支払った額', yen(a.amountPaid)],
