@@ -15,7 +15,8 @@ import {
   addDocument, addInformation, closeCase, decideBenefit, getCase, linkRecords, listCases, markInformationObtained, markReliefOrders, orderPayment, receiveApplication,
   recordCommittee, recordDecision, reliefPaymentOrders, reportToState,
 } from '../../src/municipality/relief/index.js';
-import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
+import { addTenant, GOOD_PASSWORD, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
+import { PageClient, startWeb, visibleText } from '../harness/web.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { mn, person, writeCsv } from '../harness/residents.js';
@@ -169,5 +170,67 @@ describe('健康被害救済の事案', () => {
     const withdrawn = await as(clerk, (w) => listCases(w, { status: 'withdrawn' }));
     expect(withdrawn.rows.map((x) => x.id)).toEqual([id]);
     await expectProblem(as(clerk, (w) => listCases(w, { status: 'nope' })), { status: 400, code: 'INVALID_QUERY' });
+  });
+  it('screens: the list with totals and paging, the application, the case page with its timeline; no My Number on any page; a 予防接種 clerk refused', async () => {
+    const web = await startWeb(app);
+    try {
+      const c = new PageClient(web.url);
+      await c.login(TOTTORI, 'relief-clerk', GOOD_PASSWORD);
+      expect((await c.get('/')).text).toContain('href="/relief"');
+      const form = await c.get(`/relief/new?atenaNo=${atenas[0]}`);
+      expect(form.status).toBe(200);
+      expect(visibleText(form.text)).toContain('健康被害の原因とされる予防接種');
+      expect((await c.get('/relief/new?atenaNo=12345')).status).toBe(400);
+      const fields = {
+        _csrf: PageClient.csrf(form.text), atenaNo: atenas[0]!, appliedOn: today, claimedKinds: ['death-lump-sum', 'funeral'], summary: '接種後に急変した。', relation: 'bereaved',
+        applicantName: '鳥取 一郎', applicantKana: 'トットリ イチロウ', applicantAddress: '鳥取県鳥取市', idMethod: 'mynumber-card', recordIds: [recordId],
+      };
+      // A wrong number: the form comes back without the number in it.
+      const bad = await c.post('/relief', { ...fields, myNumber: '123456789012' });
+      expect(bad.status).toBe(400);
+      expect(bad.text).not.toContain('123456789012');
+      const made = await c.post('/relief', { ...fields, myNumber: mn(2) });
+      expect(made.status).toBe(302);
+      const id = /\/relief\/([0-9a-f-]{36})$/.exec(made.location!)![1]!;
+      let pageText = (await c.get(`/relief/${id}`)).text;
+      expect(visibleText(pageText)).toContain('申請者から取得済み');
+      const post = async (path: string, body: Record<string, string | string[]>) => {
+        const r = await c.post(`/relief/${id}/${path}`, { _csrf: PageClient.csrf(pageText), ...body });
+        expect(r.status).toBe(302);
+        pageText = (await c.get(`/relief/${id}`)).text;
+        return visibleText(pageText);
+      };
+      // A benefit before the state's decision: refused with the reason on the page.
+      expect(await post('benefits', { kind: 'funeral', amount: '212000', decidedOn: today })).toContain('最終決定は国が行います');
+      await post('documents', { kind: 'death-certificate', receivedOn: today, handling: 'sealed' });
+      await post('committee', { heldOn: today, members: '山田 太郎、佐藤 一郎', opinion: '因果関係を否定できない。' });
+      await post('report', { reportedOn: today, reference: '鳥保第300号' });
+      await post('decision', { outcome: 'approved', decidedOn: today, reference: '厚生労働省発健第3号', approvedKinds: ['death-lump-sum', 'funeral'] });
+      await post('benefits', { kind: 'funeral', amount: '２１２，０００', decidedOn: today });
+      const benefitId = /name="benefitId"[^>]*>\s*<option value="([0-9a-f-]{36})"/.exec(pageText)![1]!;
+      const text = await post('orders', { benefitId, payOn: today, accountSource: 'applicant', accountConfirmedOn: today, bankCode: '0001', branchCode: '001', accountType: '1', accountNo: '7654321', holderKana: 'トットリ イチロウ' });
+      expect(text).toContain('212,000円');
+      expect(text).toContain('葬祭料');
+      expect(text).toContain('給付中');
+      for (const step of ['申請の受付', '書類の受付', '予防接種健康被害調査委員会の記録', '国への進達', '国の判定の記録', '給付の決定', '支払指示']) expect(text).toContain(step);
+      const list = await c.get('/relief?page=99');
+      expect(list.status).toBe(200);
+      const listText = visibleText(list.text);
+      expect(listText).toContain('救済第');
+      expect(listText).toMatch(/全 \d+ 件中/);
+      expect((await c.get('/relief?status=bogus')).status).toBe(400);
+      for (const t of [form.text, bad.text, pageText, list.text]) expect(findMyNumbers(t)).toEqual([]);
+      expect(pageText).not.toContain(mn(2));
+
+      const v = new PageClient(web.url);
+      await v.login(TOTTORI, 'nurse', GOOD_PASSWORD);
+      expect((await v.get('/')).text).not.toContain('href="/relief"');
+      expect((await v.get('/relief')).status).toBe(403);
+      expect((await v.get(`/relief/${id}`)).status).toBe(403);
+      const denied = await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE action = 'access_denied' AND actor_login = 'nurse' AND target_type = 'page' AND target_id LIKE '/relief%'`.execute(app.db.system);
+      expect(denied.rows[0]!.n).toBe(2);
+    } finally {
+      await web.close();
+    }
   });
 });

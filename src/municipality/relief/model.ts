@@ -83,7 +83,7 @@ export function requireStep(step: Exclude<Step, 'receive'>, status: CaseStatus):
     'RELIEF_STEP_OUT_OF_ORDER',
     `今の状態では「${STEP_LABELS[step]}」はできません`,
     `この事案は「${CASE_STATUS_LABELS[status]}」です。${WHY[step] ?? ''}`,
-    [{ field: 'status', code: 'RELIEF_STEP_OUT_OF_ORDER', message: `「${CASE_STATUS_LABELS[status]}」の事案では${STEP_LABELS[step]}はできません` }],
+    [{ field: 'status', code: 'RELIEF_STEP_OUT_OF_ORDER', message: `「${CASE_STATUS_LABELS[status]}」の事案では${STEP_LABELS[step]}はできません。${WHY[step] ?? ''}` }],
   );
 }
 
