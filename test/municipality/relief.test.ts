@@ -189,6 +189,10 @@ describe('健康被害救済の事案', () => {
       const bad = await c.post('/relief', { ...fields, myNumber: '123456789012' });
       expect(bad.status).toBe(400);
       expect(bad.text).not.toContain('123456789012');
+      const noName = await c.post('/relief', { ...fields, applicantName: '', myNumber: mn(2) });
+      expect(noName.status).toBe(400);
+      expect(noName.text).toContain('申請者の氏名を入力してください');
+      expect(noName.text).not.toContain(mn(2));
       const made = await c.post('/relief', { ...fields, myNumber: mn(2) });
       expect(made.status).toBe(302);
       const id = /\/relief\/([0-9a-f-]{36})$/.exec(made.location!)![1]!;
@@ -221,6 +225,8 @@ describe('健康被害救済の事案', () => {
       expect((await c.get('/relief?status=bogus')).status).toBe(400);
       for (const t of [form.text, bad.text, pageText, list.text]) expect(findMyNumbers(t)).toEqual([]);
       expect(pageText).not.toContain(mn(2));
+      // Names, never codes: no program code, benefit kind, step or action of the system on the pages.
+      for (const t of [pageText, list.text]) expect(visibleText(t)).not.toMatch(/(?<![A-Za-z0-9_-])(hib|medical-expenses|death-lump-sum|funeral|relief_[a-z_]+|received|examined|paying)(?![A-Za-z0-9_-])/);
 
       const v = new PageClient(web.url);
       await v.login(TOTTORI, 'nurse', GOOD_PASSWORD);

@@ -177,7 +177,9 @@ ${field({ label: '本人確認の補足（その他の書類のときは書類�
       // The number is never put back into the page.
       const { myNumber: _m, ...rest } = b;
       const atena = one(b['atenaNo']);
-      return newPage(req, reply, atena && /^\d{10}$/.test(atena) ? atena : undefined, formState(rest, e as Problem), 400);
+      const st = formState(rest, e as Problem);
+      const named = { ...st, errors: (st.errors ?? []).map((x) => ({ ...x, field: APPLICATION_FIELDS[x.field] ?? x.field })) };
+      return newPage(req, reply, atena && /^\d{10}$/.test(atena) ? atena : undefined, named, 400);
     }
   });
 
@@ -393,6 +395,12 @@ ${section(
     return '取下げを記録しました。';
   });
 }
+
+/** The application's input paths → the form's control names (so a refusal points at its control). */
+const APPLICATION_FIELDS: Record<string, string> = {
+  'applicant.relation': 'relation', 'applicant.name': 'applicantName', 'applicant.kana': 'applicantKana', 'applicant.address': 'applicantAddress', 'applicant.phone': 'applicantPhone',
+  'idCheck.method': 'idMethod', 'idCheck.note': 'idNote',
+};
 
 const FIELD_LABELS: Record<string, string> = {
   recordIds: '接種記録', kind: '種類', receivedOn: '受付日', handling: '保管の方法', reference: '文書番号', note: '備考', item: '情報', providerCode: '提供元の団体コード',
