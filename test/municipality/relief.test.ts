@@ -147,8 +147,12 @@ describe('健康被害救済の事案', () => {
     await expectProblem(as(nurse, (w) => reliefPaymentOrders(w, { payBy: today })), { status: 403, code: 'FORBIDDEN' });
     const denied = await sql<{ target_type: string; target_id: string | null; outcome: string }>`
       SELECT target_type, target_id, outcome FROM kernel.audit_log WHERE action = 'access_denied' AND actor_login = 'nurse' ORDER BY occurred_at, seq`.execute(app.db.system);
-    expect(denied.rows.map((d) => [d.target_type, d.target_id])).toEqual([['relief-cases', null], ['relief-case', id], ['relief-cases', null], ['relief-cases', null]]);
+    expect(denied.rows.map((d) => [d.target_type, d.target_id])).toEqual([['relief-cases', null], ['relief-case', id], ['relief-cases', null], ['relief-payment-orders', null]]);
     expect(denied.rows.every((d) => d.outcome === 'denied')).toBe(true);
+    // The payment staff (費用・支払) read the due orders for the batch, but not the cases.
+    const payer = (await staff(app, TOTTORI, { login: 'payer', role: 'clerk', duties: ['money'] })).principal;
+    expect(Array.isArray(await as(payer, (w) => reliefPaymentOrders(w, { payBy: today })))).toBe(true);
+    await expectProblem(as(payer, (w) => getCase(w, app.vault, id)), { status: 403, code: 'FORBIDDEN' });
   });
 
   it('refuses steps out of order, a wrong number and a withdrawn case', async () => {

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
-import { isIsoDate, toHalfWidthDigits } from '../../kernel/jp/index.js';
+import { toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { checkMyNumber } from '../../kernel/mynumber/index.js';
 import { invalidField, notFound, parseInput, Problem } from '../../kernel/problems/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
@@ -16,15 +16,10 @@ import {
   APPLICANT_SUBJECT, BENEFIT_KINDS, BENEFIT_LABELS, DOCUMENT_KINDS, ID_METHODS, INFORMATION_ITEMS, LUMP_SUMS, RELATIONS, RELIEF_PURPOSE,
   requireReliefWrite, requireStep, type BenefitKind, type CaseStatus, type Step,
 } from './model.js';
+import { blankToUndef, isoDate as date, optText, text, UUID } from './input.js';
 
 /** The resident's vault subject (residents/apply.ts SUBJECT). */
 const PERSON_SUBJECT = 'person';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const blankToUndef = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const date = (label: string) => z.string({ message: `${label}を入力してください` }).trim().refine((s) => isIsoDate(s), `${label}は YYYY-MM-DD で入力してください`);
-const text = (label: string, max: number) => z.string({ message: `${label}を入力してください` }).trim().min(1, `${label}を入力してください`).max(max, `${label}は${max}文字以内です`);
-const optText = (label: string, max: number) => z.preprocess(blankToUndef, text(label, max).optional());
 const yen = (label: string) =>
   z.preprocess(
     (v) => (typeof v === 'string' && v.trim() !== '' ? Number(toHalfWidthDigits(v.trim().replace(/[,，円]/g, ''))) : v),

@@ -4,7 +4,7 @@
 export {
   RELIEF_DUTY, RELIEF_PURPOSE, CASE_STATUSES, CASE_STATUS_LABELS, STEP_LABELS, STEP_ALLOWED, BENEFIT_KINDS, BENEFIT_LABELS, LUMP_SUMS, RELATIONS, RELATION_LABELS,
   ID_METHODS, ID_METHOD_LABELS, NUMBER_CHECK_LABELS, DOCUMENT_KINDS, DOCUMENT_HANDLING_LABELS, INFORMATION_ITEMS, ACCOUNT_SOURCE_LABELS, ORDER_STATUS_LABELS,
-  requireReliefRead, requireReliefWrite,
+  requireReliefRead, requireReliefWrite, requireOrdersAccess,
   type CaseStatus, type Step, type BenefitKind, type DocumentKind, type InformationItem,
 } from './model.js';
 export {

@@ -2,7 +2,7 @@
 // benefit kinds, documents and ID checks, all with the words staff use.  Who may touch relief data: only the
 // 健康被害救済 duty ('relief'); a refusal is logged (authorize → Problem.withAudit).
 import type { Work } from '../../kernel/context/index.js';
-import { authorize } from '../../kernel/policy/index.js';
+import { authorize, can, type Permission } from '../../kernel/policy/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 
 export const RELIEF_DUTY = 'relief';
@@ -16,6 +16,16 @@ export function requireReliefRead(w: Work, caseId?: string): void {
 
 export function requireReliefWrite(w: Work, caseId?: string): void {
   authorize(w.actor, 'personal.write', RELIEF_DUTY, { type: caseId ? 'relief-case' : 'relief-cases', ...(caseId ? { id: caseId } : {}) });
+}
+
+/**
+ * The payment batch's side of the contract (orders.ts): the relief clerk, or staff of 費用・支払 ('money')
+ * who run the person payment batch, or the system's batch job.  A refusal is logged like the others.
+ */
+export function requireOrdersAccess(w: Work, permission: Permission): void {
+  if (w.actor.kind === 'system') return;
+  if (can(w.actor, permission, RELIEF_DUTY) || can(w.actor, permission, 'money')) return;
+  authorize(w.actor, permission, RELIEF_DUTY, { type: 'relief-payment-orders' });
 }
 
 export const CASE_STATUSES = ['received', 'examined', 'reported', 'approved', 'denied', 'paying', 'closed', 'withdrawn'] as const;

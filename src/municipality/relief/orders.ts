@@ -10,11 +10,9 @@ import { isIsoDate, toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { invalidField, parseInput, Problem } from '../../kernel/problems/index.js';
 import { zenginKana } from '../billing/index.js';
 import { caseStep } from './cases.js';
-import { BENEFIT_LABELS, RELIEF_PURPOSE, requireReliefRead, requireReliefWrite, type BenefitKind } from './model.js';
+import { BENEFIT_LABELS, RELIEF_PURPOSE, requireOrdersAccess, type BenefitKind } from './model.js';
+import { blankToUndef, isoDate as date, UUID } from './input.js';
 
-const blankToUndef = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const date = (label: string) => z.string({ message: `${label}を入力してください` }).trim().refine((s) => isIsoDate(s), `${label}は YYYY-MM-DD で入力してください`);
 const digits = (n: number, label: string) =>
   z.preprocess((v) => (typeof v === 'string' ? toHalfWidthDigits(v.trim()) : v), z.string({ message: `${label}を入力してください` }).regex(new RegExp(`^\\d{${n}}$`), `${label}は${n}桁の数字です`));
 const kana = (max: number, label: string, required: boolean) =>
@@ -116,11 +114,11 @@ export async function ordersOfCase(w: Work, caseId: string): Promise<ReliefPayme
 
 /**
  * THE CONTRACT for the person payment batch: the orders waiting to be paid (status 'ordered') whose
- * 支払予定日 is on or before `payBy`, locked FOR UPDATE in the caller's transaction.  Read by a relief
- * clerk (personal.read in 健康被害救済) or the system.
+ * 支払予定日 is on or before `payBy`, locked FOR UPDATE in the caller's transaction.  Read by staff with
+ * personal.read in 健康被害救済 or 費用・支払, or the system's batch job.
  */
 export async function reliefPaymentOrders(w: Work, o: { payBy: string; limit?: number }): Promise<ReliefPaymentOrder[]> {
-  if (w.actor.kind !== 'system') requireReliefRead(w);
+  requireOrdersAccess(w, 'personal.read');
   if (!isIsoDate(o.payBy)) throw invalidField('payBy', 'DATE_INVALID', '支払予定日は YYYY-MM-DD で指定してください');
   const limit = Math.min(Math.max(o.limit ?? 5000, 1), 50_000);
   const r = await sql<OrderRow>`${ORDER_SELECT} WHERE o.tenant_code = ${w.tenant} AND o.status = 'ordered' AND o.pay_on <= ${o.payBy}::date
@@ -133,7 +131,7 @@ export async function reliefPaymentOrders(w: Work, o: { payBy: string; limit?: n
  * paid ones ('paid' with the transfer date).  All or nothing: an order in another state is a Problem.
  */
 export async function markReliefOrders(w: Work, ids: readonly string[], to: { status: 'batched'; batchId: string } | { status: 'paid'; paidOn: string }): Promise<number> {
-  if (w.actor.kind !== 'system') requireReliefWrite(w);
+  requireOrdersAccess(w, 'personal.write');
   if (ids.length === 0) return 0;
   if (!ids.every((i) => UUID.test(i))) throw invalidField('ids', 'ID_INVALID', '支払指示の指定が正しくありません');
   const from = to.status === 'batched' ? 'ordered' : 'batched';

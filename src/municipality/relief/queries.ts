@@ -8,8 +8,8 @@ import { invalidField, notFound } from '../../kernel/problems/index.js';
 import type { Vault } from '../../kernel/vault/index.js';
 import { APPLICANT_SUBJECT, CASE_STATUSES, RELIEF_PURPOSE, requireReliefRead, type BenefitKind, type CaseStatus, type Step } from './model.js';
 import { ordersOfCase, type ReliefPaymentOrder } from './orders.js';
+import { UUID } from './input.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface CaseSummary {
   readonly id: string;
