@@ -197,6 +197,8 @@ ${field({ label: '本人確認の補足（その他の書類のときは書類�
     const { c, catalog } = got;
     const program = (code: string | null) => (code ? (catalog.programsByCode.get(code)?.at(-1)?.name ?? '（登録されていない予防接種）') : '—');
     const canWrite = writable(req);
+    // The record's own page belongs to the 予防接種 duty: linked only for those who may open it.
+    const seesRecords = !!req.session && can(req.session.actor, 'personal.read', 'vaccination');
     const may = (step: keyof typeof STEP_ALLOWED) => canWrite && STEP_ALLOWED[step].includes(c.status);
     const form = (action: string, title: string, body: SafeHtml, submit: string) =>
       section(title, html`<form method="post" action="/relief/${c.id}/${action}">${csrfField(ctx.csrf)}${body}<div class="actions">${button(submit)}</div></form>`);
@@ -224,7 +226,7 @@ ${section(
 )}
 ${section(
   `原因とされる接種記録（${n(c.records.length)}件）`,
-  table(['予防接種', '回数', '接種日', '医療機関コード', ''], c.records.map((x) => [program(x.program), x.dose ? `${x.dose}回目` : '—', wareki(x.vaccinatedOn), x.institutionCode ?? '—', html`<a href="/vaccinations/${x.id}">記録を見る</a>`]), { caption: '事案に紐付けた接種記録', empty: 'まだ紐付けていません。' }),
+  table(['予防接種', '回数', '接種日', '医療機関コード', ''], c.records.map((x) => [program(x.program), x.dose ? `${x.dose}回目` : '—', wareki(x.vaccinatedOn), x.institutionCode ?? '—', seesRecords ? html`<a href="/vaccinations/${x.id}">記録を見る</a>` : '']), { caption: '事案に紐付けた接種記録', empty: 'まだ紐付けていません。' }),
 )}
 ${may('records') ? await recordsForm(app, req, c, ctx.csrf, program) : ''}
 ${section(
