@@ -19,7 +19,7 @@ import { addTenant, GOOD_PASSWORD, operatorOf, staff, testApp, TOTTORI, type Tes
 import { PageClient, startWeb, visibleText } from '../harness/web.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
-import { mn, person, writeCsv } from '../harness/residents.js';
+import { mn, movement, person, writeCsv } from '../harness/residents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-relief-'));
 
@@ -242,5 +242,45 @@ describe('健康被害救済の事案', () => {
     } finally {
       await web.close();
     }
+  });
+});
+
+describe('健康被害救済 and the records\' retention', () => {
+  let app: TestApp;
+  const rdir = mkdtempSync(join(tmpdir(), 'mamori-relief-retention-'));
+  afterAll(async () => {
+    await app?.cleanup();
+    rmSync(rdir, { recursive: true, force: true });
+  });
+
+  it('a record a case concerns stays with the case when the former resident\'s records are purged', async () => {
+    app = await testApp('server');
+    await addTenant(app, TOTTORI, '鳥取市');
+    const op = operatorOf(TOTTORI);
+    const clerk = (await staff(app, TOTTORI, { login: 'rr-clerk', role: 'clerk', duties: ['relief'] })).principal;
+    const nurse = (await staff(app, TOTTORI, { login: 'rr-nurse', role: 'nurse', duties: ['vaccination'] })).principal;
+    const chief = (await staff(app, TOTTORI, { login: 'rr-chief', role: 'supervisor', duties: ['addressee', 'vaccination'] })).principal;
+    await importResidents(app, op, { file: writeCsv(join(rdir, 'rr.csv'), 'full', [person(51), person(52)]), baseDate: '2026-04-01' });
+    const atena = new Map<number, string>();
+    const rec = new Map<number, string>();
+    for (const i of [51, 52]) {
+      const p = await app.db.system.selectFrom('municipality.persons').select('atena_no').where('juminhyo_code', '=', person(i)['住民票コード']!).executeTakeFirstOrThrow();
+      atena.set(i, p.atena_no);
+      rec.set(i, (await runAs(app.db, nurse, (w) => createRecord(w, p.atena_no, { product: 'bcg', vaccinatedOn: '2026-03-10' }, { source: 'staff', acceptProblems: true }))).id);
+    }
+    await runAs(app.db, clerk, (w) => receiveApplication(w, app.vault, {
+      atenaNo: atena.get(51), appliedOn: app.config.clock.today(), claimedKinds: ['medical-expenses'], summary: '接種部位の腫脹が続いた。',
+      applicant: { relation: 'guardian', name: '保護者', kana: 'ホゴシャ', address: '鳥取市' }, myNumber: mn(99), idCheck: { method: 'mynumber-card' }, recordIds: [rec.get(51)],
+    }));
+    const moves = [51, 52].map((i) => movement(`RR-${i}`, '11', '20260710', { ...person(i), 転出先住所: '大阪府大阪市北区梅田一丁目', 住民でなくなった日: '20260710', 消除事由: '転出' }));
+    expect(await importResidents(app, op, { file: writeCsv(join(rdir, 'rr-moves.csv'), 'diff', moves) })).toMatchObject({ rejected: 0, updated: 2 });
+    const sys = { system: app.db.system, auditKeys: app.auditKeys };
+    const now = new Date('2046-07-20T00:00:00Z');
+    const filed = await app.retention.runTenant(app.db, sys, TOTTORI, now);
+    for (const r of filed) if (r.requestId) await runAs(app.db, chief, (w) => app.retention.decide(w, r.requestId!, true, '保存期間の経過を確認した'));
+    const done = await app.retention.runTenant(app.db, sys, TOTTORI, now);
+    expect(done.find((d) => d.dataClass === 'vaccination-records')).toMatchObject({ action: 'deleted', count: 1 });
+    const left = await sql<{ id: string }>`SELECT id::text AS id FROM municipality.vaccination_records`.execute(app.db.system);
+    expect(left.rows.map((r) => r.id)).toEqual([rec.get(51)]);
   });
 });
