@@ -178,6 +178,9 @@ describe('健康被害救済の事案', () => {
   it('screens: the list with totals and paging, the application, the case page with its timeline; no My Number on any page; a 予防接種 clerk refused', async () => {
     const web = await startWeb(app);
     try {
+      // The duty is chosen on the account application by its Japanese name.
+      const apply = await new PageClient(web.url).get('/apply');
+      expect(apply.text).toMatch(/name="requestedDuties" value="relief"[^>]*> 健康被害救済/);
       const c = new PageClient(web.url);
       await c.login(TOTTORI, 'relief-clerk', GOOD_PASSWORD);
       expect((await c.get('/')).text).toContain('href="/relief"');
