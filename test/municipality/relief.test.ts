@@ -3,7 +3,7 @@
 // 調査委員会, the 進達 and the state's decision to benefits and payment orders read by the payment batch's
 // contract; a 予防接種 clerk refused and the refusal logged; steps out of order refused (a benefit before the
 // state's decision); no My Number in the case view, the timeline or the log.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import { addTenant, GOOD_PASSWORD, operatorOf, staff, testApp, TOTTORI, type Tes
 import { PageClient, startWeb, visibleText } from '../harness/web.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { LOG_DIR } from '../harness/paths.js';
 import { mn, movement, person, writeCsv } from '../harness/residents.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mamori-relief-'));
@@ -235,6 +236,10 @@ describe('健康被害救済の事案', () => {
       // Names, never codes: no program code, benefit kind, step or action of the system on the pages.
       for (const t of [pageText, list.text]) expect(visibleText(t)).not.toMatch(/(?<![A-Za-z0-9_-])(hib|medical-expenses|death-lump-sum|funeral|relief_[a-z_]+|received|examined|paying)(?![A-Za-z0-9_-])/);
 
+      // Nor in the application's log files (the numbers this file typed, in any of the forms they were sent).
+      const files = (d: string): string[] => (existsSync(d) ? readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : [join(d, f)])) : []);
+      const logs = files(LOG_DIR).map((f) => readFileSync(f, 'utf8')).join('\n');
+      for (const x of [mn(1), mn(2), mn(3), '123456789012']) expect(logs).not.toContain(x);
       const v = new PageClient(web.url);
       await v.login(TOTTORI, 'nurse', GOOD_PASSWORD);
       expect((await v.get('/')).text).not.toContain('href="/relief"');
