@@ -159,6 +159,9 @@ describe('健康被害救済の事案', () => {
   it('refuses steps out of order, a wrong number and a withdrawn case', async () => {
     // The applicant is the person, but the number is another person's: refused, nothing stored.
     await expectProblem(as(clerk, (w) => receiveApplication(w, app.vault, application({ atenaNo: atenas[2], applicant: { relation: 'self', name: '本人', kana: 'ホンニン', address: '鳥取市' }, myNumber: mn(1) }))), { status: 400, code: 'MYNUMBER_MISMATCH' });
+    const mismatch = await sql<{ outcome: string; subject_ref: string }>`SELECT outcome, subject_ref FROM kernel.audit_log WHERE action = 'relief_receive' AND outcome = 'failure'`.execute(app.db.system);
+    expect(mismatch.rows).toEqual([{ outcome: 'failure', subject_ref: `resident:${atenas[2]}` }]);
+    expect(await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.mynumber_vault WHERE subject_type = 'relief-applicant'`.execute(app.db.system).then((r) => r.rows[0]!.n)).toBe(2);
     await expectProblem(as(clerk, (w) => receiveApplication(w, app.vault, application({ atenaNo: atenas[2], myNumber: '123456789012' }))), { status: 400 });
     await expectProblem(as(clerk, (w) => receiveApplication(w, app.vault, application({ atenaNo: atenas[2], myNumber: mn(3), idCheck: { method: 'other' } }))), { status: 400 });
     const id = (await as(clerk, (w) => receiveApplication(w, app.vault, application({ atenaNo: atenas[2], myNumber: mn(3), claimedKinds: ['funeral'] })))).id;

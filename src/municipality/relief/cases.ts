@@ -88,7 +88,11 @@ export async function receiveApplication(w: Work, vault: Vault, raw: unknown): P
     const stored = (await vault.storedIndexes(w, PERSON_SUBJECT, [input.atenaNo])).get(input.atenaNo);
     if (!stored) numberCheck = 'resident-has-none';
     else if (stored.equals(await vault.indexOf(w, c.value))) numberCheck = 'matches-resident';
-    else throw invalidField('myNumber', 'MYNUMBER_MISMATCH', '申請者の個人番号が住民記録の個人番号と一致しません。番号確認書類をもう一度確かめてください');
+    else {
+      // Logged (after the rollback): a number that is not the person's is a fact worth seeing in the log.
+      throw invalidField('myNumber', 'MYNUMBER_MISMATCH', '申請者の個人番号が住民記録の個人番号と一致しません。番号確認書類をもう一度確かめてください')
+        .withAudit({ action: 'relief_receive', targetType: 'relief-cases', subjectRef: `resident:${input.atenaNo}`, purpose: RELIEF_PURPOSE, outcome: 'failure', detail: { code: 'MYNUMBER_MISMATCH', idMethod: input.idCheck.method } });
+    }
   }
   const no = await sql<{ n: string }>`SELECT coalesce(max(case_no), 0) + 1 AS n FROM municipality.relief_cases WHERE tenant_code = ${w.tenant}`.execute(w.tx);
   const caseNo = Number(no.rows[0]!.n);
