@@ -234,6 +234,12 @@ describe('健康被害救済の事案', () => {
       expect(listText).toContain('救済第');
       expect(listText).toMatch(/全 \d+ 件中/);
       expect((await c.get('/relief?status=bogus')).status).toBe(400);
+      expect((await c.get('/relief?atenaNo=abc')).status).toBe(400);
+      const mine = visibleText((await c.get(`/relief?atenaNo=${atenas[0]}&status=paying`)).text);
+      expect(mine).toContain(`宛名番号 ${atenas[0]} の方の状態ごとの件数`);
+      expect(mine).toMatch(/全 1 件中 1–1 件を表示/);
+      const other = visibleText((await c.get(`/relief?atenaNo=${atenas[2]}&status=paying`)).text);
+      expect(other).toContain('該当する事案はありません。');
       for (const t of [form.text, bad.text, pageText, list.text]) expect(findMyNumbers(t)).toEqual([]);
       expect(pageText).not.toContain(mn(2));
       // Names, never codes: no program code, benefit kind, step or action of the system on the pages.

@@ -84,7 +84,7 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/billing/prices': {},
   '/billing/payees': { page: PAGE },
   '/billing/requester': {},
-  '/relief': { status: P('enum', '状態'), page: PAGE },
+  '/relief': { status: P('enum', '状態'), atenaNo: P('text', '宛名番号'), page: PAGE },
   '/relief/new': { atenaNo: P('text', '宛名番号') },
   '/relief/:id': {},
   '/payments': { page: PAGE },

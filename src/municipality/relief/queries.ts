@@ -43,25 +43,27 @@ const summaryView = (r: SummaryRow): CaseSummary => ({
   benefitAmount: Number(r.benefit_amount), orderedAmount: Number(r.ordered_amount),
 });
 
-export async function listCases(w: Work, o: { status?: string | undefined; page?: number; pageSize?: number } = {}): Promise<CaseList> {
+export async function listCases(w: Work, o: { status?: string | undefined; atenaNo?: string | undefined; page?: number; pageSize?: number } = {}): Promise<CaseList> {
   requireReliefRead(w);
+  if (o.atenaNo !== undefined && !/^\d{10}$/.test(o.atenaNo)) throw invalidField('atenaNo', 'INVALID_QUERY', '「宛名番号」の指定が正しくありません（10桁の数字）');
+  const atena = o.atenaNo ?? null;
   if (o.status !== undefined && !(CASE_STATUSES as readonly string[]).includes(o.status)) throw invalidField('status', 'INVALID_QUERY', '「状態」の指定が正しくありません');
   const size = Math.min(Math.max(o.pageSize ?? 50, 1), 500);
   const page = Math.max(o.page ?? 1, 1);
   const status = o.status ?? null;
-  const counts = await sql<{ status: CaseStatus; n: number }>`SELECT status, count(*)::int AS n FROM municipality.relief_cases WHERE tenant_code = ${w.tenant} GROUP BY status`.execute(w.tx);
+  const counts = await sql<{ status: CaseStatus; n: number }>`SELECT status, count(*)::int AS n FROM municipality.relief_cases WHERE tenant_code = ${w.tenant} AND (${atena}::text IS NULL OR atena_no = ${atena}) GROUP BY status`.execute(w.tx);
   const money = await sql<{ benefit: string; ordered: string; paid: string }>`SELECT
       coalesce((SELECT sum(amount) FROM municipality.relief_benefits b JOIN municipality.relief_cases c ON c.tenant_code = b.tenant_code AND c.id = b.case_id
-        WHERE b.tenant_code = ${w.tenant} AND (${status}::text IS NULL OR c.status = ${status})), 0) AS benefit,
+        WHERE b.tenant_code = ${w.tenant} AND (${status}::text IS NULL OR c.status = ${status}) AND (${atena}::text IS NULL OR c.atena_no = ${atena})), 0) AS benefit,
       coalesce((SELECT sum(amount) FROM municipality.relief_payment_orders o JOIN municipality.relief_cases c ON c.tenant_code = o.tenant_code AND c.id = o.case_id
-        WHERE o.tenant_code = ${w.tenant} AND (${status}::text IS NULL OR c.status = ${status})), 0) AS ordered,
+        WHERE o.tenant_code = ${w.tenant} AND (${status}::text IS NULL OR c.status = ${status}) AND (${atena}::text IS NULL OR c.atena_no = ${atena})), 0) AS ordered,
       coalesce((SELECT sum(amount) FROM municipality.relief_payment_orders o JOIN municipality.relief_cases c ON c.tenant_code = o.tenant_code AND c.id = o.case_id
-        WHERE o.tenant_code = ${w.tenant} AND o.status = 'paid' AND (${status}::text IS NULL OR c.status = ${status})), 0) AS paid`.execute(w.tx);
-  const rows = await sql<SummaryRow>`${SUMMARY_SELECT} WHERE c.tenant_code = ${w.tenant} AND (${status}::text IS NULL OR c.status = ${status})
+        WHERE o.tenant_code = ${w.tenant} AND o.status = 'paid' AND (${status}::text IS NULL OR c.status = ${status}) AND (${atena}::text IS NULL OR c.atena_no = ${atena})), 0) AS paid`.execute(w.tx);
+  const rows = await sql<SummaryRow>`${SUMMARY_SELECT} WHERE c.tenant_code = ${w.tenant} AND (${status}::text IS NULL OR c.status = ${status}) AND (${atena}::text IS NULL OR c.atena_no = ${atena})
     ORDER BY c.case_no DESC LIMIT ${size} OFFSET ${(page - 1) * size}`.execute(w.tx);
   const byStatus = Object.fromEntries(counts.rows.map((r) => [r.status, r.n])) as Partial<Record<CaseStatus, number>>;
   const total = status ? (byStatus[status as CaseStatus] ?? 0) : counts.rows.reduce((s, r) => s + r.n, 0);
-  await appendEntry(w.tx, w, { action: 'search', targetType: 'relief-cases', purpose: RELIEF_PURPOSE, detail: { status, page, shown: rows.rows.length } });
+  await appendEntry(w.tx, w, { action: 'search', targetType: 'relief-cases', purpose: RELIEF_PURPOSE, ...(atena ? { subjectRef: `resident:${atena}` } : {}), detail: { status, page, shown: rows.rows.length } });
   const m = money.rows[0]!;
   return { total, byStatus, benefitAmount: Number(m.benefit), orderedAmount: Number(m.ordered), paidAmount: Number(m.paid), rows: rows.rows.map(summaryView) };
 }

@@ -46,12 +46,15 @@ export function registerReliefPages(fastify: FastifyInstance, app: App): void {
     const ctx = await pageContext(app, req, reply);
     const q = queryOf(req);
     const status = queryEnum(q, 'status', '状態', CASE_STATUSES);
+    const rawAtena = q['atenaNo'];
+    const atenaNo = rawAtena === undefined || rawAtena === '' ? undefined : rawAtena.normalize('NFKC').trim();
+    if (atenaNo !== undefined && !/^\d{10}$/.test(atenaNo)) throw invalidField('atenaNo', 'INVALID_QUERY', '「宛名番号」の指定が正しくありません（10桁の数字）');
     let r = pageRequest(q, CASE_PAGE);
-    let list = await work(app.db, req, (w) => listCases(w, { status, page: r.page, pageSize: CASE_PAGE }));
+    let list = await work(app.db, req, (w) => listCases(w, { status, atenaNo, page: r.page, pageSize: CASE_PAGE }));
     const back = within(r, list.total);
     if (back.page !== r.page) {
       r = back;
-      list = await work(app.db, req, (w) => listCases(w, { status, page: r.page, pageSize: CASE_PAGE }));
+      list = await work(app.db, req, (w) => listCases(w, { status, atenaNo, page: r.page, pageSize: CASE_PAGE }));
     }
     const all = Object.values(list.byStatus).reduce((s, x) => s + (x ?? 0), 0);
     return sendPage(
@@ -62,18 +65,25 @@ export function registerReliefPages(fastify: FastifyInstance, app: App): void {
         html`<p>予防接種による健康被害の救済給付の申請を受け付け、調査委員会・国への進達・国の判定の記録を経て給付と支払指示までを管理します。給付の可否の最終決定は国が行います。</p>
 ${writable(req) ? html`<div class="actions"><a class="btn btn--primary" href="/relief/new">申請を受け付ける</a></div>` : ''}
 ${section(
-  '状態ごとの件数',
+  '被接種者で探す',
+  html`<form method="get" action="/relief">
+${field({ label: '被接種者の宛名番号', name: 'atenaNo', inputmode: 'numeric', maxlength: 10, value: atenaNo ?? '' })}
+${status ? html`<input type="hidden" name="status" value="${status}">` : ''}
+<div class="actions">${button('探す', 'secondary')}${atenaNo ? html` <a href="/relief${status ? `?status=${status}` : ''}">すべての被接種者</a>` : ''}</div></form>`,
+)}
+${section(
+  atenaNo ? `宛名番号 ${atenaNo} の方の状態ごとの件数` : '状態ごとの件数',
   html`${table(
     ['状態', '件数', ''],
-    CASE_STATUSES.map((s) => [CASE_STATUS_LABELS[s], `${n(list.byStatus[s] ?? 0)}件`, status === s ? '表示中' : html`<a href="/relief?status=${s}">この状態の事案</a>`]),
+    CASE_STATUSES.map((s) => [CASE_STATUS_LABELS[s], `${n(list.byStatus[s] ?? 0)}件`, status === s ? '表示中' : html`<a href="/relief?status=${s}${atenaNo ? `&atenaNo=${atenaNo}` : ''}">この状態の事案</a>`]),
     { caption: `全${n(all)}件の内訳` },
   )}
-${status ? html`<p><a href="/relief">すべての事案を表示</a></p>` : ''}`,
+${status ? html`<p><a href="/relief${atenaNo ? `?atenaNo=${atenaNo}` : ''}">すべての状態の事案を表示</a></p>` : ''}`,
 )}
 ${section(
   status ? `「${CASE_STATUS_LABELS[status]}」の事案` : 'すべての事案',
   html`<p>決定した給付の合計 <strong>${yen(list.benefitAmount)}</strong>、支払指示の合計 ${yen(list.orderedAmount)}（うち支払済 ${yen(list.paidAmount)}）</p>
-${list.total ? pager({ total: list.total, request: r, shown: list.rows.length, path: '/relief', filters: { status }, order: '受付の新しい順' }) : ''}
+${list.total ? pager({ total: list.total, request: r, shown: list.rows.length, path: '/relief', filters: { status, atenaNo }, order: '受付の新しい順' }) : ''}
 ${table(
   ['受付番号', '被接種者', '状態', '申請日', '請求する給付', '決定した給付', '支払指示', ''],
   list.rows.map((c) => [
