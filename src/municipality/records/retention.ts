@@ -18,7 +18,9 @@ const dueRecords = (w: Work, cutoff: Date) => sql`
   JOIN municipality.persons p ON p.tenant_code = r.tenant_code AND p.atena_no = r.atena_no
   WHERE r.tenant_code = ${w.tenant}
     AND COALESCE(r.vaccinated_on, r.created_at::date) < ${jstToday(cutoff)}::date
-    AND ${ceasedBefore(cutoff)}`;
+    AND ${ceasedBefore(cutoff)}
+    -- A record a 健康被害救済 case concerns stays with the case (decision 0161).
+    AND NOT EXISTS (SELECT 1 FROM municipality.relief_case_records l WHERE l.tenant_code = r.tenant_code AND l.record_id = r.id)`;
 
 export const VACCINATION_RECORD_CLASS: TenantDataClass = {
   name: 'vaccination-records',

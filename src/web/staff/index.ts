@@ -20,6 +20,7 @@ import { registerExchangeAdminPages } from './exchange-admin.js';
 import { registerPlatformPages } from './platform.js';
 import { registerBillingPages } from './billing.js';
 import { registerReimbursePages } from './reimburse.js';
+import { registerReliefPages } from './relief.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -42,4 +43,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerPlatformPages(fastify, app, exchange);
   registerBillingPages(fastify, app, exchange);
   registerReimbursePages(fastify, app);
+  registerReliefPages(fastify, app);
 }
