@@ -20,6 +20,7 @@ import { buildVrsNode, VRS_ROLE, VRS_SCHEMA } from '../peers/vrs/index.js';
 import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peers/insurerhub/index.js';
 import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
+import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import { clinicRules } from './clinic-rules.js';
@@ -31,7 +32,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply';
   readonly tenant?: string;
 }
 
@@ -66,6 +67,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'card', title: '公的個人認証サービス（J-LIS）', kind: 'card' },
     { name: 'mynaportal', title: 'マイナポータル', kind: 'mynaportal' },
     { name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', kind: 'kokuhoren' },
+    { name: 'eapply', title: 'サービス検索・電子申請機能', kind: 'eapply' },
   ];
 }
 
@@ -82,6 +84,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   card: { role: CARD_ROLE, schema: CARD_SCHEMA },
   mynaportal: { role: MYNAPORTAL_ROLE, schema: MYNAPORTAL_SCHEMA },
   kokuhoren: { role: KOKUHOREN_ROLE, schema: KOKUHOREN_SCHEMA },
+  eapply: { role: EAPPLY_ROLE, schema: EAPPLY_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -167,6 +170,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'insurerhub' ? await buildInsurerHubNode(ctx)
             : spec.kind === 'card' ? await buildCardNode(ctx)
             : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
+            : spec.kind === 'eapply' ? await buildEapplyNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

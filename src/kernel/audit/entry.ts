@@ -65,6 +65,9 @@ export const ACTION_LABELS: Record<string, string> = {
   claim_approve: '請求の承認',
   claim_hold: '請求の保留',
   payment_batch: '医療機関への支払の作成',
+  eapply_receive: '電子申請の取込（署名検証・申請者の特定）',
+  eapply_review: '電子申請の審査開始',
+  eapply_decide: '電子申請の受理・却下',
 };
 
 /** What an entry's target type means, in the words staff use (screens show these, never the type itself). */
@@ -85,6 +88,7 @@ export const TARGET_LABELS: Record<string, string> = {
   'platform-push': '予防接種プラットフォームへの登録', 'platform-records': '予防接種プラットフォームの接種記録', 'insured-enroll': '医療保険者等向け中間サーバーへの被保険者の登録', 'card-certificate': 'マイナンバーカードの電子証明書',
   'billing-claim': '医療機関への接種委託料の請求', 'billing-price': '接種委託料の単価', payee: '医療機関の支払先口座', 'billing-settings': '振込依頼人の口座',
   'payment-batch': '医療機関への支払', 'payment-file': '総合振込ファイル',
+  eapplication: '電子申請', 'eapplication-list': '電子申請の一覧', 'eapplication-handover': '電子申請の引継ぎ',
 };
 
 export interface AuditEntry {

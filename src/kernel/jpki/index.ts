@@ -437,3 +437,107 @@ export function caCertSource(url: () => string, now: () => Date, cacheMs = 3600_
     return pending;
   };
 }
+
+// ---------------------------------------------------------------- signed documents (電子申請, decision 0155)
+
+/**
+ * The canonical bytes of a document: UTF-8 JSON with object keys sorted (code-point order) at every level,
+ * no whitespace, arrays in order.  What a card signs and what the verifier re-derives; a document whose
+ * text is not already canonical is refused by the verifier (one text, one meaning).
+ */
+export function canonicalDocumentText(v: unknown): string {
+  const walk = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(walk);
+    if (x && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) {
+        const val = (x as Record<string, unknown>)[k];
+        if (val !== undefined) out[k] = walk(val);
+      }
+      return out;
+    }
+    return x;
+  };
+  return JSON.stringify(walk(v));
+}
+
+/**
+ * Signs a document with the card's 署名用 key (what the portal's signing step does with the card):
+ * `{certPem: the 署名用 certificate, signature: base64url RSASSA-PKCS1-v1_5 SHA-256 over the canonical bytes}`.
+ */
+export async function signDocument(card: string | CardFile | OpenedCard, pin: string, document: unknown): Promise<{ certPem: string; signature: string }> {
+  let certPem: string;
+  let key: CardCryptoKey;
+  if (typeof card === 'object' && card !== null && 'signSerial' in card) {
+    certPem = card.signCert;
+    key = card.signKey;
+  } else {
+    const f = parseCardFile(card);
+    certPem = f.signCert;
+    key = await decryptPrivateKey(f.signKey, pin);
+  }
+  const sig = await subtle.sign(RSA_ALG, key, enc.encode(canonicalDocumentText(document)));
+  return { certPem, signature: Buffer.from(sig).toString('base64url') };
+}
+
+export interface VerifyDocumentInput {
+  /** The document's text exactly as received (must be canonical). */
+  readonly text: string;
+  readonly certPem: string;
+  readonly caCertPem: string;
+  /** base64url RSASSA-PKCS1-v1_5 SHA-256 signature. */
+  readonly signature: string;
+  readonly now: Date;
+}
+
+export interface VerifiedDocument {
+  /** Serial of the 署名用 certificate (lower-case hex): what `card.status` takes. */
+  readonly serial: string;
+  readonly notAfter: Date;
+  /** The 4情報 of the certificate. */
+  readonly holder: Holder;
+}
+
+/**
+ * Checks a signed document (XCH-27): the certificate chains to the CA and both are valid at `now`, it is a
+ * 署名用 certificate carrying the 4情報, the text is canonical, and the signature over its bytes verifies
+ * under the certificate's key (so any change after signing fails).  Revocation is a separate step
+ * (`card.status`).  Refusals: the Problems of verifyCardSignature, plus 401 CARD_NOT_SIGN and
+ * 400 DOCUMENT_NOT_CANONICAL.
+ */
+export async function verifyDocumentSignature(input: VerifyDocumentInput): Promise<VerifiedDocument> {
+  const cert = parseCertificate(input.certPem, '署名用電子証明書');
+  const ca = parseCertificate(input.caCertPem, '認証局の証明書');
+  let chained: boolean;
+  try {
+    chained = cert.issuer === ca.subject && (await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }));
+  } catch {
+    chained = false;
+  }
+  if (!chained) throw untrusted('この電子証明書は、指定された認証局の署名を持っていません。');
+  const now = input.now.getTime();
+  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) throw untrusted('認証局の証明書が有効期間外です。');
+  if (now > cert.notAfter.getTime()) throw new Problem(401, 'CARD_EXPIRED', '電子証明書の有効期限が切れています', `有効期限は ${cert.notAfter.toISOString()} でした。`);
+  if (now < cert.notBefore.getTime()) throw new Problem(401, 'CARD_NOT_YET_VALID', '電子証明書の有効期間が始まっていません', `有効期間の開始は ${cert.notBefore.toISOString()} です。`);
+  if (certKind(cert) !== 'sign') throw new Problem(401, 'CARD_NOT_SIGN', '署名用電子証明書ではありません', '電子申請の署名には署名用電子証明書を使ってください。');
+  const holder = readHolder(input.certPem);
+  if (!holder) throw new Problem(401, 'CARD_NOT_SIGN', '署名用電子証明書ではありません', '電子証明書に基本4情報がありません。');
+  let canonical: boolean;
+  try {
+    canonical = canonicalDocumentText(JSON.parse(input.text)) === input.text;
+  } catch {
+    canonical = false;
+  }
+  if (!canonical) throw new Problem(400, 'DOCUMENT_NOT_CANONICAL', '申請データの形式が正しくありません', '申請データが正規化された JSON ではありません。');
+  const bad = () => new Problem(401, 'CARD_BAD_SIGNATURE', '署名を検証できません', '署名用電子証明書の鍵による署名ではないか、署名の後に申請データが変更されています。');
+  if (typeof input.signature !== 'string' || !B64U.test(input.signature) || input.signature.length > 2048) throw bad();
+  let ok: boolean;
+  try {
+    const key = (await cert.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
+    ok = await subtle.verify(RSA_ALG, key, Buffer.from(input.signature, 'base64url'), enc.encode(input.text));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw bad();
+  return { serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter, holder };
+}

@@ -1,0 +1,187 @@
+// 申請管理 between real organisations (issue 14 point 5; XCH-26…XCH-30; decisions 0155, 0156): residents submit
+// signed applications to サービス検索・電子申請機能 (`eapply`), the municipality collects them over the message
+// layer, verifies each signature against the 公的個人認証 CA and card.status, identifies the applicant and the
+// person vaccinated exactly, and staff take them through checked → under review → accepted / rejected.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { runAs, type Principal } from '../../src/kernel/context/index.js';
+import { addDaysIso } from '../../src/kernel/jp/index.js';
+import { canonicalDocumentText, certSerial, signDocument, type CardFile } from '../../src/kernel/jpki/index.js';
+import { EFORM_FORMAT } from '../../src/kernel/eforms/index.js';
+import { EAPPLY_ROLE } from '../../src/peers/eapply/index.js';
+import { acceptEapplication, getEapplication, listEapplications, openHandovers, receiveApplications, rejectEapplication, startReview } from '../../src/municipality/eapply/index.js';
+import { operatorOf, TOTTORI } from '../harness/app.js';
+import { person } from '../harness/residents.js';
+import { findMyNumbers } from '../harness/leaks.js';
+import { CHILD_BIRTH, PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
+
+describe('electronic applications (申請管理)', () => {
+  let w: PlatformWorld;
+  let eapplyUrl: string;
+  let today: string;
+  const op = (): Principal => operatorOf(TOTTORI);
+  const receive = () => receiveApplications({ db: w.app.db, vault: w.app.vault, tenantKeys: w.app.tenantKeys }, op(), w.orgs.municipal.node);
+  const deps = () => ({ vault: w.app.vault, tenantKeys: w.app.tenantKeys });
+  const peerRows = async () => {
+    const db = await w.app.db.forRole(EAPPLY_ROLE);
+    return Number((await sql<{ n: string }>`SELECT count(*) AS n FROM peers_eapply.applications`.execute(db)).rows[0]!.n);
+  };
+  const rows = async () =>
+    (await sql<{ id: string; application_no: string; kind: string; status: string; reject_code: string | null; form: unknown; sealed: boolean; subject_atena: string | null }>`
+      SELECT id, application_no, kind, status, reject_code, form, sealed_document IS NOT NULL AS sealed, subject_atena FROM municipality.eapplications ORDER BY fetched_at, application_no`.execute(w.app.db.system)).rows;
+  const ledgerCounts = async () => {
+    const q = async (t: string) => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.raw(t)}`.execute(w.app.db.system)).rows[0]!.n);
+    return { handovers: await q('municipality.eapplication_handovers'), certApps: await q('municipality.certificate_applications'), notices: await q('municipality.notice_items') };
+  };
+
+  const childForm = () => ({ subject: { name: '鳥取　はな', nameKana: 'トットリ　ハナ', birthDate: CHILD_BIRTH }, relation: 'parent', phone: '0857-00-1111', myNumber: person(WHO.child)['個人番号']! });
+  const parentForm = () => ({ subject: { name: '鳥取　太郎', nameKana: 'トットリ　タロウ', birthDate: '1992-06-01' }, relation: 'self', phone: '0857-00-1111', myNumber: person(WHO.parent)['個人番号']! });
+  const reimbursement = (over: Record<string, unknown> = {}) => ({
+    ...childForm(), program: 'hib', dose: 1, vaccinatedOn: addDaysIso(today, -10), clinicName: '大阪こどもクリニック', receiptDate: addDaysIso(today, -10), amountPaid: 8800,
+    bank: { bankCode: '0001', branchCode: '001', accountType: '1', accountNumber: '1234567', holderKana: 'トットリ　タロウ' }, ...over,
+  });
+  const doc = (kind: string, form: Record<string, unknown>, supersedes?: string) => ({ format: EFORM_FORMAT, tenant: TOTTORI, kind, form, ...(supersedes ? { supersedes } : {}) });
+
+  async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
+    const res = await fetch(`${eapplyUrl}/eapply/v1/applications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: JSON.parse(text) as Record<string, unknown>, text };
+  }
+  async function submit(card: CardFile, d: Record<string, unknown>, tamper?: (signed: Record<string, unknown>) => Record<string, unknown>): Promise<string> {
+    const s = await signDocument(card, PIN, d);
+    const sent = tamper ? tamper(d) : d;
+    const r = await post({ document: canonicalDocumentText(sent), signature: { certPem: s.certPem, value: s.signature } });
+    expect(r.status, r.text).toBe(201);
+    return r.body['applicationNo'] as string;
+  }
+  const idOf = async (applicationNo: string) => (await rows()).find((r) => r.application_no === applicationNo)!.id;
+
+  beforeAll(async () => {
+    w = await platformWorld();
+    eapplyUrl = w.orgs.nodes.find((n) => n.name === 'eapply')!.url;
+    today = w.app.config.clock.today();
+  }, 180_000);
+  afterAll(async () => w?.close());
+
+  it('refuses at the portal a form with an item outside the standard form, or unsigned', async () => {
+    const extra = await post({ document: canonicalDocumentText(doc('reimbursement', { ...reimbursement(), note: '自由記載' })), signature: { certPem: 'x', value: 'abc' } });
+    expect(extra.status).toBe(400);
+    expect(extra.text).toContain('document.form');
+    const unsigned = await post({ document: canonicalDocumentText(doc('reimbursement', reimbursement())) });
+    expect(unsigned.status).toBe(400);
+    expect(unsigned.text).toContain('signature');
+    expect(findMyNumbers(unsigned.text)).toEqual([]);
+    const notCanonical = await post({ document: JSON.stringify(doc('reimbursement', reimbursement()), null, 1), signature: { certPem: 'x', value: 'abc' } });
+    expect(notCanonical.status).toBe(400);
+    expect(await peerRows()).toBe(0);
+  });
+
+  it('takes a valid signed application of each kind from receipt to accepted, and the portal deletes its copies', async () => {
+    const before = await ledgerCounts();
+    const nReq = await submit(w.cards.parent, doc('vaccination-request', { ...childForm(), program: 'hib', reason: '里帰り出産', destination: '大阪こどもクリニック', stayAddress: '大阪府大阪市北区梅田1-1-1', periodFrom: today, periodUntil: addDaysIso(today, 60) }));
+    const nReissue = await submit(w.cards.parent, doc('certificate-reissue', { ...childForm(), programs: ['hib'], reason: '紛失' }));
+    const nRefund = await submit(w.cards.parent, doc('reimbursement', reimbursement({ ...parentForm(), program: 'hib' })));
+    expect(await peerRows()).toBe(3);
+
+    expect(await receive()).toEqual({ received: 3, verified: 3, rejected: 0 });
+    expect(await peerRows()).toBe(0);
+    // A second run finds nothing (and stores nothing twice).
+    expect(await receive()).toEqual({ received: 0, verified: 0, rejected: 0 });
+
+    const stored = await rows();
+    expect(stored.map((r) => r.status)).toEqual(['checked', 'checked', 'checked']);
+    expect(stored.find((r) => r.application_no === nReq)!.subject_atena).toBe(w.atena.child);
+    expect(stored.find((r) => r.application_no === nRefund)!.subject_atena).toBe(w.atena.parent);
+    expect(stored.every((r) => r.sealed)).toBe(true);
+    expect(findMyNumbers(JSON.stringify(stored))).toEqual([]);
+
+    const list = await runAs(w.app.db, w.nurse, (x) => listEapplications(x, { status: 'checked', pageSize: 2 }));
+    expect(list.total).toBe(3);
+    expect(list.rows).toHaveLength(2);
+    expect(list.totals.checked).toBe(3);
+
+    for (const n of [nReq, nReissue, nRefund]) {
+      const id = await idOf(n);
+      await expect(runAs(w.app.db, w.nurse, (x) => acceptEapplication(x, deps(), id))).rejects.toMatchObject({ code: 'EAPPLICATION_STATUS' });
+      await runAs(w.app.db, w.nurse, (x) => startReview(x, id));
+      const v = await runAs(w.app.db, w.nurse, (x) => acceptEapplication(x, deps(), id, { note: '内容確認済み' }));
+      expect(v.status).toBe('accepted');
+      expect(v.erased).toBe(true);
+      expect(v.events.map((e) => e.to)).toEqual(['checked', 'under_review', 'accepted']);
+      expect(findMyNumbers(JSON.stringify(v))).toEqual([]);
+    }
+    const after = await ledgerCounts();
+    expect(after.notices - before.notices).toBe(1);
+    expect(after.certApps - before.certApps).toBe(1);
+    expect(after.handovers - before.handovers).toBe(1);
+    const cert = await sql<{ channel: string; atena_no: string; identity_document: string }>`SELECT channel, atena_no, identity_document FROM municipality.certificate_applications ORDER BY created_at DESC LIMIT 1`.execute(w.app.db.system);
+    expect(cert.rows[0]).toEqual({ channel: 'app', atena_no: w.atena.child, identity_document: 'mynumber-card' });
+    const h = await runAs(w.app.db, w.nurse, (x) => openHandovers(x, 'reimbursement'));
+    expect(h).toHaveLength(1);
+    expect(h[0]).toMatchObject({ subjectAtena: w.atena.parent, applicantAtena: w.atena.parent, payload: { amountPaid: 8800, bank: { bankCode: '0001', accountNumber: '1234567' } } });
+    expect((await rows()).every((r) => !r.sealed)).toBe(true);
+  });
+
+  it('rejects a bad signature, a revoked certificate and content changed after signing — nothing enters', async () => {
+    const before = await ledgerCounts();
+    // Signed with another card's key, sent with this card's certificate.
+    const other = await signDocument(w.cards.otherParent, PIN, doc('reimbursement', reimbursement()));
+    const mine = await signDocument(w.cards.parent, PIN, doc('reimbursement', reimbursement()));
+    const bad = await post({ document: canonicalDocumentText(doc('reimbursement', reimbursement())), signature: { certPem: mine.certPem, value: other.signature } });
+    expect(bad.status).toBe(201);
+    // Changed after signing: the amount raised.
+    const nChanged = await submit(w.cards.parent, doc('reimbursement', reimbursement()), (d) => ({ ...d, form: { ...(d['form'] as object), amountPaid: 88000 } }));
+    // Revoked: the other parent's 署名用 certificate revoked at the CA.
+    await w.orgs.municipal.node.call('card', 'card.revoke', { serial: certSerial(w.cards.otherParent.signCert), reason: '紛失' });
+    const nRevoked = await submit(w.cards.otherParent, doc('reimbursement', reimbursement({ subject: { name: '因幡　次郎', nameKana: 'イナバ　ジロウ', birthDate: '1990-01-15' }, relation: 'self', myNumber: person(WHO.otherParent)['個人番号']! })));
+
+    expect(await receive()).toEqual({ received: 3, verified: 0, rejected: 3 });
+    expect(await peerRows()).toBe(0);
+    const stored = await rows();
+    const code = (n: string) => stored.find((r) => r.application_no === n)!;
+    expect(code(bad.body['applicationNo'] as string)).toMatchObject({ status: 'rejected', reject_code: 'CARD_BAD_SIGNATURE', form: null, sealed: false, subject_atena: null });
+    expect(code(nChanged)).toMatchObject({ status: 'rejected', reject_code: 'CARD_BAD_SIGNATURE', form: null, sealed: false });
+    expect(code(nRevoked)).toMatchObject({ status: 'rejected', reject_code: 'CARD_REVOKED', form: null, sealed: false });
+    expect(await ledgerCounts()).toEqual(before);
+    // A rejected application cannot be reviewed or accepted.
+    await expect(runAs(w.app.db, w.nurse, (x) => startReview(x, code(nChanged).id))).rejects.toMatchObject({ code: 'EAPPLICATION_STATUS' });
+    const v = await runAs(w.app.db, w.nurse, (x) => getEapplication(x, code(nRevoked).id));
+    expect(v.rejectReason).toContain('失効');
+    expect(findMyNumbers(JSON.stringify(v))).toEqual([]);
+  });
+
+  it('a resubmission supersedes the open earlier version, which can no longer be reviewed', async () => {
+    const n1 = await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 7000 })));
+    expect(await receive()).toMatchObject({ received: 1, verified: 1 });
+    const id1 = await idOf(n1);
+    await runAs(w.app.db, w.nurse, (x) => startReview(x, id1));
+    const n2 = await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 7700 }), n1));
+    expect(await receive()).toMatchObject({ received: 1, verified: 1 });
+    const id2 = await idOf(n2);
+    const old = await runAs(w.app.db, w.nurse, (x) => getEapplication(x, id1));
+    expect(old).toMatchObject({ status: 'superseded', supersededBy: id2, erased: true });
+    await expect(runAs(w.app.db, w.nurse, (x) => acceptEapplication(x, deps(), id1))).rejects.toMatchObject({ code: 'EAPPLICATION_SUPERSEDED' });
+    await expect(runAs(w.app.db, w.nurse, (x) => rejectEapplication(x, id1, { reason: '重複' }))).rejects.toMatchObject({ code: 'EAPPLICATION_SUPERSEDED' });
+    await runAs(w.app.db, w.nurse, (x) => startReview(x, id2));
+    const r = await runAs(w.app.db, w.nurse, (x) => rejectEapplication(x, id2, { reason: '領収書の金額と一致しません' }));
+    expect(r).toMatchObject({ status: 'rejected', supersedesId: id1, erased: true });
+    // Superseding an accepted application is refused at receipt.
+    const accepted = (await rows()).find((x) => x.status === 'accepted' && x.kind === 'reimbursement')!;
+    const n3 = await submit(w.cards.parent, doc('reimbursement', reimbursement({ ...parentForm() }), accepted.application_no));
+    expect(await receive()).toEqual({ received: 1, verified: 0, rejected: 1 });
+    expect((await rows()).find((x) => x.application_no === n3)).toMatchObject({ status: 'rejected', reject_code: 'SUPERSEDES_DECIDED' });
+  });
+
+  it('keeps My Numbers out of the operation log and the message logs', async () => {
+    const audit = await sql<{ detail: unknown; purpose: string | null; target_id: string | null }>`SELECT detail, purpose, target_id FROM kernel.audit_log`.execute(w.app.db.system);
+    expect(findMyNumbers(JSON.stringify(audit.rows))).toEqual([]);
+    for (const [schema, role] of [['municipality', null], ['peers_eapply', EAPPLY_ROLE]] as const) {
+      const db = role ? await w.app.db.forRole(role) : w.app.db.system;
+      const m = await sql`SELECT * FROM ${sql.raw(schema)}.exchange_messages`.execute(db);
+      expect(m.rows.length).toBeGreaterThan(0);
+      expect(findMyNumbers(JSON.stringify(m.rows))).toEqual([]);
+    }
+    const ev = await sql`SELECT * FROM municipality.eapplication_events`.execute(w.app.db.system);
+    expect(findMyNumbers(JSON.stringify(ev.rows))).toEqual([]);
+  });
+});
