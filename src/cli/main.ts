@@ -301,6 +301,10 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).messages));
 
+  // 申請管理 (issue 14 point 5; decisions 0155, 0156; docs/formats/eapply-protocol.md).
+  const ea = program.command('eapply').description('電子申請（サービス検索・電子申請機能からの申請の取込）');
+  leaf(ea, 'receive', '電子申請を取り込む（署名検証・失効確認・申請者の特定。公的個人認証サービスに接続できなければ終了コード3）').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力（{"received","verified","rejected"}）').action(run(async () => (await import('./commands/eapply.js')).receive));
+
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 
   const audit = program.command('audit').description('操作ログ');

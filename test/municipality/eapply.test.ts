@@ -13,6 +13,9 @@ import { acceptEapplication, getEapplication, listEapplications, openHandovers, 
 import { operatorOf, TOTTORI } from '../harness/app.js';
 import { person } from '../harness/residents.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { runCli } from '../harness/cli.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CHILD_BIRTH, PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
 
 describe('electronic applications (申請管理)', () => {
@@ -28,7 +31,7 @@ describe('electronic applications (申請管理)', () => {
   };
   const rows = async () =>
     (await sql<{ id: string; application_no: string; kind: string; status: string; reject_code: string | null; form: unknown; sealed: boolean; subject_atena: string | null }>`
-      SELECT id, application_no, kind, status, reject_code, form, sealed_document IS NOT NULL AS sealed, subject_atena FROM municipality.eapplications ORDER BY fetched_at, application_no`.execute(w.app.db.system)).rows;
+      SELECT id, application_no, kind, status, reject_code, reject_reason, form, sealed_document IS NOT NULL AS sealed, subject_atena FROM municipality.eapplications ORDER BY fetched_at, application_no`.execute(w.app.db.system)).rows;
   const ledgerCounts = async () => {
     const q = async (t: string) => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.raw(t)}`.execute(w.app.db.system)).rows[0]!.n);
     return { handovers: await q('municipality.eapplication_handovers'), certApps: await q('municipality.certificate_applications'), notices: await q('municipality.notice_items') };
@@ -171,6 +174,23 @@ describe('electronic applications (申請管理)', () => {
     expect(await receive()).toEqual({ received: 1, verified: 0, rejected: 1 });
     expect((await rows()).find((x) => x.application_no === n3)).toMatchObject({ status: 'rejected', reject_code: 'SUPERSEDES_DECIDED' });
   });
+
+  it('mamori eapply receive --json prints exactly {received, verified, rejected}', async () => {
+    const dirFile = join(w.dir, 'directory.json');
+    writeFileSync(dirFile, JSON.stringify(w.orgs.nodes.filter((n) => n.name !== 'municipality').map((n) => ({ name: n.name, title: n.title, url: n.url }))));
+    const env = { DATABASE_URL: w.app.databaseUrl!, MAMORI_DATA: w.app.config.dataDir, MAMORI_AUDIT_WITNESS: w.app.config.auditWitness, MAMORI_DIRECTORY: dirFile,
+      // The child's clock where the world's is now (the card CA was made a few seconds after TEST_NOW).
+      MAMORI_CLOCK: new Date(w.app.config.clock.now().getTime() + 60_000).toISOString() };
+    await submit(w.cards.child, doc('certificate-reissue', { subject: { name: '鳥取　はな', nameKana: 'トットリ　ハナ', birthDate: CHILD_BIRTH }, relation: 'self', phone: '0857-00-1111', myNumber: person(WHO.child)['個人番号']!, programs: ['hib'], reason: '汚損・破損' }));
+    const r = await runCli(['eapply', 'receive', '--tenant', TOTTORI, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout), JSON.stringify((await rows()).slice(-1))).toEqual({ received: 1, verified: 1, rejected: 0 });
+    expect(findMyNumbers(r.stdout + r.stderr)).toEqual([]);
+    expect(await peerRows()).toBe(0);
+    const again = await runCli(['eapply', 'receive', '--tenant', TOTTORI], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('受信 0 件');
+  }, 120_000);
 
   it('keeps My Numbers out of the operation log and the message logs', async () => {
     const audit = await sql<{ detail: unknown; purpose: string | null; target_id: string | null }>`SELECT detail, purpose, target_id FROM kernel.audit_log`.execute(w.app.db.system);
