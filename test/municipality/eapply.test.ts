@@ -14,6 +14,7 @@ import { operatorOf, TOTTORI } from '../harness/app.js';
 import { person } from '../harness/residents.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { runCli } from '../harness/cli.js';
+import { PageClient, visibleText } from '../harness/web.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHILD_BIRTH, PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
@@ -191,6 +192,38 @@ describe('electronic applications (申請管理)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('受信 0 件');
   }, 120_000);
+
+  it('staff screens: receive, list with totals and paging, review and accept; no My Number on any page', async () => {
+    const c = new PageClient(w.url.staff);
+    await c.login(TOTTORI, w.nurseLogin, w.nursePassword);
+    const pages: string[] = [];
+    const n = await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 12345 })));
+    const list0 = await c.get('/eapply');
+    expect(list0.status).toBe(200);
+    const got = await c.post('/eapply/receive', { _csrf: PageClient.csrf(list0.text) });
+    expect(got.status).toBe(302);
+    const list = await c.get('/eapply?status=checked');
+    pages.push(list.text);
+    expect(visibleText(list.text)).toContain('受信 1件（確認済 1件、却下 0件）');
+    expect(visibleText(list.text)).toContain('確認済（審査待ち）');
+    expect((await c.get('/eapply?status=nope')).status).toBe(400);
+    const id = await idOf(n);
+    const d1 = await c.get(`/eapply/${id}`);
+    pages.push(d1.text);
+    expect(visibleText(d1.text)).toContain('12,345円');
+    expect(visibleText(d1.text)).toContain('記載あり（署名検証・本人特定に使用。表示しません）');
+    expect((await c.post(`/eapply/${id}/review`, { _csrf: PageClient.csrf(d1.text) })).status).toBe(302);
+    const d2 = await c.get(`/eapply/${id}`);
+    expect(visibleText(d2.text)).toContain('審査中');
+    expect((await c.post(`/eapply/${id}/accept`, { _csrf: PageClient.csrf(d2.text), note: '領収書確認' })).status).toBe(302);
+    const d3 = await c.get(`/eapply/${id}`);
+    pages.push(d3.text);
+    expect(visibleText(d3.text)).toContain('償還払いの審査に引き継ぎました');
+    expect(visibleText(d3.text)).toContain('処理の完了により消去済み');
+    pages.push((await c.get('/eapply')).text);
+    for (const p of pages) expect(findMyNumbers(p)).toEqual([]);
+    for (const k of [WHO.parent, WHO.child, WHO.otherParent]) expect(pages.join('')).not.toContain(person(k)['個人番号']!);
+  });
 
   it('keeps My Numbers out of the operation log and the message logs', async () => {
     const audit = await sql<{ detail: unknown; purpose: string | null; target_id: string | null }>`SELECT detail, purpose, target_id FROM kernel.audit_log`.execute(w.app.db.system);

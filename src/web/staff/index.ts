@@ -19,6 +19,7 @@ import { registerExchangePages } from './exchange.js';
 import { registerExchangeAdminPages } from './exchange-admin.js';
 import { registerPlatformPages } from './platform.js';
 import { registerBillingPages } from './billing.js';
+import { registerEapplyPages } from './eapply.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -40,4 +41,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerExchangeAdminPages(fastify, app, exchange);
   registerPlatformPages(fastify, app, exchange);
   registerBillingPages(fastify, app, exchange);
+  registerEapplyPages(fastify, app, exchange);
 }

@@ -43,6 +43,7 @@ const NAV: readonly NavItem[] = [
   { href: '/exchange', label: '情報連携', show: (s) => can(s.actor, 'personal.read', 'exchange') },
   { href: '/platform', label: '予防接種プラットフォーム連携', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/billing', label: '医療機関への請求・支払', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
+  { href: '/eapply', label: '電子申請（申請管理）', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/registers', label: '安全管理の台帳', show: (s) => registers().some((r) => mayRead(s.actor, r.name)) },
   { href: '/audit', label: '操作ログ', show: () => true },
   { href: '/account', label: '自分のアカウント', show: () => true },
