@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
-import { canonicalDocumentText, certSerial, signDocument, type CardFile } from '../../src/kernel/jpki/index.js';
+import { canonicalDocumentText, certSerial, signChallenge, signDocument, verifyDocumentSignature, type CardFile } from '../../src/kernel/jpki/index.js';
 import { EFORM_FORMAT } from '../../src/kernel/eforms/index.js';
 import { EAPPLY_ROLE } from '../../src/peers/eapply/index.js';
 import { acceptEapplication, getEapplication, listEapplications, openHandovers, receiveApplications, rejectEapplication, startReview } from '../../src/municipality/eapply/index.js';
@@ -66,6 +66,25 @@ describe('electronic applications (申請管理)', () => {
     today = w.app.config.clock.today();
   }, 180_000);
   afterAll(async () => w?.close());
+
+  it('verifyDocumentSignature: the 4情報 of a good signature; tampering, another key, an auth certificate, a non-canonical text, expiry refused', async () => {
+    const card = w.cards.parent;
+    const d = doc('reimbursement', reimbursement());
+    const s = await signDocument(card, PIN, d);
+    const text = canonicalDocumentText(d);
+    const now = w.app.config.clock.now();
+    const ok = await verifyDocumentSignature({ text, certPem: s.certPem, caCertPem: card.caCert, signature: s.signature, now });
+    expect(ok.holder).toMatchObject({ name: '鳥取　太郎', dateOfBirth: '1992-06-01' });
+    expect(ok.serial).toBe(certSerial(card.signCert));
+    const fail = (over: Partial<Parameters<typeof verifyDocumentSignature>[0]>) => verifyDocumentSignature({ text, certPem: s.certPem, caCertPem: card.caCert, signature: s.signature, now, ...over });
+    await expect(fail({ text: text.replace('8800', '8801') })).rejects.toMatchObject({ code: 'CARD_BAD_SIGNATURE' });
+    await expect(fail({ signature: (await signDocument(w.cards.otherParent, PIN, d)).signature })).rejects.toMatchObject({ code: 'CARD_BAD_SIGNATURE' });
+    const auth = await signChallenge(card, PIN, Buffer.from(text).toString('base64url'));
+    await expect(fail({ certPem: auth.certPem, signature: auth.signature })).rejects.toMatchObject({ code: 'CARD_NOT_SIGN' });
+    await expect(fail({ text: JSON.stringify(d, null, 1) })).rejects.toMatchObject({ code: 'DOCUMENT_NOT_CANONICAL' });
+    await expect(fail({ caCertPem: w.cards.parent.signCert })).rejects.toMatchObject({ code: 'CARD_UNTRUSTED' });
+    await expect(fail({ now: new Date(now.getTime() + 6 * 366 * 86_400_000) })).rejects.toMatchObject({ status: 401 });
+  });
 
   it('refuses at the portal a form with an item outside the standard form, or unsigned', async () => {
     const extra = await post({ document: canonicalDocumentText(doc('reimbursement', { ...reimbursement(), note: '自由記載' })), signature: { certPem: 'x', value: 'abc' } });

@@ -115,7 +115,7 @@ export const listFilter = z
   .object({
     status: z.union([z.literal(''), z.enum(['checked', 'under_review', 'accepted', 'rejected', 'superseded'])]).optional().transform((s) => s || undefined),
     kind: z.union([z.literal(''), z.enum(['vaccination-request', 'certificate-reissue', 'reimbursement', 'unknown'])]).optional().transform((s) => s || undefined),
-    page: z.coerce.number().int().min(1).max(100_000).default(1),
+    page: z.coerce.number().int().min(1).max(1e12).default(1),
     pageSize: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
