@@ -8,7 +8,8 @@ import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
 import { canonicalDocumentText, certSerial, signChallenge, signDocument, verifyDocumentSignature, type CardFile } from '../../src/kernel/jpki/index.js';
 import { EFORM_FORMAT } from '../../src/kernel/eforms/index.js';
-import { EAPPLY_ROLE } from '../../src/peers/eapply/index.js';
+import { EAPPLY_ROLE, purgeEapply, UNCOLLECTED_KEEP_DAYS } from '../../src/peers/eapply/index.js';
+import { syncExchange } from '../../src/app/index.js';
 import { acceptEapplication, getEapplication, listEapplications, openHandovers, receiveApplications, rejectEapplication, startReview } from '../../src/municipality/eapply/index.js';
 import { operatorOf, TOTTORI } from '../harness/app.js';
 import { person } from '../harness/residents.js';
@@ -256,4 +257,20 @@ describe('electronic applications (申請管理)', () => {
     const ev = await sql`SELECT * FROM municipality.eapplication_events`.execute(w.app.db.system);
     expect(findMyNumbers(JSON.stringify(ev.rows))).toEqual([]);
   });
+
+  it('the server\'s exchange sync collects the queued applications; the portal deletes what was never collected after its keeping period', async () => {
+    const n = await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 5500 })));
+    const log: string[] = [];
+    await syncExchange(w.app, w.orgs, (m) => log.push(m));
+    expect(log.filter((m) => m.includes('電子申請'))).toEqual([]);
+    expect((await rows()).find((r) => r.application_no === n)).toMatchObject({ status: 'checked' });
+    expect(await peerRows()).toBe(0);
+    // An application its municipality never collects.
+    await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 5600 })));
+    const db = await w.app.db.forRole(EAPPLY_ROLE);
+    const now = w.app.config.clock.now();
+    expect(await purgeEapply(db, new Date(now.getTime() + (UNCOLLECTED_KEEP_DAYS - 1) * 86_400_000))).toBe(0);
+    expect(await purgeEapply(db, new Date(now.getTime() + (UNCOLLECTED_KEEP_DAYS + 1) * 86_400_000))).toBe(1);
+    expect(await peerRows()).toBe(0);
+  }, 120_000);
 });

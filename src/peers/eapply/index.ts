@@ -9,8 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { createNodeServer, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
-import type { MigrationSource } from '../../kernel/db/index.js';
+import { createNodeServer, everyInterval, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
+import type { MigrationSource, UntypedDatabase } from '../../kernel/db/index.js';
+import type { Kysely } from 'kysely';
 import { canonicalDocumentText } from '../../kernel/jpki/index.js';
 import { eformDocumentSchema } from '../../kernel/eforms/index.js';
 import { parseInput, Problem } from '../../kernel/problems/index.js';
@@ -118,10 +119,38 @@ export function eapplyServices(ctx: PeerContext): Record<string, ServiceDef> {
   };
 }
 
+/**
+ * The portal's own keeping period for an application its municipality never collected: deleted this many
+ * days after submission (the applicant applies again).  Collected ones are deleted at once on ack.
+ */
+export const UNCOLLECTED_KEEP_DAYS = 90;
+/** How often the node purges (and once at start). */
+export const EAPPLY_PURGE_INTERVAL_MS = 24 * 3600_000;
+
+/** Deletes applications submitted more than UNCOLLECTED_KEEP_DAYS before `now`; returns how many. */
+export async function purgeEapply(db: Kysely<UntypedDatabase>, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - UNCOLLECTED_KEEP_DAYS * 86_400_000);
+  const r = await sql`DELETE FROM peers_eapply.applications WHERE received_at < ${before}`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+export interface EapplyService extends PeerService {
+  purge(): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** Builds the node: the message services and the residents' submission endpoint (not yet listening). */
-export async function buildEapplyNode(ctx: PeerContext): Promise<PeerService> {
+export async function buildEapplyNode(ctx: PeerContext, opts: { purgeIntervalMs?: number } = {}): Promise<EapplyService> {
   const fastify = await createNodeServer(ctx.name, { bodyLimit: MAX_SUBMISSION });
   ctx.node.serve(fastify, eapplyServices(ctx));
   fastify.post('/eapply/v1/applications', async (req, reply) => reply.code(201).header('cache-control', 'no-store').send(await submitApplication(ctx, req.body)));
-  return { fastify };
+  const purge = () => purgeEapply(ctx.db, ctx.clock.now());
+  const stop = await everyInterval(ctx.name, 'eapply retention purge', purge, opts.purgeIntervalMs ?? EAPPLY_PURGE_INTERVAL_MS, { runNow: true });
+  return {
+    fastify,
+    purge,
+    async close() {
+      stop();
+    },
+  };
 }
