@@ -10,6 +10,8 @@ import { canonicalDocumentText, certSerial, signChallenge, signDocument, verifyD
 import { EFORM_FORMAT } from '../../src/kernel/eforms/index.js';
 import { EAPPLY_ROLE, purgeEapply, UNCOLLECTED_KEEP_DAYS } from '../../src/peers/eapply/index.js';
 import { syncExchange } from '../../src/app/index.js';
+import { exchangeNodeFor } from '../../src/kernel/exchange/index.js';
+import { staff } from '../harness/app.js';
 import { acceptEapplication, getEapplication, listEapplications, openHandovers, receiveApplications, rejectEapplication, startReview } from '../../src/municipality/eapply/index.js';
 import { operatorOf, TOTTORI } from '../harness/app.js';
 import { person } from '../harness/residents.js';
@@ -100,6 +102,24 @@ describe('electronic applications (申請管理)', () => {
     expect(await peerRows()).toBe(0);
   });
 
+  it('only the municipality\'s node may collect; staff without the 予防接種 duty are refused and logged', async () => {
+    await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 4400 })));
+    const portal = exchangeNodeFor({ name: 'mynaportal', schema: 'peers_mynaportal', db: await w.app.db.forRole('mamori_mynaportal'), keyDir: w.app.config.keyDir, directory: w.orgs.directory, clock: w.app.config.clock });
+    await expect(portal.call('eapply', 'applications.fetch', { tenant: TOTTORI }, { personal: true })).rejects.toMatchObject({ status: 403, code: 'EXCHANGE_NOT_ALLOWED' });
+    await expect(portal.call('eapply', 'applications.ack', { tenant: TOTTORI, applicationNos: ['00000000-0000-4000-8000-000000000000'] })).rejects.toMatchObject({ status: 403 });
+    expect(await peerRows()).toBe(1);
+    const other = await staff(w.app, TOTTORI, { login: 'addr-only', role: 'clerk', duties: ['addressee'] });
+    await expect(runAs(w.app.db, other.principal, (x) => listEapplications(x))).rejects.toMatchObject({ status: 403 });
+    await expect(receiveApplications({ db: w.app.db, vault: w.app.vault, tenantKeys: w.app.tenantKeys }, other.principal, w.orgs.municipal.node)).rejects.toMatchObject({ status: 403 });
+    const denied = await sql<{ n: string }>`SELECT count(*) AS n FROM kernel.audit_log WHERE action = 'access_denied' AND actor_login = 'addr-only'`.execute(w.app.db.system);
+    expect(Number(denied.rows[0]!.n)).toBeGreaterThanOrEqual(2);
+    expect(await peerRows()).toBe(1);
+    // Collected by the municipality (for the counts of the next test to start clean).
+    expect(await receive()).toMatchObject({ received: 1, verified: 1 });
+    const id = (await rows()).at(-1)!.id;
+    await runAs(w.app.db, w.nurse, (x) => rejectEapplication(x, id, { reason: 'テスト用の申請のため' }));
+  });
+
   it('takes a valid signed application of each kind from receipt to accepted, and the portal deletes its copies', async () => {
     const before = await ledgerCounts();
     const nReq = await submit(w.cards.parent, doc('vaccination-request', { ...childForm(), program: 'hib', reason: '里帰り出産', destination: '大阪こどもクリニック', stayAddress: '大阪府大阪市北区梅田1-1-1', periodFrom: today, periodUntil: addDaysIso(today, 60) }));
@@ -112,7 +132,7 @@ describe('electronic applications (申請管理)', () => {
     // A second run finds nothing (and stores nothing twice).
     expect(await receive()).toEqual({ received: 0, verified: 0, rejected: 0 });
 
-    const stored = await rows();
+    const stored = (await rows()).filter((r) => [nReq, nReissue, nRefund].includes(r.application_no));
     expect(stored.map((r) => r.status)).toEqual(['checked', 'checked', 'checked']);
     expect(stored.find((r) => r.application_no === nReq)!.subject_atena).toBe(w.atena.child);
     expect(stored.find((r) => r.application_no === nRefund)!.subject_atena).toBe(w.atena.parent);
