@@ -207,6 +207,39 @@ export function challengeBytes(challenge: Uint8Array | string): Uint8Array {
 
 const untrusted = (detail: string) => new Problem(401, 'CARD_UNTRUSTED', '公的個人認証サービスが発行した電子証明書ではありません', detail);
 
+type Certificate = InstanceType<typeof x509.X509Certificate>;
+
+/** The certificate was issued by the CA (its signature, its issuer) and both are within their validity at `at`. */
+async function checkIssuedAndValid(cert: Certificate, ca: Certificate, at: Date): Promise<void> {
+  let chained: boolean;
+  try {
+    chained = cert.issuer === ca.subject && (await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }));
+  } catch {
+    chained = false;
+  }
+  if (!chained) throw untrusted('この電子証明書は、指定された認証局の署名を持っていません。');
+  const now = at.getTime();
+  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) throw untrusted('認証局の証明書が有効期間外です。');
+  if (now > cert.notAfter.getTime()) {
+    throw new Problem(401, 'CARD_EXPIRED', '電子証明書の有効期限が切れています', `有効期限は ${cert.notAfter.toISOString()} でした。市区町村の窓口で電子証明書の更新を受けてください。`);
+  }
+  if (now < cert.notBefore.getTime()) throw new Problem(401, 'CARD_NOT_YET_VALID', '電子証明書の有効期間が始まっていません', `有効期間の開始は ${cert.notBefore.toISOString()} です。`);
+}
+
+/** The base64url RSASSA-PKCS1-v1_5 SHA-256 signature over `data` verifies under the certificate's key; 401 CARD_BAD_SIGNATURE otherwise. */
+async function checkSignature(cert: Certificate, signature: unknown, data: Uint8Array, detail: string): Promise<void> {
+  const bad = () => new Problem(401, 'CARD_BAD_SIGNATURE', '署名を検証できません', detail);
+  if (typeof signature !== 'string' || !B64U.test(signature) || signature.length > 2048) throw bad();
+  let ok: boolean;
+  try {
+    const key = (await cert.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
+    ok = await subtle.verify(RSA_ALG, key, Buffer.from(signature, 'base64url'), data);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw bad();
+}
+
 /**
  * Checks a card login: the certificate was issued by the CA (its signature by the CA's key, its issuer the
  * CA's subject), both are within their validity at `now`, it is a 利用者証明用 certificate, and the
@@ -218,30 +251,9 @@ export async function verifyCardSignature(input: VerifyCardInput): Promise<Verif
   const cert = parseCertificate(input.certPem, '利用者証明用電子証明書');
   const ca = parseCertificate(input.caCertPem, '認証局の証明書');
   const data = challengeBytes(input.challenge);
-  let chained: boolean;
-  try {
-    chained = cert.issuer === ca.subject && (await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }));
-  } catch {
-    chained = false;
-  }
-  if (!chained) throw untrusted('この電子証明書は、指定された認証局の署名を持っていません。');
-  const now = input.now.getTime();
-  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) throw untrusted('認証局の証明書が有効期間外です。');
-  if (now > cert.notAfter.getTime()) {
-    throw new Problem(401, 'CARD_EXPIRED', '電子証明書の有効期限が切れています', `有効期限は ${cert.notAfter.toISOString()} でした。市区町村の窓口で電子証明書の更新を受けてください。`);
-  }
-  if (now < cert.notBefore.getTime()) throw new Problem(401, 'CARD_NOT_YET_VALID', '電子証明書の有効期間が始まっていません', `有効期間の開始は ${cert.notBefore.toISOString()} です。`);
+  await checkIssuedAndValid(cert, ca, input.now);
   if (certKind(cert) !== 'auth') throw new Problem(401, 'CARD_NOT_AUTH', '利用者証明用電子証明書ではありません', 'ログインには利用者証明用電子証明書を使ってください。');
-  const bad = () => new Problem(401, 'CARD_BAD_SIGNATURE', '署名を検証できません', '利用者証明用電子証明書の鍵による署名ではないか、署名の対象が違います。');
-  if (typeof input.signature !== 'string' || !B64U.test(input.signature) || input.signature.length > 2048) throw bad();
-  let ok: boolean;
-  try {
-    const key = (await cert.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
-    ok = await subtle.verify(RSA_ALG, key, Buffer.from(input.signature, 'base64url'), data);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw bad();
+  await checkSignature(cert, input.signature, data, '利用者証明用電子証明書の鍵による署名ではないか、署名の対象が違います。');
   return { serial: cert.serialNumber.toLowerCase(), notBefore: cert.notBefore, notAfter: cert.notAfter, subject: cert.subject, issuer: cert.issuer };
 }
 
@@ -508,17 +520,7 @@ export interface VerifiedDocument {
 export async function verifyDocumentSignature(input: VerifyDocumentInput): Promise<VerifiedDocument> {
   const cert = parseCertificate(input.certPem, '署名用電子証明書');
   const ca = parseCertificate(input.caCertPem, '認証局の証明書');
-  let chained: boolean;
-  try {
-    chained = cert.issuer === ca.subject && (await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }));
-  } catch {
-    chained = false;
-  }
-  if (!chained) throw untrusted('この電子証明書は、指定された認証局の署名を持っていません。');
-  const now = input.now.getTime();
-  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) throw untrusted('認証局の証明書が有効期間外です。');
-  if (now > cert.notAfter.getTime()) throw new Problem(401, 'CARD_EXPIRED', '電子証明書の有効期限が切れています', `有効期限は ${cert.notAfter.toISOString()} でした。`);
-  if (now < cert.notBefore.getTime()) throw new Problem(401, 'CARD_NOT_YET_VALID', '電子証明書の有効期間が始まっていません', `有効期間の開始は ${cert.notBefore.toISOString()} です。`);
+  await checkIssuedAndValid(cert, ca, input.now);
   if (certKind(cert) !== 'sign') throw new Problem(401, 'CARD_NOT_SIGN', '署名用電子証明書ではありません', '電子申請の署名には署名用電子証明書を使ってください。');
   const holder = readHolder(input.certPem);
   if (!holder) throw new Problem(401, 'CARD_NOT_SIGN', '署名用電子証明書ではありません', '電子証明書に基本4情報がありません。');
@@ -529,15 +531,6 @@ export async function verifyDocumentSignature(input: VerifyDocumentInput): Promi
     canonical = false;
   }
   if (!canonical) throw new Problem(400, 'DOCUMENT_NOT_CANONICAL', '申請データの形式が正しくありません', '申請データが正規化された JSON ではありません。');
-  const bad = () => new Problem(401, 'CARD_BAD_SIGNATURE', '署名を検証できません', '署名用電子証明書の鍵による署名ではないか、署名の後に申請データが変更されています。');
-  if (typeof input.signature !== 'string' || !B64U.test(input.signature) || input.signature.length > 2048) throw bad();
-  let ok: boolean;
-  try {
-    const key = (await cert.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
-    ok = await subtle.verify(RSA_ALG, key, Buffer.from(input.signature, 'base64url'), enc.encode(input.text));
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw bad();
+  await checkSignature(cert, input.signature, enc.encode(input.text), '署名用電子証明書の鍵による署名ではないか、署名の後に申請データが変更されています。');
   return { serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter, holder };
 }
