@@ -407,16 +407,20 @@ export async function openCardFile(json: string | unknown, pin: string): Promise
  * `{certPem: the 利用者証明用 certificate, signature: base64url RSASSA-PKCS1-v1_5 SHA-256}`.
  */
 export async function signChallenge(card: string | CardFile | OpenedCard, pin: string, challenge: Uint8Array | string): Promise<{ certPem: string; signature: string }> {
-  const data = challengeBytes(challenge);
+  return signWithCard(card, pin, 'auth', challengeBytes(challenge));
+}
+
+/** Signs bytes with one of the card's two keys (an opened card, or a card file opened with the PIN). */
+async function signWithCard(card: string | CardFile | OpenedCard, pin: string, kind: CertKind, data: Uint8Array): Promise<{ certPem: string; signature: string }> {
   let certPem: string;
   let key: CardCryptoKey;
   if (typeof card === 'object' && card !== null && 'authSerial' in card) {
-    certPem = card.authCert;
-    key = card.authKey;
+    certPem = kind === 'auth' ? card.authCert : card.signCert;
+    key = kind === 'auth' ? card.authKey : card.signKey;
   } else {
     const f = parseCardFile(card);
-    certPem = f.authCert;
-    key = await decryptPrivateKey(f.authKey, pin);
+    certPem = kind === 'auth' ? f.authCert : f.signCert;
+    key = await decryptPrivateKey(kind === 'auth' ? f.authKey : f.signKey, pin);
   }
   const sig = await subtle.sign(RSA_ALG, key, data);
   return { certPem, signature: Buffer.from(sig).toString('base64url') };
@@ -478,18 +482,7 @@ export function canonicalDocumentText(v: unknown): string {
  * `{certPem: the 署名用 certificate, signature: base64url RSASSA-PKCS1-v1_5 SHA-256 over the canonical bytes}`.
  */
 export async function signDocument(card: string | CardFile | OpenedCard, pin: string, document: unknown): Promise<{ certPem: string; signature: string }> {
-  let certPem: string;
-  let key: CardCryptoKey;
-  if (typeof card === 'object' && card !== null && 'signSerial' in card) {
-    certPem = card.signCert;
-    key = card.signKey;
-  } else {
-    const f = parseCardFile(card);
-    certPem = f.signCert;
-    key = await decryptPrivateKey(f.signKey, pin);
-  }
-  const sig = await subtle.sign(RSA_ALG, key, enc.encode(canonicalDocumentText(document)));
-  return { certPem, signature: Buffer.from(sig).toString('base64url') };
+  return signWithCard(card, pin, 'sign', enc.encode(canonicalDocumentText(document)));
 }
 
 export interface VerifyDocumentInput {
