@@ -251,6 +251,8 @@ describe('electronic applications (申請管理)', () => {
     const d1 = await c.get(`/eapply/${id}`);
     pages.push(d1.text);
     expect(visibleText(d1.text)).toContain('12,345円');
+    expect(visibleText(d1.text)).toMatch(/Hib/);
+    expect(visibleText(d1.text)).not.toMatch(/\bhib\b|reimbursement|under_review/);
     expect(visibleText(d1.text)).toContain('記載あり（署名検証・本人特定に使用。表示しません）');
     expect((await c.post(`/eapply/${id}/review`, { _csrf: PageClient.csrf(d1.text) })).status).toBe(302);
     const d2 = await c.get(`/eapply/${id}`);

@@ -9,6 +9,7 @@ import { can } from '../../kernel/access/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { isProblem } from '../../kernel/problems/index.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
+import { catalogFor } from '../../municipality/records/index.js';
 import {
   acceptEapplication, getEapplication, listEapplications, receiveApplications, rejectEapplication, startReview,
   EAPPLICATION_KIND_LABELS, EAPPLICATION_STATUSES, EAPPLICATION_STATUS_LABELS, type EapplicationStatus, type EapplicationView,
@@ -30,7 +31,7 @@ function statusBadge(s: EapplicationStatus): SafeHtml {
 }
 
 /** The form's items in the words of the standard form (the stored form holds no My Number). */
-function formItems(v: EapplicationView): (readonly [string, string])[] {
+function formItems(v: EapplicationView, programName: (code: unknown) => string): (readonly [string, string])[] {
   const f = (v.form ?? {}) as Record<string, unknown>;
   const s = (f['subject'] ?? {}) as Record<string, unknown>;
   const str = (x: unknown) => (typeof x === 'string' && x ? x : '—');
@@ -43,13 +44,13 @@ function formItems(v: EapplicationView): (readonly [string, string])[] {
     ['個人番号', v.hadMyNumber ? '記載あり（署名検証・本人特定に使用。表示しません）' : '記載なし'],
   ];
   if (v.kind === 'vaccination-request') {
-    items.push(['予防接種', str(f['program'])], ['回数', f['dose'] ? `${String(f['dose'])}回目` : '—'], ['申請理由', str(f['reason'])], ['依頼先', str(f['destination'])],
+    items.push(['予防接種', programName(f['program'])], ['回数', f['dose'] ? `${String(f['dose'])}回目` : '—'], ['申請理由', str(f['reason'])], ['依頼先', str(f['destination'])],
       ['滞在先住所', str(f['stayAddress'])], ['滞在先電話番号', str(f['stayPhone'])], ['滞在期間', `${wareki(f['periodFrom'])} ～ ${wareki(f['periodUntil'])}`]);
   } else if (v.kind === 'certificate-reissue') {
-    items.push(['予防接種', Array.isArray(f['programs']) ? (f['programs'] as unknown[]).map(String).join('、') : '—'], ['再交付の理由', str(f['reason'])], ['前回の証明書番号', str(f['previousCertificateNo'])]);
+    items.push(['予防接種', Array.isArray(f['programs']) ? (f['programs'] as unknown[]).map(programName).join('、') : '—'], ['再交付の理由', str(f['reason'])], ['前回の証明書番号', str(f['previousCertificateNo'])]);
   } else if (v.kind === 'reimbursement') {
     const b = (f['bank'] ?? {}) as Record<string, unknown>;
-    items.push(['予防接種', str(f['program'])], ['回数', f['dose'] ? `${String(f['dose'])}回目` : '—'], ['接種日', wareki(f['vaccinatedOn'])], ['接種を受けた医療機関', str(f['clinicName'])],
+    items.push(['予防接種', programName(f['program'])], ['回数', f['dose'] ? `${String(f['dose'])}回目` : '—'], ['接種日', wareki(f['vaccinatedOn'])], ['接種を受けた医療機関', str(f['clinicName'])],
       ['領収日', wareki(f['receiptDate'])], ['支払った金額', yen(f['amountPaid'])],
       ['振込先', `金融機関コード ${str(b['bankCode'])}・支店コード ${str(b['branchCode'])}・${ACCOUNT_TYPES[String(b['accountType'])] ?? '—'}・口座番号 ${str(b['accountNumber'])}`], ['口座名義（カナ）', str(b['holderKana'])]);
   }
@@ -117,7 +118,10 @@ ${table(
   fastify.get('/eapply/:id', { preHandler: read }, async (req, reply) => {
     const ctx = await pageContext(app, req, reply);
     const id = (req.params as { id: string }).id;
-    const v = await work(app.db, req, (w) => getEapplication(w, id));
+    const { v, names } = await work(app.db, req, async (w) => {
+      const { catalog } = await catalogFor(w);
+      return { v: await getEapplication(w, id), names: (code: unknown) => (typeof code === 'string' ? catalog.programsByCode.get(code)?.at(-1)?.name : undefined) ?? '（カタログにない予防接種）' };
+    });
     const writable = !!req.session && can(req.session.actor, 'personal.write', 'vaccination');
     const act = (path: string, label: string, body: SafeHtml | string = '', kind: 'primary' | 'danger' = 'primary') =>
       html`<form method="post" action="/eapply/${v.id}/${path}">${csrfField(ctx.csrf)}${body}<div class="actions">${button(label, kind)}</div></form>`;
@@ -148,7 +152,7 @@ ${section(
     ['申請データ（署名付き原本）', v.erased ? '処理の完了により消去済み' : '審査のため暗号化して保管中（処理の完了時に消去）'],
   ]),
 )}
-${v.form ? section('申請の内容（国の標準様式の項目）', dl(formItems(v))) : section('申請の内容', html`<p>署名の検証または申請者の特定ができなかったため、申請の内容は保存していません。</p>`)}
+${v.form ? section('申請の内容（国の標準様式の項目）', dl(formItems(v, names))) : section('申請の内容', html`<p>署名の検証または申請者の特定ができなかったため、申請の内容は保存していません。</p>`)}
 ${actions.length ? section('審査', html`${actions}`) : ''}
 ${section(
   '状態の履歴',
