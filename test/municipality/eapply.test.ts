@@ -267,6 +267,15 @@ describe('electronic applications (申請管理)', () => {
     for (const k of [WHO.parent, WHO.child, WHO.otherParent]) expect(pages.join('')).not.toContain(person(k)['個人番号']!);
   });
 
+  it('two collections at once store each application once', async () => {
+    const before = (await rows()).length;
+    for (const amount of [1100, 2200, 3300]) await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: amount })));
+    const [a, b] = await Promise.all([receive(), receive()]);
+    expect(a.received + b.received).toBe(3);
+    expect((await rows()).length - before).toBe(3);
+    expect(await peerRows()).toBe(0);
+  });
+
   it('keeps My Numbers out of the operation log and the message logs', async () => {
     const audit = await sql<{ detail: unknown; purpose: string | null; target_id: string | null }>`SELECT detail, purpose, target_id FROM kernel.audit_log`.execute(w.app.db.system);
     expect(findMyNumbers(JSON.stringify(audit.rows))).toEqual([]);
@@ -295,4 +304,14 @@ describe('electronic applications (申請管理)', () => {
     expect(await purgeEapply(db, new Date(now.getTime() + (UNCOLLECTED_KEEP_DAYS + 1) * 86_400_000))).toBe(1);
     expect(await peerRows()).toBe(0);
   }, 120_000);
+
+  // Last: it stops the card CA.
+  it('the card CA unreachable: nothing is stored or rejected, the application stays at the portal', async () => {
+    const before = (await rows()).length;
+    await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 9900 })));
+    expect(await w.orgs.stop('card')).toBe(true);
+    await expect(receive()).rejects.toMatchObject({ status: 503, code: 'CARD_CA_UNREACHABLE' });
+    expect((await rows()).length).toBe(before);
+    expect(await peerRows()).toBe(1);
+  });
 });

@@ -173,6 +173,8 @@ function requireReceive(w: Work): void {
 
 /** Stores one fetched application (one transaction); null when it was stored by an earlier run. */
 async function store(w: Work, deps: EapplyDeps, a: Queued, checked: Checked): Promise<'checked' | 'rejected' | null> {
+  // Two runs at once (the background sync and a staff 取込) may hold the same application: one stores it.
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`eapply|${w.tenant}|${a.applicationNo}`}))`.execute(w.tx);
   const exists = await sql`SELECT 1 FROM municipality.eapplications WHERE tenant_code = ${w.tenant} AND application_no = ${a.applicationNo}`.execute(w.tx);
   if (exists.rows.length) return null;
   const id = randomUUID();
