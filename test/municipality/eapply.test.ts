@@ -252,6 +252,7 @@ describe('electronic applications (申請管理)', () => {
     pages.push(d1.text);
     expect(visibleText(d1.text)).toContain('12,345円');
     expect(visibleText(d1.text)).toMatch(/Hib/);
+    expect(visibleText(d1.text)).toContain('鳥取　太郎（宛名番号');
     expect(visibleText(d1.text)).not.toMatch(/\bhib\b|reimbursement|under_review/);
     expect(visibleText(d1.text)).toContain('記載あり（署名検証・本人特定に使用。表示しません）');
     expect((await c.post(`/eapply/${id}/review`, { _csrf: PageClient.csrf(d1.text) })).status).toBe(302);

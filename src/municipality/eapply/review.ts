@@ -73,6 +73,9 @@ export interface EapplicationView extends EapplicationSummary {
   /** The signed document is erased (decided or superseded). */
   readonly erased: boolean;
   readonly events: readonly EapplicationEvent[];
+  /** 氏名 of the applicant and of the person vaccinated from the 住民記録 (null when not identified). */
+  readonly applicantName: string | null;
+  readonly subjectName: string | null;
 }
 
 interface Row {
@@ -154,8 +157,16 @@ async function load(w: Work, id: string, lock = false): Promise<Row> {
 async function view(w: Work, r: Row): Promise<EapplicationView> {
   const ev = await sql<{ at: Date; actor: string; from_status: EapplicationStatus | null; to_status: EapplicationStatus; note: string | null }>`
     SELECT at, actor, from_status, to_status, note FROM municipality.eapplication_events WHERE tenant_code = ${w.tenant} AND application_id = ${r.id} ORDER BY seq`.execute(w.tx);
+  const names = new Map<string, string>();
+  const ids = [r.applicant_atena, r.subject_atena].filter((x): x is string => !!x);
+  if (ids.length) {
+    const p = await sql<{ atena_no: string; name_kanji: string }>`SELECT atena_no, name_kanji FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${ids})`.execute(w.tx);
+    for (const x of p.rows) names.set(x.atena_no, x.name_kanji);
+  }
   return {
     ...summary(r),
+    applicantName: r.applicant_atena ? (names.get(r.applicant_atena) ?? null) : null,
+    subjectName: r.subject_atena ? (names.get(r.subject_atena) ?? null) : null,
     relation: r.relation, form: r.form, hadMyNumber: r.had_mynumber, certSerial: r.cert_serial, certNotAfter: r.cert_not_after, reviewedBy: r.reviewed_by, decidedBy: r.decided_by,
     decisionNote: r.decision_note, effect: r.effect, erased: !r.has_document,
     events: ev.rows.map((e) => ({ at: e.at, actor: e.actor, from: e.from_status, to: e.to_status, note: e.note })),
