@@ -268,6 +268,19 @@ describe('electronic applications (申請管理)', () => {
     for (const k of [WHO.parent, WHO.child, WHO.otherParent]) expect(pages.join('')).not.toContain(person(k)['個人番号']!);
   });
 
+  it('a stored form changed after receipt does not match the sealed signed original: not accepted', async () => {
+    const n = await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: 6600 })));
+    await receive();
+    const id = await idOf(n);
+    await runAs(w.app.db, w.nurse, (x) => startReview(x, id));
+    await sql`UPDATE municipality.eapplications SET form = jsonb_set(form, '{amountPaid}', '66000') WHERE id = ${id}`.execute(w.app.db.system);
+    const handovers = (await ledgerCounts()).handovers;
+    await expect(runAs(w.app.db, w.nurse, (x) => acceptEapplication(x, deps(), id))).rejects.toMatchObject({ status: 409, code: 'EAPPLICATION_TAMPERED' });
+    expect((await ledgerCounts()).handovers).toBe(handovers);
+    await sql`UPDATE municipality.eapplications SET form = jsonb_set(form, '{amountPaid}', '6600') WHERE id = ${id}`.execute(w.app.db.system);
+    expect((await runAs(w.app.db, w.nurse, (x) => acceptEapplication(x, deps(), id))).status).toBe('accepted');
+  });
+
   it('two collections at once store each application once', async () => {
     const before = (await rows()).length;
     for (const amount of [1100, 2200, 3300]) await submit(w.cards.parent, doc('reimbursement', reimbursement({ amountPaid: amount })));

@@ -6,16 +6,19 @@
 // channel 'app'), 償還払い as a hand-over record of kind 'reimbursement' for the reimbursement work — and a
 // decision (accepted or rejected) erases the sealed signed document (XCH-30).  Every step is authorised
 // ('personal.read' / 'personal.write' in 予防接種), kept in the status history and in the operation log.
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { conflict, notFound, parseInput } from '../../kernel/problems/index.js';
-import { EFORM_KIND_LABELS, type CertificateReissueForm, type EformKind, type ReimbursementForm, type VaccinationRequestForm } from '../../kernel/eforms/index.js';
+import { canonicalDocumentText } from '../../kernel/jpki/index.js';
+import { EFORM_KIND_LABELS, withoutMyNumber, type CertificateReissueForm, type EformKind, type ReimbursementForm, type VaccinationRequestForm } from '../../kernel/eforms/index.js';
 import { requireResidentAccess } from '../residents/index.js';
 import { issueForPerson } from '../notices/index.js';
 import { receiveApplication } from '../certification/index.js';
 import { recordEvent } from './events.js';
+import { openDocument } from './seal.js';
 import type { EapplyDeps } from './receive.js';
 
 export type EapplicationStatus = 'checked' | 'under_review' | 'accepted' | 'rejected' | 'superseded';
@@ -103,6 +106,8 @@ interface Row {
   effect: Record<string, unknown> | null;
   erased_at: Date | null;
   has_document: boolean;
+  document_sha256: string;
+  sealed_document: Buffer | null;
 }
 
 const SUMMARY_COLS = sql`id, application_no, kind, status, submitted_at, fetched_at, verified, reject_reason, applicant_atena, subject_atena, supersedes_id, superseded_by, decided_at`;
@@ -225,6 +230,7 @@ export async function acceptEapplication(w: Work, deps: Pick<EapplyDeps, 'vault'
   const q = parseInput(noteSchema, raw);
   const r = await load(w, id, true);
   requireCurrent(r, ['under_review'], '受理');
+  await requireAsSigned(w, deps, r);
   const subject = r.subject_atena!;
   const applicant = r.applicant_atena!;
   let effect: Record<string, unknown>;
@@ -259,6 +265,19 @@ export async function acceptEapplication(w: Work, deps: Pick<EapplyDeps, 'vault'
   await recordEvent(w, r.id, r.status, 'accepted', q.note ?? null);
   await appendEntry(w.tx, w, { action: 'eapply_decide', targetType: 'eapplication', targetId: r.id, subjectRef: `resident:${subject}`, detail: { kind: r.kind, decision: 'accepted', effect: String(effect['kind']) } });
   return view(w, await load(w, r.id));
+}
+
+/**
+ * What is accepted is what was signed: the sealed original's digest is the one recorded at receipt, and the
+ * stored form is the signed form without its My Number.  409 EAPPLICATION_TAMPERED otherwise (nothing done).
+ */
+async function requireAsSigned(w: Work, deps: Pick<EapplyDeps, 'tenantKeys'>, r: Row): Promise<void> {
+  const tampered = () => conflict('EAPPLICATION_TAMPERED', '保存中の申請内容が、署名された申請データと一致しません。受理できません（システム管理者に連絡してください）。');
+  if (!r.sealed_document) throw tampered();
+  const d = await openDocument(deps.tenantKeys, w, r.id, r.sealed_document);
+  if (createHash('sha256').update(d.document, 'utf8').digest('hex') !== r.document_sha256) throw tampered();
+  const signed = JSON.parse(d.document) as { form: Record<string, unknown> };
+  if (canonicalDocumentText(withoutMyNumber(signed.form)) !== canonicalDocumentText(r.form)) throw tampered();
 }
 
 async function nameOf(w: Work, atena: string): Promise<string> {
