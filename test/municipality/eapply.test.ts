@@ -12,7 +12,7 @@ import { EAPPLY_ROLE, purgeEapply, UNCOLLECTED_KEEP_DAYS } from '../../src/peers
 import { syncExchange } from '../../src/app/index.js';
 import { exchangeNodeFor } from '../../src/kernel/exchange/index.js';
 import { staff } from '../harness/app.js';
-import { acceptEapplication, getEapplication, listEapplications, openHandovers, receiveApplications, rejectEapplication, startReview } from '../../src/municipality/eapply/index.js';
+import { EAPPLICATION_CONTENT_CLASS, acceptEapplication, getEapplication, listEapplications, openHandovers, receiveApplications, rejectEapplication, startReview } from '../../src/municipality/eapply/index.js';
 import { operatorOf, TOTTORI } from '../harness/app.js';
 import { person } from '../harness/residents.js';
 import { findMyNumbers } from '../harness/leaks.js';
@@ -318,6 +318,25 @@ describe('electronic applications (申請管理)', () => {
     expect(await purgeEapply(db, new Date(now.getTime() + (UNCOLLECTED_KEEP_DAYS + 1) * 86_400_000))).toBe(1);
     expect(await peerRows()).toBe(0);
   }, 120_000);
+
+  it('retention: five years after the decision the form and the hand-over\'s personal items are erased; the row stays', async () => {
+    const decided = (await rows()).filter((r) => r.status === 'accepted' && r.form !== null);
+    expect(decided.length).toBeGreaterThan(0);
+    const soon = new Date(w.app.config.clock.now().getTime() + 86_400_000);
+    const later = new Date(w.app.config.clock.now().getTime() + 6 * 366 * 86_400_000);
+    expect(await runAs(w.app.db, op(), (x) => EAPPLICATION_CONTENT_CLASS.count(x, soon))).toBeGreaterThan(0);
+    const open = (await rows()).filter((r) => r.status === 'checked' || r.status === 'under_review');
+    const out = await runAs(w.app.db, op(), (x) => EAPPLICATION_CONTENT_CLASS.purge(x, later, 'logical'));
+    expect(out.count).toBeGreaterThanOrEqual(decided.length);
+    const after = await rows();
+    for (const d of decided) expect(after.find((r) => r.id === d.id)).toMatchObject({ status: 'accepted', form: null });
+    for (const o of open) expect(after.find((r) => r.id === o.id)!.form).not.toBeNull();
+    const payloads = await sql<{ payload: Record<string, unknown> }>`SELECT payload FROM municipality.eapplication_handovers`.execute(w.app.db.system);
+    for (const p of payloads.rows) expect(p.payload).not.toHaveProperty('bank');
+    const v = await runAs(w.app.db, w.nurse, (x) => getEapplication(x, decided[0]!.id));
+    expect(v).toMatchObject({ contentErased: true, form: null });
+    expect(await runAs(w.app.db, op(), (x) => EAPPLICATION_CONTENT_CLASS.count(x, later))).toBe(0);
+  });
 
   // Last: it stops the card CA.
   it('the card CA unreachable: nothing is stored or rejected, the application stays at the portal', async () => {

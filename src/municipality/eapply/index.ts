@@ -7,3 +7,4 @@ export {
   EAPPLICATION_STATUSES, EAPPLICATION_STATUS_LABELS, EAPPLICATION_KIND_LABELS,
   type EapplicationStatus, type EapplicationSummary, type EapplicationView, type EapplicationEvent, type EapplicationList, type Handover,
 } from './review.js';
+export { EAPPLICATION_CONTENT_CLASS } from './retention.js';

@@ -75,6 +75,8 @@ export interface EapplicationView extends EapplicationSummary {
   readonly effect: Record<string, unknown> | null;
   /** The signed document is erased (decided or superseded). */
   readonly erased: boolean;
+  /** The form was erased at the end of its keeping period (data class 'eapplication-content'). */
+  readonly contentErased: boolean;
   readonly events: readonly EapplicationEvent[];
   /** 氏名 of the applicant and of the person vaccinated from the 住民記録 (null when not identified). */
   readonly applicantName: string | null;
@@ -105,6 +107,7 @@ interface Row {
   decision_note: string | null;
   effect: Record<string, unknown> | null;
   erased_at: Date | null;
+  content_erased_at: Date | null;
   has_document: boolean;
   document_sha256: string;
   sealed_document: Buffer | null;
@@ -173,7 +176,7 @@ async function view(w: Work, r: Row): Promise<EapplicationView> {
     applicantName: r.applicant_atena ? (names.get(r.applicant_atena) ?? null) : null,
     subjectName: r.subject_atena ? (names.get(r.subject_atena) ?? null) : null,
     relation: r.relation, form: r.form, hadMyNumber: r.had_mynumber, certSerial: r.cert_serial, certNotAfter: r.cert_not_after, reviewedBy: r.reviewed_by, decidedBy: r.decided_by,
-    decisionNote: r.decision_note, effect: r.effect, erased: !r.has_document,
+    decisionNote: r.decision_note, effect: r.effect, erased: !r.has_document, contentErased: r.content_erased_at !== null,
     events: ev.rows.map((e) => ({ at: e.at, actor: e.actor, from: e.from_status, to: e.to_status, note: e.note })),
   };
 }

@@ -37,6 +37,8 @@ CREATE TABLE municipality.eapplications (
   decision_note text,
   effect jsonb,
   erased_at timestamptz,
+  -- Retention (data class 'eapplication-content'): the form erased some years after the decision.
+  content_erased_at timestamptz,
   PRIMARY KEY (tenant_code, id),
   UNIQUE (tenant_code, application_no),
   CHECK (status <> 'rejected' OR reject_reason IS NOT NULL),

@@ -152,7 +152,9 @@ ${section(
     ['申請データ（署名付き原本）', v.erased ? '処理の完了により消去済み' : '審査のため暗号化して保管中（処理の完了時に消去）'],
   ]),
 )}
-${v.form ? section('申請の内容（国の標準様式の項目）', dl(formItems(v, names))) : section('申請の内容', html`<p>署名の検証または申請者の特定ができなかったため、申請の内容は保存していません。</p>`)}
+${v.form
+  ? section('申請の内容（国の標準様式の項目）', dl(formItems(v, names)))
+  : section('申請の内容', html`<p>${v.contentErased ? '保存期間が経過したため、申請の内容は消去しました。' : '署名の検証または申請者の特定ができなかったため、申請の内容は保存していません。'}</p>`)}
 ${actions.length ? section('審査', html`${actions}`) : ''}
 ${section(
   '状態の履歴',
