@@ -20,10 +20,12 @@ import { buildVrsNode, VRS_ROLE, VRS_SCHEMA } from '../peers/vrs/index.js';
 import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peers/insurerhub/index.js';
 import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
+import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import { clinicRules } from './clinic-rules.js';
 import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
+import { receiveApplications, EAPPLY_NODE } from '../municipality/eapply/index.js';
 import type { App } from './index.js';
 
 export const MUNICIPALITY_NODE = 'municipality';
@@ -31,7 +33,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply';
   readonly tenant?: string;
 }
 
@@ -66,6 +68,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'card', title: '公的個人認証サービス（J-LIS）', kind: 'card' },
     { name: 'mynaportal', title: 'マイナポータル', kind: 'mynaportal' },
     { name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', kind: 'kokuhoren' },
+    { name: 'eapply', title: 'サービス検索・電子申請機能', kind: 'eapply' },
   ];
 }
 
@@ -82,6 +85,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   card: { role: CARD_ROLE, schema: CARD_SCHEMA },
   mynaportal: { role: MYNAPORTAL_ROLE, schema: MYNAPORTAL_SCHEMA },
   kokuhoren: { role: KOKUHOREN_ROLE, schema: KOKUHOREN_SCHEMA },
+  eapply: { role: EAPPLY_ROLE, schema: EAPPLY_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -167,6 +171,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'insurerhub' ? await buildInsurerHubNode(ctx)
             : spec.kind === 'card' ? await buildCardNode(ctx)
             : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
+            : spec.kind === 'eapply' ? await buildEapplyNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;
@@ -241,7 +246,8 @@ export interface ExchangeSyncReport {
 /**
  * The municipality's exchange batch for every municipality this store holds (the server runs it at start and
  * then every MAMORI_EXCHANGE_SYNC_MINUTES, default 60): notify 住基ネット of what changed, acquire the 符号
- * of new persons, register the 副本 of the vaccination ledger (XCH-01, XCH-04, XCH-05).  One municipality's
+ * of new persons, register the 副本 of the vaccination ledger (XCH-01, XCH-04, XCH-05), collect the electronic
+ * applications queued at サービス検索・電子申請機能 (XCH-26).  One municipality's
  * failure does not stop the others; it is reported.
  */
 export async function syncExchange(app: App, orgs: Organisations, log: (m: string) => void): Promise<ExchangeSyncReport[]> {
@@ -257,6 +263,16 @@ export async function syncExchange(app: App, orgs: Organisations, log: (m: strin
         if (p.records.status === 'failed') log(`予防接種プラットフォームからの接種記録の取込に失敗しました（団体 ${code}）: ${p.records.error ?? ''}。次の同期で続きから取り込みます。`);
       } catch (e) {
         log(`予防接種プラットフォームとの同期に失敗しました（団体 ${code}）: ${(e as Error).message}`);
+      }
+    }
+    // 申請管理 (decision 0156): collect the electronic applications queued at サービス検索・電子申請機能.
+    if (orgs.directory.has(EAPPLY_NODE)) {
+      const job: Principal = { tenant: code, actor: systemActor('job:eapply-receive'), meta: newMeta('job:eapply-receive') };
+      try {
+        const r = await receiveApplications({ db: app.db, vault: app.vault, tenantKeys: app.tenantKeys }, job, orgs.municipal.node);
+        if (r.rejected) log(`電子申請のうち ${r.rejected} 件を却下しました（団体 ${code}、署名検証または申請者の特定ができません）。申請管理の画面で理由を確認できます。`);
+      } catch (e) {
+        log(`電子申請の取込に失敗しました（団体 ${code}）: ${(e as Error).message}。次の同期で再度取り込みます。`);
       }
     }
     if (!orgs.directory.has(chukanNodeName(code))) continue;

@@ -301,6 +301,10 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/exchange.js')).messages));
 
+  // 申請管理 (issue 14 point 5; decisions 0155, 0156; docs/formats/eapply-protocol.md).
+  const ea = program.command('eapply').description('電子申請（サービス検索・電子申請機能からの申請の取込）');
+  leaf(ea, 'receive', '電子申請を取り込む（署名検証・失効確認・申請者の特定。公的個人認証サービスに接続できなければ終了コード3）').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力（{"received","verified","rejected"}）').action(run(async () => (await import('./commands/eapply.js')).receive));
+
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 
   const audit = program.command('audit').description('操作ログ');
@@ -341,7 +345,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
-    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
+    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')

@@ -80,6 +80,8 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/platform/failed': { page: PAGE },
   '/platform/records': { page: PAGE },
   '/platform/persons/:atenaNo': {},
+  '/eapply': { status: P('enum', '状態'), kind: P('enum', '申請の種類'), page: PAGE },
+  '/eapply/:id': {},
   '/billing': { month: P('enum', '請求年月'), page: PAGE },
   '/billing/prices': {},
   '/billing/payees': { page: PAGE },

@@ -77,6 +77,9 @@ export const ACTION_LABELS: Record<string, string> = {
   relief_benefit: '健康被害救済の給付の決定',
   relief_payment_order: '健康被害救済の給付の支払指示',
   relief_close: '健康被害救済の事案の終結・取下げ',
+  eapply_receive: '電子申請の取込（署名検証・申請者の特定）',
+  eapply_review: '電子申請の審査開始',
+  eapply_decide: '電子申請の受理・却下',
 };
 
 /** What an entry's target type means, in the words staff use (screens show these, never the type itself). */
@@ -99,6 +102,7 @@ export const TARGET_LABELS: Record<string, string> = {
   'billing-claim': '医療機関への接種委託料の請求', 'billing-price': '接種委託料の単価', payee: '医療機関の支払先口座', 'billing-settings': '振込依頼人の口座',
   'payment-batch': '支払（医療機関・償還払い）', 'payment-file': '総合振込ファイル',
   'person-account': '住民の振込先口座', 'subsidy-program': '任意接種の助成制度', reimbursement: '償還払いの申請',
+  eapplication: '電子申請', 'eapplication-list': '電子申請の一覧', 'eapplication-handover': '電子申請の引継ぎ',
 };
 
 export interface AuditEntry {

@@ -207,6 +207,39 @@ export function challengeBytes(challenge: Uint8Array | string): Uint8Array {
 
 const untrusted = (detail: string) => new Problem(401, 'CARD_UNTRUSTED', '公的個人認証サービスが発行した電子証明書ではありません', detail);
 
+type Certificate = InstanceType<typeof x509.X509Certificate>;
+
+/** The certificate was issued by the CA (its signature, its issuer) and both are within their validity at `at`. */
+async function checkIssuedAndValid(cert: Certificate, ca: Certificate, at: Date): Promise<void> {
+  let chained: boolean;
+  try {
+    chained = cert.issuer === ca.subject && (await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }));
+  } catch {
+    chained = false;
+  }
+  if (!chained) throw untrusted('この電子証明書は、指定された認証局の署名を持っていません。');
+  const now = at.getTime();
+  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) throw untrusted('認証局の証明書が有効期間外です。');
+  if (now > cert.notAfter.getTime()) {
+    throw new Problem(401, 'CARD_EXPIRED', '電子証明書の有効期限が切れています', `有効期限は ${cert.notAfter.toISOString()} でした。市区町村の窓口で電子証明書の更新を受けてください。`);
+  }
+  if (now < cert.notBefore.getTime()) throw new Problem(401, 'CARD_NOT_YET_VALID', '電子証明書の有効期間が始まっていません', `有効期間の開始は ${cert.notBefore.toISOString()} です。`);
+}
+
+/** The base64url RSASSA-PKCS1-v1_5 SHA-256 signature over `data` verifies under the certificate's key; 401 CARD_BAD_SIGNATURE otherwise. */
+async function checkSignature(cert: Certificate, signature: unknown, data: Uint8Array, detail: string): Promise<void> {
+  const bad = () => new Problem(401, 'CARD_BAD_SIGNATURE', '署名を検証できません', detail);
+  if (typeof signature !== 'string' || !B64U.test(signature) || signature.length > 2048) throw bad();
+  let ok: boolean;
+  try {
+    const key = (await cert.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
+    ok = await subtle.verify(RSA_ALG, key, Buffer.from(signature, 'base64url'), data);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw bad();
+}
+
 /**
  * Checks a card login: the certificate was issued by the CA (its signature by the CA's key, its issuer the
  * CA's subject), both are within their validity at `now`, it is a 利用者証明用 certificate, and the
@@ -218,30 +251,9 @@ export async function verifyCardSignature(input: VerifyCardInput): Promise<Verif
   const cert = parseCertificate(input.certPem, '利用者証明用電子証明書');
   const ca = parseCertificate(input.caCertPem, '認証局の証明書');
   const data = challengeBytes(input.challenge);
-  let chained: boolean;
-  try {
-    chained = cert.issuer === ca.subject && (await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }));
-  } catch {
-    chained = false;
-  }
-  if (!chained) throw untrusted('この電子証明書は、指定された認証局の署名を持っていません。');
-  const now = input.now.getTime();
-  if (now < ca.notBefore.getTime() || now > ca.notAfter.getTime()) throw untrusted('認証局の証明書が有効期間外です。');
-  if (now > cert.notAfter.getTime()) {
-    throw new Problem(401, 'CARD_EXPIRED', '電子証明書の有効期限が切れています', `有効期限は ${cert.notAfter.toISOString()} でした。市区町村の窓口で電子証明書の更新を受けてください。`);
-  }
-  if (now < cert.notBefore.getTime()) throw new Problem(401, 'CARD_NOT_YET_VALID', '電子証明書の有効期間が始まっていません', `有効期間の開始は ${cert.notBefore.toISOString()} です。`);
+  await checkIssuedAndValid(cert, ca, input.now);
   if (certKind(cert) !== 'auth') throw new Problem(401, 'CARD_NOT_AUTH', '利用者証明用電子証明書ではありません', 'ログインには利用者証明用電子証明書を使ってください。');
-  const bad = () => new Problem(401, 'CARD_BAD_SIGNATURE', '署名を検証できません', '利用者証明用電子証明書の鍵による署名ではないか、署名の対象が違います。');
-  if (typeof input.signature !== 'string' || !B64U.test(input.signature) || input.signature.length > 2048) throw bad();
-  let ok: boolean;
-  try {
-    const key = (await cert.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
-    ok = await subtle.verify(RSA_ALG, key, Buffer.from(input.signature, 'base64url'), data);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw bad();
+  await checkSignature(cert, input.signature, data, '利用者証明用電子証明書の鍵による署名ではないか、署名の対象が違います。');
   return { serial: cert.serialNumber.toLowerCase(), notBefore: cert.notBefore, notAfter: cert.notAfter, subject: cert.subject, issuer: cert.issuer };
 }
 
@@ -395,16 +407,20 @@ export async function openCardFile(json: string | unknown, pin: string): Promise
  * `{certPem: the 利用者証明用 certificate, signature: base64url RSASSA-PKCS1-v1_5 SHA-256}`.
  */
 export async function signChallenge(card: string | CardFile | OpenedCard, pin: string, challenge: Uint8Array | string): Promise<{ certPem: string; signature: string }> {
-  const data = challengeBytes(challenge);
+  return signWithCard(card, pin, 'auth', challengeBytes(challenge));
+}
+
+/** Signs bytes with one of the card's two keys (an opened card, or a card file opened with the PIN). */
+async function signWithCard(card: string | CardFile | OpenedCard, pin: string, kind: CertKind, data: Uint8Array): Promise<{ certPem: string; signature: string }> {
   let certPem: string;
   let key: CardCryptoKey;
   if (typeof card === 'object' && card !== null && 'authSerial' in card) {
-    certPem = card.authCert;
-    key = card.authKey;
+    certPem = kind === 'auth' ? card.authCert : card.signCert;
+    key = kind === 'auth' ? card.authKey : card.signKey;
   } else {
     const f = parseCardFile(card);
-    certPem = f.authCert;
-    key = await decryptPrivateKey(f.authKey, pin);
+    certPem = kind === 'auth' ? f.authCert : f.signCert;
+    key = await decryptPrivateKey(kind === 'auth' ? f.authKey : f.signKey, pin);
   }
   const sig = await subtle.sign(RSA_ALG, key, data);
   return { certPem, signature: Buffer.from(sig).toString('base64url') };
@@ -436,4 +452,78 @@ export function caCertSource(url: () => string, now: () => Date, cacheMs = 3600_
     pending ??= fetchCa().finally(() => (pending = undefined));
     return pending;
   };
+}
+
+// ---------------------------------------------------------------- signed documents (電子申請, decision 0155)
+
+/**
+ * The canonical bytes of a document: UTF-8 JSON with object keys sorted (code-point order) at every level,
+ * no whitespace, arrays in order.  What a card signs and what the verifier re-derives; a document whose
+ * text is not already canonical is refused by the verifier (one text, one meaning).
+ */
+export function canonicalDocumentText(v: unknown): string {
+  const walk = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(walk);
+    if (x && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(x).sort()) {
+        const val = (x as Record<string, unknown>)[k];
+        if (val !== undefined) out[k] = walk(val);
+      }
+      return out;
+    }
+    return x;
+  };
+  return JSON.stringify(walk(v));
+}
+
+/**
+ * Signs a document with the card's 署名用 key (what the portal's signing step does with the card):
+ * `{certPem: the 署名用 certificate, signature: base64url RSASSA-PKCS1-v1_5 SHA-256 over the canonical bytes}`.
+ */
+export async function signDocument(card: string | CardFile | OpenedCard, pin: string, document: unknown): Promise<{ certPem: string; signature: string }> {
+  return signWithCard(card, pin, 'sign', enc.encode(canonicalDocumentText(document)));
+}
+
+export interface VerifyDocumentInput {
+  /** The document's text exactly as received (must be canonical). */
+  readonly text: string;
+  readonly certPem: string;
+  readonly caCertPem: string;
+  /** base64url RSASSA-PKCS1-v1_5 SHA-256 signature. */
+  readonly signature: string;
+  readonly now: Date;
+}
+
+export interface VerifiedDocument {
+  /** Serial of the 署名用 certificate (lower-case hex): what `card.status` takes. */
+  readonly serial: string;
+  readonly notAfter: Date;
+  /** The 4情報 of the certificate. */
+  readonly holder: Holder;
+}
+
+/**
+ * Checks a signed document (XCH-27): the certificate chains to the CA and both are valid at `now`, it is a
+ * 署名用 certificate carrying the 4情報, the text is canonical, and the signature over its bytes verifies
+ * under the certificate's key (so any change after signing fails).  Revocation is a separate step
+ * (`card.status`).  Refusals: the Problems of verifyCardSignature, plus 401 CARD_NOT_SIGN and
+ * 400 DOCUMENT_NOT_CANONICAL.
+ */
+export async function verifyDocumentSignature(input: VerifyDocumentInput): Promise<VerifiedDocument> {
+  const cert = parseCertificate(input.certPem, '署名用電子証明書');
+  const ca = parseCertificate(input.caCertPem, '認証局の証明書');
+  await checkIssuedAndValid(cert, ca, input.now);
+  if (certKind(cert) !== 'sign') throw new Problem(401, 'CARD_NOT_SIGN', '署名用電子証明書ではありません', '電子申請の署名には署名用電子証明書を使ってください。');
+  const holder = readHolder(input.certPem);
+  if (!holder) throw new Problem(401, 'CARD_NOT_SIGN', '署名用電子証明書ではありません', '電子証明書に基本4情報がありません。');
+  let canonical: boolean;
+  try {
+    canonical = canonicalDocumentText(JSON.parse(input.text)) === input.text;
+  } catch {
+    canonical = false;
+  }
+  if (!canonical) throw new Problem(400, 'DOCUMENT_NOT_CANONICAL', '申請データの形式が正しくありません', '申請データが正規化された JSON ではありません。');
+  await checkSignature(cert, input.signature, enc.encode(input.text), '署名用電子証明書の鍵による署名ではないか、署名の後に申請データが変更されています。');
+  return { serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter, holder };
 }

@@ -143,10 +143,15 @@ async function loadCertificate(w: Work, id: string): Promise<CertRow> {
 
 // ------------------------------------------------------------------ applications
 
-/** Receives an application (申請の受付) for a resident.  Needs 'personal.write' in 予防接種. */
-export async function receiveApplication(w: Work, deps: CertificationDeps, atenaNo: string, raw: unknown): Promise<ApplicationView> {
+/**
+ * Receives an application (申請の受付) for a resident.  Needs 'personal.write' in 予防接種.  `opts.channel`
+ * 'app': an electronic application accepted in 申請管理 (municipality/eapply, whose card signature was
+ * verified there); staff input cannot choose that channel.
+ */
+export async function receiveApplication(w: Work, deps: CertificationDeps | Pick<CertificationDeps, 'vault' | 'tenantKeys'>, atenaNo: string, raw: unknown, opts: { channel?: 'app' } = {}): Promise<ApplicationView> {
   requireResidentAccess(w.actor, 'personal.write', DUTY, atenaNo);
-  const input = parseInput(ApplicationInput, raw);
+  const parsed = parseInput(ApplicationInput, raw);
+  const input = opts.channel ? { ...parsed, channel: opts.channel } : parsed;
   const today = w.clock.today();
   const receivedOn = input.receivedOn ?? today;
   if (receivedOn > today) throw invalidField('receivedOn', 'DATE_FUTURE', '受付日が未来の日付です');

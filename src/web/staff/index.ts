@@ -21,6 +21,7 @@ import { registerPlatformPages } from './platform.js';
 import { registerBillingPages } from './billing.js';
 import { registerReimbursePages } from './reimburse.js';
 import { registerReliefPages } from './relief.js';
+import { registerEapplyPages } from './eapply.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -44,4 +45,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerBillingPages(fastify, app, exchange);
   registerReimbursePages(fastify, app);
   registerReliefPages(fastify, app);
+  registerEapplyPages(fastify, app, exchange);
 }

@@ -45,6 +45,7 @@ const NAV: readonly NavItem[] = [
   { href: '/billing', label: '医療機関への請求・支払', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/reimbursements', label: '償還払い（接種費用の助成）', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/relief', label: '健康被害救済', show: (s) => can(s.actor, 'personal.read', 'relief') },
+  { href: '/eapply', label: '電子申請（申請管理）', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/registers', label: '安全管理の台帳', show: (s) => registers().some((r) => mayRead(s.actor, r.name)) },
   { href: '/audit', label: '操作ログ', show: () => true },
   { href: '/account', label: '自分のアカウント', show: () => true },
