@@ -8,7 +8,7 @@ import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { notFound, parseInput } from '../../kernel/problems/index.js';
-import { ACCOUNT_FIELDS, holderKana } from '../billing/bank.js';
+import { ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
 import { requireBillingRead, requireBillingWrite, type AccountView } from '../billing/index.js';
 
 export const ACCOUNT_PURPOSES = { refund: '還付・償還払い', benefit: '給付' } as const;
