@@ -265,9 +265,9 @@ export interface CopayRuleView {
   readonly updatedBy: string;
 }
 
-/** Sets (or replaces) a program's rule for a fiscal year; 予防接種 duty with write permission; logged. */
+/** Sets (or replaces) a program's rule for a fiscal year; 予防接種 duty with write permission (or the operator's CLI); logged. */
 export async function setCopayRule(w: Work, raw: unknown): Promise<CopayRuleView> {
-  requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
   const p = parseInput(CopayRuleInput, raw);
   if (p.program !== OPTIONAL_PROGRAM && !/^[0-9A-Za-z._-]+$/.test(p.program)) throw invalidField('program', 'FORMAT', '予防接種の種類は種類のコード、または「任意」です');
   const now = w.clock.now();
@@ -281,7 +281,7 @@ export async function setCopayRule(w: Work, raw: unknown): Promise<CopayRuleView
 }
 
 export async function listCopayRules(w: Work): Promise<CopayRuleView[]> {
-  requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', ['vaccination']);
   const rows = await w.tx.selectFrom('municipality.copay_rules').selectAll().where('tenant_code', '=', w.tenant).orderBy('fiscal_year', 'desc').orderBy('program').execute();
   return rows.map((r) => ({ program: r.program, fiscalYear: r.fiscal_year, rule: CopayRule.parse(r.rule), updatedAt: r.updated_at, updatedBy: r.updated_by }));
 }
