@@ -8,9 +8,8 @@ import { sql } from 'kysely';
 import type { MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import type { FieldError } from '../../kernel/problems/index.js';
-import { isIsoDate } from '../../kernel/jp/index.js';
 import { firstSightings, listImportRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type BatchOutcome, type Encoding, type ImportRunView, type IntakeReport, type IntakeSpec, type RunRef } from '../intake/index.js';
-import { requireImport, requireImportView } from '../residents/index.js';
+import { parseDate, requireImport, requireImportView } from '../residents/index.js';
 import './tables.js';
 
 export const FEED_KINDS = ['seikatsuhogo', 'kazei', 'kaigo'] as const;
@@ -65,18 +64,15 @@ function atena(raw: Readonly<Record<string, string>>, errors: FieldError[]): str
   return v;
 }
 
-/** YYYYMMDD or YYYY-MM-DD (全角 digits accepted) → ISO date, or an error. */
+/** A date as the 住基 files write it (YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD or the 和暦 code form; 全角 digits accepted). */
 function date(raw: Readonly<Record<string, string>>, field: string, errors: FieldError[], required: boolean): string | null {
   const v = code(raw[field]);
   if (!v) {
     if (required) errors.push({ field, code: 'REQUIRED', message: `${field}がありません` });
     return null;
   }
-  const iso = /^\d{8}$/.test(v) ? `${v.slice(0, 4)}-${v.slice(4, 6)}-${v.slice(6)}` : v;
-  if (!isIsoDate(iso)) {
-    errors.push({ field, code: 'DATE_INVALID', message: `${field}は YYYYMMDD または YYYY-MM-DD の正しい日付です` });
-    return null;
-  }
+  const iso = parseDate(v);
+  if (!iso) errors.push({ field, code: 'DATE_INVALID', message: `${field}は YYYYMMDD・YYYY-MM-DD・和暦コード（例 5080401）の正しい日付です` });
   return iso;
 }
 
