@@ -61,6 +61,7 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/residents/imports/jobs/:id': {},
   '/residents/imports/:runId/rejects.csv': {},
   '/residents/:atenaNo/vaccinations': {},
+  '/residents/:atenaNo/contacts': {},
   '/residents/:atenaNo/certificates': {},
   '/residents/:atenaNo/notices': {},
   '/residents/:atenaNo/exchange': {},

@@ -7,6 +7,8 @@ import type { App } from '../../app/index.js';
 import {
   CATEGORIES,
   FIELD_LABELS,
+  FEE_COLLECTIONS,
+  FEE_COLLECTION_LABELS,
   REASON_KINDS,
   SOURCE_LABELS,
   catalogFor,
@@ -49,7 +51,7 @@ function warningBadges(ws: readonly Warning[]): SafeHtml {
   return html`${ws.map((x) => html`${badge(x.level === 'problem' ? '警告' : '注意', x.level === 'problem' ? 'bad' : 'warn')} ${x.message}<br>`)}`;
 }
 
-const DOSE_FIELDS = ['product', 'vaccinatedOn', 'program', 'category', 'lot', 'expiry', 'gtin', 'institutionCode', 'doctorName', 'site', 'route', 'amount', 'remarks', 'dateUnknown'] as const;
+const DOSE_FIELDS = ['product', 'vaccinatedOn', 'program', 'category', 'lot', 'expiry', 'gtin', 'institutionCode', 'doctorName', 'site', 'route', 'amount', 'copayCategory', 'feeCollection', 'feeAmount', 'remarks', 'dateUnknown'] as const;
 
 /** Form values → record input (empty strings dropped); a scanned GS1 string fills GTIN, lot and expiry. */
 function doseInput(b: Form): Record<string, unknown> {
@@ -113,6 +115,9 @@ function fieldText(k: string, v: unknown, n: Names): string {
   if (v === false) return 'なし';
   if (k === 'program') return n.program(String(v));
   if (k === 'product') return n.product(String(v));
+  if ((k === 'copayAmount' || k === 'feeAmount') && typeof v === 'number') return `${v.toLocaleString('ja-JP')}円`;
+  if (k === 'feeCollection') return FEE_COLLECTION_LABELS[v as keyof typeof FEE_COLLECTION_LABELS] ?? String(v);
+  if (k === 'copayBasis' && Array.isArray(v)) return (v as { message: string; source: string }[]).map((r) => `${r.message}（${r.source}）`).join('／');
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
@@ -210,6 +215,9 @@ ${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。
   ${field({ label: '接種量', name: 'amount', hint: '例：0.5mL' }, state)}
   ${select({ label: '予防接種の種類', name: 'program', options: [['', '自動判定（ワクチンと接種歴から）'], ...catalog.programCodes.map((c) => [c, programName(c)] as [string, string])] }, state)}
   ${select({ label: '実施区分', name: 'category', options: [['', '自動（予防接種の種類から）'], ...CATEGORIES.map((c) => [c, c] as [string, string])] }, state)}
+  ${field({ label: '自己負担区分', name: 'copayCategory', hint: '空欄なら、自己負担の規則と接種日の生活保護・課税・介護保険の情報から決めます。' }, state)}
+  ${select({ label: '徴収区分', name: 'feeCollection', options: [['', '自動（自己負担の規則から）'], ...FEE_COLLECTIONS.map((c) => [c, FEE_COLLECTION_LABELS[c]] as [string, string])] }, state)}
+  ${field({ label: '徴収額（円）', name: 'feeAmount', inputmode: 'numeric' }, state)}
   ${textarea({ label: '備考', name: 'remarks', rows: 2 }, state)}
   <div id="live-check" class="notice" hidden aria-live="polite"></div>
   ${warnings?.length ? textarea({ label: '規則に合わない接種を登録する理由', name: 'overrideReason', required: true, rows: 2, hint: '例：医療機関の誤接種（保護者に説明済み）。理由は記録と操作ログに残ります。' }, state) : ''}
