@@ -7,6 +7,7 @@ import { CERTIFICATE_CONTENT_CLASS } from '../municipality/certification/index.j
 import { NOTICE_CONTENT_CLASS } from '../municipality/notices/index.js';
 import { RESIDENT_HISTORY_CLASS, residentMyNumberClass } from '../municipality/residents/index.js';
 import { VACCINATION_RECORD_CLASS } from '../municipality/records/index.js';
+import { RESIDENT_ELIGIBILITY_CLASS } from '../municipality/copay/index.js';
 
 export type App = Kernel;
 
@@ -18,6 +19,7 @@ export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } 
   app.retention.register(VACCINATION_RECORD_CLASS);
   app.retention.register(residentMyNumberClass(app.vault));
   app.retention.register(RESIDENT_HISTORY_CLASS);
+  app.retention.register(RESIDENT_ELIGIBILITY_CLASS);
   return app;
 }
 

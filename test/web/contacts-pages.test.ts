@@ -66,6 +66,27 @@ describe('contacts and eligibility page', () => {
     expect(findMyNumbers(after.text)).toEqual([]);
   });
 
+  it('the feeds\' upload screen imports a 介護保険 file chosen by kind, with its report and rejects', async () => {
+    const c = new PageClient(web.url);
+    await c.login(TOTTORI, 'atena', GOOD_PASSWORD);
+    const form = await c.get('/eligibility/imports');
+    expect(form.status).toBe(200);
+    const fd = new FormData();
+    fd.append('_csrf', PageClient.csrf(form.text));
+    fd.append('feedKind', 'kaigo');
+    fd.append('file', new Blob([`宛名番号,賦課年度,所得段階\r\n${atenaNo},2026,3\r\n${atenaNo},2025,99\r\n`]), 'kaigo.csv');
+    const up = await c.post('/eligibility/imports', fd);
+    expect(up.status).toBe(302);
+    let report = await c.get(up.location!);
+    for (let i = 0; i < 50 && report.text.includes('取り込んでいます'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      report = await c.get(up.location!);
+    }
+    expect(report.text).toContain('取込の結果');
+    expect(report.text).toContain('所得段階');
+    expect((await c.get(`/residents/${atenaNo}/contacts`)).text).toContain('介護保険料 第3段階');
+  });
+
   it('a user with no resident duty is refused', async () => {
     const c = new PageClient(web.url);
     await c.login(TOTTORI, 'stats', GOOD_PASSWORD);

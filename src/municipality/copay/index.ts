@@ -8,3 +8,4 @@ export {
 } from './engine.js';
 export { addContact, endContact, listContacts, checkPhone, ContactInput, CONTACT_KINDS, CONTACT_KIND_LABELS, CONTACT_SOURCES, CONTACT_SOURCE_LABELS, type ContactKind, type ContactSource, type ContactView, type PhoneCheck } from './contacts.js';
 export type * from './tables.js';
+export { RESIDENT_ELIGIBILITY_CLASS } from './retention.js';

@@ -6,9 +6,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { work } from '../../kernel/http/index.js';
 import { formatFiscalYearWareki, formatWareki } from '../../kernel/jp/index.js';
-import { isProblem } from '../../kernel/problems/index.js';
-import { getPerson, requireResidentAccess, RESIDENT_DUTIES } from '../../municipality/residents/index.js';
-import { addContact, endContact, listContacts, personEligibility, CONTACT_KIND_LABELS, CONTACT_KINDS, CONTACT_SOURCE_LABELS, CONTACT_SOURCES } from '../../municipality/copay/index.js';
+import { invalidField, isProblem } from '../../kernel/problems/index.js';
+import { getPerson, requireImport, requireResidentAccess, RESIDENT_DUTIES } from '../../municipality/residents/index.js';
+import { registerUploadScreen } from './uploads.js';
+import { addContact, eligibilityRejectsCsv, endContact, importEligibility, listContacts, listEligibilityRuns, personEligibility, CONTACT_KIND_LABELS, CONTACT_KINDS, CONTACT_SOURCE_LABELS, CONTACT_SOURCES, FEED_KINDS, FEED_LABELS, FEED_RUN_KINDS, type FeedKind } from '../../municipality/copay/index.js';
 import { badge, button, csrfField, errorSummary, field, html, page, section, select, table, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, needLogin, one, pageContext, personHeader, sendPage, setFlash, type Form } from './support.js';
 
@@ -18,6 +19,29 @@ const day = (d: string | null): string => (d ? formatWareki(d) : '—');
 const src = (f: { file: string; rowNo: number }): string => `${f.file} ${f.rowNo + 1}行目`;
 
 export function registerContactPages(fastify: FastifyInstance, app: App): void {
+  // The feeds' upload screen: the 住基 files' screen with the kind of file chosen (same guarantees, same report).
+  const importGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireImport(w.actor))];
+  const kindOfRun = (k: string): string => FEED_KINDS.find((f) => FEED_RUN_KINDS[f] === k) ?? '';
+  registerUploadScreen(fastify, app, {
+    base: '/eligibility/imports',
+    family: 'eligibility',
+    title: '生活保護・課税・介護保険ファイルの取込',
+    fileLabel: '他部署の資格情報ファイル（CSV）',
+    hint: '1行目が見出しの CSV。UTF-8・Shift_JIS のどちらも読めます。同じファイルを再度取り込んでも変更は生じません。住基ファイルを先に取り込んでください。',
+    extraFields: select({ label: 'ファイルの種類', name: 'feedKind', required: true, options: FEED_KINDS.map((k) => [k, FEED_LABELS[k]] as [string, string]) }),
+    guard: importGuard,
+    kindLabel: (k) => FEED_LABELS[kindOfRun(k) as FeedKind] ?? '—',
+    listRuns: (who, limit) => listEligibilityRuns(app.db, who, limit),
+    rejectsCsv: (who, runId) => eligibilityRejectsCsv(app.db, who, runId),
+    async run(who, file, fileName, f, onProgress) {
+      const kind = FEED_KINDS.find((k) => k === f['feedKind']);
+      if (!kind) throw invalidField('feedKind', 'REQUIRED', 'ファイルの種類を選んでください');
+      const encoding = f['encoding'] === 'utf8' || f['encoding'] === 'sjis' ? f['encoding'] : 'auto';
+      const r = await importEligibility(app.db, who, { file, fileName, kind, encoding, onProgress });
+      return { ...r, kindLabel: FEED_LABELS[kind] };
+    },
+  });
+
   const readGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES))];
   const writeGuard = [needLogin, async (req: FastifyRequest) => work(app.db, req, async (w) => requireResidentAccess(w.actor, 'personal.write', ['addressee', 'vaccination']))];
 
