@@ -101,6 +101,7 @@ describe('contacts and eligibility page', () => {
     const r = await c.post(`/residents/${atenaNo}/vaccinations`, { _csrf: PageClient.csrf(t.text), product: 'influenza', vaccinatedOn: '2026-11-02', copayCategory: '', feeCollection: '', feeAmount: '' });
     expect(r.status).toBe(302);
     const list = await c.get(`/residents/${atenaNo}/vaccinations`);
+    expect(list.text).toContain('自己負担区分「生活保護」・0円・徴収なし');
     const recordHref = /href="(\/vaccinations\/[0-9a-f-]{36})"/.exec(list.text)![1]!;
     const rec = await c.get(recordHref);
     expect(rec.text).toContain('生活保護');

@@ -238,7 +238,9 @@ ${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。
     const atenaNo = (req.params as { atenaNo: string }).atenaNo;
     try {
       const rec = await work(app.db, req, (w) => createRecord(w, atenaNo, doseInput(body), { source: 'staff', overrideReason: one(body['overrideReason']) }));
-      setFlash(reply, rec.warnings.some((x) => x.level === 'problem') ? '理由を付けて接種記録を登録しました（警告内容を記録しました）。' : '接種記録を登録しました。');
+      const d = rec.data;
+      const copay = d.copayCategory ? `自己負担区分「${d.copayCategory}」${d.copayAmount !== null ? `・${d.copayAmount.toLocaleString('ja-JP')}円` : ''}${d.feeCollection ? `・${FEE_COLLECTION_LABELS[d.feeCollection]}` : ''}` : '';
+      setFlash(reply, `${rec.warnings.some((x) => x.level === 'problem') ? '理由を付けて接種記録を登録しました（警告内容を記録しました）。' : '接種記録を登録しました。'}${copay ? `${copay}。` : ''}`);
       return reply.redirect(`/residents/${atenaNo}/vaccinations`);
     } catch (e) {
       const ctx = await pageContext(app, req, reply);
