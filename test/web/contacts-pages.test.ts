@@ -109,5 +109,11 @@ describe('contacts and eligibility page', () => {
     expect(rec.text).toContain('徴収なし');
     expect(rec.text).toContain('seiho-20261101.csv」2行目');
     expect(rec.text).not.toContain('"code"'); // no raw JSON or internal codes
+    // A correction of the 徴収区分 alone keeps the decided category.
+    const fixed = await c.post(`${recordHref}/correct`, { _csrf: PageClient.csrf(rec.text), vaccinatedOn: '2026-11-02', lot: '', institutionCode: '', dose: '1', copayCategory: '', feeCollection: 'municipality', feeAmount: '0', reasonKind: '職権修正', reason: '市で徴収' });
+    expect(fixed.status).toBe(302);
+    const after = await c.get(recordHref);
+    expect(after.text).toContain('市区町村で徴収');
+    expect(after.text).toContain('生活保護');
   });
 });

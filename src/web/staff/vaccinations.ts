@@ -307,6 +307,9 @@ ${warnings?.length ? notice(html`<p><strong>修正後の内容が接種の規則
   ${field({ label: 'ロット番号', name: 'lot', value: d.lot ?? '' }, st('correct'))}
   ${field({ label: '医療機関コード', name: 'institutionCode', value: d.institutionCode ?? '' }, st('correct'))}
   ${field({ label: '回数', name: 'dose', type: 'number', value: d.dose ? String(d.dose) : '' }, st('correct'))}
+  ${field({ label: '自己負担区分（変える場合のみ）', name: 'copayCategory', hint: `現在：${d.copayCategory ?? 'なし'}。空欄なら、接種日や種類を直したときに規則から決め直します。` }, st('correct'))}
+  ${select({ label: '徴収区分', name: 'feeCollection', options: [['', `変更しない（現在：${d.feeCollection ? FEE_COLLECTION_LABELS[d.feeCollection] : 'なし'}）`], ...FEE_COLLECTIONS.map((c) => [c, FEE_COLLECTION_LABELS[c]] as [string, string])] }, st('correct'))}
+  ${field({ label: '徴収額（円・変える場合のみ）', name: 'feeAmount', inputmode: 'numeric', hint: `現在：${d.feeAmount !== null ? `${d.feeAmount.toLocaleString('ja-JP')}円` : 'なし'}` }, st('correct'))}
   ${select({ label: '理由区分', name: 'reasonKind', required: true, options: REASON_KINDS.map((k) => [k, k] as [string, string]) }, st('correct'))}
   ${field({ label: '修正の理由', name: 'reason', required: true }, st('correct'))}
   ${warnings?.length ? field({ label: '規則に合わない内容にする理由', name: 'overrideReason', required: true }, st('correct')) : ''}
@@ -336,6 +339,11 @@ ${section(
     for (const k of ['vaccinatedOn', 'lot', 'institutionCode', 'dose']) {
       const v = one(body[k]);
       if (v !== undefined) changes[k] = v === '' ? null : v;
+    }
+    // 自己負担区分・徴収区分・徴収額: only when staff entered one (empty = keep, or decide again from the rule).
+    for (const k of ['copayCategory', 'feeCollection', 'feeAmount']) {
+      const v = one(body[k])?.trim();
+      if (v) changes[k] = v;
     }
     try {
       await work(app.db, req, (w) => correctRecord(w, id, changes, { reasonKind: one(body['reasonKind']), reason: one(body['reason']) ?? '', overrideReason: one(body['overrideReason']) }));
