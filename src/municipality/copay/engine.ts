@@ -128,9 +128,13 @@ function welfareOn(facts: PersonFacts, date: string, ruleId: string): { applies:
       ],
     };
   }
-  const r = receipt[0]!;
-  const stop = facts.welfare.find((f) => f.kind === 'suspension' && f.caseNo === r.caseNo && within(date, f.from, f.until));
-  if (stop) return { applies: false, reasons: [{ code: 'WELFARE_SUSPENDED', message: `接種日（${w(date)}）は生活保護の停止期間（${span(stop.from, stop.until)}）中です`, rule: ruleId, source: src(stop, '生活保護ファイル') }] };
+  // Receiving under any case that is not suspended on the day counts; otherwise the suspension is the reason.
+  const stopOf = (r: WelfareFact) => facts.welfare.find((f) => f.kind === 'suspension' && f.caseNo === r.caseNo && within(date, f.from, f.until));
+  const r = receipt.find((x) => !stopOf(x));
+  if (!r) {
+    const stop = stopOf(receipt[0]!)!;
+    return { applies: false, reasons: [{ code: 'WELFARE_SUSPENDED', message: `接種日（${w(date)}）は生活保護の停止期間（${span(stop.from, stop.until)}）中です`, rule: ruleId, source: src(stop, '生活保護ファイル') }] };
+  }
   return { applies: true, reasons: [{ code: 'WELFARE_RECEIVING', message: `接種日（${w(date)}）に生活保護を受給しています（${span(r.from, r.until)}）`, rule: ruleId, source: src(r, '生活保護ファイル') }] };
 }
 

@@ -146,7 +146,8 @@ function withCopay(data: RecordData, copay: CopayContext, atenaNo: string): Reco
   if (data.copayCategory) return data;
   const d = copay.decide(atenaNo, data.program, data.category, data.vaccinatedOn);
   if (!d) return data;
-  return { ...data, copayCategory: d.category, copayAmount: d.amount, copayBasis: [...d.reasons], feeCollection: data.feeCollection ?? d.collection, feeAmount: data.feeAmount ?? (d.collection === 'none' ? 0 : d.amount) };
+  const feeCollection = data.feeCollection ?? d.collection;
+  return { ...data, copayCategory: d.category, copayAmount: d.amount, copayBasis: [...d.reasons], feeCollection, feeAmount: data.feeAmount ?? (feeCollection === 'none' ? 0 : d.amount) };
 }
 
 // ------------------------------------------------------------------ operations

@@ -45,6 +45,8 @@ describe('co-payment engine: 生活保護', () => {
     expect(d.reasons[0]).toMatchObject({ code: 'WELFARE_SUSPENDED', source: '生活保護ファイル「seiho-202610.csv」6行目' });
     expect(d).toMatchObject({ category: '一般', exempt: false });
     expect(decideCopay('p', rule, s, '2026-08-01').category).toBe('生活保護'); // after the suspension
+    // Receiving under a second case that is not suspended still counts.
+    expect(decideCopay('p', rule, facts({ welfare: [...s.welfare, welfare({ caseNo: 'C-200', from: '2026-07-10', until: null, rowNo: 9 })] }), '2026-07-15').reasons[0]).toMatchObject({ code: 'WELFARE_RECEIVING', source: '生活保護ファイル「seiho-202610.csv」10行目' });
     // A suspension of another case does not suspend this one.
     expect(decideCopay('p', rule, facts({ welfare: [welfare(), welfare({ kind: 'suspension', caseNo: 'C-999', from: '2026-07-01', until: null })] }), '2026-07-15').category).toBe('生活保護');
   });

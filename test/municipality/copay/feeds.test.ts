@@ -126,6 +126,9 @@ describe('eligibility feeds, co-payment on registration, contacts', () => {
     // A category given by hand is kept; 徴収区分 can be entered.
     const p = await runAs(app.db, nurse, (w) => createRecord(w, a[2]!, { product: 'ppsv23', vaccinatedOn: '2025-11-01', copayCategory: '一般', feeCollection: 'municipality', feeAmount: '3000' }, { source: 'staff', overrideReason: 'テスト' }));
     expect(p.data).toMatchObject({ copayCategory: '一般', copayBasis: null, feeCollection: 'municipality', feeAmount: 3000 });
+    // 徴収なし given by staff for a paying resident: the amount collected is 0, the category still decided.
+    const waived = await runAs(app.db, nurse, (w) => createRecord(w, a[3]!, { product: 'influenza', vaccinatedOn: '2026-10-21', feeCollection: 'none' }, { source: 'staff', overrideReason: 'テスト' }));
+    expect(waived.data).toMatchObject({ copayCategory: '介護低所得', copayAmount: 1000, feeCollection: 'none', feeAmount: 0 });
     await expect(runAs(app.db, nurse, (w) => createRecord(w, a[2]!, { product: 'influenza', vaccinatedOn: '2025-10-20', feeCollection: 'none', feeAmount: 500 }, { source: 'staff', overrideReason: 'テスト' }))).rejects.toMatchObject({ status: 400 });
 
     // The entry screen's check shows the decision before saving; a correction of the date decides again.
