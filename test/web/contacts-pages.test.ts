@@ -85,6 +85,8 @@ describe('contacts and eligibility page', () => {
     expect(report.text).toContain('取込の結果');
     expect(report.text).toContain('所得段階');
     expect((await c.get(`/residents/${atenaNo}/contacts`)).text).toContain('介護保険料 第3段階');
+    // The staff home points 宛名管理 at the rejected row.
+    expect((await c.get('/')).text).toContain('取り込めなかった行のある生活保護・課税・介護保険ファイル');
   });
 
   it('a user with no resident duty is refused', async () => {

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { MamoriDb } from '../../kernel/db/index.js';
 import { runAs, type Principal, type Work } from '../../kernel/context/index.js';
 import type { FieldError } from '../../kernel/problems/index.js';
-import { firstSightings, listImportRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type BatchOutcome, type Encoding, type ImportRunView, type IntakeReport, type IntakeSpec, type RunRef } from '../intake/index.js';
+import { countImportTrouble, firstSightings, listImportRuns, rejectsCsv as runRejectsCsv, runIntake, scanFile, type BatchOutcome, type Encoding, type ImportRunView, type ImportTrouble, type IntakeReport, type IntakeSpec, type RunRef } from '../intake/index.js';
 import { parseDate, requireImport, requireImportView } from '../residents/index.js';
 import './tables.js';
 
@@ -219,4 +219,10 @@ export async function listEligibilityRuns(db: MamoriDb, who: Principal, limit = 
 export async function eligibilityRejectsCsv(db: MamoriDb, who: Principal, runId: string): Promise<string> {
   await runAs(db, who, async (w) => requireImportView(w.actor));
   return runRejectsCsv(db, who, runId);
+}
+
+/** Feed imports of the last days that need someone (the staff home).  '宛名管理' personal.read; a count only. */
+export async function eligibilityImportTrouble(w: Work, since: Date, stalledBefore: Date): Promise<ImportTrouble> {
+  requireImportView(w.actor);
+  return countImportTrouble(w, Object.values(FEED_RUN_KINDS), since, stalledBefore);
 }
