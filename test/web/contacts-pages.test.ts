@@ -25,6 +25,7 @@ describe('contacts and eligibility page', () => {
     await staff(app, TOTTORI, { login: 'atena', duties: ['addressee'] });
     const nurse = (await staff(app, TOTTORI, { login: 'nurse', role: 'nurse', duties: ['vaccination'] })).principal;
     await staff(app, TOTTORI, { login: 'stats', role: 'viewer', duties: ['statistics'] });
+    await staff(app, TOTTORI, { login: 'relief', role: 'viewer', duties: ['relief'] });
     const op = operatorOf(TOTTORI);
     await importResidents(app, op, { file: writeCsv(join(dir, 'r.csv'), 'full', [person(1, { 生年月日: '19500601', 続柄: '世帯主' })]) });
     atenaNo = (await app.db.system.selectFrom('municipality.persons').select('atena_no').executeTakeFirstOrThrow()).atena_no;
@@ -89,10 +90,18 @@ describe('contacts and eligibility page', () => {
     expect((await c.get('/')).text).toContain('取り込めなかった行のある生活保護・課税・介護保険ファイル');
   });
 
-  it('a user with no resident duty is refused', async () => {
+  it('a user with no resident duty is refused; one of another duty does not see the eligibility facts', async () => {
     const c = new PageClient(web.url);
     await c.login(TOTTORI, 'stats', GOOD_PASSWORD);
     expect((await c.get(`/residents/${atenaNo}/contacts`)).status).toBe(403);
+    // 健康被害救済 staff see the contacts but not the 生活保護・課税・介護 facts.
+    const r = new PageClient(web.url);
+    await r.login(TOTTORI, 'relief', GOOD_PASSWORD);
+    const p = await r.get(`/residents/${atenaNo}/contacts`);
+    expect(p.status).toBe(200);
+    expect(p.text).toContain('連絡先');
+    expect(p.text).not.toContain('C-77');
+    expect(p.text).not.toContain('非課税');
   });
 
   it('a dose registered on the entry screen shows its 自己負担区分, amount, 徴収区分 and the reasons', async () => {

@@ -12,7 +12,8 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { jsonb } from '../../kernel/db/index.js';
 import { invalidField, parseInput } from '../../kernel/problems/index.js';
 import { fiscalYearOf, formatFiscalYearWareki, formatWareki } from '../../kernel/jp/index.js';
-import { requireResidentAccess, RESIDENT_DUTIES } from '../residents/index.js';
+import { can } from '../../kernel/policy/index.js';
+import { requireResidentAccess } from '../residents/index.js';
 import './tables.js';
 
 export const FEE_COLLECTIONS = ['clinic', 'municipality', 'none'] as const;
@@ -290,12 +291,19 @@ export async function listCopayRules(w: Work): Promise<CopayRuleView[]> {
   return rows.map((r) => ({ program: r.program, fiscalYear: r.fiscal_year, rule: CopayRule.parse(r.rule), updatedAt: r.updated_at, updatedBy: r.updated_by }));
 }
 
+/** Who may read a person's 生活保護・課税・介護 facts: the duties that decide with them (not relief or exchange). */
+export const ELIGIBILITY_DUTIES = ['addressee', 'vaccination', 'money'] as const;
+
+export function mayReadEligibility(actor: Work['actor']): boolean {
+  return ELIGIBILITY_DUTIES.some((d) => can(actor, 'personal.read', d));
+}
+
 /**
  * A person's eligibility facts as the feeds gave them, each with its file and row (the person's page).
- * Staff of a duty that uses residents; the reading is logged (it is personal data from other departments).
+ * Staff of ELIGIBILITY_DUTIES; the reading is logged (it is personal data from other departments).
  */
 export async function personEligibility(w: Work, atenaNo: string): Promise<PersonFacts> {
-  requireResidentAccess(w.actor, 'personal.read', RESIDENT_DUTIES, atenaNo);
+  requireResidentAccess(w.actor, 'personal.read', ELIGIBILITY_DUTIES, atenaNo);
   const f = (await loadFacts(w, [atenaNo])).get(atenaNo) ?? NO_FACTS;
   await appendEntry(w.tx, w, { action: 'read', targetType: 'resident-eligibility', targetId: atenaNo, subjectRef: `resident:${atenaNo}`, detail: { welfare: f.welfare.length, tax: f.tax.length, ltc: f.ltc.length } });
   return f;

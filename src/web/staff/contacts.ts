@@ -9,7 +9,7 @@ import { formatFiscalYearWareki, formatWareki } from '../../kernel/jp/index.js';
 import { invalidField, isProblem } from '../../kernel/problems/index.js';
 import { getPerson, requireImport, requireResidentAccess, RESIDENT_DUTIES } from '../../municipality/residents/index.js';
 import { registerUploadScreen } from './uploads.js';
-import { addContact, eligibilityRejectsCsv, endContact, importEligibility, listContacts, listEligibilityRuns, personEligibility, CONTACT_KIND_LABELS, CONTACT_KINDS, CONTACT_SOURCE_LABELS, CONTACT_SOURCES, FEED_KINDS, FEED_LABELS, FEED_RUN_KINDS, type FeedKind } from '../../municipality/copay/index.js';
+import { addContact, eligibilityRejectsCsv, endContact, importEligibility, listContacts, listEligibilityRuns, mayReadEligibility, personEligibility, CONTACT_KIND_LABELS, CONTACT_KINDS, CONTACT_SOURCE_LABELS, CONTACT_SOURCES, FEED_KINDS, FEED_LABELS, FEED_RUN_KINDS, type FeedKind, type PersonFacts } from '../../municipality/copay/index.js';
 import { badge, button, csrfField, errorSummary, field, html, page, section, select, table, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, needLogin, one, pageContext, personHeader, sendPage, setFlash, type Form } from './support.js';
 
@@ -17,6 +17,29 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ATENA = /^\d{10}$/;
 const day = (d: string | null): string => (d ? formatWareki(d) : '—');
 const src = (f: { file: string; rowNo: number }): string => `${f.file} ${f.rowNo + 1}行目`;
+
+/** The feed facts with their file and row (shown to the duties that decide with them). */
+function eligibilitySections(facts: PersonFacts): SafeHtml {
+  return html`${section(
+  '生活保護',
+  table(
+    ['ケース番号', '区分', '開始日', '終了日', '取込元'],
+    facts.welfare.map((f) => [f.caseNo, f.kind === 'receipt' ? '受給' : '停止', day(f.from), f.until ? day(f.until) : '継続中', src(f)]),
+    { empty: '生活保護の情報はありません。' },
+  ),
+)}
+${section(
+  '市町村民税の課税区分・介護保険の所得段階',
+  table(
+    ['年度', '内容', '取込元'],
+    [
+      ...facts.tax.map((f) => [formatFiscalYearWareki(f.fiscalYear), `市町村民税 ${f.exempt ? '非課税' : '課税'}`, src(f)] as const),
+      ...facts.ltc.map((f) => [formatFiscalYearWareki(f.fiscalYear), `介護保険料 第${f.bracket}段階`, src(f)] as const),
+    ],
+    { empty: '課税・介護保険の情報はありません。' },
+  ),
+)}`;
+}
 
 export function registerContactPages(fastify: FastifyInstance, app: App): void {
   // The feeds' upload screen: the 住基 files' screen with the kind of file chosen (same guarantees, same report).
@@ -49,7 +72,7 @@ export function registerContactPages(fastify: FastifyInstance, app: App): void {
     const atenaNo = (req.params as { atenaNo: string }).atenaNo;
     const person = await work(app.db, req, (w) => getPerson(w, app.vault, atenaNo, '連絡先・資格情報の表示'));
     const contacts = await work(app.db, req, (w) => listContacts(w, atenaNo));
-    const facts = await work(app.db, req, (w) => personEligibility(w, atenaNo));
+    const facts = await work(app.db, req, async (w) => (mayReadEligibility(w.actor) ? personEligibility(w, atenaNo) : null));
     const mayWrite = await work(app.db, req, async (w) => {
       try {
         requireResidentAccess(w.actor, 'personal.write', ['addressee', 'vaccination']);
@@ -93,25 +116,7 @@ ${mayWrite
 </form>`,
     )
   : ''}
-${section(
-  '生活保護',
-  table(
-    ['ケース番号', '区分', '開始日', '終了日', '取込元'],
-    facts.welfare.map((f) => [f.caseNo, f.kind === 'receipt' ? '受給' : '停止', day(f.from), f.until ? day(f.until) : '継続中', src(f)]),
-    { empty: '生活保護の情報はありません。' },
-  ),
-)}
-${section(
-  '市町村民税の課税区分・介護保険の所得段階',
-  table(
-    ['年度', '内容', '取込元'],
-    [
-      ...facts.tax.map((f) => [formatFiscalYearWareki(f.fiscalYear), `市町村民税 ${f.exempt ? '非課税' : '課税'}`, src(f)] as const),
-      ...facts.ltc.map((f) => [formatFiscalYearWareki(f.fiscalYear), `介護保険料 第${f.bracket}段階`, src(f)] as const),
-    ],
-    { empty: '課税・介護保険の情報はありません。' },
-  ),
-)}`;
+${facts ? eligibilitySections(facts) : ''}`;
   };
 
   fastify.get('/residents/:atenaNo/contacts', { preHandler: readGuard }, async (req, reply) => {
