@@ -8,6 +8,7 @@ import { NOTICE_CONTENT_CLASS } from '../municipality/notices/index.js';
 import { RESIDENT_HISTORY_CLASS, residentMyNumberClass } from '../municipality/residents/index.js';
 import { VACCINATION_RECORD_CLASS } from '../municipality/records/index.js';
 import { EAPPLICATION_CONTENT_CLASS } from '../municipality/eapply/index.js';
+import { RESIDENT_ELIGIBILITY_CLASS } from '../municipality/copay/index.js';
 
 export type App = Kernel;
 
@@ -20,6 +21,7 @@ export async function openApp(config: MamoriConfig, opts: { migrate?: boolean } 
   app.retention.register(residentMyNumberClass(app.vault));
   app.retention.register(RESIDENT_HISTORY_CLASS);
   app.retention.register(EAPPLICATION_CONTENT_CLASS);
+  app.retention.register(RESIDENT_ELIGIBILITY_CLASS);
   return app;
 }
 

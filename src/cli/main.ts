@@ -115,6 +115,16 @@ export function buildProgram(): Command {
     .option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/certificate.js')).rotateKey));
 
+  // ---------------------------------------------------------------- copay
+  const copay = program.command('copay').description('予防接種の自己負担（区分・金額・免除）');
+  const copayRules = copay.command('rules').description('自己負担の規則（予防接種の種類・年度ごと）');
+  leaf(copayRules, 'set', '規則を登録する（JSON ファイル: {program, fiscalYear, rule}。docs/formats/copay-rules.md）')
+    .argument('<file>', '規則の JSON ファイル')
+    .requiredOption('--tenant <code>', '団体コード')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/copay.js')).rulesSet));
+  leaf(copayRules, 'list', '登録済みの規則の一覧').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力').action(run(async () => (await import('./commands/copay.js')).rulesList));
+
   // ---------------------------------------------------------------- import
   const imp = program.command('import').description('ファイルの取込');
   leaf(imp, 'residents', '住民基本台帳の全件ファイル・異動ファイルを取り込む（UTF-8／Shift_JIS、再実行・中断後の再開に対応）')
@@ -136,6 +146,16 @@ export function buildProgram(): Command {
     .option('--report <file>', '不備の一覧を CSV で出力する')
     .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, queued, …}')
     .action(run(async () => (await import('./commands/import.js')).records));
+
+  leaf(imp, 'eligibility', '他部署の資格情報ファイル（生活保護・課税・介護保険）を取り込む（再実行・中断後の再開に対応）')
+    .argument('<file>', 'CSV ファイル（docs/formats/eligibility-csv.md）')
+    .requiredOption('--tenant <code>', '団体コード')
+    .addOption(new Option('--kind <kind>', 'ファイルの種類').choices(['seikatsuhogo', 'kazei', 'kaigo']).makeOptionMandatory())
+    .addOption(new Option('--encoding <enc>', '文字コード').choices(['auto', 'utf8', 'sjis']).default('auto'))
+    .option('--batch <n>', '1トランザクションの行数（既定 1000）')
+    .option('--report <file>', '不備の一覧を CSV で出力する')
+    .option('--json', '件数を JSON で出力 {accepted, rejected, created, updated, unchanged, …}')
+    .action(run(async () => (await import('./commands/copay.js')).importEligibilityCmd));
 
   leaf(imp, 'city', '合成都市のファイル一式（住基の全件・異動、医療機関の月次ファイル）を目録の順に取り込む（取込済みは飛ばし、中断したファイルは再開）')
     .argument('<dir>', 'mamori synth city --out で作成したディレクトリ（docs/formats/synth-city.md）')

@@ -89,6 +89,7 @@ export const TARGET_LABELS: Record<string, string> = {
   resident: '住民', 'resident-history': '住民の異動履歴', 'resident-cohort': '住民の抽出', 'resident-match': '住民の照合', 'match-queue': '照合の確認待ち', mynumber: '個人番号',
   residents: '住基ファイル', 'residents-full': '住基全件ファイル', 'residents-diff': '住基異動ファイル', 'records-clinic': '医療機関の接種記録ファイル', 'import-rejects': '取込の不備一覧',
   'relief-case': '健康被害救済の事案', 'relief-cases': '健康被害救済の事案一覧', 'relief-payment-orders': '健康被害救済の支払指示',
+  'eligibility-seikatsuhogo': '生活保護ファイル', 'eligibility-kazei': '課税ファイル', 'eligibility-kaigo': '介護保険ファイル', 'copay-rule': '自己負担の規則', 'person-contact': '連絡先', 'resident-eligibility': '生活保護・課税・介護保険の情報',
   'vaccination-record': '接種記録', 'vaccination-history': '予防接種歴', 'vaccination-statistics': '接種統計', 'person-condition': '接種に関わる本人の状態', 'schedule-config': '予防接種の設定',
   'extraction-run': '対象者の抽出', 'extraction-members': '抽出対象者の一覧', 'extraction-diff': '抽出結果の差分',
   'notice-item': '通知書・接種券', 'notice-batch': '通知書の作成単位', 'notice-batch-items': '通知書の一覧', 'notice-template': '通知書の文面', 'notice-settings': '通知書の設定',

@@ -215,7 +215,19 @@ function drawPerson(painters: readonly Painter[], t: CompiledTemplate, item: Doc
   drawRegion(p, 'consent', REGIONS.consent, t.consent ? [t.consent] : [], item, o);
   drawRegion(p, 'notes', REGIONS.notes, t.notes, item, o);
   drawRegion(p, 'contact', REGIONS.contact, [t.contact], item, o);
+
+  // 自己負担金 免除/減額 (VAX-30): boxed, above the title at the right, clear of everything else on the page.
+  if (item.copayNote) {
+    const c = COPAY_NOTE;
+    p.lineWidth(0.4);
+    p.box(c.x, c.top, c.w, c.h);
+    p.lineWidth(0.25);
+    p.fitText(c.x + 1.5, c.top + (c.h - c.size / MM) / 2, c.w - 3, item.copayNote, { size: c.size, bold: true }, c.minSize, 'center');
+  }
 }
+
+/** Where the 自己負担金 line of an exempt resident's 予診票 goes (above the title band, right side). */
+export const COPAY_NOTE = { x: 132, top: 3.6, w: 60, h: 4.6, size: 8.5, minSize: 6.5 } as const;
 
 /** The item has no valid voucher number (the item schema checks it; this guards direct callers). */
 export class MissingVoucher extends Error {

@@ -83,6 +83,11 @@ export const documentItemSchema = z.object({
     .string()
     .regex(/^[0-9A-Z][0-9A-Z-]{3,39}$/, { message: '整理番号は英大文字・数字・ハイフンの4〜40文字です' })
     .optional(),
+  /**
+   * 予診票 of a resident whose co-payment is waived or reduced (VAX-30): the line printed at the top right, e.g.
+   * 「自己負担金　免除」.  Never the reason (生活保護 etc.): the form passes through other hands.
+   */
+  copayNote: text(30).optional(),
   /** 予防接種依頼書 only. */
   request: z
     .object({

@@ -14,6 +14,7 @@ import { mailingTarget, type PersonState } from '../residents/index.js';
 import { catalogFor, personTimeline } from '../records/index.js';
 import { getExtractionRun, iterateRunMembers } from '../extraction/index.js';
 import type { Catalog } from '../schedule/index.js';
+import { copayContext } from '../copay/index.js';
 import { encodeReference, referenceKeys, type ReferenceKeys } from './reference.js';
 import { getMailingLeadDays, requireNoticeSettings, requireNotices } from './settings.js';
 import type { BatchKind, PrintClass, Series } from './tables.js';
@@ -188,9 +189,10 @@ export interface InsertedItem {
 }
 
 /** The document as printed, checked by the renderer's own schema. */
-function documentOf(d: Draft, docType: DocumentType, voucherNo: string | null, referenceNo: string): { ok: true; item: DocumentItem } | { ok: false } {
+function documentOf(d: Draft, docType: DocumentType, voucherNo: string | null, referenceNo: string, copayNote?: string): { ok: true; item: DocumentItem } | { ok: false } {
   const a = d.addressing;
   const raw: DocumentItem = {
+    ...(copayNote ? { copayNote } : {}),
     person: a.person,
     mailTo: a.mailTo,
     ...(a.guardianName ? { guardianName: a.guardianName } : {}),
@@ -201,6 +203,25 @@ function documentOf(d: Draft, docType: DocumentType, voucherNo: string | null, r
   };
   const r = documentItemSchema.safeParse(raw);
   return r.success ? { ok: true, item: r.data as DocumentItem } : { ok: false };
+}
+
+/**
+ * VAX-30: the 予診票 of a resident the tenant's co-payment rule exempts, for a program whose rule says so
+ * (exemptQuestionnaire), carries 「自己負担金　免除」 (or the reduced amount).  The situation is judged on the
+ * first day the 予診票 can be used (the issue date, or the start of its period if later): that day's fiscal
+ * year picks the rule and the 課税/介護 facts.  Only a program's own rule counts here (decision 0158).
+ */
+async function exemptQuestionnaireNotes(w: Work, issueDate: string, drafts: readonly Draft[]): Promise<Map<Draft, string>> {
+  const out = new Map<Draft, string>();
+  const on = (d: Draft) => (d.period && d.period.from > issueDate ? d.period.from : issueDate);
+  const withProgram = drafts.filter((d) => d.program);
+  if (!withProgram.length) return out;
+  const ctx = await copayContext(w, withProgram.map((d) => ({ atenaNo: d.atenaNo, date: on(d) })));
+  for (const d of withProgram) {
+    const x = ctx.decide(d.atenaNo, d.program, '', on(d));
+    if (x?.exempt && x.exemptQuestionnaire) out.set(d, x.amount === 0 ? '自己負担金　免除' : `自己負担金　${x.amount.toLocaleString('ja-JP')}円（減額）`);
+  }
+  return out;
 }
 
 /**
@@ -215,14 +236,15 @@ export async function insertItems(w: Work, c: ItemContext, drafts: readonly Draf
   const probeVoucher = series === 'voucher' ? makeVoucherNumber({ orgCode: c.municipality.code, fiscalYear: fy, serial: 1 }) : null;
   const good: Draft[] = [];
   const invalid: Draft[] = [];
-  for (const d of drafts) (documentOf(d, c.docType, probeVoucher, '0000-0000').ok ? good : invalid).push(d);
+  const copayNotes = c.docType === 'questionnaire' ? await exemptQuestionnaireNotes(w, c.issueDate, drafts) : new Map<Draft, string>();
+  for (const d of drafts) (documentOf(d, c.docType, probeVoucher, '0000-0000', copayNotes.get(d)).ok ? good : invalid).push(d);
   if (good.length === 0) return { items: [], invalid };
   const first = await allocateSerials(w, series, fy, good.length);
   const rows = good.map((d, i) => {
     const serial = first + i;
     const voucherNo = series === 'voucher' ? makeVoucherNumber({ orgCode: c.municipality.code, fiscalYear: fy, serial }) : null;
     const referenceNo = encodeReference(c.keys, { atenaNo: d.atenaNo, series, fiscalYear: fy, serial });
-    const doc = documentOf(d, c.docType, voucherNo, referenceNo);
+    const doc = documentOf(d, c.docType, voucherNo, referenceNo, copayNotes.get(d));
     if (!doc.ok) throw new Error('document check changed between probe and issue');
     return {
       tenant_code: w.tenant,

@@ -16,6 +16,7 @@ import { requireResidentAccess, RESIDENT_DUTIES } from '../residents/index.js';
 import { checkWith, evaluateWith, type CheckResult, type EvaluateResult, type HistoryItem, type Catalog } from '../schedule/index.js';
 import { RecordInput, REASON_KINDS, type Category, type RecordData, type RecordSource, type Warning } from './model.js';
 import { catalogAtVersion, catalogFor } from './catalog.js';
+import { copayContext, type CopayContext, type CopayDecision } from '../copay/index.js';
 
 export interface VaccinationRecord {
   readonly id: string;
@@ -136,6 +137,19 @@ function categoryOf(catalog: Catalog, program: string | null, fallback: Category
   return (entries?.[entries.length - 1]?.category as Category | undefined) ?? fallback ?? '任意';
 }
 
+/**
+ * VAX-29/VAX-31: the record's 自己負担区分, amount and 徴収区分 from the tenant's co-payment rule and the
+ * resident's situation on the vaccination date — unless they were given (staff's entry, an imported fact):
+ * a given 自己負担区分 is kept as it is.  The engine's reasons are kept with the record (copayBasis).
+ */
+function withCopay(data: RecordData, copay: CopayContext, atenaNo: string): RecordData {
+  if (data.copayCategory) return data;
+  const d = copay.decide(atenaNo, data.program, data.category, data.vaccinatedOn);
+  if (!d) return data;
+  const feeCollection = data.feeCollection ?? d.collection;
+  return { ...data, copayCategory: d.category, copayAmount: d.amount, copayBasis: [...d.reasons], feeCollection, feeAmount: data.feeAmount ?? (feeCollection === 'none' ? 0 : d.amount) };
+}
+
 // ------------------------------------------------------------------ operations
 
 export interface DoseCheck {
@@ -143,6 +157,8 @@ export interface DoseCheck {
   readonly dose: number | null;
   readonly category: Category;
   readonly warnings: readonly Warning[];
+  /** The co-payment decision for this dose (null: no rule for the program and fiscal year, or no date). */
+  readonly copay: CopayDecision | null;
 }
 
 /** The live check behind the entry screen: what the engine says of a dose before it is saved (nothing is written). */
@@ -152,7 +168,9 @@ export async function checkDose(w: Work, atenaNo: string, raw: unknown): Promise
   const { catalog } = await catalogFor(w);
   const { check, warnings } = assess(catalog, await engineSubject(w, atenaNo), { ...input, category: input.category ?? '任意' });
   const program = input.program ?? check?.program ?? null;
-  return { program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined), warnings };
+  const category = input.category ?? categoryOf(catalog, program, undefined);
+  const copay = (await copayContext(w, [{ atenaNo, date: input.vaccinatedOn }])).decide(atenaNo, program, category, input.vaccinatedOn);
+  return { program, dose: input.dose ?? check?.dose ?? null, category, warnings, copay };
 }
 
 const Override = fields.text(500);
@@ -221,6 +239,7 @@ export async function createRecords(w: Work, items: readonly DoseToRegister[], o
   const wanted = [...new Set(items.filter((_, i) => inputs[i]).map((it) => it.atenaNo))];
   const { subjects, configVersion } = wanted.length ? await subjectsAndConfig(w, wanted) : { subjects: new Map<string, EngineSubject>(), configVersion: null };
   const catalog = await catalogAtVersion(w, configVersion);
+  const copay = await copayContext(w, items.flatMap((it, i) => (inputs[i] ? [{ atenaNo: it.atenaNo, date: inputs[i]!.input.vaccinatedOn }] : [])));
   const records: Record<string, unknown>[] = [];
   const versions: Record<string, unknown>[] = [];
   const accepted: number[] = [];
@@ -240,7 +259,7 @@ export async function createRecords(w: Work, items: readonly DoseToRegister[], o
         overrideReason = parseInput(Override, it.opts.overrideReason, 'overrideReason');
       }
       const program = input.program ?? check?.program ?? null;
-      const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined) };
+      const data: RecordData = withCopay({ ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, undefined) }, copay, it.atenaNo);
       const id = randomUUID();
       const opts = it.opts;
       records.push({
@@ -320,7 +339,12 @@ export async function correctRecord(w: Work, id: string, raw: unknown, correctio
   const problems = warnings.filter((x) => x.level === 'problem');
   if (problems.length && !c.overrideReason) throw new ScheduleProblems(warnings);
   const program = input.program ?? check?.program ?? null;
-  const data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, cur.data.category) };
+  let data: RecordData = { ...input, program, dose: input.dose ?? check?.dose ?? null, category: input.category ?? categoryOf(catalog, program, cur.data.category) };
+  // A category the engine decided is decided again for the corrected dose (date, program); one given by hand stays.
+  if (cur.data.copayBasis?.length && !('copayCategory' in changes)) {
+    const fresh = { ...data, copayCategory: null, copayAmount: null, copayBasis: null, ...('feeCollection' in changes ? {} : { feeCollection: null }), ...('feeAmount' in changes ? {} : { feeAmount: null }) };
+    data = withCopay(fresh, await copayContext(w, [{ atenaNo: cur.atena_no, date: data.vaccinatedOn }]), cur.atena_no);
+  }
   const version = cur.version + 1;
   const row = await w.tx
     .updateTable('municipality.vaccination_records')

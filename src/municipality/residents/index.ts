@@ -29,7 +29,7 @@ export {
 export { matchPerson, registerNonResident, setMyNumber, revealMyNumber, listQueue, countQueue, resolveQueueItem, type QueueSide, type QueueListOptions, type FourInfo, type RegistrationResult, type QueueItem } from './manage.js';
 export { matchFourInfo, searchKana, normalizeAddress, foldKanjiVariants, type MatchCandidate, type MatchResult } from './matching.js';
 export { PERSON_ITEM_GROUPS, DUTY_PERSON_ITEMS, allowedItemGroups, limitToAllowed, type ItemGroup } from './items.js';
-export { canReadResidents, requireImport, requireResidentAccess, maySeeProtectedAddress, RESIDENT_DUTIES } from './access.js';
+export { canReadResidents, requireImport, requireImportView, requireResidentAccess, maySeeProtectedAddress, RESIDENT_DUTIES } from './access.js';
 export { isValidAtenaNo } from './numbers.js';
 export { fetchMatchCandidates, type MatchCandidates, type CandidateQuery } from './candidates.js';
 export { SUBJECT as PERSON_SUBJECT } from './apply.js';

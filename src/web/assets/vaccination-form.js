@@ -39,6 +39,20 @@
         p.textContent = (w.level === 'problem' ? '警告: ' : '注意: ') + w.message;
         out.appendChild(p);
       }
+      // The co-payment decision (自己負担区分・金額・徴収区分) and what it rests on.
+      if (j.copay) {
+        const reasons = j.copay.reasons || [];
+        const last = reasons[reasons.length - 1];
+        const p = document.createElement('p');
+        p.textContent = '自己負担: ' + (last ? last.message : j.copay.category);
+        out.appendChild(p);
+        for (const r of reasons.slice(0, -1)) {
+          const q = document.createElement('p');
+          q.className = 'hint';
+          q.textContent = '根拠: ' + r.message + '（' + r.source + '）';
+          out.appendChild(q);
+        }
+      }
     } catch {
       out.hidden = true;
     }

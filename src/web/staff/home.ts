@@ -6,6 +6,7 @@ import type { Actor, Work } from '../../kernel/context/index.js';
 import { work } from '../../kernel/http/index.js';
 import { countQueue, residentImportTrouble } from '../../municipality/residents/index.js';
 import { recordImportTrouble } from '../../municipality/records/index.js';
+import { eligibilityImportTrouble } from '../../municipality/copay/index.js';
 import { noticeWork } from '../../municipality/notices/index.js';
 import { countWaitingApplications } from '../../municipality/certification/index.js';
 import { maySeeAuditAlerts, openAuditAlerts } from '../../kernel/audit/index.js';
@@ -84,6 +85,7 @@ export const WORK_SOURCES: readonly WorkSource[] = [
     items: async (w) => some({ title: '接種記録の照合の確認待ち', count: await countQueue(w, 'records'), href: '/vaccinations/queue', detail: '医療機関のファイルで本人を一人に決められなかった接種記録です。' }),
   },
   importTrouble('addressee', '住基ファイル', '/residents/imports', residentImportTrouble),
+  importTrouble('addressee', '生活保護・課税・介護保険ファイル', '/eligibility/imports', eligibilityImportTrouble),
   importTrouble('vaccination', '接種記録ファイル', '/vaccinations/imports', recordImportTrouble),
   {
     show: (a) => can(a, 'personal.write', 'vaccination'),

@@ -1,4 +1,5 @@
 // Public face of the staff pages.
+import { registerContactPages } from './contacts.js';
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app/index.js';
 import { registerAuthPages, type AuthOptions } from './auth.js';
@@ -32,6 +33,7 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerAuditPages(fastify, app);
   registerResidentPages(fastify, app);
   registerVaccinationPages(fastify, app);
+  registerContactPages(fastify, app);
   registerStatisticsPages(fastify, app);
   registerScheduleConfigPages(fastify, app);
   registerNoticePages(fastify, app);

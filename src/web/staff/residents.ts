@@ -128,7 +128,7 @@ export function registerResidentPages(fastify: FastifyInstance, app: App): void 
   ${checkbox({ label: '転出・死亡・消除した人も含める', name: 'former', checked: q['former'] === 'on' })}
   ${button('検索', 'secondary')}
 </form>
-${atena ? html`<div class="actions"><a class="btn btn--secondary" href="/residents/imports">住基ファイルの取込</a><a class="btn btn--secondary" href="/residents/register">住登外者の登録</a><a class="btn btn--secondary" href="/residents/queue">照合の確認待ち</a></div>` : ''}
+${atena ? html`<div class="actions"><a class="btn btn--secondary" href="/residents/imports">住基ファイルの取込</a><a class="btn btn--secondary" href="/eligibility/imports">生活保護・課税・介護保険ファイルの取込</a><a class="btn btn--secondary" href="/residents/register">住登外者の登録</a><a class="btn btn--secondary" href="/residents/queue">照合の確認待ち</a></div>` : ''}
 ${asked && total ? pager({ total, request: at, shown: results.length, path: '/residents', filters, cap: SEARCH_CAP, order: '氏名カナ順' }) : ''}
 ${asked
   ? table(

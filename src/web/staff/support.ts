@@ -117,6 +117,7 @@ const PERSON_PAGES = [
   ['notices', '通知書・接種券の履歴'],
   ['certificates', '証明書の交付'],
   ['exchange', '他団体への接種歴の照会'],
+  ['contacts', '連絡先・生活保護等の情報'],
 ] as const;
 export type PersonPage = (typeof PERSON_PAGES)[number][0];
 

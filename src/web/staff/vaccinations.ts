@@ -7,6 +7,8 @@ import type { App } from '../../app/index.js';
 import {
   CATEGORIES,
   FIELD_LABELS,
+  FEE_COLLECTIONS,
+  FEE_COLLECTION_LABELS,
   REASON_KINDS,
   SOURCE_LABELS,
   catalogFor,
@@ -49,7 +51,7 @@ function warningBadges(ws: readonly Warning[]): SafeHtml {
   return html`${ws.map((x) => html`${badge(x.level === 'problem' ? '警告' : '注意', x.level === 'problem' ? 'bad' : 'warn')} ${x.message}<br>`)}`;
 }
 
-const DOSE_FIELDS = ['product', 'vaccinatedOn', 'program', 'category', 'lot', 'expiry', 'gtin', 'institutionCode', 'doctorName', 'site', 'route', 'amount', 'remarks', 'dateUnknown'] as const;
+const DOSE_FIELDS = ['product', 'vaccinatedOn', 'program', 'category', 'lot', 'expiry', 'gtin', 'institutionCode', 'doctorName', 'site', 'route', 'amount', 'copayCategory', 'feeCollection', 'feeAmount', 'remarks', 'dateUnknown'] as const;
 
 /** Form values → record input (empty strings dropped); a scanned GS1 string fills GTIN, lot and expiry. */
 function doseInput(b: Form): Record<string, unknown> {
@@ -113,6 +115,9 @@ function fieldText(k: string, v: unknown, n: Names): string {
   if (v === false) return 'なし';
   if (k === 'program') return n.program(String(v));
   if (k === 'product') return n.product(String(v));
+  if ((k === 'copayAmount' || k === 'feeAmount') && typeof v === 'number') return `${v.toLocaleString('ja-JP')}円`;
+  if (k === 'feeCollection') return FEE_COLLECTION_LABELS[v as keyof typeof FEE_COLLECTION_LABELS] ?? String(v);
+  if (k === 'copayBasis' && Array.isArray(v)) return (v as { message: string; source: string }[]).map((r) => `${r.message}（${r.source}）`).join('／');
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
@@ -210,6 +215,9 @@ ${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。
   ${field({ label: '接種量', name: 'amount', hint: '例：0.5mL' }, state)}
   ${select({ label: '予防接種の種類', name: 'program', options: [['', '自動判定（ワクチンと接種歴から）'], ...catalog.programCodes.map((c) => [c, programName(c)] as [string, string])] }, state)}
   ${select({ label: '実施区分', name: 'category', options: [['', '自動（予防接種の種類から）'], ...CATEGORIES.map((c) => [c, c] as [string, string])] }, state)}
+  ${field({ label: '自己負担区分', name: 'copayCategory', hint: '空欄なら、自己負担の規則と接種日の生活保護・課税・介護保険の情報から決めます。' }, state)}
+  ${select({ label: '徴収区分', name: 'feeCollection', options: [['', '自動（自己負担の規則から）'], ...FEE_COLLECTIONS.map((c) => [c, FEE_COLLECTION_LABELS[c]] as [string, string])] }, state)}
+  ${field({ label: '徴収額（円）', name: 'feeAmount', inputmode: 'numeric' }, state)}
   ${textarea({ label: '備考', name: 'remarks', rows: 2 }, state)}
   <div id="live-check" class="notice" hidden aria-live="polite"></div>
   ${warnings?.length ? textarea({ label: '規則に合わない接種を登録する理由', name: 'overrideReason', required: true, rows: 2, hint: '例：医療機関の誤接種（保護者に説明済み）。理由は記録と操作ログに残ります。' }, state) : ''}
@@ -230,7 +238,9 @@ ${warnings?.length ? notice(html`<p><strong>接種の規則に合いません。
     const atenaNo = (req.params as { atenaNo: string }).atenaNo;
     try {
       const rec = await work(app.db, req, (w) => createRecord(w, atenaNo, doseInput(body), { source: 'staff', overrideReason: one(body['overrideReason']) }));
-      setFlash(reply, rec.warnings.some((x) => x.level === 'problem') ? '理由を付けて接種記録を登録しました（警告内容を記録しました）。' : '接種記録を登録しました。');
+      const d = rec.data;
+      const copay = d.copayCategory ? `自己負担区分「${d.copayCategory}」${d.copayAmount !== null ? `・${d.copayAmount.toLocaleString('ja-JP')}円` : ''}${d.feeCollection ? `・${FEE_COLLECTION_LABELS[d.feeCollection]}` : ''}` : '';
+      setFlash(reply, `${rec.warnings.some((x) => x.level === 'problem') ? '理由を付けて接種記録を登録しました（警告内容を記録しました）。' : '接種記録を登録しました。'}${copay ? `${copay}。` : ''}`);
       return reply.redirect(`/residents/${atenaNo}/vaccinations`);
     } catch (e) {
       const ctx = await pageContext(app, req, reply);
@@ -297,6 +307,9 @@ ${warnings?.length ? notice(html`<p><strong>修正後の内容が接種の規則
   ${field({ label: 'ロット番号', name: 'lot', value: d.lot ?? '' }, st('correct'))}
   ${field({ label: '医療機関コード', name: 'institutionCode', value: d.institutionCode ?? '' }, st('correct'))}
   ${field({ label: '回数', name: 'dose', type: 'number', value: d.dose ? String(d.dose) : '' }, st('correct'))}
+  ${field({ label: '自己負担区分（変える場合のみ）', name: 'copayCategory', hint: `現在：${d.copayCategory ?? 'なし'}。空欄なら、接種日や種類を直したときに規則から決め直します。` }, st('correct'))}
+  ${select({ label: '徴収区分', name: 'feeCollection', options: [['', `変更しない（現在：${d.feeCollection ? FEE_COLLECTION_LABELS[d.feeCollection] : 'なし'}）`], ...FEE_COLLECTIONS.map((c) => [c, FEE_COLLECTION_LABELS[c]] as [string, string])] }, st('correct'))}
+  ${field({ label: '徴収額（円・変える場合のみ）', name: 'feeAmount', inputmode: 'numeric', hint: `現在：${d.feeAmount !== null ? `${d.feeAmount.toLocaleString('ja-JP')}円` : 'なし'}` }, st('correct'))}
   ${select({ label: '理由区分', name: 'reasonKind', required: true, options: REASON_KINDS.map((k) => [k, k] as [string, string]) }, st('correct'))}
   ${field({ label: '修正の理由', name: 'reason', required: true }, st('correct'))}
   ${warnings?.length ? field({ label: '規則に合わない内容にする理由', name: 'overrideReason', required: true }, st('correct')) : ''}
@@ -326,6 +339,11 @@ ${section(
     for (const k of ['vaccinatedOn', 'lot', 'institutionCode', 'dose']) {
       const v = one(body[k]);
       if (v !== undefined) changes[k] = v === '' ? null : v;
+    }
+    // 自己負担区分・徴収区分・徴収額: only when staff entered one (empty = keep, or decide again from the rule).
+    for (const k of ['copayCategory', 'feeCollection', 'feeAmount']) {
+      const v = one(body[k])?.trim();
+      if (v) changes[k] = v;
     }
     try {
       await work(app.db, req, (w) => correctRecord(w, id, changes, { reasonKind: one(body['reasonKind']), reason: one(body['reason']) ?? '', overrideReason: one(body['overrideReason']) }));
