@@ -8,26 +8,10 @@ import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { isIsoDate, toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { invalidField, parseInput, Problem } from '../../kernel/problems/index.js';
-import { zenginKana } from '../billing/index.js';
+import { ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
 import { caseStep } from './cases.js';
 import { BENEFIT_LABELS, RELIEF_PURPOSE, requireOrdersAccess, type BenefitKind } from './model.js';
-import { blankToUndef, isoDate as date, UUID } from './input.js';
-
-const digits = (n: number, label: string) =>
-  z.preprocess((v) => (typeof v === 'string' ? toHalfWidthDigits(v.trim()) : v), z.string({ message: `${label}を入力してください` }).regex(new RegExp(`^\\d{${n}}$`), `${label}は${n}桁の数字です`));
-const kana = (max: number, label: string, required: boolean) =>
-  z.preprocess(blankToUndef, z.string().trim().transform((s, ctx) => {
-    const r = zenginKana(s);
-    if (r.invalid.length) {
-      ctx.addIssue({ code: 'custom', message: `${label}に振込で使えない文字があります（${r.invalid.join('')}）。カタカナ・英大文字・数字で入力してください` });
-      return z.NEVER;
-    }
-    if (r.text.length > max) {
-      ctx.addIssue({ code: 'custom', message: `${label}は半角${max}文字以内です` });
-      return z.NEVER;
-    }
-    return r.text;
-  }).optional()).refine((v) => !required || v !== undefined, `${label}を入力してください`);
+import { isoDate as date, UUID } from './input.js';
 
 export const OrderInput = z.object({
   benefitId: z.string({ message: '給付を選んでください' }).regex(UUID, '給付の指定が正しくありません'),
@@ -39,13 +23,9 @@ export const OrderInput = z.object({
   payOn: date('支払予定日'),
   accountSource: z.enum(['public-receipt', 'applicant'], { message: '支払先の口座（公金受取口座・申請者が指定した口座）を選んでください' }),
   accountConfirmedOn: date('口座の確認日'),
-  bankCode: digits(4, '金融機関コード').refine((s) => s !== '0000', '金融機関コード 0000 の金融機関はありません'),
-  bankKana: kana(15, '金融機関名（カナ）', false),
-  branchCode: digits(3, '支店コード'),
-  branchKana: kana(15, '支店名（カナ）', false),
-  accountType: z.preprocess((v) => (typeof v === 'string' ? ({ 普通: '1', 当座: '2', 貯蓄: '4' } as Record<string, string>)[v.trim()] ?? toHalfWidthDigits(v.trim()) : v), z.enum(['1', '2', '4'], { message: '預金種目は 1（普通）・2（当座）・4（貯蓄）のいずれかです' })),
-  accountNo: digits(7, '口座番号'),
-  holderKana: kana(30, '口座名義（カナ）', true),
+  // The account: billing's one set of 全銀 validators (billing/bank.ts), as for payees and 償還払い.
+  ...ACCOUNT_FIELDS,
+  holderKana: holderKana(),
 });
 
 /** 支払指示: part or the rest of a decided benefit, never more than is left of it. */
