@@ -21,6 +21,7 @@ import { PageClient, visibleText } from '../harness/web.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHILD_BIRTH, PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
+import { setSubsidyProgram, takeElectronicApplications } from '../../src/municipality/reimburse/index.js';
 
 describe('electronic applications (申請管理)', () => {
   let w: PlatformWorld;
@@ -164,6 +165,21 @@ describe('electronic applications (申請管理)', () => {
     expect(h).toHaveLength(1);
     expect(h[0]).toMatchObject({ subjectAtena: w.atena.parent, applicantAtena: w.atena.parent, payload: { amountPaid: 8800, bank: { bankCode: '0001', accountNumber: '1234567' } } });
     expect((await rows()).every((r) => !r.sealed)).toBe(true);
+
+    // 償還払い takes the hand-over (issue 14: XCH-29 → VAX-33): an electronic application with its refund
+    // account, the hand-over marked taken in the same transaction; a second run writes nothing.
+    const h0 = h[0]!;
+    const noProgram = await takeElectronicApplications(w.app.db, w.nurse);
+    expect(noProgram.taken).toBe(0);
+    expect(noProgram.failed).toHaveLength(1);
+    expect(noProgram.failed[0]!.reason).toMatch(/助成制度/);
+    await runAs(w.app.db, w.nurse, (x) => setSubsidyProgram(x, { code: 'hib-adult', name: 'ヒブ（任意接種）助成', program: 'hib', minAge: 0, amountKind: 'up-to-cost', amount: 5000, validFrom: addDaysIso(today, -365) }));
+    expect(await takeElectronicApplications(w.app.db, w.nurse)).toEqual({ taken: 1, failed: [] });
+    expect(await takeElectronicApplications(w.app.db, w.nurse)).toEqual({ taken: 0, failed: [] });
+    const reimbursed = await sql<{ channel: string; external_ref: string; atena_no: string; amount_paid: number; status: string }>`
+      SELECT channel, external_ref, atena_no, amount_paid, status FROM municipality.reimbursements`.execute(w.app.db.system);
+    expect(reimbursed.rows).toEqual([{ channel: 'electronic', external_ref: h0.applicationId, atena_no: w.atena.parent, amount_paid: 8800, status: 'received' }]);
+    expect(await runAs(w.app.db, w.nurse, (x) => openHandovers(x, 'reimbursement'))).toEqual([]);
   });
 
   it('rejects a bad signature, a revoked certificate and content changed after signing — nothing enters', async () => {

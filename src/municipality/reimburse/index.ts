@@ -6,3 +6,4 @@ export {
   createReimbursementApplication, listReimbursements, getReimbursement, examineReimbursement, approveReimbursement, rejectReimbursement, ReimbursementInput,
   REIMBURSEMENT_STATUS, REIMBURSEMENT_CHANNELS, type ReimbursementView, type ReimbursementList, type ReimbursementStatus, type CreatedApplication, type ExaminationResult, type ExaminationCheck, type ListQuery,
 } from './applications.js';
+export { takeElectronicApplications, type TakeReport } from './electronic.js';

@@ -13,7 +13,7 @@ import { invalidField, isProblem, type Problem } from '../../kernel/problems/ind
 import { catalogFor } from '../../municipality/records/index.js';
 import { ACCOUNT_TYPES } from '../../municipality/billing/index.js';
 import {
-  approveReimbursement, createReimbursementApplication, examineReimbursement, getReimbursement, getSubsidyProgram, listReimbursements, listSubsidyPrograms, personAccounts, rejectReimbursement,
+  approveReimbursement, createReimbursementApplication, takeElectronicApplications, examineReimbursement, getReimbursement, getSubsidyProgram, listReimbursements, listSubsidyPrograms, personAccounts, rejectReimbursement,
   setPersonAccount, setSubsidyProgram, ACCOUNT_PURPOSES, ACCOUNT_SOURCES, AMOUNT_KINDS, REIMBURSEMENT_CHANNELS, REIMBURSEMENT_STATUS, type ReimbursementStatus, type ReimbursementView,
 } from '../../municipality/reimburse/index.js';
 import { badge, button, checkbox, csrfField, subNav, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, textarea, type FormState, type SafeHtml } from '../ui/index.js';
@@ -89,6 +89,9 @@ ${select({ label: '状態', name: 'status', options: [['', 'すべて'], ...Obje
         '償還払い（接種費用の助成）の申請',
         html`${tabs('/reimbursements')}
 <p>住民が医療機関に支払った任意接種の費用を、助成制度に基づいて払い戻します。申請を審査（助成制度と接種記録の確認）し、審査した職員とは別の職員が承認すると、次の支払で住民の口座に振り込みます。</p>
+${req.session && can(req.session.actor, 'personal.write', 'vaccination')
+  ? html`<form method="post" action="/reimbursements/electronic">${csrfField(ctx.csrf)}<p>電子申請（申請管理で受理したもの）を償還払いの申請として取り込みます。</p><div class="actions">${button('受理した電子申請を取り込む', 'secondary')}</div></form>`
+  : ''}
 ${filter}
 ${section(
   `申請（${status ? `${REIMBURSEMENT_STATUS[status]} ` : ''}全${n(list.total)}件）`,
@@ -144,6 +147,11 @@ ${accountFields('account.', state, false)}`,
       status,
     );
   };
+  fastify.post('/reimbursements/electronic', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    const r = await takeElectronicApplications(app.db, principalOf(req));
+    setFlash(reply, `電子申請を取り込みました：${n(r.taken)}件${r.failed.length ? `。取り込めなかった申請 ${n(r.failed.length)}件（${r.failed.map((f) => `申請番号 ${f.applicationNo}：${f.reason}`).join('、')}）` : ''}`);
+    return reply.redirect('/reimbursements');
+  });
   fastify.get('/reimbursements/new', { preHandler: write }, async (req, reply) => newPage(req, reply));
   fastify.post('/reimbursements', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
