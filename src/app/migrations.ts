@@ -11,8 +11,9 @@ import { insurerHubMigrations } from '../peers/insurerhub/index.js';
 import { cardMigrations } from '../peers/card/index.js';
 import { mynaportalMigrations } from '../peers/mynaportal/index.js';
 import { kokuhorenMigrations } from '../peers/kokuhoren/index.js';
+import { koukinMigrations } from '../peers/koukin/index.js';
 import { eapplyMigrations } from '../peers/eapply/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations];
 }

@@ -21,6 +21,7 @@ import { buildInsurerHubNode, INSURERHUB_ROLE, INSURERHUB_SCHEMA } from '../peer
 import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
 import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
+import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import { clinicRules } from './clinic-rules.js';
@@ -33,7 +34,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin';
   readonly tenant?: string;
 }
 
@@ -69,6 +70,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'mynaportal', title: 'マイナポータル', kind: 'mynaportal' },
     { name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', kind: 'kokuhoren' },
     { name: 'eapply', title: 'サービス検索・電子申請機能', kind: 'eapply' },
+    { name: 'koukin', title: '公金受取口座登録システム（デジタル庁）', kind: 'koukin' },
   ];
 }
 
@@ -86,6 +88,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   mynaportal: { role: MYNAPORTAL_ROLE, schema: MYNAPORTAL_SCHEMA },
   kokuhoren: { role: KOKUHOREN_ROLE, schema: KOKUHOREN_SCHEMA },
   eapply: { role: EAPPLY_ROLE, schema: EAPPLY_SCHEMA },
+  koukin: { role: KOUKIN_ROLE, schema: KOUKIN_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -172,6 +175,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'card' ? await buildCardNode(ctx)
             : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
             : spec.kind === 'eapply' ? await buildEapplyNode(ctx)
+            : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

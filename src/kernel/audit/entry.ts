@@ -97,7 +97,7 @@ export const TARGET_LABELS: Record<string, string> = {
   certificate: '証明書', 'certificate-application': '証明書の申請', 'certificate-register': '証明書交付簿', 'passport-items': '旅券の記載事項',
   'register-disposal': '消去・廃棄の記録', 'register-outsourcing': '委託先の管理簿', 'register-handover': '受渡管理簿（委託先）', 'register-media': '媒体管理簿',
   'register-disclosure': '開示・訂正・利用停止請求の受付簿', 'register-inquiry': '問合せ受付簿', 'register-incident': '事故・漏えい等の記録',
-  'exchange-inquiry': '他団体への情報照会', 'covid-inquiry': '新型コロナの接種記録の照会（VRS）', 'exchange-copies': '中間サーバーの副本', 'exchange-codes': '情報提供用個人識別符号', 'data-use': '情報の利用と提供の記録',
+  'exchange-inquiry': '他団体への情報照会', 'koukin-inquiry': '公金受取口座の照会', 'covid-inquiry': '新型コロナの接種記録の照会（VRS）', 'exchange-copies': '中間サーバーの副本', 'exchange-codes': '情報提供用個人識別符号', 'data-use': '情報の利用と提供の記録',
   'exchange-admin': '情報連携の状況', 'exchange-provision': '自動応答不可の提供', 'exchange-records': '情報提供等記録', 'exchange-settings': '情報連携の設定',
   'platform-push': '予防接種プラットフォームへの登録', 'platform-records': '予防接種プラットフォームの接種記録', 'insured-enroll': '医療保険者等向け中間サーバーへの被保険者の登録', 'card-certificate': 'マイナンバーカードの電子証明書',
   'billing-claim': '医療機関への接種委託料の請求', 'billing-price': '接種委託料の単価', payee: '医療機関の支払先口座', 'billing-settings': '振込依頼人の口座',

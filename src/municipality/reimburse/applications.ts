@@ -48,6 +48,8 @@ export const ReimbursementInput = z
       amountPaid: yen('支払った金額'),
     }),
     account: BankAccountInput.optional(),
+    /** 「公金受取口座を利用する」: the applicant consents to the account being obtained through the exchange (decision 0164). */
+    koukinConsent: z.preprocess((v) => (v === 'on' || v === 'true' || v === '1' ? true : v === '' || v === 'false' || v === '0' ? false : v), z.boolean({ message: '公金受取口座の利用の同意は はい か いいえ です' }).default(false)),
   })
   .refine((p) => p.channel !== 'electronic' || p.externalRef !== undefined, { message: '電子申請には申請の識別子が必要です', path: ['externalRef'] })
   .refine((p) => p.subsidyCode !== undefined || p.program !== undefined, { message: '助成制度を選んでください', path: ['subsidyCode'] });
@@ -79,18 +81,20 @@ export interface ReimbursementView {
   readonly paymentBatchId: string | null;
   readonly createdAt: Date;
   readonly createdBy: string;
+  /** The applicant consented to the 公金受取口座 being obtained through the exchange. */
+  readonly koukinConsent: boolean;
 }
 
 interface Row {
   id: string; no: string; atena_no: string; name: string; subsidy_code: string; subsidy_name: string; channel: keyof typeof REIMBURSEMENT_CHANNELS; received_on: string;
   clinic_name: string; institution_code: string | null; vaccinated_on: string; amount_paid: number; status: ReimbursementStatus; record_id: string | null; eligible: boolean | null;
   decided_amount: number | null; reason: string | null; examined_by: string | null; examined_at: Date | null; approved_by: string | null; approved_at: Date | null;
-  payment_batch_id: string | null; created_at: Date; created_by: string;
+  payment_batch_id: string | null; created_at: Date; created_by: string; koukin_consent: boolean;
 }
 const SELECT = sql`
   SELECT r.id::text AS id, r.no::text AS no, r.atena_no, p.name_kanji AS name, r.subsidy_code, s.name AS subsidy_name, r.channel, to_char(r.received_on, 'YYYY-MM-DD') AS received_on,
     r.clinic_name, r.institution_code, to_char(r.vaccinated_on, 'YYYY-MM-DD') AS vaccinated_on, r.amount_paid, r.status, r.record_id::text AS record_id, r.eligible, r.decided_amount, r.reason,
-    r.examined_by, r.examined_at, r.approved_by, r.approved_at, r.payment_batch_id::text AS payment_batch_id, r.created_at, r.created_by
+    r.examined_by, r.examined_at, r.approved_by, r.approved_at, r.payment_batch_id::text AS payment_batch_id, r.created_at, r.created_by, r.koukin_consent
   FROM municipality.reimbursements r
     JOIN municipality.persons p ON p.tenant_code = r.tenant_code AND p.atena_no = r.atena_no
     JOIN municipality.subsidy_programs s ON s.tenant_code = r.tenant_code AND s.code = r.subsidy_code`;
@@ -98,7 +102,7 @@ const view = (r: Row): ReimbursementView => ({
   id: r.id, no: r.no, atenaNo: r.atena_no, name: r.name, subsidyCode: r.subsidy_code, subsidyName: r.subsidy_name, channel: r.channel, receivedOn: r.received_on,
   clinicName: r.clinic_name, institutionCode: r.institution_code, vaccinatedOn: r.vaccinated_on, amountPaid: r.amount_paid, status: r.status, recordId: r.record_id,
   eligible: r.eligible, decidedAmount: r.decided_amount, reason: r.reason, examinedBy: r.examined_by, examinedAt: r.examined_at, approvedBy: r.approved_by, approvedAt: r.approved_at,
-  paymentBatchId: r.payment_batch_id, createdAt: r.created_at, createdBy: r.created_by,
+  paymentBatchId: r.payment_batch_id, createdAt: r.created_at, createdBy: r.created_by, koukinConsent: r.koukin_consent,
 });
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -140,12 +144,12 @@ export async function createReimbursementApplication(w: Work, raw: unknown): Pro
   if (p.receipt.vaccinatedOn > receivedOn) throw validationFailed([{ field: 'receipt.vaccinatedOn', code: 'DATE_FUTURE', message: '接種日が受付日より後です' }]);
   if (p.account) await storePersonAccount(w, { ...p.account, atenaNo: p.atenaNo, purpose: 'refund', source: 'application' });
   const r = await sql<{ id: string; no: string }>`
-    INSERT INTO municipality.reimbursements (tenant_code, atena_no, subsidy_code, channel, external_ref, received_on, clinic_name, institution_code, vaccinated_on, amount_paid, status, created_at, created_by)
+    INSERT INTO municipality.reimbursements (tenant_code, atena_no, subsidy_code, channel, external_ref, received_on, clinic_name, institution_code, vaccinated_on, amount_paid, status, created_at, created_by, koukin_consent)
     VALUES (${w.tenant}, ${p.atenaNo}, ${subsidyCode}, ${p.channel}, ${p.externalRef ?? null}, ${receivedOn}::date, ${p.receipt.clinicName}, ${p.receipt.institutionCode ?? null},
-      ${p.receipt.vaccinatedOn}::date, ${p.receipt.amountPaid}, 'received', ${w.clock.now()}, ${w.actor.login})
+      ${p.receipt.vaccinatedOn}::date, ${p.receipt.amountPaid}, 'received', ${w.clock.now()}, ${w.actor.login}, ${p.koukinConsent})
     RETURNING id::text AS id, no::text AS no`.execute(w.tx);
   const { id, no } = r.rows[0]!;
-  await appendEntry(w.tx, w, { action: 'reimbursement_receive', targetType: 'reimbursement', targetId: id, subjectRef: `resident:${p.atenaNo}`, purpose: '予防接種費用の償還払い', detail: { no, channel: p.channel, subsidy: subsidyCode, amountPaid: p.receipt.amountPaid, account: p.account !== undefined } });
+  await appendEntry(w.tx, w, { action: 'reimbursement_receive', targetType: 'reimbursement', targetId: id, subjectRef: `resident:${p.atenaNo}`, purpose: '予防接種費用の償還払い', detail: { no, channel: p.channel, subsidy: subsidyCode, amountPaid: p.receipt.amountPaid, account: p.account !== undefined, koukinConsent: p.koukinConsent } });
   return { id, no, status: 'received', created: true };
 }
 

@@ -105,6 +105,13 @@ function requesterNode(v: string): string {
   return TENANT.test(v) ? chukanNodeName(v) : v;
 }
 
+/** An information provider: a municipality's 団体コード or a national body's code (its node name, decision 0163). */
+const PROVIDER = /^([0-9]{6}|[a-z][a-z0-9-]{1,30})$/;
+/** The node that answers for a provider: a municipality's 中間サーバー, or the national body's own node. */
+function providerNodeName(provider: string): string {
+  return TENANT.test(provider) ? chukanNodeName(provider) : provider;
+}
+
 const iso = (d: unknown): string | null => (d instanceof Date ? d.toISOString() : d === null || d === undefined ? null : String(d));
 
 // ------------------------------------------------------------------ purge (XCH-15, XCH-14 retention)
@@ -322,7 +329,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
     if (inq.exchange_id && inq.exchange_id !== exchangeId) throw new Problem(502, 'RELAYED_MISMATCH', '別の情報連携への応答です', '応答の連携番号が照会の連携番号と一致しません。');
     const relayed = answer.envelope.relayed?.[0];
     let records: unknown[] | undefined;
-    const providerNode = chukanNodeName(inq.provider);
+    const providerNode = providerNodeName(inq.provider);
     if (relayed) {
       const r = await ctx.node.verifyRelayed(relayed, providerNode);
       if (r.envelope.aud !== network) throw new Problem(502, 'RELAYED_MISMATCH', '中継された応答の宛先が違います', '情報提供者の応答は情報提供ネットワークシステムあてではありません。');
@@ -362,7 +369,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
     const code = e instanceof Problem ? e.code : 'ERROR';
     await tx(async (t) => {
       await sql`UPDATE peers_chukan.inquiries SET status = 'failed', failure = ${code}, answered_at = ${clock.now()} WHERE id = ${inq.id}`.execute(t);
-      await record(t, { kind: 'inquiry', exchangeId: inq.exchange_id, integratedNo: inq.integrated_no, jimu: inq.jimu, item: inq.item, counterpart: chukanNodeName(inq.provider), status: `failed:${code}`, operator: inq.operator_login });
+      await record(t, { kind: 'inquiry', exchangeId: inq.exchange_id, integratedNo: inq.integrated_no, jimu: inq.jimu, item: inq.item, counterpart: providerNodeName(inq.provider), status: `failed:${code}`, operator: inq.operator_login });
     });
   }
 
@@ -641,7 +648,7 @@ export async function buildChukanNode(ctx: PeerContext, opts: ChukanOptions): Pr
         const integratedNo = b['integratedNo'];
         const jimu = text(b, 'jimu', NAME, '事務（jimu）');
         const item = text(b, 'item', NAME, '特定個人情報の項目（item）');
-        const provider = text(b, 'provider', TENANT, '情報提供者（provider）');
+        const provider = text(b, 'provider', PROVIDER, '情報提供者（provider）');
         const code = await acquiredCode(integratedNo);
         const inq: InquiryRow = { id: randomUUID(), exchange_id: null, integrated_no: integratedNo, jimu, item, provider, legal_basis: null, status: 'requested', result: null, result_deleted_at: null, operator_login: operator.login };
         await tx((t) =>

@@ -35,10 +35,30 @@ export function fugoOf(key: Buffer, body: string, personId: string): string {
   return createHmac('sha256', key).update(`${body}:${personId}`).digest('base64url');
 }
 
-/** The body (団体コード) of a 中間サーバー node name, e.g. 'chukan-131237' → '131237'. */
+/**
+ * National bodies connected to the network directly (not through a 中間サーバー; decision 0163): their body
+ * code is their node name.  デジタル庁's 公金受取口座登録システム provides 公金受取口座情報 (公金受取口座登録法).
+ */
+export const NATIONAL_BODIES: Readonly<Record<string, { readonly kind: 'ministry' }>> = {
+  koukin: { kind: 'ministry' },
+};
+
+/** The body of a node name: a 中間サーバー's 団体コード ('chukan-131237' → '131237') or a national body's code. */
 export function bodyOfNode(node: string): string | undefined {
   const m = /^chukan-(\d{6})$/.exec(node);
-  return m ? m[1] : undefined;
+  if (m) return m[1];
+  return Object.hasOwn(NATIONAL_BODIES, node) ? node : undefined;
 }
 
 export const chukanNode = (body: string) => `chukan-${body}`;
+
+/** The node that answers for a body: its 中間サーバー (municipality) or the national body's own node. */
+export function nodeOfBody(body: string): string {
+  return Object.hasOwn(NATIONAL_BODIES, body) ? body : chukanNode(body);
+}
+
+/** The kind of body (what the permission list matches): a 6-digit code is a municipality. */
+export function kindOfBody(body: string): 'municipality' | 'ministry' | undefined {
+  if (/^\d{6}$/.test(body)) return 'municipality';
+  return Object.hasOwn(NATIONAL_BODIES, body) ? NATIONAL_BODIES[body]!.kind : undefined;
+}

@@ -9,9 +9,9 @@ import { purgeNetworkRecords as purgeRecords, recordYears as yearsOf } from './r
 import { logger } from '../../kernel/log/index.js';
 
 export { networkMigrations } from './migrations/index.js';
-export { PERMISSION_ENTRIES, JIMU_NAMES, ITEM_NAMES, MINISTERIAL_ORDINANCE_FROM, APPENDED_TABLE_2_UNTIL, type PermissionEntry, type BodyKind } from './permissions.js';
+export { PERMISSION_ENTRIES, JIMU_NAMES, ITEM_NAMES, PUBLIC_FUNDS_ACCOUNT_ITEM, VACCINATION_SUBSIDY_JIMU, KOUKIN_ACT_FROM, MINISTERIAL_ORDINANCE_FROM, APPENDED_TABLE_2_UNTIL, type PermissionEntry, type BodyKind } from './permissions.js';
 export { issuePermit, verifyPermit, PERMIT_TYPE, PERMIT_SECONDS, type Permit } from './permit.js';
-export { bodyOfNode, chukanNode, FUGO_KEY_FILE } from './fugo.js';
+export { bodyOfNode, chukanNode, nodeOfBody, kindOfBody, NATIONAL_BODIES, FUGO_KEY_FILE } from './fugo.js';
 export { listRecords, listPermissions, loadPermissions, findPermission, failInterrupted, type ExchangeRecord, type RecordStatus } from './store.js';
 export { networkServices } from './services.js';
 export { recordsCsv, STATUS_NAMES } from './export.js';

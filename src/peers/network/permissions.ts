@@ -36,13 +36,21 @@ export const JIMU_NAMES: Readonly<Record<string, string>> = {
   'relief-disability': '予防接種法による給付（同法第十五条第一項の障害に係るものに限る。）の支給に関する事務',
   'relief-ministry': '予防接種法による給付の支給に関する事務（厚生労働大臣が行うもの）',
   'pandemic-vaccination': '新型インフルエンザ等対策特別措置法による予防接種の実施に関する事務',
+  'vaccination-subsidy': '予防接種に要する費用の助成（償還払い）に関する事務（条例で定める事務）',
 };
 
 export const ITEM_NAMES: Readonly<Record<string, string>> = {
   'vaccination-history': '予防接種の実施に関する情報',
   'resident-tax': '地方税関係情報',
   'livelihood-protection': '生活保護関係情報',
+  'public-funds-account': '公金受取口座情報',
 };
+
+/** 特定個人情報の項目 of the 公金受取口座 (decision 0163) and the 事務 of the municipality's subsidy. */
+export const PUBLIC_FUNDS_ACCOUNT_ITEM = 'public-funds-account';
+export const VACCINATION_SUBSIDY_JIMU = 'vaccination-subsidy';
+/** 公金受取口座登録法（令和3年法律第38号）: the provision of registered accounts to 行政機関の長等 (第10条) applies from here. */
+export const KOUKIN_ACT_FROM = '2022-10-11';
 
 /** 番号法改正（別表第二 → 主務省令第2条の表）の施行日. */
 export const MINISTERIAL_ORDINANCE_FROM = '2024-05-27';
@@ -60,6 +68,7 @@ function entry(id: string, jimu: string, item: string, legalBasis: string, valid
 
 const MO = (n: string) => `番号法第19条第8号 主務省令第2条の表 ${n}の項`;
 const B2 = (n: string) => `番号法第19条第8号 別表第二 ${n}の項`;
+const KOUKIN = (what: string) => `公金受取口座登録法第10条・番号法第19条第8号（${what}）`;
 const F = MINISTERIAL_ORDINANCE_FROM;
 const B2F = APPENDED_TABLE_2_FROM;
 const B2T = APPENDED_TABLE_2_UNTIL;
@@ -74,6 +83,11 @@ export const PERMISSION_ENTRIES: readonly PermissionEntry[] = [
   entry('mo-29-vaccination-history', 'relief-disability', 'vaccination-history', MO('29'), F, null),
   entry('mo-153-vaccination-history', 'pandemic-vaccination', 'vaccination-history', MO('153'), F, null),
   entry('mo-154-vaccination-history', 'relief-ministry', 'vaccination-history', MO('154'), F, null, 'ministry'),
+  // 公金受取口座情報 from the 内閣総理大臣 (デジタル庁, 公金受取口座登録システム; decision 0163): the 給付 of the
+  // 予防接種法 (健康被害救済) and the municipality's own subsidy (償還払い).  The legal basis is abridged: the
+  // exact 項 of the 主務省令 (and, for the subsidy, the 条例 under 番号法第9条第2項) must be checked before use.
+  entry('koukin-relief-or-fee', 'relief-or-fee', 'public-funds-account', KOUKIN('予防接種法による給付の支給'), KOUKIN_ACT_FROM, null, 'municipality', 'ministry'),
+  entry('koukin-vaccination-subsidy', 'vaccination-subsidy', 'public-funds-account', KOUKIN('予防接種費用の助成（条例・番号法第19条第9号）'), KOUKIN_ACT_FROM, null, 'municipality', 'ministry'),
   // 別表第二 (seed 000; 115の2 from seed 002), until 2024-05-26.
   entry('b2-16-2-vaccination-history', 'vaccination', 'vaccination-history', B2('16の2'), B2F, B2T),
   entry('b2-17-vaccination-history', 'relief-illness', 'vaccination-history', B2('17'), B2F, B2T),

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Problem } from '../../kernel/problems/index.js';
 import type { Incoming, Outgoing, PeerContext, ServiceDef } from '../../kernel/exchange/index.js';
-import { bodyOfNode, chukanNode, fugoOf } from './fugo.js';
+import { bodyOfNode, fugoOf, kindOfBody, nodeOfBody } from './fugo.js';
 import { issuePermit } from './permit.js';
 import { ITEM_NAMES, JIMU_NAMES } from './permissions.js';
 import {
@@ -12,7 +12,10 @@ import {
   type ExchangeRecord, type RecordStatus,
 } from './store.js';
 
-const fromChukan = (sender: string) => bodyOfNode(sender) !== undefined;
+/** A 中間サーバー (a municipality). */
+const fromChukan = (sender: string) => /^chukan-\d{6}$/.test(sender);
+/** Any body: a 中間サーバー or a national body's own node (decision 0163). */
+const fromBody = (sender: string) => bodyOfNode(sender) !== undefined;
 
 const invalid = (detail: string) => new Problem(400, 'INVALID_REQUEST', '要求の内容が正しくありません', detail);
 
@@ -81,7 +84,7 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
   return {
     'code.issue': {
       title: '情報提供用個人識別符号の発行',
-      from: fromChukan,
+      from: fromBody,
       async handle(msg) {
         const b = fields(msg.body);
         const juminhyoCode = str(b, 'juminhyoCode', /^\d{11}$/, '住民票コード');
@@ -101,7 +104,7 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
 
     'permissions.list': {
       title: '照会許可用照合リストの配信',
-      from: fromChukan,
+      from: fromBody,
       async handle() {
         return { body: await listPermissions(db) };
       },
@@ -116,7 +119,8 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
         const code = str(b, 'code', CODE_RE, '符号');
         const jimu = str(b, 'jimu', NAME_RE, '事務');
         const item = str(b, 'item', NAME_RE, '特定個人情報の項目');
-        const provider = str(b, 'provider', /^\d{6}$/, '情報提供者の団体コード');
+        const provider = str(b, 'provider', /^(\d{6}|[a-z][a-z0-9-]{1,30})$/, '情報提供者の団体コード');
+        const providerKind = kindOfBody(provider);
         const requesterBody = callerBody(msg);
         const now = clock.now();
         const exchangeId = randomUUID();
@@ -134,7 +138,10 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
         if (provider === requesterBody) {
           return refuse(new Problem(400, 'SELF_INQUIRY', '自団体への照会はできません', '情報照会は他の団体に対して行います。自団体の情報は庁内の仕組みで参照してください。'), { personId });
         }
-        const permission = await findPermission(db, { jimu, item, requesterKind: 'municipality', providerKind: 'municipality', today: clock.today() });
+        if (!providerKind) {
+          return refuse(new Problem(404, 'PROVIDER_UNKNOWN', '情報提供者が見つかりません', `情報提供者 ${provider} は情報提供ネットワークシステムに接続している機関ではありません。`), { personId });
+        }
+        const permission = await findPermission(db, { jimu, item, requesterKind: 'municipality', providerKind, today: clock.today() });
         if (!permission) {
           return refuse(
             new Problem(403, 'PERMISSION_DENIED', '照会が許可されていません',
@@ -142,9 +149,9 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
             { personId },
           );
         }
-        const providerNode = chukanNode(provider);
+        const providerNode = nodeOfBody(provider);
         if (!node.directory.has(providerNode)) {
-          return refuse(new Problem(404, 'PROVIDER_UNKNOWN', '情報提供者が見つかりません', `団体コード ${provider} の中間サーバーは接続先一覧にありません。`), {
+          return refuse(new Problem(404, 'PROVIDER_UNKNOWN', '情報提供者が見つかりません', `団体コード ${provider} の${providerKind === 'municipality' ? '中間サーバー' : '機関'}は接続先一覧にありません。`), {
             personId, permissionId: permission.id, legalBasis: permission.legalBasis,
           });
         }
@@ -190,7 +197,7 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
           throw new Problem(404, 'EXCHANGE_NOT_FOUND', '情報連携が見つかりません', `情報連携ID ${exchangeId} の照会はこの団体の記録にありません。`);
         }
         if (rec.status !== 'pending') return answerOf(rec);
-        const providerNode = chukanNode(rec.providerBody);
+        const providerNode = nodeOfBody(rec.providerBody);
         // A fresh permit for the same exchange: the first one may have expired while the answer was pending.
         const { jws: permit, permit: p } = await issuePermit(node.keys, clock.now(), {
           permitId: rec.permitId ?? undefined, exchangeId, requester: msg.sender, provider: providerNode, jimu: rec.jimu, item: rec.item, legalBasis: rec.legalBasis ?? '',
@@ -220,7 +227,7 @@ export function networkServices({ ctx, fugoKey }: NetworkDeps): Record<string, S
         const personId = await personOfCode(db, callerBody(msg), code);
         if (!personId) throw codeUnknown();
         const rows = await recordsOfPerson(db, personId);
-        const nameOf = (body: string) => (node.directory.has(chukanNode(body)) ? node.directory.title(chukanNode(body)) : undefined);
+        const nameOf = (body: string) => (node.directory.has(nodeOfBody(body)) ? node.directory.title(nodeOfBody(body)) : undefined);
         const records = rows.map((r) => ({
           exchangeId: r.exchangeId,
           at: r.at.toISOString(),
