@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { toHalfWidthDigits } from '../../kernel/jp/index.js';
-import { notFound, parseInput } from '../../kernel/problems/index.js';
+import { notFound, parseInput, validationFailed } from '../../kernel/problems/index.js';
 import { ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
 import { requireBillingRead, requireBillingWrite, type AccountView } from '../billing/index.js';
 
@@ -50,7 +50,10 @@ const view = (r: Row): PersonAccountView => ({
 /** Registers or replaces the person's account for a purpose (in the caller's transaction). */
 export async function setPersonAccount(w: Work, raw: unknown): Promise<PersonAccountView> {
   requireBillingWrite(w);
-  return storePersonAccount(w, parseInput(PersonAccountInput, raw));
+  const p = parseInput(PersonAccountInput, raw);
+  // A 公金受取口座 is obtained through the exchange (obtainPublicFundsAccount), never typed in (decision 0164).
+  if (p.source === 'koukin') throw validationFailed([{ field: 'source', code: 'KOUKIN_NOT_TYPED', message: '公金受取口座は「公金受取口座を照会する」で取得します。入力した口座は申請の口座として登録してください' }]);
+  return storePersonAccount(w, p);
 }
 
 /** Stores an account already validated (an application's account, parsed with the application). */

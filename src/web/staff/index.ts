@@ -45,7 +45,7 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerExchangeAdminPages(fastify, app, exchange);
   registerPlatformPages(fastify, app, exchange);
   registerBillingPages(fastify, app, exchange);
-  registerReimbursePages(fastify, app);
+  registerReimbursePages(fastify, app, exchange);
   registerReliefPages(fastify, app);
   registerEapplyPages(fastify, app, exchange);
 }

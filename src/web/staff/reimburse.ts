@@ -3,7 +3,9 @@
 // against the program and the ledger, approval (by another official than the examiner) and rejection; the
 // subsidy programs; the persons' accounts.  Payment: /payments (the same batches and 総合振込 file as the
 // institutions).  For staff of the 予防接種 duty; changes need personal.write.  Amounts in 円, dates in 和暦,
-// never a My Number, never a code of the catalog (program names).
+// never a My Number, never a code of the catalog (program names).  「公金受取口座を照会する」 (decisions 0163,
+// 0164) on an application and on /person-accounts: the account the resident registered with デジタル庁,
+// obtained through the 情報提供ネットワークシステム with the resident's consent.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
 import { principalOf, work } from '../../kernel/http/index.js';
@@ -14,9 +16,10 @@ import { catalogFor } from '../../municipality/records/index.js';
 import { ACCOUNT_TYPES } from '../../municipality/billing/index.js';
 import {
   approveReimbursement, createReimbursementApplication, takeElectronicApplications, examineReimbursement, getReimbursement, getSubsidyProgram, listReimbursements, listSubsidyPrograms, personAccounts, rejectReimbursement,
-  setPersonAccount, setSubsidyProgram, ACCOUNT_PURPOSES, ACCOUNT_SOURCES, AMOUNT_KINDS, REIMBURSEMENT_CHANNELS, REIMBURSEMENT_STATUS, type ReimbursementStatus, type ReimbursementView,
+  obtainPublicFundsAccount, setPersonAccount, setSubsidyProgram, ACCOUNT_PURPOSES, ACCOUNT_SOURCES, AMOUNT_KINDS, REIMBURSEMENT_CHANNELS, REIMBURSEMENT_STATUS, type ReimbursementStatus, type ReimbursementView,
 } from '../../municipality/reimburse/index.js';
 import { badge, button, checkbox, csrfField, subNav, dl, doneBy, field, html, notice, page, pageRequest, pager, queryOf, section, select, table, textarea, type FormState, type SafeHtml } from '../ui/index.js';
+import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 import { formState, needLogin, needPermission, one, pageContext, sendPage, setFlash, type Form } from './support.js';
 
 const LIST_PAGE = 50;
@@ -64,7 +67,23 @@ function statusQuery(req: FastifyRequest): ReimbursementStatus | undefined {
   return v as ReimbursementStatus;
 }
 
-export function registerReimbursePages(fastify: FastifyInstance, app: App): void {
+/** What staff read after 「公金受取口座を照会する」 (nothing is stored unless the first message). */
+async function obtainMessage(app: App, req: FastifyRequest, exchange: MunicipalExchange | undefined, atenaNo: string, opts: { reimbursementId?: string; staffConfirmed?: boolean }): Promise<string> {
+  if (!exchange) return '照会できませんでした：情報提供ネットワークシステムに接続していません。口座は登録していません。';
+  try {
+    const r = await obtainPublicFundsAccount(app.db, principalOf(req), exchange, atenaNo, opts);
+    if (r.status === 'none') return '公金受取口座の登録はありませんでした。申請書の口座を登録してください。';
+    const a = r.account;
+    return `公金受取口座の登録がありました。${ACCOUNT_PURPOSES[a.purpose]}用の口座として登録しました（金融機関 ${a.bankCode}、支店 ${a.branchCode}、${ACCOUNT_TYPES[a.accountType] ?? ''} ${a.accountNo}、名義 ${a.holderKana}${r.registeredOn ? `、${formatWareki(r.changedOn ?? r.registeredOn)}${r.changedOn ? '変更' : '登録'}` : ''}）。`;
+  } catch (e) {
+    if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
+    if (e.code === 'KOUKIN_ACCOUNT_UNUSABLE' || e.code === 'KOUKIN_CONSENT_REQUIRED' || e.code === 'NO_INTEGRATED_NO') return `${e.title}：${e.detail ?? ''}`;
+    if (e.status === 404) return `照会できませんでした：${e.title}。`;
+    return `照会できませんでした：${e.detail ?? e.title}（口座は登録していません。時間をおいて照会し直してください）`;
+  }
+}
+
+export function registerReimbursePages(fastify: FastifyInstance, app: App, exchange?: MunicipalExchange): void {
   const read = [needLogin, needPermission(app, 'personal.read', 'vaccination')];
   const write = [needLogin, needPermission(app, 'personal.write', 'vaccination')];
   const programNames = async (req: FastifyRequest) =>
@@ -140,6 +159,7 @@ ${field({ label: '支払った額（円）', name: 'receipt.amountPaid', require
 ${section(
   '振込先口座（申請者の口座）',
   html`<p>登録済みの口座に振り込む場合は空欄のままにします。入力すると、この方の還付・償還払い用の口座として登録します。</p>
+${checkbox({ label: '公金受取口座を利用する（申請書で申請者が同意している）', name: 'koukinConsent' }, state)}
 ${accountFields('account.', state, false)}`,
 )}
 <div class="actions">${button('受け付ける')}</div></form>`,
@@ -163,6 +183,7 @@ ${accountFields('account.', state, false)}`,
           atenaNo: one(b['atenaNo']), subsidyCode: one(b['subsidyCode']), channel: 'counter', receivedOn: one(b['receivedOn']),
           receipt: { clinicName: one(b['receipt.clinicName']), institutionCode: one(b['receipt.institutionCode']), vaccinatedOn: one(b['receipt.vaccinatedOn']), amountPaid: one(b['receipt.amountPaid']) },
           ...(anyAccount ? { account } : {}),
+          koukinConsent: one(b['koukinConsent']) === 'on',
         }),
       );
       setFlash(reply, `申請を受け付けました（申請番号 ${r.no}）。`);
@@ -258,12 +279,31 @@ ${section(
       ])
     : notice(html`還付・償還払い用の口座が登録されていません。<a href="/person-accounts?atenaNo=${a.atenaNo}">口座を登録</a>するまで支払えません。`, 'warning'),
 )}
+${canWrite && a.status !== 'paid' && a.status !== 'rejected'
+  ? section(
+      '公金受取口座',
+      html`<form method="post" action="/reimbursements/${a.id}/koukin">${csrfField(ctx.csrf)}
+${a.koukinConsent
+  ? html`<p>申請書で「公金受取口座を利用する」に同意があります。デジタル庁に登録された口座を情報提供ネットワークシステムで照会し、登録があれば振込先口座にします。</p>`
+  : html`<p>申請書に公金受取口座の利用の同意はありません。本人の同意を確認した場合だけ照会できます（確認したことを記録します）。</p>
+${checkbox({ label: '本人から公金受取口座の利用について同意を得た', name: 'staffConfirmed' }, state)}`}
+<div class="actions">${button('公金受取口座を照会する', 'secondary')}</div></form>`,
+    )
+  : ''}
 ${decide(a)}`,
       ),
       status,
     );
   };
   fastify.get('/reimbursements/:id', { preHandler: read }, async (req, reply) => detailPage(req, reply, (req.params as { id: string }).id));
+  fastify.post('/reimbursements/:id/koukin', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    const b = (req.body ?? {}) as Form;
+    const a = ID.test(id) ? await work(app.db, req, (w) => getReimbursement(w, id).catch((e: unknown) => (isProblem(e) && e.status === 404 ? null : Promise.reject(e)))) : null;
+    if (!a) return detailPage(req, reply, id);
+    setFlash(reply, await obtainMessage(app, req, exchange, a.atenaNo, { reimbursementId: a.id, staffConfirmed: one(b['staffConfirmed']) === 'on' }));
+    return reply.redirect(`/reimbursements/${a.id}`);
+  });
   for (const action of ['examine', 'approve', 'reject'] as const) {
     fastify.post(`/reimbursements/:id/${action}`, { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
       const id = (req.params as { id: string }).id;
@@ -376,11 +416,20 @@ ${atenaNo
   : ''}
 ${writable(req)
   ? section(
+      '公金受取口座を照会する',
+      html`<p>本人がデジタル庁に登録した公金受取口座を、情報提供ネットワークシステムで照会します。本人の同意を確認してから照会してください（確認したことを記録します）。登録があれば、選んだ用途の口座として登録します。</p>
+<form method="post" action="/person-accounts/koukin">${csrfField(ctx.csrf)}
+${field({ label: '宛名番号', name: 'atenaNo', required: true, inputmode: 'numeric', maxlength: 10, value: atenaNo ?? '' }, state)}
+${checkbox({ label: '本人から公金受取口座の利用について同意を得た', name: 'staffConfirmed' }, state)}
+<div class="actions">${button('公金受取口座を照会する', 'secondary')}</div></form>`,
+    )
+  : ''}
+${writable(req)
+  ? section(
       '口座を登録する',
       html`<form method="post" action="/person-accounts">${csrfField(ctx.csrf)}
 ${field({ label: '宛名番号', name: 'atenaNo', required: true, inputmode: 'numeric', maxlength: 10, value: atenaNo ?? '' }, state)}
 ${select({ label: '用途', name: 'purpose', options: Object.entries(ACCOUNT_PURPOSES), required: true }, state)}
-${select({ label: '口座の出所', name: 'source', options: Object.entries(ACCOUNT_SOURCES), required: true }, state)}
 ${accountFields('', state, true)}
 <div class="actions">${button('登録')}</div></form>`,
     )
@@ -390,10 +439,17 @@ ${accountFields('', state, true)}
     );
   };
   fastify.get('/person-accounts', { preHandler: read }, async (req, reply) => accountsPage(req, reply));
+  fastify.post('/person-accounts/koukin', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    const b = (req.body ?? {}) as Form;
+    const atenaNo = (one(b['atenaNo']) ?? '').trim();
+    if (!/^\d{10}$/.test(atenaNo)) return accountsPage(req, reply, formState(b, invalidField('atenaNo', 'FORMAT', '宛名番号は10桁の数字です')), 400);
+    setFlash(reply, await obtainMessage(app, req, exchange, atenaNo, { staffConfirmed: one(b['staffConfirmed']) === 'on' }));
+    return reply.redirect(`/person-accounts?atenaNo=${atenaNo}`);
+  });
   fastify.post('/person-accounts', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
     const b = (req.body ?? {}) as Form;
     try {
-      const a = await work(app.db, req, (w) => setPersonAccount(w, { atenaNo: one(b['atenaNo']), purpose: one(b['purpose']), source: one(b['source']), ...accountOf(b, '') }));
+      const a = await work(app.db, req, (w) => setPersonAccount(w, { atenaNo: one(b['atenaNo']), purpose: one(b['purpose']), source: 'application', ...accountOf(b, '') }));
       setFlash(reply, '口座を登録しました。');
       return reply.redirect(`/person-accounts?atenaNo=${a.atenaNo}`);
     } catch (e) {
