@@ -25,6 +25,7 @@ import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { mn, person } from '../harness/residents.js';
 import { ROOT } from '../harness/paths.js';
+import { PageClient, visibleText } from '../harness/web.js';
 import { TEST_TODAY } from '../harness/clock.js';
 import { CHILD, moveInWorld, type MoveInWorld } from '../harness/exchange.js';
 
@@ -35,6 +36,7 @@ const juminhyo = (i: number) => person(i)['住民票コード']!;
 let world: MoveInWorld;
 let koukin: KoukinDeps;
 let examiner: Principal;
+let examinerPassword: string;
 let approver: Principal;
 let auditor: Principal;
 let neighbour: string;
@@ -46,7 +48,9 @@ beforeAll(async () => {
   const { app, orgs } = world;
   koukin = await koukinDeps(app, orgs.directory);
   const chief = (await staff(app, TOTTORI, { login: 'vax-chief', role: 'supervisor', duties: ['vaccination'] })).principal;
-  examiner = (await staff(app, TOTTORI, { login: 'examiner', duties: ['vaccination'] })).principal;
+  const ex = await staff(app, TOTTORI, { login: 'examiner', duties: ['vaccination'] });
+  examiner = ex.principal;
+  examinerPassword = ex.password;
   approver = (await staff(app, TOTTORI, { login: 'approver', duties: ['vaccination'] })).principal;
   auditor = (await staff(app, TOTTORI, { login: 'audit-t', role: 'auditor', duties: ['audit-review'] })).principal;
   neighbour = (await sql<{ atena_no: string }>`SELECT atena_no FROM municipality.persons WHERE tenant_code = ${TOTTORI} AND juminhyo_code = ${juminhyo(NEIGHBOUR)}`.execute(app.db.system)).rows[0]!.atena_no;
@@ -153,6 +157,24 @@ describe('公金受取口座 through the 情報提供ネットワークシステ
     }
   });
 
+  it('the staff screens: 「公金受取口座を照会する」 asks only with the consent confirmed, and says what happened in Japanese', async () => {
+    const web = new PageClient(world.webUrl);
+    await web.login(TOTTORI, 'examiner', examinerPassword);
+    expect(visibleText((await web.get('/reimbursements/new')).text)).toContain('公金受取口座を利用する（申請書で申請者が同意している）');
+    const page = await web.get(`/person-accounts?atenaNo=${neighbour}`);
+    expect(visibleText(page.text)).toContain('公金受取口座を照会する');
+    const csrf = PageClient.csrf(page.text);
+    const refused = await web.post('/person-accounts/koukin', { _csrf: csrf, atenaNo: neighbour });
+    expect(refused.location).toBe(`/person-accounts?atenaNo=${neighbour}`);
+    expect(visibleText((await web.get(refused.location!)).text)).toContain('公金受取口座の利用について本人の同意が確認できません');
+    const ok = await web.post('/person-accounts/koukin', { _csrf: csrf, atenaNo: neighbour, staffConfirmed: 'on' });
+    const shown = visibleText((await web.get(ok.location!)).text);
+    expect(shown).toContain('公金受取口座の登録がありました。還付・償還払い用の口座として登録しました');
+    expect(shown).toContain('ｲﾅﾊﾞ ﾊﾅ');
+    expect(shown).toContain('公金受取口座'); // the source column
+    expect(findMyNumbers(shown)).toEqual([]);
+  });
+
   it('the provider down: 照会できませんでした, a clean failure, nothing stored', async () => {
     const writes = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE target_type = 'person-account' AND action = 'update'`.execute(world.app.db.system)).rows[0]!.n);
     const before = { accounts: await accounts(), writes: await writes() };
@@ -163,5 +185,11 @@ describe('公金受取口座 through the 情報提供ネットワークシステ
     const failed = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM kernel.audit_log WHERE tenant_code = ${TOTTORI} AND action = 'exchange_inquiry' AND target_type = 'koukin-inquiry' AND outcome = 'failure'`.execute(world.app.db.system);
     expect(failed.rows[0]!.n).toBe(1);
+    const web = new PageClient(world.webUrl);
+    await web.login(TOTTORI, 'examiner', examinerPassword);
+    const page = await web.get(`/person-accounts?atenaNo=${neighbour}`);
+    const res = await web.post('/person-accounts/koukin', { _csrf: PageClient.csrf(page.text), atenaNo: neighbour, staffConfirmed: 'on' });
+    expect(visibleText((await web.get(res.location!)).text)).toContain('照会できませんでした');
+    expect({ accounts: await accounts(), writes: await writes() }).toEqual(before);
   });
 });
