@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { koukinDeps, messageLogOf } from '../../src/app/index.js';
+import { koukinDeps, messageLogOf, seedDemoKoukin } from '../../src/app/index.js';
 import { runAs, type Principal } from '../../src/kernel/context/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
 import { createRecord, saveScheduleConfig } from '../../src/municipality/records/index.js';
@@ -19,7 +19,7 @@ import { personDataUse } from '../../src/municipality/exchange/index.js';
 import {
   approveReimbursement, createReimbursementApplication, examineReimbursement, obtainPublicFundsAccount, personAccounts, setSubsidyProgram,
 } from '../../src/municipality/reimburse/index.js';
-import { listProvisions, registerAccount, type KoukinDeps } from '../../src/peers/koukin/index.js';
+import { listProvisions, purgeKoukin, registerAccount, PROVISION_YEARS, type KoukinDeps } from '../../src/peers/koukin/index.js';
 import { EDOGAWA, staff, TOTTORI } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
@@ -155,6 +155,33 @@ describe('公金受取口座 through the 情報提供ネットワークシステ
       const r = await sql<{ txt: string }>`SELECT coalesce(string_agg(x::text, ' '), '') AS txt FROM ${sql.table(`peers_koukin.${t}`)} x`.execute(world.app.db.system);
       expect(findMyNumbers(r.rows[0]!.txt), t).toEqual([]);
     }
+  });
+
+  it('the provider answers the network only, keeps a change with its date, and deletes provision records after 7 years', async () => {
+    await expect(world.orgs.municipal.node.call('koukin', 'provide', { code: 'x'.repeat(20) }, { personal: true })).rejects.toMatchObject({ status: 403 });
+    const changed = await registerAccount(koukin, { juminhyoCode: juminhyo(CHILD), bankCode: '0005', branchCode: '010', accountType: '1', accountNo: '1357911', holderKana: 'トットリ　ジロウ', registeredOn: addDaysIso(TEST_TODAY, -1) });
+    expect(changed).toMatchObject({ created: false, code: 'acquired', account: { holderKana: 'トットリ　ジロウ', changedOn: addDaysIso(TEST_TODAY, -1) } });
+    expect(changed.account.registeredOn).not.toBe(changed.account.changedOn);
+    const now = koukin.clock.now();
+    const inEightYears = new Date(now.getTime() + (PROVISION_YEARS + 1) * 366 * 86_400_000);
+    expect(await purgeKoukin(koukin.db, now)).toEqual({ provisions: 0 });
+    const kept = (await listProvisions(koukin.db)).length;
+    expect(kept).toBeGreaterThan(0);
+    await koukin.db.transaction().execute(async (tx) => {
+      expect((await purgeKoukin(tx, inEightYears)).provisions).toBe(kept);
+      throw new Error('rollback'); // the records stay for the next tests
+    }).catch((e: unknown) => expect((e as Error).message).toBe('rollback'));
+    expect((await listProvisions(koukin.db)).length).toBe(kept);
+  });
+
+  it('the demo registers synthetic accounts for about two in three residents, and a second run changes nothing', async () => {
+    const first = await seedDemoKoukin(world.app, world.orgs.directory, EDOGAWA);
+    const residents = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.persons WHERE tenant_code = ${EDOGAWA} AND status = 'resident' AND juminhyo_code IS NOT NULL`.execute(world.app.db.system)).rows[0]!.n);
+    expect(first.registered + first.without).toBe(residents);
+    const before = (await sql<{ txt: string }>`SELECT coalesce(string_agg(x::text, ' ' ORDER BY x.juminhyo_code), '') AS txt FROM peers_koukin.accounts x`.execute(world.app.db.system)).rows[0]!.txt;
+    expect(await seedDemoKoukin(world.app, world.orgs.directory, EDOGAWA)).toEqual(first);
+    const after = (await sql<{ txt: string }>`SELECT coalesce(string_agg(x::text, ' ' ORDER BY x.juminhyo_code), '') AS txt FROM peers_koukin.accounts x`.execute(world.app.db.system)).rows[0]!.txt;
+    expect(after).toBe(before);
   });
 
   it('the staff screens: 「公金受取口座を照会する」 asks only with the consent confirmed, and says what happened in Japanese', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, type MamoriConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
-import { openApp, type App } from '../../app/index.js';
+import { openApp, seedDemoKoukin, type App } from '../../app/index.js';
 import { addOrganisation, getOrganisation } from '../../kernel/tenancy/index.js';
 import { applyForAccount, approveAccount, bootstrapAdministrator, resetPassword } from '../../kernel/access/index.js';
 import { runAs } from '../../kernel/context/index.js';
@@ -211,6 +211,17 @@ export async function demo(o: O): Promise<number> {
             showPlatform(await prepareDemoPlatform(app, orgs, DEMO_ORGS, warn));
           } catch (e) {
             warn(`予防接種プラットフォームの準備に失敗しました: ${(e as Error).message}`);
+          }
+          // デジタル庁 公金受取口座登録システム (decision 0163): synthetic registrations for about two in three residents.
+          if (orgs.directory.has('koukin')) {
+            for (const d of DEMO_ORGS) {
+              try {
+                const k = await seedDemoKoukin(app, orgs.directory, d.code);
+                print(`公金受取口座（合成データ）: ${d.name} 登録あり ${k.registered} 人、登録なし ${k.without} 人。償還払いの申請・住民の振込先口座の画面で「公金受取口座を照会する」を試せます。`);
+              } catch (e) {
+                warn(`公金受取口座のデモデータの準備に失敗しました（${d.name}）: ${(e as Error).message}`);
+              }
+            }
           }
         },
       });
