@@ -16,6 +16,7 @@ import { addDaysIso } from '../../src/kernel/jp/index.js';
 import { createRecord, saveScheduleConfig } from '../../src/municipality/records/index.js';
 import { createPaymentBatch, getPaymentBatch, paymentFile, setRequester } from '../../src/municipality/billing/index.js';
 import { personDataUse } from '../../src/municipality/exchange/index.js';
+import { decideBenefit, getCase, orderToPublicFundsAccount, receiveApplication, recordCommittee, recordDecision, reportToState } from '../../src/municipality/relief/index.js';
 import {
   approveReimbursement, createReimbursementApplication, examineReimbursement, obtainPublicFundsAccount, personAccounts, setSubsidyProgram,
 } from '../../src/municipality/reimburse/index.js';
@@ -41,6 +42,7 @@ let approver: Principal;
 let auditor: Principal;
 let neighbour: string;
 let reimbursementId: string;
+let mumpsRecord: string;
 const accounts = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.person_accounts`.execute(world.app.db.system)).rows[0]!.n);
 
 beforeAll(async () => {
@@ -59,7 +61,7 @@ beforeAll(async () => {
   await runAs(app.db, chief, (w) => saveScheduleConfig(w, JSON.parse(readFileSync(CONFIG, 'utf8')), 'おたふくかぜ助成'));
   const on = addDaysIso(TEST_TODAY, -5);
   await runAs(app.db, examiner, (w) => setSubsidyProgram(w, { code: 'mumps', name: 'おたふくかぜ予防接種費用助成', program: 'mumps-subsidy', minAge: 1, maxAge: 5, amountKind: 'up-to-cost', amount: 4000, validFrom: addDaysIso(TEST_TODAY, -365) }));
-  await runAs(app.db, examiner, (w) => createRecord(w, neighbour, { product: 'mumps', vaccinatedOn: on, lot: 'MU1' }, { source: 'counter', acceptProblems: true }));
+  mumpsRecord = (await runAs(app.db, examiner, (w) => createRecord(w, neighbour, { product: 'mumps', vaccinatedOn: on, lot: 'MU1' }, { source: 'counter', acceptProblems: true }))).id;
   reimbursementId = (await runAs(app.db, examiner, (w) => createReimbursementApplication(w, { atenaNo: neighbour, subsidyCode: 'mumps', receipt: { clinicName: '鳥取こどもクリニック', vaccinatedOn: on, amountPaid: '6,000' }, koukinConsent: 'on' }))).id;
   await runAs(app.db, examiner, (w) => setRequester(w, { requesterCode: '3120110001', requesterKana: 'ﾄﾂﾄﾘｼ', bankCode: '0168', bankKana: 'ﾄﾂﾄﾘｷﾞﾝｺｳ', branchCode: '001', branchKana: 'ﾎﾝﾃﾝ', accountType: '1', accountNo: '1234567' }));
 }, 180_000);
@@ -200,6 +202,31 @@ describe('公金受取口座 through the 情報提供ネットワークシステ
     expect(shown).toContain('ｲﾅﾊﾞ ﾊﾅ');
     expect(shown).toContain('公金受取口座'); // the source column
     expect(findMyNumbers(shown)).toEqual([]);
+  });
+
+  it('relief: a benefit of a case applied for by the person themself is ordered to the 公金受取口座 (事務 relief-or-fee), with the consent confirmed', async () => {
+    const { app, orgs } = world;
+    const clerk = (await staff(app, TOTTORI, { login: 'relief-clerk', role: 'clerk', duties: ['relief'] })).principal;
+    const today = app.config.clock.today();
+    const as = <T>(fn: Parameters<typeof runAs<T>>[2]) => runAs(app.db, clerk, fn);
+    const c = await as((w) => receiveApplication(w, app.vault, {
+      atenaNo: neighbour, appliedOn: today, claimedKinds: ['medical-expenses'], summary: '接種の翌日から高熱があり入院した。',
+      applicant: { relation: 'self', name: '因幡　花', kana: 'イナバ　ハナ', address: '鳥取県鳥取市尚徳町116番地' }, myNumber: mn(NEIGHBOUR), idCheck: { method: 'mynumber-card' }, recordIds: [mumpsRecord],
+    }));
+    await as((w) => recordCommittee(w, c.id, { heldOn: today, members: '山田 太郎、佐藤 一郎', opinion: '因果関係を否定できない。' }));
+    await as((w) => reportToState(w, c.id, { reportedOn: today, reference: '鳥保第300号' }));
+    await as((w) => recordDecision(w, c.id, { outcome: 'approved', decidedOn: today, reference: '厚生労働省発健第3号', approvedKinds: ['medical-expenses'] }));
+    const b = await as((w) => decideBenefit(w, c.id, { kind: 'medical-expenses', periodFrom: addDaysIso(today, -30), periodTo: addDaysIso(today, -1), amount: 52000, decidedOn: today }));
+    const order = { benefitId: b.id, payOn: addDaysIso(today, 10) };
+    await expectProblem(orderToPublicFundsAccount(app.db, clerk, orgs.municipal, c.id, order), { status: 409, code: 'KOUKIN_CONSENT_REQUIRED' });
+    await expectProblem(orderToPublicFundsAccount(app.db, clerk, orgs.municipal, c.id, { ...order, payOn: addDaysIso(today, -1), staffConfirmed: 'on' }), { status: 400, field: 'payOn' });
+    await expectProblem(obtainPublicFundsAccount(app.db, clerk, orgs.municipal, neighbour, { staffConfirmed: true }), { status: 403 });
+    const r = await orderToPublicFundsAccount(app.db, clerk, orgs.municipal, c.id, { ...order, staffConfirmed: 'on' });
+    expect(r).toMatchObject({ status: 'ordered', amount: 52000 });
+    const got = (await as((w) => getCase(w, app.vault, c.id)))!;
+    expect(got.orders.map((o) => [o.accountSource, o.bankCode, o.branchCode, o.accountNo, o.holderKana, o.amount])).toEqual([['public-receipt', '0168', '205', '0002468', 'ｲﾅﾊﾞ ﾊﾅ', 52000]]);
+    const use = await personDataUse(app.db, auditor, orgs.municipal, neighbour);
+    expect(use.exchanges.filter((x) => x.provider === 'koukin').map((x) => x.jimuName)).toContain('予防接種法による給付の支給又は実費の徴収に関する事務');
   });
 
   it('the provider down: 照会できませんでした, a clean failure, nothing stored', async () => {

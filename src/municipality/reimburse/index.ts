@@ -7,4 +7,4 @@ export {
   REIMBURSEMENT_STATUS, REIMBURSEMENT_CHANNELS, type ReimbursementView, type ReimbursementList, type ReimbursementStatus, type CreatedApplication, type ExaminationResult, type ExaminationCheck, type ListQuery,
 } from './applications.js';
 export { takeElectronicApplications, type TakeReport } from './electronic.js';
-export { obtainPublicFundsAccount, KOUKIN_JIMU, KOUKIN_PROVIDER, PUBLIC_FUNDS_ACCOUNT, type ObtainOptions, type ObtainResult, type KoukinDuty } from './koukin.js';
+export { askPublicFundsAccount, obtainPublicFundsAccount, KOUKIN_JIMU, KOUKIN_PROVIDER, PUBLIC_FUNDS_ACCOUNT, type AskOptions, type AskResult, type ObtainOptions, type ObtainResult, type KoukinDuty, type PublicFundsAccount } from './koukin.js';

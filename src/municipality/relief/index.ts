@@ -12,4 +12,5 @@ export {
   ApplicationInput, type ReceiveResult,
 } from './cases.js';
 export { orderPayment, reliefPaymentOrders, markReliefOrders, type ReliefPaymentOrder } from './orders.js';
+export { orderToPublicFundsAccount, type KoukinOrderResult } from './koukin.js';
 export { listCases, getCase, recordsOfPerson, type CaseList, type CaseSummary, type CaseView } from './queries.js';

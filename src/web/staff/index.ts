@@ -46,6 +46,6 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerPlatformPages(fastify, app, exchange);
   registerBillingPages(fastify, app, exchange);
   registerReimbursePages(fastify, app, exchange);
-  registerReliefPages(fastify, app);
+  registerReliefPages(fastify, app, exchange);
   registerEapplyPages(fastify, app, exchange);
 }

@@ -4,7 +4,8 @@
 // allows.  Only staff of the 健康被害救済 duty; changes need personal.write.  Dates in 和暦, amounts in 円.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../app/index.js';
-import { work } from '../../kernel/http/index.js';
+import { principalOf, work } from '../../kernel/http/index.js';
+import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 import { can } from '../../kernel/access/index.js';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { invalidField, isProblem, type Problem } from '../../kernel/problems/index.js';
@@ -12,11 +13,11 @@ import { catalogFor } from '../../municipality/records/index.js';
 import {
   ACCOUNT_SOURCE_LABELS, addDocument, addInformation, BENEFIT_LABELS, CASE_STATUSES, CASE_STATUS_LABELS, closeCase, decideBenefit, DOCUMENT_HANDLING_LABELS,
   DOCUMENT_KINDS, getCase, ID_METHOD_LABELS, INFORMATION_ITEMS, linkRecords, listCases, LUMP_SUMS, markInformationObtained, NUMBER_CHECK_LABELS, ORDER_STATUS_LABELS,
-  orderPayment, receiveApplication, recordCommittee, recordDecision, recordsOfPerson, RELATION_LABELS, RELIEF_DUTY, reportToState, STEP_ALLOWED, STEP_LABELS,
+  orderPayment, orderToPublicFundsAccount, receiveApplication, recordCommittee, recordDecision, recordsOfPerson, RELATION_LABELS, RELIEF_DUTY, reportToState, STEP_ALLOWED, STEP_LABELS,
   type CaseStatus, type CaseView,
 } from '../../municipality/relief/index.js';
 import { ACCOUNT_TYPES } from '../../municipality/billing/index.js';
-import { badge, button, checkboxes, csrfField, dl, doneBy, field, html, notice, page, pageRequest, pager, queryEnum, queryOf, section, select, table, textarea, within, type FormState, type SafeHtml } from '../ui/index.js';
+import { badge, button, checkbox, checkboxes, csrfField, dl, doneBy, field, html, notice, page, pageRequest, pager, queryEnum, queryOf, section, select, table, textarea, within, type FormState, type SafeHtml } from '../ui/index.js';
 import { formState, many, needLogin, needPermission, one, pageContext, problemText, sendPage, setFlash, type Form } from './support.js';
 
 const CASE_PAGE = 50;
@@ -37,7 +38,7 @@ const writable = (req: FastifyRequest): boolean => !!req.session && can(req.sess
 /** A POST on a case: run it, say what happened, back to the case page; a refusal is said there. */
 type CaseAction = (req: FastifyRequest, b: Form, caseId: string) => Promise<string>;
 
-export function registerReliefPages(fastify: FastifyInstance, app: App): void {
+export function registerReliefPages(fastify: FastifyInstance, app: App, exchange?: MunicipalExchange): void {
   const read = [needLogin, needPermission(app, 'personal.read', RELIEF_DUTY)];
   const write = [needLogin, needPermission(app, 'personal.write', RELIEF_DUTY)];
 
@@ -330,6 +331,13 @@ ${select({ label: '預金種目', name: 'accountType', options: Object.entries(A
 ${field({ label: '口座番号', name: 'accountNo', required: true, inputmode: 'numeric', maxlength: 7 })}
 ${field({ label: '口座名義（カナ）', name: 'holderKana', required: true })}`, '支払を指示する')
   : ''}
+${may('order') && c.applicant.relation === 'self' && c.benefits.some((x) => x.ordered < x.amount)
+  ? form('orders-koukin', '公金受取口座に支払う', html`<p>本人がデジタル庁に登録した公金受取口座を情報提供ネットワークシステムで照会し、登録があればその口座への支払を指示します（口座の確認日は今日）。本人の同意を確認してから照会してください（確認したことを記録します）。</p>
+${select({ label: '給付', name: 'benefitId', options: c.benefits.filter((x) => x.ordered < x.amount).map((x) => [x.id, `${label(BENEFIT_LABELS, x.kind)}（残り ${yen(x.amount - x.ordered)}）`] as const), required: true })}
+${field({ label: '支払額（円）', name: 'amount', inputmode: 'numeric', hint: '空欄のときは残りの全額' })}
+${field({ label: '支払予定日', name: 'payOn', type: 'date', required: true })}
+${checkbox({ label: '本人から公金受取口座の利用について同意を得た', name: 'staffConfirmed' })}`, '公金受取口座を照会する')
+  : ''}
 ${c.closedReason ? section('終結・取下げ', dl([['理由', c.closedReason]])) : ''}
 ${may('close') ? form('close', '事案を終結する', field({ label: '終結の理由', name: 'reason', required: true }), '終結する') : ''}
 ${may('withdraw') ? form('withdraw', '取下げを記録する', field({ label: '取下げの理由', name: 'reason', required: true }), '取下げを記録する') : ''}
@@ -397,6 +405,23 @@ ${section(
     const keys = ['benefitId', 'amount', 'payOn', 'accountSource', 'accountConfirmedOn', 'bankCode', 'bankKana', 'branchCode', 'branchKana', 'accountType', 'accountNo', 'holderKana'];
     const r = await w(req, (x) => orderPayment(x, id, Object.fromEntries(keys.map((k) => [k, one(b[k])]))));
     return `${yen(r.amount)}の支払を指示しました。`;
+  });
+  // 公金受取口座 through the exchange (decisions 0163, 0164): outside `w` — the inquiry runs between transactions.
+  fastify.post('/relief/:id/orders-koukin', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if (!ID.test(id)) return reply.status(404).send();
+    const b = (req.body ?? {}) as Form;
+    if (!exchange) setFlash(reply, '照会できませんでした：情報提供ネットワークシステムに接続していません。支払は指示していません。');
+    else {
+      try {
+        const r = await orderToPublicFundsAccount(app.db, principalOf(req), exchange, id, { benefitId: one(b['benefitId']), amount: one(b['amount']), payOn: one(b['payOn']), staffConfirmed: one(b['staffConfirmed']) });
+        setFlash(reply, r.status === 'ordered' ? `公金受取口座の登録がありました。${yen(r.amount)}の支払を公金受取口座へ指示しました。` : '公金受取口座の登録はありませんでした。申請者が指定した口座で支払を指示してください。');
+      } catch (e) {
+        if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
+        setFlash(reply, e.status >= 500 ? `照会できませんでした：${e.detail ?? e.title}（支払は指示していません。時間をおいて照会し直してください）` : `支払を指示できませんでした：${problemText(e, FIELD_LABELS)}`);
+      }
+    }
+    return reply.redirect(`/relief/${id}`);
   });
   action('close', async (req, b, id) => {
     await w(req, (x) => closeCase(x, id, 'close', { reason: one(b['reason']) }));
