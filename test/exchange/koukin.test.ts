@@ -202,6 +202,13 @@ describe('公金受取口座 through the 情報提供ネットワークシステ
     expect(shown).toContain('ｲﾅﾊﾞ ﾊﾅ');
     expect(shown).toContain('公金受取口座'); // the source column
     expect(findMyNumbers(shown)).toEqual([]);
+    // On an application whose applicant consented: the button asks without a further confirmation.
+    const second = await runAs(world.app.db, examiner, (w) => createReimbursementApplication(w, { atenaNo: neighbour, subsidyCode: 'mumps', receipt: { clinicName: '鳥取こどもクリニック', vaccinatedOn: addDaysIso(TEST_TODAY, -5), amountPaid: 3000 }, koukinConsent: true }));
+    const detail = await web.get(`/reimbursements/${second.id}`);
+    expect(visibleText(detail.text)).toContain('申請書で「公金受取口座を利用する」に同意があります');
+    const asked = await web.post(`/reimbursements/${second.id}/koukin`, { _csrf: PageClient.csrf(detail.text) });
+    expect(asked.location).toBe(`/reimbursements/${second.id}`);
+    expect(visibleText((await web.get(asked.location!)).text)).toContain('公金受取口座の登録がありました');
   });
 
   it('relief: a benefit of a case applied for by the person themself is ordered to the 公金受取口座 (事務 relief-or-fee), with the consent confirmed', async () => {
