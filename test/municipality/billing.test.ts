@@ -293,6 +293,17 @@ describe('billing and payment (municipality side, against the real 国保連 nod
       await web.close();
     }
   });
+  it('the clinic is paid the price less what it collected: the record 徴収区分 and 徴収額 decide (VAX-31), the price 自己負担額 only without them', async () => {
+    await add('f1', 0, { vaccinatedOn: '2026-08-03', institutionCode: A, copayCategory: '一般', feeCollection: 'clinic', feeAmount: 1500 }); // 8,000 − 1,500
+    await add('f2', 1, { vaccinatedOn: '2026-08-04', institutionCode: A, copayCategory: '一般', feeCollection: 'municipality', feeAmount: 1000 }); // the municipality collects: 8,000
+    await add('f3', 2, { vaccinatedOn: '2026-08-05', institutionCode: A, copayCategory: '一般', feeCollection: 'none', feeAmount: 0 }); // 8,000
+    await add('f4', 3, { vaccinatedOn: '2026-08-06', institutionCode: A, copayCategory: '一般' }); // no 徴収区分: the price's 1,000 → 7,000
+    expect(await closeMonth(app, nurse, x, '2026-08')).toEqual({ claims: 1, accepted: 4, returned: 0, amount: 6500 + 8000 + 8000 + 7000 });
+    const items = await sql<{ record_id: string; copay: number; amount: number }>`SELECT record_id::text AS record_id, copay, amount FROM municipality.claim_items WHERE record_id = ANY(${['f1', 'f2', 'f3', 'f4'].map((k) => rec[k]!)}::uuid[])`.execute(app.db.system);
+    const byRec = new Map(items.rows.map((r) => [r.record_id, [r.copay, r.amount]]));
+    expect(['f1', 'f2', 'f3', 'f4'].map((k) => byRec.get(rec[k]!))).toEqual([[1500, 6500], [0, 8000], [0, 8000], [1000, 7000]]);
+  });
+
   it('国保連 unreachable: the close fails and its claims stay 審査中; once 国保連 is back the next close sends them again, no new claim', async () => {
     await add('m1', 4, { vaccinatedOn: '2026-11-05', institutionCode: B, copayCategory: '一般' }); // claim month from the date
     expect(await orgs.stop('kokuhoren')).toBe(true);
