@@ -303,18 +303,21 @@ export interface Handover {
   readonly takenRef: string | null;
 }
 
-/** Accepted applications waiting to be taken by the part that does their work.  'personal.read' in 予防接種. */
+/**
+ * Accepted applications waiting to be taken by the part that does their work.  'personal.read' in 予防接種, or
+ * the server's sync job (system actor) that hands them over, as it collects them (receive.ts).
+ */
 export async function openHandovers(w: Work, kind: 'reimbursement'): Promise<Handover[]> {
-  requireResidentAccess(w.actor, 'personal.read', DUTY);
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', DUTY);
   const r = await sql<{ id: string; kind: 'reimbursement'; application_id: string; applicant_atena: string; subject_atena: string; payload: Record<string, unknown>; created_at: Date; taken_at: Date | null; taken_ref: string | null }>`
     SELECT id, kind, application_id, applicant_atena, subject_atena, payload, created_at, taken_at, taken_ref FROM municipality.eapplication_handovers
     WHERE tenant_code = ${w.tenant} AND kind = ${kind} AND taken_at IS NULL ORDER BY created_at, id`.execute(w.tx);
   return r.rows.map((h) => ({ id: h.id, kind: h.kind, applicationId: h.application_id, applicantAtena: h.applicant_atena, subjectAtena: h.subject_atena, payload: h.payload, createdAt: h.created_at, takenAt: h.taken_at, takenRef: h.taken_ref }));
 }
 
-/** Marks a hand-over taken (idempotent for the same ref; another ref is a conflict).  'personal.write'. */
+/** Marks a hand-over taken (idempotent for the same ref; another ref is a conflict).  'personal.write' or the sync job. */
 export async function takeHandover(w: Work, id: string, ref: string): Promise<void> {
-  requireResidentAccess(w.actor, 'personal.write', DUTY);
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.write', DUTY);
   if (!UUID.test(id)) throw notFound('引継ぎ');
   const r = await sql<{ taken_ref: string | null; subject_atena: string }>`SELECT taken_ref, subject_atena FROM municipality.eapplication_handovers WHERE tenant_code = ${w.tenant} AND id = ${id} FOR UPDATE`.execute(w.tx);
   const h = r.rows[0];
