@@ -22,6 +22,7 @@ import { registerPlatformPages } from './platform.js';
 import { registerBillingPages } from './billing.js';
 import { registerReimbursePages } from './reimburse.js';
 import { registerReliefPages } from './relief.js';
+import { registerReliefPaymentPages } from './relief-payments.js';
 import { registerEapplyPages } from './eapply.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
@@ -46,6 +47,7 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerPlatformPages(fastify, app, exchange);
   registerBillingPages(fastify, app, exchange);
   registerReimbursePages(fastify, app);
+  registerReliefPaymentPages(fastify, app);
   registerReliefPages(fastify, app);
   registerEapplyPages(fastify, app, exchange);
 }
