@@ -187,6 +187,18 @@ describe('billing and payment (municipality side, against the real 国保連 nod
     expect(records.map((r) => r[0])).toEqual(['1', '2', '2', '8', '9']);
     for (const r of records) expect(iconv.encode(r, 'Shift_JIS').length).toBe(120);
     expect(f.content.length).toBe(5 * 122);
+    // The code set, byte by byte: each record is 120 single bytes of the 全銀 set (0-9 A-Z space ( ) - . / , ¥
+    // and 半角カナ ｢ ｣ ｦ ｱ-ﾝ ﾞ ﾟ — no small kana, no ｰ, no lower case, no double-byte character), then CR LF.
+    const allowed = new Set([0x20, 0x28, 0x29, 0x2c, 0x2d, 0x2e, 0x2f, 0x5c, 0xa2, 0xa3, 0xa6]);
+    for (let b = 0x30; b <= 0x39; b++) allowed.add(b);
+    for (let b = 0x41; b <= 0x5a; b++) allowed.add(b);
+    for (let b = 0xb1; b <= 0xdf; b++) allowed.add(b);
+    for (let i = 0; i < f.content.length; i += 122) {
+      const rec = f.content.subarray(i, i + 122);
+      expect([rec[120], rec[121]]).toEqual([0x0d, 0x0a]);
+      const bad = [...rec.subarray(0, 120)].filter((b) => !allowed.has(b));
+      expect(bad.map((b) => b.toString(16))).toEqual([]);
+    }
     const [h, d1, d2, t] = records as [string, string, string, string];
     expect(h.slice(0, 4)).toBe('1210');
     expect(h.slice(4, 14)).toBe('3120110001');
