@@ -461,8 +461,8 @@ ${persons.length
   ? section(
       `償還払い（全${n(persons.length)}件）`,
       table(
-        ['申請番号', '申請者', '振込先', '金額', '振込日'],
-        [...persons.map((p) => [html`<a href="/reimbursements/${p.reimbursementId}">${p.no}</a>`, p.name, `${p.account.bankCode}-${p.account.branchCode} ${ACCOUNT_TYPES[p.account.accountType] ?? ''} ${p.account.holderKana}`, yen(p.amount), dateWareki(p.transferDate)]),
+        ['申請番号', '接種を受けた方', '振込先', '金額', '振込日'],
+        [...persons.map((p) => [html`<a href="/reimbursements/${p.reimbursementId}">${p.no}</a>`, p.name, `金融機関 ${p.account.bankCode}・支店 ${p.account.branchCode}・${ACCOUNT_TYPES[p.account.accountType] ?? ''} ${p.account.accountNo}・${p.account.holderKana}`, yen(p.amount), dateWareki(p.transferDate)]),
           ['合計', '', '', yen(persons.reduce((s, p) => s + p.amount, 0)), '']],
         { caption: '償還払いの支払' },
       ),

@@ -143,7 +143,7 @@ ${section(
     ['申請番号（電子申請）', v.applicationNo],
     ['申請日時', formatJst(v.submittedAt)],
     ['取込日時', formatJst(v.fetchedAt)],
-    ['署名の検証', v.verified ? `検証済（署名用電子証明書 ${v.certSerial ?? ''}、有効期限 ${v.certNotAfter ? formatJst(v.certNotAfter) : '—'}）` : '検証できませんでした'],
+    ['署名の検証', v.verified ? `検証済（署名用電子証明書のシリアル番号 ${v.certSerial ?? '—'}、有効期限 ${v.certNotAfter ? formatWareki(formatJst(v.certNotAfter).slice(0, 10)) : '—'}）` : '検証できませんでした'],
     ['申請者', v.applicantAtena ? `${v.applicantName ?? ''}（宛名番号 ${v.applicantAtena}）` : '特定できません'],
     ['被接種者', v.subjectAtena ? html`<a href="/residents/${v.subjectAtena}">${v.subjectName ?? ''}（宛名番号 ${v.subjectAtena}）</a>` : '特定できません'],
     ['却下の理由', v.rejectReason],
