@@ -23,6 +23,7 @@ import { registerBillingPages } from './billing.js';
 import { registerReimbursePages } from './reimburse.js';
 import { registerReliefPages } from './relief.js';
 import { registerEapplyPages } from './eapply.js';
+import { registerCopayRulePages } from './copay-rules.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -48,4 +49,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerReimbursePages(fastify, app);
   registerReliefPages(fastify, app);
   registerEapplyPages(fastify, app, exchange);
+  registerCopayRulePages(fastify, app);
 }
