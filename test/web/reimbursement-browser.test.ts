@@ -94,6 +94,7 @@ describe('電子申請の償還払い in a browser: review, examination, approva
     expect(await page.textContent('h1')).toContain('電子申請');
     await submit(page, '電子申請を取り込む');
     expect(await page.textContent('main')).toContain('受信 1件（確認済 1件、却下 0件）');
+    expect(await page.locator('tbody tr', { hasText: '償還払い' }).textContent()).toContain(`鳥取　はな（${w.atena.child}）`);
     await shot(page, '01-eapply-list');
     await Promise.all([page.waitForNavigation(), page.click('tr:has-text("償還払い") >> text=詳細')]);
     const detail = (await page.textContent('main')) ?? '';
@@ -137,6 +138,7 @@ describe('電子申請の償還払い in a browser: review, examination, approva
     expect(await page.textContent('main')).toContain('承認しました。次の支払で振り込みます。');
     await shot(page, '06-reimbursement-approved');
     await page.goto(`${w.url.staff}/payments`);
+    expect(await page.textContent('h1')).toBe('支払と振込ファイル（医療機関・償還払い）');
     expect(await page.textContent('main')).toContain('承認済みの償還払い 1件（6,000円）も支払う');
     expect(await page.isChecked('input[name="reimbursements"]')).toBe(true);
     await shot(page, '07-payments');

@@ -384,7 +384,7 @@ ${accountFields(state, requester)}
       reply,
       page(
         ctx,
-        '医療機関への支払',
+        '支払と振込ファイル（医療機関・償還払い）',
         html`${tabs('/payments')}
 <p>国保連の審査で受け付けられた請求のうち、保留していないものを医療機関ごとにまとめて支払います。支払済み・支払対象外の記録は支払いません。承認済みの償還払いも同じ支払で住民の口座に振り込めます（同じ申請を二度支払うことはありません）。支払ごとに全銀協の総合振込ファイルを作成できます。</p>
 ${writable(req) && (payable.length || approved.total)
@@ -448,7 +448,7 @@ ${section(
     ['作成日時', formatJst(batch.createdAt)],
   ]),
 )}
-${writable(req) ? html`<div class="actions"><a class="btn btn--primary" href="/payments/${batch.id}/file" download>総合振込ファイルをダウンロード</a></div>` : ''}
+${writable(req) ? html`<p class="actions"><a class="btn btn--primary" href="/payments/${batch.id}/file" download>総合振込ファイルをダウンロード</a></p>` : ''}
 ${section(
   `医療機関ごとの支払（全${n(payments.length)}件）`,
   table(
