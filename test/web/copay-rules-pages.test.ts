@@ -45,12 +45,7 @@ describe('自己負担の規則 pages', () => {
     const p = await c.get('/copay-rules');
     expect(p.status).toBe(200);
     const text = visibleText(p.text);
-    expect(text).toContain('令和7年度（2025年度）の規則');
-    expect(text).toContain('任意接種（個別の規則がないもの）');
-    expect(text).toContain('一般 3,000円');
-    expect(text).toContain('生活保護 → 免除');
-    expect(text).toContain('医療機関で徴収');
-    expect(text).toContain('免除の方は「自己負担免除」と記載');
+    for (const s of ['令和7年度（2025年度）の規則', '任意接種（個別の規則がないもの）', '一般 3,000円', '生活保護 → 免除', '医療機関で徴収', '免除の方は「自己負担免除」と記載']) expect(text).toContain(s);
     expect(text).not.toMatch(/seikatsuhogo|clinic\b|任意@/);
     // 年度 offered around today's fiscal year (the clock's: 令和8年度).
     expect(p.text).toMatch(/<option value="2026" selected>令和8年度（2026年度）<\/option>/);
@@ -131,10 +126,13 @@ describe('自己負担の規則 pages', () => {
     });
     expect(schema.status).toBe(400);
     const st = visibleText(schema.text);
-    expect(st).toContain('金額（1、円）: 金額が大きすぎます');
-    expect(st).toContain('免除に当たらない方の区分: 区分「通常」の金額がありません');
-    expect(st).toContain('区分（1番目）: 区分「非課税」の金額がありません');
-    expect(st).toContain('対象の所得段階（2番目）: 介護保険の所得段階による免除には対象の段階を指定してください');
+    // Each message named by its control's label (the schema's paths renamed to the form's rows).
+    for (const m of [
+      '金額（1、円）: 金額が大きすぎます',
+      '免除に当たらない方の区分: 区分「通常」の金額がありません',
+      '区分（1番目）: 区分「非課税」の金額がありません',
+      '対象の所得段階（2番目）: 介護保険の所得段階による免除には対象の段階を指定してください',
+    ]) expect(st).toContain(m);
     expect(schema.text).toMatch(/id="f-defaultCategory"[^>]*aria-invalid="true"/);
     // No category at all.
     const none = await c.post('/copay-rules', { ...EMPTY_ROWS(), _csrf: PageClient.csrf(schema.text), program: 'hib', fiscalYear: '2026', defaultCategory: '一般' });
