@@ -213,16 +213,15 @@ ${byYear.map((y) =>
   section(
     `${fiscalYearLabel(y)}の規則`,
     table(
-      ['予防接種', '区分と金額', '通常の区分', '免除（適用の順）', '徴収区分', '予診票', '更新', ''],
+      ['予防接種', '区分と金額', '通常の区分', '免除（適用の順）', '徴収区分', '予診票', '更新'],
       rules.filter((r) => r.fiscalYear === y).map((r) => [
-        programName(r.program),
+        html`${programName(r.program)}${writable ? html`<br><a href="/copay-rules?program=${encodeURIComponent(r.program)}&amp;fiscalYear=${r.fiscalYear}#rule-form">この規則を変更</a>` : ''}`,
         html`${orderedAmounts(r.rule).map(([k, v]) => html`${k} ${yen(v)}<br>`)}`,
         r.rule.defaultCategory,
         r.rule.exemptions.length ? html`<ol>${r.rule.exemptions.map((e) => html`<li>${exemptionText(e)}</li>`)}</ol>` : 'なし',
         FEE_COLLECTION_LABELS[r.rule.collection],
         r.rule.exemptQuestionnaire ? '免除の方は「自己負担免除」と記載' : '記載しない',
         html`${doneBy(r.updatedBy)}<br>${formatJst(r.updatedAt)}`,
-        writable ? html`<a href="/copay-rules?program=${encodeURIComponent(r.program)}&amp;fiscalYear=${r.fiscalYear}#rule-form">変更</a>` : '',
       ]),
       { caption: `${formatFiscalYearWareki(y)}の自己負担の規則` },
     ),
