@@ -103,6 +103,7 @@ const ROUTES: Record<string, Record<string, Param>> = {
   '/reimbursements/new': {},
   '/reimbursements/:id': {},
   '/subsidies': {},
+  '/copay-rules': { program: P('text', '予防接種'), fiscalYear: P('int', '年度') },
   '/person-accounts': { atenaNo: P('text', '宛名番号') },
   '/vaccinations/:id': {},
   '/vaccinations/queue': { page: PAGE },

@@ -132,7 +132,8 @@ export const listFilter = z
   .strict();
 
 export interface EapplicationList {
-  readonly rows: readonly EapplicationSummary[];
+  /** Each with the 氏名 of the person vaccinated from the 住民記録 (null when not identified). */
+  readonly rows: readonly (EapplicationSummary & { readonly subjectName: string | null })[];
   /** Rows matching the filter. */
   readonly total: number;
   readonly page: number;
@@ -152,7 +153,13 @@ export async function listEapplications(w: Work, raw: unknown = {}): Promise<Eap
   const totals = Object.fromEntries(EAPPLICATION_STATUSES.map((s) => [s, 0])) as Record<EapplicationStatus, number>;
   for (const p of per.rows) totals[p.status] = Number(p.n);
   await appendEntry(w.tx, w, { action: 'read', targetType: 'eapplication-list', detail: { status: f.status ?? null, kind: f.kind ?? null, page: f.page, rows: rows.rows.length } });
-  return { rows: rows.rows.map(summary), total: Number(total.rows[0]!.n), page: f.page, pageSize: f.pageSize, totals };
+  const subjects = [...new Set(rows.rows.map((r) => r.subject_atena).filter((x): x is string => !!x))];
+  const names = new Map<string, string>();
+  if (subjects.length) {
+    const p = await sql<{ atena_no: string; name_kanji: string }>`SELECT atena_no, name_kanji FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${subjects})`.execute(w.tx);
+    for (const x of p.rows) names.set(x.atena_no, x.name_kanji);
+  }
+  return { rows: rows.rows.map((r) => ({ ...summary(r), subjectName: r.subject_atena ? (names.get(r.subject_atena) ?? null) : null })), total: Number(total.rows[0]!.n), page: f.page, pageSize: f.pageSize, totals };
 }
 
 async function load(w: Work, id: string, lock = false): Promise<Row> {

@@ -24,6 +24,7 @@ import { registerReimbursePages } from './reimburse.js';
 import { registerReliefPages } from './relief.js';
 import { registerReliefPaymentPages } from './relief-payments.js';
 import { registerEapplyPages } from './eapply.js';
+import { registerCopayRulePages } from './copay-rules.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -50,4 +51,5 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerReliefPaymentPages(fastify, app);
   registerReliefPages(fastify, app);
   registerEapplyPages(fastify, app, exchange);
+  registerCopayRulePages(fastify, app);
 }
