@@ -295,7 +295,7 @@ async function nameOf(w: Work, atena: string): Promise<string> {
   return r.rows[0]?.name_kanji ?? '';
 }
 
-// ------------------------------------------------------------------ hand-over (contract: docs/wip/wt-eapply.md)
+// ------------------------------------------------------------------ hand-over (docs/formats/eapply-protocol.md; taken by reimburse/electronic.ts)
 
 export interface Handover {
   readonly id: string;

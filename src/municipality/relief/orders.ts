@@ -53,7 +53,7 @@ export async function orderPayment(w: Work, caseId: string, raw: unknown): Promi
   });
 }
 
-/** One order as the person payment batch reads it (docs/wip/wt-relief.md, the contract). */
+/** One order as the relief payment batch reads it (relief/payments.ts; decision 0167). */
 export interface ReliefPaymentOrder {
   readonly id: string;
   readonly caseId: string;
