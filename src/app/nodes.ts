@@ -27,6 +27,7 @@ import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/i
 import { clinicRules } from './clinic-rules.js';
 import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
 import { receiveApplications, EAPPLY_NODE } from '../municipality/eapply/index.js';
+import { takeElectronicApplications } from '../municipality/reimburse/index.js';
 import type { App } from './index.js';
 
 export const MUNICIPALITY_NODE = 'municipality';
@@ -251,7 +252,7 @@ export interface ExchangeSyncReport {
  * The municipality's exchange batch for every municipality this store holds (the server runs it at start and
  * then every MAMORI_EXCHANGE_SYNC_MINUTES, default 60): notify 住基ネット of what changed, acquire the 符号
  * of new persons, register the 副本 of the vaccination ledger (XCH-01, XCH-04, XCH-05), collect the electronic
- * applications queued at サービス検索・電子申請機能 (XCH-26).  One municipality's
+ * applications queued at サービス検索・電子申請機能 (XCH-26) and take the accepted reimbursement ones into 償還払い.  One municipality's
  * failure does not stop the others; it is reported.
  */
 export async function syncExchange(app: App, orgs: Organisations, log: (m: string) => void): Promise<ExchangeSyncReport[]> {
@@ -278,6 +279,14 @@ export async function syncExchange(app: App, orgs: Organisations, log: (m: strin
       } catch (e) {
         log(`電子申請の取込に失敗しました（団体 ${code}）: ${(e as Error).message}。次の同期で再度取り込みます。`);
       }
+    }
+    // Reimbursement applications 申請管理 accepted become 償還払い applications (decision 0160), as staff's
+    // 「受理した電子申請を取り込む」 does; one that cannot be taken stays open with its reason.
+    try {
+      const t = await takeElectronicApplications(app.db, { tenant: code, actor: systemActor('job:eapply-take'), meta: newMeta('job:eapply-take') });
+      if (t.failed.length) log(`償還払いに取り込めない電子申請が ${t.failed.length} 件あります（団体 ${code}）。償還払いの画面で「受理した電子申請を取り込む」を押すと理由を確認できます。`);
+    } catch (e) {
+      log(`電子申請の償還払いへの取込に失敗しました（団体 ${code}）: ${(e as Error).message}`);
     }
     if (!orgs.directory.has(chukanNodeName(code))) continue;
     const who: Principal = { tenant: code, actor: systemActor('job:exchange-sync'), meta: newMeta('job:exchange-sync') };

@@ -118,7 +118,7 @@ describe('mamori demo and serve', () => {
     // A restart prints the same initial passwords (decision 0087) until they are changed.
     const again = await runCli(['demo', '--no-serve', '--no-data-load', '--data', data]);
     expect(again.stdout.match(/初期パスワード: \S{16}/g)).toEqual(prep.stdout.match(/初期パスワード: \S{16}/g));
-    expect(prep.stdout.match(/初期パスワード: \S{16}/g)).toHaveLength(6);
+    expect(prep.stdout.match(/初期パスワード: \S{16}/g)).toHaveLength(8);
     expect(prep.stdout).toContain('鳥取市（団体コード 312011）');
     expect(prep.stdout).toContain('江戸川区（団体コード 131237）');
     expect(prep.stdout).toMatch(/初期パスワード: \S{16}/);

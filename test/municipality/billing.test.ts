@@ -187,6 +187,18 @@ describe('billing and payment (municipality side, against the real 国保連 nod
     expect(records.map((r) => r[0])).toEqual(['1', '2', '2', '8', '9']);
     for (const r of records) expect(iconv.encode(r, 'Shift_JIS').length).toBe(120);
     expect(f.content.length).toBe(5 * 122);
+    // The code set, byte by byte: each record is 120 single bytes of the 全銀 set (0-9 A-Z space ( ) - . / , ¥
+    // and 半角カナ ｢ ｣ ｦ ｱ-ﾝ ﾞ ﾟ — no small kana, no ｰ, no lower case, no double-byte character), then CR LF.
+    const allowed = new Set([0x20, 0x28, 0x29, 0x2c, 0x2d, 0x2e, 0x2f, 0x5c, 0xa2, 0xa3, 0xa6]);
+    for (let b = 0x30; b <= 0x39; b++) allowed.add(b);
+    for (let b = 0x41; b <= 0x5a; b++) allowed.add(b);
+    for (let b = 0xb1; b <= 0xdf; b++) allowed.add(b);
+    for (let i = 0; i < f.content.length; i += 122) {
+      const rec = f.content.subarray(i, i + 122);
+      expect([rec[120], rec[121]]).toEqual([0x0d, 0x0a]);
+      const bad = [...rec.subarray(0, 120)].filter((b) => !allowed.has(b));
+      expect(bad.map((b) => b.toString(16))).toEqual([]);
+    }
     const [h, d1, d2, t] = records as [string, string, string, string];
     expect(h.slice(0, 4)).toBe('1210');
     expect(h.slice(4, 14)).toBe('3120110001');
@@ -293,6 +305,17 @@ describe('billing and payment (municipality side, against the real 国保連 nod
       await web.close();
     }
   });
+  it('the clinic is paid the price less what it collected: the record 徴収区分 and 徴収額 decide (VAX-31), the price 自己負担額 only without them', async () => {
+    await add('f1', 0, { vaccinatedOn: '2026-08-03', institutionCode: A, copayCategory: '一般', feeCollection: 'clinic', feeAmount: 1500 }); // 8,000 − 1,500
+    await add('f2', 1, { vaccinatedOn: '2026-08-04', institutionCode: A, copayCategory: '一般', feeCollection: 'municipality', feeAmount: 1000 }); // the municipality collects: 8,000
+    await add('f3', 2, { vaccinatedOn: '2026-08-05', institutionCode: A, copayCategory: '一般', feeCollection: 'none', feeAmount: 0 }); // 8,000
+    await add('f4', 3, { vaccinatedOn: '2026-08-06', institutionCode: A, copayCategory: '一般' }); // no 徴収区分: the price's 1,000 → 7,000
+    expect(await closeMonth(app, nurse, x, '2026-08')).toEqual({ claims: 1, accepted: 4, returned: 0, amount: 6500 + 8000 + 8000 + 7000 });
+    const items = await sql<{ record_id: string; copay: number; amount: number }>`SELECT record_id::text AS record_id, copay, amount FROM municipality.claim_items WHERE record_id = ANY(${['f1', 'f2', 'f3', 'f4'].map((k) => rec[k]!)}::uuid[])`.execute(app.db.system);
+    const byRec = new Map(items.rows.map((r) => [r.record_id, [r.copay, r.amount]]));
+    expect(['f1', 'f2', 'f3', 'f4'].map((k) => byRec.get(rec[k]!))).toEqual([[1500, 6500], [0, 8000], [0, 8000], [1000, 7000]]);
+  });
+
   it('国保連 unreachable: the close fails and its claims stay 審査中; once 国保連 is back the next close sends them again, no new claim', async () => {
     await add('m1', 4, { vaccinatedOn: '2026-11-05', institutionCode: B, copayCategory: '一般' }); // claim month from the date
     expect(await orgs.stop('kokuhoren')).toBe(true);

@@ -13,8 +13,10 @@ import { importResidents } from '../../src/municipality/residents/index.js';
 import { createRecord } from '../../src/municipality/records/index.js';
 import {
   addDocument, addInformation, closeCase, decideBenefit, getCase, linkRecords, listCases, markInformationObtained, markReliefOrders, orderPayment, receiveApplication,
-  recordCommittee, recordDecision, reliefPaymentOrders, reportToState,
+  recordCommittee, recordDecision, reliefPaymentOrders, reportToState, createReliefPaymentBatch, ordersOfBatch,
 } from '../../src/municipality/relief/index.js';
+import { getPaymentBatch, listPaymentBatches, paymentFile, setRequester } from '../../src/municipality/billing/index.js';
+import iconv from 'iconv-lite';
 import { addTenant, GOOD_PASSWORD, operatorOf, staff, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { PageClient, startWeb, visibleText } from '../harness/web.js';
 import { expectProblem } from '../harness/expect.js';
@@ -104,11 +106,27 @@ describe('健康被害救済の事案', () => {
     expect(due.map((d) => [d.id, d.amount, d.holderKana, d.accountType])).toEqual([[o1.id, 100000, 'ﾄﾂﾄﾘ ﾊﾅｺ', '1'], [o2.id, 20000, 'ﾄﾂﾄﾘ ﾊﾅｺ', '1']].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
     // Closing while payments wait: refused.
     await expectProblem(as(clerk, (w) => closeCase(w, id, 'close', { reason: '支給完了' })), { status: 409, code: 'RELIEF_PAYMENT_PENDING' });
-    const batch = '00000000-0000-4000-8000-000000000001';
-    await as(clerk, (w) => markReliefOrders(w, [o1.id, o2.id], { status: 'batched', batchId: batch }));
-    await expectProblem(as(clerk, (w) => markReliefOrders(w, [o1.id], { status: 'batched', batchId: batch })), { status: 409, code: 'RELIEF_ORDER_STATE' });
-    await as(clerk, (w) => markReliefOrders(w, [o1.id, o2.id], { status: 'paid', paidOn: today }));
+    // The payment (decision 0167): a relief batch of the orders due by the transfer date, its 総合振込 file
+    // written by billing's one writer (120-byte Shift_JIS records), the orders paid; made again, nothing.
+    await as(nurse, (w) => setRequester(w, { requesterCode: '1234567890', requesterKana: 'ﾄﾂﾄﾘｼ', bankCode: '0001', branchCode: '001', accountType: '1', accountNo: '7654321' }));
+    const paid = await as(clerk, (w) => createReliefPaymentBatch(w, { transferDate: today }));
+    expect(paid).toMatchObject({ payments: 2, amount: 120000 });
+    await expectProblem(as(clerk, (w) => createReliefPaymentBatch(w, { transferDate: today })), { status: 409, code: 'NOTHING_TO_PAY' });
+    await expectProblem(as(clerk, (w) => markReliefOrders(w, [o1.id], { status: 'batched', batchId: paid.batch })), { status: 409, code: 'RELIEF_ORDER_STATE' });
     expect(await as(clerk, (w) => reliefPaymentOrders(w, { payBy: today }))).toEqual([]);
+    expect((await as(clerk, (w) => ordersOfBatch(w, paid.batch))).map((o) => [o.status, o.paidOn])).toEqual([['paid', today], ['paid', today]]);
+    const file = await as(clerk, (w) => paymentFile(w, paid.batch));
+    const lines = iconv.decode(file.content, 'Shift_JIS').split('\r\n').slice(0, -1);
+    expect(lines.map((x) => x[0])).toEqual(['1', '2', '2', '8', '9']);
+    for (const x of lines) expect(iconv.encode(x, 'Shift_JIS').length).toBe(120);
+    const caseNo = String((await as(clerk, (w) => getCase(w, app.vault, id)))!.caseNo).padStart(10, '0');
+    expect(lines.slice(1, 3).map((d) => [d.slice(1, 5), d.slice(20, 23), d.slice(43, 50), d.slice(50, 80).trimEnd(), Number(d.slice(80, 90)), d.slice(91, 101)]).sort())
+      .toEqual([['0001', '001', '1234567', 'ﾄﾂﾄﾘ ﾊﾅｺ', 100000, caseNo], ['0001', '001', '1234567', 'ﾄﾂﾄﾘ ﾊﾅｺ', 20000, caseNo]]);
+    expect(findMyNumbers(file.content.toString('latin1'))).toEqual([]);
+    // The vaccination duty never sees a relief batch: not in its list, not found, its file refused.
+    expect((await as(nurse, (w) => listPaymentBatches(w))).rows.map((b) => b.id)).not.toContain(paid.batch);
+    expect(await as(nurse, (w) => getPaymentBatch(w, paid.batch))).toBeNull();
+    await expectProblem(as(nurse, (w) => paymentFile(w, paid.batch)), { status: 403, code: 'FORBIDDEN' });
 
     const view = (await as(clerk, (w) => getCase(w, app.vault, id)))!;
     expect(view.numberCheck).toBe('matches-resident');
@@ -148,7 +166,8 @@ describe('健康被害救済の事案', () => {
     await expectProblem(as(nurse, (w) => reliefPaymentOrders(w, { payBy: today })), { status: 403, code: 'FORBIDDEN' });
     const denied = await sql<{ target_type: string; target_id: string | null; outcome: string }>`
       SELECT target_type, target_id, outcome FROM kernel.audit_log WHERE action = 'access_denied' AND actor_login = 'nurse' ORDER BY occurred_at, seq`.execute(app.db.system);
-    expect(denied.rows.map((d) => [d.target_type, d.target_id])).toEqual([['relief-cases', null], ['relief-case', id], ['relief-cases', null], ['relief-payment-orders', null]]);
+    // The first: the same clerk asking for a relief batch's 総合振込 file in the first case's payment.
+    expect(denied.rows.map((d) => [d.target_type, d.target_id])).toEqual([['payment-batch', expect.any(String)], ['relief-cases', null], ['relief-case', id], ['relief-cases', null], ['relief-payment-orders', null]]);
     expect(denied.rows.every((d) => d.outcome === 'denied')).toBe(true);
     // The payment staff (費用・支払) read the due orders for the batch, but not the cases.
     const payer = (await staff(app, TOTTORI, { login: 'payer', role: 'clerk', duties: ['money'] })).principal;
@@ -228,6 +247,26 @@ describe('健康被害救済の事案', () => {
       expect(text).toContain('葬祭料');
       expect(text).toContain('給付中');
       for (const step of ['申請の受付', '書類の受付', '予防接種健康被害調査委員会の記録', '国への進達', '国の判定の記録', '給付の決定', '支払指示']) expect(text).toContain(step);
+      // 給付の支払: the batch of the orders due, its page and its 総合振込 file (decision 0167).
+      const pay = await c.get('/relief/payments');
+      expect(visibleText(pay.text)).toMatch(/支払指示：\s*1件（212,000円）/);
+      const made2 = await c.post('/relief/payments', { _csrf: PageClient.csrf(pay.text), transferDate: today });
+      expect(made2.status).toBe(302);
+      const batchPage = await c.get(made2.location!);
+      const batchText = visibleText(batchPage.text);
+      expect(batchText).toContain('救済第');
+      expect(batchText).toContain('葬祭料');
+      expect(batchText).toContain('申請者が指定した口座');
+      expect(batchText).toContain('212,000円');
+      const file = await c.bytes(`${made2.location!}/file`);
+      expect(file.status).toBe(200);
+      const rec = iconv.decode(file.body, 'Shift_JIS').split('\r\n');
+      expect(rec[1]!.slice(50, 80).trimEnd()).toBe('ﾄﾂﾄﾘ ｲﾁﾛｳ');
+      expect(Number(rec[1]!.slice(80, 90))).toBe(212000);
+      expect(visibleText((await c.get('/relief/payments')).text)).toMatch(/支払の記録（全\s*\d+\s*件、合計 [\d,]+円）/);
+      expect((await c.get('/relief/payments/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      expect(findMyNumbers(batchPage.text)).toEqual([]);
+      pageText = (await c.get(`/relief/${id}`)).text;
       const list = await c.get('/relief?page=99');
       expect(list.status).toBe(200);
       const listText = visibleText(list.text);
@@ -254,8 +293,9 @@ describe('健康被害救済の事案', () => {
       expect((await v.get('/')).text).not.toContain('href="/relief"');
       expect((await v.get('/relief')).status).toBe(403);
       expect((await v.get(`/relief/${id}`)).status).toBe(403);
+      expect((await v.get('/relief/payments')).status).toBe(403);
       const denied = await sql<{ n: number }>`SELECT count(*)::int AS n FROM kernel.audit_log WHERE action = 'access_denied' AND actor_login = 'nurse' AND target_type = 'page' AND target_id LIKE '/relief%'`.execute(app.db.system);
-      expect(denied.rows[0]!.n).toBe(2);
+      expect(denied.rows[0]!.n).toBe(3);
     } finally {
       await web.close();
     }

@@ -16,6 +16,7 @@ import { createBatchFromRun, getNoticeSettings, saveNoticeSettings } from '../..
 import { receiveApplication } from '../../municipality/certification/index.js';
 import { ShcKeyStore } from '../../municipality/certificates/index.js';
 import { operator } from '../context.js';
+import { listCopayRules, setCopayRule } from '../../municipality/copay/index.js';
 
 /** The sender block printed on the demo's notices (fictitious telephone numbers). */
 export interface DemoSender {
@@ -132,8 +133,36 @@ async function certificateApplication(app: App, who: Principal): Promise<void> {
   await runAs(app.db, who, (w) => receiveApplication(w, deps, child.atena_no, { kind: 'history', identityDocument: 'mynumber-card', reason: '入学・就学', applicant: 'self', channel: 'counter' }));
 }
 
+/**
+ * The co-payment rule of 高齢者インフルエンザ for this fiscal year and the next (VAX-29; amounts are the
+ * demo's, the seeds give none): 生活保護 and 市町村民税非課税 exempt with an exempt 予診票, the clinic collects.
+ * Set before the clinic batch, so its doses are decided by it.
+ */
+async function copayRules(app: App, who: Principal): Promise<void> {
+  const today = app.config.clock.today();
+  const fy = Number(today.slice(0, 4)) - (today.slice(5) < '04-01' ? 1 : 0);
+  await runAs(app.db, who, async (w) => {
+    const have = new Set((await listCopayRules(w)).map((r) => `${r.program}/${r.fiscalYear}`));
+    for (const fiscalYear of [fy, fy + 1]) {
+      if (have.has(`influenza-elderly/${fiscalYear}`)) continue;
+      await setCopayRule(w, {
+        program: 'influenza-elderly',
+        fiscalYear,
+        rule: {
+          amounts: { 一般: 1500, 生活保護: 0, 非課税: 0 },
+          defaultCategory: '一般',
+          exemptions: [{ basis: 'seikatsuhogo', category: '生活保護' }, { basis: 'hikazei', category: '非課税' }],
+          collection: 'clinic',
+          exemptQuestionnaire: true,
+        },
+      });
+    }
+  });
+}
+
 /** The morning's work of one demo municipality (each part idempotent). */
 export async function demoDayOfWork(app: App, tenant: string, nurseLogin: string, sender: DemoSender): Promise<void> {
+  await copayRules(app, operator(tenant, 'demo'));
   await clinicBatch(app, tenant);
   const nurse = await nursePrincipal(app, tenant, nurseLogin);
   await questionnaires(app, nurse, sender);

@@ -34,11 +34,19 @@ export const DEMO_ORGS = [
   },
 ] as const;
 
-/** The demo's staff besides the administrator: a 保健師 for the daily work and an auditor. */
+/** The demo's staff besides the administrator: a 保健師 for the daily work, an auditor and a relief clerk. */
 export const DEMO_STAFF = [
   { loginId: 'hokenshi', fullName: '保健 花子', role: 'nurse', duties: ['vaccination', 'addressee', 'statistics'], mynumberView: true },
   { loginId: 'kansa', fullName: '監査 一郎', role: 'auditor', duties: ['audit-review'], mynumberView: false },
+  // 健康被害救済 is a duty of its own (VAX-34): the 予防接種 staff never see its cases or payments.
+  { loginId: 'kyusai', fullName: '救済 三郎', role: 'clerk', duties: ['relief'], mynumberView: false },
 ] as const;
+
+const STAFF_LABELS: Record<(typeof DEMO_STAFF)[number]['loginId'], string> = {
+  hokenshi: '保健師（予防接種・宛名・統計）',
+  kansa: '監査担当（操作ログ）',
+  kyusai: '健康被害救済の担当',
+};
 
 /** Weeks of 住基 movements in the demo city; its snapshot is taken so that the last week ends before today. */
 const DEMO_WEEKS = 8;
@@ -87,7 +95,7 @@ export async function prepareDemo(app: App, opts: { resetPasswords?: boolean } =
   const file = new CredentialFile(app.config.dataDir);
   for (const d of DEMO_ORGS) {
     if (!(await getOrganisation(app.db.system, d.code))) await addOrganisation(app.db.system, app.tenantKeys, { code: d.code, name: d.name, nameKana: d.kana });
-    const people = [{ loginId: d.admin, fullName: `${d.name} アカウント管理者`, label: 'アカウント管理者', staff: null }, ...DEMO_STAFF.map((s) => ({ loginId: s.loginId, fullName: s.fullName, label: s.role === 'nurse' ? '保健師（予防接種・宛名・統計）' : '監査担当（操作ログ）', staff: s }))];
+    const people = [{ loginId: d.admin, fullName: `${d.name} アカウント管理者`, label: 'アカウント管理者', staff: null }, ...DEMO_STAFF.map((s) => ({ loginId: s.loginId, fullName: s.fullName, label: STAFF_LABELS[s.loginId], staff: s }))];
     for (const p of people) {
       const existing = await accountState(app, d.code, p.loginId);
       let password: string | undefined;

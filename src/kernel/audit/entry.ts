@@ -101,7 +101,7 @@ export const TARGET_LABELS: Record<string, string> = {
   'exchange-admin': '情報連携の状況', 'exchange-provision': '自動応答不可の提供', 'exchange-records': '情報提供等記録', 'exchange-settings': '情報連携の設定',
   'platform-push': '予防接種プラットフォームへの登録', 'platform-records': '予防接種プラットフォームの接種記録', 'insured-enroll': '医療保険者等向け中間サーバーへの被保険者の登録', 'card-certificate': 'マイナンバーカードの電子証明書',
   'billing-claim': '医療機関への接種委託料の請求', 'billing-price': '接種委託料の単価', payee: '医療機関の支払先口座', 'billing-settings': '振込依頼人の口座',
-  'payment-batch': '支払（医療機関・償還払い）', 'payment-file': '総合振込ファイル',
+  'payment-batch': '支払（医療機関・償還払い・健康被害救済の給付）', 'payment-file': '総合振込ファイル',
   'person-account': '住民の振込先口座', 'subsidy-program': '任意接種の助成制度', reimbursement: '償還払いの申請',
   eapplication: '電子申請', 'eapplication-list': '電子申請の一覧', 'eapplication-handover': '電子申請の引継ぎ',
 };

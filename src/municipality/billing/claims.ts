@@ -2,7 +2,8 @@
 // one claim per institution from the month's active records of both channels (platform and clinic batch) —
 // claim month = the record's 請求年月, else the month of its vaccination date — leaving out paid records,
 // 支払対象外 (data.notPayable) and records already accepted; each item is priced from the unit price in force
-// on the vaccination date (copay 0 when the record's 自己負担区分 is one the price waives); the claims go to
+// on the vaccination date, less what the clinic collected from the resident (the record's 徴収区分 and 徴収額,
+// else the price's 自己負担額, 0 when the record's 自己負担区分 is one the price waives); the claims go to
 // 国保連 (`claims.check`, encrypted) and the per-item results are kept.
 //
 // Three steps, like the platform push: (1) one transaction plans the claims (status `checking`) and marks the
@@ -62,6 +63,20 @@ interface Candidate {
   unit_price: number | null;
   copay: number | null;
   waived: boolean;
+  fee_collection: string | null;
+  fee_amount: number | null;
+}
+
+/**
+ * What the clinic collected from the resident, deducted from the unit price (decision 0166).  A record with a
+ * 徴収区分 (VAX-31; set by the co-payment engine or given) says it: 医療機関で徴収 → its 徴収額; 市区町村で徴収 or
+ * 徴収なし → nothing (the clinic is paid the whole price).  A record without one (no co-payment rule for its
+ * fiscal year) falls back to the price's 自己負担額, waived for the 減免区分 the price lists (issue 13).
+ */
+export function deductedCopay(rec: Pick<Candidate, 'copay' | 'waived' | 'fee_collection' | 'fee_amount'>, unitPrice: number): number {
+  if (rec.fee_collection === 'clinic') return Math.min(Math.max(rec.fee_amount ?? 0, 0), unitPrice);
+  if (rec.fee_collection === 'municipality' || rec.fee_collection === 'none') return 0;
+  return rec.waived ? 0 : Math.min(rec.copay ?? 0, unitPrice);
 }
 
 /** Plans the new claims of the month (records not yet claimable are left alone).  Returns the claim ids. */
@@ -69,7 +84,8 @@ async function planClaims(w: Work, month: string): Promise<string[]> {
   // The month's claimable records with the price in force on the vaccination date (or the month's first day).
   const c = await sql<Candidate>`
     WITH rec AS (
-      SELECT r.id, r.version, r.institution_code, r.program, r.dose, r.vaccinated_on, r.data->>'copayCategory' AS copay_category
+      SELECT r.id, r.version, r.institution_code, r.program, r.dose, r.vaccinated_on, r.data->>'copayCategory' AS copay_category,
+        r.data->>'feeCollection' AS fee_collection, (r.data->>'feeAmount')::int AS fee_amount
       FROM municipality.vaccination_records r
       WHERE r.tenant_code = ${w.tenant} AND r.status = 'active' AND r.source IN ('platform', 'clinic-batch')
         AND coalesce(r.claim_month, to_char(r.vaccinated_on, 'YYYY-MM')) = ${month}
@@ -78,7 +94,8 @@ async function planClaims(w: Work, month: string): Promise<string[]> {
         AND NOT EXISTS (SELECT 1 FROM municipality.claim_items i WHERE i.tenant_code = r.tenant_code AND i.record_id = r.id AND (i.result = 'accepted' OR i.result IS NULL))
     )
     SELECT rec.id::text AS id, rec.version, rec.institution_code, rec.program, rec.dose, to_char(rec.vaccinated_on, 'YYYY-MM-DD') AS vaccinated_on,
-      p.unit_price, p.copay, coalesce(rec.copay_category = ANY(p.copay_waived_for), false) AS waived
+      p.unit_price, p.copay, coalesce(rec.copay_category = ANY(p.copay_waived_for), false) AS waived,
+      rec.fee_collection, rec.fee_amount
     FROM rec LEFT JOIN LATERAL (
       SELECT unit_price, copay, copay_waived_for FROM municipality.billing_prices bp
       WHERE bp.tenant_code = ${w.tenant} AND bp.program = rec.program AND bp.valid_from <= coalesce(rec.vaccinated_on, (${month} || '-01')::date)
@@ -96,7 +113,7 @@ async function planClaims(w: Work, month: string): Promise<string[]> {
   const byInstitution = new Map<string, { rec: Candidate; unitPrice: number; copay: number }[]>();
   for (const rec of c.rows) {
     const unitPrice = rec.unit_price ?? 0;
-    const copay = rec.waived ? 0 : Math.min(rec.copay ?? 0, unitPrice);
+    const copay = deductedCopay(rec, unitPrice);
     const p = prev.get(rec.id);
     if (p && p.record_version === rec.version && p.unit_price === unitPrice && p.copay === copay) continue;
     const l = byInstitution.get(rec.institution_code) ?? [];

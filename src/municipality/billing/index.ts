@@ -5,10 +5,14 @@ export {
   closeMonth, approveClaim, holdClaim, getClaim, listClaims, listClaimMonths, listReturnedItems, KOKUHOREN_NODE, CLAIM_STATUS_LABELS,
   type BillingDeps, type BillingExchange, type CloseReport, type ClaimView, type MonthSummary, type ReturnedItemView,
 } from './claims.js';
-export { createPaymentBatch, paymentFile, listPaymentBatches, getPaymentBatch, defaultTransferDate, personCustomerCode, type BatchOptions, type BatchReport, type BatchView, type PaymentView, type PersonPaymentView } from './payments.js';
+export {
+  createPaymentBatch, paymentFile, listPaymentBatches, getPaymentBatch, defaultTransferDate, personCustomerCode, transferDateOf,
+  createPersonBatch, listReliefBatches, getReliefBatch,
+  type BatchOptions, type BatchReport, type BatchView, type PaymentView, type PersonPaymentView, type PersonTransferInput, type PersonTransferView,
+} from './payments.js';
 export { ACCOUNT_FIELDS, NO_BANK, NO_BANK_MESSAGE, holderKana } from './bank.js';
 export {
-  setPrice, listPrices, setPayee, listPayees, setRequester, getRequester, parseMonth, requireBillingRead, requireBillingWrite,
+  setPrice, listPrices, setPayee, listPayees, setRequester, getRequester, parseMonth, requireBillingRead, requireBillingWrite, requireReliefPayments, BATCH_KINDS, type BatchKind,
   type AccountView, type PriceInput, type PriceView, type PayeeInput, type PayeeView, type RequesterInput, type RequesterView,
 } from './setup.js';
 export { zenginKana, isZenginText, zenginFile, ACCOUNT_TYPES, type ZenginRequester, type ZenginTransfer, type KanaResult } from './zengin.js';

@@ -8,6 +8,9 @@
 //   account as it stands when the batch is made (a copy is kept with the payment).  The rows are locked and
 //   re-checked, and person_payments holds a reimbursement at most once (UNIQUE): a batch built twice, or two
 //   at once, pays nothing twice.
+// * 健康被害救済の給付 (decision 0167): a batch of its own kind ('relief'), made by the relief part from its
+//   payment orders through createPersonBatch, seen and written only by the relief or money duty — never in
+//   the vaccination duty's list — and written by the same 全銀 writer.
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Work } from '../../kernel/context/index.js';
@@ -16,7 +19,7 @@ import { addDays, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField, notFound, Problem, type FieldError } from '../../kernel/problems/index.js';
 import { lockMonth } from './claims.js';
 import { fileAccount, fileDigits, fileKana } from './bank.js';
-import { getRequester, parseMonth, payeesOf, requireBillingRead, requireBillingWrite } from './setup.js';
+import { parseMonth, payeesOf, requesterOf, requireBillingRead, requireBillingWrite, requireReliefPayments, type BatchKind } from './setup.js';
 import { zenginFile, type ZenginTransfer } from './zengin.js';
 
 export interface BatchReport {
@@ -55,18 +58,21 @@ export const personCustomerCode = (no: string | number): string => String(no).pa
  * claims that are not held (institutions); with `reimbursements`, pays every approved, unpaid reimbursement
  * (persons).  Either or both; nothing to pay is a 409.  One transaction: all or nothing.
  */
+/** The transfer date asked for (not in the past), or the default a week from today. */
+export function transferDateOf(w: Work, raw: string | undefined): string {
+  const today = w.clock.today();
+  if (raw === undefined || raw.trim() === '') return defaultTransferDate(today);
+  const t = TransferDate.safeParse(raw);
+  if (!t.success) throw invalidField('transferDate', 'DATE_INVALID', '振込日は YYYY-MM-DD で指定してください');
+  if (t.data < today) throw invalidField('transferDate', 'DATE_PAST', '振込日が過去の日付です');
+  return t.data;
+}
+
 export async function createPaymentBatch(w: Work, monthRaw: string | null, o: BatchOptions = {}): Promise<BatchReport> {
   requireBillingWrite(w);
   const month = monthRaw === null || (monthRaw.trim() === '' && o.reimbursements) ? null : parseMonth(monthRaw);
   if (month === null && !o.reimbursements) throw invalidField('month', 'MONTH_INVALID', '請求年月を指定するか、償還払いの支払を選んでください');
-  const today = w.clock.today();
-  let transferDate = defaultTransferDate(today);
-  if (o.transferDate !== undefined) {
-    const t = TransferDate.safeParse(o.transferDate);
-    if (!t.success) throw invalidField('transferDate', 'DATE_INVALID', '振込日は YYYY-MM-DD で指定してください');
-    if (t.data < today) throw invalidField('transferDate', 'DATE_PAST', '振込日が過去の日付です');
-    transferDate = t.data;
-  }
+  const transferDate = transferDateOf(w, o.transferDate);
   let items: InstitutionItem[] = [];
   if (month !== null) {
     await lockMonth(w, month);
@@ -183,17 +189,21 @@ const batchView = (r: BatchRow): BatchView => ({ id: r.id, month: r.month, trans
 
 export async function listPaymentBatches(w: Work, o: { page?: number; pageSize?: number } = {}): Promise<{ total: number; amount: number; rows: BatchView[] }> {
   requireBillingRead(w);
+  return batchesOf(w, 'vaccination', o);
+}
+
+async function batchesOf(w: Work, kind: BatchKind, o: { page?: number; pageSize?: number }): Promise<{ total: number; amount: number; rows: BatchView[] }> {
   const size = Math.min(Math.max(o.pageSize ?? 50, 1), 500);
   const page = Math.max(o.page ?? 1, 1);
-  const t = await sql<{ n: number; amount: string }>`SELECT count(*)::int AS n, coalesce(sum(amount), 0) AS amount FROM municipality.payment_batches WHERE tenant_code = ${w.tenant}`.execute(w.tx);
-  const r = await sql<BatchRow>`${BATCH_SELECT} WHERE tenant_code = ${w.tenant} ORDER BY created_at DESC, id LIMIT ${size} OFFSET ${(page - 1) * size}`.execute(w.tx);
+  const t = await sql<{ n: number; amount: string }>`SELECT count(*)::int AS n, coalesce(sum(amount), 0) AS amount FROM municipality.payment_batches WHERE tenant_code = ${w.tenant} AND kind = ${kind}`.execute(w.tx);
+  const r = await sql<BatchRow>`${BATCH_SELECT} WHERE tenant_code = ${w.tenant} AND kind = ${kind} ORDER BY created_at DESC, id LIMIT ${size} OFFSET ${(page - 1) * size}`.execute(w.tx);
   return { total: t.rows[0]!.n, amount: Number(t.rows[0]!.amount), rows: r.rows.map(batchView) };
 }
 
 export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch: BatchView; payments: PaymentView[]; persons: PersonPaymentView[] } | null> {
   requireBillingRead(w);
   if (!/^[0-9a-f-]{36}$/i.test(batchId)) return null;
-  const b = await sql<BatchRow>`${BATCH_SELECT} WHERE tenant_code = ${w.tenant} AND id = ${batchId}::uuid`.execute(w.tx);
+  const b = await sql<BatchRow>`${BATCH_SELECT} WHERE tenant_code = ${w.tenant} AND id = ${batchId}::uuid AND kind = 'vaccination'`.execute(w.tx);
   if (!b.rows[0]) return null;
   const p = await sql<{ institution_code: string; name: string | null; amount: string; items: number; transfer_date: string }>`
     SELECT y.institution_code, p.name, y.amount, y.items, to_char(y.transfer_date, 'YYYY-MM-DD') AS transfer_date
@@ -223,17 +233,16 @@ export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch
  * and no file.
  */
 export async function paymentFile(w: Work, batchId: string): Promise<{ fileName: string; content: Buffer }> {
+  const kind = /^[0-9a-f-]{36}$/i.test(batchId)
+    ? (await sql<{ kind: BatchKind }>`SELECT kind FROM municipality.payment_batches WHERE tenant_code = ${w.tenant} AND id = ${batchId}::uuid`.execute(w.tx)).rows[0]?.kind
+    : undefined;
+  if (kind === 'relief') return reliefFile(w, batchId);
   requireBillingWrite(w);
   const got = await getPaymentBatch(w, batchId);
   if (!got) throw notFound('支払');
-  const requester = await getRequester(w);
-  if (!requester) throw new Problem(409, 'REQUESTER_MISSING', '振込依頼人の口座が登録されていません', '市区町村の委託者コードと口座（振込依頼人）を登録してから振込ファイルを作成してください。', [{ field: 'requester', code: 'REQUESTER_MISSING', message: '振込依頼人の口座が登録されていません' }]);
+  const requester = await requesterOf(w);
   const errors: FieldError[] = [];
-  const req = {
-    code: fileDigits(requester.requesterCode, 10, 'requester.requesterCode', '依頼人の委託者コード', errors),
-    kana: fileKana(requester.requesterKana, 40, 'requester.requesterKana', '依頼人名（カナ）', errors),
-    ...fileAccount(requester, 'requester', '依頼人の', errors),
-  };
+  const req = requesterRecord(requester, errors);
   const payees = await payeesOf(w, got.payments.map((p) => p.institutionCode));
   const transfers: ZenginTransfer[] = [];
   for (const p of got.payments) {
@@ -262,11 +271,125 @@ export async function paymentFile(w: Work, batchId: string): Promise<{ fileName:
       customerCode: fileDigits(p.customerCode, 10, `${prefix}.customerCode`, `${who}顧客コード`, errors),
     });
   }
-  if (errors.length) {
-    throw new Problem(422, 'TRANSFER_DATA_INVALID', '振込ファイルを作成できません', `${errors.map((e) => e.message).join('／')}。口座を直してからもう一度作成してください。`, errors);
-  }
+  refuseInvalid(errors);
   const content = zenginFile(req, got.batch.transferDate, transfers);
   const purpose = [got.payments.length ? '医療機関への接種委託料の振込' : '', got.persons.length ? '償還払い（接種費用の助成）の振込' : ''].filter(Boolean).join('・');
   await appendEntry(w.tx, w, { action: 'export', targetType: 'payment-file', targetId: batchId, purpose, detail: { format: 'zengin-sogo-furikomi', records: transfers.length, institutions: got.payments.length, persons: got.persons.length, amount: got.batch.amount, bytes: content.length } });
   return { fileName: `furikomi-${got.batch.month ?? got.batch.transferDate}-${batchId.slice(0, 8)}.txt`, content };
+}
+
+function requesterRecord(requester: Awaited<ReturnType<typeof requesterOf>>, errors: FieldError[]): Parameters<typeof zenginFile>[0] {
+  if (!requester) throw new Problem(409, 'REQUESTER_MISSING', '振込依頼人の口座が登録されていません', '市区町村の委託者コードと口座（振込依頼人）を登録してから振込ファイルを作成してください。', [{ field: 'requester', code: 'REQUESTER_MISSING', message: '振込依頼人の口座が登録されていません' }]);
+  return {
+    code: fileDigits(requester.requesterCode, 10, 'requester.requesterCode', '依頼人の委託者コード', errors),
+    kana: fileKana(requester.requesterKana, 40, 'requester.requesterKana', '依頼人名（カナ）', errors),
+    ...fileAccount(requester, 'requester', '依頼人の', errors),
+  };
+}
+
+function refuseInvalid(errors: readonly FieldError[]): void {
+  if (errors.length) throw new Problem(422, 'TRANSFER_DATA_INVALID', '振込ファイルを作成できません', `${errors.map((e) => e.message).join('／')}。口座を直してからもう一度作成してください。`, [...errors]);
+}
+
+// ------------------------------------------------------------------ batches of another part (健康被害救済)
+
+/** One transfer to a person that the relief part prepared (its payment order), with the account it confirmed. */
+export interface PersonTransferInput {
+  /** The order's id: a thing is paid to a person once, ever (person_payments UNIQUE (kind, source)). */
+  readonly sourceId: string;
+  readonly atenaNo: string;
+  /** 円, > 0. */
+  readonly amount: number;
+  /** 顧客コード1: 10 digits the requester recognises the transfer by (the relief part: 受付番号). */
+  readonly customerCode: string;
+  readonly account: { readonly bankCode: string; readonly bankKana: string | null; readonly branchCode: string; readonly branchKana: string | null; readonly accountType: string; readonly accountNo: string; readonly holderKana: string };
+  /** Where the account came from, as the relief part names it (e.g. 'public-receipt', 'applicant'). */
+  readonly accountSource: string;
+}
+
+/**
+ * A batch of kind 'relief' paying the given transfers (decision 0167): the relief or money duty only; one
+ * transaction with the caller's marking of its orders.  A thing already paid makes the batch fail whole
+ * (UNIQUE), so a batch built twice pays nothing twice.
+ */
+export async function createPersonBatch(w: Work, kind: 'relief', transfers: readonly PersonTransferInput[], o: { transferDate: string; purpose: string }): Promise<BatchReport> {
+  requireReliefPayments(w, 'personal.write');
+  if (transfers.length === 0) throw new Problem(409, 'NOTHING_TO_PAY', '支払うものがありません', '支払予定日が振込日までに来る、未払いの支払指示はありません。');
+  const total = transfers.reduce((s, t) => s + t.amount, 0);
+  const b = await sql<{ id: string }>`
+    INSERT INTO municipality.payment_batches (tenant_code, kind, month, transfer_date, payments, amount, created_at, created_by)
+    VALUES (${w.tenant}, ${kind}, NULL, ${o.transferDate}::date, ${transfers.length}, ${total}, ${w.clock.now()}, ${w.actor.login}) RETURNING id::text AS id`.execute(w.tx);
+  const batchId = b.rows[0]!.id;
+  const rows = transfers.map((t) => ({
+    id: t.sourceId, atena_no: t.atenaNo, amount: t.amount, customer_code: t.customerCode, source: t.accountSource,
+    bank_code: t.account.bankCode, bank_kana: t.account.bankKana, branch_code: t.account.branchCode, branch_kana: t.account.branchKana, account_type: t.account.accountType, account_no: t.account.accountNo, holder_kana: t.account.holderKana,
+  }));
+  try {
+    await sql`INSERT INTO municipality.person_payments (tenant_code, batch_id, kind, source_id, atena_no, amount, customer_code, bank_code, bank_kana, branch_code, branch_kana, account_type, account_no, holder_kana, account_source, transfer_date)
+      SELECT ${w.tenant}, ${batchId}::uuid, ${kind}, x.id, x.atena_no, x.amount, x.customer_code, x.bank_code, x.bank_kana, x.branch_code, x.branch_kana, x.account_type, x.account_no, x.holder_kana, x.source, ${o.transferDate}::date
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, atena_no text, amount bigint, customer_code text, bank_code text, bank_kana text, branch_code text, branch_kana text, account_type text, account_no text, holder_kana text, source text)`.execute(w.tx);
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw new Problem(409, 'PAYMENT_CONFLICT', '支払を作成できません', '同じ支払指示がすでに支払に含まれています。もう一度やり直してください。');
+    throw e;
+  }
+  await appendEntry(w.tx, w, { action: 'payment_batch', targetType: 'payment-batch', targetId: batchId, purpose: o.purpose, detail: { kind, transferDate: o.transferDate, persons: transfers.length, amount: total } });
+  return { batch: batchId, payments: transfers.length, amount: total };
+}
+
+/** A person paid in a batch of another part: what the file carries (the part shows its own names). */
+export interface PersonTransferView {
+  readonly sourceId: string;
+  readonly atenaNo: string;
+  readonly amount: number;
+  readonly customerCode: string;
+  readonly transferDate: string;
+  readonly account: PersonTransferInput['account'] & { readonly source: string };
+}
+
+/** The batches of kind 'relief' (no personal data: dates, counts, amounts), newest first, with totals. */
+export async function listReliefBatches(w: Work, o: { page?: number; pageSize?: number } = {}): Promise<{ total: number; amount: number; rows: BatchView[] }> {
+  requireReliefPayments(w, 'personal.read');
+  return batchesOf(w, 'relief', o);
+}
+
+/** A relief batch with its transfers; null when there is none (or it is not a relief batch). */
+export async function getReliefBatch(w: Work, batchId: string): Promise<{ batch: BatchView; transfers: PersonTransferView[] } | null> {
+  requireReliefPayments(w, 'personal.read');
+  if (!/^[0-9a-f-]{36}$/i.test(batchId)) return null;
+  const b = await sql<BatchRow>`${BATCH_SELECT} WHERE tenant_code = ${w.tenant} AND id = ${batchId}::uuid AND kind = 'relief'`.execute(w.tx);
+  if (!b.rows[0]) return null;
+  const q = await sql<{ source_id: string; atena_no: string; amount: string; customer_code: string; transfer_date: string; bank_code: string; bank_kana: string | null; branch_code: string; branch_kana: string | null; account_type: string; account_no: string; holder_kana: string; account_source: string }>`
+    SELECT y.source_id::text AS source_id, y.atena_no, y.amount, y.customer_code, to_char(y.transfer_date, 'YYYY-MM-DD') AS transfer_date,
+      y.bank_code, y.bank_kana, y.branch_code, y.branch_kana, y.account_type, y.account_no, y.holder_kana, y.account_source
+    FROM municipality.person_payments y WHERE y.tenant_code = ${w.tenant} AND y.batch_id = ${batchId}::uuid AND y.kind = 'relief' ORDER BY y.customer_code, y.source_id`.execute(w.tx);
+  return {
+    batch: batchView(b.rows[0]),
+    transfers: q.rows.map((x) => ({
+      sourceId: x.source_id, atenaNo: x.atena_no, amount: Number(x.amount), customerCode: x.customer_code, transferDate: x.transfer_date,
+      account: { bankCode: x.bank_code, bankKana: x.bank_kana, branchCode: x.branch_code, branchKana: x.branch_kana, accountType: x.account_type, accountNo: x.account_no, holderKana: x.holder_kana, source: x.account_source },
+    })),
+  };
+}
+
+/** The 総合振込 file of a relief batch: the same writer and checks as every other batch. */
+async function reliefFile(w: Work, batchId: string): Promise<{ fileName: string; content: Buffer }> {
+  requireReliefPayments(w, 'personal.write', batchId);
+  const got = await getReliefBatch(w, batchId);
+  if (!got) throw notFound('支払');
+  const errors: FieldError[] = [];
+  const req = requesterRecord(await requesterOf(w), errors);
+  const transfers: ZenginTransfer[] = got.transfers.map((t) => {
+    const who = `健康被害救済 受付番号 ${Number(t.customerCode)} の振込先の`;
+    const prefix = `transfers.${t.sourceId}`;
+    return {
+      ...fileAccount(t.account, prefix, who, errors),
+      holderKana: fileKana(t.account.holderKana, 30, `${prefix}.holderKana`, `${who}口座名義（カナ）`, errors),
+      amount: t.amount,
+      customerCode: fileDigits(t.customerCode, 10, `${prefix}.customerCode`, `${who}顧客コード`, errors),
+    };
+  });
+  refuseInvalid(errors);
+  const content = zenginFile(req, got.batch.transferDate, transfers);
+  await appendEntry(w.tx, w, { action: 'export', targetType: 'payment-file', targetId: batchId, purpose: '健康被害救済の給付の振込', detail: { format: 'zengin-sogo-furikomi', kind: 'relief', records: transfers.length, persons: transfers.length, amount: got.batch.amount, bytes: content.length } });
+  return { fileName: `furikomi-relief-${got.batch.transferDate}-${batchId.slice(0, 8)}.txt`, content };
 }

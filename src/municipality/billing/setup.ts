@@ -8,6 +8,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { checkMedicalInstitutionCode, isIsoDate, toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { invalidField, parseInput } from '../../kernel/problems/index.js';
 import { requireResidentAccess } from '../residents/index.js';
+import { authorize, can } from '../../kernel/access/index.js';
 import { ACCOUNT_FIELDS, digits, holderKana, zkana } from './bank.js';
 
 export function requireBillingRead(w: Work): void {
@@ -18,6 +19,20 @@ export function requireBillingRead(w: Work): void {
 export function requireBillingWrite(w: Work): void {
   if (w.actor.kind === 'system') return;
   requireResidentAccess(w.actor, 'personal.write', ['vaccination']);
+}
+
+/** Kinds of payment batch: 予防接種 (institutions and 償還払い) or 健康被害救済 (its benefits; decision 0167). */
+export const BATCH_KINDS = ['vaccination', 'relief'] as const;
+export type BatchKind = (typeof BATCH_KINDS)[number];
+
+/**
+ * A relief batch and its file are the relief duty's or the money duty's (費用・支払), never the vaccination
+ * duty's (VAX-34: strict duty separation); a refusal is logged.
+ */
+export function requireReliefPayments(w: Work, permission: 'personal.read' | 'personal.write', batchId?: string): void {
+  if (w.actor.kind === 'system') return;
+  if (can(w.actor, permission, 'relief') || can(w.actor, permission, 'money')) return;
+  authorize(w.actor, permission, 'relief', { type: 'payment-batch', ...(batchId ? { id: batchId } : {}) });
 }
 
 const yen = (label: string) =>
@@ -192,6 +207,14 @@ export async function setRequester(w: Work, raw: unknown): Promise<RequesterView
 
 export async function getRequester(w: Work): Promise<RequesterView | null> {
   requireBillingRead(w);
+  return requesterOf(w);
+}
+
+/**
+ * The 依頼人 without the vaccination duty's check: the municipality's own account (no personal data), read by
+ * the payment file of a batch whose own check was made (a relief batch: 健康被害救済・費用・支払).
+ */
+export async function requesterOf(w: Work): Promise<RequesterView | null> {
   const r = await sql<{ requester_code: string; requester_kana: string; bank_code: string; bank_kana: string | null; branch_code: string; branch_kana: string | null; account_type: string; account_no: string }>`
     SELECT * FROM municipality.billing_settings WHERE tenant_code = ${w.tenant}`.execute(w.tx);
   const x = r.rows[0];

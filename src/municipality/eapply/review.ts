@@ -132,7 +132,8 @@ export const listFilter = z
   .strict();
 
 export interface EapplicationList {
-  readonly rows: readonly EapplicationSummary[];
+  /** Each with the 氏名 of the person vaccinated from the 住民記録 (null when not identified). */
+  readonly rows: readonly (EapplicationSummary & { readonly subjectName: string | null })[];
   /** Rows matching the filter. */
   readonly total: number;
   readonly page: number;
@@ -152,7 +153,13 @@ export async function listEapplications(w: Work, raw: unknown = {}): Promise<Eap
   const totals = Object.fromEntries(EAPPLICATION_STATUSES.map((s) => [s, 0])) as Record<EapplicationStatus, number>;
   for (const p of per.rows) totals[p.status] = Number(p.n);
   await appendEntry(w.tx, w, { action: 'read', targetType: 'eapplication-list', detail: { status: f.status ?? null, kind: f.kind ?? null, page: f.page, rows: rows.rows.length } });
-  return { rows: rows.rows.map(summary), total: Number(total.rows[0]!.n), page: f.page, pageSize: f.pageSize, totals };
+  const subjects = [...new Set(rows.rows.map((r) => r.subject_atena).filter((x): x is string => !!x))];
+  const names = new Map<string, string>();
+  if (subjects.length) {
+    const p = await sql<{ atena_no: string; name_kanji: string }>`SELECT atena_no, name_kanji FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${subjects})`.execute(w.tx);
+    for (const x of p.rows) names.set(x.atena_no, x.name_kanji);
+  }
+  return { rows: rows.rows.map((r) => ({ ...summary(r), subjectName: r.subject_atena ? (names.get(r.subject_atena) ?? null) : null })), total: Number(total.rows[0]!.n), page: f.page, pageSize: f.pageSize, totals };
 }
 
 async function load(w: Work, id: string, lock = false): Promise<Row> {
@@ -288,7 +295,7 @@ async function nameOf(w: Work, atena: string): Promise<string> {
   return r.rows[0]?.name_kanji ?? '';
 }
 
-// ------------------------------------------------------------------ hand-over (contract: docs/wip/wt-eapply.md)
+// ------------------------------------------------------------------ hand-over (docs/formats/eapply-protocol.md; taken by reimburse/electronic.ts)
 
 export interface Handover {
   readonly id: string;
@@ -303,18 +310,21 @@ export interface Handover {
   readonly takenRef: string | null;
 }
 
-/** Accepted applications waiting to be taken by the part that does their work.  'personal.read' in 予防接種. */
+/**
+ * Accepted applications waiting to be taken by the part that does their work.  'personal.read' in 予防接種, or
+ * the server's sync job (system actor) that hands them over, as it collects them (receive.ts).
+ */
 export async function openHandovers(w: Work, kind: 'reimbursement'): Promise<Handover[]> {
-  requireResidentAccess(w.actor, 'personal.read', DUTY);
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.read', DUTY);
   const r = await sql<{ id: string; kind: 'reimbursement'; application_id: string; applicant_atena: string; subject_atena: string; payload: Record<string, unknown>; created_at: Date; taken_at: Date | null; taken_ref: string | null }>`
     SELECT id, kind, application_id, applicant_atena, subject_atena, payload, created_at, taken_at, taken_ref FROM municipality.eapplication_handovers
     WHERE tenant_code = ${w.tenant} AND kind = ${kind} AND taken_at IS NULL ORDER BY created_at, id`.execute(w.tx);
   return r.rows.map((h) => ({ id: h.id, kind: h.kind, applicationId: h.application_id, applicantAtena: h.applicant_atena, subjectAtena: h.subject_atena, payload: h.payload, createdAt: h.created_at, takenAt: h.taken_at, takenRef: h.taken_ref }));
 }
 
-/** Marks a hand-over taken (idempotent for the same ref; another ref is a conflict).  'personal.write'. */
+/** Marks a hand-over taken (idempotent for the same ref; another ref is a conflict).  'personal.write' or the sync job. */
 export async function takeHandover(w: Work, id: string, ref: string): Promise<void> {
-  requireResidentAccess(w.actor, 'personal.write', DUTY);
+  if (w.actor.kind !== 'system') requireResidentAccess(w.actor, 'personal.write', DUTY);
   if (!UUID.test(id)) throw notFound('引継ぎ');
   const r = await sql<{ taken_ref: string | null; subject_atena: string }>`SELECT taken_ref, subject_atena FROM municipality.eapplication_handovers WHERE tenant_code = ${w.tenant} AND id = ${id} FOR UPDATE`.execute(w.tx);
   const h = r.rows[0];

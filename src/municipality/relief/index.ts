@@ -11,6 +11,7 @@ export {
   receiveApplication, linkRecords, addDocument, addInformation, markInformationObtained, recordCommittee, reportToState, recordDecision, decideBenefit, closeCase,
   ApplicationInput, type ReceiveResult,
 } from './cases.js';
-export { orderPayment, reliefPaymentOrders, markReliefOrders, type ReliefPaymentOrder } from './orders.js';
+export { orderPayment, reliefPaymentOrders, markReliefOrders, dueReliefOrders, ordersOfBatch, type ReliefPaymentOrder } from './orders.js';
+export { createReliefPaymentBatch, reliefCustomerCode } from './payments.js';
 export { orderToPublicFundsAccount, type KoukinOrderResult } from './koukin.js';
 export { listCases, getCase, recordsOfPerson, type CaseList, type CaseSummary, type CaseView } from './queries.js';

@@ -53,7 +53,7 @@ export async function orderPayment(w: Work, caseId: string, raw: unknown): Promi
   });
 }
 
-/** One order as the person payment batch reads it (docs/wip/wt-relief.md, the contract). */
+/** One order as the relief payment batch reads it (relief/payments.ts; decision 0167). */
 export interface ReliefPaymentOrder {
   readonly id: string;
   readonly caseId: string;
@@ -90,6 +90,23 @@ export const orderView = (r: OrderRow): ReliefPaymentOrder => ({
 export async function ordersOfCase(w: Work, caseId: string): Promise<ReliefPaymentOrder[]> {
   const r = await sql<OrderRow>`${ORDER_SELECT} WHERE o.tenant_code = ${w.tenant} AND o.case_id = ${caseId}::uuid ORDER BY o.created_at, o.id`.execute(w.tx);
   return r.rows.map(orderView);
+}
+
+/** The orders a batch paid, in 受付番号 order. */
+export async function ordersOfBatch(w: Work, batchId: string): Promise<ReliefPaymentOrder[]> {
+  requireOrdersAccess(w, 'personal.read');
+  if (!UUID.test(batchId)) return [];
+  const r = await sql<OrderRow>`${ORDER_SELECT} WHERE o.tenant_code = ${w.tenant} AND o.batch_id = ${batchId}::uuid ORDER BY c.case_no, o.id`.execute(w.tx);
+  return r.rows.map(orderView);
+}
+
+/** How many orders (and 円) a batch with this transfer date would pay: for the screen, nothing locked. */
+export async function dueReliefOrders(w: Work, payBy: string): Promise<{ count: number; amount: number }> {
+  requireOrdersAccess(w, 'personal.read');
+  if (!isIsoDate(payBy)) throw invalidField('payBy', 'DATE_INVALID', '支払予定日は YYYY-MM-DD で指定してください');
+  const r = await sql<{ n: number; amount: string }>`SELECT count(*)::int AS n, coalesce(sum(amount), 0) AS amount FROM municipality.relief_payment_orders
+    WHERE tenant_code = ${w.tenant} AND status = 'ordered' AND pay_on <= ${payBy}::date`.execute(w.tx);
+  return { count: r.rows[0]!.n, amount: Number(r.rows[0]!.amount) };
 }
 
 /**

@@ -384,7 +384,7 @@ ${accountFields(state, requester)}
       reply,
       page(
         ctx,
-        '医療機関への支払',
+        '支払と振込ファイル（医療機関・償還払い）',
         html`${tabs('/payments')}
 <p>国保連の審査で受け付けられた請求のうち、保留していないものを医療機関ごとにまとめて支払います。支払済み・支払対象外の記録は支払いません。承認済みの償還払いも同じ支払で住民の口座に振り込めます（同じ申請を二度支払うことはありません）。支払ごとに全銀協の総合振込ファイルを作成できます。</p>
 ${writable(req) && (payable.length || approved.total)
@@ -448,7 +448,7 @@ ${section(
     ['作成日時', formatJst(batch.createdAt)],
   ]),
 )}
-${writable(req) ? html`<div class="actions"><a class="btn btn--primary" href="/payments/${batch.id}/file" download>総合振込ファイルをダウンロード</a></div>` : ''}
+${writable(req) ? html`<p class="actions"><a class="btn btn--primary" href="/payments/${batch.id}/file" download>総合振込ファイルをダウンロード</a></p>` : ''}
 ${section(
   `医療機関ごとの支払（全${n(payments.length)}件）`,
   table(
@@ -461,8 +461,8 @@ ${persons.length
   ? section(
       `償還払い（全${n(persons.length)}件）`,
       table(
-        ['申請番号', '申請者', '振込先', '金額', '振込日'],
-        [...persons.map((p) => [html`<a href="/reimbursements/${p.reimbursementId}">${p.no}</a>`, p.name, `${p.account.bankCode}-${p.account.branchCode} ${ACCOUNT_TYPES[p.account.accountType] ?? ''} ${p.account.holderKana}`, yen(p.amount), dateWareki(p.transferDate)]),
+        ['申請番号', '接種を受けた方', '振込先', '金額', '振込日'],
+        [...persons.map((p) => [html`<a href="/reimbursements/${p.reimbursementId}">${p.no}</a>`, p.name, `金融機関 ${p.account.bankCode}・支店 ${p.account.branchCode}・${ACCOUNT_TYPES[p.account.accountType] ?? ''} ${p.account.accountNo}・${p.account.holderKana}`, yen(p.amount), dateWareki(p.transferDate)]),
           ['合計', '', '', yen(persons.reduce((s, p) => s + p.amount, 0)), '']],
         { caption: '償還払いの支払' },
       ),

@@ -92,7 +92,7 @@ ${section(
 ${list.total ? pager({ total: list.total, request: r, shown: list.rows.length, path: '/eapply', filters: { status, kind }, order: '取込の新しい順' }) : ''}
 ${table(
   ['取込日時', '申請の種類', '状態', '被接種者（宛名番号）', '理由', ''],
-  list.rows.map((a) => [formatJst(a.fetchedAt), EAPPLICATION_KIND_LABELS[a.kind], statusBadge(a.status), a.subjectAtena ?? '特定できません', a.rejectReason ?? '', html`<a href="/eapply/${a.id}">詳細</a>`]),
+  list.rows.map((a) => [formatJst(a.fetchedAt), EAPPLICATION_KIND_LABELS[a.kind], statusBadge(a.status), a.subjectAtena ? `${a.subjectName ?? ''}（${a.subjectAtena}）` : '特定できません', a.rejectReason ?? '', html`<a href="/eapply/${a.id}">詳細</a>`]),
   { caption: '電子申請の一覧', empty: '該当する申請はありません。' },
 )}`,
 )}`,
@@ -128,7 +128,7 @@ ${table(
     const actions: SafeHtml[] = [];
     if (writable && v.status === 'checked') actions.push(act('review', '審査を開始する'));
     if (writable && v.status === 'under_review') actions.push(act('accept', '受理する', textarea({ label: '受理のメモ（任意）', name: 'note', rows: 2 })));
-    if (writable && (v.status === 'checked' || v.status === 'under_review')) actions.push(act('reject', '却下する', textarea({ label: '却下の理由', name: 'reason', required: true, rows: 2 }), 'danger'));
+    if (writable && (v.status === 'checked' || v.status === 'under_review')) actions.push(html`<h3>却下する</h3>${act('reject', '却下する', textarea({ label: '却下の理由', name: 'reason', required: true, rows: 2 }), 'danger')}`);
     return sendPage(
       reply,
       page(
@@ -143,7 +143,7 @@ ${section(
     ['申請番号（電子申請）', v.applicationNo],
     ['申請日時', formatJst(v.submittedAt)],
     ['取込日時', formatJst(v.fetchedAt)],
-    ['署名の検証', v.verified ? `検証済（署名用電子証明書 ${v.certSerial ?? ''}、有効期限 ${v.certNotAfter ? formatJst(v.certNotAfter) : '—'}）` : '検証できませんでした'],
+    ['署名の検証', v.verified ? `検証済（署名用電子証明書のシリアル番号 ${v.certSerial ?? '—'}、有効期限 ${v.certNotAfter ? formatWareki(formatJst(v.certNotAfter).slice(0, 10)) : '—'}）` : '検証できませんでした'],
     ['申請者', v.applicantAtena ? `${v.applicantName ?? ''}（宛名番号 ${v.applicantAtena}）` : '特定できません'],
     ['被接種者', v.subjectAtena ? html`<a href="/residents/${v.subjectAtena}">${v.subjectName ?? ''}（宛名番号 ${v.subjectAtena}）</a>` : '特定できません'],
     ['却下の理由', v.rejectReason],

@@ -22,7 +22,9 @@ import { registerPlatformPages } from './platform.js';
 import { registerBillingPages } from './billing.js';
 import { registerReimbursePages } from './reimburse.js';
 import { registerReliefPages } from './relief.js';
+import { registerReliefPaymentPages } from './relief-payments.js';
 import { registerEapplyPages } from './eapply.js';
+import { registerCopayRulePages } from './copay-rules.js';
 import type { MunicipalExchange } from '../../municipality/exchange/index.js';
 
 export function registerStaffPages(fastify: FastifyInstance, app: App, opts: AuthOptions, exchange?: MunicipalExchange): void {
@@ -46,6 +48,8 @@ export function registerStaffPages(fastify: FastifyInstance, app: App, opts: Aut
   registerPlatformPages(fastify, app, exchange);
   registerBillingPages(fastify, app, exchange);
   registerReimbursePages(fastify, app, exchange);
+  registerReliefPaymentPages(fastify, app);
   registerReliefPages(fastify, app, exchange);
   registerEapplyPages(fastify, app, exchange);
+  registerCopayRulePages(fastify, app);
 }

@@ -121,7 +121,7 @@ ${section(
   ])}
 ${list.total ? pager({ total: list.total, request: r, shown: list.rows.length, path: '/reimbursements', filters: status ? { status } : {}, order: '申請番号の新しい順' }) : ''}
 ${table(
-  ['申請番号', '受付日', '受付方法', '申請者', '助成制度', '接種日', '支払った額', '助成決定額', '状態', ''],
+  ['申請番号', '受付日', '受付方法', '接種を受けた方', '助成制度', '接種日', '支払った額', '助成決定額', '状態', ''],
   list.rows.map((a) => [a.no, dateWareki(a.receivedOn), REIMBURSEMENT_CHANNELS[a.channel], a.name, a.subsidyName, dateWareki(a.vaccinatedOn), yen(a.amountPaid), a.eligible === false ? '助成対象外' : yen(a.decidedAmount), statusBadge(a.status), html`<a href="/reimbursements/${a.id}">詳細・審査</a>`]),
   { caption: '償還払いの申請', empty: '該当する申請はありません。' },
 )}`,
@@ -144,8 +144,8 @@ ${table(
 ${current.length === 0 ? notice('受け付けられる助成制度がありません。先に助成制度を登録してください。', 'warning') : ''}
 <form method="post" action="/reimbursements">${csrfField(ctx.csrf)}
 ${section(
-  '申請者と助成制度',
-  html`${field({ label: '宛名番号', name: 'atenaNo', required: true, inputmode: 'numeric', maxlength: 10 }, state)}
+  '接種を受けた方と助成制度',
+  html`${field({ label: '宛名番号（接種を受けた方）', name: 'atenaNo', required: true, inputmode: 'numeric', maxlength: 10, hint: '申請者が保護者の場合も、接種を受けた方の宛名番号を入力します' }, state)}
 ${select({ label: '助成制度', name: 'subsidyCode', options: current.map((p) => [p.code, p.name] as const), required: true }, state)}
 ${field({ label: '受付日', name: 'receivedOn', type: 'date', value: today, required: true }, state)}`,
 )}
@@ -246,7 +246,7 @@ ${section(
   '申請',
   dl([
     ['状態', statusBadge(a.status)],
-    ['申請者', html`${a.name}（宛名番号 <a href="/residents/${a.atenaNo}">${a.atenaNo}</a>）`],
+    ['接種を受けた方', html`${a.name}（宛名番号 <a href="/residents/${a.atenaNo}">${a.atenaNo}</a>）`],
     ['助成制度', a.subsidyName],
     ['受付', `${dateWareki(a.receivedOn)}（${REIMBURSEMENT_CHANNELS[a.channel]}、${doneBy(a.createdBy)}）`],
     ['医療機関', a.institutionCode ? `${a.clinicName}（${a.institutionCode}）` : a.clinicName],

@@ -64,7 +64,7 @@ export function registerReliefPages(fastify: FastifyInstance, app: App, exchange
         ctx,
         '健康被害救済の事案',
         html`<p>予防接種による健康被害の救済給付の申請を受け付け、調査委員会・国への進達・国の判定の記録を経て給付と支払指示までを管理します。給付の可否の最終決定は国が行います。</p>
-${writable(req) ? html`<div class="actions"><a class="btn btn--primary" href="/relief/new">申請を受け付ける</a></div>` : ''}
+<div class="actions">${writable(req) ? html`<a class="btn btn--primary" href="/relief/new">申請を受け付ける</a> ` : ''}<a class="btn btn--secondary" href="/relief/payments">給付の支払と振込ファイル</a></div>
 ${section(
   '被接種者で探す',
   html`<form method="get" action="/relief">

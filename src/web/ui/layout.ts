@@ -44,6 +44,7 @@ const NAV: readonly NavItem[] = [
   { href: '/platform', label: '予防接種プラットフォーム連携', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/billing', label: '医療機関への請求・支払', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/reimbursements', label: '償還払い（接種費用の助成）', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
+  { href: '/copay-rules', label: '自己負担の規則', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/relief', label: '健康被害救済', show: (s) => can(s.actor, 'personal.read', 'relief') },
   { href: '/eapply', label: '電子申請（申請管理）', show: (s) => can(s.actor, 'personal.read', 'vaccination') },
   { href: '/registers', label: '安全管理の台帳', show: (s) => registers().some((r) => mayRead(s.actor, r.name)) },
