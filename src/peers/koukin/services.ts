@@ -6,8 +6,7 @@
 // 照会許可用照合リスト for a national body as provider.  Every provision is recorded (7 years).
 import { Problem } from '../../kernel/problems/index.js';
 import type { Outgoing, PeerContext, ServiceDef } from '../../kernel/exchange/index.js';
-import { verifyPermit } from '../network/permit.js';
-import { PUBLIC_FUNDS_ACCOUNT_ITEM } from '../network/permissions.js';
+import { verifyPermit, PUBLIC_FUNDS_ACCOUNT_ITEM } from '../network/index.js';
 import { accountOfCode, recordProvision } from './store.js';
 
 const PERMISSIONS_CACHE_MS = 5 * 60_000;
