@@ -13,6 +13,8 @@ export {
   chukanNodeName,
   VACCINATION_JIMU,
   VACCINATION_HISTORY_ITEM,
+  INQUIRY_JIMU,
+  type InquiryJimu,
   type MunicipalExchange,
   type InquiryView,
   type ExchangedDose,

@@ -20,6 +20,20 @@ import type { UntypedDatabase } from '../../kernel/db/index.js';
 export const VACCINATION_JIMU = 'vaccination';
 export const VACCINATION_HISTORY_ITEM = 'vaccination-history';
 
+/**
+ * The 事務 a vaccination-history inquiry is made under (decision 0168): the move-in inquiry of the 予防接種
+ * duty, or a 健康被害救済 case's — 疾病 (医療費・医療手当・死亡一時金・葬祭料, 主務省令 27の項) or 障害
+ * (障害児養育年金・障害年金, 29の項) — made by the relief duty.  Each duty sees and asks only under its own.
+ */
+export const INQUIRY_JIMU = ['vaccination', 'relief-illness', 'relief-disability'] as const;
+export type InquiryJimu = (typeof INQUIRY_JIMU)[number];
+const DUTY_OF_JIMU: Record<InquiryJimu, string> = { vaccination: 'vaccination', 'relief-illness': 'relief', 'relief-disability': 'relief' };
+const PURPOSE_OF_JIMU: Record<InquiryJimu, string> = {
+  vaccination: '転入者の予防接種歴の確認',
+  'relief-illness': '健康被害救済の給付（疾病）に係る予防接種歴の確認',
+  'relief-disability': '健康被害救済の給付（障害）に係る予防接種歴の確認',
+};
+
 /** The municipality node's end of the exchange: its message node and where each tenant's 中間サーバー is. */
 export interface MunicipalExchange {
   readonly node: ExchangeNode;
@@ -40,6 +54,8 @@ export interface ExchangedDose {
 
 export interface InquiryView {
   readonly exchangeId: string;
+  /** The 事務 it was made under (decision 0168). */
+  readonly jimu: InquiryJimu;
   readonly atenaNo: string;
   readonly provider: string;
   readonly providerName: string | null;
@@ -61,16 +77,20 @@ export interface PreviousMunicipality {
 
 const any = (w: Work) => w.tx as unknown as Kysely<UntypedDatabase>;
 
-/** XCH-09: the inquiry is the vaccination duty's (staff), or the operator's batch at the command line. */
-export function requireInquiryDuty(w: Work, atenaNo: string): void {
+/**
+ * XCH-09: an inquiry is its 事務's duty's — the vaccination duty's move-in inquiry, the relief duty's for a
+ * case — or the operator's batch at the command line.
+ */
+export function requireInquiryDuty(w: Work, atenaNo: string, jimu: InquiryJimu = 'vaccination'): void {
   if (w.actor.kind === 'system') return;
-  if (can(w.actor, 'personal.read', VACCINATION_JIMU)) return;
-  throw forbidden('他団体への情報照会には「予防接種」の所掌事務の権限が必要です。').withAudit({
+  const duty = DUTY_OF_JIMU[jimu];
+  if (can(w.actor, 'personal.read', duty)) return;
+  throw forbidden(`他団体への情報照会には「${duty === 'relief' ? '健康被害救済' : '予防接種'}」の所掌事務の権限が必要です。`).withAudit({
     action: 'access_denied',
     targetType: 'exchange-inquiry',
     subjectRef: `resident:${atenaNo}`,
     outcome: 'denied',
-    detail: { duty: VACCINATION_JIMU },
+    detail: { duty, jimu },
   });
 }
 
@@ -95,8 +115,8 @@ interface PersonForInquiry {
   previous: PreviousMunicipality | undefined;
 }
 
-async function personForInquiry(w: Work, atenaNo: string): Promise<PersonForInquiry> {
-  requireInquiryDuty(w, atenaNo);
+async function personForInquiry(w: Work, atenaNo: string, jimu: InquiryJimu): Promise<PersonForInquiry> {
+  requireInquiryDuty(w, atenaNo, jimu);
   if (!/^\d{10}$/.test(atenaNo)) throw notFound('住民');
   const p = await any(w).selectFrom('municipality.persons').select(['integrated_no']).where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).executeTakeFirst();
   if (!p) throw notFound('住民');
@@ -133,20 +153,22 @@ interface ChukanAnswer {
  * Asks the previous municipality (or `provider`) for a person's vaccination history.  Returns the stored
  * inquiry with its answer; throws the refusal (permission list, duty, network down) with nothing stored.
  */
-export async function askVaccinationHistory(db: MamoriDb, who: Principal, x: MunicipalExchange, atenaNo: string, opts: { provider?: string } = {}): Promise<InquiryView> {
-  const person = await runAs(db, who, (w) => personForInquiry(w, atenaNo));
+export async function askVaccinationHistory(db: MamoriDb, who: Principal, x: MunicipalExchange, atenaNo: string, opts: { provider?: string; jimu?: InquiryJimu } = {}): Promise<InquiryView> {
+  const jimu: InquiryJimu = opts.jimu ?? 'vaccination';
+  const purpose = PURPOSE_OF_JIMU[jimu];
+  const person = await runAs(db, who, (w) => personForInquiry(w, atenaNo, jimu));
   const provider = opts.provider ?? person.previous?.code;
   if (!provider) {
     throw new Problem(409, 'PREVIOUS_MUNICIPALITY_UNKNOWN', '転入前の市区町村が分かりません', '転入前住所から照会先の市区町村を特定できません。照会先の団体コードを指定してください。');
   }
   if (!/^\d{6}$/.test(provider)) throw new Problem(400, 'PROVIDER_INVALID', '照会先の団体コードが正しくありません', '照会先は6桁の地方公共団体コードで指定してください。');
-  const operator = { login: who.actor.login, duty: VACCINATION_JIMU };
+  const operator = { login: who.actor.login, duty: DUTY_OF_JIMU[jimu] };
   let answer: ChukanAnswer;
   try {
     const res = await x.node.call(
       x.chukanOf(who.tenant),
       'inquire',
-      { tenant: who.tenant, integratedNo: person.integratedNo, jimu: VACCINATION_JIMU, item: VACCINATION_HISTORY_ITEM, provider, operator },
+      { tenant: who.tenant, integratedNo: person.integratedNo, jimu, item: VACCINATION_HISTORY_ITEM, provider, operator },
       { personal: true },
     );
     answer = res.body as ChukanAnswer;
@@ -158,9 +180,9 @@ export async function askVaccinationHistory(db: MamoriDb, who: Principal, x: Mun
           action: 'exchange_inquiry',
           targetType: 'exchange-inquiry',
           subjectRef: `resident:${atenaNo}`,
-          purpose: '転入者の予防接種歴の確認',
+          purpose,
           outcome: e.status === 403 ? 'denied' : 'failure',
-          detail: { provider, item: VACCINATION_HISTORY_ITEM, code: e.code },
+          detail: { provider, item: VACCINATION_HISTORY_ITEM, jimu, code: e.code },
         }),
       );
     }
@@ -180,6 +202,7 @@ export async function askVaccinationHistory(db: MamoriDb, who: Principal, x: Mun
         exchange_id: answer.exchangeId,
         atena_no: atenaNo,
         item: VACCINATION_HISTORY_ITEM,
+        jimu,
         provider_code: provider,
         provider_name: org.rows[0]?.name ?? null,
         legal_basis: answer.legalBasis ?? null,
@@ -196,8 +219,8 @@ export async function askVaccinationHistory(db: MamoriDb, who: Principal, x: Mun
       targetType: 'exchange-inquiry',
       targetId: answer.exchangeId,
       subjectRef: `resident:${atenaNo}`,
-      purpose: '転入者の予防接種歴の確認',
-      detail: { provider, item: VACCINATION_HISTORY_ITEM, legalBasis: answer.legalBasis ?? null, status: answer.status, records: records.length },
+      purpose,
+      detail: { provider, item: VACCINATION_HISTORY_ITEM, jimu, legalBasis: answer.legalBasis ?? null, status: answer.status, records: records.length },
     });
     return getInquiryIn(w, answer.exchangeId);
   });
@@ -207,7 +230,7 @@ export async function askVaccinationHistory(db: MamoriDb, who: Principal, x: Mun
 export async function refreshInquiry(db: MamoriDb, who: Principal, x: MunicipalExchange, exchangeId: string): Promise<InquiryView> {
   const before = await runAs(db, who, async (w) => {
     const v = await getInquiryIn(w, exchangeId);
-    requireInquiryDuty(w, v.atenaNo);
+    requireInquiryDuty(w, v.atenaNo, v.jimu);
     return v;
   });
   if (before.status !== 'pending') return before;
@@ -246,6 +269,7 @@ export function answeredFields(r: Record<string, unknown>) {
 function view(r: Record<string, unknown>): InquiryView {
   return {
     ...answeredFields(r),
+    jimu: (r['jimu'] ?? 'vaccination') as InquiryJimu,
     legalBasis: (r['legal_basis'] ?? null) as string | null,
     status: r['status'] as InquiryView['status'],
     askedBy: String(r['asked_by']),
@@ -260,14 +284,15 @@ async function getInquiryIn(w: Work, exchangeId: string): Promise<InquiryView> {
 
 export async function getInquiry(w: Work, exchangeId: string): Promise<InquiryView> {
   const v = await getInquiryIn(w, exchangeId);
-  requireInquiryDuty(w, v.atenaNo);
+  requireInquiryDuty(w, v.atenaNo, v.jimu);
   await appendEntry(w.tx, w, { action: 'read', targetType: 'exchange-inquiry', targetId: exchangeId, subjectRef: `resident:${v.atenaNo}` });
   return v;
 }
 
+/** The move-in inquiries about a person (the vaccination duty's; a relief case's inquiries are on the case). */
 export async function listInquiries(w: Work, atenaNo: string): Promise<InquiryView[]> {
   requireInquiryDuty(w, atenaNo);
-  const rows = await any(w).selectFrom('municipality.exchange_inquiries').selectAll().where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).orderBy('asked_at', 'desc').limit(100).execute();
+  const rows = await any(w).selectFrom('municipality.exchange_inquiries').selectAll().where('tenant_code', '=', w.tenant).where('atena_no', '=', atenaNo).where('jimu', '=', 'vaccination').orderBy('asked_at', 'desc').limit(100).execute();
   return rows.map(view);
 }
 
@@ -283,7 +308,10 @@ export interface AdoptResult {
  * reason that it was given elsewhere — the history is a fact, not a plan.  Once per inquiry.
  */
 export async function adoptInquiry(w: Work, exchangeId: string, opts: { only?: readonly number[] } = {}): Promise<AdoptResult> {
-  return adoptAnswer(w, await getInquiryIn(w, exchangeId), { table: 'municipality.exchange_inquiries', targetType: 'exchange-inquiry', via: '情報提供ネットワークシステム' }, opts);
+  const v = await getInquiryIn(w, exchangeId);
+  // A relief case's inquiry is the relief duty's: not adopted by the 予防接種 duty (it is not theirs to see).
+  if (v.jimu !== 'vaccination') throw notFound('照会');
+  return adoptAnswer(w, v, { table: 'municipality.exchange_inquiries', targetType: 'exchange-inquiry', via: '情報提供ネットワークシステム' }, opts);
 }
 
 /**

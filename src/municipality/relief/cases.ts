@@ -243,7 +243,7 @@ export async function addInformation(w: Work, caseId: string, raw: unknown): Pro
       const q = await sql<{ provider_code: string; status: string }>`SELECT provider_code, status FROM municipality.exchange_inquiries
         WHERE tenant_code = ${w.tenant} AND exchange_id = ${i.exchangeId} AND atena_no = ${c.atena_no}`.execute(w.tx);
       if (!q.rows[0]) throw invalidField('exchangeId', 'INQUIRY_NOT_FOUND', 'この番号の、被接種者についての情報照会はありません');
-      if (q.rows[0].status !== 'provided') throw invalidField('exchangeId', 'INQUIRY_NOT_PROVIDED', 'この情報照会にはまだ情報が提供されていません');
+      if (q.rows[0].status === 'pending') throw invalidField('exchangeId', 'INQUIRY_NOT_PROVIDED', 'この情報照会にはまだ情報が提供されていません');
       provider = q.rows[0].provider_code;
     }
     const status = i.obtainedOn ? 'obtained' : 'planned';
@@ -264,7 +264,7 @@ export async function markInformationObtained(w: Work, caseId: string, infoId: s
     if (i.exchangeId) {
       const q = await sql<{ status: string }>`SELECT status FROM municipality.exchange_inquiries WHERE tenant_code = ${w.tenant} AND exchange_id = ${i.exchangeId} AND atena_no = ${c.atena_no}`.execute(w.tx);
       if (!q.rows[0]) throw invalidField('exchangeId', 'INQUIRY_NOT_FOUND', 'この番号の、被接種者についての情報照会はありません');
-      if (q.rows[0].status !== 'provided') throw invalidField('exchangeId', 'INQUIRY_NOT_PROVIDED', 'この情報照会にはまだ情報が提供されていません');
+      if (q.rows[0].status === 'pending') throw invalidField('exchangeId', 'INQUIRY_NOT_PROVIDED', 'この情報照会にはまだ情報が提供されていません');
     }
     const r = await sql`UPDATE municipality.relief_information SET status = 'obtained', obtained_on = ${i.obtainedOn}::date, exchange_id = coalesce(${i.exchangeId ?? null}, exchange_id),
       note = coalesce(${i.note ?? null}, note) WHERE tenant_code = ${w.tenant} AND case_id = ${caseId}::uuid AND id = ${infoId}::uuid AND status = 'planned'`.execute(w.tx);

@@ -13,5 +13,6 @@ export {
 } from './cases.js';
 export { orderPayment, reliefPaymentOrders, markReliefOrders, dueReliefOrders, ordersOfBatch, type ReliefPaymentOrder } from './orders.js';
 export { createReliefPaymentBatch, reliefCustomerCode } from './payments.js';
+export { inquireForCase, type CaseInquiryResult } from './inquiry.js';
 export { orderToPublicFundsAccount, type KoukinOrderResult } from './koukin.js';
 export { listCases, getCase, recordsOfPerson, type CaseList, type CaseSummary, type CaseView } from './queries.js';

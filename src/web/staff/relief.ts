@@ -13,7 +13,7 @@ import { catalogFor } from '../../municipality/records/index.js';
 import {
   ACCOUNT_SOURCE_LABELS, addDocument, addInformation, BENEFIT_LABELS, CASE_STATUSES, CASE_STATUS_LABELS, closeCase, decideBenefit, DOCUMENT_HANDLING_LABELS,
   DOCUMENT_KINDS, getCase, ID_METHOD_LABELS, INFORMATION_ITEMS, linkRecords, listCases, LUMP_SUMS, markInformationObtained, NUMBER_CHECK_LABELS, ORDER_STATUS_LABELS,
-  orderPayment, orderToPublicFundsAccount, receiveApplication, recordCommittee, recordDecision, recordsOfPerson, RELATION_LABELS, RELIEF_DUTY, reportToState, STEP_ALLOWED, STEP_LABELS,
+  orderPayment, orderToPublicFundsAccount, inquireForCase, receiveApplication, recordCommittee, recordDecision, recordsOfPerson, RELATION_LABELS, RELIEF_DUTY, reportToState, STEP_ALLOWED, STEP_LABELS,
   type CaseStatus, type CaseView,
 } from '../../municipality/relief/index.js';
 import { ACCOUNT_TYPES } from '../../municipality/billing/index.js';
@@ -264,8 +264,12 @@ ${section(
     { caption: '情報提供ネットワークシステムによる情報', empty: 'まだ記録していません。' },
   ),
 )}
+${may('information') && exchange
+  ? form('inquiry', '予防接種歴を照会する（情報提供ネットワークシステム）', html`<p>被接種者の予防接種歴を、記録を持つ市区町村に健康被害救済の事務として照会し、結果をこの事案の情報として記録します（請求する給付に障害児養育年金・障害年金があるときは障害の給付の事務、それ以外は疾病の給付の事務）。照会は操作ログと被接種者の情報提供等記録に残ります。</p>
+${field({ label: '照会先の団体コード', name: 'providerCode', required: true, inputmode: 'numeric', maxlength: 6, hint: '接種した当時に住んでいた市区町村の6桁の団体コード' })}`, '照会する')
+  : ''}
 ${may('information')
-  ? form('information', '入手する情報を記録する', html`<p>予防接種歴は「情報連携」の画面で照会できます。照会した結果を使うときは、その照会の番号を入力してください。照会がまだのときは入手予定として記録します。</p>
+  ? form('information', '入手する情報を記録する', html`<p>情報連携で入手した情報、または入手する予定の情報を記録します。照会した結果を使うときは、その照会の番号を入力してください。照会がまだのときは入手予定として記録します。</p>
 ${select({ label: '情報', name: 'item', options: entries(INFORMATION_ITEMS), required: true })}
 ${field({ label: '提供元の団体コード', name: 'providerCode', inputmode: 'numeric', maxlength: 6 })}
 ${field({ label: '照会の番号', name: 'exchangeId' })}
@@ -405,6 +409,26 @@ ${section(
     const keys = ['benefitId', 'amount', 'payOn', 'accountSource', 'accountConfirmedOn', 'bankCode', 'bankKana', 'branchCode', 'branchKana', 'accountType', 'accountNo', 'holderKana'];
     const r = await w(req, (x) => orderPayment(x, id, Object.fromEntries(keys.map((k) => [k, one(b[k])]))));
     return `${yen(r.amount)}の支払を指示しました。`;
+  });
+  // 予防接種歴 under the relief 事務 (decision 0168): outside `w` — the inquiry runs between transactions.
+  fastify.post('/relief/:id/inquiry', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+    const id = (req.params as { id: string }).id;
+    if (!ID.test(id)) return reply.status(404).send();
+    const b = (req.body ?? {}) as Form;
+    if (!exchange) setFlash(reply, '照会できませんでした：情報提供ネットワークシステムに接続していません。');
+    else {
+      try {
+        const r = await inquireForCase(app.db, principalOf(req), exchange, id, { providerCode: one(b['providerCode']) });
+        const who = r.providerName ?? '照会先';
+        setFlash(reply, r.status === 'provided' ? `${who}から接種記録 ${n(r.records)}件の提供を受け、この事案の情報として記録しました。`
+          : r.status === 'none' ? `${who}には該当する接種記録がありませんでした（照会の結果として記録しました）。`
+          : `${who}の確認待ちです。入手予定として記録しました。提供されたら「本日入手した」を押してください（照会の番号 ${r.exchangeId}）。`);
+      } catch (e) {
+        if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
+        setFlash(reply, e.status >= 500 ? `照会できませんでした：${e.detail ?? e.title}（何も記録していません。時間をおいて照会し直してください）` : `照会できませんでした：${problemText(e, FIELD_LABELS)}`);
+      }
+    }
+    return reply.redirect(`/relief/${id}`);
   });
   // 公金受取口座 through the exchange (decisions 0163, 0164): outside `w` — the inquiry runs between transactions.
   fastify.post('/relief/:id/orders-koukin', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
