@@ -3,3 +3,6 @@
 ALTER TABLE municipality.payment_batches ADD COLUMN kind text NOT NULL DEFAULT 'vaccination' CHECK (kind IN ('vaccination', 'relief'));
 ALTER TABLE municipality.payment_batches ADD CONSTRAINT payment_batches_relief_no_month CHECK (kind = 'vaccination' OR month IS NULL);
 CREATE INDEX payment_batches_kind ON municipality.payment_batches (tenant_code, kind, created_at DESC);
+-- A payment order names the batch that paid it.
+ALTER TABLE municipality.relief_payment_orders ADD CONSTRAINT relief_payment_orders_batch
+  FOREIGN KEY (tenant_code, batch_id) REFERENCES municipality.payment_batches (tenant_code, id);
