@@ -40,6 +40,12 @@ describe('electronic application forms', () => {
     expect(bad('reimbursement', { ...FORMS.reimbursement, bank: { ...FORMS.reimbursement.bank, holderKana: 'tottori' } })).toEqual(['bank.holderKana']);
     expect(bad('reimbursement', { ...FORMS.reimbursement, receiptDate: '2026-11-09' })).toEqual(['receiptDate']);
     expect(bad('reimbursement', { ...FORMS.reimbursement, amountPaid: 8800.5 })).toEqual(['amountPaid']);
+    // 受取口座: the account on the form or 「公金受取口座を利用する」, one of the two.
+    const { bank: _bank, ...noBank } = FORMS.reimbursement;
+    expect(bad('reimbursement', noBank)).toEqual(['bank']);
+    expect(bad('reimbursement', { ...noBank, useKoukin: false })).toEqual(['bank']);
+    expect(EFORM_SCHEMAS.reimbursement.safeParse({ ...noBank, useKoukin: true }).success).toBe(true);
+    expect(bad('reimbursement', { ...noBank, useKoukin: 'yes' })).toEqual(['useKoukin']);
     expect(bad('vaccination-request', { ...FORMS['vaccination-request'], periodUntil: '2026-11-01' })).toEqual(['periodUntil']);
     expect(bad('certificate-reissue', { ...FORMS['certificate-reissue'], programs: [] })).toEqual(['programs']);
     const wrongDigit = MN.slice(0, 11) + String((Number(MN[11]) + 1) % 10);

@@ -182,6 +182,23 @@ describe('electronic applications (申請管理)', () => {
     expect(await runAs(w.app.db, w.nurse, (x) => openHandovers(x, 'reimbursement'))).toEqual([]);
   });
 
+  it('a reimbursement form with 「公金受取口座を利用する」 and no account: taken with the consent recorded, no account written', async () => {
+    const { bank: _bank, ...noBank } = reimbursement({ ...parentForm(), program: 'hib', amountPaid: 7700 });
+    const n = await submit(w.cards.parent, doc('reimbursement', { ...noBank, useKoukin: true }));
+    expect(await receive()).toMatchObject({ received: 1, verified: 1, rejected: 0 });
+    const id = await idOf(n);
+    await runAs(w.app.db, w.nurse, (x) => startReview(x, id));
+    await runAs(w.app.db, w.nurse, (x) => acceptEapplication(x, deps(), id));
+    const [h] = await runAs(w.app.db, w.nurse, (x) => openHandovers(x, 'reimbursement'));
+    expect(h!.payload).toMatchObject({ useKoukin: true, bank: null, amountPaid: 7700 });
+    const accounts = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM municipality.person_accounts`.execute(w.app.db.system)).rows[0]!.n);
+    const before = await accounts();
+    expect(await takeElectronicApplications(w.app.db, op())).toEqual({ taken: 1, failed: [] });
+    const r = await sql<{ koukin_consent: boolean; amount_paid: number }>`SELECT koukin_consent, amount_paid FROM municipality.reimbursements WHERE external_ref = ${h!.applicationId}`.execute(w.app.db.system);
+    expect(r.rows).toEqual([{ koukin_consent: true, amount_paid: 7700 }]);
+    expect(await accounts()).toBe(before);
+  });
+
   it('rejects a bad signature, a revoked certificate and content changed after signing — nothing enters', async () => {
     const before = await ledgerCounts();
     // Signed with another card's key, sent with this card's certificate.

@@ -103,10 +103,14 @@ const reimbursement = z
     clinicName: text('接種を受けた医療機関', 60),
     receiptDate: date('領収日'),
     amountPaid: z.number({ message: '支払った金額（円）を数値で入力してください' }).int({ message: '金額は円単位の整数です' }).min(1, { message: '金額は1円以上です' }).max(MAX_EFORM_YEN, { message: '金額が範囲外です' }),
-    bank: bankAccount,
+    // 受取口座: the account written on the form, or 「公金受取口座を利用する」 (the consent to obtain it through
+    // the 情報提供ネットワークシステム, decision 0164) — one of the two.
+    bank: bankAccount.optional(),
+    useKoukin: z.boolean({ message: '公金受取口座の利用（useKoukin）は true か false です' }).optional(),
   })
   .strict()
-  .refine((f) => f.vaccinatedOn <= f.receiptDate, { path: ['receiptDate'], message: '領収日が接種日より前です' });
+  .refine((f) => f.vaccinatedOn <= f.receiptDate, { path: ['receiptDate'], message: '領収日が接種日より前です' })
+  .refine((f) => f.bank !== undefined || f.useKoukin === true, { path: ['bank'], message: '振込先の口座を入力するか、公金受取口座を利用するを選んでください' });
 
 export const EFORM_SCHEMAS = {
   'vaccination-request': vaccinationRequest,

@@ -262,7 +262,7 @@ export async function acceptEapplication(w: Work, deps: Pick<EapplyDeps, 'vault'
     effect = { kind: 'certificate-application', id: app.id };
   } else if (r.kind === 'reimbursement') {
     const f = r.form as unknown as Omit<ReimbursementForm, 'myNumber'>;
-    const payload = { applicationNo: r.application_no, program: f.program, dose: f.dose ?? null, vaccinatedOn: f.vaccinatedOn, clinicName: f.clinicName, receiptDate: f.receiptDate, amountPaid: f.amountPaid, bank: f.bank, relation: r.relation, phone: f.phone };
+    const payload = { applicationNo: r.application_no, program: f.program, dose: f.dose ?? null, vaccinatedOn: f.vaccinatedOn, clinicName: f.clinicName, receiptDate: f.receiptDate, amountPaid: f.amountPaid, bank: f.bank ?? null, useKoukin: f.useKoukin === true, relation: r.relation, phone: f.phone };
     const h = await sql<{ id: string }>`INSERT INTO municipality.eapplication_handovers (tenant_code, kind, application_id, applicant_atena, subject_atena, payload, created_at)
               VALUES (${w.tenant}, 'reimbursement', ${r.id}, ${applicant}, ${subject}, ${JSON.stringify(payload)}::jsonb, ${w.clock.now()}) RETURNING id`.execute(w.tx);
     effect = { kind: 'handover', handover: 'reimbursement', id: h.rows[0]!.id };

@@ -17,7 +17,9 @@ const payloadSchema = z.object({
   vaccinatedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   clinicName: z.string().max(100),
   amountPaid: z.number().int().nonnegative(),
-  bank: z.object({ bankCode: z.string(), branchCode: z.string(), accountType: z.string(), accountNumber: z.string(), holderKana: z.string() }).optional(),
+  bank: z.object({ bankCode: z.string(), branchCode: z.string(), accountType: z.string(), accountNumber: z.string(), holderKana: z.string() }).nullable().optional(),
+  /** 「公金受取口座を利用する」 on the form: the consent to obtain it through the exchange (decision 0164). */
+  useKoukin: z.boolean().optional(),
 }).passthrough();
 
 export interface TakeReport {
@@ -45,6 +47,7 @@ export async function takeElectronicApplications(db: MamoriDb, who: Principal): 
           channel: 'electronic',
           externalRef: h.applicationId,
           receipt: { clinicName: d.clinicName, vaccinatedOn: d.vaccinatedOn, amountPaid: d.amountPaid },
+          koukinConsent: d.useKoukin === true,
           ...(d.bank ? { account: { bankCode: d.bank.bankCode, branchCode: d.bank.branchCode, accountType: d.bank.accountType, accountNo: d.bank.accountNumber, holderKana: d.bank.holderKana } } : {}),
         });
         await takeHandover(w, h.id, created.id);
