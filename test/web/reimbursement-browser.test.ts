@@ -107,8 +107,9 @@ describe('電子申請の償還払い in a browser: review, examination, approva
     expect(await page.textContent('main')).toContain('審査を開始しました');
     await submit(page, '受理する');
     expect(await page.textContent('main')).toContain('受理しました');
-    expect(await page.textContent('main')).toContain('償還払いの審査に引き継ぎました');
+    expect(await page.textContent('main')).toContain('償還払いの審査に引き継ぎました（償還払いへの取込待ち）');
     await shot(page, '03-eapply-accepted');
+    const eapplyDetail = page.url();
 
     // ── 償還払い: take the accepted application in and examine it ──
     await page.goto(`${w.url.staff}/reimbursements`);
@@ -121,6 +122,10 @@ describe('電子申請の償還払い in a browser: review, examination, approva
     await shot(page, '04-reimbursements');
     await Promise.all([page.waitForNavigation(), row.locator('text=詳細・審査').click()]);
     const url = page.url();
+    // The e-application now leads to the 償還払い application it became.
+    await page.goto(eapplyDetail);
+    expect(await page.getAttribute('a:has-text("償還払いの申請を開く")', 'href')).toBe(new URL(url).pathname);
+    await page.goto(url);
     expect(await page.textContent('main')).toContain('ﾄﾂﾄﾘ ﾀﾛｳ'); // the account of the application, in 全銀 characters
     expect(await page.textContent('main')).toMatch(/接種を受けた方\s*鳥取　はな/);
     await submit(page, '助成制度と接種記録で審査する');

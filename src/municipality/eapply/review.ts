@@ -73,6 +73,8 @@ export interface EapplicationView extends EapplicationSummary {
   readonly decidedBy: string | null;
   readonly decisionNote: string | null;
   readonly effect: Record<string, unknown> | null;
+  /** For a hand-over: what the receiving part made of it (the 償還払い application's id), null while open. */
+  readonly handoverRef: string | null;
   /** The signed document is erased (decided or superseded). */
   readonly erased: boolean;
   /** The form was erased at the end of its keeping period (data class 'eapplication-content'). */
@@ -178,8 +180,13 @@ async function view(w: Work, r: Row): Promise<EapplicationView> {
     const p = await sql<{ atena_no: string; name_kanji: string }>`SELECT atena_no, name_kanji FROM municipality.persons WHERE tenant_code = ${w.tenant} AND atena_no = ANY(${ids})`.execute(w.tx);
     for (const x of p.rows) names.set(x.atena_no, x.name_kanji);
   }
+  const hid = r.effect && r.effect['kind'] === 'handover' && typeof r.effect['id'] === 'string' && UUID.test(r.effect['id']) ? r.effect['id'] : null;
+  const handoverRef = hid
+    ? ((await sql<{ taken_ref: string | null }>`SELECT taken_ref FROM municipality.eapplication_handovers WHERE tenant_code = ${w.tenant} AND id = ${hid}`.execute(w.tx)).rows[0]?.taken_ref ?? null)
+    : null;
   return {
     ...summary(r),
+    handoverRef,
     applicantName: r.applicant_atena ? (names.get(r.applicant_atena) ?? null) : null,
     subjectName: r.subject_atena ? (names.get(r.subject_atena) ?? null) : null,
     relation: r.relation, form: r.form, hadMyNumber: r.had_mynumber, certSerial: r.cert_serial, certNotAfter: r.cert_not_after, reviewedBy: r.reviewed_by, decidedBy: r.decided_by,

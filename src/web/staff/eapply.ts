@@ -148,7 +148,11 @@ ${section(
     ['被接種者', v.subjectAtena ? html`<a href="/residents/${v.subjectAtena}">${v.subjectName ?? ''}（宛名番号 ${v.subjectAtena}）</a>` : '特定できません'],
     ['却下の理由', v.rejectReason],
     ['再申請の元の申請', v.supersedesId ? html`<a href="/eapply/${v.supersedesId}">元の申請</a>` : '—'],
-    ['処理結果', v.effect ? EFFECTS[String(v.effect['kind'])] ?? '—' : '—'],
+    ['処理結果', v.effect
+      ? v.handoverRef && /^[0-9a-f-]{36}$/.test(v.handoverRef)
+        ? html`${EFFECTS[String(v.effect['kind'])] ?? ''}（<a href="/reimbursements/${v.handoverRef}">償還払いの申請を開く</a>）`
+        : v.effect['kind'] === 'handover' ? `${EFFECTS['handover']}（償還払いへの取込待ち）` : (EFFECTS[String(v.effect['kind'])] ?? '—')
+      : '—'],
     ['申請データ（署名付き原本）', v.erased ? '処理の完了により消去済み' : '審査のため暗号化して保管中（処理の完了時に消去）'],
   ]),
 )}
