@@ -261,16 +261,7 @@ export async function paymentFile(w: Work, batchId: string): Promise<{ fileName:
     });
     if (p.amount > 9_999_999_999) errors.push({ field: f('amount'), code: 'TOO_LARGE', message: `${who}振込金額が10桁を超えます` });
   }
-  for (const p of got.persons) {
-    const who = `償還払い 申請番号 ${p.no} の振込先の`;
-    const prefix = `persons.${p.no}`;
-    transfers.push({
-      ...fileAccount(p.account, prefix, who, errors),
-      holderKana: fileKana(p.account.holderKana, 30, `${prefix}.holderKana`, `${who}口座名義（カナ）`, errors),
-      amount: p.amount,
-      customerCode: fileDigits(p.customerCode, 10, `${prefix}.customerCode`, `${who}顧客コード`, errors),
-    });
-  }
+  for (const p of got.persons) transfers.push(personTransfer(p, `persons.${p.no}`, `償還払い 申請番号 ${p.no} の振込先の`, errors));
   refuseInvalid(errors);
   const content = zenginFile(req, got.batch.transferDate, transfers);
   const purpose = [got.payments.length ? '医療機関への接種委託料の振込' : '', got.persons.length ? '償還払い（接種費用の助成）の振込' : ''].filter(Boolean).join('・');
@@ -284,6 +275,16 @@ function requesterRecord(requester: Awaited<ReturnType<typeof requesterOf>>, err
     code: fileDigits(requester.requesterCode, 10, 'requester.requesterCode', '依頼人の委託者コード', errors),
     kana: fileKana(requester.requesterKana, 40, 'requester.requesterKana', '依頼人名（カナ）', errors),
     ...fileAccount(requester, 'requester', '依頼人の', errors),
+  };
+}
+
+/** A person's data record from the account copied into the batch, each field checked (errors named by `prefix`). */
+function personTransfer(p: { account: PersonTransferInput['account']; amount: number; customerCode: string }, prefix: string, who: string, errors: FieldError[]): ZenginTransfer {
+  return {
+    ...fileAccount(p.account, prefix, who, errors),
+    holderKana: fileKana(p.account.holderKana, 30, `${prefix}.holderKana`, `${who}口座名義（カナ）`, errors),
+    amount: p.amount,
+    customerCode: fileDigits(p.customerCode, 10, `${prefix}.customerCode`, `${who}顧客コード`, errors),
   };
 }
 
@@ -378,16 +379,7 @@ async function reliefFile(w: Work, batchId: string): Promise<{ fileName: string;
   if (!got) throw notFound('支払');
   const errors: FieldError[] = [];
   const req = requesterRecord(await requesterOf(w), errors);
-  const transfers: ZenginTransfer[] = got.transfers.map((t) => {
-    const who = `健康被害救済 受付番号 ${Number(t.customerCode)} の振込先の`;
-    const prefix = `transfers.${t.sourceId}`;
-    return {
-      ...fileAccount(t.account, prefix, who, errors),
-      holderKana: fileKana(t.account.holderKana, 30, `${prefix}.holderKana`, `${who}口座名義（カナ）`, errors),
-      amount: t.amount,
-      customerCode: fileDigits(t.customerCode, 10, `${prefix}.customerCode`, `${who}顧客コード`, errors),
-    };
-  });
+  const transfers = got.transfers.map((t) => personTransfer(t, `transfers.${t.sourceId}`, `健康被害救済 受付番号 ${Number(t.customerCode)} の振込先の`, errors));
   refuseInvalid(errors);
   const content = zenginFile(req, got.batch.transferDate, transfers);
   await appendEntry(w.tx, w, { action: 'export', targetType: 'payment-file', targetId: batchId, purpose: '健康被害救済の給付の振込', detail: { format: 'zengin-sogo-furikomi', kind: 'relief', records: transfers.length, persons: transfers.length, amount: got.batch.amount, bytes: content.length } });

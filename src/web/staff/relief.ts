@@ -410,42 +410,34 @@ ${section(
     const r = await w(req, (x) => orderPayment(x, id, Object.fromEntries(keys.map((k) => [k, one(b[k])]))));
     return `${yen(r.amount)}の支払を指示しました。`;
   });
-  // 予防接種歴 under the relief 事務 (decision 0168): outside `w` — the inquiry runs between transactions.
-  fastify.post('/relief/:id/inquiry', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
-    const id = (req.params as { id: string }).id;
-    if (!ID.test(id)) return reply.status(404).send();
-    const b = (req.body ?? {}) as Form;
-    if (!exchange) setFlash(reply, '照会できませんでした：情報提供ネットワークシステムに接続していません。');
-    else {
-      try {
-        const r = await inquireForCase(app.db, principalOf(req), exchange, id, { providerCode: one(b['providerCode']) });
-        const who = r.providerName ?? '照会先';
-        setFlash(reply, r.status === 'provided' ? `${who}から接種記録 ${n(r.records)}件の提供を受け、この事案の情報として記録しました。`
-          : r.status === 'none' ? `${who}には該当する接種記録がありませんでした（照会の結果として記録しました）。`
-          : `${who}の確認待ちです。入手予定として記録しました。提供されたら「本日入手した」を押してください（照会の番号 ${r.exchangeId}）。`);
-      } catch (e) {
-        if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
-        setFlash(reply, e.status >= 500 ? `照会できませんでした：${e.detail ?? e.title}（何も記録していません。時間をおいて照会し直してください）` : `照会できませんでした：${problemText(e, FIELD_LABELS)}`);
+  // Steps that ask another organisation through the exchange (decisions 0164, 0168): outside `w` — the inquiry
+  // runs between transactions; a failure records nothing and says so.
+  const exchangeAction = (path: string, nothing: string, refused: string, run: (x: MunicipalExchange, id: string, b: Form, req: FastifyRequest) => Promise<string>) =>
+    fastify.post(`/relief/:id/${path}`, { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
+      const id = (req.params as { id: string }).id;
+      if (!ID.test(id)) return reply.status(404).send();
+      const b = (req.body ?? {}) as Form;
+      if (!exchange) setFlash(reply, `照会できませんでした：情報提供ネットワークシステムに接続していません。${nothing}`);
+      else {
+        try {
+          setFlash(reply, await run(exchange, id, b, req));
+        } catch (e) {
+          if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
+          setFlash(reply, e.status >= 500 ? `照会できませんでした：${e.detail ?? e.title}（${nothing}時間をおいて照会し直してください）` : `${refused}：${problemText(e, FIELD_LABELS)}`);
+        }
       }
-    }
-    return reply.redirect(`/relief/${id}`);
+      return reply.redirect(`/relief/${id}`);
+    });
+  exchangeAction('inquiry', '何も記録していません。', '照会できませんでした', async (x, id, b, req) => {
+    const r = await inquireForCase(app.db, principalOf(req), x, id, { providerCode: one(b['providerCode']) });
+    const who = r.providerName ?? '照会先';
+    return r.status === 'provided' ? `${who}から接種記録 ${n(r.records)}件の提供を受け、この事案の情報として記録しました。`
+      : r.status === 'none' ? `${who}には該当する接種記録がありませんでした（照会の結果として記録しました）。`
+      : `${who}の確認待ちです。入手予定として記録しました。提供されたら「本日入手した」を押してください（照会の番号 ${r.exchangeId}）。`;
   });
-  // 公金受取口座 through the exchange (decisions 0163, 0164): outside `w` — the inquiry runs between transactions.
-  fastify.post('/relief/:id/orders-koukin', { preHandler: [...write, fastify.csrfProtection] }, async (req, reply) => {
-    const id = (req.params as { id: string }).id;
-    if (!ID.test(id)) return reply.status(404).send();
-    const b = (req.body ?? {}) as Form;
-    if (!exchange) setFlash(reply, '照会できませんでした：情報提供ネットワークシステムに接続していません。支払は指示していません。');
-    else {
-      try {
-        const r = await orderToPublicFundsAccount(app.db, principalOf(req), exchange, id, { benefitId: one(b['benefitId']), amount: one(b['amount']), payOn: one(b['payOn']), staffConfirmed: one(b['staffConfirmed']) });
-        setFlash(reply, r.status === 'ordered' ? `公金受取口座の登録がありました。${yen(r.amount)}の支払を公金受取口座へ指示しました。` : '公金受取口座の登録はありませんでした。申請者が指定した口座で支払を指示してください。');
-      } catch (e) {
-        if (!isProblem(e) || (e.status === 403 && e.code === 'FORBIDDEN')) throw e;
-        setFlash(reply, e.status >= 500 ? `照会できませんでした：${e.detail ?? e.title}（支払は指示していません。時間をおいて照会し直してください）` : `支払を指示できませんでした：${problemText(e, FIELD_LABELS)}`);
-      }
-    }
-    return reply.redirect(`/relief/${id}`);
+  exchangeAction('orders-koukin', '支払は指示していません。', '支払を指示できませんでした', async (x, id, b, req) => {
+    const r = await orderToPublicFundsAccount(app.db, principalOf(req), x, id, { benefitId: one(b['benefitId']), amount: one(b['amount']), payOn: one(b['payOn']), staffConfirmed: one(b['staffConfirmed']) });
+    return r.status === 'ordered' ? `公金受取口座の登録がありました。${yen(r.amount)}の支払を公金受取口座へ指示しました。` : '公金受取口座の登録はありませんでした。申請者が指定した口座で支払を指示してください。';
   });
   action('close', async (req, b, id) => {
     await w(req, (x) => closeCase(x, id, 'close', { reason: one(b['reason']) }));
