@@ -1,0 +1,84 @@
+// The registry's staff API (docs/formats/registry-api.md; decision 0169): a staff member of a 資格管理者
+// reads the qualifications in their jurisdiction and their own tenant's staff.  Anything outside their
+// jurisdiction answers 404 exactly as an unknown code does, and the refusal is logged under their tenant.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock } from '../kernel/clock/index.js';
+import { notFound } from '../kernel/problems/index.js';
+import { AFFILIATION_LABELS, PROCEDURE_LABELS, catalog, type QualificationEntry } from './catalog.js';
+import { authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, visibleQualifications, type StaffSession } from './staff.js';
+import type { Db } from './store.js';
+
+export const REGISTRY_API = '/registry/v1';
+
+export interface RegistryApiDeps {
+  readonly db: Db;
+  readonly clock: Clock;
+}
+
+const RETENTION_LABELS = { permanent: '永年保存', managed: '資格の管理に必要な間、適切に管理' } as const;
+
+/** A qualification as staff see it: labels, no internal structure beyond the codes they use. */
+export function qualificationView(q: QualificationEntry): Record<string, unknown> {
+  return {
+    code: q.code,
+    name: q.name,
+    registerName: q.registerName,
+    file: q.fileName,
+    administrator: q.administrator,
+    division: q.division,
+    legalBasis: q.legalBasis,
+    registerItems: q.registerItems,
+    fees: q.fees.map((f) => ({ procedure: PROCEDURE_LABELS[f.procedure], kind: f.kind, amount: f.amount, status: f.status, source: f.source })),
+    retention: {
+      register: RETENTION_LABELS[q.retention.registerKept],
+      neverFullyErased: q.retention.neverFullyErased,
+      erasure: '論理抹消（抹消の事実を記録し、データは保持）',
+      myNumberOfLivingAfterLoss: q.retention.myNumberOnLoss.living === 'delete' ? '物理削除' : '保持',
+      myNumberOfDeceased: '保持',
+      requirements: q.retention.requirements,
+    },
+  };
+}
+
+export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiDeps): void {
+  const session = (req: FastifyRequest): Promise<StaffSession> => authenticateStaff(deps.db, deps.clock, req.headers.authorization);
+
+  fastify.get(`${REGISTRY_API}/me`, async (req) => {
+    const s = await session(req);
+    const admin = catalog().administrator(s.staff.tenant)!;
+    return {
+      userId: s.staff.userId,
+      name: s.staff.name,
+      administrator: { code: admin.code, name: admin.name },
+      affiliation: `${AFFILIATION_LABELS[s.staff.affiliation]}（${s.staff.affiliationName}）`,
+      role: STAFF_ROLE_LABELS[s.staff.role],
+      qualifications: visibleQualifications(s).map((q) => q.code),
+    };
+  });
+
+  fastify.get(`${REGISTRY_API}/qualifications`, async (req) => {
+    const s = await session(req);
+    return { items: visibleQualifications(s).map((q) => ({ code: q.code, name: q.name, registerName: q.registerName, file: q.fileName, division: q.division })) };
+  });
+
+  fastify.get(`${REGISTRY_API}/qualifications/:code`, async (req) => {
+    const s = await session(req);
+    const code = String((req.params as { code: string }).code).slice(0, 40);
+    const q = visibleQualifications(s).find((x) => x.code === code);
+    if (!q) {
+      // Another administrator's qualification, one outside the staff member's duties, or no such code: the
+      // same 404, and the attempt is kept in the reader's own tenant's log.
+      await logAccess(deps.db, deps.clock, s, { action: 'read', targetType: 'qualification', targetId: code, outcome: 'denied', requestId: req.id });
+      throw notFound('資格');
+    }
+    return qualificationView(q);
+  });
+
+  fastify.get(`${REGISTRY_API}/staff`, async (req) => {
+    const s = await session(req);
+    const rows = await listStaff(deps.db, s.staff.tenant);
+    return {
+      items: rows.map((r) => ({ userId: r.userId, name: r.name, affiliation: `${AFFILIATION_LABELS[r.affiliation]}（${r.affiliationName}）`, role: STAFF_ROLE_LABELS[r.role], qualifications: r.qualifications, status: r.status === 'active' ? '有効' : '削除', validUntil: r.validUntil })),
+    };
+  });
+}

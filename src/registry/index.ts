@@ -1,0 +1,27 @@
+// 国家資格等情報連携・活用システム (issue 15; seed 004): node `registry`, its own organisation (decision 0169).
+// Tenants are the 資格管理者; the qualification catalog is data (catalog/*.json, decision 0170); the
+// application forms are zod schemas per qualification (decision 0171).
+import { fileURLToPath } from 'node:url';
+import type { MigrationSource } from '../kernel/db/index.js';
+
+export const REGISTRY_SCHEMA = 'registry';
+export const REGISTRY_ROLE = 'mamori_registry';
+export const REGISTRY_NODE = 'registry';
+
+export const registryMigrations: MigrationSource = {
+  schema: REGISTRY_SCHEMA,
+  dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
+};
+
+export { buildRegistryNode } from './node.js';
+export {
+  catalog, buildCatalog, qualificationOf, CATALOG_FILES, AFFILIATION_LABELS, PROCEDURE_LABELS,
+  type Catalog, type CatalogFileData, type QualificationEntry, type AdministratorData, type Retention, type Fee, type FileCode, type Affiliation, type Procedure,
+} from './catalog.js';
+export { applicationSchema, parseApplication, exampleForm, formQualifications } from './forms.js';
+export {
+  syncAdministrators, addStaff, listStaff, issueStaffToken, authenticateStaff, visibleQualifications, logAccess, accessLog, dutyOf, DUTY_PREFIX, STAFF_ROLE_LABELS,
+  type Administrator, type RegistryStaff, type StaffRole, type StaffSession, type AccessEntry, type AccessLogRow,
+} from './staff.js';
+export { registerRegistryApi, qualificationView, REGISTRY_API } from './api.js';
+export { withTenant as withRegistryTenant, type Db as RegistryDb, type Tx as RegistryTx } from './store.js';
