@@ -16,8 +16,9 @@ import { withTenant, type Db } from './store.js';
 export const DUTY_PREFIX = 'qualification:';
 export const dutyOf = (qualification: string): string => `${DUTY_PREFIX}${qualification}`;
 
-// One duty per qualification (kernel/policy: "later systems register their own duties").
-for (const q of catalog().qualifications) registerDuty({ code: dutyOf(q.code), label: `${q.name}（${q.registerName}）` });
+// One duty per qualification (kernel/policy: "later systems register their own duties"), held by the
+// registry's staff only: the municipality's account screens and account checks do not offer them.
+for (const q of catalog().qualifications) registerDuty({ code: dutyOf(q.code), label: `${q.name}（${q.registerName}）`, organisation: 'registry' });
 
 export const STAFF_ROLE_LABELS = { viewer: '閲覧者', clerk: '審査担当', supervisor: '審査責任者' } as const;
 export type StaffRole = keyof typeof STAFF_ROLE_LABELS;

@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageLogOf, startOrganisations, type Organisations } from '../../src/app/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
+import { allDuties, isDuty } from '../../src/kernel/policy/index.js';
 import { accessLog, addStaff, issueStaffToken, REGISTRY_ROLE, syncAdministrators, withRegistryTenant } from '../../src/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
@@ -86,6 +87,16 @@ describe('the registry node', () => {
         sql`INSERT INTO registry.staff (tenant_code, user_id, name, affiliation, affiliation_name, role, duties, valid_until, created_by, created_at)
             VALUES ('mhlw-iyaku', 'intruder', '侵入', 'ministry', '医政局', 'clerk', ARRAY['qualification:yakuzaishi'], '2099-01-01', 'x', now())`.execute(tx)),
     ).rejects.toThrow(/row-level security/);
+  });
+
+  it('registers one duty per qualification for the registry\'s staff only', () => {
+    expect(allDuties('registry').map((d) => [d.code, d.label])).toContainEqual(['qualification:yakuzaishi', '薬剤師（薬剤師名簿）']);
+    expect(allDuties('registry')).toHaveLength(10);
+    // The municipality's account screens and checks do not offer them.
+    expect(allDuties().filter((d) => d.code.startsWith('qualification:'))).toEqual([]);
+    expect(isDuty('qualification:ishi')).toBe(false);
+    expect(isDuty('qualification:ishi', 'registry')).toBe(true);
+    expect(isDuty('vaccination')).toBe(true);
   });
 
   it('gives staff only the qualifications of their jurisdiction and duties', async () => {

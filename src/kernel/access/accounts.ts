@@ -82,7 +82,7 @@ export function toView(r: AccountRow, now: Date): AccountView {
 
 const roleCode = z.string().refine((s) => ROLES.some((r) => r.code === s), { message: '不明な役割です', params: { code: 'ROLE_UNKNOWN' } });
 const dutyList = z
-  .array(z.string().refine(isDuty, { message: '不明な所掌事務です', params: { code: 'DUTY_UNKNOWN' } }))
+  .array(z.string().refine((c) => isDuty(c), { message: '不明な所掌事務です', params: { code: 'DUTY_UNKNOWN' } }))
   .max(20)
   .transform((a) => [...new Set(a)].sort());
 

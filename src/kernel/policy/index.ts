@@ -11,6 +11,8 @@ export interface DutyDef {
   readonly label: string;
   /** Privileged duties may only be held by the matching privileged role (KRN-24). */
   readonly privileged?: 'admin' | 'auditor';
+  /** The organisation (node) whose staff hold this duty, e.g. 'registry'; absent: the municipality system's. */
+  readonly organisation?: string;
 }
 
 const duties = new Map<string, DutyDef>();
@@ -32,12 +34,15 @@ for (const d of [
   { code: 'account-admin', label: 'アカウント管理', privileged: 'admin' },
 ] as const) registerDuty(d);
 
-export function allDuties(): DutyDef[] {
-  return [...duties.values()];
+/** The duties of one organisation's staff (default: the municipality system's, which its account screens offer). */
+export function allDuties(organisation?: string): DutyDef[] {
+  return [...duties.values()].filter((d) => d.organisation === organisation);
 }
 
-export function isDuty(code: string): boolean {
-  return duties.has(code);
+/** Whether `code` is a duty of that organisation's staff (default: the municipality system's). */
+export function isDuty(code: string, organisation?: string): boolean {
+  const d = duties.get(code);
+  return !!d && d.organisation === organisation;
 }
 
 export function dutyLabel(code: string): string {
