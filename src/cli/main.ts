@@ -329,6 +329,19 @@ export function buildProgram(): Command {
   const rg = program.command('registry').description('国家資格（資格カタログと申請様式）');
   leaf(rg, 'qualifications', '資格の一覧（資格コード・名称・資格管理者）').option('--json', 'JSONで出力（[{"code","name","administrator"}]）').action(run(async () => (await import('./commands/registry.js')).qualifications));
   leaf(rg, 'form', '新規登録の申請様式（記入例のJSON）を表示する').requiredOption('--qualification <code>', '資格コード（mamori registry qualifications で確認）').action(run(async () => (await import('./commands/registry.js')).form));
+  const rs = rg.command('staff').description('資格管理者の利用者（申請・承認・一覧・削除・トークン）');
+  const rgc = async () => await import('./commands/registry.js');
+  leaf(rs, 'apply', '利用者登録を申請する（同じ資格管理者の審査責任者の承認で有効。最初の審査責任者は運用者が承認）')
+    .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').requiredOption('--user <id>', '利用者ID').requiredOption('--name <name>', '氏名')
+    .addOption(new Option('--affiliation <kind>', '所属の種別').choices(['ministry', 'prefecture', 'health-centre', 'designated-body']).makeOptionMandatory())
+    .requiredOption('--affiliation-name <name>', '所属名（例: 鳥取県倉吉保健所）')
+    .addOption(new Option('--role <role>', '役割（viewer 閲覧者, clerk 審査担当, supervisor 審査責任者）').choices(['viewer', 'clerk', 'supervisor']).makeOptionMandatory())
+    .requiredOption('--qualifications <codes>', '所掌する資格コード（カンマ区切り）').requiredOption('--reason <text>', '申請理由').option('--by <id>', '申請者（既定 operator）').option('--json', 'JSONで出力')
+    .action(run(async () => (await rgc()).staffApply));
+  leaf(rs, 'approve', '利用者登録を承認する').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').option('--by <id>', '承認する審査責任者の利用者ID（最初の審査責任者は operator）').option('--json', 'JSONで出力').action(run(async () => (await rgc()).staffApprove));
+  leaf(rs, 'list', '利用者の一覧').requiredOption('--tenant <code>', '資格管理者コード').option('--json', 'JSONで出力').action(run(async () => (await rgc()).staffList));
+  leaf(rs, 'delete', '利用者を削除する（発行済みのトークンも無効）').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').action(run(async () => (await rgc()).staffDelete));
+  leaf(rs, 'token', '利用者に API トークンを発行する（表示はこの一度だけ）').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').option('--json', 'JSONで出力（{"token","tokenId"}）').action(run(async () => (await rgc()).staffToken));
 
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../kernel/clock/index.js';
 import { notFound } from '../kernel/problems/index.js';
 import { AFFILIATION_LABELS, PROCEDURE_LABELS, catalog, type QualificationEntry } from './catalog.js';
-import { authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, visibleQualifications, type StaffSession } from './staff.js';
+import { authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, visibleQualifications, type StaffSession } from './staff.js';
 import type { Db } from './store.js';
 
 export const REGISTRY_API = '/registry/v1';
@@ -78,7 +78,7 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
     const s = await session(req);
     const rows = await listStaff(deps.db, s.staff.tenant);
     return {
-      items: rows.map((r) => ({ userId: r.userId, name: r.name, affiliation: `${AFFILIATION_LABELS[r.affiliation]}（${r.affiliationName}）`, role: STAFF_ROLE_LABELS[r.role], qualifications: r.qualifications, status: r.status === 'active' ? '有効' : '削除', validUntil: r.validUntil })),
+      items: rows.map((r) => ({ userId: r.userId, name: r.name, affiliation: `${AFFILIATION_LABELS[r.affiliation]}（${r.affiliationName}）`, role: STAFF_ROLE_LABELS[r.role], qualifications: r.qualifications, status: STAFF_STATUS_LABELS[r.status], validUntil: r.validUntil })),
     };
   });
 }

@@ -20,7 +20,7 @@ export {
 } from './catalog.js';
 export { applicationSchema, parseApplication, exampleForm, formQualifications } from './forms.js';
 export {
-  syncAdministrators, addStaff, listStaff, issueStaffToken, authenticateStaff, visibleQualifications, logAccess, accessLog, dutyOf, DUTY_PREFIX, STAFF_ROLE_LABELS,
+  syncAdministrators, applyForStaff, approveStaff, deleteStaff, listStaff, issueStaffToken, authenticateStaff, visibleQualifications, logAccess, accessLog, dutyOf, DUTY_PREFIX, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS,
   type Administrator, type RegistryStaff, type StaffRole, type StaffSession, type AccessEntry, type AccessLogRow,
 } from './staff.js';
 export { registerRegistryApi, qualificationView, REGISTRY_API } from './api.js';

@@ -56,9 +56,14 @@ export interface RegistryStaff {
   readonly role: StaffRole;
   /** The qualifications the staff member's duties cover. */
   readonly qualifications: readonly string[];
-  readonly status: 'active' | 'deleted';
-  readonly validUntil: string;
+  readonly status: 'applied' | 'active' | 'rejected' | 'deleted';
+  readonly approvedBy: string | null;
+  readonly validUntil: string | null;
 }
+
+export const STAFF_STATUS_LABELS = { applied: '申請中', active: '有効', rejected: '却下', deleted: '削除' } as const;
+
+const dateOf = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10));
 
 function staffOf(r: Record<string, unknown>): RegistryStaff {
   return {
@@ -70,24 +75,29 @@ function staffOf(r: Record<string, unknown>): RegistryStaff {
     role: r['role'] as StaffRole,
     qualifications: (r['duties'] as string[]).map((d) => d.slice(DUTY_PREFIX.length)),
     status: r['status'] as RegistryStaff['status'],
-    validUntil: r['valid_until'] instanceof Date ? (r['valid_until'] as Date).toISOString().slice(0, 10) : String(r['valid_until']).slice(0, 10),
+    approvedBy: (r['approved_by'] as string | null) ?? null,
+    validUntil: dateOf(r['valid_until']),
   };
 }
 
 const staffInput = z.object({
   tenant: z.string().regex(/^[a-z][a-z0-9-]{1,39}$/, { message: '資格管理者のコードを指定してください' }),
   userId: z.string().regex(/^[A-Za-z0-9._-]{3,40}$/, { message: '利用者IDは英数字3〜40文字です' }),
-  name: z.string().trim().min(1).max(100),
-  affiliation: z.enum(Object.keys(AFFILIATION_LABELS) as [Affiliation, ...Affiliation[]]),
-  affiliationName: z.string().trim().min(1).max(100),
-  role: z.enum(Object.keys(STAFF_ROLE_LABELS) as [StaffRole, ...StaffRole[]]),
+  name: z.string().trim().min(1, { message: '氏名を入力してください' }).max(100),
+  affiliation: z.enum(Object.keys(AFFILIATION_LABELS) as [Affiliation, ...Affiliation[]], { message: '所属の種別は ministry, prefecture, health-centre, designated-body のいずれかです' }),
+  affiliationName: z.string().trim().min(1, { message: '所属名を入力してください' }).max(100),
+  role: z.enum(Object.keys(STAFF_ROLE_LABELS) as [StaffRole, ...StaffRole[]], { message: '役割は viewer, clerk, supervisor のいずれかです' }),
   qualifications: z.array(z.string()).min(1, { message: '所掌する資格を一つ以上指定してください' }),
-  validDays: z.number().int().min(1).max(1100).default(365),
-  createdBy: z.string().trim().min(1).max(100),
+  reason: z.string().trim().min(1, { message: '申請理由を入力してください' }).max(500),
+  appliedBy: z.string().trim().min(1).max(100),
 });
 
-/** Adds a staff member of a 資格管理者 (operator task).  Duties outside the tenant's jurisdiction are refused. */
-export async function addStaff(db: Db, clock: Clock, raw: unknown): Promise<RegistryStaff> {
+/**
+ * A staff application (利用者登録の申請) for a 資格管理者.  Duties outside the tenant's jurisdiction, or an
+ * affiliation the administrator does not have, are refused with the field named.  The account works only after
+ * `approveStaff`.
+ */
+export async function applyForStaff(db: Db, clock: Clock, raw: unknown): Promise<RegistryStaff> {
   const s = parseInput(staffInput, raw);
   const admin = catalog().administrator(s.tenant);
   if (!admin) throw invalidField('tenant', 'ADMINISTRATOR_UNKNOWN', '登録されていない資格管理者です');
@@ -97,16 +107,45 @@ export async function addStaff(db: Db, clock: Clock, raw: unknown): Promise<Regi
   const own = new Set(catalog().jurisdiction(s.tenant).map((q) => q.code));
   const outside = s.qualifications.filter((q) => !own.has(q));
   if (outside.length) throw invalidField('qualifications', 'OUTSIDE_JURISDICTION', `${admin.name}の所掌ではない資格です: ${outside.join(', ')}`);
-  const validUntil = new Date(`${clock.today()}T00:00:00Z`);
-  validUntil.setUTCDate(validUntil.getUTCDate() + s.validDays);
   return withTenant(db, s.tenant, async (tx) => {
     const r = await sql<Record<string, unknown>>`
-      INSERT INTO registry.staff (tenant_code, user_id, name, affiliation, affiliation_name, role, duties, valid_until, created_by, created_at)
+      INSERT INTO registry.staff (tenant_code, user_id, name, affiliation, affiliation_name, role, duties, status, reason, applied_by, applied_at)
       VALUES (${s.tenant}, ${s.userId}, ${s.name}, ${s.affiliation}, ${s.affiliationName}, ${s.role}, ${[...new Set(s.qualifications)].map(dutyOf)},
-              ${validUntil.toISOString().slice(0, 10)}::date, ${s.createdBy}, ${clock.now()})
+              'applied', ${s.reason}, ${s.appliedBy}, ${clock.now()})
       ON CONFLICT (tenant_code, user_id) DO NOTHING RETURNING *`.execute(tx);
-    if (!r.rows[0]) throw conflict('STAFF_EXISTS', `利用者ID ${s.userId} はすでに登録されています。`);
+    if (!r.rows[0]) throw conflict('STAFF_EXISTS', `利用者ID ${s.userId} はすでに申請または登録されています。`);
     return staffOf(r.rows[0]);
+  });
+}
+
+/**
+ * Approves an application (KRN-18): `approver` is an active supervisor of the same 資格管理者 other than the
+ * applicant, or `operator` for a tenant that has no active supervisor yet (its first one).
+ */
+export async function approveStaff(db: Db, clock: Clock, tenant: string, userId: string, approver: string, validDays = 365): Promise<RegistryStaff> {
+  return withTenant(db, tenant, async (tx) => {
+    if (approver === userId) throw new Problem(403, 'SELF_APPROVAL', '自分の申請は承認できません', '同じ資格管理者の別の審査責任者が承認してください。');
+    const today = clock.today();
+    const supervisors = await sql<{ user_id: string }>`
+      SELECT user_id FROM registry.staff WHERE status = 'active' AND role = 'supervisor' AND valid_until >= ${today}::date`.execute(tx);
+    const may = supervisors.rows.length === 0 ? approver === 'operator' : supervisors.rows.some((r) => r.user_id === approver);
+    if (!may) throw new Problem(403, 'NOT_SUPERVISOR', '承認する権限がありません', '承認できるのは、この資格管理者の有効な審査責任者だけです（最初の審査責任者は運用者が承認します）。');
+    const until = new Date(`${today}T00:00:00Z`);
+    until.setUTCDate(until.getUTCDate() + validDays);
+    const r = await sql<Record<string, unknown>>`
+      UPDATE registry.staff SET status = 'active', approved_by = ${approver}, approved_at = ${clock.now()}, valid_until = ${until.toISOString().slice(0, 10)}::date
+      WHERE user_id = ${userId} AND status = 'applied' RETURNING *`.execute(tx);
+    if (!r.rows[0]) throw notFound('申請中の利用者');
+    return staffOf(r.rows[0]);
+  });
+}
+
+/** Ends a staff member (削除): the account and every token issued to it stop working at once. */
+export async function deleteStaff(db: Db, clock: Clock, tenant: string, userId: string): Promise<void> {
+  await withTenant(db, tenant, async (tx) => {
+    const r = await sql`UPDATE registry.staff SET status = 'deleted', deleted_at = ${clock.now()} WHERE user_id = ${userId} AND status <> 'deleted' RETURNING 1`.execute(tx);
+    if (r.rows.length === 0) throw notFound('利用者');
+    await sql`UPDATE registry.staff_tokens SET revoked_at = ${clock.now()} WHERE tenant_code = ${tenant} AND user_id = ${userId} AND revoked_at IS NULL`.execute(tx);
   });
 }
 

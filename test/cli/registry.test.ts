@@ -1,7 +1,12 @@
 // `mamori registry qualifications|form` as subprocesses (docs/formats/registry-cli.md; issue 15 Must have 9):
 // the list prints exactly code, name and 資格管理者 tenant code for the ten qualifications; the printed form
 // of every qualification validates against its schema once read back; an unknown code is bad input (exit 2).
-import { describe, expect, it } from 'vitest';
+// `staff apply|approve|list|token|delete`: a 資格管理者's first supervisor approved by the operator, the others by
+// that supervisor, never by themselves; duties outside the jurisdiction refused with the field named.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { catalog, parseApplication } from '../../src/registry/index.js';
 import { runCli } from '../harness/cli.js';
 
@@ -32,5 +37,35 @@ describe('mamori registry', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('qualification: 資格コード「nosuch」はありません');
     expect(r.stdout).toBe('');
+  });
+
+  describe('staff', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-registry-cli-'));
+    const data = ['--data', join(dir, 'data')];
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const cli = (...args: string[]) => runCli(['registry', 'staff', ...args, ...data], { timeoutMs: 120_000 });
+
+    it('applies, approves by another supervisor, lists, issues a token and deletes', async () => {
+      const chief = ['--tenant', 'mhlw-kenko', '--user', 'chief1', '--name', '健康 一郎', '--affiliation', 'ministry', '--affiliation-name', '健康課', '--role', 'supervisor', '--qualifications', 'kanrieiyoshi', '--reason', '審査責任者'];
+      expect((await cli('apply', ...chief)).code).toBe(0);
+      expect((await cli('approve', '--tenant', 'mhlw-kenko', '--user', 'chief1')).code).toBe(0); // the operator approves the first supervisor
+      const hc = ['--tenant', 'mhlw-kenko', '--user', 'hc1', '--name', '保健 花子', '--affiliation', 'health-centre', '--affiliation-name', '倉吉保健所', '--role', 'clerk', '--reason', '担当', '--by', 'chief1'];
+      const outside = await cli('apply', ...hc, '--qualifications', 'kanrieiyoshi,ishi');
+      expect(outside.code).toBe(2);
+      expect(outside.stderr).toContain('qualifications: 厚生労働省健康局の所掌ではない資格です: ishi');
+      expect((await cli('apply', ...hc, '--qualifications', 'kanrieiyoshi')).code).toBe(0);
+      const self = await cli('approve', '--tenant', 'mhlw-kenko', '--user', 'hc1', '--by', 'hc1');
+      expect(self.code).toBe(1);
+      expect(self.stderr).toContain('自分の申請は承認できません');
+      expect((await cli('approve', '--tenant', 'mhlw-kenko', '--user', 'hc1', '--by', 'operator')).code).toBe(1); // a supervisor exists now
+      expect((await cli('approve', '--tenant', 'mhlw-kenko', '--user', 'hc1', '--by', 'chief1')).code).toBe(0);
+      const listed = JSON.parse((await cli('list', '--tenant', 'mhlw-kenko', '--json')).stdout) as { userId: string; status: string; affiliation: string; approvedBy: string }[];
+      expect(listed.map((x) => [x.userId, x.status, x.affiliation, x.approvedBy])).toEqual([['chief1', 'active', 'ministry', 'operator'], ['hc1', 'active', 'health-centre', 'chief1']]);
+      expect(JSON.parse((await cli('list', '--tenant', 'mhlw-iyaku', '--json')).stdout)).toEqual([]);
+      const token = JSON.parse((await cli('token', '--tenant', 'mhlw-kenko', '--user', 'hc1', '--json')).stdout) as { token: string };
+      expect(token.token).toMatch(/^reg_[a-f0-9]{16}\./);
+      expect((await cli('delete', '--tenant', 'mhlw-kenko', '--user', 'hc1')).code).toBe(0);
+      expect((await cli('token', '--tenant', 'mhlw-kenko', '--user', 'hc1')).code).toBe(1);
+    }, 600_000);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageLogOf, startOrganisations, type Organisations } from '../../src/app/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { allDuties, isDuty } from '../../src/kernel/policy/index.js';
-import { accessLog, addStaff, issueStaffToken, REGISTRY_ROLE, syncAdministrators, withRegistryTenant } from '../../src/registry/index.js';
+import { accessLog, applyForStaff, approveStaff, deleteStaff, issueStaffToken, REGISTRY_ROLE, syncAdministrators, withRegistryTenant } from '../../src/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
 
@@ -29,8 +29,15 @@ beforeAll(async () => {
   base = orgs.nodes[0]!.url;
   db = await app.db.forRole(REGISTRY_ROLE);
   const clock = app.config.clock;
+  // Each administrator's first supervisor is approved by the operator; the supervisor approves the others.
   const add = async (tenant: string, userId: string, affiliation: string, affiliationName: string, qualifications: string[]) => {
-    await addStaff(db, clock, { tenant, userId, name: `職員 ${userId}`, affiliation, affiliationName, role: 'clerk', qualifications, createdBy: 'operator' });
+    const chief = `chief-${tenant}`;
+    if ((await withRegistryTenant(db, tenant, (tx) => sql`SELECT 1 FROM registry.staff WHERE user_id = ${chief}`.execute(tx))).rows.length === 0) {
+      await applyForStaff(db, clock, { tenant, userId: chief, name: '審査 責任者', affiliation: 'ministry', affiliationName: '本省', role: 'supervisor', qualifications: [qualifications[0]], reason: '審査責任者', appliedBy: 'operator' });
+      await approveStaff(db, clock, tenant, chief, 'operator');
+    }
+    await applyForStaff(db, clock, { tenant, userId, name: `職員 ${userId}`, affiliation, affiliationName, role: 'clerk', qualifications, reason: '登録事務の担当', appliedBy: chief });
+    await approveStaff(db, clock, tenant, userId, chief);
     tokens[userId] = (await issueStaffToken(db, clock, tenant, userId)).token;
   };
   await add('mhlw-isei', 'ijika1', 'ministry', '医政局医事課試験免許室', ['ishi']);
@@ -78,14 +85,14 @@ describe('the registry node', () => {
 
   it('isolates the 資格管理者 by RLS: a query without a tenant condition sees only its own tenant', async () => {
     const users = (tenant: string) => withRegistryTenant(db, tenant, async (tx) => (await sql<{ user_id: string }>`SELECT user_id FROM registry.staff ORDER BY user_id`.execute(tx)).rows.map((r) => r.user_id));
-    expect(await users('mhlw-isei')).toEqual(['ijika1', 'kango1']);
-    expect(await users('mhlw-iyaku')).toEqual(['yaku1']);
+    expect(await users('mhlw-isei')).toEqual(['chief-mhlw-isei', 'ijika1', 'kango1']);
+    expect(await users('mhlw-iyaku')).toEqual(['chief-mhlw-iyaku', 'yaku1']);
     expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.staff`.execute(db)).rows[0]!.n).toBe(0); // no tenant set: nothing
     // Writing a row for another tenant is refused by the policy.
     await expect(
       withRegistryTenant(db, 'mhlw-isei', (tx) =>
-        sql`INSERT INTO registry.staff (tenant_code, user_id, name, affiliation, affiliation_name, role, duties, valid_until, created_by, created_at)
-            VALUES ('mhlw-iyaku', 'intruder', '侵入', 'ministry', '医政局', 'clerk', ARRAY['qualification:yakuzaishi'], '2099-01-01', 'x', now())`.execute(tx)),
+        sql`INSERT INTO registry.staff (tenant_code, user_id, name, affiliation, affiliation_name, role, duties, status, reason, applied_by, applied_at)
+            VALUES ('mhlw-iyaku', 'intruder', '侵入', 'ministry', '医政局', 'clerk', ARRAY['qualification:yakuzaishi'], 'applied', 'x', 'x', now())`.execute(tx)),
     ).rejects.toThrow(/row-level security/);
   });
 
@@ -135,7 +142,7 @@ describe('the registry node', () => {
 
   it("lists only the reader's own administrator's staff", async () => {
     const staff = await get(tokens['yaku1'], '/registry/v1/staff');
-    expect((staff.body['items'] as { userId: string }[]).map((s) => s.userId)).toEqual(['yaku1']);
+    expect((staff.body['items'] as { userId: string }[]).map((s) => s.userId)).toEqual(['chief-mhlw-iyaku', 'yaku1']);
   });
 
   it('refuses requests without a valid token, never saying which part was wrong', async () => {
@@ -148,11 +155,32 @@ describe('the registry node', () => {
 
   it('refuses staff outside the jurisdiction or affiliation of their administrator, naming the field', async () => {
     const clock = app.config.clock;
-    const base = { userId: 'bad1', name: '職員', role: 'clerk', createdBy: 'operator' };
-    await expectProblem(addStaff(db, clock, { ...base, tenant: 'mhlw-isei', affiliation: 'ministry', affiliationName: '医政局', qualifications: ['yakuzaishi'] }), { status: 400, code: 'OUTSIDE_JURISDICTION', field: 'qualifications' });
-    await expectProblem(addStaff(db, clock, { ...base, tenant: 'mhlw-isei', affiliation: 'prefecture', affiliationName: '鳥取県', qualifications: ['ishi'] }), { status: 400, code: 'AFFILIATION_NOT_ALLOWED', field: 'affiliation' });
-    await expectProblem(addStaff(db, clock, { ...base, tenant: 'mhlw-nosuch', affiliation: 'ministry', affiliationName: 'x', qualifications: ['ishi'] }), { status: 400, field: 'tenant' });
-    await expectProblem(addStaff(db, clock, { ...base, userId: 'ijika1', tenant: 'mhlw-isei', affiliation: 'ministry', affiliationName: '医政局', qualifications: ['ishi'] }), { status: 409, code: 'STAFF_EXISTS' });
-    expect((await withRegistryTenant(db, 'mhlw-isei', (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.staff`.execute(tx))).rows[0]!.n).toBe(2);
+    const base = { userId: 'bad1', name: '職員', role: 'clerk', reason: '担当', appliedBy: 'operator' };
+    await expectProblem(applyForStaff(db, clock, { ...base, tenant: 'mhlw-isei', affiliation: 'ministry', affiliationName: '医政局', qualifications: ['yakuzaishi'] }), { status: 400, code: 'OUTSIDE_JURISDICTION', field: 'qualifications' });
+    await expectProblem(applyForStaff(db, clock, { ...base, tenant: 'mhlw-isei', affiliation: 'prefecture', affiliationName: '鳥取県', qualifications: ['ishi'] }), { status: 400, code: 'AFFILIATION_NOT_ALLOWED', field: 'affiliation' });
+    await expectProblem(applyForStaff(db, clock, { ...base, tenant: 'mhlw-nosuch', affiliation: 'ministry', affiliationName: 'x', qualifications: ['ishi'] }), { status: 400, field: 'tenant' });
+    await expectProblem(applyForStaff(db, clock, { ...base, reason: '', tenant: 'mhlw-isei', affiliation: 'ministry', affiliationName: '医政局', qualifications: ['ishi'] }), { status: 400, field: 'reason' });
+    await expectProblem(applyForStaff(db, clock, { ...base, userId: 'ijika1', tenant: 'mhlw-isei', affiliation: 'ministry', affiliationName: '医政局', qualifications: ['ishi'] }), { status: 409, code: 'STAFF_EXISTS' });
+    expect((await withRegistryTenant(db, 'mhlw-isei', (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.staff`.execute(tx))).rows[0]!.n).toBe(3);
+  });
+
+  it('makes a staff member only from an application approved by another supervisor of the same administrator (KRN-18)', async () => {
+    const clock = app.config.clock;
+    await applyForStaff(db, clock, { tenant: 'mhlw-isei', userId: 'ijika2', name: '職員 二', affiliation: 'ministry', affiliationName: '医事課', role: 'supervisor', qualifications: ['ishi'], reason: '担当', appliedBy: 'chief-mhlw-isei' });
+    // An applied account has no token and cannot be approved by itself, by a clerk, by the operator once a
+    // supervisor exists, or by another administrator's supervisor.
+    await expectProblem(issueStaffToken(db, clock, 'mhlw-isei', 'ijika2'), { status: 404 });
+    await expectProblem(approveStaff(db, clock, 'mhlw-isei', 'ijika2', 'ijika2'), { status: 403, code: 'SELF_APPROVAL' });
+    await expectProblem(approveStaff(db, clock, 'mhlw-isei', 'ijika2', 'ijika1'), { status: 403, code: 'NOT_SUPERVISOR' });
+    await expectProblem(approveStaff(db, clock, 'mhlw-isei', 'ijika2', 'operator'), { status: 403, code: 'NOT_SUPERVISOR' });
+    await expectProblem(approveStaff(db, clock, 'mhlw-isei', 'ijika2', 'chief-mhlw-iyaku'), { status: 403, code: 'NOT_SUPERVISOR' });
+    const ok = await approveStaff(db, clock, 'mhlw-isei', 'ijika2', 'chief-mhlw-isei');
+    expect(ok).toMatchObject({ status: 'active', approvedBy: 'chief-mhlw-isei', validUntil: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    await expectProblem(approveStaff(db, clock, 'mhlw-isei', 'ijika2', 'chief-mhlw-isei'), { status: 404 }); // not applied any more
+    // Deleting a staff member stops their tokens at once.
+    const t = (await issueStaffToken(db, clock, 'mhlw-isei', 'ijika2')).token;
+    expect((await get(t, '/registry/v1/me')).status).toBe(200);
+    await deleteStaff(db, clock, 'mhlw-isei', 'ijika2');
+    expect((await get(t, '/registry/v1/me')).status).toBe(401);
   });
 });

@@ -66,7 +66,9 @@ CREATE TABLE registry.jurisdictions (
 GRANT SELECT, INSERT, UPDATE ON registry.jurisdictions TO mamori_registry;
 
 -- Staff of a 資格管理者 (本省, 都道府県, 保健所, 指定登録機関): a kernel role (viewer, clerk, supervisor) and
--- one duty per qualification (registerDuty 'qualification:<code>'), within their tenant's jurisdiction.
+-- one duty per qualification (registerDuty 'qualification:<code>'), within their tenant's jurisdiction.  A
+-- staff member exists only from an application approved by another supervisor of the same tenant (KRN-18; the
+-- operator approves a tenant's first supervisor); deletion ends it.
 CREATE TABLE registry.staff (
   tenant_code text NOT NULL REFERENCES registry.administrators,
   user_id text NOT NULL CHECK (user_id ~ '^[A-Za-z0-9._-]{3,40}$'),
@@ -75,12 +77,16 @@ CREATE TABLE registry.staff (
   affiliation_name text NOT NULL CHECK (length(affiliation_name) BETWEEN 1 AND 100),
   role text NOT NULL CHECK (role IN ('viewer', 'clerk', 'supervisor')),
   duties text[] NOT NULL CHECK (cardinality(duties) >= 1),
-  status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),
-  valid_until date NOT NULL,
-  created_by text NOT NULL,
-  created_at timestamptz NOT NULL,
+  status text NOT NULL CHECK (status IN ('applied', 'active', 'rejected', 'deleted')),
+  reason text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
+  applied_by text NOT NULL,
+  applied_at timestamptz NOT NULL,
+  approved_by text,
+  approved_at timestamptz,
+  valid_until date,
   deleted_at timestamptz,
-  PRIMARY KEY (tenant_code, user_id)
+  PRIMARY KEY (tenant_code, user_id),
+  CHECK (status <> 'active' OR (approved_by IS NOT NULL AND approved_by <> user_id AND valid_until IS NOT NULL))
 );
 
 -- Bearer tokens of staff (`reg_<id>.<secret>`, only the SHA-256 of the secret kept).  Looked up by id before
