@@ -3,9 +3,9 @@
 // jurisdiction answers 404 exactly as an unknown code does, and the refusal is logged under their tenant.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../kernel/clock/index.js';
-import { notFound } from '../kernel/problems/index.js';
+import { forbidden, notFound } from '../kernel/problems/index.js';
 import { AFFILIATION_LABELS, PROCEDURE_LABELS, catalog, type QualificationEntry } from './catalog.js';
-import { authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, visibleQualifications, type StaffSession } from './staff.js';
+import { accessLog, authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, visibleQualifications, type StaffSession } from './staff.js';
 import type { Db } from './store.js';
 
 export const REGISTRY_API = '/registry/v1';
@@ -80,5 +80,16 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
     return {
       items: rows.map((r) => ({ userId: r.userId, name: r.name, affiliation: `${AFFILIATION_LABELS[r.affiliation]}（${r.affiliationName}）`, role: STAFF_ROLE_LABELS[r.role], qualifications: r.qualifications, status: STAFF_STATUS_LABELS[r.status], validUntil: r.validUntil })),
     };
+  });
+
+  // The tenant's access log, for its supervisors (審査責任者): who read what, and every refused read.
+  fastify.get(`${REGISTRY_API}/access-log`, async (req) => {
+    const s = await session(req);
+    if (s.staff.role !== 'supervisor') {
+      await logAccess(deps.db, deps.clock, s, { action: 'read', targetType: 'access-log', outcome: 'denied', requestId: req.id });
+      throw forbidden('アクセス記録を参照できるのは審査責任者だけです。');
+    }
+    const rows = await accessLog(deps.db, s.staff.tenant);
+    return { items: rows.map((r) => ({ at: r.at, userId: r.userId, action: r.action === 'read' ? '参照' : '一覧', target: r.targetType, targetId: r.targetId, outcome: r.outcome === 'ok' ? '許可' : '拒否' })) };
   });
 }

@@ -140,6 +140,21 @@ describe('the registry node', () => {
     expect((await accessLog(db, 'mhlw-kenko')).map((e) => [e.userId, e.targetId, e.outcome])).toEqual([['hc-tottori', 'ishi', 'denied']]);
   });
 
+  it("shows the access log to the administrator's supervisors only", async () => {
+    const clerk = await get(tokens['ijika1'], '/registry/v1/access-log');
+    expect(clerk.status).toBe(403);
+    const chief = (await issueStaffToken(db, app.config.clock, 'mhlw-isei', 'chief-mhlw-isei')).token;
+    const log = await get(chief, '/registry/v1/access-log');
+    expect(log.status).toBe(200);
+    const items = log.body['items'] as { userId: string; target: string; targetId: string | null; outcome: string }[];
+    expect(items.map((e) => [e.userId, e.target, e.targetId, e.outcome])).toEqual([
+      ['ijika1', 'access-log', null, '拒否'],
+      ['ijika1', 'qualification', 'nosuch', '拒否'],
+      ['ijika1', 'qualification', 'kangoshi', '拒否'],
+      ['ijika1', 'qualification', 'yakuzaishi', '拒否'],
+    ]);
+  });
+
   it("lists only the reader's own administrator's staff", async () => {
     const staff = await get(tokens['yaku1'], '/registry/v1/staff');
     expect((staff.body['items'] as { userId: string }[]).map((s) => s.userId)).toEqual(['chief-mhlw-iyaku', 'yaku1']);
