@@ -13,7 +13,8 @@ import { mynaportalMigrations } from '../peers/mynaportal/index.js';
 import { kokuhorenMigrations } from '../peers/kokuhoren/index.js';
 import { koukinMigrations } from '../peers/koukin/index.js';
 import { eapplyMigrations } from '../peers/eapply/index.js';
+import { paymentMigrations } from '../peers/payment/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations];
 }

@@ -22,6 +22,7 @@ import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
 import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/index.js';
+import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import { clinicRules } from './clinic-rules.js';
@@ -35,7 +36,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment';
   readonly tenant?: string;
 }
 
@@ -55,7 +56,7 @@ export interface Organisations {
 
 /**
  * Every node this store hosts: the municipality system, the network, 住基ネット, one 中間サーバー per municipality,
- * and VRS (the legacy COVID-19 path, decision 0140).
+ * VRS (the legacy COVID-19 path, decision 0140), and the national and service bodies after them (… 公金決済, decision 0173).
  */
 export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
   const orgs = await sql<{ code: string; name: string }>`SELECT code, name FROM kernel.organisations WHERE kind = 'municipality' ORDER BY code`.execute(app.db.system);
@@ -72,6 +73,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', kind: 'kokuhoren' },
     { name: 'eapply', title: 'サービス検索・電子申請機能', kind: 'eapply' },
     { name: 'koukin', title: '公金受取口座登録システム（デジタル庁）', kind: 'koukin' },
+    { name: 'payment', title: '公金決済サービス', kind: 'payment' },
   ];
 }
 
@@ -90,6 +92,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   kokuhoren: { role: KOKUHOREN_ROLE, schema: KOKUHOREN_SCHEMA },
   eapply: { role: EAPPLY_ROLE, schema: EAPPLY_SCHEMA },
   koukin: { role: KOUKIN_ROLE, schema: KOUKIN_SCHEMA },
+  payment: { role: PAYMENT_ROLE, schema: PAYMENT_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -177,6 +180,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
             : spec.kind === 'eapply' ? await buildEapplyNode(ctx)
             : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
+            : spec.kind === 'payment' ? await buildPaymentNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

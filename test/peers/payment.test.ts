@@ -1,0 +1,365 @@
+// 公金決済 (issue 15, Must have 7; QUA-19…22; decisions 0173–0175), over HTTP with real nodes: the payment node
+// `payment` as startOrganisations runs it, and two merchant nodes of their own (a registry-like 「模擬 登録センター」
+// and another) on their own ports with their own keys and message logs.  Create → the payer's page settles →
+// the merchant receives a verified signed event; cancel; forged events (another key, altered amount, another
+// merchant) refused; replayed and stale events refused; partial and full refunds, over-refund refused; totals
+// for a period and category; the merchant down at settlement (delivered later, or caught up by pull); the
+// payment node down → a clean failure.  No My Number anywhere.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addPaymentMerchant, messageLogOf, paymentDeps, startOrganisations, type Organisations } from '../../src/app/index.js';
+import { createNodeServer, ExchangeNode, MessageLog, NodeKeys, sealEnvelope, type Directory } from '../../src/kernel/exchange/index.js';
+import { untyped } from '../../src/kernel/db/index.js';
+import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
+import {
+  acceptPaymentEvent, createPayment, memoryPaymentStore, paymentNotifyService, paymentStatus, paymentTotals, refundPayment, signPaymentEvent, syncPaymentEvents, verifyPaymentEvent,
+  type PaymentEvent,
+} from '../../src/kernel/payment/index.js';
+import { deliverEvents, eventsOf, type PaymentDeps } from '../../src/peers/payment/index.js';
+import { testApp, type TestApp } from '../harness/app.js';
+import { fixedClock } from '../../src/kernel/clock/index.js';
+import { addDaysIso } from '../../src/kernel/jp/index.js';
+import { TEST_NOW, TEST_TODAY } from '../harness/clock.js';
+import { expectProblem } from '../harness/expect.js';
+import { findMyNumbers } from '../harness/leaks.js';
+import { visibleText } from '../harness/web.js';
+
+const clock = fixedClock(TEST_NOW); // frozen: the events' times are the test's
+let app: TestApp;
+let orgs: Organisations;
+let directory: Directory;
+let pay: PaymentDeps;
+const servers = new Map<string, FastifyInstance>();
+
+interface Merchant {
+  readonly node: ExchangeNode;
+  readonly store: ReturnType<typeof memoryPaymentStore>;
+  url: string;
+}
+let shop: Merchant;
+let other: Merchant;
+
+async function listen(m: Merchant): Promise<void> {
+  const f = await createNodeServer(m.node.name);
+  m.node.serve(f, { 'payment.notify': paymentNotifyService({ merchant: m.node.name, directory, withStore: (fn) => fn(m.store) }) });
+  await f.listen({ host: '127.0.0.1', port: 0 });
+  const a = f.server.address();
+  m.url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  servers.set(m.node.name, f);
+  directory.set({ name: m.node.name, title: m.node.name === 'shop' ? '模擬 登録センター' : '模擬 別の加盟店', url: m.url });
+}
+
+async function merchant(name: string): Promise<Merchant> {
+  const node = new ExchangeNode(name, NodeKeys.open(app.config.keyDir, name), directory, new MessageLog(untyped(app.db.system), 'municipality', name), clock);
+  const m: Merchant = { node, store: memoryPaymentStore(), url: '' };
+  await listen(m);
+  return m;
+}
+
+let refNo = 0;
+/** The merchant creates a payment (recording what it expects first, as a merchant's own table would). */
+async function create(m: Merchant, o: { amount?: number; category?: string; description?: string } = {}) {
+  const reference = `APP-${++refNo}`;
+  const amount = o.amount ?? 3000;
+  m.store.expect(reference, amount);
+  const r = await createPayment(m.node, { reference, amount, category: o.category ?? '登録手数料', description: o.description ?? '看護師籍 登録手数料', payer: `payer-${refNo}-xyz`, returnUrl: `${m.url}/applications/${reference}/paid` });
+  return { ...r, reference, amount };
+}
+
+/** The payer's browser: the page, then the form posted as the page posts it. */
+async function payerChooses(payUrl: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+  const page = await fetch(payUrl);
+  expect(page.status).toBe(200);
+  const res = await fetch(payUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(payUrl).origin, ...headers }, body: new URLSearchParams(form).toString() });
+  return { page: await page.text(), res };
+}
+
+/** A validly signed event made with the payment node's own key (what a compromised or faulty sender could send). */
+async function signedAsPayment(e: Partial<PaymentEvent> & Pick<PaymentEvent, 'paymentId' | 'reference' | 'aud'>): Promise<string> {
+  return signPaymentEvent(NodeKeys.open(app.config.keyDir, 'payment'), {
+    v: 1, iss: 'payment', eventId: randomUUID(), seq: 1, category: '登録手数料', kind: 'settled', status: 'settled', amount: 3000, refundedTotal: 0,
+    settledAt: clock.now().toISOString(), at: clock.now().toISOString(), ...e,
+  });
+}
+
+beforeAll(async () => {
+  app = await testApp('server', { clock });
+  orgs = await startOrganisations(app, { host: '127.0.0.1', port: 0, only: 'payment' });
+  directory = orgs.directory;
+  pay = await paymentDeps(app, directory);
+  shop = await merchant('shop');
+  other = await merchant('othershop');
+  await addPaymentMerchant(app, { node: 'shop', merchantCode: 'SHOP0001', name: '模擬 国家資格登録センター' });
+  await addPaymentMerchant(app, { node: 'othershop', merchantCode: 'OTHER001', name: '模擬 別の加盟店' });
+}, 120_000);
+
+afterAll(async () => {
+  for (const f of servers.values()) await f.close();
+  await orgs?.close();
+  await app?.cleanup();
+});
+
+describe('公金決済: a payment from creation to the merchant\'s verified event', () => {
+  it('runs the payment node as its own organisation', () => {
+    expect(orgs.nodes.map((n) => n.name)).toEqual(['payment']);
+  });
+
+  it('create → the payer page (amount, what for, card/bank, 支払う/やめる) settles → the merchant records the verified event once', async () => {
+    const p = await create(shop);
+    expect(p).toMatchObject({ status: 'pending', created: true });
+    expect(p.payUrl.startsWith(`${directory.entry('payment').url}/pay/`)).toBe(true);
+    // The same reference and content again: the same payment (idempotent); other content: refused.
+    expect(await createPayment(shop.node, { reference: p.reference, amount: 3000, category: '登録手数料', description: '看護師籍 登録手数料', payer: `payer-${refNo}-xyz`, returnUrl: `${shop.url}/applications/${p.reference}/paid` }))
+      .toMatchObject({ paymentId: p.paymentId, payUrl: p.payUrl, created: false });
+    await expectProblem(createPayment(shop.node, { reference: p.reference, amount: 4000, category: '登録手数料', payer: 'payer-other-1', returnUrl: `${shop.url}/x` }), { status: 409, code: 'PAYMENT_REFERENCE_CONFLICT' });
+
+    const { page, res } = await payerChooses(p.payUrl, { action: 'pay', method: 'card' });
+    const text = visibleText(page);
+    for (const s of ['お支払い内容の確認', '模擬 国家資格登録センター', '看護師籍 登録手数料', '3,000円', 'クレジットカード（模擬）', '銀行口座から支払う（模擬）', '支払う', 'やめる']) expect(text).toContain(s);
+    expect(text).not.toContain(p.reference); // no internal codes on the payer's screen
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`${shop.url}/applications/${p.reference}/paid?payment=${p.paymentId}`);
+
+    const got = shop.store.events(p.paymentId);
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ kind: 'settled', status: 'settled', amount: 3000, reference: p.reference, paymentId: p.paymentId, aud: 'shop', iss: 'payment', seq: 1, refundedTotal: 0, settledAt: clock.now().toISOString() });
+    expect(await eventsOf(pay.db, p.paymentId)).toEqual([{ seq: 1, kind: 'settled', delivered: true, attempts: 1, lastError: null }]);
+    const st = await paymentStatus(shop.node, { reference: p.reference });
+    expect(st).toMatchObject({ status: 'settled', amount: 3000, refundedTotal: 0 });
+    expect(st.events).toHaveLength(1);
+    // The page now says it is done; paying again is refused and changes nothing.
+    expect(visibleText(await (await fetch(p.payUrl)).text())).toContain('このお支払いは完了しています');
+    const again = await fetch(p.payUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=pay&method=bank' });
+    expect(again.status).toBe(409);
+    expect(shop.store.events(p.paymentId)).toHaveLength(1);
+  });
+
+  it('the page asks for a method, refuses a form posted from another site, and says so for an unknown address', async () => {
+    const p = await create(shop);
+    const none = await payerChooses(p.payUrl, { action: 'pay' });
+    expect(none.res.status).toBe(400);
+    expect(visibleText(await none.res.text())).toContain('お支払い方法を選んでください。');
+    const cross = await payerChooses(p.payUrl, { action: 'pay', method: 'card' }, { origin: 'https://evil.example' });
+    expect(cross.res.status).toBe(403);
+    expect((await paymentStatus(shop.node, { paymentId: p.paymentId })).status).toBe('pending');
+    const res = await fetch(`${directory.entry('payment').url}/pay/${'A'.repeat(43)}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(visibleText(await res.text())).toContain('お支払いが見つかりません');
+  });
+
+  it('やめる cancels: the merchant records the cancelled event; a cancelled payment cannot be refunded', async () => {
+    const p = await create(shop);
+    const { res } = await payerChooses(p.payUrl, { action: 'cancel' });
+    expect(res.status).toBe(303);
+    expect(shop.store.events(p.paymentId).map((e) => [e.kind, e.status, e.settledAt])).toEqual([['cancelled', 'cancelled', null]]);
+    await expectProblem(refundPayment(shop.node, { paymentId: p.paymentId, amount: 100, reason: '誤り', refundRef: 'R1' }), { status: 409, code: 'PAYMENT_NOT_SETTLED' });
+  });
+
+  it('a payment past its time can no longer be paid', async () => {
+    const p = await create(shop);
+    clock.advance(31 * 60_000);
+    try {
+      expect((await paymentStatus(shop.node, { paymentId: p.paymentId })).status).toBe('expired');
+      const { res } = await payerChooses(p.payUrl, { action: 'pay', method: 'bank' });
+      expect(res.status).toBe(410);
+      expect(visibleText(await res.text())).toContain('お支払いの期限が過ぎました');
+    } finally {
+      clock.advance(-31 * 60_000);
+    }
+  });
+});
+
+describe('forged and replayed events are refused, each with a named Problem, and nothing is recorded twice', () => {
+  let settled: { paymentId: string; reference: string; jws: string };
+
+  beforeAll(async () => {
+    const p = await create(shop);
+    await payerChooses(p.payUrl, { action: 'pay', method: 'bank' });
+    settled = { paymentId: p.paymentId, reference: p.reference, jws: (await paymentStatus(shop.node, { paymentId: p.paymentId })).events[0]! };
+  });
+
+  it('another key (a payment node impostor) → PAYMENT_EVENT_BAD_SIGNATURE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-forger-'));
+    try {
+      const forger = NodeKeys.open(dir, 'payment'); // same name, its own key: not the one the directory publishes
+      const jws = await signPaymentEvent(forger, { v: 1, iss: 'payment', aud: 'shop', eventId: randomUUID(), seq: 5, paymentId: settled.paymentId, reference: settled.reference, category: '登録手数料', kind: 'refunded', status: 'refunded', amount: 3000, refundId: randomUUID(), refundAmount: 3000, refundedTotal: 3000, settledAt: clock.now().toISOString(), at: clock.now().toISOString() });
+      await expectProblem(acceptPaymentEvent(directory, jws, shop.store, { merchant: 'shop' }), { status: 401, code: 'PAYMENT_EVENT_BAD_SIGNATURE' });
+      // Even under the real key id, another key's signature does not verify.
+      const [h, b, s] = jws.split('.') as [string, string, string];
+      const header = { ...JSON.parse(Buffer.from(h, 'base64url').toString()), kid: NodeKeys.open(app.config.keyDir, 'payment').signingKey().kid };
+      await expectProblem(acceptPaymentEvent(directory, `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${b}.${s}`, shop.store, { merchant: 'shop' }), { status: 401, code: 'PAYMENT_EVENT_BAD_SIGNATURE' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(shop.store.events(settled.paymentId)).toHaveLength(1);
+  });
+
+  it('an altered amount → PAYMENT_EVENT_BAD_SIGNATURE; a validly signed event with another amount → PAYMENT_EVENT_AMOUNT_MISMATCH', async () => {
+    const [h, b, s] = settled.jws.split('.') as [string, string, string];
+    const body = { ...JSON.parse(Buffer.from(b, 'base64url').toString()), amount: 30, eventId: randomUUID(), seq: 9 };
+    await expectProblem(acceptPaymentEvent(directory, `${h}.${Buffer.from(JSON.stringify(body)).toString('base64url')}.${s}`, shop.store, { merchant: 'shop' }), { status: 401, code: 'PAYMENT_EVENT_BAD_SIGNATURE' });
+    const wrongAmount = await signedAsPayment({ aud: 'shop', paymentId: settled.paymentId, reference: settled.reference, amount: 30, seq: 9 });
+    await expectProblem(acceptPaymentEvent(directory, wrongAmount, shop.store, { merchant: 'shop' }), { status: 409, code: 'PAYMENT_EVENT_AMOUNT_MISMATCH' });
+    const otherId = await signedAsPayment({ aud: 'shop', paymentId: randomUUID(), reference: settled.reference, seq: 9 });
+    await expectProblem(acceptPaymentEvent(directory, otherId, shop.store, { merchant: 'shop' }), { status: 409, code: 'PAYMENT_EVENT_REFERENCE_MISMATCH' });
+    const unknown = await signedAsPayment({ aud: 'shop', paymentId: randomUUID(), reference: 'NOT-MINE' });
+    await expectProblem(acceptPaymentEvent(directory, unknown, shop.store, { merchant: 'shop' }), { status: 404, code: 'PAYMENT_EVENT_UNKNOWN_PAYMENT' });
+    await expectProblem(acceptPaymentEvent(directory, 'not.a-jws', shop.store, { merchant: 'shop' }), { status: 401, code: 'PAYMENT_EVENT_UNSIGNED' });
+    expect(shop.store.events(settled.paymentId)).toHaveLength(1);
+  });
+
+  it('an event for another merchant → PAYMENT_EVENT_WRONG_AUDIENCE, also when the payment node delivers it over HTTP', async () => {
+    const forOther = await signedAsPayment({ aud: 'othershop', paymentId: settled.paymentId, reference: settled.reference, seq: 2 });
+    await expectProblem(acceptPaymentEvent(directory, forOther, shop.store, { merchant: 'shop' }), { status: 403, code: 'PAYMENT_EVENT_WRONG_AUDIENCE' });
+    await expectProblem(pay.node.call('shop', 'payment.notify', { event: forOther }), { status: 403, code: 'PAYMENT_EVENT_WRONG_AUDIENCE' });
+    // Another organisation may not notify at all (the service is the payment node's only).
+    await expectProblem(other.node.call('shop', 'payment.notify', { event: settled.jws }), { status: 403, code: 'EXCHANGE_NOT_ALLOWED' });
+    // …nor see or refund another merchant's payment.
+    await expectProblem(paymentStatus(other.node, { paymentId: settled.paymentId }), { status: 404, code: 'PAYMENT_NOT_FOUND' });
+    await expectProblem(refundPayment(other.node, { paymentId: settled.paymentId, amount: 1, reason: '不正', refundRef: 'X' }), { status: 404, code: 'PAYMENT_NOT_FOUND' });
+    expect(shop.store.events(settled.paymentId)).toHaveLength(1);
+  });
+
+  it('the same event again → PAYMENT_EVENT_REPLAY; an older one under a new id → PAYMENT_EVENT_STALE; the message itself again → EXCHANGE_REPLAY', async () => {
+    await expectProblem(pay.node.call('shop', 'payment.notify', { event: settled.jws }), { status: 409, code: 'PAYMENT_EVENT_REPLAY' });
+    await expectProblem(acceptPaymentEvent(directory, settled.jws, shop.store, { merchant: 'shop' }), { status: 409, code: 'PAYMENT_EVENT_REPLAY' });
+    const older = await signedAsPayment({ aud: 'shop', paymentId: settled.paymentId, reference: settled.reference, seq: 1, kind: 'cancelled', status: 'cancelled', settledAt: null });
+    await expectProblem(acceptPaymentEvent(directory, older, shop.store, { merchant: 'shop' }), { status: 409, code: 'PAYMENT_EVENT_STALE' });
+    // A captured notify message posted again: the message layer refuses the replayed message id.
+    const { jws } = await sealEnvelope(pay.node.keys, directory, clock.now(), { to: 'shop', svc: 'payment.notify', body: { event: settled.jws } });
+    const post = () => fetch(`${shop.url}/exchange/v1/payment.notify`, { method: 'POST', headers: { 'content-type': 'application/jose' }, body: jws });
+    expect((await post()).status).toBe(409); // PAYMENT_EVENT_REPLAY (the event is recorded already)
+    const second = await post();
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { code: string }).code).toBe('EXCHANGE_REPLAY');
+    expect(shop.store.events(settled.paymentId)).toHaveLength(1);
+  });
+});
+
+describe('refunds (full or partial, never above what was paid) and totals', () => {
+  let p: Awaited<ReturnType<typeof create>>;
+
+  beforeAll(async () => {
+    p = await create(shop, { amount: 3000 });
+    await payerChooses(p.payUrl, { action: 'pay', method: 'card' });
+  });
+
+  it('partial, the same refund again (idempotent), over-refund refused, then the rest; each by a signed event', async () => {
+    const r1 = await refundPayment(shop.node, { paymentId: p.paymentId, amount: 1000, reason: '申請の取下げ（一部返金）', refundRef: 'WD-1' });
+    expect(r1).toMatchObject({ amount: 1000, refundedTotal: 1000, status: 'partially_refunded', created: true });
+    const again = await refundPayment(shop.node, { paymentId: p.paymentId, amount: 1000, reason: '申請の取下げ（一部返金）', refundRef: 'WD-1' });
+    expect(again).toMatchObject({ refundId: r1.refundId, refundedTotal: 1000, created: false, event: r1.event });
+    await expectProblem(refundPayment(shop.node, { paymentId: p.paymentId, amount: 2001, reason: '過大', refundRef: 'WD-2' }), { status: 409, code: 'PAYMENT_REFUND_EXCEEDS' });
+    expect((await paymentStatus(shop.node, { paymentId: p.paymentId })).refundedTotal).toBe(1000);
+    const r2 = await refundPayment(shop.node, { paymentId: p.paymentId, amount: 2000, reason: '申請の取下げ', refundRef: 'WD-3' });
+    expect(r2).toMatchObject({ refundedTotal: 3000, status: 'refunded' });
+    await expectProblem(refundPayment(shop.node, { paymentId: p.paymentId, amount: 1, reason: '過大', refundRef: 'WD-4' }), { status: 409, code: 'PAYMENT_REFUND_EXCEEDS' });
+    // The refund events reach the merchant by callback (the node's job delivers them), verified and in order.
+    await deliverEvents(pay);
+    expect(shop.store.events(p.paymentId).map((e) => [e.seq, e.kind, e.status, e.refundAmount ?? null, e.refundedTotal])).toEqual([
+      [1, 'settled', 'settled', null, 0], [2, 'refunded', 'partially_refunded', 1000, 1000], [3, 'refunded', 'refunded', 2000, 3000],
+    ]);
+    // The refund answer's event is the same signed event the callback carried.
+    expect((await verifyPaymentEvent(directory, r1.event, { merchant: 'shop' })).seq).toBe(2);
+  });
+
+  it('totals for a period and a category: income by settlement date, refunds by refund date, net (JST days)', async () => {
+    const day = (n: number) => clock.set(`${addDaysIso(TEST_TODAY, n)}T10:00:00+09:00`);
+    try {
+      // A fresh period 40 days ahead: 2 registration fees, 1 reissue fee, 1 refund the day after.
+      day(40);
+      const a = await create(shop, { amount: 15_000, category: '登録手数料' });
+      await payerChooses(a.payUrl, { action: 'pay', method: 'card' });
+      const b = await create(shop, { amount: 9_000, category: '登録手数料' });
+      await payerChooses(b.payUrl, { action: 'pay', method: 'bank' });
+      const c = await create(shop, { amount: 3_050, category: '再交付手数料' });
+      await payerChooses(c.payUrl, { action: 'pay', method: 'card' });
+      const cancelled = await create(shop, { amount: 7_000, category: '登録手数料' });
+      await payerChooses(cancelled.payUrl, { action: 'cancel' });
+      const o = await create(other, { amount: 1_000, category: '登録手数料' });
+      await payerChooses(o.payUrl, { action: 'pay', method: 'card' });
+      day(41);
+      await refundPayment(shop.node, { paymentId: b.paymentId, amount: 4_000, reason: '減額', refundRef: 'T-1' });
+      const from = addDaysIso(TEST_TODAY, 40);
+      const to = addDaysIso(TEST_TODAY, 41);
+      const all = await paymentTotals(shop.node, { from, to });
+      expect(all).toMatchObject({ income: 27_050, refunds: 4_000, net: 23_050, payments: 3, refundCount: 1, category: null });
+      expect(all.byCategory).toEqual([
+        { category: '再交付手数料', income: 3_050, refunds: 0, net: 3_050, payments: 1, refundCount: 0 },
+        { category: '登録手数料', income: 24_000, refunds: 4_000, net: 20_000, payments: 2, refundCount: 1 },
+      ]);
+      expect(await paymentTotals(shop.node, { from, to, category: '登録手数料' })).toMatchObject({ income: 24_000, refunds: 4_000, net: 20_000 });
+      expect(await paymentTotals(shop.node, { from, to: from, category: '登録手数料' })).toMatchObject({ income: 24_000, refunds: 0, net: 24_000 });
+      expect(await paymentTotals(shop.node, { from: to, to })).toMatchObject({ income: 0, refunds: 4_000, net: -4_000 });
+      expect(await paymentTotals(other.node, { from, to })).toMatchObject({ income: 1_000, refunds: 0, net: 1_000 });
+      await expectProblem(paymentTotals(shop.node, { from: to, to: from }), { status: 400, field: 'to' });
+    } finally {
+      clock.set(TEST_NOW);
+    }
+  });
+});
+
+describe('when a node is down', () => {
+  it('the merchant down at settlement: the payer is sent back, the event waits and is delivered later; a missed event can be pulled', async () => {
+    const p1 = await create(shop);
+    const p2 = await create(shop);
+    await servers.get('shop')!.close();
+    const { res } = await payerChooses(p1.payUrl, { action: 'pay', method: 'card' });
+    expect(res.status).toBe(303);
+    await payerChooses(p2.payUrl, { action: 'pay', method: 'card' });
+    const waiting = await eventsOf(pay.db, p1.paymentId);
+    expect(waiting).toMatchObject([{ seq: 1, delivered: false, lastError: expect.stringContaining('EXCHANGE_UNREACHABLE') }]);
+    expect(shop.store.events(p1.paymentId)).toHaveLength(0);
+    await listen(shop); // back, on a new port
+    // p2: the merchant catches up by itself (pull), before the node's job comes round.
+    const pulled = await syncPaymentEvents(shop.node, { paymentId: p2.paymentId }, (fn) => fn(shop.store));
+    expect(pulled.map((e) => e.kind)).toEqual(['settled']);
+    expect((await deliverEvents(pay)).failed).toBe(0); // p1 delivered; p2 "already received"
+    expect(shop.store.events(p1.paymentId).map((e) => e.kind)).toEqual(['settled']);
+    expect(shop.store.events(p2.paymentId)).toHaveLength(1);
+    expect((await eventsOf(pay.db, p1.paymentId))[0]).toMatchObject({ delivered: true, lastError: null });
+    expect((await eventsOf(pay.db, p2.paymentId))[0]).toMatchObject({ delivered: true });
+  });
+
+  it('an organisation that is not a merchant cannot create payments', async () => {
+    {
+      const stranger = new ExchangeNode('stranger', NodeKeys.open(app.config.keyDir, 'stranger'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'stranger'), clock);
+      const f = await createNodeServer('stranger');
+      stranger.serve(f, {});
+      await f.listen({ host: '127.0.0.1', port: 0 });
+      servers.set('stranger', f);
+      const a = f.server.address();
+      directory.set({ name: 'stranger', title: '未登録の組織', url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}` });
+      await expectProblem(createPayment(stranger, { reference: 'S-1', amount: 100, category: '登録手数料', payer: 'payer-stranger', returnUrl: 'https://example.jp/' }), { status: 403, code: 'PAYMENT_MERCHANT_UNKNOWN' });
+      // A return URL outside the merchant's site is refused (no open redirect through the payment page).
+      await expectProblem(createPayment(shop.node, { reference: 'S-2', amount: 100, category: '登録手数料', payer: 'payer-stranger', returnUrl: 'https://evil.example/' }), { status: 400, code: 'RETURN_URL_NOT_ALLOWED', field: 'returnUrl' });
+    }
+  });
+
+  it('no My Number: refused as a payer id by the client and by the node; none in either message log or the node\'s tables', async () => {
+    const n = syntheticMyNumber('payment', 1);
+    const e = await expectProblem(createPayment(shop.node, { reference: 'MN-1', amount: 100, category: '登録手数料', payer: n, returnUrl: `${shop.url}/x` }), { status: 400, code: 'PAYER_LOOKS_LIKE_MYNUMBER', field: 'payer' });
+    expect(findMyNumbers(JSON.stringify(e))).toEqual([]);
+    // Sent raw past the client: the node refuses it too (the exchange message is encrypted, the log has digests only).
+    await expectProblem(shop.node.call('payment', 'payment.create', { reference: 'MN-2', amount: 100, category: '登録手数料', payer: n, returnUrl: `${shop.url}/x` }, { personal: true }), { status: 400 });
+    const logs = JSON.stringify([(await (await messageLogOf(app, 'payment')).list({ limit: 10_000 })).rows, (await shop.node.log.list({ limit: 10_000 })).rows]);
+    expect(findMyNumbers(logs)).toEqual([]);
+    const tables = await sql<{ t: string }>`SELECT (SELECT json_agg(p) FROM peers_payment.payments p)::text || (SELECT json_agg(r) FROM peers_payment.refunds r)::text || (SELECT json_agg(e) FROM peers_payment.events e)::text AS t`.execute(app.db.system);
+    expect(tables.rows[0]!.t.length).toBeGreaterThan(100);
+    expect(findMyNumbers(tables.rows[0]!.t)).toEqual([]);
+  });
+
+  it('the payment node down: creating a payment fails cleanly (503, nothing created)', async () => {
+    const before = Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM peers_payment.payments`.execute(app.db.system)).rows[0]!.n);
+    expect(await orgs.stop('payment')).toBe(true);
+    shop.store.expect('DOWN-1', 3000);
+    await expectProblem(createPayment(shop.node, { reference: 'DOWN-1', amount: 3000, category: '登録手数料', payer: 'payer-down-1', returnUrl: `${shop.url}/x` }), { status: 503, code: 'EXCHANGE_UNREACHABLE' });
+    expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM peers_payment.payments`.execute(app.db.system)).rows[0]!.n)).toBe(before);
+  });
+});
