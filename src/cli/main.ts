@@ -325,6 +325,16 @@ export function buildProgram(): Command {
   const ea = program.command('eapply').description('電子申請（サービス検索・電子申請機能からの申請の取込）');
   leaf(ea, 'receive', '電子申請を取り込む（署名検証・失効確認・申請者の特定。公的個人認証サービスに接続できなければ終了コード3）').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力（{"received","verified","rejected"}）').action(run(async () => (await import('./commands/eapply.js')).receive));
 
+  // 公金決済 (decision 0173; docs/formats/payment-protocol.md).
+  const pmt = program.command('payment').description('公金決済（手数料のオンライン決済サービス）');
+  leaf(pmt, 'merchant', '組織（ノード）を公金決済の加盟店として登録する（再実行で名称・戻り先を変更）')
+    .requiredOption('--node <name>', '加盟店の組織（ノード）名')
+    .requiredOption('--code <code>', '加盟店コード（英大文字・数字4〜16文字）')
+    .requiredOption('--name <name>', '支払者に表示する加盟店の名称')
+    .option('--return-origin <url...>', '支払後の戻り先として認めるオリジン（既定: 接続先一覧のその組織のURL）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/payment.js')).merchant));
+
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 
   const audit = program.command('audit').description('操作ログ');

@@ -20,7 +20,7 @@ import {
   acceptPaymentEvent, createPayment, memoryPaymentStore, paymentNotifyService, paymentStatus, paymentTotals, refundPayment, signPaymentEvent, syncPaymentEvents, verifyPaymentEvent,
   type PaymentEvent,
 } from '../../src/kernel/payment/index.js';
-import { deliverEvents, eventsOf, type PaymentDeps } from '../../src/peers/payment/index.js';
+import { deliverEvents, eventsOf, merchantOf, type PaymentDeps } from '../../src/peers/payment/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { fixedClock } from '../../src/kernel/clock/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
@@ -28,6 +28,7 @@ import { TEST_NOW, TEST_TODAY } from '../harness/clock.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { visibleText } from '../harness/web.js';
+import { runCli } from '../harness/cli.js';
 
 const clock = fixedClock(TEST_NOW); // frozen: the events' times are the test's
 let app: TestApp;
@@ -303,6 +304,22 @@ describe('refunds (full or partial, never above what was paid) and totals', () =
       clock.set(TEST_NOW);
     }
   });
+});
+
+describe('mamori payment merchant', () => {
+  it('registers an organisation as a merchant (again: changed), and refuses a bad merchant code with the field named', async () => {
+    const env = { DATABASE_URL: app.databaseUrl!, MAMORI_DATA: app.config.dataDir, MAMORI_AUDIT_WITNESS: app.config.auditWitness };
+    const r = await runCli(['payment', 'merchant', '--node', 'thirdshop', '--code', 'THIRD001', '--name', '模擬 第三の加盟店', '--return-origin', 'https://third.example.jp', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ node: 'thirdshop', merchantCode: 'THIRD001', name: '模擬 第三の加盟店', returnOrigins: ['https://third.example.jp'], active: true });
+    const again = await runCli(['payment', 'merchant', '--node', 'thirdshop', '--code', 'THIRD001', '--name', '模擬 第三の加盟店（改称）'], { env });
+    expect(again.stdout).toContain('公金決済の加盟店「模擬 第三の加盟店（改称）」');
+    expect((await merchantOf(pay.db, 'thirdshop'))?.name).toBe('模擬 第三の加盟店（改称）');
+    const bad = await runCli(['payment', 'merchant', '--node', 'fourth', '--code', 'x', '--name', '模擬'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('merchantCode');
+    expect(bad.stderr).toContain('加盟店コードは英大文字・数字の4〜16文字です');
+  }, 60_000);
 });
 
 describe('when a node is down', () => {
