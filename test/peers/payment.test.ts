@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addPaymentMerchant, messageLogOf, paymentDeps, startOrganisations, type Organisations } from '../../src/app/index.js';
 import { createNodeServer, ExchangeNode, MessageLog, NodeKeys, sealEnvelope, type Directory } from '../../src/kernel/exchange/index.js';
 import { untyped } from '../../src/kernel/db/index.js';
@@ -261,8 +261,8 @@ describe('refunds (full or partial, never above what was paid) and totals', () =
     const r2 = await refundPayment(shop.node, { paymentId: p.paymentId, amount: 2000, reason: '申請の取下げ', refundRef: 'WD-3' });
     expect(r2).toMatchObject({ refundedTotal: 3000, status: 'refunded' });
     await expectProblem(refundPayment(shop.node, { paymentId: p.paymentId, amount: 1, reason: '過大', refundRef: 'WD-4' }), { status: 409, code: 'PAYMENT_REFUND_EXCEEDS' });
-    // The refund events reach the merchant by callback (the node's job delivers them), verified and in order.
-    await deliverEvents(pay);
+    // The refund events reach the merchant by callback (sent right after each answer), verified and in order.
+    await vi.waitFor(() => expect(shop.store.events(p.paymentId)).toHaveLength(3), { timeout: 5_000, interval: 20 });
     expect(shop.store.events(p.paymentId).map((e) => [e.seq, e.kind, e.status, e.refundAmount ?? null, e.refundedTotal])).toEqual([
       [1, 'settled', 'settled', null, 0], [2, 'refunded', 'partially_refunded', 1000, 1000], [3, 'refunded', 'refunded', 2000, 3000],
     ]);

@@ -78,7 +78,7 @@ export const PaymentState = z.object({
 });
 export type PaymentState = z.infer<typeof PaymentState>;
 
-export const RefundResult = z.object({ refundId: z.uuid(), amount: z.number().int(), refundedTotal: z.number().int(), status: z.enum(PAYMENT_STATUSES), created: z.boolean(), event: z.string() });
+export const RefundResult = z.object({ refundId: z.uuid(), paymentId: z.uuid(), amount: z.number().int(), refundedTotal: z.number().int(), status: z.enum(PAYMENT_STATUSES), created: z.boolean(), event: z.string() });
 export type RefundResult = z.infer<typeof RefundResult>;
 
 export const CategoryTotals = z.object({ category: z.string(), income: z.number().int(), refunds: z.number().int(), net: z.number().int(), payments: z.number().int(), refundCount: z.number().int() });

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
 import type { MigrationSource } from '../../kernel/db/index.js';
+import { logger } from '../../kernel/log/index.js';
 import { paymentServices } from './services.js';
 import { payerPages } from './page.js';
 import { deliverEvents, PAYMENT_SCHEMA } from './store.js';
@@ -33,7 +34,17 @@ export interface PaymentService extends PeerService {
 export async function buildPaymentNode(ctx: PeerContext, opts: { intervalMs?: number; publicUrl?: string } = {}): Promise<PaymentService> {
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 1024 * 1024 });
   const deps = { db: ctx.db, node: ctx.node, clock: ctx.clock };
-  ctx.node.serve(fastify, paymentServices(deps, { publicUrl: opts.publicUrl }));
+  // A refund's event is delivered right after the answer (the merchant also has it in the answer); the node
+  // waits for these deliveries when it closes.
+  const inFlight = new Set<Promise<unknown>>();
+  const afterRefund = (paymentId: string) => {
+    const p: Promise<unknown> = new Promise((resolve) => setImmediate(resolve))
+      .then(() => deliverEvents(deps, { paymentId }))
+      .catch((e: unknown) => logger().error({ node: ctx.name, err: (e as Error).message }, 'payment event delivery failed'))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  ctx.node.serve(fastify, paymentServices(deps, { publicUrl: opts.publicUrl, afterRefund }));
   payerPages(fastify, deps);
   const deliver = () => deliverEvents(deps);
   const stop = await everyInterval(ctx.name, 'payment event delivery', deliver, opts.intervalMs ?? PAYMENT_DELIVERY_INTERVAL_MS);
@@ -42,6 +53,7 @@ export async function buildPaymentNode(ctx: PeerContext, opts: { intervalMs?: nu
     deliver,
     async close() {
       stop();
+      await Promise.all([...inFlight]);
     },
   };
 }

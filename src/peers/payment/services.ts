@@ -10,6 +10,8 @@ import { createPaymentFor, refundFor, statusFor, totalsFor, type PaymentDeps } f
 export interface PaymentServiceOptions {
   /** The payer-facing base URL of this node (default: its URL in the directory). */
   readonly publicUrl?: string;
+  /** Called after a refund is committed: deliver its event (without holding up the answer). */
+  readonly afterRefund?: (paymentId: string) => void;
 }
 
 export function paymentServices(deps: PaymentDeps, opts: PaymentServiceOptions = {}): Record<string, ServiceDef> {
@@ -36,6 +38,7 @@ export function paymentServices(deps: PaymentDeps, opts: PaymentServiceOptions =
       from: anyone,
       async handle(msg): Promise<Outgoing> {
         const r = await refundFor(deps, msg.sender, msg.body);
+        if (r['created'] === true) opts.afterRefund?.(String(r['paymentId']));
         return { body: r };
       },
     },

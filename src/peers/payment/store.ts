@@ -208,7 +208,7 @@ export async function refundFor(deps: PaymentDeps, merchant: string, raw: unknow
     if (had) {
       if (had.amount !== q.amount) throw new Problem(409, 'PAYMENT_REFUND_CONFLICT', 'この参照番号の返金は別の金額で行われています', `返金の参照番号 ${q.refundRef} の返金額は ${had.amount.toLocaleString('ja-JP')}円です。`);
       const ev = (await sql<{ jws: string }>`SELECT jws FROM peers_payment.events WHERE refund_id = ${had.id}`.execute(trx)).rows[0]!;
-      return { refundId: had.id, amount: had.amount, refundedTotal: p.refunded, status: p.status, created: false, event: ev.jws };
+      return { refundId: had.id, paymentId: p.id, amount: had.amount, refundedTotal: p.refunded, status: p.status, created: false, event: ev.jws };
     }
     if (p.status === 'pending' || p.status === 'cancelled') throw new Problem(409, 'PAYMENT_NOT_SETTLED', '支払の済んでいない決済は返金できません', `この決済は「${p.status === 'pending' ? 'お支払い待ち' : '取りやめ'}」です。`);
     const left = p.amount - p.refunded;
@@ -222,7 +222,7 @@ export async function refundFor(deps: PaymentDeps, merchant: string, raw: unknow
       UPDATE peers_payment.payments SET refunded = refunded + ${q.amount}, status = CASE WHEN refunded + ${q.amount} = amount THEN 'refunded' ELSE 'partially_refunded' END
       WHERE id = ${p.id} RETURNING *`.execute(trx)).rows[0]!;
     const jws = await addEvent(deps, trx, row, 'refunded', now, { id, amount: q.amount });
-    return { refundId: id, amount: q.amount, refundedTotal: row.refunded, status: row.status, created: true, event: jws };
+    return { refundId: id, paymentId: p.id, amount: q.amount, refundedTotal: row.refunded, status: row.status, created: true, event: jws };
   });
 }
 
