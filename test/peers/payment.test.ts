@@ -154,6 +154,15 @@ describe('公金決済: a payment from creation to the merchant\'s verified even
     expect(visibleText(await res.text())).toContain('お支払いが見つかりません');
   });
 
+  it('a double submit (two posts at once) settles once: one 303, one 409, one event', async () => {
+    const p = await create(shop);
+    const post = () => fetch(p.payUrl, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'action=pay&method=card' });
+    const [a, b] = await Promise.all([post(), post()]);
+    expect([a.status, b.status].sort()).toEqual([303, 409]);
+    expect(await eventsOf(pay.db, p.paymentId)).toHaveLength(1);
+    expect(shop.store.events(p.paymentId).map((e) => e.kind)).toEqual(['settled']);
+  });
+
   it('やめる cancels: the merchant records the cancelled event; a cancelled payment cannot be refunded', async () => {
     const p = await create(shop);
     const { res } = await payerChooses(p.payUrl, { action: 'cancel' });
@@ -268,6 +277,14 @@ describe('refunds (full or partial, never above what was paid) and totals', () =
     ]);
     // The refund answer's event is the same signed event the callback carried.
     expect((await verifyPaymentEvent(directory, r1.event, { merchant: 'shop' })).seq).toBe(2);
+  });
+
+  it('two refunds at once that together exceed the payment: one made, the other refused', async () => {
+    const q = await create(shop, { amount: 3000 });
+    await payerChooses(q.payUrl, { action: 'pay', method: 'card' });
+    const ask = (ref: string) => refundPayment(shop.node, { paymentId: q.paymentId, amount: 2000, reason: '取下げ', refundRef: ref }).then(() => 'ok', (e: { code?: string }) => e.code);
+    expect((await Promise.all([ask('C-1'), ask('C-2')])).sort()).toEqual(['PAYMENT_REFUND_EXCEEDS', 'ok']);
+    expect((await paymentStatus(shop.node, { paymentId: q.paymentId })).refundedTotal).toBe(2000);
   });
 
   it('totals for a period and a category: income by settlement date, refunds by refund date, net (JST days)', async () => {
