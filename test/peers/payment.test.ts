@@ -9,16 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addPaymentMerchant, messageLogOf, paymentDeps, startOrganisations, type Organisations } from '../../src/app/index.js';
 import { createNodeServer, ExchangeNode, MessageLog, NodeKeys, sealEnvelope, type Directory } from '../../src/kernel/exchange/index.js';
-import { untyped } from '../../src/kernel/db/index.js';
+import { untyped, type UntypedDatabase } from '../../src/kernel/db/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import {
   acceptPaymentEvent, createPayment, memoryPaymentStore, paymentNotifyService, paymentStatus, paymentTotals, refundPayment, signPaymentEvent, syncPaymentEvents, verifyPaymentEvent,
-  type PaymentEvent,
+  type PaymentEvent, type PaymentEventStore,
 } from '../../src/kernel/payment/index.js';
 import { deliverEvents, eventsOf, merchantOf, type PaymentDeps } from '../../src/peers/payment/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
@@ -320,6 +320,86 @@ describe('refunds (full or partial, never above what was paid) and totals', () =
     } finally {
       clock.set(TEST_NOW);
     }
+  });
+});
+
+// A merchant that keeps its own tables, as the registry will: its applications (what it asked for, paid or
+// not) and the events it recorded, in one transaction per event with the application row locked.
+interface SqlStore extends PaymentEventStore {
+  readonly trx: Kysely<UntypedDatabase>;
+}
+const sqlStore = (trx: Kysely<UntypedDatabase>): SqlStore => ({
+  trx,
+  async payment(reference) {
+    const r = await sql<{ payment_id: string | null; amount: number }>`SELECT payment_id, amount FROM test_merchant.applications WHERE reference = ${reference} FOR UPDATE`.execute(trx);
+    return r.rows[0] && { paymentId: r.rows[0].payment_id, amount: r.rows[0].amount };
+  },
+  async hasEvent(eventId) {
+    return (await sql`SELECT 1 FROM test_merchant.payment_events WHERE event_id = ${eventId}`.execute(trx)).rows.length > 0;
+  },
+  async latestSeq(paymentId) {
+    return (await sql<{ n: number }>`SELECT coalesce(max(seq), 0)::int AS n FROM test_merchant.payment_events WHERE payment_id = ${paymentId}`.execute(trx)).rows[0]!.n;
+  },
+  async record(e) {
+    const r = await sql`INSERT INTO test_merchant.payment_events (event_id, payment_id, seq, kind) VALUES (${e.eventId}, ${e.paymentId}, ${e.seq}, ${e.kind}) ON CONFLICT DO NOTHING`.execute(trx);
+    return Number(r.numAffectedRows ?? 0) === 1;
+  },
+});
+
+describe('a merchant with its own tables (the registry\'s pattern)', () => {
+  let registry: ExchangeNode;
+  let url: string;
+  const db = () => untyped(app.db.system);
+  const withStore = <T,>(fn: (store: SqlStore) => Promise<T>) => db().transaction().execute((trx) => fn(sqlStore(trx)));
+  const application = async (reference: string) =>
+    (await sql<{ paid: boolean; refunded: number; payment_id: string | null }>`SELECT paid, refunded, payment_id FROM test_merchant.applications WHERE reference = ${reference}`.execute(db())).rows[0]!;
+
+  beforeAll(async () => {
+    await sql`CREATE SCHEMA test_merchant`.execute(db());
+    await sql`CREATE TABLE test_merchant.applications (reference text PRIMARY KEY, amount int NOT NULL, payment_id uuid, paid boolean NOT NULL DEFAULT false, refunded int NOT NULL DEFAULT 0)`.execute(db());
+    await sql`CREATE TABLE test_merchant.payment_events (event_id uuid PRIMARY KEY, payment_id uuid NOT NULL, seq int NOT NULL, kind text NOT NULL, UNIQUE (payment_id, seq))`.execute(db());
+    registry = new ExchangeNode('sqlshop', NodeKeys.open(app.config.keyDir, 'sqlshop'), directory, new MessageLog(db(), 'municipality', 'sqlshop'), clock);
+    const f = await createNodeServer('sqlshop');
+    registry.serve(f, {
+      'payment.notify': paymentNotifyService<SqlStore>({
+        merchant: 'sqlshop',
+        directory,
+        withStore,
+        // The completion rule (QUA-20) acts in the same transaction as the record of the event.
+        onEvent: async (e, store) => {
+          await sql`UPDATE test_merchant.applications SET payment_id = ${e.paymentId}, paid = ${e.status !== 'cancelled'}, refunded = ${e.refundedTotal} WHERE reference = ${e.reference}`.execute(store.trx);
+        },
+      }),
+    });
+    await f.listen({ host: '127.0.0.1', port: 0 });
+    servers.set('sqlshop', f);
+    const a = f.server.address();
+    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    directory.set({ name: 'sqlshop', title: '模擬 登録センター（表あり）', url });
+    await addPaymentMerchant(app, { node: 'sqlshop', merchantCode: 'SQLSHOP1', name: '模擬 国家資格登録センター（表あり）' });
+  });
+
+  it('the application is paid only by the verified event, recorded once even when delivered twice at once; a refund is recorded by its answer', async () => {
+    await sql`INSERT INTO test_merchant.applications (reference, amount) VALUES ('REG-1', 15000)`.execute(db());
+    const p = await createPayment(registry, { reference: 'REG-1', amount: 15000, category: '登録手数料', payer: 'applicant-0001', returnUrl: `${url}/done` });
+    expect(await application('REG-1')).toMatchObject({ paid: false });
+    const { res } = await payerChooses(p.payUrl, { action: 'pay', method: 'bank' });
+    expect(res.status).toBe(303);
+    expect(await application('REG-1')).toEqual({ paid: true, refunded: 0, payment_id: p.paymentId });
+    // The same event delivered twice at once: one answer is REPLAY, one row.
+    const jws = (await paymentStatus(registry, { paymentId: p.paymentId })).events[0]!;
+    await sql`DELETE FROM test_merchant.payment_events`.execute(db());
+    const answers = await Promise.all([1, 2].map(() => pay.node.call('sqlshop', 'payment.notify', { event: jws }).then(() => 'ok', (e: { code?: string }) => e.code)));
+    expect(answers.sort()).toEqual(['PAYMENT_EVENT_REPLAY', 'ok']);
+    expect(Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM test_merchant.payment_events`.execute(db())).rows[0]!.n)).toBe(1);
+    // Withdrawal: the refund's answer carries the signed event, accepted at once in the merchant's transaction.
+    const r = await refundPayment(registry, { paymentId: p.paymentId, amount: 15000, reason: '申請の取下げ', refundRef: 'REG-1-WD' });
+    await withStore(async (store) => {
+      const e = await acceptPaymentEvent(directory, r.event, store, { merchant: 'sqlshop' }).catch((x: { code?: string }) => x.code);
+      if (typeof e === 'object') await sql`UPDATE test_merchant.applications SET refunded = ${e.refundedTotal} WHERE reference = ${e.reference}`.execute(store.trx);
+    });
+    await vi.waitFor(async () => expect(await application('REG-1')).toMatchObject({ refunded: 15000 }), { timeout: 5_000, interval: 20 });
+    expect((await sql<{ kind: string }>`SELECT kind FROM test_merchant.payment_events ORDER BY seq`.execute(db())).rows.map((x) => x.kind)).toEqual(['settled', 'refunded']);
   });
 });
 

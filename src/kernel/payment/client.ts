@@ -183,11 +183,12 @@ export const ALREADY_RECEIVED = new Set(['PAYMENT_EVENT_REPLAY', 'PAYMENT_EVENT_
  * transaction (`withStore`), then `onEvent` acts on it in the same transaction (e.g. marks an application
  * paid).  Refusals go back to the payment node as Problems; replays and stale events as 409.
  */
-export function paymentNotifyService(opts: AcceptOptions & {
+export function paymentNotifyService<S extends PaymentEventStore>(opts: AcceptOptions & {
   /** The directory the merchant node uses (the payment node's keys come from it). */
   readonly directory: Directory;
-  withStore<T>(fn: (store: PaymentEventStore) => Promise<T>): Promise<T>;
-  onEvent?(event: PaymentEvent, store: PaymentEventStore): Promise<void>;
+  /** Runs `fn` in one transaction of the merchant with its store (which may also carry the transaction). */
+  withStore<T>(fn: (store: S) => Promise<T>): Promise<T>;
+  onEvent?(event: PaymentEvent, store: S): Promise<void>;
 }): ServiceDef {
   const paymentNode = opts.paymentNode ?? PAYMENT_NODE;
   return {
@@ -210,7 +211,7 @@ export function paymentNotifyService(opts: AcceptOptions & {
  * Catches up on events a merchant missed (a callback lost while it was down): asks `payment.status` and
  * accepts, in order, every event it has not recorded.  Returns the events newly recorded.
  */
-export async function syncPaymentEvents(node: ExchangeNode, input: StatusInput, withStore: <T>(fn: (store: PaymentEventStore) => Promise<T>) => Promise<T>, opts: PaymentClientOptions & { onEvent?(event: PaymentEvent, store: PaymentEventStore): Promise<void> } = {}): Promise<PaymentEvent[]> {
+export async function syncPaymentEvents<S extends PaymentEventStore>(node: ExchangeNode, input: StatusInput, withStore: <T>(fn: (store: S) => Promise<T>) => Promise<T>, opts: PaymentClientOptions & { onEvent?(event: PaymentEvent, store: S): Promise<void> } = {}): Promise<PaymentEvent[]> {
   const state = await paymentStatus(node, input, opts);
   const out: PaymentEvent[] = [];
   for (const jws of state.events) {
