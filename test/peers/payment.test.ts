@@ -20,7 +20,7 @@ import {
   acceptPaymentEvent, createPayment, memoryPaymentStore, paymentNotifyService, paymentStatus, paymentTotals, refundPayment, signPaymentEvent, syncPaymentEvents, verifyPaymentEvent,
   type PaymentEvent, type PaymentEventStore,
 } from '../../src/kernel/payment/index.js';
-import { deliverEvents, eventsOf, merchantOf, type PaymentDeps } from '../../src/peers/payment/index.js';
+import { deliverEvents, eventsOf, expirePayments, merchantOf, type PaymentDeps } from '../../src/peers/payment/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { fixedClock } from '../../src/kernel/clock/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
@@ -171,7 +171,7 @@ describe('公金決済: a payment from creation to the merchant\'s verified even
     await expectProblem(refundPayment(shop.node, { paymentId: p.paymentId, amount: 100, reason: '誤り', refundRef: 'R1' }), { status: 409, code: 'PAYMENT_NOT_SETTLED' });
   });
 
-  it('a payment past its time can no longer be paid', async () => {
+  it('a payment past its time can no longer be paid; the node\'s job closes it and tells the merchant (expired event)', async () => {
     const p = await create(shop);
     clock.advance(31 * 60_000);
     try {
@@ -179,6 +179,15 @@ describe('公金決済: a payment from creation to the merchant\'s verified even
       const { res } = await payerChooses(p.payUrl, { action: 'pay', method: 'bank' });
       expect(res.status).toBe(410);
       expect(visibleText(await res.text())).toContain('お支払いの期限が過ぎました');
+      expect(shop.store.events(p.paymentId)).toHaveLength(0);
+      // The job: expire, then deliver (run here as the node's job does every minute).
+      expect((await expirePayments(pay)).expired).toBeGreaterThanOrEqual(1);
+      await deliverEvents(pay);
+      expect(shop.store.events(p.paymentId).map((e) => [e.kind, e.status, e.settledAt])).toEqual([['expired', 'expired', null]]);
+      expect((await expirePayments(pay)).expired).toBe(0); // once
+      const again = await payerChooses(p.payUrl, { action: 'pay', method: 'bank' });
+      expect(again.res.status).toBe(410);
+      await expectProblem(refundPayment(shop.node, { paymentId: p.paymentId, amount: 1, reason: '誤り', refundRef: 'E-1' }), { status: 409, code: 'PAYMENT_NOT_SETTLED' });
     } finally {
       clock.advance(-31 * 60_000);
     }
@@ -367,7 +376,8 @@ describe('a merchant with its own tables (the registry\'s pattern)', () => {
         withStore,
         // The completion rule (QUA-20) acts in the same transaction as the record of the event.
         onEvent: async (e, store) => {
-          await sql`UPDATE test_merchant.applications SET payment_id = ${e.paymentId}, paid = ${e.status !== 'cancelled'}, refunded = ${e.refundedTotal} WHERE reference = ${e.reference}`.execute(store.trx);
+          const paid = e.status === 'settled' || e.status === 'partially_refunded' || e.status === 'refunded';
+          await sql`UPDATE test_merchant.applications SET payment_id = ${e.paymentId}, paid = ${paid}, refunded = ${e.refundedTotal} WHERE reference = ${e.reference}`.execute(store.trx);
         },
       }),
     });

@@ -1,6 +1,7 @@
 // A payment event of 公金決済 (decisions 0173, 0174; docs/formats/payment-protocol.md): what the payment node
 // tells a merchant about one of its payments — settled, cancelled, refunded — as a JWS compact signed with
-// the payment node's own published signing key (ES256, typ mamori-payment-event+jws).  The same signed event
+// the payment node's own published signing key (ES256, typ mamori-payment-event+jws).  Expiry of an unpaid
+// payment is an event too, so the merchant learns the payer gave up without asking.  The same signed event
 // reaches the merchant by push (`payment.notify`) and by pull (`payment.status`), so its proof does not
 // depend on the channel.  Merchants verify it against the directory's keys exactly as the message layer does.
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
@@ -14,7 +15,7 @@ export const PAYMENT_NODE = 'payment';
 /** The largest payment (円). */
 export const MAX_PAYMENT_YEN = 10_000_000;
 
-export const PAYMENT_EVENT_KINDS = ['settled', 'cancelled', 'refunded'] as const;
+export const PAYMENT_EVENT_KINDS = ['settled', 'cancelled', 'expired', 'refunded'] as const;
 export const PAYMENT_STATUSES = ['pending', 'settled', 'cancelled', 'partially_refunded', 'refunded', 'expired'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
@@ -46,7 +47,7 @@ export const PaymentEvent = z.strictObject({
   category: z.string().min(1).max(40),
   kind: z.enum(PAYMENT_EVENT_KINDS),
   /** The payment's status after this event. */
-  status: z.enum(['settled', 'cancelled', 'partially_refunded', 'refunded']),
+  status: z.enum(['settled', 'cancelled', 'expired', 'partially_refunded', 'refunded']),
   /** The payment's amount (円), as created. */
   amount: z.number().int().positive().max(MAX_PAYMENT_YEN),
   /** With kind 'refunded': this refund's id and amount. */
@@ -109,8 +110,9 @@ export async function verifyPaymentEvent(directory: Directory, jws: string, opts
   const e = parsed.data;
   if (e.iss !== paymentNode) throw refused(403, 'PAYMENT_EVENT_WRONG_ISSUER', '決済サービス以外が発行した決済通知です', `発行者が「${directory.title(paymentNode)}」ではありません。`);
   if (e.aud !== opts.merchant) throw refused(403, 'PAYMENT_EVENT_WRONG_AUDIENCE', '別の加盟店あての決済通知です', 'この決済通知はこの組織あてではありません。');
-  if ((e.kind === 'refunded') !== (e.refundId !== undefined && e.refundAmount !== undefined) || e.refundedTotal > e.amount || ((e.kind === 'settled' || e.kind === 'refunded') && !e.settledAt)) {
-    throw refused(400, 'PAYMENT_EVENT_MALFORMED', '決済通知の形式が正しくありません', '返金額・支払日時の組合せが正しくありません。');
+  const statusOk = e.kind === 'refunded' ? e.status === 'partially_refunded' || e.status === 'refunded' : e.status === e.kind;
+  if (!statusOk || (e.kind === 'refunded') !== (e.refundId !== undefined && e.refundAmount !== undefined) || e.refundedTotal > e.amount || ((e.kind === 'settled' || e.kind === 'refunded') && !e.settledAt)) {
+    throw refused(400, 'PAYMENT_EVENT_MALFORMED', '決済通知の形式が正しくありません', '種別・状態・返金額・支払日時の組合せが正しくありません。');
   }
   return e;
 }

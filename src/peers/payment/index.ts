@@ -9,10 +9,10 @@ import type { MigrationSource } from '../../kernel/db/index.js';
 import { logger } from '../../kernel/log/index.js';
 import { paymentServices } from './services.js';
 import { payerPages } from './page.js';
-import { deliverEvents, PAYMENT_SCHEMA } from './store.js';
+import { deliverEvents, expirePayments, PAYMENT_SCHEMA } from './store.js';
 
 export {
-  PAYMENT_SCHEMA, PAYMENT_ROLE, PAYMENT_NODE, PAYMENT_TTL_MINUTES, MerchantInput, registerMerchant, merchantOf, paymentByToken, deliverEvents, eventsOf,
+  PAYMENT_SCHEMA, PAYMENT_ROLE, PAYMENT_NODE, PAYMENT_TTL_MINUTES, MerchantInput, registerMerchant, merchantOf, paymentByToken, deliverEvents, expirePayments, eventsOf,
   type PaymentDeps, type Merchant, type Payment,
 } from './store.js';
 export { paymentServices, type PaymentServiceOptions } from './services.js';
@@ -26,7 +26,7 @@ export const paymentMigrations: MigrationSource = {
 export const PAYMENT_DELIVERY_INTERVAL_MS = 60_000;
 
 export interface PaymentService extends PeerService {
-  /** Delivers the undelivered events now (what the job does). */
+  /** Expires the unpaid payments past their time, then delivers the undelivered events (what the job does). */
   deliver(): Promise<{ delivered: number; failed: number }>;
   close(): Promise<void>;
 }
@@ -46,7 +46,10 @@ export async function buildPaymentNode(ctx: PeerContext, opts: { intervalMs?: nu
   };
   ctx.node.serve(fastify, paymentServices(deps, { publicUrl: opts.publicUrl, afterRefund }));
   payerPages(fastify, deps);
-  const deliver = () => deliverEvents(deps);
+  const deliver = async () => {
+    await expirePayments(deps);
+    return deliverEvents(deps);
+  };
   const stop = await everyInterval(ctx.name, 'payment event delivery', deliver, opts.intervalMs ?? PAYMENT_DELIVERY_INTERVAL_MS);
   return {
     fastify,

@@ -8,7 +8,7 @@ import type { ExchangeNode } from '../../kernel/exchange/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
 import { parseInput, Problem } from '../../kernel/problems/index.js';
-import { ALREADY_RECEIVED, CreatePaymentInput, RefundInput, signPaymentEvent, TotalsInput, StatusInput, type PaymentEvent, type PaymentStatus } from '../../kernel/payment/index.js';
+import { ALREADY_RECEIVED, PAYMENT_STATUS_LABELS, CreatePaymentInput, RefundInput, signPaymentEvent, TotalsInput, StatusInput, type PaymentEvent, type PaymentStatus } from '../../kernel/payment/index.js';
 
 export const PAYMENT_SCHEMA = 'peers_payment';
 export const PAYMENT_ROLE = 'mamori_payment';
@@ -70,7 +70,7 @@ async function activeMerchant(db: Db, node: string): Promise<Merchant> {
 
 interface PaymentRow {
   id: string; merchant: string; reference: string; amount: number; category: string; description: string | null; payer: string; return_url: string; page_token: string;
-  status: Exclude<PaymentStatus, 'expired'>; method: 'card' | 'bank' | null; refunded: number; created_at: Date; expires_at: Date; settled_at: Date | null; cancelled_at: Date | null;
+  status: PaymentStatus; method: 'card' | 'bank' | null; refunded: number; created_at: Date; expires_at: Date; settled_at: Date | null; cancelled_at: Date | null;
 }
 
 export interface Payment {
@@ -163,6 +163,7 @@ export async function decide(deps: PaymentDeps, token: string, action: { kind: '
     const p = r.rows[0];
     if (!p) throw new Problem(404, 'PAYMENT_NOT_FOUND', 'お支払いが見つかりません', 'お支払いのページのアドレスが正しくありません。');
     const now = deps.clock.now();
+    if (p.status === 'expired') throw new Problem(410, 'PAYMENT_EXPIRED', 'お支払いの期限が過ぎました', '申請先のページからもう一度お手続きください。');
     if (p.status !== 'pending') throw new Problem(409, 'PAYMENT_NOT_PENDING', 'このお支払いは手続き済みです', `このお支払いは「${p.status === 'cancelled' ? '取りやめ' : '支払済み'}」です。`);
     if (p.expires_at <= now) throw new Problem(410, 'PAYMENT_EXPIRED', 'お支払いの期限が過ぎました', '申請先のページからもう一度お手続きください。');
     const u = action.kind === 'pay'
@@ -210,7 +211,9 @@ export async function refundFor(deps: PaymentDeps, merchant: string, raw: unknow
       const ev = (await sql<{ jws: string }>`SELECT jws FROM peers_payment.events WHERE refund_id = ${had.id}`.execute(trx)).rows[0]!;
       return { refundId: had.id, paymentId: p.id, amount: had.amount, refundedTotal: p.refunded, status: p.status, created: false, event: ev.jws };
     }
-    if (p.status === 'pending' || p.status === 'cancelled') throw new Problem(409, 'PAYMENT_NOT_SETTLED', '支払の済んでいない決済は返金できません', `この決済は「${p.status === 'pending' ? 'お支払い待ち' : '取りやめ'}」です。`);
+    if (p.status === 'pending' || p.status === 'cancelled' || p.status === 'expired') {
+      throw new Problem(409, 'PAYMENT_NOT_SETTLED', '支払の済んでいない決済は返金できません', `この決済は「${PAYMENT_STATUS_LABELS[paymentOf(p, deps.clock.now()).status]}」です。`);
+    }
     const left = p.amount - p.refunded;
     if (q.amount > left) {
       throw new Problem(409, 'PAYMENT_REFUND_EXCEEDS', '返金額が支払額を超えます', `返金できるのは残り ${left.toLocaleString('ja-JP')}円までです（支払額 ${p.amount.toLocaleString('ja-JP')}円、返金済み ${p.refunded.toLocaleString('ja-JP')}円）。`, [{ field: 'amount', code: 'REFUND_EXCEEDS', message: `返金できるのは残り ${left.toLocaleString('ja-JP')}円までです` }]);
@@ -249,6 +252,26 @@ export async function totalsFor(deps: PaymentDeps, merchant: string, raw: unknow
   const byCategory = r.rows.map((x) => ({ category: x.category, income: Number(x.income), refunds: Number(x.refunds), net: Number(x.income) - Number(x.refunds), payments: x.payments, refundCount: x.refund_count }));
   const sum = (k: 'income' | 'refunds' | 'payments' | 'refundCount') => byCategory.reduce((a, c) => a + c[k], 0);
   return { from: q.from, to: q.to, category: cat, income: sum('income'), refunds: sum('refunds'), net: sum('income') - sum('refunds'), payments: sum('payments'), refundCount: sum('refundCount'), byCategory };
+}
+
+/**
+ * Closes the pending payments past their time (status 'expired', one signed event each, one transaction
+ * per payment): the merchant learns that the payer did not pay.  The node's job runs it before delivering.
+ */
+export async function expirePayments(deps: PaymentDeps, limit = 500): Promise<{ expired: number }> {
+  const now = deps.clock.now();
+  const due = await sql<{ id: string }>`SELECT id FROM peers_payment.payments WHERE status = 'pending' AND expires_at <= ${now} ORDER BY expires_at LIMIT ${limit}`.execute(deps.db);
+  let expired = 0;
+  for (const { id } of due.rows) {
+    const done = await deps.db.transaction().execute(async (trx) => {
+      const u = await sql<PaymentRow>`UPDATE peers_payment.payments SET status = 'expired' WHERE id = ${id} AND status = 'pending' AND expires_at <= ${now} RETURNING *`.execute(trx);
+      if (!u.rows[0]) return false; // paid or cancelled meanwhile
+      await addEvent(deps, trx, u.rows[0], 'expired', now);
+      return true;
+    });
+    if (done) expired++;
+  }
+  return { expired };
 }
 
 /**

@@ -60,7 +60,7 @@ CREATE TABLE peers_payment.payments (
   payer text NOT NULL CHECK (payer ~ '^[A-Za-z0-9_-]{8,64}$' AND payer !~ '^[0-9]{12}$'),
   return_url text NOT NULL CHECK (length(return_url) <= 500),
   page_token text NOT NULL UNIQUE CHECK (length(page_token) = 43),
-  status text NOT NULL CHECK (status IN ('pending', 'settled', 'cancelled', 'partially_refunded', 'refunded')),
+  status text NOT NULL CHECK (status IN ('pending', 'settled', 'cancelled', 'expired', 'partially_refunded', 'refunded')),
   method text CHECK (method IN ('card', 'bank')),
   refunded int NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount),
   created_at timestamptz NOT NULL,
@@ -68,11 +68,12 @@ CREATE TABLE peers_payment.payments (
   settled_at timestamptz,
   cancelled_at timestamptz,
   UNIQUE (merchant, reference),
-  CHECK ((status = 'pending') = (settled_at IS NULL AND cancelled_at IS NULL)),
-  CHECK (status <> 'cancelled' OR (cancelled_at IS NOT NULL AND settled_at IS NULL)),
+  CHECK ((status IN ('pending', 'expired')) = (settled_at IS NULL AND cancelled_at IS NULL)),
+  CHECK (status <> 'cancelled' OR settled_at IS NULL),
   CHECK (status NOT IN ('settled', 'partially_refunded', 'refunded') OR (settled_at IS NOT NULL AND method IS NOT NULL))
 );
 CREATE INDEX payments_settled ON peers_payment.payments (merchant, settled_at) WHERE settled_at IS NOT NULL;
+CREATE INDEX payments_pending ON peers_payment.payments (expires_at) WHERE status = 'pending';
 GRANT SELECT, INSERT, UPDATE ON peers_payment.payments TO mamori_payment;
 
 -- 返金: one row per refund (the merchant's refund_ref makes a repeated request idempotent).
@@ -94,7 +95,7 @@ CREATE TABLE peers_payment.events (
   id uuid PRIMARY KEY,
   payment_id uuid NOT NULL REFERENCES peers_payment.payments (id),
   seq int NOT NULL CHECK (seq > 0),
-  kind text NOT NULL CHECK (kind IN ('settled', 'cancelled', 'refunded')),
+  kind text NOT NULL CHECK (kind IN ('settled', 'cancelled', 'expired', 'refunded')),
   refund_id uuid UNIQUE REFERENCES peers_payment.refunds (id),
   jws text NOT NULL,
   at timestamptz NOT NULL,
