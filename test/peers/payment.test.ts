@@ -23,7 +23,7 @@ import {
 import { deliverEvents, eventsOf, expirePayments, merchantOf, type PaymentDeps } from '../../src/peers/payment/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { fixedClock } from '../../src/kernel/clock/index.js';
-import { addDaysIso } from '../../src/kernel/jp/index.js';
+import { addDaysIso, formatJst, formatWareki, jstToday } from '../../src/kernel/jp/index.js';
 import { TEST_NOW, TEST_TODAY } from '../harness/clock.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
@@ -121,7 +121,7 @@ describe('公金決済: a payment from creation to the merchant\'s verified even
 
     const { page, res } = await payerChooses(p.payUrl, { action: 'pay', method: 'card' });
     const text = visibleText(page);
-    for (const s of ['お支払い内容の確認', '模擬 国家資格登録センター', '看護師籍 登録手数料', '3,000円', 'クレジットカード（模擬）', '銀行口座から支払う（模擬）', '支払う', 'やめる']) expect(text).toContain(s);
+    for (const s of ['お支払い内容の確認', '模擬 国家資格登録センター', '看護師籍 登録手数料', '3,000円', `${formatWareki(jstToday(new Date(new Date(TEST_NOW).getTime() + 30 * 60_000)))} ${formatJst(new Date(new Date(TEST_NOW).getTime() + 30 * 60_000)).slice(11, 16)}まで`, 'クレジットカード（模擬）', '銀行口座から支払う（模擬）', '支払う', 'やめる']) expect(text).toContain(s);
     expect(text).not.toContain(p.reference); // no internal codes on the payer's screen
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`${shop.url}/applications/${p.reference}/paid?payment=${p.paymentId}`);

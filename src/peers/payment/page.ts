@@ -5,7 +5,7 @@
 // not framed, sends no Referer, and refuses a form posted from another site.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCrossSite } from '../../kernel/http/index.js';
-import { formatJst } from '../../kernel/jp/index.js';
+import { formatJst, formatWareki, jstToday } from '../../kernel/jp/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 import { PAYMENT_STATUS_LABELS } from '../../kernel/payment/index.js';
 import { logger } from '../../kernel/log/index.js';
@@ -38,7 +38,7 @@ function summary(p: Payment, merchantName: string): string {
 <dt>支払先</dt><dd>${esc(merchantName)}</dd>
 <dt>内容</dt><dd>${esc(p.description ?? p.category)}</dd>
 <dt>金額</dt><dd class="amount">${esc(yen(p.amount))}</dd>
-<dt>お支払い期限</dt><dd>${esc(formatJst(p.expiresAt).slice(0, 16))}</dd>
+<dt>お支払い期限</dt><dd>${esc(`${formatWareki(jstToday(p.expiresAt))} ${formatJst(p.expiresAt).slice(11, 16)}まで`)}</dd>
 </dl>`;
 }
 
