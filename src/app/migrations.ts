@@ -14,7 +14,8 @@ import { kokuhorenMigrations } from '../peers/kokuhoren/index.js';
 import { koukinMigrations } from '../peers/koukin/index.js';
 import { eapplyMigrations } from '../peers/eapply/index.js';
 import { registryMigrations } from '../registry/index.js';
+import { paymentMigrations } from '../peers/payment/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, registryMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations];
 }

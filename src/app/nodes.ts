@@ -22,6 +22,7 @@ import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
 import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/index.js';
+import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
 import { buildRegistryNode, REGISTRY_ROLE, REGISTRY_SCHEMA } from '../registry/index.js';
@@ -36,7 +37,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'registry';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry';
   readonly tenant?: string;
 }
 
@@ -56,8 +57,8 @@ export interface Organisations {
 
 /**
  * Every node this store hosts: the municipality system, the network, 住基ネット, one 中間サーバー per municipality,
- * VRS (the legacy COVID-19 path, decision 0140), the national organisations, and the national qualification
- * registry (decision 0169).
+ * VRS (the legacy COVID-19 path, decision 0140), the national and service bodies (… 公金決済, decision 0173), and
+ * the national qualification registry (decision 0169).
  */
 export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
   const orgs = await sql<{ code: string; name: string }>`SELECT code, name FROM kernel.organisations WHERE kind = 'municipality' ORDER BY code`.execute(app.db.system);
@@ -74,6 +75,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'kokuhoren', title: '国民健康保険団体連合会（審査支払）', kind: 'kokuhoren' },
     { name: 'eapply', title: 'サービス検索・電子申請機能', kind: 'eapply' },
     { name: 'koukin', title: '公金受取口座登録システム（デジタル庁）', kind: 'koukin' },
+    { name: 'payment', title: '公金決済サービス', kind: 'payment' },
     { name: 'registry', title: '国家資格等情報連携・活用システム（厚生労働省）', kind: 'registry' },
   ];
 }
@@ -93,6 +95,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   kokuhoren: { role: KOKUHOREN_ROLE, schema: KOKUHOREN_SCHEMA },
   eapply: { role: EAPPLY_ROLE, schema: EAPPLY_SCHEMA },
   koukin: { role: KOUKIN_ROLE, schema: KOUKIN_SCHEMA },
+  payment: { role: PAYMENT_ROLE, schema: PAYMENT_SCHEMA },
   registry: { role: REGISTRY_ROLE, schema: REGISTRY_SCHEMA },
 };
 
@@ -181,6 +184,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'kokuhoren' ? await buildKokuhorenNode(ctx)
             : spec.kind === 'eapply' ? await buildEapplyNode(ctx)
             : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
+            : spec.kind === 'payment' ? await buildPaymentNode(ctx)
             : spec.kind === 'registry' ? await buildRegistryNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }

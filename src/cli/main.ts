@@ -325,6 +325,15 @@ export function buildProgram(): Command {
   const ea = program.command('eapply').description('電子申請（サービス検索・電子申請機能からの申請の取込）');
   leaf(ea, 'receive', '電子申請を取り込む（署名検証・失効確認・申請者の特定。公的個人認証サービスに接続できなければ終了コード3）').requiredOption('--tenant <code>', '団体コード').option('--json', 'JSONで出力（{"received","verified","rejected"}）').action(run(async () => (await import('./commands/eapply.js')).receive));
 
+  // 公金決済 (decision 0173; docs/formats/payment-protocol.md).
+  const pmt = program.command('payment').description('公金決済（手数料のオンライン決済サービス）');
+  leaf(pmt, 'merchant', '組織（ノード）を公金決済の加盟店として登録する（再実行で名称・戻り先を変更）')
+    .requiredOption('--node <name>', '加盟店の組織（ノード）名')
+    .requiredOption('--code <code>', '加盟店コード（英大文字・数字4〜16文字）')
+    .requiredOption('--name <name>', '支払者に表示する加盟店の名称')
+    .option('--return-origin <url...>', '支払後の戻り先として認めるオリジン（既定: 接続先一覧のその組織のURL）')
+    .option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/payment.js')).merchant));
   // 国家資格等情報連携・活用システム (issue 15; decisions 0169–0171; docs/formats/registry-cli.md).
   const rg = program.command('registry').description('国家資格（資格カタログと申請様式）');
   leaf(rg, 'qualifications', '資格の一覧（資格コード・名称・資格管理者）').option('--json', 'JSONで出力（[{"code","name","administrator"}]）').action(run(async () => (await import('./commands/registry.js')).qualifications));
@@ -383,7 +392,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
-    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply, koukin, registry（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
+    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply, koukin, payment, registry（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')

@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock/index.js';
-import { Problem } from '../problems/index.js';
+import { Problem, type FieldError } from '../problems/index.js';
 import { logger } from '../log/index.js';
 import type { Directory } from './directory.js';
 import { bodyOf, claimedSender, digestOf, openEnvelope, sealEnvelope, type Envelope } from './envelope.js';
@@ -83,7 +83,7 @@ export class ExchangeNode {
     }
     const text = res.text;
     if (res.status < 200 || res.status >= 300) {
-      let p: { code?: string; title?: string; detail?: string } = {};
+      let p: { code?: string; title?: string; detail?: string; errors?: unknown } = {};
       try {
         p = JSON.parse(text) as typeof p;
       } catch {
@@ -91,7 +91,7 @@ export class ExchangeNode {
       }
       const code = typeof p.code === 'string' ? p.code : `HTTP_${res.status}`;
       await this.log.settle(seq, res.status >= 500 ? 'failed' : 'refused', code, res.status);
-      throw new Problem(res.status, code, p.title ?? '相手の組織が要求を受け付けませんでした', p.detail ?? `「${entry.title}」が HTTP ${res.status} を返しました。`);
+      throw new Problem(res.status, code, p.title ?? '相手の組織が要求を受け付けませんでした', p.detail ?? `「${entry.title}」が HTTP ${res.status} を返しました。`, fieldErrorsOf(p.errors));
     }
     let answer: Incoming;
     try {
@@ -166,7 +166,7 @@ export class ExchangeNode {
         if (!(e instanceof Problem)) logger().error({ err: e, node: this.name, svc, reqId: req.id }, 'exchange handler failed');
         if (seq !== undefined) await this.log.settle(seq, p.status >= 500 ? 'failed' : 'refused', p.code, p.status);
         else await this.log.add({ direction: 'in', msgId: claimedId(raw), peer: peerClaim, service: svc, at, outcome: 'refused', code: p.code, status: p.status, digest });
-        return reply.status(p.status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', status: p.status, code: p.code, title: p.title, detail: p.detail });
+        return reply.status(p.status).type('application/problem+json; charset=utf-8').send({ type: 'about:blank', status: p.status, code: p.code, title: p.title, detail: p.detail, ...(p.errors.length ? { errors: p.errors } : {}) });
       }
     });
   }
@@ -208,6 +208,15 @@ function postJose(url: string, body: string, timeoutMs: number): Promise<{ statu
     req.on('error', reject);
     req.end(buf);
   });
+}
+
+/** The named fields of a receiver's refusal (each {field, code, message} of strings; anything else dropped). */
+function fieldErrorsOf(raw: unknown): FieldError[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((e): e is FieldError => !!e && typeof e.field === 'string' && typeof e.code === 'string' && typeof e.message === 'string')
+    .slice(0, 50)
+    .map((e) => ({ field: e.field.slice(0, 200), code: e.code.slice(0, 64), message: e.message.slice(0, 500) }));
 }
 
 /** The message id a JWS claims, for logging a refused message (a digest prefix when none is readable). */
