@@ -14,7 +14,8 @@ export const jlisMigrations: MigrationSource = {
 };
 
 export { JLIS_ROLE, JLIS_SCHEMA, queryLog, MAX_CHANGES, MAX_MATCHES, type IdentityChange, type IdentityInput, type IdentityStatus, type Match, type QueryLogRow, type UpdateResult } from './store.js';
-export { buildJlisNode, MY_NUMBER_RECIPIENTS, mayQuery, type JlisOptions } from './services.js';
+export { buildJlisNode, MY_NUMBER_RECIPIENTS, CHANGE_CALLERS, mayQuery, type JlisOptions } from './services.js';
+export { identityChanges, parseChangesQuery, MAX_CHANGE_CODES, type ChangesQuery, type ChangesAnswer, type ChangedIdentity } from './changes.js';
 export { JlisSecrets, JLIS_NODE } from './secrets.js';
 export { nameKey, addressKey } from './normalize.js';
 export { parseQueryFile, formatAnswerFile, queryRecord, readAnswerFile, QUERY_FORMAT, ANSWER_FORMAT, MAX_FILE_QUERIES } from './queryfile.js';

@@ -2,7 +2,8 @@
 //   identity.update      市町村CS → 全国サーバ: the municipality's changes to 本人確認情報;
 //   identity.query       本人確認情報照会 by 住民票コード, My Number or 4情報 (XCH-23), purpose required, logged;
 //   identity.query-file  the same through a fixed-format 照会対象ファイル (XCH-25), answered with an answer file;
-//   person.link          network only: an opaque, stable link for a 住民票コード (never the code itself).
+//   person.link          network only: an opaque, stable link for a 住民票コード (never the code itself);
+//   identity.changes     a register's periodic check: which of its persons changed in a period (changes.ts).
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import { createNodeServer, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
@@ -12,6 +13,7 @@ import { invalidField, parseInput } from '../../kernel/problems/index.js';
 import { JlisSecrets } from './secrets.js';
 import { applyUpdate, findIdentities, identityExists, keyText, logQueries, parseUpdate, problemUnknownPerson, type Match, type QueryKey, type QueryLogEntry } from './store.js';
 import { formatAnswerFile, parseQueryFile } from './queryfile.js';
+import { identityChanges, parseChangesQuery } from './changes.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
 
 /**
@@ -23,6 +25,12 @@ import type { UntypedDatabase } from '../../kernel/db/index.js';
  * Tests (and a rehearsal) may add nodes through JlisOptions.myNumberRecipients.
  */
 export const MY_NUMBER_RECIPIENTS: ReadonlyMap<string, string> = new Map<string, string>([]);
+
+/**
+ * Nodes that may ask for the changes of the persons they register (identity.changes): the 国家資格等情報連携・
+ * 活用システム (node `registry`), whose 医師法等の免許の事務 住基法 別表第一 lists (QUA-15).
+ */
+export const CHANGE_CALLERS: ReadonlySet<string> = new Set(['registry']);
 
 /** Nodes that may query 本人確認情報 (identity.query, identity.query-file). */
 export function mayQuery(sender: string): boolean {
@@ -83,6 +91,7 @@ export function jlisServices(ctx: PeerContext, secrets: JlisSecrets, opts: JlisO
   const recipients = new Set([...MY_NUMBER_RECIPIENTS.keys(), ...(opts.myNumberRecipients ?? [])]);
   const extraCallers = new Set(opts.queryCallers ?? []);
   const queryFrom = (s: string) => mayQuery(s) || extraCallers.has(s);
+  const changesFrom = (s: string) => CHANGE_CALLERS.has(s) || extraCallers.has(s);
 
   return {
     'identity.update': {
@@ -140,6 +149,16 @@ export function jlisServices(ctx: PeerContext, secrets: JlisSecrets, opts: JlisO
           return out;
         });
         return { body: { file: formatAnswerFile(ctx.clock.today(), answers) }, personal: true };
+      },
+    },
+
+    'identity.changes': {
+      title: '本人確認情報の異動照会',
+      from: changesFrom,
+      async handle(msg) {
+        const q = parseChangesQuery(msg.body);
+        const answer = await db.transaction().execute((tx) => identityChanges(tx, secrets, q, { caller: msg.sender, at: ctx.clock.now(), msgId: msg.id }));
+        return { body: answer, personal: true };
       },
     },
 

@@ -393,7 +393,7 @@ export interface QueryLogEntry {
   readonly keyHash: Buffer;
   readonly resultCount: number;
   readonly myNumberReturned: boolean;
-  readonly channel: 'query' | 'file' | 'link';
+  readonly channel: 'query' | 'file' | 'link' | 'changes';
   readonly fileRow?: number | null;
   readonly msgId?: string | null;
 }
