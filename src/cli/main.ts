@@ -338,6 +338,10 @@ export function buildProgram(): Command {
   const rg = program.command('registry').description('国家資格（資格カタログと申請様式）');
   leaf(rg, 'qualifications', '資格の一覧（資格コード・名称・資格管理者）').option('--json', 'JSONで出力（[{"code","name","administrator"}]）').action(run(async () => (await import('./commands/registry.js')).qualifications));
   leaf(rg, 'form', '新規登録の申請様式（記入例のJSON）を表示する').requiredOption('--qualification <code>', '資格コード（mamori registry qualifications で確認）').action(run(async () => (await import('./commands/registry.js')).form));
+  leaf(rg, 'show', '名簿の登録（登録事項・氏名の履歴・行政処分・変更履歴）を表示する（参照は記録されます。個人番号は表示しません）')
+    .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').option('--qualification <code>', '資格コード（資格管理者が複数の資格を所掌するときは必須）')
+    .requiredOption('--number <no>', '登録番号').option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
+    .action(run(async () => (await import('./commands/registry.js')).show));
   const rs = rg.command('staff').description('資格管理者の利用者（申請・承認・一覧・削除・トークン）');
   const rgc = async () => await import('./commands/registry.js');
   leaf(rs, 'apply', '利用者登録を申請する（同じ資格管理者の審査責任者の承認で有効。最初の審査責任者は運用者が承認）')

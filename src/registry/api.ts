@@ -6,6 +6,7 @@ import type { Clock } from '../kernel/clock/index.js';
 import { forbidden, notFound } from '../kernel/problems/index.js';
 import { AFFILIATION_LABELS, PROCEDURE_LABELS, catalog, type QualificationEntry } from './catalog.js';
 import { accessLog, authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, visibleQualifications, type StaffSession } from './staff.js';
+import { showEntry } from './register.js';
 import type { Db } from './store.js';
 
 export const REGISTRY_API = '/registry/v1';
@@ -72,6 +73,14 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
       throw notFound('資格');
     }
     return qualificationView(q);
+  });
+
+  // An entry of the register with its history (never a My Number): every read logged; another
+  // administrator's, another duty's or an unknown number → the same 404, logged as denied.
+  fastify.get(`${REGISTRY_API}/qualifications/:code/entries/:number`, async (req) => {
+    const s = await session(req);
+    const p = req.params as { code: string; number: string };
+    return showEntry(deps, s, p.code, p.number, req.id);
   });
 
   fastify.get(`${REGISTRY_API}/staff`, async (req) => {

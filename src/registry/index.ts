@@ -25,3 +25,9 @@ export {
 } from './staff.js';
 export { registerRegistryApi, qualificationView, REGISTRY_API } from './api.js';
 export { withTenant as withRegistryTenant, type Db as RegistryDb, type Tx as RegistryTx } from './store.js';
+export { RegistrySecrets, type EntryRef } from './secrets.js';
+export {
+  registerEntry, changeEntry, recordDisposition, eraseEntry, purgeMyNumber, showEntry, showEntryAsOperator, statusOf, flagsOf,
+  ENTRY_STATUS_LABELS, DISPOSITION_LABELS, ERASURE_CAUSE_LABELS, CHANGE_KIND_LABELS, NAME_KINDS,
+  type RegisterDeps, type EntryView, type VersionView, type DispositionView, type NameRecord, type NameFlags, type NameKind, type Items, type ItemValue, type EntryStatus, type ChangeKind,
+} from './register.js';

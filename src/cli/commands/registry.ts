@@ -5,7 +5,7 @@
 import type { App } from '../../app/index.js';
 import { invalidField } from '../../kernel/problems/index.js';
 import {
-  AFFILIATION_LABELS, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
+  AFFILIATION_LABELS, CHANGE_KIND_LABELS, showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
 } from '../../registry/index.js';
 import { withApp } from '../context.js';
 import { print, printJson, table } from '../io.js';
@@ -88,6 +88,33 @@ export async function staffToken(o: O): Promise<number> {
     const t = await issueStaffToken(await registryDb(app), app.config.clock, String(o['tenant']), String(o['user']));
     if (o['json']) printJson(t);
     else print(`トークンを発行しました（この表示限り）: ${t.token}`);
+    return 0;
+  });
+}
+
+/** `mamori registry show`: an entry with its history, read as the operator and logged (never a My Number). */
+export async function show(o: O): Promise<number> {
+  const tenant = String(o['tenant'] ?? '');
+  const admin = catalog().administrator(tenant);
+  if (!admin) throw invalidField('tenant', 'ADMINISTRATOR_UNKNOWN', `資格管理者「${tenant}」はありません（mamori registry qualifications で確認してください）`);
+  const own = catalog().jurisdiction(tenant);
+  const code = o['qualification'] === undefined ? (own.length === 1 ? own[0]!.code : undefined) : String(o['qualification']);
+  if (!code) throw invalidField('qualification', 'QUALIFICATION_REQUIRED', `${admin.name}は複数の資格を所掌しています。--qualification で資格コードを指定してください（${own.map((q) => q.code).join(', ')}）`);
+  if (!own.some((q) => q.code === code)) throw invalidField('qualification', 'QUALIFICATION_UNKNOWN', `資格コード「${code.slice(0, 40)}」は${admin.name}の所掌ではありません`);
+  return withApp(o as { data?: string }, async (app) => {
+    const e = await showEntryAsOperator({ db: await registryDb(app), clock: app.config.clock }, tenant, code, o['number']);
+    if (o['json']) {
+      printJson(e);
+      return 0;
+    }
+    print(`${e.qualificationName} 登録番号 ${e.number}（登録年月日 ${e.registeredOn}）  状態: ${e.status.label}${e.status.until ? `（${e.status.until}まで）` : ''}`);
+    print(`資格仮名ID: ${e.pseudonymId}  個人番号: ${e.myNumber.held ? '保管中' : `削除済み（${e.myNumber.deletedOn ?? ''}）`}`);
+    if (e.erasure) print(`抹消: ${e.erasure.on} ${e.erasure.label}${e.erasure.note ? `（${e.erasure.note}）` : ''}`);
+    print(table([['登録事項', '内容'], ...Object.entries(e.items).map(([k, v]) => [k, v === null ? '' : String(v)])]));
+    print(table([['氏名の種別', '氏名', 'フリガナ', '期間'], ...e.names.map((n) => [n.kind, n.表記 ?? [n.姓, n.名].filter(Boolean).join(' '), n.フリガナ ? `${n.フリガナ.姓} ${n.フリガナ.名}` : '', `${n.from}〜${n.until ?? ''}`])]));
+    print(`旧姓フラグ: ${e.flags.旧姓フラグ ? 'あり' : 'なし'}  通称名フラグ: ${e.flags.通称名フラグ ? 'あり' : 'なし'}  旧姓通称名フラグ: ${e.flags.旧姓通称名フラグ ? 'あり' : 'なし'}`);
+    if (e.dispositions.length > 0) print(table([['行政処分', '処分年月日', '処分コード', '期間', '発簡番号'], ...e.dispositions.map((d) => [d.label, d.decidedOn, d.code, `${d.from}〜${d.until ?? ''}`, d.issueNo])]));
+    print(table([['版', '変更', '理由コード', '記事', '変更した事項', '担当', '日時'], ...(e.history ?? []).map((v) => [String(v.version), CHANGE_KIND_LABELS[v.kind], v.reasonCode ?? '', v.note ?? '', v.changedItems.join('・'), v.by, v.at])]));
     return 0;
   });
 }
