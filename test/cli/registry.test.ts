@@ -6,8 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { catalog, parseApplication } from '../../src/registry/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
+import { catalog, changeEntry, exampleForm, parseApplication, recordDisposition, registerEntry, REGISTRY_ROLE, RegistrySecrets, syncAdministrators } from '../../src/registry/index.js';
+import { testApp, type TestApp } from '../harness/app.js';
+import { findMyNumbers } from '../harness/leaks.js';
 import { runCli } from '../harness/cli.js';
 
 describe('mamori registry', () => {
@@ -67,5 +70,57 @@ describe('mamori registry', () => {
       expect((await cli('delete', '--tenant', 'mhlw-kenko', '--user', 'hc1')).code).toBe(0);
       expect((await cli('token', '--tenant', 'mhlw-kenko', '--user', 'hc1')).code).toBe(1);
     }, 600_000);
+  });
+
+  describe('show', () => {
+    let app: TestApp;
+    let env: NodeJS.ProcessEnv;
+    const mn = syntheticMyNumber('registry-cli-show', 1);
+    beforeAll(async () => {
+      app = await testApp('server');
+      env = { DATABASE_URL: app.databaseUrl!, MAMORI_DATA: app.config.dataDir, MAMORI_AUDIT_WITNESS: app.config.auditWitness };
+      const db = await app.db.forRole(REGISTRY_ROLE);
+      await syncAdministrators(db, app.config.clock);
+      const deps = { db, clock: app.config.clock, secrets: RegistrySecrets.open(app.config.keyDir) };
+      await registerEntry(deps, { applicationId: 'cli-1', qualification: 'yakuzaishi', application: exampleForm('yakuzaishi'), myNumber: mn, approvedBy: 'shinsa1' });
+      await changeEntry(deps, { qualification: 'yakuzaishi', number: 1, kind: 'correction', reasonCode: '01', note: '婚姻', name: { 姓: '新姓', 名: '太郎', フリガナ: { 姓: 'シンセイ', 名: 'タロウ' } }, keepOldNameAs: '旧姓', by: 'shinsa1' });
+      await recordDisposition(deps, { qualification: 'yakuzaishi', number: 1, kind: 'suspension', decidedOn: app.config.clock.today(), code: 'S1', from: app.config.clock.today(), until: '2099-12-31', issueNo: '薬生発第1号', by: 'shinsa1' });
+    }, 120_000);
+    afterAll(async () => {
+      await app?.cleanup();
+    });
+    const show = (...args: string[]) => runCli(['registry', 'show', ...args], { env, timeoutMs: 120_000 });
+
+    it('prints an entry with its history as JSON and as text, never the My Number, and logs the read', async () => {
+      const j = await show('--tenant', 'mhlw-iyaku', '--number', '1', '--json');
+      expect(j.code, j.stderr).toBe(0);
+      const e = JSON.parse(j.stdout) as { number: number; status: { code: string }; history: { kind: string }[]; flags: Record<string, boolean>; myNumber: { held: boolean } };
+      expect(e).toMatchObject({ number: 1, status: { code: 'suspended' }, flags: { 旧姓フラグ: true }, myNumber: { held: true } });
+      expect(e.history.map((v) => v.kind)).toEqual(['register', 'correction', 'disposition']);
+      const t = await show('--tenant', 'mhlw-iyaku', '--number', '1');
+      expect(t.code, t.stderr).toBe(0);
+      expect(t.stdout).toContain('業務停止中');
+      expect(t.stdout).toContain('籍訂正');
+      for (const r of [j, t]) {
+        expect(findMyNumbers(r.stdout + r.stderr)).toEqual([]);
+        expect(r.stdout + r.stderr).not.toContain(mn);
+      }
+      const db = await app.db.forRole(REGISTRY_ROLE);
+      const { accessLog } = await import('../../src/registry/index.js');
+      expect((await accessLog(db, 'mhlw-iyaku')).map((r) => [r.userId, r.targetId, r.outcome])).toEqual([['operator', 'yakuzaishi:1', 'ok'], ['operator', 'yakuzaishi:1', 'ok']]);
+    });
+
+    it('asks for the qualification of a 資格管理者 with several, refuses another administrator\'s, and answers 404 for an unknown number', async () => {
+      const several = await show('--tenant', 'mhlw-isei', '--number', '1');
+      expect(several.code).toBe(2);
+      expect(several.stderr).toContain('qualification:');
+      const other = await show('--tenant', 'mhlw-iyaku', '--qualification', 'ishi', '--number', '1');
+      expect(other.code).toBe(2);
+      const none = await show('--tenant', 'mhlw-iyaku', '--number', '99');
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain('見つかりません');
+      const bad = await show('--tenant', 'mhlw-iyaku', '--number', 'x');
+      expect(bad.code).toBe(2);
+    });
   });
 });
