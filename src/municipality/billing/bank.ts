@@ -79,3 +79,13 @@ export function fileAccount(a: { bankCode: string; bankKana: string | null; bran
 
 /** 口座名義（カナ）: 30 全銀 characters (the data record's 受取人名). */
 export const holderKana = () => zkana(30, '口座名義（カナ）');
+
+/** An account's columns as stored (payees, person accounts, copies in payments, relief orders). */
+export interface AccountColumns {
+  bank_code: string; bank_kana: string | null; branch_code: string; branch_kana: string | null; account_type: string; account_no: string; holder_kana: string;
+}
+
+/** The stored columns of an account as the views name them. */
+export function accountOfRow<T extends AccountColumns>(r: T): { bankCode: string; bankKana: string | null; branchCode: string; branchKana: string | null; accountType: T['account_type']; accountNo: string; holderKana: string } {
+  return { bankCode: r.bank_code, bankKana: r.bank_kana, branchCode: r.branch_code, branchKana: r.branch_kana, accountType: r.account_type, accountNo: r.account_no, holderKana: r.holder_kana };
+}

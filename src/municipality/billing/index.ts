@@ -10,7 +10,7 @@ export {
   createPersonBatch, listReliefBatches, getReliefBatch,
   type BatchOptions, type BatchReport, type BatchView, type PaymentView, type PersonPaymentView, type PersonTransferInput, type PersonTransferView,
 } from './payments.js';
-export { ACCOUNT_FIELDS, NO_BANK, NO_BANK_MESSAGE, holderKana } from './bank.js';
+export { ACCOUNT_FIELDS, NO_BANK, NO_BANK_MESSAGE, holderKana, accountOfRow, type AccountColumns } from './bank.js';
 export {
   setPrice, listPrices, setPayee, listPayees, setRequester, getRequester, parseMonth, requireBillingRead, requireBillingWrite, requireReliefPayments, BATCH_KINDS, type BatchKind,
   type AccountView, type PriceInput, type PriceView, type PayeeInput, type PayeeView, type RequesterInput, type RequesterView,

@@ -18,7 +18,7 @@ import { appendEntry } from '../../kernel/audit/index.js';
 import { addDays, isIsoDate } from '../../kernel/jp/index.js';
 import { invalidField, notFound, Problem, type FieldError } from '../../kernel/problems/index.js';
 import { lockMonth } from './claims.js';
-import { fileAccount, fileDigits, fileKana } from './bank.js';
+import { accountOfRow, fileAccount, fileDigits, fileKana } from './bank.js';
 import { parseMonth, payeesOf, requesterOf, requireBillingRead, requireBillingWrite, requireReliefPayments, type BatchKind } from './setup.js';
 import { zenginFile, type ZenginTransfer } from './zengin.js';
 
@@ -221,7 +221,7 @@ export async function getPaymentBatch(w: Work, batchId: string): Promise<{ batch
     payments: p.rows.map((x) => ({ institutionCode: x.institution_code, name: x.name, amount: Number(x.amount), items: x.items, transferDate: x.transfer_date })),
     persons: q.rows.map((x) => ({
       reimbursementId: x.reimbursement_id, no: x.no, atenaNo: x.atena_no, name: x.name, amount: Number(x.amount), transferDate: x.transfer_date, customerCode: x.customer_code,
-      account: { bankCode: x.bank_code, bankKana: x.bank_kana, branchCode: x.branch_code, branchKana: x.branch_kana, accountType: x.account_type, accountNo: x.account_no, holderKana: x.holder_kana, source: x.account_source },
+      account: { ...accountOfRow(x), source: x.account_source },
     })),
   };
 }
@@ -367,7 +367,7 @@ export async function getReliefBatch(w: Work, batchId: string): Promise<{ batch:
     batch: batchView(b.rows[0]),
     transfers: q.rows.map((x) => ({
       sourceId: x.source_id, atenaNo: x.atena_no, amount: Number(x.amount), customerCode: x.customer_code, transferDate: x.transfer_date,
-      account: { bankCode: x.bank_code, bankKana: x.bank_kana, branchCode: x.branch_code, branchKana: x.branch_kana, accountType: x.account_type, accountNo: x.account_no, holderKana: x.holder_kana, source: x.account_source },
+      account: { ...accountOfRow(x), source: x.account_source },
     })),
   };
 }

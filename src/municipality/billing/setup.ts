@@ -9,7 +9,7 @@ import { checkMedicalInstitutionCode, isIsoDate, toHalfWidthDigits } from '../..
 import { invalidField, parseInput } from '../../kernel/problems/index.js';
 import { requireResidentAccess } from '../residents/index.js';
 import { authorize, can } from '../../kernel/access/index.js';
-import { ACCOUNT_FIELDS, digits, holderKana, zkana } from './bank.js';
+import { accountOfRow, ACCOUNT_FIELDS, digits, holderKana, zkana } from './bank.js';
 
 export function requireBillingRead(w: Work): void {
   if (w.actor.kind === 'system') return;
@@ -145,8 +145,7 @@ interface PayeeRow {
   updated_by: string;
 }
 const payeeView = (r: PayeeRow): PayeeView => ({
-  institutionCode: r.institution_code, name: r.name, kana: r.kana, bankCode: r.bank_code, bankKana: r.bank_kana, branchCode: r.branch_code, branchKana: r.branch_kana,
-  accountType: r.account_type, accountNo: r.account_no, holderKana: r.holder_kana, updatedAt: r.updated_at, updatedBy: r.updated_by,
+  institutionCode: r.institution_code, name: r.name, kana: r.kana, ...accountOfRow(r), updatedAt: r.updated_at, updatedBy: r.updated_by,
 });
 
 /** Registers or replaces the payee of an institution. */

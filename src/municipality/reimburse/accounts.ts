@@ -8,7 +8,7 @@ import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { notFound, parseInput, validationFailed } from '../../kernel/problems/index.js';
-import { ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
+import { accountOfRow, ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
 import { requireBillingRead, requireBillingWrite, type AccountView } from '../billing/index.js';
 
 export const ACCOUNT_PURPOSES = { refund: '還付・償還払い', benefit: '給付' } as const;
@@ -43,8 +43,7 @@ interface Row {
   account_type: string; account_no: string; holder_kana: string; updated_at: Date; updated_by: string;
 }
 const view = (r: Row): PersonAccountView => ({
-  atenaNo: r.atena_no, purpose: r.purpose, source: r.source, bankCode: r.bank_code, bankKana: r.bank_kana, branchCode: r.branch_code, branchKana: r.branch_kana,
-  accountType: r.account_type, accountNo: r.account_no, holderKana: r.holder_kana, updatedAt: r.updated_at, updatedBy: r.updated_by,
+  atenaNo: r.atena_no, purpose: r.purpose, source: r.source, ...accountOfRow(r), updatedAt: r.updated_at, updatedBy: r.updated_by,
 });
 
 /** Registers or replaces the person's account for a purpose (in the caller's transaction). */

@@ -8,7 +8,7 @@ import type { Work } from '../../kernel/context/index.js';
 import { appendEntry } from '../../kernel/audit/index.js';
 import { isIsoDate, toHalfWidthDigits } from '../../kernel/jp/index.js';
 import { invalidField, parseInput, Problem } from '../../kernel/problems/index.js';
-import { ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
+import { accountOfRow, ACCOUNT_FIELDS, holderKana } from '../billing/index.js';
 import { caseStep } from './cases.js';
 import { BENEFIT_LABELS, RELIEF_PURPOSE, requireOrdersAccess, type BenefitKind } from './model.js';
 import { isoDate as date, UUID } from './input.js';
@@ -83,7 +83,7 @@ const ORDER_SELECT = sql`SELECT o.id::text AS id, o.case_id::text AS case_id, c.
   JOIN municipality.relief_benefits b ON b.tenant_code = o.tenant_code AND b.id = o.benefit_id`;
 export const orderView = (r: OrderRow): ReliefPaymentOrder => ({
   id: r.id, caseId: r.case_id, caseNo: Number(r.case_no), benefitKind: r.kind, amount: Number(r.amount), payOn: r.pay_on, accountSource: r.account_source,
-  bankCode: r.bank_code, bankKana: r.bank_kana, branchCode: r.branch_code, branchKana: r.branch_kana, accountType: r.account_type, accountNo: r.account_no, holderKana: r.holder_kana,
+  ...accountOfRow(r),
   status: r.status, batchId: r.batch_id, paidOn: r.paid_on,
 });
 

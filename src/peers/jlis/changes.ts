@@ -11,7 +11,7 @@ import { arrayLiteral, type UntypedDatabase } from '../../kernel/db/index.js';
 import { addDays, isIsoDate } from '../../kernel/jp/index.js';
 import { parseInput } from '../../kernel/problems/index.js';
 import type { JlisSecrets } from './secrets.js';
-import { logQueries, type IdentityStatus } from './store.js';
+import { logQueries, type IdentityStatus, type Match } from './store.js';
 
 export const MAX_CHANGE_CODES = 10_000;
 
@@ -35,16 +35,7 @@ export const changesSchema = z
 export type ChangesQuery = z.output<typeof changesSchema>;
 
 /** One changed person: the current 本人確認情報 and what changed in the period. */
-export interface ChangedIdentity {
-  readonly juminhyoCode: string;
-  readonly name: string;
-  readonly nameKana: string;
-  readonly birthDate: string;
-  readonly sex: 'male' | 'female';
-  readonly address: string;
-  readonly status: IdentityStatus;
-  readonly lastMovement: string | null;
-  readonly lastMovementDate: string | null;
+export interface ChangedIdentity extends Omit<Match, 'myNumber'> {
   /** Items that changed in the period: name, name_kana, birth_date, sex, address, status, last_movement, … ('my_number' never said). */
   readonly changed: readonly string[];
   /** When the 全国サーバ received the last change of the period. */
