@@ -31,3 +31,8 @@ export {
   ENTRY_STATUS_LABELS, DISPOSITION_LABELS, ERASURE_CAUSE_LABELS, CHANGE_KIND_LABELS, NAME_KINDS,
   type RegisterDeps, type EntryView, type VersionView, type DispositionView, type NameRecord, type NameFlags, type NameKind, type Items, type ItemValue, type EntryStatus, type ChangeKind,
 } from './register.js';
+export {
+  insertApplication, addApplicationEvent, getApplication, requireApplication, listApplications, transitionApplication, applicationMyNumber, attachmentContent, checkAttachment,
+  APPLICATION_STATUS_LABELS, CHANNEL_LABELS, OPEN_STATUSES, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS,
+  type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
+} from './applications.js';
