@@ -31,3 +31,7 @@ export {
   ENTRY_STATUS_LABELS, DISPOSITION_LABELS, ERASURE_CAUSE_LABELS, CHANGE_KIND_LABELS, NAME_KINDS,
   type RegisterDeps, type EntryView, type VersionView, type DispositionView, type NameRecord, type NameFlags, type NameKind, type Items, type ItemValue, type EntryStatus, type ChangeKind,
 } from './register.js';
+export {
+  checkKoseki, kosekiChanges, kosekiCodeOf, nameHistoryOf, KOSEKI_PROVIDER, KOSEKI_JIMU, KOSEKI_ITEM, KOSEKI_BATCH, KOSEKI_OUTCOME_LABELS,
+  type KosekiCheckDeps, type KosekiCheck, type KosekiOutcome, type KosekiName, type KosekiNameHistory, type KosekiProposal, type KosekiChangesReport,
+} from './koseki.js';
