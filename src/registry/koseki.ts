@@ -320,7 +320,8 @@ export async function kosekiChanges(deps: KosekiCheckDeps, raw: unknown): Promis
     try {
       code = await kosekiCodeOf(deps, input.tenant, { pseudonymId });
     } catch (e) {
-      if (!(e instanceof Problem) || e.status >= 500 && e.code !== 'NETWORK_BAD_ANSWER' && e.code !== 'JLIS_BAD_ANSWER') throw e;
+      // 住基ネット or the network could not give a 符号 now: this registrant is unresolved, the others are asked.
+      if (!(e instanceof Problem)) throw e;
       code = undefined;
     }
     if (!code) unresolved += entries.length;

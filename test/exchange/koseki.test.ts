@@ -8,7 +8,11 @@
 // registry's inquiries; no My Number in any message log or provider table.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kosekiDeps, messageLogOf, registryKosekiDeps, startOrganisations, syntheticKoseki, type Organisations } from '../../src/app/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kosekiDeps, messageLogOf, registryKosekiDeps, seedDemoKoseki, startOrganisations, syntheticKoseki, type Organisations } from '../../src/app/index.js';
+import { importResidents } from '../../src/municipality/residents/index.js';
 import { exchangeNodeFor, type ExchangeNode } from '../../src/kernel/exchange/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
@@ -17,7 +21,8 @@ import { CHUKAN_ROLE, CHUKAN_SCHEMA } from '../../src/peers/chukan/index.js';
 import { listKosekiProvisions, recordEvent, recordPerson, type KosekiDeps, type KosekiPersonInput } from '../../src/peers/koseki/index.js';
 import { MAX_BATCH_CODES, NETWORK_ROLE, NETWORK_SCHEMA } from '../../src/peers/network/index.js';
 import { checkKoseki, exampleForm, kosekiChanges, registerEntry, withRegistryTenant, type KosekiCheckDeps } from '../../src/registry/index.js';
-import { addTenant, testApp, TOTTORI, type TestApp } from '../harness/app.js';
+import { addTenant, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
+import { person, writeCsv } from '../harness/residents.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { TEST_TODAY } from '../harness/clock.js';
@@ -255,6 +260,22 @@ describe('the periodic 戸籍 check (QUA-17, QUA-16)', () => {
 });
 
 describe('the demo\'s synthetic 戸籍', () => {
+  it('records a 戸籍 for the linked residents of a city, and a second run changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-koseki-'));
+    try {
+      await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(join(dir, 'r.csv'), 'full', Array.from({ length: 24 }, (_, k) => person(100 + k))), kind: 'full' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const count = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM peers_koseki.persons`.execute(koseki.db)).rows[0]!.n);
+    const before = await count();
+    const first = await seedDemoKoseki(app, orgs.directory, TOTTORI);
+    expect(first.linked + first.unlinked).toBe(24);
+    expect(await count()).toBe(before + first.linked);
+    expect(await seedDemoKoseki(app, orgs.directory, TOTTORI)).toEqual(first);
+    expect(await count()).toBe(before + first.linked);
+  });
+
   it('is deterministic by 住民票コード; about one in twelve is not linked; a married woman has her former 氏', () => {
     const people = Array.from({ length: 600 }, (_, i) => ({ juminhyoCode: String(50_000_000_000 + i), nameKanji: '鳥取　花子', birthDate: '1980-01-01', sex: 'female' as const }));
     const a = people.map((p) => syntheticKoseki(p, '31', TEST_TODAY));
