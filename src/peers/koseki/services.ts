@@ -8,25 +8,15 @@
 // 照会許可用照合リスト with a national body as provider.  Every provision is recorded (7 years).
 import { Problem } from '../../kernel/problems/index.js';
 import type { Outgoing, PeerContext, ServiceDef } from '../../kernel/exchange/index.js';
-import { subjectsDigest, verifyPermit, KOSEKI_INFO_ITEM, MAX_BATCH_CODES, type Permit } from '../network/index.js';
+import { permissionCheck, subjectsDigest, verifyPermit, KOSEKI_INFO_ITEM, MAX_BATCH_CODES, type Permit } from '../network/index.js';
 import { kosekiChangesOfCodes, kosekiInfoOfCode, recordKosekiProvisions } from './store.js';
 
-const PERMISSIONS_CACHE_MS = 5 * 60_000;
 const CODE_RE = /^[A-Za-z0-9_-]{16,100}$/;
 const invalid = (detail: string) => new Problem(400, 'INVALID_REQUEST', '要求の内容が正しくありません', detail);
 
 export function kosekiServices(ctx: PeerContext, opts: { network?: string } = {}): Record<string, ServiceDef> {
   const network = opts.network ?? 'network';
-  let permissions: { at: number; entries: Record<string, unknown>[] } | undefined;
-
-  async function permitted(jimu: string, item: string): Promise<boolean> {
-    const allows = (entries: Record<string, unknown>[]) => entries.some((e) => e['jimu'] === jimu && e['item'] === item && e['providerKind'] === 'ministry');
-    if (permissions && Date.now() - permissions.at < PERMISSIONS_CACHE_MS && allows(permissions.entries)) return true;
-    const a = await ctx.node.call(network, 'permissions.list', {});
-    const entries = (a.body as { entries?: unknown } | undefined)?.entries;
-    permissions = { at: Date.now(), entries: Array.isArray(entries) ? (entries as Record<string, unknown>[]) : [] };
-    return allows(permissions.entries);
-  }
+  const permitted = permissionCheck(ctx.node, network, 'ministry');
 
   /** The permit of a request, checked: the network's, for this node, matching the request, on the list. */
   async function checkedPermit(b: Record<string, unknown>, batch: boolean): Promise<Permit> {

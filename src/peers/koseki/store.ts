@@ -11,6 +11,7 @@ import type { Clock } from '../../kernel/clock/index.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
 import { isIsoDate } from '../../kernel/jp/index.js';
 import { parseInput, Problem } from '../../kernel/problems/index.js';
+import { issueOwnCode } from '../network/index.js';
 
 export const KOSEKI_SCHEMA = 'peers_koseki';
 export const KOSEKI_ROLE = 'mamori_koseki';
@@ -200,9 +201,7 @@ export async function recordEvent(deps: KosekiDeps, juminhyoCode: string, raw: u
 /** Acquires this body's 符号 for one linked person; false (with the reason kept) when the network cannot give it now. */
 async function acquireCode(deps: KosekiDeps, personId: string, juminhyoCode: string): Promise<boolean> {
   try {
-    const a = await deps.node.call(deps.network ?? 'network', 'code.issue', { juminhyoCode }, { personal: true });
-    const code = (a.body as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{16,100}$/.test(code)) throw new Problem(502, 'NETWORK_BAD_ANSWER', '情報提供ネットワークシステムの応答が正しくありません', '符号の形式が正しくありません。');
+    const code = await issueOwnCode(deps.node, juminhyoCode, deps.network);
     await sql`UPDATE peers_koseki.persons SET code = ${code}, code_reason = NULL WHERE id = ${personId}`.execute(deps.db);
     return true;
   } catch (e) {
