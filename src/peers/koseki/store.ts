@@ -11,7 +11,7 @@ import type { Clock } from '../../kernel/clock/index.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
 import { isIsoDate } from '../../kernel/jp/index.js';
 import { parseInput, Problem } from '../../kernel/problems/index.js';
-import { issueOwnCode } from '../network/index.js';
+import { tryIssueOwnCode } from '../network/index.js';
 
 export const KOSEKI_SCHEMA = 'peers_koseki';
 export const KOSEKI_ROLE = 'mamori_koseki';
@@ -200,15 +200,9 @@ export async function recordEvent(deps: KosekiDeps, juminhyoCode: string, raw: u
 
 /** Acquires this body's 符号 for one linked person; false (with the reason kept) when the network cannot give it now. */
 async function acquireCode(deps: KosekiDeps, personId: string, juminhyoCode: string): Promise<boolean> {
-  try {
-    const code = await issueOwnCode(deps.node, juminhyoCode, deps.network);
-    await sql`UPDATE peers_koseki.persons SET code = ${code}, code_reason = NULL WHERE id = ${personId}`.execute(deps.db);
-    return true;
-  } catch (e) {
-    const reason = e instanceof Problem ? `${e.code}: ${e.title}` : '符号を取得できませんでした';
-    await sql`UPDATE peers_koseki.persons SET code_reason = ${reason} WHERE id = ${personId}`.execute(deps.db);
-    return false;
-  }
+  const r = await tryIssueOwnCode(deps.node, juminhyoCode, deps.network);
+  await sql`UPDATE peers_koseki.persons SET code = coalesce(${r.code}, code), code_reason = ${r.reason} WHERE id = ${personId}`.execute(deps.db);
+  return r.code !== null;
 }
 
 /** The job: acquires the 符号 of linked persons who have none yet (at start and every hour). */

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import type { ExchangeNode } from '../../kernel/exchange/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
-import { parseInput, Problem } from '../../kernel/problems/index.js';
-import { issueOwnCode } from '../network/index.js';
+import { parseInput } from '../../kernel/problems/index.js';
+import { tryIssueOwnCode } from '../network/index.js';
 
 export const KOUKIN_SCHEMA = 'peers_koukin';
 export const KOUKIN_ROLE = 'mamori_koukin';
@@ -91,15 +91,9 @@ export async function registerAccount(deps: KoukinDeps, raw: unknown): Promise<{
 
 /** Acquires this body's 符号 for one registrant; false (with the reason kept) when the network cannot give it now. */
 async function acquireCode(deps: KoukinDeps, juminhyoCode: string): Promise<boolean> {
-  try {
-    const code = await issueOwnCode(deps.node, juminhyoCode, deps.network);
-    await sql`UPDATE peers_koukin.accounts SET code = ${code}, code_reason = NULL WHERE juminhyo_code = ${juminhyoCode}`.execute(deps.db);
-    return true;
-  } catch (e) {
-    const reason = e instanceof Problem ? `${e.code}: ${e.title}` : '符号を取得できませんでした';
-    await sql`UPDATE peers_koukin.accounts SET code_reason = ${reason} WHERE juminhyo_code = ${juminhyoCode}`.execute(deps.db);
-    return false;
-  }
+  const r = await tryIssueOwnCode(deps.node, juminhyoCode, deps.network);
+  await sql`UPDATE peers_koukin.accounts SET code = coalesce(${r.code}, code), code_reason = ${r.reason} WHERE juminhyo_code = ${juminhyoCode}`.execute(deps.db);
+  return r.code !== null;
 }
 
 /** The job: acquires the 符号 of registrants who have none yet (at start and every hour). */

@@ -15,6 +15,15 @@ export async function issueOwnCode(node: ExchangeNode, juminhyoCode: string, net
   return code;
 }
 
+/** issueOwnCode for a job that retries later: the 符号, or why the network could not give it now. */
+export async function tryIssueOwnCode(node: ExchangeNode, juminhyoCode: string, network = 'network'): Promise<{ code: string; reason: null } | { code: null; reason: string }> {
+  try {
+    return { code: await issueOwnCode(node, juminhyoCode, network), reason: null };
+  } catch (e) {
+    return { code: null, reason: e instanceof Problem ? `${e.code}: ${e.title}` : '符号を取得できませんでした' };
+  }
+}
+
 const PERMISSIONS_CACHE_MS = 5 * 60_000;
 
 /**
