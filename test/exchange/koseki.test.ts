@@ -8,6 +8,7 @@
 // registry's inquiries; no My Number in any message log or provider table.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import type { SetClock } from '../../src/kernel/clock/index.js';
 import { CHUKAN_ROLE, CHUKAN_SCHEMA } from '../../src/peers/chukan/index.js';
 import { listKosekiProvisions, recordEvent, recordPerson, type KosekiDeps, type KosekiPersonInput } from '../../src/peers/koseki/index.js';
-import { MAX_BATCH_CODES, NETWORK_ROLE, NETWORK_SCHEMA } from '../../src/peers/network/index.js';
+import { issuePermit, subjectsDigest, MAX_BATCH_CODES, NETWORK_ROLE, NETWORK_SCHEMA } from '../../src/peers/network/index.js';
 import { checkKoseki, exampleForm, kosekiChanges, registerEntry, withRegistryTenant, type KosekiCheckDeps } from '../../src/registry/index.js';
 import { addTenant, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { person, writeCsv } from '../harness/residents.js';
@@ -244,6 +245,25 @@ describe('the periodic 戸籍 check (QUA-17, QUA-16)', () => {
     expect((a.body as { results: { status: string }[] }).results).toEqual([expect.objectContaining({ status: 'refused' })]);
   });
 
+  it('the provider answers a batch only for the persons its permit names (subjects digest) and the day it names', async () => {
+    const codes = (await sql<{ code: string }>`SELECT code FROM peers_koseki.persons WHERE code IS NOT NULL ORDER BY code LIMIT 2`.execute(koseki.db)).rows.map((r) => r.code);
+    const asked = [{ exchangeId: randomUUID(), code: codes[0]! }];
+    const { jws } = await issuePermit(network.keys, clock.now(), {
+      exchangeId: randomUUID(), requester: 'registry', provider: 'koseki', jimu: 'qualification-licence', item: 'koseki-info', legalBasis: 'test', subjects: subjectsDigest(asked), since,
+    });
+    const req = { permit: jws, item: 'koseki-info', requester: 'registry', since };
+    // The network's permit for one person cannot be used for another, nor for another day.
+    await expect(network.call('koseki', 'provide.changes', { ...req, subjects: [{ exchangeId: asked[0]!.exchangeId, code: codes[1]! }] }, { personal: true })).rejects.toMatchObject({ status: 403, code: 'PERMIT_MISMATCH' });
+    await expect(network.call('koseki', 'provide.changes', { ...req, subjects: [...asked, { exchangeId: randomUUID(), code: codes[1]! }] }, { personal: true })).rejects.toMatchObject({ status: 403, code: 'PERMIT_MISMATCH' });
+    await expect(network.call('koseki', 'provide.changes', { ...req, since: TEST_TODAY, subjects: asked }, { personal: true })).rejects.toMatchObject({ status: 403, code: 'PERMIT_MISMATCH' });
+    // A single-person permit is not a batch permit either.
+    const single = await issuePermit(network.keys, clock.now(), { exchangeId: randomUUID(), requester: 'registry', provider: 'koseki', jimu: 'qualification-licence', item: 'koseki-info', legalBasis: 'test' });
+    await expect(network.call('koseki', 'provide.changes', { ...req, permit: single.jws, subjects: asked }, { personal: true })).rejects.toMatchObject({ status: 403, code: 'PERMIT_MISMATCH' });
+    const ok = await network.call('koseki', 'provide.changes', { ...req, subjects: asked }, { personal: true });
+    expect(ok.envelope.body).toMatchObject({ status: 'provided', statuses: { [asked[0]!.exchangeId]: 'provided' } });
+    expect(ok.envelope.enc?.to).toBe('registry');
+  });
+
   it('no My Number in any message log, provider table or network record', async () => {
     const numbers = Array.from({ length: 9 }, (_, k) => num(k + 1));
     for (const org of ['registry', 'network', 'koseki', 'jlis', `chukan-${TOTTORI}`]) {
@@ -289,3 +309,14 @@ describe('the demo\'s synthetic 戸籍', () => {
   });
 });
 
+
+describe('法務省 unreachable', () => {
+  it('the check fails cleanly (503), recorded by the registry and as failed in the 情報提供等記録', async () => {
+    expect(await orgs.stop('koseki')).toBe(true);
+    await expectProblem(check(P.married, { ref: 'app-down' }), { status: 503, code: 'PROVIDER_UNREACHABLE' });
+    const rows = await withRegistryTenant(registry.db, TENANT, (tx) => sql<{ outcome: string; detail: { code: string } }>`SELECT outcome, detail FROM registry.koseki_inquiries WHERE ref = 'app-down'`.execute(tx));
+    expect(rows.rows).toEqual([{ outcome: 'failed', detail: { code: 'PROVIDER_UNREACHABLE' } }]);
+    const rec = await sql<{ status: string }>`SELECT status FROM peers_network.exchange_records WHERE requester_body = 'registry' ORDER BY at DESC, updated_at DESC LIMIT 1`.execute(app.db.system);
+    expect(rec.rows[0]!.status).toBe('failed');
+  });
+});
