@@ -37,6 +37,7 @@ export { runBench, allBenchCases, type BenchRun, type AppBenchContext } from './
 export { databaseDigest, DIGEST_TABLES, type DatabaseDigest, type DigestOptions, type TableDigest } from './digest.js';
 export { runDrill, DRILL_OPERATIONS, type DrillOptions, type DrillReport, type DrillResult, type DrillChain, type DrillKill, type DrillOperation } from './drill.js';
 export { koukinDeps, seedDemoKoukin } from './koukin.js';
+export { kosekiDeps, registryKosekiDeps, seedDemoKoseki, syntheticKoseki } from './koseki.js';
 export { paymentDeps, addPaymentMerchant } from './payment.js';
 export { runFuzz, FUZZ_TARGETS, type FuzzOptions, type FuzzReport, type FuzzTarget, type FuzzCrash } from './fuzz.js';
 export { feedJlisFromSynth } from './jlis-feed.js';

@@ -15,7 +15,8 @@ import { koukinMigrations } from '../peers/koukin/index.js';
 import { eapplyMigrations } from '../peers/eapply/index.js';
 import { registryMigrations } from '../registry/index.js';
 import { paymentMigrations } from '../peers/payment/index.js';
+import { kosekiMigrations } from '../peers/koseki/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations, kosekiMigrations];
 }

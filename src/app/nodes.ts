@@ -22,6 +22,7 @@ import { buildCardNode, CARD_ROLE, CARD_SCHEMA } from '../peers/card/index.js';
 import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/kokuhoren/index.js';
 import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/index.js';
+import { buildKosekiNode, KOSEKI_ROLE, KOSEKI_SCHEMA } from '../peers/koseki/index.js';
 import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
@@ -37,7 +38,7 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry' | 'koseki';
   readonly tenant?: string;
 }
 
@@ -77,6 +78,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'koukin', title: '公金受取口座登録システム（デジタル庁）', kind: 'koukin' },
     { name: 'payment', title: '公金決済サービス', kind: 'payment' },
     { name: 'registry', title: '国家資格等情報連携・活用システム（厚生労働省）', kind: 'registry' },
+    { name: 'koseki', title: '戸籍情報連携システム（法務省）', kind: 'koseki' },
   ];
 }
 
@@ -97,6 +99,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   koukin: { role: KOUKIN_ROLE, schema: KOUKIN_SCHEMA },
   payment: { role: PAYMENT_ROLE, schema: PAYMENT_SCHEMA },
   registry: { role: REGISTRY_ROLE, schema: REGISTRY_SCHEMA },
+  koseki: { role: KOSEKI_ROLE, schema: KOSEKI_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -186,6 +189,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
             : spec.kind === 'payment' ? await buildPaymentNode(ctx)
             : spec.kind === 'registry' ? await buildRegistryNode(ctx)
+            : spec.kind === 'koseki' ? await buildKosekiNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

@@ -31,8 +31,8 @@ afterAll(async () => {
 describe('move-in inquiry across the organisations', () => {
   it('runs every organisation on its own port', () => {
     const names = orgs.nodes.map((n) => n.name).sort();
-    expect(names).toEqual(['card', 'chukan-131237', 'chukan-312011', 'eapply', 'insurerhub', 'jlis', 'kokuhoren', 'koukin', 'municipality', 'mynaportal', 'network', 'payment', 'platform', 'registry', 'vrs']);
-    expect(new Set(orgs.nodes.map((n) => n.url)).size).toBe(15);
+    expect(names).toEqual(['card', 'chukan-131237', 'chukan-312011', 'eapply', 'insurerhub', 'jlis', 'kokuhoren', 'koseki', 'koukin', 'municipality', 'mynaportal', 'network', 'payment', 'platform', 'registry', 'vrs']);
+    expect(new Set(orgs.nodes.map((n) => n.url)).size).toBe(16);
   });
 
   it('registering the same 副本 again changes nothing', async () => {

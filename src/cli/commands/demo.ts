@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, type MamoriConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
-import { openApp, seedDemoKoukin, type App } from '../../app/index.js';
+import { openApp, seedDemoKoseki, seedDemoKoukin, type App } from '../../app/index.js';
 import { addOrganisation, getOrganisation } from '../../kernel/tenancy/index.js';
 import { applyForAccount, approveAccount, bootstrapAdministrator, resetPassword } from '../../kernel/access/index.js';
 import { runAs } from '../../kernel/context/index.js';
@@ -228,6 +228,17 @@ export async function demo(o: O): Promise<number> {
                 print(`公金受取口座（合成データ）: ${d.name} 登録あり ${k.registered} 人、登録なし ${k.without} 人。償還払いの申請・住民の振込先口座の画面で「公金受取口座を照会する」を試せます。`);
               } catch (e) {
                 warn(`公金受取口座のデモデータの準備に失敗しました（${d.name}）: ${(e as Error).message}`);
+              }
+            }
+          }
+          // 法務省 戸籍情報連携システム (decision 0184): synthetic 戸籍 for the residents, for the registry's 戸籍 checks.
+          if (orgs.directory.has('koseki')) {
+            for (const d of DEMO_ORGS) {
+              try {
+                const k = await seedDemoKoseki(app, orgs.directory, d.code);
+                print(`戸籍（合成データ）: ${d.name} 住基と紐付く戸籍 ${k.linked} 人、紐付かない方（本籍を特定できない） ${k.unlinked} 人。`);
+              } catch (e) {
+                warn(`戸籍のデモデータの準備に失敗しました（${d.name}）: ${(e as Error).message}`);
               }
             }
           }

@@ -32,9 +32,12 @@ export const MY_NUMBER_RECIPIENTS: ReadonlyMap<string, string> = new Map<string,
  */
 export const CHANGE_CALLERS: ReadonlySet<string> = new Set(['registry']);
 
-/** Nodes that may query 本人確認情報 (identity.query, identity.query-file). */
+/**
+ * Nodes that may query 本人確認情報 (identity.query, identity.query-file).  The registry asks by the
+ * applicant's My Number for the 住民票コード its 符号 is issued from (住基法 30条の9; decision 0185).
+ */
 export function mayQuery(sender: string): boolean {
-  return sender === 'municipality' || sender === 'network' || /^chukan-[0-9]{6}$/.test(sender);
+  return sender === 'municipality' || sender === 'network' || sender === 'registry' || /^chukan-[0-9]{6}$/.test(sender);
 }
 
 export interface JlisOptions {

@@ -6,23 +6,13 @@
 // 照会許可用照合リスト for a national body as provider.  Every provision is recorded (7 years).
 import { Problem } from '../../kernel/problems/index.js';
 import type { Outgoing, PeerContext, ServiceDef } from '../../kernel/exchange/index.js';
-import { verifyPermit, PUBLIC_FUNDS_ACCOUNT_ITEM } from '../network/index.js';
+import { permissionCheck, verifyPermit, PUBLIC_FUNDS_ACCOUNT_ITEM } from '../network/index.js';
 import { accountOfCode, recordProvision } from './store.js';
 
-const PERMISSIONS_CACHE_MS = 5 * 60_000;
 
 export function koukinServices(ctx: PeerContext, opts: { network?: string } = {}): Record<string, ServiceDef> {
   const network = opts.network ?? 'network';
-  let permissions: { at: number; entries: Record<string, unknown>[] } | undefined;
-
-  async function permitted(jimu: string, item: string): Promise<boolean> {
-    const allows = (entries: Record<string, unknown>[]) => entries.some((e) => e['jimu'] === jimu && e['item'] === item && e['providerKind'] === 'ministry');
-    if (permissions && Date.now() - permissions.at < PERMISSIONS_CACHE_MS && allows(permissions.entries)) return true;
-    const a = await ctx.node.call(network, 'permissions.list', {});
-    const entries = (a.body as { entries?: unknown } | undefined)?.entries;
-    permissions = { at: Date.now(), entries: Array.isArray(entries) ? (entries as Record<string, unknown>[]) : [] };
-    return allows(permissions.entries);
-  }
+  const permitted = permissionCheck(ctx.node, network, 'ministry');
 
   return {
     provide: {

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { ExchangeNode } from '../../kernel/exchange/index.js';
 import type { Clock } from '../../kernel/clock/index.js';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
-import { parseInput, Problem } from '../../kernel/problems/index.js';
+import { parseInput } from '../../kernel/problems/index.js';
+import { tryIssueOwnCode } from '../network/index.js';
 
 export const KOUKIN_SCHEMA = 'peers_koukin';
 export const KOUKIN_ROLE = 'mamori_koukin';
@@ -90,17 +91,9 @@ export async function registerAccount(deps: KoukinDeps, raw: unknown): Promise<{
 
 /** Acquires this body's 符号 for one registrant; false (with the reason kept) when the network cannot give it now. */
 async function acquireCode(deps: KoukinDeps, juminhyoCode: string): Promise<boolean> {
-  try {
-    const a = await deps.node.call(deps.network ?? 'network', 'code.issue', { juminhyoCode }, { personal: true });
-    const code = (a.body as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{16,100}$/.test(code)) throw new Problem(502, 'NETWORK_BAD_ANSWER', '情報提供ネットワークシステムの応答が正しくありません', '符号の形式が正しくありません。');
-    await sql`UPDATE peers_koukin.accounts SET code = ${code}, code_reason = NULL WHERE juminhyo_code = ${juminhyoCode}`.execute(deps.db);
-    return true;
-  } catch (e) {
-    const reason = e instanceof Problem ? `${e.code}: ${e.title}` : '符号を取得できませんでした';
-    await sql`UPDATE peers_koukin.accounts SET code_reason = ${reason} WHERE juminhyo_code = ${juminhyoCode}`.execute(deps.db);
-    return false;
-  }
+  const r = await tryIssueOwnCode(deps.node, juminhyoCode, deps.network);
+  await sql`UPDATE peers_koukin.accounts SET code = coalesce(${r.code}, code), code_reason = ${r.reason} WHERE juminhyo_code = ${juminhyoCode}`.execute(deps.db);
+  return r.code !== null;
 }
 
 /** The job: acquires the 符号 of registrants who have none yet (at start and every hour). */

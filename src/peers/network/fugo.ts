@@ -37,11 +37,28 @@ export function fugoOf(key: Buffer, body: string, personId: string): string {
 
 /**
  * National bodies connected to the network directly (not through a 中間サーバー; decision 0163): their body
- * code is their node name.  デジタル庁's 公金受取口座登録システム provides 公金受取口座情報 (公金受取口座登録法).
+ * code is their node name.  `provides`: the body answers inquiries (its node has `provide`); `requests`: the
+ * body may ask (decision 0185).  デジタル庁's 公金受取口座登録システム provides 公金受取口座情報 (公金受取口座登録法);
+ * 法務省's 戸籍情報連携システム provides 戸籍関係情報 (番号法第9条第3項・第45条の2; decision 0184); 厚生労働省's
+ * 国家資格等情報連携・活用システム only asks (QUA-35: 「接続しない（提供）」).
  */
-export const NATIONAL_BODIES: Readonly<Record<string, { readonly kind: 'ministry' }>> = {
-  koukin: { kind: 'ministry' },
+export const NATIONAL_BODIES: Readonly<Record<string, { readonly kind: 'ministry'; readonly provides: boolean; readonly requests: boolean }>> = {
+  koukin: { kind: 'ministry', provides: true, requests: false },
+  koseki: { kind: 'ministry', provides: true, requests: false },
+  registry: { kind: 'ministry', provides: false, requests: true },
 };
+
+/** Whether a node may send inquiries: a 中間サーバー, or a national body that requests (decision 0185). */
+export function mayRequest(node: string): boolean {
+  if (/^chukan-\d{6}$/.test(node)) return true;
+  return Object.hasOwn(NATIONAL_BODIES, node) && NATIONAL_BODIES[node]!.requests;
+}
+
+/** Whether a body answers inquiries: every municipality (through its 中間サーバー), and national bodies that provide. */
+export function mayProvide(body: string): boolean {
+  if (/^\d{6}$/.test(body)) return true;
+  return Object.hasOwn(NATIONAL_BODIES, body) && NATIONAL_BODIES[body]!.provides;
+}
 
 /** The body of a node name: a 中間サーバー's 団体コード ('chukan-131237' → '131237') or a national body's code. */
 export function bodyOfNode(node: string): string | undefined {

@@ -9,11 +9,12 @@ import { purgeNetworkRecords as purgeRecords, recordYears as yearsOf } from './r
 import { logger } from '../../kernel/log/index.js';
 
 export { networkMigrations } from './migrations/index.js';
-export { PERMISSION_ENTRIES, JIMU_NAMES, ITEM_NAMES, PUBLIC_FUNDS_ACCOUNT_ITEM, VACCINATION_SUBSIDY_JIMU, KOUKIN_ACT_FROM, MINISTERIAL_ORDINANCE_FROM, APPENDED_TABLE_2_UNTIL, type PermissionEntry, type BodyKind } from './permissions.js';
-export { issuePermit, verifyPermit, PERMIT_TYPE, PERMIT_SECONDS, type Permit } from './permit.js';
-export { bodyOfNode, chukanNode, nodeOfBody, kindOfBody, NATIONAL_BODIES, FUGO_KEY_FILE } from './fugo.js';
+export { PERMISSION_ENTRIES, JIMU_NAMES, ITEM_NAMES, PUBLIC_FUNDS_ACCOUNT_ITEM, VACCINATION_SUBSIDY_JIMU, KOUKIN_ACT_FROM, KOSEKI_INFO_ITEM, QUALIFICATION_LICENCE_JIMU, MINISTERIAL_ORDINANCE_FROM, APPENDED_TABLE_2_UNTIL, type PermissionEntry, type BodyKind } from './permissions.js';
+export { issuePermit, verifyPermit, subjectsDigest, PERMIT_TYPE, PERMIT_SECONDS, type Permit } from './permit.js';
+export { bodyOfNode, chukanNode, nodeOfBody, kindOfBody, mayRequest, mayProvide, NATIONAL_BODIES, FUGO_KEY_FILE } from './fugo.js';
 export { listRecords, listPermissions, loadPermissions, findPermission, failInterrupted, type ExchangeRecord, type RecordStatus } from './store.js';
-export { networkServices } from './services.js';
+export { networkServices, MAX_BATCH_CODES } from './services.js';
+export { issueOwnCode, tryIssueOwnCode, permissionCheck } from './provider.js';
 export { recordsCsv, STATUS_NAMES } from './export.js';
 
 export { purgeNetworkRecords, recordYears, DEFAULT_RECORD_YEARS } from './retention.js';

@@ -37,6 +37,7 @@ export const JIMU_NAMES: Readonly<Record<string, string>> = {
   'relief-ministry': '予防接種法による給付の支給に関する事務（厚生労働大臣が行うもの）',
   'pandemic-vaccination': '新型インフルエンザ等対策特別措置法による予防接種の実施に関する事務',
   'vaccination-subsidy': '予防接種に要する費用の助成（償還払い）に関する事務（条例で定める事務）',
+  'qualification-licence': '医師法等による免許（資格の登録）に関する事務（厚生労働大臣が行うもの）',
 };
 
 export const ITEM_NAMES: Readonly<Record<string, string>> = {
@@ -44,6 +45,7 @@ export const ITEM_NAMES: Readonly<Record<string, string>> = {
   'resident-tax': '地方税関係情報',
   'livelihood-protection': '生活保護関係情報',
   'public-funds-account': '公金受取口座情報',
+  'koseki-info': '戸籍関係情報',
 };
 
 /** 特定個人情報の項目 of the 公金受取口座 (decision 0163) and the 事務 of the municipality's subsidy. */
@@ -51,6 +53,13 @@ export const PUBLIC_FUNDS_ACCOUNT_ITEM = 'public-funds-account';
 export const VACCINATION_SUBSIDY_JIMU = 'vaccination-subsidy';
 /** 公金受取口座登録法（令和3年法律第38号）: the provision of registered accounts to 行政機関の長等 (第10条) applies from here. */
 export const KOUKIN_ACT_FROM = '2022-10-11';
+
+/**
+ * 戸籍関係情報 (番号法第9条第3項・第45条の2: 法務大臣 prepares it from the 戸籍副本) asked by 厚生労働大臣 for
+ * the 免許 of the qualifications of seed 004 (decisions 0184, 0185).
+ */
+export const KOSEKI_INFO_ITEM = 'koseki-info';
+export const QUALIFICATION_LICENCE_JIMU = 'qualification-licence';
 
 /** 番号法改正（別表第二 → 主務省令第2条の表）の施行日. */
 export const MINISTERIAL_ORDINANCE_FROM = '2024-05-27';
@@ -69,6 +78,9 @@ function entry(id: string, jimu: string, item: string, legalBasis: string, valid
 const MO = (n: string) => `番号法第19条第8号 主務省令第2条の表 ${n}の項`;
 const B2 = (n: string) => `番号法第19条第8号 別表第二 ${n}の項`;
 const KOUKIN = (what: string) => `公金受取口座登録法第10条・番号法第19条第8号（${what}）`;
+// 要確認: the 項 of the 主務省令第2条の表 for 厚生労働大臣's 免許 事務 asking 法務大臣 for 戸籍関係情報 could not be
+// verified here; the entry names the table without the 項 (decision 0185).
+const KOSEKI = `番号法第19条第8号 主務省令第2条の表（厚生労働大臣が行う医師法等による免許に関する事務・法務大臣が提供する戸籍関係情報）［項番号は要確認］`;
 const F = MINISTERIAL_ORDINANCE_FROM;
 const B2F = APPENDED_TABLE_2_FROM;
 const B2T = APPENDED_TABLE_2_UNTIL;
@@ -88,6 +100,9 @@ export const PERMISSION_ENTRIES: readonly PermissionEntry[] = [
   // exact 項 of the 主務省令 (and, for the subsidy, the 条例 under 番号法第9条第2項) must be checked before use.
   entry('koukin-relief-or-fee', 'relief-or-fee', 'public-funds-account', KOUKIN('予防接種法による給付の支給'), KOUKIN_ACT_FROM, null, 'municipality', 'ministry'),
   entry('koukin-vaccination-subsidy', 'vaccination-subsidy', 'public-funds-account', KOUKIN('予防接種費用の助成（条例・番号法第19条第9号）'), KOUKIN_ACT_FROM, null, 'municipality', 'ministry'),
+  // 戸籍関係情報 from 法務大臣 (戸籍情報連携システム, node koseki) to 厚生労働大臣 (国家資格等情報連携・活用システム, node
+  // registry), from the 主務省令 and the registry's 使用開始日 (seed 004: 令和6年5月27日).  Inquiry-only for the registry.
+  entry('koseki-qualification-licence', 'qualification-licence', 'koseki-info', KOSEKI, F, null, 'ministry', 'ministry'),
   // 別表第二 (seed 000; 115の2 from seed 002), until 2024-05-26.
   entry('b2-16-2-vaccination-history', 'vaccination', 'vaccination-history', B2('16の2'), B2F, B2T),
   entry('b2-17-vaccination-history', 'relief-illness', 'vaccination-history', B2('17'), B2F, B2T),

@@ -1,7 +1,7 @@
 // 情報提供許可証 (XCH-08): the network's signed statement that one inquiry is permitted — which body asks
 // which body for which item under which 事務 and legal basis.  JWS compact, ES256 with the network node's
 // signing key (the same key as its messages; the provider verifies it against the network's JWKS).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
 import { Problem } from '../../kernel/problems/index.js';
 import type { Directory, NodeKeys } from '../../kernel/exchange/index.js';
@@ -19,6 +19,13 @@ export interface Permit {
   readonly jimu: string;
   readonly item: string;
   readonly legalBasis: string;
+  /**
+   * A batch inquiry (inquiry.batch, decision 0185): the digest of the provider's subjects (`subjectsDigest`
+   * of the {exchangeId, code} pairs it is asked about) and the day from which changes are asked.  The
+   * provider answers for exactly those subjects.
+   */
+  readonly subjects?: string;
+  readonly since?: string;
   readonly iat: number;
   readonly exp: number;
 }
@@ -33,6 +40,8 @@ export async function issuePermit(keys: NodeKeys, now: Date, p: Omit<Permit, 'ia
     jimu: p.jimu,
     item: p.item,
     legalBasis: p.legalBasis,
+    ...(p.subjects ? { subjects: p.subjects } : {}),
+    ...(p.since ? { since: p.since } : {}),
     iat,
     exp: iat + PERMIT_SECONDS,
   };
@@ -41,6 +50,11 @@ export async function issuePermit(keys: NodeKeys, now: Date, p: Omit<Permit, 'ia
     .setProtectedHeader({ alg: 'ES256', kid: sig.kid, typ: PERMIT_TYPE })
     .sign(sig.privateKey);
   return { jws, permit };
+}
+
+/** The digest a batch permit binds: the provider's subjects in the order given. */
+export function subjectsDigest(subjects: readonly { readonly exchangeId: string; readonly code: string }[]): string {
+  return createHash('sha256').update(JSON.stringify(subjects.map((s) => [s.exchangeId, s.code]))).digest('base64url');
 }
 
 const bad = (detail: string) => new Problem(403, 'PERMIT_INVALID', '情報提供許可証を確認できません', detail);

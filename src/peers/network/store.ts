@@ -27,6 +27,19 @@ export async function personOfCode(db: Kysely<UntypedDatabase>, body: string, co
   return r.rows[0]?.person_id;
 }
 
+/** The persons a body's 符号 stand for (codes this body was never given are absent). */
+export async function personsOfCodes(db: Kysely<UntypedDatabase>, body: string, codes: readonly string[]): Promise<Map<string, string>> {
+  const r = await sql<{ code: string; person_id: string }>`SELECT code, person_id FROM peers_network.codes WHERE body = ${body} AND code = ANY(${[...codes]}::text[])`.execute(db);
+  return new Map(r.rows.map((x) => [x.code, x.person_id]));
+}
+
+/** The 符号 `body` holds for each of these persons (persons it never acquired one for are absent). */
+export async function codesOfPersons(db: Kysely<UntypedDatabase>, body: string, personIds: readonly string[]): Promise<Map<string, string>> {
+  if (!personIds.length) return new Map();
+  const r = await sql<{ code: string; person_id: string }>`SELECT code, person_id FROM peers_network.codes WHERE body = ${body} AND person_id = ANY(${[...personIds]}::uuid[])`.execute(db);
+  return new Map(r.rows.map((x) => [x.person_id, x.code]));
+}
+
 /** The 符号 `body` holds for the person, if that body ever acquired one. */
 export async function codeOfPerson(db: Kysely<UntypedDatabase>, body: string, personId: string): Promise<string | undefined> {
   const r = await sql<{ code: string }>`SELECT code FROM peers_network.codes WHERE body = ${body} AND person_id = ${personId}`.execute(db);
