@@ -32,6 +32,11 @@ export {
   type RegisterDeps, type EntryView, type VersionView, type DispositionView, type NameRecord, type NameFlags, type NameKind, type Items, type ItemValue, type EntryStatus, type ChangeKind,
 } from './register.js';
 export {
+  insertApplication, addApplicationEvent, getApplication, requireApplication, listApplications, transitionApplication, applicationMyNumber, attachmentContent, checkAttachment,
+  APPLICATION_STATUS_LABELS, CHANNEL_LABELS, OPEN_STATUSES, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS,
+  type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
+} from './applications.js';
+export {
   checkKoseki, kosekiChanges, kosekiCodeOf, nameHistoryOf, KOSEKI_PROVIDER, KOSEKI_JIMU, KOSEKI_ITEM, KOSEKI_BATCH, KOSEKI_OUTCOME_LABELS,
   type KosekiCheckDeps, type KosekiCheck, type KosekiOutcome, type KosekiName, type KosekiNameHistory, type KosekiProposal, type KosekiChangesReport,
 } from './koseki.js';
