@@ -230,6 +230,10 @@ describe('the periodic 戸籍 check (QUA-17, QUA-16)', () => {
     expect(names.rows[0]!.names[0]!.姓).toBe('因幡');
     const provisions = (await listKosekiProvisions(koseki.db)).filter((p) => p.since === since);
     expect(provisions.map((p) => p.status).sort()).toEqual(['provided', 'provided', 'provided']);
+    // A registrant can be checked again by 資格仮名ID (the registry's kept 符号): the 戸籍 now differs from the form.
+    const again = await checkKoseki(registry, { tenant: TENANT, qualification: QUAL, pseudonymId: byKind[`name:${n5}`]!.pseudonymId, form: form(P.periodic), by: 'shinsa1' });
+    expect(again).toMatchObject({ outcome: 'differs', honseki: { koseki: '27' }, name: { koseki: { 姓: '浪速', 名: '5子' } } });
+    expect(again.nameHistory.map((n) => [n.姓, n.reason])).toEqual([['因幡', '出生'], ['浪速', '婚姻']]);
     // A second run from the next day finds nothing new.
     expect(await kosekiChanges(registry, { tenant: TENANT, since: addDaysIso(since, 1) })).toMatchObject({ checked: 4, changed: 0, deaths: 0, unresolved: 1, proposals: [] });
   });
