@@ -32,9 +32,13 @@ export const MY_NUMBER_RECIPIENTS: ReadonlyMap<string, string> = new Map<string,
  */
 export const CHANGE_CALLERS: ReadonlySet<string> = new Set(['registry']);
 
-/** Nodes that may query 本人確認情報 (identity.query, identity.query-file). */
+/**
+ * Nodes that may query 本人確認情報 (identity.query, identity.query-file).  `registry` (国家資格等情報連携・活用
+ * システム): 住基法 第30条の9・別表第一, 医師法等による免許に関する事務 (the 項 要確認, decision 0180) — it sends the
+ * applicant's My Number as the key and, not being in MY_NUMBER_RECIPIENTS, never receives one back.
+ */
 export function mayQuery(sender: string): boolean {
-  return sender === 'municipality' || sender === 'network' || /^chukan-[0-9]{6}$/.test(sender);
+  return sender === 'municipality' || sender === 'network' || sender === 'registry' || /^chukan-[0-9]{6}$/.test(sender);
 }
 
 export interface JlisOptions {
