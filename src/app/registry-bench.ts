@@ -14,7 +14,7 @@ import { addDays } from '../kernel/jp/index.js';
 import { Directory, exchangeNodeFor } from '../kernel/exchange/index.js';
 import type { UntypedDatabase } from '../kernel/db/index.js';
 import { buildJlisNode, JLIS_ROLE, JLIS_SCHEMA } from '../peers/jlis/index.js';
-import { buildRegistryNode, JUKI_CHUNK, JUKI_PURPOSE, REGISTRY_ROLE, REGISTRY_SCHEMA, runChecks, syncAdministrators, type CheckRun } from '../registry/index.js';
+import { buildRegistryNode, JUKI_CHUNK, JUKI_PARALLEL, JUKI_PURPOSE, REGISTRY_ROLE, REGISTRY_SCHEMA, runChecks, syncAdministrators, type CheckRun } from '../registry/index.js';
 import type { AppBenchContext } from './bench.js';
 import type { App } from './index.js';
 
@@ -139,9 +139,12 @@ export async function benchRegistryChecks(app: App, opts: { size: number; log?: 
     const codes = Array.from({ length: opts.size }, (_, k) => String((k + 1) % 1000 === 7 ? UNKNOWN_BASE + k + 1 : BASE + k + 1)).sort();
     const t1 = performance.now();
     let changed = 0;
-    for (let k = 0; k < codes.length; k += JUKI_CHUNK) {
-      const r = await node.call('jlis', 'identity.changes', { purpose: JUKI_PURPOSE, from: day, until: day, includeRemoved: true, juminhyoCodes: codes.slice(k, k + JUKI_CHUNK), caller: TENANT }, { personal: true, timeoutMs: 300_000 });
-      changed += (r.body as { changed: unknown[] }).changed.length;
+    // The same windows as runChecks: JUKI_PARALLEL messages of JUKI_CHUNK codes in flight at once.
+    for (let w = 0; w < codes.length; w += JUKI_CHUNK * JUKI_PARALLEL) {
+      const window = codes.slice(w, w + JUKI_CHUNK * JUKI_PARALLEL);
+      const rs = await Promise.all(Array.from({ length: Math.ceil(window.length / JUKI_CHUNK) }, (_, k) =>
+        node.call('jlis', 'identity.changes', { purpose: JUKI_PURPOSE, from: day, until: day, includeRemoved: true, juminhyoCodes: window.slice(k * JUKI_CHUNK, (k + 1) * JUKI_CHUNK), caller: TENANT }, { personal: true, timeoutMs: 300_000 })));
+      for (const r of rs) changed += (r.body as { changed: unknown[] }).changed.length;
     }
     const baselineSeconds = (performance.now() - t1) / 1000;
     const expected = synthCityCounts(opts.size);

@@ -33,6 +33,6 @@ export {
 } from './register.js';
 export {
   checkJuki, jukiCheckOf, rememberJuminhyoCode, runChecks, runDueChecks, checksDue, listProposals, closeProposal, listProposalsForStaff, closeProposalAsStaff,
-  JUKI_NODE, JUKI_PURPOSE, JUKI_CHUNK, FIRST_RUN_DAYS, JUKI_OUTCOME_LABELS, PROPOSAL_KIND_LABELS, PROPOSAL_SOURCE_LABELS, PROPOSAL_STATUS_LABELS, PROPOSAL_REASON_CODES,
+  JUKI_NODE, JUKI_PURPOSE, JUKI_CHUNK, JUKI_PARALLEL, FIRST_RUN_DAYS, JUKI_OUTCOME_LABELS, PROPOSAL_KIND_LABELS, PROPOSAL_SOURCE_LABELS, PROPOSAL_STATUS_LABELS, PROPOSAL_REASON_CODES,
   type JukiDeps, type JukiNode, type JukiCheck, type JukiItem, type JukiOutcome, type CheckRun, type ProposalView, type ProposalList, type ProposalKind,
 } from './juki.js';

@@ -32,6 +32,8 @@ export const JUKI_NODE = 'jlis';
 export const JUKI_PURPOSE = '医師法等による免許に関する事務（住民基本台帳法別表第一）';
 /** At most this many 住民票コード per identity.changes message (the 全国サーバ's limit, decision 0176). */
 export const JUKI_CHUNK = 10_000;
+/** Messages in flight at once during a periodic run (a window: its answers are written in one transaction). */
+export const JUKI_PARALLEL = 4;
 /** The first periodic run of a tenant looks back this many days (the later ones start where the last ended). */
 export const FIRST_RUN_DAYS = 30;
 
@@ -258,6 +260,7 @@ const runInput = z
     until: z.string().refine(isIsoDate, { message: 'YYYY-MM-DD 形式の実在する日付です' }).optional(),
     firstRunDays: z.number().int().min(1).max(3660).optional(),
     chunkSize: z.number().int().min(1).max(JUKI_CHUNK).optional(),
+    parallel: z.number().int().min(1).max(8).optional(),
   })
   .strict()
   .refine((r) => (r.from === undefined) === (r.until === undefined), { path: ['until'], message: '照会対象期間は開始日（from）と終了日（until）の両方を指定してください' })
@@ -366,34 +369,57 @@ export async function runChecks(deps: JukiDeps, raw: unknown): Promise<CheckRun>
   if (!opened) return { tenant, runNo: null, period: null, resumed: false, checked: 0, changed: 0, deaths: 0, unresolved: 0, proposals: 0 };
   const run = opened.row;
   const size = input.chunkSize ?? JUKI_CHUNK;
-  let cursor = run.cursor;
-  for (;;) {
-    const codes = (await withTenant(deps.db, tenant, (tx) => sql<{ juminhyo_code: string }>`
+  const parallel = input.parallel ?? JUKI_PARALLEL;
+  const codesAfter = (after: string | null) => withTenant(deps.db, tenant, async (tx) => (await sql<{ juminhyo_code: string }>`
       SELECT DISTINCT l.juminhyo_code FROM registry.registrant_juki l
-      WHERE l.tenant_code = ${tenant} AND l.juminhyo_code > ${cursor ?? ''}
+      WHERE l.tenant_code = ${tenant} AND l.juminhyo_code > ${after ?? ''}
         AND EXISTS (SELECT 1 FROM registry.entries e WHERE e.tenant_code = l.tenant_code AND e.pseudonym_id = l.pseudonym_id AND e.erased_on IS NULL)
-      ORDER BY l.juminhyo_code LIMIT ${size}`.execute(tx))).rows.map((r) => r.juminhyo_code);
-    if (codes.length === 0) break;
-    let body: unknown;
+      ORDER BY l.juminhyo_code LIMIT ${size * parallel}`.execute(tx)).rows.map((r) => r.juminhyo_code));
+  const ask = async (c: string[]) => {
+    const body = (await deps.node.call(JUKI_NODE, 'identity.changes', { purpose: JUKI_PURPOSE, from: run.period_from, until: run.period_until, includeRemoved: true, juminhyoCodes: c, caller: tenant }, { personal: true, timeoutMs: 300_000 })).body;
+    const a = changesAnswer.safeParse(body);
+    if (!a.success || a.data.asked !== c.length) throw badAnswer();
+    return a.data;
+  };
+  // Windows of up to `parallel` messages in flight at once, each window's answers written in one transaction
+  // (all or nothing) in order.  Pipelined: the next window's codes are read, and the previous window written,
+  // while a window is in flight.  A promise is marked handled at once and awaited (rethrowing) in its turn.
+  let cursor = run.cursor;
+  let codes = await codesAfter(cursor);
+  let writing: Promise<void> = Promise.resolve();
+  while (codes.length > 0) {
+    const chunks: string[][] = [];
+    for (let k = 0; k < codes.length; k += size) chunks.push(codes.slice(k, k + size));
+    const last = codes[codes.length - 1]!;
+    const sending = Promise.all(chunks.map(ask));
+    sending.catch(() => undefined);
+    const reading = codesAfter(last);
+    reading.catch(() => undefined);
+    let answers: z.output<typeof changesAnswer>[];
     try {
-      body = (await deps.node.call(JUKI_NODE, 'identity.changes', { purpose: JUKI_PURPOSE, from: run.period_from, until: run.period_until, includeRemoved: true, juminhyoCodes: codes, caller: tenant }, { personal: true, timeoutMs: 300_000 })).body;
+      answers = await sending;
     } catch (e) {
+      await writing;
+      if (e instanceof Problem && e.code === 'JUKI_BAD_ANSWER') throw e;
       const p = unavailable(e, true);
       await withTenant(deps.db, tenant, (tx) => sql`UPDATE registry.check_runs SET last_error = ${(p.detail ?? p.title).slice(0, 500)} WHERE run_no = ${run.run_no}`.execute(tx));
       throw p;
     }
-    const a = changesAnswer.safeParse(body);
-    if (!a.success || a.data.asked !== codes.length) throw badAnswer();
-    const next = codes[codes.length - 1]!;
-    await withTenant(deps.db, tenant, (tx) => applyChunk(tx, deps.clock, tenant, run.run_no, cursor, next, codes.length, a.data));
-    cursor = next;
+    await writing;
+    const merged = { asked: codes.length, changed: answers.flatMap((a) => a.changed), unknown: answers.flatMap((a) => a.unknown) };
+    const from = cursor;
+    writing = withTenant(deps.db, tenant, (tx) => applyChunk(tx, deps.clock, tenant, run.run_no, from, last, chunks.length, merged));
+    writing.catch(() => undefined);
+    cursor = last;
+    codes = await reading;
   }
+  await writing;
   await withTenant(deps.db, tenant, (tx) => sql`UPDATE registry.check_runs SET status = 'done', finished_at = ${deps.clock.now()}, last_error = NULL WHERE run_no = ${run.run_no} AND status = 'running'`.execute(tx));
   return { tenant, runNo: Number(run.run_no), period: { from: run.period_from, until: run.period_until }, resumed: opened.resumed, ...(await runCounts(deps.db, tenant, run.run_no)) };
 }
 
-/** One chunk's answer written with the run's cursor, in one transaction (all or nothing). */
-async function applyChunk(tx: Tx, clock: Clock, tenant: string, runNo: string, from: string | null, to: string, asked: number, a: z.output<typeof changesAnswer>): Promise<void> {
+/** One window's answers written with the run's cursor, in one transaction (all or nothing). */
+async function applyChunk(tx: Tx, clock: Clock, tenant: string, runNo: string, from: string | null, to: string, messages: number, a: z.output<typeof changesAnswer>): Promise<void> {
   const interesting = [...a.changed.map((c) => c.juminhyoCode), ...a.unknown];
   const byCode = new Map<string, EntryOfCode[]>();
   if (interesting.length) {
@@ -426,7 +452,7 @@ async function applyChunk(tx: Tx, clock: Clock, tenant: string, runNo: string, f
     added = ins.rows.length;
   }
   // The cursor moves only from where this chunk started: a concurrent run of the same tenant finds it moved and stops.
-  const upd = await sql`UPDATE registry.check_runs SET cursor = ${to}, chunks = chunks + 1, checked = checked + ${asked}, changed = changed + ${changed}, deaths = deaths + ${deaths},
+  const upd = await sql`UPDATE registry.check_runs SET cursor = ${to}, chunks = chunks + ${messages}, checked = checked + ${a.asked}, changed = changed + ${changed}, deaths = deaths + ${deaths},
       unresolved = unresolved + ${a.unknown.length}, proposals = proposals + ${added}, last_error = NULL
     WHERE run_no = ${runNo} AND status = 'running' AND cursor IS NOT DISTINCT FROM ${from}`.execute(tx);
   if (Number(upd.numAffectedRows ?? 0) !== 1) throw conflict('CHECK_RUN_MOVED', '同じ資格管理者の住基確認が並行して実行されています。終わってから確認してください。');

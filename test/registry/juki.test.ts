@@ -151,10 +151,11 @@ describe('住基ネット checks of the register', () => {
         person(4, { status: 'deceased', movement: '31', movementDate: '2026-11-02' }),
       ]);
       clock.set('2026-11-03T09:00:00+09:00');
-      // Chunks of one code; the third message fails (住基ネット unreachable).
+      // Chunks of one code, two messages at a time; the third message fails (住基ネット unreachable): the first
+      // window (two chunks) is written, the second not at all.
       let calls = 0;
       const failing: JukiNode = { call: async (...a) => { if (++calls === 3) throw new Error('connect ECONNREFUSED'); return deps.node.call(...a); } };
-      const period = { tenant: 'mhlw-isei', from: '2026-11-02', until: '2026-11-03', chunkSize: 1 };
+      const period = { tenant: 'mhlw-isei', from: '2026-11-02', until: '2026-11-03', chunkSize: 1, parallel: 2 };
       const p = await expectProblem(runChecks({ ...deps, node: failing }, period), { status: 502, code: 'JUKI_UNAVAILABLE' });
       expect(p.detail).toContain('続きから');
       const half = await listProposals(db, { tenant: 'mhlw-isei', status: 'all' });
