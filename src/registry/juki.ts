@@ -365,7 +365,11 @@ async function runCounts(db: Db, tenant: string, runNo: string): Promise<Omit<Ch
 export async function runChecks(deps: JukiDeps, raw: unknown): Promise<CheckRun> {
   const input = parseInput(runInput, raw);
   const tenant = tenantOf(input.tenant);
-  const opened = await openRun(deps, tenant, input);
+  const opened = await openRun(deps, tenant, input).catch((e: unknown) => {
+    // Two runs of one tenant started at once: the second finds the first's row (one running per tenant and source).
+    if ((e as { code?: unknown } | null)?.code === '23505') throw conflict('CHECK_RUN_RUNNING', '同じ資格管理者の住基確認が実行中です。終わってから確認してください。');
+    throw e;
+  });
   if (!opened) return { tenant, runNo: null, period: null, resumed: false, checked: 0, changed: 0, deaths: 0, unresolved: 0, proposals: 0 };
   const run = opened.row;
   const size = input.chunkSize ?? JUKI_CHUNK;
