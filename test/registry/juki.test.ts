@@ -16,8 +16,9 @@ import { Directory, ExchangeNode, MessageLog, NodeKeys, exchangeNodeFor } from '
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { buildJlisNode, JLIS_ROLE, queryLog, type IdentityChange } from '../../src/peers/jlis/index.js';
 import {
-  buildRegistryNode, checkJuki, closeProposal, exampleForm, listProposals, registerEntry, rememberJuminhyoCode, runChecks, showEntryAsOperator, withRegistryTenant,
-  REGISTRY_ROLE, RegistrySecrets, type JukiDeps, type JukiNode, type ProposalView,
+  accessLog, applyForStaff, approveStaff, authenticateStaff, buildRegistryNode, checkJuki, checksDue, closeProposal, closeProposalAsStaff, exampleForm, issueStaffToken, listProposals,
+  listProposalsForStaff, registerEntry, rememberJuminhyoCode, runChecks, runDueChecks, showEntryAsOperator, withRegistryTenant,
+  REGISTRY_ROLE, RegistrySecrets, type JukiDeps, type JukiNode, type ProposalView, type StaffSession,
 } from '../../src/registry/index.js';
 
 const num = (i: number) => syntheticMyNumber('registry-juki', i);
@@ -87,6 +88,16 @@ describe('住基ネット checks of the register', () => {
     outputs.push(r);
     return r;
   };
+  async function session(tenant: string, userId: string, qualifications: string[], role: 'clerk' | 'viewer'): Promise<StaffSession> {
+    const chief = `chief-${tenant}`;
+    if ((await withRegistryTenant(db, tenant, (tx) => sql`SELECT 1 FROM registry.staff WHERE user_id = ${chief}`.execute(tx))).rows.length === 0) {
+      await applyForStaff(db, clock, { tenant, userId: chief, name: '審査 責任者', affiliation: 'ministry', affiliationName: '本省', role: 'supervisor', qualifications, reason: '審査責任者', appliedBy: 'operator' });
+      await approveStaff(db, clock, tenant, chief, 'operator');
+    }
+    await applyForStaff(db, clock, { tenant, userId, name: `職員 ${userId}`, affiliation: 'ministry', affiliationName: '本省', role, qualifications, reason: '登録事務', appliedBy: chief });
+    await approveStaff(db, clock, tenant, userId, chief);
+    return authenticateStaff(db, clock, `Bearer ${(await issueStaffToken(db, clock, tenant, userId)).token}`);
+  }
   const linked = async (tenant: string) =>
     (await withRegistryTenant(db, tenant, (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.registrant_juki`.execute(tx))).rows[0]!.n;
 
@@ -227,6 +238,52 @@ describe('住基ネット checks of the register', () => {
       expect(totals).toMatchObject({ total: 3, byStatus: { accepted: 2, rejected: 1 }, limit: 1, offset: 1 });
       expect(totals.rows).toHaveLength(1);
       outputs.push(totals);
+    });
+
+    it('staff see and close only the proposals of their own qualifications (viewer may not close); refusals logged', async () => {
+      // 11-04: 6 (助産師) renamed; 1 moves — a 医師 clerk and a 助産師 clerk of 医政局.
+      clock.set('2026-11-04T10:00:00+09:00');
+      await update([person(6, { name: '泉　六子', nameKana: 'イズミ　ロクコ', movement: '41', movementDate: '2026-11-04' })]);
+      const r = await runChecks(deps, { tenant: 'mhlw-isei' });
+      expect(r).toMatchObject({ period: { from: '2026-11-03', until: '2026-11-04' }, changed: 1, proposals: 1 });
+      const doctor = await session('mhlw-isei', 'ishi-clerk', ['ishi'], 'clerk');
+      const midwife = await session('mhlw-isei', 'josan-clerk', ['josanshi'], 'clerk');
+      const viewer = await session('mhlw-isei', 'josan-viewer', ['josanshi'], 'viewer');
+      const seen = await listProposalsForStaff(deps, midwife);
+      expect(seen.rows.map((x) => [x.qualification, x.kind])).toEqual([['josanshi', 'name']]);
+      expect((await listProposalsForStaff(deps, doctor)).total).toBe(0);
+      const id = seen.rows[0]!.id;
+      await expectProblem(closeProposalAsStaff(deps, doctor, { id, decision: 'accept' }), { status: 404 });
+      await expectProblem(closeProposalAsStaff(deps, viewer, { id, decision: 'accept' }), { status: 404 });
+      const closed = await closeProposalAsStaff(deps, midwife, { id, decision: 'accept' });
+      expect(closed).toMatchObject({ status: 'accepted', closedBy: 'josan-clerk' });
+      expect((await showEntryAsOperator(deps, 'mhlw-isei', 'josanshi', 1)).items).toMatchObject({ 姓: '泉', 名: '六子' });
+      const log = await accessLog(db, 'mhlw-isei');
+      expect(log.filter((x) => x.targetType === 'check-proposal' && x.outcome === 'denied').map((x) => x.userId).sort()).toEqual(['ishi-clerk', 'josan-viewer']);
+      expect(log.some((x) => x.targetType === 'check-proposals' && x.action === 'list' && x.userId === 'josan-clerk')).toBe(true);
+    });
+
+    it('the daily job runs each 資格管理者 once a day and continues an unfinished run', async () => {
+      expect(await checksDue(db, clock, 'mhlw-isei')).toBe(false); // checked up to today above
+      expect(await checksDue(db, clock, 'mhlw-iyaku')).toBe(true);
+      const done: string[] = [];
+      await runDueChecks(deps, (tenant, x) => done.push(`${tenant}:${x instanceof Error ? x.message : x.checked}`));
+      expect(done.sort()).toEqual(['mhlw-iyaku:0', 'mhlw-kenko:0', 'mhlw-shaen:1']);
+      done.length = 0;
+      await runDueChecks(deps, (tenant) => done.push(tenant));
+      expect(done).toEqual([]);
+      clock.set('2026-11-05T10:00:00+09:00');
+      const down: JukiNode = { call: async () => { throw new Error('connect ECONNREFUSED'); } };
+      await runDueChecks({ ...deps, node: down }, (tenant, x) => done.push(`${tenant}:${x instanceof Error ? 'failed' : 'ok'}`));
+      expect(done).toContain('mhlw-isei:failed');
+      expect(await checksDue(db, clock, 'mhlw-isei')).toBe(true);
+      const resumed = await runChecks(deps, { tenant: 'mhlw-isei' });
+      expect(resumed).toMatchObject({ resumed: true, period: { from: '2026-11-04', until: '2026-11-05' }, checked: 4 });
+      // Two runs of one tenant at once: one of them is refused.
+      clock.set('2026-11-06T10:00:00+09:00');
+      const both = await Promise.allSettled([runChecks(deps, { tenant: 'mhlw-isei' }), runChecks(deps, { tenant: 'mhlw-isei' })]);
+      expect(both.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+      expect(both.find((x) => x.status === 'rejected')).toMatchObject({ reason: { status: 409 } });
     });
 
     it('never shows a My Number or a 住民票コード: answers, proposals, message logs, registry tables, the 照会処理の記録', async () => {
