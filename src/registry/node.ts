@@ -6,6 +6,7 @@
 import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../kernel/exchange/index.js';
 import { logger } from '../kernel/log/index.js';
 import { registerRegistryApi } from './api.js';
+import { registerJukiApi } from './juki-api.js';
 import { runDueChecks } from './juki.js';
 import { RegistrySecrets } from './secrets.js';
 import { syncAdministrators } from './staff.js';
@@ -23,6 +24,7 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, {});
   registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock });
+  registerJukiApi(fastify, { db: ctx.db, clock: ctx.clock });
   const interval = opts.checkIntervalMs ?? REGISTRY_CHECK_INTERVAL_MS;
   const deps = { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets: RegistrySecrets.open(ctx.config.keyDir) };
   const stop = interval > 0

@@ -47,6 +47,7 @@ describe('住基ネット checks of the register', () => {
   let deps: JukiDeps & { secrets: RegistrySecrets };
   const servers: FastifyInstance[] = [];
   const outputs: unknown[] = [];
+  let registryUrl = '';
 
   async function listen(name: string, directory: Directory, fastify: FastifyInstance): Promise<void> {
     await fastify.listen({ port: 0, host: '127.0.0.1' });
@@ -67,6 +68,7 @@ describe('住基ネット checks of the register', () => {
     const node = exchangeNodeFor({ name: 'registry', schema: 'registry', db, keyDir, directory, clock });
     const registry = await buildRegistryNode({ name: 'registry', db, node, clock, config: app.config }, { checkIntervalMs: 0 });
     await listen('registry', directory, registry.fastify);
+    registryUrl = `http://127.0.0.1:${(registry.fastify.server.address() as { port: number }).port}`;
     municipality = new ExchangeNode('municipality', NodeKeys.open(keyDir, 'municipality'), directory, new MessageLog(untyped(app.db.system), 'municipality', 'municipality'), clock);
     const { createNodeServer } = await import('../../src/kernel/exchange/index.js');
     const m = await createNodeServer('municipality');
@@ -255,8 +257,22 @@ describe('住基ネット checks of the register', () => {
       const id = seen.rows[0]!.id;
       await expectProblem(closeProposalAsStaff(deps, doctor, { id, decision: 'accept' }), { status: 404 });
       await expectProblem(closeProposalAsStaff(deps, viewer, { id, decision: 'accept' }), { status: 404 });
-      const closed = await closeProposalAsStaff(deps, midwife, { id, decision: 'accept' });
+      // Over the staff API (registry-api.md): listed, then closed.
+      const token = (await issueStaffToken(db, clock, 'mhlw-isei', 'josan-clerk')).token;
+      const api = (path: string, init: RequestInit = {}) => fetch(`${registryUrl}/registry/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      const listed = await api('/check-proposals?status=open');
+      expect(listed.status).toBe(200);
+      const body = (await listed.json()) as { total: number; rows: { id: number }[] };
+      outputs.push(body);
+      expect(body.rows.map((x) => x.id)).toEqual([id]);
+      expect((await api('/check-proposals?limit=x')).status).toBe(400);
+      expect((await api(`/check-proposals/${id}`, { method: 'POST', body: JSON.stringify({ decision: 'maybe' }) })).status).toBe(400);
+      const res = await api(`/check-proposals/${id}`, { method: 'POST', body: JSON.stringify({ decision: 'accept' }) });
+      expect(res.status).toBe(200);
+      const closed = (await res.json()) as ProposalView;
+      outputs.push(closed);
       expect(closed).toMatchObject({ status: 'accepted', closedBy: 'josan-clerk' });
+      expect((await fetch(`${registryUrl}/registry/v1/check-proposals`)).status).toBe(401);
       expect((await showEntryAsOperator(deps, 'mhlw-isei', 'josanshi', 1)).items).toMatchObject({ 姓: '泉', 名: '六子' });
       const log = await accessLog(db, 'mhlw-isei');
       expect(log.filter((x) => x.targetType === 'check-proposal' && x.outcome === 'denied').map((x) => x.userId).sort()).toEqual(['ishi-clerk', 'josan-viewer']);
