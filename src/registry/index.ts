@@ -36,3 +36,8 @@ export {
   JUKI_NODE, JUKI_PURPOSE, JUKI_CHUNK, JUKI_PARALLEL, FIRST_RUN_DAYS, JUKI_OUTCOME_LABELS, PROPOSAL_KIND_LABELS, PROPOSAL_SOURCE_LABELS, PROPOSAL_STATUS_LABELS, PROPOSAL_REASON_CODES,
   type JukiDeps, type JukiNode, type JukiCheck, type JukiItem, type JukiOutcome, type CheckRun, type ProposalView, type ProposalList, type ProposalKind,
 } from './juki.js';
+export {
+  insertApplication, addApplicationEvent, getApplication, requireApplication, listApplications, transitionApplication, applicationMyNumber, attachmentContent, checkAttachment,
+  APPLICATION_STATUS_LABELS, CHANNEL_LABELS, OPEN_STATUSES, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS,
+  type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
+} from './applications.js';

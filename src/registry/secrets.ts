@@ -51,6 +51,21 @@ export class RegistrySecrets {
     return open(key, ciphertext, RegistrySecrets.aad(e, version)).toString('ascii');
   }
 
+  private static applicationAad(tenant: string, applicationId: string, version: number): string {
+    return `registry|application-mynumber|${tenant}|${applicationId}|${version}`;
+  }
+
+  /** An application's My Number, bound to the 資格管理者 and the application (decision 0179). */
+  sealApplicationMyNumber(tenant: string, applicationId: string, myNumber: string): { ciphertext: Buffer; version: number } {
+    return { ciphertext: seal(this.enc.get(this.encVersion)!, Buffer.from(myNumber, 'ascii'), RegistrySecrets.applicationAad(tenant, applicationId, this.encVersion)), version: this.encVersion };
+  }
+
+  openApplicationMyNumber(tenant: string, applicationId: string, ciphertext: Buffer, version: number): string {
+    const key = this.enc.get(version);
+    if (!key) throw new Error(`registry: My Number key version ${version} missing`);
+    return open(key, ciphertext, RegistrySecrets.applicationAad(tenant, applicationId, version)).toString('ascii');
+  }
+
   /** Per 資格管理者: the same number gives another index under another tenant. */
   blindIndex(tenant: string, myNumber: string): Buffer {
     return createHmac('sha256', this.index).update(`registry|mynumber|${tenant}|${myNumber}`).digest();
