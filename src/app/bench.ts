@@ -16,6 +16,7 @@ import { openApp, type App } from './index.js';
 import { backupRestoreCase } from './city-bench.js';
 import { exchangeInquiryCase } from './exchange-bench.js';
 import { platformRegisterCase } from './platform-bench.js';
+import { registryChecksCase } from './registry-bench.js';
 
 export function allBenchCases(): BenchCase<ServerBenchContext>[] {
   return [auditAppendCase, vaultSealCase, scheduleEvaluateCase, noticesPdfCase, noticesStreamCase, extractAllCase, backupRestoreCase, intakeLonglineCase];
@@ -28,7 +29,7 @@ export interface AppBenchContext extends ServerBenchContext {
 
 /** Cases that need the app itself (its vault, its tenant keys). */
 export function appBenchCases(): BenchCase<AppBenchContext>[] {
-  return [residentsImportCase, exchangeInquiryCase, platformRegisterCase];
+  return [residentsImportCase, exchangeInquiryCase, platformRegisterCase, registryChecksCase];
 }
 
 export interface BenchRun {

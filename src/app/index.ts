@@ -34,6 +34,7 @@ export type { MynaPortal, PortalSession, PortalPerson, PortalNotice, PortalQuest
 export { startOrganisations, readDirectoryFile, nodeSpecs, messageLogOf, exchangeReady, syncExchange, MUNICIPALITY_NODE, type ExchangeSyncReport, type Organisations, type RunningNode, type NodeSpec, type StartOptions } from './nodes.js';
 export { startJobs, runMaintenance } from './jobs.js';
 export { runBench, allBenchCases, type BenchRun, type AppBenchContext } from './bench.js';
+export { benchRegistryChecks, seedSynthCity, synthCityCounts, registryChecksCase, SYNTH_CITY_RULES, type RegistryChecksBench, type SynthCityCounts } from './registry-bench.js';
 export { databaseDigest, DIGEST_TABLES, type DatabaseDigest, type DigestOptions, type TableDigest } from './digest.js';
 export { runDrill, DRILL_OPERATIONS, type DrillOptions, type DrillReport, type DrillResult, type DrillChain, type DrillKill, type DrillOperation } from './drill.js';
 export { koukinDeps, seedDemoKoukin } from './koukin.js';

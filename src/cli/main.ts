@@ -356,6 +356,21 @@ export function buildProgram(): Command {
   leaf(rs, 'delete', '利用者を削除する（発行済みのトークンも無効）').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').action(run(async () => (await rgc()).staffDelete));
   leaf(rs, 'token', '利用者に API トークンを発行する（表示はこの一度だけ）').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').option('--json', 'JSONで出力（{"token","tokenId"}）').action(run(async () => (await rgc()).staffToken));
 
+  // 住基ネット checks of the register (decisions 0180–0183; docs/formats/registry-cli.md「住基ネットの確認」).
+  leaf(rg, 'checks', '登録者の住基ネット定期確認を実行する（氏名・住所の変更、死亡などを審査への提案として記録）')
+    .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').option('--from <date>', '照会対象期間の開始日（YYYY-MM-DD。--until と共に指定。既定: 前回の終了日から）')
+    .option('--until <date>', '照会対象期間の終了日（YYYY-MM-DD。既定: 今日）').option('--json', 'JSONで出力（{"checked","changed","deaths","unresolved"}）')
+    .action(run(async () => (await rgc()).checks));
+  leaf(rg, 'proposals', '住基ネット・戸籍の確認による審査への提案の一覧（件数の内訳とページ送り）')
+    .requiredOption('--tenant <code>', '資格管理者コード').addOption(new Option('--status <status>', '状態（既定 open）').choices(['open', 'accepted', 'rejected', 'all']))
+    .option('--kind <kind>', '種類（name, address, birth-date, sex, death, unknown）').option('--limit <n>', '件数（既定 50）').option('--offset <n>', '先頭から飛ばす件数').option('--json', 'JSONで出力')
+    .action(run(async () => (await rgc()).proposals));
+  leaf(rg, 'proposal', '審査への提案を処理する（--accept で登録簿に反映、--reject 理由 で反映しない）')
+    .requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--id <n>', '提案の番号（mamori registry proposals で確認）')
+    .option('--accept', '登録簿に反映する（死亡は抹消）').option('--reject <reason>', '反映しない理由').option('--keep-old-name-as <kind>', '氏名の変更で旧氏名を旧姓・旧氏として残す（旧姓 または 旧氏）')
+    .option('--by <id>', '処理する職員の利用者ID（既定 operator）').option('--json', 'JSONで出力')
+    .action(run(async () => (await rgc()).proposal));
+
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 
   const audit = program.command('audit').description('操作ログ');

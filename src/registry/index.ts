@@ -13,7 +13,7 @@ export const registryMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
 };
 
-export { buildRegistryNode } from './node.js';
+export { buildRegistryNode, REGISTRY_CHECK_INTERVAL_MS, type RegistryNodeOptions } from './node.js';
 export {
   catalog, buildCatalog, qualificationOf, CATALOG_FILES, AFFILIATION_LABELS, PROCEDURE_LABELS,
   type Catalog, type CatalogFileData, type QualificationEntry, type AdministratorData, type Retention, type Fee, type FileCode, type Affiliation, type Procedure,
@@ -27,10 +27,15 @@ export { registerRegistryApi, qualificationView, REGISTRY_API } from './api.js';
 export { withTenant as withRegistryTenant, type Db as RegistryDb, type Tx as RegistryTx } from './store.js';
 export { RegistrySecrets, type EntryRef } from './secrets.js';
 export {
-  registerEntry, changeEntry, recordDisposition, eraseEntry, purgeMyNumber, showEntry, showEntryAsOperator, statusOf, flagsOf,
+  registerEntry, changeEntry, personItemOf, recordDisposition, eraseEntry, purgeMyNumber, showEntry, showEntryAsOperator, statusOf, flagsOf,
   ENTRY_STATUS_LABELS, DISPOSITION_LABELS, ERASURE_CAUSE_LABELS, CHANGE_KIND_LABELS, NAME_KINDS,
   type RegisterDeps, type EntryView, type VersionView, type DispositionView, type NameRecord, type NameFlags, type NameKind, type Items, type ItemValue, type EntryStatus, type ChangeKind,
 } from './register.js';
+export {
+  checkJuki, jukiCheckOf, rememberJuminhyoCode, runChecks, runDueChecks, checksDue, listProposals, closeProposal, listProposalsForStaff, closeProposalAsStaff,
+  JUKI_NODE, JUKI_PURPOSE, JUKI_CHUNK, JUKI_PARALLEL, FIRST_RUN_DAYS, JUKI_OUTCOME_LABELS, PROPOSAL_KIND_LABELS, PROPOSAL_SOURCE_LABELS, PROPOSAL_STATUS_LABELS, PROPOSAL_REASON_CODES,
+  type JukiDeps, type JukiNode, type JukiCheck, type JukiItem, type JukiOutcome, type CheckRun, type ProposalView, type ProposalList, type ProposalKind,
+} from './juki.js';
 export {
   insertApplication, addApplicationEvent, getApplication, requireApplication, listApplications, transitionApplication, applicationMyNumber, attachmentContent, checkAttachment,
   APPLICATION_STATUS_LABELS, CHANNEL_LABELS, OPEN_STATUSES, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS,

@@ -85,6 +85,15 @@ const ITEM: Record<FileCode, Partial<Record<Role, string>>> = {
   },
 };
 
+/**
+ * The register item holding the person's 生年月日, 性別 or 住所 in this qualification's file, or undefined when
+ * the file does not keep it (used by the 住基 checks to compare and to propose a change).
+ */
+export function personItemOf(q: QualificationEntry, role: '生年月日' | '性別' | '住所'): string | undefined {
+  const name = ITEM[q.file][role];
+  return name && q.registerItems.includes(name) ? name : undefined;
+}
+
 /** Identifiers are never items: the 資格仮名ID is the entry's own column, the My Number sealed apart. */
 const IDENTIFIERS = new Set(['資格仮名ID', 'マイナポータル仮名ID', '個人番号', '機関別符号']);
 

@@ -3,11 +3,12 @@
 // shipped with Mamori (no database; the catalog is validated when loaded, so a broken file fails here too) —
 // and the staff of each 資格管理者, on the registry's own schema through its own database role.
 import type { App } from '../../app/index.js';
+import { exchangeNodeFor } from '../../kernel/exchange/index.js';
 import { invalidField } from '../../kernel/problems/index.js';
 import {
-  AFFILIATION_LABELS, CHANGE_KIND_LABELS, showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
+  AFFILIATION_LABELS, CHANGE_KIND_LABELS, closeProposal, listProposals, runChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
 } from '../../registry/index.js';
-import { withApp } from '../context.js';
+import { withApp, withOrganisations } from '../context.js';
 import { print, printJson, table } from '../io.js';
 
 type O = Record<string, unknown>;
@@ -115,6 +116,72 @@ export async function show(o: O): Promise<number> {
     print(`旧姓フラグ: ${e.flags.旧姓フラグ ? 'あり' : 'なし'}  通称名フラグ: ${e.flags.通称名フラグ ? 'あり' : 'なし'}  旧姓通称名フラグ: ${e.flags.旧姓通称名フラグ ? 'あり' : 'なし'}`);
     if (e.dispositions.length > 0) print(table([['行政処分', '処分年月日', '処分コード', '期間', '発簡番号'], ...e.dispositions.map((d) => [d.label, d.decidedOn, d.code, `${d.from}〜${d.until ?? ''}`, d.issueNo])]));
     print(table([['版', '変更', '理由コード', '記事', '変更した事項', '担当', '日時'], ...(e.history ?? []).map((v) => [String(v.version), CHANGE_KIND_LABELS[v.kind], v.reasonCode ?? '', v.note ?? '', v.changedItems.join('・'), v.by, v.at])]));
+    return 0;
+  });
+}
+
+// ---- 住基ネット checks (decisions 0180–0183; docs/formats/registry-cli.md「住基ネットの確認」) ----
+
+function tenantOption(o: O): string {
+  const tenant = String(o['tenant'] ?? '');
+  if (!catalog().administrator(tenant)) throw invalidField('tenant', 'ADMINISTRATOR_UNKNOWN', `資格管理者「${tenant.slice(0, 40)}」はありません（mamori registry qualifications で確認してください）`);
+  return tenant;
+}
+
+const show1 = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => `${k}: ${String(x)}`).join('、') : String(v));
+
+/** `mamori registry checks --tenant CODE [--from D --until D] [--json]`: the periodic 住基 check, as the registry node. */
+export async function checks(o: O): Promise<number> {
+  const tenant = tenantOption(o);
+  return withOrganisations(o as { data?: string }, async (app, orgs) => {
+    const db = await registryDb(app);
+    const node = exchangeNodeFor({ name: REGISTRY_NODE, schema: REGISTRY_SCHEMA, db, keyDir: app.config.keyDir, directory: orgs.directory, clock: app.config.clock });
+    const r = await runChecks({ db, clock: app.config.clock, node, secrets: RegistrySecrets.open(app.config.keyDir) }, {
+      tenant, ...(o['from'] !== undefined ? { from: String(o['from']) } : {}), ...(o['until'] !== undefined ? { until: String(o['until']) } : {}),
+    });
+    if (o['json']) printJson({ checked: r.checked, changed: r.changed, deaths: r.deaths, unresolved: r.unresolved });
+    else if (!r.period) print('確認する期間がありません（今日までの確認は済んでいます）。');
+    else {
+      print(`住基ネットで確認しました（照会対象期間 ${r.period.from}〜${r.period.until}${r.resumed ? '、前回の続きから' : ''}）: 確認 ${r.checked} 人、変更 ${r.changed} 人、死亡 ${r.deaths} 人、住基ネットで確認できない ${r.unresolved} 人。`);
+      print(`審査への提案を ${r.proposals} 件追加しました（mamori registry proposals --tenant ${tenant} で確認）。`);
+    }
+    return 0;
+  });
+}
+
+/** `mamori registry proposals --tenant CODE [--status S] [--kind K] [--limit N] [--offset N] [--json]`. */
+export async function proposals(o: O): Promise<number> {
+  const tenant = tenantOption(o);
+  return withApp(o as { data?: string }, async (app) => {
+    const l = await listProposals(await registryDb(app), {
+      tenant, ...(o['status'] !== undefined ? { status: o['status'] } : {}), ...(o['kind'] !== undefined ? { kind: o['kind'] } : {}),
+      ...(o['limit'] !== undefined ? { limit: o['limit'] } : {}), ...(o['offset'] !== undefined ? { offset: o['offset'] } : {}),
+    });
+    if (o['json']) {
+      printJson(l);
+      return 0;
+    }
+    print(`提案 ${l.total} 件（${Object.entries(l.byKind).map(([k, n]) => `${PROPOSAL_KIND_LABELS[k as keyof typeof PROPOSAL_KIND_LABELS]} ${n}`).join('、') || 'なし'}）${l.total > l.rows.length ? `、${l.offset + 1}〜${l.offset + l.rows.length} 件目を表示` : ''}`);
+    if (l.rows.length) {
+      print(table([['番号', '資格', '登録番号', '確認元', '種類', '登録簿', '確認結果', '状態', '見つけた日時'], ...l.rows.map((p) => [
+        String(p.id), p.qualificationName, String(p.number), p.sourceLabel, p.kindLabel, show1(p.current), show1(p.proposed), p.statusLabel, p.foundAt,
+      ])]));
+    }
+    return 0;
+  });
+}
+
+/** `mamori registry proposal --tenant CODE --id N (--accept | --reject REASON) [--keep-old-name-as 旧姓|旧氏] [--by ID] [--json]`. */
+export async function proposal(o: O): Promise<number> {
+  const tenant = tenantOption(o);
+  if (!!o['accept'] === (o['reject'] !== undefined)) throw invalidField('accept', 'DECISION_REQUIRED', '--accept（反映する）か --reject 理由（反映しない）のどちらか一方を指定してください');
+  return withApp(o as { data?: string }, async (app) => {
+    const p = await closeProposal({ db: await registryDb(app), clock: app.config.clock }, {
+      tenant, id: o['id'], decision: o['accept'] ? 'accept' : 'reject', ...(o['reject'] !== undefined ? { reason: String(o['reject']) } : {}),
+      ...(o['keepOldNameAs'] !== undefined ? { keepOldNameAs: o['keepOldNameAs'] } : {}), by: String(o['by'] ?? 'operator'),
+    });
+    if (o['json']) printJson(p);
+    else print(`提案 ${p.id}（${p.qualificationName} 登録番号 ${p.number}、${p.kindLabel}）: ${p.statusLabel}${p.reason ? `（${p.reason}）` : ''}`);
     return 0;
   });
 }

@@ -3,3 +3,4 @@ export * from './codes.js';
 export * from './width.js';
 export * from './clock.js';
 export * from './dates.js';
+export * from './search-keys.js';

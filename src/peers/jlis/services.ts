@@ -33,8 +33,10 @@ export const MY_NUMBER_RECIPIENTS: ReadonlyMap<string, string> = new Map<string,
 export const CHANGE_CALLERS: ReadonlySet<string> = new Set(['registry']);
 
 /**
- * Nodes that may query 本人確認情報 (identity.query, identity.query-file).  The registry asks by the
- * applicant's My Number for the 住民票コード its 符号 is issued from (住基法 30条の9; decision 0185).
+ * Nodes that may query 本人確認情報 (identity.query, identity.query-file).  `registry` (国家資格等情報連携・活用
+ * システム): 住基法 第30条の9・別表第一, 医師法等による免許に関する事務 (the 項 要確認, decisions 0180, 0185) — it sends
+ * the applicant's My Number as the key (for the 4情報 check and the 住民票コード its 符号 is issued from) and, not
+ * being in MY_NUMBER_RECIPIENTS, never receives one back.
  */
 export function mayQuery(sender: string): boolean {
   return sender === 'municipality' || sender === 'network' || sender === 'registry' || /^chukan-[0-9]{6}$/.test(sender);
