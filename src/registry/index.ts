@@ -36,3 +36,9 @@ export {
   APPLICATION_STATUS_LABELS, CHANNEL_LABELS, OPEN_STATUSES, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS,
   type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
 } from './applications.js';
+export {
+  openFees, feeStatus, assertFeesSettled, payFees, feeNotifyService, syncFeePayments, refundOnWithdrawal, recordStampPayment, recordStampRefund, confirmFeeAmount, feeTotals, portalFees, feeServices, tenantOfReference,
+  FEE_KINDS, FEE_CHANNEL_LABELS, STAMP_INSTRUMENTS, STAMP_REFUND_METHODS, StampPaymentInput, StampRefundInput, TotalsQuery, PortalFeesInput,
+  type FeeDeps, type FeeKind, type FeeChannel, type FeeLine, type FeeStatus, type FeePaymentView, type LedgerView, type PayAnswer, type RefundReport, type TotalsRow, type FeeTotals, type PortalFees, type StampRefundMethod,
+} from './fees.js';
+export { registerFeeApi, FEE_SYNC_INTERVAL_MS } from './fees-api.js';
