@@ -42,3 +42,7 @@ export {
   type FeeDeps, type FeeKind, type FeeChannel, type FeeLine, type FeeStatus, type FeePaymentView, type LedgerView, type PayAnswer, type RefundReport, type TotalsRow, type FeeTotals, type PortalFees, type StampRefundMethod,
 } from './fees.js';
 export { registerFeeApi, FEE_SYNC_INTERVAL_MS } from './fees-api.js';
+export {
+  recordNotification, setRegistrationTerm, releaseRegistrationTerm, recordLeave, addSupplementaryQualification, termOf, supplementaryOf, NOTIFYING_QUALIFICATIONS, MAX_SUPPLEMENTARY,
+  type NotificationInput, type RegistrationTerm,
+} from './register.js';
