@@ -198,23 +198,31 @@ function paymentView(r: Record<string, unknown>): FeePaymentView {
   };
 }
 
+/** Whether an application's fees are settled, why (Japanese, for the examiner's screen) and what is due. */
+export interface Settlement {
+  readonly settled: boolean;
+  readonly reason: string;
+  /** The total due (yen); null while an amount is unknown. */
+  readonly amount: number | null;
+  /** What is still to pay; null while an amount is unknown. */
+  readonly outstanding: number | null;
+}
+
 /**
- * Settlement required before completion (QUA-20): resolves when the application's fees are paid in full
- * (or nothing is due); otherwise 409 FEES_NOT_SETTLED naming what is outstanding, or FEE_AMOUNT_UNKNOWN when
- * an amount is still to be confirmed.  Examination approval calls it in its transaction.
+ * The settlement of an application (QUA-20), read in the caller's transaction (already set to its tenant):
+ * settled when every fee line's amount is known and paid in full (or nothing is due).  The lines are the
+ * opened ones, or the catalog's when the application's fees were not opened yet.
  */
-export async function assertFeesSettled(tx: Tx, application: ApplicationView): Promise<void> {
-  const s = await feeStatus(tx, application);
-  if (s.settled) return;
+export async function settlementOf(tx: Tx, application: Pick<ApplicationView, 'id'>): Promise<Settlement> {
+  const a = await applicationIn(tx, application.id);
+  const s = await feeStatus(tx, a);
+  const kinds = s.lines.map((l) => l.kind).join('・');
+  if (s.settled) return { settled: true, reason: s.lines.length === 0 ? 'この手続に手数料はありません' : `${kinds}の納付を確認済みです`, amount: s.due, outstanding: 0 };
   if (s.outstanding === null) {
-    const kinds = s.lines.filter((l) => l.amount === null).map((l) => l.kind).join('・');
-    throw new Problem(409, 'FEE_AMOUNT_UNKNOWN', '手数料等の額が確定していません', `${kinds}の額が確定していないため、納付を確認できません。職員が額を確認して登録してください。`, [
-      { field: 'fees', code: 'FEE_AMOUNT_UNKNOWN', message: `${kinds}の額が未確定です` },
-    ]);
+    const unknown = s.lines.filter((l) => l.amount === null).map((l) => l.kind).join('・');
+    return { settled: false, reason: `${unknown}の額が確定していません（審査責任者が額を確定してください）`, amount: null, outstanding: null };
   }
-  throw new Problem(409, 'FEES_NOT_SETTLED', '手数料等の納付が完了していません', `未納額が${s.outstanding.toLocaleString('ja-JP')}円あります。納付が確認できるまで審査を完了できません。`, [
-    { field: 'fees', code: 'FEES_NOT_SETTLED', message: `未納額 ${s.outstanding.toLocaleString('ja-JP')}円` },
-  ]);
+  return { settled: false, reason: `${kinds}の未納額が${s.outstanding.toLocaleString('ja-JP')}円あり、納付が確認できていません`, amount: s.due, outstanding: s.outstanding };
 }
 
 /** Writes `fee_settled` once the fees are paid in full (the examination placeholder reads it too). */

@@ -37,7 +37,7 @@ export {
   type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
 } from './applications.js';
 export {
-  openFees, feeStatus, assertFeesSettled, payFees, feeNotifyService, syncFeePayments, refundOnWithdrawal, recordStampPayment, recordStampRefund, confirmFeeAmount, feeTotals, portalFees, feeServices, tenantOfReference,
+  openFees, feeStatus, settlementOf, payFees, feeNotifyService, syncFeePayments, refundOnWithdrawal, recordStampPayment, recordStampRefund, confirmFeeAmount, feeTotals, portalFees, feeServices, tenantOfReference,
   FEE_KINDS, FEE_CHANNEL_LABELS, STAMP_INSTRUMENTS, STAMP_REFUND_METHODS, StampPaymentInput, StampRefundInput, TotalsQuery, PortalFeesInput,
   type FeeDeps, type FeeKind, type FeeChannel, type FeeLine, type FeeStatus, type FeePaymentView, type LedgerView, type PayAnswer, type RefundReport, type TotalsRow, type FeeTotals, type PortalFees, type StampRefundMethod,
 } from './fees.js';
@@ -46,3 +46,4 @@ export {
   recordNotification, setRegistrationTerm, releaseRegistrationTerm, recordLeave, addSupplementaryQualification, termOf, supplementaryOf, NOTIFYING_QUALIFICATIONS, MAX_SUPPLEMENTARY,
   type NotificationInput, type RegistrationTerm,
 } from './register.js';
+export { assertFeesSettled, feeSettlement, type Settlement } from './settlement.js';

@@ -19,7 +19,7 @@ import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { paymentTotals, signPaymentEvent, type PaymentEvent } from '../../src/kernel/payment/index.js';
 import type { PaymentDeps } from '../../src/peers/payment/index.js';
 import {
-  applyForStaff, approveStaff, assertFeesSettled, catalog, confirmFeeAmount, feeStatus, feeTotals, getApplication, insertApplication, issueStaffToken, openFees, payFees,
+  applyForStaff, approveStaff, assertFeesSettled, catalog, feeSettlement, confirmFeeAmount, feeStatus, feeTotals, getApplication, insertApplication, issueStaffToken, openFees, payFees,
   recordStampPayment, recordStampRefund, refundOnWithdrawal, REGISTRY_ROLE, RegistrySecrets, syncAdministrators, syncFeePayments, transitionApplication, withRegistryTenant,
   type ApplicationView, type FeeDeps, type FeeStatus, type Procedure,
 } from '../../src/registry/index.js';
@@ -155,6 +155,10 @@ describe('fees opened from the catalog, settlement required before completion (Q
     const a = await newApplication('yakuzaishi', 'online');
     const e = await expectProblem(withRegistryTenant(db, a.tenant, (tx) => assertFeesSettled(tx, a)), { status: 409, code: 'FEES_NOT_SETTLED', field: 'fees' });
     expect(e.detail).toContain('30,000円');
+    // The seam examination calls (settlement.ts): the same answer from only the id, qualification and procedure.
+    const seam = { id: a.id, qualification: a.qualification, procedure: a.procedure };
+    expect(await withRegistryTenant(db, a.tenant, (tx) => feeSettlement(tx, seam))).toMatchObject({ settled: false, amount: 30000, outstanding: 30000 });
+    await expectProblem(withRegistryTenant(db, a.tenant, (tx) => assertFeesSettled(tx, seam)), { status: 409, code: 'FEES_NOT_SETTLED' });
     const c = await newApplication('kaigofukushishi', 'paper', 'correction');
     await expectProblem(withRegistryTenant(db, c.tenant, (tx) => assertFeesSettled(tx, c)), { status: 409, code: 'FEE_AMOUNT_UNKNOWN' });
     await expectProblem(recordStampPayment(db, clock, c.tenant, c.id, { instrument: '収入印紙', amount: 1000, seenOn: TEST_TODAY, by: 'madoguchi1' }), { status: 409, code: 'FEE_AMOUNT_UNKNOWN' });
