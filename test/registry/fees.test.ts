@@ -425,3 +425,34 @@ describe('the staff API and the CLI', () => {
     for (const n of numbers) expect(await feeTablesText()).not.toContain(n);
   });
 });
+
+describe('payments that end without money, and a double submission', () => {
+  it('two payment requests at once make one payment', async () => {
+    const a = await newApplication('kangoshi', 'online');
+    const [x, y] = await Promise.all([payFees(deps, a.tenant, a.id, { returnUrl: returnUrl() }), payFees(deps, a.tenant, a.id, { returnUrl: returnUrl() })]);
+    expect(x.paymentId).toBe(y.paymentId);
+    expect((await status(a)).payments).toHaveLength(1);
+    expect((await reload(a)).events.filter((e) => e.kind === 'fee_payment_created')).toHaveLength(1);
+  });
+
+  it('an expired payment (the payer never paid) is told to the registry; the next request makes a new payment', async () => {
+    const a = await newApplication('hokenshi', 'online');
+    const p1 = await payFees(deps, a.tenant, a.id, { returnUrl: returnUrl() });
+    clock.set(new Date(new Date(p1.expiresAt!).getTime() + 60_000));
+    try {
+      const { expirePayments, deliverEvents } = await import('../../src/peers/payment/index.js');
+      await expirePayments(pay);
+      await deliverEvents(pay);
+      const s = await status(a);
+      expect(s.payments[0]).toMatchObject({ status: 'expired' });
+      expect(s).toMatchObject({ settled: false, outstanding: 9000 });
+      expect((await reload(a)).events.map((e) => e.kind)).toContain('fee_payment_expired');
+      const p2 = await payFees(deps, a.tenant, a.id, { returnUrl: returnUrl() });
+      expect(p2.reference).toBe(`${a.tenant}.${a.id}.2`);
+      await payerPays(p2.payUrl!);
+      expect((await status(a)).settled).toBe(true);
+    } finally {
+      clock.set(TEST_NOW);
+    }
+  });
+});
