@@ -377,9 +377,9 @@ describe('the portal\'s payment step (registry service applications.fees)', () =
 });
 
 describe('the staff API and the CLI', () => {
-  async function token(tenant: string, userId: string, role: 'clerk' | 'supervisor', qualifications: string[]): Promise<string> {
-    await applyForStaff(db, clock, { tenant, userId, name: `職員 ${userId}`, affiliation: 'ministry', affiliationName: '本省', role, qualifications, reason: '手数料事務', appliedBy: 'operator' });
-    await approveStaff(db, clock, tenant, userId, 'operator');
+  async function token(tenant: string, userId: string, role: 'clerk' | 'supervisor', qualifications: string[], approver = 'operator'): Promise<string> {
+    await applyForStaff(db, clock, { tenant, userId, name: `職員 ${userId}`, affiliation: 'ministry', affiliationName: '本省', role, qualifications, reason: '手数料事務', appliedBy: approver });
+    await approveStaff(db, clock, tenant, userId, approver);
     return `Bearer ${(await issueStaffToken(db, clock, tenant, userId)).token}`;
   }
 
@@ -404,6 +404,28 @@ describe('the staff API and the CLI', () => {
     expect((await fetch(`${registryUrl}/registry/v1/fees/totals?from=${TEST_TODAY}&until=${TEST_TODAY}&qualification=ishi`, { headers: { authorization: auth } })).status).toBe(404);
     const log = await withRegistryTenant(db, 'mhlw-isei', (tx) => sql<{ target_id: string; outcome: string }>`SELECT target_id, outcome FROM registry.access_log WHERE user_id = 'fee-chief' AND outcome = 'denied'`.execute(tx));
     expect(log.rows.map((r) => r.target_id)).toEqual([other.id, 'ishi']);
+  });
+
+  it('confirms an unknown amount (審査責任者 only), refunds a withdrawn application and records the stamps returned over HTTP', async () => {
+    const chief = await token('mhlw-shaen', 'kaigo-chief', 'supervisor', ['kaigofukushishi']);
+    const clerk = await token('mhlw-shaen', 'kaigo-clerk', 'clerk', ['kaigofukushishi'], 'kaigo-chief');
+    const a = await newApplication('kaigofukushishi', 'paper', 'reissue');
+    const post = (path: string, auth: string, body: unknown) => fetch(`${registryUrl}/registry/v1/applications/${a.id}/fees/${path}`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const amount = { kind: '手数料', amount: 1500, source: '指定登録機関の手数料（模擬確認）' };
+    expect((await post('amounts', clerk, amount)).status).toBe(403);
+    expect((await post('amounts', chief, amount)).status).toBe(200);
+    expect((await post('stamps', clerk, { instrument: '収入印紙', amount: 1500, seenOn: TEST_TODAY })).status).toBe(201);
+    expect((await post('refund', clerk, {})).status).toBe(409); // not withdrawn
+    await withdraw(a);
+    const r = await post('refund', clerk, {});
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ refundedOnline: 0, stampOwed: 1500 });
+    const back = await post('stamp-refunds', clerk, { method: 'stamp_returned', amount: 1500, on: TEST_TODAY });
+    expect(back.status).toBe(201);
+    expect(await back.json()).toMatchObject({ net: 0, refunded: 1500 });
+    // Another 資格管理者's staff: 404 as for an unknown application.
+    const other = await token('mhlw-iyaku', 'iyaku-clerk', 'clerk', ['yakuzaishi']);
+    expect((await post('refund', other, {})).status).toBe(404);
   });
 
   it('mamori registry fees prints the totals (JSON and text)', async () => {
