@@ -307,6 +307,18 @@ describe('refunds on withdrawal (QUA-20)', () => {
     await expectProblem(payFees(deps, a.tenant, a.id, { returnUrl: returnUrl() }), { status: 409, code: 'APPLICATION_STATE' });
   });
 
+  it('paid twice (stamps seen, then the open payment page paid): the excess is refunded by itself', async () => {
+    const a = await newApplication('kangoshi', 'online');
+    const p = await payFees(deps, a.tenant, a.id, { returnUrl: returnUrl() });
+    // The applicant declined to pay online after all and sent 収入印紙; staff record them …
+    expect((await recordStampPayment(db, clock, a.tenant, a.id, { instrument: '収入印紙', amount: 9000, seenOn: TEST_TODAY, by: 'madoguchi1' })).settled).toBe(true);
+    // … and then the still-open payment page is paid too.
+    await payerPays(p.payUrl!);
+    const s = await status(a);
+    expect(s).toMatchObject({ settled: true, received: 18000, refunded: 9000, net: 9000 });
+    expect(s.payments[0]).toMatchObject({ status: 'refunded', refundedTotal: 9000 });
+  });
+
   it('stamps: the amount owed is recorded, then staff record the stamps returned (never more than was paid)', async () => {
     const a = await newApplication('ishi', 'paper');
     await recordStampPayment(db, clock, a.tenant, a.id, { instrument: '収入印紙', amount: 60000, seenOn: TEST_TODAY, by: 'madoguchi1' });
@@ -327,7 +339,7 @@ describe('income and expenditure for any period and category (QUA-21, QUA-22)', 
     const day = jstToday(clock.now());
     const t = await feeTotals(db, 'mhlw-isei', { from: day, until: day });
     const row = (q: string, channel: string) => t.rows.find((r) => r.qualification === q && r.channel === channel && r.kind === '登録免許税');
-    expect(row('kangoshi', 'online')).toMatchObject({ receipts: 9000, refunds: 0, receiptCount: 1 });
+    expect(row('kangoshi', 'online')).toMatchObject({ receipts: 18000, refunds: 9000, receiptCount: 2, refundCount: 1 }); // one paid, one paid twice and refunded
     expect(row('rigakuryohoshi', 'online')).toMatchObject({ receipts: 9000, refunds: 9000, net: 0 });
     expect(row('ishi', 'stamp')).toMatchObject({ receipts: 60000, refunds: 60000, channelLabel: '収入印紙・領収証書' });
     expect(t.net).toBe(t.receipts - t.refunds);
