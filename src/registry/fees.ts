@@ -773,7 +773,8 @@ export async function feeTotals(db: Db, tenant: string, raw: unknown, qualificat
 // The portal's payment step
 
 export const PortalFeesInput = z.strictObject({
-  portalPseudonym: z.string({ message: 'マイナポータル仮名IDを指定してください' }).regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'マイナポータル仮名IDの形式が正しくありません' }),
+  /** The applicant's マイナポータル仮名ID (the same key as intake's applications.* services). */
+  pseudonym: z.string({ message: 'マイナポータル仮名IDを指定してください' }).regex(/^[A-Za-z0-9_-]{8,64}$/, { message: 'マイナポータル仮名IDの形式が正しくありません' }),
   applicationId: z.uuid({ message: '申請IDが正しくありません' }),
   /** true: start (or resume) the online payment of what is outstanding and answer its payer page URL. */
   pay: z.boolean().optional(),
@@ -810,11 +811,11 @@ async function tenantOfPortalApplication(db: Db, pseudonym: string, applicationI
  */
 export async function portalFees(deps: FeeDeps, raw: unknown): Promise<PortalFees> {
   const input = parseInput(PortalFeesInput, raw);
-  const tenant = await tenantOfPortalApplication(deps.db, input.portalPseudonym, input.applicationId);
+  const tenant = await tenantOfPortalApplication(deps.db, input.pseudonym, input.applicationId);
   let pay: PayAnswer | undefined;
   if (input.pay) {
     if (!input.returnUrl) throw new Problem(400, 'VALIDATION', '入力内容に誤りがあります', '戻り先URLを指定してください。', [{ field: 'returnUrl', code: 'REQUIRED', message: '戻り先URLを指定してください' }]);
-    pay = await payFees(deps, tenant, input.applicationId, { returnUrl: input.returnUrl, portalPseudonym: input.portalPseudonym });
+    pay = await payFees(deps, tenant, input.applicationId, { returnUrl: input.returnUrl, portalPseudonym: input.pseudonym });
   }
   return withTenant(deps.db, tenant, async (tx) => {
     const a = await applicationIn(tx, input.applicationId);

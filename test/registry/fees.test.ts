@@ -373,18 +373,18 @@ describe('income and expenditure for any period and category (QUA-21, QUA-22)', 
 describe('the portal\'s payment step (registry service applications.fees)', () => {
   it('answers the fees and, with pay, the payer page; another applicant\'s application is 404', async () => {
     const a = await newApplication('shikaishi', 'online');
-    const look = await portal.call('registry', 'applications.fees', { portalPseudonym: a.portalPseudonym, applicationId: a.id }, { personal: true });
+    const look = await portal.call('registry', 'applications.fees', { pseudonym: a.portalPseudonym, applicationId: a.id }, { personal: true });
     expect(look.body).toMatchObject({ applicationId: a.id, statusLabel: '審査待ち', due: 60000, paid: 0, outstanding: 60000, settled: false, payment: null, lines: [{ kind: '登録免許税', amount: 60000 }] });
-    const started = await portal.call('registry', 'applications.fees', { portalPseudonym: a.portalPseudonym, applicationId: a.id, pay: true, returnUrl: returnUrl() }, { personal: true });
+    const started = await portal.call('registry', 'applications.fees', { pseudonym: a.portalPseudonym, applicationId: a.id, pay: true, returnUrl: returnUrl() }, { personal: true });
     const payUrl = (started.body as { payment: { payUrl: string } }).payment.payUrl;
     expect(payUrl).toContain('/pay/');
-    await expectProblem(portal.call('registry', 'applications.fees', { portalPseudonym: 'mp-someoneelse1', applicationId: a.id }, { personal: true }), { status: 404 });
-    await expectProblem(portal.call('registry', 'applications.fees', { portalPseudonym: a.portalPseudonym, applicationId: a.id, pay: true }, { personal: true }), { status: 400, field: 'returnUrl' });
+    await expectProblem(portal.call('registry', 'applications.fees', { pseudonym: 'mp-someoneelse1', applicationId: a.id }, { personal: true }), { status: 404 });
+    await expectProblem(portal.call('registry', 'applications.fees', { pseudonym: a.portalPseudonym, applicationId: a.id, pay: true }, { personal: true }), { status: 400, field: 'returnUrl' });
     await payerPays(payUrl);
-    const done = await portal.call('registry', 'applications.fees', { portalPseudonym: a.portalPseudonym, applicationId: a.id }, { personal: true });
+    const done = await portal.call('registry', 'applications.fees', { pseudonym: a.portalPseudonym, applicationId: a.id }, { personal: true });
     expect(done.body).toMatchObject({ paid: 60000, outstanding: 0, settled: true, payment: null });
     // Only the portal may ask.
-    await expectProblem(pay.node.call('registry', 'applications.fees', { portalPseudonym: a.portalPseudonym, applicationId: a.id }), { status: 403, code: 'EXCHANGE_NOT_ALLOWED' });
+    await expectProblem(pay.node.call('registry', 'applications.fees', { pseudonym: a.portalPseudonym, applicationId: a.id }), { status: 403, code: 'EXCHANGE_NOT_ALLOWED' });
   });
 });
 
