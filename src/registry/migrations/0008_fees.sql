@@ -121,7 +121,8 @@ GRANT SELECT, INSERT ON registry.fee_ledger TO mamori_registry;
 
 -- The register's features of QUA-38 and QUA-39 (decision 0199) are versions of an entry like any change: the
 -- 医師/歯科医師 届出票 recorded ('notification'), 介護福祉士's time-limited registration, its release and 休業
--- days ('term'), and its 付記資格 ('supplementary').
+-- days ('term'), and its 付記資格 ('supplementary').  'reissue' is examination's (registry/0007), kept here so
+-- that this migration, which runs after it, does not drop it.
 ALTER TABLE registry.entry_versions DROP CONSTRAINT entry_versions_change_kind_check;
 ALTER TABLE registry.entry_versions ADD CONSTRAINT entry_versions_change_kind_check
-  CHECK (change_kind IN ('register', 'correction', 'rewrite', 'change', 'disposition', 'erasure', 'notification', 'term', 'supplementary'));
+  CHECK (change_kind IN ('register', 'correction', 'rewrite', 'change', 'disposition', 'erasure', 'reissue', 'notification', 'term', 'supplementary'));
