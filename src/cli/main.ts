@@ -342,6 +342,11 @@ export function buildProgram(): Command {
     .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').option('--qualification <code>', '資格コード（資格管理者が複数の資格を所掌するときは必須）')
     .requiredOption('--number <no>', '登録番号').option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
     .action(run(async () => (await import('./commands/registry.js')).show));
+  leaf(rg, 'fees', '手数料等の収支（期間・資格・手数料の種類・納付方法ごとの収入と返金）')
+    .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').requiredOption('--from <date>', '開始日 YYYY-MM-DD（日本時間）').requiredOption('--until <date>', '終了日 YYYY-MM-DD（この日を含む）')
+    .option('--qualification <code>', '資格コードで絞り込む').option('--kind <kind>', '手数料の種類（登録免許税・登録手数料・手数料）で絞り込む')
+    .addOption(new Option('--channel <channel>', '納付方法（online オンライン決済, stamp 収入印紙・領収証書）').choices(['online', 'stamp'])).option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
+    .action(run(async () => (await import('./commands/registry-fees.js')).fees));
   const rs = rg.command('staff').description('資格管理者の利用者（申請・承認・一覧・削除・トークン）');
   const rgc = async () => await import('./commands/registry.js');
   leaf(rs, 'apply', '利用者登録を申請する（同じ資格管理者の審査責任者の承認で有効。最初の審査責任者は運用者が承認）')

@@ -45,3 +45,14 @@ export {
   checkKoseki, kosekiChanges, kosekiCodeOf, nameHistoryOf, KOSEKI_PROVIDER, KOSEKI_JIMU, KOSEKI_ITEM, KOSEKI_BATCH, KOSEKI_OUTCOME_LABELS,
   type KosekiCheckDeps, type KosekiCheck, type KosekiOutcome, type KosekiName, type KosekiNameHistory, type KosekiProposal, type KosekiChangesReport,
 } from './koseki.js';
+export {
+  openFees, feeStatus, settlementOf, payFees, feeNotifyService, syncFeePayments, refundOnWithdrawal, recordStampPayment, recordStampRefund, confirmFeeAmount, feeTotals, portalFees, feeServices, tenantOfReference,
+  FEE_KINDS, FEE_CHANNEL_LABELS, STAMP_INSTRUMENTS, STAMP_REFUND_METHODS, StampPaymentInput, StampRefundInput, TotalsQuery, PortalFeesInput,
+  type FeeDeps, type FeeKind, type FeeChannel, type FeeLine, type FeeStatus, type FeePaymentView, type LedgerView, type PayAnswer, type RefundReport, type TotalsRow, type FeeTotals, type PortalFees, type StampRefundMethod,
+} from './fees.js';
+export { registerFeeApi, FEE_SYNC_INTERVAL_MS } from './fees-api.js';
+export {
+  recordNotification, setRegistrationTerm, releaseRegistrationTerm, recordLeave, addSupplementaryQualification, termOf, supplementaryOf, NOTIFYING_QUALIFICATIONS, MAX_SUPPLEMENTARY,
+  type NotificationInput, type RegistrationTerm,
+} from './register.js';
+export { assertFeesSettled, feeSettlement, type Settlement } from './settlement.js';

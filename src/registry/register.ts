@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
+import { warekiParts } from '../kernel/jp/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../kernel/problems/index.js';
 import { catalog, type FileCode, type QualificationEntry } from './catalog.js';
 import { parseApplication } from './forms.js';
@@ -180,7 +181,7 @@ export const ENTRY_STATUS_LABELS = { active: '有効', suspended: '業務停止�
 export type EntryStatus = keyof typeof ENTRY_STATUS_LABELS;
 export const DISPOSITION_LABELS = { suspension: '業務停止', revocation: '免許取消' } as const;
 export const ERASURE_CAUSE_LABELS = { request: '申請による抹消', disposition: '行政処分による抹消', death: '死亡による抹消' } as const;
-export const CHANGE_KIND_LABELS = { register: '新規登録', correction: '籍訂正', rewrite: '書換え交付', change: '登録事項の変更', disposition: '行政処分', erasure: '抹消' } as const;
+export const CHANGE_KIND_LABELS = { register: '新規登録', correction: '籍訂正', rewrite: '書換え交付', change: '登録事項の変更', disposition: '行政処分', erasure: '抹消', notification: '届出票の記録', term: '登録の有効期限', supplementary: '付記資格' } as const;
 export type ChangeKind = keyof typeof CHANGE_KIND_LABELS;
 
 export interface DispositionView {
@@ -602,6 +603,313 @@ export async function purgeMyNumber(deps: RegisterDeps, raw: unknown): Promise<E
     if (!deletesMyNumber(q, l.row['deceased'] === true)) throw conflict('RETENTION_KEEP', `${q.registerName}では資格を喪失した方の個人番号も保持します。`);
     await sql`DELETE FROM registry.entry_mynumbers WHERE qualification_code = ${q.code} AND registration_no = ${input.number}`.execute(tx);
     if (l.row['mynumber_deleted_on'] === null) await sql`UPDATE registry.entries SET mynumber_deleted_on = ${deps.clock.today()} WHERE qualification_code = ${q.code} AND registration_no = ${input.number}`.execute(tx);
+    return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+  });
+}
+
+// ---- 医師・歯科医師の届出票 (QUA-38); 介護福祉士の期限付登録と付記資格 (QUA-39); decision 0199 ------------------
+// Each is a version of the entry like any change (who, when, what changed), written into the file's own
+// register items (§004), so the history keeps every notification, term and 付記資格 as it was.
+
+const text = (label: string, max: number) => z.string({ message: `${label}を入力してください` }).trim().min(1, { message: `${label}を入力してください` }).max(max, { message: `${label}は${max}文字以内です` });
+const tel = z.string().regex(/^[0-9-]{6,20}$/, { message: '電話番号は数字とハイフン（6〜20文字）です' });
+const workplace = z
+  .object({ 名称: text('従事先の名称', 100), 電話: tel.optional(), 所在地: text('従事先の所在地', 200), 勤務日数: z.number().min(0).max(7, { message: '勤務日数は週7日以内です' }).optional(), 宿直日直回数: z.number().int().min(0).max(31, { message: '宿直・日直回数は月31回以内です' }).optional() })
+  .strict();
+
+/** The qualifications whose holders file the biennial 届出 (医師法・歯科医師法 第6条第3項). */
+export const NOTIFYING_QUALIFICATIONS = ['ishi', 'shikaishi'] as const;
+
+const notificationInput = z
+  .object({
+    qualification: z.enum(NOTIFYING_QUALIFICATIONS, { message: '届出票を記録できるのは医師・歯科医師です' }),
+    number: numberSchema,
+    /** その年の12月31日現在 (even years: the 医師・歯科医師・薬剤師統計). */
+    基準日: isoDate.refine((d) => d.endsWith('-12-31') && Number(d.slice(0, 4)) % 2 === 0, { message: '届出の基準日は偶数年の12月31日です（医師法・歯科医師法第6条第3項）' }),
+    届出日: isoDate,
+    届出票: z
+      .object({
+        住所: text('住所', 200),
+        電話番号: tel.optional(),
+        メールアドレス: z.email({ message: 'メールアドレスの形式が正しくありません' }).max(254).optional(),
+        メールアドレスの利用同意: z.boolean().optional(),
+        従事している業務の種別: text('従事している業務の種別', 40),
+        主たる従事先: workplace.optional(),
+        就業形態: text('就業形態', 40).optional(),
+        主たる業務内容: text('主たる業務内容', 100).optional(),
+        休業の取得: text('休業の取得', 40).optional(),
+        従たる従事先: z.array(workplace).max(20, { message: '従たる従事先は20か所までです' }).optional(),
+        従事する診療科名等: z.array(text('診療科名', 40)).min(1).max(10, { message: '診療科名等は10までです' }).optional(),
+        専門性に関する資格名: z.array(text('資格名', 80)).max(10).optional(),
+        分娩の取扱いの有無: z.boolean().optional(),
+        出身地: text('出身地', 40).optional(),
+        医学課程を修めた外国の医学校のある国: text('国名', 60).optional(),
+        歯学課程を修めた大学名等: text('大学名等', 100).optional(),
+        地域枠等: z
+          .object({ 従事要件有無: z.boolean(), 従事年数: z.number().int().min(0).max(20).optional(), 終了しているか: z.boolean().optional(), 要件となる従事場所: text('従事場所', 100).optional(), 奨学金貸与元: text('奨学金貸与元', 100).optional(), 選抜方式: text('選抜方式', 60).optional() })
+          .strict()
+          .optional(),
+        活用に関する確認: z.boolean({ message: '届出票の活用に関する確認（同意するかどうか）を指定してください' }),
+        備考: text('備考', 500).optional(),
+      })
+      .strict(),
+    by,
+  })
+  .strict();
+export type NotificationInput = z.input<typeof notificationInput>;
+
+const ONLY_ISHI = ['分娩の取扱いの有無', '医学課程を修めた外国の医学校のある国', '地域枠等'] as const;
+const ONLY_SHIKAISHI = ['歯学課程を修めた大学名等'] as const;
+
+/** The 届出票 as the file's register items (医師: the items themselves; 歯科医師: the 届出票： items). */
+function notificationItems(q: QualificationEntry, n: z.output<typeof notificationInput>['届出票'], current: Items, names: readonly NameRecord[]): Items {
+  const ishi = q.code === 'ishi';
+  const p = ishi ? '' : '届出票：';
+  const join = (a: readonly string[] | undefined) => (a && a.length ? a.join('、') : null);
+  const others = n.従たる従事先 ?? [];
+  const out: Items = {
+    [`${p}住所`]: n.住所,
+    [`${p}電話番号`]: n.電話番号 ?? null,
+    [`${p}メールアドレス`]: n.メールアドレス ?? null,
+    [`${p}メールアドレス（利用同意）`]: n.メールアドレスの利用同意 ?? null,
+    [`${p}従事している業務の種別`]: n.従事している業務の種別,
+    [`${p}主たる従事先（名称）`]: n.主たる従事先?.名称 ?? null,
+    [`${p}主たる従事先（電話）`]: n.主たる従事先?.電話 ?? null,
+    [`${p}主たる従事先（所在地）`]: n.主たる従事先?.所在地 ?? null,
+    [`${p}就業形態`]: n.就業形態 ?? null,
+    [`${p}主たる業務内容`]: n.主たる業務内容 ?? null,
+    [`${p}休業の取得`]: n.休業の取得 ?? null,
+    [`${p}従たる従事先（名称）`]: join(others.map((o) => o.名称)),
+    [`${p}従たる従事先（電話）`]: join(others.map((o) => o.電話 ?? '')),
+    [`${p}従たる従事先（所在地）`]: join(others.map((o) => o.所在地)),
+    [`${p}従事する診療科名等`]: join(n.従事する診療科名等),
+    [`${p}出身地`]: n.出身地 ?? null,
+    [`${p}備考`]: n.備考 ?? null,
+  };
+  if (ishi) {
+    Object.assign(out, {
+      '勤務状況（勤務日数）': n.主たる従事先?.勤務日数 ?? null,
+      '勤務状況（宿直・日直回数）': n.主たる従事先?.宿直日直回数 ?? null,
+      '従たる従事先の勤務状況（勤務日数）': others.length ? others.reduce((s, o) => s + (o.勤務日数 ?? 0), 0) : null,
+      '従たる従事先の勤務状況（宿直・日直回数）': others.length ? others.reduce((s, o) => s + (o.宿直日直回数 ?? 0), 0) : null,
+      従たる従事先の件数: others.length,
+      取得している広告可能な医師の専門性に関する資格名及び麻酔科の標榜資格: join(n.専門性に関する資格名),
+      分娩の取扱いの有無: n.分娩の取扱いの有無 ?? null,
+      医学課程を修めた外国の医学校のある国: n.医学課程を修めた外国の医学校のある国 ?? null,
+      '地域枠等（従事要件有無）': n.地域枠等?.従事要件有無 ?? null,
+      '地域枠等（従事年数）': n.地域枠等?.従事年数 ?? null,
+      '地域枠等（終了しているか）': n.地域枠等?.終了しているか ?? null,
+      '地域枠等（要件となる従事場所）': n.地域枠等?.要件となる従事場所 ?? null,
+      '地域枠等（奨学金貸与元）': n.地域枠等?.奨学金貸与元 ?? null,
+      '地域枠等（選抜方式）': n.地域枠等?.選抜方式 ?? null,
+      医師届出票の活用に関する確認: n.活用に関する確認,
+    });
+  } else {
+    const own = names.find((x) => x.kind === '氏名' && x.until === null);
+    Object.assign(out, {
+      '届出票：姓': own?.姓 ?? null,
+      '届出票：名': own?.名 ?? null,
+      '届出票：フリガナ（姓）': own?.フリガナ?.姓 ?? null,
+      '届出票：フリガナ（名）': own?.フリガナ?.名 ?? null,
+      '届出票：生年月日': current['生年月日'] ?? null,
+      '届出票：性別コード': current['性別コード'] ?? null,
+      '届出票：登録番号': current['登録番号'] ?? null,
+      '届出票：登録年月日': current['登録年月日'] ?? null,
+      '届出票：取得している広告可能な歯科医師の専門性に関する資格名': join(n.専門性に関する資格名),
+      '届出票：歯科医師免許取得の際に歯学課程を修めた大学名等': n.歯学課程を修めた大学名等 ?? null,
+      '届出票：歯科医師届出票の活用に関する確認': n.活用に関する確認,
+    });
+  }
+  for (const k of Object.keys(out)) if (!q.registerItems.includes(k)) throw new Error(`registry: ${k} is not a register item of ${q.code}`);
+  return out;
+}
+
+/**
+ * Records a 医師 or 歯科医師 届出票 (QUA-38; 医師法・歯科医師法 第6条第3項: every two years, as of 12月31日):
+ * workplaces, work status, specialties, 地域枠等 and the consent to use it, as a new version of the entry
+ * (kind `notification`, its note naming the 基準日).  The newest notification is the entry's current state; a
+ * notification with nothing new writes nothing.  Items of the other profession are refused by name.
+ */
+export async function recordNotification(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
+  const input = parseInput(notificationInput, raw);
+  const q = qualificationIn(undefined, input.qualification);
+  for (const k of input.qualification === 'ishi' ? ONLY_SHIKAISHI : ONLY_ISHI) {
+    if ((input.届出票 as Record<string, unknown>)[k] !== undefined) throw invalidField(`届出票.${k}`, 'ITEM_NOT_APPLICABLE', `「${k}」は${q.name}の届出票にはありません`);
+  }
+  const today = deps.clock.today();
+  if (input.届出日 > today) throw invalidField('届出日', 'DATE_IN_FUTURE', '届出日に将来の日付は指定できません');
+  if (input.届出日 <= input.基準日) throw invalidField('届出日', 'NOTIFICATION_BEFORE_REFERENCE', '届出日は基準日（12月31日）より後の日付です');
+  return withTenant(deps.db, q.administrator, async (tx) => {
+    const l = await lockEntry(tx, q, input.number);
+    const before = l.row['items'] as Items;
+    const names = l.row['names'] as NameRecord[];
+    const items: Items = { ...before, ...notificationItems(q, input.届出票, before, names) };
+    const changed = Object.keys(items).filter((k) => JSON.stringify(items[k] ?? null) !== JSON.stringify(before[k] ?? null));
+    const last = await sql<{ note: string | null }>`SELECT note FROM registry.entry_versions WHERE qualification_code = ${q.code} AND registration_no = ${input.number} AND change_kind = 'notification' ORDER BY version DESC LIMIT 1`.execute(tx);
+    const noteText = `${input.基準日}現在の届出（${input.届出日}届出）`;
+    if (changed.length === 0 && last.rows[0]?.note === noteText) return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+    await saveVersion(tx, deps.clock, l, { kind: 'notification', reasonCode: null, note: noteText, changed, items, names, by: input.by });
+    return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+  });
+}
+
+/** The era name for the （元号） items of 介護福祉士 (令和 …). */
+const eraOf = (date: string): string => warekiParts(date).era;
+
+function kaigoIn(code: string): QualificationEntry {
+  const q = qualificationIn(undefined, code);
+  if (q.file !== 'kaigofukushishi') throw invalidField('qualification', 'NOT_APPLICABLE', `${q.name}には期限付登録・付記資格はありません（介護福祉士のみ）`);
+  return q;
+}
+
+/** What the 介護福祉士 entry says of its time limit (QUA-39). */
+export interface RegistrationTerm {
+  readonly limited: boolean;
+  readonly epa: boolean;
+  readonly 留学: boolean;
+  readonly expiresOn: string | null;
+  readonly releasedOn: string | null;
+  readonly releaseReason: string | null;
+  readonly leaveDays: number;
+  readonly leaveAllowed: number | null;
+  /** Limited, not released, and past its 有効期限 on `today`. */
+  readonly expired: boolean;
+}
+
+export function termOf(entry: Pick<EntryView, 'items'>, today: string): RegistrationTerm {
+  const i = entry.items;
+  const limited = i['期限付登録'] === true;
+  const expiresOn = (i['有効期限（年月日）'] as string | null) ?? null;
+  const releasedOn = (i['有効期限解除日（年月日）'] as string | null) ?? null;
+  return {
+    limited,
+    epa: i['ＥＰＡ'] === true,
+    留学: i['留学'] === true,
+    expiresOn,
+    releasedOn,
+    releaseReason: (i['有効期限解除理由'] as string | null) ?? null,
+    leaveDays: Number(i['合計休業日数'] ?? 0),
+    leaveAllowed: i['休業可能日数'] === null || i['休業可能日数'] === undefined ? null : Number(i['休業可能日数']),
+    expired: limited && releasedOn === null && expiresOn !== null && expiresOn < today,
+  };
+}
+
+const termInput = z
+  .object({
+    qualification: z.string().min(1).max(40),
+    number: numberSchema,
+    /** 有効期限 of the registration. */
+    有効期限: isoDate,
+    /** Why it is limited: EPA (経済連携協定の介護福祉士候補者) and/or 留学 (在留資格「介護」); neither: 養成施設卒業者の経過措置. */
+    区分: z.array(z.enum(['EPA', '留学'], { message: '区分は EPA・留学 です' })).max(2).optional(),
+    休業可能日数: z.number().int().min(0).max(3650).optional(),
+    reasonCode,
+    note: note.optional(),
+    by,
+  })
+  .strict();
+
+/** Makes a 介護福祉士 registration time-limited (期限付登録, 有効期限, EPA/留学, 休業可能日数): a new version. */
+export async function setRegistrationTerm(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
+  const input = parseInput(termInput, raw);
+  const q = kaigoIn(input.qualification);
+  return withTenant(deps.db, q.administrator, async (tx) => {
+    const l = await lockEntry(tx, q, input.number);
+    const before = l.row['items'] as Items;
+    if (input.有効期限 <= day(l.row['registered_on'])) throw invalidField('有効期限', 'TERM_BEFORE_REGISTRATION', '有効期限は登録年月日より後の日付です');
+    if (before['有効期限解除日（年月日）']) throw conflict('TERM_RELEASED', `登録番号 ${input.number} の有効期限は解除されています（${String(before['有効期限解除日（年月日）'])}）。`);
+    const kinds = new Set(input.区分 ?? []);
+    const items: Items = {
+      ...before,
+      期限付登録: true,
+      ＥＰＡ: kinds.has('EPA'),
+      留学: kinds.has('留学'),
+      '有効期限（元号）': eraOf(input.有効期限),
+      '有効期限（年月日）': input.有効期限,
+      合計休業日数: Number(before['合計休業日数'] ?? 0),
+      休業可能日数: input.休業可能日数 ?? (before['休業可能日数'] as number | null) ?? null,
+    };
+    const changed = Object.keys(items).filter((k) => JSON.stringify(items[k] ?? null) !== JSON.stringify(before[k] ?? null));
+    if (changed.length === 0) return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+    await saveVersion(tx, deps.clock, l, { kind: 'term', reasonCode: input.reasonCode, note: input.note ?? `期限付登録（有効期限 ${input.有効期限}）`, changed, items, names: l.row['names'] as NameRecord[], by: input.by });
+    return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+  });
+}
+
+const releaseInput = z.object({ qualification: z.string().min(1).max(40), number: numberSchema, on: isoDate, 理由: text('解除の理由', 200), reasonCode, by }).strict();
+
+/** Releases the time limit (有効期限解除日 and 理由, e.g. 国家試験合格・実務経験): a new version; only once. */
+export async function releaseRegistrationTerm(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
+  const input = parseInput(releaseInput, raw);
+  const q = kaigoIn(input.qualification);
+  if (input.on > deps.clock.today()) throw invalidField('on', 'DATE_IN_FUTURE', '解除日に将来の日付は指定できません');
+  return withTenant(deps.db, q.administrator, async (tx) => {
+    const l = await lockEntry(tx, q, input.number);
+    const before = l.row['items'] as Items;
+    if (before['期限付登録'] !== true) throw conflict('TERM_NOT_LIMITED', `登録番号 ${input.number} は期限付登録ではありません。`);
+    if (before['有効期限解除日（年月日）']) {
+      if (before['有効期限解除日（年月日）'] === input.on && before['有効期限解除理由'] === input.理由) return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+      throw conflict('TERM_RELEASED', `登録番号 ${input.number} の有効期限は既に解除されています（${String(before['有効期限解除日（年月日）'])}）。`);
+    }
+    const items: Items = { ...before, '有効期限解除日（元号）': eraOf(input.on), '有効期限解除日（年月日）': input.on, 有効期限解除理由: input.理由 };
+    const changed = ['有効期限解除日（元号）', '有効期限解除日（年月日）', '有効期限解除理由'];
+    await saveVersion(tx, deps.clock, l, { kind: 'term', reasonCode: input.reasonCode, note: `有効期限の解除（${input.理由}）`, changed, items, names: l.row['names'] as NameRecord[], by: input.by });
+    return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+  });
+}
+
+const leaveInput = z.object({ qualification: z.string().min(1).max(40), number: numberSchema, days: z.number({ message: '休業日数を指定してください' }).int().min(1, { message: '休業日数は1日以上です' }).max(3650), reasonCode, note: note.optional(), by }).strict();
+
+/** Adds 休業 days to a time-limited registration (合計休業日数), never beyond its 休業可能日数 (409 LEAVE_EXCEEDS). */
+export async function recordLeave(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
+  const input = parseInput(leaveInput, raw);
+  const q = kaigoIn(input.qualification);
+  return withTenant(deps.db, q.administrator, async (tx) => {
+    const l = await lockEntry(tx, q, input.number);
+    const t = termOf({ items: l.row['items'] as Items }, deps.clock.today());
+    if (!t.limited || t.releasedOn) throw conflict('TERM_NOT_LIMITED', `登録番号 ${input.number} は有効期限のある期限付登録ではありません。`);
+    const total = t.leaveDays + input.days;
+    if (t.leaveAllowed !== null && total > t.leaveAllowed) throw conflict('LEAVE_EXCEEDS', `休業日数の合計（${total}日）が休業可能日数（${t.leaveAllowed}日）を超えます。`);
+    const items: Items = { ...(l.row['items'] as Items), 合計休業日数: total };
+    await saveVersion(tx, deps.clock, l, { kind: 'term', reasonCode: input.reasonCode, note: input.note ?? `休業 ${input.days}日（合計 ${total}日）`, changed: ['合計休業日数'], items, names: l.row['names'] as NameRecord[], by: input.by });
+    return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+  });
+}
+
+/** The most 付記資格 a 介護福祉士 entry holds (付記資格１…５, §004). */
+export const MAX_SUPPLEMENTARY = 5;
+
+const supplementaryInput = z.object({ qualification: z.string().min(1).max(40), number: numberSchema, 名称: text('付記資格の名称', 60), 年月日: isoDate, reasonCode, note: note.optional(), by }).strict();
+
+/** The 付記資格 of an entry, in their slots (1…5). */
+export function supplementaryOf(entry: Pick<EntryView, 'items'>): { slot: number; 名称: string; 年月日: string | null }[] {
+  const out: { slot: number; 名称: string; 年月日: string | null }[] = [];
+  for (let i = 1; i <= MAX_SUPPLEMENTARY; i++) {
+    const name = entry.items[`付記資格${String.fromCharCode(0xff10 + i)}`];
+    if (typeof name === 'string' && name) out.push({ slot: i, 名称: name, 年月日: (entry.items[`付記資格年月日${String.fromCharCode(0xff10 + i)}（年月日）`] as string | null) ?? null });
+  }
+  return out;
+}
+
+/**
+ * Adds a 付記資格 with its date to a 介護福祉士 entry in the first free slot (QUA-39): a new version.  The same
+ * 付記資格 again changes nothing; a sixth is refused (409 SUPPLEMENTARY_FULL); a future date is refused.
+ */
+export async function addSupplementaryQualification(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
+  const input = parseInput(supplementaryInput, raw);
+  const q = kaigoIn(input.qualification);
+  if (input.年月日 > deps.clock.today()) throw invalidField('年月日', 'DATE_IN_FUTURE', '付記資格の年月日に将来の日付は指定できません');
+  return withTenant(deps.db, q.administrator, async (tx) => {
+    const l = await lockEntry(tx, q, input.number);
+    const before = l.row['items'] as Items;
+    const held = supplementaryOf({ items: before });
+    if (held.some((h) => h.名称 === input.名称)) return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+    if (held.length >= MAX_SUPPLEMENTARY) throw conflict('SUPPLEMENTARY_FULL', `付記資格は${MAX_SUPPLEMENTARY}件までです（登録番号 ${input.number}）。`);
+    const free = [1, 2, 3, 4, 5].find((i) => !held.some((h) => h.slot === i))!;
+    const n = String.fromCharCode(0xff10 + free);
+    const keys = [`付記資格${n}`, `付記資格年月日${n}（元号）`, `付記資格年月日${n}（年月日）`];
+    const items: Items = { ...before, [keys[0]!]: input.名称, [keys[1]!]: eraOf(input.年月日), [keys[2]!]: input.年月日 };
+    await saveVersion(tx, deps.clock, l, { kind: 'supplementary', reasonCode: input.reasonCode, note: input.note ?? `付記資格「${input.名称}」`, changed: keys, items, names: l.row['names'] as NameRecord[], by: input.by });
     return (await loadEntry(tx, deps.clock, q, input.number, true))!;
   });
 }
