@@ -36,3 +36,9 @@ export {
   APPLICATION_STATUS_LABELS, CHANNEL_LABELS, OPEN_STATUSES, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS,
   type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
 } from './applications.js';
+export {
+  IssuerKeys, issueCredential, refreshCredentialStatus, publishStatusList, verifyPresentation, presentCredential, signCredential, signStatusList, credentialsOf, issuerUrl, statusListUrl, vctOf,
+  CREDENTIAL_CLAIMS, ISSUER_NAME_CLAIM, CREDENTIAL_VALID_DAYS, STATUS_LIST_SIZE, STATUS_CODES, STATUS_LABELS, INVALID_REASON_LABELS,
+  type IssuerKey, type CredentialDeps, type IssuedCredential, type Verification, type VerifyOptions, type InvalidReason, type CredentialClaim, type CredentialClaims, type StatusName,
+} from './credentials.js';
+export { registerCredentialRoutes, type CredentialRoutesDeps } from './credentials-api.js';

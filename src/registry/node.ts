@@ -4,6 +4,8 @@
 // services yet: applications, 住基 and 戸籍 checks come with the later parts of issue 15) and the staff API.
 import { createNodeServer, type PeerContext, type PeerService } from '../kernel/exchange/index.js';
 import { registerRegistryApi } from './api.js';
+import { registerCredentialRoutes } from './credentials-api.js';
+import { IssuerKeys } from './credentials.js';
 import { syncAdministrators } from './staff.js';
 
 export async function buildRegistryNode(ctx: PeerContext): Promise<PeerService> {
@@ -11,5 +13,6 @@ export async function buildRegistryNode(ctx: PeerContext): Promise<PeerService> 
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, {});
   registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock });
+  registerCredentialRoutes(fastify, { db: ctx.db, clock: ctx.clock, keys: IssuerKeys.open(ctx.config.keyDir), baseUrl: () => ctx.node.directory.entry(ctx.name).url });
   return { fastify };
 }
