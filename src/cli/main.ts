@@ -356,6 +356,14 @@ export function buildProgram(): Command {
   leaf(rs, 'delete', '利用者を削除する（発行済みのトークンも無効）').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').action(run(async () => (await rgc()).staffDelete));
   leaf(rs, 'token', '利用者に API トークンを発行する（表示はこの一度だけ）').requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--user <id>', '利用者ID').option('--json', 'JSONで出力（{"token","tokenId"}）').action(run(async () => (await rgc()).staffToken));
 
+  // 資格証明書 (issue 16; decisions 0201–0204; docs/formats/registry-cli.md 「資格証明書」).
+  const rcr = rg.command('credential').description('資格証明書（SD-JWT VC）の見本と検証');
+  const rcc = async () => await import('./commands/registry-credential.js');
+  leaf(rcr, 'sample', '資格証明書の見本（証明書・提示・公開鍵・ステータスリスト）を書き出す').requiredOption('--out <dir>', '書き出すディレクトリ').option('--qualification <code>', '資格コード（既定 ishi）').option('--json', 'JSONで出力').action(run(async () => (await rcc()).sample));
+  leaf(rcr, 'verify', '資格証明書または提示を検証し、開示された項目を表示する（署名・開示・失効）').argument('<file>', '資格証明書または提示のファイル')
+    .option('--jwks <file>', '発行者の公開鍵（JWKS）のファイル（既定: 発行者のURLから取得）').option('--status-list <file>', 'ステータスリストのファイル（既定: 証明書の参照先から取得）').option('--json', 'JSONで出力')
+    .action(run(async () => (await rcc()).verify));
+
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 
   const audit = program.command('audit').description('操作ログ');

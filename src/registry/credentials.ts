@@ -543,5 +543,58 @@ export async function verifyPresentation(text: string, opts: VerifyOptions): Pro
   };
 }
 
+// ---- the sample for outside tools (`mamori registry credential sample`) --------------------------------------
+
+/** The sample's issuer host: `.invalid` never resolves, so a sample can never pass for a real 資格管理者's credential. */
+export const SAMPLE_BASE_URL = 'https://sample.mamori.invalid';
+/** What the sample's presentation discloses. */
+export const SAMPLE_DISCLOSED: readonly CredentialClaim[] = ['資格名', '登録番号'];
+
+/** A throwaway ES256 key (the sample's issuer; never written to the key directory). */
+export async function ephemeralIssuerKey(): Promise<IssuerKey> {
+  const privateJwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JWK;
+  const { d: _d, ...pub } = privateJwk;
+  const kid = await calculateJwkThumbprint(pub);
+  return { version: 1, kid, privateJwk: { ...privateJwk, kid, alg: 'ES256' }, publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' } };
+}
+
+export interface CredentialSample {
+  readonly credential: string;
+  readonly presentation: string;
+  readonly jwks: { keys: JWK[] };
+  readonly statusList: string;
+  readonly manifest: Record<string, unknown>;
+}
+
+/**
+ * A complete, self-consistent sample for a synthetic registered person (the qualification's example form, 登録番号
+ * 1, registered today): the credential, a presentation of 資格名 and 登録番号, the issuer's JWKS and the signed
+ * status list the credential points to — signed by a throwaway key of a sample issuer under SAMPLE_BASE_URL,
+ * never by a 資格管理者's key, and nothing written to the register.
+ */
+export async function buildCredentialSample(o: { qualification: string; clock: Clock; form: Record<string, unknown> }): Promise<CredentialSample> {
+  const q = catalog().qualification(o.qualification);
+  if (!q) throw notFound('資格');
+  const admin = catalog().administrator(q.administrator)!;
+  const key = await ephemeralIssuerKey();
+  const iss = issuerUrl(SAMPLE_BASE_URL, q.administrator);
+  const uri = statusListUrl(SAMPLE_BASE_URL, q.administrator, 1);
+  const idx = randomInt(STATUS_LIST_SIZE);
+  const iat = Math.floor(o.clock.now().getTime() / 1000);
+  const name = (o.form['氏名'] ?? {}) as { 姓?: string; 名?: string };
+  const claims: CredentialClaims = { 資格名: q.name, 登録番号: 1, 登録年月日: o.clock.today(), 氏名: [name.姓, name.名].filter(Boolean).join('　'), 生年月日: String(o.form['生年月日'] ?? '') };
+  const credential = await signCredential(key, { iss, vct: vctOf(q.code), issuerName: `${admin.name}（見本）`, claims, iat, exp: iat + CREDENTIAL_VALID_DAYS * 86_400, status: { idx, uri } });
+  const presentation = await presentCredential(credential, SAMPLE_DISCLOSED);
+  const statusList = await signStatusList(key, { iss, uri, iat, statuses: new Map() });
+  const manifest = {
+    note: '見本です。発行者は架空（.invalid）で、資格管理者の鍵では署名していません。',
+    issuer: iss, vct: vctOf(q.code), keyId: key.kid, status: { idx, uri, bits: 2, codes: { '0': '有効', '1': '失効', '2': '業務停止中' } },
+    files: { credential: 'credential.txt', presentation: 'presentation.txt', jwks: 'jwks.json', statusList: 'status-list.jwt' },
+    disclosedInPresentation: SAMPLE_DISCLOSED, selectivelyDisclosable: CREDENTIAL_CLAIMS,
+    sha256: { credential: sha256(credential), presentation: sha256(presentation), statusList: sha256(statusList) },
+  };
+  return { credential, presentation, jwks: { keys: [key.publicJwk] }, statusList, manifest };
+}
+
 /** sha-256 of a text as base64url (for the sample's manifest). */
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');

@@ -37,8 +37,8 @@ export {
   type NewApplication, type ApplicationView, type ApplicationListItem, type ApplicationPage, type ApplicationEvent, type AttachmentView, type AttachmentInput, type ApplicationStatus, type Channel,
 } from './applications.js';
 export {
-  IssuerKeys, issueCredential, refreshCredentialStatus, publishStatusList, verifyPresentation, presentCredential, signCredential, signStatusList, credentialsOf, issuerUrl, statusListUrl, vctOf,
+  IssuerKeys, issueCredential, refreshCredentialStatus, publishStatusList, verifyPresentation, presentCredential, signCredential, signStatusList, credentialsOf, issuerUrl, statusListUrl, vctOf, buildCredentialSample, ephemeralIssuerKey, SAMPLE_BASE_URL, SAMPLE_DISCLOSED,
   CREDENTIAL_CLAIMS, ISSUER_NAME_CLAIM, CREDENTIAL_VALID_DAYS, STATUS_LIST_SIZE, STATUS_CODES, STATUS_LABELS, INVALID_REASON_LABELS,
-  type IssuerKey, type CredentialDeps, type IssuedCredential, type Verification, type VerifyOptions, type InvalidReason, type CredentialClaim, type CredentialClaims, type StatusName,
+  type IssuerKey, type CredentialDeps, type IssuedCredential, type Verification, type VerifyOptions, type InvalidReason, type CredentialClaim, type CredentialClaims, type StatusName, type CredentialSample,
 } from './credentials.js';
 export { registerCredentialRoutes, type CredentialRoutesDeps } from './credentials-api.js';
