@@ -107,7 +107,7 @@ describe('issuing', () => {
     if (v.result === 'invalid') throw new Error('unreachable');
     expect(Object.keys(v.claims).sort()).toEqual(['登録番号', '資格名'].sort());
     const whole = await verify(c.credential);
-    expect(whole).toMatchObject({ result: 'valid', claims: { 資格名: '医師', 登録番号: e.number, 登録年月日: e.registeredOn } });
+    expect(whole, JSON.stringify(whole)).toMatchObject({ result: 'valid', claims: { 資格名: '医師', 登録番号: e.number, 登録年月日: e.registeredOn } });
   });
 
   it('refuses an entry that is not active, an unknown number and another administrator\'s qualification', async () => {
