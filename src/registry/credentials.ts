@@ -10,7 +10,7 @@
 // `verifyPresentation` checks a presentation step by step, naming the first thing that fails, then lets the
 // library verify it whole (decision 0204).
 import { createHash, generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
-import { existsSync, linkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Jwt, SDJwt } from '@sd-jwt/core';
 import { digest, ES256, generateSalt } from '@sd-jwt/crypto-nodejs';
@@ -20,7 +20,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
-import { nodeKeyDir } from '../kernel/crypto/index.js';
+import { createSecretFileOnce, nodeKeyDir } from '../kernel/crypto/index.js';
 import { conflict, notFound, parseInput } from '../kernel/problems/index.js';
 import { catalog, type QualificationEntry } from './catalog.js';
 import { statusOf, type DispositionView, type NameRecord, type Items } from './register.js';
@@ -63,6 +63,13 @@ export interface IssuerKey {
   readonly publicJwk: JWK;
 }
 
+/** An issuer key from its private JWK: `kid` = the JWK thumbprint (RFC 7638) of the public part. */
+async function issuerKeyOf(privateJwk: JWK, version: number): Promise<IssuerKey> {
+  const { d: _d, ...pub } = privateJwk;
+  const kid = await calculateJwkThumbprint(pub);
+  return { version, kid, privateJwk: { ...privateJwk, kid, alg: 'ES256' }, publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' } };
+}
+
 /**
  * The 資格管理者's issuer keys (ES256), under <keyDir>/nodes/registry/ (mode 0600, created on first use):
  * `credential-<tenant>-NNNN.jwk`, a private JWK.  The newest generation signs; every generation is published,
@@ -84,10 +91,7 @@ export class IssuerKeys {
     const path = join(this.dir, file);
     const hit = this.cache.get(path);
     if (hit) return hit;
-    const privateJwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
-    const { d: _d, ...pub } = privateJwk;
-    const kid = await calculateJwkThumbprint(pub);
-    const key: IssuerKey = { version, kid, privateJwk: { ...privateJwk, kid, alg: 'ES256' }, publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' } };
+    const key = await issuerKeyOf(JSON.parse(readFileSync(path, 'utf8')) as JWK, version);
     this.cache.set(path, key);
     return key;
   }
@@ -104,16 +108,7 @@ export class IssuerKeys {
   private create(tenant: string, version: number): void {
     const path = join(this.dir, `credential-${tenant}-${String(version).padStart(4, '0')}.jwk`);
     if (existsSync(path)) return;
-    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(jwk) + '\n', { mode: 0o600 });
-    try {
-      linkSync(tmp, path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    createSecretFileOnce(path, JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })) + '\n');
   }
 
   /** Every generation of the tenant's key, oldest first (the first created when there is none). */
@@ -552,10 +547,7 @@ export const SAMPLE_DISCLOSED: readonly CredentialClaim[] = ['資格名', '登�
 
 /** A throwaway ES256 key (the sample's issuer; never written to the key directory). */
 export async function ephemeralIssuerKey(): Promise<IssuerKey> {
-  const privateJwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JWK;
-  const { d: _d, ...pub } = privateJwk;
-  const kid = await calculateJwkThumbprint(pub);
-  return { version: 1, kid, privateJwk: { ...privateJwk, kid, alg: 'ES256' }, publicJwk: { ...pub, kid, alg: 'ES256', use: 'sig' } };
+  return issuerKeyOf(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as JWK, 1);
 }
 
 export interface CredentialSample {
