@@ -40,6 +40,8 @@ export const CREDENTIAL_VALID_DAYS = 365;
 /** A published status list is valid for a day; verifiers should fetch it again after `ttl` seconds. */
 export const STATUS_LIST_VALID_SECONDS = 86_400;
 export const STATUS_LIST_TTL_SECONDS = 300;
+/** Tolerated difference between the issuer's clock and the verifier's (a status list is signed when fetched). */
+export const CLOCK_SKEW_SECONDS = 60;
 /** Entries per status list (2 bits each: 16 KiB before compression) and the share filled before the next list. */
 export const STATUS_LIST_SIZE = 65_536;
 const STATUS_LIST_FILL = STATUS_LIST_SIZE / 2;
@@ -493,7 +495,7 @@ export async function verifyPresentation(text: string, opts: VerifyOptions): Pro
   const exp = typeof payload['exp'] === 'number' ? payload['exp'] : null;
   const iat = typeof payload['iat'] === 'number' ? payload['iat'] : null;
   if (exp !== null && exp < now) return invalid('expired', `有効期限（${new Date(exp * 1000).toISOString()}）が切れています`, iss);
-  if (iat === null || iat > now + 60) return invalid('not-yet-valid', undefined, iss);
+  if (iat === null || iat > now + CLOCK_SKEW_SECONDS) return invalid('not-yet-valid', undefined, iss);
   const ref = (payload['status'] as { status_list?: { idx?: unknown; uri?: unknown } } | undefined)?.status_list;
   if (!ref || typeof ref.idx !== 'number' || typeof ref.uri !== 'string') return invalid('status-missing', undefined, iss);
   let listJwt: string;
@@ -521,7 +523,7 @@ export async function verifyPresentation(text: string, opts: VerifyOptions): Pro
       statusListFetcher: async () => listJwt,
       statusValidator: async () => undefined,
     });
-    claims = (await vc.verify(encoded, { currentDate: now })).payload as Record<string, unknown>;
+    claims = (await vc.verify(encoded, { currentDate: now, skewSeconds: CLOCK_SKEW_SECONDS })).payload as Record<string, unknown>;
   } catch (e) {
     return invalid('rejected', `${INVALID_REASON_LABELS.rejected}（${(e as Error).message.slice(0, 160)}）`, iss);
   }

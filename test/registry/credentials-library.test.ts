@@ -47,13 +47,13 @@ async function verifyWithLibraries(text: string, jwks: { keys: JWK[] }, fetchLis
       status = s;
     },
   });
-  const { payload } = await vc.verify(text.trim(), { currentDate: now });
+  const { payload } = await vc.verify(text.trim(), { currentDate: now, skewSeconds: 60 });
   return { claims: payload as Record<string, unknown>, status };
 }
 
 /** The library's own default: any status but 0 is refused. */
 async function verifyStrict(text: string, jwks: { keys: JWK[] }, fetchList: (uri: string) => Promise<string>, now: number): Promise<void> {
-  await new SDJwtVcInstance({ hasher: digest, verifier: joseVerifier(jwks), statusListFetcher: fetchList }).verify(text.trim(), { currentDate: now });
+  await new SDJwtVcInstance({ hasher: digest, verifier: joseVerifier(jwks), statusListFetcher: fetchList }).verify(text.trim(), { currentDate: now, skewSeconds: 60 });
 }
 
 // -------------------------------------------------------------------------------------------------------------------

@@ -119,6 +119,15 @@ describe('issuing', () => {
     await expectProblem(issueCredential(cdeps, { tenant: 'mhlw-isei', qualification: 'ishi', number: 1, holderKey: { kty: 'EC', crv: 'P-256', x: 'a'.repeat(43), y: 'b'.repeat(43), d: 'c'.repeat(43) } }), { status: 400 });
   });
 
+  it('takes 氏名 and 生年月日 from each file\'s own items (管理栄養士, 介護福祉士)', async () => {
+    for (const [qualification, tenant] of [['kanrieiyoshi', 'mhlw-kenko'], ['kaigofukushishi', 'mhlw-shaen']] as const) {
+      const e = await register(qualification);
+      const c = await issueCredential(cdeps, { tenant, qualification, number: e.number });
+      const v = await verify(c.credential, tenant);
+      expect(v, JSON.stringify(v)).toMatchObject({ result: 'valid', claims: { 資格名: e.qualificationName, 登録番号: e.number, 登録年月日: e.registeredOn, 氏名: expect.stringMatching(/\S　\S/), 生年月日: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) } });
+    }
+  });
+
   it('binds the credential to a holder key when given (cnf)', async () => {
     const e = await register('kangoshi');
     const holder = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK;
