@@ -277,15 +277,21 @@ function birthDate(items: Items): string {
   return k ? String(items[k]) : '';
 }
 
-/** Picks a free index of the tenant's current list (random, so an index says nothing about when it was issued). */
-async function allocateIndex(tx: Tx, tenant: string): Promise<{ listNo: number; idx: number }> {
+/**
+ * Takes a free index of the tenant's current list for a new credential row (random, so an index says nothing
+ * about when it was issued): the row is inserted with `ON CONFLICT DO NOTHING`, so two concurrent issues never
+ * share an index — the second waits for the first and draws again.
+ */
+async function insertWithFreeIndex(tx: Tx, row: { tenant: string; qualification: string; number: number; credentialId: string; status: number; recheckOn: string | null; keyId: string; holderBound: boolean; now: Date; expiresAt: Date }): Promise<{ listNo: number; idx: number }> {
   const cur = await sql<{ list_no: number; n: number }>`SELECT list_no, count(*)::int AS n FROM registry.credentials GROUP BY list_no ORDER BY list_no DESC LIMIT 1`.execute(tx);
   const top = cur.rows[0];
   const listNo = !top ? 1 : top.n >= STATUS_LIST_FILL ? top.list_no + 1 : top.list_no;
   for (let i = 0; i < 64; i++) {
     const idx = randomInt(STATUS_LIST_SIZE);
-    const taken = await sql`SELECT 1 FROM registry.credentials WHERE tenant_code = ${tenant} AND list_no = ${listNo} AND status_idx = ${idx}`.execute(tx);
-    if (taken.rows.length === 0) return { listNo, idx };
+    const r = await sql`INSERT INTO registry.credentials (tenant_code, qualification_code, registration_no, credential_id, list_no, status_idx, status, status_recheck_on, key_id, holder_bound, issued_at, expires_at, status_updated_at)
+      VALUES (${row.tenant}, ${row.qualification}, ${row.number}, ${row.credentialId}, ${listNo}, ${idx}, ${row.status}, ${row.recheckOn}, ${row.keyId}, ${row.holderBound}, ${row.now}, ${row.expiresAt}, ${row.now})
+      ON CONFLICT (tenant_code, list_no, status_idx) DO NOTHING RETURNING 1`.execute(tx);
+    if (r.rows.length === 1) return { listNo, idx };
   }
   throw new Error('registry: no free status list index');
 }
@@ -311,18 +317,18 @@ export async function issueCredential(deps: CredentialDeps, raw: unknown): Promi
       const label = statusOf(e.row['erased_on'] !== null, e.dispositions, today).label;
       throw conflict('CREDENTIAL_NOT_ACTIVE', `登録番号 ${input.number} は${label}のため、資格証明書を発行できません。`);
     }
-    const { listNo, idx } = await allocateIndex(tx, input.tenant);
     const now = deps.clock.now();
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + CREDENTIAL_VALID_DAYS * 86_400;
+    const credentialId = `C${randomBytes(12).toString('hex').toUpperCase()}`;
+    const { listNo, idx } = await insertWithFreeIndex(tx, {
+      tenant: input.tenant, qualification: q.code, number: input.number, credentialId, status: st.code, recheckOn: st.recheckOn, keyId: key.kid, holderBound: holderKey !== undefined, now, expiresAt: new Date(exp * 1000),
+    });
     const uri = statusListUrl(deps.baseUrl, input.tenant, listNo);
     const credential = await signCredential(key, {
       iss, vct: vctOf(q.code), issuerName: admin.name, iat, exp, status: { idx, uri }, holderKey,
       claims: { 資格名: q.name, 登録番号: input.number, 登録年月日: day(e.row['registered_on']), 氏名: fullName(e.row['names'] as NameRecord[]), 生年月日: birthDate(e.row['items'] as Items) },
     });
-    const credentialId = `C${randomBytes(12).toString('hex').toUpperCase()}`;
-    await sql`INSERT INTO registry.credentials (tenant_code, qualification_code, registration_no, credential_id, list_no, status_idx, status, status_recheck_on, key_id, holder_bound, issued_at, expires_at, status_updated_at)
-              VALUES (${input.tenant}, ${q.code}, ${input.number}, ${credentialId}, ${listNo}, ${idx}, ${st.code}, ${st.recheckOn}, ${key.kid}, ${holderKey !== undefined}, ${now}, ${new Date(exp * 1000)}, ${now})`.execute(tx);
     return { credentialId, credential, issuer: iss, vct: vctOf(q.code), keyId: key.kid, status: { idx, uri, listNo }, issuedAt: now.toISOString(), expiresAt: new Date(exp * 1000).toISOString() };
   });
 }

@@ -128,6 +128,13 @@ describe('issuing', () => {
     }
   });
 
+  it('concurrent issues get distinct status indexes, each recorded', async () => {
+    const e = await register('josanshi');
+    const many = await Promise.all(Array.from({ length: 8 }, () => issueCredential(cdeps, { tenant: 'mhlw-isei', qualification: 'josanshi', number: e.number })));
+    expect(new Set(many.map((c) => `${c.status.listNo}:${c.status.idx}`)).size).toBe(8);
+    expect((await credentialsOf(db, 'mhlw-isei', 'josanshi', e.number)).map((c) => c.credentialId).sort()).toEqual(many.map((c) => c.credentialId).sort());
+  });
+
   it('binds the credential to a holder key when given (cnf)', async () => {
     const e = await register('kangoshi');
     const holder = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK;
