@@ -23,7 +23,7 @@ import type { Clock } from '../kernel/clock/index.js';
 import { createSecretFileOnce, nodeKeyDir } from '../kernel/crypto/index.js';
 import { conflict, notFound, parseInput } from '../kernel/problems/index.js';
 import { catalog, type QualificationEntry } from './catalog.js';
-import { statusOf, type DispositionView, type NameRecord, type Items } from './register.js';
+import { DISPOSITION_LABELS, statusOf, type DispositionView, type NameRecord, type Items } from './register.js';
 import { withTenant, type Db, type Tx } from './store.js';
 
 // ---- constants of the format (docs/formats/registry-api.md, 「資格証明書」) -----------------------------------
@@ -236,9 +236,10 @@ async function entryState(tx: Tx, q: QualificationEntry, number: number): Promis
   const r = await sql<Record<string, unknown>>`SELECT * FROM registry.entries WHERE qualification_code = ${q.code} AND registration_no = ${number}`.execute(tx);
   const row = r.rows[0];
   if (!row) return undefined;
-  const ds = await sql<Record<string, unknown>>`SELECT kind, period_from, period_until FROM registry.dispositions WHERE qualification_code = ${q.code} AND registration_no = ${number} ORDER BY seq`.execute(tx);
-  const dispositions = ds.rows.map((d, i): DispositionView => ({
-    seq: i + 1, kind: d['kind'] as DispositionView['kind'], label: '', decidedOn: day(d['period_from']), code: '', from: day(d['period_from']), until: d['period_until'] === null ? null : day(d['period_until']), issueNo: '', note: null,
+  const ds = await sql<Record<string, unknown>>`SELECT * FROM registry.dispositions WHERE qualification_code = ${q.code} AND registration_no = ${number} ORDER BY seq`.execute(tx);
+  const dispositions = ds.rows.map((d): DispositionView => ({
+    seq: Number(d['seq']), kind: d['kind'] as DispositionView['kind'], label: DISPOSITION_LABELS[d['kind'] as DispositionView['kind']], decidedOn: day(d['decided_on']), code: String(d['code']),
+    from: day(d['period_from']), until: d['period_until'] === null ? null : day(d['period_until']), issueNo: String(d['issue_no']), note: (d['note'] as string | null) ?? null,
   }));
   return { q, row, dispositions };
 }
