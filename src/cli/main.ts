@@ -375,6 +375,13 @@ export function buildProgram(): Command {
     .option('--accept', '登録簿に反映する（死亡は抹消）').option('--reject <reason>', '反映しない理由').option('--keep-old-name-as <kind>', '氏名の変更で旧氏名を旧姓・旧氏として残す（旧姓 または 旧氏）')
     .option('--by <id>', '処理する職員の利用者ID（既定 operator）').option('--json', 'JSONで出力')
     .action(run(async () => (await rgc()).proposal));
+  // 資格証明書 (issue 16; decisions 0201–0204; docs/formats/registry-cli.md 「資格証明書」).
+  const rcr = rg.command('credential').description('資格証明書（SD-JWT VC）の見本と検証');
+  const rcc = async () => await import('./commands/registry-credential.js');
+  leaf(rcr, 'sample', '資格証明書の見本（証明書・提示・公開鍵・ステータスリスト）を書き出す').requiredOption('--out <dir>', '書き出すディレクトリ').option('--qualification <code>', '資格コード（既定 ishi）').option('--json', 'JSONで出力').action(run(async () => (await rcc()).sample));
+  leaf(rcr, 'verify', '資格証明書または提示を検証し、開示された項目を表示する（署名・開示・失効）').argument('<file>', '資格証明書または提示のファイル')
+    .option('--jwks <file>', '発行者の公開鍵（JWKS）のファイル（既定: 発行者のURLから取得）').option('--status-list <file>', 'ステータスリストのファイル（既定: 証明書の参照先から取得）').option('--json', 'JSONで出力')
+    .action(run(async () => (await rcc()).verify));
 
   registerCardCommands(program, leaf, run); // mamori card issue|revoke (docs/formats/platform-cli.md)
 

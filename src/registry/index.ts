@@ -56,3 +56,9 @@ export {
   type NotificationInput, type RegistrationTerm,
 } from './register.js';
 export { assertFeesSettled, feeSettlement, type Settlement } from './settlement.js';
+export {
+  IssuerKeys, issueCredential, refreshCredentialStatus, publishStatusList, verifyPresentation, presentCredential, signCredential, signStatusList, credentialsOf, issuerUrl, statusListUrl, vctOf, buildCredentialSample, ephemeralIssuerKey, SAMPLE_BASE_URL, SAMPLE_DISCLOSED,
+  CREDENTIAL_CLAIMS, ISSUER_NAME_CLAIM, CREDENTIAL_VALID_DAYS, STATUS_LIST_SIZE, STATUS_CODES, STATUS_LABELS, INVALID_REASON_LABELS,
+  type IssuerKey, type CredentialDeps, type IssuedCredential, type Verification, type VerifyOptions, type InvalidReason, type CredentialClaim, type CredentialClaims, type StatusName, type CredentialSample,
+} from './credentials.js';
+export { registerCredentialRoutes, type CredentialRoutesDeps } from './credentials-api.js';

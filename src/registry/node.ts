@@ -5,10 +5,13 @@
 // - the periodic 住基ネット check of every 資格管理者 once a day (decision 0181: the job looks every hour whether
 //   a tenant's check is due; an unfinished run is continued);
 // - fees (decision 0196): `payment.notify` from 公金決済, `applications.fees` from マイナポータル, the staff fee
-//   API, and the job that pulls missed payment events and refunds what is owed.
+//   API, and the job that pulls missed payment events and refunds what is owed;
+// - the public issuer metadata, JWKS and status lists of the digital certificates (issue 16, decision 0201).
 import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../kernel/exchange/index.js';
 import { logger } from '../kernel/log/index.js';
 import { registerRegistryApi } from './api.js';
+import { registerCredentialRoutes } from './credentials-api.js';
+import { IssuerKeys } from './credentials.js';
 import { FEE_SYNC_INTERVAL_MS, registerFeeApi } from './fees-api.js';
 import { feeServices, syncFeePayments } from './fees.js';
 import { registerJukiApi } from './juki-api.js';
@@ -34,6 +37,7 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock });
   registerJukiApi(fastify, { db: ctx.db, clock: ctx.clock });
   registerFeeApi(fastify, feeDeps);
+  registerCredentialRoutes(fastify, { db: ctx.db, clock: ctx.clock, keys: IssuerKeys.open(ctx.config.keyDir), baseUrl: () => ctx.node.directory.entry(ctx.name).url });
   const interval = opts.checkIntervalMs ?? REGISTRY_CHECK_INTERVAL_MS;
   const deps = { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets: RegistrySecrets.open(ctx.config.keyDir) };
   const stopChecks = interval > 0

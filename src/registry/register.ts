@@ -13,6 +13,7 @@ import type { Clock } from '../kernel/clock/index.js';
 import { warekiParts } from '../kernel/jp/index.js';
 import { conflict, invalidField, notFound, parseInput } from '../kernel/problems/index.js';
 import { catalog, type FileCode, type QualificationEntry } from './catalog.js';
+import { refreshCredentialStatus } from './credentials.js';
 import { parseApplication } from './forms.js';
 import { RegistrySecrets } from './secrets.js';
 import { logAccess, visibleQualifications, type StaffSession } from './staff.js';
@@ -533,6 +534,7 @@ export async function recordDisposition(deps: RegisterDeps, raw: unknown): Promi
     const before = l.row['items'] as Items;
     const changed = Object.keys(items).filter((k) => JSON.stringify(items[k]) !== JSON.stringify(before[k] ?? null));
     await saveVersion(tx, deps.clock, l, { kind: 'disposition', reasonCode: d.code, note: d.note ?? `${DISPOSITION_LABELS[d.kind]}（発簡番号 ${d.issueNo}）`, changed, items, names: l.row['names'] as NameRecord[], by: d.by });
+    await refreshCredentialStatus(tx, deps, { tenant: q.administrator, qualification: q.code, number: d.number }); // issue 16: the status list
     return (await loadEntry(tx, deps.clock, q, d.number, true))!;
   });
 }
@@ -585,6 +587,7 @@ export async function eraseEntry(deps: RegisterDeps, raw: unknown): Promise<Entr
     await saveVersion(tx, deps.clock, l, { kind: 'erasure', reasonCode: input.reasonCode, note: input.note ?? ERASURE_CAUSE_LABELS[input.cause], changed: purge ? [...changed, '個人番号'] : changed, items, names: l.row['names'] as NameRecord[], by: input.by }, {
       erasedOn: on, cause: input.cause, reasonCode: input.reasonCode, note: input.note ?? null, deceased, myNumberDeletedOn: purge ? today : null,
     });
+    await refreshCredentialStatus(tx, deps, { tenant: q.administrator, qualification: q.code, number: input.number }); // issue 16: the status list
     return (await loadEntry(tx, deps.clock, q, input.number, true))!;
   });
 }

@@ -13,18 +13,26 @@ export function readKeyFile(path: string): Buffer {
 
 export function ensureKeyFile(path: string): Buffer {
   if (existsSync(path)) return readKeyFile(path);
+  createSecretFileOnce(path, randomBytes(32).toString('base64') + '\n');
+  return readKeyFile(path);
+}
+
+/**
+ * Writes a secret file (mode 0600) unless it exists.  link() fails when the file exists: two processes creating
+ * it at once both end up with the first one's content.
+ */
+export function createSecretFileOnce(path: string, content: string): void {
+  if (existsSync(path)) return;
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  writeFileSync(tmp, content, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   try {
-    // link() fails when the key exists: two processes creating it at once both end up with the first one's key.
     linkSync(tmp, path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   } finally {
     rmSync(tmp, { force: true });
   }
-  return readKeyFile(path);
 }
 
 /** A node's own key folder, <keyDir>/nodes/<node> (mode 0700, created on first use). */
