@@ -5,7 +5,7 @@
 // Number comes from the card (券面事項入力補助, QUA-03), never from the form.  `exampleForm` prints a complete
 // form to fill in (`mamori registry form`); every example validates against its own schema (tested).
 import { z } from 'zod';
-import { invalidField, parseInput } from '../kernel/problems/index.js';
+import { fieldErrorsFromZod, invalidField, parseInput, validationFailed } from '../kernel/problems/index.js';
 import { catalog, PROCEDURE_LABELS, qualificationOf, type FileCode, type Procedure } from './catalog.js';
 
 const FORM_VERSION = 1;
@@ -192,7 +192,9 @@ export function procedureOf(raw: unknown): Procedure {
  * every missing or malformed item.
  */
 export function parseApplication(qualification: string, raw: unknown): Record<string, unknown> {
-  return parseInput(procedureSchema(qualification, procedureOf(raw)), raw);
+  const r = procedureSchema(qualification, procedureOf(raw)).safeParse(raw, { error: (iss) => (iss.input === undefined ? '入力してください' : undefined) });
+  if (!r.success) throw validationFailed(fieldErrorsFromZod(r.error));
+  return r.data;
 }
 
 /** The 登録番号 a form of a procedure other than 新規登録 concerns (null for 新規登録). */

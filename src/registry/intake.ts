@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
 import type { ExchangeNode } from '../kernel/exchange/index.js';
+import { formatWareki } from '../kernel/jp/index.js';
 import { canonicalDocumentText, kenmenMatchesHolder, verifyDocumentSignature, verifyKenmen, type KenmenData } from '../kernel/jpki/index.js';
 import { invalidField, isProblem, notFound, parseInput, Problem } from '../kernel/problems/index.js';
 import {
@@ -292,7 +293,7 @@ async function noticeOf(tx: Tx, a: ApplicationView): Promise<ResultNotice | null
       const on = r?.registered_on;
       return {
         kind: 'approved', title: `${a.procedureLabel}の申請が承認されました`,
-        text: a.procedure === 'new' && no !== undefined ? `${a.qualificationName}の登録が完了しました。登録番号は ${no}、登録年月日は ${on ?? '（確認中）'} です。` : `${a.qualificationName}の${a.procedureLabel}を行いました。`,
+        text: a.procedure === 'new' && no !== undefined ? `${a.qualificationName}の登録が完了しました。登録番号は ${no}、登録年月日は ${on ? formatWareki(on) : '（確認中）'}です。` : `${a.qualificationName}の${a.procedureLabel}を行いました。`,
         ...(no !== undefined ? { registrationNo: no } : {}), ...(on ? { registeredOn: on } : {}),
       };
     }

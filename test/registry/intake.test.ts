@@ -225,6 +225,7 @@ describe('online application through マイナポータル', () => {
     const e = await refusedNaming(parent.postJson('/registry/applications', p1), 400, 'INVALID_TYPE', '国家試験');
     expect(e.errors.map((f) => f.field)).toEqual(expect.arrayContaining(['生年月日', '電話番号']));
     expect(e.errors.find((f) => f.field === '生年月日')!.message).toBe('存在しない日付です');
+    expect(e.errors.find((f) => f.field === '国家試験')!.message).toBe('入力してください');
     const p2 = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm(), attachments: [{ label: '写真.jpg', mediaType: 'image/jpeg', content: PDF }] });
     await refusedNaming(parent.postJson('/registry/applications', p2), 400, 'ATTACHMENT_TYPE_MISMATCH', 'attachments[0].content');
     const p3 = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm(), attachments: [{ label: '写真.png', mediaType: 'image/png', content: Buffer.from([0x89, 0x50, 0x4e, 0x47]) }] });

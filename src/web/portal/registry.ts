@@ -141,9 +141,9 @@ function fieldHtml(f: Field, i: number, form?: Record<string, unknown>): SafeHtm
     return html`<div class="field" data-field="${f.name}"><label for="${id}">${f.label}${req}</label>${hint}<p class="error-text" hidden></p>
   <select id="${id}" name="${f.name}" data-type="text" data-label="${f.label}"><option value="">選んでください</option>${(f.options ?? []).map(([val, label]) => html`<option value="${val}"${v === val ? html` selected` : ''}>${label}</option>`)}</select></div>`;
   }
-  const type = f.type === 'number' ? 'text' : f.type;
+  const type = f.type === 'number' || f.type === 'tel' ? 'text' : f.type;
   return html`<div class="field" data-field="${f.name}"><label for="${id}">${f.label}${req}</label>${hint}<p class="error-text" hidden></p>
-  <input type="${type}" id="${id}" name="${f.name}" data-type="${f.type === 'number' ? 'number' : 'text'}" data-label="${f.label}" value="${v}"${f.type === 'number' ? html` inputmode="numeric"` : ''}></div>`;
+  <input type="${type}" id="${id}" name="${f.name}" data-type="${f.type === 'number' ? 'number' : 'text'}" data-label="${f.label}" value="${v}"${f.type === 'number' ? html` inputmode="numeric"` : f.type === 'tel' ? html` inputmode="tel" autocomplete="tel"` : ''}></div>`;
 }
 
 const PROCEDURES = Object.keys(PROCEDURE_LABELS) as Procedure[];
