@@ -21,7 +21,7 @@ export {
 export { applicationSchema, procedureSchema, procedureOf, parseApplication, formRegistrationNo, exampleForm, formQualifications, CHANGE_REASONS, REISSUE_REASONS, ERASURE_REASONS } from './forms.js';
 export {
   APPLICATION_DOCUMENT_FORMAT, PORTAL_PSEUDONYM, PORTAL_RECEIVER, MAX_TOTAL_ATTACHMENT_BYTES, applicationDocumentSchema, submitSchema, verifyOnlineApplication, onlineApplicationId, submitOnline, resubmitOnline, withdrawOnline,
-  myApplications, myApplication, applicationDocumentText,
+  myApplications, myApplication, applicationDocumentText, applicationSignedDocument,
   type ApplicationDocument, type SubmitInput, type IntakeDeps, type VerifiedApplication, type SubmitAnswer, type ResultNotice, type MyApplication,
 } from './intake.js';
 export { enterPaperApplication, paperSchema, IDENTITY_DOCUMENTS } from './paper.js';

@@ -200,7 +200,7 @@ export async function submitOnline(deps: IntakeDeps, raw: unknown): Promise<Subm
     if (existing && existing.portalPseudonym !== input.pseudonym) throw notFound('申請');
     return insertApplication(tx, { clock: deps.clock, secrets: deps.secrets }, v.tenant, {
       id, qualification: v.qualification, procedure: v.procedure, channel: 'online', form: v.form, registrationNo: v.registrationNo,
-      myNumber: v.kenmen.myNumber, portalPseudonym: input.pseudonym, signed: { text: input.document, certPem: input.certPem, signature: input.signature },
+      myNumber: v.kenmen.myNumber, portalPseudonym: input.pseudonym, signed: { text: deps.secrets.sealApplicationDocument(v.tenant, id, input.document), certPem: input.certPem, signature: input.signature },
       attachments: v.attachments, receivedBy: PORTAL_RECEIVER, receivedDetail: { signSerial: v.signSerial },
     });
   });
@@ -235,7 +235,7 @@ export async function resubmitOnline(deps: IntakeDeps, raw: unknown): Promise<Su
       throw new Problem(403, 'RESUBMIT_OTHER_PERSON', '申請者本人のカードではありません', '補正は、申請したご本人のマイナンバーカードで署名してください。', [{ field: 'document.kenmen', code: 'RESUBMIT_OTHER_PERSON', message: '申請者本人のカードではありません' }]);
     }
     const after = await transitionApplication(tx, deps.clock, a.id, { from: ['returned'], to: 'received', by: PORTAL_RECEIVER, form: v.form, registrationNo: v.registrationNo });
-    await sql`UPDATE registry.applications SET signed_text = ${input.document}, signer_cert_pem = ${input.certPem}, signature = ${input.signature} WHERE id = ${a.id}`.execute(tx);
+    await sql`UPDATE registry.applications SET signed_text = ${deps.secrets.sealApplicationDocument(a.tenant, a.id, input.document)}, signer_cert_pem = ${input.certPem}, signature = ${input.signature} WHERE id = ${a.id}`.execute(tx);
     let seq = a.attachments.reduce((m, x) => Math.max(m, x.seq), 0);
     for (const f of v.attachments) {
       seq += 1;
@@ -333,6 +333,19 @@ export async function myApplications(deps: { db: Db }, raw: unknown): Promise<My
 export async function myApplication(deps: { db: Db }, raw: unknown): Promise<MyApplication> {
   const q = parseInput(z.object({ pseudonym: z.string().regex(PORTAL_PSEUDONYM), applicationId: z.string() }).strict(), raw);
   return ownApplication(deps, q.pseudonym, q.applicationId, (tx, a) => mine(tx, a, true));
+}
+
+/**
+ * The signed document of an online application as received (opened from its seal), with the certificate and
+ * signature: the evidence an examiner can verify again (`verifyDocumentSignature`).  Never for a screen.
+ */
+export async function applicationSignedDocument(tx: Tx, secrets: RegistrySecrets, id: string): Promise<{ text: string; certPem: string; signature: string } | null> {
+  const r = await sql<{ tenant_code: string; signed_text: string | null; signer_cert_pem: string | null; signature: string | null }>`
+    SELECT tenant_code, signed_text, signer_cert_pem, signature FROM registry.applications WHERE id = ${id}`.execute(tx);
+  const row = r.rows[0];
+  if (!row) throw notFound('申請');
+  if (!row.signed_text || !row.signer_cert_pem || !row.signature) return null;
+  return { text: secrets.openApplicationDocument(row.tenant_code, id, row.signed_text), certPem: row.signer_cert_pem, signature: row.signature };
 }
 
 /** The canonical document an applicant signs (what the portal page and the CLI build). */
