@@ -5,7 +5,7 @@
 // Number comes from the card (券面事項入力補助, QUA-03), never from the form.  `exampleForm` prints a complete
 // form to fill in (`mamori registry form`); every example validates against its own schema (tested).
 import { z } from 'zod';
-import { fieldErrorsFromZod, invalidField, parseInput, validationFailed } from '../kernel/problems/index.js';
+import { fieldErrorsFromZod, invalidField, validationFailed } from '../kernel/problems/index.js';
 import { catalog, PROCEDURE_LABELS, qualificationOf, type FileCode, type Procedure } from './catalog.js';
 
 const FORM_VERSION = 1;
