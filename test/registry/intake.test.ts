@@ -19,7 +19,7 @@ import type { Principal } from '../../src/kernel/context/index.js';
 import {
   canonicalDocumentText, certSerial, openKenmen, parseCardFile, readHolder, signDocument, verifyDocumentSignature, verifyKenmen, type CardFile,
 } from '../../src/kernel/jpki/index.js';
-import { isProblem, type Problem } from '../../src/kernel/problems/index.js';
+import type { Problem } from '../../src/kernel/problems/index.js';
 import {
   applyForStaff, approveStaff, exampleForm, issueStaffToken, myApplication, prepareApplication, registerEntry, REGISTRY_ROLE, RegistrySecrets, transitionApplication, withRegistryTenant,
   applicationMyNumber, applicationSignedDocument,
@@ -29,6 +29,7 @@ import { TOTTORI } from '../harness/app.js';
 import { PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
 import { mn } from '../harness/residents.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { problemOf } from '../harness/expect.js';
 
 const PDF = Buffer.from('%PDF-1.4\n% synthetic 医師免許申請 添付\n');
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]);
@@ -44,16 +45,6 @@ let other: PortalApplicant;
 
 function ishiForm(over: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...exampleForm('ishi'), 氏名: { 姓: '鳥取', 名: '太郎' }, フリガナ: { 姓: 'トットリ', 名: 'タロウ' }, 生年月日: '1992-06-01', 国家試験: { 回数: 120, 受験番号: MARK, 合格年月日: '2026-03-16' }, ...over };
-}
-
-async function problemOf(p: Promise<unknown>): Promise<Problem> {
-  try {
-    await p;
-  } catch (e) {
-    if (isProblem(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
 }
 
 /** Rows of the applications store (every tenant), counted as the owner. */

@@ -249,7 +249,7 @@ ${noticeHtml(a)}
 ${a.status === 'returned' ? html`<p><a class="btn btn--primary btn--block" href="/registry/applications/${a.applicationId}/correct">申請を補正する</a></p>` : ''}
 ${open ? html`<form method="post" action="/registry/applications/${a.applicationId}/withdraw" class="card"><input type="hidden" name="_csrf" value="${h.csrfOf(reply)}">
   <p>この申請を取り下げることができます。取り下げた申請は元に戻せません。</p>
-  <label class="check"><input type="checkbox" name="confirm" value="on" required> 取り下げることを確認しました</label>
+  <p><label class="check"><input type="checkbox" name="confirm" value="on" required> 取り下げることを確認しました</label></p>
   <button type="submit" class="btn btn--secondary btn--block">申請を取り下げる</button></form>` : ''}`, back);
   });
   f.get('/registry/applications/:id/status.json', async (req) => portal.registryApplication(h.needJson(req), idOf(req)));
