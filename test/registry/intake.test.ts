@@ -243,6 +243,17 @@ describe('online application through マイナポータル', () => {
     }
   });
 
+  it('offers each procedure\'s form with its items labelled as on the paper form', async () => {
+    const choose = await parent.request('GET', '/registry/new');
+    expect(choose.status).toBe(200);
+    for (const t of ['医師（医籍）', '薬剤師（薬剤師名簿）', '介護福祉士', '籍（名簿）訂正', '再交付', '登録抹消']) expect(choose.text).toContain(t);
+    const correction = await parent.request('GET', '/registry/new?qualification=yakuzaishi&procedure=correction');
+    for (const t of ['登録番号', '変更前の氏名（氏）', '変更後の氏名（氏）', '変更後の本籍（都道府県）', '事由の生じた年月日']) expect(correction.text).toContain(t);
+    const kaigo = await parent.request('GET', '/registry/new?qualification=kaigofukushishi&procedure=new');
+    for (const t of ['資格取得の区分', '合格証書番号（試験の場合）', 'アルファベット氏名', '罰金以上の刑に処せられたことがありますか']) expect(kaigo.text).toContain(t);
+    expect(kaigo.text).not.toContain('個人番号を入力');
+  });
+
   it('shows the applicant their own applications with the result notices; someone else\'s is a 404', async () => {
     const mine = (await parent.getJson('/registry/applications.json')) as { applications: { applicationId: string; status: string; qualificationName: string }[] };
     expect(mine.applications.map((a) => a.applicationId)).toContain(firstId);
@@ -264,6 +275,12 @@ describe('online application through マイナポータル', () => {
     let a = (await parent.getJson(`/registry/applications/${firstId}/status.json`)) as { status: string; notice: { kind: string; reason: string; text: string } };
     expect(a.status).toBe('returned');
     expect(a.notice).toMatchObject({ kind: 'returned', reason: '国家試験の受験番号を確認してください' });
+    // The page offers the correction: the form again, filled with what was sent, and the reason shown.
+    const correctPage = await parent.request('GET', `/registry/applications/${firstId}/correct`);
+    expect(correctPage.status).toBe(200);
+    expect(correctPage.text).toContain('国家試験の受験番号を確認してください');
+    expect(correctPage.text).toMatch(new RegExp(`name="国家試験.受験番号"[^>]*value="${MARK}"`));
+    expect(correctPage.text).toContain(`data-application-id="${firstId}"`);
     const corrected = ishiForm({ 国家試験: { 回数: 120, 受験番号: '012345', 合格年月日: '2026-03-16' } });
     // Without the application's id in the signed document, the resubmission is refused.
     const unbound = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: corrected });
