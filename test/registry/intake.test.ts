@@ -66,9 +66,9 @@ async function schemaText(schema: string): Promise<string> {
 }
 
 /** Expects a refusal that names `field` and leaves the store as it was. */
-async function refusedNaming(p: Promise<unknown>, status: number, code: string, field: string): Promise<Problem> {
+async function refusedNaming(call: () => Promise<unknown>, status: number, code: string, field: string): Promise<Problem> {
   const before = await storeCounts();
-  const e = await problemOf(p);
+  const e = await problemOf(call());
   expect(e.status).toBe(status);
   expect([e.code, ...e.errors.map((f) => f.code)]).toContain(code);
   expect(e.errors.map((f) => f.field)).toContain(field);
@@ -182,16 +182,16 @@ describe('online application through マイナポータル', () => {
   it('refuses a signature that does not verify (nothing stored)', async () => {
     const good = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm() });
     const otherDoc = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm({ 電話番号: '0857-11-2222' }) });
-    await refusedNaming(parent.postJson('/registry/applications', { ...good, signature: otherDoc.signature }), 401, 'CARD_BAD_SIGNATURE', 'signature');
-    await refusedNaming(parent.postJson('/registry/applications', { ...good, signature: 'AAAA' }), 401, 'CARD_BAD_SIGNATURE', 'signature');
+    await refusedNaming(() => parent.postJson('/registry/applications', { ...good, signature: otherDoc.signature }), 401, 'CARD_BAD_SIGNATURE', 'signature');
+    await refusedNaming(() => parent.postJson('/registry/applications', { ...good, signature: 'AAAA' }), 401, 'CARD_BAD_SIGNATURE', 'signature');
   });
 
   it('refuses a document altered after signing, and an attachment altered after signing (nothing stored)', async () => {
     const good = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm(), attachments: [{ label: '診断書.pdf', mediaType: 'application/pdf', content: PDF }] });
     const altered = canonicalDocumentText({ ...JSON.parse(good.document), form: ishiForm({ 生年月日: '1990-01-01' }) });
-    await refusedNaming(parent.postJson('/registry/applications', { ...good, document: altered }), 401, 'CARD_BAD_SIGNATURE', 'signature');
+    await refusedNaming(() => parent.postJson('/registry/applications', { ...good, document: altered }), 401, 'CARD_BAD_SIGNATURE', 'signature');
     const swapped = { ...good, attachments: [{ ...good.attachments[0]!, content: Buffer.from('%PDF-1.4\n% another file\n').toString('base64') }] };
-    await refusedNaming(parent.postJson('/registry/applications', swapped), 400, 'ATTACHMENT_ALTERED', 'attachments[0].content');
+    await refusedNaming(() => parent.postJson('/registry/applications', swapped), 400, 'ATTACHMENT_ALTERED', 'attachments[0].content');
   });
 
   it('refuses a revoked 署名用電子証明書 (nothing stored)', async () => {
@@ -200,7 +200,7 @@ describe('online application through マイナポータル', () => {
     const c = new PortalApplicant(w.url.portal);
     await c.login(card, PIN);
     const p = await prepareApplication(card, PIN, { qualification: 'ishi', form: ishiForm({ 氏名: { 姓: '因幡', 名: '次郎' } }) });
-    const e = await refusedNaming(c.postJson('/registry/applications', p), 403, 'CARD_REVOKED', 'certPem');
+    const e = await refusedNaming(() => c.postJson('/registry/applications', p), 403, 'CARD_REVOKED', 'certPem');
     expect(e.title).toBe('署名用電子証明書は失効しています');
   });
 
@@ -209,27 +209,27 @@ describe('online application through マイナポータル', () => {
     const forgedKenmen = { ...k, text: k.text.replace(mn(WHO.parent), mn(WHO.otherParent)) };
     const doc = { ...JSON.parse((await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm() })).document), kenmen: forgedKenmen };
     const signed = await signDocument(w.cards.parent, PIN, doc);
-    await refusedNaming(parent.postJson('/registry/applications', { document: canonicalDocumentText(doc), ...signed, attachments: [] }), 400, 'KENMEN_INVALID', 'document.kenmen');
+    await refusedNaming(() => parent.postJson('/registry/applications', { document: canonicalDocumentText(doc), ...signed, attachments: [] }), 400, 'KENMEN_INVALID', 'document.kenmen');
     // Logged in as the parent, signed with the other parent's card: the portal refuses before the registry.
     const theirs = await prepareApplication(w.cards.otherParent, PIN, { qualification: 'ishi', form: ishiForm() });
-    await refusedNaming(parent.postJson('/registry/applications', theirs), 403, 'SIGNER_NOT_LOGGED_IN', 'document.kenmen');
+    await refusedNaming(() => parent.postJson('/registry/applications', theirs), 403, 'SIGNER_NOT_LOGGED_IN', 'document.kenmen');
   });
 
   it('names each missing or malformed item of the form, and an attachment of the wrong type (nothing stored)', async () => {
     const { 国家試験: _x, ...noExam } = ishiForm();
     const p1 = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: { ...noExam, 生年月日: '1992-02-30', 電話番号: 'でんわ' } });
-    const e = await refusedNaming(parent.postJson('/registry/applications', p1), 400, 'INVALID_TYPE', '国家試験');
+    const e = await refusedNaming(() => parent.postJson('/registry/applications', p1), 400, 'INVALID_TYPE', '国家試験');
     expect(e.errors.map((f) => f.field)).toEqual(expect.arrayContaining(['生年月日', '電話番号']));
     expect(e.errors.find((f) => f.field === '生年月日')!.message).toBe('存在しない日付です');
     expect(e.errors.find((f) => f.field === '国家試験')!.message).toBe('入力してください');
     const p2 = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm(), attachments: [{ label: '写真.jpg', mediaType: 'image/jpeg', content: PDF }] });
-    await refusedNaming(parent.postJson('/registry/applications', p2), 400, 'ATTACHMENT_TYPE_MISMATCH', 'attachments[0].content');
+    await refusedNaming(() => parent.postJson('/registry/applications', p2), 400, 'ATTACHMENT_TYPE_MISMATCH', 'attachments[0].content');
     const p3 = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: ishiForm(), attachments: [{ label: '写真.png', mediaType: 'image/png', content: Buffer.from([0x89, 0x50, 0x4e, 0x47]) }] });
-    await refusedNaming(parent.postJson('/registry/applications', p3), 400, 'INVALID_VALUE', 'attachments[0].mediaType');
+    await refusedNaming(() => parent.postJson('/registry/applications', p3), 400, 'INVALID_VALUE', 'attachments[0].mediaType');
     // Another procedure: 再交付 without the 登録番号 it concerns.
     const { 登録番号: _n, ...noNumber } = exampleForm('ishi', 'reissue');
     const p4 = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', procedure: 'reissue', form: noNumber });
-    await refusedNaming(parent.postJson('/registry/applications', p4), 400, 'INVALID_TYPE', '登録番号');
+    await refusedNaming(() => parent.postJson('/registry/applications', p4), 400, 'INVALID_TYPE', '登録番号');
   });
 
   it('takes 籍訂正 (name, 本籍), 書換え交付, 再交付 and 抹消 with the 登録番号 they concern', async () => {
@@ -284,7 +284,7 @@ describe('online application through マイナポータル', () => {
     const corrected = ishiForm({ 国家試験: { 回数: 120, 受験番号: '012345', 合格年月日: '2026-03-16' } });
     // Without the application's id in the signed document, the resubmission is refused.
     const unbound = await prepareApplication(w.cards.parent, PIN, { qualification: 'ishi', form: corrected });
-    await refusedNaming(parent.postJson(`/registry/applications/${firstId}/resubmit`, unbound), 400, 'APPLICATION_ID_MISMATCH', 'document.applicationId');
+    await refusedNaming(() => parent.postJson(`/registry/applications/${firstId}/resubmit`, unbound), 400, 'APPLICATION_ID_MISMATCH', 'document.applicationId');
     // Someone else cannot correct it.
     const theirs = await prepareApplication(w.cards.otherParent, PIN, { qualification: 'ishi', form: corrected, applicationId: firstId });
     expect((await other.request('POST', `/registry/applications/${firstId}/resubmit`, theirs)).status).toBe(404);
@@ -324,6 +324,15 @@ describe('online application through マイナポータル', () => {
     expect(ev.rows).toEqual([{ kind: 'received', actor: 'mynaportal' }, { kind: 'withdrawn', actor: 'applicant' }]);
     const shown = (await parent.getJson(`/registry/applications/${a.applicationId}/status.json`)) as { notice: { kind: string } };
     expect(shown.notice.kind).toBe('withdrawn');
+    // A rejection shows its reason.
+    const p2 = await prepareApplication(w.cards.parent, PIN, { qualification: 'hokenshi', form: { ...exampleForm('hokenshi'), 氏名: { 姓: '鳥取', 名: '太郎' } } });
+    const b = (await parent.postJson('/registry/applications', p2)) as { applicationId: string };
+    await withRegistryTenant(regDb, 'mhlw-isei', (tx) => transitionApplication(tx, w.app.config.clock, b.applicationId, { from: ['received'], to: 'rejected', by: 'shinsa1', reason: '看護師国家試験の合格が確認できません' }));
+    const rejected = (await parent.getJson(`/registry/applications/${b.applicationId}/status.json`)) as { statusLabel: string; notice: { kind: string; reason: string; text: string } };
+    expect(rejected).toMatchObject({ statusLabel: '却下', notice: { kind: 'rejected', reason: '看護師国家試験の合格が確認できません' } });
+    const page = await parent.request('GET', `/registry/applications/${b.applicationId}`);
+    expect(page.text).toContain('申請は却下されました');
+    expect(page.text).not.toContain('申請を取り下げる');
   });
 });
 
