@@ -60,6 +60,8 @@ interface Frame {
   readonly csrf: string;
   readonly demo?: boolean | undefined;
   readonly back?: { href: string; label: string } | undefined;
+  /** The subtitle next to the brand (default: the vaccination pages'). */
+  readonly brand?: string | undefined;
 }
 
 function frame(f: Frame, content: SafeHtml): string {
@@ -77,7 +79,7 @@ function frame(f: Frame, content: SafeHtml): string {
 <body class="portal">
 <a class="skip" href="#main">本文へ移動</a>
 <header class="header"><div class="header__inner">
-  <a class="brand" href="${f.session ? '/home' : '/'}">マイナポータル<small>予防接種のお知らせと記録</small></a>
+  <a class="brand" href="${f.session ? '/home' : '/'}">マイナポータル<small>${f.brand ?? '予防接種のお知らせと記録'}</small></a>
   ${f.session ? html`<div class="who"><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${f.csrf}"><button type="submit" class="btn btn--secondary">ログアウト</button></form></div>` : ''}
 </div></header>
 ${f.demo ? html`<div class="demo-banner" role="note"><strong>デモ環境</strong>　表示される情報はすべて架空のものです。</div>` : ''}
@@ -183,7 +185,7 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     });
 
     const send = (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, back?: Frame['back']) =>
-      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back }, content));
+      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
 
     /** The page's session, or a redirect to the login page. */
     const need = (req: FastifyRequest, reply: FastifyReply): PortalSession | null => {
