@@ -8,12 +8,16 @@ import { AFFILIATION_LABELS, PROCEDURE_LABELS, catalog, type QualificationEntry 
 import { accessLog, authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, visibleQualifications, type StaffSession } from './staff.js';
 import { showEntry } from './register.js';
 import type { Db } from './store.js';
+import { enterPaperApplication } from './paper.js';
+import type { RegistrySecrets } from './secrets.js';
 
 export const REGISTRY_API = '/registry/v1';
 
 export interface RegistryApiDeps {
   readonly db: Db;
   readonly clock: Clock;
+  /** The registry's keys (the paper channel seals the My Number taken at the counter). */
+  readonly secrets?: RegistrySecrets;
 }
 
 const RETENTION_LABELS = { permanent: '永年保存', managed: '資格の管理に必要な間、適切に管理' } as const;
@@ -81,6 +85,15 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
     const s = await session(req);
     const p = req.params as { code: string; number: string };
     return showEntry(deps, s, p.code, p.number, req.id);
+  });
+
+  // The paper channel (QUA-06, decision 0191): an application received at the counter or by post, entered
+  // with the identity proof the official saw and the My Number taken there.  Answers the application (no My Number).
+  fastify.post(`${REGISTRY_API}/applications/paper`, async (req, reply) => {
+    const s = await session(req);
+    if (!deps.secrets) throw new Error('registry API: the paper channel needs the registry secrets');
+    const a = await enterPaperApplication({ db: deps.db, clock: deps.clock, secrets: deps.secrets }, s, req.body, req.id);
+    return reply.status(201).send({ applicationId: a.id, status: a.status, statusLabel: a.statusLabel, qualification: a.qualification, procedure: a.procedure, procedureLabel: a.procedureLabel, channelLabel: a.channelLabel, receivedAt: a.receivedAt, receivedBy: a.receivedBy, identityProof: a.identityProof, attachments: a.attachments, events: a.events });
   });
 
   fastify.get(`${REGISTRY_API}/staff`, async (req) => {

@@ -5,8 +5,8 @@
 // Number comes from the card (券面事項入力補助, QUA-03), never from the form.  `exampleForm` prints a complete
 // form to fill in (`mamori registry form`); every example validates against its own schema (tested).
 import { z } from 'zod';
-import { parseInput } from '../kernel/problems/index.js';
-import { catalog, qualificationOf, type FileCode } from './catalog.js';
+import { fieldErrorsFromZod, invalidField, validationFailed } from '../kernel/problems/index.js';
+import { catalog, PROCEDURE_LABELS, qualificationOf, type FileCode, type Procedure } from './catalog.js';
 
 const FORM_VERSION = 1;
 
@@ -106,16 +106,114 @@ export function applicationSchema(qualification: string): z.ZodType<Record<strin
   return s as z.ZodType<Record<string, unknown>>;
 }
 
-/** Parses a filled-in form; a 400 Problem names every missing or malformed item. */
+// ---------------------------------------------------------------- the other procedures (decision 0190)
+
+/** 登録番号 of the entry an application concerns (digits, as printed on the 免許証・登録証). */
+const registrationNo = z.string({ message: '登録番号を入力してください' }).regex(/^[1-9][0-9]{0,11}$/, { message: '登録番号は数字で入力してください' });
+const honseki = z
+  .object({ 都道府県コード: prefecture.optional(), 国籍: z.string().trim().min(1).max(40).optional() })
+  .strict()
+  .refine((b) => (b.都道府県コード === undefined) !== (b.国籍 === undefined), { message: '本籍の都道府県コード、または国籍の、どちらか一つを入力してください' });
+
+/** Who applies for a change of an existing entry: identified by the entry and the current 氏名・生年月日. */
+const applicant = {
+  登録番号: registrationNo,
+  氏名: personName,
+  フリガナ: kanaName,
+  生年月日: isoDate,
+  住所: base.住所,
+  電話番号: phone,
+  メールアドレス: base.メールアドレス,
+};
+
+export const CHANGE_REASONS = ['婚姻', '離婚', '養子縁組', '離縁', '転籍', '氏の変更（戸籍法第107条）', '名の変更', '誤記の訂正', 'その他'] as const;
+export const REISSUE_REASONS = ['亡失', '損傷', '汚損', 'その他'] as const;
+export const ERASURE_REASONS = ['業務の廃止', 'その他'] as const;
+
+/** 籍（名簿）訂正 and 免許証（登録証）書換え交付: the changed 氏名 and/or 本籍, with the event and its date. */
+const changeItems = {
+  訂正事項: z
+    .object({
+      氏名: z.object({ 旧: personName, 新: personName, 新フリガナ: kanaName }, { message: '旧・新の氏名を入力してください' }).strict().optional(),
+      本籍: z.object({ 旧: honseki, 新: honseki }, { message: '旧・新の本籍を入力してください' }).strict().optional(),
+    }, { message: '訂正・書換えの事項を入力してください' })
+    .strict()
+    .refine((v) => v.氏名 !== undefined || v.本籍 !== undefined, { message: '氏名か本籍の少なくとも一つを入力してください' }),
+  事由: z.enum(CHANGE_REASONS, { message: `事由は ${CHANGE_REASONS.join('・')} のいずれかです` }),
+  事由の生じた年月日: isoDate,
+};
+
+const forProcedure: Record<Exclude<Procedure, 'new'>, Record<string, z.ZodType>> = {
+  correction: changeItems,
+  rewrite: changeItems,
+  reissue: {
+    再交付の理由: z.enum(REISSUE_REASONS, { message: `再交付の理由は ${REISSUE_REASONS.join('・')} のいずれかです` }),
+    理由の詳細: z.string().trim().max(200, { message: '200文字以内で入力してください' }).optional(),
+  },
+  erasure: {
+    抹消の理由: z.enum(ERASURE_REASONS, { message: `抹消の理由は ${ERASURE_REASONS.join('・')} のいずれかです` }),
+    理由の詳細: z.string().trim().max(200, { message: '200文字以内で入力してください' }).optional(),
+  },
+};
+
+/** The form of a qualification and procedure (新規登録: applicationSchema). */
+export function procedureSchema(qualification: string, procedure: Procedure): z.ZodType<Record<string, unknown>> {
+  if (procedure === 'new') return applicationSchema(qualification);
+  const q = qualificationOf(qualification);
+  const key = `${q.code}:${procedure}`;
+  let s = schemas.get(key);
+  if (!s) {
+    s = z
+      .object({
+        formVersion: z.literal(FORM_VERSION, { message: `様式の版は ${FORM_VERSION} です` }).optional(),
+        qualification: z.literal(q.code, { message: `この様式の資格コードは ${q.code} です` }),
+        procedure: z.literal(procedure),
+        ...applicant,
+        ...forProcedure[procedure],
+      })
+      .strict();
+    schemas.set(key, s);
+  }
+  return s as z.ZodType<Record<string, unknown>>;
+}
+
+const PROCEDURES = Object.keys(PROCEDURE_LABELS) as Procedure[];
+
+/** The procedure a raw form names ('new' when it names none); 400 naming `procedure` for an unknown one. */
+export function procedureOf(raw: unknown): Procedure {
+  const p = raw && typeof raw === 'object' ? (raw as { procedure?: unknown }).procedure : undefined;
+  if (p === undefined) return 'new';
+  if (typeof p === 'string' && (PROCEDURES as string[]).includes(p)) return p as Procedure;
+  throw invalidField('procedure', 'PROCEDURE_UNKNOWN', `申請の種類は ${PROCEDURES.map((x) => `${x}（${PROCEDURE_LABELS[x]}）`).join('・')} のいずれかです`);
+}
+
+/**
+ * Parses a filled-in form of any procedure (its `procedure` item; 新規登録 when absent); a 400 Problem names
+ * every missing or malformed item.
+ */
 export function parseApplication(qualification: string, raw: unknown): Record<string, unknown> {
-  return parseInput(applicationSchema(qualification), raw);
+  const r = procedureSchema(qualification, procedureOf(raw)).safeParse(raw, { error: (iss) => (iss.input === undefined ? '入力してください' : undefined) });
+  if (!r.success) throw validationFailed(fieldErrorsFromZod(r.error));
+  return r.data;
+}
+
+/** The 登録番号 a form of a procedure other than 新規登録 concerns (null for 新規登録). */
+export function formRegistrationNo(form: Record<string, unknown>): number | null {
+  const n = form['登録番号'];
+  return typeof n === 'string' && /^[1-9][0-9]{0,11}$/.test(n) ? Number(n) : null;
 }
 
 const EXAM = { 回数: 120, 受験番号: '012345', 合格年月日: '2026-03-16' };
 
-/** A complete example form for a qualification (synthetic person; every item filled in). */
-export function exampleForm(qualification: string): Record<string, unknown> {
+/** A complete example form for a qualification and procedure (synthetic person; every item filled in). */
+export function exampleForm(qualification: string, procedure: Procedure = 'new'): Record<string, unknown> {
   const q = qualificationOf(qualification);
+  if (procedure !== 'new') {
+    const who = { formVersion: FORM_VERSION, qualification: q.code, procedure, 登録番号: '1', 氏名: { 姓: '見本', 名: '花子' }, フリガナ: { 姓: 'ミホン', 名: 'ハナコ' }, 生年月日: '2000-04-01', 住所: { 郵便番号: '680-0000', 住所: '鳥取県鳥取市見本町1番地' }, 電話番号: '0857-00-0000' };
+    if (procedure === 'reissue') return { ...who, 再交付の理由: '亡失' };
+    if (procedure === 'erasure') return { ...who, 抹消の理由: '業務の廃止', 理由の詳細: '業務を廃止したため' };
+    return { ...who, 訂正事項: { 氏名: { 旧: { 姓: '旧姓', 名: '花子' }, 新: { 姓: '見本', 名: '花子' }, 新フリガナ: { 姓: 'ミホン', 名: 'ハナコ' } } }, 事由: '婚姻', 事由の生じた年月日: '2026-04-01' };
+  }
   const form: Record<string, unknown> = {
     formVersion: FORM_VERSION,
     qualification: q.code,

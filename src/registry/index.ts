@@ -13,12 +13,19 @@ export const registryMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
 };
 
-export { buildRegistryNode, REGISTRY_CHECK_INTERVAL_MS, type RegistryNodeOptions } from './node.js';
+export { buildRegistryNode, registryServices, REGISTRY_CHECK_INTERVAL_MS, type RegistryNodeOptions } from './node.js';
 export {
   catalog, buildCatalog, qualificationOf, CATALOG_FILES, AFFILIATION_LABELS, PROCEDURE_LABELS,
   type Catalog, type CatalogFileData, type QualificationEntry, type AdministratorData, type Retention, type Fee, type FileCode, type Affiliation, type Procedure,
 } from './catalog.js';
-export { applicationSchema, parseApplication, exampleForm, formQualifications } from './forms.js';
+export { applicationSchema, procedureSchema, procedureOf, parseApplication, formRegistrationNo, exampleForm, formQualifications, CHANGE_REASONS, REISSUE_REASONS, ERASURE_REASONS } from './forms.js';
+export {
+  APPLICATION_DOCUMENT_FORMAT, PORTAL_PSEUDONYM, PORTAL_RECEIVER, MAX_TOTAL_ATTACHMENT_BYTES, applicationDocumentSchema, submitSchema, verifyOnlineApplication, onlineApplicationId, submitOnline, resubmitOnline, withdrawOnline,
+  myApplications, myApplication, applicationDocumentText, applicationSignedDocument,
+  type ApplicationDocument, type SubmitInput, type IntakeDeps, type VerifiedApplication, type SubmitAnswer, type ResultNotice, type MyApplication,
+} from './intake.js';
+export { enterPaperApplication, paperSchema, IDENTITY_DOCUMENTS } from './paper.js';
+export { prepareApplication, type PreparedApplication, type ApplicantAttachment } from './applicant.js';
 export {
   syncAdministrators, applyForStaff, approveStaff, deleteStaff, listStaff, issueStaffToken, authenticateStaff, visibleQualifications, logAccess, accessLog, dutyOf, DUTY_PREFIX, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS,
   type Administrator, type RegistryStaff, type StaffRole, type StaffSession, type AccessEntry, type AccessLogRow,

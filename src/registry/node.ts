@@ -1,19 +1,22 @@
 // The registry node (decision 0169): 国家資格等情報連携・活用システム as its own organisation — its own
 // HTTP service and port, schema `registry`, database role, keys and message log.  At start it writes the
-// catalog's 資格管理者 (its tenants) and their jurisdictions; then it serves the exchange endpoint and the staff
-// API, and runs:
+// catalog's 資格管理者 (its tenants) and their jurisdictions; then it serves the exchange endpoint — the
+// applications マイナポータル hands over for an applicant (decisions 0188–0190, docs/formats/registry-protocol.md) —
+// and the staff API, and runs:
 // - the periodic 住基ネット check of every 資格管理者 once a day (decision 0181: the job looks every hour whether
 //   a tenant's check is due; an unfinished run is continued);
 // - fees (decision 0196): `payment.notify` from 公金決済, `applications.fees` from マイナポータル, the staff fee
 //   API, and the job that pulls missed payment events and refunds what is owed;
 // - the public issuer metadata, JWKS and status lists of the digital certificates (issue 16, decision 0201).
-import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../kernel/exchange/index.js';
+import { createNodeServer, everyInterval, type PeerContext, type PeerService, type ServiceDef } from '../kernel/exchange/index.js';
+import { caCertSource } from '../kernel/jpki/index.js';
 import { logger } from '../kernel/log/index.js';
 import { registerRegistryApi } from './api.js';
 import { registerCredentialRoutes } from './credentials-api.js';
 import { IssuerKeys } from './credentials.js';
 import { FEE_SYNC_INTERVAL_MS, registerFeeApi } from './fees-api.js';
 import { feeServices, syncFeePayments } from './fees.js';
+import { myApplication, myApplications, resubmitOnline, submitOnline, withdrawOnline, type IntakeDeps } from './intake.js';
 import { registerJukiApi } from './juki-api.js';
 import { runDueChecks } from './juki.js';
 import { RegistrySecrets } from './secrets.js';
@@ -27,19 +30,39 @@ export interface RegistryNodeOptions {
   readonly checkIntervalMs?: number;
   /** How often missed payment events are pulled (default FEE_SYNC_INTERVAL_MS). */
   readonly feeSyncIntervalMs?: number;
+  /** The マイナポータル node (default 'mynaportal'): the only sender of applicants' requests. */
+  readonly portalNode?: string;
+  /** The 公的個人認証サービス node (default 'card'). */
+  readonly cardNode?: string;
+}
+
+/** The services マイナポータル calls for an applicant (each body carries the マイナポータル仮名ID). */
+export function registryServices(deps: IntakeDeps, portalNode = 'mynaportal'): Record<string, ServiceDef> {
+  const fromPortal = (s: string) => s === portalNode;
+  return {
+    'applications.submit': { title: '国家資格の申請の受付', from: fromPortal, handle: async (msg) => ({ body: await submitOnline(deps, msg.body), personal: true }) },
+    'applications.resubmit': { title: '国家資格の申請の補正', from: fromPortal, handle: async (msg) => ({ body: await resubmitOnline(deps, msg.body), personal: true }) },
+    'applications.withdraw': { title: '国家資格の申請の取下げ', from: fromPortal, handle: async (msg) => ({ body: await withdrawOnline(deps, msg.body), personal: true }) },
+    'applications.mine': { title: '国家資格の申請の状況', from: fromPortal, handle: async (msg) => ({ body: { applications: await myApplications(deps, msg.body) }, personal: true }) },
+    'applications.show': { title: '国家資格の申請の内容', from: fromPortal, handle: async (msg) => ({ body: await myApplication(deps, msg.body), personal: true }) },
+  };
 }
 
 export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOptions = {}): Promise<PeerService> {
   await syncAdministrators(ctx.db, ctx.clock);
-  const fastify = await createNodeServer(ctx.name);
+  const cardNode = opts.cardNode ?? 'card';
+  const secrets = RegistrySecrets.open(ctx.config.keyDir);
+  const caCert = caCertSource(() => `${ctx.node.directory.entry(cardNode).url}/card/v1/ca.pem`, () => ctx.clock.now());
+  // Applications carry attachments (≤ 10 MB each, base64 in the message).
+  const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   const feeDeps = { db: ctx.db, clock: ctx.clock, node: ctx.node };
-  ctx.node.serve(fastify, { ...feeServices(feeDeps) });
-  registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock });
+  ctx.node.serve(fastify, { ...registryServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode }, opts.portalNode), ...feeServices(feeDeps) });
+  registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock, secrets });
   registerJukiApi(fastify, { db: ctx.db, clock: ctx.clock });
   registerFeeApi(fastify, feeDeps);
   registerCredentialRoutes(fastify, { db: ctx.db, clock: ctx.clock, keys: IssuerKeys.open(ctx.config.keyDir), baseUrl: () => ctx.node.directory.entry(ctx.name).url });
   const interval = opts.checkIntervalMs ?? REGISTRY_CHECK_INTERVAL_MS;
-  const deps = { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets: RegistrySecrets.open(ctx.config.keyDir) };
+  const deps = { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets };
   const stopChecks = interval > 0
     ? await everyInterval(ctx.name, 'registry 住基 checks', () => runDueChecks(deps, (tenant, r) => {
         if (r instanceof Error) logger().warn({ node: ctx.name, tenant, err: r.message }, 'registry 住基 check failed (continued on the next run)');

@@ -66,6 +66,28 @@ export class RegistrySecrets {
     return open(key, ciphertext, RegistrySecrets.applicationAad(tenant, applicationId, version)).toString('ascii');
   }
 
+  private static documentAad(tenant: string, applicationId: string, version: number): string {
+    return `registry|application-document|${tenant}|${applicationId}|${version}`;
+  }
+
+  /**
+   * An online application's signed document (its 券面事項入力補助 holds the My Number in clear, so it is kept
+   * sealed, decision 0190), as text `sealed:<version>:<base64>` bound to the 資格管理者 and the application.
+   */
+  sealApplicationDocument(tenant: string, applicationId: string, text: string): string {
+    const c = seal(this.enc.get(this.encVersion)!, Buffer.from(text, 'utf8'), RegistrySecrets.documentAad(tenant, applicationId, this.encVersion));
+    return `sealed:${this.encVersion}:${c.toString('base64')}`;
+  }
+
+  openApplicationDocument(tenant: string, applicationId: string, stored: string): string {
+    const m = /^sealed:(\d+):([A-Za-z0-9+/=]+)$/.exec(stored);
+    if (!m) throw new Error('registry: not a sealed application document');
+    const version = Number(m[1]);
+    const key = this.enc.get(version);
+    if (!key) throw new Error(`registry: My Number key version ${version} missing`);
+    return open(key, Buffer.from(m[2]!, 'base64'), RegistrySecrets.documentAad(tenant, applicationId, version)).toString('utf8');
+  }
+
   /** Per 資格管理者: the same number gives another index under another tenant. */
   blindIndex(tenant: string, myNumber: string): Buffer {
     return createHmac('sha256', this.index).update(`registry|mynumber|${tenant}|${myNumber}`).digest();

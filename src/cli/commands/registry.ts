@@ -26,7 +26,8 @@ export async function qualifications(o: O): Promise<number> {
 export async function form(o: O): Promise<number> {
   const code = String(o['qualification'] ?? '');
   if (!catalog().qualification(code)) throw invalidField('qualification', 'QUALIFICATION_UNKNOWN', `資格コード「${code}」はありません（mamori registry qualifications で一覧を確認してください）`);
-  printJson(exampleForm(code));
+  const { procedureOf } = await import('../../registry/index.js');
+  printJson(exampleForm(code, procedureOf({ procedure: o['procedure'] ?? 'new' })));
   return 0;
 }
 

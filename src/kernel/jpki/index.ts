@@ -282,6 +282,8 @@ const cardFileSchema = z.object({
   caCert: PEM,
   authKey: encryptedKeySchema,
   signKey: encryptedKeySchema,
+  /** 券面事項入力補助 (decision 0188): the issuer-signed block, encrypted under the PIN; absent in cards issued before it. */
+  kenmen: encryptedKeySchema.optional(),
 });
 
 export type EncryptedKey = z.infer<typeof encryptedKeySchema>;
@@ -302,8 +304,12 @@ async function pinKey(pin: string, salt: Uint8Array, iterations: number): Promis
 
 /** Encrypts a private key (an extractable CryptoKey, or its PKCS#8 DER) under the PIN. */
 export async function encryptPrivateKey(key: CardCryptoKey | Uint8Array, pin: string, iterations = CARD_PBKDF2_ITERATIONS): Promise<EncryptedKey> {
+  return encryptBytes(key instanceof Uint8Array ? key : new Uint8Array(await subtle.exportKey('pkcs8', key)), pin, iterations);
+}
+
+/** Encrypts bytes under the PIN (PBKDF2-SHA256 → AES-256-GCM), as the keys of a card file are. */
+async function encryptBytes(pkcs8: Uint8Array, pin: string, iterations = CARD_PBKDF2_ITERATIONS): Promise<EncryptedKey> {
   checkPin(pin);
-  const pkcs8 = key instanceof Uint8Array ? key : new Uint8Array(await subtle.exportKey('pkcs8', key));
   const salt = new Uint8Array(randomBytes(16));
   const iv = new Uint8Array(randomBytes(12));
   const data = await subtle.encrypt({ name: 'AES-GCM', iv }, await pinKey(pin, salt, iterations), pkcs8);
@@ -313,14 +319,16 @@ export async function encryptPrivateKey(key: CardCryptoKey | Uint8Array, pin: st
 
 /** Decrypts a private key of a card file; 401 CARD_PIN_WRONG when AES-GCM refuses (a wrong PIN). */
 export async function decryptPrivateKey(k: EncryptedKey, pin: string): Promise<CardCryptoKey> {
+  return subtle.importKey('pkcs8', await decryptBytes(k, pin), RSA_ALG, false, ['sign']);
+}
+
+async function decryptBytes(k: EncryptedKey, pin: string): Promise<ArrayBuffer> {
   checkPin(pin);
-  let pkcs8: ArrayBuffer;
   try {
-    pkcs8 = await subtle.decrypt({ name: 'AES-GCM', iv: Buffer.from(k.iv, 'base64') }, await pinKey(pin, Buffer.from(k.salt, 'base64'), k.iterations), Buffer.from(k.data, 'base64'));
+    return await subtle.decrypt({ name: 'AES-GCM', iv: Buffer.from(k.iv, 'base64') }, await pinKey(pin, Buffer.from(k.salt, 'base64'), k.iterations), Buffer.from(k.data, 'base64'));
   } catch {
     throw pinWrong();
   }
-  return subtle.importKey('pkcs8', pkcs8, RSA_ALG, false, ['sign']);
 }
 
 /** Reads a card file (JSON text or the parsed object); 400 CARD_FILE_MALFORMED otherwise. */
@@ -362,6 +370,8 @@ export interface CardFileInput {
   readonly signKey: CardCryptoKey | Uint8Array;
   readonly pin: string;
   readonly iterations?: number;
+  /** The issuer-signed 券面事項入力補助 block (from `card.issue`), written encrypted under the PIN. */
+  readonly kenmen?: KenmenBlock;
 }
 
 /** The card file of two issued certificates and their private keys, the keys encrypted under the PIN. */
@@ -376,6 +386,7 @@ export async function cardFileFromKeys(input: CardFileInput): Promise<CardFile> 
     caCert: input.caCert,
     authKey: await encryptPrivateKey(input.authKey, pin, input.iterations),
     signKey: await encryptPrivateKey(input.signKey, pin, input.iterations),
+    ...(input.kenmen ? { kenmen: await encryptBytes(enc.encode(JSON.stringify(input.kenmen)), pin, input.iterations) } : {}),
   };
 }
 
@@ -526,4 +537,104 @@ export async function verifyDocumentSignature(input: VerifyDocumentInput): Promi
   if (!canonical) throw new Problem(400, 'DOCUMENT_NOT_CANONICAL', '申請データの形式が正しくありません', '申請データが正規化された JSON ではありません。');
   await checkSignature(cert, input.signature, enc.encode(input.text), '署名用電子証明書の鍵による署名ではないか、署名の後に申請データが変更されています。');
   return { serial: cert.serialNumber.toLowerCase(), notAfter: cert.notAfter, holder };
+}
+
+// ---------------------------------------------------------------- 券面事項入力補助 (decision 0188)
+
+/**
+ * The card's 券面事項入力補助機能 (seed 004: the My Number "その改変を不可能ならしめることにより真正性を担保
+ * する"): the My Number and the 4情報 as the issuer wrote them, bound to the card's two certificates and
+ * signed by the issuing CA's key (RSASSA-PKCS1-v1_5 SHA-256 over the canonical text).  In the card file it
+ * is encrypted under the PIN (`kenmen`); a relying party verifies the issuer's signature with the CA
+ * certificate, so any change of the number or of the 4情報 is detected.
+ */
+export const KENMEN_FORMAT = 'mamori-kenmen/1';
+
+export interface KenmenBlock {
+  /** Canonical JSON of KenmenData (canonicalDocumentText). */
+  readonly text: string;
+  /** base64url RSASSA-PKCS1-v1_5 SHA-256 by the issuing CA's key over the text's UTF-8 bytes. */
+  readonly signature: string;
+}
+
+const kenmenDataSchema = z
+  .object({
+    format: z.literal(KENMEN_FORMAT),
+    myNumber: z.string().regex(/^[0-9]{12}$/),
+    name: z.string().min(1).max(100),
+    nameKana: z.string().max(100),
+    dateOfBirth: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    sex: z.enum(['1', '2', '9']),
+    address: z.string().min(1).max(200),
+    authSerial: z.string().regex(/^[0-9a-f]{32}$/),
+    signSerial: z.string().regex(/^[0-9a-f]{32}$/),
+    issuedAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+export type KenmenData = z.infer<typeof kenmenDataSchema>;
+
+export const kenmenBlockSchema = z.object({ text: z.string().min(1).max(4096), signature: z.string().regex(B64U).max(2048) }).strict();
+
+/** The canonical text of a 券面事項入力補助 block (what the issuer signs). */
+export function kenmenText(d: Omit<KenmenData, 'format'>): string {
+  return canonicalDocumentText({ ...d, format: KENMEN_FORMAT });
+}
+
+/** Signs a 券面事項入力補助 block with the issuing CA's private key (the `card` node at issuance). */
+export async function signKenmen(caKey: CardCryptoKey, d: Omit<KenmenData, 'format'>): Promise<KenmenBlock> {
+  const text = kenmenText(d);
+  const sig = await subtle.sign(RSA_ALG, caKey, enc.encode(text));
+  return { text, signature: Buffer.from(sig).toString('base64url') };
+}
+
+const kenmenRefused = (detail: string) => new Problem(400, 'KENMEN_INVALID', '券面事項入力補助の情報を確認できません', detail);
+
+/**
+ * Verifies a 券面事項入力補助 block: the issuing CA's signature over its text (so the My Number and the 4情報
+ * are as the issuer wrote them) and its form.  400 KENMEN_INVALID otherwise.
+ */
+export async function verifyKenmen(block: unknown, caCertPem: string): Promise<KenmenData> {
+  const b = kenmenBlockSchema.safeParse(block);
+  if (!b.success) throw kenmenRefused('券面事項入力補助の情報がないか、形式が正しくありません。');
+  const ca = parseCertificate(caCertPem, '認証局の証明書');
+  let ok: boolean;
+  try {
+    const key = (await ca.publicKey.export(RSA_ALG, ['verify'])) as unknown as CardCryptoKey;
+    ok = await subtle.verify(RSA_ALG, key, Buffer.from(b.data.signature, 'base64url'), enc.encode(b.data.text));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw kenmenRefused('券面事項入力補助の情報に発行者の署名がないか、発行後に書き換えられています。');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(b.data.text);
+  } catch {
+    raw = undefined;
+  }
+  const d = kenmenDataSchema.safeParse(raw);
+  if (!d.success || canonicalDocumentText(d.data) !== b.data.text) throw kenmenRefused('券面事項入力補助の情報の形式が正しくありません。');
+  return d.data;
+}
+
+/** Opens the card's 券面事項入力補助 block with the PIN (Node side: the CLI and tests); 409 KENMEN_ABSENT for an older card. */
+export async function openKenmen(card: string | CardFile, pin: string): Promise<KenmenBlock> {
+  const f = parseCardFile(card);
+  if (!f.kenmen) {
+    throw new Problem(409, 'KENMEN_ABSENT', 'このカードには券面事項入力補助の情報がありません', '券面事項入力補助の情報を持つカードで申請してください（市区町村の窓口でカードの再発行を受けてください）。');
+  }
+  const bytes = await decryptBytes(f.kenmen, pin);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(dec.decode(new Uint8Array(bytes)));
+  } catch {
+    raw = undefined;
+  }
+  const b = kenmenBlockSchema.safeParse(raw);
+  if (!b.success) throw new Problem(400, 'CARD_FILE_MALFORMED', 'カードのファイルを読めません', '券面事項入力補助の情報を読めません。');
+  return b.data;
+}
+
+/** Whether the 4情報 of the 券面事項入力補助 are those of the 署名用 certificate (both written by the issuer). */
+export function kenmenMatchesHolder(k: KenmenData, h: Holder): boolean {
+  return k.name === h.name && k.nameKana === h.nameKana && k.dateOfBirth === h.dateOfBirth && k.sex === h.sex && k.address === h.address;
 }

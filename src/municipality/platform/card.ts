@@ -55,7 +55,9 @@ export async function issueCard(deps: { db: MamoriDb; vault: Vault; clock: Clock
     },
     { personal: true },
   );
-  const a = res.body as { authCert: string; signCert: string; caCert: string; authSerial: string; signSerial: string; notBefore: string; notAfter: string; linked: boolean };
+  const a = res.body as { authCert: string; signCert: string; caCert: string; authSerial: string; signSerial: string; notBefore: string; notAfter: string; linked: boolean; kenmen?: unknown };
+  // 券面事項入力補助 (decision 0188): checked against the CA before it is written into the card.
+  const kenmen = a.kenmen === undefined ? undefined : await jpki.verifyKenmen(a.kenmen, a.caCert).then(() => a.kenmen as jpki.KenmenBlock);
   // The answer must be the certificates of the keys generated here.
   for (const [pem, pair] of [[a.authCert, keys.auth], [a.signCert, keys.sign]] as const) {
     const got = Buffer.from(new Uint8Array(jpki.parseCertificate(pem).publicKey.rawData)).toString('base64');
@@ -65,6 +67,7 @@ export async function issueCard(deps: { db: MamoriDb; vault: Vault; clock: Clock
   const cardFile = await jpki.cardFileFromKeys({
     label: `合成マイナンバーカード（${who.tenant}、${issuedOn} 発行）`,
     authCert: a.authCert, signCert: a.signCert, caCert: a.caCert, authKey: keys.auth.privateKey, signKey: keys.sign.privateKey, pin,
+    ...(kenmen ? { kenmen } : {}),
   });
   await runAs(deps.db, who, (w) =>
     appendEntry(w.tx, w, {

@@ -23,8 +23,8 @@ import { checkMyNumber } from '../../kernel/mynumber/index.js';
 import { invalidField, isProblem, parseInput, Problem } from '../../kernel/problems/index.js';
 import { logger } from '../../kernel/log/index.js';
 import {
-  AUTH_POLICY_OID, CERT_VALIDITY_YEARS, HOLDER_EXTENSION_OID, RSA_ALG, RSA_GEN, SIGN_POLICY_OID, encodeHolder, randomSerial, x509,
-  type CardCryptoKey, type CardKeyPair, type CertKind, type Holder,
+  AUTH_POLICY_OID, CERT_VALIDITY_YEARS, HOLDER_EXTENSION_OID, RSA_ALG, RSA_GEN, SIGN_POLICY_OID, encodeHolder, randomSerial, signKenmen, x509,
+  type CardCryptoKey, type CardKeyPair, type CertKind, type Holder, type KenmenBlock,
 } from '../../kernel/jpki/index.js';
 
 export const CARD_SCHEMA = 'peers_card';
@@ -199,6 +199,8 @@ interface IssueAnswer {
   notBefore: string;
   notAfter: string;
   linked: boolean;
+  /** 券面事項入力補助 (decision 0188): the My Number and 4情報 signed by this CA, for the card file only. */
+  kenmen: KenmenBlock;
 }
 
 export function cardServices(ctx: PeerContext, ca: CardCa, opts: CardOptions = {}): Record<string, ServiceDef> {
@@ -271,15 +273,23 @@ export function cardServices(ctx: PeerContext, ca: CardCa, opts: CardOptions = {
           }
           if (linked) await db.updateTable(`${CARD_SCHEMA}.certificates`).set({ linked: true }).where('serial', '=', authSerial).execute();
         }
+        const signSerial = sign.serialNumber.toLowerCase();
+        // 券面事項入力補助: written once, by the issuer, bound to this card's two certificates (decision 0188).
+        // It goes back in this (encrypted) answer for the card file and is not kept here.
+        const kenmen = await signKenmen(ca.key, {
+          myNumber: c.value, name: q.holder.name, nameKana: q.holder.nameKana, dateOfBirth: q.holder.dateOfBirth, sex: q.holder.sex, address: q.holder.address,
+          authSerial, signSerial, issuedAt: now.toISOString(),
+        });
         const body: IssueAnswer = {
           authCert: auth.toString('pem'),
           signCert: sign.toString('pem'),
           caCert: ca.pem,
           authSerial,
-          signSerial: sign.serialNumber.toLowerCase(),
+          signSerial,
           notBefore: auth.notBefore.toISOString(),
           notAfter: auth.notAfter.toISOString(),
           linked,
+          kenmen,
         };
         return { body, personal: true };
       },

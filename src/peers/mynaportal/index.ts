@@ -66,6 +66,8 @@ export interface MynaportalOptions {
   readonly platformNode?: string;
   readonly insurerhubNode?: string;
   readonly cardNode?: string;
+  /** 国家資格等情報連携・活用システム (default 'registry'). */
+  readonly registryNode?: string;
 }
 
 /** A card's answer to a challenge, as the login page posts it. */
@@ -177,6 +179,56 @@ const proofSchema = z.object({
   signature: z.string({ message: '署名を指定してください' }).regex(/^[A-Za-z0-9_-]{1,2048}$/, { message: '署名の形式が正しくありません' }),
 });
 
+/** What the applicant's page (or the CLI) sends: the signed document and the attachments' bytes (base64). */
+export interface RegistrySubmission {
+  readonly document: string;
+  readonly certPem: string;
+  readonly signature: string;
+  readonly attachments?: readonly { readonly label: string; readonly mediaType: string; readonly content: string }[];
+}
+
+const submissionSchema = z
+  .object({
+    document: z.string({ message: '申請データがありません' }).min(1).max(1_000_000),
+    certPem: z.string({ message: '署名用電子証明書がありません' }).min(1).max(20_000),
+    signature: z.string({ message: '署名がありません' }).regex(/^[A-Za-z0-9_-]{1,2048}$/, { message: '署名の形式が正しくありません' }),
+    attachments: z.array(z.object({ label: z.string().max(200), mediaType: z.string().max(100), content: z.string().max(30_000_000) }).strict()).max(10, { message: '添付書類は10件までです' }).default([]),
+  })
+  .strict();
+
+const registryAnswerSchema = z.object({
+  applicationId: z.string().uuid(),
+  status: z.string(),
+  statusLabel: z.string(),
+  qualificationName: z.string(),
+  procedureLabel: z.string(),
+  receivedAt: z.string(),
+  fee: z.object({ amount: z.number(), kind: z.string(), payUrl: z.string().optional() }).optional(),
+});
+export type RegistrySubmitAnswer = z.output<typeof registryAnswerSchema>;
+
+const registryApplicationSchema = z.object({
+  applicationId: z.string().uuid(),
+  qualification: z.string(),
+  qualificationName: z.string(),
+  administratorName: z.string(),
+  procedure: z.string(),
+  procedureLabel: z.string(),
+  status: z.enum(['received', 'returned', 'approved', 'rejected', 'withdrawn']),
+  statusLabel: z.string(),
+  receivedAt: z.string(),
+  decidedAt: z.string().nullable(),
+  notice: z
+    .object({ kind: z.string(), title: z.string(), text: z.string(), registrationNo: z.number().optional(), registeredOn: z.string().optional(), reason: z.string().optional() })
+    .nullable(),
+  form: z.record(z.string(), z.unknown()).optional(),
+});
+export type RegistryApplication = z.output<typeof registryApplicationSchema>;
+
+/** The system a マイナポータル仮名ID is made for, and its prefix (decision 0189). */
+export const REGISTRY_SYSTEM = 'registry';
+const SYSTEM_PREFIX: Record<string, string> = { [REGISTRY_SYSTEM]: 'MR' };
+
 const notFound = (): Problem => new Problem(404, 'NOT_FOUND', '見つかりません', 'お探しのページは見つかりませんでした。');
 
 /** What the resident portal pages (src/web/portal) use of the マイナポータル node. */
@@ -205,6 +257,20 @@ export interface MynaPortal {
   answer(session: PortalSession, pid: string, input: { programCode: string; dose: number; consentText: string; answers: Record<string, string | number | boolean> }): Promise<PortalAnswerResult>;
   records(session: PortalSession, pid: string): Promise<PortalRecords>;
   dataUse(session: PortalSession, pid: string): Promise<DataUseEntry[]>;
+  /**
+   * 国家資格の申請 (issue 15; decisions 0188–0190): hands the applicant's card-signed document and attachments
+   * to the registry (signed, encrypted) under the applicant's マイナポータル仮名ID, and keeps nothing of it.
+   * The document's 券面事項入力補助 must be of the card this session logged in with.
+   */
+  registryApply(session: PortalSession, input: RegistrySubmission): Promise<RegistrySubmitAnswer>;
+  /** The corrected application after 補正依頼 (signed again). */
+  registryResubmit(session: PortalSession, applicationId: string, input: RegistrySubmission): Promise<RegistrySubmitAnswer>;
+  /** The applicant's applications (every 資格管理者) with their result notices. */
+  registryApplications(session: PortalSession): Promise<RegistryApplication[]>;
+  /** One of the applicant's applications (with its form); 404 for anyone else's. */
+  registryApplication(session: PortalSession, applicationId: string): Promise<RegistryApplication>;
+  /** 取下げ by the applicant. */
+  registryWithdraw(session: PortalSession, applicationId: string): Promise<RegistrySubmitAnswer>;
   /** The portal's own access log of one actor (newest first), for checks and the operator. */
   accessLog(actor: string, limit?: number): Promise<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }[]>;
 }
@@ -215,6 +281,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
   const clock = ctx.clock;
   const node = ctx.node;
   const platform = opts.platformNode ?? 'platform';
+  const registry = opts.registryNode ?? 'registry';
   const insurerhub = opts.insurerhubNode ?? 'insurerhub';
   const cardNode = opts.cardNode ?? 'card';
   const verify: VerifyCard = verifyCardSignature;
@@ -376,6 +443,48 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
     }
   }
 
+  /** The session's マイナポータル仮名ID for a system, made at first use (decision 0189). */
+  async function systemPseudonym(session: PortalSession, system: string): Promise<string> {
+    const prefix = SYSTEM_PREFIX[system]!;
+    await sql`INSERT INTO ${t('system_pseudonyms')} (pmh_pseudonym, system, pseudonym, created_at) VALUES (${session.actor}, ${system}, ${prefix + newPmhPseudonym().slice(2)}, ${clock.now()})
+      ON CONFLICT (pmh_pseudonym, system) DO NOTHING`.execute(db);
+    return (await sql<{ pseudonym: string }>`SELECT pseudonym FROM ${t('system_pseudonyms')} WHERE pmh_pseudonym = ${session.actor} AND system = ${system}`.execute(db)).rows[0]!.pseudonym;
+  }
+
+  /**
+   * The document's 券面事項入力補助 must be of the card this session logged in with (its 利用者証明用 serial):
+   * the applicant signs with their own card.  The registry verifies the rest (XCH-27).
+   */
+  async function checkSigner(session: PortalSession, document: string): Promise<void> {
+    const r = await sql<{ serial: string }>`SELECT serial FROM ${t('sessions')} WHERE token_hash = ${session.tokenHash}`.execute(db);
+    let authSerial: unknown;
+    try {
+      const doc = JSON.parse(document) as { kenmen?: { text?: unknown } };
+      authSerial = typeof doc.kenmen?.text === 'string' ? (JSON.parse(doc.kenmen.text) as { authSerial?: unknown }).authSerial : undefined;
+    } catch {
+      authSerial = undefined;
+    }
+    if (typeof authSerial !== 'string' || authSerial.toLowerCase() !== r.rows[0]?.serial.toLowerCase()) {
+      await log(session.actor, session.actor, 'registry.apply', 'refused', 'SIGNER_NOT_LOGGED_IN');
+      throw new Problem(403, 'SIGNER_NOT_LOGGED_IN', 'ログインしたカードで署名してください', '申請には、ログインに使ったご本人のマイナンバーカード（券面事項入力補助の情報を含むもの）で署名してください。', [{ field: 'document.kenmen', code: 'SIGNER_NOT_LOGGED_IN', message: 'ログインしたカードの情報ではありません' }]);
+    }
+  }
+
+  /** Calls a registry service for the applicant; the body and the answer pass through and are not kept. */
+  async function toRegistry<T>(session: PortalSession, action: string, svc: string, body: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
+    const pseudonym = await systemPseudonym(session, REGISTRY_SYSTEM);
+    try {
+      const a = await node.call(registry, svc, { pseudonym, ...body }, { personal: true, timeoutMs: 60_000 });
+      const out = parseInput(schema, a.body);
+      await log(session.actor, session.actor, action, 'ok');
+      return out;
+    } catch (e) {
+      await log(session.actor, session.actor, action, isProblem(e) && e.status < 500 ? 'refused' : 'failed', isProblem(e) ? e.code : 'ERROR');
+      if (isProblem(e) && e.status === 404) throw notFound();
+      throw e;
+    }
+  }
+
   const portal: MynaPortal = {
     node,
     clock,
@@ -494,6 +603,30 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
 
     async dataUse(session, pid) {
       return (await about(session, pid, 'data-use', 'portal.data-use', {}, dataUseSchema)).entries;
+    },
+
+    async registryApply(session, input) {
+      const sub = parseInput(submissionSchema, input);
+      await checkSigner(session, sub.document);
+      return toRegistry(session, 'registry.apply', 'applications.submit', sub, registryAnswerSchema);
+    },
+
+    async registryResubmit(session, applicationId, input) {
+      const sub = parseInput(submissionSchema, input);
+      await checkSigner(session, sub.document);
+      return toRegistry(session, 'registry.resubmit', 'applications.resubmit', { ...sub, applicationId }, registryAnswerSchema);
+    },
+
+    async registryApplications(session) {
+      return (await toRegistry(session, 'registry.applications', 'applications.mine', {}, z.object({ applications: z.array(registryApplicationSchema) }))).applications;
+    },
+
+    async registryApplication(session, applicationId) {
+      return toRegistry(session, 'registry.application', 'applications.show', { applicationId }, registryApplicationSchema);
+    },
+
+    async registryWithdraw(session, applicationId) {
+      return toRegistry(session, 'registry.withdraw', 'applications.withdraw', { applicationId }, registryAnswerSchema);
     },
 
     async accessLog(actor, limit = 1000) {

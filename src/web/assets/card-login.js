@@ -79,5 +79,35 @@
     return { certPem: f.authCert, signature: bytesToB64u(sig) };
   }
 
-  root.mamoriCard = { sign: sign };
+  async function decryptWithPin(k, pin) {
+    if (!/^[0-9]{4}$/.test(String(pin))) throw fail('CARD_PIN_INVALID', '暗証番号は4桁の数字です');
+    var subtle = root.crypto.subtle;
+    var base = await subtle.importKey('raw', new root.TextEncoder().encode(String(pin)), 'PBKDF2', false, ['deriveKey']);
+    var aes = await subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt: b64ToBytes(k.salt), iterations: k.iterations }, base, { name: 'AES-GCM', length: 256 }, false, ['decrypt']);
+    try {
+      return await subtle.decrypt({ name: 'AES-GCM', iv: b64ToBytes(k.iv) }, aes, b64ToBytes(k.data));
+    } catch (e) {
+      throw fail('CARD_PIN_WRONG', '暗証番号が違います');
+    }
+  }
+
+  // 券面事項入力補助 (docs/formats/card-file.md): the issuer-signed block {text, signature}, opened with the PIN.
+  async function readKenmen(fileText, pin) {
+    var f = readFile(fileText);
+    if (!f.kenmen || f.kenmen.alg !== ALG) throw fail('KENMEN_ABSENT', 'このカードには券面事項入力補助の情報がありません');
+    var bytes = await decryptWithPin(f.kenmen, pin);
+    return JSON.parse(new root.TextDecoder().decode(bytes));
+  }
+
+  // Signs a text (a document's canonical JSON) with the 署名用 key: {certPem: signCert, signature: base64url}.
+  async function signDocument(fileText, pin, text) {
+    var f = readFile(fileText);
+    if (!f.signKey || f.signKey.alg !== ALG || typeof f.signCert !== 'string') throw fail('CARD_FILE_MALFORMED', 'カードのファイルを読めません');
+    var pkcs8 = await decryptWithPin(f.signKey, pin);
+    var key = await root.crypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign']);
+    var sig = await root.crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, key, new root.TextEncoder().encode(text));
+    return { certPem: f.signCert, signature: bytesToB64u(sig) };
+  }
+
+  root.mamoriCard = { sign: sign, readKenmen: readKenmen, signDocument: signDocument };
 })(window);

@@ -18,6 +18,8 @@ import { isProblem, Problem } from '../../kernel/problems/index.js';
 import { html, raw, STRICT_HELMET, uiFont, type SafeHtml } from '../ui/index.js';
 import { renderRecordsPdf } from './pdf.js';
 import { CARD_LOGIN_MISSING_JS, PORTAL_LOGIN_JS } from './script.js';
+import { registerRegistryPages } from './registry.js';
+import { REGISTRY_APPLY_JS } from './registry-script.js';
 
 export { renderRecordsPdf, type RecordsPdfData } from './pdf.js';
 
@@ -58,6 +60,8 @@ interface Frame {
   readonly csrf: string;
   readonly demo?: boolean | undefined;
   readonly back?: { href: string; label: string } | undefined;
+  /** The subtitle next to the brand (default: the vaccination pages'). */
+  readonly brand?: string | undefined;
 }
 
 function frame(f: Frame, content: SafeHtml): string {
@@ -75,7 +79,7 @@ function frame(f: Frame, content: SafeHtml): string {
 <body class="portal">
 <a class="skip" href="#main">本文へ移動</a>
 <header class="header"><div class="header__inner">
-  <a class="brand" href="${f.session ? '/home' : '/'}">マイナポータル<small>予防接種のお知らせと記録</small></a>
+  <a class="brand" href="${f.session ? '/home' : '/'}">マイナポータル<small>${f.brand ?? '予防接種のお知らせと記録'}</small></a>
   ${f.session ? html`<div class="who"><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${f.csrf}"><button type="submit" class="btn btn--secondary">ログアウト</button></form></div>` : ''}
 </div></header>
 ${f.demo ? html`<div class="demo-banner" role="note"><strong>デモ環境</strong>　表示される情報はすべて架空のものです。</div>` : ''}
@@ -173,6 +177,7 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     asset('/assets/portal.css', 'text/css; charset=utf-8', PORTAL_CSS);
     asset('/assets/card-login.js', 'text/javascript; charset=utf-8', cardJs);
     asset('/assets/portal-login.js', 'text/javascript; charset=utf-8', PORTAL_LOGIN_JS);
+    asset('/assets/registry-apply.js', 'text/javascript; charset=utf-8', REGISTRY_APPLY_JS);
     f.get('/assets/fonts/:name', async (req, reply) => {
       const b = uiFont((req.params as { name: string }).name);
       if (!b) throw new Problem(404, 'NOT_FOUND', '見つかりません');
@@ -180,7 +185,7 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     });
 
     const send = (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, back?: Frame['back']) =>
-      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back }, content));
+      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
 
     /** The page's session, or a redirect to the login page. */
     const need = (req: FastifyRequest, reply: FastifyReply): PortalSession | null => {
@@ -266,7 +271,9 @@ ${cardForm({ csrf: csrfOf(reply), challenge: '/login/challenge', submit: '/login
 ${self.length ? self.map((p) => personCard(p, '')) : html`<section class="card"><h2>ご本人</h2><p>まだ市区町村から予防接種の情報が届いていません。</p></section>`}
 <h2>代理で見ているお子さま</h2>
 ${children.length ? children.map((p) => personCard(p, '')) : html`<p>登録されているお子さまはいません。</p>`}
-<p><a class="btn btn--secondary btn--block" href="/agents/new">お子さまを登録する（代理人の登録）</a></p>`);
+<p><a class="btn btn--secondary btn--block" href="/agents/new">お子さまを登録する（代理人の登録）</a></p>
+<h2>国家資格</h2>
+<ul class="links"><li><a href="/registry/new">国家資格の申請</a></li><li><a href="/registry">国家資格の申請の状況</a></li></ul>`);
     });
 
     // ── 代理人の登録 ────────────────────────────────────────────────────────
@@ -487,6 +494,9 @@ ${d.programCode && /^\d+$/.test(d.doseNo) ? html`<p><a href="/p/${pid}/questionn
       });
       return reply.type('application/pdf').header('content-disposition', 'attachment; filename="immunization-records.pdf"').send(Buffer.from(pdf));
     });
+
+    // ── 国家資格の申請（src/web/portal/registry.ts） ───────────────────────────
+    registerRegistryPages(f, portal, { send, need, needJson, csrfOf, jpDate });
 
     // ── わたしの情報を使った記録 ─────────────────────────────────────────────
     f.get('/p/:pid/data-use', async (req, reply) => {
