@@ -21,6 +21,7 @@ import {
   type ApplicationStatus, type ApplicationView, type AttachmentInput,
 } from './applications.js';
 import { catalog, PROCEDURE_LABELS, type Procedure } from './catalog.js';
+import { openFees, refundOnWithdrawal } from './fees.js';
 import { formRegistrationNo, parseApplication } from './forms.js';
 import type { RegistrySecrets } from './secrets.js';
 import { withTenant, type Db, type Tx } from './store.js';
@@ -198,11 +199,14 @@ export async function submitOnline(deps: IntakeDeps, raw: unknown): Promise<Subm
   const stored = await withTenant(deps.db, v.tenant, async (tx) => {
     const existing = await getApplication(tx, id);
     if (existing && existing.portalPseudonym !== input.pseudonym) throw notFound('申請');
-    return insertApplication(tx, { clock: deps.clock, secrets: deps.secrets }, v.tenant, {
+    const a = await insertApplication(tx, { clock: deps.clock, secrets: deps.secrets }, v.tenant, {
       id, qualification: v.qualification, procedure: v.procedure, channel: 'online', form: v.form, registrationNo: v.registrationNo,
       myNumber: v.kenmen.myNumber, portalPseudonym: input.pseudonym, signed: { text: deps.secrets.sealApplicationDocument(v.tenant, id, input.document), certPem: input.certPem, signature: input.signature },
       attachments: v.attachments, receivedBy: PORTAL_RECEIVER, receivedDetail: { signSerial: v.signSerial },
     });
+    // The fees due (QUA-19…21) are opened with the application, in its transaction.
+    await openFees(tx, deps.clock, a);
+    return a;
   });
   return answerOf(stored);
 }
@@ -249,11 +253,18 @@ export async function resubmitOnline(deps: IntakeDeps, raw: unknown): Promise<Su
 }
 
 /** `applications.withdraw`: 取下げ by the applicant (event `withdrawn`, which the fees part refunds on). */
-export async function withdrawOnline(deps: { db: Db; clock: Clock }, raw: unknown): Promise<SubmitAnswer> {
+export async function withdrawOnline(deps: { db: Db; clock: Clock; node: ExchangeNode }, raw: unknown): Promise<SubmitAnswer> {
   const q = parseInput(z.object({ pseudonym: z.string().regex(PORTAL_PSEUDONYM), applicationId: z.string() }).strict(), raw);
   const a = await ownApplication(deps, q.pseudonym, q.applicationId, (tx, a) =>
     transitionApplication(tx, deps.clock, a.id, { from: ['received', 'returned'], to: 'withdrawn', by: 'applicant', reason: '申請者による取下げ' }),
   );
+  // What was paid goes back (QUA-21): online through 公金決済 now; if 公金決済 cannot be reached the registry's
+  // fee job refunds what is owed on its next run, so the withdrawal itself stands.
+  try {
+    await refundOnWithdrawal(deps, a.tenant, a.id);
+  } catch {
+    // left to syncFeePayments (decision 0197)
+  }
   return answerOf(a);
 }
 

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
 import { forbidden, invalidField, notFound, parseInput } from '../kernel/problems/index.js';
-import { checkAttachment, insertApplication, MAX_ATTACHMENTS, type ApplicationView } from './applications.js';
+import { checkAttachment, getApplication, insertApplication, MAX_ATTACHMENTS, type ApplicationView } from './applications.js';
+import { openFees } from './fees.js';
 import { formRegistrationNo, parseApplication, procedureOf } from './forms.js';
 import { MAX_TOTAL_ATTACHMENT_BYTES } from './intake.js';
 import type { RegistrySecrets } from './secrets.js';
@@ -63,11 +64,14 @@ export async function enterPaperApplication(deps: { db: Db; clock: Clock; secret
   });
   if (total > MAX_TOTAL_ATTACHMENT_BYTES) throw invalidField('attachments', 'ATTACHMENTS_TOO_LARGE', `添付書類は合わせて${MAX_TOTAL_ATTACHMENT_BYTES / 1024 / 1024}MBまでです`);
   const proof = { ...input.identityProof, enteredBy: session.staff.userId };
-  return withTenant(deps.db, session.staff.tenant, (tx) =>
-    insertApplication(tx, { clock: deps.clock, secrets: deps.secrets }, session.staff.tenant, {
+  return withTenant(deps.db, session.staff.tenant, async (tx) => {
+    const a = await insertApplication(tx, { clock: deps.clock, secrets: deps.secrets }, session.staff.tenant, {
       id: randomUUID(), qualification: q.code, procedure, channel: 'paper', form, registrationNo: formRegistrationNo(form), myNumber: input.myNumber,
       identityProof: proof, attachments, receivedBy: session.staff.userId,
       receivedDetail: { identityProof: { documents: proof.documents, numberCheckedWith: proof.numberCheckedWith, checkedBy: proof.checkedBy, checkedOn: proof.checkedOn, channel: proof.channel } },
-    }),
-  );
+    });
+    // The fees due (QUA-19: paid by 収入印紙 or 領収証書 on paper, recorded by staff) open with the application.
+    await openFees(tx, deps.clock, a);
+    return (await getApplication(tx, a.id))!;
+  });
 }

@@ -225,6 +225,20 @@ const registryApplicationSchema = z.object({
 });
 export type RegistryApplication = z.output<typeof registryApplicationSchema>;
 
+/** The fees of an application as the registry's `applications.fees` answers them (docs/formats/registry-api.md). */
+const registryFeesSchema = z.object({
+  applicationId: z.string().uuid(),
+  status: z.string(),
+  statusLabel: z.string(),
+  lines: z.array(z.object({ kind: z.string(), amount: z.number().nullable() })),
+  due: z.number().nullable(),
+  paid: z.number(),
+  outstanding: z.number().nullable(),
+  settled: z.boolean(),
+  payment: z.object({ payUrl: z.string().url(), expiresAt: z.string(), statusLabel: z.string() }).nullable(),
+});
+export type RegistryFees = z.output<typeof registryFeesSchema>;
+
 /** The system a マイナポータル仮名ID is made for, and its prefix (decision 0189). */
 export const REGISTRY_SYSTEM = 'registry';
 const SYSTEM_PREFIX: Record<string, string> = { [REGISTRY_SYSTEM]: 'MR' };
@@ -271,6 +285,11 @@ export interface MynaPortal {
   registryApplication(session: PortalSession, applicationId: string): Promise<RegistryApplication>;
   /** 取下げ by the applicant. */
   registryWithdraw(session: PortalSession, applicationId: string): Promise<RegistrySubmitAnswer>;
+  /**
+   * The fees of the applicant's application (QUA-19); with `pay`, the registry opens (or reuses) a payment at
+   * 公金決済 and answers the payer page to send the applicant to, returning to `returnUrl`.
+   */
+  registryFees(session: PortalSession, applicationId: string, pay?: { returnUrl: string }): Promise<RegistryFees>;
   /** The portal's own access log of one actor (newest first), for checks and the operator. */
   accessLog(actor: string, limit?: number): Promise<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }[]>;
 }
@@ -627,6 +646,11 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
 
     async registryWithdraw(session, applicationId) {
       return toRegistry(session, 'registry.withdraw', 'applications.withdraw', { applicationId }, registryAnswerSchema);
+    },
+
+    async registryFees(session, applicationId, pay) {
+      const body = pay ? { applicationId, pay: true, returnUrl: pay.returnUrl } : { applicationId };
+      return toRegistry(session, pay ? 'registry.pay' : 'registry.fees', 'applications.fees', body, registryFeesSchema);
     },
 
     async accessLog(actor, limit = 1000) {

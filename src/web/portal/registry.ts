@@ -6,7 +6,7 @@
 // notices, offers 補正 (signed again) after 補正依頼 and 取下げ while open.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { MynaPortal, PortalSession, RegistryApplication } from '../../app/index.js';
+import type { MynaPortal, PortalSession, RegistryApplication, RegistryFees } from '../../app/index.js';
 import { Problem } from '../../kernel/problems/index.js';
 import { catalog, CHANGE_REASONS, ERASURE_REASONS, PROCEDURE_LABELS, REISSUE_REASONS, type Procedure, type QualificationEntry } from '../../registry/index.js';
 import { html, type SafeHtml } from '../ui/index.js';
@@ -228,17 +228,53 @@ ${list.length ? html`<section class="card">${list.map((a) => html`<div class="en
   const noticeHtml = (a: RegistryApplication): SafeHtml => (a.notice ? html`<section class="card notice notice--${a.notice.kind}"><h2>${a.notice.title}</h2><p>${a.notice.text}</p>
   ${a.notice.registrationNo !== undefined ? html`<dl class="dl"><dt>登録番号</dt><dd>${String(a.notice.registrationNo)}</dd>${a.notice.registeredOn ? html`<dt>登録年月日</dt><dd>${h.jpDate(a.notice.registeredOn)}</dd>` : ''}</dl>` : ''}</section>` : html``);
 
+  const yen = (n: number): string => `${n.toLocaleString('ja-JP')}円`;
+  const feeHtml = (reply: FastifyReply, a: RegistryApplication, fees: RegistryFees | null, open: boolean): SafeHtml => {
+    if (!fees) return html``;
+    if (fees.due === 0) return html`<section class="card"><h2>手数料</h2><p>この手続に手数料はかかりません。</p></section>`;
+    return html`<section class="card"><h2>手数料</h2>
+  <table class="table"><tbody>${fees.lines.map((l) => html`<tr><th scope="row">${l.kind}</th><td class="num">${l.amount === null ? '金額を確認中です' : yen(l.amount)}</td></tr>`)}
+  <tr><th scope="row">お支払い済み</th><td class="num">${yen(fees.paid)}</td></tr>
+  ${fees.outstanding !== null ? html`<tr><th scope="row">未払い</th><td class="num">${yen(fees.outstanding)}</td></tr>` : ''}</tbody></table>
+  ${fees.settled
+    ? html`<p class="status status--approved">お支払いが確認できました。</p>`
+    : open && fees.outstanding !== null && fees.outstanding > 0
+      ? html`<p>手数料のお支払いが確認できるまで、登録は完了しません。</p>
+  <form method="post" action="/registry/applications/${a.applicationId}/pay"><input type="hidden" name="_csrf" value="${h.csrfOf(reply)}">
+  <button type="submit" class="btn btn--primary btn--block">手数料を支払う（${yen(fees.outstanding)}）</button></form>`
+      : open && fees.due === null
+        ? html`<p>手数料の金額を確認しています。確認が済むとお支払いができるようになります。</p>`
+        : ''}</section>`;
+  };
+
+  f.post('/registry/applications/:id/pay', { preHandler: f.csrfProtection }, async (req, reply) => {
+    const s = h.need(req, reply);
+    if (!s) return reply;
+    const id = idOf(req);
+    const origin = `${req.protocol}://${req.host}`;
+    const fees = await portal.registryFees(s, id, { returnUrl: `${origin}/registry/applications/${id}?paid=1` });
+    if (!fees.payment) return reply.redirect(`/registry/applications/${id}`);
+    return reply.redirect(fees.payment.payUrl);
+  });
+
   f.get('/registry/applications/:id', async (req, reply) => {
     const s = h.need(req, reply);
     if (!s) return reply;
     const a = await portal.registryApplication(s, idOf(req));
-    const q = req.query as { submitted?: string; withdrawn?: string; fee?: string };
+    const q = req.query as { submitted?: string; withdrawn?: string; paid?: string };
     const open = a.status === 'received' || a.status === 'returned';
+    // 手数料 (QUA-19, QUA-20): what is due, what is paid, and the way to pay online while the application is open.
+    let fees: RegistryFees | null = null;
+    try {
+      fees = await portal.registryFees(s, a.applicationId);
+    } catch {
+      fees = null;
+    }
     return h.send(req, reply, `${a.qualificationName}・${a.procedureLabel}`, html`
 ${q.submitted === '1' ? html`<p class="notice notice--success" role="status">申請を受け付けました。審査の結果はこのページでお知らせします。</p>` : ''}
 ${q.withdrawn === '1' ? html`<p class="notice notice--success" role="status">申請を取り下げました。</p>` : ''}
-<!-- 手数料のお支払い: the fees part adds the payment step here when the registry answers a fee. -->
-<div id="registry-fee"></div>
+${q.paid === '1' ? html`<p class="notice notice--success" role="status">お支払いの手続が終わりました。お支払いの確認まで少し時間がかかることがあります。</p>` : ''}
+<div id="registry-fee">${feeHtml(reply, a, fees, open)}</div>
 ${noticeHtml(a)}
 <section class="card"><dl class="dl">
   <dt>申請番号</dt><dd>${a.applicationId}</dd>
