@@ -99,6 +99,6 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
       throw forbidden('アクセス記録を参照できるのは審査責任者だけです。');
     }
     const rows = await accessLog(deps.db, s.staff.tenant);
-    return { items: rows.map((r) => ({ at: r.at, userId: r.userId, action: r.action === 'read' ? '参照' : '一覧', target: r.targetType, targetId: r.targetId, outcome: r.outcome === 'ok' ? '許可' : '拒否' })) };
+    return { items: rows.map((r) => ({ at: r.at, userId: r.userId, action: ({ read: '参照', list: '一覧', write: '登録・変更', decide: '審査の決定' } as Record<string, string>)[r.action] ?? r.action, target: r.targetType, targetId: r.targetId, outcome: r.outcome === 'ok' ? '許可' : '拒否' })) };
   });
 }

@@ -75,7 +75,7 @@ describe('applications store', () => {
     const approved = await withRegistryTenant(db, 'mhlw-iyaku', (tx) => transitionApplication(tx, app.config.clock, id, { from: ['returned'], to: 'approved', by: 'shinsa2', registrationNo: 7 }));
     expect(approved).toMatchObject({ status: 'approved', decidedBy: 'shinsa2', registrationNo: 7 });
     expect(approved.events.map((e) => e.kind)).toEqual(['received', 'returned', 'approved']);
-    await expectProblem(withRegistryTenant(db, 'mhlw-iyaku', (tx) => transitionApplication(tx, app.config.clock, id, { from: ['received'], to: 'rejected', by: 'x' })), 409, 'APPLICATION_STATE');
+    await expectProblem(withRegistryTenant(db, 'mhlw-iyaku', (tx) => transitionApplication(tx, app.config.clock, id, { from: ['received'], to: 'rejected', by: 'x' })), { status: 409, code: 'APPLICATION_STATE' });
   });
 
   it('refuses an attachment whose bytes are not its declared type, an empty one, or another type', () => {
