@@ -169,16 +169,19 @@ export interface ExaminationDeps {
 /**
  * Runs the checks of an application and records each result (the one place the 住基・戸籍 checks are called
  * from): 住基 and 戸籍 through `deps.checkers` (outside the recording transaction: they ask other nodes), the
- * passer list against the imported lists.  A checker that throws is recorded as `error` with its Japanese title.
+ * passer list against the imported lists.  A checker that throws is recorded as `error` with its Japanese title;
+ * a source without a checker is recorded as 未実施 (not-run) unless it already has a result.
  */
 export async function runApplicationChecks(deps: ExaminationDeps, tenant: string, id: string, by: string): Promise<CheckView[]> {
   const application = await withTenant(deps.db, tenant, (tx) => getApplication(tx, id));
   if (!application) throw notFound('申請');
   const results: CheckInput[] = [];
+  const before = latestChecks(await withTenant(deps.db, tenant, (tx) => listChecks(tx, id)));
   for (const source of ['juki', 'koseki'] as const) {
     const checker = deps.checkers?.[source];
     if (!checker) {
-      results.push({ source, outcome: 'not-run', detail: { note: '照会の機能が接続されていません' }, by });
+      // 未実施 only when nothing is recorded yet: a result recorded otherwise is never hidden by it.
+      if (!before[source]) results.push({ source, outcome: 'not-run', detail: { note: '照会の機能が接続されていません' }, by });
       continue;
     }
     try {

@@ -13,7 +13,7 @@ export const registryMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
 };
 
-export { buildRegistryNode } from './node.js';
+export { buildRegistryNode, type RegistryNodeService } from './node.js';
 export {
   catalog, buildCatalog, qualificationOf, CATALOG_FILES, AFFILIATION_LABELS, PROCEDURE_LABELS,
   type Catalog, type CatalogFileData, type QualificationEntry, type AdministratorData, type Retention, type Fee, type FileCode, type Affiliation, type Procedure,

@@ -4,12 +4,21 @@
 // services yet: applications, 住基 and 戸籍 checks come with the later parts of issue 15) and the staff API.
 import { createNodeServer, type PeerContext, type PeerService } from '../kernel/exchange/index.js';
 import { registerRegistryApi } from './api.js';
+import type { ExaminationDeps } from './examination.js';
+import { RegistrySecrets } from './secrets.js';
 import { syncAdministrators } from './staff.js';
 
-export async function buildRegistryNode(ctx: PeerContext): Promise<PeerService> {
+export interface RegistryNodeService extends PeerService {
+  /** What examination runs on (the staff API and the staff screens, src/web/registry, share it). */
+  readonly examination: ExaminationDeps;
+}
+
+export async function buildRegistryNode(ctx: PeerContext): Promise<RegistryNodeService> {
   await syncAdministrators(ctx.db, ctx.clock);
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, {});
-  registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock });
-  return { fastify };
+  // The 住基 and 戸籍 checks (checkJuki, checkKoseki) are plugged in here as `checkers` (docs/wip/exam.md).
+  const examination: ExaminationDeps = { db: ctx.db, clock: ctx.clock, secrets: RegistrySecrets.open(ctx.config.keyDir), checkers: {} };
+  registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock, examination });
+  return { fastify, examination };
 }
