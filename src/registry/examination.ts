@@ -403,13 +403,15 @@ export async function runChecksAsStaff(deps: ExaminationDeps, session: StaffSess
 
 // ---- the staff's own writes to the register ---------------------------------------------------------------
 
+// The register's own schemas check each value (dates, codes); these only say what must be there, in Japanese.
+const given = z.string({ message: '入力してください' }).max(500);
 const staffDisposition = z.object({
   kind: z.enum(['suspension', 'revocation'], { message: '業務停止（suspension）または免許取消（revocation）を選んでください' }),
-  decidedOn: z.string(), code: z.string(), from: z.string(), until: z.string().optional(), issueNo: z.string(), note: z.string().optional(),
+  decidedOn: given, code: given, from: given, until: given.optional(), issueNo: given, note: given.optional(),
 }).strict();
 const staffErasure = z.object({
   cause: z.enum(['disposition', 'death'], { message: '抹消の原因は行政処分（disposition）または死亡（death）です（申請による抹消は申請の承認で行います）' }),
-  on: z.string().optional(), reasonCode: z.string(), note: z.string().optional(),
+  on: given.optional(), reasonCode: given, note: given.optional(),
 }).strict();
 
 /** A 行政処分 recorded by a 審査責任者 holding the qualification's duty (QUA-10). */
