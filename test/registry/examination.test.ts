@@ -13,7 +13,7 @@ import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import {
   accessLog, addApplicationEvent, applicationDetail, applyForStaff, approveStaff, authenticateStaff, decideApplication, examinationQueue, exampleForm, feeSettlement, getApplication, importPassers,
-  insertApplication, issueStaffToken, listChecks, recordCheck, recordKosekiExtract, REGISTRY_ROLE, RegistrySecrets, runApplicationChecks, staffEraseEntry, staffRecordDisposition, syncAdministrators,
+  insertApplication, issueStaffToken, listChecks, recordCheck, registerEntry, recordKosekiExtract, REGISTRY_ROLE, RegistrySecrets, runApplicationChecks, staffEraseEntry, staffRecordDisposition, syncAdministrators,
   withRegistryTenant, type ApplicationView, type ExaminationDeps, type StaffSession,
 } from '../../src/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
@@ -172,6 +172,20 @@ describe('checks and approval', () => {
     expect(after).toEqual(before);
     const r = await decideApplication(deps, chief, second.id, { action: 'reject', reason: '既に登録されています' });
     expect(r.application).toMatchObject({ status: 'rejected', decisionReason: '既に登録されています', decidedBy: 'b-chief' });
+  });
+
+  it('a register write joined to the caller\'s transaction rolls back with it, and refuses a transaction of another tenant', async () => {
+    const clock = app.config.clock;
+    const attempt = withRegistryTenant(db, 'mhlw-iyaku', async (tx) => {
+      const e = await registerEntry({ db, clock, secrets, tx }, { applicationId: 'joined-1', qualification: 'yakuzaishi', application: exampleForm('yakuzaishi'), myNumber: myNumber(), approvedBy: 'x' });
+      expect(e.number).toBeGreaterThan(0);
+      throw new Error('the caller fails after the registration');
+    });
+    await expect(attempt).rejects.toThrow('the caller fails');
+    const n = await withRegistryTenant(db, 'mhlw-iyaku', (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.entries WHERE application_id = 'joined-1'`.execute(tx));
+    expect(n.rows[0]!.n).toBe(0);
+    await expect(withRegistryTenant(db, 'mhlw-isei', (tx) => registerEntry({ db, clock, secrets, tx }, { applicationId: 'joined-2', qualification: 'yakuzaishi', application: exampleForm('yakuzaishi'), myNumber: myNumber(), approvedBy: 'x' })))
+      .rejects.toThrow(/not set to tenant mhlw-iyaku/);
   });
 
   it('returns for correction with the reason (a 審査担当 may); rejects only with a reason; the receiving official does not approve', async () => {
