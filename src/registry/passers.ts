@@ -274,8 +274,13 @@ export async function matchPassers(tx: Tx, application: { qualification: string;
     const cmp = (item: string, applied: string, listed: string) => {
       if (norm(applied) !== norm(listed)) differences.push({ item: `${e.label}: ${item}`, applied, listed });
     };
-    cmp('氏名', `${String(name['姓'] ?? '')}　${String(name['名'] ?? '')}`, `${p.family_name}　${p.given_name}`);
-    cmp('フリガナ', `${String(kanaName['姓'] ?? '')}　${String(kanaName['名'] ?? '')}`, `${p.family_kana}　${p.given_kana}`);
+    // A surname changed since the examination (婚姻 …) matches when the form gives the listed one as its 旧姓;
+    // the フリガナ of the new surname is then not comparable with the list's.
+    const byOldName = norm(name['姓']) !== norm(p.family_name) && norm(application.form['旧姓']) === norm(p.family_name) && norm(name['名']) === norm(p.given_name);
+    if (!byOldName) {
+      cmp('氏名', `${String(name['姓'] ?? '')}　${String(name['名'] ?? '')}`, `${p.family_name}　${p.given_name}`);
+      cmp('フリガナ', `${String(kanaName['姓'] ?? '')}　${String(kanaName['名'] ?? '')}`, `${p.family_kana}　${p.given_kana}`);
+    } else cmp('フリガナ（名）', String(kanaName['名'] ?? ''), p.given_kana);
     cmp('生年月日', String(application.form['生年月日'] ?? ''), p.birth_date);
     cmp('合格年月日', String(e.exam['合格年月日'] ?? ''), p.passed_on);
   }

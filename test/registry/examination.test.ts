@@ -293,6 +293,9 @@ describe('passer lists', () => {
     const c1 = (await runApplicationChecks(deps, t, differs.id, 'x')).find((c) => c.source === 'passers')!;
     expect(c1).toMatchObject({ outcome: 'mismatch', outcomeLabel: '不一致' });
     expect(c1.differences).toEqual([{ item: expect.stringContaining('生年月日'), applied: '2000-04-01', listed: '2000-04-02' }]);
+    // Married since the examination: the listed surname given as 旧姓 matches.
+    const married = await apply(t, 'rinshokensagishi', { form: { ...exampleForm('rinshokensagishi'), 氏名: { 姓: '新名', 名: '太郎' }, フリガナ: { 姓: 'シンメイ', 名: 'タロウ' }, 旧姓: '見本', 生年月日: '2000-04-02', 国家試験: { 回数: 72, 受験番号: 'R-1', 合格年月日: '2026-03-16' } } });
+    expect((await runApplicationChecks(deps, t, married.id, 'x')).find((c) => c.source === 'passers')).toMatchObject({ outcome: 'match', differences: [] });
     const c2 = (await runApplicationChecks(deps, t, unknown.id, 'x')).find((c) => c.source === 'passers')!;
     expect(c2.outcome).toBe('not-found');
     const all = await withRegistryTenant(db, t, (tx) => listChecks(tx, unknown.id));

@@ -123,6 +123,18 @@ describe('registry staff screens', () => {
     expect(await page.textContent('main')).toContain('処分コード');
     await shot('6-entry-error');
 
+    // Query parameters read strictly; another 資格管理者's application is the same 404 as none, and logged.
+    const bad = await page.goto(`${url}/registry/applications?page=abc`);
+    expect(bad!.status()).toBe(400);
+    expect(await page.textContent('main')).toContain('ページ');
+    const other = await withRegistryTenant(db, 'mhlw-iyaku', (tx) =>
+      insertApplication(tx, { clock, secrets }, 'mhlw-iyaku', { qualification: 'yakuzaishi', procedure: 'new', channel: 'paper', form: exampleForm('yakuzaishi'), myNumber: syntheticMyNumber('registry-browser', 2), identityProof: { documents: ['マイナンバーカード'], checkedBy: 'x' }, receivedBy: 'x' }));
+    const hidden = await page.goto(`${url}/registry/applications/${other.id}`);
+    expect(hidden!.status()).toBe(404);
+    expect(await page.textContent('main')).toContain('ページが見つかりません');
+    const denied = await withRegistryTenant(db, T, (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.access_log WHERE target_id = ${other.id} AND outcome = 'denied'`.execute(tx));
+    expect(denied.rows[0]!.n).toBe(1);
+
     const stored = await withRegistryTenant(db, T, (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.dispositions`.execute(tx));
     expect(stored.rows[0]!.n).toBe(1);
     const all = texts.join('\n');
