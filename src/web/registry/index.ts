@@ -14,8 +14,6 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { formatJst } from '../../kernel/jp/index.js';
 import { Problem, isProblem, type FieldError } from '../../kernel/problems/index.js';
 import {
@@ -23,13 +21,10 @@ import {
   showEntry, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
   type ApplicationDetail, type EntryView, type ExaminationDeps, type StaffSession,
 } from '../../registry/index.js';
-import { badge, csrfField, dl, html, notice, pager, raw, section, STRICT_HELMET, table, uiFont, type SafeHtml } from '../ui/index.js';
+import { badge, csrfField, csrfPerReply, dl, html, notice, pageProblem, pager, raw, section, serveUiAssets, STRICT_HELMET, table, type SafeHtml } from '../ui/index.js';
 
 export const REGISTRY_PAGES = '/registry';
 const COOKIE = 'mamori_registry';
-const require = createRequire(import.meta.url);
-const TOKENS_CSS = readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8');
-const MAMORI_CSS = readFileSync(new URL('../assets/mamori.css', import.meta.url), 'utf8');
 
 export interface RegistryPageOptions {
   /** Secure cookies (default: on, unless MAMORI_INSECURE_COOKIES=1 as for the other pages). */
@@ -175,24 +170,12 @@ export async function registerRegistryPages(fastify: FastifyInstance, deps: Exam
       }
     });
 
-    const csrfTokens = new WeakMap<FastifyReply, string>();
-    const csrfOf = (reply: FastifyReply): string => {
-      let t = csrfTokens.get(reply);
-      if (!t) csrfTokens.set(reply, (t = reply.generateCsrf()));
-      return t;
-    };
+    const csrfOf = csrfPerReply();
     const send = (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, extra: Partial<Frame> = {}) =>
       reply.type('text/html; charset=utf-8').send(frame({ title, session: req.registryStaff, csrf: csrfOf(reply), demo: opts.demo, ...extra }, content));
 
     f.setErrorHandler(async (error, req, reply) => {
-      const e = error as { code?: string; statusCode?: number };
-      const p = isProblem(error)
-        ? error
-        : e.code === 'FST_CSRF_INVALID_TOKEN' || e.code === 'FST_CSRF_MISSING_SECRET'
-          ? new Problem(403, 'CSRF_INVALID', '画面の有効期限が切れました', 'もう一度画面を開き直してから操作してください。')
-          : e.statusCode && e.statusCode < 500
-            ? new Problem(e.statusCode, 'BAD_REQUEST', '要求が正しくありません', '入力内容を確認してください。')
-            : new Problem(500, 'INTERNAL_ERROR', 'ただいま表示できません', `時間をおいてもう一度お試しください。（問い合わせ番号: ${req.id}）`);
+      const p = pageProblem(error, req.id);
       if (p.status >= 500) req.log.error({ err: error, reqId: req.id }, 'registry page failed');
       reply.status(p.status);
       const title = p.status === 404 ? 'ページが見つかりません' : p.title;
@@ -200,14 +183,7 @@ export async function registerRegistryPages(fastify: FastifyInstance, deps: Exam
       return send(req, reply, title, html`<p>${detail}</p>${p.errors.length ? html`<ul>${p.errors.map((x) => html`<li>${x.message}</li>`)}</ul>` : ''}<p><a href="${REGISTRY_PAGES}/applications">審査待ち一覧へ</a></p>`);
     });
 
-    const asset = (path: string, body: string) => f.get(path, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(body));
-    asset('/assets/tokens.css', TOKENS_CSS);
-    asset('/assets/mamori.css', MAMORI_CSS);
-    f.get('/assets/fonts/:name', async (req, reply) => {
-      const b = uiFont((req.params as { name: string }).name);
-      if (!b) throw new Problem(404, 'NOT_FOUND', '見つかりません');
-      return reply.type('font/ttf').header('cache-control', 'public, max-age=31536000, immutable').send(b);
-    });
+    serveUiAssets(f);
 
     /** The page's staff member, or a redirect to the login page. */
     const need = (req: FastifyRequest, reply: FastifyReply): StaffSession | null => {
