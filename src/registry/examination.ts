@@ -414,24 +414,25 @@ const staffErasure = z.object({
   on: given.optional(), reasonCode: given, note: given.optional(),
 }).strict();
 
+/** A write to an entry by a 審査責任者 holding the qualification's duty: checked, done, logged. */
+async function staffEntryWrite(deps: ExaminationDeps, session: StaffSession, qualification: string, number: unknown, requestId: string | undefined, write: (by: string) => Promise<EntryView>): Promise<EntryView> {
+  const target = { type: 'entry', id: `${String(qualification).slice(0, 40)}:${String(number).slice(0, 20)}` };
+  await authorizeStaff(deps.db, deps.clock, session, visibleCode(session, qualification), 'decide', target, requestId);
+  const entry = await write(session.staff.userId);
+  await logAccess(deps.db, deps.clock, session, { action: 'write', targetType: 'entry', targetId: target.id, outcome: 'ok', requestId });
+  return entry;
+}
+
 /** A 行政処分 recorded by a 審査責任者 holding the qualification's duty (QUA-10). */
 export async function staffRecordDisposition(deps: ExaminationDeps, session: StaffSession, qualification: string, number: unknown, raw: unknown, requestId?: string): Promise<EntryView> {
   const input = parseInput(staffDisposition, raw);
-  const target = { type: 'entry', id: `${String(qualification).slice(0, 40)}:${String(number).slice(0, 20)}` };
-  await authorizeStaff(deps.db, deps.clock, session, visibleCode(session, qualification), 'decide', target, requestId);
-  const entry = await recordDisposition({ db: deps.db, clock: deps.clock }, { qualification, number, ...input, by: session.staff.userId });
-  await logAccess(deps.db, deps.clock, session, { action: 'write', targetType: 'entry', targetId: target.id, outcome: 'ok', requestId });
-  return entry;
+  return staffEntryWrite(deps, session, qualification, number, requestId, (by) => recordDisposition({ db: deps.db, clock: deps.clock }, { qualification, number, ...input, by }));
 }
 
 /** 抹消 by disposition or on death, by a 審査責任者 holding the qualification's duty (QUA-11…14). */
 export async function staffEraseEntry(deps: ExaminationDeps, session: StaffSession, qualification: string, number: unknown, raw: unknown, requestId?: string): Promise<EntryView> {
   const input = parseInput(staffErasure, raw);
-  const target = { type: 'entry', id: `${String(qualification).slice(0, 40)}:${String(number).slice(0, 20)}` };
-  await authorizeStaff(deps.db, deps.clock, session, visibleCode(session, qualification), 'decide', target, requestId);
-  const entry = await eraseEntry({ db: deps.db, clock: deps.clock }, { qualification, number, ...input, by: session.staff.userId });
-  await logAccess(deps.db, deps.clock, session, { action: 'write', targetType: 'entry', targetId: target.id, outcome: 'ok', requestId });
-  return entry;
+  return staffEntryWrite(deps, session, qualification, number, requestId, (by) => eraseEntry({ db: deps.db, clock: deps.clock }, { qualification, number, ...input, by }));
 }
 
 /** The code when it is one of the session's qualifications (404 otherwise, through authorizeStaff). */

@@ -142,4 +142,34 @@ describe('registry staff screens', () => {
     expect(findMyNumbers(all)).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it('the staff API: queue, detail, checks, 戸籍謄本等, decision and 行政処分, each under the staff member\'s duty', async () => {
+    const clock = app.config.clock;
+    const secrets = RegistrySecrets.open(app.config.keyDir);
+    await applyForStaff(db, clock, { tenant: T, userId: 'api-clerk', name: '審査 次郎', affiliation: 'ministry', affiliationName: '医政局看護課', role: 'clerk', qualifications: ['kangoshi'], reason: '審査', appliedBy: 'shinsa-chief' });
+    await approveStaff(db, clock, T, 'api-clerk', 'shinsa-chief');
+    const token = (await issueStaffToken(db, clock, T, 'api-clerk')).token;
+    const a = await withRegistryTenant(db, T, (tx) =>
+      insertApplication(tx, { clock, secrets }, T, { qualification: 'kangoshi', procedure: 'new', channel: 'paper', form: exampleForm('kangoshi'), myNumber: syntheticMyNumber('registry-browser', 3), identityProof: { documents: ['マイナンバーカード'], checkedBy: 'x' }, receivedBy: 'x' }));
+    const call = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${url}/registry/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+    };
+    const q = await call('GET', '/applications?status=received');
+    expect(q.status).toBe(200);
+    expect(q.json).toMatchObject({ total: 1, items: [{ id: a.id, qualification: 'kangoshi' }] });
+    expect((await call('GET', '/applications?qualification=ishi')).status).toBe(404);
+    expect((await call('GET', '/applications?page=0')).status).toBe(400);
+    const checks = await call('POST', `/applications/${a.id}/checks`);
+    expect(checks.json['items']).toEqual(expect.arrayContaining([expect.objectContaining({ source: 'passers', outcome: 'not-found' })]));
+    expect((await call('POST', `/applications/${a.id}/koseki-extract`, { state: 'requested', note: '本籍が特定できません' })).json).toMatchObject({ source: 'koseki', outcome: 'extract-requested' });
+    const d = await call('GET', `/applications/${a.id}`);
+    expect(d.json).toMatchObject({ approvable: false, application: { id: a.id } });
+    expect((await call('POST', `/applications/${a.id}/decision`, { action: 'approve' })).status).toBe(403);
+    const r = await call('POST', `/applications/${a.id}/decision`, { action: 'return', reason: '戸籍謄本を提出してください' });
+    expect(r.json).toMatchObject({ application: { status: 'returned' }, entry: null });
+    expect((await call('POST', '/qualifications/ishi/entries/1/dispositions', { kind: 'revocation', decidedOn: '2026-11-01', code: 'R1', from: '2026-11-01', issueNo: 'x' })).status).toBe(404);
+    const all = JSON.stringify([q, checks, d, r]);
+    expect(findMyNumbers(all)).toEqual([]);
+  });
 });
