@@ -121,6 +121,7 @@ describe('registry staff screens', () => {
     await page.$eval('#f-code', (el) => el.removeAttribute('required'));
     await page.click('button:has-text("行政処分を記録する")');
     expect(await page.textContent('main')).toContain('処分コード');
+    expect(await page.inputValue('#f-issueNo')).toBe('医政発0301第2号');
     await shot('6-entry-error');
 
     // Query parameters read strictly; another 資格管理者's application is the same 404 as none, and logged.

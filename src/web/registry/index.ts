@@ -256,8 +256,12 @@ ${table(['受付日時', '資格', '手続', '申請者', '受付の方法', '�
 ]), { caption: '申請', empty: '該当する申請はありません。' })}`);
     });
 
+    /** What was typed into a refused form, shown again in that form only. */
+    type Typed = { readonly form: string; readonly values: Record<string, string> };
+    const typed = (t: Typed | undefined, form: string, name: string, fallback = ''): string => (t?.form === form ? t.values[name] ?? '' : fallback);
+
     // ── 申請の詳細 ─────────────────────────────────────────────────────────────
-    const detailPage = (req: FastifyRequest, reply: FastifyReply, d: ApplicationDetail, extra: Partial<Frame> = {}) => {
+    const detailPage = (req: FastifyRequest, reply: FastifyReply, d: ApplicationDetail, extra: Partial<Frame> = {}, t?: Typed) => {
       const a = d.application;
       const s = req.registryStaff!;
       const base = `${REGISTRY_PAGES}/applications/${a.id}`;
@@ -292,10 +296,10 @@ ${open ? section('審査の決定', html`
     ${d.approvable ? '' : html`<p class="hint">承認の条件がすべて満たされるまで承認できません。</p>`}
     <button type="submit" class="btn btn--primary"${d.approvable ? '' : raw(' disabled')}>承認する</button></form>` : html`<p class="hint">承認と却下は審査責任者が行います。</p>`}
   <form method="post" action="${base}/decision" class="card">${csrfField(c)}<input type="hidden" name="action" value="return">
-    <div class="field"><label for="f-return-reason">補正を依頼する理由<span class="req">必須</span></label><textarea id="f-return-reason" name="reason" rows="3" maxlength="1000" required></textarea></div>
+    <div class="field"><label for="f-return-reason">補正を依頼する理由<span class="req">必須</span></label><textarea id="f-return-reason" name="reason" rows="3" maxlength="1000" required>${typed(t, 'return', 'reason')}</textarea></div>
     <button type="submit" class="btn btn--secondary">補正を依頼する</button></form>
   ${decide ? html`<form method="post" action="${base}/decision" class="card">${csrfField(c)}<input type="hidden" name="action" value="reject">
-    <div class="field"><label for="f-reject-reason">却下の理由<span class="req">必須</span></label><textarea id="f-reject-reason" name="reason" rows="3" maxlength="1000" required></textarea></div>
+    <div class="field"><label for="f-reject-reason">却下の理由<span class="req">必須</span></label><textarea id="f-reject-reason" name="reason" rows="3" maxlength="1000" required>${typed(t, 'reject', 'reason')}</textarea></div>
     <button type="submit" class="btn btn--danger">却下する</button></form>` : ''}`) : ''}
 ${a.status === 'approved' && a.registrationNo !== null ? html`<p><a class="btn btn--secondary" href="${REGISTRY_PAGES}/entries/${a.qualification}/${a.registrationNo}">登録を表示する</a></p>` : ''}
 ${section('経過', table(['日時', '内容', '担当', '詳細'], a.events.map((e) => [
@@ -332,7 +336,8 @@ ${section('経過', table(['日時', '内容', '担当', '詳細'], a.events.map
         } catch (e) {
           if (!isProblem(e) || e.status === 404 || e.status === 403) throw e;
           reply.status(e.status);
-          return detailPage(req, reply, await applicationDetail(deps.db, deps.clock, s, id, req.id), { errors: e.errors.length ? e.errors : [{ field: '', code: e.code, message: e.detail ?? e.title }] });
+          const b = body(req);
+          return detailPage(req, reply, await applicationDetail(deps.db, deps.clock, s, id, req.id), { errors: e.errors.length ? e.errors : [{ field: '', code: e.code, message: e.detail ?? e.title }] }, { form: b['action'] ?? '', values: b });
         }
       });
     act(`${REGISTRY_PAGES}/applications/:id/checks`, async (s, id, _b, req) => {
@@ -367,7 +372,7 @@ ${section('経過', table(['日時', '内容', '担当', '詳細'], a.events.map
 </form>`);
     });
 
-    const entryPage = (req: FastifyRequest, reply: FastifyReply, e: EntryView, extra: Partial<Frame> = {}) => {
+    const entryPage = (req: FastifyRequest, reply: FastifyReply, e: EntryView, extra: Partial<Frame> = {}, t?: Typed) => {
       const s = req.registryStaff!;
       const base = `${REGISTRY_PAGES}/entries/${e.qualification}/${e.number}`;
       const c = csrfOf(reply);
@@ -387,19 +392,19 @@ ${section('氏名', table(['種類', '氏名', 'フリガナ', '期間'], e.name
 ${section('行政処分', table(['処分', '処分年月日', '期間', '発簡番号', '記事'], e.dispositions.map((d) => [d.label, jpDate(d.decidedOn), `${jpDate(d.from)} 〜 ${d.until ? jpDate(d.until) : ''}`, d.issueNo, d.note ?? '—']), { empty: '行政処分の記録はありません。' }))}
 ${section('変更の履歴', table(['版', '内容', '変更した事項', '記事', '担当', '日時'], (e.history ?? []).map((v) => [String(v.version), v.label, v.changedItems.join('、'), v.note ?? '—', v.by, jpTime(v.at)])))}
 ${decide ? section('行政処分を記録する', html`<form method="post" action="${base}/dispositions">${csrfField(c)}
-  <div class="field"><label for="f-kind">処分</label><select id="f-kind" name="kind"><option value="suspension">業務停止</option><option value="revocation">免許取消</option></select></div>
-  <div class="field"><label for="f-decidedOn">処分年月日</label><input type="date" id="f-decidedOn" name="decidedOn" value="${today}" required></div>
-  <div class="field"><label for="f-from">期間の始まり</label><input type="date" id="f-from" name="from" required></div>
-  <div class="field"><label for="f-until">期間の終わり（業務停止のとき）</label><input type="date" id="f-until" name="until"></div>
-  <div class="field"><label for="f-code">処分コード</label><input type="text" id="f-code" name="code" maxlength="10" required></div>
-  <div class="field"><label for="f-issueNo">発簡番号</label><input type="text" id="f-issueNo" name="issueNo" maxlength="40" required></div>
-  <div class="field"><label for="f-note">記事</label><input type="text" id="f-note" name="note" maxlength="500"></div>
+  <div class="field"><label for="f-kind">処分</label><select id="f-kind" name="kind"><option value="suspension">業務停止</option><option value="revocation"${typed(t, 'dispositions', 'kind') === 'revocation' ? raw(' selected') : ''}>免許取消</option></select></div>
+  <div class="field"><label for="f-decidedOn">処分年月日</label><input type="date" id="f-decidedOn" name="decidedOn" value="${typed(t, 'dispositions', 'decidedOn', today)}" required></div>
+  <div class="field"><label for="f-from">期間の始まり</label><input type="date" id="f-from" name="from" value="${typed(t, 'dispositions', 'from')}" required></div>
+  <div class="field"><label for="f-until">期間の終わり（業務停止のとき）</label><input type="date" id="f-until" name="until" value="${typed(t, 'dispositions', 'until')}"></div>
+  <div class="field"><label for="f-code">処分コード</label><input type="text" id="f-code" name="code" maxlength="10" value="${typed(t, 'dispositions', 'code')}" required></div>
+  <div class="field"><label for="f-issueNo">発簡番号</label><input type="text" id="f-issueNo" name="issueNo" maxlength="40" value="${typed(t, 'dispositions', 'issueNo')}" required></div>
+  <div class="field"><label for="f-note">記事</label><input type="text" id="f-note" name="note" maxlength="500" value="${typed(t, 'dispositions', 'note')}"></div>
   <button type="submit" class="btn btn--primary">行政処分を記録する</button></form>`) : ''}
 ${decide ? section('抹消を記録する', html`<form method="post" action="${base}/erasure">${csrfField(c)}
-  <div class="field"><label for="f-cause">抹消の原因</label><select id="f-cause" name="cause"><option value="death">死亡</option><option value="disposition">行政処分（免許取消）</option></select></div>
-  <div class="field"><label for="f-on">抹消年月日</label><input type="date" id="f-on" name="on" value="${today}" required></div>
-  <div class="field"><label for="f-reasonCode">理由コード</label><input type="text" id="f-reasonCode" name="reasonCode" maxlength="10" required></div>
-  <div class="field"><label for="f-enote">記事</label><input type="text" id="f-enote" name="note" maxlength="500"></div>
+  <div class="field"><label for="f-cause">抹消の原因</label><select id="f-cause" name="cause"><option value="death">死亡</option><option value="disposition"${typed(t, 'erasure', 'cause') === 'disposition' ? raw(' selected') : ''}>行政処分（免許取消）</option></select></div>
+  <div class="field"><label for="f-on">抹消年月日</label><input type="date" id="f-on" name="on" value="${typed(t, 'erasure', 'on', today)}" required></div>
+  <div class="field"><label for="f-reasonCode">理由コード</label><input type="text" id="f-reasonCode" name="reasonCode" maxlength="10" value="${typed(t, 'erasure', 'reasonCode')}" required></div>
+  <div class="field"><label for="f-enote">記事</label><input type="text" id="f-enote" name="note" maxlength="500" value="${typed(t, 'erasure', 'note')}"></div>
   <p class="hint">申請による抹消は、抹消の申請を承認して行います。</p>
   <button type="submit" class="btn btn--danger">抹消を記録する</button></form>`) : ''}
 <p><a href="${REGISTRY_PAGES}/entries">別の登録を表示する</a></p>`, extra);
@@ -424,7 +429,8 @@ ${decide ? section('抹消を記録する', html`<form method="post" action="${b
           if (!isProblem(e) || e.status === 404 || e.status === 403) throw e;
           await authorizeStaff(deps.db, deps.clock, s, p.code, 'read', { type: 'entry', id: `${p.code}:${p.number}` }, req.id);
           reply.status(e.status);
-          return entryPage(req, reply, await showEntry(deps, s, p.code, p.number, req.id), { errors: e.errors.length ? e.errors.map((x) => ({ ...x, message: `${FIELD_LABELS[x.field] ?? x.field}: ${x.message}` })) : [{ field: '', code: e.code, message: e.detail ?? e.title }] });
+          const errors = e.errors.length ? e.errors.map((x) => ({ ...x, message: `${FIELD_LABELS[x.field] ?? x.field}: ${x.message}` })) : [{ field: '', code: e.code, message: e.detail ?? e.title }];
+          return entryPage(req, reply, await showEntry(deps, s, p.code, p.number, req.id), { errors }, { form: suffix, values: b });
         }
       });
     entryAct('dispositions', async (s, code, number, b, req) => {
