@@ -26,7 +26,7 @@ import { buildKosekiNode, KOSEKI_ROLE, KOSEKI_SCHEMA } from '../peers/koseki/ind
 import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
-import { buildRegistryNode, REGISTRY_ROLE, REGISTRY_SCHEMA } from '../registry/index.js';
+import { buildRegistryNode, REGISTRY_ROLE, REGISTRY_SCHEMA, type ExaminationDeps } from '../registry/index.js';
 import { clinicRules } from './clinic-rules.js';
 import { syncPlatform, PLATFORM_NODE as PLATFORM_PEER } from '../municipality/platform/index.js';
 import { receiveApplications, EAPPLY_NODE } from '../municipality/eapply/index.js';
@@ -128,6 +128,8 @@ export interface StartOptions {
   readonly portalPages?: (fastify: FastifyInstance, portal: MynaPortal) => Promise<void>;
   /** Mounts the 医療機関用アプリ (src/web/clinic) on the platform node's server, next to its clinic API. */
   readonly clinicPages?: (fastify: FastifyInstance, clock: Clock) => void;
+  /** Mounts the registry's staff screens (src/web/registry) on the registry node's server. */
+  readonly registryPages?: (fastify: FastifyInstance, examination: ExaminationDeps) => Promise<void>;
   /** Other nodes' addresses (a running deployment); required with `only`. */
   readonly directoryEntries?: readonly NodeEntry[];
   /** Write the effective directory here (for `--only` processes and the CLI). */
@@ -172,7 +174,11 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
         const db = await app.db.forRole(role, pool ? { pool } : undefined);
         const node = exchangeNodeFor({ name: spec.name, schema, db, keyDir, directory, clock });
         const ctx = { name: spec.name, db, node, clock, config: app.config };
-        if (spec.kind === 'mynaportal') {
+        if (spec.kind === 'registry') {
+          const built = await buildRegistryNode(ctx);
+          if (opts.registryPages) await opts.registryPages(built.fastify, built.examination);
+          service = built;
+        } else if (spec.kind === 'mynaportal') {
           const built = await buildMynaportalNode(ctx);
           if (opts.portalPages) await opts.portalPages(built.fastify, built.portal);
           service = built;
@@ -188,7 +194,6 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'eapply' ? await buildEapplyNode(ctx)
             : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
             : spec.kind === 'payment' ? await buildPaymentNode(ctx)
-            : spec.kind === 'registry' ? await buildRegistryNode(ctx)
             : spec.kind === 'koseki' ? await buildKosekiNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }

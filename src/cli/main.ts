@@ -349,6 +349,16 @@ export function buildProgram(): Command {
     .option('--qualification <code>', '資格コードで絞り込む').option('--kind <kind>', '手数料の種類（登録免許税・登録手数料・手数料）で絞り込む')
     .addOption(new Option('--channel <channel>', '納付方法（online オンライン決済, stamp 収入印紙・領収証書）').choices(['online', 'stamp'])).option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
     .action(run(async () => (await import('./commands/registry-fees.js')).fees));
+  leaf(rg, 'examine', '申請を審査する（承認・補正依頼・却下）。承認すると名簿に登録し、登録番号を表示する')
+    .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').requiredOption('--application <id>', '申請ID')
+    .requiredOption('--examiner <userId>', '審査する職員の利用者ID（この資格管理者の有効な職員。承認・却下は資格を所掌する審査責任者）')
+    .option('--approve', '承認する').option('--return <reason>', '補正を依頼する（理由）').option('--reject <reason>', '却下する（理由）').option('--reason <text>', '承認の記事（任意）')
+    .option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
+    .action(run(async () => (await import('./commands/registry.js')).examine));
+  leaf(rg, 'passers', '合格者名簿（CSV、UTF-8 または Shift_JIS）を取り込む。全件か0件、同じファイルの再取込は変更なし')
+    .requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--qualification <code>', '資格コード').requiredOption('--import <file>', '合格者名簿のCSVファイル（docs/formats/registry-cli.md）')
+    .option('--by <id>', '取り込む者（既定 operator）').option('--json', 'JSONで出力')
+    .action(run(async () => (await import('./commands/registry.js')).passers));
   const rs = rg.command('staff').description('資格管理者の利用者（申請・承認・一覧・削除・トークン）');
   const rgc = async () => await import('./commands/registry.js');
   leaf(rs, 'apply', '利用者登録を申請する（同じ資格管理者の審査責任者の承認で有効。最初の審査責任者は運用者が承認）')

@@ -7,6 +7,7 @@ import { forbidden, notFound } from '../kernel/problems/index.js';
 import { AFFILIATION_LABELS, PROCEDURE_LABELS, catalog, type QualificationEntry } from './catalog.js';
 import { accessLog, authenticateStaff, listStaff, logAccess, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, visibleQualifications, type StaffSession } from './staff.js';
 import { showEntry } from './register.js';
+import { applicationDetail, decideApplication, examinationQueue, recordKosekiExtract, runChecksAsStaff, staffEraseEntry, staffRecordDisposition, type ExaminationDeps } from './examination.js';
 import type { Db } from './store.js';
 import { enterPaperApplication } from './paper.js';
 import type { RegistrySecrets } from './secrets.js';
@@ -18,6 +19,8 @@ export interface RegistryApiDeps {
   readonly clock: Clock;
   /** The registry's keys (the paper channel seals the My Number taken at the counter). */
   readonly secrets?: RegistrySecrets;
+  /** Examination (queue, checks, decisions, staff writes to the register); without it those routes are absent. */
+  readonly examination?: ExaminationDeps;
 }
 
 const RETENTION_LABELS = { permanent: '永年保存', managed: '資格の管理に必要な間、適切に管理' } as const;
@@ -95,6 +98,7 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
     const a = await enterPaperApplication({ db: deps.db, clock: deps.clock, secrets: deps.secrets }, s, req.body, req.id);
     return reply.status(201).send({ applicationId: a.id, status: a.status, statusLabel: a.statusLabel, qualification: a.qualification, procedure: a.procedure, procedureLabel: a.procedureLabel, channelLabel: a.channelLabel, receivedAt: a.receivedAt, receivedBy: a.receivedBy, identityProof: a.identityProof, attachments: a.attachments, events: a.events });
   });
+  if (deps.examination) registerExaminationApi(fastify, deps.examination, session);
 
   fastify.get(`${REGISTRY_API}/staff`, async (req) => {
     const s = await session(req);
@@ -112,6 +116,29 @@ export function registerRegistryApi(fastify: FastifyInstance, deps: RegistryApiD
       throw forbidden('アクセス記録を参照できるのは審査責任者だけです。');
     }
     const rows = await accessLog(deps.db, s.staff.tenant);
-    return { items: rows.map((r) => ({ at: r.at, userId: r.userId, action: r.action === 'read' ? '参照' : '一覧', target: r.targetType, targetId: r.targetId, outcome: r.outcome === 'ok' ? '許可' : '拒否' })) };
+    return { items: rows.map((r) => ({ at: r.at, userId: r.userId, action: ({ read: '参照', list: '一覧', write: '登録・変更', decide: '審査の決定' } as Record<string, string>)[r.action] ?? r.action, target: r.targetType, targetId: r.targetId, outcome: r.outcome === 'ok' ? '許可' : '拒否' })) };
+  });
+}
+
+/**
+ * Examination routes (docs/formats/registry-api.md 「審査」): the queue of the staff member's qualifications,
+ * one application with its checks and what approval needs, running the checks, the 戸籍謄本等 received, the
+ * decision, and the 審査責任者's 行政処分 and 抹消.  Each checks the session's duty (404 outside it, logged).
+ */
+function registerExaminationApi(fastify: FastifyInstance, ex: ExaminationDeps, session: (req: FastifyRequest) => Promise<StaffSession>): void {
+  const id = (req: FastifyRequest) => String((req.params as { id: string }).id).slice(0, 40);
+  fastify.get(`${REGISTRY_API}/applications`, async (req) => examinationQueue(ex.db, ex.clock, await session(req), req.query, req.id));
+  fastify.get(`${REGISTRY_API}/applications/:id`, async (req) => applicationDetail(ex.db, ex.clock, await session(req), id(req), req.id));
+  fastify.post(`${REGISTRY_API}/applications/:id/checks`, async (req) => ({ items: await runChecksAsStaff(ex, await session(req), id(req), req.id) }));
+  fastify.post(`${REGISTRY_API}/applications/:id/koseki-extract`, async (req) => recordKosekiExtract(ex, await session(req), id(req), req.body ?? {}, req.id));
+  fastify.post(`${REGISTRY_API}/applications/:id/decision`, async (req) => decideApplication(ex, await session(req), id(req), req.body ?? {}, req.id));
+  const entry = (req: FastifyRequest) => req.params as { code: string; number: string };
+  fastify.post(`${REGISTRY_API}/qualifications/:code/entries/:number/dispositions`, async (req) => {
+    const p = entry(req);
+    return staffRecordDisposition(ex, await session(req), p.code, p.number, req.body ?? {}, req.id);
+  });
+  fastify.post(`${REGISTRY_API}/qualifications/:code/entries/:number/erasure`, async (req) => {
+    const p = entry(req);
+    return staffEraseEntry(ex, await session(req), p.code, p.number, req.body ?? {}, req.id);
   });
 }

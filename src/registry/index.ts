@@ -13,7 +13,7 @@ export const registryMigrations: MigrationSource = {
   dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
 };
 
-export { buildRegistryNode, registryServices, REGISTRY_CHECK_INTERVAL_MS, type RegistryNodeOptions } from './node.js';
+export { buildRegistryNode, registryServices, REGISTRY_CHECK_INTERVAL_MS, type RegistryNodeOptions, type RegistryNodeService } from './node.js';
 export {
   catalog, buildCatalog, qualificationOf, CATALOG_FILES, AFFILIATION_LABELS, PROCEDURE_LABELS,
   type Catalog, type CatalogFileData, type QualificationEntry, type AdministratorData, type Retention, type Fee, type FileCode, type Affiliation, type Procedure,
@@ -27,14 +27,14 @@ export {
 export { enterPaperApplication, paperSchema, IDENTITY_DOCUMENTS } from './paper.js';
 export { prepareApplication, type PreparedApplication, type ApplicantAttachment } from './applicant.js';
 export {
-  syncAdministrators, applyForStaff, approveStaff, deleteStaff, listStaff, issueStaffToken, authenticateStaff, visibleQualifications, logAccess, accessLog, dutyOf, DUTY_PREFIX, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS,
+  syncAdministrators, staffSessionOf, applyForStaff, approveStaff, deleteStaff, listStaff, issueStaffToken, authenticateStaff, visibleQualifications, logAccess, accessLog, dutyOf, DUTY_PREFIX, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS,
   type Administrator, type RegistryStaff, type StaffRole, type StaffSession, type AccessEntry, type AccessLogRow,
 } from './staff.js';
 export { registerRegistryApi, qualificationView, REGISTRY_API } from './api.js';
 export { withTenant as withRegistryTenant, type Db as RegistryDb, type Tx as RegistryTx } from './store.js';
 export { RegistrySecrets, type EntryRef } from './secrets.js';
 export {
-  registerEntry, changeEntry, personItemOf, recordDisposition, eraseEntry, purgeMyNumber, showEntry, showEntryAsOperator, statusOf, flagsOf,
+  registerEntry, changeEntry, personItemOf, recordDisposition, recordReissue, eraseEntry, purgeMyNumber, honsekiItemOf, showEntry, showEntryAsOperator, statusOf, flagsOf,
   ENTRY_STATUS_LABELS, DISPOSITION_LABELS, ERASURE_CAUSE_LABELS, CHANGE_KIND_LABELS, NAME_KINDS,
   type RegisterDeps, type EntryView, type VersionView, type DispositionView, type NameRecord, type NameFlags, type NameKind, type Items, type ItemValue, type EntryStatus, type ChangeKind,
 } from './register.js';
@@ -69,3 +69,12 @@ export {
   type IssuerKey, type CredentialDeps, type IssuedCredential, type Verification, type VerifyOptions, type InvalidReason, type CredentialClaim, type CredentialClaims, type StatusName, type CredentialSample,
 } from './credentials.js';
 export { registerCredentialRoutes, type CredentialRoutesDeps } from './credentials-api.js';
+export {
+  recordCheck, listChecks, latestChecks, approvalRequirements, runApplicationChecks, authorizeStaff, examinationQueue, applicationDetail, decideApplication, recordKosekiExtract, runChecksAsStaff,
+  staffRecordDisposition, staffEraseEntry, CHECK_SOURCES, CHECK_SOURCE_LABELS, CHECK_OUTCOMES, CHECK_OUTCOME_LABELS, CHANGE_REASON_CODES, REISSUE_REASON_CODES, ERASURE_REASON_CODES,
+  type CheckInput, type CheckView, type CheckSource, type CheckOutcome, type Requirement, type ApplicationChecker, type ExaminationDeps, type ApplicationDetail, type Decision, type DecisionResult, type Need,
+} from './examination.js';
+export {
+  importPassers, parsePasserFile, decodePasserFile, csvRecords, matchPassers, passerCount, PASSER_COLUMNS, MAX_PASSER_FILE_BYTES, MAX_PASSER_ROWS,
+  type Passer, type PasserImport, type PasserMatch, type Difference,
+} from './passers.js';

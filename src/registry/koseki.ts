@@ -180,6 +180,11 @@ const checkInput = z
     form: z.unknown(),
     /** The application (or entry) the check is for, kept in the registry's record. */
     ref: z.string().max(80).optional(),
+    /**
+     * What the 戸籍 must show when it is not the form's own 氏名・本籍 (a 籍訂正・書換え: the new 氏名 and the new or
+     * registered 本籍 都道府県コード; null 本籍 for a person without 戸籍).
+     */
+    expect: z.object({ 氏名: z.object({ 姓: z.string().min(1).max(30), 名: z.string().min(1).max(30) }).strict(), 本籍: z.string().regex(/^\d{2}$/).nullable() }).strict().optional(),
     by: z.string({ message: '照会した職員を指定してください' }).min(1).max(64),
   })
   .strict()
@@ -215,8 +220,8 @@ export async function checkKoseki(deps: KosekiCheckDeps, raw: unknown): Promise<
   const q = catalog().qualification(input.qualification);
   if (!q || q.administrator !== input.tenant) throw notFound('資格');
   const form = parseApplication(q.code, input.form);
-  const formName = form['氏名'] as KosekiName;
-  const honsekiForm = (form['本籍'] as { 都道府県コード?: string }).都道府県コード ?? null;
+  const formName = input.expect?.氏名 ?? (form['氏名'] as KosekiName);
+  const honsekiForm = input.expect ? input.expect.本籍 : ((form['本籍'] as { 都道府県コード?: string } | undefined)?.都道府県コード ?? null);
   const base = { tenant: input.tenant, qualification: q.code, purpose: 'application' as const, ref: input.ref ?? null, by: input.by };
   const result = (r: Omit<KosekiCheck, 'name' | 'honseki'> & { honseki?: KosekiCheck['honseki']; kosekiName?: KosekiName | null; nameMatches?: boolean | null }): KosekiCheck => ({
     outcome: r.outcome, needsExtract: r.needsExtract, message: r.message, exchangeId: r.exchangeId, legalBasis: r.legalBasis,

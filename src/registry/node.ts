@@ -15,12 +15,14 @@ import { registerRegistryApi } from './api.js';
 import { registerCredentialRoutes } from './credentials-api.js';
 import { IssuerKeys } from './credentials.js';
 import { FEE_SYNC_INTERVAL_MS, registerFeeApi } from './fees-api.js';
-import { feeServices, syncFeePayments } from './fees.js';
+import { feeServices, refundOnWithdrawal, syncFeePayments } from './fees.js';
 import { myApplication, myApplications, resubmitOnline, submitOnline, withdrawOnline, type IntakeDeps } from './intake.js';
 import { registerJukiApi } from './juki-api.js';
 import { runDueChecks } from './juki.js';
 import { RegistrySecrets } from './secrets.js';
 import { syncAdministrators } from './staff.js';
+import { applicationCheckers } from './checkers.js';
+import type { ExaminationDeps } from './examination.js';
 
 /** How often the node looks whether a 資格管理者's daily 住基 check is due. */
 export const REGISTRY_CHECK_INTERVAL_MS = 3600_000;
@@ -48,7 +50,12 @@ export function registryServices(deps: IntakeDeps, portalNode = 'mynaportal'): R
   };
 }
 
-export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOptions = {}): Promise<PeerService> {
+export interface RegistryNodeService extends PeerService {
+  /** What examination runs on (the staff API and the staff screens, src/web/registry, share it). */
+  readonly examination: ExaminationDeps;
+}
+
+export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOptions = {}): Promise<RegistryNodeService> {
   await syncAdministrators(ctx.db, ctx.clock);
   const cardNode = opts.cardNode ?? 'card';
   const secrets = RegistrySecrets.open(ctx.config.keyDir);
@@ -57,7 +64,11 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   const feeDeps = { db: ctx.db, clock: ctx.clock, node: ctx.node };
   ctx.node.serve(fastify, { ...registryServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode }, opts.portalNode), ...feeServices(feeDeps) });
-  registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock, secrets });
+  // Examination runs the 住基 and 戸籍 checks of an application through this node (decisions 0180, 0185, 0192).
+  const examination: ExaminationDeps = { db: ctx.db, clock: ctx.clock, secrets, checkers: applicationCheckers({ db: ctx.db, clock: ctx.clock, node: ctx.node, secrets }),
+    refund: (tenant, id) => refundOnWithdrawal({ db: ctx.db, clock: ctx.clock, node: ctx.node }, tenant, id),
+  };
+  registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock, secrets, examination });
   registerJukiApi(fastify, { db: ctx.db, clock: ctx.clock });
   registerFeeApi(fastify, feeDeps);
   registerCredentialRoutes(fastify, { db: ctx.db, clock: ctx.clock, keys: IssuerKeys.open(ctx.config.keyDir), baseUrl: () => ctx.node.directory.entry(ctx.name).url });
@@ -72,6 +83,7 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   const stopFeeSync = await everyInterval(ctx.name, 'fee payment sync', () => syncFeePayments(feeDeps), opts.feeSyncIntervalMs ?? FEE_SYNC_INTERVAL_MS);
   return {
     fastify,
+    examination,
     async close() {
       stopChecks();
       stopFeeSync();

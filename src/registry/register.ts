@@ -24,6 +24,20 @@ export interface RegisterDeps {
   readonly clock: Clock;
   /** Needed to seal a My Number (register); reads and other changes do not open it. */
   readonly secrets?: RegistrySecrets;
+  /**
+   * A transaction already set to the entry's 資格管理者 (withTenant): the write joins it, so that the caller's
+   * own writes (an application's decision) and the register's commit together or not at all.  Without it each
+   * write runs in a transaction of its own.
+   */
+  readonly tx?: Tx;
+}
+
+/** Runs `fn` in the caller's transaction (checked to be set to `tenant`) or in a new one for `tenant`. */
+async function inTenant<T>(deps: RegisterDeps, tenant: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!deps.tx) return withTenant(deps.db, tenant, fn);
+  const r = await sql<{ t: string | null }>`SELECT current_setting('mamori.registry_tenant', true) AS t`.execute(deps.tx);
+  if (r.rows[0]?.t !== tenant) throw new Error(`registry: the caller's transaction is not set to tenant ${tenant}`);
+  return fn(deps.tx);
 }
 
 export type ItemValue = string | number | boolean | null;
@@ -67,15 +81,17 @@ type Role =
   | '郵便番号' | '住所' | '電話' | '携帯' | 'メール' | '罰金刑'
   | '訂正日' | '訂正理由コード' | '訂正記事' | '抹消日' | '抹消理由コード' | '抹消記事'
   | '処分日' | '処分コード' | '処分開始' | '処分終了' | '発簡番号' | '停止日' | '停止理由' | '停止解除日'
-  | '旧姓フラグ' | '通称名フラグ' | '旧姓通称名フラグ';
+  | '旧姓フラグ' | '通称名フラグ' | '旧姓通称名フラグ' | '再交付日' | '再交付理由コード' | '再交付記事';
+
+const REISSUE_ITEMS = { 再交付日: '再交付年月日', 再交付理由コード: '再交付理由コード', 再交付記事: '再交付理由（記事）' } as const;
 
 const EXAM_FILE = { 受験番号: '受験番号', 試験回数: '国家試験回数', 合格年月日: '国家試験合格年月日', 本籍: '本籍地コード', 生年月日: '生年月日', 性別: '性別コード', 姓: '姓', 名: '名', セイ: 'フリガナ（姓）', メイ: 'フリガナ（名）', 旧姓: '旧姓', 通称姓: '通称（姓）', 通称名: '通称（名）', 登録番号: '登録番号', 登録年月日: '登録年月日', 罰金刑: '罰金刑区分' } as const;
 
 /** Which register item of each file holds what (the layouts of §004; an item a file lacks is not written). */
 const ITEM: Record<FileCode, Partial<Record<Role, string>>> = {
-  iseki: { ...EXAM_FILE, 住所: '住所', 電話: '電話番号', メール: 'メールアドレス', 訂正日: '籍訂正年月日', 訂正理由コード: '籍訂正理由コード', 訂正記事: '籍訂正理由（記事）', 抹消日: 'まっ消年月日', 抹消理由コード: 'まっ消理由コード', 抹消記事: 'まっ消理由（記事）' },
+  iseki: { ...EXAM_FILE, ...REISSUE_ITEMS, 住所: '住所', 電話: '電話番号', メール: 'メールアドレス', 訂正日: '籍訂正年月日', 訂正理由コード: '籍訂正理由コード', 訂正記事: '籍訂正理由（記事）', 抹消日: 'まっ消年月日', 抹消理由コード: 'まっ消理由コード', 抹消記事: 'まっ消理由（記事）' },
   yakuzaishi: {
-    ...EXAM_FILE, 合格証書番号: '合格証書番号', 訂正日: '名簿訂正年月日', 訂正理由コード: '名簿訂正理由コード', 訂正記事: '名簿訂正理由（記事）', 抹消日: '消除年月日', 抹消理由コード: '消除理由コード', 抹消記事: '消除理由（記事）',
+    ...EXAM_FILE, ...REISSUE_ITEMS, 合格証書番号: '合格証書番号', 訂正日: '名簿訂正年月日', 訂正理由コード: '名簿訂正理由コード', 訂正記事: '名簿訂正理由（記事）', 抹消日: '消除年月日', 抹消理由コード: '消除理由コード', 抹消記事: '消除理由（記事）',
     処分日: '行政処分：行政処分年月日', 処分コード: '行政処分：行政処分コード', 処分開始: '行政処分：行政処分内容（開始期間）', 処分終了: '行政処分：行政処分内容（終了期間）', 発簡番号: '行政処分：行政処分内容（発簡番号）',
   },
   kanrieiyoshi: { 姓: '漢字氏名（姓）', 名: '漢字氏名（名）', セイ: 'カナ氏名（姓）', メイ: 'カナ氏名（名）', 旧姓: '旧姓（漢字）', 通称姓: '通称名（姓）', 通称名: '通称名（名）', 生年月日: '生年月日', 性別: '性別', 本籍: '本籍コード', 受験番号: '受験番号', 合格年月日: '資格取得年月日', 登録番号: '登録番号', 登録年月日: '登録日', 訂正日: '理由発生日', 訂正理由コード: '理由コード', 抹消日: '理由発生日', 抹消理由コード: '理由コード' },
@@ -83,7 +99,7 @@ const ITEM: Record<FileCode, Partial<Record<Role, string>>> = {
     姓: '漢字氏名（姓）', 名: '漢字氏名（名）', セイ: 'カナ氏名（姓）', メイ: 'カナ氏名（名）', 旧姓: '旧姓', 通称: '通称', アルファベット: 'アルファベット氏名', 生年月日: '生年月日（年月日）', 性別: '性別', 本籍: '本籍地コード',
     郵便番号: '郵便番号', 住所: '住所', 電話: '固定電話', 携帯: '携帯電話', メール: 'メールアドレス', 合格証書番号: '合格証書番号', 合格年月: '合格年月（年月）', 養成施設: '養成施設コード', 登録番号: '登録番号', 登録年月日: '登録年月日（年月日）',
     訂正日: '訂正日（年月日）', 抹消日: '消除日（年月日）', 抹消記事: '消除理由', 停止日: '停止日（年月日）', 停止理由: '停止理由', 停止解除日: '停止解除日（年月日）',
-    旧姓フラグ: '旧姓フラグ', 通称名フラグ: '通称名フラグ', 旧姓通称名フラグ: '旧姓通称名フラグ',
+    旧姓フラグ: '旧姓フラグ', 通称名フラグ: '通称名フラグ', 旧姓通称名フラグ: '旧姓通称名フラグ', 再交付日: '再交付（年月日）',
   },
 };
 
@@ -93,6 +109,12 @@ const ITEM: Record<FileCode, Partial<Record<Role, string>>> = {
  */
 export function personItemOf(q: QualificationEntry, role: '生年月日' | '性別' | '住所'): string | undefined {
   const name = ITEM[q.file][role];
+  return name && q.registerItems.includes(name) ? name : undefined;
+}
+
+/** The register item holding the 本籍 in this qualification's file (undefined when the file has none). */
+export function honsekiItemOf(q: QualificationEntry): string | undefined {
+  const name = ITEM[q.file].本籍;
   return name && q.registerItems.includes(name) ? name : undefined;
 }
 
@@ -106,7 +128,7 @@ function put(q: QualificationEntry, items: Items, role: Role, value: ItemValue |
 
 /** Items a change may not set directly: the number and date, and the name items (set through names). */
 function managedItems(q: QualificationEntry): Set<string> {
-  const roles: Role[] = ['登録番号', '登録年月日', '姓', '名', 'セイ', 'メイ', '旧姓', '通称姓', '通称名', '通称', 'アルファベット', '旧姓フラグ', '通称名フラグ', '旧姓通称名フラグ', '抹消日', '抹消理由コード', '抹消記事', '処分日', '処分コード', '処分開始', '処分終了', '発簡番号', '停止日', '停止理由', '停止解除日'];
+  const roles: Role[] = ['登録番号', '登録年月日', '姓', '名', 'セイ', 'メイ', '旧姓', '通称姓', '通称名', '通称', 'アルファベット', '旧姓フラグ', '通称名フラグ', '旧姓通称名フラグ', '抹消日', '抹消理由コード', '抹消記事', '処分日', '処分コード', '処分開始', '処分終了', '発簡番号', '停止日', '停止理由', '停止解除日', '再交付日', '再交付理由コード', '再交付記事'];
   return new Set(roles.map((r) => ITEM[q.file][r]).filter((x): x is string => x !== undefined));
 }
 
@@ -182,7 +204,7 @@ export const ENTRY_STATUS_LABELS = { active: '有効', suspended: '業務停止�
 export type EntryStatus = keyof typeof ENTRY_STATUS_LABELS;
 export const DISPOSITION_LABELS = { suspension: '業務停止', revocation: '免許取消' } as const;
 export const ERASURE_CAUSE_LABELS = { request: '申請による抹消', disposition: '行政処分による抹消', death: '死亡による抹消' } as const;
-export const CHANGE_KIND_LABELS = { register: '新規登録', correction: '籍訂正', rewrite: '書換え交付', change: '登録事項の変更', disposition: '行政処分', erasure: '抹消', notification: '届出票の記録', term: '登録の有効期限', supplementary: '付記資格' } as const;
+export const CHANGE_KIND_LABELS = { register: '新規登録', correction: '籍訂正', rewrite: '書換え交付', change: '登録事項の変更', disposition: '行政処分', erasure: '抹消', reissue: '再交付', notification: '届出票の記録', term: '登録の有効期限', supplementary: '付記資格' } as const;
 export type ChangeKind = keyof typeof CHANGE_KIND_LABELS;
 
 export interface DispositionView {
@@ -347,7 +369,7 @@ export async function registerEntry(deps: RegisterDeps, raw: unknown): Promise<E
   const myNumber = RegistrySecrets.check(input.myNumber);
   const tenant = q.administrator;
   const index = secrets.blindIndex(tenant, myNumber);
-  return withTenant(deps.db, tenant, async (tx) => {
+  return inTenant(deps, tenant, async (tx) => {
     const done = await sql<{ registration_no: string }>`SELECT registration_no FROM registry.entries WHERE qualification_code = ${q.code} AND application_id = ${input.applicationId}`.execute(tx);
     if (done.rows[0]) return (await loadEntry(tx, deps.clock, q, Number(done.rows[0].registration_no), true))!;
     // One person at a time per 資格管理者: two registrations of the same person never make two 資格仮名ID.
@@ -450,7 +472,7 @@ export async function changeEntry(deps: RegisterDeps, raw: unknown): Promise<Ent
     if (IDENTIFIERS.has(k) || protectedItems.has(k)) throw invalidField(`items.${k}`, 'ITEM_PROTECTED', `「${k}」はこの手続では変更できません`);
     if (!q.registerItems.includes(k)) throw invalidField(`items.${k}`, 'ITEM_UNKNOWN', `「${k}」は${q.registerName}の登録事項にありません`);
   }
-  return withTenant(deps.db, q.administrator, async (tx) => {
+  return inTenant(deps, q.administrator, async (tx) => {
     const l = await lockEntry(tx, q, input.number);
     const today = deps.clock.today();
     const items: Items = { ...(l.row['items'] as Items) };
@@ -513,7 +535,7 @@ const dispositionInput = z
 export async function recordDisposition(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
   const d = parseInput(dispositionInput, raw);
   const q = qualificationIn(undefined, d.qualification);
-  return withTenant(deps.db, q.administrator, async (tx) => {
+  return inTenant(deps, q.administrator, async (tx) => {
     const l = await lockEntry(tx, q, d.number);
     const seen = await sql`SELECT 1 FROM registry.dispositions WHERE qualification_code = ${q.code} AND registration_no = ${d.number} AND issue_no = ${d.issueNo}`.execute(tx);
     if (seen.rows.length > 0) return (await loadEntry(tx, deps.clock, q, d.number, true))!;
@@ -566,7 +588,7 @@ function deletesMyNumber(q: QualificationEntry, deceased: boolean): boolean {
 export async function eraseEntry(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
   const input = parseInput(erasureInput, raw);
   const q = qualificationIn(undefined, input.qualification);
-  return withTenant(deps.db, q.administrator, async (tx) => {
+  return inTenant(deps, q.administrator, async (tx) => {
     const l = await lockEntry(tx, q, input.number, true);
     if (l.row['erased_on'] !== null) {
       if (l.row['erasure_cause'] !== input.cause) throw conflict('ENTRY_ERASED', `登録番号 ${input.number} は既に抹消されています（${ERASURE_CAUSE_LABELS[l.row['erasure_cause'] as keyof typeof ERASURE_CAUSE_LABELS]}）。`);
@@ -600,7 +622,7 @@ export async function purgeMyNumber(deps: RegisterDeps, raw: unknown): Promise<E
   const input = parseInput(z.object({ qualification: z.string().min(1).max(40), number: numberSchema, by }).strict(), raw);
   const q = qualificationIn(undefined, input.qualification);
   if (q.retention.neverFullyErased) throw conflict('NEVER_ERASED', `${q.registerName}は永年保存です。死亡・資格の喪失の後も、個人番号を含む情報を消去することはありません。`);
-  return withTenant(deps.db, q.administrator, async (tx) => {
+  return inTenant(deps, q.administrator, async (tx) => {
     const l = await lockEntry(tx, q, input.number, true);
     if (l.row['erased_on'] === null) throw conflict('ENTRY_NOT_ERASED', `登録番号 ${input.number} は抹消されていません。個人番号は資格の喪失まで保持します。`);
     if (!deletesMyNumber(q, l.row['deceased'] === true)) throw conflict('RETENTION_KEEP', `${q.registerName}では資格を喪失した方の個人番号も保持します。`);
@@ -913,6 +935,29 @@ export async function addSupplementaryQualification(deps: RegisterDeps, raw: unk
     const keys = [`付記資格${n}`, `付記資格年月日${n}（元号）`, `付記資格年月日${n}（年月日）`];
     const items: Items = { ...before, [keys[0]!]: input.名称, [keys[1]!]: eraOf(input.年月日), [keys[2]!]: input.年月日 };
     await saveVersion(tx, deps.clock, l, { kind: 'supplementary', reasonCode: input.reasonCode, note: input.note ?? `付記資格「${input.名称}」`, changed: keys, items, names: l.row['names'] as NameRecord[], by: input.by });
+    return (await loadEntry(tx, deps.clock, q, input.number, true))!;
+  });
+}
+
+const reissueInput = z.object({ qualification: z.string().min(1).max(40), number: numberSchema, reasonCode, note: note.optional(), by }).strict();
+
+/**
+ * A 再交付 of the licence (免許証・登録証の再交付): a new version recording the day and, where the file has them,
+ * the reason code and 記事 (items 再交付年月日・再交付理由コード・再交付理由（記事）, 介護福祉士 再交付（年月日）).
+ * An erased entry is not reissued (409 ENTRY_ERASED).
+ */
+export async function recordReissue(deps: RegisterDeps, raw: unknown): Promise<EntryView> {
+  const input = parseInput(reissueInput, raw);
+  const q = qualificationIn(undefined, input.qualification);
+  return inTenant(deps, q.administrator, async (tx) => {
+    const l = await lockEntry(tx, q, input.number);
+    const items: Items = { ...(l.row['items'] as Items) };
+    put(q, items, '再交付日', deps.clock.today());
+    put(q, items, '再交付理由コード', input.reasonCode);
+    put(q, items, '再交付記事', input.note ?? null);
+    const before = l.row['items'] as Items;
+    const changed = Object.keys(items).filter((k) => JSON.stringify(items[k]) !== JSON.stringify(before[k] ?? null));
+    await saveVersion(tx, deps.clock, l, { kind: 'reissue', reasonCode: input.reasonCode, note: input.note ?? null, changed, items, names: l.row['names'] as NameRecord[], by: input.by });
     return (await loadEntry(tx, deps.clock, q, input.number, true))!;
   });
 }

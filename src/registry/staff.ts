@@ -202,7 +202,7 @@ export function visibleQualifications(session: StaffSession): QualificationEntry
 }
 
 export interface AccessEntry {
-  readonly action: 'read' | 'list';
+  readonly action: 'read' | 'list' | 'write' | 'decide';
   readonly targetType: string;
   readonly targetId?: string;
   readonly outcome: 'ok' | 'denied';
@@ -233,4 +233,17 @@ export async function accessLog(db: Db, tenant: string, limit = 100): Promise<Ac
       SELECT at, user_id, action, target_type, target_id, outcome FROM registry.access_log ORDER BY seq DESC LIMIT ${limit}`.execute(tx);
     return r.rows.map((x) => ({ at: new Date(x.at).toISOString(), userId: x.user_id, action: x.action, targetType: x.target_type, targetId: x.target_id, outcome: x.outcome }));
   });
+}
+
+/**
+ * The session of a staff member named by the operator (the CLI's `--examiner`): an active, unexpired staff
+ * member of the tenant, acting with their own role and duties; 404 for anyone else.
+ */
+export async function staffSessionOf(db: Db, clock: Clock, tenant: string, userId: string): Promise<StaffSession> {
+  const staff = await withTenant(db, tenant, async (tx) => {
+    const s = await sql<Record<string, unknown>>`SELECT * FROM registry.staff WHERE user_id = ${userId} AND status = 'active' AND valid_until >= ${clock.today()}::date`.execute(tx);
+    return s.rows[0] ? staffOf(s.rows[0]) : undefined;
+  });
+  if (!staff) throw invalidField('examiner', 'STAFF_UNKNOWN', 'この資格管理者の有効な利用者ではありません');
+  return { staff, actor: { kind: 'staff', id: `${staff.tenant}/${staff.userId}`, login: staff.userId, role: staff.role, duties: staff.qualifications.map(dutyOf), mynumberView: false } };
 }

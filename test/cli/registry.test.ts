@@ -124,3 +124,80 @@ describe('mamori registry', () => {
     });
   });
 });
+
+describe('mamori registry examine and passers', () => {
+  let app: TestApp;
+  let env: NodeJS.ProcessEnv;
+  let dir: string;
+  const ids: string[] = [];
+  const mn = [syntheticMyNumber('registry-cli-examine', 1), syntheticMyNumber('registry-cli-examine', 2)];
+  beforeAll(async () => {
+    app = await testApp('server');
+    env = { DATABASE_URL: app.databaseUrl!, MAMORI_DATA: app.config.dataDir, MAMORI_AUDIT_WITNESS: app.config.auditWitness };
+    dir = mkdtempSync(join(tmpdir(), 'mamori-registry-passers-'));
+    const db = await app.db.forRole(REGISTRY_ROLE);
+    const clock = app.config.clock;
+    await syncAdministrators(db, clock);
+    const secrets = RegistrySecrets.open(app.config.keyDir);
+    const { addApplicationEvent, applyForStaff, approveStaff, insertApplication, recordCheck, withRegistryTenant } = await import('../../src/registry/index.js');
+    await applyForStaff(db, clock, { tenant: 'mhlw-iyaku', userId: 'chief', name: '薬務 一郎', affiliation: 'ministry', affiliationName: '医薬局総務課', role: 'supervisor', qualifications: ['yakuzaishi'], reason: '審査', appliedBy: 'operator' });
+    await approveStaff(db, clock, 'mhlw-iyaku', 'chief', 'operator');
+    await applyForStaff(db, clock, { tenant: 'mhlw-iyaku', userId: 'clerk', name: '薬務 二郎', affiliation: 'ministry', affiliationName: '医薬局総務課', role: 'clerk', qualifications: ['yakuzaishi'], reason: '審査', appliedBy: 'chief' });
+    await approveStaff(db, clock, 'mhlw-iyaku', 'clerk', 'chief');
+    for (const n of mn) {
+      const a = await withRegistryTenant(db, 'mhlw-iyaku', async (tx) => {
+        const x = await insertApplication(tx, { clock, secrets }, 'mhlw-iyaku', { qualification: 'yakuzaishi', procedure: 'new', channel: 'paper', form: exampleForm('yakuzaishi'), myNumber: n, identityProof: { documents: ['マイナンバーカード'], checkedBy: 'madoguchi' }, receivedBy: 'madoguchi' });
+        await recordCheck(tx, clock, x.id, { source: 'juki', outcome: 'match', by: 'system' });
+        await recordCheck(tx, clock, x.id, { source: 'koseki', outcome: 'match', by: 'system' });
+        await recordCheck(tx, clock, x.id, { source: 'passers', outcome: 'match', by: 'system' });
+        await addApplicationEvent(tx, clock, 'mhlw-iyaku', x.id, 'fee_settled', {}, 'payment');
+        return x;
+      });
+      ids.push(a.id);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await app?.cleanup();
+  });
+  const cli = (...args: string[]) => runCli(['registry', ...args], { env, timeoutMs: 120_000 });
+
+  it('imports a Shift_JIS list, refuses a bad one naming the line, and says so for the same file again', async () => {
+    const iconv = (await import('iconv-lite')).default;
+    const { writeFileSync } = await import('node:fs');
+    const header = '試験回数,受験番号,氏名（姓）,氏名（名）,フリガナ（姓）,フリガナ（名）,生年月日,合格年月日,合格証書番号';
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, iconv.encode(`${header}\r\n111,012345,見本,太郎,ミホン,タロウ,2000-04-01,2026-03-16,Y-0123456\r\n`, 'cp932'));
+    const r = await cli('passers', '--tenant', 'mhlw-iyaku', '--qualification', 'yakuzaishi', '--import', good);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1件（新規 1件、文字コード Shift_JIS）');
+    const again = await cli('passers', '--tenant', 'mhlw-iyaku', '--qualification', 'yakuzaishi', '--import', good, '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ repeated: true, rows: 1, added: 0 });
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, `${header}\n111,012346,見本,次郎,ミホン,ジロウ,2000-04-01,2026-03-16,\n111,01234x,見本,三郎,ミホン,サブロウ,2000-04-01,2026-03-16,\n`);
+    const refused = await cli('passers', '--tenant', 'mhlw-iyaku', '--qualification', 'yakuzaishi', '--import', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('3行目「受験番号」');
+    const other = await cli('passers', '--tenant', 'mhlw-iyaku', '--qualification', 'ishi', '--import', good);
+    expect(other.code).toBe(2);
+  });
+
+  it('examine: the examiner must hold the duty as 審査責任者 to approve; approval prints the 登録番号; return as JSON', async () => {
+    const byClerk = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'clerk', '--approve');
+    expect(byClerk.code).toBe(1);
+    expect(byClerk.stderr).toContain('権限がありません');
+    const nobody = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'nobody', '--approve');
+    expect(nobody.code).toBe(2);
+    const both = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'chief', '--approve', '--reject', 'x');
+    expect(both.code).toBe(2);
+    const ok = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'chief', '--approve');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('登録番号 1');
+    const ret = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[1]!, '--examiner', 'clerk', '--return', '受験番号を確認してください', '--json');
+    expect(ret.code, ret.stderr).toBe(0);
+    expect(JSON.parse(ret.stdout)).toMatchObject({ status: 'returned', decidedBy: null, reason: '受験番号を確認してください' });
+    const otherTenant = await cli('examine', '--tenant', 'mhlw-isei', '--application', ids[1]!, '--examiner', 'chief', '--approve');
+    expect(otherTenant.code).toBe(2);
+    for (const r of [byClerk, ok, ret]) expect(findMyNumbers(r.stdout + r.stderr)).toEqual([]);
+  });
+});

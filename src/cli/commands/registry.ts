@@ -3,10 +3,12 @@
 // shipped with Mamori (no database; the catalog is validated when loaded, so a broken file fails here too) —
 // and the staff of each 資格管理者, on the registry's own schema through its own database role.
 import type { App } from '../../app/index.js';
+import { readFileSync, statSync } from 'node:fs';
 import { exchangeNodeFor } from '../../kernel/exchange/index.js';
-import { invalidField } from '../../kernel/problems/index.js';
+import { invalidField, isProblem } from '../../kernel/problems/index.js';
 import {
-  AFFILIATION_LABELS, CHANGE_KIND_LABELS, closeProposal, listProposals, runChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
+  AFFILIATION_LABELS, CHANGE_KIND_LABELS, closeProposal, listProposals, runChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, decideApplication, importPassers, MAX_PASSER_FILE_BYTES, staffSessionOf, withRegistryTenant,
+  showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
 } from '../../registry/index.js';
 import { withApp, withOrganisations } from '../context.js';
 import { print, printJson, table } from '../io.js';
@@ -172,6 +174,36 @@ export async function proposals(o: O): Promise<number> {
   });
 }
 
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * `mamori registry examine`: a decision on an application by a named staff member (--examiner, an active staff
+ * member of the tenant): the same permission checks and access log as the staff screens — 承認・却下 need a
+ * 審査責任者 holding the qualification's duty, 補正依頼 a 審査担当 or 審査責任者.  On approval prints the 登録番号.
+ */
+export async function examine(o: O): Promise<number> {
+  const tenant = String(o['tenant'] ?? '');
+  if (!catalog().administrator(tenant)) throw invalidField('tenant', 'ADMINISTRATOR_UNKNOWN', `資格管理者「${tenant.slice(0, 40)}」はありません（mamori registry qualifications で確認してください）`);
+  const id = String(o['application'] ?? '');
+  if (!ID.test(id)) throw invalidField('application', 'APPLICATION_ID', '申請ID（UUID）を指定してください');
+  const chosen = (['approve', 'return', 'reject'] as const).filter((k) => o[k] !== undefined && o[k] !== false);
+  if (chosen.length !== 1) throw invalidField('approve', 'DECISION_REQUIRED', '--approve、--return 理由、--reject 理由 のどれか一つを指定してください');
+  const action = chosen[0]!;
+  const reason = action === 'approve' ? (typeof o['reason'] === 'string' ? o['reason'] : undefined) : String(o[action]);
+  return withApp(o as { data?: string }, async (app) => {
+    const db = await registryDb(app);
+    const session = await staffSessionOf(db, app.config.clock, tenant, String(o['examiner'] ?? ''));
+    const r = await decideApplication({ db, clock: app.config.clock, secrets: RegistrySecrets.open(app.config.keyDir), checkers: {} }, session, id, { action, ...(reason ? { reason } : {}) });
+    if (o['json']) {
+      printJson({ id: r.application.id, status: r.application.status, statusLabel: r.application.statusLabel, registrationNo: r.application.registrationNo, decidedBy: r.application.decidedBy, decidedAt: r.application.decidedAt, reason: r.application.decisionReason });
+      return 0;
+    }
+    if (action === 'approve') print(`承認しました: ${r.application.qualificationName}（${r.application.procedureLabel}） 登録番号 ${r.entry!.number}`);
+    else print(`${action === 'return' ? '補正を依頼しました' : '却下しました'}: ${r.application.qualificationName}（${r.application.procedureLabel}） 理由: ${r.application.decisionReason ?? ''}`);
+    return 0;
+  });
+}
+
 /** `mamori registry proposal --tenant CODE --id N (--accept | --reject REASON) [--keep-old-name-as 旧姓|旧氏] [--by ID] [--json]`. */
 export async function proposal(o: O): Promise<number> {
   const tenant = tenantOption(o);
@@ -183,6 +215,32 @@ export async function proposal(o: O): Promise<number> {
     });
     if (o['json']) printJson(p);
     else print(`提案 ${p.id}（${p.qualificationName} 登録番号 ${p.number}、${p.kindLabel}）: ${p.statusLabel}${p.reason ? `（${p.reason}）` : ''}`);
+    return 0;
+  });
+}
+
+/** `mamori registry passers --import FILE`: a 合格者名簿 of one qualification, all rows or none (docs/formats/registry-cli.md). */
+export async function passers(o: O): Promise<number> {
+  const tenant = String(o['tenant'] ?? '');
+  if (!catalog().administrator(tenant)) throw invalidField('tenant', 'ADMINISTRATOR_UNKNOWN', `資格管理者「${tenant.slice(0, 40)}」はありません（mamori registry qualifications で確認してください）`);
+  const code = String(o['qualification'] ?? '');
+  const q = catalog().qualification(code);
+  if (!q || q.administrator !== tenant) throw invalidField('qualification', 'QUALIFICATION_UNKNOWN', `資格コード「${code.slice(0, 40)}」はこの資格管理者の所掌ではありません`);
+  const file = String(o['import'] ?? '');
+  let bytes: Buffer;
+  try {
+    if (statSync(file).size > MAX_PASSER_FILE_BYTES) throw invalidField('import', 'FILE_TOO_LARGE', `ファイルは${MAX_PASSER_FILE_BYTES / 1024 / 1024}MBまでです`);
+    bytes = readFileSync(file);
+  } catch (e) {
+    if (isProblem(e)) throw e;
+    throw invalidField('import', 'FILE_UNREADABLE', `ファイル「${file.slice(0, 200)}」を読めません`);
+  }
+  return withApp(o as { data?: string }, async (app) => {
+    const db = await registryDb(app);
+    const r = await withRegistryTenant(db, tenant, (tx) => importPassers(tx, app.config.clock, tenant, { qualification: code, by: String(o['by'] ?? 'operator') }, bytes));
+    if (o['json']) printJson(r);
+    else if (r.repeated) print(`このファイルは取込済みです（変更はありません）: ${q.name} ${r.rows}件`);
+    else print(`合格者名簿を取り込みました: ${q.name} ${r.rows}件（新規 ${r.added}件、文字コード ${r.encoding === 'utf-8' ? 'UTF-8' : 'Shift_JIS'}）`);
     return 0;
   });
 }

@@ -1,5 +1,6 @@
 // `mamori serve [--port N] [--host H]`
 import { clinicPages } from '../../web/clinic/index.js';
+import { registryPages } from '../../web/registry/index.js';
 import { portalPages } from '../../web/portal/index.js';
 import { resolveConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
@@ -69,6 +70,7 @@ export async function serveApp(app: App, host: string, port: number, banner: (ur
       municipalityServer: (exchange) => buildWebServer(app, { secureCookies: !insecure, exchange }),
       portalPages: portalPages({ secureCookies: !insecure, demo: app.config.demo }),
       clinicPages: clinicPages(),
+      registryPages: registryPages({ secureCookies: !insecure, demo: app.config.demo }),
     });
   } catch (e) {
     forget();

@@ -3,7 +3,6 @@
 // through the node (`MynaPortal`), which calls the platform with the PMH仮名識別子 (PMH-25).  Persons appear
 // in URLs only as opaque per-session ids; no My Number, PMHキー or pseudonym is ever shown or put in a URL.
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import cookie from '@fastify/cookie';
@@ -14,8 +13,8 @@ import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { MynaPortal, PortalPerson, PortalQuestionnaire, PortalSession, QuestionnaireItem } from '../../app/index.js';
 import { formatWareki, jstToday } from '../../kernel/jp/index.js';
-import { isProblem, Problem } from '../../kernel/problems/index.js';
-import { html, raw, STRICT_HELMET, uiFont, type SafeHtml } from '../ui/index.js';
+import { Problem } from '../../kernel/problems/index.js';
+import { csrfPerReply, html, pageProblem, raw, serveUiAssets, STRICT_HELMET, type SafeHtml } from '../ui/index.js';
 import { renderRecordsPdf } from './pdf.js';
 import { CARD_LOGIN_MISSING_JS, PORTAL_LOGIN_JS } from './script.js';
 import { registerRegistryPages } from './registry.js';
@@ -37,9 +36,6 @@ export interface PortalPageOptions {
   readonly loginRateLimitPerMinute?: number;
 }
 
-const require = createRequire(import.meta.url);
-const TOKENS_CSS = readFileSync(require.resolve('@digital-go-jp/design-tokens/dist/tokens.css'), 'utf8');
-const MAMORI_CSS = readFileSync(new URL('../assets/mamori.css', import.meta.url), 'utf8');
 const PORTAL_CSS = readFileSync(new URL('../assets/portal.css', import.meta.url), 'utf8');
 
 function defaultCardScript(): string {
@@ -142,16 +138,7 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
 
     const wantsJson = (req: FastifyRequest) => req.headers['content-type']?.startsWith('application/json') === true || req.url.endsWith('.json');
     f.setErrorHandler(async (error, req, reply) => {
-      const e = error as { code?: string; statusCode?: number };
-      const p = isProblem(error)
-        ? error
-        : e.code === 'FST_CSRF_INVALID_TOKEN' || e.code === 'FST_CSRF_MISSING_SECRET'
-          ? new Problem(403, 'CSRF_INVALID', '画面の有効期限が切れました', 'もう一度画面を開き直してから操作してください。')
-          : e.statusCode === 429
-            ? new Problem(429, 'RATE_LIMITED', 'しばらくお待ちください', '短い時間に多くの操作がありました。1分ほど待ってからもう一度お試しください。')
-          : e.statusCode && e.statusCode < 500
-            ? new Problem(e.statusCode, 'BAD_REQUEST', '要求が正しくありません', '入力内容を確認してください。')
-            : new Problem(500, 'INTERNAL_ERROR', 'ただいま表示できません', `時間をおいてもう一度お試しください。（問い合わせ番号: ${req.id}）`);
+      const p = pageProblem(error, req.id);
       if (p.status >= 500) req.log.error({ err: error, reqId: req.id }, 'portal request failed');
       reply.status(p.status);
       if (wantsJson(req)) return reply.type('application/problem+json; charset=utf-8').send(p.toJSON());
@@ -162,27 +149,15 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
       );
     });
 
-    // One token per response: a second generateCsrf() in a request without the secret cookie would make a new secret.
-    const csrfTokens = new WeakMap<FastifyReply, string>();
-    const csrfOf = (reply: FastifyReply): string => {
-      let t = csrfTokens.get(reply);
-      if (!t) csrfTokens.set(reply, (t = reply.generateCsrf()));
-      return t;
-    };
+    const csrfOf = csrfPerReply();
 
     const asset = (path: string, type: string, body: string | (() => string)) =>
       f.get(path, async (_req, reply) => reply.type(type).header('cache-control', 'public, max-age=3600').send(typeof body === 'string' ? body : body()));
-    asset('/assets/tokens.css', 'text/css; charset=utf-8', TOKENS_CSS);
-    asset('/assets/mamori.css', 'text/css; charset=utf-8', MAMORI_CSS);
+    serveUiAssets(f);
     asset('/assets/portal.css', 'text/css; charset=utf-8', PORTAL_CSS);
     asset('/assets/card-login.js', 'text/javascript; charset=utf-8', cardJs);
     asset('/assets/portal-login.js', 'text/javascript; charset=utf-8', PORTAL_LOGIN_JS);
     asset('/assets/registry-apply.js', 'text/javascript; charset=utf-8', REGISTRY_APPLY_JS);
-    f.get('/assets/fonts/:name', async (req, reply) => {
-      const b = uiFont((req.params as { name: string }).name);
-      if (!b) throw new Problem(404, 'NOT_FOUND', '見つかりません');
-      return reply.type('font/ttf').header('cache-control', 'public, max-age=31536000, immutable').send(b);
-    });
 
     const send = (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, back?: Frame['back']) =>
       reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
