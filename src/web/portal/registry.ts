@@ -264,12 +264,7 @@ ${list.length ? html`<section class="card">${list.map((a) => html`<div class="en
     const q = req.query as { submitted?: string; withdrawn?: string; paid?: string };
     const open = a.status === 'received' || a.status === 'returned';
     // 手数料 (QUA-19, QUA-20): what is due, what is paid, and the way to pay online while the application is open.
-    let fees: RegistryFees | null = null;
-    try {
-      fees = await portal.registryFees(s, a.applicationId);
-    } catch {
-      fees = null;
-    }
+    const fees: RegistryFees | null = await portal.registryFees(s, a.applicationId).catch(() => null);
     return h.send(req, reply, `${a.qualificationName}・${a.procedureLabel}`, html`
 ${q.submitted === '1' ? html`<p class="notice notice--success" role="status">申請を受け付けました。審査の結果はこのページでお知らせします。</p>` : ''}
 ${q.withdrawn === '1' ? html`<p class="notice notice--success" role="status">申請を取り下げました。</p>` : ''}
