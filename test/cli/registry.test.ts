@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { catalog, changeEntry, exampleForm, parseApplication, recordDisposition, registerEntry, REGISTRY_ROLE, RegistrySecrets, syncAdministrators } from '../../src/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
+import { settleFeesByStamps } from '../harness/registry.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { runCli } from '../harness/cli.js';
 
@@ -139,7 +140,7 @@ describe('mamori registry examine and passers', () => {
     const clock = app.config.clock;
     await syncAdministrators(db, clock);
     const secrets = RegistrySecrets.open(app.config.keyDir);
-    const { addApplicationEvent, applyForStaff, approveStaff, insertApplication, recordCheck, withRegistryTenant } = await import('../../src/registry/index.js');
+    const { applyForStaff, approveStaff, insertApplication, recordCheck, withRegistryTenant } = await import('../../src/registry/index.js');
     await applyForStaff(db, clock, { tenant: 'mhlw-iyaku', userId: 'chief', name: '薬務 一郎', affiliation: 'ministry', affiliationName: '医薬局総務課', role: 'supervisor', qualifications: ['yakuzaishi'], reason: '審査', appliedBy: 'operator' });
     await approveStaff(db, clock, 'mhlw-iyaku', 'chief', 'operator');
     await applyForStaff(db, clock, { tenant: 'mhlw-iyaku', userId: 'clerk', name: '薬務 二郎', affiliation: 'ministry', affiliationName: '医薬局総務課', role: 'clerk', qualifications: ['yakuzaishi'], reason: '審査', appliedBy: 'chief' });
@@ -150,9 +151,9 @@ describe('mamori registry examine and passers', () => {
         await recordCheck(tx, clock, x.id, { source: 'juki', outcome: 'match', by: 'system' });
         await recordCheck(tx, clock, x.id, { source: 'koseki', outcome: 'match', by: 'system' });
         await recordCheck(tx, clock, x.id, { source: 'passers', outcome: 'match', by: 'system' });
-        await addApplicationEvent(tx, clock, 'mhlw-iyaku', x.id, 'fee_settled', {}, 'payment');
         return x;
       });
+      await settleFeesByStamps(db, clock, 'mhlw-iyaku', a.id);
       ids.push(a.id);
     }
   }, 120_000);

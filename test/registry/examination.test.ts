@@ -12,13 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import {
-  accessLog, addApplicationEvent, applicationDetail, applyForStaff, approveStaff, authenticateStaff, decideApplication, examinationQueue, exampleForm, feeSettlement, getApplication, importPassers,
+  accessLog, applicationDetail, applyForStaff, approveStaff, authenticateStaff, decideApplication, examinationQueue, exampleForm, feeSettlement, getApplication, importPassers,
   insertApplication, issueStaffToken, listChecks, recordCheck, registerEntry, recordKosekiExtract, REGISTRY_ROLE, RegistrySecrets, runApplicationChecks, staffEraseEntry, staffRecordDisposition, syncAdministrators,
   withRegistryTenant, type ApplicationView, type ExaminationDeps, type StaffSession,
 } from '../../src/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { settleFeesByStamps } from '../harness/registry.js';
 
 let app: TestApp;
 let db: Kysely<UntypedDatabase>;
@@ -75,8 +76,8 @@ async function passAll(tenant: string, a: ApplicationView, opts: { koseki?: 'mat
   await withRegistryTenant(db, tenant, async (tx) => {
     await recordCheck(tx, app.config.clock, a.id, { source: 'juki', outcome: 'match', by: 'system' });
     await recordCheck(tx, app.config.clock, a.id, { source: 'koseki', outcome: opts.koseki ?? 'match', by: 'system' });
-    if (opts.fee !== false) await addApplicationEvent(tx, app.config.clock, tenant, a.id, 'fee_settled', { amount: 9000 }, 'payment');
   });
+  if (opts.fee !== false) await settleFeesByStamps(db, app.config.clock, tenant, a.id);
 }
 
 const csv = (rows: string[]) => Buffer.from(`${HEADER}\r\n${rows.join('\r\n')}\r\n`, 'utf8');
@@ -120,14 +121,14 @@ describe('checks and approval', () => {
     await passAll('mhlw-iyaku', a, { fee: false });
     const blocked = await expectProblem(decideApplication(deps, chief, a.id, { action: 'approve' }), { status: 409, code: 'REQUIREMENTS_NOT_MET' });
     expect(blocked.detail).toContain('手数料の納付');
-    await withRegistryTenant(db, 'mhlw-iyaku', (tx) => addApplicationEvent(tx, app.config.clock, 'mhlw-iyaku', a.id, 'fee_settled', { amount: 15000 }, 'payment'));
+    await settleFeesByStamps(db, app.config.clock, 'mhlw-iyaku', a.id);
     // A 審査担当 may not approve: 403, logged.
     await expectProblem(decideApplication(deps, clerk, a.id, { action: 'approve' }), { status: 403 });
     expect((await accessLog(db, 'mhlw-iyaku')).some((r) => r.userId === 'a-clerk' && r.action === 'decide' && r.outcome === 'denied')).toBe(true);
     const r = await decideApplication(deps, chief, a.id, { action: 'approve' });
     expect(r.application).toMatchObject({ status: 'approved', decidedBy: 'a-chief', registrationNo: r.entry!.number });
     expect(r.entry!.items['国家試験合格年月日']).toBe('2026-03-16');
-    expect(r.application.events.map((e) => e.kind)).toEqual(['received', 'checked', 'checked', 'checked', 'checked', 'checked', 'fee_settled', 'approved']);
+    expect(r.application.events.map((e) => e.kind)).toEqual(['received', 'checked', 'checked', 'checked', 'checked', 'checked', 'fees_opened', 'fee_paid', 'fee_settled', 'approved']);
     await expectProblem(decideApplication(deps, chief, a.id, { action: 'approve' }), { status: 409, code: 'APPLICATION_STATE' });
     const entries = await withRegistryTenant(db, 'mhlw-iyaku', (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.entries WHERE application_id = ${a.id}`.execute(tx));
     expect(entries.rows[0]!.n).toBe(1);
@@ -142,8 +143,8 @@ describe('checks and approval', () => {
     await withRegistryTenant(db, 'mhlw-kenko', async (tx) => {
       await recordCheck(tx, app.config.clock, a.id, { source: 'juki', outcome: 'mismatch', differences: [{ item: '住所', applied: '鳥取県鳥取市見本町1番地', listed: '鳥取県倉吉市' }], by: 'system' });
       await recordCheck(tx, app.config.clock, a.id, { source: 'koseki', outcome: 'extract-requested', detail: { note: '本籍が特定できません' }, by: 'system' });
-      await addApplicationEvent(tx, app.config.clock, 'mhlw-kenko', a.id, 'fee_settled', {}, 'payment');
     });
+    await settleFeesByStamps(db, app.config.clock, 'mhlw-kenko', a.id);
     const d = await applicationDetail(db, app.config.clock, chief, a.id);
     expect(d.requirements.filter((r) => !r.met).map((r) => r.label)).toEqual(['住基ネットによる本人確認', '戸籍による確認（または戸籍謄本等の受領）']);
     expect(d.checks.find((c) => c.source === 'juki' && c.outcome === 'mismatch')!.differences[0]!.item).toBe('住所');
@@ -221,7 +222,7 @@ describe('procedures other than 新規登録', () => {
     const re = await apply('mhlw-isei', 'ishi', { procedure: 'reissue', registrationNo: number, form: { ...who, procedure: 'reissue', 再交付の理由: '亡失' } });
     await withRegistryTenant(db, 'mhlw-isei', (tx) => recordCheck(tx, app.config.clock, re.id, { source: 'juki', outcome: 'match', by: 'system' }));
     await expectProblem(decideApplication(deps, chief, re.id, { action: 'approve' }), { status: 409, code: 'REQUIREMENTS_NOT_MET' });
-    await withRegistryTenant(db, 'mhlw-isei', (tx) => addApplicationEvent(tx, app.config.clock, 'mhlw-isei', re.id, 'fee_settled', {}, 'payment'));
+    await settleFeesByStamps(db, app.config.clock, 'mhlw-isei', re.id);
     const r = await decideApplication(deps, chief, re.id, { action: 'approve' });
     expect(r.entry!.items).toMatchObject({ 再交付年月日: app.config.clock.today(), 再交付理由コード: '01', '再交付理由（記事）': '亡失' });
     expect(r.entry!.history!.at(-1)).toMatchObject({ kind: 'reissue', label: '再交付', by: 'p-chief' });

@@ -309,7 +309,7 @@ describe('online application through マイナポータル', () => {
     expect(approved.notice).toMatchObject({ kind: 'approved', registrationNo: e.number, registeredOn: e.registeredOn });
     expect(approved.notice.text).toContain(`登録番号は ${e.number}`);
     const events = await sql<{ kind: string }>`SELECT kind FROM registry.application_events WHERE application_id = ${firstId} ORDER BY seq`.execute(w.app.db.system);
-    expect(events.rows.map((x) => x.kind)).toEqual(['received', 'returned', 'resubmitted', 'attachments_added', 'approved']);
+    expect(events.rows.map((x) => x.kind)).toEqual(['received', 'fees_opened', 'returned', 'resubmitted', 'attachments_added', 'approved']);
     // Decided: no withdrawal any more.
     expect((await parent.request('POST', `/registry/applications/${firstId}/withdraw`, {})).status).toBe(409);
   });
@@ -321,7 +321,7 @@ describe('online application through マイナポータル', () => {
     const r = (await parent.postJson(`/registry/applications/${a.applicationId}/withdraw`, {})) as { status: string; statusLabel: string };
     expect(r).toMatchObject({ status: 'withdrawn', statusLabel: '取下げ' });
     const ev = await sql<{ kind: string; actor: string }>`SELECT kind, actor FROM registry.application_events WHERE application_id = ${a.applicationId} ORDER BY seq`.execute(w.app.db.system);
-    expect(ev.rows).toEqual([{ kind: 'received', actor: 'mynaportal' }, { kind: 'withdrawn', actor: 'applicant' }]);
+    expect(ev.rows).toEqual([{ kind: 'received', actor: 'mynaportal' }, { kind: 'fees_opened', actor: 'registry' }, { kind: 'withdrawn', actor: 'applicant' }]);
     const shown = (await parent.getJson(`/registry/applications/${a.applicationId}/status.json`)) as { notice: { kind: string } };
     expect(shown.notice.kind).toBe('withdrawn');
     // A rejection shows its reason.
@@ -363,7 +363,7 @@ describe('paper channel (staff)', () => {
     const a = (await res.json()) as { applicationId: string; identityProof: Record<string, unknown>; events: { kind: string; detail: Record<string, unknown>; actor: string }[]; receivedBy: string };
     expect(a.receivedBy).toBe('madoguchi1');
     expect(a.identityProof).toMatchObject({ documents: ['運転免許証'], numberCheckedWith: '通知カード', checkedBy: '窓口 一郎', checkedOn: today, channel: '窓口', enteredBy: 'madoguchi1' });
-    expect(a.events).toEqual([expect.objectContaining({ kind: 'received', actor: 'madoguchi1', detail: expect.objectContaining({ channel: 'paper', identityProof: expect.objectContaining({ documents: ['運転免許証'] }) }) })]);
+    expect(a.events).toEqual([expect.objectContaining({ kind: 'received', actor: 'madoguchi1', detail: expect.objectContaining({ channel: 'paper', identityProof: expect.objectContaining({ documents: ['運転免許証'] }) }) }), expect.objectContaining({ kind: 'fees_opened' })]);
     expect(JSON.stringify(a)).not.toContain(mn(WHO.otherChild));
     expect(await withRegistryTenant(regDb, 'mhlw-isei', (tx) => applicationMyNumber(tx, secrets, a.applicationId))).toBe(mn(WHO.otherChild));
   });
