@@ -20,6 +20,7 @@ import { addClinicAccount, addContract, addInstitution, addTenant as addPlatform
 import { buildWebServer } from '../../src/web/index.js';
 import { clinicPages } from '../../src/web/clinic/index.js';
 import { portalPages } from '../../src/web/portal/index.js';
+import { registryPages } from '../../src/web/registry/index.js';
 import { addTenant, operatorOf, staff, testApp, TOTTORI, type TestApp } from './app.js';
 import { TEST_TODAY } from './clock.js';
 import { person, writeCsv } from './residents.js';
@@ -43,7 +44,7 @@ export interface PlatformWorld {
   readonly runId: string;
   readonly atena: Record<Who, string>;
   readonly cards: Record<Who, CardFile>;
-  readonly url: { staff: string; portal: string; platform: string };
+  readonly url: { staff: string; portal: string; platform: string; registry: string };
   readonly dir: string;
   sign(card: CardFile, challenge: string): Promise<{ certPem: string; signature: string }>;
   close(): Promise<void>;
@@ -77,6 +78,7 @@ export async function platformWorld(): Promise<PlatformWorld> {
     municipalityServer: (exchange) => buildWebServer(app, { secureCookies: false, loginRateLimitPerMinute: 1000, exchange }),
     portalPages: portalPages({ secureCookies: false }),
     clinicPages: clinicPages(),
+    registryPages: registryPages({ secureCookies: false }),
   });
   const platformDb = await app.db.forRole(PLATFORM_ROLE);
   // The platform contract (運用保守 registers the tenant and which node speaks for it).
@@ -104,7 +106,7 @@ export async function platformWorld(): Promise<PlatformWorld> {
     runId,
     atena,
     cards,
-    url: { staff: url('municipality'), portal: url('mynaportal'), platform: url('platform') },
+    url: { staff: url('municipality'), portal: url('mynaportal'), platform: url('platform'), registry: url('registry') },
     dir,
     sign: (card, challenge) => signChallenge(card, PIN, challenge),
     async close() {

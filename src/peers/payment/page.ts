@@ -72,7 +72,9 @@ function headers(reply: FastifyReply, p?: Payment): FastifyReply {
   const back = p ? ` ${new URL(p.returnUrl).origin}` : '';
   return reply
     .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
+    // same-origin: the page's address (which holds the payment token) never goes to another site, and the
+    // page's own form still carries its Origin (with no-referrer a browser sends "Origin: null", refused below).
+    .header('referrer-policy', 'same-origin')
     .header('x-frame-options', 'DENY')
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${back}; frame-ancestors 'none'; base-uri 'none'`)

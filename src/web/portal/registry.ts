@@ -239,7 +239,10 @@ ${list.length ? html`<section class="card">${list.map((a) => html`<div class="en
   ${fees.settled
     ? html`<p class="status status--approved">お支払いが確認できました。</p>`
     : open && fees.outstanding !== null && fees.outstanding > 0
-      ? html`<p>手数料のお支払いが確認できるまで、登録は完了しません。</p>
+      ? fees.payment
+        ? html`<p>お支払いの準備ができました。公金決済サービスのページでお支払いください（${h.jpDate(fees.payment.expiresAt)}まで）。</p>
+  <p><a class="btn btn--primary btn--block" href="${fees.payment.payUrl}">公金決済サービスでお支払いへ進む（${yen(fees.outstanding)}）</a></p>`
+        : html`<p>手数料のお支払いが確認できるまで、登録は完了しません。</p>
   <form method="post" action="/registry/applications/${a.applicationId}/pay"><input type="hidden" name="_csrf" value="${h.csrfOf(reply)}">
   <button type="submit" class="btn btn--primary btn--block">手数料を支払う（${yen(fees.outstanding)}）</button></form>`
       : open && fees.due === null
@@ -252,9 +255,10 @@ ${list.length ? html`<section class="card">${list.map((a) => html`<div class="en
     if (!s) return reply;
     const id = idOf(req);
     const origin = `${req.protocol}://${req.host}`;
-    const fees = await portal.registryFees(s, id, { returnUrl: `${origin}/registry/applications/${id}?paid=1` });
-    if (!fees.payment) return reply.redirect(`/registry/applications/${id}`);
-    return reply.redirect(fees.payment.payUrl);
+    // The payment is made (or the pending one reused) here; the page then links to 公金決済's payer page (a
+    // form may post only to this site, so the applicant follows a link there).
+    await portal.registryFees(s, id, { returnUrl: `${origin}/registry/applications/${id}?paid=1` });
+    return reply.redirect(`/registry/applications/${id}`);
   });
 
   f.get('/registry/applications/:id', async (req, reply) => {

@@ -97,7 +97,10 @@ function formRows(form: Record<string, unknown>, prefix = ''): [string, string][
 
 const STATUS_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'info' | 'muted'> = { received: 'info', returned: 'warn', approved: 'ok', rejected: 'bad', withdrawn: 'muted' };
 const OUTCOME_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'info' | 'muted'> = { match: 'ok', 'extract-received': 'ok', mismatch: 'bad', 'not-found': 'bad', deceased: 'bad', removed: 'bad', error: 'bad', 'not-run': 'muted', 'not-applicable': 'muted', 'extract-requested': 'warn' };
-const EVENT_LABELS: Record<string, string> = { received: '受付', checked: '照会の結果', returned: '補正依頼', resubmitted: '再提出', approved: '承認', rejected: '却下', withdrawn: '取下げ', fee_settled: '手数料の納付確認' };
+const EVENT_LABELS: Record<string, string> = { received: '受付', checked: '照会の結果', returned: '補正依頼', resubmitted: '再提出', approved: '承認', rejected: '却下', withdrawn: '取下げ', fee_settled: '手数料の納付確認',
+  fees_opened: '手数料の確定', fee_payment_created: '手数料の支払手続', fee_paid: '手数料の納付', fee_amount_confirmed: '手数料の金額確認', fee_refund_due: '手数料の返還（要手続）',
+  fee_refunded: '手数料の返還', attachments_added: '添付書類の追加', cancelled: '支払手続の取消',
+};
 const SOURCE_WORDS: Record<string, string> = { juki: '住基ネット', koseki: '戸籍', passers: '合格者名簿' };
 
 interface Frame {
@@ -303,7 +306,7 @@ ${open ? section('審査の決定', html`
     <button type="submit" class="btn btn--danger">却下する</button></form>` : ''}`) : ''}
 ${a.status === 'approved' && a.registrationNo !== null ? html`<p><a class="btn btn--secondary" href="${REGISTRY_PAGES}/entries/${a.qualification}/${a.registrationNo}">登録を表示する</a></p>` : ''}
 ${section('経過', table(['日時', '内容', '担当', '詳細'], a.events.map((e) => [
-  jpTime(e.at), EVENT_LABELS[e.kind] ?? '記録', e.actor === 'mynaportal' ? 'マイナポータル' : e.actor,
+  jpTime(e.at), EVENT_LABELS[e.kind] ?? '記録', e.actor === 'mynaportal' ? 'マイナポータル' : e.actor === 'registry' ? 'システム' : e.actor === 'payment' ? '公金決済' : e.actor === 'applicant' ? '申請者' : e.actor,
   e.kind === 'checked' ? `${SOURCE_WORDS[String(e.detail['source'])] ?? ''}：${d.checks.find((x) => x.source === e.detail['source'] && x.outcome === e.detail['outcome'])?.outcomeLabel ?? ''}` : typeof e.detail['reason'] === 'string' ? e.detail['reason'] : '',
 ])))}
 <p><a href="${REGISTRY_PAGES}/applications">審査待ち一覧へ戻る</a></p>`, extra);
