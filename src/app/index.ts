@@ -40,5 +40,6 @@ export { runDrill, DRILL_OPERATIONS, type DrillOptions, type DrillReport, type D
 export { koukinDeps, seedDemoKoukin } from './koukin.js';
 export { kosekiDeps, registryKosekiDeps, seedDemoKoseki, syntheticKoseki } from './koseki.js';
 export { paymentDeps, addPaymentMerchant } from './payment.js';
+export { prepareDemoRegistry, DEMO_REGISTRY_MERCHANT, type DemoRegistry } from './registry-demo.js';
 export { runFuzz, FUZZ_TARGETS, type FuzzOptions, type FuzzReport, type FuzzTarget, type FuzzCrash } from './fuzz.js';
 export { feedJlisFromSynth } from './jlis-feed.js';

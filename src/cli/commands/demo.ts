@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, type MamoriConfig } from '../../kernel/config/index.js';
 import { configureLogging } from '../../kernel/log/index.js';
-import { openApp, seedDemoKoseki, seedDemoKoukin, type App } from '../../app/index.js';
+import { openApp, prepareDemoRegistry, seedDemoKoseki, seedDemoKoukin, type App } from '../../app/index.js';
 import { addOrganisation, getOrganisation } from '../../kernel/tenancy/index.js';
 import { applyForAccount, approveAccount, bootstrapAdministrator, resetPassword } from '../../kernel/access/index.js';
 import { runAs } from '../../kernel/context/index.js';
@@ -229,6 +229,18 @@ export async function demo(o: O): Promise<number> {
               } catch (e) {
                 warn(`公金受取口座のデモデータの準備に失敗しました（${d.name}）: ${(e as Error).message}`);
               }
+            }
+          }
+          // 国家資格等情報連携・活用システム (issue 15): 公金決済 knows the registry as a merchant; a 審査責任者 per 資格管理者.
+          if (orgs.directory.has('registry') && orgs.directory.has('payment') && orgs.directory.has('mynaportal')) {
+            try {
+              const r = await prepareDemoRegistry(app, orgs.directory, join(app.config.dataDir, 'demo-registry'));
+              print('');
+              print('国家資格の申請: マイナポータルの「国家資格の申請」から、カードのファイルと暗証番号で申請し、手数料を公金決済（模擬）で支払えます。');
+              print('国家資格の審査: 上の一覧の registry のURLに /registry/login を付けて開き、資格管理者ごとの利用者トークンでログインします。');
+              for (const e of r.examiners) print(`  ${e.name}（審査責任者 ${e.userId}）のトークン: ${e.tokenFile}`);
+            } catch (e) {
+              warn(`国家資格のデモの準備に失敗しました: ${(e as Error).message}`);
             }
           }
           // 法務省 戸籍情報連携システム (decision 0184): synthetic 戸籍 for the residents, for the registry's 戸籍 checks.
