@@ -78,3 +78,5 @@ export {
   importPassers, parsePasserFile, decodePasserFile, csvRecords, matchPassers, passerCount, PASSER_COLUMNS, MAX_PASSER_FILE_BYTES, MAX_PASSER_ROWS,
   type Passer, type PasserImport, type PasserMatch, type Difference,
 } from './passers.js';
+export { runKosekiChecks, kosekiChecksDue, type KosekiRun } from './periodic.js';
+export { applicationCheckers, type CheckerDeps } from './checkers.js';

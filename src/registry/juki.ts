@@ -22,7 +22,7 @@ import { addDays, addressKey, isIsoDate, nameKey } from '../kernel/jp/index.js';
 import { arrayLiteral } from '../kernel/db/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../kernel/problems/index.js';
 import { catalog, type QualificationEntry } from './catalog.js';
-import { changeEntry, eraseEntry, personItemOf, type Items, type NameRecord, type RegisterDeps } from './register.js';
+import { changeEntry, eraseEntry, honsekiItemOf, personItemOf, type Items, type NameRecord, type RegisterDeps } from './register.js';
 import { RegistrySecrets } from './secrets.js';
 import { logAccess, visibleQualifications, type StaffSession } from './staff.js';
 import { withTenant, type Db, type Tx } from './store.js';
@@ -630,6 +630,13 @@ export async function closeProposal(deps: RegisterDeps, raw: unknown): Promise<P
       case 'death': {
         const died = typeof p.proposed['死亡日'] === 'string' && isIsoDate(p.proposed['死亡日']) && p.proposed['死亡日'] <= deps.clock.today() ? (p.proposed['死亡日'] as string) : undefined;
         await eraseEntry(deps, { qualification: q.code, number: p.number, cause: 'death', ...(died ? { on: died } : {}), reasonCode, note, by: input.by });
+        break;
+      }
+      case 'honseki': {
+        // A 本籍 change reported by 戸籍 (periodic.ts): the register's 本籍 item takes the new 都道府県コード.
+        const item = honsekiItemOf(q);
+        if (!item) throw conflict('ITEM_NOT_KEPT', `${q.registerName}には本籍の登録事項がありません。反映しない理由を入力して閉じてください。`);
+        await changeEntry(deps, { qualification: q.code, number: p.number, kind: 'correction', reasonCode, note, items: { [item]: str('to') }, by: input.by });
         break;
       }
       case 'unknown':

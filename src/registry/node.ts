@@ -21,6 +21,8 @@ import { registerJukiApi } from './juki-api.js';
 import { runDueChecks } from './juki.js';
 import { RegistrySecrets } from './secrets.js';
 import { syncAdministrators } from './staff.js';
+import { catalog } from './catalog.js';
+import { kosekiChecksDue, runKosekiChecks } from './periodic.js';
 import { applicationCheckers } from './checkers.js';
 import type { ExaminationDeps } from './examination.js';
 
@@ -75,10 +77,22 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   const interval = opts.checkIntervalMs ?? REGISTRY_CHECK_INTERVAL_MS;
   const deps = { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets };
   const stopChecks = interval > 0
-    ? await everyInterval(ctx.name, 'registry 住基 checks', () => runDueChecks(deps, (tenant, r) => {
-        if (r instanceof Error) logger().warn({ node: ctx.name, tenant, err: r.message }, 'registry 住基 check failed (continued on the next run)');
-        else logger().info({ node: ctx.name, tenant, checked: r.checked, changed: r.changed, deaths: r.deaths, unresolved: r.unresolved }, 'registry 住基 check');
-      }), interval)
+    ? await everyInterval(ctx.name, 'registry 住基・戸籍 checks', async () => {
+        await runDueChecks(deps, (tenant, r) => {
+          if (r instanceof Error) logger().warn({ node: ctx.name, tenant, err: r.message }, 'registry 住基 check failed (continued on the next run)');
+          else logger().info({ node: ctx.name, tenant, checked: r.checked, changed: r.changed, deaths: r.deaths, unresolved: r.unresolved }, 'registry 住基 check');
+        });
+        // 戸籍 (QUA-17): once a day per 資格管理者, after 住基 (periodic.ts).
+        for (const a of catalog().administrators) {
+          try {
+            if (!(await kosekiChecksDue(deps, a.code))) continue;
+            const r = await runKosekiChecks(deps, { tenant: a.code });
+            logger().info({ node: ctx.name, tenant: a.code, checked: r.checked, changed: r.changed, deaths: r.deaths, unresolved: r.unresolved }, 'registry 戸籍 check');
+          } catch (e) {
+            logger().warn({ node: ctx.name, tenant: a.code, err: (e as Error).message }, 'registry 戸籍 check failed (continued on the next run)');
+          }
+        }
+      }, interval)
     : () => undefined;
   const stopFeeSync = await everyInterval(ctx.name, 'fee payment sync', () => syncFeePayments(feeDeps), opts.feeSyncIntervalMs ?? FEE_SYNC_INTERVAL_MS);
   return {

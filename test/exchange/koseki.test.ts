@@ -21,7 +21,7 @@ import type { SetClock } from '../../src/kernel/clock/index.js';
 import { CHUKAN_ROLE, CHUKAN_SCHEMA } from '../../src/peers/chukan/index.js';
 import { listKosekiProvisions, recordEvent, recordPerson, type KosekiDeps, type KosekiPersonInput } from '../../src/peers/koseki/index.js';
 import { issuePermit, subjectsDigest, MAX_BATCH_CODES, NETWORK_ROLE, NETWORK_SCHEMA } from '../../src/peers/network/index.js';
-import { checkKoseki, exampleForm, kosekiChanges, registerEntry, withRegistryTenant, type KosekiCheckDeps } from '../../src/registry/index.js';
+import { checkKoseki, closeProposal, exampleForm, kosekiChanges, kosekiChecksDue, listProposals, registerEntry, runKosekiChecks, withRegistryTenant, type KosekiCheckDeps } from '../../src/registry/index.js';
 import { addTenant, operatorOf, testApp, TOTTORI, type TestApp } from '../harness/app.js';
 import { person, writeCsv } from '../harness/residents.js';
 import { expectProblem } from '../harness/expect.js';
@@ -236,6 +236,27 @@ describe('the periodic 戸籍 check (QUA-17, QUA-16)', () => {
     expect(again.nameHistory.map((n) => [n.姓, n.reason])).toEqual([['因幡', '出生'], ['浪速', '婚姻']]);
     // A second run from the next day finds nothing new.
     expect(await kosekiChanges(registry, { tenant: TENANT, since: addDaysIso(since, 1) })).toMatchObject({ checked: 4, changed: 0, deaths: 0, unresolved: 1, proposals: [] });
+  });
+
+  it('the periodic 戸籍 run stores the proposals for examination (once), and accepting them changes the register (本籍, 氏名; 死亡 → 抹消)', async () => {
+    const r = await runKosekiChecks(registry, { tenant: TENANT, since });
+    expect(r).toMatchObject({ checked: 4, changed: 2, deaths: 1, unresolved: 1, proposals: 3 });
+    expect(await kosekiChecksDue(registry, TENANT)).toBe(false);
+    // The same period again adds nothing (unique per entry, kind and value).
+    expect(await runKosekiChecks(registry, { tenant: TENANT, since })).toMatchObject({ proposals: 0 });
+    const list = await listProposals(registry.db, { tenant: TENANT, status: 'open' });
+    const mine = list.rows.filter((p) => p.source === 'koseki');
+    expect(mine.map((p) => p.kind).sort()).toEqual(['death', 'honseki', 'name']);
+    const byKind = Object.fromEntries(mine.map((p) => [p.kind, p]));
+    await closeProposal(registry, { tenant: TENANT, id: byKind['honseki']!.id, decision: 'accept', by: 'shinsa1' });
+    await closeProposal(registry, { tenant: TENANT, id: byKind['name']!.id, decision: 'accept', name: { 姓: '浪速', 名: '5子', フリガナ: { 姓: 'ナニワ', 名: 'ゴコ' } }, keepOldNameAs: '旧姓', by: 'shinsa1' });
+    await closeProposal(registry, { tenant: TENANT, id: byKind['death']!.id, decision: 'accept', by: 'shinsa1' });
+    const rows = await withRegistryTenant(registry.db, TENANT, (tx) => sql<{ registration_no: string; items: Record<string, unknown>; erasure_cause: string | null; deceased: boolean }>`
+      SELECT registration_no, items, erasure_cause, deceased FROM registry.entries WHERE registration_no IN (${byKind['name']!.number}, ${byKind['death']!.number}) AND qualification_code = ${QUAL}`.execute(tx));
+    const changedEntry = rows.rows.find((x) => Number(x.registration_no) === byKind['name']!.number)!;
+    expect(changedEntry.items).toMatchObject({ 本籍地コード: '27', 姓: '浪速' });
+    const dead = rows.rows.find((x) => Number(x.registration_no) === byKind['death']!.number)!;
+    expect(dead).toMatchObject({ erasure_cause: 'death', deceased: true });
   });
 
   it('a batch is bounded and well-formed: more than the limit, a repeated code or a bad date is refused', async () => {

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { exchangeNodeFor } from '../../kernel/exchange/index.js';
 import { invalidField, isProblem } from '../../kernel/problems/index.js';
 import {
-  AFFILIATION_LABELS, CHANGE_KIND_LABELS, closeProposal, listProposals, runChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, decideApplication, importPassers, MAX_PASSER_FILE_BYTES, staffSessionOf, withRegistryTenant,
+  AFFILIATION_LABELS, CHANGE_KIND_LABELS, closeProposal, kosekiChecksDue, listProposals, runChecks, runKosekiChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, decideApplication, importPassers, MAX_PASSER_FILE_BYTES, staffSessionOf, withRegistryTenant,
   showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
 } from '../../registry/index.js';
 import { withApp, withOrganisations } from '../context.js';
@@ -139,14 +139,21 @@ export async function checks(o: O): Promise<number> {
   return withOrganisations(o as { data?: string }, async (app, orgs) => {
     const db = await registryDb(app);
     const node = exchangeNodeFor({ name: REGISTRY_NODE, schema: REGISTRY_SCHEMA, db, keyDir: app.config.keyDir, directory: orgs.directory, clock: app.config.clock });
-    const r = await runChecks({ db, clock: app.config.clock, node, secrets: RegistrySecrets.open(app.config.keyDir) }, {
+    const deps = { db, clock: app.config.clock, node, secrets: RegistrySecrets.open(app.config.keyDir) };
+    const r = await runChecks(deps, {
       tenant, ...(o['from'] !== undefined ? { from: String(o['from']) } : {}), ...(o['until'] !== undefined ? { until: String(o['until']) } : {}),
     });
-    if (o['json']) printJson({ checked: r.checked, changed: r.changed, deaths: r.deaths, unresolved: r.unresolved });
-    else if (!r.period) print('確認する期間がありません（今日までの確認は済んでいます）。');
+    // 戸籍 (QUA-17) after 住基, unless it already ran today (periodic.ts); its figures beside 住基's.
+    const k = (await kosekiChecksDue(deps, tenant)) ? await runKosekiChecks(deps, { tenant, by: 'operator' }) : null;
+    if (o['json']) printJson({ checked: r.checked, changed: r.changed, deaths: r.deaths, unresolved: r.unresolved, ...(k ? { koseki: { checked: k.checked, changed: k.changed, deaths: k.deaths, unresolved: k.unresolved } } : {}) });
     else {
-      print(`住基ネットで確認しました（照会対象期間 ${r.period.from}〜${r.period.until}${r.resumed ? '、前回の続きから' : ''}）: 確認 ${r.checked} 人、変更 ${r.changed} 人、死亡 ${r.deaths} 人、住基ネットで確認できない ${r.unresolved} 人。`);
-      print(`審査への提案を ${r.proposals} 件追加しました（mamori registry proposals --tenant ${tenant} で確認）。`);
+      if (!r.period) print('住基ネット: 確認する期間がありません（今日までの確認は済んでいます）。');
+      else {
+        print(`住基ネットで確認しました（照会対象期間 ${r.period.from}〜${r.period.until}${r.resumed ? '、前回の続きから' : ''}）: 確認 ${r.checked} 人、変更 ${r.changed} 人、死亡 ${r.deaths} 人、住基ネットで確認できない ${r.unresolved} 人。`);
+        print(`審査への提案を ${r.proposals} 件追加しました（mamori registry proposals --tenant ${tenant} で確認）。`);
+      }
+      if (k) print(`戸籍で確認しました（${k.since} 以降の異動）: 確認 ${k.checked} 人、変更 ${k.changed} 人、死亡 ${k.deaths} 人、本籍を特定できない ${k.unresolved} 人。審査への提案 ${k.proposals} 件。`);
+      else print('戸籍: 今日の確認は済んでいます。');
     }
     return 0;
   });
