@@ -31,7 +31,13 @@ describe('mamori registry checks', () => {
     outputs.push(r.stdout, r.stderr);
     expect(r.code, r.stderr).toBe(0);
     const e = synthCityCounts(50);
-    expect(JSON.parse(r.stdout)).toEqual({ checked: 50, changed: e.renamed + e.moved, deaths: e.deceased, unresolved: e.unknown });
+    // 住基's four counts, and the day's 戸籍 run beside them (no 戸籍 is linked for this synthetic register:
+    // nothing changed, nobody died there, and whoever 法務省 cannot identify is unresolved).
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toEqual({ checked: 50, changed: e.renamed + e.moved, deaths: e.deceased, unresolved: e.unknown, koseki: expect.objectContaining({ changed: 0, deaths: 0 }) });
+    const k = out['koseki'] as { checked: number; unresolved: number };
+    expect(k.checked).toBe(50); // every registrant in force (the deaths are proposals, not yet 抹消)
+    expect(k.unresolved).toBe(k.checked);
     const again = await cli('checks', '--tenant', 'mhlw-isei', '--from', '2026-11-05', '--until', '2026-11-05');
     outputs.push(again.stdout);
     expect(again.code, again.stderr).toBe(0);

@@ -42,7 +42,7 @@ describe.each<Mode>(['server', 'embedded'])('residents import in batches (%s)', 
     expect(p.state.nameKanji).toBe('山﨑　"髙"\\橋');
     expect(p.address).toBe('鳥取県鳥取市尚徳町116番地, NULL 棟');
     expect(p.changed).toEqual([]); // a first version is the registration: nothing "changed"
-    const analysed = (await sql<{ relname: string; reltuples: number }>`SELECT relname, reltuples FROM pg_class WHERE relname IN ('persons', 'person_versions', 'mynumber_vault')`.execute(app.db.system)).rows;
+    const analysed = (await sql<{ relname: string; reltuples: number }>`SELECT relname, reltuples FROM pg_class WHERE oid IN ('municipality.persons'::regclass, 'municipality.person_versions'::regclass, 'kernel.mynumber_vault'::regclass)`.execute(app.db.system)).rows;
     for (const t of analysed) expect(t.reltuples, t.relname).toBeGreaterThanOrEqual(0);
   });
 
