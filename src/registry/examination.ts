@@ -12,6 +12,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
+import { logger } from '../kernel/log/index.js';
 import { can } from '../kernel/policy/index.js';
 import { Problem, conflict, notFound, parseInput } from '../kernel/problems/index.js';
 import {
@@ -387,8 +388,8 @@ export async function decideApplication(deps: ExaminationDeps, session: StaffSes
   if (d.action === 'reject' && deps.refund) {
     try {
       await deps.refund(session.staff.tenant, id);
-    } catch {
-      // left to syncFeePayments (decision 0197)
+    } catch (e) {
+      logger().warn({ tenant: session.staff.tenant, application: id, err: (e as Error).message }, 'registry: refund on rejection failed (the fee job refunds what is owed)');
     }
   }
   return result;

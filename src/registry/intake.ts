@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
 import type { ExchangeNode } from '../kernel/exchange/index.js';
 import { formatWareki } from '../kernel/jp/index.js';
+import { logger } from '../kernel/log/index.js';
 import { canonicalDocumentText, kenmenMatchesHolder, verifyDocumentSignature, verifyKenmen, type KenmenData } from '../kernel/jpki/index.js';
 import { invalidField, isProblem, notFound, parseInput, Problem } from '../kernel/problems/index.js';
 import {
@@ -262,8 +263,8 @@ export async function withdrawOnline(deps: { db: Db; clock: Clock; node: Exchang
   // fee job refunds what is owed on its next run, so the withdrawal itself stands.
   try {
     await refundOnWithdrawal(deps, a.tenant, a.id);
-  } catch {
-    // left to syncFeePayments (decision 0197)
+  } catch (e) {
+    logger().warn({ tenant: a.tenant, application: a.id, err: (e as Error).message }, 'registry: refund on withdrawal failed (the fee job refunds what is owed)');
   }
   return answerOf(a);
 }

@@ -45,6 +45,10 @@ export async function runKosekiChecks(deps: KosekiCheckDeps, input: { tenant: st
   const today = deps.clock.today();
   const run = await withTenant(deps.db, tenant, async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`registry|koseki-run|${tenant}`}, 0))`.execute(tx);
+    // A run left 'running' by a process that died more than an hour ago is abandoned (its proposals were never
+    // written: kosekiChanges stores nothing until it has every answer), so the next run starts again from its day.
+    await sql`UPDATE registry.check_runs SET status = 'abandoned', finished_at = ${deps.clock.now()}, last_error = '中断されたまま1時間が経過しました'
+              WHERE source = 'koseki' AND status = 'running' AND started_at < ${new Date(deps.clock.now().getTime() - 3600_000)}`.execute(tx);
     const running = await sql`SELECT 1 FROM registry.check_runs WHERE source = 'koseki' AND status = 'running'`.execute(tx);
     if (running.rows.length) throw conflict('CHECK_RUNNING', '戸籍の定期確認が実行中です。終わってからもう一度実行してください。');
     const last = await sql<{ until: string }>`SELECT to_char(max(period_until), 'YYYY-MM-DD') AS until FROM registry.check_runs WHERE source = 'koseki' AND status = 'done'`.execute(tx);

@@ -259,6 +259,18 @@ describe('the periodic 戸籍 check (QUA-17, QUA-16)', () => {
     expect(dead).toMatchObject({ erasure_cause: 'death', deceased: true });
   });
 
+  it('a 戸籍 run still running refuses a second (409); one left running by a dead process for over an hour is abandoned', async () => {
+    const insertRunning = (startedAt: Date) => sql`INSERT INTO registry.check_runs (tenant_code, run_no, source, period_from, period_until, status, started_at)
+      SELECT ${TENANT}, COALESCE(max(run_no), 0) + 1, 'koseki', ${since}, ${since}, 'running', ${startedAt} FROM registry.check_runs WHERE tenant_code = ${TENANT}`.execute(app.db.system);
+    await insertRunning(clock.now());
+    await expectProblem(runKosekiChecks(registry, { tenant: TENANT, since }), { status: 409, code: 'CHECK_RUNNING' });
+    await sql`UPDATE registry.check_runs SET started_at = ${new Date(clock.now().getTime() - 2 * 3600_000)} WHERE tenant_code = ${TENANT} AND source = 'koseki' AND status = 'running'`.execute(app.db.system);
+    expect(await runKosekiChecks(registry, { tenant: TENANT, since })).toMatchObject({ checked: expect.any(Number) });
+    const states = await sql<{ status: string }>`SELECT status FROM registry.check_runs WHERE tenant_code = ${TENANT} AND source = 'koseki' ORDER BY run_no`.execute(app.db.system);
+    expect(states.rows.map((r) => r.status)).toContain('abandoned');
+    expect(states.rows.some((r) => r.status === 'running')).toBe(false);
+  });
+
   it('a batch is bounded and well-formed: more than the limit, a repeated code or a bad date is refused', async () => {
     const codes = Array.from({ length: MAX_BATCH_CODES + 1 }, (_, i) => `code-${String(i).padStart(16, '0')}`);
     const body = { inquiryId: 'batch-big', jimu: 'qualification-licence', item: 'koseki-info', provider: 'koseki', since: TEST_TODAY };
