@@ -317,10 +317,27 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
   });
 
   describe('syncResidentsToJlis (市町村CS)', () => {
+    /**
+     * The sender sends only versions older than every transaction still running in the cluster (cs.ts: the
+     * snapshot's xmin).  On the test server other test files run at the same time, and one of their
+     * transactions can hold that horizon back for a moment: wait until this tenant's versions are all behind
+     * it before a sync that must send them (a real 市町村CS simply sends them on its next run).
+     */
+    const settled = async (): Promise<void> => {
+      for (let i = 0; i < 600; i++) {
+        const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM municipality.person_versions p,
+          (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS s) s
+          WHERE p.tenant_code = ${TOTTORI} AND NOT ((((s.s % 4294967296) - p.xmin::text::bigint) % 4294967296 + 4294967296) % 4294967296 BETWEEN 1 AND 2147483648)`.execute(app.db.system);
+        if (r.rows[0]!.n === 0) return;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+
     it('sends imported residents with their My Number, once; movements later; a crashed run resends idempotently', async () => {
       const rows = [person(1), person(2)];
       const imp = await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(f(`full-${mode}.csv`), 'full', rows) });
       expect(imp.created).toBe(2);
+      await settled();
       const r1 = await syncResidentsToJlis(app, municipality, TOTTORI);
       expect(r1).toMatchObject({ batches: 1, sent: 2, applied: 2, unchanged: 0, withMyNumber: 2 });
       const found = matchesOf(await query(network, { by: 'myNumber', myNumber: mn(2), purpose: '本人確認' }));
@@ -335,6 +352,7 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
       await importResidents(app, operatorOf(TOTTORI), {
         file: writeCsv(f(`diff-${mode}.csv`), 'diff', [movement('CS-1', '11', '20261101', person(1, { 転出先住所: '大阪府大阪市北区梅田一丁目', 住民でなくなった日: '20261101', 消除事由: '転出' }))]),
       });
+      await settled();
       const r2 = await syncResidentsToJlis(app, municipality, TOTTORI);
       expect(r2).toMatchObject({ batches: 1, sent: 1, applied: 1 });
       const left = matchesOf(await query(municipality, { by: 'juminhyoCode', juminhyoCode: person(1)['住民票コード'], purpose: '本人確認' }));
@@ -342,6 +360,7 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
 
       // A run that crashed after sending (the cursor not advanced): the same changes go again, unchanged.
       await sql`UPDATE municipality.cs_sync SET last_xid = NULL, last_atena_no = NULL, last_version = NULL, sent_seq = 0 WHERE tenant_code = ${TOTTORI}`.execute(app.db.system);
+      await settled();
       const r3 = await syncResidentsToJlis(app, municipality, TOTTORI, { batchSize: 1 });
       expect(r3.applied).toBe(0);
       expect(r3.unchanged).toBe(r3.sent);
@@ -360,6 +379,7 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
           await sql`COMMIT`.execute(conn);
         }
       });
+      await settled();
       expect(await syncResidentsToJlis(app, municipality, TOTTORI)).toMatchObject({ sent: 1, applied: 1 });
       const moved = matchesOf(await query(municipality, { by: 'juminhyoCode', juminhyoCode: person(2)['住民票コード'], purpose: '本人確認' }));
       expect(moved[0]).toMatchObject({ address: '鳥取県鳥取市幸町71', lastMovement: '20' });
@@ -368,6 +388,7 @@ describe.each<Mode>(['server', 'embedded'])('住基ネット 全国サーバ (jl
     it('sends a large municipality in messages of at most 1000 changes', async () => {
       const rows = Array.from({ length: 1500 }, (_, i) => person(5000 + i));
       await importResidents(app, operatorOf(TOTTORI), { file: writeCsv(f(`big-${mode}.csv`), 'diff', rows.map((r, i) => movement(`BIG-${i}`, '01', '20261110', r))) });
+      await settled();
       const t0 = performance.now();
       const r = await syncResidentsToJlis(app, municipality, TOTTORI);
       const ms = performance.now() - t0;
