@@ -146,7 +146,12 @@ export async function approvalRequirements(tx: Tx, application: ApplicationView,
   const state = (s: CheckSource) => (last[s] ? CHECK_OUTCOME_LABELS[last[s].outcome] : '未実施');
   const out: Requirement[] = [{ label: '住基ネットによる本人確認', met: last.juki?.outcome === 'match', detail: state('juki') }];
   if (NEEDS_KOSEKI.includes(application.procedure)) {
-    out.push({ label: '戸籍による確認（または戸籍謄本等の受領）', met: last.koseki?.outcome === 'match' || last.koseki?.outcome === 'extract-received', detail: state('koseki') });
+    // A person without 戸籍 (本籍 given as 国籍, 日本の国籍を有しない方) has nothing to check there: the checker's
+    // 対象外 is enough for them, and only for them.
+    const f = application.form as { 本籍?: { 国籍?: string }; 訂正事項?: { 本籍?: { 新?: { 国籍?: string } } } };
+    const noKoseki = (application.procedure === 'new' ? f.本籍?.国籍 : f.訂正事項?.本籍?.新?.国籍) !== undefined;
+    const k = last.koseki?.outcome;
+    out.push({ label: '戸籍による確認（または戸籍謄本等の受領）', met: k === 'match' || k === 'extract-received' || (noKoseki && k === 'not-applicable'), detail: state('koseki') });
   }
   if (application.procedure === 'new' && (application.form['国家試験'] || application.form['看護師国家試験'])) {
     out.push({ label: '合格者名簿との照合', met: last.passers?.outcome === 'match', detail: state('passers') });

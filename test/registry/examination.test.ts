@@ -110,6 +110,22 @@ describe('queue and detail', () => {
 });
 
 describe('checks and approval', () => {
+  it('a person without 戸籍 (本籍 given as 国籍) needs no 戸籍 check: 対象外 is enough for them, and for nobody else', async () => {
+    const chief = await staff('mhlw-isei', 'n-chief', 'supervisor', ['rigakuryohoshi']);
+    const foreign = await apply('mhlw-isei', 'rigakuryohoshi', { form: { ...exampleForm('rigakuryohoshi'), 本籍: { 国籍: '大韓民国' } } });
+    const japanese = await apply('mhlw-isei', 'rigakuryohoshi');
+    for (const a of [foreign, japanese]) {
+      await withRegistryTenant(db, 'mhlw-isei', async (tx) => {
+        await recordCheck(tx, app.config.clock, a.id, { source: 'juki', outcome: 'match', by: 'system' });
+        await recordCheck(tx, app.config.clock, a.id, { source: 'koseki', outcome: 'not-applicable', by: 'system' });
+        await recordCheck(tx, app.config.clock, a.id, { source: 'passers', outcome: 'match', by: 'system' });
+      });
+    }
+    const unmet = async (id: string) => (await applicationDetail(db, app.config.clock, chief, id)).requirements.filter((r) => !r.met).map((r) => r.label);
+    expect(await unmet(foreign.id)).not.toContain('戸籍による確認（または戸籍謄本等の受領）');
+    expect(await unmet(japanese.id)).toContain('戸籍による確認（または戸籍謄本等の受領）');
+  });
+
   it('approves a new registration only with every requirement met; the 登録番号 goes on the application; never twice', async () => {
     const chief = await staff('mhlw-iyaku', 'a-chief', 'supervisor', ['yakuzaishi']);
     const clerk = await staff('mhlw-iyaku', 'a-clerk', 'clerk', ['yakuzaishi']);
