@@ -351,7 +351,7 @@ export function buildProgram(): Command {
     .action(run(async () => (await import('./commands/registry-fees.js')).fees));
   leaf(rg, 'examine', '申請を審査する（承認・補正依頼・却下）。承認すると名簿に登録し、登録番号を表示する')
     .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').requiredOption('--application <id>', '申請ID')
-    .requiredOption('--examiner <userId>', '審査する職員の利用者ID（この資格管理者の有効な職員。承認・却下は資格を所掌する審査責任者）')
+    .option('--examiner <userId>', '審査する職員の利用者ID（この資格管理者の有効な職員。承認・却下は資格を所掌する審査責任者。省略時はその資格の審査責任者が一人ならその職員）')
     .option('--approve', '承認する').option('--return <reason>', '補正を依頼する（理由）').option('--reject <reason>', '却下する（理由）').option('--reason <text>', '承認の記事（任意）')
     .option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
     .action(run(async () => (await import('./commands/registry.js')).examine));

@@ -183,7 +183,7 @@ describe('mamori registry examine and passers', () => {
     expect(other.code).toBe(2);
   });
 
-  it('examine: the examiner must hold the duty as 審査責任者 to approve; approval prints the 登録番号; return as JSON', async () => {
+  it('examine: the examiner must hold the duty as 審査責任者 to approve (the sole one by default); approval prints the 登録番号; return as JSON', async () => {
     const byClerk = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'clerk', '--approve');
     expect(byClerk.code).toBe(1);
     expect(byClerk.stderr).toContain('権限がありません');
@@ -191,7 +191,8 @@ describe('mamori registry examine and passers', () => {
     expect(nobody.code).toBe(2);
     const both = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'chief', '--approve', '--reject', 'x');
     expect(both.code).toBe(2);
-    const ok = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--examiner', 'chief', '--approve');
+    // Without --examiner: the one 審査責任者 holding 薬剤師 (chief) decides.
+    const ok = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[0]!, '--approve');
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('登録番号 1');
     const ret = await cli('examine', '--tenant', 'mhlw-iyaku', '--application', ids[1]!, '--examiner', 'clerk', '--return', '受験番号を確認してください', '--json');

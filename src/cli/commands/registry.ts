@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { exchangeNodeFor } from '../../kernel/exchange/index.js';
 import { invalidField, isProblem } from '../../kernel/problems/index.js';
 import {
-  AFFILIATION_LABELS, CHANGE_KIND_LABELS, closeProposal, kosekiChecksDue, listProposals, runChecks, runKosekiChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, decideApplication, importPassers, MAX_PASSER_FILE_BYTES, staffSessionOf, withRegistryTenant,
+  AFFILIATION_LABELS, CHANGE_KIND_LABELS, applicationCheckers, closeProposal, getApplication, kosekiChecksDue, latestChecks, listChecks, runChecksAsStaff, listProposals, runChecks, runKosekiChecks, RegistrySecrets, REGISTRY_NODE, REGISTRY_SCHEMA, PROPOSAL_KIND_LABELS, decideApplication, importPassers, MAX_PASSER_FILE_BYTES, staffSessionOf, withRegistryTenant,
   showEntryAsOperator, applyForStaff, approveStaff, catalog, deleteStaff, exampleForm, issueStaffToken, listStaff, REGISTRY_ROLE, STAFF_ROLE_LABELS, STAFF_STATUS_LABELS, syncAdministrators,
 } from '../../registry/index.js';
 import { withApp, withOrganisations } from '../context.js';
@@ -197,10 +197,21 @@ export async function examine(o: O): Promise<number> {
   if (chosen.length !== 1) throw invalidField('approve', 'DECISION_REQUIRED', '--approve、--return 理由、--reject 理由 のどれか一つを指定してください');
   const action = chosen[0]!;
   const reason = action === 'approve' ? (typeof o['reason'] === 'string' ? o['reason'] : undefined) : String(o[action]);
-  return withApp(o as { data?: string }, async (app) => {
+  return withOrganisations(o as { data?: string }, async (app, orgs) => {
     const db = await registryDb(app);
-    const session = await staffSessionOf(db, app.config.clock, tenant, String(o['examiner'] ?? ''));
-    const r = await decideApplication({ db, clock: app.config.clock, secrets: RegistrySecrets.open(app.config.keyDir), checkers: {} }, session, id, { action, ...(reason ? { reason } : {}) });
+    const clock = app.config.clock;
+    const secrets = RegistrySecrets.open(app.config.keyDir);
+    const node = exchangeNodeFor({ name: REGISTRY_NODE, schema: REGISTRY_SCHEMA, db, keyDir: app.config.keyDir, directory: orgs.directory, clock });
+    const deps = { db, clock, secrets, checkers: applicationCheckers({ db, clock, node, secrets }) };
+    const session = await staffSessionOf(db, clock, tenant, o['examiner'] !== undefined ? String(o['examiner']) : await soleSupervisor(db, tenant, id));
+    // An approval asks 住基ネット and 戸籍 first when their latest results do not already allow it (as the
+    // screen's 「照会を実行する」): the examiner decides on checks made through the other organisations.
+    if (action === 'approve') {
+      const ok = (c: { source: string; outcome: string } | undefined) => c !== undefined && (c.outcome === 'match' || c.outcome === 'extract-received' || c.outcome === 'not-applicable');
+      const latest = latestChecks(await withRegistryTenant(db, tenant, (tx) => listChecks(tx, id)));
+      if (!ok(latest.juki) || !ok(latest.koseki) || !ok(latest.passers)) await runChecksAsStaff(deps, session, id);
+    }
+    const r = await decideApplication(deps, session, id, { action, ...(reason ? { reason } : {}) });
     if (o['json']) {
       printJson({ id: r.application.id, status: r.application.status, statusLabel: r.application.statusLabel, registrationNo: r.application.registrationNo, decidedBy: r.application.decidedBy, decidedAt: r.application.decidedAt, reason: r.application.decisionReason });
       return 0;
@@ -209,6 +220,17 @@ export async function examine(o: O): Promise<number> {
     else print(`${action === 'return' ? '補正を依頼しました' : '却下しました'}: ${r.application.qualificationName}（${r.application.procedureLabel}） 理由: ${r.application.decisionReason ?? ''}`);
     return 0;
   });
+}
+
+/**
+ * The examiner when `--examiner` is not given: the one active 審査責任者 of the tenant holding the application's
+ * qualification (as in the demo); with none or several, exit 2 asking for `--examiner`.
+ */
+async function soleSupervisor(db: Awaited<ReturnType<typeof registryDb>>, tenant: string, id: string): Promise<string> {
+  const a = await withRegistryTenant(db, tenant, (tx) => getApplication(tx, id));
+  const staff = (await listStaff(db, tenant)).filter((s) => s.status === 'active' && s.role === 'supervisor' && (!a || s.qualifications.includes(a.qualification)));
+  if (staff.length !== 1) throw invalidField('examiner', 'EXAMINER_REQUIRED', '審査する職員（審査責任者）の利用者IDを --examiner で指定してください');
+  return staff[0]!.userId;
 }
 
 /** `mamori registry proposal --tenant CODE --id N (--accept | --reject REASON) [--keep-old-name-as 旧姓|旧氏] [--by ID] [--json]`. */
