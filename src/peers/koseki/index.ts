@@ -4,7 +4,8 @@
 // linked to 住基 by the 戸籍の附票, and provides the 戸籍関係情報 only on an inquiry the network has permitted.
 // Provision records are kept 7 years and purged by the node itself.
 import { fileURLToPath } from 'node:url';
-import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
+import type { PeerContext } from '../../kernel/exchange/index.js';
+import { buildProviderNode, type ProviderService } from '../network/index.js';
 import type { MigrationSource } from '../../kernel/db/index.js';
 import { kosekiServices } from './services.js';
 import { acquireMissingKosekiCodes, KOSEKI_SCHEMA, purgeKoseki } from './store.js';
@@ -24,24 +25,13 @@ export const kosekiMigrations: MigrationSource = {
 /** How often the node acquires missing 符号 and deletes provision records past their keeping period. */
 export const KOSEKI_JOB_INTERVAL_MS = 3600_000;
 
-export interface KosekiService extends PeerService {
-  purge(): Promise<{ provisions: number }>;
-  close(): Promise<void>;
-}
+export type KosekiService = ProviderService;
 
 export async function buildKosekiNode(ctx: PeerContext, opts: { intervalMs?: number } = {}): Promise<KosekiService> {
-  const fastify = await createNodeServer(ctx.name);
-  ctx.node.serve(fastify, kosekiServices(ctx));
-  const purge = () => purgeKoseki(ctx.db, ctx.clock.now());
-  const stopPurge = await everyInterval(ctx.name, 'koseki retention purge', purge, opts.intervalMs ?? KOSEKI_JOB_INTERVAL_MS, { runNow: true });
-  // Persons whose 符号 could not be acquired when their 戸籍 was linked (the network was down): asked again.
-  const stopCodes = await everyInterval(ctx.name, 'koseki code acquisition', () => acquireMissingKosekiCodes(ctx), opts.intervalMs ?? KOSEKI_JOB_INTERVAL_MS);
-  return {
-    fastify,
-    purge,
-    async close() {
-      stopPurge();
-      stopCodes();
-    },
-  };
+  return buildProviderNode(ctx, {
+    services: kosekiServices(ctx),
+    purge: () => purgeKoseki(ctx.db, ctx.clock.now()),
+    acquireCodes: () => acquireMissingKosekiCodes(ctx),
+    intervalMs: opts.intervalMs ?? KOSEKI_JOB_INTERVAL_MS,
+  });
 }

@@ -4,7 +4,8 @@
 // registrant, and provides the account to a municipality only on an inquiry the network has permitted.
 // Provision records are kept 7 years and purged by the node itself.
 import { fileURLToPath } from 'node:url';
-import { createNodeServer, everyInterval, type PeerContext, type PeerService } from '../../kernel/exchange/index.js';
+import type { PeerContext } from '../../kernel/exchange/index.js';
+import { buildProviderNode, type ProviderService } from '../network/index.js';
 import type { MigrationSource } from '../../kernel/db/index.js';
 import { koukinServices } from './services.js';
 import { acquireMissingCodes, KOUKIN_SCHEMA, purgeKoukin } from './store.js';
@@ -23,24 +24,13 @@ export const koukinMigrations: MigrationSource = {
 /** How often the node acquires missing 符号 and deletes provision records past their keeping period. */
 export const KOUKIN_JOB_INTERVAL_MS = 3600_000;
 
-export interface KoukinService extends PeerService {
-  purge(): Promise<{ provisions: number }>;
-  close(): Promise<void>;
-}
+export type KoukinService = ProviderService;
 
 export async function buildKoukinNode(ctx: PeerContext, opts: { intervalMs?: number } = {}): Promise<KoukinService> {
-  const fastify = await createNodeServer(ctx.name);
-  ctx.node.serve(fastify, koukinServices(ctx));
-  const purge = () => purgeKoukin(ctx.db, ctx.clock.now());
-  const stopPurge = await everyInterval(ctx.name, 'koukin retention purge', purge, opts.intervalMs ?? KOUKIN_JOB_INTERVAL_MS, { runNow: true });
-  // Registrants whose 符号 could not be acquired at registration (the network was down): asked again.
-  const stopCodes = await everyInterval(ctx.name, 'koukin code acquisition', () => acquireMissingCodes(ctx), opts.intervalMs ?? KOUKIN_JOB_INTERVAL_MS);
-  return {
-    fastify,
-    purge,
-    async close() {
-      stopPurge();
-      stopCodes();
-    },
-  };
+  return buildProviderNode(ctx, {
+    services: koukinServices(ctx),
+    purge: () => purgeKoukin(ctx.db, ctx.clock.now()),
+    acquireCodes: () => acquireMissingCodes(ctx),
+    intervalMs: opts.intervalMs ?? KOUKIN_JOB_INTERVAL_MS,
+  });
 }

@@ -14,7 +14,7 @@ export { issuePermit, verifyPermit, subjectsDigest, PERMIT_TYPE, PERMIT_SECONDS,
 export { bodyOfNode, chukanNode, nodeOfBody, kindOfBody, mayRequest, mayProvide, NATIONAL_BODIES, FUGO_KEY_FILE } from './fugo.js';
 export { listRecords, listPermissions, loadPermissions, findPermission, failInterrupted, type ExchangeRecord, type RecordStatus } from './store.js';
 export { networkServices, MAX_BATCH_CODES } from './services.js';
-export { issueOwnCode, tryIssueOwnCode, permissionCheck } from './provider.js';
+export { issueOwnCode, tryIssueOwnCode, permissionCheck, buildProviderNode, type ProviderService } from './provider.js';
 export { recordsCsv, STATUS_NAMES } from './export.js';
 
 export { purgeNetworkRecords, recordYears, DEFAULT_RECORD_YEARS } from './retention.js';

@@ -1,8 +1,9 @@
 // What a body connected to the network directly (decision 0163) does the same way whatever it provides:
 // acquiring its own 符号 for a person, and checking that an inquiry it is asked to answer is on the
-// 照会許可用照合リスト the network distributes (cached for a few minutes).
+// 照会許可用照合リスト the network distributes (cached for a few minutes), and running as a node with its two
+// jobs (the retention purge of its provision records, the 符号 it could not acquire yet).
 import { Problem } from '../../kernel/problems/index.js';
-import type { ExchangeNode } from '../../kernel/exchange/index.js';
+import { createNodeServer, everyInterval, type ExchangeNode, type PeerContext, type PeerService, type ServiceDef } from '../../kernel/exchange/index.js';
 import type { BodyKind } from './permissions.js';
 
 /** Asks the network for the calling body's 符号 of the person with this 住民票コード; throws a Problem when it cannot. */
@@ -40,5 +41,33 @@ export function permissionCheck(node: ExchangeNode, network: string, providerKin
     const entries = (a.body as { entries?: unknown } | undefined)?.entries;
     cached = { at: Date.now(), entries: Array.isArray(entries) ? (entries as Record<string, unknown>[]) : [] };
     return allows(cached.entries, jimu, item);
+  };
+}
+
+export interface ProviderService extends PeerService {
+  purge(): Promise<{ provisions: number }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A directly connected provider's node (koukin, koseki): its services, the purge of provision records past
+ * their keeping period (run at start and then every `intervalMs`), and the acquisition of the 符号 it could not
+ * get when a person was recorded (the network was down).
+ */
+export async function buildProviderNode(
+  ctx: PeerContext,
+  def: { services: Record<string, ServiceDef>; purge: () => Promise<{ provisions: number }>; acquireCodes: () => Promise<unknown>; intervalMs: number },
+): Promise<ProviderService> {
+  const fastify = await createNodeServer(ctx.name);
+  ctx.node.serve(fastify, def.services);
+  const stopPurge = await everyInterval(ctx.name, `${ctx.name} retention purge`, def.purge, def.intervalMs, { runNow: true });
+  const stopCodes = await everyInterval(ctx.name, `${ctx.name} code acquisition`, def.acquireCodes, def.intervalMs);
+  return {
+    fastify,
+    purge: def.purge,
+    async close() {
+      stopPurge();
+      stopCodes();
+    },
   };
 }
