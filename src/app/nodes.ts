@@ -23,6 +23,8 @@ import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/k
 import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/index.js';
 import { buildKosekiNode, KOSEKI_ROLE, KOSEKI_SCHEMA } from '../peers/koseki/index.js';
+import { buildMenkyoNode, MENKYO_ROLE, MENKYO_SCHEMA } from '../peers/menkyo/index.js';
+import { buildKensakuNode, KENSAKU_ROLE, KENSAKU_SCHEMA } from '../peers/kensaku/index.js';
 import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
@@ -38,7 +40,8 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry' | 'koseki';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry' | 'koseki'
+    | 'menkyo' | 'kensaku';
   readonly tenant?: string;
 }
 
@@ -79,6 +82,8 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'payment', title: '公金決済サービス', kind: 'payment' },
     { name: 'registry', title: '国家資格等情報連携・活用システム（厚生労働省）', kind: 'registry' },
     { name: 'koseki', title: '戸籍情報連携システム（法務省）', kind: 'koseki' },
+    { name: 'menkyo', title: '免許登録管理システム（厚生労働省）', kind: 'menkyo' },
+    { name: 'kensaku', title: '資格確認検索システム', kind: 'kensaku' },
   ];
 }
 
@@ -100,6 +105,8 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   payment: { role: PAYMENT_ROLE, schema: PAYMENT_SCHEMA },
   registry: { role: REGISTRY_ROLE, schema: REGISTRY_SCHEMA },
   koseki: { role: KOSEKI_ROLE, schema: KOSEKI_SCHEMA },
+  menkyo: { role: MENKYO_ROLE, schema: MENKYO_SCHEMA },
+  kensaku: { role: KENSAKU_ROLE, schema: KENSAKU_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -195,6 +202,8 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
             : spec.kind === 'payment' ? await buildPaymentNode(ctx)
             : spec.kind === 'koseki' ? await buildKosekiNode(ctx)
+            : spec.kind === 'menkyo' ? await buildMenkyoNode(ctx)
+            : spec.kind === 'kensaku' ? await buildKensakuNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

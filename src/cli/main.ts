@@ -387,6 +387,11 @@ export function buildProgram(): Command {
     .option('--accept', '登録簿に反映する（死亡は抹消）').option('--reject <reason>', '反映しない理由').option('--keep-old-name-as <kind>', '氏名の変更で旧氏名を旧姓・旧氏として残す（旧姓 または 旧氏）')
     .option('--by <id>', '処理する職員の利用者ID（既定 operator）').option('--json', 'JSONで出力')
     .action(run(async () => (await rgc()).proposal));
+  // 免許登録管理システム・資格確認検索システムとの同期 (issue 16; QUA-28, QUA-29; docs/formats/registry-cli.md「同期」).
+  leaf(rg, 'sync', '免許登録管理システム（menkyo）または資格確認検索システム（kensaku）と今すぐ同期し、件数を表示する')
+    .argument('<target>', '同期先: menkyo（免許登録管理システム）または kensaku（資格確認検索システム）')
+    .option('--tenant <code>', '資格管理者コード（mhlw-isei または mhlw-iyaku。既定: 両方）').option('--json', 'JSONで出力（docs/formats/registry-cli.md）')
+    .action(run(async () => (await import('./commands/registry-sync.js')).sync));
   // 資格証明書 (issue 16; decisions 0201–0204; docs/formats/registry-cli.md 「資格証明書」).
   const rcr = rg.command('credential').description('資格証明書（SD-JWT VC）の見本と検証');
   const rcc = async () => await import('./commands/registry-credential.js');
@@ -435,7 +440,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
-    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply, koukin, payment, registry, koseki（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
+    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply, koukin, payment, registry, koseki, menkyo, kensaku（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')

@@ -80,3 +80,7 @@ export {
 } from './passers.js';
 export { runKosekiChecks, kosekiChecksDue, type KosekiRun } from './periodic.js';
 export { applicationCheckers, type CheckerDeps } from './checkers.js';
+export {
+  runSync, startSyncJobs, kensakuKey, SYNC_TARGETS, SYNC_TENANTS, SYNC_BATCH, SYNC_INTERVAL_MS, KENSAKU_ITEMS, WITHHELD_LABELS,
+  type SyncDeps, type SyncReport, type SyncTarget, type WithheldReason,
+} from './syncs.js'; // issue 16: 免許登録管理・資格確認検索 (QUA-28, QUA-29)

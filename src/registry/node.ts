@@ -25,6 +25,7 @@ import { catalog } from './catalog.js';
 import { kosekiChecksDue, runKosekiChecks } from './periodic.js';
 import { applicationCheckers } from './checkers.js';
 import type { ExaminationDeps } from './examination.js';
+import { startSyncJobs } from './syncs.js';
 
 /** How often the node looks whether a 資格管理者's daily 住基 check is due. */
 export const REGISTRY_CHECK_INTERVAL_MS = 3600_000;
@@ -38,6 +39,8 @@ export interface RegistryNodeOptions {
   readonly portalNode?: string;
   /** The 公的個人認証サービス node (default 'card'). */
   readonly cardNode?: string;
+  /** How often the syncs to 免許登録管理・資格確認検索 run (default SYNC_INTERVAL_MS; 0: not scheduled; issue 16). */
+  readonly syncIntervalMs?: number;
 }
 
 /** The services マイナポータル calls for an applicant (each body carries the マイナポータル仮名ID). */
@@ -95,12 +98,14 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
       }, interval)
     : () => undefined;
   const stopFeeSync = await everyInterval(ctx.name, 'fee payment sync', () => syncFeePayments(feeDeps), opts.feeSyncIntervalMs ?? FEE_SYNC_INTERVAL_MS);
+  const stopSyncs = await startSyncJobs({ ...deps, keyDir: ctx.config.keyDir }, ctx.name, opts.syncIntervalMs); // QUA-28, QUA-29 (syncs.ts)
   return {
     fastify,
     examination,
     async close() {
       stopChecks();
       stopFeeSync();
+      stopSyncs();
     },
   };
 }
