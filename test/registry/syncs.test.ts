@@ -18,12 +18,14 @@ import type { SetClock } from '../../src/kernel/clock/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { exchangeNodeFor, type ExchangeNode } from '../../src/kernel/exchange/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
+import { addDaysIso } from '../../src/kernel/jp/index.js';
 import { KENSAKU_ROLE } from '../../src/peers/kensaku/index.js';
 import { MENKYO_ROLE, MenkyoSecrets, menkyoEntries, menkyoItemList, menkyoMyNumber } from '../../src/peers/menkyo/index.js';
 import {
-  applyForStaff, approveStaff, authenticateStaff, catalog, decideApplication, eraseEntry, exampleForm, insertApplication, issueStaffToken, kensakuKey, recordCheck, recordDisposition, registerEntry,
+  applyForStaff, approveStaff, authenticateStaff, catalog, closeProposal, decideApplication, listProposals, rememberJuminhyoCode, runChecks, eraseEntry, exampleForm, insertApplication, issueStaffToken, kensakuKey, recordCheck, recordDisposition, registerEntry,
   REGISTRY_NODE, REGISTRY_ROLE, REGISTRY_SCHEMA, RegistrySecrets, runSync, syncAdministrators, withRegistryTenant, type ExaminationDeps, type StaffSession, type SyncDeps,
 } from '../../src/registry/index.js';
+import { TOTTORI } from '../harness/app.js';
 import { launch } from '../harness/browser.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
@@ -50,7 +52,7 @@ const myNumber = (): string => {
   return n;
 };
 
-interface Person { q: string; tenant: string; number: number; mn: string; name: string }
+interface Person { q: string; tenant: string; number: number; mn: string; name: string; pseudonymId?: string }
 const P: Record<string, Person> = {};
 
 async function chief(tenant: string): Promise<StaffSession> {
@@ -79,7 +81,7 @@ async function register(key: string, q: string, surname: string, given: string, 
   });
   await settleFeesByStamps(db, clock, tenant, a.id);
   const r = await decideApplication(exam, await chief(tenant), a.id, { action: 'approve' });
-  P[key] = { q, tenant, number: r.entry!.number, mn, name: `${surname}　${given}` };
+  P[key] = { q, tenant, number: r.entry!.number, mn, name: `${surname}　${given}`, pseudonymId: r.entry!.pseudonymId };
   return P[key];
 }
 
@@ -324,4 +326,36 @@ describe('資格確認検索システム (QUA-29)', () => {
       await browser.close();
     }
   }, 60_000);
+});
+
+describe('an open check proposal withholds the person until it is closed (QUA-28, decision 0222)', () => {
+  it('a name change found by the periodic 住基 check: withheld from both while open, sent with the new name once accepted', async () => {
+    const p = await register('juki', 'rigakuryohoshi', '住基', '確子', ['ジュウキ', 'カクコ'], '2');
+    const code = '19000000077';
+    const record = (over: Record<string, unknown>) => ({
+      juminhyoCode: code, myNumber: p.mn, name: '住基　確子', nameKana: 'ジュウキ　カクコ', birthDate: '2000-04-01', sex: 'female', address: '鳥取県鳥取市見本町1番地',
+      status: 'resident', movement: '01', movementDate: '2000-04-01', seq: 990_000 + seq++, ...over,
+    });
+    // 住基ネット knows the person (鳥取市's 市町村CS), and the registrant is linked to the 住民票コード.
+    await w.orgs.municipal.node.call('jlis', 'identity.update', { tenant: TOTTORI, changes: [record({})] }, { personal: true });
+    await withRegistryTenant(db, 'mhlw-isei', (tx) => rememberJuminhyoCode(tx, { tenant: 'mhlw-isei', pseudonymId: p.pseudonymId!, juminhyoCode: code, at: clock.now() }));
+    clock.set(`${addDaysIso(clock.today(), 1)}T10:00:00+09:00`);
+    await w.orgs.municipal.node.call('jlis', 'identity.update', { tenant: TOTTORI, changes: [record({ name: '改名　確子', nameKana: 'カイメイ　カクコ', movement: '41', movementDate: clock.today() })] }, { personal: true });
+    const run = await runChecks({ db, clock, node: deps.node, secrets }, { tenant: 'mhlw-isei' });
+    expect(run.changed).toBeGreaterThanOrEqual(1);
+    const open = (await listProposals(db, { tenant: 'mhlw-isei', status: 'open' })).rows.filter((x) => x.number === p.number && x.qualification === 'rigakuryohoshi');
+    expect(open.map((x) => x.kind)).toEqual(['name']);
+    const [m1] = await runSync(deps, 'menkyo', { tenant: 'mhlw-isei' });
+    const [k1] = await runSync(deps, 'kensaku', { tenant: 'mhlw-isei' });
+    expect(m1!.withheld.proposal).toBe(1);
+    expect(k1!.withheld.proposal).toBe(1);
+    expect((await menkyoEntries(menkyoDb, 'rigakuryohoshi')).length).toBe(0);
+    expect((await hits('rigakuryohoshi', '住基 確子')).total).toBe(0);
+    await closeProposal({ db, clock }, { tenant: 'mhlw-isei', id: open[0]!.id, decision: 'accept', by: 'operator' });
+    const [m2] = await runSync(deps, 'menkyo', { tenant: 'mhlw-isei' });
+    const [k2] = await runSync(deps, 'kensaku', { tenant: 'mhlw-isei' });
+    expect([m2!.withheld.proposal, k2!.withheld.proposal, m2!.sent, k2!.sent]).toEqual([0, 0, 1, 1]);
+    expect((await menkyoEntries(menkyoDb, 'rigakuryohoshi'))[0]).toMatchObject({ registrationNo: p.number, version: 2, items: expect.objectContaining({ 姓: '改名', 名: '確子' }) });
+    expect((await hits('rigakuryohoshi', '改名 確子')).items).toEqual([{ 氏名: '改名　確子', 登録年: expect.any(Number), 性別: '女' }]);
+  });
 });
