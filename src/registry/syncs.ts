@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Clock } from '../kernel/clock/index.js';
 import { ensureKeyFile, nodeKeyDir } from '../kernel/crypto/index.js';
+import { arrayLiteral } from '../kernel/db/index.js';
 import { everyInterval, type ExchangeNode } from '../kernel/exchange/index.js';
 import { logger } from '../kernel/log/index.js';
 import { invalidField, Problem } from '../kernel/problems/index.js';
@@ -133,7 +134,7 @@ async function candidates(tx: Tx, target: SyncTarget, quals: readonly string[], 
         s.version AS sent_version, s.removed AS sent_removed
       FROM registry.entries e
       LEFT JOIN registry.sync_state s ON s.target = ${target} AND s.qualification_code = e.qualification_code AND s.registration_no = e.registration_no
-      WHERE e.qualification_code = ANY(${quals as string[]}::text[]) AND (e.qualification_code, e.registration_no) > (${after.q}, ${after.n}::bigint)
+      WHERE e.qualification_code = ANY(${arrayLiteral(quals)}::text[]) AND (e.qualification_code, e.registration_no) > (${after.q}, ${after.n}::bigint)
     )
     SELECT b.*,
       EXISTS (SELECT 1 FROM registry.applications a WHERE a.id::text = b.application_id AND a.status = 'approved') AS approved,
@@ -156,7 +157,7 @@ async function dispositionsOf(tx: Tx, q: string, numbers: readonly number[]): Pr
   const r = await sql<{ n: string; kind: string; decided_on: string; code: string; period_from: string; period_until: string | null; issue_no: string }>`
     SELECT registration_no::text AS n, kind, to_char(decided_on, 'YYYY-MM-DD') AS decided_on, code, to_char(period_from, 'YYYY-MM-DD') AS period_from,
            to_char(period_until, 'YYYY-MM-DD') AS period_until, issue_no
-    FROM registry.dispositions WHERE qualification_code = ${q} AND registration_no = ANY(${numbers.map(String)}::bigint[]) ORDER BY registration_no, seq`.execute(tx);
+    FROM registry.dispositions WHERE qualification_code = ${q} AND registration_no = ANY(${arrayLiteral(numbers.map(String))}::bigint[]) ORDER BY registration_no, seq`.execute(tx);
   for (const d of r.rows) {
     const list = out.get(Number(d.n)) ?? [];
     list.push({ kind: d.kind, decidedOn: d.decided_on, code: d.code, from: d.period_from, until: d.period_until, issueNo: d.issue_no });
