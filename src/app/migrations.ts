@@ -16,7 +16,9 @@ import { eapplyMigrations } from '../peers/eapply/index.js';
 import { registryMigrations } from '../registry/index.js';
 import { paymentMigrations } from '../peers/payment/index.js';
 import { kosekiMigrations } from '../peers/koseki/index.js';
+import { shikenMigrations } from '../peers/shiken/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations, kosekiMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations, kosekiMigrations,
+    shikenMigrations];
 }

@@ -23,6 +23,7 @@ import { buildKokuhorenNode, KOKUHOREN_ROLE, KOKUHOREN_SCHEMA } from '../peers/k
 import { buildEapplyNode, EAPPLY_ROLE, EAPPLY_SCHEMA } from '../peers/eapply/index.js';
 import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/index.js';
 import { buildKosekiNode, KOSEKI_ROLE, KOSEKI_SCHEMA } from '../peers/koseki/index.js';
+import { buildShikenNode, SHIKEN_ROLE, SHIKEN_SCHEMA } from '../peers/shiken/index.js';
 import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
@@ -38,7 +39,8 @@ export const MUNICIPALITY_NODE = 'municipality';
 export interface NodeSpec {
   readonly name: string;
   readonly title: string;
-  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry' | 'koseki';
+  readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry' | 'koseki'
+    | 'shiken';
   readonly tenant?: string;
 }
 
@@ -79,6 +81,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'payment', title: '公金決済サービス', kind: 'payment' },
     { name: 'registry', title: '国家資格等情報連携・活用システム（厚生労働省）', kind: 'registry' },
     { name: 'koseki', title: '戸籍情報連携システム（法務省）', kind: 'koseki' },
+    { name: 'shiken', title: '登録情報連携システム（社会福祉振興・試験センター）', kind: 'shiken' },
   ];
 }
 
@@ -100,6 +103,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   payment: { role: PAYMENT_ROLE, schema: PAYMENT_SCHEMA },
   registry: { role: REGISTRY_ROLE, schema: REGISTRY_SCHEMA },
   koseki: { role: KOSEKI_ROLE, schema: KOSEKI_SCHEMA },
+  shiken: { role: SHIKEN_ROLE, schema: SHIKEN_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -195,6 +199,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'koukin' ? await buildKoukinNode(ctx)
             : spec.kind === 'payment' ? await buildPaymentNode(ctx)
             : spec.kind === 'koseki' ? await buildKosekiNode(ctx)
+            : spec.kind === 'shiken' ? await buildShikenNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

@@ -80,3 +80,8 @@ export {
 } from './passers.js';
 export { runKosekiChecks, kosekiChecksDue, type KosekiRun } from './periodic.js';
 export { applicationCheckers, type CheckerDeps } from './checkers.js';
+// The 介護福祉士 foundation linkage and its media ledger (issue 16; QUA-30, 31, 32, 40; decisions 0229–0232).
+export {
+  FOUNDATION_NODE, KAIGO_ITEMS, KAIGO_QUALIFICATION, foundationServices, sendToFoundation, foundationApplicationId, type SendReport, type FoundationDeps, type KaigoItems, type OutboundRow,
+} from './foundation.js';
+export { importMedia, exportMedia, listMedia, discardMedia, openZip, sealZip, INBOUND_LAYOUT, OUTBOUND_LAYOUT, INBOUND_COLUMNS, OUTBOUND_COLUMNS, MEDIA_STATUS_LABELS, type MediaEntry, type MediaImport, type MediaExport, type MediaPage } from './media.js';
