@@ -41,11 +41,14 @@ export const KAIGO_ITEMS = [
   '付記資格年月日４（元号）', '付記資格年月日４（年月日）', '付記資格５', '付記資格年月日５（元号）', '付記資格年月日５（年月日）', '旧姓フラグ', '通称名フラグ', '旧姓通称名フラグ',
 ] as const;
 const ITEM_SET: ReadonlySet<string> = new Set(KAIGO_ITEMS);
+const IDENTIFIERS: ReadonlySet<string> = new Set(['資格仮名ID', 'マイナポータル仮名ID', '個人番号', '機関別符号']);
 
 /** The 介護福祉士 qualification, its register items checked to be exactly items 3–80 (a catalog change fails here). */
 export function kaigoQualification(): QualificationEntry {
   const q = catalog().qualification(KAIGO_QUALIFICATION)!;
-  if (KAIGO_ITEMS.length !== 78 || q.registerItems.length !== KAIGO_ITEMS.length || !q.registerItems.every((i) => ITEM_SET.has(i))) {
+  // The register items are the file's 共通項目 (1 資格仮名ID, 2 マイナポータル仮名ID, 個人番号, 機関別符号) and items 3–80.
+  const items = q.registerItems.filter((i) => !IDENTIFIERS.has(i));
+  if (KAIGO_ITEMS.length !== 78 || items.length !== KAIGO_ITEMS.length || !items.every((i) => ITEM_SET.has(i))) {
     throw new Error('registry: the catalog\'s 介護福祉士 register items are not the items 3–80 of 別添2');
   }
   return q;

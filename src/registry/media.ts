@@ -154,9 +154,10 @@ export async function importMedia(deps: FoundationDeps, input: { bytes: Buffer; 
   const by = who(input.by);
   const tenant = kaigoQualification().administrator;
   const sha256 = createHash('sha256').update(input.bytes).digest('hex');
+  // The password is checked first, even for a file already imported.
+  const { name, content } = await openZip(input.bytes, input.password);
   const known = await withTenant(deps.db, tenant, (tx) => sql<Record<string, unknown>>`SELECT *, content IS NOT NULL AS content_kept FROM registry.media_ledger WHERE tenant_code = ${tenant} AND direction = 'in' AND sha256 = ${sha256}`.execute(tx));
   if (known.rows[0]) return { entry: entryOf(known.rows[0]), repeated: true, passers: { received: 0, added: 0 }, links: [] };
-  const { name, content } = await openZip(input.bytes, input.password);
   if (name !== `${INBOUND_LAYOUT}.csv`) throw mediaError('MEDIA_LAYOUT', '定められた形式のファイルではありません', `データの名前は ${INBOUND_LAYOUT}.csv です（「${name.slice(0, 60)}」）。`);
   const rows = layoutRows(content, INBOUND_COLUMNS);
   const passerRows: unknown[] = [];
