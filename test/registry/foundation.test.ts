@@ -10,6 +10,8 @@
 // - media: the foundation's encrypted file imported (ledger received → registered → discarded, content gone),
 //   the same file again changes nothing, wrong password / altered / unencrypted / wrong layout refused with
 //   nothing written; the registry's file for the foundation (no My Number column) read by the foundation.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SetClock } from '../../src/kernel/clock/index.js';
@@ -24,6 +26,7 @@ import {
 } from '../../src/registry/index.js';
 import type { ExchangeNode } from '../../src/kernel/exchange/index.js';
 import { PortalApplicant } from '../../src/cli/commands/registry-apply.js';
+import { runCli } from '../harness/cli.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
@@ -244,4 +247,31 @@ describe('media transfers (QUA-32, QUA-40)', () => {
     expect(page.total).toBe(2);
     expect(page.entries.map((e) => e.status).sort()).toEqual(['discarded', 'written']);
   });
+});
+
+describe('CLI: mamori registry media import|export|list (docs/formats/registry-foundation.md)', () => {
+  it('imports the foundation\'s file, refuses a wrong password in Japanese, writes the file for the foundation, lists the ledger', async () => {
+    const env = { DATABASE_URL: w.app.databaseUrl!, MAMORI_DATA: w.app.config.dataDir, MAMORI_AUDIT_WITNESS: w.app.config.auditWitness, MAMORI_MEDIA_PASSWORD: PASSWORD };
+    await recordPasser(shiken, paperItems({ 合格証書番号: 'K-9200001', '漢字氏名（姓）': '端末' }));
+    const inbound = join(w.dir, 'kaigo-inbound-cli.zip');
+    writeFileSync(inbound, (await writeInboundMedia(shiken, PASSWORD)).bytes);
+    const bad = await runCli(['registry', 'media', 'import', '--file', inbound, '--by', '媒体 担当'], { env: { ...env, MAMORI_MEDIA_PASSWORD: 'not-the-password-1' } });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('パスワードが違います');
+    const ok = await runCli(['registry', 'media', 'import', '--file', inbound, '--by', '媒体 担当'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('媒体を取り込みました');
+    expect(ok.stdout).toContain('廃棄済み');
+    const outFile = join(w.dir, 'kaigo-outbound-cli.zip');
+    const ex = await runCli(['registry', 'media', 'export', '--out', outFile, '--by', '媒体 担当'], { env });
+    expect(ex.code, ex.stderr).toBe(0);
+    expect(ex.stdout).toContain('センター向けの媒体を作成しました');
+    const { content } = await openZip(readFileSync(outFile), PASSWORD);
+    expect(findMyNumbers(content.toString('utf8'))).toEqual([]);
+    const list = await runCli(['registry', 'media', 'list'], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain('媒体管理簿: 全4件');
+    expect(list.stdout).toContain('廃棄済み');
+    for (const r of [bad, ok, ex, list]) expect(findMyNumbers(r.stdout + r.stderr)).toEqual([]);
+  }, 120_000);
 });
