@@ -84,4 +84,4 @@ export { applicationCheckers, type CheckerDeps } from './checkers.js';
 export {
   FOUNDATION_NODE, KAIGO_ITEMS, KAIGO_QUALIFICATION, foundationServices, sendToFoundation, foundationApplicationId, type SendReport, type FoundationDeps, type KaigoItems, type OutboundRow,
 } from './foundation.js';
-export { importMedia, exportMedia, listMedia, discardMedia, openZip, sealZip, INBOUND_LAYOUT, OUTBOUND_LAYOUT, INBOUND_COLUMNS, OUTBOUND_COLUMNS, MEDIA_STATUS_LABELS, type MediaEntry, type MediaImport, type MediaExport, type MediaPage } from './media.js';
+export { importMedia, exportMedia, listMedia, discardMedia, staffMediaLedger, seesMediaLedger, openZip, sealZip, INBOUND_LAYOUT, OUTBOUND_LAYOUT, INBOUND_COLUMNS, OUTBOUND_COLUMNS, MEDIA_STATUS_LABELS, type MediaEntry, type MediaImport, type MediaExport, type MediaPage } from './media.js';

@@ -13,7 +13,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../kernel/clock/index.js';
-import { Problem, invalidField } from '../kernel/problems/index.js';
+import { Problem, invalidField, notFound } from '../kernel/problems/index.js';
+import { logAccess, visibleQualifications, type StaffSession } from './staff.js';
 import {
   KAIGO_ITEMS, FOUNDATION_NODE, kaigoQualification, markSent, parsePaperRows, parsePasserRows, pendingOutbound, receivePaper, receivePassers, type FoundationDeps, type KaigoItems,
 } from './foundation.js';
@@ -254,3 +255,21 @@ export async function listMedia(deps: { db: FoundationDeps['db'] }, opts: { page
 }
 
 export { FOUNDATION_NODE };
+
+/**
+ * The media ledger for a staff member (the staff screen): only for the 介護福祉士's 資格管理者 and a member with the
+ * 介護福祉士 duty; anyone else gets the same 404 as an unknown page (logged as denied).  Every read is logged.
+ */
+export async function staffMediaLedger(deps: { db: FoundationDeps['db']; clock: Clock }, session: StaffSession, page: number, requestId?: string): Promise<MediaPage> {
+  const q = kaigoQualification();
+  const allowed = session.staff.tenant === q.administrator && visibleQualifications(session).some((x) => x.code === q.code);
+  await logAccess(deps.db, deps.clock, session, { action: 'list', targetType: 'media-ledger', targetId: q.code, outcome: allowed ? 'ok' : 'denied', ...(requestId ? { requestId } : {}) });
+  if (!allowed) throw notFound('ページ');
+  return listMedia(deps, { page, pageSize: 20 });
+}
+
+/** Whether the staff member may see the media ledger (the menu shows it only then). */
+export function seesMediaLedger(session: StaffSession): boolean {
+  const q = kaigoQualification();
+  return session.staff.tenant === q.administrator && visibleQualifications(session).some((x) => x.code === q.code);
+}

@@ -21,7 +21,7 @@ import {
   paperApplications, readOutboundMedia, recordPaperApplication, recordPasser, sendToRegistry, SHIKEN_ROLE, SHIKEN_SCHEMA, writeInboundMedia, listShikenApplications, type ShikenDeps,
 } from '../../src/peers/shiken/index.js';
 import {
-  exampleForm, exportMedia, foundationApplicationId, getApplication, importMedia, listMedia, openZip, prepareApplication, registerEntry, RegistrySecrets, REGISTRY_NODE, REGISTRY_ROLE, REGISTRY_SCHEMA,
+  applyForStaff, approveStaff, issueStaffToken, exampleForm, exportMedia, foundationApplicationId, getApplication, importMedia, listMedia, openZip, prepareApplication, registerEntry, RegistrySecrets, REGISTRY_NODE, REGISTRY_ROLE, REGISTRY_SCHEMA,
   sealZip, sendToFoundation, syncAdministrators, withRegistryTenant, OUTBOUND_COLUMNS, KAIGO_ITEMS, type FoundationDeps,
 } from '../../src/registry/index.js';
 import type { ExchangeNode } from '../../src/kernel/exchange/index.js';
@@ -273,5 +273,47 @@ describe('CLI: mamori registry media import|export|list (docs/formats/registry-f
     expect(list.stdout).toContain('媒体管理簿: 全4件');
     expect(list.stdout).toContain('廃棄済み');
     for (const r of [bad, ok, ex, list]) expect(findMyNumbers(r.stdout + r.stderr)).toEqual([]);
+  }, 120_000);
+});
+
+describe('staff screen: 媒体管理簿 (real Chromium)', () => {
+  it('a 介護福祉士 examiner sees the ledger with totals and states; a 医師 examiner gets 404', async () => {
+    const { launch } = await import('../harness/browser.js');
+    for (const [tenant, user, q] of [[TENANT, 'kaigo-media-chief', 'kaigofukushishi'], ['mhlw-isei', 'isei-media-chief', 'ishi']] as const) {
+      await applyForStaff(regDb, clock, { tenant, userId: user, name: '媒体 確認', affiliation: 'ministry', affiliationName: '本省', role: 'supervisor', qualifications: [q], reason: '媒体の確認', appliedBy: 'operator' });
+      await approveStaff(regDb, clock, tenant, user, 'operator');
+    }
+    const browser = await launch();
+    try {
+      const texts: string[] = [];
+      for (const [tenant, user] of [[TENANT, 'kaigo-media-chief'], ['mhlw-isei', 'isei-media-chief']] as const) {
+        const token = (await issueStaffToken(regDb, clock, tenant, user)).token;
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        await page.goto(`${w.url.registry}/registry/login`);
+        await page.fill('#f-token', token);
+        await page.click('button:has-text("ログインする")');
+        await page.waitForURL(`${w.url.registry}/registry/applications`);
+        const res = await page.goto(`${w.url.registry}/registry/media`);
+        texts.push(await page.content());
+        if (tenant === TENANT) {
+          expect(res?.status()).toBe(200);
+          const main = (await page.textContent('main')) ?? '';
+          expect(main).toContain('全 4 件中 1–4 件を表示');
+          expect(main).toContain('廃棄済み');
+          expect(main).toContain('作成済み');
+          expect(main).toContain('登録完了により自動');
+          expect(await page.textContent('nav')).toContain('媒体管理簿');
+          if (process.env['REGISTRY_SHOTS']) await page.screenshot({ path: `${process.env['REGISTRY_SHOTS']}/media-ledger.png`, fullPage: true });
+        } else {
+          expect(res?.status()).toBe(404);
+          expect(await page.textContent('nav')).not.toContain('媒体管理簿');
+        }
+        await context.close();
+      }
+      for (const t of texts) expect(findMyNumbers(t)).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 120_000);
 });
