@@ -18,7 +18,9 @@ import { paymentMigrations } from '../peers/payment/index.js';
 import { kosekiMigrations } from '../peers/koseki/index.js';
 import { menkyoMigrations } from '../peers/menkyo/index.js';
 import { kensakuMigrations } from '../peers/kensaku/index.js';
+import { shikenMigrations } from '../peers/shiken/index.js';
 
 export function allMigrations(): MigrationSource[] {
-  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations, kosekiMigrations, menkyoMigrations, kensakuMigrations];
+  return [kernelMigrations, municipalityMigrations, jlisMigrations, networkMigrations, chukanMigrations, vrsMigrations, platformMigrations, insurerHubMigrations, cardMigrations, mynaportalMigrations, kokuhorenMigrations, eapplyMigrations, koukinMigrations, paymentMigrations, registryMigrations, kosekiMigrations,
+    menkyoMigrations, kensakuMigrations, shikenMigrations];
 }

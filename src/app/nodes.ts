@@ -25,6 +25,7 @@ import { buildKoukinNode, KOUKIN_ROLE, KOUKIN_SCHEMA } from '../peers/koukin/ind
 import { buildKosekiNode, KOSEKI_ROLE, KOSEKI_SCHEMA } from '../peers/koseki/index.js';
 import { buildMenkyoNode, MENKYO_ROLE, MENKYO_SCHEMA } from '../peers/menkyo/index.js';
 import { buildKensakuNode, KENSAKU_ROLE, KENSAKU_SCHEMA } from '../peers/kensaku/index.js';
+import { buildShikenNode, SHIKEN_ROLE, SHIKEN_SCHEMA } from '../peers/shiken/index.js';
 import { buildPaymentNode, PAYMENT_ROLE, PAYMENT_SCHEMA } from '../peers/payment/index.js';
 import { buildMynaportalNode, MYNAPORTAL_ROLE, MYNAPORTAL_SCHEMA, type MynaPortal } from '../peers/mynaportal/index.js';
 import { buildPlatformNode, PLATFORM_ROLE, PLATFORM_SCHEMA } from '../platform/index.js';
@@ -41,7 +42,8 @@ export interface NodeSpec {
   readonly name: string;
   readonly title: string;
   readonly kind: 'municipality' | 'network' | 'jlis' | 'chukan' | 'vrs' | 'platform' | 'insurerhub' | 'card' | 'mynaportal' | 'kokuhoren' | 'eapply' | 'koukin' | 'payment' | 'registry' | 'koseki'
-    | 'menkyo' | 'kensaku';
+    | 'menkyo' | 'kensaku'
+    | 'shiken';
   readonly tenant?: string;
 }
 
@@ -84,6 +86,7 @@ export async function nodeSpecs(app: App): Promise<NodeSpec[]> {
     { name: 'koseki', title: '戸籍情報連携システム（法務省）', kind: 'koseki' },
     { name: 'menkyo', title: '免許登録管理システム（厚生労働省）', kind: 'menkyo' },
     { name: 'kensaku', title: '資格確認検索システム', kind: 'kensaku' },
+    { name: 'shiken', title: '登録情報連携システム（社会福祉振興・試験センター）', kind: 'shiken' },
   ];
 }
 
@@ -107,6 +110,7 @@ const PEER_DB: Record<Exclude<NodeSpec['kind'], 'municipality'>, { role: string;
   koseki: { role: KOSEKI_ROLE, schema: KOSEKI_SCHEMA },
   menkyo: { role: MENKYO_ROLE, schema: MENKYO_SCHEMA },
   kensaku: { role: KENSAKU_ROLE, schema: KENSAKU_SCHEMA },
+  shiken: { role: SHIKEN_ROLE, schema: SHIKEN_SCHEMA },
 };
 
 /** Reads a directory file: a JSON array of {name, title, url}. */
@@ -204,6 +208,7 @@ export async function startOrganisations(app: App, opts: StartOptions): Promise<
             : spec.kind === 'koseki' ? await buildKosekiNode(ctx)
             : spec.kind === 'menkyo' ? await buildMenkyoNode(ctx)
             : spec.kind === 'kensaku' ? await buildKensakuNode(ctx)
+            : spec.kind === 'shiken' ? await buildShikenNode(ctx)
             : await buildChukanNode(ctx, { tenant: spec.tenant! });
         }
         fastify = service.fastify;

@@ -359,6 +359,16 @@ export function buildProgram(): Command {
     .requiredOption('--tenant <code>', '資格管理者コード').requiredOption('--qualification <code>', '資格コード').requiredOption('--import <file>', '合格者名簿のCSVファイル（docs/formats/registry-cli.md）')
     .option('--by <id>', '取り込む者（既定 operator）').option('--json', 'JSONで出力')
     .action(run(async () => (await import('./commands/registry.js')).passers));
+  // 介護福祉士 foundation (登録情報連携システム): encrypted media and the ledger, the on-demand send (decisions 0229–0232).
+  const rmd = rg.command('media').description('登録情報連携システム（社会福祉振興・試験センター）との媒体（暗号化ファイル）と媒体管理簿');
+  const rmc = async () => await import('./commands/registry-media.js');
+  leaf(rmd, 'import', 'センターの媒体（パスワード付き暗号化ZIP）を取り込む。登録後に内容を廃棄し、媒体管理簿に記録する').requiredOption('--file <path>', '媒体のファイル').requiredOption('--by <name>', '作業した職員')
+    .option('--password-file <path>', 'パスワードのファイル（既定は環境変数 MAMORI_MEDIA_PASSWORD）').option('--json', 'JSONで出力').action(run(async () => (await rmc()).mediaImport));
+  leaf(rmd, 'export', 'センター向けの媒体（オンライン申請と資格仮名ID通知、個人番号なし）を作成する').requiredOption('--out <path>', '書き出すファイル').requiredOption('--by <name>', '作業した職員')
+    .option('--password-file <path>', 'パスワードのファイル（既定は環境変数 MAMORI_MEDIA_PASSWORD）').option('--json', 'JSONで出力').action(run(async () => (await rmc()).mediaExport));
+  leaf(rmd, 'list', '媒体管理簿（受領・登録・廃棄の記録）').option('--page <n>', 'ページ').option('--json', 'JSONで出力').action(run(async () => (await rmc()).mediaList));
+  leaf(rg.command('foundation').description('登録情報連携システム（社会福祉振興・試験センター）との連携'), 'send', 'まだ送っていないオンライン申請と資格仮名IDを登録情報連携システムへ送る（API連携）')
+    .option('--json', 'JSONで出力').action(run(async () => (await rmc()).foundationSend));
   const rs = rg.command('staff').description('資格管理者の利用者（申請・承認・一覧・削除・トークン）');
   const rgc = async () => await import('./commands/registry.js');
   leaf(rs, 'apply', '利用者登録を申請する（同じ資格管理者の審査責任者の承認で有効。最初の審査責任者は運用者が承認）')

@@ -84,3 +84,8 @@ export {
   runSync, startSyncJobs, kensakuKey, SYNC_TARGETS, SYNC_TENANTS, SYNC_BATCH, SYNC_INTERVAL_MS, KENSAKU_ITEMS, WITHHELD_LABELS,
   type SyncDeps, type SyncReport, type SyncTarget, type WithheldReason,
 } from './syncs.js'; // issue 16: 免許登録管理・資格確認検索 (QUA-28, QUA-29)
+// The 介護福祉士 foundation linkage and its media ledger (issue 16; QUA-30, 31, 32, 40; decisions 0229–0232).
+export {
+  FOUNDATION_NODE, KAIGO_ITEMS, KAIGO_QUALIFICATION, foundationServices, sendToFoundation, foundationApplicationId, type SendReport, type FoundationDeps, type KaigoItems, type OutboundRow,
+} from './foundation.js';
+export { importMedia, exportMedia, listMedia, discardMedia, staffMediaLedger, seesMediaLedger, openZip, sealZip, INBOUND_LAYOUT, OUTBOUND_LAYOUT, INBOUND_COLUMNS, OUTBOUND_COLUMNS, MEDIA_STATUS_LABELS, type MediaEntry, type MediaImport, type MediaExport, type MediaPage } from './media.js';

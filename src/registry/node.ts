@@ -26,6 +26,7 @@ import { kosekiChecksDue, runKosekiChecks } from './periodic.js';
 import { applicationCheckers } from './checkers.js';
 import type { ExaminationDeps } from './examination.js';
 import { startSyncJobs } from './syncs.js';
+import { foundationServices } from './foundation.js';
 
 /** How often the node looks whether a 資格管理者's daily 住基 check is due. */
 export const REGISTRY_CHECK_INTERVAL_MS = 3600_000;
@@ -68,7 +69,7 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   // Applications carry attachments (≤ 10 MB each, base64 in the message).
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   const feeDeps = { db: ctx.db, clock: ctx.clock, node: ctx.node };
-  ctx.node.serve(fastify, { ...registryServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode }, opts.portalNode), ...feeServices(feeDeps) });
+  ctx.node.serve(fastify, { ...registryServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode }, opts.portalNode), ...feeServices(feeDeps), ...foundationServices({ db: ctx.db, clock: ctx.clock, secrets }) });
   // Examination runs the 住基 and 戸籍 checks of an application through this node (decisions 0180, 0185, 0192).
   const examination: ExaminationDeps = { db: ctx.db, clock: ctx.clock, secrets, checkers: applicationCheckers({ db: ctx.db, clock: ctx.clock, node: ctx.node, secrets }),
     refund: (tenant, id) => refundOnWithdrawal({ db: ctx.db, clock: ctx.clock, node: ctx.node }, tenant, id),

@@ -170,6 +170,16 @@ function namesFromApplication(form: Form, today: string): NameRecord[] {
   return out;
 }
 
+/** The register items an application gives before registration (no 登録番号, no 登録年月日): the 介護福祉士 linkage (QUA-30). */
+export function applicationItems(q: QualificationEntry, form: Form, today: string): Items {
+  const items = itemsFromApplication(q, form, 0, today, namesFromApplication(form, today));
+  for (const r of ['登録番号', '登録年月日'] as const) {
+    const name = ITEM[q.file][r];
+    if (name) delete items[name];
+  }
+  return items;
+}
+
 function itemsFromApplication(q: QualificationEntry, form: Form, number: number, registeredOn: string, names: readonly NameRecord[]): Items {
   const items: Items = {};
   const exam = obj(form['国家試験']);
@@ -379,7 +389,9 @@ export async function registerEntry(deps: RegisterDeps, raw: unknown): Promise<E
       JOIN registry.entries e USING (tenant_code, qualification_code, registration_no) WHERE m.blind_index = ${index}`.execute(tx);
     const already = same.rows.find((r) => r.qualification_code === q.code);
     if (already) throw conflict('ALREADY_REGISTERED', `この方は既に${q.registerName}に登録されています（登録番号 ${already.registration_no}）。`);
-    let pseudonym = same.rows[0]?.pseudonym_id;
+    // A 資格仮名ID already given to this application (the 介護福祉士 foundation linkage, foundation.ts) is kept.
+    const reserved = await sql<{ pseudonym_id: string }>`SELECT pseudonym_id FROM registry.pseudonym_reservations WHERE tenant_code = ${tenant} AND application_id::text = ${input.applicationId}`.execute(tx);
+    let pseudonym = reserved.rows[0]?.pseudonym_id ?? same.rows[0]?.pseudonym_id;
     if (!pseudonym) {
       pseudonym = `Q${randomBytes(10).toString('hex').toUpperCase()}`;
       await sql`INSERT INTO registry.registrants (tenant_code, pseudonym_id, created_at) VALUES (${tenant}, ${pseudonym}, ${deps.clock.now()})`.execute(tx);

@@ -31,8 +31,8 @@ afterAll(async () => {
 describe('move-in inquiry across the organisations', () => {
   it('runs every organisation on its own port', () => {
     const names = orgs.nodes.map((n) => n.name).sort();
-    expect(names).toEqual(['card', 'chukan-131237', 'chukan-312011', 'eapply', 'insurerhub', 'jlis', 'kensaku', 'kokuhoren', 'koseki', 'koukin', 'menkyo', 'municipality', 'mynaportal', 'network', 'payment', 'platform', 'registry', 'vrs']);
-    expect(new Set(orgs.nodes.map((n) => n.url)).size).toBe(18);
+    expect(names).toEqual(['card', 'chukan-131237', 'chukan-312011', 'eapply', 'insurerhub', 'jlis', 'kensaku', 'kokuhoren', 'koseki', 'koukin', 'menkyo', 'municipality', 'mynaportal', 'network', 'payment', 'platform', 'registry', 'shiken', 'vrs']);
+    expect(new Set(orgs.nodes.map((n) => n.url)).size).toBe(names.length);
   });
 
   it('registering the same 副本 again changes nothing', async () => {

@@ -18,7 +18,7 @@ import { formatJst } from '../../kernel/jp/index.js';
 import { Problem, isProblem, type FieldError } from '../../kernel/problems/index.js';
 import {
   APPLICATION_STATUS_LABELS, attachmentContent, authenticateStaff, catalog, decideApplication, examinationQueue, applicationDetail, recordKosekiExtract, runChecksAsStaff,
-  showEntry, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
+  showEntry, staffMediaLedger, seesMediaLedger, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
   type ApplicationDetail, type EntryView, type ExaminationDeps, type StaffSession,
 } from '../../registry/index.js';
 import { badge, csrfField, csrfPerReply, dl, html, notice, pageProblem, pager, raw, section, serveUiAssets, STRICT_HELMET, table, type SafeHtml } from '../ui/index.js';
@@ -136,6 +136,7 @@ ${f.demo ? html`<div class="demo-banner" role="note"><strong>デモ環境</stron
 ${s ? html`<nav class="nav" aria-label="メインメニュー"><ul>
   <li><a href="${REGISTRY_PAGES}/applications">審査待ち一覧</a></li>
   <li><a href="${REGISTRY_PAGES}/entries">登録の表示</a></li>
+  ${seesMediaLedger(s) ? html`<li><a href="${REGISTRY_PAGES}/media">媒体管理簿</a></li>` : ''}
 </ul></nav>` : ''}
 <main id="main">
 <h1>${f.title}</h1>
@@ -257,6 +258,23 @@ ${table(['受付日時', '資格', '手続', '申請者', '受付の方法', '�
   jpTime(a.receivedAt), a.qualificationName, a.procedureLabel, a.applicantName, a.channelLabel, badge(a.statusLabel, STATUS_TONE[a.status]),
   html`<a href="${REGISTRY_PAGES}/applications/${a.id}">詳細</a>`,
 ]), { caption: '申請', empty: '該当する申請はありません。' })}`);
+    });
+
+    // ── 媒体管理簿（介護福祉士・登録情報連携システムとの媒体; QUA-40, decision 0232） ─────────────────────────────
+    f.get(`${REGISTRY_PAGES}/media`, async (req, reply) => {
+      const s = need(req, reply);
+      if (!s) return;
+      const n = Number((req.query as Record<string, string | undefined>)['page'] ?? '1');
+      const page = await staffMediaLedger(deps, s, Number.isInteger(n) && n >= 1 ? n : 1, req.id);
+      const tone = { received: 'warn', registered: 'info', discarded: 'muted', written: 'ok' } as const;
+      return send(req, reply, '媒体管理簿', html`
+<p>（公財）社会福祉振興・試験センターの登録情報連携システムと受け渡した媒体（パスワード付きの暗号化ファイル）の記録です。受領した媒体の内容は、名簿への登録が完了した時点で廃棄し、記録だけを残します。</p>
+${pager({ total: page.total, request: { page: page.page, pageSize: page.pageSize, offset: (page.page - 1) * page.pageSize }, shown: page.entries.length, path: `${REGISTRY_PAGES}/media`, filters: {}, order: '新しい順' })}
+${table(['受領・作成日時', '受け渡し', 'ファイル名', '件数', '状態', '担当', '登録完了', '廃棄', '内容', 'SHA-256（先頭）'], page.entries.map((e) => [
+  jpTime(e.receivedAt), e.directionLabel, e.fileName, `${e.rows}件`, badge(e.statusLabel, tone[e.status]), e.receivedBy === 'system:registration-complete' ? '自動' : e.receivedBy,
+  e.direction === 'in' ? jpTime(e.registeredAt) : '—', e.discardedAt ? `${jpTime(e.discardedAt)}（${e.discardedBy === 'system:registration-complete' ? '登録完了により自動' : e.discardedBy ?? ''}）` : '—',
+  e.contentKept ? '保管中（施錠）' : 'なし', e.sha256.slice(0, 16),
+]), { caption: '媒体', empty: '記録された媒体はありません。' })}`);
     });
 
     /** What was typed into a refused form, shown again in that form only. */
