@@ -80,3 +80,11 @@ export {
 } from './passers.js';
 export { runKosekiChecks, kosekiChecksDue, type KosekiRun } from './periodic.js';
 export { applicationCheckers, type CheckerDeps } from './checkers.js';
+export {
+  issueCertificate, certificatesOf, certificatePdfForStaff, certificatePdfAsOperator, renderCertificatePdf, printedOf, certificateKind, certificateTitle, issuerLine, CERTIFICATE_REASON_LABELS,
+  type CertificateView, type PrintedCertificate, type CertificatePdf, type CertificateReason, type CertificateKind,
+} from './certificates.js';
+export {
+  addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, NOTICE_KINDS, NOTICE_KIND_LABELS,
+  type NoticeKind, type NewNotice, type NoticeView, type NoticePage,
+} from './notices.js';
