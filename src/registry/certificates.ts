@@ -213,6 +213,13 @@ export async function renderCertificatePdf(c: PrintedCertificate, view?: Pick<Ce
   const pdf = await PdfBuilder.create({ title: c.title, subject: `${c.title}（交付番号 第${c.serialNo}号）`, date: c.issuedOn });
   const ops = pdf.ops();
   const p = new Painter(ops);
+  if (view && !view.valid) {
+    // 無効 in grey under everything: the copy stays readable and cannot pass for a valid certificate.
+    ops.save();
+    ops.gray(0.72);
+    p.textCenter(105, 128, '無　効', { size: 96, bold: true });
+    ops.restore();
+  }
   p.lineWidth(0.8);
   p.box(15, 15, 180, 267);
   p.lineWidth(0.3);
@@ -221,7 +228,7 @@ export async function renderCertificatePdf(c: PrintedCertificate, view?: Pick<Ce
   if (c.reason !== 'new') p.text(25, 25, `（${CERTIFICATE_REASON_LABELS[c.reason]}）`, { size: 10 });
   p.textCenter(105, 45, c.title.split('').join(' '), { size: 30, bold: true });
   const rows: [string, string][] = [
-    [`${c.registerName}登録番号`, `第${c.registrationNo}号`],
+    [c.kind === '登録証' ? '登録番号' : `${c.registerName}登録番号`, `第${c.registrationNo}号`],
     ['登録年月日', wareki(c.registeredOn)],
     ...(c.honseki ? ([['本籍', c.honseki]] as [string, string][]) : []),
     ['氏名', c.formerName ? `${c.name}（旧姓　${c.formerName}）` : c.name],
@@ -229,7 +236,7 @@ export async function renderCertificatePdf(c: PrintedCertificate, view?: Pick<Ce
   ];
   let top = 78;
   for (const [label, value] of rows) {
-    p.text(35, top, label, { size: 12 });
+    p.fitText(35, top, 48, label, { size: 12 }, 8);
     p.fitText(85, top - 1, 95, value, { size: label === '氏名' ? 16 : 13, bold: label === '氏名' }, 9);
     p.lineWidth(0.15);
     p.hline(35, 180, top + 8);
@@ -244,10 +251,7 @@ export async function renderCertificatePdf(c: PrintedCertificate, view?: Pick<Ce
   p.box(160, 219, 16, 16);
   p.textCenter(168, 224.5, '印', { size: 12 });
   p.text(25, 268, `${c.qualificationName}の${c.kind}（${c.registerName}への登録による）。この証書に個人番号は記載されません。`, { size: 7.5 });
-  if (view && !view.valid) {
-    p.textCenter(105, 140, '無　効', { size: 60, bold: true });
-    p.text(25, 262, `無効（${wareki(view.voidOn)}）：${view.voidReason ?? ''}`, { size: 9 });
-  }
+  if (view && !view.valid) p.text(25, 262, `無効（${wareki(view.voidOn)}）：${view.voidReason ?? ''}`, { size: 9 });
   pdf.page(ops);
   return pdf.save();
 }
