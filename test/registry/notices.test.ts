@@ -20,6 +20,7 @@ import {
 import { PortalApplicant } from '../../src/cli/commands/registry-apply.js';
 import { launch } from '../harness/browser.js';
 import { findMyNumbers } from '../harness/leaks.js';
+import { readText } from '../municipality/documents/read-pdf.js';
 import { PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
 import { settleFeesByStamps } from '../harness/registry.js';
 import { mn } from '../harness/residents.js';
@@ -30,6 +31,8 @@ let deps: ExaminationDeps;
 let parent: PortalApplicant;
 let other: PortalApplicant;
 const answers: string[] = [];
+const tokens = new Map<string, string>();
+let yakuNumber = 0;
 
 interface Notice { noticeId: string; kind: string; kindLabel: string; title: string; body: string; qualificationName: string; registrationNo: number | null; createdAt: string; read: boolean }
 interface NoticePage { total: number; unread: number; page: number; perPage: number; pages: number; notices: Notice[] }
@@ -40,7 +43,9 @@ async function staff(tenant: string, userId: string, qualifications: string[]): 
   const clock = w.app.config.clock;
   await applyForStaff(regDb, clock, { tenant, userId, name: `職員 ${userId}`, affiliation: 'ministry', affiliationName: '本省', role: 'supervisor', qualifications, reason: '登録事務', appliedBy: 'operator' });
   await approveStaff(regDb, clock, tenant, userId, 'operator');
-  return authenticateStaff(regDb, clock, `Bearer ${(await issueStaffToken(regDb, clock, tenant, userId)).token}`);
+  const token = (await issueStaffToken(regDb, clock, tenant, userId)).token;
+  tokens.set(userId, token);
+  return authenticateStaff(regDb, clock, `Bearer ${token}`);
 }
 
 async function applyOnline(qualification: string, form: Record<string, unknown>): Promise<string> {
@@ -84,6 +89,7 @@ describe('notices to applicants online (QUA-26)', () => {
     await settleFeesByStamps(regDb, w.app.config.clock, 'mhlw-iyaku', yaku);
     const approved = await decideApplication(deps, iyaku, yaku, { action: 'approve' });
     const number = approved.entry!.number;
+    yakuNumber = number;
     const today = w.app.config.clock.today();
     await staffRecordDisposition(deps, iyaku, 'yakuzaishi', number, { kind: 'suspension', decidedOn: today, code: '01', from: today, until: today, issueNo: '薬発第1号' });
 
@@ -179,6 +185,39 @@ describe('notices to applicants online (QUA-26)', () => {
       await page.goto(`${w.url.portal}/registry/notices`);
       expect(await page.textContent('main')).toContain('全 4 件（未読 1 件）');
       expect(errors).toEqual([]);
+
+      // QUA-25 on the staff screens: 登録の表示 shows the 交付履歴 with its print link; the PDF is served by the
+      // registry node to that 資格管理者's staff only (another 資格管理者's staff: 404).
+      const reg = w.url.registry;
+      const staffPage = await context.newPage();
+      await staffPage.goto(`${reg}/registry/login`);
+      await staffPage.fill('#f-token', tokens.get('notice-iyaku')!);
+      await staffPage.click('button:has-text("ログインする")');
+      await staffPage.waitForURL(`${reg}/registry/applications`);
+      await staffPage.goto(`${reg}/registry/entries/yakuzaishi/${yakuNumber}`);
+      const main = (await staffPage.textContent('main'))!;
+      expect(main).toContain('交付履歴（免許証・登録証）');
+      expect(main).toContain('薬剤師免許証');
+      expect(main).toContain('有効');
+      if (shot) await staffPage.screenshot({ path: join(shot, 'registry-entry-certificates.png'), fullPage: true });
+      const href = (await staffPage.getAttribute('a:has-text("印刷する（PDF）")', 'href'))!;
+      const pdf = await staffPage.request.get(`${reg}${href}`);
+      expect(pdf.status()).toBe(200);
+      expect(pdf.headers()['content-type']).toBe('application/pdf');
+      const t = (await readText(new Uint8Array(await pdf.body()))).join('');
+      expect(t).toContain('薬 剤 師 免 許 証');
+      expect(t).toContain('鳥取 太郎');
+      expect(t).not.toContain(mn(WHO.parent));
+      expect(findMyNumbers(t)).toEqual([]);
+      const otherStaff = await browser.newContext({ locale: 'ja-JP' });
+      const op = await otherStaff.newPage();
+      await op.goto(`${reg}/registry/login`);
+      await op.fill('#f-token', tokens.get('notice-isei')!);
+      await op.click('button:has-text("ログインする")');
+      await op.waitForURL(`${reg}/registry/applications`);
+      expect((await op.request.get(`${reg}${href}`)).status()).toBe(404);
+      const denied = await withRegistryTenant(regDb, 'mhlw-isei', (tx) => sql<{ n: number }>`SELECT count(*)::int AS n FROM registry.access_log WHERE user_id = 'notice-isei' AND target_type = 'certificate' AND outcome = 'denied'`.execute(tx));
+      expect(denied.rows[0]!.n).toBe(1);
     } finally {
       await browser.close();
     }
