@@ -81,8 +81,8 @@ export {
 export { runKosekiChecks, kosekiChecksDue, type KosekiRun } from './periodic.js';
 export { applicationCheckers, type CheckerDeps } from './checkers.js';
 export {
-  issueCertificate, certificatesOf, certificatePdfForStaff, certificatePdfAsOperator, renderCertificatePdf, printedOf, certificateKind, certificateTitle, issuerLine, CERTIFICATE_REASON_LABELS,
-  type CertificateView, type PrintedCertificate, type CertificatePdf, type CertificateReason, type CertificateKind,
+  issueCertificate, certificatesOf, certificateForStaff, certificateAsOperator, printedOf, certificateKind, certificateTitle, issuerLine, CERTIFICATE_REASON_LABELS,
+  type CertificateView, type PrintedCertificate, type CertificateRecord, type CertificateReason, type CertificateKind,
 } from './certificates.js';
 export {
   addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, NOTICE_KINDS, NOTICE_KIND_LABELS,

@@ -12,9 +12,10 @@ import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { formatWareki } from '../../src/kernel/jp/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import {
-  accessLog, applyForStaff, approveStaff, authenticateStaff, certificatePdfAsOperator, certificatePdfForStaff, certificatesOf, decideApplication, exampleForm, importPassers, insertApplication,
+  accessLog, applyForStaff, approveStaff, authenticateStaff, certificateAsOperator, certificateForStaff, certificatesOf, decideApplication, exampleForm, insertApplication,
   issueStaffToken, recordCheck, REGISTRY_ROLE, RegistrySecrets, syncAdministrators, withRegistryTenant, type ApplicationView, type ExaminationDeps, type StaffSession,
 } from '../../src/registry/index.js';
+import { renderCertificatePdf } from '../../src/web/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
 import { findMyNumbers } from '../harness/leaks.js';
@@ -73,6 +74,16 @@ async function pass(tenant: string, a: ApplicationView): Promise<void> {
     if (a.procedure === 'new' && (a.form['国家試験'] || a.form['看護師国家試験'])) await recordCheck(tx, app.config.clock, a.id, { source: 'passers', outcome: 'match', by: 'system' });
   });
   await settleFeesByStamps(db, app.config.clock, tenant, a.id);
+}
+
+/** The certificate as staff print it (the record, then the PDF rendered from it). */
+async function certificatePdfForStaff(...a: Parameters<typeof certificateForStaff>) {
+  const r = await certificateForStaff(...a);
+  return { ...r, pdf: await renderCertificatePdf(r.printed, r.certificate) };
+}
+async function certificatePdfAsOperator(...a: Parameters<typeof certificateAsOperator>) {
+  const r = await certificateAsOperator(...a);
+  return { ...r, pdf: await renderCertificatePdf(r.printed, r.certificate) };
 }
 
 const text = async (pdf: Uint8Array): Promise<string> => (await readText(pdf)).join('\n');

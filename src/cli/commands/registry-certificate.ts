@@ -23,7 +23,8 @@ export function registerRegistryCertificateCommand(rg: Command, leaf: Leaf, run:
 async function certificate(o: Record<string, unknown>): Promise<number> {
   const { writeFileSync } = await import('node:fs');
   const { invalidField } = await import('../../kernel/problems/index.js');
-  const { catalog, certificatePdfAsOperator, REGISTRY_ROLE, syncAdministrators } = await import('../../registry/index.js');
+  const { catalog, certificateAsOperator, REGISTRY_ROLE, syncAdministrators } = await import('../../registry/index.js');
+  const { renderCertificatePdf } = await import('../../web/registry/index.js');
   const { withApp } = await import('../context.js');
   const { print, printJson } = await import('../io.js');
   const tenant = String(o['tenant'] ?? '');
@@ -36,7 +37,8 @@ async function certificate(o: Record<string, unknown>): Promise<number> {
   return withApp(o as { data?: string }, async (app) => {
     const db = await app.db.forRole(REGISTRY_ROLE);
     await syncAdministrators(db, app.config.clock);
-    const c = await certificatePdfAsOperator({ db, clock: app.config.clock }, { tenant, qualification: code, number: o['number'], ...(o['serial'] !== undefined ? { serial: o['serial'] } : {}) });
+    const r = await certificateAsOperator({ db, clock: app.config.clock }, { tenant, qualification: code, number: o['number'], ...(o['serial'] !== undefined ? { serial: o['serial'] } : {}) });
+    const c = { ...r, pdf: await renderCertificatePdf(r.printed, r.certificate) };
     const file = String(o['out']);
     writeFileSync(file, c.pdf);
     const v = c.certificate;

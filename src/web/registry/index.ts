@@ -18,9 +18,12 @@ import { formatJst } from '../../kernel/jp/index.js';
 import { Problem, isProblem, type FieldError } from '../../kernel/problems/index.js';
 import {
   APPLICATION_STATUS_LABELS, attachmentContent, authenticateStaff, catalog, decideApplication, examinationQueue, applicationDetail, recordKosekiExtract, runChecksAsStaff,
-  certificatePdfForStaff, certificatesOf, showEntry, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
+  certificateForStaff, certificatesOf, showEntry, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
   type ApplicationDetail, type EntryView, type ExaminationDeps, type StaffSession,
 } from '../../registry/index.js';
+import { renderCertificatePdf } from './certificate-pdf.js';
+
+export { renderCertificatePdf } from './certificate-pdf.js';
 import { badge, csrfField, csrfPerReply, dl, html, notice, pageProblem, pager, raw, section, serveUiAssets, STRICT_HELMET, table, type SafeHtml } from '../ui/index.js';
 
 export const REGISTRY_PAGES = '/registry';
@@ -431,8 +434,9 @@ ${decide ? section('抹消を記録する', html`<form method="post" action="${b
       const s = need(req, reply);
       if (!s) return;
       const p = req.params as { code: string; number: string; serial: string };
-      const c = await certificatePdfForStaff(deps, s, p.code, p.number, p.serial, req.id);
-      return reply.type('application/pdf').header('content-disposition', `inline; filename="${c.filename}"`).send(Buffer.from(c.pdf));
+      const c = await certificateForStaff(deps, s, p.code, p.number, p.serial, req.id);
+      const pdf = await renderCertificatePdf(c.printed, c.certificate);
+      return reply.type('application/pdf').header('content-disposition', `inline; filename="${c.filename}"`).send(Buffer.from(pdf));
     });
     const entryAct = (suffix: string, fn: (s: StaffSession, code: string, number: string, b: Record<string, string>, req: FastifyRequest) => Promise<string>) =>
       f.post(`${REGISTRY_PAGES}/entries/:code/:number/${suffix}`, { preHandler: f.csrfProtection }, async (req, reply) => {
