@@ -5,7 +5,8 @@
 // the right title per qualification (医師免許証, 介護福祉士登録証), 和暦 dates, the issuer line, the serial and
 // never a My Number; staff of another 資格管理者 get a 404, logged as denied; every print is logged.
 import { sql, type Kysely } from 'kysely';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
@@ -18,6 +19,7 @@ import {
 import { renderCertificatePdf } from '../../src/web/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
+import { runCli } from '../harness/cli.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { settleFeesByStamps } from '../harness/registry.js';
 import { listFonts, readText } from '../municipality/documents/read-pdf.js';
@@ -192,4 +194,32 @@ describe('paper certificates (QUA-25)', () => {
     const denied = (await accessLog(db, 'mhlw-iyaku', 1000)).filter((x) => x.userId === 'cert-other' && x.targetType === 'certificate' && x.outcome === 'denied');
     expect(denied).toHaveLength(1);
   });
+
+  it('`mamori registry certificate` writes the valid one (or a given serial) as PDF; an unknown tenant or number is refused in Japanese', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-cert-cli-'));
+    try {
+      const env = { DATABASE_URL: app.databaseUrl!, MAMORI_DATA: app.config.dataDir, MAMORI_AUDIT_WITNESS: app.config.auditWitness, MAMORI_CLOCK: `fixed:${app.config.clock.now().toISOString()}` };
+      const cli = (...args: string[]) => runCli(['registry', 'certificate', ...args], { env, timeoutMs: 180_000 });
+      const file = join(dir, 'menkyo.pdf');
+      const r = await cli('--tenant', 'mhlw-isei', '--qualification', 'ishi', '--number', String(number), '--out', file, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const list = await withRegistryTenant(db, 'mhlw-isei', (tx) => certificatesOf(tx, 'ishi', number));
+      const out = JSON.parse(r.stdout) as Record<string, unknown>;
+      expect(out).toMatchObject({ file, serialNo: list.at(-1)!.serialNo, title: '医師免許証', valid: true });
+      const pdf = readFileSync(file);
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(await text(pdf)).toContain('医 師 免 許 証');
+      const old = await cli('--tenant', 'mhlw-isei', '--qualification', 'ishi', '--number', String(number), '--serial', String(list[0]!.serialNo), '--out', join(dir, 'old.pdf'));
+      expect(old.code, old.stderr).toBe(0);
+      expect(old.stdout).toContain('無効');
+      const bad = await cli('--tenant', 'nowhere', '--number', '1', '--out', join(dir, 'x.pdf'));
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('資格管理者「nowhere」はありません');
+      const none = await cli('--tenant', 'mhlw-isei', '--qualification', 'ishi', '--number', '999999', '--out', join(dir, 'y.pdf'));
+      expect(none.code).not.toBe(0);
+      expect(findMyNumbers(r.stdout + r.stderr + old.stdout + bad.stderr + none.stderr)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
