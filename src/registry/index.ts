@@ -85,6 +85,6 @@ export {
   type CertificateView, type PrintedCertificate, type CertificateRecord, type CertificateReason, type CertificateKind,
 } from './certificates.js';
 export {
-  addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, NOTICE_KINDS, NOTICE_KIND_LABELS,
+  addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, noticeOfChangeNeededRows, NOTICE_KINDS, NOTICE_KIND_LABELS,
   type NoticeKind, type NewNotice, type NoticeView, type NoticePage,
 } from './notices.js';

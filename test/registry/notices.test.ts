@@ -14,7 +14,7 @@ import { messageLogOf } from '../../src/app/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { formatWareki } from '../../src/kernel/jp/index.js';
 import {
-  applyForStaff, approveStaff, authenticateStaff, decideApplication, exampleForm, issueStaffToken, prepareApplication, recordCheck, REGISTRY_ROLE, RegistrySecrets, staffRecordDisposition,
+  applyForStaff, approveStaff, authenticateStaff, decideApplication, exampleForm, issueStaffToken, noticeOfChangeNeededRows, prepareApplication, recordCheck, REGISTRY_ROLE, RegistrySecrets, staffRecordDisposition,
   withRegistryTenant, type ExaminationDeps, type StaffSession,
 } from '../../src/registry/index.js';
 import { PortalApplicant } from '../../src/cli/commands/registry-apply.js';
@@ -222,4 +222,19 @@ describe('notices to applicants online (QUA-26)', () => {
       await browser.close();
     }
   }, 120_000);
+
+  it('a new 氏名 found by a check asks the person to apply for 籍訂正・書換え交付; an address change sends nothing', async () => {
+    // The rows a check run's INSERT … RETURNING gives (juki.ts, periodic.ts call this in the run's transaction).
+    await withRegistryTenant(regDb, 'mhlw-iyaku', (tx) => noticeOfChangeNeededRows(tx, w.app.config.clock, [
+      { qualification_code: 'yakuzaishi', registration_no: String(yakuNumber), kind: 'name' },
+      { qualification_code: 'yakuzaishi', registration_no: String(yakuNumber), kind: 'address' },
+    ]));
+    const p = (await get(parent, '/registry/notices.json')).json as NoticePage;
+    expect(p.total).toBe(5);
+    const n = p.notices.filter((x) => x.kind === 'change-needed');
+    expect(n).toHaveLength(1);
+    expect(n[0]!.title).toBe('薬剤師の薬剤師名簿の訂正の申請をお願いします');
+    expect(n[0]!.body).toContain('薬剤師免許証の書換え交付');
+    expect(((await get(other, '/registry/notices.json')).json as NoticePage).total).toBe(0);
+  });
 });
