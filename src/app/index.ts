@@ -31,6 +31,7 @@ export async function openAppFromFlags(flags: ConfigFlags): Promise<App> {
 
 export { allMigrations } from './migrations.js';
 export type { MynaPortal, PortalSession, PortalPerson, PortalNotice, PortalQuestionnaire, QuestionnaireItem, PortalRecords, DataUseEntry, CardProof, RegistryApplication, RegistryFees, RegistrySubmitAnswer, RegistrySubmission } from '../peers/mynaportal/index.js';
+export type { RegistryNotice, RegistryNoticePage } from '../peers/mynaportal/index.js';
 export { startOrganisations, readDirectoryFile, nodeSpecs, messageLogOf, exchangeReady, syncExchange, MUNICIPALITY_NODE, type ExchangeSyncReport, type Organisations, type RunningNode, type NodeSpec, type StartOptions } from './nodes.js';
 export { startJobs, runMaintenance } from './jobs.js';
 export { runBench, allBenchCases, type BenchRun, type AppBenchContext } from './bench.js';

@@ -5,6 +5,7 @@ import { CliExit, reportError } from './io.js';
 import { redactMyNumbers } from '../kernel/log/index.js';
 import { registerCardCommands } from './commands/card.js';
 import { registerRegistryApplyCommand } from './commands/registry-apply.js';
+import { registerRegistryCertificateCommand } from './commands/registry-certificate.js';
 
 type Opts = Record<string, unknown> & { data?: string };
 type Action = (opts: Opts, args: string[]) => Promise<number | void>;
@@ -340,6 +341,7 @@ export function buildProgram(): Command {
   leaf(rg, 'qualifications', '資格の一覧（資格コード・名称・資格管理者）').option('--json', 'JSONで出力（[{"code","name","administrator"}]）').action(run(async () => (await import('./commands/registry.js')).qualifications));
   leaf(rg, 'form', '申請様式（記入例のJSON）を表示する').requiredOption('--qualification <code>', '資格コード（mamori registry qualifications で確認）').option('--procedure <kind>', '手続: new（既定）, correction, rewrite, reissue, erasure').action(run(async () => (await import('./commands/registry.js')).form));
   registerRegistryApplyCommand(rg, leaf, run); // mamori registry apply (decisions 0188–0190)
+  registerRegistryCertificateCommand(rg, leaf, run); // mamori registry certificate (QUA-25, decision 0215)
   leaf(rg, 'show', '名簿の登録（登録事項・氏名の履歴・行政処分・変更履歴）を表示する（参照は記録されます。個人番号は表示しません）')
     .requiredOption('--tenant <code>', '資格管理者コード（mhlw-isei など）').option('--qualification <code>', '資格コード（資格管理者が複数の資格を所掌するときは必須）')
     .requiredOption('--number <no>', '登録番号').option('--json', 'JSONで出力（docs/formats/registry-cli.md）')

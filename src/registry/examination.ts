@@ -19,6 +19,8 @@ import {
   addApplicationEvent, applicationMyNumber, getApplication, listApplications, transitionApplication, APPLICATION_STATUS_LABELS, type ApplicationPage, type ApplicationView,
 } from './applications.js';
 import { catalog, type Procedure } from './catalog.js';
+import { issueCertificate, type CertificateView } from './certificates.js';
+import { noticeOfCertificate, noticeOfDecision, noticeOfDisposition } from './notices.js';
 import { matchPassers, type Difference } from './passers.js';
 import { changeEntry, eraseEntry, recordDisposition, recordReissue, registerEntry, honsekiItemOf, type EntryView, type RegisterDeps } from './register.js';
 import type { RegistrySecrets } from './secrets.js';
@@ -359,6 +361,13 @@ async function applyToRegister(deps: RegisterDeps & { tx: Tx }, a: ApplicationVi
   }
 }
 
+/** The certificate an approved application issues (新規登録・再交付・書換え交付), or null (籍訂正, 抹消). */
+async function issueCertificateFor(tx: Tx, clock: Clock, a: ApplicationView, entry: EntryView, by: string): Promise<CertificateView | null> {
+  if (a.procedure !== 'new' && a.procedure !== 'reissue' && a.procedure !== 'rewrite') return null;
+  const detail = a.procedure === 'reissue' ? s(a.form['再交付の理由']) : a.procedure === 'rewrite' ? s(a.form['事由']) : undefined;
+  return issueCertificate(tx, clock, entry, { reason: a.procedure, by, applicationId: a.id, detail: detail ?? null });
+}
+
 /**
  * A decision on an application by a staff member (decision 0195).  承認: every requirement met (checks and
  * fees), then the register written (新規登録 → registerEntry with the application's 登録番号 recorded on it;
@@ -378,8 +387,12 @@ export async function decideApplication(deps: ExaminationDeps, session: StaffSes
     if (lock.rows[0]?.status !== 'received') {
       throw conflict('APPLICATION_STATE', `この申請は「${application.statusLabel}」のため、この操作はできません。`);
     }
-    if (d.action === 'return') return { application: await transitionApplication(tx, deps.clock, id, { from: ['received'], to: 'returned', by, reason: d.reason }), entry: null };
-    if (d.action === 'reject') return { application: await transitionApplication(tx, deps.clock, id, { from: ['received'], to: 'rejected', by, reason: d.reason }), entry: null };
+    if (d.action !== 'approve') {
+      const decided = await transitionApplication(tx, deps.clock, id, { from: ['received'], to: d.action === 'return' ? 'returned' : 'rejected', by, reason: d.reason });
+      // QUA-26: the applicant is told online, in the decision's transaction.
+      await noticeOfDecision(tx, deps.clock, application, { action: d.action, reason: d.reason, isNew: application.procedure === 'new' });
+      return { application: decided, entry: null };
+    }
     if (application.channel === 'paper' && application.receivedBy === by) {
       throw new Problem(403, 'SAME_OFFICIAL', '承認できません', '窓口で受け付けた職員は、その申請を承認できません。別の審査責任者が承認してください。');
     }
@@ -387,6 +400,11 @@ export async function decideApplication(deps: ExaminationDeps, session: StaffSes
     if (unmet.length) throw conflict('REQUIREMENTS_NOT_MET', `承認の条件を満たしていません: ${unmet.map((r) => `${r.label}（${r.detail}）`).join('、')}`);
     const entry = await applyToRegister({ db: deps.db, clock: deps.clock, ...(deps.secrets ? { secrets: deps.secrets } : {}), tx }, application, by);
     const approved = await transitionApplication(tx, deps.clock, id, { from: ['received'], to: 'approved', by, reason: d.reason ?? null, registrationNo: entry.number });
+    // QUA-25: the 免許証・登録証 is issued with the approval of a 新規登録, 再交付 or 書換え交付 (decision 0215).
+    const certificate = await issueCertificateFor(tx, deps.clock, application, entry, by);
+    // QUA-26: the applicant is told online (approval, and the certificate to collect).
+    await noticeOfDecision(tx, deps.clock, application, { action: 'approve', registrationNo: entry.number, registeredOn: entry.registeredOn, isNew: application.procedure === 'new' });
+    if (certificate) await noticeOfCertificate(tx, deps.clock, { ...certificate, applicationId: id });
     return { application: approved, entry };
   });
   await logAccess(deps.db, deps.clock, session, { action: 'decide', targetType: 'application', targetId: id, outcome: 'ok', requestId });
@@ -444,7 +462,14 @@ async function staffEntryWrite(deps: ExaminationDeps, session: StaffSession, qua
 /** A 行政処分 recorded by a 審査責任者 holding the qualification's duty (QUA-10). */
 export async function staffRecordDisposition(deps: ExaminationDeps, session: StaffSession, qualification: string, number: unknown, raw: unknown, requestId?: string): Promise<EntryView> {
   const input = parseInput(staffDisposition, raw);
-  return staffEntryWrite(deps, session, qualification, number, requestId, (by) => recordDisposition({ db: deps.db, clock: deps.clock }, { qualification, number, ...input, by }));
+  return staffEntryWrite(deps, session, qualification, number, requestId, (by) =>
+    withTenant(deps.db, session.staff.tenant, async (tx) => {
+      const entry = await recordDisposition({ db: deps.db, clock: deps.clock, tx }, { qualification, number, ...input, by });
+      // QUA-26: the person is told online, in the disposition's transaction.
+      await noticeOfDisposition(tx, deps.clock, { qualification: entry.qualification, registrationNo: entry.number, kind: input.kind, from: input.from, until: input.until ?? null });
+      return entry;
+    }),
+  );
 }
 
 /** 抹消 by disposition or on death, by a 審査責任者 holding the qualification's duty (QUA-11…14). */

@@ -89,3 +89,11 @@ export {
   FOUNDATION_NODE, KAIGO_ITEMS, KAIGO_QUALIFICATION, foundationServices, sendToFoundation, foundationApplicationId, type SendReport, type FoundationDeps, type KaigoItems, type OutboundRow,
 } from './foundation.js';
 export { importMedia, exportMedia, listMedia, discardMedia, staffMediaLedger, seesMediaLedger, openZip, sealZip, INBOUND_LAYOUT, OUTBOUND_LAYOUT, INBOUND_COLUMNS, OUTBOUND_COLUMNS, MEDIA_STATUS_LABELS, type MediaEntry, type MediaImport, type MediaExport, type MediaPage } from './media.js';
+export {
+  issueCertificate, certificatesOf, certificateForStaff, certificateAsOperator, printedOf, certificateKind, certificateTitle, issuerLine, CERTIFICATE_REASON_LABELS,
+  type CertificateView, type PrintedCertificate, type CertificateRecord, type CertificateReason, type CertificateKind,
+} from './certificates.js';
+export {
+  addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, noticeOfChangeNeededRows, NOTICE_KINDS, NOTICE_KIND_LABELS,
+  type NoticeKind, type NewNotice, type NoticeView, type NoticePage,
+} from './notices.js';

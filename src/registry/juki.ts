@@ -23,6 +23,7 @@ import { arrayLiteral } from '../kernel/db/index.js';
 import { Problem, conflict, invalidField, notFound, parseInput } from '../kernel/problems/index.js';
 import { catalog, type QualificationEntry } from './catalog.js';
 import { changeEntry, eraseEntry, honsekiItemOf, personItemOf, type Items, type NameRecord, type RegisterDeps } from './register.js';
+import { noticeOfChangeNeededRows } from './notices.js';
 import { RegistrySecrets } from './secrets.js';
 import { logAccess, visibleQualifications, type StaffSession } from './staff.js';
 import { withTenant, type Db, type Tx } from './store.js';
@@ -447,13 +448,15 @@ async function applyChunk(tx: Tx, clock: Clock, tenant: string, runNo: string, f
   }
   let added = 0;
   if (proposals.length) {
-    const ins = await sql<{ id: string }>`INSERT INTO registry.check_proposals (tenant_code, qualification_code, registration_no, source, kind, value_key, current, proposed, run_no, found_at)
+    const ins = await sql<{ id: string; qualification_code: string; registration_no: string; kind: string }>`INSERT INTO registry.check_proposals (tenant_code, qualification_code, registration_no, source, kind, value_key, current, proposed, run_no, found_at)
       SELECT ${tenant}, u.q, u.n, 'juki', u.k, u.v, u.c::jsonb, u.p::jsonb, ${runNo}, ${clock.now()}
       FROM unnest(${arrayLiteral(proposals.map((p) => p.qualification))}::text[], ${arrayLiteral(proposals.map((p) => p.number))}::bigint[], ${arrayLiteral(proposals.map((p) => p.kind))}::text[],
                   ${arrayLiteral(proposals.map((p) => p.valueKey))}::text[], ${arrayLiteral(proposals.map((p) => JSON.stringify(p.current)))}::text[], ${arrayLiteral(proposals.map((p) => JSON.stringify(p.proposed)))}::text[])
            AS u(q, n, k, v, c, p)
-      ON CONFLICT (tenant_code, qualification_code, registration_no, source, kind, value_key) DO NOTHING RETURNING id`.execute(tx);
+      ON CONFLICT (tenant_code, qualification_code, registration_no, source, kind, value_key) DO NOTHING RETURNING id, qualification_code, registration_no, kind`.execute(tx);
     added = ins.rows.length;
+    // QUA-26: a new name or 本籍 found is for the person to apply for (籍訂正・書換え交付): told online.
+    await noticeOfChangeNeededRows(tx, clock, ins.rows);
   }
   // The cursor moves only from where this chunk started: a concurrent run of the same tenant finds it moved and stops.
   const upd = await sql`UPDATE registry.check_runs SET cursor = ${to}, chunks = chunks + ${messages}, checked = checked + ${a.asked}, changed = changed + ${changed}, deaths = deaths + ${deaths},

@@ -19,6 +19,7 @@ import { feeServices, refundOnWithdrawal, syncFeePayments } from './fees.js';
 import { myApplication, myApplications, resubmitOnline, submitOnline, withdrawOnline, type IntakeDeps } from './intake.js';
 import { registerJukiApi } from './juki-api.js';
 import { runDueChecks } from './juki.js';
+import { myNotices, readNotice } from './notices.js';
 import { RegistrySecrets } from './secrets.js';
 import { syncAdministrators } from './staff.js';
 import { catalog } from './catalog.js';
@@ -53,6 +54,9 @@ export function registryServices(deps: IntakeDeps, portalNode = 'mynaportal'): R
     'applications.withdraw': { title: '国家資格の申請の取下げ', from: fromPortal, handle: async (msg) => ({ body: await withdrawOnline(deps, msg.body), personal: true }) },
     'applications.mine': { title: '国家資格の申請の状況', from: fromPortal, handle: async (msg) => ({ body: { applications: await myApplications(deps, msg.body) }, personal: true }) },
     'applications.show': { title: '国家資格の申請の内容', from: fromPortal, handle: async (msg) => ({ body: await myApplication(deps, msg.body), personal: true }) },
+    // QUA-26 (decision 0216): the applicant's notices, read by the portal on each visit and kept only here.
+    'notices.mine': { title: '国家資格のお知らせの一覧', from: fromPortal, handle: async (msg) => ({ body: await myNotices(deps, msg.body), personal: true }) },
+    'notices.read': { title: '国家資格のお知らせ', from: fromPortal, handle: async (msg) => ({ body: await readNotice(deps, msg.body), personal: true }) },
   };
 }
 

@@ -10,6 +10,7 @@ import { arrayLiteral } from '../kernel/db/index.js';
 import { conflict } from '../kernel/problems/index.js';
 import { FIRST_RUN_DAYS } from './juki.js';
 import { kosekiChanges, type KosekiCheckDeps, type KosekiProposal } from './koseki.js';
+import { noticeOfChangeNeededRows } from './notices.js';
 import { withTenant } from './store.js';
 
 export interface KosekiRun {
@@ -65,12 +66,14 @@ export async function runKosekiChecks(deps: KosekiCheckDeps, input: { tenant: st
     const added = await withTenant(deps.db, tenant, async (tx) => {
       let n = 0;
       if (ps.length) {
-        const ins = await sql<{ id: string }>`INSERT INTO registry.check_proposals (tenant_code, qualification_code, registration_no, source, kind, value_key, current, proposed, run_no, found_at)
+        const ins = await sql<{ id: string; qualification_code: string; registration_no: string; kind: string }>`INSERT INTO registry.check_proposals (tenant_code, qualification_code, registration_no, source, kind, value_key, current, proposed, run_no, found_at)
           SELECT ${tenant}, u.q, u.n, 'koseki', u.k, u.v, '{}'::jsonb, u.p::jsonb, ${run.runNo}, ${deps.clock.now()}
           FROM unnest(${arrayLiteral(ps.map((p) => p.entry.qualification))}::text[], ${arrayLiteral(ps.map((p) => p.entry.number))}::bigint[], ${arrayLiteral(ps.map((p) => p.kind))}::text[],
                       ${arrayLiteral(ps.map(valueKeyOf))}::text[], ${arrayLiteral(ps.map((p) => JSON.stringify(proposedOf(p))))}::text[]) AS u(q, n, k, v, p)
-          ON CONFLICT (tenant_code, qualification_code, registration_no, source, kind, value_key) DO NOTHING RETURNING id`.execute(tx);
+          ON CONFLICT (tenant_code, qualification_code, registration_no, source, kind, value_key) DO NOTHING RETURNING id, qualification_code, registration_no, kind`.execute(tx);
         n = ins.rows.length;
+        // QUA-26: a new name or 本籍 in 戸籍 is for the person to apply for (籍訂正・書換え交付): told online.
+        await noticeOfChangeNeededRows(tx, deps.clock, ins.rows);
       }
       await sql`UPDATE registry.check_runs SET status = 'done', finished_at = ${deps.clock.now()}, checked = ${r.checked}, changed = ${r.changed}, deaths = ${r.deaths},
                   unresolved = ${r.unresolved}, proposals = ${n} WHERE run_no = ${run.runNo} AND source = 'koseki'`.execute(tx);

@@ -239,6 +239,15 @@ const registryFeesSchema = z.object({
 });
 export type RegistryFees = z.output<typeof registryFeesSchema>;
 
+/** The registry's notices as `notices.mine` / `notices.read` answer them (QUA-26; docs/formats/registry-protocol.md). */
+const registryNoticeSchema = z.object({
+  noticeId: z.string().uuid(), kind: z.string(), kindLabel: z.string(), title: z.string(), body: z.string(), qualificationName: z.string(), administratorName: z.string(),
+  registrationNo: z.number().nullable(), applicationId: z.string().nullable(), createdAt: z.string(), read: z.boolean(),
+});
+export type RegistryNotice = z.output<typeof registryNoticeSchema>;
+const registryNoticePageSchema = z.object({ total: z.number(), unread: z.number(), page: z.number(), perPage: z.number(), pages: z.number(), notices: z.array(registryNoticeSchema) });
+export type RegistryNoticePage = z.output<typeof registryNoticePageSchema>;
+
 /** The system a マイナポータル仮名ID is made for, and its prefix (decision 0189). */
 export const REGISTRY_SYSTEM = 'registry';
 const SYSTEM_PREFIX: Record<string, string> = { [REGISTRY_SYSTEM]: 'MR' };
@@ -290,6 +299,10 @@ export interface MynaPortal {
    * 公金決済 and answers the payer page to send the applicant to, returning to `returnUrl`.
    */
   registryFees(session: PortalSession, applicationId: string, pay?: { returnUrl: string }): Promise<RegistryFees>;
+  /** 国家資格のお知らせ (QUA-26): the applicant's notices from the registry, one page; nothing is kept here. */
+  registryNotices(session: PortalSession, page?: number): Promise<RegistryNoticePage>;
+  /** One notice, marked read at the registry; 404 for anyone else's. */
+  registryNotice(session: PortalSession, noticeId: string): Promise<RegistryNotice>;
   /** The portal's own access log of one actor (newest first), for checks and the operator. */
   accessLog(actor: string, limit?: number): Promise<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }[]>;
 }
@@ -651,6 +664,14 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
     async registryFees(session, applicationId, pay) {
       const body = pay ? { applicationId, pay: true, returnUrl: pay.returnUrl } : { applicationId };
       return toRegistry(session, pay ? 'registry.pay' : 'registry.fees', 'applications.fees', body, registryFeesSchema);
+    },
+
+    async registryNotices(session, page = 1) {
+      return toRegistry(session, 'registry.notices', 'notices.mine', { page, perPage: 20 }, registryNoticePageSchema);
+    },
+
+    async registryNotice(session, noticeId) {
+      return toRegistry(session, 'registry.notice', 'notices.read', { noticeId }, registryNoticeSchema);
     },
 
     async accessLog(actor, limit = 1000) {

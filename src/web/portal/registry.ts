@@ -10,6 +10,7 @@ import type { MynaPortal, PortalSession, RegistryApplication, RegistryFees } fro
 import { Problem } from '../../kernel/problems/index.js';
 import { catalog, CHANGE_REASONS, ERASURE_REASONS, PROCEDURE_LABELS, REISSUE_REASONS, type Procedure, type QualificationEntry } from '../../registry/index.js';
 import { html, type SafeHtml } from '../ui/index.js';
+import { registerRegistryNoticePages } from './registry-notices.js';
 
 export interface RegistryPageHelpers {
   readonly send: (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, back?: { href: string; label: string }) => FastifyReply;
@@ -186,6 +187,7 @@ export function registerRegistryPages(f: FastifyInstance, portal: MynaPortal, h:
     const list = await portal.registryApplications(s);
     return h.send(req, reply, '国家資格の申請の状況', html`
 <p><a class="btn btn--primary btn--block" href="/registry/new">国家資格の申請をする</a></p>
+<p><a class="btn btn--secondary btn--block" href="/registry/notices">国家資格のお知らせ</a></p>
 ${list.length ? html`<section class="card">${list.map((a) => html`<div class="entry"><dl>
   <dt>資格</dt><dd><a href="/registry/applications/${a.applicationId}">${a.qualificationName}・${a.procedureLabel}</a></dd>
   <dt>申請日時</dt><dd>${h.jpDate(a.receivedAt)}</dd>
@@ -193,6 +195,7 @@ ${list.length ? html`<section class="card">${list.map((a) => html`<div class="en
   ${a.notice ? html`<dt>お知らせ</dt><dd>${a.notice.text}</dd>` : ''}</dl></div>`)}</section>` : html`<p>申請はありません。</p>`}`, { href: '/home', label: 'ホームへ戻る' });
   });
   f.get('/registry/applications.json', async (req) => ({ applications: await portal.registryApplications(h.needJson(req)) }));
+  registerRegistryNoticePages(f, portal, h); // お知らせ (QUA-26): registry-notices.ts
 
   // ── 国家資格の申請 ────────────────────────────────────────────────────────
   f.get('/registry/new', async (req, reply) => {

@@ -18,9 +18,12 @@ import { formatJst } from '../../kernel/jp/index.js';
 import { Problem, isProblem, type FieldError } from '../../kernel/problems/index.js';
 import {
   APPLICATION_STATUS_LABELS, attachmentContent, authenticateStaff, catalog, decideApplication, examinationQueue, applicationDetail, recordKosekiExtract, runChecksAsStaff,
-  showEntry, staffMediaLedger, seesMediaLedger, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
+  certificateForStaff, certificatesOf, showEntry, staffMediaLedger, seesMediaLedger, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
   type ApplicationDetail, type EntryView, type ExaminationDeps, type StaffSession,
 } from '../../registry/index.js';
+import { renderCertificatePdf } from './certificate-pdf.js';
+
+export { renderCertificatePdf } from './certificate-pdf.js';
 import { badge, csrfField, csrfPerReply, dl, html, notice, pageProblem, pager, raw, section, serveUiAssets, STRICT_HELMET, table, type SafeHtml } from '../ui/index.js';
 
 export const REGISTRY_PAGES = '/registry';
@@ -393,8 +396,10 @@ ${section('経過', table(['日時', '内容', '担当', '詳細'], a.events.map
 </form>`);
     });
 
-    const entryPage = (req: FastifyRequest, reply: FastifyReply, e: EntryView, extra: Partial<Frame> = {}, t?: Typed) => {
+    const entryPage = async (req: FastifyRequest, reply: FastifyReply, e: EntryView, extra: Partial<Frame> = {}, t?: Typed) => {
       const s = req.registryStaff!;
+      // 交付履歴 (QUA-25): every 免許証・登録証 issued, valid or void, each printable.
+      const certificates = await withRegistryTenant(deps.db, s.staff.tenant, (tx) => certificatesOf(tx, e.qualification, e.number));
       const base = `${REGISTRY_PAGES}/entries/${e.qualification}/${e.number}`;
       const c = csrfOf(reply);
       const decide = s.staff.role === 'supervisor' && e.erasure === null;
@@ -411,6 +416,11 @@ ${section('氏名', table(['種類', '氏名', 'フリガナ', '期間'], e.name
   n.kind + (n.通称として使用 ? '（通称として使用）' : ''), n.表記 ?? [n.姓, n.名].filter(Boolean).join('　'), n.フリガナ ? `${n.フリガナ.姓}　${n.フリガナ.名}` : '—', `${jpDate(n.from)} 〜 ${n.until ? jpDate(n.until) : '現在'}`,
 ])))}
 ${section('行政処分', table(['処分', '処分年月日', '期間', '発簡番号', '記事'], e.dispositions.map((d) => [d.label, jpDate(d.decidedOn), `${jpDate(d.from)} 〜 ${d.until ? jpDate(d.until) : ''}`, d.issueNo, d.note ?? '—']), { empty: '行政処分の記録はありません。' }))}
+${section('交付履歴（免許証・登録証）', table(['交付番号', '種類', '交付の事由', '交付年月日', '状態', '印刷'], certificates.map((c) => [
+  `第${c.serialNo}号`, c.title, c.reasonLabel, jpDate(c.issuedOn),
+  c.valid ? badge('有効', 'ok') : html`${badge('無効', 'bad')} ${jpDate(c.voidOn)}：${c.voidReason ?? ''}`,
+  html`<a href="${base}/certificates/${c.serialNo}" target="_blank" rel="noopener">印刷する（PDF）</a>`,
+]), { empty: '交付した免許証・登録証はありません。' }))}
 ${section('変更の履歴', table(['版', '内容', '変更した事項', '記事', '担当', '日時'], (e.history ?? []).map((v) => [String(v.version), v.label, v.changedItems.join('、'), v.note ?? '—', v.by, jpTime(v.at)])))}
 ${decide ? section('行政処分を記録する', html`<form method="post" action="${base}/dispositions">${csrfField(c)}
   <div class="field"><label for="f-kind">処分</label><select id="f-kind" name="kind"><option value="suspension">業務停止</option><option value="revocation"${typed(t, 'dispositions', 'kind') === 'revocation' ? raw(' selected') : ''}>免許取消</option></select></div>
@@ -436,6 +446,15 @@ ${decide ? section('抹消を記録する', html`<form method="post" action="${b
       if (!s) return;
       const p = entryParams(req);
       return entryPage(req, reply, await showEntry(deps, s, p.code, p.number, req.id), { flash: flashOf(req) });
+    });
+    // The PDF of one certificate (QUA-25): only for the qualifications of the staff member's duties, logged.
+    f.get(`${REGISTRY_PAGES}/entries/:code/:number/certificates/:serial`, async (req, reply) => {
+      const s = need(req, reply);
+      if (!s) return;
+      const p = req.params as { code: string; number: string; serial: string };
+      const c = await certificateForStaff(deps, s, p.code, p.number, p.serial, req.id);
+      const pdf = await renderCertificatePdf(c.printed, c.certificate);
+      return reply.type('application/pdf').header('content-disposition', `inline; filename="${c.filename}"`).send(Buffer.from(pdf));
     });
     const entryAct = (suffix: string, fn: (s: StaffSession, code: string, number: string, b: Record<string, string>, req: FastifyRequest) => Promise<string>) =>
       f.post(`${REGISTRY_PAGES}/entries/:code/:number/${suffix}`, { preHandler: f.csrfProtection }, async (req, reply) => {
