@@ -21,6 +21,7 @@ import {
 import { catalog, type Procedure } from './catalog.js';
 import { matchPassers, type Difference } from './passers.js';
 import { changeEntry, eraseEntry, recordDisposition, recordReissue, registerEntry, honsekiItemOf, type EntryView, type RegisterDeps } from './register.js';
+import type { CredentialDeps } from './credentials.js';
 import type { RegistrySecrets } from './secrets.js';
 import { feeSettlement } from './settlement.js';
 import { dutyOf, logAccess, visibleQualifications, type StaffSession } from './staff.js';
@@ -175,6 +176,8 @@ export interface ExaminationDeps {
    * after the rejection commits.  A failure leaves it to the fee job, which refunds what is owed.
    */
   readonly refund?: (tenant: string, applicationId: string) => Promise<unknown>;
+  /** The digital certificates' issuer keys and URL (issue 16): the public verifier pages (src/web/verify) use them. */
+  readonly credentials?: CredentialDeps;
 }
 
 /**

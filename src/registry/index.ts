@@ -80,3 +80,9 @@ export {
 } from './passers.js';
 export { runKosekiChecks, kosekiChecksDue, type KosekiRun } from './periodic.js';
 export { applicationCheckers, type CheckerDeps } from './checkers.js';
+export {
+  issueHolderCredentials, createConfirmation, confirmationLog, openConfirmation, verifyForPage, HOLDER_REQUEST_FORMAT, HOLDER_REQUEST_SECONDS, CONFIRMATION_MAX_DAYS,
+  CREDENTIAL_CONSENT_TEXT, CONFIRMATION_CONSENT_TEXT, CONFIRMATION_EVENT_LABELS, type HolderDeps, type HolderCredential, type ConfirmationRecord, type ConfirmationOpening,
+} from './holder.js';
+export { holderServices } from './holder-services.js';
+export { entryClaims } from './credentials.js';

@@ -239,6 +239,39 @@ const registryFeesSchema = z.object({
 });
 export type RegistryFees = z.output<typeof registryFeesSchema>;
 
+/** A card-signed request of a credential holder (docs/formats/verify.md): the page signs it with the card. */
+export interface HolderSignedRequest {
+  readonly document: string;
+  readonly certPem: string;
+  readonly signature: string;
+}
+const holderRequestSchema = z
+  .object({
+    document: z.string({ message: '依頼データがありません' }).min(1).max(20_000),
+    certPem: z.string({ message: '署名用電子証明書がありません' }).min(1).max(20_000),
+    signature: z.string({ message: '署名がありません' }).regex(/^[A-Za-z0-9_-]{1,2048}$/, { message: '署名の形式が正しくありません' }),
+  })
+  .strict();
+
+const holderCredentialsSchema = z.object({
+  credentials: z.array(z.object({
+    qualification: z.string(), qualificationName: z.string(), number: z.number(), registeredOn: z.string(), name: z.string(), issuerName: z.string(), credential: z.string(), issuedAt: z.string(), expiresAt: z.string(),
+  })),
+  notIssued: z.array(z.object({ qualificationName: z.string(), number: z.number(), reason: z.string() })),
+});
+export type HolderCredentials = z.output<typeof holderCredentialsSchema>;
+
+const confirmationSchema = z.object({ linkId: z.string(), path: z.string().regex(/^\/verify\/confirm\/[a-z][a-z0-9-]{1,39}\/[A-Za-z0-9_-]{32}$/), expiresAt: z.string(), claims: z.array(z.string()), qualificationName: z.string(), number: z.number() });
+export type HolderConfirmation = z.output<typeof confirmationSchema> & { readonly url: string };
+
+const confirmationLogSchema = z.object({
+  links: z.array(z.object({
+    linkId: z.string(), qualificationName: z.string(), number: z.number(), recipient: z.string(), claims: z.array(z.string()), createdAt: z.string(), expiresAt: z.string(), openedAt: z.string().nullable(),
+    events: z.array(z.object({ at: z.string(), kind: z.string(), label: z.string() })),
+  })),
+});
+export type HolderConfirmationRecord = z.output<typeof confirmationLogSchema>['links'][number];
+
 /** The system a マイナポータル仮名ID is made for, and its prefix (decision 0189). */
 export const REGISTRY_SYSTEM = 'registry';
 const SYSTEM_PREFIX: Record<string, string> = { [REGISTRY_SYSTEM]: 'MR' };
@@ -290,6 +323,17 @@ export interface MynaPortal {
    * 公金決済 and answers the payer page to send the applicant to, returning to `returnUrl`.
    */
   registryFees(session: PortalSession, applicationId: string, pay?: { returnUrl: string }): Promise<RegistryFees>;
+  /**
+   * デジタル資格証 (issue 16; QUA-23; decision 0206): the holder's card-signed request (券面事項入力補助 and the
+   * consent) to the registry, which identifies the holder itself; the credentials pass through, kept nowhere.
+   */
+  registryCredentials(session: PortalSession, input: HolderSignedRequest): Promise<HolderCredentials>;
+  /** A one-time confirmation link for an employer (QUA-24; decision 0207); its full URL on the registry node. */
+  registryConfirmationCreate(session: PortalSession, input: HolderSignedRequest): Promise<HolderConfirmation>;
+  /** 「確認の記録」: the holder's links and their openings. */
+  registryConfirmations(session: PortalSession): Promise<HolderConfirmationRecord[]>;
+  /** The registry node's public verifier page (src/web/verify). */
+  registryVerifyUrl(): string;
   /** The portal's own access log of one actor (newest first), for checks and the operator. */
   accessLog(actor: string, limit?: number): Promise<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }[]>;
 }
@@ -651,6 +695,27 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
     async registryFees(session, applicationId, pay) {
       const body = pay ? { applicationId, pay: true, returnUrl: pay.returnUrl } : { applicationId };
       return toRegistry(session, pay ? 'registry.pay' : 'registry.fees', 'applications.fees', body, registryFeesSchema);
+    },
+
+    async registryCredentials(session, input) {
+      const sub = parseInput(holderRequestSchema, input);
+      await checkSigner(session, sub.document);
+      return toRegistry(session, 'registry.credentials', 'credentials.issue', sub, holderCredentialsSchema);
+    },
+
+    async registryConfirmationCreate(session, input) {
+      const sub = parseInput(holderRequestSchema, input);
+      await checkSigner(session, sub.document);
+      const c = await toRegistry(session, 'registry.confirmation', 'credentials.confirmations.create', sub, confirmationSchema);
+      return { ...c, url: `${node.directory.entry(registry).url}${c.path}` };
+    },
+
+    async registryConfirmations(session) {
+      return (await toRegistry(session, 'registry.confirmations', 'credentials.confirmations.log', {}, confirmationLogSchema)).links;
+    },
+
+    registryVerifyUrl() {
+      return `${node.directory.entry(registry).url}/verify`;
     },
 
     async accessLog(actor, limit = 1000) {
