@@ -256,11 +256,11 @@ export async function openConfirmation(deps: { db: Db; clock: Clock }, tenant: s
     const now = deps.clock.now();
     const event = (kind: EventKind) => sql`INSERT INTO registry.confirmation_events (tenant_code, link_id, at, kind) VALUES (${tenant}, ${l.link_id}, ${now}, ${kind})`.execute(tx);
     if (l.opened_at) {
-      if (consume) await event('refused-used');
+      await event('refused-used');
       return { result: 'used', openedAt: new Date(l.opened_at).toISOString() };
     }
     if (new Date(l.expires_at).getTime() <= now.getTime()) {
-      if (consume) await event('refused-expired');
+      await event('refused-expired');
       return { result: 'expired', expiresAt: new Date(l.expires_at).toISOString() };
     }
     if (!consume) return { result: 'ready', expiresAt: new Date(l.expires_at).toISOString() };

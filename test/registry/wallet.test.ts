@@ -144,7 +144,7 @@ describe('デジタル資格証 in the portal, the verifier page and employer li
     const bad = await verifyPage([jwt, ...forged].join('~'));
     expect(bad.text).toContain('data-result="invalid"');
     expect(visible(bad.text)).toContain('検証できません');
-    expect(visible(bad.text)).toContain('開示された項目が資格証明書に含まれていません');
+    expect(visible(bad.text)).toContain('開示された項目「登録番号」は、この資格証明書に含まれていません');
     const junk = await verifyPage('not a credential');
     expect(visible(junk.text)).toContain('資格証明書の形式ではありません');
   });

@@ -32,7 +32,9 @@ export const REGISTRY_CREDENTIALS_JS = String.raw`(function () {
     if (!/^[0-9]{4}$/.test(pin)) throw new Error('暗証番号は数字4桁で入力してください。');
     var cardText = await card.text();
     var kenmen = await window.mamoriCard.readKenmen(cardText, pin);
-    var doc = { format: form.dataset.format, purpose: purpose, consent: consent, requestedAt: new Date().toISOString(), kenmen: kenmen };
+    // The request's time is the portal's (the registry checks it against its own clock, not the device's).
+    var now = await fetch('/registry/credentials/clock.json', { credentials: 'same-origin' }).then(function (r) { return r.json(); });
+    var doc = { format: form.dataset.format, purpose: purpose, consent: consent, requestedAt: now.now, kenmen: kenmen };
     if (extra) doc.confirmation = extra;
     var text = JSON.stringify(canonical(doc));
     var signed = await window.mamoriCard.signDocument(cardText, pin, text);

@@ -89,6 +89,11 @@ export function registerCredentialPages(f: FastifyInstance, portal: MynaPortal, 
     };
   });
 
+  f.get('/registry/credentials/clock.json', async (req) => {
+    h.needJson(req);
+    return { now: portal.clock.now().toISOString() };
+  });
+
   f.post('/registry/credentials/qr', { preHandler: f.csrfProtection }, async (req) => {
     h.needJson(req);
     const { text } = parseInput(qrInput, req.body);
