@@ -83,6 +83,7 @@ export const REGISTRY_CREDENTIALS_JS = String.raw`(function () {
     node.querySelector('[data-action=confirm]').addEventListener('click', async function (ev) {
       var btn = ev.target;
       cmsg.hidden = true;
+      cmsg.className = 'message';
       if (!node.querySelector('input[name=confirm-consent]').checked) { cmsg.textContent = '同意の内容を確認し、チェックを入れてください。'; cmsg.hidden = false; return; }
       var chosen = names();
       if (!chosen.length) { cmsg.textContent = '提示する項目を1つ以上選んでください。'; cmsg.hidden = false; return; }
@@ -92,6 +93,7 @@ export const REGISTRY_CREDENTIALS_JS = String.raw`(function () {
         var r = await post('/registry/confirmations', body);
         if (!r.ok) { cmsg.textContent = problemText(r.body); cmsg.hidden = false; return; }
         cmsg.textContent = '';
+        cmsg.className = 'notice notice--success';
         var p1 = document.createElement('span'); p1.textContent = '確認用リンクを作りました（' + r.body.expiresLabel + '、1回限り）: ';
         var a = document.createElement('a'); a.href = r.body.url; a.textContent = r.body.url; a.className = 'confirm-url';
         cmsg.appendChild(p1); cmsg.appendChild(a); cmsg.hidden = false;

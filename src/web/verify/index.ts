@@ -45,6 +45,13 @@ const VERIFY_JS = String.raw`(function () {
 })();
 `;
 
+const VERIFY_CSS = `.verify-result__word { font-size: 1.5rem; font-weight: 700; margin: 0 0 .5rem; }
+.verify-result__word .badge { font-size: 1.5rem; padding: .25rem 1rem; border-width: 2px; }
+.verify-result--valid, [data-result="active"] { border-left: .5rem solid var(--color-semantic-success-2); }
+.verify-result--revoked, .verify-result--invalid, [data-result="revoked"], [data-result="erased"], [data-result="unavailable"] { border-left: .5rem solid var(--color-semantic-error-2); }
+.verify-result--suspended, [data-result="suspended"] { border-left: .5rem solid var(--color-semantic-warning-orange-2); }
+`;
+
 const claimValue = (k: string, v: string | number): string => (k === '登録年月日' || k === '生年月日') && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? formatWareki(v) : String(v);
 
 function frame(title: string, content: SafeHtml): string {
@@ -58,6 +65,7 @@ function frame(title: string, content: SafeHtml): string {
 <title>${title} | 国家資格の確認</title>
 <link rel="stylesheet" href="/assets/tokens.css">
 <link rel="stylesheet" href="/assets/mamori.css">
+<link rel="stylesheet" href="${VERIFY_PAGES}/verify.css">
 </head>
 <body>
 <a class="skip" href="#main">本文へ移動</a>
@@ -112,6 +120,7 @@ export async function registerVerifyPages(fastify: FastifyInstance, deps: Examin
       return send(reply, p.status === 404 ? 'ページが見つかりません' : p.title, html`<p>${p.status === 404 ? 'お探しのページは見つかりませんでした。' : p.detail ?? ''}</p>`);
     });
 
+    f.get(`${VERIFY_PAGES}/verify.css`, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(VERIFY_CSS));
     f.get(`${VERIFY_PAGES}/verify.js`, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(VERIFY_JS));
 
     f.get(VERIFY_PAGES, async (_req, reply) => send(reply, '資格の確認', html`
@@ -155,7 +164,7 @@ ${form()}
       const word = o.status.code === 'active' ? RESULT_WORDS.valid : o.status.code === 'suspended' ? RESULT_WORDS.suspended : RESULT_WORDS.revoked;
       const claims = CREDENTIAL_CLAIMS.filter((k) => o.claims[k] !== undefined);
       return send(reply, '資格の確認（勤務先など）', html`<section class="card verify-result" id="verify-result" data-result="${o.status.code}">
-<p class="verify-result__word"><span class="badge badge--${tone}">${word}</span> ${o.status.label}</p>
+<p class="verify-result__word"><span class="badge badge--${tone}">${word}</span>${o.status.label !== word ? html` ${o.status.label}` : ''}</p>
 <dl class="dl">
   <dt>資格管理者</dt><dd>${o.issuerName}</dd>
   ${claims.map((k) => html`<dt>${k}</dt><dd>${claimValue(k, o.claims[k]!)}</dd>`)}
