@@ -12,7 +12,7 @@ import type { SetClock } from '../../src/kernel/clock/index.js';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { canonicalDocumentText, openKenmen, signDocument, type CardFile } from '../../src/kernel/jpki/index.js';
 import {
-  CONFIRMATION_CONSENT_TEXT, CREDENTIAL_CONSENT_TEXT, exampleForm, HOLDER_REQUEST_FORMAT, presentCredential, recordDisposition, registerEntry, REGISTRY_ROLE, RegistrySecrets, syncAdministrators,
+  buildCredentialSample, CONFIRMATION_CONSENT_TEXT, CREDENTIAL_CONSENT_TEXT, exampleForm, HOLDER_REQUEST_FORMAT, presentCredential, recordDisposition, registerEntry, REGISTRY_ROLE, RegistrySecrets, syncAdministrators,
   type RegisterDeps,
 } from '../../src/registry/index.js';
 import { findMyNumbers } from '../harness/leaks.js';
@@ -147,6 +147,18 @@ describe('デジタル資格証 in the portal, the verifier page and employer li
     expect(visible(bad.text)).toContain('開示された項目「登録番号」は、この資格証明書に含まれていません');
     const junk = await verifyPage('not a credential');
     expect(visible(junk.text)).toContain('資格証明書の形式ではありません');
+    // A credential of another issuer (the CLI's sample): never fetched from where it points, not verifiable here.
+    const sample = await buildCredentialSample({ qualification: 'ishi', clock, form: exampleForm('ishi') as Record<string, unknown> });
+    const foreign = await verifyPage(sample.presentation);
+    expect(foreign.text).toContain('data-result="invalid"');
+    expect(visible(foreign.text)).toContain('発行者の公開鍵（JWKS）にない鍵で署名されています');
+  });
+
+  it('the holder services answer only the portal node (QUA-24: no other organisation asks for a holder)', async () => {
+    const pseudonym = (await sql<{ pseudonym: string }>`SELECT pseudonym FROM peers_mynaportal.system_pseudonyms LIMIT 1`.execute(w.app.db.system)).rows[0]!.pseudonym;
+    for (const svc of ['credentials.confirmations.log', 'credentials.issue', 'credentials.confirmations.create']) {
+      await expect(w.orgs.municipal.node.call('registry', svc, { pseudonym })).rejects.toMatchObject({ status: 403, code: 'EXCHANGE_NOT_ALLOWED' });
+    }
   });
 
   it('employer links: refused for another person\'s entry, without consent or beyond 7 days; opened once; then 使用済み (QUA-24)', async () => {
