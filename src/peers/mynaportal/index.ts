@@ -518,7 +518,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
    * The document's 券面事項入力補助 must be of the card this session logged in with (its 利用者証明用 serial):
    * the applicant signs with their own card.  The registry verifies the rest (XCH-27).
    */
-  async function checkSigner(session: PortalSession, document: string): Promise<void> {
+  async function checkSigner(session: PortalSession, document: string, action = 'registry.apply'): Promise<void> {
     const r = await sql<{ serial: string }>`SELECT serial FROM ${t('sessions')} WHERE token_hash = ${session.tokenHash}`.execute(db);
     let authSerial: unknown;
     try {
@@ -528,7 +528,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
       authSerial = undefined;
     }
     if (typeof authSerial !== 'string' || authSerial.toLowerCase() !== r.rows[0]?.serial.toLowerCase()) {
-      await log(session.actor, session.actor, 'registry.apply', 'refused', 'SIGNER_NOT_LOGGED_IN');
+      await log(session.actor, session.actor, action, 'refused', 'SIGNER_NOT_LOGGED_IN');
       throw new Problem(403, 'SIGNER_NOT_LOGGED_IN', 'ログインしたカードで署名してください', '申請には、ログインに使ったご本人のマイナンバーカード（券面事項入力補助の情報を含むもの）で署名してください。', [{ field: 'document.kenmen', code: 'SIGNER_NOT_LOGGED_IN', message: 'ログインしたカードの情報ではありません' }]);
     }
   }
@@ -699,13 +699,13 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
 
     async registryCredentials(session, input) {
       const sub = parseInput(holderRequestSchema, input);
-      await checkSigner(session, sub.document);
+      await checkSigner(session, sub.document, 'registry.credentials');
       return toRegistry(session, 'registry.credentials', 'credentials.issue', sub, holderCredentialsSchema);
     },
 
     async registryConfirmationCreate(session, input) {
       const sub = parseInput(holderRequestSchema, input);
-      await checkSigner(session, sub.document);
+      await checkSigner(session, sub.document, 'registry.confirmation');
       const c = await toRegistry(session, 'registry.confirmation', 'credentials.confirmations.create', sub, confirmationSchema);
       return { ...c, url: `${node.directory.entry(registry).url}${c.path}` };
     },
