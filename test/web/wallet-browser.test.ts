@@ -11,6 +11,7 @@ import type { Browser } from 'playwright-core';
 import type { Kysely } from 'kysely';
 import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { applyForStaff, approveStaff, exampleForm, issueStaffToken, registerEntry, REGISTRY_ROLE, RegistrySecrets, syncAdministrators } from '../../src/registry/index.js';
+import { BarcodeFormat, BinaryBitmap, DecodeHintType, HybridBinarizer, MultiFormatReader, RGBLuminanceSource } from '@zxing/library';
 import { launch } from '../harness/browser.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
@@ -47,7 +48,7 @@ describe('デジタル資格証 in a browser (real organisations)', () => {
   it('gets the credential in the portal, presents two items to the verifier page → 有効; after 免許取消 → 取消し', async () => {
     const cardFile = join(w.dir, 'wallet-card.json');
     writeFileSync(cardFile, JSON.stringify(w.cards.parent));
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 900, height: 1000 } });
+    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 900, height: 1000 }, deviceScaleFactor: 2 });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -85,6 +86,26 @@ describe('デジタル資格証 in a browser (real organisations)', () => {
     await page.screenshot({ path: join(shots, 'wallet-portal.png'), fullPage: true });
     const verifyHref = (await card.locator('a[data-k=verifyLink]').getAttribute('href'))!;
     expect(verifyHref.startsWith(`${w.url.registry}/verify#vp=`)).toBe(true);
+    // The QR code as a reader decodes it: its modules (from the page's SVG) drawn 4 px each and read by ZXing.
+    const svg = await card.locator('.qr').innerHTML();
+    const size = Number(/viewBox="0 0 (\d+) \d+"/.exec(svg)![1]);
+    const d = /<path[^>]*stroke="#000000"[^>]*d="([^"]+)"/.exec(svg)![1]!;
+    const px = 4;
+    const W = size * px;
+    const gray = new Uint8ClampedArray(W * W).fill(255);
+    let x = 0;
+    let y = 0;
+    for (const [, op, a, b] of d.matchAll(/([Mmh])(-?[\d.]+)(?:\s(-?[\d.]+))?/g)) {
+      if (op === 'M') { x = Number(a); y = Number(b); }
+      else if (op === 'm') { x += Number(a); y += Number(b); }
+      else {
+        for (let i = 0; i < Number(a); i++) for (let dy = 0; dy < px; dy++) for (let dx = 0; dx < px; dx++) gray[(Math.floor(y) * px + dy) * W + (x + i) * px + dx] = 0;
+        x += Number(a);
+      }
+    }
+    const decoded = new MultiFormatReader().decode(new BinaryBitmap(new HybridBinarizer(new RGBLuminanceSource(gray, W, W))),
+      new Map<DecodeHintType, unknown>([[DecodeHintType.POSSIBLE_FORMATS, [BarcodeFormat.QR_CODE]], [DecodeHintType.TRY_HARDER, true]]));
+    expect(decoded.getText()).toBe(verifyHref);
     expect(findMyNumbers(await page.content())).toEqual([]);
 
     // The employer link, made from the same choice (signed again with the card).

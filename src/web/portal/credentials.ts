@@ -97,7 +97,7 @@ export function registerCredentialPages(f: FastifyInstance, portal: MynaPortal, 
   f.post('/registry/credentials/qr', { preHandler: f.csrfProtection }, async (req) => {
     h.needJson(req);
     const { text } = parseInput(qrInput, req.body);
-    return { svg: await QRCode.toString(text, { type: 'svg', margin: 2, errorCorrectionLevel: 'L' }) };
+    return { svg: await QRCode.toString(text, { type: 'svg', margin: 4, errorCorrectionLevel: 'L' }) };
   });
 
   f.post('/registry/confirmations', { preHandler: f.csrfProtection }, async (req) => {

@@ -163,7 +163,7 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     asset('/assets/registry-credentials.js', 'text/javascript; charset=utf-8', REGISTRY_CREDENTIALS_JS);
 
     const send = (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, back?: Frame['back']) =>
-      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
+      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: /^\/registry\/(credentials|confirmations)/.test(req.url) ? 'デジタル資格証' : req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
 
     /** The page's session, or a redirect to the login page. */
     const need = (req: FastifyRequest, reply: FastifyReply): PortalSession | null => {
