@@ -334,6 +334,21 @@ export async function issueCredential(deps: CredentialDeps, raw: unknown): Promi
   });
 }
 
+/**
+ * The claims a credential of the entry would carry today and the entry's current status (issue 16, the employer
+ * confirmation page; decision 0207): undefined for an unknown number.  In the caller's tenant transaction.
+ */
+export async function entryClaims(tx: Tx, clock: Clock, tenant: string, qualification: string, number: number): Promise<{ claims: CredentialClaims; status: { code: string; label: string } } | undefined> {
+  const q = qualificationOf(tenant, qualification);
+  const e = await entryState(tx, q, number);
+  if (!e) return undefined;
+  const s = statusOf(e.row['erased_on'] !== null, e.dispositions, clock.today());
+  return {
+    claims: { 資格名: q.name, 登録番号: number, 登録年月日: day(e.row['registered_on']), 氏名: fullName(e.row['names'] as NameRecord[]), 生年月日: birthDate(e.row['items'] as Items) },
+    status: { code: s.code, label: s.label },
+  };
+}
+
 // ---- status --------------------------------------------------------------------------------------------------
 
 /**

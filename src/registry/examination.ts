@@ -23,6 +23,7 @@ import { issueCertificate, type CertificateView } from './certificates.js';
 import { noticeOfCertificate, noticeOfDecision, noticeOfDisposition } from './notices.js';
 import { matchPassers, type Difference } from './passers.js';
 import { changeEntry, eraseEntry, recordDisposition, recordReissue, registerEntry, honsekiItemOf, type EntryView, type RegisterDeps } from './register.js';
+import type { CredentialDeps } from './credentials.js';
 import type { RegistrySecrets } from './secrets.js';
 import { feeSettlement } from './settlement.js';
 import { dutyOf, logAccess, visibleQualifications, type StaffSession } from './staff.js';
@@ -177,6 +178,8 @@ export interface ExaminationDeps {
    * after the rejection commits.  A failure leaves it to the fee job, which refunds what is owed.
    */
   readonly refund?: (tenant: string, applicationId: string) => Promise<unknown>;
+  /** The digital certificates' issuer keys and URL (issue 16): the public verifier pages (src/web/verify) use them. */
+  readonly credentials?: CredentialDeps;
 }
 
 /**

@@ -97,3 +97,9 @@ export {
   addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, noticeOfChangeNeededRows, NOTICE_KINDS, NOTICE_KIND_LABELS,
   type NoticeKind, type NewNotice, type NoticeView, type NoticePage,
 } from './notices.js';
+export {
+  issueHolderCredentials, createConfirmation, confirmationLog, openConfirmation, verifyForPage, HOLDER_REQUEST_FORMAT, HOLDER_REQUEST_SECONDS, CONFIRMATION_MAX_DAYS,
+  CREDENTIAL_CONSENT_TEXT, CONFIRMATION_CONSENT_TEXT, CONFIRMATION_EVENT_LABELS, type HolderDeps, type HolderCredential, type ConfirmationRecord, type ConfirmationOpening,
+} from './holder.js';
+export { holderServices } from './holder-services.js';
+export { entryClaims } from './credentials.js';

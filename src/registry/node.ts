@@ -13,7 +13,8 @@ import { caCertSource } from '../kernel/jpki/index.js';
 import { logger } from '../kernel/log/index.js';
 import { registerRegistryApi } from './api.js';
 import { registerCredentialRoutes } from './credentials-api.js';
-import { IssuerKeys } from './credentials.js';
+import { IssuerKeys, type CredentialDeps } from './credentials.js';
+import { holderServices } from './holder-services.js';
 import { FEE_SYNC_INTERVAL_MS, registerFeeApi } from './fees-api.js';
 import { feeServices, refundOnWithdrawal, syncFeePayments } from './fees.js';
 import { myApplication, myApplications, resubmitOnline, submitOnline, withdrawOnline, type IntakeDeps } from './intake.js';
@@ -73,15 +74,19 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
   // Applications carry attachments (≤ 10 MB each, base64 in the message).
   const fastify = await createNodeServer(ctx.name, { bodyLimit: 64 * 1024 * 1024 });
   const feeDeps = { db: ctx.db, clock: ctx.clock, node: ctx.node };
-  ctx.node.serve(fastify, { ...registryServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode }, opts.portalNode), ...feeServices(feeDeps), ...foundationServices({ db: ctx.db, clock: ctx.clock, secrets }) });
+  const issuerKeys = IssuerKeys.open(ctx.config.keyDir);
+  const credentialDeps: CredentialDeps = { db: ctx.db, clock: ctx.clock, keys: issuerKeys, get baseUrl() { return ctx.node.directory.entry(ctx.name).url; } };
+  ctx.node.serve(fastify, { ...registryServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode }, opts.portalNode), ...feeServices(feeDeps),
+    ...holderServices({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node, caCert, cardNode, credentials: credentialDeps }, opts.portalNode),
+    ...foundationServices({ db: ctx.db, clock: ctx.clock, secrets }) });
   // Examination runs the 住基 and 戸籍 checks of an application through this node (decisions 0180, 0185, 0192).
   const examination: ExaminationDeps = { db: ctx.db, clock: ctx.clock, secrets, checkers: applicationCheckers({ db: ctx.db, clock: ctx.clock, node: ctx.node, secrets }),
-    refund: (tenant, id) => refundOnWithdrawal({ db: ctx.db, clock: ctx.clock, node: ctx.node }, tenant, id),
+    refund: (tenant, id) => refundOnWithdrawal({ db: ctx.db, clock: ctx.clock, node: ctx.node }, tenant, id), credentials: credentialDeps,
   };
   registerRegistryApi(fastify, { db: ctx.db, clock: ctx.clock, secrets, examination });
   registerJukiApi(fastify, { db: ctx.db, clock: ctx.clock });
   registerFeeApi(fastify, feeDeps);
-  registerCredentialRoutes(fastify, { db: ctx.db, clock: ctx.clock, keys: IssuerKeys.open(ctx.config.keyDir), baseUrl: () => ctx.node.directory.entry(ctx.name).url });
+  registerCredentialRoutes(fastify, { db: ctx.db, clock: ctx.clock, keys: issuerKeys, baseUrl: () => ctx.node.directory.entry(ctx.name).url });
   const interval = opts.checkIntervalMs ?? REGISTRY_CHECK_INTERVAL_MS;
   const deps = { db: ctx.db, clock: ctx.clock, node: ctx.node, secrets };
   const stopChecks = interval > 0

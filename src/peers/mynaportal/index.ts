@@ -248,6 +248,39 @@ export type RegistryNotice = z.output<typeof registryNoticeSchema>;
 const registryNoticePageSchema = z.object({ total: z.number(), unread: z.number(), page: z.number(), perPage: z.number(), pages: z.number(), notices: z.array(registryNoticeSchema) });
 export type RegistryNoticePage = z.output<typeof registryNoticePageSchema>;
 
+/** A card-signed request of a credential holder (docs/formats/verify.md): the page signs it with the card. */
+export interface HolderSignedRequest {
+  readonly document: string;
+  readonly certPem: string;
+  readonly signature: string;
+}
+const holderRequestSchema = z
+  .object({
+    document: z.string({ message: '依頼データがありません' }).min(1).max(20_000),
+    certPem: z.string({ message: '署名用電子証明書がありません' }).min(1).max(20_000),
+    signature: z.string({ message: '署名がありません' }).regex(/^[A-Za-z0-9_-]{1,2048}$/, { message: '署名の形式が正しくありません' }),
+  })
+  .strict();
+
+const holderCredentialsSchema = z.object({
+  credentials: z.array(z.object({
+    qualification: z.string(), qualificationName: z.string(), number: z.number(), registeredOn: z.string(), name: z.string(), issuerName: z.string(), credential: z.string(), issuedAt: z.string(), expiresAt: z.string(),
+  })),
+  notIssued: z.array(z.object({ qualificationName: z.string(), number: z.number(), reason: z.string() })),
+});
+export type HolderCredentials = z.output<typeof holderCredentialsSchema>;
+
+const confirmationSchema = z.object({ linkId: z.string(), path: z.string().regex(/^\/verify\/confirm\/[a-z][a-z0-9-]{1,39}\/[A-Za-z0-9_-]{32}$/), expiresAt: z.string(), claims: z.array(z.string()), qualificationName: z.string(), number: z.number() });
+export type HolderConfirmation = z.output<typeof confirmationSchema> & { readonly url: string };
+
+const confirmationLogSchema = z.object({
+  links: z.array(z.object({
+    linkId: z.string(), qualificationName: z.string(), number: z.number(), recipient: z.string(), claims: z.array(z.string()), createdAt: z.string(), expiresAt: z.string(), openedAt: z.string().nullable(),
+    events: z.array(z.object({ at: z.string(), kind: z.string(), label: z.string() })),
+  })),
+});
+export type HolderConfirmationRecord = z.output<typeof confirmationLogSchema>['links'][number];
+
 /** The system a マイナポータル仮名ID is made for, and its prefix (decision 0189). */
 export const REGISTRY_SYSTEM = 'registry';
 const SYSTEM_PREFIX: Record<string, string> = { [REGISTRY_SYSTEM]: 'MR' };
@@ -303,6 +336,18 @@ export interface MynaPortal {
   registryNotices(session: PortalSession, page?: number): Promise<RegistryNoticePage>;
   /** One notice, marked read at the registry; 404 for anyone else's. */
   registryNotice(session: PortalSession, noticeId: string): Promise<RegistryNotice>;
+
+  /**
+   * デジタル資格証 (issue 16; QUA-23; decision 0206): the holder's card-signed request (券面事項入力補助 and the
+   * consent) to the registry, which identifies the holder itself; the credentials pass through, kept nowhere.
+   */
+  registryCredentials(session: PortalSession, input: HolderSignedRequest): Promise<HolderCredentials>;
+  /** A one-time confirmation link for an employer (QUA-24; decision 0207); its full URL on the registry node. */
+  registryConfirmationCreate(session: PortalSession, input: HolderSignedRequest): Promise<HolderConfirmation>;
+  /** 「確認の記録」: the holder's links and their openings. */
+  registryConfirmations(session: PortalSession): Promise<HolderConfirmationRecord[]>;
+  /** The registry node's public verifier page (src/web/verify). */
+  registryVerifyUrl(): string;
   /** The portal's own access log of one actor (newest first), for checks and the operator. */
   accessLog(actor: string, limit?: number): Promise<{ at: Date; actor: string | null; subject: string | null; action: string; outcome: string; code: string | null }[]>;
 }
@@ -487,7 +532,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
    * The document's 券面事項入力補助 must be of the card this session logged in with (its 利用者証明用 serial):
    * the applicant signs with their own card.  The registry verifies the rest (XCH-27).
    */
-  async function checkSigner(session: PortalSession, document: string): Promise<void> {
+  async function checkSigner(session: PortalSession, document: string, action = 'registry.apply'): Promise<void> {
     const r = await sql<{ serial: string }>`SELECT serial FROM ${t('sessions')} WHERE token_hash = ${session.tokenHash}`.execute(db);
     let authSerial: unknown;
     try {
@@ -497,7 +542,7 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
       authSerial = undefined;
     }
     if (typeof authSerial !== 'string' || authSerial.toLowerCase() !== r.rows[0]?.serial.toLowerCase()) {
-      await log(session.actor, session.actor, 'registry.apply', 'refused', 'SIGNER_NOT_LOGGED_IN');
+      await log(session.actor, session.actor, action, 'refused', 'SIGNER_NOT_LOGGED_IN');
       throw new Problem(403, 'SIGNER_NOT_LOGGED_IN', 'ログインしたカードで署名してください', '申請には、ログインに使ったご本人のマイナンバーカード（券面事項入力補助の情報を含むもの）で署名してください。', [{ field: 'document.kenmen', code: 'SIGNER_NOT_LOGGED_IN', message: 'ログインしたカードの情報ではありません' }]);
     }
   }
@@ -672,6 +717,27 @@ export function createMynaPortal(ctx: PeerContext, opts: MynaportalOptions = {})
 
     async registryNotice(session, noticeId) {
       return toRegistry(session, 'registry.notice', 'notices.read', { noticeId }, registryNoticeSchema);
+    },
+
+    async registryCredentials(session, input) {
+      const sub = parseInput(holderRequestSchema, input);
+      await checkSigner(session, sub.document, 'registry.credentials');
+      return toRegistry(session, 'registry.credentials', 'credentials.issue', sub, holderCredentialsSchema);
+    },
+
+    async registryConfirmationCreate(session, input) {
+      const sub = parseInput(holderRequestSchema, input);
+      await checkSigner(session, sub.document, 'registry.confirmation');
+      const c = await toRegistry(session, 'registry.confirmation', 'credentials.confirmations.create', sub, confirmationSchema);
+      return { ...c, url: `${node.directory.entry(registry).url}${c.path}` };
+    },
+
+    async registryConfirmations(session) {
+      return (await toRegistry(session, 'registry.confirmations', 'credentials.confirmations.log', {}, confirmationLogSchema)).links;
+    },
+
+    registryVerifyUrl() {
+      return `${node.directory.entry(registry).url}/verify`;
     },
 
     async accessLog(actor, limit = 1000) {

@@ -19,6 +19,8 @@ import { renderRecordsPdf } from './pdf.js';
 import { CARD_LOGIN_MISSING_JS, PORTAL_LOGIN_JS } from './script.js';
 import { registerRegistryPages } from './registry.js';
 import { REGISTRY_APPLY_JS } from './registry-script.js';
+import { registerCredentialPages } from './credentials.js';
+import { REGISTRY_CREDENTIALS_JS } from './credentials-script.js';
 
 export { renderRecordsPdf, type RecordsPdfData } from './pdf.js';
 
@@ -158,9 +160,10 @@ export async function registerPortalPages(fastify: FastifyInstance, portal: Myna
     asset('/assets/card-login.js', 'text/javascript; charset=utf-8', cardJs);
     asset('/assets/portal-login.js', 'text/javascript; charset=utf-8', PORTAL_LOGIN_JS);
     asset('/assets/registry-apply.js', 'text/javascript; charset=utf-8', REGISTRY_APPLY_JS);
+    asset('/assets/registry-credentials.js', 'text/javascript; charset=utf-8', REGISTRY_CREDENTIALS_JS);
 
     const send = (req: FastifyRequest, reply: FastifyReply, title: string, content: SafeHtml, back?: Frame['back']) =>
-      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
+      reply.type('text/html; charset=utf-8').send(frame({ title, session: req.portalSession, csrf: csrfOf(reply), demo: opts.demo, back, brand: /^\/registry\/(credentials|confirmations)/.test(req.url) ? 'デジタル資格証' : req.url.startsWith('/registry') ? '国家資格の申請' : undefined }, content));
 
     /** The page's session, or a redirect to the login page. */
     const need = (req: FastifyRequest, reply: FastifyReply): PortalSession | null => {
@@ -248,7 +251,7 @@ ${self.length ? self.map((p) => personCard(p, '')) : html`<section class="card">
 ${children.length ? children.map((p) => personCard(p, '')) : html`<p>登録されているお子さまはいません。</p>`}
 <p><a class="btn btn--secondary btn--block" href="/agents/new">お子さまを登録する（代理人の登録）</a></p>
 <h2>国家資格</h2>
-<ul class="links"><li><a href="/registry/new">国家資格の申請</a></li><li><a href="/registry">国家資格の申請の状況</a></li></ul>`);
+<ul class="links"><li><a href="/registry/new">国家資格の申請</a></li><li><a href="/registry">国家資格の申請の状況</a></li><li><a href="/registry/credentials">デジタル資格証</a></li></ul>`);
     });
 
     // ── 代理人の登録 ────────────────────────────────────────────────────────
@@ -472,6 +475,8 @@ ${d.programCode && /^\d+$/.test(d.doseNo) ? html`<p><a href="/p/${pid}/questionn
 
     // ── 国家資格の申請（src/web/portal/registry.ts） ───────────────────────────
     registerRegistryPages(f, portal, { send, need, needJson, csrfOf, jpDate });
+    // ── デジタル資格証（src/web/portal/credentials.ts） ──────────────────────────
+    registerCredentialPages(f, portal, { send, need, needJson, csrfOf, jpDate });
 
     // ── わたしの情報を使った記録 ─────────────────────────────────────────────
     f.get('/p/:pid/data-use', async (req, reply) => {

@@ -24,6 +24,7 @@ import {
 import { renderCertificatePdf } from './certificate-pdf.js';
 
 export { renderCertificatePdf } from './certificate-pdf.js';
+import { registerVerifyPages } from '../verify/index.js';
 import { badge, csrfField, csrfPerReply, dl, html, notice, pageProblem, pager, raw, section, serveUiAssets, STRICT_HELMET, table, type SafeHtml } from '../ui/index.js';
 
 export const REGISTRY_PAGES = '/registry';
@@ -488,6 +489,10 @@ const FIELD_LABELS: Record<string, string> = { kind: '処分', decidedOn: '処�
 
 /** The `registryPages` option of `startOrganisations` (src/app/nodes.ts). */
 export function registryPages(opts: RegistryPageOptions = {}): (fastify: FastifyInstance, deps: ExaminationDeps) => Promise<void> {
-  return (fastify, deps) => registerRegistryPages(fastify, deps, opts);
+  return async (fastify, deps) => {
+    await registerRegistryPages(fastify, deps, opts);
+    // The public verifier and employer confirmation pages (issue 16; src/web/verify), on the same node.
+    if (deps.credentials) await registerVerifyPages(fastify, deps);
+  };
 }
 
