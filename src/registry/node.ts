@@ -27,8 +27,8 @@ import { catalog } from './catalog.js';
 import { kosekiChecksDue, runKosekiChecks } from './periodic.js';
 import { applicationCheckers } from './checkers.js';
 import type { ExaminationDeps } from './examination.js';
-import { startSyncJobs } from './syncs.js';
-import { foundationServices } from './foundation.js';
+import { startSyncJobs, SYNC_INTERVAL_MS } from './syncs.js';
+import { FOUNDATION_NODE, foundationServices, sendToFoundation } from './foundation.js';
 
 /** How often the node looks whether a 資格管理者's daily 住基 check is due. */
 export const REGISTRY_CHECK_INTERVAL_MS = 3600_000;
@@ -44,6 +44,11 @@ export interface RegistryNodeOptions {
   readonly cardNode?: string;
   /** How often the syncs to 免許登録管理・資格確認検索 run (default SYNC_INTERVAL_MS; 0: not scheduled; issue 16). */
   readonly syncIntervalMs?: number;
+  /**
+   * How often the online applications of 介護福祉士 and the 資格仮名ID links still owed are handed to the foundation
+   * (default SYNC_INTERVAL_MS; 0: not scheduled, `mamori registry foundation send` only; QUA-30, decision 0233).
+   */
+  readonly foundationIntervalMs?: number;
 }
 
 /** The services マイナポータル calls for an applicant (each body carries the マイナポータル仮名ID). */
@@ -109,6 +114,14 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
     : () => undefined;
   const stopFeeSync = await everyInterval(ctx.name, 'fee payment sync', () => syncFeePayments(feeDeps), opts.feeSyncIntervalMs ?? FEE_SYNC_INTERVAL_MS);
   const stopSyncs = await startSyncJobs({ ...deps, keyDir: ctx.config.keyDir }, ctx.name, opts.syncIntervalMs); // QUA-28, QUA-29 (syncs.ts)
+  // QUA-30 「随時（API連携）」: what is owed to the foundation goes by message on the next run (decision 0233).
+  const foundationInterval = opts.foundationIntervalMs ?? SYNC_INTERVAL_MS;
+  const stopFoundation = foundationInterval > 0 && ctx.node.directory.has(FOUNDATION_NODE)
+    ? await everyInterval(ctx.name, 'foundation send', async () => {
+        const r = await sendToFoundation({ db: ctx.db, clock: ctx.clock, secrets, node: ctx.node });
+        if (r.batchId) logger().info({ node: ctx.name, batch: r.batchId, online: r.online, links: r.links }, 'registry → foundation');
+      }, foundationInterval)
+    : () => undefined;
   return {
     fastify,
     examination,
@@ -116,6 +129,7 @@ export async function buildRegistryNode(ctx: PeerContext, opts: RegistryNodeOpti
       stopChecks();
       stopFeeSync();
       stopSyncs();
+      stopFoundation();
     },
   };
 }

@@ -8,10 +8,11 @@ import { toHalfWidthDigits } from '../../src/kernel/jp/index.js';
 // they would fail the scan by chance while holding no My Number (no id is ever made from one).
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 // Hex ids (key ids, certificate serials, digests): 16 or more hex characters with at least one letter and
-// one digit, standing alone.  Their digit runs are random in the same way (a key id 'mk-…' once held a run
-// of 12 digits with a valid check digit).  The tests that scan such text also look for each test number by
-// value, so a number hidden inside a hex word is still caught there.
-const HEX_ID = /(?<![0-9a-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{16,}(?![0-9a-z])/gi;
+// one digit, standing alone or as PostgreSQL's bytea text (`\x…`, e.g. a blind index in a row cast to text).
+// Their digit runs are random in the same way (a key id 'mk-…' once held a run of 12 digits with a valid check
+// digit; so did a blind index in registry.network_codes).  The tests that scan such text also look for each
+// test number by value, so a number hidden inside a hex word is still caught there.
+const HEX_ID = /(?:(?<=\\x)|(?<![0-9a-z]))(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{16,}(?![0-9a-z])/gi;
 // Digits (ASCII, full-width, or percent-encoded as %30-%39 / %EF%BC%90-%EF%BC%99), 12 in a run, with at most
 // one separator between two digits: hyphen or space of either width, '+', or %20 / %2B / %2D / %E3%80%80.
 const D = '(?:[0-9０-９]|%3[0-9]|%EF%BC%9[0-9])';

@@ -22,6 +22,9 @@ describe('the leak scan (KRN-07)', () => {
     // Hex ids with a 12-digit run are blanked like UUIDs; a number next to one is still found.
     expect(findMyNumbers(`"kekId":"mk-ab${n}cd","serial":"${n}0a0b0c0d"`)).toEqual([]);
     expect(findMyNumbers(`mk-ab${n}cd ${n}`)).toEqual([20]);
+    // bytea as PostgreSQL prints it in a row cast to text (a blind index): blanked too.
+    expect(findMyNumbers(`(mhlw-isei,"\\\\xab${n}cd01",C0123)`)).toEqual([]);
+    expect(findMyNumbers(`\\x${n}`)).toHaveLength(1);
     const wrong = n.slice(0, 11) + String((Number(n.at(-1)) + 1) % 10);
     expect(findMyNumbers(wrong)).toEqual([]);
   });
