@@ -452,7 +452,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
     .option('--host <host>', '待受アドレス', '127.0.0.1')
     .option('--insecure-cookies', 'Cookie を Secure なしで送る（http の開発・デモ専用。環境変数 MAMORI_INSECURE_COOKIES=1 と同じ）')
-    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply, koukin, payment, registry, koseki, menkyo, kensaku（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
+    .option('--only <node>', 'この組織（ノード）だけを起動する: municipality, network, jlis, chukan-<団体コード>, vrs, platform, insurerhub, card, mynaportal, kokuhoren, eapply, koukin, payment, registry, koseki, menkyo, kensaku, shiken（他の組織の接続先は環境変数 MAMORI_DIRECTORY のファイル）')
     .action(run(async () => (await import('./commands/serve.js')).serve));
   leaf(program, 'demo', 'デモ用の団体2つ（合成の住民・接種記録・抽出つき）と職員を作成して起動する（URLと初期パスワードを表示）')
     .option('--port <n>', 'ポート番号（既定: 環境変数 PORT、なければ 8080）')
