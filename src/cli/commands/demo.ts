@@ -239,6 +239,9 @@ export async function demo(o: O): Promise<number> {
               print('国家資格の申請: マイナポータルの「国家資格の申請」から、カードのファイルと暗証番号で申請し、手数料を公金決済（模擬）で支払えます。');
               print('国家資格の審査: 上の一覧の registry のURLに /registry/login を付けて開き、資格管理者ごとの利用者トークンでログインします。');
               for (const e of r.examiners) print(`  ${e.name}（審査責任者 ${e.userId}）のトークン: ${e.tokenFile}`);
+              // Issue 16: where the holder, a verifier and anyone searching go.
+              print('デジタル資格証: 登録後、マイナポータルの「デジタル資格証」で受け取り、registry のURLに /verify を付けた確認ページで確かめられます。');
+              if (orgs.directory.has('kensaku')) print(`資格確認検索（公開）: ${orgs.directory.entry('kensaku').url}/kensaku`);
             } catch (e) {
               warn(`国家資格のデモの準備に失敗しました: ${(e as Error).message}`);
             }
