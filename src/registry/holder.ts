@@ -16,13 +16,13 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../kernel/clock/index.js';
 import type { ExchangeNode } from '../kernel/exchange/index.js';
-import { kenmenMatchesHolder, verifyDocumentSignature, verifyKenmen, type KenmenData } from '../kernel/jpki/index.js';
+import type { KenmenData } from '../kernel/jpki/index.js';
 import { invalidField, isProblem, notFound, parseInput, Problem } from '../kernel/problems/index.js';
 import { catalog } from './catalog.js';
 import {
   CREDENTIAL_CLAIMS, entryClaims, issueCredential, issuerPath, publishStatusList, verifyPresentation, type CredentialClaim, type CredentialDeps, type Verification,
 } from './credentials.js';
-import { PORTAL_PSEUDONYM } from './intake.js';
+import { PORTAL_PSEUDONYM, verifyCardSignature, verifyKenmenOfSigner } from './intake.js';
 import type { RegistrySecrets } from './secrets.js';
 import { withTenant, type Db } from './store.js';
 
@@ -84,8 +84,6 @@ const signedRequest = z
   })
   .strict();
 
-const withField = (e: Problem, field: string): Problem => new Problem(e.status, e.code, e.title, e.detail, [{ field, code: e.code, message: e.detail ?? e.title }]);
-
 /**
  * Verifies a holder's signed request: the card signature (chain, validity, canonical text), the certificate's
  * revocation, the 券面事項入力補助 of the signing card, the consent text of its purpose and its freshness.
@@ -93,15 +91,7 @@ const withField = (e: Problem, field: string): Problem => new Problem(e.status, 
 async function verifyRequest(deps: HolderDeps, raw: unknown, purpose: 'credentials' | 'confirmation'): Promise<{ pseudonym: string; doc: z.output<typeof requestDocument>; kenmen: KenmenData }> {
   const input = parseInput(signedRequest, raw);
   const caPem = await deps.caCert();
-  let v: Awaited<ReturnType<typeof verifyDocumentSignature>>;
-  try {
-    v = await verifyDocumentSignature({ text: input.document, certPem: input.certPem, caCertPem: caPem, signature: input.signature, now: deps.clock.now() });
-  } catch (e) {
-    if (isProblem(e) && e.status < 500) throw withField(e, e.code === 'DOCUMENT_NOT_CANONICAL' || e.code === 'CARD_BAD_SIGNATURE' ? 'signature' : 'certPem');
-    throw e;
-  }
-  const st = await deps.node.call(deps.cardNode ?? 'card', 'card.status', { serial: v.serial });
-  if ((st.body as { status?: unknown } | undefined)?.status !== 'good') throw new Problem(403, 'CARD_NOT_GOOD', '署名用電子証明書を確認できません', '失効した、または発行を確認できない電子証明書です。');
+  const v = await verifyCardSignature(deps, input, caPem);
   const doc = parseInput(requestDocument, JSON.parse(input.document), 'document');
   if (doc.purpose !== purpose) throw invalidField('document.purpose', 'PURPOSE_MISMATCH', '依頼の種類が違います');
   const expected = purpose === 'credentials' ? CREDENTIAL_CONSENT_TEXT : CONFIRMATION_CONSENT_TEXT;
@@ -109,16 +99,7 @@ async function verifyRequest(deps: HolderDeps, raw: unknown, purpose: 'credentia
   if (purpose === 'confirmation' && !doc.confirmation) throw invalidField('document.confirmation', 'CONFIRMATION_MISSING', '提供する資格と項目を選んでください');
   const age = (deps.clock.now().getTime() - Date.parse(doc.requestedAt)) / 1000;
   if (age > HOLDER_REQUEST_SECONDS || age < -60) throw new Problem(400, 'REQUEST_STALE', '依頼の有効時間を過ぎています', 'もう一度カードで署名してください。');
-  let kenmen: KenmenData;
-  try {
-    kenmen = await verifyKenmen(doc.kenmen, caPem);
-  } catch (e) {
-    if (isProblem(e) && e.status < 500) throw withField(e, 'document.kenmen');
-    throw e;
-  }
-  if (kenmen.signSerial !== v.serial || !kenmenMatchesHolder(kenmen, v.holder)) {
-    throw new Problem(400, 'KENMEN_MISMATCH', '券面事項入力補助の情報が署名したカードのものではありません', '署名したカードの券面事項入力補助の情報を使ってください。');
-  }
+  const kenmen = await verifyKenmenOfSigner(doc.kenmen, caPem, v);
   return { pseudonym: input.pseudonym, doc, kenmen };
 }
 

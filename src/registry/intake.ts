@@ -108,26 +108,52 @@ function refused(e: Problem, field: string): Problem {
   return new Problem(e.status, e.code, e.title, e.detail, [{ field, code: e.code, message: e.detail ?? e.title }]);
 }
 
+/** A card signature verified (chain, validity, 署名用, canonical text) whose certificate 公的個人認証サービス says is good. */
+export type VerifiedCardSignature = Awaited<ReturnType<typeof verifyDocumentSignature>>;
+
 /**
- * Verifies an online application (XCH-27) without touching the database: throws a Problem naming the item
- * for any failure.  `expectApplicationId`: on a resubmission, the signed document must name it.
+ * Steps 1 and 2 of every card-signed document the registry takes (an application, a holder's request for a
+ * デジタル資格証 or a confirmation link): the card signature over the document exactly as received — chain to the
+ * CA, validity, a 署名用 certificate, canonical text and the signature (any change after signing fails here) — and
+ * the certificate's revocation at the 公的個人認証サービス.  Failures name the item (`signature`, `certPem`).
  */
-export async function verifyOnlineApplication(deps: IntakeDeps, input: z.output<typeof submitSchema>): Promise<VerifiedApplication> {
-  const caPem = await deps.caCert();
-  // 1. The card signature over the document exactly as received: chain to the CA, validity, a 署名用
-  //    certificate, canonical text, and the signature (any change after signing fails here).
-  let v: Awaited<ReturnType<typeof verifyDocumentSignature>>;
+export async function verifyCardSignature(deps: Pick<IntakeDeps, 'node' | 'cardNode' | 'clock'>, input: { readonly document: string; readonly certPem: string; readonly signature: string }, caPem: string): Promise<VerifiedCardSignature> {
+  let v: VerifiedCardSignature;
   try {
     v = await verifyDocumentSignature({ text: input.document, certPem: input.certPem, caCertPem: caPem, signature: input.signature, now: deps.clock.now() });
   } catch (e) {
     if (isProblem(e) && e.status < 500) throw refused(e, e.code === 'DOCUMENT_NOT_CANONICAL' || e.code === 'CARD_BAD_SIGNATURE' ? 'signature' : 'certPem');
     throw e;
   }
-  // 2. Revocation at the 公的個人認証サービス.
   const st = await deps.node.call(deps.cardNode ?? 'card', 'card.status', { serial: v.serial });
   const status = (st.body as { status?: unknown } | undefined)?.status;
-  if (status === 'revoked') throw new Problem(403, 'CARD_REVOKED', '署名用電子証明書は失効しています', '失効した電子証明書による申請は受け付けられません。市区町村の窓口で電子証明書の再発行を受けてから申請してください。', [{ field: 'certPem', code: 'CARD_REVOKED', message: '署名用電子証明書は失効しています' }]);
+  if (status === 'revoked') throw new Problem(403, 'CARD_REVOKED', '署名用電子証明書は失効しています', '失効した電子証明書による申請・依頼は受け付けられません。市区町村の窓口で電子証明書の再発行を受けてから申請してください。', [{ field: 'certPem', code: 'CARD_REVOKED', message: '署名用電子証明書は失効しています' }]);
   if (status !== 'good') throw new Problem(403, 'CARD_UNKNOWN', '署名用電子証明書を確認できません', '公的個人認証サービスが発行を確認できない電子証明書です。', [{ field: 'certPem', code: 'CARD_UNKNOWN', message: '署名用電子証明書を確認できません' }]);
+  return v;
+}
+
+/** Step 4: the 券面事項入力補助 — the issuer's signature, and that it is the signing card's (its serial and 4情報). */
+export async function verifyKenmenOfSigner(raw: unknown, caPem: string, v: VerifiedCardSignature): Promise<KenmenData> {
+  let kenmen: KenmenData;
+  try {
+    kenmen = await verifyKenmen(raw, caPem);
+  } catch (e) {
+    if (isProblem(e) && e.status < 500) throw refused(e, 'document.kenmen');
+    throw e;
+  }
+  if (kenmen.signSerial !== v.serial || !kenmenMatchesHolder(kenmen, v.holder)) {
+    throw new Problem(400, 'KENMEN_MISMATCH', '券面事項入力補助の情報が署名したカードのものではありません', '署名したカードの券面事項入力補助の情報を使ってください。', [{ field: 'document.kenmen', code: 'KENMEN_MISMATCH', message: '署名用電子証明書の基本4情報と一致しません' }]);
+  }
+  return kenmen;
+}
+
+/**
+ * Verifies an online application (XCH-27) without touching the database: throws a Problem naming the item
+ * for any failure.  `expectApplicationId`: on a resubmission, the signed document must name it.
+ */
+export async function verifyOnlineApplication(deps: IntakeDeps, input: z.output<typeof submitSchema>): Promise<VerifiedApplication> {
+  const caPem = await deps.caCert();
+  const v = await verifyCardSignature(deps, input, caPem);
   // 3. The document itself.
   const doc = parseInput(applicationDocumentSchema, JSON.parse(input.document), 'document');
   if (input.applicationId !== doc.applicationId) {
@@ -136,16 +162,7 @@ export async function verifyOnlineApplication(deps: IntakeDeps, input: z.output<
   const q = catalog().qualification(doc.qualification);
   if (!q) throw invalidField('document.qualification', 'QUALIFICATION_UNKNOWN', `資格コード「${doc.qualification}」はありません`);
   // 4. 券面事項入力補助: the issuer's signature, this card's, the 4情報 of the signing certificate.
-  let kenmen: KenmenData;
-  try {
-    kenmen = await verifyKenmen(doc.kenmen, caPem);
-  } catch (e) {
-    if (isProblem(e) && e.status < 500) throw refused(e, 'document.kenmen');
-    throw e;
-  }
-  if (kenmen.signSerial !== v.serial || !kenmenMatchesHolder(kenmen, v.holder)) {
-    throw new Problem(400, 'KENMEN_MISMATCH', '券面事項入力補助の情報が署名したカードのものではありません', '申請に署名したカードの券面事項入力補助の情報を使ってください。', [{ field: 'document.kenmen', code: 'KENMEN_MISMATCH', message: '署名用電子証明書の基本4情報と一致しません' }]);
-  }
+  const kenmen = await verifyKenmenOfSigner(doc.kenmen, caPem, v);
   // 5. The form of the procedure.
   const fp = doc.form['procedure'] ?? 'new';
   if (fp !== doc.procedure) throw invalidField('procedure', 'PROCEDURE_MISMATCH', `申請書の種類（${String(fp).slice(0, 20)}）が申請の種類（${PROCEDURE_LABELS[doc.procedure]}）と一致しません`);
