@@ -19,7 +19,7 @@ import type { UntypedDatabase } from '../../src/kernel/db/index.js';
 import { exchangeNodeFor, type ExchangeNode } from '../../src/kernel/exchange/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import { addDaysIso } from '../../src/kernel/jp/index.js';
-import { KENSAKU_ROLE } from '../../src/peers/kensaku/index.js';
+import { KENSAKU_RATE_LIMIT, KENSAKU_ROLE } from '../../src/peers/kensaku/index.js';
 import { MENKYO_ROLE, MenkyoSecrets, menkyoEntries, menkyoItemList, menkyoMyNumber } from '../../src/peers/menkyo/index.js';
 import {
   applyForStaff, approveStaff, authenticateStaff, catalog, closeProposal, decideApplication, listProposals, rememberJuminhyoCode, runChecks, eraseEntry, exampleForm, insertApplication, issueStaffToken, kensakuKey, recordCheck, recordDisposition, registerEntry,
@@ -357,5 +357,19 @@ describe('an open check proposal withholds the person until it is closed (QUA-28
     expect([m2!.withheld.proposal, k2!.withheld.proposal, m2!.sent, k2!.sent]).toEqual([0, 0, 1, 1]);
     expect((await menkyoEntries(menkyoDb, 'rigakuryohoshi'))[0]).toMatchObject({ registrationNo: p.number, version: 2, items: expect.objectContaining({ 姓: '改名', 名: '確子' }) });
     expect((await hits('rigakuryohoshi', '改名 確子')).items).toEqual([{ 氏名: '改名　確子', 登録年: expect.any(Number), 性別: '女' }]);
+  });
+});
+
+// Last in the file: it spends this client's allowance of the minute at the public search.
+describe('the public search limits harvesting (QUA-29)', () => {
+  it('answers at most KENSAKU_RATE_LIMIT searches a minute from one address, then 429 in Japanese', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i <= KENSAKU_RATE_LIMIT.max; i++) statuses.push((await search('ishi', '見本　太郎')).status);
+    const first = statuses.indexOf(429);
+    expect(first).toBeGreaterThan(0);
+    expect(statuses.slice(first).every((s) => s === 429)).toBe(true);
+    const last = await search('ishi', '見本　太郎');
+    expect(last.status).toBe(429);
+    expect(JSON.parse(last.text)).toMatchObject({ status: 429, code: 'RATE_LIMITED', title: 'しばらくお待ちください' });
   });
 });

@@ -15,6 +15,7 @@ import {
   buildCredentialSample, CONFIRMATION_CONSENT_TEXT, CREDENTIAL_CONSENT_TEXT, exampleForm, HOLDER_REQUEST_FORMAT, presentCredential, recordDisposition, registerEntry, REGISTRY_ROLE, RegistrySecrets, syncAdministrators,
   type RegisterDeps,
 } from '../../src/registry/index.js';
+import { VERIFY_RATE_LIMIT } from '../../src/web/verify/index.js';
 import { findMyNumbers } from '../harness/leaks.js';
 import { PIN, platformWorld, WHO, type PlatformWorld } from '../harness/platform.js';
 import { person } from '../harness/residents.js';
@@ -225,5 +226,17 @@ describe('デジタル資格証 in the portal, the verifier page and employer li
     const log = visible((await c.get('/registry/confirmations')).text);
     expect(log).toContain('期限切れのリンクが開かれようとしました');
     expect(findMyNumbers(bodies.join('\n'))).toEqual([]);
+  });
+
+  // Last in the file: it spends this client's allowance of the minute.
+  it('the public verifier answers at most VERIFY_RATE_LIMIT checks a minute from one address, then asks to wait', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i <= VERIFY_RATE_LIMIT.max; i++) statuses.push((await verifyPage('x')).status);
+    expect(statuses.indexOf(429)).toBeGreaterThanOrEqual(0);
+    expect(statuses.slice(statuses.indexOf(429)).every((s) => s === 429)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    const last = await verifyPage('x');
+    expect(last.status).toBe(429);
+    expect(visible(last.text)).toContain('しばらくお待ちください');
   });
 });

@@ -14,7 +14,7 @@ export {
   nameKey, parseKensakuSync, storeKensakuSync, searchListings,
   type KensakuDeps, type KensakuRecord, type KensakuResult, type KensakuHit, type KensakuPage,
 } from './store.js';
-export { registerKensakuPages, yearLabel } from './page.js';
+export { registerKensakuPages, yearLabel, KENSAKU_RATE_LIMIT } from './page.js';
 
 export const kensakuMigrations: MigrationSource = {
   schema: KENSAKU_SCHEMA,
@@ -39,6 +39,6 @@ export function kensakuServices(deps: KensakuDeps, opts: { registry?: string } =
 export async function buildKensakuNode(ctx: PeerContext): Promise<PeerService> {
   const fastify = await createNodeServer(ctx.name);
   ctx.node.serve(fastify, kensakuServices({ db: ctx.db, clock: ctx.clock }));
-  registerKensakuPages(fastify, ctx.db);
+  await registerKensakuPages(fastify, ctx.db);
   return { fastify };
 }

@@ -2,11 +2,12 @@
 // (a Japanese page: choose the qualification, enter the 氏名, see how many are registered under that name with
 // their 登録年 and 性別, twenty to a page).  Nothing but the three items is ever answered.  Public: no login, no
 // cookies; the node server logs no query strings (the searched name is not logged).
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { UntypedDatabase } from '../../kernel/db/index.js';
 import { warekiParts } from '../../kernel/jp/index.js';
-import { isProblem } from '../../kernel/problems/index.js';
+import { isProblem, Problem } from '../../kernel/problems/index.js';
 import { KENSAKU_QUALIFICATIONS, searchListings, type KensakuPage } from './store.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -54,12 +55,20 @@ ${body}
 </main></body></html>`;
 }
 
-export function registerKensakuPages(fastify: FastifyInstance, db: Kysely<UntypedDatabase>): void {
-  fastify.get('/kensaku/v1/search', async (req, reply) => {
+/** Searches per client address and minute: a person looking someone up stays far below it; harvesting the list does not. */
+export const KENSAKU_RATE_LIMIT = { max: 60, timeWindow: '1 minute' } as const;
+
+export async function registerKensakuPages(fastify: FastifyInstance, db: Kysely<UntypedDatabase>): Promise<void> {
+  await fastify.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: () => new Problem(429, 'RATE_LIMITED', 'しばらくお待ちください', '短い時間に多くの検索がありました。1分ほど待ってからもう一度お試しください。'),
+  });
+  const limited = { config: { rateLimit: KENSAKU_RATE_LIMIT } };
+  fastify.get('/kensaku/v1/search', limited, async (req, reply) => {
     const r = await searchListings(db, req.query as Record<string, unknown>);
     return reply.header('cache-control', 'no-store').send(r);
   });
-  fastify.get('/kensaku', async (req, reply) => {
+  fastify.get('/kensaku', limited, async (req, reply) => {
     const query = req.query as Record<string, unknown>;
     const q = typeof query['qualification'] === 'string' ? query['qualification'] : '';
     const name = typeof query['name'] === 'string' ? query['name'].slice(0, 60) : '';

@@ -13,6 +13,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { formatJst, formatWareki } from '../../kernel/jp/index.js';
 import { catalog, CREDENTIAL_CLAIMS, openConfirmation, verifyForPage, type ExaminationDeps, type Verification } from '../../registry/index.js';
 import { html, pageProblem, STRICT_HELMET, type SafeHtml } from '../ui/index.js';
@@ -24,6 +25,8 @@ const jpWhen = (iso: string): string => {
 };
 
 export const VERIFY_PAGES = '/verify';
+/** Checks and link openings per client address and minute: a person or an employer's desk stays far below it; a scraper does not. */
+export const VERIFY_RATE_LIMIT = { max: 30, timeWindow: '1 minute' } as const;
 
 /** What the verifier reads as the result (QUA-24): 有効 / 取消し / 停止中 / 検証できません. */
 export const RESULT_WORDS = { valid: '有効', revoked: '取消し', suspended: '停止中', invalid: '検証できません' } as const;
@@ -109,6 +112,8 @@ export async function registerVerifyPages(fastify: FastifyInstance, deps: Examin
   await fastify.register(async (f) => {
     await f.register(helmet, STRICT_HELMET);
     await f.register(formbody, { bodyLimit: 128 * 1024 });
+    await f.register(rateLimit, { global: false });
+    const limited = { config: { rateLimit: VERIFY_RATE_LIMIT } };
     f.addHook('onRequest', async (_req, reply) => {
       reply.header('cache-control', 'no-store');
     });
@@ -128,7 +133,7 @@ export async function registerVerifyPages(fastify: FastifyInstance, deps: Examin
 ${form()}
 <script src="${VERIFY_PAGES}/verify.js"></script>`));
 
-    f.post(VERIFY_PAGES, async (req, reply) => {
+    f.post(VERIFY_PAGES, limited, async (req, reply) => {
       const text = String((req.body as { presentation?: unknown } | undefined)?.presentation ?? '').slice(0, 64_001);
       if (!text.trim()) return send(reply, '資格の確認', html`<p class="notice notice--error" role="alert">提示データを貼り付けてください。</p>${form()}`);
       const v = await verifyForPage(cred, text);
@@ -144,7 +149,7 @@ ${form()}
       : o.result === 'unknown' ? gone('見つかりません', 'この確認用リンクは見つかりません。アドレスを確かめてください。')
       : null;
 
-    f.get(`${VERIFY_PAGES}/confirm/:tenant/:token`, async (req, reply) => {
+    f.get(`${VERIFY_PAGES}/confirm/:tenant/:token`, limited, async (req, reply) => {
       const p = params(req);
       const o = await openConfirmation(deps, p.tenant, p.token, false);
       const r = refusal(o);
@@ -155,7 +160,7 @@ ${form()}
 <form method="post" action="${confirmPath(p.tenant, p.token)}"><button type="submit" class="btn btn--primary btn--block">確認する</button></form></section>`);
     });
 
-    f.post(`${VERIFY_PAGES}/confirm/:tenant/:token`, async (req, reply) => {
+    f.post(`${VERIFY_PAGES}/confirm/:tenant/:token`, limited, async (req, reply) => {
       const p = params(req);
       const o = await openConfirmation(deps, p.tenant, p.token, true);
       const r = refusal(o);
