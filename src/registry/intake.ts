@@ -127,7 +127,7 @@ export async function verifyCardSignature(deps: Pick<IntakeDeps, 'node' | 'cardN
   }
   const st = await deps.node.call(deps.cardNode ?? 'card', 'card.status', { serial: v.serial });
   const status = (st.body as { status?: unknown } | undefined)?.status;
-  if (status === 'revoked') throw new Problem(403, 'CARD_REVOKED', '署名用電子証明書は失効しています', '失効した電子証明書による申請・依頼は受け付けられません。市区町村の窓口で電子証明書の再発行を受けてから申請してください。', [{ field: 'certPem', code: 'CARD_REVOKED', message: '署名用電子証明書は失効しています' }]);
+  if (status === 'revoked') throw new Problem(403, 'CARD_REVOKED', '署名用電子証明書は失効しています', '失効した電子証明書による申請・依頼は受け付けられません。市区町村の窓口で電子証明書の再発行を受けてから、もう一度お手続きください。', [{ field: 'certPem', code: 'CARD_REVOKED', message: '署名用電子証明書は失効しています' }]);
   if (status !== 'good') throw new Problem(403, 'CARD_UNKNOWN', '署名用電子証明書を確認できません', '公的個人認証サービスが発行を確認できない電子証明書です。', [{ field: 'certPem', code: 'CARD_UNKNOWN', message: '署名用電子証明書を確認できません' }]);
   return v;
 }
