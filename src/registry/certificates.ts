@@ -162,7 +162,7 @@ async function printedIn(tx: Tx, qualification: string, number: number, serial: 
   return row ? { printed: row['printed'] as PrintedCertificate, view: viewOf(row) } : undefined;
 }
 
-/** One recorded certificate: what it prints and its state (the PDF is rendered from this: src/web/registry/certificate-pdf.ts). */
+/** One recorded certificate: what it prints and its state (the PDF is rendered from this: certificate-pdf.ts). */
 export interface CertificateRecord {
   readonly printed: PrintedCertificate;
   readonly filename: string;

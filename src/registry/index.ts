@@ -93,6 +93,7 @@ export {
   issueCertificate, certificatesOf, certificateForStaff, certificateAsOperator, printedOf, certificateKind, certificateTitle, issuerLine, CERTIFICATE_REASON_LABELS,
   type CertificateView, type PrintedCertificate, type CertificateRecord, type CertificateReason, type CertificateKind,
 } from './certificates.js';
+export { renderCertificatePdf } from './certificate-pdf.js';
 export {
   addNotice, myNotices, readNotice, pseudonymOfEntry, noticeToEntry, noticeOfChangeNeededRows, NOTICE_KINDS, NOTICE_KIND_LABELS,
   type NoticeKind, type NewNotice, type NoticeView, type NoticePage,

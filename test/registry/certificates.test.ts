@@ -14,9 +14,8 @@ import { formatWareki } from '../../src/kernel/jp/index.js';
 import { syntheticMyNumber } from '../../src/kernel/mynumber/index.js';
 import {
   accessLog, applyForStaff, approveStaff, authenticateStaff, certificateAsOperator, certificateForStaff, certificatesOf, decideApplication, exampleForm, insertApplication,
-  issueStaffToken, recordCheck, REGISTRY_ROLE, RegistrySecrets, syncAdministrators, withRegistryTenant, type ApplicationView, type ExaminationDeps, type StaffSession,
+  issueStaffToken, recordCheck, renderCertificatePdf, REGISTRY_ROLE, RegistrySecrets, syncAdministrators, withRegistryTenant, type ApplicationView, type ExaminationDeps, type StaffSession,
 } from '../../src/registry/index.js';
-import { renderCertificatePdf } from '../../src/web/registry/index.js';
 import { testApp, type TestApp } from '../harness/app.js';
 import { expectProblem } from '../harness/expect.js';
 import { runCli } from '../harness/cli.js';

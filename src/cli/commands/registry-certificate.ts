@@ -23,8 +23,7 @@ export function registerRegistryCertificateCommand(rg: Command, leaf: Leaf, run:
 async function certificate(o: Record<string, unknown>): Promise<number> {
   const { writeFileSync } = await import('node:fs');
   const { invalidField } = await import('../../kernel/problems/index.js');
-  const { catalog, certificateAsOperator, REGISTRY_ROLE, syncAdministrators } = await import('../../registry/index.js');
-  const { renderCertificatePdf } = await import('../../web/registry/index.js');
+  const { catalog, certificateAsOperator, renderCertificatePdf, REGISTRY_ROLE, syncAdministrators } = await import('../../registry/index.js');
   const { withApp } = await import('../context.js');
   const { print, printJson } = await import('../io.js');
   const tenant = String(o['tenant'] ?? '');

@@ -1,6 +1,6 @@
 // The voucher number as a CODE128 barcode, drawn as vector bars (sharp at any printer resolution, no
 // image to decode or embed per page).  bwip-js (Barcode Writer in Pure PostScript) computes the symbol.
-import { bwipjs } from './lazy.js';
+import { bwipjs } from '../../kernel/pdf/index.js';
 
 export interface Bars {
   /** Bar [start, width] pairs in modules, from the left edge of the symbol (quiet zones excluded). */

@@ -1,13 +1,13 @@
 // Bench case `notices.pdf` (issue 5): pages per second rendering a print run of 予診票（接種券） on one core,
 // against the machine's floor for writing the same PDF (decision 0057).
 import type { BenchCase, BenchResult } from '../../kernel/bench/index.js';
-import { PdfBuilder, type FontKey } from './pdf.js';
+import { PdfBuilder, type FontKey } from '../../kernel/pdf/index.js';
 import { renderRun } from './render.js';
 import { SAMPLE_MUNICIPALITY, syntheticDocumentItems } from './synthetic.js';
 import { DEFAULT_TEMPLATES } from './templates.js';
 import type { RenderOptions } from './types.js';
 import { readFileSync } from 'node:fs';
-import { fontkit, pdfLib, resolvePackageFile } from './lazy.js';
+import { fontkit, pdfLib, resolvePackageFile } from '../../kernel/pdf/index.js';
 
 const OPTIONS: RenderOptions = { municipality: SAMPLE_MUNICIPALITY, issueDate: '2026-11-21' };
 const META = { title: '予診票', subject: 'bench', date: OPTIONS.issueDate };

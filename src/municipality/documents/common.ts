@@ -1,7 +1,7 @@
 // What every document layout shares: the compiled template, text regions that hold template wording
 // (drawn once per run when their text is run-level, per page otherwise), and the small footer.
 import { compile, fill, fillSample, isRunLevel, type Compiled } from './placeholders.js';
-import type { Painter } from './layout.js';
+import type { Painter } from '../../kernel/pdf/index.js';
 import type { DocumentItem, DocumentTemplate, DocumentType, RenderOptions } from './types.js';
 
 export interface CompiledTemplate {

@@ -28,9 +28,9 @@ export { PLACEHOLDERS, placeholdersFor, type PlaceholderDef } from './placeholde
 export { DEFAULT_TEMPLATES, validateTemplate, parseTemplate, type TemplateValidation } from './templates.js';
 export { renderDocuments, renderDocument, pagesPerPerson } from './render.js';
 export { renderDocumentsStream, type PdfSink, type StreamedRun } from './stream.js';
-export { GETA } from './font.js';
+export { GETA } from '../../kernel/pdf/index.js';
 // PDF primitives for other rooms' one-off documents (certificates): the A4 writer and the mm painter.
-export { PdfBuilder, MM, PAGE_W, PAGE_H } from './pdf.js';
-export { Painter, wrap, type TextStyle } from './layout.js';
+export { PdfBuilder, MM, PAGE_W, PAGE_H } from '../../kernel/pdf/index.js';
+export { Painter, wrap, type TextStyle } from '../../kernel/pdf/index.js';
 export { syntheticDocumentItems, SAMPLE_MUNICIPALITY, type SyntheticItemsOptions } from './synthetic.js';
 export { noticesPdfCase } from './bench.js';

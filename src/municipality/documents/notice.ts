@@ -4,8 +4,8 @@
 // a 記 table of the person's items, notes and the 問合せ先 box.
 import { formatWareki } from '../../kernel/jp/index.js';
 import { drawFooter, drawGrid, drawRegion, drawTitle, type CompiledTemplate, type DocumentLayout, type Region } from './common.js';
-import { wrap, type Painter } from './layout.js';
-import { MM } from './pdf.js';
+import { wrap, type Painter } from '../../kernel/pdf/index.js';
+import { MM } from '../../kernel/pdf/index.js';
 import { PLACEHOLDER_BY_NAME } from './placeholders.js';
 import type { DocumentItem, DocumentType, RenderOptions } from './types.js';
 

@@ -6,9 +6,9 @@
 import { formatWareki } from '../../kernel/jp/index.js';
 import { code128, QUIET_ZONE_MODULES } from './barcode.js';
 import { drawFooter, drawGrid, drawRegion, drawTitle, Overflow, type CompiledTemplate, type DocumentLayout, type Region } from './common.js';
-import { wrap, type Painter } from './layout.js';
+import { wrap, type Painter } from '../../kernel/pdf/index.js';
 import { fill, PLACEHOLDER_BY_NAME } from './placeholders.js';
-import { MM, PAGE_H } from './pdf.js';
+import { MM, PAGE_H } from '../../kernel/pdf/index.js';
 import type { DocumentItem, RenderOptions } from './types.js';
 import { checkVoucherNumber, formatVoucherNumber } from './voucher.js';
 

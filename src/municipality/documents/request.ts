@@ -4,7 +4,7 @@
 // and the vaccination, notes (e.g. return of the 予診票 copy, costs) and the 問合せ先 box.
 import { formatWareki } from '../../kernel/jp/index.js';
 import { drawFooter, drawGrid, drawRegion, drawTitle, type CompiledTemplate, type DocumentLayout, type Region } from './common.js';
-import type { Painter } from './layout.js';
+import type { Painter } from '../../kernel/pdf/index.js';
 import { PLACEHOLDER_BY_NAME } from './placeholders.js';
 import type { DocumentItem, RenderOptions } from './types.js';
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { fieldErrorsFromZod, validationFailed, type FieldError } from '../../kernel/problems/index.js';
 import { compileTemplate, PART_LABELS, regionFits, titleFits, type DocumentLayout, type TemplatePart } from './common.js';
-import { Painter } from './layout.js';
+import { Painter } from '../../kernel/pdf/index.js';
 import { guidanceLayout, reminderLayout } from './notice.js';
 import { PLACEHOLDER_BY_NAME, PLACEHOLDER_RE, placeholdersFor, fillSample, type Compiled } from './placeholders.js';
 import { layoutQuestions, questionnaireLayout } from './questionnaire.js';

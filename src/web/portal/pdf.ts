@@ -1,6 +1,6 @@
 // The records download as PDF (PMH-12).  A simple A4 list in BIZ UDPゴシック; the lead may replace the
 // renderer, the route calls only `renderRecordsPdf`.
-import { Painter, PdfBuilder } from '../../municipality/documents/index.js';
+import { Painter, PdfBuilder } from '../../kernel/pdf/index.js';
 import { formatWareki } from '../../kernel/jp/index.js';
 
 export interface RecordsPdfData {

@@ -18,12 +18,10 @@ import { formatJst } from '../../kernel/jp/index.js';
 import { Problem, isProblem, type FieldError } from '../../kernel/problems/index.js';
 import {
   APPLICATION_STATUS_LABELS, attachmentContent, authenticateStaff, catalog, decideApplication, examinationQueue, applicationDetail, recordKosekiExtract, runChecksAsStaff,
-  certificateForStaff, certificatesOf, showEntry, staffMediaLedger, seesMediaLedger, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
+  certificateForStaff, certificatesOf, renderCertificatePdf, showEntry, staffMediaLedger, seesMediaLedger, staffEraseEntry, staffRecordDisposition, STAFF_ROLE_LABELS, visibleQualifications, withRegistryTenant, authorizeStaff,
   type ApplicationDetail, type EntryView, type ExaminationDeps, type StaffSession,
 } from '../../registry/index.js';
-import { renderCertificatePdf } from './certificate-pdf.js';
 
-export { renderCertificatePdf } from './certificate-pdf.js';
 import { registerVerifyPages } from '../verify/index.js';
 import { badge, csrfField, csrfPerReply, dl, html, notice, pageProblem, pager, raw, section, serveUiAssets, STRICT_HELMET, table, type SafeHtml } from '../ui/index.js';
 

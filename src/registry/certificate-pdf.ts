@@ -1,10 +1,10 @@
 // The PDF of a 免許証・登録証 (issue 16 Must have 4; QUA-25; decision 0214): rendered from the data recorded when
-// it was issued (src/registry/certificates.ts), with BIZ UDPゴシック embedded as a subset (the municipality's
-// document primitives).  Deterministic: the same certificate gives the same bytes.  Served by the registry's
-// staff screens (this folder) and written by `mamori registry certificate`.
-import { formatWareki } from '../../kernel/jp/index.js';
-import { Painter, PdfBuilder } from '../../municipality/documents/index.js';
-import { CERTIFICATE_REASON_LABELS, type CertificateView, type PrintedCertificate } from '../../registry/index.js';
+// it was issued (certificates.ts), with BIZ UDPゴシック embedded as a subset (the shared PDF primitives of
+// src/kernel/pdf).  Deterministic: the same certificate gives the same bytes.  Served by the registry's staff
+// screens (src/web/registry) and written by `mamori registry certificate`.
+import { formatWareki } from '../kernel/jp/index.js';
+import { Painter, PdfBuilder } from '../kernel/pdf/index.js';
+import { CERTIFICATE_REASON_LABELS, type CertificateView, type PrintedCertificate } from './certificates.js';
 
 const wareki = (d: string | null): string => (d && /^\d{4}-\d{2}-\d{2}$/.test(d) ? formatWareki(d) : d ?? '');
 
